@@ -1,0 +1,9 @@
+//! switchyard-client: talks to Switchyard and HarperDB instances. `OpsClient` speaks the
+//! Operations API; its errors carry the `{code, message}` classes the studio branches on.
+
+mod error;
+mod ops;
+
+pub use error::{Error, Result};
+pub use ops::{Credentials, OpsClient, RawResponse};
+pub use switchyard_protocol as protocol;

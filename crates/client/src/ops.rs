@@ -1,0 +1,181 @@
+//! `OpsClient`: one instance's Operations API over HTTP(S).
+
+use std::time::Duration;
+
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use switchyard_protocol::ops::{InsertReply, RegistrationInfo, TableDescription};
+use switchyard_protocol::ErrorCode;
+
+use crate::error::{Error, Result};
+
+/// How requests authenticate.
+#[derive(Clone)]
+pub enum Credentials {
+    Basic { username: String, password: String },
+    Bearer(String),
+    None,
+}
+
+impl Credentials {
+    pub fn basic(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Credentials::Basic { username: username.into(), password: password.into() }
+    }
+
+    fn header(&self) -> Option<String> {
+        match self {
+            Credentials::Basic { username, password } => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+            )),
+            Credentials::Bearer(t) => Some(format!("Bearer {t}")),
+            Credentials::None => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Basic { username, .. } => write!(f, "Basic({username}, ***)"),
+            Credentials::Bearer(_) => write!(f, "Bearer(***)"),
+            Credentials::None => write!(f, "None"),
+        }
+    }
+}
+
+/// A status and body exactly as the server sent them.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct OpsClient {
+    http: reqwest::Client,
+    url: String,
+    credentials: Credentials,
+    timeout: Duration,
+}
+
+impl OpsClient {
+    pub fn new(url: impl Into<String>, credentials: Credentials) -> Result<Self> {
+        Self::with_timeout(url, credentials, Duration::from_secs(60))
+    }
+
+    pub fn with_timeout(url: impl Into<String>, credentials: Credentials, timeout: Duration) -> Result<Self> {
+        let url = url.into();
+        let parsed = reqwest::Url::parse(&url).map_err(|e| Error::Config(format!("'{url}' is not a valid URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::Config(format!("'{url}' must start with http:// or https://")));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(timeout)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
+        Ok(OpsClient { http, url, credentials, timeout })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The same instance with other credentials.
+    pub fn with_credentials(&self, credentials: Credentials) -> Self {
+        OpsClient { credentials, ..self.clone() }
+    }
+
+    fn transport_error(&self, e: reqwest::Error) -> Error {
+        if e.is_timeout() {
+            Error::Timeout { url: self.url.clone(), secs: self.timeout.as_secs() }
+        } else if e.is_connect() {
+            let mut reason = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                reason = s.to_string();
+                src = s.source();
+            }
+            Error::Unreachable { url: self.url.clone(), reason }
+        } else {
+            Error::Protocol { url: self.url.clone(), reason: e.to_string() }
+        }
+    }
+
+    /// Sends raw bytes and returns whatever came back, error statuses included.
+    pub async fn send_bytes(&self, body: Vec<u8>, content_type: &str) -> Result<RawResponse> {
+        let mut req = self.http.post(&self.url).header("content-type", content_type).body(body);
+        if let Some(h) = self.credentials.header() {
+            req = req.header("authorization", h);
+        }
+        let resp = req.send().await.map_err(|e| self.transport_error(e))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| self.transport_error(e))?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(RawResponse { status, body, text })
+    }
+
+    /// Sends one operation and returns status and body, error statuses included.
+    pub async fn send(&self, op: &Value) -> Result<RawResponse> {
+        self.send_bytes(op.to_string().into_bytes(), "application/json").await
+    }
+
+    /// Sends one operation; an error status becomes `Error::Api`.
+    pub async fn call(&self, op: &Value) -> Result<Value> {
+        let r = self.send(op).await?;
+        if (200..300).contains(&r.status) {
+            if r.body.is_null() && r.text.trim() != "null" {
+                return Err(Error::Protocol { url: self.url.clone(), reason: format!("answer is not JSON: {}", truncate(&r.text)) });
+            }
+            return Ok(r.body);
+        }
+        let message = r
+            .body
+            .get("error")
+            .or_else(|| r.body.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("HTTP {}: {}", r.status, truncate(&r.text)));
+        Err(Error::Api { code: ErrorCode::from_http_status(r.status), status: r.status, message, body: r.body })
+    }
+
+    pub async fn call_as<T: DeserializeOwned>(&self, op: &Value) -> Result<T> {
+        let v = self.call(op).await?;
+        serde_json::from_value(v).map_err(|e| Error::Protocol { url: self.url.clone(), reason: e.to_string() })
+    }
+
+    pub async fn create_database(&self, database: &str) -> Result<Value> {
+        self.call(&json!({"operation": "create_database", "database": database})).await
+    }
+
+    pub async fn create_table(&self, database: &str, table: &str, primary_key: &str) -> Result<Value> {
+        self.call(&json!({"operation": "create_table", "database": database, "table": table, "primary_key": primary_key})).await
+    }
+
+    pub async fn describe_table(&self, database: &str, table: &str) -> Result<TableDescription> {
+        self.call_as(&json!({"operation": "describe_table", "database": database, "table": table})).await
+    }
+
+    pub async fn insert(&self, database: &str, table: &str, records: &[Value]) -> Result<InsertReply> {
+        self.call_as(&json!({"operation": "insert", "database": database, "table": table, "records": records})).await
+    }
+
+    pub async fn upsert(&self, database: &str, table: &str, records: &[Value]) -> Result<Value> {
+        self.call(&json!({"operation": "upsert", "database": database, "table": table, "records": records})).await
+    }
+
+    pub async fn sql(&self, sql: &str) -> Result<Value> {
+        self.call(&json!({"operation": "sql", "sql": sql})).await
+    }
+
+    pub async fn registration_info(&self) -> Result<RegistrationInfo> {
+        self.call_as(&json!({"operation": "registration_info"})).await
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(200).collect()
+}

@@ -1,0 +1,109 @@
+//! Who is asking and what they may do: users and roles, password and token checks, permissions.
+
+mod permission;
+mod tokens;
+mod users;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+pub use permission::{Access, Principal, Role};
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// How long a verified password stays trusted without re-hashing (HarperDB's cacheTTL).
+const CREDENTIAL_TTL: Duration = Duration::from_secs(30);
+
+pub struct Auth {
+    store: Arc<Store>,
+    secret: Vec<u8>,
+    /// sha256(credential) → principal; valid while its generation is current and not expired.
+    cache: RwLock<HashMap<[u8; 32], (Principal, Instant, u64)>>,
+    /// Bumped by every change to users or roles, which invalidates the cache at once.
+    generation: AtomicU64,
+}
+
+impl Auth {
+    /// Loads (or creates on first start) the token secret and the built-in roles, and creates the
+    /// admin user when there are no users. Returns the generated password when one was made.
+    pub async fn open(store: Arc<Store>, admin_user: &str, admin_password: Option<&str>) -> Result<(Auth, Option<String>)> {
+        let secret = match store.meta_get("jwt_secret").await? {
+            Some(s) => base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map_err(|e| Error::Internal(format!("stored token secret is corrupt: {e}")))?,
+            None => {
+                let bytes: [u8; 32] = rand::random();
+                store
+                    .meta_set("jwt_secret", &base64::engine::general_purpose::STANDARD.encode(bytes))
+                    .await?;
+                bytes.to_vec()
+            }
+        };
+        let auth = Auth { store, secret, cache: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) };
+        let generated = auth.bootstrap(admin_user, admin_password).await?;
+        Ok((auth, generated))
+    }
+
+    fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut c) = self.cache.write() {
+            c.clear();
+        }
+    }
+
+    fn cached(&self, key: &[u8; 32]) -> Option<Principal> {
+        let gen = self.generation.load(Ordering::SeqCst);
+        let cache = self.cache.read().ok()?;
+        let (p, at, g) = cache.get(key)?;
+        (*g == gen && at.elapsed() < CREDENTIAL_TTL).then(|| p.clone())
+    }
+
+    fn remember(&self, key: [u8; 32], p: &Principal, gen: u64) {
+        if let Ok(mut c) = self.cache.write() {
+            if c.len() > 10_000 {
+                c.clear();
+            }
+            c.insert(key, (p.clone(), Instant::now(), gen));
+        }
+    }
+
+    /// Basic credentials. Wrong user and wrong password give the same answer.
+    pub async fn login(&self, username: &str, password: &str) -> Result<Principal> {
+        let key = digest(&[b"basic", username.as_bytes(), password.as_bytes()]);
+        if let Some(p) = self.cached(&key) {
+            return Ok(p);
+        }
+        let gen = self.generation.load(Ordering::SeqCst);
+        let p = self.verify_password(username, password).await?;
+        self.remember(key, &p, gen);
+        Ok(p)
+    }
+
+    /// A Bearer operation token.
+    pub async fn bearer(&self, token: &str) -> Result<Principal> {
+        let key = digest(&[b"bearer", token.as_bytes()]);
+        if let Some(p) = self.cached(&key) {
+            return Ok(p);
+        }
+        let gen = self.generation.load(Ordering::SeqCst);
+        let claims = tokens::verify(&self.secret, token, tokens::OPERATION)?;
+        let p = self.principal(&claims.username).await?.ok_or_else(|| Error::Unauthorized("invalid token".into()))?;
+        self.remember(key, &p, gen);
+        Ok(p)
+    }
+}
+
+fn digest(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
+}

@@ -1,0 +1,126 @@
+//! Roles and the permission checks every operation makes before it touches data.
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub id: String,
+    /// HarperDB's permission object: `{"super_user": bool, "<db>": {"tables": {"<t>": {...}}}}`.
+    pub permission: Value,
+}
+
+impl Role {
+    pub fn super_user(&self) -> bool {
+        self.permission.get("super_user").and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    pub fn cluster_user(&self) -> bool {
+        self.permission.get("cluster_user").and_then(Value::as_bool).unwrap_or(false)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub username: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Insert,
+    Update,
+    Delete,
+}
+
+impl Access {
+    fn key(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Insert => "insert",
+            Access::Update => "update",
+            Access::Delete => "delete",
+        }
+    }
+}
+
+impl Principal {
+    pub fn is_super(&self) -> bool {
+        self.role.super_user()
+    }
+
+    pub fn allows(&self, database: &str, table: &str, access: Access) -> bool {
+        self.is_super()
+            || self
+                .role
+                .permission
+                .get(database)
+                .and_then(|d| d.get("tables"))
+                .and_then(|t| t.get(table))
+                .and_then(|t| t.get(access.key()))
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+    }
+
+    /// 403 naming every permission that is missing on the table.
+    pub fn require(&self, database: &str, table: &str, needs: &[Access]) -> Result<()> {
+        let missing: Vec<&str> = needs.iter().filter(|a| !self.allows(database, table, **a)).map(|a| a.key()).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Forbidden(vec![json!({
+            "schema": database,
+            "table": table,
+            "required_table_permissions": missing,
+            "required_attribute_permissions": [],
+        })]))
+    }
+
+    /// 403 for operations only a super user may run.
+    pub fn require_super(&self, operation: &str) -> Result<()> {
+        if self.is_super() {
+            return Ok(());
+        }
+        Err(Error::Forbidden(vec![Value::String(format!(
+            "Operation '{operation}' is restricted to 'super_user' roles"
+        ))]))
+    }
+}
+
+/// Checks a permission object's shape so a bad role is refused at add_role, not at use.
+pub fn validate_permission(p: &Value) -> Result<()> {
+    let obj = p.as_object().ok_or_else(|| Error::bad("'permission' must be an object"))?;
+    for (k, v) in obj {
+        match k.as_str() {
+            "super_user" | "cluster_user" | "structure_user" => {
+                if !v.is_boolean() && !(k == "structure_user" && v.is_array()) {
+                    return Err(Error::bad(format!("permission '{k}' must be a boolean")));
+                }
+            }
+            db => {
+                let tables = v
+                    .get("tables")
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| Error::bad(format!("permission for database '{db}' needs a 'tables' object")))?;
+                for (t, perms) in tables {
+                    let perms = perms
+                        .as_object()
+                        .ok_or_else(|| Error::bad(format!("permission for table '{db}.{t}' must be an object")))?;
+                    for (pk, pv) in perms {
+                        let ok = match pk.as_str() {
+                            "read" | "insert" | "update" | "delete" => pv.is_boolean(),
+                            "attribute_permissions" => pv.is_array() || pv.is_null(),
+                            _ => false,
+                        };
+                        if !ok {
+                            return Err(Error::bad(format!("permission '{pk}' on table '{db}.{t}' is not valid")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

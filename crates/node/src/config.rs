@@ -1,0 +1,114 @@
+//! Node configuration: command line, then environment, then a TOML file, then defaults.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// What a node needs to start; the library takes this directly (the studio, tests).
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub data_dir: PathBuf,
+    pub node_name: String,
+    pub admin_user: String,
+    /// Used when the data folder is new; None generates one (printed once by the binary).
+    pub admin_password: Option<String>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl NodeConfig {
+    pub fn new(data_dir: impl Into<PathBuf>, node_name: impl Into<String>) -> Self {
+        NodeConfig {
+            data_dir: data_dir.into(),
+            node_name: node_name.into(),
+            admin_user: "admin".into(),
+            admin_password: None,
+            max_body_bytes: 256 * 1024 * 1024,
+        }
+    }
+
+    pub fn with_admin(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.admin_user = user.into();
+        self.admin_password = Some(password.into());
+        self
+    }
+}
+
+/// `switchyard-node` command line; each flag also reads an environment variable.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard-node", version, about = "The Switchyard instance server")]
+pub struct Cli {
+    /// A TOML file with any of: data, host, port, node_name, admin_user, admin_password.
+    #[arg(long, env = "SWITCHYARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The data folder (created when missing).
+    #[arg(long, env = "SWITCHYARD_DATA")]
+    pub data: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "SWITCHYARD_HOST")]
+    pub host: Option<String>,
+    /// Port for the Operations API (0 picks a free one).
+    #[arg(long, env = "SWITCHYARD_PORT")]
+    pub port: Option<u16>,
+    /// This node's name in a cluster; unique per cluster.
+    #[arg(long, env = "SWITCHYARD_NODE_NAME")]
+    pub node_name: Option<String>,
+    /// The first super user, created when the data folder is new.
+    #[arg(long, env = "SWITCHYARD_ADMIN_USER")]
+    pub admin_user: Option<String>,
+    /// Its password; when absent on first start one is generated and printed once.
+    #[arg(long, env = "SWITCHYARD_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    host: Option<String>,
+    port: Option<u16>,
+    node_name: Option<String>,
+    admin_user: Option<String>,
+    admin_password: Option<String>,
+}
+
+/// The resolved settings of the binary.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub node: NodeConfig,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Cli {
+    pub fn resolve(self) -> anyhow::Result<Settings> {
+        let file = match &self.config {
+            Some(p) => read_file(p)?,
+            None => FileConfig::default(),
+        };
+        let data = self.data.or(file.data).unwrap_or_else(|| PathBuf::from("switchyard-data"));
+        let node_name = self.node_name.or(file.node_name).unwrap_or_else(default_node_name);
+        let mut node = NodeConfig::new(data, node_name);
+        node.admin_user = self.admin_user.or(file.admin_user).unwrap_or_else(|| "admin".into());
+        node.admin_password = self.admin_password.or(file.admin_password);
+        Ok(Settings {
+            node,
+            host: self.host.or(file.host).unwrap_or_else(|| "127.0.0.1".into()),
+            port: self.port.or(file.port).unwrap_or(9925),
+        })
+    }
+}
+
+fn read_file(p: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", p.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {} is not valid: {e}", p.display()))
+}
+
+fn default_node_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "switchyard".into())
+}

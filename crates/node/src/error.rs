@@ -1,0 +1,120 @@
+//! The node's error type and its mapping to Operations API answers (`{"error": …}` + status).
+
+use serde_json::{json, Value};
+use switchyard_protocol::ErrorCode;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Malformed or invalid input (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Missing or wrong credentials (401); the text is what the client is told.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The role lacks a permission (403); each entry says what was missing.
+    #[error("This operation is not authorized due to role restrictions and/or invalid database items")]
+    Forbidden(Vec<Value>),
+    /// A database, table, attribute, user, role or job does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// A user or role to create already exists (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The disk is full or read-only: nothing was written (507).
+    #[error("storage is full or read-only, nothing was written: {0}")]
+    StorageFull(String),
+    /// SQLite or I/O failed for a reason that is not the caller's.
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// A bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn bad(msg: impl Into<String>) -> Self {
+        Error::BadRequest(msg.into())
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::BadRequest(_) => ErrorCode::BadRequest,
+            Error::Unauthorized(_) => ErrorCode::Unauthorized,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::StorageFull(_) | Error::Storage(_) => ErrorCode::Storage,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::Storage(_) => 503,
+            other => other.code().http_status(),
+        }
+    }
+
+    /// The JSON body HarperDB clients expect: `{"error": …}`, plus what was missing on a 403.
+    pub fn body(&self) -> Value {
+        match self {
+            Error::Forbidden(missing) => json!({
+                "error": self.to_string(),
+                "unauthorized_access": missing,
+                "invalid_schema_items": [],
+            }),
+            other => json!({ "error": other.to_string() }),
+        }
+    }
+
+    /// A serde error on a request body, in HarperDB's words where it has them.
+    pub fn from_request(e: serde_json::Error) -> Self {
+        let msg = e.to_string();
+        if let Some(rest) = msg.strip_prefix("missing field `") {
+            if let Some((field, _)) = rest.split_once('`') {
+                return Error::BadRequest(format!("'{field}' is required"));
+            }
+        }
+        if msg.contains("did not match any variant of untagged enum Condition") {
+            return Error::BadRequest(
+                "each condition needs 'search_attribute', 'search_type' and 'search_value', or \
+                 'operator' and 'conditions'"
+                    .into(),
+            );
+        }
+        // serde appends " at line 1 column 57"; keep it, it points at the bad value.
+        Error::BadRequest(msg)
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            // SQLITE_FULL (13), SQLITE_READONLY (8), SQLITE_IOERR (10): the transaction rolled back.
+            if let Some(code) = db.code() {
+                let primary = code.parse::<i64>().unwrap_or(0) & 0xff;
+                if matches!(primary, 8 | 10 | 13) {
+                    return Error::StorageFull(db.message().to_string());
+                }
+            }
+        }
+        Error::Storage(e.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Error::Storage(format!("migration failed: {e}"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        if e.raw_os_error() == Some(28) {
+            return Error::StorageFull(e.to_string());
+        }
+        Error::Storage(e.to_string())
+    }
+}

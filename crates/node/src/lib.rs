@@ -1,0 +1,104 @@
+//! switchyard-node: the Switchyard instance server. SQLite storage, the HarperDB-style
+//! Operations API, users, roles and tokens. Embeddable: `start` runs a node in process (the
+//! studio and the tests do), `router` and `run` serve it on a listener of your choosing.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod log;
+pub mod ops;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::NodeConfig;
+pub use error::{Error, Result};
+pub use http::{router, run};
+
+/// The software version reported by registration_info and system_information.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// What registration_info calls this kind of server, so clients can tell it from HarperDB.
+pub const KIND: &str = "switchyard-node";
+
+/// One node's state, shared by every request.
+pub struct Node {
+    pub config: NodeConfig,
+    pub store: Arc<store::Store>,
+    pub auth: auth::Auth,
+    pub log: log::NodeLog,
+    pub started: Instant,
+}
+
+impl Node {
+    /// Opens (or creates) the data folder. Returns the admin password when one was generated.
+    pub async fn open(config: NodeConfig) -> Result<(Arc<Node>, Option<String>)> {
+        store::validate_name("node", &config.node_name)?;
+        let log = log::NodeLog::open(&config.data_dir.join("log"))?;
+        let store = Arc::new(store::Store::open(&config.data_dir, &config.node_name).await?);
+        let (auth, generated) = auth::Auth::open(store.clone(), &config.admin_user, config.admin_password.as_deref()).await?;
+        log.info(&["startup"], format!("node '{}' opened {}", config.node_name, config.data_dir.display()));
+        if generated.is_some() {
+            log.info(&["startup", "auth"], format!("created super user '{}' with a generated password", config.admin_user));
+        }
+        Ok((Arc::new(Node { config, store, auth, log, started: Instant::now() }), generated))
+    }
+}
+
+/// A node serving on a listener in this process.
+pub struct RunningNode {
+    pub addr: SocketAddr,
+    pub node: Arc<Node>,
+    /// The admin password generated on first start, if none was configured.
+    pub generated_password: Option<String>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningNode {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, then checkpoints and closes storage.
+    pub async fn stop(mut self) {
+        self.shutdown_inner().await;
+    }
+
+    async fn shutdown_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.node.store.close().await;
+    }
+}
+
+impl Drop for RunningNode {
+    fn drop(&mut self) {
+        // Dropped without stop(): ask the server to end; storage closes with the last Arc.
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Opens the node and serves it on `listener` until `RunningNode::stop`.
+pub async fn start(config: NodeConfig, listener: TcpListener) -> Result<RunningNode> {
+    let addr = listener.local_addr()?;
+    let (node, generated_password) = Node::open(config).await?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, node.clone(), async move {
+        let _ = rx.await;
+    }));
+    node.log.info(&["startup"], format!("listening on http://{addr}"));
+    Ok(RunningNode { addr, node, generated_password, shutdown: Some(tx), task: Some(task) })
+}

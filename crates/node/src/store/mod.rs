@@ -1,0 +1,409 @@
+//! Durable storage in SQLite: the catalog, record tables, users and roles, the transaction log.
+//!
+//! Invariants: every write goes through the single connection of `write` (SQLite has one writer;
+//! holding that connection serialises catalog changes too). Readers use `read` and never block
+//! the writer (WAL). A batch is one transaction: it commits whole or not at all.
+
+mod catalog;
+mod records;
+pub mod value;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite};
+
+pub use catalog::{AttributeMeta, Catalog, TableMeta};
+pub use records::{DeleteOutcome, WriteMode, WriteOutcome};
+use value::{bind_all, now_ms, Param};
+
+use crate::error::{Error, Result};
+
+pub struct Store {
+    read: SqlitePool,
+    write: SqlitePool,
+    catalog: RwLock<Catalog>,
+    file: PathBuf,
+    /// The name this node stamps on the transactions it originates.
+    node_name: String,
+}
+
+/// The attributes every table starts with after its primary key.
+pub const CREATED: &str = "__createdtime__";
+pub const UPDATED: &str = "__updatedtime__";
+
+impl Store {
+    pub async fn open(dir: &Path, node_name: &str) -> Result<Store> {
+        std::fs::create_dir_all(dir)?;
+        let file = dir.join("switchyard.db");
+        let opts = SqliteConnectOptions::new()
+            .filename(&file)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-32768");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts)
+            .await?;
+        let catalog = {
+            let mut conn = write.acquire().await?;
+            Catalog::load(&mut conn).await?
+        };
+        Ok(Store {
+            read,
+            write,
+            catalog: RwLock::new(catalog),
+            file,
+            node_name: node_name.to_string(),
+        })
+    }
+
+    /// Checkpoints the WAL and closes every connection.
+    pub async fn close(&self) {
+        if let Ok(mut c) = self.write.acquire().await {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *c).await;
+        }
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    pub fn node_name(&self) -> &str {
+        &self.node_name
+    }
+
+    pub(crate) async fn writer(&self) -> Result<PoolConnection<Sqlite>> {
+        Ok(self.write.acquire().await?)
+    }
+
+    pub fn read_pool(&self) -> &SqlitePool {
+        &self.read
+    }
+
+    pub fn write_pool(&self) -> &SqlitePool {
+        &self.write
+    }
+
+    pub fn catalog(&self) -> Catalog {
+        self.catalog.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    fn with_catalog<T>(&self, f: impl FnOnce(&mut Catalog) -> T) -> T {
+        let mut guard = match self.catalog.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    pub fn table(&self, database: &str, table: &str) -> Result<Arc<TableMeta>> {
+        match self.catalog.read() {
+            Ok(c) => c.table(database, table),
+            Err(p) => p.into_inner().table(database, table),
+        }
+    }
+
+    /// Size of the storage file in bytes (the WAL included).
+    pub fn db_size(&self) -> u64 {
+        let wal = self.file.with_extension("db-wal");
+        let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        size(&self.file) + size(&wal)
+    }
+
+    // ---- node metadata -------------------------------------------------------------------
+
+    pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM node_meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    pub async fn meta_set(&self, key: &str, value: &str) -> Result<()> {
+        let mut w = self.writer().await?;
+        sqlx::query("INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *w)
+            .await?;
+        Ok(())
+    }
+
+    // ---- databases and tables --------------------------------------------------------------
+
+    pub async fn create_database(&self, name: &str) -> Result<()> {
+        validate_name("database", name)?;
+        let mut w = self.writer().await?;
+        if self.catalog().databases.contains_key(name) {
+            return Err(Error::bad(format!("database '{name}' already exists")));
+        }
+        sqlx::query("INSERT INTO databases (name, created) VALUES (?, ?)")
+            .bind(name)
+            .bind(now_ms())
+            .execute(&mut *w)
+            .await?;
+        self.with_catalog(|c| c.databases.insert(name.to_string(), Default::default()));
+        Ok(())
+    }
+
+    pub async fn drop_database(&self, name: &str) -> Result<()> {
+        let mut w = self.writer().await?;
+        let tables: Vec<Arc<TableMeta>> = self.catalog().database(name)?.values().cloned().collect();
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        for t in &tables {
+            sqlx::query(&format!("DROP TABLE IF EXISTS {}", t.physical())).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM tables WHERE id = ?").bind(t.id).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM databases WHERE name = ?").bind(name).execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.with_catalog(|c| c.databases.remove(name));
+        Ok(())
+    }
+
+    /// Creates the table (and its database when missing). `attributes` makes it schema-defined.
+    pub async fn create_table(
+        &self,
+        database: &str,
+        name: &str,
+        primary_key: &str,
+        expiration: Option<u64>,
+        declared: Option<Vec<AttributeMeta>>,
+    ) -> Result<Arc<TableMeta>> {
+        validate_name("database", database)?;
+        validate_name("table", name)?;
+        validate_name("primary key", primary_key)?;
+        let mut w = self.writer().await?;
+        let catalog = self.catalog();
+        if catalog.databases.get(database).is_some_and(|d| d.contains_key(name)) {
+            return Err(Error::bad(format!("Table '{name}' already exists in '{database}'")));
+        }
+        let schema_defined = declared.is_some();
+        let mut attributes = vec![AttributeMeta { name: primary_key.to_string(), kind: None, indexed: true }];
+        match declared {
+            Some(list) => {
+                for a in list {
+                    validate_name("attribute", &a.name)?;
+                    if a.name == primary_key {
+                        attributes[0].kind = a.kind;
+                    } else if !attributes.iter().any(|x| x.name == a.name) {
+                        attributes.push(a);
+                    }
+                }
+            }
+            None => {
+                for t in [CREATED, UPDATED] {
+                    attributes.push(AttributeMeta { name: t.into(), kind: None, indexed: true });
+                }
+            }
+        }
+        let now = now_ms();
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        if !catalog.databases.contains_key(database) {
+            sqlx::query("INSERT INTO databases (name, created) VALUES (?, ?)")
+                .bind(database)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tables (database, name, primary_key, expiration, schema_defined, created) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(database)
+        .bind(name)
+        .bind(primary_key)
+        .bind(expiration.map(|e| e as i64))
+        .bind(schema_defined as i64)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (pos, a) in attributes.iter().enumerate() {
+            sqlx::query("INSERT INTO attributes (table_id, position, name, type, indexed) VALUES (?, ?, ?, ?, ?)")
+                .bind(id)
+                .bind(pos as i64)
+                .bind(&a.name)
+                .bind(&a.kind)
+                .bind(a.indexed as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // `pk` has no declared type, so SQLite keeps numbers as numbers and strings as strings.
+        sqlx::query(&format!(
+            "CREATE TABLE r{id} (pk PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated REAL NOT NULL) WITHOUT ROWID"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let meta = Arc::new(TableMeta {
+            id,
+            database: database.to_string(),
+            name: name.to_string(),
+            primary_key: primary_key.to_string(),
+            expiration,
+            schema_defined,
+            attributes,
+        });
+        self.with_catalog(|c| {
+            c.databases.entry(database.to_string()).or_default().insert(name.to_string(), meta.clone())
+        });
+        Ok(meta)
+    }
+
+    pub async fn drop_table(&self, database: &str, name: &str) -> Result<()> {
+        let mut w = self.writer().await?;
+        let meta = self.table(database, name)?;
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        sqlx::query(&format!("DROP TABLE IF EXISTS {}", meta.physical())).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM tables WHERE id = ?").bind(meta.id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.with_catalog(|c| c.databases.get_mut(database).map(|d| d.remove(name)));
+        Ok(())
+    }
+
+    pub async fn create_attribute(&self, database: &str, table: &str, attribute: &str) -> Result<()> {
+        validate_name("attribute", attribute)?;
+        let mut w = self.writer().await?;
+        let meta = self.table(database, table)?;
+        if meta.has_attribute(attribute) {
+            return Err(Error::bad(format!("attribute '{attribute}' already exists in {database}.{table}")));
+        }
+        let mut next = (*meta).clone();
+        next.attributes.push(AttributeMeta { name: attribute.to_string(), kind: None, indexed: true });
+        sqlx::query("INSERT INTO attributes (table_id, position, name, indexed) VALUES (?, ?, ?, 1)")
+            .bind(meta.id)
+            .bind(next.attributes.len() as i64 - 1)
+            .bind(attribute)
+            .execute(&mut *w)
+            .await?;
+        self.replace_meta(next);
+        Ok(())
+    }
+
+    /// Removes the attribute from the table and from every record.
+    pub async fn drop_attribute(&self, database: &str, table: &str, attribute: &str) -> Result<()> {
+        let mut w = self.writer().await?;
+        let meta = self.table(database, table)?;
+        if !meta.has_attribute(attribute) {
+            return Err(Error::NotFound(format!("attribute '{attribute}' does not exist in {database}.{table}")));
+        }
+        if attribute == meta.primary_key || attribute == CREATED || attribute == UPDATED {
+            return Err(Error::bad(format!("attribute '{attribute}' cannot be dropped")));
+        }
+        value::attr_sql(attribute, "->")?; // refuses names a JSON path cannot hold
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        sqlx::query("DELETE FROM attributes WHERE table_id = ? AND name = ?")
+            .bind(meta.id)
+            .bind(attribute)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!(
+            "UPDATE {} SET doc = json_remove(doc, '$.\"{}\"') WHERE json_type(doc, '$.\"{}\"') IS NOT NULL",
+            meta.physical(),
+            attribute.replace('\'', "''"),
+            attribute.replace('\'', "''"),
+        ))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut next = (*meta).clone();
+        next.attributes.retain(|a| a.name != attribute);
+        self.replace_meta(next);
+        Ok(())
+    }
+
+    fn replace_meta(&self, meta: TableMeta) {
+        let db = meta.database.clone();
+        let name = meta.name.clone();
+        self.with_catalog(|c| c.databases.entry(db).or_default().insert(name, Arc::new(meta)));
+    }
+
+    /// `(record_count, last_updated_record)`: one primary-key lookup, never a scan.
+    pub async fn table_stats(&self, meta: &TableMeta) -> Result<(u64, Option<f64>)> {
+        let row = sqlx::query("SELECT record_count, last_updated FROM tables WHERE id = ?")
+            .bind(meta.id)
+            .fetch_optional(&self.read)
+            .await?;
+        match row {
+            Some(r) => Ok((r.try_get::<i64, _>(0)?.max(0) as u64, r.try_get(1)?)),
+            None => Err(Error::NotFound(format!("Table '{}' does not exist", meta.qualified()))),
+        }
+    }
+
+    // ---- reads -----------------------------------------------------------------------------
+
+    /// Runs generated SQL with bound parameters on a read connection.
+    pub async fn fetch(&self, sql: &str, params: &[Param]) -> Result<Vec<SqliteRow>> {
+        let q = bind_all(sqlx::query(sql), params);
+        Ok(q.fetch_all(&self.read).await.map_err(|e| query_error(e, sql))?)
+    }
+
+    /// The stored documents for these keys, in the order asked; missing keys are left out.
+    pub async fn docs_by_keys(&self, meta: &TableMeta, keys: &[Value]) -> Result<Vec<String>> {
+        let mut out = Vec::with_capacity(keys.len());
+        let mut found = std::collections::HashMap::new();
+        for chunk in keys.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!("SELECT json_quote(pk), doc FROM {} WHERE pk IN ({marks})", meta.physical());
+            let params: Vec<Param> = chunk.iter().map(value::key_param).collect();
+            for row in self.fetch(&sql, &params).await? {
+                let k: String = row.try_get(0)?;
+                found.insert(value::key_text(&value::key_from_sql(&k)?), row.try_get::<String, _>(1)?);
+            }
+        }
+        for k in keys {
+            if let Some(doc) = found.get(&value::key_text(k)) {
+                out.push(doc.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A failing generated query: bad comparisons on user data are the caller's, the rest are ours.
+fn query_error(e: sqlx::Error, sql: &str) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.message().contains("malformed JSON") => {
+            Error::Internal(format!("stored document is not JSON ({sql})"))
+        }
+        sqlx::Error::Database(db) if db.message().contains("too many") || db.message().contains("too big") => {
+            Error::bad(format!("query is too large: {}", db.message()))
+        }
+        _ => Error::from(e),
+    }
+}
+
+/// Names of databases, tables and attributes: non-empty, at most 250 bytes, no control characters.
+pub fn validate_name(what: &str, name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::bad(format!("{what} name must not be empty")));
+    }
+    if name.len() > 250 {
+        return Err(Error::bad(format!("{what} name is longer than 250 bytes")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::bad(format!("{what} name '{}' contains a control character", name.escape_debug())));
+    }
+    if what != "attribute" && what != "primary key" && (name.contains('.') || name.contains(':') || name.contains('/')) {
+        return Err(Error::bad(format!("{what} name '{name}' may not contain '.', ':' or '/'")));
+    }
+    Ok(())
+}

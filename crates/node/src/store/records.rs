@@ -1,0 +1,393 @@
+//! Record writes: insert, update (merge), upsert and delete of whole batches, each batch one
+//! SQLite transaction together with the record count and its transaction-log entry.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use sqlx::{Row, SqliteConnection};
+
+use super::value::{bind_all, key_from_sql, key_param, key_text, kind_of, normalize_key, now_ms, Param};
+use super::{AttributeMeta, Store, TableMeta, CREATED, UPDATED};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// New keys only; existing keys are skipped.
+    Insert,
+    /// Existing keys only, merged attribute by attribute; missing keys are skipped.
+    Update,
+    /// Merge into existing keys, insert the rest.
+    Upsert,
+}
+
+impl WriteMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            WriteMode::Insert => "insert",
+            WriteMode::Update => "update",
+            WriteMode::Upsert => "upsert",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct WriteOutcome {
+    /// Keys written, in request order.
+    pub written: Vec<Value>,
+    /// Keys skipped (insert: already there; update: not there), in request order.
+    pub skipped: Vec<Value>,
+    /// The id of the transaction-log entry, when anything was written.
+    pub txn_id: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+pub struct DeleteOutcome {
+    pub deleted: Vec<Value>,
+    pub skipped: Vec<Value>,
+    pub txn_id: Option<i64>,
+}
+
+/// Rows per multi-row statement: 3 parameters each, well under SQLite's 32766.
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl Store {
+    /// Writes a batch. Every record is validated before anything is written: one bad record
+    /// rejects the whole batch and nothing changes.
+    pub async fn write(
+        &self,
+        database: &str,
+        table: &str,
+        mode: WriteMode,
+        records: Vec<Value>,
+        user: Option<&str>,
+    ) -> Result<WriteOutcome> {
+        let meta = self.table(database, table)?;
+        let prepared = prepare(&meta, mode, records)?;
+        let mut w = self.writer().await?;
+        // The catalog may have changed while we waited for the writer.
+        let meta = self.table(database, table)?;
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        let keys: Vec<Value> = prepared.iter().map(|(k, _)| k.clone()).collect();
+        let mut existing = existing_docs(&mut tx, &meta, &keys, mode != WriteMode::Insert).await?;
+
+        let now = now_ms();
+        let mut outcome = WriteOutcome::default();
+        // Final document per key, in first-written order; a key repeated in the batch merges again.
+        let mut order: Vec<String> = Vec::new();
+        let mut finals: HashMap<String, Map<String, Value>> = HashMap::new();
+        let mut new_rows: i64 = 0;
+        for (key, record) in prepared {
+            let kt = key_text(&key);
+            let in_batch = finals.contains_key(&kt);
+            let stored = existing.contains_key(&kt);
+            if mode == WriteMode::Insert {
+                if in_batch || stored {
+                    outcome.skipped.push(key);
+                    continue;
+                }
+                finals.insert(kt.clone(), fresh_doc(&meta, &key, record, now));
+                order.push(kt);
+                new_rows += 1;
+                outcome.written.push(key);
+                continue;
+            }
+            let base = if in_batch {
+                finals.remove(&kt)
+            } else if let Some(Some(text)) = existing.remove(&kt) {
+                Some(parse_doc(&text)?)
+            } else {
+                None
+            };
+            match base {
+                Some(doc) => {
+                    if !in_batch {
+                        order.push(kt.clone());
+                    }
+                    finals.insert(kt, merge(doc, record, now));
+                }
+                None if mode == WriteMode::Update => {
+                    outcome.skipped.push(key);
+                    continue;
+                }
+                None => {
+                    finals.insert(kt.clone(), fresh_doc(&meta, &key, record, now));
+                    order.push(kt);
+                    new_rows += 1;
+                }
+            }
+            outcome.written.push(key);
+        }
+        let docs: Vec<(String, String)> = order
+            .iter()
+            .filter_map(|kt| finals.get(kt).map(|d| (kt.clone(), Value::Object(d.clone()).to_string())))
+            .collect();
+        if docs.is_empty() {
+            tx.commit().await?;
+            return Ok(outcome);
+        }
+        write_rows(&mut tx, &meta, mode, &docs, now).await?;
+
+        let new_attrs = new_attributes(&meta, order.iter().filter_map(|kt| finals.get(kt)));
+        let mut next_meta = None;
+        if !new_attrs.is_empty() {
+            let mut next = (*meta).clone();
+            for name in new_attrs {
+                sqlx::query("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES (?, ?, ?, 1)")
+                    .bind(meta.id)
+                    .bind(next.attributes.len() as i64)
+                    .bind(&name)
+                    .execute(&mut *tx)
+                    .await?;
+                next.attributes.push(AttributeMeta { name, kind: None, indexed: true });
+            }
+            next_meta = Some(next);
+        }
+        sqlx::query("UPDATE tables SET record_count = record_count + ?, last_updated = ? WHERE id = ?")
+            .bind(new_rows)
+            .bind(now)
+            .bind(meta.id)
+            .execute(&mut *tx)
+            .await?;
+        let mut payload = String::with_capacity(docs.iter().map(|(_, d)| d.len() + 1).sum::<usize>() + 2);
+        payload.push('[');
+        for (i, (_, d)) in docs.iter().enumerate() {
+            if i > 0 {
+                payload.push(',');
+            }
+            payload.push_str(d);
+        }
+        payload.push(']');
+        let txn_id = self.append_log(&mut tx, &meta, mode.name(), user, &payload, now).await?;
+        tx.commit().await?;
+        if let Some(next) = next_meta {
+            self.replace_meta(next);
+        }
+        outcome.txn_id = Some(txn_id);
+        Ok(outcome)
+    }
+
+    /// Deletes records by key. Keys that do not exist are reported as skipped.
+    pub async fn delete(&self, database: &str, table: &str, ids: &[Value], user: Option<&str>) -> Result<DeleteOutcome> {
+        let meta = self.table(database, table)?;
+        let keys = ids
+            .iter()
+            .map(|k| normalize_key(k, &meta.primary_key))
+            .collect::<Result<Vec<_>>>()?;
+        let mut w = self.writer().await?;
+        let meta = self.table(database, table)?;
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        let mut gone: HashMap<String, ()> = HashMap::new();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!("DELETE FROM {} WHERE pk IN ({marks}) RETURNING json_quote(pk)", meta.physical());
+            let params: Vec<Param> = chunk.iter().map(key_param).collect();
+            for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await? {
+                let k: String = row.try_get(0)?;
+                gone.insert(key_text(&key_from_sql(&k)?), ());
+            }
+        }
+        let mut outcome = DeleteOutcome::default();
+        for k in keys {
+            if gone.remove(&key_text(&k)).is_some() {
+                outcome.deleted.push(k);
+            } else {
+                outcome.skipped.push(k);
+            }
+        }
+        if outcome.deleted.is_empty() {
+            tx.commit().await?;
+            return Ok(outcome);
+        }
+        let now = now_ms();
+        sqlx::query("UPDATE tables SET record_count = record_count - ?, last_updated = ? WHERE id = ?")
+            .bind(outcome.deleted.len() as i64)
+            .bind(now)
+            .bind(meta.id)
+            .execute(&mut *tx)
+            .await?;
+        let payload = Value::Array(outcome.deleted.clone()).to_string();
+        outcome.txn_id = Some(self.append_log(&mut tx, &meta, "delete", user, &payload, now).await?);
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Appends to the transaction log inside the caller's transaction; returns the new id.
+    async fn append_log(
+        &self,
+        tx: &mut SqliteConnection,
+        meta: &TableMeta,
+        operation: &str,
+        user: Option<&str>,
+        records: &str,
+        ts: f64,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO txn_log (origin, channel, operation, user, records, ts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&self.node_name)
+        .bind(format!("{}:{}", meta.database, meta.name))
+        .bind(operation)
+        .bind(user)
+        .bind(records)
+        .bind(ts)
+        .fetch_one(&mut *tx)
+        .await?)
+    }
+}
+
+/// Validates every record and fixes its key before any write: `(key, record)` in request order.
+fn prepare(meta: &TableMeta, mode: WriteMode, records: Vec<Value>) -> Result<Vec<(Value, Map<String, Value>)>> {
+    let pk = meta.primary_key.as_str();
+    let mut out = Vec::with_capacity(records.len());
+    for (i, rec) in records.into_iter().enumerate() {
+        let mut obj = match rec {
+            Value::Object(o) => o,
+            other => {
+                return Err(Error::bad(format!("record {i} must be an object, got {}", kind_of(&other))));
+            }
+        };
+        let key = match obj.get(pk) {
+            None | Some(Value::Null) => {
+                if mode == WriteMode::Update {
+                    return Err(Error::bad(format!("record {i} has no primary key '{pk}'; update needs it")));
+                }
+                Value::String(uuid::Uuid::new_v4().to_string())
+            }
+            Some(v) => normalize_key(v, pk).map_err(|e| Error::bad(format!("record {i}: {e}")))?,
+        };
+        obj.insert(pk.to_string(), key.clone());
+        for (name, v) in obj.iter() {
+            if name.is_empty() {
+                return Err(Error::bad(format!("record {i} has an attribute with an empty name")));
+            }
+            if let Some(kind) = meta.attribute(name).and_then(|a| a.kind.as_deref()) {
+                check_type(name, kind, v)?;
+            }
+        }
+        out.push((key, obj));
+    }
+    Ok(out)
+}
+
+/// Type checks for schema-defined tables; unknown type names accept anything (as HarperDB does).
+fn check_type(name: &str, kind: &str, v: &Value) -> Result<()> {
+    if v.is_null() {
+        return Ok(());
+    }
+    let ok = match kind.to_ascii_lowercase().as_str() {
+        "int" => v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        "long" | "bigint" => v.is_i64() || v.is_u64(),
+        "float" | "number" => v.is_number(),
+        "string" => v.is_string(),
+        "boolean" => v.is_boolean(),
+        "id" => v.is_string() || v.is_number(),
+        "date" => v.is_string() || v.is_number(),
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    let want = match kind.to_ascii_lowercase().as_str() {
+        "int" => "an integer (from -2147483648 to 2147483647)".to_string(),
+        "long" | "bigint" => "an integer".to_string(),
+        "float" | "number" => "a number".to_string(),
+        "string" => "a string".to_string(),
+        "boolean" => "a boolean".to_string(),
+        other => format!("of type {other}"),
+    };
+    Err(Error::bad(format!("Value {v} in property {name} must be {want}")))
+}
+
+/// Loads what is stored for these keys. `bodies` false (insert) loads presence only.
+async fn existing_docs(
+    tx: &mut SqliteConnection,
+    meta: &TableMeta,
+    keys: &[Value],
+    bodies: bool,
+) -> Result<HashMap<String, Option<String>>> {
+    let mut found = HashMap::new();
+    let cols = if bodies { "json_quote(pk), doc" } else { "json_quote(pk)" };
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let sql = format!("SELECT {cols} FROM {} WHERE pk IN ({marks})", meta.physical());
+        let params: Vec<Param> = chunk.iter().map(key_param).collect();
+        for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await? {
+            let k: String = row.try_get(0)?;
+            let body = if bodies { Some(row.try_get::<String, _>(1)?) } else { None };
+            found.insert(key_text(&key_from_sql(&k)?), body);
+        }
+    }
+    Ok(found)
+}
+
+fn parse_doc(text: &str) -> Result<Map<String, Value>> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(Error::Internal("a stored record is not a JSON object".into())),
+    }
+}
+
+/// A new record: key first, then its attributes, then the server's timestamps.
+fn fresh_doc(meta: &TableMeta, key: &Value, mut record: Map<String, Value>, now: f64) -> Map<String, Value> {
+    let mut doc = Map::with_capacity(record.len() + 2);
+    doc.insert(meta.primary_key.clone(), key.clone());
+    record.shift_remove(&meta.primary_key);
+    record.shift_remove(CREATED);
+    record.shift_remove(UPDATED);
+    doc.extend(record);
+    doc.insert(CREATED.into(), now.into());
+    doc.insert(UPDATED.into(), now.into());
+    doc
+}
+
+/// Merges `record` into `doc`; `__createdtime__` is kept, `__updatedtime__` set to now.
+fn merge(mut doc: Map<String, Value>, mut record: Map<String, Value>, now: f64) -> Map<String, Value> {
+    record.shift_remove(CREATED);
+    record.shift_remove(UPDATED);
+    for (k, v) in record {
+        doc.insert(k, v);
+    }
+    if !doc.contains_key(CREATED) {
+        doc.insert(CREATED.into(), now.into());
+    }
+    doc.insert(UPDATED.into(), now.into());
+    doc
+}
+
+async fn write_rows(
+    tx: &mut SqliteConnection,
+    meta: &TableMeta,
+    mode: WriteMode,
+    docs: &[(String, String)],
+    now: f64,
+) -> Result<()> {
+    let conflict = match mode {
+        // Keys were checked under the write lock: a conflict here is a bug and must fail loudly.
+        WriteMode::Insert => "",
+        _ => " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated",
+    };
+    for chunk in docs.chunks(ROWS_PER_STATEMENT) {
+        let marks = vec!["(?, ?, ?)"; chunk.len()].join(",");
+        let sql = format!("INSERT INTO {} (pk, doc, updated) VALUES {marks}{conflict}", meta.physical());
+        let mut q = sqlx::query(&sql);
+        for (kt, doc) in chunk {
+            let key: Value = serde_json::from_str(kt).map_err(|e| Error::Internal(e.to_string()))?;
+            q = bind_all(q, &[key_param(&key)]).bind(doc.as_str()).bind(now);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Attribute names the written documents bring that the table does not know yet, first seen first.
+fn new_attributes<'a>(meta: &TableMeta, docs: impl Iterator<Item = &'a Map<String, Value>>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for doc in docs {
+        for k in doc.keys() {
+            if !meta.has_attribute(k) && !out.iter().any(|o| o == k) {
+                out.push(k.clone());
+            }
+        }
+    }
+    out
+}

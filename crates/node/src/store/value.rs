@@ -1,0 +1,161 @@
+//! JSON ⇄ SQLite values: bound parameters, primary-key normalisation and canonical keys.
+
+use serde_json::{Number, Value};
+use sqlx::query::Query;
+use sqlx::sqlite::{Sqlite, SqliteArguments};
+
+use crate::error::{Error, Result};
+
+/// A value bound into generated SQL; literals never appear in SQL text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl Param {
+    /// How a JSON value compares inside SQLite (`doc ->> path` yields the same kinds).
+    pub fn from_json(v: &Value) -> Param {
+        match v {
+            Value::Null => Param::Null,
+            Value::Bool(b) => Param::Int(*b as i64),
+            Value::Number(n) => number_param(n),
+            Value::String(s) => Param::Text(s.clone()),
+            other => Param::Text(other.to_string()),
+        }
+    }
+}
+
+fn number_param(n: &Number) -> Param {
+    match n.as_i64() {
+        Some(i) => Param::Int(i),
+        None => Param::Real(n.as_f64().unwrap_or(f64::NAN)),
+    }
+}
+
+pub type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
+
+/// Binds `params` in order.
+pub fn bind_all<'q>(mut q: SqliteQuery<'q>, params: &[Param]) -> SqliteQuery<'q> {
+    for p in params {
+        q = match p {
+            Param::Null => q.bind(Option::<i64>::None),
+            Param::Int(i) => q.bind(*i),
+            Param::Real(f) => q.bind(*f),
+            Param::Text(s) => q.bind(s.clone()),
+        };
+    }
+    q
+}
+
+/// A primary key as stored: a string, or a number with integral floats folded to integers so that
+/// `1` and `1.0` are the same key. Anything else is refused.
+pub fn normalize_key(v: &Value, pk: &str) -> Result<Value> {
+    match v {
+        Value::String(_) => Ok(v.clone()),
+        Value::Number(n) => {
+            if n.is_i64() || n.is_u64() {
+                return Ok(v.clone());
+            }
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if !f.is_finite() {
+                return Err(Error::bad(format!("primary key '{pk}' must be a finite number")));
+            }
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                return Ok(Value::from(f as i64));
+            }
+            Ok(v.clone())
+        }
+        other => Err(Error::bad(format!(
+            "primary key '{pk}' must be a string or a number, got {}",
+            kind_of(other)
+        ))),
+    }
+}
+
+/// The canonical text of a normalised key, used to match keys coming back from SQLite.
+pub fn key_text(v: &Value) -> String {
+    v.to_string()
+}
+
+/// A key as SQLite's `json_quote(pk)` prints it, parsed back and normalised.
+pub fn key_from_sql(text: &str) -> Result<Value> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| Error::Internal(format!("stored key {text:?} is not JSON: {e}")))?;
+    normalize_key(&v, "key")
+}
+
+pub fn key_param(v: &Value) -> Param {
+    match v {
+        Value::String(s) => Param::Text(s.clone()),
+        Value::Number(n) => number_param(n),
+        _ => Param::Null,
+    }
+}
+
+/// A guard that keeps a range comparison within the kind of its bound: numbers compare with
+/// numbers and text with text. Without it SQLite ranks all text above all numbers, so
+/// `id >= 10` would also match every string key.
+pub fn same_kind(col: &str, p: &Param) -> Option<String> {
+    match p {
+        Param::Int(_) | Param::Real(_) => Some(format!("typeof({col}) IN ('integer', 'real')")),
+        Param::Text(_) => Some(format!("typeof({col}) = 'text'")),
+        Param::Null => None,
+    }
+}
+
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `doc ->> '$."name"'`: the SQL value of a top-level attribute. Names are inlined as a string
+/// literal (single quotes doubled); a `"` cannot be expressed in a SQLite JSON path label.
+pub fn attr_sql(name: &str, arrow: &str) -> Result<String> {
+    if name.contains('"') || name.chars().any(char::is_control) {
+        return Err(Error::bad(format!(
+            "attribute '{name}' cannot be searched: its name contains '\"' or a control character"
+        )));
+    }
+    Ok(format!("(doc {arrow} '$.\"{}\"')", name.replace('\'', "''")))
+}
+
+/// Epoch milliseconds with microsecond fraction, as HarperDB stamps records.
+pub fn now_ms() -> f64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_micros() as f64) / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_normalise() {
+        assert_eq!(normalize_key(&json!(1.0), "id").unwrap(), json!(1));
+        assert_eq!(normalize_key(&json!(1.5), "id").unwrap(), json!(1.5));
+        assert_eq!(normalize_key(&json!("a"), "id").unwrap(), json!("a"));
+        assert!(normalize_key(&json!(null), "id").is_err());
+        assert!(normalize_key(&json!([1]), "id").is_err());
+        assert_eq!(key_from_sql("2.0").unwrap(), json!(2));
+        assert_eq!(key_from_sql("\"x\"").unwrap(), json!("x"));
+    }
+
+    #[test]
+    fn attribute_paths_are_quoted() {
+        assert_eq!(attr_sql("a.b", "->>").unwrap(), "(doc ->> '$.\"a.b\"')");
+        assert_eq!(attr_sql("it's", "->").unwrap(), "(doc -> '$.\"it''s\"')");
+        assert!(attr_sql("bad\"name", "->>").is_err());
+    }
+}

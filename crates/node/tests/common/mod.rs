@@ -1,0 +1,85 @@
+//! A real node on 127.0.0.1:0 with a temporary data folder, and a client for it.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use switchyard_client::{Credentials, OpsClient};
+use switchyard_node::{start, NodeConfig, RunningNode};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+
+pub const ADMIN: &str = "admin";
+pub const PASSWORD: &str = "test-password";
+
+pub struct TestNode {
+    pub dir: TempDir,
+    pub running: Option<RunningNode>,
+    pub client: OpsClient,
+}
+
+pub async fn boot(dir: &std::path::Path) -> RunningNode {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let config = NodeConfig::new(dir, "test-node").with_admin(ADMIN, PASSWORD);
+    start(config, listener).await.expect("node starts")
+}
+
+impl TestNode {
+    pub async fn start() -> TestNode {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let running = boot(dir.path()).await;
+        let client = OpsClient::new(running.url(), Credentials::basic(ADMIN, PASSWORD)).expect("client");
+        TestNode { dir, running: Some(running), client }
+    }
+
+    /// Stops the node cleanly and starts it again on the same data folder (a new port).
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        let running = boot(self.dir.path()).await;
+        self.client = OpsClient::new(running.url(), Credentials::basic(ADMIN, PASSWORD)).expect("client");
+        self.running = Some(running);
+    }
+
+    pub fn url(&self) -> String {
+        self.running.as_ref().expect("running").url()
+    }
+
+    pub fn as_user(&self, user: &str, password: &str) -> OpsClient {
+        self.client.with_credentials(Credentials::basic(user, password))
+    }
+
+    pub fn anonymous(&self) -> OpsClient {
+        self.client.with_credentials(Credentials::None)
+    }
+
+    /// Sends an operation that must succeed and returns its answer.
+    pub async fn ok(&self, op: Value) -> Value {
+        match self.client.call(&op).await {
+            Ok(v) => v,
+            Err(e) => panic!("operation {op} failed: {e}"),
+        }
+    }
+
+    /// Sends an operation that must fail with `status`; returns the error text.
+    pub async fn fails(&self, op: Value, status: u16) -> String {
+        let r = self.client.send(&op).await.expect("transport");
+        assert_eq!(r.status, status, "status of {op}: body {}", r.text);
+        r.body["error"].as_str().unwrap_or_else(|| panic!("no 'error' in {}", r.text)).to_string()
+    }
+
+    /// A table `dev.<name>` keyed by `id`.
+    pub async fn table(&self, name: &str) {
+        self.ok(json!({"operation": "create_table", "database": "dev", "table": name, "primary_key": "id"})).await;
+    }
+
+    pub async fn count(&self, table: &str) -> u64 {
+        self.client.describe_table("dev", table).await.expect("describe").record_count
+    }
+
+    /// Every record of a table, sorted by key, as the server stores them.
+    pub async fn all(&self, table: &str) -> Vec<Value> {
+        let v = self.ok(json!({"operation": "search_by_value", "database": "dev", "table": table,
+            "search_attribute": "id", "search_value": "*"})).await;
+        v.as_array().expect("array").clone()
+    }
+}

@@ -1,0 +1,62 @@
+//! The `{code, message}` error shape and the small set of codes a UI branches on.
+
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, in the few classes a caller acts on differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request itself is malformed or names something invalid (HTTP 400).
+    BadRequest,
+    /// Missing or wrong credentials (HTTP 401).
+    Unauthorized,
+    /// Authenticated, but the role lacks a permission (HTTP 403).
+    Forbidden,
+    /// A database, table, user or role does not exist (HTTP 404).
+    NotFound,
+    /// The thing to create already exists (HTTP 409).
+    Conflict,
+    /// The server could not store the data: disk full, read-only, busy (HTTP 503/507).
+    Storage,
+    /// The peer could not be reached or did not answer in time.
+    Unreachable,
+    /// Anything else; a bug on the answering side.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status the Operations API answers with for this code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::Storage => 507,
+            ErrorCode::Unreachable => 502,
+            ErrorCode::Internal => 500,
+        }
+    }
+
+    /// The code a caller should read into an HTTP status it received.
+    pub fn from_http_status(status: u16) -> ErrorCode {
+        match status {
+            400 | 405 | 413 | 415 | 422 => ErrorCode::BadRequest,
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
+            503 | 507 => ErrorCode::Storage,
+            502 | 504 => ErrorCode::Unreachable,
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
+/// The error as it crosses IPC: a code to branch on and a sentence for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}

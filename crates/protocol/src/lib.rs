@@ -1,0 +1,12 @@
+//! Wire types shared by switchyard-node, switchyard-client and the studio: Operations API requests
+//! and replies, channel names, and the `{code, message}` error that crosses IPC and HTTP.
+
+pub mod channel;
+pub mod error;
+pub mod ops;
+
+pub use channel::Channel;
+pub use error::{ErrorBody, ErrorCode};
+
+/// The database a request addresses when it names none (HarperDB's default).
+pub const DEFAULT_DATABASE: &str = "data";

@@ -1,0 +1,363 @@
+//! Operations API requests and replies in HarperDB 4.7's shapes. Legacy names are accepted as
+//! aliases (`schema` for `database`, `hash_attribute` for `primary_key`, `hash_values` for `ids`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::DEFAULT_DATABASE;
+
+fn default_database() -> String {
+    DEFAULT_DATABASE.to_string()
+}
+
+fn default_primary_key() -> String {
+    "id".to_string()
+}
+
+/// create_database, drop_database, describe_database (and their `schema` aliases).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseRef {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+}
+
+/// drop_table, describe_table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableRef {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+}
+
+/// A declared attribute of a schema-defined table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttributeDef {
+    pub name: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexed: Option<bool>,
+}
+
+/// create_table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateTable {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    #[serde(alias = "hash_attribute", default = "default_primary_key")]
+    pub primary_key: String,
+    /// Seconds after its last update that a record expires (edge raw data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Vec<AttributeDef>>,
+}
+
+/// create_attribute, drop_attribute.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttributeRef {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    pub attribute: String,
+}
+
+/// insert, update, upsert.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WriteRecords {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    pub records: Vec<Value>,
+}
+
+/// delete.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeleteRecords {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    #[serde(alias = "hash_values")]
+    pub ids: Vec<Value>,
+}
+
+/// search_by_id (alias search_by_hash).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchById {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    #[serde(alias = "hash_values")]
+    pub ids: Vec<Value>,
+    pub get_attributes: Vec<String>,
+}
+
+/// A sort key; `next` chains a secondary key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Sort {
+    pub attribute: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub descending: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<Box<Sort>>,
+}
+
+/// search_by_value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchByValue {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    pub search_attribute: String,
+    pub search_value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub get_attributes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Sort>,
+}
+
+/// How the conditions of a group combine.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Operator {
+    #[default]
+    And,
+    Or,
+}
+
+/// One condition of search_by_conditions: a comparison or a nested group.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Condition {
+    Group {
+        #[serde(default)]
+        operator: Operator,
+        conditions: Vec<Condition>,
+    },
+    Compare {
+        search_attribute: String,
+        search_type: String,
+        search_value: Value,
+    },
+}
+
+/// search_by_conditions. Keyset paging: a `greater_than` condition on the primary key with a sort
+/// on the primary key reads only the page, however deep.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchByConditions {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    #[serde(default)]
+    pub operator: Operator,
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub get_attributes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Sort>,
+}
+
+/// sql.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sql {
+    pub sql: String,
+}
+
+/// csv_data_load.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CsvDataLoad {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    /// insert (default), update or upsert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    pub data: String,
+}
+
+/// add_role, alter_role.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleDef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    pub permission: Value,
+}
+
+/// drop_role.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleRef {
+    pub id: String,
+}
+
+/// add_user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AddUser {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    #[serde(default = "default_true")]
+    pub active: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// alter_user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlterUser {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// drop_user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserRef {
+    pub username: String,
+}
+
+/// create_authentication_tokens, login: credentials in the body, or none to use the header.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Credentials {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// read_log.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReadLog {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// system_information: restrict the reply to these sections.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SystemInformation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Vec<String>>,
+}
+
+/// get_job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobRef {
+    pub id: String,
+}
+
+/// One attribute in a table description.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AttributeDescription {
+    pub attribute: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_primary_key: Option<bool>,
+}
+
+/// describe_table's answer (and each entry of describe_database / describe_all).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableDescription {
+    pub schema: String,
+    pub name: String,
+    pub hash_attribute: String,
+    #[serde(default)]
+    pub audit: bool,
+    #[serde(default)]
+    pub schema_defined: bool,
+    #[serde(default)]
+    pub attributes: Vec<AttributeDescription>,
+    #[serde(default)]
+    pub db_size: u64,
+    #[serde(default)]
+    pub sources: Vec<Value>,
+    pub record_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_record: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<u64>,
+}
+
+/// A plain `{"message": …}` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Message {
+    pub message: String,
+}
+
+/// insert's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InsertReply {
+    pub message: String,
+    pub inserted_hashes: Vec<Value>,
+    pub skipped_hashes: Vec<Value>,
+}
+
+/// update's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpdateReply {
+    pub message: String,
+    pub update_hashes: Vec<Value>,
+    pub skipped_hashes: Vec<Value>,
+}
+
+/// upsert's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpsertReply {
+    pub message: String,
+    pub upserted_hashes: Vec<Value>,
+}
+
+/// delete's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeleteReply {
+    pub message: String,
+    pub deleted_hashes: Vec<Value>,
+    pub skipped_hashes: Vec<Value>,
+}
+
+/// create_authentication_tokens / refresh_operation_token answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tokens {
+    pub operation_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// registration_info's answer; `kind` tells a switchyard-node from a HarperDB instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegistrationInfo {
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
+}
