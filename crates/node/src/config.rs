@@ -15,6 +15,8 @@ pub struct NodeConfig {
     pub admin_password: Option<String>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// A storage quota: past it writes fail like on a full disk (507) and nothing is written.
+    pub max_storage_bytes: Option<u64>,
 }
 
 impl NodeConfig {
@@ -25,6 +27,7 @@ impl NodeConfig {
             admin_user: "admin".into(),
             admin_password: None,
             max_body_bytes: 256 * 1024 * 1024,
+            max_storage_bytes: None,
         }
     }
 
@@ -60,6 +63,9 @@ pub struct Cli {
     /// Its password; when absent on first start one is generated and printed once.
     #[arg(long, env = "SWITCHYARD_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// Storage quota in MiB; writes past it are refused with 507 and nothing is written.
+    #[arg(long, env = "SWITCHYARD_MAX_STORAGE_MB")]
+    pub max_storage_mb: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +77,7 @@ struct FileConfig {
     node_name: Option<String>,
     admin_user: Option<String>,
     admin_password: Option<String>,
+    max_storage_mb: Option<u64>,
 }
 
 /// The resolved settings of the binary.
@@ -92,6 +99,7 @@ impl Cli {
         let mut node = NodeConfig::new(data, node_name);
         node.admin_user = self.admin_user.or(file.admin_user).unwrap_or_else(|| "admin".into());
         node.admin_password = self.admin_password.or(file.admin_password);
+        node.max_storage_bytes = self.max_storage_mb.or(file.max_storage_mb).map(|mb| mb * 1024 * 1024);
         Ok(Settings {
             node,
             host: self.host.or(file.host).unwrap_or_else(|| "127.0.0.1".into()),

@@ -40,7 +40,7 @@ pub const CREATED: &str = "__createdtime__";
 pub const UPDATED: &str = "__updatedtime__";
 
 impl Store {
-    pub async fn open(dir: &Path, node_name: &str) -> Result<Store> {
+    pub async fn open(dir: &Path, node_name: &str, max_bytes: Option<u64>) -> Result<Store> {
         std::fs::create_dir_all(dir)?;
         let file = dir.join("switchyard.db");
         let opts = SqliteConnectOptions::new()
@@ -51,6 +51,11 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("cache_size", "-32768");
+        // SQLite answers SQLITE_FULL past max_page_count (4 KiB pages), exactly as on a full disk.
+        let opts = match max_bytes {
+            Some(b) => opts.pragma("max_page_count", (b / 4096).max(16).to_string()),
+            None => opts,
+        };
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
