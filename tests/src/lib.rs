@@ -1,1 +1,4 @@
-//! x
+//! switchyard-e2e: helpers shared by the scenario tests and the benchmarks: the conformance
+//! runner (one request/response transcript, run against any Operations API server).
+
+pub mod conformance;
