@@ -1,4 +1,6 @@
 //! switchyard-e2e: helpers shared by the scenario tests and the benchmarks: the conformance
-//! runner (one request/response transcript, run against any Operations API server).
+//! runner (one request/response transcript, run against any Operations API server) and a real
+//! HarperDB launcher.
 
 pub mod conformance;
+pub mod harperdb;
