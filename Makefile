@@ -16,8 +16,10 @@ run: deps
 	@scripts/run-local.sh
 
 ## Every test in the workspace: unit, integration, fuzz properties, conformance.
+## The benchmarks are built too (dev profile, cheap) so they keep compiling.
 test: deps
-	RUST_BACKTRACE=0 $(CARGO) test --workspace --locked
+	$(CARGO) build --workspace --benches --profile dev --locked
+	@scripts/cargo-test.sh
 
 ## HarperDB 4.7 from npm into .cache/harperdb (for benchmarks and HarperDB tests).
 harperdb: $(HARPERDB_JS)

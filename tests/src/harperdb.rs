@@ -93,8 +93,10 @@ impl HarperDb {
 
 impl Drop for HarperDb {
     fn drop(&mut self) {
-        // HarperDB forks helpers; end its whole process group.
-        let _ = Command::new("kill").args(["-TERM", &format!("-{}", self.child.id())]).status();
+        // HarperDB may fork helpers; end its whole process group ("--" so the negative group id
+        // is not read as an option), then make sure of the main process before waiting for it.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-s", "TERM", "--", &group]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -102,7 +104,8 @@ impl Drop for HarperDb {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.child.id())]).status();
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
