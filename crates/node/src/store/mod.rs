@@ -363,23 +363,10 @@ impl Store {
 
     /// The stored documents for these keys, in the order asked; missing keys are left out.
     pub async fn docs_by_keys(&self, meta: &TableMeta, keys: &[Value]) -> Result<Vec<String>> {
-        let mut out = Vec::with_capacity(keys.len());
-        let mut found = std::collections::HashMap::new();
-        for chunk in keys.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(",");
-            let sql = format!("SELECT json_quote(pk), doc FROM {} WHERE pk IN ({marks})", meta.physical());
-            let params: Vec<Param> = chunk.iter().map(value::key_param).collect();
-            for row in self.fetch(&sql, &params).await? {
-                let k: String = row.try_get(0)?;
-                found.insert(value::key_text(&value::key_from_sql(&k)?), row.try_get::<String, _>(1)?);
-            }
-        }
-        for k in keys {
-            if let Some(doc) = found.get(&value::key_text(k)) {
-                out.push(doc.clone());
-            }
-        }
-        Ok(out)
+        let mut conn = self.read.acquire().await?;
+        let sql = format!("SELECT json_quote(pk), doc FROM {} WHERE pk IN ({{keys}})", meta.physical());
+        let mut found = records::rows_by_key(&mut conn, &sql, keys, true).await?;
+        Ok(keys.iter().filter_map(|k| found.remove(&value::key_text(k)).flatten()).collect())
     }
 }
 

@@ -117,10 +117,13 @@ impl Store {
             }
             outcome.written.push(key);
         }
-        let docs: Vec<(String, String)> = order
-            .iter()
-            .filter_map(|kt| finals.get(kt).map(|d| (kt.clone(), Value::Object(d.clone()).to_string())))
-            .collect();
+        let mut docs: Vec<(String, String)> = Vec::with_capacity(order.len());
+        for kt in &order {
+            if let Some(d) = finals.get(kt) {
+                let text = serde_json::to_string(d).map_err(|e| Error::Internal(e.to_string()))?;
+                docs.push((kt.clone(), text));
+            }
+        }
         if docs.is_empty() {
             tx.commit().await?;
             return Ok(outcome);
@@ -176,16 +179,8 @@ impl Store {
         let mut w = self.writer().await?;
         let meta = self.table(database, table)?;
         let mut tx = sqlx::Connection::begin(&mut *w).await?;
-        let mut gone: HashMap<String, ()> = HashMap::new();
-        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-            let marks = vec!["?"; chunk.len()].join(",");
-            let sql = format!("DELETE FROM {} WHERE pk IN ({marks}) RETURNING json_quote(pk)", meta.physical());
-            let params: Vec<Param> = chunk.iter().map(key_param).collect();
-            for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await? {
-                let k: String = row.try_get(0)?;
-                gone.insert(key_text(&key_from_sql(&k)?), ());
-            }
-        }
+        let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING json_quote(pk)", meta.physical());
+        let mut gone = rows_by_key(&mut tx, &sql, &keys, false).await?;
         let mut outcome = DeleteOutcome::default();
         for k in keys {
             if gone.remove(&key_text(&k)).is_some() {
@@ -305,16 +300,27 @@ async fn existing_docs(
     keys: &[Value],
     bodies: bool,
 ) -> Result<HashMap<String, Option<String>>> {
-    let mut found = HashMap::new();
     let cols = if bodies { "json_quote(pk), doc" } else { "json_quote(pk)" };
+    let sql = format!("SELECT {cols} FROM {} WHERE pk IN ({{keys}})", meta.physical());
+    rows_by_key(tx, &sql, keys, bodies).await
+}
+
+/// Runs `statement` (whose `{keys}` stands for the key list) over `keys` in chunks. Its rows
+/// are `json_quote(pk)` and, with `with_doc`, a document; answers canonical key → document.
+pub(super) async fn rows_by_key(
+    conn: &mut SqliteConnection,
+    statement: &str,
+    keys: &[Value],
+    with_doc: bool,
+) -> Result<HashMap<String, Option<String>>> {
+    let mut found = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let marks = vec!["?"; chunk.len()].join(",");
-        let sql = format!("SELECT {cols} FROM {} WHERE pk IN ({marks})", meta.physical());
+        let sql = statement.replace("{keys}", &vec!["?"; chunk.len()].join(","));
         let params: Vec<Param> = chunk.iter().map(key_param).collect();
-        for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await? {
+        for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *conn).await? {
             let k: String = row.try_get(0)?;
-            let body = if bodies { Some(row.try_get::<String, _>(1)?) } else { None };
-            found.insert(key_text(&key_from_sql(&k)?), body);
+            let doc = if with_doc { Some(row.try_get::<String, _>(1)?) } else { None };
+            found.insert(key_text(&key_from_sql(&k)?), doc);
         }
     }
     Ok(found)
@@ -329,6 +335,14 @@ fn parse_doc(text: &str) -> Result<Map<String, Value>> {
 
 /// A new record: key first, then its attributes, then the server's timestamps.
 fn fresh_doc(meta: &TableMeta, key: &Value, mut record: Map<String, Value>, now: f64) -> Map<String, Value> {
+    record.shift_remove(CREATED);
+    record.shift_remove(UPDATED);
+    if record.keys().next() == Some(&meta.primary_key) {
+        // The usual case: the key already leads, so the record's own map is the document.
+        record.insert(CREATED.into(), now.into());
+        record.insert(UPDATED.into(), now.into());
+        return record;
+    }
     let mut doc = Map::with_capacity(record.len() + 2);
     doc.insert(meta.primary_key.clone(), key.clone());
     record.shift_remove(&meta.primary_key);
