@@ -26,6 +26,8 @@ pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route("/", post(operations).get(about))
         .route("/health", get(|| async { "ok" }))
+        .route("/socketcluster/", get(crate::channels::upgrade))
+        .route("/socketcluster", get(crate::channels::upgrade))
         .layer(DefaultBodyLimit::max(limit))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             json_response(500, &json!({"error": "internal error: the server hit a bug; nothing was committed by this request"}))

@@ -3,6 +3,7 @@
 //! studio and the tests do), `router` and `run` serve it on a listener of your choosing.
 
 pub mod auth;
+pub mod channels;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -34,6 +35,8 @@ pub struct Node {
     pub auth: auth::Auth,
     pub log: log::NodeLog,
     pub started: Instant,
+    /// Set when the node stops; long-lived tasks (sockets) watch it and end.
+    pub closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Node {
@@ -47,7 +50,8 @@ impl Node {
         if generated.is_some() {
             log.info(&["startup", "auth"], format!("created super user '{}' with a generated password", config.admin_user));
         }
-        Ok((Arc::new(Node { config, store, auth, log, started: Instant::now() }), generated))
+        let closing = tokio::sync::watch::channel(false).0;
+        Ok((Arc::new(Node { config, store, auth, log, started: Instant::now(), closing }), generated))
     }
 }
 
@@ -72,6 +76,7 @@ impl RunningNode {
     }
 
     async fn shutdown_inner(&mut self) {
+        self.node.closing.send_replace(true);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -85,6 +90,7 @@ impl RunningNode {
 impl Drop for RunningNode {
     fn drop(&mut self) {
         // Dropped without stop(): ask the server to end; storage closes with the last Arc.
+        self.node.closing.send_replace(true);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -50,7 +50,12 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    run(listener, node.clone(), shutdown).await?;
+    let closing = node.closing.clone();
+    run(listener, node.clone(), async move {
+        shutdown.await;
+        closing.send_replace(true);
+    })
+    .await?;
     node.store.close().await;
     println!("switchyard-node stopped");
     Ok(())

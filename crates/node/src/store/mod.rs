@@ -26,6 +26,16 @@ use value::{bind_all, now_ms, Param};
 
 use crate::error::{Error, Result};
 
+/// A committed transaction-log entry, as published on its channel. The SocketCluster frame is
+/// built once here and the same text goes to every subscriber.
+#[derive(Debug)]
+pub struct Committed {
+    pub id: i64,
+    pub channel: String,
+    /// `{"event":"#publish","data":{"channel":…,"data":<entry>}}`
+    pub publish_frame: String,
+}
+
 pub struct Store {
     read: SqlitePool,
     write: SqlitePool,
@@ -33,11 +43,16 @@ pub struct Store {
     file: PathBuf,
     /// The name this node stamps on the transactions it originates.
     node_name: String,
+    /// Every committed log entry, in commit order, for live subscribers.
+    commits: tokio::sync::broadcast::Sender<std::sync::Arc<Committed>>,
 }
 
 /// The attributes every table starts with after its primary key.
 pub const CREATED: &str = "__createdtime__";
 pub const UPDATED: &str = "__updatedtime__";
+
+/// Entries a live subscriber may fall behind by before it is told it lagged.
+const COMMIT_FEED_CAPACITY: usize = 16_384;
 
 impl Store {
     pub async fn open(dir: &Path, node_name: &str, max_bytes: Option<u64>) -> Result<Store> {
@@ -80,6 +95,7 @@ impl Store {
             catalog: RwLock::new(catalog),
             file,
             node_name: node_name.to_string(),
+            commits: tokio::sync::broadcast::channel(COMMIT_FEED_CAPACITY).0,
         })
     }
 
@@ -90,6 +106,28 @@ impl Store {
         }
         self.read.close().await;
         self.write.close().await;
+    }
+
+    /// Live feed of committed entries; a receiver that falls too far behind gets `Lagged`.
+    pub fn subscribe_commits(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Committed>> {
+        self.commits.subscribe()
+    }
+
+    /// Announces a committed entry. `records_json` is the entry's `records` (or `ids`) JSON text.
+    pub(crate) fn announce(&self, id: i64, channel: &str, operation: &str, user: Option<&str>, records_json: &str, ts: f64) {
+        if self.commits.receiver_count() == 0 {
+            return;
+        }
+        let key = if operation == "delete" { "ids" } else { "records" };
+        let channel_json = Value::String(channel.to_string()).to_string();
+        let entry = format!(
+            "{{\"id\":{id},\"origin\":{},\"channel\":{channel_json},\"operation\":{},\"user\":{},\"ts\":{ts},\"{key}\":{records_json}}}",
+            Value::String(self.node_name.clone()),
+            Value::String(operation.to_string()),
+            user.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null),
+        );
+        let publish_frame = format!("{{\"event\":\"#publish\",\"data\":{{\"channel\":{channel_json},\"data\":{entry}}}}}");
+        let _ = self.commits.send(std::sync::Arc::new(Committed { id, channel: channel.to_string(), publish_frame }));
     }
 
     pub fn node_name(&self) -> &str {

@@ -162,6 +162,7 @@ impl Store {
         payload.push(']');
         let txn_id = self.append_log(&mut tx, &meta, mode.name(), user, &payload, now).await?;
         tx.commit().await?;
+        self.announce(txn_id, &format!("{}:{}", meta.database, meta.name), mode.name(), user, &payload, now);
         if let Some(next) = next_meta {
             self.replace_meta(next);
         }
@@ -201,8 +202,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let payload = Value::Array(outcome.deleted.clone()).to_string();
-        outcome.txn_id = Some(self.append_log(&mut tx, &meta, "delete", user, &payload, now).await?);
+        let txn_id = self.append_log(&mut tx, &meta, "delete", user, &payload, now).await?;
         tx.commit().await?;
+        self.announce(txn_id, &format!("{}:{}", meta.database, meta.name), "delete", user, &payload, now);
+        outcome.txn_id = Some(txn_id);
         Ok(outcome)
     }
 

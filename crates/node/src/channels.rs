@@ -1,0 +1,377 @@
+//! The SocketCluster v2 endpoint at `/socketcluster/`: handshake, `''` ping/pong, JWT login
+//! through a `login` procedure and `#setAuthToken`, `#authenticate`, `#removeAuthToken`,
+//! `#subscribe`/`#unsubscribe` to `schema:table` channels fed by committed transactions, and
+//! `#publish`, which is written to the table like an insert. Close codes follow the 4000 series.
+//!
+//! One task owns each socket; every subscription is a forwarder task from the store's commit
+//! feed into that socket's bounded outbound queue. A subscriber that cannot keep up is closed
+//! with 4100 rather than silently missing transactions.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::{json, Value};
+use switchyard_protocol::Channel;
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::auth::{Access, Principal};
+use crate::error::Error;
+use crate::store::{Committed, WriteMode};
+use crate::Node;
+
+/// Server pings every PING_INTERVAL; a client that has not answered within PING_TIMEOUT is closed.
+pub const PING_INTERVAL: Duration = Duration::from_secs(8);
+pub const PING_TIMEOUT: Duration = Duration::from_secs(20);
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const OUTBOUND_QUEUE: usize = 4096;
+
+/// Close codes (reference §11).
+pub mod close {
+    pub const PONG_TIMEOUT: u16 = 4001;
+    pub const HANDSHAKE_TIMEOUT: u16 = 4005;
+    pub const HANDSHAKE_REJECTED: u16 = 4008;
+    pub const BEFORE_HANDSHAKE: u16 = 4009;
+    /// Not in SocketCluster's table: the subscriber fell behind the commit feed; it may reconnect.
+    pub const FELL_BEHIND: u16 = 4100;
+    pub const GOING_AWAY: u16 = 1001;
+}
+
+pub async fn upgrade(State(node): State<Arc<Node>>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| serve(node, socket))
+}
+
+enum Out {
+    Text(String),
+    Publication(Arc<Committed>),
+    Close(u16, &'static str),
+}
+
+struct Conn {
+    node: Arc<Node>,
+    id: String,
+    handshaken: bool,
+    who: Option<Principal>,
+    subscriptions: HashMap<String, JoinHandle<()>>,
+    out: mpsc::Sender<Out>,
+    last_pong: Instant,
+}
+
+async fn serve(node: Arc<Node>, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::channel::<Out>(OUTBOUND_QUEUE);
+    let mut closing = node.closing.subscribe();
+    let mut conn = Conn {
+        node,
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        handshaken: false,
+        who: None,
+        subscriptions: HashMap::new(),
+        out: tx,
+        last_pong: Instant::now(),
+    };
+    let opened = Instant::now();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    let handshake_deadline = tokio::time::sleep(HANDSHAKE_TIMEOUT);
+    tokio::pin!(handshake_deadline);
+    let close_with = loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(t))) => {
+                    if let Some(code) = conn.handle(t.as_str()).await {
+                        break Some((code, ""));
+                    }
+                }
+                Some(Ok(Message::Binary(b))) => {
+                    if let Some(code) = conn.handle(&String::from_utf8_lossy(&b)).await {
+                        break Some((code, ""));
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                Some(Ok(_)) => {} // WebSocket-level ping/pong: answered by the library
+            },
+            Some(out) = rx.recv() => {
+                let sent = match out {
+                    Out::Text(s) => socket.send(Message::Text(s.into())).await,
+                    Out::Publication(c) => socket.send(Message::Text(c.publish_frame.clone().into())).await,
+                    Out::Close(code, reason) => break Some((code, reason)),
+                };
+                if sent.is_err() {
+                    break None;
+                }
+            }
+            _ = ping.tick() => {
+                if conn.last_pong.elapsed() > PING_TIMEOUT {
+                    break Some((close::PONG_TIMEOUT, ""));
+                }
+                if socket.send(Message::Text("".into())).await.is_err() {
+                    break None;
+                }
+            }
+            _ = &mut handshake_deadline, if !conn.handshaken => break Some((close::HANDSHAKE_TIMEOUT, "")),
+            _ = closing.changed() => break Some((close::GOING_AWAY, "node is shutting down")),
+        }
+    };
+    for (_, task) in conn.subscriptions.drain() {
+        task.abort();
+    }
+    if let Some((code, reason)) = close_with {
+        let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+    }
+    tracing::debug!(id = %conn.id, secs = opened.elapsed().as_secs_f64(), "socket closed");
+}
+
+fn error_object(name: &str, message: impl Into<String>) -> Value {
+    json!({ "name": name, "message": message.into() })
+}
+
+impl Conn {
+    fn send(&self, v: Value) {
+        // A full queue means the peer is not reading; its forwarders will close it.
+        let _ = self.out.try_send(Out::Text(v.to_string()));
+    }
+
+    fn reply(&self, cid: Option<i64>, data: Option<Value>) {
+        if let Some(cid) = cid {
+            match data {
+                Some(d) => self.send(json!({ "rid": cid, "data": d })),
+                None => self.send(json!({ "rid": cid })),
+            }
+        }
+    }
+
+    fn fail(&self, cid: Option<i64>, error: Value) {
+        if let Some(cid) = cid {
+            self.send(json!({ "rid": cid, "error": error }));
+        }
+    }
+
+    /// One text frame: a ping/pong, a packet or a batch of packets. Returns a close code to end.
+    async fn handle(&mut self, text: &str) -> Option<u16> {
+        if text.is_empty() {
+            if !self.handshaken {
+                return Some(close::BEFORE_HANDSHAKE);
+            }
+            self.last_pong = Instant::now();
+            return None;
+        }
+        let trimmed = text.trim_start();
+        let parsed = if trimmed.starts_with('{') || trimmed.starts_with('[') { serde_json::from_str::<Value>(trimmed).ok() } else { None };
+        let packets = match parsed {
+            Some(Value::Array(items)) => items,
+            Some(v @ Value::Object(_)) => vec![v],
+            _ => {
+                // Raw text (`#1`/`#2` of protocol v1, or anything else): no reply.
+                return (!self.handshaken).then_some(close::BEFORE_HANDSHAKE);
+            }
+        };
+        for p in packets {
+            if let Some(code) = self.packet(p).await {
+                return Some(code);
+            }
+        }
+        None
+    }
+
+    async fn packet(&mut self, p: Value) -> Option<u16> {
+        let Some(event) = p.get("event").and_then(Value::as_str).map(str::to_string) else {
+            // A response to a server invoke (this server sends none) or raw JSON.
+            return (!self.handshaken).then_some(close::BEFORE_HANDSHAKE);
+        };
+        let cid = p.get("cid").filter(|c| c.is_number()).and_then(Value::as_i64);
+        let data = p.get("data").cloned().unwrap_or(Value::Null);
+        if !self.handshaken && event != "#handshake" {
+            return Some(close::BEFORE_HANDSHAKE);
+        }
+        // Any inbound traffic counts as liveness once a quarter of the timeout has passed.
+        if self.last_pong.elapsed() > PING_TIMEOUT / 4 {
+            self.last_pong = Instant::now();
+        }
+        match event.as_str() {
+            "#handshake" => {
+                if cid.is_none() {
+                    return Some(close::HANDSHAKE_REJECTED);
+                }
+                self.handshake(cid, &data).await;
+            }
+            "#authenticate" => {
+                if cid.is_none() {
+                    return Some(close::HANDSHAKE_REJECTED);
+                }
+                self.authenticate(cid, &data).await;
+            }
+            "#removeAuthToken" => self.deauthenticate(),
+            "#subscribe" => self.subscribe(cid, &data).await,
+            "#unsubscribe" => self.unsubscribe(cid, &data),
+            "#publish" => self.publish(cid, &data).await,
+            "login" => self.login(cid, &data).await,
+            other => self.fail(cid, error_object("InvalidActionError", format!("Unknown procedure '{other}'"))),
+        }
+        None
+    }
+
+    async fn handshake(&mut self, cid: Option<i64>, data: &Value) {
+        self.handshaken = true;
+        self.last_pong = Instant::now();
+        let mut reply = json!({ "id": self.id, "pingTimeout": PING_TIMEOUT.as_millis() as u64 });
+        let mut bad_token = false;
+        match data.get("authToken") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(token)) => match self.node.auth.bearer(token).await {
+                Ok(p) => self.who = Some(p),
+                Err(_) => {
+                    reply["authError"] = json!({ "message": "invalid token", "name": "AuthTokenInvalidError", "isBadToken": true });
+                    bad_token = true;
+                }
+            },
+            Some(_) => {
+                reply["authError"] = json!({ "message": "Invalid token format - Token must be a string", "name": "AuthTokenError", "isBadToken": true });
+                bad_token = true;
+            }
+        }
+        reply["isAuthenticated"] = json!(self.who.is_some());
+        self.reply(cid, Some(reply));
+        if bad_token {
+            self.send(json!({ "event": "#removeAuthToken" }));
+        }
+    }
+
+    async fn authenticate(&mut self, cid: Option<i64>, data: &Value) {
+        let token = data.as_str().unwrap_or("");
+        match self.node.auth.bearer(token).await {
+            Ok(p) => {
+                self.who = Some(p);
+                self.reply(cid, Some(json!({ "isAuthenticated": true, "authError": null })));
+            }
+            Err(_) => {
+                self.fail(cid, json!({ "message": "invalid token", "name": "AuthTokenInvalidError", "isBadToken": true }));
+                self.deauthenticate();
+                self.send(json!({ "event": "#removeAuthToken" }));
+            }
+        }
+    }
+
+    /// Loses the identity and with it every subscription, each announced with `#kickOut`.
+    fn deauthenticate(&mut self) {
+        self.who = None;
+        let dropped: Vec<(String, JoinHandle<()>)> = self.subscriptions.drain().collect();
+        for (channel, task) in dropped {
+            task.abort();
+            self.send(json!({ "event": "#kickOut", "data": { "channel": channel, "message": "authentication was removed" } }));
+        }
+    }
+
+    async fn login(&mut self, cid: Option<i64>, data: &Value) {
+        let (Some(user), Some(password)) = (data.get("username").and_then(Value::as_str), data.get("password").and_then(Value::as_str)) else {
+            self.fail(cid, error_object("LoginError", "login needs {\"username\", \"password\"}"));
+            return;
+        };
+        let principal = match self.node.auth.login(user, password).await {
+            Ok(p) => p,
+            Err(_) => {
+                self.node.log.info(&["auth", "socket"], format!("socket login failed for user '{user}'"));
+                self.fail(cid, error_object("LoginError", "Invalid username or password"));
+                return;
+            }
+        };
+        match self.node.auth.issue_tokens(&principal) {
+            Ok(tokens) => {
+                self.reply(cid, Some(json!({ "username": principal.username })));
+                self.send(json!({ "event": "#setAuthToken", "data": { "token": tokens.operation_token } }));
+                self.who = Some(principal);
+            }
+            Err(e) => self.fail(cid, error_object("AuthError", e.to_string())),
+        }
+    }
+
+    /// The channel named in `data`, and whether `who` may use it for `access`.
+    fn channel_access(&self, data: &Value, access: Access, verb: &str) -> Result<(Channel, Principal), Value> {
+        let name = data.get("channel").and_then(Value::as_str).ok_or_else(|| {
+            let what = if verb == "subscribe" { "Subscribe" } else { "Publish" };
+            error_object("InvalidActionError", format!("{what} channel name was malformatted"))
+        })?;
+        let Some(who) = self.who.clone() else {
+            let name_kind = if verb == "subscribe" { "SubscribeAuthError" } else { "PublishAuthError" };
+            return Err(error_object(name_kind, format!("You must be logged in to {verb} to {name}")));
+        };
+        let channel: Channel = name.parse().map_err(|e: String| error_object("InvalidActionError", e))?;
+        if let Err(e) = self.node.store.table(&channel.database, &channel.table) {
+            return Err(error_object("InvalidActionError", e.to_string()));
+        }
+        if !who.allows(&channel.database, &channel.table, access) {
+            let needed = if access == Access::Read { "read" } else { "insert" };
+            let name_kind = if verb == "subscribe" { "SubscribeAuthError" } else { "PublishAuthError" };
+            return Err(error_object(name_kind, format!("user '{}' needs {needed} permission on {}.{}", who.username, channel.database, channel.table)));
+        }
+        Ok((channel, who))
+    }
+
+    async fn subscribe(&mut self, cid: Option<i64>, data: &Value) {
+        let channel = match self.channel_access(data, Access::Read, "subscribe") {
+            Ok((c, _)) => c.to_string(),
+            Err(e) => return self.fail(cid, e),
+        };
+        if !self.subscriptions.contains_key(&channel) {
+            let mut feed = self.node.store.subscribe_commits();
+            let out = self.out.clone();
+            let name = channel.clone();
+            let task = tokio::spawn(async move {
+                loop {
+                    match feed.recv().await {
+                        Ok(c) if c.channel == name => {
+                            if out.send(Out::Publication(c)).await.is_err() {
+                                break;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            let _ = out.send(Out::Close(close::FELL_BEHIND, "subscriber fell behind; reconnect to resume")).await;
+                            break;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+            self.subscriptions.insert(channel, task);
+        }
+        self.reply(cid, None);
+    }
+
+    fn unsubscribe(&mut self, cid: Option<i64>, data: &Value) {
+        let channel = data.as_str().or_else(|| data.get("channel").and_then(Value::as_str)).unwrap_or("");
+        match self.subscriptions.remove(channel) {
+            Some(task) => {
+                task.abort();
+                self.reply(cid, None);
+            }
+            None => self.fail(cid, error_object("BrokerError", format!("Failed to unsubscribe socket from the never-subscribed channel {channel}"))),
+        }
+    }
+
+    /// A publish is an insert into the channel's table; subscribers then receive the committed
+    /// transaction like any other write.
+    async fn publish(&mut self, cid: Option<i64>, data: &Value) {
+        let (channel, who) = match self.channel_access(data, Access::Insert, "publish") {
+            Ok(x) => x,
+            Err(e) => return self.fail(cid, e),
+        };
+        let records = match data.get("data") {
+            Some(Value::Array(items)) => items.clone(),
+            Some(v @ Value::Object(_)) => vec![v.clone()],
+            _ => return self.fail(cid, error_object("InvalidActionError", "publish data must be a record object or an array of records")),
+        };
+        match self.node.store.write(&channel.database, &channel.table, WriteMode::Insert, records, Some(&who.username)).await {
+            Ok(out) => self.reply(cid, Some(json!({ "inserted_hashes": out.written, "skipped_hashes": out.skipped }))),
+            Err(e) => {
+                let name = match e {
+                    Error::BadRequest(_) => "InvalidArgumentsError",
+                    _ => "PublishError",
+                };
+                self.fail(cid, error_object(name, e.to_string()));
+            }
+        }
+    }
+}
