@@ -4,6 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 HARPERDB_DIR := .cache/harperdb
 HARPERDB_JS := $(HARPERDB_DIR)/node_modules/harperdb/bin/harperdb.js
+JS_DEPS := tests/js/node_modules/.installed
 
 .PHONY: run test deps harperdb bench clean
 
@@ -17,9 +18,15 @@ run: deps
 
 ## Every test in the workspace: unit, integration, fuzz properties, conformance.
 ## The benchmarks are built too (dev profile, cheap) so they keep compiling.
-test: deps
+test: deps $(JS_DEPS)
 	$(CARGO) build --workspace --benches --profile dev --locked
 	@scripts/cargo-test.sh
+
+## The real JavaScript peers the scenario tests drive (socketcluster-client), from the lock file.
+$(JS_DEPS): tests/js/package.json tests/js/package-lock.json
+	@scripts/deps.sh node
+	cd tests/js && npm ci --no-audit --no-fund
+	touch $@
 
 ## HarperDB 4.7 from npm into .cache/harperdb (for benchmarks and HarperDB tests).
 harperdb: $(HARPERDB_JS)

@@ -1,0 +1,210 @@
+//! The SocketCluster endpoint frame by frame: handshake rules and close codes, ping/pong,
+//! batches, tokens, permissions, unknown procedures, and publications of committed writes.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestNode, ADMIN, PASSWORD};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(n: &TestNode) -> Ws {
+    let url = format!("{}/socketcluster/", n.url().replace("http://", "ws://"));
+    connect_async(url).await.expect("websocket connects").0
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.expect("send");
+}
+
+/// The next SocketCluster frame that is not a ping (bounded: 5 s).
+async fn recv(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame within 5 s").expect("open").expect("frame");
+        match msg {
+            Message::Text(t) if t.is_empty() => continue,
+            Message::Text(t) => return serde_json::from_str(&t).expect("JSON frame"),
+            Message::Close(c) => panic!("closed: {c:?}"),
+            _ => continue,
+        }
+    }
+}
+
+/// Waits for the server to close, returning the code (bounded: 30 s).
+async fn closed_with(ws: &mut Ws) -> u16 {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await.expect("closed within 30 s") {
+            Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
+            Some(Ok(Message::Close(None))) | None => return 0,
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("error instead of a close: {e}"),
+        }
+    }
+}
+
+async fn handshaken(n: &TestNode, token: Option<&str>) -> (Ws, Value) {
+    let mut ws = connect(n).await;
+    send(&mut ws, json!({"event": "#handshake", "data": {"authToken": token}, "cid": 1})).await;
+    let r = recv(&mut ws).await;
+    (ws, r)
+}
+
+async fn logged_in(n: &TestNode) -> Ws {
+    let (mut ws, _) = handshaken(n, None).await;
+    send(&mut ws, json!({"event": "login", "data": {"username": ADMIN, "password": PASSWORD}, "cid": 2})).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 2, "data": {"username": ADMIN}}));
+    let set = recv(&mut ws).await;
+    assert_eq!(set["event"], "#setAuthToken");
+    ws
+}
+
+#[tokio::test]
+async fn handshake_rules_and_close_codes() {
+    let n = TestNode::start().await;
+    let (_ws, r) = handshaken(&n, None).await;
+    assert_eq!(r["rid"], 1);
+    assert_eq!(r["data"]["pingTimeout"], 20000);
+    assert_eq!(r["data"]["isAuthenticated"], false);
+    assert!(r["data"].get("authError").is_none(), "no authError without a token: {r}");
+    assert!(r["data"]["id"].as_str().is_some_and(|id| !id.is_empty()));
+
+    let mut ws = connect(&n).await;
+    send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:dog"}, "cid": 1})).await;
+    assert_eq!(closed_with(&mut ws).await, 4009, "a message before the handshake");
+
+    let mut ws = connect(&n).await;
+    ws.send(Message::Text("".into())).await.unwrap();
+    assert_eq!(closed_with(&mut ws).await, 4009, "a pong before the handshake");
+
+    let mut ws = connect(&n).await;
+    send(&mut ws, json!({"event": "#handshake", "data": {"authToken": null}, "cid": "1"})).await;
+    assert_eq!(closed_with(&mut ws).await, 4008, "a handshake without a numeric cid");
+
+    // A JS client keeps counting cids across reconnects: any number is fine.
+    let mut ws = connect(&n).await;
+    send(&mut ws, json!({"event": "#handshake", "data": {"authToken": null}, "cid": 4})).await;
+    assert_eq!(recv(&mut ws).await["rid"], 4);
+}
+
+#[tokio::test]
+async fn tokens_from_login_work_in_handshake_and_authenticate() {
+    let n = TestNode::start().await;
+    let (mut ws, _) = handshaken(&n, None).await;
+    send(&mut ws, json!({"event": "login", "data": {"username": ADMIN, "password": "wrong"}, "cid": 2})).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 2, "error": {"name": "LoginError", "message": "Invalid username or password"}}));
+    send(&mut ws, json!({"event": "login", "data": {"username": ADMIN, "password": PASSWORD}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await["rid"], 3, "the login answer comes before #setAuthToken");
+    let token = recv(&mut ws).await["data"]["token"].as_str().unwrap().to_string();
+
+    // The token is an operation token: the Operations API accepts it too.
+    let bearer = n.client.with_credentials(switchyard_client::Credentials::Bearer(token.clone()));
+    assert_eq!(bearer.call(&json!({"operation": "user_info"})).await.unwrap()["username"], ADMIN);
+
+    let (_ws2, r) = handshaken(&n, Some(&token)).await;
+    assert_eq!(r["data"]["isAuthenticated"], true);
+    let (mut ws3, r) = handshaken(&n, Some("not.a.jwt")).await;
+    assert_eq!(r["data"]["isAuthenticated"], false);
+    assert_eq!(r["data"]["authError"]["name"], "AuthTokenInvalidError");
+    assert_eq!(recv(&mut ws3).await, json!({"event": "#removeAuthToken"}));
+
+    send(&mut ws3, json!({"event": "#authenticate", "data": token, "cid": 2})).await;
+    assert_eq!(recv(&mut ws3).await, json!({"rid": 2, "data": {"isAuthenticated": true, "authError": null}}));
+    send(&mut ws3, json!({"event": "#authenticate", "data": "garbage", "cid": 3})).await;
+    assert_eq!(recv(&mut ws3).await["error"]["name"], "AuthTokenInvalidError");
+    assert_eq!(recv(&mut ws3).await, json!({"event": "#removeAuthToken"}));
+}
+
+#[tokio::test]
+async fn subscriptions_follow_permissions_and_carry_committed_transactions() {
+    let n = TestNode::start().await;
+    n.table("dog").await;
+    n.table("secret").await;
+    n.ok(json!({"operation": "add_role", "role": "watcher", "permission": {"dev": {"tables": {"dog": {"read": true}}}}})).await;
+    n.ok(json!({"operation": "add_user", "role": "watcher", "username": "w", "password": "wpw"})).await;
+
+    let (mut ws, _) = handshaken(&n, None).await;
+    send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:dog"}, "cid": 2})).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 2, "error": {"name": "SubscribeAuthError", "message": "You must be logged in to subscribe to dev:dog"}}));
+    send(&mut ws, json!({"event": "login", "data": {"username": "w", "password": "wpw"}, "cid": 3})).await;
+    recv(&mut ws).await;
+    recv(&mut ws).await;
+    // A batch: subscribe to a readable channel, a forbidden one, a malformed one, a missing table.
+    ws.send(Message::Text(json!([
+        {"event": "#subscribe", "data": {"channel": "dev:dog"}, "cid": 4},
+        {"event": "#subscribe", "data": {"channel": "dev:secret"}, "cid": 5},
+        {"event": "#subscribe", "data": "dev:dog", "cid": 6},
+        {"event": "#subscribe", "data": {"channel": "dev:nope"}, "cid": 7},
+    ]).to_string().into())).await.unwrap();
+    assert_eq!(recv(&mut ws).await, json!({"rid": 4}));
+    assert_eq!(recv(&mut ws).await["error"]["name"], "SubscribeAuthError");
+    assert_eq!(recv(&mut ws).await["error"]["message"], "Subscribe channel name was malformatted");
+    assert_eq!(recv(&mut ws).await["error"]["message"], "Table 'dev.nope' does not exist");
+    // The watcher may not publish.
+    send(&mut ws, json!({"event": "#publish", "data": {"channel": "dev:dog", "data": {"id": 9}}, "cid": 8})).await;
+    assert_eq!(recv(&mut ws).await["error"]["name"], "PublishAuthError");
+
+    n.ok(json!({"operation": "insert", "database": "dev", "table": "secret", "records": [{"id": 1}]})).await;
+    n.ok(json!({"operation": "insert", "database": "dev", "table": "dog", "records": [{"id": 1, "name": "Penny"}]})).await;
+    let p = recv(&mut ws).await;
+    assert_eq!(p["event"], "#publish", "only the subscribed channel arrives: {p}");
+    assert_eq!(p["data"]["channel"], "dev:dog");
+    assert_eq!(p["data"]["data"]["records"][0]["name"], "Penny");
+    assert!(p.get("cid").is_none(), "publications are transmits");
+
+    // Unsubscribe as a transmit (the JS client's form), then with a cid for a channel not held.
+    send(&mut ws, json!({"event": "#unsubscribe", "data": "dev:dog"})).await;
+    send(&mut ws, json!({"event": "#unsubscribe", "data": "dev:dog", "cid": 9})).await;
+    assert_eq!(recv(&mut ws).await["error"]["name"], "BrokerError");
+    n.ok(json!({"operation": "insert", "database": "dev", "table": "dog", "records": [{"id": 2}]})).await;
+    send(&mut ws, json!({"event": "noSuchProcedure", "data": 1, "cid": 10})).await;
+    let r = recv(&mut ws).await;
+    assert_eq!(r, json!({"rid": 10, "error": {"name": "InvalidActionError", "message": "Unknown procedure 'noSuchProcedure'"}}), "nothing from dev:dog after unsubscribing");
+}
+
+#[tokio::test]
+async fn removing_the_token_kicks_out_of_channels_and_shutdown_closes_sockets() {
+    let mut n = TestNode::start().await;
+    n.table("dog").await;
+    let mut ws = logged_in(&n).await;
+    send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:dog"}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 3}));
+    send(&mut ws, json!({"event": "#removeAuthToken"})).await;
+    assert_eq!(recv(&mut ws).await, json!({"event": "#kickOut", "data": {"channel": "dev:dog", "message": "authentication was removed"}}));
+    send(&mut ws, json!({"event": "#publish", "data": {"channel": "dev:dog", "data": {"id": 1}}, "cid": 4})).await;
+    assert_eq!(recv(&mut ws).await["error"]["name"], "PublishAuthError");
+
+    let mut ws = logged_in(&n).await;
+    send(&mut ws, json!({"event": "#publish", "data": {"channel": "dev:dog", "data": [{"id": 5}, {"id": 5}]}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 3, "data": {"inserted_hashes": [5], "skipped_hashes": [5]}}));
+    send(&mut ws, json!({"event": "#publish", "data": {"channel": "dev:dog", "data": "not a record"}, "cid": 4})).await;
+    assert_eq!(recv(&mut ws).await["error"]["name"], "InvalidActionError");
+    n.running.take().unwrap().stop().await;
+    assert_eq!(closed_with(&mut ws).await, 1001, "a stopping node closes its sockets with 1001");
+    n.restart().await;
+    assert_eq!(n.count("dog").await, 1);
+}
+
+#[tokio::test]
+async fn silent_clients_are_closed_after_the_ping_timeout() {
+    let n = TestNode::start().await;
+    let (mut ws, _) = handshaken(&n, None).await;
+    // Never answer the '' pings: the server closes with 4001 after pingTimeout (20 s).
+    let started = std::time::Instant::now();
+    assert_eq!(closed_with_pings_unanswered(&mut ws).await, 4001);
+    assert!(started.elapsed() >= Duration::from_secs(15), "not before the advertised timeout");
+}
+
+async fn closed_with_pings_unanswered(ws: &mut Ws) -> u16 {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(40), ws.next()).await.expect("closed within 40 s") {
+            Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
+            Some(Ok(_)) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
