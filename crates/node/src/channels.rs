@@ -59,6 +59,8 @@ struct Conn {
     subscriptions: HashMap<String, JoinHandle<()>>,
     out: mpsc::Sender<Out>,
     last_pong: Instant,
+    /// Set when a reply could not be queued: the peer is not reading, so it is closed (4100).
+    overflowed: bool,
 }
 
 async fn serve(node: Arc<Node>, mut socket: WebSocket) {
@@ -72,6 +74,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         subscriptions: HashMap::new(),
         out: tx,
         last_pong: Instant::now(),
+        overflowed: false,
     };
     let opened = Instant::now();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
@@ -129,12 +132,13 @@ fn error_object(name: &str, message: impl Into<String>) -> Value {
 }
 
 impl Conn {
-    fn send(&self, v: Value) {
-        // A full queue means the peer is not reading; its forwarders will close it.
-        let _ = self.out.try_send(Out::Text(v.to_string()));
+    fn send(&mut self, v: Value) {
+        if self.out.try_send(Out::Text(v.to_string())).is_err() {
+            self.overflowed = true;
+        }
     }
 
-    fn reply(&self, cid: Option<i64>, data: Option<Value>) {
+    fn reply(&mut self, cid: Option<i64>, data: Option<Value>) {
         if let Some(cid) = cid {
             match data {
                 Some(d) => self.send(json!({ "rid": cid, "data": d })),
@@ -143,7 +147,7 @@ impl Conn {
         }
     }
 
-    fn fail(&self, cid: Option<i64>, error: Value) {
+    fn fail(&mut self, cid: Option<i64>, error: Value) {
         if let Some(cid) = cid {
             self.send(json!({ "rid": cid, "error": error }));
         }
@@ -173,7 +177,7 @@ impl Conn {
                 return Some(code);
             }
         }
-        None
+        self.overflowed.then_some(close::FELL_BEHIND)
     }
 
     async fn packet(&mut self, p: Value) -> Option<u16> {
