@@ -42,6 +42,11 @@ impl TableMeta {
         self.attributes.iter().find(|a| a.name == name)
     }
 
+    /// The table's channel name, `database:table`.
+    pub fn channel(&self) -> String {
+        format!("{}:{}", self.database, self.name)
+    }
+
     pub fn qualified(&self) -> String {
         format!("{}.{}", self.database, self.name)
     }

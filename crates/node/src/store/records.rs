@@ -162,7 +162,7 @@ impl Store {
         payload.push(']');
         let txn_id = self.append_log(&mut tx, &meta, mode.name(), user, &payload, now).await?;
         tx.commit().await?;
-        self.announce(txn_id, &format!("{}:{}", meta.database, meta.name), mode.name(), user, &payload, now);
+        self.announce(txn_id, &meta.channel(), mode.name(), user, &payload, now);
         if let Some(next) = next_meta {
             self.replace_meta(next);
         }
@@ -204,7 +204,7 @@ impl Store {
         let payload = Value::Array(outcome.deleted.clone()).to_string();
         let txn_id = self.append_log(&mut tx, &meta, "delete", user, &payload, now).await?;
         tx.commit().await?;
-        self.announce(txn_id, &format!("{}:{}", meta.database, meta.name), "delete", user, &payload, now);
+        self.announce(txn_id, &meta.channel(), "delete", user, &payload, now);
         outcome.txn_id = Some(txn_id);
         Ok(outcome)
     }
@@ -223,7 +223,7 @@ impl Store {
             "INSERT INTO txn_log (origin, channel, operation, user, records, ts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&self.node_name)
-        .bind(format!("{}:{}", meta.database, meta.name))
+        .bind(meta.channel())
         .bind(operation)
         .bind(user)
         .bind(records)
