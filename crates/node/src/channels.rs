@@ -45,7 +45,8 @@ pub async fn upgrade(State(node): State<Arc<Node>>, ws: WebSocketUpgrade) -> Res
     ws.on_upgrade(move |socket| serve(node, socket))
 }
 
-enum Out {
+/// What a socket's task sends: a frame, a shared publication, or a close.
+pub enum Out {
     Text(String),
     Publication(Arc<Committed>),
     Close(u16, &'static str),
@@ -61,6 +62,8 @@ struct Conn {
     last_pong: Instant,
     /// Set when a reply could not be queued: the peer is not reading, so it is closed (4100).
     overflowed: bool,
+    /// The node name of a peer that said `sy:hello` (replication on this socket).
+    peer: Option<String>,
 }
 
 async fn serve(node: Arc<Node>, mut socket: WebSocket) {
@@ -75,6 +78,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         out: tx,
         last_pong: Instant::now(),
         overflowed: false,
+        peer: None,
     };
     let opened = Instant::now();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
@@ -212,6 +216,11 @@ impl Conn {
             "#unsubscribe" => self.unsubscribe(cid, &data),
             "#publish" => self.publish(cid, &data).await,
             "login" => self.login(cid, &data).await,
+            "sy:hello" => self.peer_hello(cid, &data),
+            "sy:pull" => self.peer_pull(cid, &data).await,
+            "sy:offer" => self.peer_offer(cid, &data).await,
+            "sy:txns" => self.peer_txns(cid, data).await,
+            "sy:ping" => self.reply(cid, None),
             other => self.fail(cid, error_object("InvalidActionError", format!("Unknown procedure '{other}'"))),
         }
         None
@@ -352,6 +361,86 @@ impl Conn {
                 self.reply(cid, None);
             }
             None => self.fail(cid, error_object("BrokerError", format!("Failed to unsubscribe socket from the never-subscribed channel {channel}"))),
+        }
+    }
+
+    /// A peer node introduces itself; only super users and cluster users may replicate.
+    fn peer_hello(&mut self, cid: Option<i64>, data: &Value) {
+        let Some(who) = &self.who else {
+            return self.fail(cid, error_object("AuthError", "log in before sy:hello"));
+        };
+        if !(who.is_super() || who.role.cluster_user()) {
+            let msg = format!("user '{}' is neither a super user nor a cluster user", who.username);
+            return self.fail(cid, error_object("AuthError", msg));
+        }
+        let Some(name) = data.get("node_name").and_then(Value::as_str) else {
+            return self.fail(cid, error_object("InvalidArgumentsError", "sy:hello needs node_name"));
+        };
+        self.peer = Some(name.to_string());
+        self.node.log.info(&["replication"], format!("peer '{name}' connected as '{}'", who.username));
+        let me = self.node.config.node_name.clone();
+        self.reply(cid, Some(json!({ "node_name": me })));
+    }
+
+    fn peer_channel(&mut self, cid: Option<i64>, data: &Value) -> Option<(String, Channel)> {
+        let Some(peer) = self.peer.clone() else {
+            self.fail(cid, error_object("AuthError", "say sy:hello first"));
+            return None;
+        };
+        match data.get("channel").and_then(Value::as_str).map(str::parse::<Channel>) {
+            Some(Ok(c)) => Some((peer, c)),
+            _ => {
+                self.fail(cid, error_object("InvalidArgumentsError", "a channel 'database:table' is required"));
+                None
+            }
+        }
+    }
+
+    /// The peer subscribes: stream our log on the channel from its position, backlog then live.
+    async fn peer_pull(&mut self, cid: Option<i64>, data: &Value) {
+        let Some((peer, channel)) = self.peer_channel(cid, data) else { return };
+        let meta = match self.node.store.table(&channel.database, &channel.table) {
+            Ok(m) => m,
+            Err(e) => return self.fail(cid, error_object("InvalidArgumentsError", e.to_string())),
+        };
+        let from = data.get("from").and_then(Value::as_i64).unwrap_or(0);
+        let key = format!("sy:{channel}");
+        if let Some(old) = self.subscriptions.remove(&key) {
+            old.abort();
+        }
+        let sent = Arc::new(std::sync::atomic::AtomicI64::new(from));
+        let task = tokio::spawn(crate::replication::stream::stream_log(self.node.store.clone(), channel.to_string(), peer, from, self.out.clone(), sent));
+        self.subscriptions.insert(key, task);
+        let pk = meta.primary_key.clone();
+        self.reply(cid, Some(json!({ "primary_key": pk })));
+    }
+
+    /// The peer will publish to us: make sure the table exists and tell it where we stand.
+    async fn peer_offer(&mut self, cid: Option<i64>, data: &Value) {
+        let Some((peer, channel)) = self.peer_channel(cid, data) else { return };
+        let pk = data.get("primary_key").and_then(Value::as_str).unwrap_or("id");
+        let prepared = match self.node.store.ensure_table(&channel.database, &channel.table, pk).await {
+            Ok(()) => self.node.store.peer_position(&peer, &channel.to_string()).await,
+            Err(e) => Err(e),
+        };
+        match prepared {
+            Ok(from) => self.reply(cid, Some(json!({ "from": from }))),
+            Err(e) => self.fail(cid, error_object("InvalidArgumentsError", e.to_string())),
+        }
+    }
+
+    /// A batch the peer publishes to us.
+    async fn peer_txns(&mut self, cid: Option<i64>, data: Value) {
+        let Some(peer) = self.peer.clone() else {
+            return self.fail(cid, error_object("AuthError", "say sy:hello first"));
+        };
+        match crate::replication::apply_frame(&self.node.store, &peer, data).await {
+            Ok(_) => self.reply(cid, None),
+            Err(e) => {
+                self.node.log.error(&["replication"], format!("applying a batch from '{peer}' failed: {e}"));
+                self.fail(cid, error_object("ApplyError", e.to_string()));
+                self.overflowed = true; // close: the peer reconnects and resends from our position
+            }
         }
     }
 

@@ -67,7 +67,7 @@ async fn operations(State(node): State<Arc<Node>>, headers: HeaderMap, body: std
     }
 }
 
-async fn handle(node: &Node, headers: &HeaderMap, body: &[u8]) -> Result<Reply> {
+async fn handle(node: &Arc<Node>, headers: &HeaderMap, body: &[u8]) -> Result<Reply> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         let json_type = headers
             .get(header::CONTENT_TYPE)

@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod log;
 pub mod ops;
+pub mod replication;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -35,8 +36,10 @@ pub struct Node {
     pub auth: auth::Auth,
     pub log: log::NodeLog,
     pub started: Instant,
-    /// Set when the node stops; long-lived tasks (sockets) watch it and end.
+    /// Set when the node stops; long-lived tasks (sockets, peer links) watch it and end.
     pub closing: tokio::sync::watch::Sender<bool>,
+    /// The peers this node dials.
+    pub peers: replication::Peers,
 }
 
 impl Node {
@@ -51,7 +54,7 @@ impl Node {
             log.info(&["startup", "auth"], format!("created super user '{}' with a generated password", config.admin_user));
         }
         let closing = tokio::sync::watch::channel(false).0;
-        Ok((Arc::new(Node { config, store, auth, log, started: Instant::now(), closing }), generated))
+        Ok((Arc::new(Node { config, store, auth, log, started: Instant::now(), closing, peers: Default::default() }), generated))
     }
 }
 
@@ -77,6 +80,7 @@ impl RunningNode {
 
     async fn shutdown_inner(&mut self) {
         self.node.closing.send_replace(true);
+        self.node.peers.stop_all();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -105,6 +109,7 @@ pub async fn start(config: NodeConfig, listener: TcpListener) -> Result<RunningN
     let task = tokio::spawn(run(listener, node.clone(), async move {
         let _ = rx.await;
     }));
+    node.peers.start_all(&node).await?;
     node.log.info(&["startup"], format!("listening on http://{addr}"));
     Ok(RunningNode { addr, node, generated_password, shutdown: Some(tx), task: Some(task) })
 }

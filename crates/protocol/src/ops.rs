@@ -361,3 +361,42 @@ pub struct RegistrationInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
 }
+
+/// One channel of a peer link, from the point of view of the node running add_node.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NodeSubscription {
+    pub channel: crate::Channel,
+    /// Receive the peer's changes on this channel.
+    #[serde(default)]
+    pub subscribe: bool,
+    /// Push this node's changes on this channel to the peer.
+    #[serde(default)]
+    pub publish: bool,
+}
+
+/// The peer's cluster credentials.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NodeAuthorization {
+    pub username: String,
+    pub password: String,
+}
+
+/// add_node, update_node: one outbound link to the node `name` at `host:port`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AddNode {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub subscriptions: Vec<NodeSubscription>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<NodeAuthorization>,
+}
+
+/// remove_node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RemoveNode {
+    pub name: String,
+}

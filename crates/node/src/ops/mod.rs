@@ -44,10 +44,11 @@ pub const OPERATIONS: &[&str] = &[
     "insert", "update", "upsert", "delete", "search_by_hash", "search_by_id", "search_by_value",
     "search_by_conditions", "sql", "csv_data_load", "get_job", "add_role", "alter_role", "drop_role", "list_roles",
     "add_user", "alter_user", "drop_user", "list_users", "user_info", "create_authentication_tokens", "login",
-    "refresh_operation_token", "system_information", "registration_info", "read_log", "cluster_status",
+    "refresh_operation_token", "system_information", "registration_info", "read_log", "cluster_status", "add_node",
+    "update_node", "remove_node",
 ];
 
-pub async fn dispatch(node: &Node, who: &Principal, op: &str, body: Value) -> Result<Reply> {
+pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: &str, body: Value) -> Result<Reply> {
     match op {
         "create_database" | "create_schema" => schema::create_database(node, who, parse(body)?).await,
         "drop_database" | "drop_schema" => schema::drop_database(node, who, parse(body)?).await,
@@ -73,7 +74,23 @@ pub async fn dispatch(node: &Node, who: &Principal, op: &str, body: Value) -> Re
         "system_information" => system::system_information(node, who, parse(body)?).await,
         "registration_info" => system::registration_info(node),
         "read_log" => system::read_log(node, who, parse(body)?),
-        "cluster_status" => system::cluster_status(node, who),
+        "cluster_status" => {
+            who.require_super("cluster_status")?;
+            Ok(Reply::Json(crate::replication::cluster_status(node).await?))
+        }
+        "add_node" => {
+            who.require_super("add_node")?;
+            Ok(Reply::Json(crate::replication::add_node(node, parse(body)?).await?))
+        }
+        "update_node" => {
+            who.require_super("update_node")?;
+            Ok(Reply::Json(crate::replication::update_node(node, parse(body)?).await?))
+        }
+        "remove_node" => {
+            who.require_super("remove_node")?;
+            let req: switchyard_protocol::ops::RemoveNode = parse(body)?;
+            Ok(Reply::Json(crate::replication::remove_node(node, &req.name).await?))
+        }
         _ => Err(Error::bad(format!("Operation '{op}' not found"))),
     }
 }

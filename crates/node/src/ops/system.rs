@@ -1,4 +1,4 @@
-//! system_information, registration_info, read_log, cluster_status.
+//! system_information, registration_info, read_log.
 
 use serde_json::{json, Map, Value};
 use switchyard_protocol::ops::{ReadLog, SystemInformation};
@@ -96,15 +96,4 @@ pub fn read_log(node: &Node, who: &Principal, req: ReadLog) -> Result<Reply> {
         req.limit.unwrap_or(1000),
     );
     Ok(Reply::Json(Value::Array(entries)))
-}
-
-/// This node's view of its cluster. A node with no peers answers an empty connection list.
-pub fn cluster_status(node: &Node, who: &Principal) -> Result<Reply> {
-    who.require_super("cluster_status")?;
-    Ok(Reply::Json(json!({
-        "type": "cluster-status",
-        "node_name": node.config.node_name,
-        "is_enabled": true,
-        "connections": [],
-    })))
 }

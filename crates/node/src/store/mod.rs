@@ -6,6 +6,7 @@
 
 mod catalog;
 mod records;
+mod replica;
 pub mod value;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use sqlx::{Row, Sqlite};
 
 pub use catalog::{AttributeMeta, Catalog, TableMeta};
 pub use records::{DeleteOutcome, WriteMode, WriteOutcome};
+pub use replica::{Applied, LogPage, RemoteEntry};
 use value::{bind_all, now_ms, Param};
 
 use crate::error::{Error, Result};
@@ -115,14 +117,21 @@ impl Store {
 
     /// Announces a committed entry. `records_json` is the entry's `records` (or `ids`) JSON text.
     pub(crate) fn announce(&self, id: i64, channel: &str, operation: &str, user: Option<&str>, records_json: &str, ts: f64) {
+        let origin = self.node_name.clone();
+        self.announce_from(id, channel, operation, user, records_json, ts, &origin, id);
+    }
+
+    /// Announces an entry that may have originated elsewhere (`origin`, `origin_id`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn announce_from(&self, id: i64, channel: &str, operation: &str, user: Option<&str>, records_json: &str, ts: f64, origin: &str, origin_id: i64) {
         if self.commits.receiver_count() == 0 {
             return;
         }
         let key = if operation == "delete" { "ids" } else { "records" };
         let channel_json = Value::String(channel.to_string()).to_string();
         let entry = format!(
-            "{{\"id\":{id},\"origin\":{},\"channel\":{channel_json},\"operation\":{},\"user\":{},\"ts\":{ts},\"{key}\":{records_json}}}",
-            Value::String(self.node_name.clone()),
+            "{{\"id\":{id},\"origin\":{},\"origin_id\":{origin_id},\"channel\":{channel_json},\"operation\":{},\"user\":{},\"ts\":{ts},\"{key}\":{records_json}}}",
+            Value::String(origin.to_string()),
             Value::String(operation.to_string()),
             user.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null),
         );
@@ -291,7 +300,7 @@ impl Store {
         }
         // `pk` has no declared type, so SQLite keeps numbers as numbers and strings as strings.
         sqlx::query(&format!(
-            "CREATE TABLE r{id} (pk PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated REAL NOT NULL) WITHOUT ROWID"
+            "CREATE TABLE r{id} (pk PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated REAL NOT NULL, origin TEXT NOT NULL DEFAULT '') WITHOUT ROWID"
         ))
         .execute(&mut *tx)
         .await?;
@@ -373,7 +382,7 @@ impl Store {
         Ok(())
     }
 
-    fn replace_meta(&self, meta: TableMeta) {
+    pub(crate) fn replace_meta(&self, meta: TableMeta) {
         let db = meta.database.clone();
         let name = meta.name.clone();
         self.with_catalog(|c| c.databases.entry(db).or_default().insert(name, Arc::new(meta)));

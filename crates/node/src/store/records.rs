@@ -128,7 +128,7 @@ impl Store {
             tx.commit().await?;
             return Ok(outcome);
         }
-        write_rows(&mut tx, &meta, mode, &docs, now).await?;
+        write_rows(&mut tx, &meta, mode, &docs, now, &self.node_name).await?;
 
         let new_attrs = new_attributes(&meta, order.iter().filter_map(|kt| finals.get(kt)));
         let mut next_meta = None;
@@ -377,19 +377,20 @@ async fn write_rows(
     mode: WriteMode,
     docs: &[(String, String)],
     now: f64,
+    origin: &str,
 ) -> Result<()> {
     let conflict = match mode {
         // Keys were checked under the write lock: a conflict here is a bug and must fail loudly.
         WriteMode::Insert => "",
-        _ => " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated",
+        _ => " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin",
     };
     for chunk in docs.chunks(ROWS_PER_STATEMENT) {
-        let marks = vec!["(?, ?, ?)"; chunk.len()].join(",");
-        let sql = format!("INSERT INTO {} (pk, doc, updated) VALUES {marks}{conflict}", meta.physical());
+        let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(",");
+        let sql = format!("INSERT INTO {} (pk, doc, updated, origin) VALUES {marks}{conflict}", meta.physical());
         let mut q = sqlx::query(&sql);
         for (kt, doc) in chunk {
             let key: Value = serde_json::from_str(kt).map_err(|e| Error::Internal(e.to_string()))?;
-            q = bind_all(q, &[key_param(&key)]).bind(doc.as_str()).bind(now);
+            q = bind_all(q, &[key_param(&key)]).bind(doc.as_str()).bind(now).bind(origin);
         }
         q.execute(&mut *tx).await?;
     }

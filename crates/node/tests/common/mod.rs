@@ -17,15 +17,24 @@ pub struct TestNode {
 }
 
 pub async fn boot(dir: &std::path::Path) -> RunningNode {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-    let config = NodeConfig::new(dir, "test-node").with_admin(ADMIN, PASSWORD);
+    boot_as(dir, "test-node", 0).await
+}
+
+/// A node named `name` on `port` (0 picks one).
+pub async fn boot_as(dir: &std::path::Path, name: &str, port: u16) -> RunningNode {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
+    let config = NodeConfig::new(dir, name).with_admin(ADMIN, PASSWORD);
     start(config, listener).await.expect("node starts")
 }
 
 impl TestNode {
     pub async fn start() -> TestNode {
+        Self::start_named("test-node").await
+    }
+
+    pub async fn start_named(name: &str) -> TestNode {
         let dir = tempfile::tempdir().expect("temp dir");
-        let running = boot(dir.path()).await;
+        let running = boot_as(dir.path(), name, 0).await;
         let client = OpsClient::new(running.url(), Credentials::basic(ADMIN, PASSWORD)).expect("client");
         TestNode { dir, running: Some(running), client }
     }

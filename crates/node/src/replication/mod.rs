@@ -1,0 +1,284 @@
+//! Replication between nodes: the peers this node dials (add_node/update_node/remove_node),
+//! their live state for cluster_status, and applying batches received from a peer.
+
+mod link;
+pub mod stream;
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use sqlx::Row;
+use switchyard_protocol::ops::{AddNode, NodeSubscription};
+use tokio::task::JoinHandle;
+
+use crate::error::{Error, Result};
+use crate::store::value::now_ms;
+use crate::store::{RemoteEntry, Store};
+use crate::Node;
+
+/// A peer this node dials, as stored.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: String,
+    pub subscriptions: Vec<NodeSubscription>,
+}
+
+/// Per channel of a link: positions for cluster_status.
+#[derive(Debug, Default, Clone)]
+pub struct ChannelStatus {
+    /// The peer's log id we have applied up to (subscribe direction).
+    pub last_received: i64,
+    /// Our log id sent up to (publish direction), updated by the stream task.
+    pub sent: Option<Arc<AtomicI64>>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct LinkInner {
+    state: &'static str,
+    since: f64,
+    last_error: Option<String>,
+    latency_ms: Option<f64>,
+    channels: HashMap<String, ChannelStatus>,
+}
+
+/// The live state of one link, shared between its task and cluster_status.
+#[derive(Debug, Default)]
+pub struct LinkState(Mutex<LinkInner>);
+
+impl LinkState {
+    fn with<T>(&self, f: impl FnOnce(&mut LinkInner) -> T) -> T {
+        match self.0.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    pub fn set(&self, state: &'static str, error: Option<String>) {
+        self.with(|s| {
+            if s.state != state {
+                s.state = state;
+                s.since = now_ms();
+            }
+            if error.is_some() || state == "open" {
+                s.last_error = error;
+            }
+        })
+    }
+
+    pub fn latency(&self, ms: f64) {
+        self.with(|s| s.latency_ms = Some((ms * 100.0).round() / 100.0))
+    }
+
+    pub fn channel(&self, channel: &str, f: impl FnOnce(&mut ChannelStatus)) {
+        self.with(|s| f(s.channels.entry(channel.to_string()).or_default()))
+    }
+}
+
+struct Link {
+    config: PeerConfig,
+    state: Arc<LinkState>,
+    task: JoinHandle<()>,
+}
+
+/// The links this node dials, by peer name.
+#[derive(Default)]
+pub struct Peers {
+    links: Mutex<HashMap<String, Link>>,
+}
+
+impl Peers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Link>> {
+        match self.links.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    fn spawn(&self, node: &Arc<Node>, config: PeerConfig) {
+        let state = Arc::new(LinkState::default());
+        let task = tokio::spawn(link::run(node.clone(), config.clone(), state.clone()));
+        if let Some(old) = self.lock().insert(config.name.clone(), Link { config, state, task }) {
+            old.task.abort();
+        }
+    }
+
+    fn stop(&self, name: &str) -> bool {
+        match self.lock().remove(name) {
+            Some(link) => {
+                link.task.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Dials every stored peer; called once when the node starts serving.
+    pub async fn start_all(&self, node: &Arc<Node>) -> Result<()> {
+        for config in load_peers(&node.store).await? {
+            self.spawn(node, config);
+        }
+        Ok(())
+    }
+
+    pub fn stop_all(&self) {
+        for (_, link) in self.lock().drain() {
+            link.task.abort();
+        }
+    }
+}
+
+async fn load_peers(store: &Store) -> Result<Vec<PeerConfig>> {
+    let rows = sqlx::query("SELECT name, host, port, username, password, subscriptions FROM peers ORDER BY name")
+        .fetch_all(store.read_pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PeerConfig {
+                name: r.try_get("name")?,
+                host: r.try_get("host")?,
+                port: r.try_get::<i64, _>("port")? as u16,
+                username: r.try_get("username")?,
+                password: r.try_get("password")?,
+                subscriptions: serde_json::from_str(&r.try_get::<String, _>("subscriptions")?)
+                    .map_err(|e| Error::Internal(format!("stored subscriptions are corrupt: {e}")))?,
+            })
+        })
+        .collect()
+}
+
+async fn save_peer(store: &Store, c: &PeerConfig) -> Result<()> {
+    let subs = serde_json::to_string(&c.subscriptions).map_err(|e| Error::Internal(e.to_string()))?;
+    let now = now_ms();
+    let mut w = store.writer().await?;
+    sqlx::query(
+        "INSERT INTO peers (name, host, port, username, password, subscriptions, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT(name) DO UPDATE SET host = excluded.host, port = excluded.port, username = excluded.username, \
+         password = excluded.password, subscriptions = excluded.subscriptions, updated = excluded.updated",
+    )
+    .bind(&c.name)
+    .bind(&c.host)
+    .bind(c.port as i64)
+    .bind(&c.username)
+    .bind(&c.password)
+    .bind(subs)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *w)
+    .await?;
+    Ok(())
+}
+
+/// Applies one `sy:txns` frame's data from `peer`; answers the channel and position reached.
+pub async fn apply_frame(store: &Store, peer: &str, data: Value) -> Result<Option<(String, i64)>> {
+    let channel = data.get("channel").and_then(Value::as_str).ok_or_else(|| Error::bad("sy:txns without a channel"))?.to_string();
+    let upto = data.get("upto").and_then(Value::as_i64).ok_or_else(|| Error::bad("sy:txns without upto"))?;
+    let entries: Vec<RemoteEntry> = serde_json::from_value(data.get("entries").cloned().unwrap_or(Value::Array(vec![])))
+        .map_err(|e| Error::bad(format!("sy:txns entries are malformed: {e}")))?;
+    store.apply_remote(peer, &channel, entries, upto).await?;
+    Ok(Some((channel, upto)))
+}
+
+fn validate(req: &AddNode, existing: Option<&PeerConfig>) -> Result<PeerConfig> {
+    crate::store::validate_name("node", &req.name)?;
+    let host = req.host.clone().or_else(|| existing.map(|e| e.host.clone())).ok_or_else(|| Error::bad("'host' is required"))?;
+    let port = req.port.or(existing.map(|e| e.port)).ok_or_else(|| Error::bad("'port' is required"))?;
+    let (username, password) = match (&req.authorization, existing) {
+        (Some(a), _) => (a.username.clone(), a.password.clone()),
+        (None, Some(e)) => (e.username.clone(), e.password.clone()),
+        (None, None) => return Err(Error::bad("'authorization' {\"username\", \"password\"} of the peer's cluster user is required")),
+    };
+    for s in &req.subscriptions {
+        if !s.subscribe && !s.publish {
+            return Err(Error::bad(format!("subscription to '{}' neither subscribes nor publishes", s.channel)));
+        }
+    }
+    Ok(PeerConfig { name: req.name.clone(), host, port, username, password, subscriptions: req.subscriptions.clone() })
+}
+
+pub async fn add_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
+    if req.name == node.config.node_name {
+        return Err(Error::bad(format!("'{}' is this node's own name", req.name)));
+    }
+    if load_peers(&node.store).await?.iter().any(|p| p.name == req.name) {
+        return Err(Error::Conflict(format!("node '{}' is already in the cluster; use update_node", req.name)));
+    }
+    let config = validate(&req, None)?;
+    save_peer(&node.store, &config).await?;
+    node.peers.spawn(node, config);
+    Ok(json!({ "message": format!("Successfully added '{}' to cluster", req.name) }))
+}
+
+pub async fn update_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
+    let existing = load_peers(&node.store).await?.into_iter().find(|p| p.name == req.name);
+    let Some(existing) = existing else {
+        return Err(Error::NotFound(format!("node '{}' is not in the cluster", req.name)));
+    };
+    let config = validate(&req, Some(&existing))?;
+    save_peer(&node.store, &config).await?;
+    node.peers.spawn(node, config);
+    Ok(json!({ "message": format!("Successfully updated '{}'", req.name) }))
+}
+
+/// Tears the link down at once and forgets the peer (its positions stay for a re-add).
+pub async fn remove_node(node: &Arc<Node>, name: &str) -> Result<Value> {
+    let stopped = node.peers.stop(name);
+    let mut w = node.store.writer().await?;
+    let done = sqlx::query("DELETE FROM peers WHERE name = ?").bind(name).execute(&mut *w).await?;
+    if done.rows_affected() == 0 && !stopped {
+        return Err(Error::NotFound(format!("node '{name}' is not in the cluster")));
+    }
+    Ok(json!({ "message": format!("Successfully removed '{name}' from cluster") }))
+}
+
+pub async fn cluster_status(node: &Arc<Node>) -> Result<Value> {
+    let links: Vec<(PeerConfig, Arc<LinkState>)> = node.peers.lock().values().map(|l| (l.config.clone(), l.state.clone())).collect();
+    let mut connections = Vec::new();
+    for (config, state) in links {
+        let (st, since, last_error, latency, channels) = state.with(|s| (s.state, s.since, s.last_error.clone(), s.latency_ms, s.channels.clone()));
+        let mut per_channel = Vec::new();
+        for sub in &config.subscriptions {
+            let channel = sub.channel.to_string();
+            let status = channels.get(&channel).cloned().unwrap_or_default();
+            let head = node.store.log_head(&channel).await?;
+            let sent = status.sent_position();
+            let backlog = match sent {
+                Some(p) if sub.publish => node.store.backlog(&channel, p, &config.name).await?,
+                _ => 0,
+            };
+            per_channel.push(json!({
+                "channel": channel,
+                "subscribe": sub.subscribe,
+                "publish": sub.publish,
+                "last_received": sub.subscribe.then_some(status.last_received),
+                "last_sent": sent,
+                "local_head": head,
+                "backlog": backlog,
+                "error": status.error,
+            }));
+        }
+        connections.push(json!({
+            "name": config.name,
+            "host": config.host,
+            "port": config.port,
+            "state": if st.is_empty() { "connecting" } else { st },
+            "since": since,
+            "latency_ms": latency,
+            "last_error": last_error,
+            "subscriptions": config.subscriptions,
+            "channels": per_channel,
+        }));
+    }
+    Ok(json!({
+        "type": "cluster-status",
+        "node_name": node.config.node_name,
+        "is_enabled": true,
+        "connections": connections,
+    }))
+}

@@ -1,0 +1,55 @@
+//! Streaming this node's log on one channel to a peer: the backlog from the peer's position,
+//! then live. Both are the same loop: read what is after the position, send it as one batch,
+//! wait for the next commit on the channel. Live traffic batches itself under load.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+
+use crate::channels::Out;
+use crate::store::Store;
+
+/// Log rows read per batch ("a few thousand records per frame").
+const PAGE: i64 = 2000;
+
+/// Sends `sy:txns` frames for `channel` after `from` until the receiver goes away. Entries that
+/// originated at `peer` are left out. `sent` follows the position for cluster_status.
+pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: i64, out: mpsc::Sender<Out>, sent: Arc<AtomicI64>) {
+    let mut feed = store.subscribe_commits();
+    let mut pos = from;
+    sent.store(pos, Ordering::Relaxed);
+    let channel_json = serde_json::Value::String(channel.clone()).to_string();
+    loop {
+        let page = match store.log_after(&channel, pos, PAGE, &peer).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(%channel, %peer, "reading the log failed: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if page.upto == pos {
+            // Nothing new: wait for a commit on this channel (a lag or a quiet second rereads).
+            loop {
+                match tokio::time::timeout(Duration::from_secs(1), feed.recv()).await {
+                    Ok(Ok(c)) if c.channel == channel => break,
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(broadcast::error::RecvError::Lagged(_))) | Err(_) => break,
+                    Ok(Err(broadcast::error::RecvError::Closed)) => return,
+                }
+            }
+            continue;
+        }
+        pos = page.upto;
+        let frame = format!(
+            "{{\"event\":\"sy:txns\",\"data\":{{\"channel\":{channel_json},\"upto\":{pos},\"entries\":[{}]}}}}",
+            page.entries.join(",")
+        );
+        if out.send(Out::Text(frame)).await.is_err() {
+            return;
+        }
+        sent.store(pos, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,288 @@
+//! The storage side of replication: reading the log for a peer, and applying a peer's entries
+//! idempotently, in order, with last-writer-wins, in one transaction with the peer position.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sqlx::{Row, SqliteConnection};
+
+use super::records::rows_by_key;
+use super::value::{key_text, normalize_key};
+use super::{AttributeMeta, Store, TableMeta, UPDATED};
+use crate::error::{Error, Result};
+
+/// A page of the log on one channel, as sent to a peer.
+#[derive(Debug, Default)]
+pub struct LogPage {
+    /// The entries, as JSON text: `{"id","origin","origin_id","operation","ts","records"|"ids"}`.
+    pub entries: Vec<String>,
+    /// The highest log id looked at (entries skipped for their origin included).
+    pub upto: i64,
+}
+
+/// One entry received from a peer.
+#[derive(Debug, Deserialize)]
+pub struct RemoteEntry {
+    pub origin: String,
+    pub origin_id: i64,
+    pub operation: String,
+    pub ts: f64,
+    #[serde(default)]
+    pub records: Option<Vec<Value>>,
+    #[serde(default)]
+    pub ids: Option<Vec<Value>>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub struct Applied {
+    /// Entries written (and logged, so forwarded further).
+    pub applied: usize,
+    /// Entries seen before (another path, or a replay) and skipped.
+    pub duplicates: usize,
+}
+
+impl Store {
+    /// Log entries on `channel` after `after`, at most `limit` rows looked at, leaving out
+    /// entries that originated at `exclude_origin` (never send a peer its own writes back).
+    pub async fn log_after(&self, channel: &str, after: i64, limit: i64, exclude_origin: &str) -> Result<LogPage> {
+        let rows = sqlx::query(
+            "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records FROM txn_log \
+             WHERE channel = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(channel)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.read_pool())
+        .await?;
+        let mut page = LogPage { entries: Vec::with_capacity(rows.len()), upto: after };
+        for row in rows {
+            let id: i64 = row.try_get(0)?;
+            page.upto = id;
+            let origin: String = row.try_get(1)?;
+            if origin == exclude_origin {
+                continue;
+            }
+            let operation: String = row.try_get(3)?;
+            let key = if operation == "delete" { "ids" } else { "records" };
+            let records: String = row.try_get(5)?;
+            page.entries.push(format!(
+                "{{\"id\":{id},\"origin\":{},\"origin_id\":{},\"operation\":{},\"ts\":{},\"{key}\":{records}}}",
+                Value::String(origin),
+                row.try_get::<i64, _>(2)?,
+                Value::String(operation),
+                row.try_get::<f64, _>(4)?,
+            ));
+        }
+        Ok(page)
+    }
+
+    /// The newest log id on a channel (0 when none).
+    pub async fn log_head(&self, channel: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM txn_log WHERE channel = ?")
+            .bind(channel)
+            .fetch_one(self.read_pool())
+            .await?)
+    }
+
+    /// Entries on `channel` after `after` that a peer named `peer` has not been sent.
+    pub async fn backlog(&self, channel: &str, after: i64, peer: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM txn_log WHERE channel = ? AND id > ? AND origin != ?")
+            .bind(channel)
+            .bind(after)
+            .bind(peer)
+            .fetch_one(self.read_pool())
+            .await?)
+    }
+
+    pub async fn peer_position(&self, peer: &str, channel: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT last_id FROM peer_positions WHERE peer = ? AND channel = ?")
+            .bind(peer)
+            .bind(channel)
+            .fetch_optional(self.read_pool())
+            .await?
+            .unwrap_or(0))
+    }
+
+    /// Makes sure the table a channel needs exists, with the given primary key.
+    pub async fn ensure_table(&self, database: &str, table: &str, primary_key: &str) -> Result<()> {
+        match self.table(database, table) {
+            Ok(_) => Ok(()),
+            Err(Error::NotFound(_)) => match self.create_table(database, table, primary_key, None, None).await {
+                Ok(_) => Ok(()),
+                Err(Error::BadRequest(m)) if m.contains("already exists") => Ok(()),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Applies entries from `peer` on `channel` and records `upto` as the position, all in one
+    /// transaction. Each applied entry is logged with its original origin, so it flows on.
+    pub async fn apply_remote(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, upto: i64) -> Result<Applied> {
+        let (database, table) = channel.split_once(':').ok_or_else(|| Error::bad(format!("bad channel '{channel}'")))?;
+        let mut w = self.writer().await?;
+        let meta = self.table(database, table)?;
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        let mut result = Applied::default();
+        let mut seen: HashMap<String, i64> = HashMap::new();
+        let mut announce = Vec::new();
+        let mut new_attrs: Vec<String> = Vec::new();
+        let mut count_delta: i64 = 0;
+        let mut last_ts: Option<f64> = None;
+        for e in entries {
+            if e.origin == self.node_name {
+                result.duplicates += 1;
+                continue;
+            }
+            let last = match seen.get(&e.origin) {
+                Some(v) => *v,
+                None => {
+                    let v: Option<i64> = sqlx::query_scalar("SELECT last_id FROM origin_positions WHERE origin = ? AND channel = ?")
+                        .bind(&e.origin)
+                        .bind(channel)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    v.unwrap_or(0)
+                }
+            };
+            if e.origin_id <= last {
+                result.duplicates += 1;
+                continue;
+            }
+            let payload = match (&e.records, &e.ids) {
+                (Some(records), _) if e.operation != "delete" => {
+                    count_delta += apply_records(&mut tx, &meta, &e.origin, records, e.ts, &mut new_attrs).await?;
+                    Value::Array(records.clone()).to_string()
+                }
+                (_, Some(ids)) if e.operation == "delete" => {
+                    count_delta -= delete_keys(&mut tx, &meta, ids).await?;
+                    Value::Array(ids.clone()).to_string()
+                }
+                _ => return Err(Error::bad(format!("entry {}#{} has no records or ids", e.origin, e.origin_id))),
+            };
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO txn_log (origin, origin_id, channel, operation, user, records, ts) VALUES (?, ?, ?, ?, NULL, ?, ?) RETURNING id",
+            )
+            .bind(&e.origin)
+            .bind(e.origin_id)
+            .bind(channel)
+            .bind(&e.operation)
+            .bind(&payload)
+            .bind(e.ts)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO origin_positions (origin, channel, last_id) VALUES (?, ?, ?) \
+                 ON CONFLICT(origin, channel) DO UPDATE SET last_id = excluded.last_id",
+            )
+            .bind(&e.origin)
+            .bind(channel)
+            .bind(e.origin_id)
+            .execute(&mut *tx)
+            .await?;
+            seen.insert(e.origin.clone(), e.origin_id);
+            last_ts = Some(e.ts);
+            announce.push((id, e.operation, payload, e.ts, e.origin, e.origin_id));
+            result.applied += 1;
+        }
+        if result.applied > 0 {
+            sqlx::query("UPDATE tables SET record_count = record_count + ?, last_updated = COALESCE(?, last_updated) WHERE id = ?")
+                .bind(count_delta)
+                .bind(last_ts)
+                .bind(meta.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut next_meta = None;
+        if !new_attrs.is_empty() {
+            let mut next = (*meta).clone();
+            for name in new_attrs {
+                sqlx::query("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES (?, ?, ?, 1)")
+                    .bind(meta.id)
+                    .bind(next.attributes.len() as i64)
+                    .bind(&name)
+                    .execute(&mut *tx)
+                    .await?;
+                next.attributes.push(AttributeMeta { name, kind: None, indexed: true });
+            }
+            next_meta = Some(next);
+        }
+        sqlx::query(
+            "INSERT INTO peer_positions (peer, channel, last_id) VALUES (?, ?, ?) \
+             ON CONFLICT(peer, channel) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)",
+        )
+        .bind(peer)
+        .bind(channel)
+        .bind(upto)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if let Some(next) = next_meta {
+            self.replace_meta(next);
+        }
+        for (id, operation, payload, ts, origin, origin_id) in announce {
+            self.announce_from(id, channel, &operation, None, &payload, ts, &origin, origin_id);
+        }
+        Ok(result)
+    }
+}
+
+/// Writes replicated documents where they win last-writer-wins by (`__updatedtime__`, origin).
+/// Returns how many rows are new.
+async fn apply_records(
+    tx: &mut SqliteConnection,
+    meta: &TableMeta,
+    origin: &str,
+    records: &[Value],
+    ts: f64,
+    new_attrs: &mut Vec<String>,
+) -> Result<i64> {
+    let mut docs: Vec<(Value, Map<String, Value>, f64)> = Vec::with_capacity(records.len());
+    for r in records {
+        let Value::Object(doc) = r else { return Err(Error::bad("a replicated record is not an object")) };
+        let key = doc.get(&meta.primary_key).ok_or_else(|| Error::bad(format!("a replicated record has no '{}'", meta.primary_key)))?;
+        let key = normalize_key(key, &meta.primary_key)?;
+        let updated = doc.get(UPDATED).and_then(Value::as_f64).unwrap_or(ts);
+        docs.push((key, doc.clone(), updated));
+    }
+    let keys: Vec<Value> = docs.iter().map(|(k, _, _)| k.clone()).collect();
+    let sql = format!("SELECT json_quote(pk), json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
+    let mut current = rows_by_key(tx, &sql, &keys, true).await?;
+    let mut added = 0;
+    for (key, doc, updated) in docs {
+        let kt = key_text(&key);
+        if let Some(Some(cur)) = current.get(&kt) {
+            let cur: Value = serde_json::from_str(cur).map_err(|e| Error::Internal(e.to_string()))?;
+            let cur_updated = cur[0].as_f64().unwrap_or(0.0);
+            let cur_origin = cur[1].as_str().unwrap_or("");
+            if (cur_updated, cur_origin) > (updated, origin) {
+                continue; // the stored version is newer: last writer wins
+            }
+        } else {
+            added += 1;
+        }
+        for k in doc.keys() {
+            if !meta.has_attribute(k) && !new_attrs.iter().any(|n| n == k) {
+                new_attrs.push(k.clone());
+            }
+        }
+        let text = serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?;
+        let sql = format!(
+            "INSERT INTO {} (pk, doc, updated, origin) VALUES (?, ?, ?, ?) \
+             ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin",
+            meta.physical()
+        );
+        let q = super::value::bind_all(sqlx::query(&sql), &[super::value::key_param(&key)]);
+        q.bind(text).bind(updated).bind(origin).execute(&mut *tx).await?;
+        current.insert(kt, Some(serde_json::json!([updated, origin]).to_string()));
+    }
+    Ok(added)
+}
+
+/// Deletes replicated keys; returns how many existed.
+async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value]) -> Result<i64> {
+    let keys = ids.iter().map(|k| normalize_key(k, &meta.primary_key)).collect::<Result<Vec<_>>>()?;
+    let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING json_quote(pk)", meta.physical());
+    Ok(rows_by_key(tx, &sql, &keys, false).await?.len() as i64)
+}
