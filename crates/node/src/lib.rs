@@ -6,6 +6,7 @@ pub mod auth;
 pub mod channels;
 pub mod config;
 pub mod error;
+pub mod expiry;
 pub mod http;
 pub mod log;
 pub mod ops;
@@ -55,6 +56,14 @@ impl Node {
         }
         let closing = tokio::sync::watch::channel(false).0;
         Ok((Arc::new(Node { config, store, auth, log, started: Instant::now(), closing, peers: Default::default() }), generated))
+    }
+
+    /// Starts what runs beside the requests: the links to stored peers and table expiry. Both
+    /// end when `closing` is set.
+    pub async fn start_background(self: &Arc<Self>) -> Result<()> {
+        self.peers.start_all(self).await?;
+        tokio::spawn(expiry::run(self.clone()));
+        Ok(())
     }
 }
 
@@ -109,7 +118,7 @@ pub async fn start(config: NodeConfig, listener: TcpListener) -> Result<RunningN
     let task = tokio::spawn(run(listener, node.clone(), async move {
         let _ = rx.await;
     }));
-    node.peers.start_all(&node).await?;
+    node.start_background().await?;
     node.log.info(&["startup"], format!("listening on http://{addr}"));
     Ok(RunningNode { addr, node, generated_password, shutdown: Some(tx), task: Some(task) })
 }

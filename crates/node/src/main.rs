@@ -50,7 +50,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    node.peers.start_all(&node).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    node.start_background().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let closing = node.closing.clone();
     run(listener, node.clone(), async move {
         shutdown.await;

@@ -232,3 +232,31 @@ async fn a_stopped_subscriber_catches_up_on_50k_records_exactly_once() {
     assert!(on_hq == on_edge, "record sets differ");
     assert_eq!(log_entries(&hq, "dev:sensor").await, log_entries(&edge, "dev:sensor").await, "each transaction applied once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_read_asks_every_node_and_reports_each() {
+    let hq = TestNode::start_named("hq").await;
+    let edge = TestNode::start_named("edge").await;
+    let mut gone = TestNode::start_named("gone").await;
+    for n in [&hq, &edge] {
+        n.table("sensor").await;
+    }
+    hq.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 1, "at": "hq"}]})).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 2, "at": "edge"}, {"id": 3, "at": "edge"}]})).await;
+    add_node(&hq, &edge, json!([])).await;
+    add_node(&hq, &gone, json!([])).await;
+    gone.running.take().unwrap().stop().await;
+
+    let r = hq.ok(json!({"operation": "cluster_read", "search": {"operation": "sql", "sql": "SELECT id, at FROM dev.sensor ORDER BY id"}})).await;
+    let nodes = r["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{r}");
+    let by = |name: &str| nodes.iter().find(|n| n["node"] == name).unwrap_or_else(|| panic!("{name} missing in {r}")).clone();
+    assert_eq!(by("hq"), json!({"node": "hq", "ok": true, "result": [{"id": 1, "at": "hq"}]}));
+    assert_eq!(by("edge"), json!({"node": "edge", "ok": true, "result": [{"id": 2, "at": "edge"}, {"id": 3, "at": "edge"}]}));
+    assert_eq!(by("gone")["ok"], false);
+    assert!(by("gone")["error"].as_str().unwrap().contains("cannot reach"), "{r}");
+
+    assert!(hq.fails(json!({"operation": "cluster_read", "search": {"operation": "delete", "database": "dev", "table": "sensor", "ids": [1]}}), 400).await.contains("reads only"));
+    assert!(hq.fails(json!({"operation": "cluster_read", "search": {"operation": "sql", "sql": "DELETE FROM dev.sensor"}}), 400).await.contains("SELECT"));
+    assert_eq!(hq.fails(json!({"operation": "cluster_read"}), 400).await, "'search' is required: the read operation to run on every node");
+}

@@ -45,7 +45,7 @@ pub const OPERATIONS: &[&str] = &[
     "search_by_conditions", "sql", "csv_data_load", "get_job", "add_role", "alter_role", "drop_role", "list_roles",
     "add_user", "alter_user", "drop_user", "list_users", "user_info", "create_authentication_tokens", "login",
     "refresh_operation_token", "system_information", "registration_info", "read_log", "cluster_status", "add_node",
-    "update_node", "remove_node",
+    "update_node", "remove_node", "cluster_read",
 ];
 
 pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: &str, body: Value) -> Result<Reply> {
@@ -77,6 +77,11 @@ pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: &str, bo
         "cluster_status" => {
             who.require_super("cluster_status")?;
             Ok(Reply::Json(crate::replication::cluster_status(node).await?))
+        }
+        "cluster_read" => {
+            who.require_super("cluster_read")?;
+            let search = body.get("search").cloned().ok_or_else(|| Error::bad("'search' is required: the read operation to run on every node"))?;
+            Ok(Reply::Json(crate::replication::cluster_read(node, who, search).await?))
         }
         "add_node" => {
             who.require_super("add_node")?;

@@ -304,6 +304,9 @@ impl Store {
         ))
         .execute(&mut *tx)
         .await?;
+        if expiration.is_some() {
+            sqlx::query(&format!("CREATE INDEX r{id}_updated ON r{id} (updated)")).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         let meta = Arc::new(TableMeta {
             id,
@@ -386,6 +389,39 @@ impl Store {
         let db = meta.database.clone();
         let name = meta.name.clone();
         self.with_catalog(|c| c.databases.entry(db).or_default().insert(name, Arc::new(meta)));
+    }
+
+    /// Deletes records whose last update is older than the table's expiration, in batches;
+    /// returns how many. Not logged: expiry is local.
+    pub async fn expire(&self, meta: &TableMeta) -> Result<u64> {
+        let Some(secs) = meta.expiration else { return Ok(0) };
+        let cutoff = now_ms() - secs as f64 * 1000.0;
+        let mut total = 0;
+        loop {
+            let mut w = self.writer().await?;
+            if self.table(&meta.database, &meta.name).is_err() {
+                return Ok(total); // dropped meanwhile
+            }
+            let mut tx = sqlx::Connection::begin(&mut *w).await?;
+            let t = meta.physical();
+            let gone = sqlx::query(&format!("DELETE FROM {t} WHERE pk IN (SELECT pk FROM {t} WHERE updated < ? LIMIT 5000)"))
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if gone > 0 {
+                sqlx::query("UPDATE tables SET record_count = record_count - ? WHERE id = ?")
+                    .bind(gone as i64)
+                    .bind(meta.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            total += gone;
+            if gone < 5000 {
+                return Ok(total);
+            }
+        }
     }
 
     /// `(record_count, last_updated_record)`: one primary-key lookup, never a scan.

@@ -1,0 +1,36 @@
+//! Table time-to-live: records of a table with `expiration` (seconds) are deleted once their
+//! last update is older than that. Local only: expiry is not a transaction, so it is neither
+//! logged nor replicated (edge raw data ages out; what was replicated stays where it went).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::Node;
+
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Sweeps every second until the node closes.
+pub async fn run(node: Arc<Node>) {
+    let mut closing = node.closing.subscribe();
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = closing.changed() => return,
+        }
+        let tables: Vec<_> = node
+            .store
+            .catalog()
+            .databases
+            .values()
+            .flat_map(|t| t.values().filter(|m| m.expiration.is_some()).cloned().collect::<Vec<_>>())
+            .collect();
+        for meta in tables {
+            match node.store.expire(&meta).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(table = %meta.qualified(), n, "expired records"),
+                Err(e) => node.log.warn(&["expiry"], format!("expiring {} failed: {e}", meta.qualified())),
+            }
+        }
+    }
+}
