@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use common::TestNode;
+use common::{spawn, TestNode};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 
@@ -36,53 +34,6 @@ async fn a_restart_keeps_records_counts_attributes_users_and_tokens() {
     assert_eq!(carol.call(&json!({"operation": "describe_table", "database": "dev", "table": "keep"})).await.unwrap()["record_count"], 1998);
     let with_token = n.client.with_credentials(Credentials::Bearer(token));
     assert_eq!(with_token.call(&json!({"operation": "user_info"})).await.unwrap()["username"], "admin", "tokens survive a restart");
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the binary and reads stdout until it says where it listens (bounded: 30 s).
-fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (Proc, String, Vec<String>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchyard-node"));
-    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::null());
-    for k in ["SWITCHYARD_CONFIG", "SWITCHYARD_DATA", "SWITCHYARD_HOST", "SWITCHYARD_PORT", "SWITCHYARD_NODE_NAME", "SWITCHYARD_ADMIN_USER", "SWITCHYARD_ADMIN_PASSWORD"] {
-        cmd.env_remove(k);
-    }
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn switchyard-node");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut lines = Vec::new();
-    while Instant::now() < deadline {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) => {
-                let url = line.split("listening on ").nth(1).map(str::to_string);
-                lines.push(line);
-                if let Some(url) = url {
-                    return (Proc(child), url, lines);
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(_) => break,
-        }
-    }
-    panic!("switchyard-node did not report its address; it printed {lines:?}");
 }
 
 #[tokio::test]

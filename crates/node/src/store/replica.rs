@@ -12,6 +12,10 @@ use super::value::{key_text, normalize_key};
 use super::{AttributeMeta, Store, TableMeta, UPDATED};
 use crate::error::{Error, Result};
 
+/// A page holds at least one entry and stops after about this many bytes of records, so a
+/// backlog of large transactions never becomes one huge frame or one huge apply.
+const PAGE_BYTES: usize = 1 << 20;
+
 /// A page of the log on one channel, as sent to a peer.
 #[derive(Debug, Default)]
 pub struct LogPage {
@@ -56,7 +60,11 @@ impl Store {
         .fetch_all(self.read_pool())
         .await?;
         let mut page = LogPage { entries: Vec::with_capacity(rows.len()), upto: after };
+        let mut bytes = 0usize;
         for row in rows {
+            if bytes >= PAGE_BYTES {
+                break; // the rest goes in the next page; `upto` stops before it
+            }
             let id: i64 = row.try_get(0)?;
             page.upto = id;
             let origin: String = row.try_get(1)?;
@@ -66,6 +74,7 @@ impl Store {
             let operation: String = row.try_get(3)?;
             let key = if operation == "delete" { "ids" } else { "records" };
             let records: String = row.try_get(5)?;
+            bytes += records.len();
             page.entries.push(format!(
                 "{{\"id\":{id},\"origin\":{},\"origin_id\":{},\"operation\":{},\"ts\":{},\"{key}\":{records}}}",
                 Value::String(origin),

@@ -1,6 +1,10 @@
 //! A real node on 127.0.0.1:0 with a temporary data folder, and a client for it.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_node::{start, NodeConfig, RunningNode};
@@ -92,3 +96,52 @@ impl TestNode {
         v.as_array().expect("array").clone()
     }
 }
+
+/// A switchyard-node process, killed (SIGKILL) when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary and reads stdout until it says where it listens (bounded: 30 s).
+pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (Proc, String, Vec<String>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchyard-node"));
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::null());
+    for k in ["SWITCHYARD_CONFIG", "SWITCHYARD_DATA", "SWITCHYARD_HOST", "SWITCHYARD_PORT", "SWITCHYARD_NODE_NAME", "SWITCHYARD_ADMIN_USER", "SWITCHYARD_ADMIN_PASSWORD"] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn switchyard-node");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut lines = Vec::new();
+    while Instant::now() < deadline {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                let url = line.split("listening on ").nth(1).map(str::to_string);
+                lines.push(line);
+                if let Some(url) = url {
+                    return (Proc(child), url, lines);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(_) => break,
+        }
+    }
+    panic!("switchyard-node did not report its address; it printed {lines:?}");
+}
+
