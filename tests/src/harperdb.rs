@@ -13,8 +13,13 @@ pub struct HarperDb {
     pub url: String,
     pub user: String,
     pub password: String,
-    child: Child,
-    _root: tempfile::TempDir,
+    /// This instance's node name (`replication.hostname`).
+    pub name: String,
+    /// Its replication port (wss).
+    pub replication_port: u16,
+    child: Option<Child>,
+    env: Vec<(String, String)>,
+    root: tempfile::TempDir,
 }
 
 /// Where the npm package lives, or an error saying how to install it.
@@ -35,77 +40,104 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl HarperDb {
+    /// Starts an instance named `127.0.0.1` and waits until its Operations API answers.
+    pub async fn start() -> anyhow::Result<HarperDb> {
+        Self::start_named("127.0.0.1").await
+    }
+
     /// Starts an instance and waits (at most 90 s) until its Operations API answers.
     ///
-    /// Its node name is `127.0.0.1`: HarperDB resolves its own node name, and a name that is not
-    /// in /etc/hosts sends DNS queries to the (non-loopback) resolver. Tests stay on loopback.
-    pub async fn start() -> anyhow::Result<HarperDb> {
-        let dir = install_dir()?;
+    /// HarperDB resolves its own node name, and a name that is not in /etc/hosts sends DNS
+    /// queries to the (non-loopback) resolver, so only `localhost` and `127.0.0.1` are allowed:
+    /// that gives two distinct nodes for replication, both on loopback.
+    pub async fn start_named(name: &str) -> anyhow::Result<HarperDb> {
+        if name != "localhost" && name != "127.0.0.1" {
+            anyhow::bail!("HarperDB node names must resolve without DNS: use 'localhost' or '127.0.0.1', not '{name}'");
+        }
+        install_dir()?;
         let root = tempfile::tempdir()?;
         let home = root.path().join("home");
         std::fs::create_dir_all(&home)?;
         let ops = free_port()?;
+        let replication_port = free_port()?;
         let (user, password) = ("admin".to_string(), "bench-admin-pw".to_string());
-        let log = std::fs::File::create(root.path().join("stdout.log"))?;
+        let env: Vec<(String, String)> = [
+            ("HOME", home.display().to_string()),
+            ("TC_AGREEMENT", "yes".into()),
+            ("HDB_ADMIN_USERNAME", user.clone()),
+            ("HDB_ADMIN_PASSWORD", password.clone()),
+            ("ROOTPATH", root.path().join("hdb").display().to_string()),
+            ("OPERATIONSAPI_NETWORK_PORT", ops.to_string()),
+            ("HTTP_PORT", free_port()?.to_string()),
+            ("REPLICATION_HOSTNAME", name.to_string()),
+            ("REPLICATION_SECUREPORT", replication_port.to_string()),
+            ("MQTT_NETWORK_PORT", free_port()?.to_string()),
+            ("MQTT_NETWORK_SECUREPORT", free_port()?.to_string()),
+            ("THREADS_COUNT", "1".into()),
+            ("THREADS_DEBUG", "false".into()),
+            ("DEFAULTS_MODE", "dev".into()),
+            ("LOCALSTUDIO_ENABLED", "false".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let mut hdb = HarperDb { url: format!("http://127.0.0.1:{ops}"), user, password, name: name.into(), replication_port, child: None, env, root };
+        hdb.start_again().await?;
+        Ok(hdb)
+    }
+
+    /// Starts the (stopped) instance again on the same data and ports; waits until it answers.
+    pub async fn start_again(&mut self) -> anyhow::Result<()> {
+        let dir = install_dir()?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.root.path().join("stdout.log"))?;
         let mut cmd = Command::new("node");
         cmd.arg(dir.join("node_modules/harperdb/bin/harperdb.js"))
-            .env("HOME", &home)
-            .env("TC_AGREEMENT", "yes")
-            .env("HDB_ADMIN_USERNAME", &user)
-            .env("HDB_ADMIN_PASSWORD", &password)
-            .env("ROOTPATH", root.path().join("hdb"))
-            .env("OPERATIONSAPI_NETWORK_PORT", ops.to_string())
-            .env("HTTP_PORT", free_port()?.to_string())
-            .env("REPLICATION_HOSTNAME", "127.0.0.1")
-            .env("REPLICATION_SECUREPORT", free_port()?.to_string())
-            .env("MQTT_NETWORK_PORT", free_port()?.to_string())
-            .env("MQTT_NETWORK_SECUREPORT", free_port()?.to_string())
-            .env("THREADS_COUNT", "1")
-            .env("THREADS_DEBUG", "false")
-            .env("DEFAULTS_MODE", "dev")
-            .env("LOCALSTUDIO_ENABLED", "false")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log));
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd.spawn().map_err(|e| anyhow::anyhow!("cannot run node for HarperDB: {e}"))?;
-        let url = format!("http://127.0.0.1:{ops}");
-        let hdb = HarperDb { url: url.clone(), user, password, child, _root: root };
-        let client = hdb.client()?;
+        self.child = Some(cmd.spawn().map_err(|e| anyhow::anyhow!("cannot run node for HarperDB: {e}"))?);
+        let client = self.client()?;
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             if client.call(&json!({"operation": "registration_info"})).await.is_ok() {
-                return Ok(hdb);
+                return Ok(());
             }
             if Instant::now() > deadline {
-                let out = std::fs::read_to_string(hdb._root.path().join("stdout.log")).unwrap_or_default();
-                anyhow::bail!("HarperDB did not answer on {url} within 90 s; it printed:\n{out}");
+                let out = std::fs::read_to_string(self.root.path().join("stdout.log")).unwrap_or_default();
+                anyhow::bail!("HarperDB did not answer on {} within 90 s; it printed:\n{out}", self.url);
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub fn client(&self) -> anyhow::Result<OpsClient> {
         Ok(OpsClient::new(&self.url, Credentials::basic(&self.user, &self.password))?)
     }
-}
 
-impl Drop for HarperDb {
-    fn drop(&mut self) {
-        // HarperDB may fork helpers; end its whole process group ("--" so the negative group id
-        // is not read as an option), then make sure of the main process before waiting for it.
-        let group = format!("-{}", self.child.id());
+    /// Ends the process group (SIGTERM, then SIGKILL after 10 s); data and ports stay.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        // "--" so the negative group id is not read as an option.
+        let group = format!("-{}", child.id());
         let _ = Command::new("kill").args(["-s", "TERM", "--", &group]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            if let Ok(Some(_)) = child.try_wait() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for HarperDb {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -32,8 +32,9 @@ pub struct RemoteEntry {
     pub origin_id: i64,
     pub operation: String,
     pub ts: f64,
+    /// Kept as the sender's text: logged as is, parsed once for applying.
     #[serde(default)]
-    pub records: Option<Vec<Value>>,
+    pub records: Option<Box<serde_json::value::RawValue>>,
     #[serde(default)]
     pub ids: Option<Vec<Value>>,
 }
@@ -160,9 +161,11 @@ impl Store {
                 continue;
             }
             let payload = match (&e.records, &e.ids) {
-                (Some(records), _) if e.operation != "delete" => {
+                (Some(raw), _) if e.operation != "delete" => {
+                    let records: Vec<Map<String, Value>> = serde_json::from_str(raw.get())
+                        .map_err(|err| Error::bad(format!("entry {}#{}: records must be objects: {err}", e.origin, e.origin_id)))?;
                     count_delta += apply_records(&mut tx, &meta, &e.origin, records, e.ts, &mut new_attrs).await?;
-                    Value::Array(records.clone()).to_string()
+                    raw.get().to_string()
                 }
                 (_, Some(ids)) if e.operation == "delete" => {
                     count_delta -= delete_keys(&mut tx, &meta, ids).await?;
@@ -237,54 +240,59 @@ impl Store {
     }
 }
 
-/// Writes replicated documents where they win last-writer-wins by (`__updatedtime__`, origin).
-/// Returns how many rows are new.
+/// Writes replicated documents where they win last-writer-wins by (`__updatedtime__`, origin),
+/// in multi-row statements. Returns how many rows are new.
 async fn apply_records(
     tx: &mut SqliteConnection,
     meta: &TableMeta,
     origin: &str,
-    records: &[Value],
+    records: Vec<Map<String, Value>>,
     ts: f64,
     new_attrs: &mut Vec<String>,
 ) -> Result<i64> {
     let mut docs: Vec<(Value, Map<String, Value>, f64)> = Vec::with_capacity(records.len());
-    for r in records {
-        let Value::Object(doc) = r else { return Err(Error::bad("a replicated record is not an object")) };
+    for doc in records {
         let key = doc.get(&meta.primary_key).ok_or_else(|| Error::bad(format!("a replicated record has no '{}'", meta.primary_key)))?;
         let key = normalize_key(key, &meta.primary_key)?;
         let updated = doc.get(UPDATED).and_then(Value::as_f64).unwrap_or(ts);
-        docs.push((key, doc.clone(), updated));
+        docs.push((key, doc, updated));
     }
     let keys: Vec<Value> = docs.iter().map(|(k, _, _)| k.clone()).collect();
     let sql = format!("SELECT json_quote(pk), json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
-    let mut current = rows_by_key(tx, &sql, &keys, true).await?;
+    let mut current: HashMap<String, (f64, String)> = HashMap::new();
+    for (k, v) in rows_by_key(tx, &sql, &keys, true).await? {
+        let v: Value = serde_json::from_str(&v.unwrap_or_default()).map_err(|e| Error::Internal(e.to_string()))?;
+        current.insert(k, (v[0].as_f64().unwrap_or(0.0), v[1].as_str().unwrap_or("").to_string()));
+    }
     let mut added = 0;
+    let mut winners: Vec<(Value, String, f64)> = Vec::with_capacity(docs.len());
     for (key, doc, updated) in docs {
         let kt = key_text(&key);
-        if let Some(Some(cur)) = current.get(&kt) {
-            let cur: Value = serde_json::from_str(cur).map_err(|e| Error::Internal(e.to_string()))?;
-            let cur_updated = cur[0].as_f64().unwrap_or(0.0);
-            let cur_origin = cur[1].as_str().unwrap_or("");
-            if (cur_updated, cur_origin) > (updated, origin) {
-                continue; // the stored version is newer: last writer wins
-            }
-        } else {
-            added += 1;
+        match current.get(&kt) {
+            Some((cur_updated, cur_origin)) if (*cur_updated, cur_origin.as_str()) > (updated, origin) => continue,
+            Some(_) => {}
+            None => added += 1,
         }
         for k in doc.keys() {
             if !meta.has_attribute(k) && !new_attrs.iter().any(|n| n == k) {
                 new_attrs.push(k.clone());
             }
         }
-        let text = serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?;
+        current.insert(kt, (updated, origin.to_string()));
+        winners.push((key, serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, updated));
+    }
+    for chunk in winners.chunks(500) {
+        let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(",");
         let sql = format!(
-            "INSERT INTO {} (pk, doc, updated, origin) VALUES (?, ?, ?, ?) \
+            "INSERT INTO {} (pk, doc, updated, origin) VALUES {marks} \
              ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin",
             meta.physical()
         );
-        let q = super::value::bind_all(sqlx::query(&sql), &[super::value::key_param(&key)]);
-        q.bind(text).bind(updated).bind(origin).execute(&mut *tx).await?;
-        current.insert(kt, Some(serde_json::json!([updated, origin]).to_string()));
+        let mut q = sqlx::query(&sql);
+        for (key, text, updated) in chunk {
+            q = super::value::bind_all(q, &[super::value::key_param(key)]).bind(text.as_str()).bind(*updated).bind(origin);
+        }
+        q.execute(&mut *tx).await?;
     }
     Ok(added)
 }
