@@ -76,14 +76,7 @@ impl Session<'_> {
             let msg = tokio::time::timeout(left, self.ws.next())
                 .await
                 .map_err(|_| format!("no answer to {event} within {} s", ANSWER_TIMEOUT.as_secs()))?;
-            let text = match msg {
-                Some(Ok(Message::Text(t))) => t.to_string(),
-                Some(Ok(Message::Binary(b))) => String::from_utf8_lossy(&b).into_owned(),
-                Some(Ok(Message::Close(c))) => return Err(format!("closed by peer: {c:?}")),
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(format!("connection failed: {e}")),
-                None => return Err("connection ended".into()),
-            };
+            let Some(text) = frame_text(msg)? else { continue };
             if let Some(answer) = self.frame(&text).await? {
                 if answer.get("rid").and_then(Value::as_i64) == Some(cid) {
                     if let Some(err) = answer.get("error") {
@@ -127,6 +120,18 @@ impl Session<'_> {
 
     async fn send_raw(&mut self, text: &str) -> Result<(), String> {
         self.ws.send(Message::Text(text.to_string().into())).await.map_err(|e| format!("send failed: {e}"))
+    }
+}
+
+/// The text of an inbound message; None for control frames; Err when the connection ended.
+fn frame_text(msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) -> Result<Option<String>, String> {
+    match msg {
+        Some(Ok(Message::Text(t))) => Ok(Some(t.to_string())),
+        Some(Ok(Message::Binary(b))) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        Some(Ok(Message::Close(c))) => Err(format!("closed by peer: {c:?}")),
+        Some(Ok(_)) => Ok(None),
+        Some(Err(e)) => Err(format!("connection failed: {e}")),
+        None => Err("connection ended".into()),
     }
 }
 
@@ -179,14 +184,7 @@ async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState) -> Re
         loop {
             tokio::select! {
                 msg = s.ws.next() => {
-                    let text = match msg {
-                        Some(Ok(Message::Text(t))) => t.to_string(),
-                        Some(Ok(Message::Binary(b))) => String::from_utf8_lossy(&b).into_owned(),
-                        Some(Ok(Message::Close(c))) => return Err(format!("closed by peer: {c:?}")),
-                        Some(Ok(_)) => continue,
-                        Some(Err(e)) => return Err(format!("connection failed: {e}")),
-                        None => return Ok(()),
-                    };
+                    let Some(text) = frame_text(msg)? else { continue };
                     if let Some(answer) = s.frame(&text).await? {
                         if let Some(sent) = answer.get("rid").and_then(Value::as_i64).and_then(|rid| probe_sent.remove(&rid)) {
                             state.latency(sent.elapsed().as_secs_f64() * 1000.0);

@@ -117,43 +117,31 @@ impl Store {
             }
             outcome.written.push(key);
         }
-        let mut docs: Vec<(String, String)> = Vec::with_capacity(order.len());
+        let mut docs: Vec<(Value, String, f64)> = Vec::with_capacity(order.len());
         for kt in &order {
             if let Some(d) = finals.get(kt) {
+                let key = d.get(&meta.primary_key).cloned().unwrap_or(Value::Null);
                 let text = serde_json::to_string(d).map_err(|e| Error::Internal(e.to_string()))?;
-                docs.push((kt.clone(), text));
+                docs.push((key, text, now));
             }
         }
         if docs.is_empty() {
             tx.commit().await?;
             return Ok(outcome);
         }
-        write_rows(&mut tx, &meta, mode, &docs, now, &self.node_name).await?;
-
+        // Keys were checked under the write lock: in insert mode a conflict is a bug and fails loudly.
+        upsert_rows(&mut tx, &meta, &docs, &self.node_name, mode != WriteMode::Insert).await?;
         let new_attrs = new_attributes(&meta, order.iter().filter_map(|kt| finals.get(kt)));
-        let mut next_meta = None;
-        if !new_attrs.is_empty() {
-            let mut next = (*meta).clone();
-            for name in new_attrs {
-                sqlx::query("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES (?, ?, ?, 1)")
-                    .bind(meta.id)
-                    .bind(next.attributes.len() as i64)
-                    .bind(&name)
-                    .execute(&mut *tx)
-                    .await?;
-                next.attributes.push(AttributeMeta { name, kind: None, indexed: true });
-            }
-            next_meta = Some(next);
-        }
+        let next_meta = add_attributes(&mut tx, &meta, new_attrs).await?;
         sqlx::query("UPDATE tables SET record_count = record_count + ?, last_updated = ? WHERE id = ?")
             .bind(new_rows)
             .bind(now)
             .bind(meta.id)
             .execute(&mut *tx)
             .await?;
-        let mut payload = String::with_capacity(docs.iter().map(|(_, d)| d.len() + 1).sum::<usize>() + 2);
+        let mut payload = String::with_capacity(docs.iter().map(|(_, d, _)| d.len() + 1).sum::<usize>() + 2);
         payload.push('[');
-        for (i, (_, d)) in docs.iter().enumerate() {
+        for (i, (_, d, _)) in docs.iter().enumerate() {
             if i > 0 {
                 payload.push(',');
             }
@@ -371,30 +359,49 @@ fn merge(mut doc: Map<String, Value>, mut record: Map<String, Value>, now: f64) 
     doc
 }
 
-async fn write_rows(
+/// Writes `(key, document, updated)` rows stamped with `origin`, in multi-row statements.
+/// With `upsert` an existing key is replaced; without, an existing key is an error.
+pub(super) async fn upsert_rows(
     tx: &mut SqliteConnection,
     meta: &TableMeta,
-    mode: WriteMode,
-    docs: &[(String, String)],
-    now: f64,
+    rows: &[(Value, String, f64)],
     origin: &str,
+    upsert: bool,
 ) -> Result<()> {
-    let conflict = match mode {
-        // Keys were checked under the write lock: a conflict here is a bug and must fail loudly.
-        WriteMode::Insert => "",
-        _ => " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin",
+    let conflict = if upsert {
+        " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin"
+    } else {
+        ""
     };
-    for chunk in docs.chunks(ROWS_PER_STATEMENT) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(",");
         let sql = format!("INSERT INTO {} (pk, doc, updated, origin) VALUES {marks}{conflict}", meta.physical());
         let mut q = sqlx::query(&sql);
-        for (kt, doc) in chunk {
-            let key: Value = serde_json::from_str(kt).map_err(|e| Error::Internal(e.to_string()))?;
-            q = bind_all(q, &[key_param(&key)]).bind(doc.as_str()).bind(now).bind(origin);
+        for (key, doc, updated) in chunk {
+            q = bind_all(q, &[key_param(key)]).bind(doc.as_str()).bind(*updated).bind(origin);
         }
         q.execute(&mut *tx).await?;
     }
     Ok(())
+}
+
+/// Records attributes new to the table; answers the table's next metadata, to install in the
+/// catalog once the transaction commits.
+pub(super) async fn add_attributes(tx: &mut SqliteConnection, meta: &TableMeta, names: Vec<String>) -> Result<Option<TableMeta>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let mut next = meta.clone();
+    for name in names {
+        sqlx::query("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES (?, ?, ?, 1)")
+            .bind(meta.id)
+            .bind(next.attributes.len() as i64)
+            .bind(&name)
+            .execute(&mut *tx)
+            .await?;
+        next.attributes.push(AttributeMeta { name, kind: None, indexed: true });
+    }
+    Ok(Some(next))
 }
 
 /// Attribute names the written documents bring that the table does not know yet, first seen first.

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
-use super::records::rows_by_key;
+use super::records::{add_attributes, rows_by_key, upsert_rows};
 use super::value::{key_text, normalize_key};
-use super::{AttributeMeta, Store, TableMeta, UPDATED};
+use super::{Store, TableMeta, UPDATED};
 use crate::error::{Error, Result};
 
 /// A page holds at least one entry and stops after about this many bytes of records, so a
@@ -206,20 +206,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let mut next_meta = None;
-        if !new_attrs.is_empty() {
-            let mut next = (*meta).clone();
-            for name in new_attrs {
-                sqlx::query("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES (?, ?, ?, 1)")
-                    .bind(meta.id)
-                    .bind(next.attributes.len() as i64)
-                    .bind(&name)
-                    .execute(&mut *tx)
-                    .await?;
-                next.attributes.push(AttributeMeta { name, kind: None, indexed: true });
-            }
-            next_meta = Some(next);
-        }
+        let next_meta = add_attributes(&mut tx, &meta, new_attrs).await?;
         sqlx::query(
             "INSERT INTO peer_positions (peer, channel, last_id) VALUES (?, ?, ?) \
              ON CONFLICT(peer, channel) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)",
@@ -281,19 +268,7 @@ async fn apply_records(
         current.insert(kt, (updated, origin.to_string()));
         winners.push((key, serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, updated));
     }
-    for chunk in winners.chunks(500) {
-        let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(",");
-        let sql = format!(
-            "INSERT INTO {} (pk, doc, updated, origin) VALUES {marks} \
-             ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin",
-            meta.physical()
-        );
-        let mut q = sqlx::query(&sql);
-        for (key, text, updated) in chunk {
-            q = super::value::bind_all(q, &[super::value::key_param(key)]).bind(text.as_str()).bind(*updated).bind(origin);
-        }
-        q.execute(&mut *tx).await?;
-    }
+    upsert_rows(tx, meta, &winners, origin, true).await?;
     Ok(added)
 }
 
