@@ -3,7 +3,9 @@
 
 mod error;
 mod ops;
+pub mod tls;
 
 pub use error::{Error, Result};
 pub use ops::{Credentials, OpsClient, RawResponse};
+pub use tls::Trust;
 pub use switchyard_protocol as protocol;

@@ -67,12 +67,19 @@ impl OpsClient {
     }
 
     pub fn with_timeout(url: impl Into<String>, credentials: Credentials, timeout: Duration) -> Result<Self> {
+        Self::with_trust(url, credentials, timeout, &crate::Trust::WebRoots)
+    }
+
+    /// An https:// instance whose certificate is accepted by `trust` (a CA, or a pinned one).
+    pub fn with_trust(url: impl Into<String>, credentials: Credentials, timeout: Duration, trust: &crate::Trust) -> Result<Self> {
         let url = url.into();
         let parsed = reqwest::Url::parse(&url).map_err(|e| Error::Config(format!("'{url}' is not a valid URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(Error::Config(format!("'{url}' must start with http:// or https://")));
         }
+        let tls = crate::tls::client_config(trust)?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls((*tls).clone())
             .connect_timeout(Duration::from_secs(5))
             .timeout(timeout)
             .build()

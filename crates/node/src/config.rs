@@ -17,6 +17,10 @@ pub struct NodeConfig {
     pub max_body_bytes: usize,
     /// A storage quota: past it writes fail like on a full disk (507) and nothing is written.
     pub max_storage_bytes: Option<u64>,
+    /// Serve https:// and wss:// (a self-signed certificate in `<data>/tls` unless files are given).
+    pub tls: bool,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl NodeConfig {
@@ -28,6 +32,9 @@ impl NodeConfig {
             admin_password: None,
             max_body_bytes: 256 * 1024 * 1024,
             max_storage_bytes: None,
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 
@@ -66,6 +73,15 @@ pub struct Cli {
     /// Storage quota in MiB; writes past it are refused with 507 and nothing is written.
     #[arg(long, env = "SWITCHYARD_MAX_STORAGE_MB")]
     pub max_storage_mb: Option<u64>,
+    /// Serve https:// and wss://; without --tls-cert/--tls-key a self-signed certificate is made.
+    #[arg(long, env = "SWITCHYARD_TLS")]
+    pub tls: bool,
+    /// PEM certificate chain (implies --tls).
+    #[arg(long, env = "SWITCHYARD_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (implies --tls).
+    #[arg(long, env = "SWITCHYARD_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +94,9 @@ struct FileConfig {
     admin_user: Option<String>,
     admin_password: Option<String>,
     max_storage_mb: Option<u64>,
+    tls: Option<bool>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 /// The resolved settings of the binary.
@@ -100,6 +119,9 @@ impl Cli {
         node.admin_user = self.admin_user.or(file.admin_user).unwrap_or_else(|| "admin".into());
         node.admin_password = self.admin_password.or(file.admin_password);
         node.max_storage_bytes = self.max_storage_mb.or(file.max_storage_mb).map(|mb| mb * 1024 * 1024);
+        node.tls_cert = self.tls_cert.or(file.tls_cert);
+        node.tls_key = self.tls_key.or(file.tls_key);
+        node.tls = self.tls || file.tls.unwrap_or(false) || node.tls_cert.is_some();
         Ok(Settings {
             node,
             host: self.host.or(file.host).unwrap_or_else(|| "127.0.0.1".into()),

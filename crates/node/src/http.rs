@@ -36,8 +36,16 @@ pub fn router(node: Arc<Node>) -> Router {
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// With TLS configured on the node, the listener serves https:// and wss://.
 pub async fn run(listener: TcpListener, node: Arc<Node>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(node)).with_graceful_shutdown(shutdown).await
+    let app = router(node.clone());
+    match &node.tls {
+        Some(tls) => {
+            let listener = crate::tls::TlsListener::new(listener, tls.config.clone())?;
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+        }
+        None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
+    }
 }
 
 async fn about(State(node): State<Arc<Node>>) -> Response {

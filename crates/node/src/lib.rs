@@ -12,6 +12,7 @@ pub mod log;
 pub mod ops;
 pub mod replication;
 pub mod store;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +42,8 @@ pub struct Node {
     pub closing: tokio::sync::watch::Sender<bool>,
     /// The peers this node dials.
     pub peers: replication::Peers,
+    /// Set when the node serves https:// and wss://.
+    pub tls: Option<tls::ServerTls>,
 }
 
 impl Node {
@@ -54,8 +57,16 @@ impl Node {
         if generated.is_some() {
             log.info(&["startup", "auth"], format!("created super user '{}' with a generated password", config.admin_user));
         }
+        let tls = if config.tls {
+            let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), config.node_name.clone()];
+            let t = tls::load(config.tls_cert.as_deref(), config.tls_key.as_deref(), &config.data_dir.join("tls"), &names)?;
+            log.info(&["startup", "tls"], format!("serving TLS; certificate SHA-256 {}", t.fingerprint));
+            Some(t)
+        } else {
+            None
+        };
         let closing = tokio::sync::watch::channel(false).0;
-        Ok((Arc::new(Node { config, store, auth, log, started: Instant::now(), closing, peers: Default::default() }), generated))
+        Ok((Arc::new(Node { config, store, auth, log, started: Instant::now(), closing, peers: Default::default(), tls }), generated))
     }
 
     /// Starts what runs beside the requests: the links to stored peers and table expiry. Both
@@ -79,7 +90,8 @@ pub struct RunningNode {
 
 impl RunningNode {
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.node.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops accepting, lets in-flight requests finish, then checkpoints and closes storage.

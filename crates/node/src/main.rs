@@ -35,7 +35,11 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         println!("generated password for super user '{user}': {p}");
         println!("(shown once; change it with alter_user)");
     }
-    println!("switchyard-node '{}' listening on http://{addr}", settings.node.node_name);
+    let scheme = if node.tls.is_some() { "https" } else { "http" };
+    println!("switchyard-node '{}' listening on {scheme}://{addr}", settings.node.node_name);
+    if let Some(t) = &node.tls {
+        println!("TLS certificate SHA-256: {}", t.fingerprint);
+    }
     println!("data folder: {}", settings.node.data_dir.display());
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();

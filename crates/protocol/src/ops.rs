@@ -360,6 +360,9 @@ pub struct RegistrationInfo {
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
+    /// SHA-256 of the certificate when the instance serves TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_fingerprint: Option<String>,
 }
 
 /// One channel of a peer link, from the point of view of the node running add_node.
@@ -381,6 +384,16 @@ pub struct NodeAuthorization {
     pub password: String,
 }
 
+/// How to trust a TLS peer: a pinned SHA-256 fingerprint (self-signed), or a CA; neither
+/// means the usual web roots.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NodeTls {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
+}
+
 /// add_node, update_node: one outbound link to the node `name` at `host:port`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AddNode {
@@ -393,6 +406,9 @@ pub struct AddNode {
     pub subscriptions: Vec<NodeSubscription>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<NodeAuthorization>,
+    /// Connect with TLS (wss://), trusting the peer as described.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<NodeTls>,
 }
 
 /// remove_node.

@@ -77,6 +77,7 @@ pub fn registration_info(node: &Node) -> Result<Reply> {
         "version": crate::VERSION,
         "kind": crate::KIND,
         "node_name": node.config.node_name,
+        "tls_fingerprint": node.tls.as_ref().map(|t| t.fingerprint.clone()),
     })))
 }
 

@@ -17,7 +17,34 @@ use super::{apply_frame, ChannelStatus, LinkState, PeerConfig};
 use crate::channels::Out;
 use crate::Node;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+/// A plain or TLS connection to a peer.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+type Ws = tokio_tungstenite::WebSocketStream<Box<dyn Io>>;
+
+/// Opens the TCP (and, for TLS peers, the TLS) connection and the WebSocket on it.
+async fn connect(config: &PeerConfig) -> Result<Ws, String> {
+    let url = config.ws_url();
+    let tcp = tokio::net::TcpStream::connect((config.host.as_str(), config.port))
+        .await
+        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    let io: Box<dyn Io> = match config.trust() {
+        None => Box::new(tcp),
+        Some(trust) => {
+            let tls = switchyard_client::tls::client_config(&trust).map_err(|e| e.to_string())?;
+            let name = rustls::pki_types::ServerName::try_from(config.host.clone()).map_err(|e| format!("'{}' is not a valid server name: {e}", config.host))?;
+            let stream = tokio_rustls::TlsConnector::from(tls)
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS with {url} failed: {e}"))?;
+            Box::new(stream)
+        }
+    };
+    let (ws, _) = tokio_tungstenite::client_async(url.as_str(), io).await.map_err(|e| format!("WebSocket to {url} failed: {e}"))?;
+    Ok(ws)
+}
 
 const LATENCY_PROBE: Duration = Duration::from_secs(2);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -136,11 +163,9 @@ fn frame_text(msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>
 }
 
 async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState) -> Result<(), String> {
-    let url = format!("ws://{}:{}/socketcluster/", config.host, config.port);
-    let (ws, _) = tokio::time::timeout(ANSWER_TIMEOUT, tokio_tungstenite::connect_async(&url))
+    let ws = tokio::time::timeout(ANSWER_TIMEOUT, connect(config))
         .await
-        .map_err(|_| format!("connecting to {url} timed out"))?
-        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+        .map_err(|_| format!("connecting to {} timed out", config.ws_url()))??;
     let mut s = Session { node, config, state, ws, cid: 0 };
     s.call("#handshake", json!({"authToken": null})).await?;
     s.call("login", json!({"username": config.username, "password": config.password})).await?;

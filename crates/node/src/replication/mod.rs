@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 use sqlx::Row;
-use switchyard_protocol::ops::{AddNode, NodeSubscription};
+use switchyard_client::Trust;
+use switchyard_protocol::ops::{AddNode, NodeSubscription, NodeTls};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
@@ -27,6 +28,32 @@ pub struct PeerConfig {
     pub username: String,
     pub password: String,
     pub subscriptions: Vec<NodeSubscription>,
+    /// Some: connect with TLS.
+    pub tls: Option<NodeTls>,
+}
+
+impl PeerConfig {
+    /// How the peer's certificate is trusted, when the link uses TLS.
+    pub fn trust(&self) -> Option<Trust> {
+        self.tls.as_ref().map(|t| match (&t.fingerprint, &t.ca) {
+            (Some(fp), _) => Trust::Fingerprint(fp.clone()),
+            (None, Some(ca)) => Trust::Ca(ca.clone()),
+            (None, None) => Trust::WebRoots,
+        })
+    }
+
+    fn scheme(&self, secure: &str, plain: &str) -> String {
+        let s = if self.tls.is_some() { secure } else { plain };
+        format!("{s}://{}:{}", self.host, self.port)
+    }
+
+    pub fn http_url(&self) -> String {
+        self.scheme("https", "http")
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/socketcluster/", self.scheme("wss", "ws"))
+    }
 }
 
 /// Per channel of a link: positions for cluster_status.
@@ -135,7 +162,7 @@ impl Peers {
 }
 
 async fn load_peers(store: &Store) -> Result<Vec<PeerConfig>> {
-    let rows = sqlx::query("SELECT name, host, port, username, password, subscriptions FROM peers ORDER BY name")
+    let rows = sqlx::query("SELECT name, host, port, username, password, subscriptions, tls FROM peers ORDER BY name")
         .fetch_all(store.read_pool())
         .await?;
     rows.iter()
@@ -148,6 +175,10 @@ async fn load_peers(store: &Store) -> Result<Vec<PeerConfig>> {
                 password: r.try_get("password")?,
                 subscriptions: serde_json::from_str(&r.try_get::<String, _>("subscriptions")?)
                     .map_err(|e| Error::Internal(format!("stored subscriptions are corrupt: {e}")))?,
+                tls: match r.try_get::<Option<String>, _>("tls")? {
+                    Some(t) => Some(serde_json::from_str(&t).map_err(|e| Error::Internal(format!("stored TLS settings are corrupt: {e}")))?),
+                    None => None,
+                },
             })
         })
         .collect()
@@ -158,9 +189,9 @@ async fn save_peer(store: &Store, c: &PeerConfig) -> Result<()> {
     let now = now_ms();
     let mut w = store.writer().await?;
     sqlx::query(
-        "INSERT INTO peers (name, host, port, username, password, subscriptions, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+        "INSERT INTO peers (name, host, port, username, password, subscriptions, tls, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT(name) DO UPDATE SET host = excluded.host, port = excluded.port, username = excluded.username, \
-         password = excluded.password, subscriptions = excluded.subscriptions, updated = excluded.updated",
+         password = excluded.password, subscriptions = excluded.subscriptions, tls = excluded.tls, updated = excluded.updated",
     )
     .bind(&c.name)
     .bind(&c.host)
@@ -168,6 +199,7 @@ async fn save_peer(store: &Store, c: &PeerConfig) -> Result<()> {
     .bind(&c.username)
     .bind(&c.password)
     .bind(subs)
+    .bind(c.tls.as_ref().map(|t| serde_json::to_string(t).unwrap_or_default()))
     .bind(now)
     .bind(now)
     .execute(&mut *w)
@@ -199,7 +231,12 @@ fn validate(req: &AddNode, existing: Option<&PeerConfig>) -> Result<PeerConfig> 
             return Err(Error::bad(format!("subscription to '{}' neither subscribes nor publishes", s.channel)));
         }
     }
-    Ok(PeerConfig { name: req.name.clone(), host, port, username, password, subscriptions: req.subscriptions.clone() })
+    let tls = req.tls.clone().or_else(|| existing.and_then(|e| e.tls.clone()));
+    let config = PeerConfig { name: req.name.clone(), host, port, username, password, subscriptions: req.subscriptions.clone(), tls };
+    if let Some(trust) = config.trust() {
+        switchyard_client::tls::client_config(&trust).map_err(|e| Error::bad(e.to_string()))?;
+    }
+    Ok(config)
 }
 
 pub async fn add_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
@@ -262,8 +299,9 @@ pub async fn cluster_read(node: &Arc<Node>, who: &crate::auth::Principal, search
     let remote = peers.into_iter().map(|p| {
         let search = search.clone();
         async move {
-            let url = format!("http://{}:{}", p.host, p.port);
-            let answer = match switchyard_client::OpsClient::with_timeout(&url, switchyard_client::Credentials::basic(&p.username, &p.password), CLUSTER_READ_TIMEOUT) {
+            let trust = p.trust().unwrap_or_default();
+            let creds = switchyard_client::Credentials::basic(&p.username, &p.password);
+            let answer = match switchyard_client::OpsClient::with_trust(p.http_url(), creds, CLUSTER_READ_TIMEOUT, &trust) {
                 Ok(c) => c.call(&search).await.map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
@@ -311,6 +349,7 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<Value> {
             "name": config.name,
             "host": config.host,
             "port": config.port,
+            "tls": config.tls.is_some(),
             "state": if st.is_empty() { "connecting" } else { st },
             "since": since,
             "latency_ms": latency,
