@@ -36,9 +36,10 @@ $(HARPERDB_JS):
 	[ -f $(HARPERDB_DIR)/package.json ] || echo '{"name":"harperdb-cache","private":true}' > $(HARPERDB_DIR)/package.json
 	cd $(HARPERDB_DIR) && npm install --no-audit --no-fund harperdb@4.7
 
-## The Operations API benchmark, switchyard-node and HarperDB side by side (see BENCHMARKS.md).
+## The benchmarks, switchyard-node and HarperDB side by side (see BENCHMARKS.md).
 bench: deps harperdb
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench ops_api
+	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench replication
 
 clean:
 	$(CARGO) clean
