@@ -188,6 +188,7 @@ async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState) -> Re
         }
         for sub in config.subscriptions.iter().filter(|s| s.publish) {
             let channel = sub.channel.to_string();
+            state.channel(&channel, |c| c.error = None);
             let meta = match node.store.table(&sub.channel.database, &sub.channel.table) {
                 Ok(m) => m,
                 Err(e) => {
