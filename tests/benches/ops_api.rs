@@ -28,7 +28,7 @@ struct Results {
 }
 
 fn record(i: u64) -> Value {
-    json!({"id": i, "device": format!("edge-{:02}", i % 16), "v": i as f64 * 0.5, "ok": i % 7 != 0})
+    json!({"id": i, "device": format!("edge-{:02}", i % 16), "v": i as f64 * 0.5, "ok": !i.is_multiple_of(7)})
 }
 
 async fn call(c: &OpsClient, op: Value) -> Value {
@@ -151,7 +151,9 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let t = theirs.as_ref();
-    let rows: Vec<(&str, Option<f64>, Option<f64>, bool, usize)> = vec![
+    /// (measure, switchyard, HarperDB, higher is better, decimals)
+    type Row<'a> = (&'a str, Option<f64>, Option<f64>, bool, usize);
+    let rows: Vec<Row> = vec![
         ("insert 100k, batches of 500 (records/s)", Some(ours.insert_100k_rps), t.map(|r| r.insert_100k_rps), true, 0),
         ("search_by_conditions page 1, 100 rows (ms)", Some(ours.page1_ms), t.map(|r| r.page1_ms), false, 2),
         ("search_by_conditions offset 90k, 100 rows (ms)", Some(ours.offset_90k_ms), t.map(|r| r.offset_90k_ms), false, 2),

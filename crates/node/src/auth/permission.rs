@@ -95,7 +95,7 @@ pub fn validate_permission(p: &Value) -> Result<()> {
     for (k, v) in obj {
         match k.as_str() {
             "super_user" | "cluster_user" | "structure_user" => {
-                if !v.is_boolean() && !(k == "structure_user" && v.is_array()) {
+                if !(v.is_boolean() || (k == "structure_user" && v.is_array())) {
                     return Err(Error::bad(format!("permission '{k}' must be a boolean")));
                 }
             }

@@ -441,7 +441,7 @@ impl Store {
     /// Runs generated SQL with bound parameters on a read connection.
     pub async fn fetch(&self, sql: &str, params: &[Param]) -> Result<Vec<SqliteRow>> {
         let q = bind_all(sqlx::query(sql), params);
-        Ok(q.fetch_all(&self.read).await.map_err(|e| query_error(e, sql))?)
+        q.fetch_all(&self.read).await.map_err(|e| query_error(e, sql))
     }
 
     /// The stored documents for these keys, in the order asked; missing keys are left out.

@@ -142,6 +142,8 @@ pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (Proc, String, Vec<String>
             Err(_) => break,
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("switchyard-node did not report its address; it printed {lines:?}");
 }
 
