@@ -151,10 +151,6 @@ impl Store {
         &self.read
     }
 
-    pub fn write_pool(&self) -> &SqlitePool {
-        &self.write
-    }
-
     pub fn catalog(&self) -> Catalog {
         self.catalog.read().map(|c| c.clone()).unwrap_or_default()
     }
