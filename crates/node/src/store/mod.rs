@@ -127,14 +127,8 @@ impl Store {
         if self.commits.receiver_count() == 0 {
             return;
         }
-        let key = if operation == "delete" { "ids" } else { "records" };
+        let entry = entry_json(id, origin, origin_id, channel, operation, user, ts, records_json);
         let channel_json = Value::String(channel.to_string()).to_string();
-        let entry = format!(
-            "{{\"id\":{id},\"origin\":{},\"origin_id\":{origin_id},\"channel\":{channel_json},\"operation\":{},\"user\":{},\"ts\":{ts},\"{key}\":{records_json}}}",
-            Value::String(origin.to_string()),
-            Value::String(operation.to_string()),
-            user.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null),
-        );
         let publish_frame = format!("{{\"event\":\"#publish\",\"data\":{{\"channel\":{channel_json},\"data\":{entry}}}}}");
         let _ = self.commits.send(std::sync::Arc::new(Committed { id, channel: channel.to_string(), publish_frame }));
     }
@@ -406,11 +400,7 @@ impl Store {
                 .await?
                 .rows_affected();
             if gone > 0 {
-                sqlx::query("UPDATE tables SET record_count = record_count - ? WHERE id = ?")
-                    .bind(gone as i64)
-                    .bind(meta.id)
-                    .execute(&mut *tx)
-                    .await?;
+                records::adjust_count(&mut tx, meta.id, -(gone as i64), None).await?;
             }
             tx.commit().await?;
             total += gone;
@@ -447,6 +437,21 @@ impl Store {
         let mut found = records::rows_by_key(&mut conn, &sql, keys, true).await?;
         Ok(keys.iter().filter_map(|k| found.remove(&value::key_text(k)).flatten()).collect())
     }
+}
+
+/// One transaction-log entry as JSON, the same for subscribers and for peers:
+/// `{"id","origin","origin_id","channel","operation","user","ts","records"|"ids"}`.
+/// `records_json` is already JSON text and is embedded without re-serializing.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn entry_json(id: i64, origin: &str, origin_id: i64, channel: &str, operation: &str, user: Option<&str>, ts: f64, records_json: &str) -> String {
+    let key = if operation == "delete" { "ids" } else { "records" };
+    format!(
+        "{{\"id\":{id},\"origin\":{},\"origin_id\":{origin_id},\"channel\":{},\"operation\":{},\"user\":{},\"ts\":{ts},\"{key}\":{records_json}}}",
+        Value::String(origin.to_string()),
+        Value::String(channel.to_string()),
+        Value::String(operation.to_string()),
+        user.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null),
+    )
 }
 
 /// A failing generated query: bad comparisons on user data are the caller's, the rest are ours.

@@ -133,12 +133,7 @@ impl Store {
         upsert_rows(&mut tx, &meta, &docs, &self.node_name, mode != WriteMode::Insert).await?;
         let new_attrs = new_attributes(&meta, order.iter().filter_map(|kt| finals.get(kt)));
         let next_meta = add_attributes(&mut tx, &meta, new_attrs).await?;
-        sqlx::query("UPDATE tables SET record_count = record_count + ?, last_updated = ? WHERE id = ?")
-            .bind(new_rows)
-            .bind(now)
-            .bind(meta.id)
-            .execute(&mut *tx)
-            .await?;
+        adjust_count(&mut tx, meta.id, new_rows, Some(now)).await?;
         let mut payload = String::with_capacity(docs.iter().map(|(_, d, _)| d.len() + 1).sum::<usize>() + 2);
         payload.push('[');
         for (i, (_, d, _)) in docs.iter().enumerate() {
@@ -183,12 +178,7 @@ impl Store {
             return Ok(outcome);
         }
         let now = now_ms();
-        sqlx::query("UPDATE tables SET record_count = record_count - ?, last_updated = ? WHERE id = ?")
-            .bind(outcome.deleted.len() as i64)
-            .bind(now)
-            .bind(meta.id)
-            .execute(&mut *tx)
-            .await?;
+        adjust_count(&mut tx, meta.id, -(outcome.deleted.len() as i64), Some(now)).await?;
         let payload = Value::Array(outcome.deleted.clone()).to_string();
         let txn_id = self.append_log(&mut tx, &meta, "delete", user, &payload, now).await?;
         tx.commit().await?;
@@ -406,13 +396,30 @@ pub(super) async fn add_attributes(tx: &mut SqliteConnection, meta: &TableMeta, 
 
 /// Attribute names the written documents bring that the table does not know yet, first seen first.
 fn new_attributes<'a>(meta: &TableMeta, docs: impl Iterator<Item = &'a Map<String, Value>>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    let mut out = Vec::new();
     for doc in docs {
-        for k in doc.keys() {
-            if !meta.has_attribute(k) && !out.iter().any(|o| o == k) {
-                out.push(k.clone());
-            }
-        }
+        collect_new_attributes(meta, doc, &mut out);
     }
     out
+}
+
+/// Adds to `out` the attributes of `doc` that neither the table nor `out` has yet.
+pub(super) fn collect_new_attributes(meta: &TableMeta, doc: &Map<String, Value>, out: &mut Vec<String>) {
+    for k in doc.keys() {
+        if !meta.has_attribute(k) && !out.iter().any(|o| o == k) {
+            out.push(k.clone());
+        }
+    }
+}
+
+/// Moves a table's stored record count by `delta` (and its last-update time, when given), in
+/// the caller's transaction: the counter describe_table reads instead of scanning.
+pub(super) async fn adjust_count(tx: &mut SqliteConnection, table_id: i64, delta: i64, last_updated: Option<f64>) -> Result<()> {
+    sqlx::query("UPDATE tables SET record_count = record_count + ?, last_updated = COALESCE(?, last_updated) WHERE id = ?")
+        .bind(delta)
+        .bind(last_updated)
+        .bind(table_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }

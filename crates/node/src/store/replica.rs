@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
-use super::records::{add_attributes, rows_by_key, upsert_rows};
+use super::records::{add_attributes, adjust_count, collect_new_attributes, rows_by_key, upsert_rows};
 use super::value::{key_text, normalize_key};
-use super::{Store, TableMeta, UPDATED};
+use super::{entry_json, Store, TableMeta, UPDATED};
 use crate::error::{Error, Result};
 
 /// A page holds at least one entry and stops after about this many bytes of records, so a
@@ -19,7 +19,7 @@ const PAGE_BYTES: usize = 1 << 20;
 /// A page of the log on one channel, as sent to a peer.
 #[derive(Debug, Default)]
 pub struct LogPage {
-    /// The entries, as JSON text: `{"id","origin","origin_id","operation","ts","records"|"ids"}`.
+    /// The entries, as JSON text (see `entry_json`).
     pub entries: Vec<String>,
     /// The highest log id looked at (entries skipped for their origin included).
     pub upto: i64,
@@ -52,7 +52,7 @@ impl Store {
     /// entries that originated at `exclude_origin` (never send a peer its own writes back).
     pub async fn log_after(&self, channel: &str, after: i64, limit: i64, exclude_origin: &str) -> Result<LogPage> {
         let rows = sqlx::query(
-            "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records FROM txn_log \
+            "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
              WHERE channel = ? AND id > ? ORDER BY id LIMIT ?",
         )
         .bind(channel)
@@ -73,16 +73,10 @@ impl Store {
                 continue;
             }
             let operation: String = row.try_get(3)?;
-            let key = if operation == "delete" { "ids" } else { "records" };
             let records: String = row.try_get(5)?;
             bytes += records.len();
-            page.entries.push(format!(
-                "{{\"id\":{id},\"origin\":{},\"origin_id\":{},\"operation\":{},\"ts\":{},\"{key}\":{records}}}",
-                Value::String(origin),
-                row.try_get::<i64, _>(2)?,
-                Value::String(operation),
-                row.try_get::<f64, _>(4)?,
-            ));
+            let user: Option<String> = row.try_get(6)?;
+            page.entries.push(entry_json(id, &origin, row.try_get(2)?, channel, &operation, user.as_deref(), row.try_get(4)?, &records));
         }
         Ok(page)
     }
@@ -130,9 +124,9 @@ impl Store {
     /// Applies entries from `peer` on `channel` and records `upto` as the position, all in one
     /// transaction. Each applied entry is logged with its original origin, so it flows on.
     pub async fn apply_remote(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, upto: i64) -> Result<Applied> {
-        let (database, table) = channel.split_once(':').ok_or_else(|| Error::bad(format!("bad channel '{channel}'")))?;
+        let parsed: switchyard_protocol::Channel = channel.parse().map_err(Error::BadRequest)?;
         let mut w = self.writer().await?;
-        let meta = self.table(database, table)?;
+        let meta = self.table(&parsed.database, &parsed.table)?;
         let mut tx = sqlx::Connection::begin(&mut *w).await?;
         let mut result = Applied::default();
         let mut seen: HashMap<String, i64> = HashMap::new();
@@ -199,12 +193,7 @@ impl Store {
             result.applied += 1;
         }
         if result.applied > 0 {
-            sqlx::query("UPDATE tables SET record_count = record_count + ?, last_updated = COALESCE(?, last_updated) WHERE id = ?")
-                .bind(count_delta)
-                .bind(last_ts)
-                .bind(meta.id)
-                .execute(&mut *tx)
-                .await?;
+            adjust_count(&mut tx, meta.id, count_delta, last_ts).await?;
         }
         let next_meta = add_attributes(&mut tx, &meta, new_attrs).await?;
         sqlx::query(
@@ -260,11 +249,7 @@ async fn apply_records(
             Some(_) => {}
             None => added += 1,
         }
-        for k in doc.keys() {
-            if !meta.has_attribute(k) && !new_attrs.iter().any(|n| n == k) {
-                new_attrs.push(k.clone());
-            }
-        }
+        collect_new_attributes(meta, &doc, new_attrs);
         current.insert(kt, (updated, origin.to_string()));
         winners.push((key, serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, updated));
     }
