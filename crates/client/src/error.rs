@@ -16,9 +16,18 @@ pub enum Error {
     /// Connected, but no answer in time.
     #[error("{url} did not answer within {secs} s")]
     Timeout { url: String, secs: u64 },
+    /// The TLS certificate the server presented is not trusted.
+    #[error("the certificate of {url} is not trusted: {reason}")]
+    Untrusted { url: String, reason: String },
+    /// No OS keychain could keep a password.
+    #[error("{0}")]
+    Keychain(String),
     /// The answer was not what the protocol promises.
     #[error("unexpected answer from {url}: {reason}")]
     Protocol { url: String, reason: String },
+    /// No instance with this id is registered.
+    #[error("no instance '{0}' is registered")]
+    NotRegistered(String),
     /// The URL or credentials given are not usable.
     #[error("{0}")]
     Config(String),
@@ -29,8 +38,11 @@ impl Error {
         match self {
             Error::Api { code, .. } => *code,
             Error::Unreachable { .. } | Error::Timeout { .. } => ErrorCode::Unreachable,
+            Error::Untrusted { .. } => ErrorCode::Untrusted,
+            Error::Keychain(_) => ErrorCode::Keychain,
             Error::Protocol { .. } => ErrorCode::Internal,
             Error::Config(_) => ErrorCode::BadRequest,
+            Error::NotRegistered(_) => ErrorCode::NotFound,
         }
     }
 

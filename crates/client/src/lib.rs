@@ -3,6 +3,8 @@
 
 mod error;
 mod ops;
+#[cfg(feature = "studio")]
+pub mod studio;
 pub mod tls;
 
 pub use error::{Error, Result};

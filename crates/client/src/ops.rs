@@ -106,6 +106,10 @@ impl OpsClient {
                 reason = s.to_string();
                 src = s.source();
             }
+            let lower = reason.to_ascii_lowercase();
+            if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("fingerprint") {
+                return Error::Untrusted { url: self.url.clone(), reason };
+            }
             Error::Unreachable { url: self.url.clone(), reason }
         } else {
             Error::Protocol { url: self.url.clone(), reason: e.to_string() }

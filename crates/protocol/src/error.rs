@@ -20,6 +20,10 @@ pub enum ErrorCode {
     Storage,
     /// The peer could not be reached or did not answer in time.
     Unreachable,
+    /// The peer's TLS certificate is not trusted (self-signed, unknown CA, changed fingerprint).
+    Untrusted,
+    /// No OS keychain is available to keep a password; nothing was stored.
+    Keychain,
     /// Anything else; a bug on the answering side.
     Internal,
 }
@@ -34,8 +38,8 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::Storage => 507,
-            ErrorCode::Unreachable => 502,
-            ErrorCode::Internal => 500,
+            ErrorCode::Unreachable | ErrorCode::Untrusted => 502,
+            ErrorCode::Keychain | ErrorCode::Internal => 500,
         }
     }
 

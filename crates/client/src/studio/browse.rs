@@ -1,0 +1,274 @@
+//! Browsing and editing through the Operations API: the database tree, server-side pages (by
+//! key where possible), record writes, SQL. Works the same on switchyard-node and HarperDB.
+
+use std::time::Instant;
+
+use serde_json::{json, Map, Value};
+
+use super::types::{ColumnFilter, NewTable, Page, PageAnchor, PageRequest, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport};
+use crate::error::{Error, Result};
+use crate::OpsClient;
+
+const SERVER_TIMESTAMPS: [&str; 2] = ["__createdtime__", "__updatedtime__"];
+
+fn table_from(name: &str, d: &Value) -> TreeTable {
+    let mut attributes: Vec<String> = d
+        .get("attributes")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|x| x.get("attribute").and_then(Value::as_str).map(str::to_string)).collect())
+        .unwrap_or_default();
+    let primary_key = d.get("hash_attribute").or_else(|| d.get("primary_key")).and_then(Value::as_str).unwrap_or("id").to_string();
+    attributes.sort_by_key(|a| (a != &primary_key, SERVER_TIMESTAMPS.contains(&a.as_str()), a.clone()));
+    TreeTable {
+        name: d.get("name").and_then(Value::as_str).unwrap_or(name).to_string(),
+        primary_key,
+        record_count: d.get("record_count").and_then(Value::as_f64),
+        expiration: d.get("expiration").and_then(Value::as_f64),
+        attributes,
+    }
+}
+
+/// Column order for a set of rows: primary key first, then first-seen order, timestamps last.
+pub fn rows_columns(rows: &[Value], primary_key: Option<&str>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    if let Some(pk) = primary_key {
+        seen.push(pk.to_string());
+    }
+    for r in rows.iter().take(1000) {
+        if let Some(o) = r.as_object() {
+            for k in o.keys() {
+                if !seen.iter().any(|s| s == k) {
+                    seen.push(k.clone());
+                }
+            }
+        }
+    }
+    seen.sort_by_key(|c| SERVER_TIMESTAMPS.contains(&c.as_str()));
+    seen
+}
+
+fn condition(f: &ColumnFilter) -> Value {
+    json!({"attribute": f.attribute, "comparator": f.op.comparator(), "value": f.value})
+}
+
+/// The operation a page request becomes, and whether its answer comes back reversed (pages read
+/// backwards from the end or from a key are fetched descending, then put back in order).
+pub fn page_request_ops(req: &PageRequest, total: Option<u64>) -> Result<(Value, bool)> {
+    let pk = req.primary_key.as_str();
+    let limit = req.limit.clamp(1, 10_000) as u64;
+    let by_key = req.sort.as_ref().is_none_or(|s| s.attribute == pk);
+    let key_desc = req.sort.as_ref().is_some_and(|s| s.descending);
+    let mut conditions: Vec<Value> = req.filters.iter().map(condition).collect();
+    let base = |conditions: Vec<Value>, sort_attr: &str, desc: bool, offset: Option<u64>| {
+        let mut op = if conditions.is_empty() {
+            json!({"operation": "search_by_value", "database": req.database, "table": req.table,
+                   "search_attribute": pk, "search_value": "*"})
+        } else {
+            json!({"operation": "search_by_conditions", "database": req.database, "table": req.table,
+                   "operator": "and", "conditions": conditions})
+        };
+        op["get_attributes"] = json!(["*"]);
+        op["limit"] = json!(limit);
+        if let Some(o) = offset.filter(|o| *o > 0) {
+            op["offset"] = json!(o);
+        }
+        op["sort"] = json!({"attribute": sort_attr, "descending": desc});
+        op
+    };
+    if by_key {
+        // Keyset paging: "after k" in the display order is "greater than k" ascending, or
+        // "less than k" when the key sort is descending.
+        let (fwd, back) = if key_desc { ("less_than", "greater_than") } else { ("greater_than", "less_than") };
+        return Ok(match &req.anchor {
+            PageAnchor::First => (base(conditions, pk, key_desc, None), false),
+            PageAnchor::Last => (base(conditions, pk, !key_desc, None), true),
+            PageAnchor::After { key } => {
+                conditions.push(json!({"attribute": pk, "comparator": fwd, "value": key}));
+                (base(conditions, pk, key_desc, None), false)
+            }
+            PageAnchor::Before { key } => {
+                conditions.push(json!({"attribute": pk, "comparator": back, "value": key}));
+                (base(conditions, pk, !key_desc, None), true)
+            }
+            PageAnchor::Offset { offset } => (base(conditions, pk, key_desc, Some(*offset as u64)), false),
+        });
+    }
+    let sort = req.sort.as_ref().ok_or_else(|| Error::Config("no sort".into()))?;
+    let offset = match &req.anchor {
+        PageAnchor::First => 0,
+        PageAnchor::Offset { offset } => *offset as u64,
+        PageAnchor::Last => match total {
+            Some(t) => t.saturating_sub(limit),
+            None => return Ok((base(conditions, &sort.attribute, !sort.descending, None), true)),
+        },
+        PageAnchor::After { .. } | PageAnchor::Before { .. } => {
+            return Err(Error::Config("pages sorted by a non-key attribute move by offset".into()))
+        }
+    };
+    Ok((base(conditions, &sort.attribute, sort.descending, Some(offset)), false))
+}
+
+fn keys_of(v: &Value, field: &str) -> Vec<Value> {
+    v.get(field).and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
+impl OpsClient {
+    /// Databases and their tables with record counts (describe_all).
+    pub async fn tree(&self) -> Result<Vec<TreeDatabase>> {
+        let all = self.call(&json!({"operation": "describe_all"})).await?;
+        let empty = Map::new();
+        let mut dbs: Vec<TreeDatabase> = all
+            .as_object()
+            .unwrap_or(&empty)
+            .iter()
+            .map(|(db, tables)| {
+                let mut tables: Vec<TreeTable> =
+                    tables.as_object().unwrap_or(&empty).iter().map(|(name, d)| table_from(name, d)).collect();
+                tables.sort_by(|a, b| a.name.cmp(&b.name));
+                TreeDatabase { name: db.clone(), tables }
+            })
+            .collect();
+        dbs.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(dbs)
+    }
+
+    pub async fn table_info(&self, database: &str, table: &str) -> Result<TreeTable> {
+        let d = self.call(&json!({"operation": "describe_table", "database": database, "table": table})).await?;
+        Ok(table_from(table, &d))
+    }
+
+    /// One page of a table, paged and filtered on the server.
+    pub async fn page(&self, req: &PageRequest) -> Result<Page> {
+        let total = if req.filters.is_empty() {
+            self.table_info(&req.database, &req.table).await?.record_count.map(|c| c as u64)
+        } else {
+            None
+        };
+        let (op, reversed) = page_request_ops(req, total)?;
+        let answer = self.call(&op).await?;
+        let mut rows = match answer {
+            Value::Array(rows) => rows,
+            other => return Err(Error::Protocol { url: self.url().to_string(), reason: format!("a search answered {other}") }),
+        };
+        let at_end = rows.len() < req.limit as usize;
+        if reversed {
+            rows.reverse();
+        }
+        let offset = match (&req.anchor, total) {
+            (PageAnchor::First, _) => Some(0),
+            (PageAnchor::Offset { offset }, _) => Some(*offset as u64),
+            (PageAnchor::Last, Some(t)) => Some(t.saturating_sub(rows.len() as u64)),
+            _ => None,
+        };
+        let columns = rows_columns(&rows, Some(&req.primary_key));
+        Ok(Page { rows, columns, total: total.map(|t| t as f64), offset: offset.map(|o| o as f64), at_end })
+    }
+
+    /// Inserts, updates or upserts records.
+    pub async fn write_records(&self, database: &str, table: &str, mode: WriteMode, records: Vec<Value>) -> Result<WriteReport> {
+        let operation = match mode {
+            WriteMode::Insert => "insert",
+            WriteMode::Update => "update",
+            WriteMode::Upsert => "upsert",
+        };
+        let v = self.call(&json!({"operation": operation, "database": database, "table": table, "records": records})).await?;
+        let written_keys = match mode {
+            WriteMode::Insert => keys_of(&v, "inserted_hashes"),
+            WriteMode::Update => keys_of(&v, "update_hashes"),
+            WriteMode::Upsert => keys_of(&v, "upserted_hashes"),
+        };
+        Ok(WriteReport {
+            message: v.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+            written: written_keys.len() as f64,
+            written_keys,
+            skipped_keys: keys_of(&v, "skipped_hashes"),
+        })
+    }
+
+    pub async fn delete_records(&self, database: &str, table: &str, keys: Vec<Value>) -> Result<WriteReport> {
+        let v = self.call(&json!({"operation": "delete", "database": database, "table": table, "ids": keys})).await?;
+        let written_keys = keys_of(&v, "deleted_hashes");
+        Ok(WriteReport {
+            message: v.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+            written: written_keys.len() as f64,
+            written_keys,
+            skipped_keys: keys_of(&v, "skipped_hashes"),
+        })
+    }
+
+    pub async fn run_sql(&self, sql: &str) -> Result<SqlResult> {
+        let started = Instant::now();
+        let v = self.sql(sql).await?;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(match v {
+            Value::Array(rows) => {
+                let columns = rows_columns(&rows, None);
+                SqlResult { rows, columns, message: None, elapsed_ms }
+            }
+            other => {
+                let message = other.get("message").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| other.to_string());
+                SqlResult { rows: vec![], columns: vec![], message: Some(message), elapsed_ms }
+            }
+        })
+    }
+
+    pub async fn new_database(&self, database: &str) -> Result<String> {
+        message(self.call(&json!({"operation": "create_database", "database": database})).await?)
+    }
+
+    pub async fn drop_database(&self, database: &str) -> Result<String> {
+        message(self.call(&json!({"operation": "drop_database", "database": database})).await?)
+    }
+
+    pub async fn new_table(&self, t: &NewTable) -> Result<String> {
+        let mut op = json!({"operation": "create_table", "database": t.database, "table": t.table, "primary_key": t.primary_key});
+        if let Some(e) = t.expiration {
+            op["expiration"] = json!(e as u64);
+        }
+        message(self.call(&op).await?)
+    }
+
+    pub async fn drop_table(&self, database: &str, table: &str) -> Result<String> {
+        message(self.call(&json!({"operation": "drop_table", "database": database, "table": table})).await?)
+    }
+}
+
+fn message(v: Value) -> Result<String> {
+    Ok(v.get("message").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| v.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::studio::types::{FilterOp, SortSpec};
+
+    fn req(anchor: PageAnchor) -> PageRequest {
+        PageRequest { database: "dev".into(), table: "dog".into(), primary_key: "id".into(), sort: None, filters: vec![], anchor, limit: 100 }
+    }
+
+    #[test]
+    fn key_pages_use_key_conditions_and_reverse_backwards() {
+        let (op, rev) = page_request_ops(&req(PageAnchor::After { key: json!(42) }), Some(1000)).unwrap();
+        assert_eq!(op["operation"], "search_by_conditions");
+        assert_eq!(op["conditions"][0], json!({"attribute": "id", "comparator": "greater_than", "value": 42}));
+        assert!(!rev);
+        let (op, rev) = page_request_ops(&req(PageAnchor::Last), Some(1000)).unwrap();
+        assert_eq!(op["operation"], "search_by_value");
+        assert_eq!(op["sort"], json!({"attribute": "id", "descending": true}));
+        assert!(op.get("offset").is_none());
+        assert!(rev);
+    }
+
+    #[test]
+    fn filters_and_other_sorts_page_by_offset() {
+        let mut r = req(PageAnchor::Last);
+        r.sort = Some(SortSpec { attribute: "age".into(), descending: false });
+        r.filters = vec![ColumnFilter { attribute: "name".into(), op: FilterOp::Contains, value: json!("a") }];
+        let (op, rev) = page_request_ops(&r, Some(1000)).unwrap();
+        assert_eq!(op["offset"], 900);
+        assert_eq!(op["conditions"][0]["comparator"], "contains");
+        assert!(!rev);
+        r.anchor = PageAnchor::After { key: json!(1) };
+        assert!(page_request_ops(&r, Some(1000)).is_err());
+    }
+}

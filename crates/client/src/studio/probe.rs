@@ -1,0 +1,99 @@
+//! Live status of an instance (reachability, latency, version, kind) and the certificate an
+//! untrusted https:// instance presents, so that the user can accept it once by fingerprint.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use serde_json::{json, Value};
+
+use super::types::{InstanceStatus, UiError};
+use crate::error::{Error, Result};
+use crate::OpsClient;
+
+/// Asks `registration_info` (switchyard-node, HarperDB) and times the round trip.
+pub async fn status(id: &str, client: &OpsClient) -> InstanceStatus {
+    let started = Instant::now();
+    let answer = client.call(&json!({"operation": "registration_info"})).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match answer {
+        Ok(v) => {
+            let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+            let kind = s("kind").unwrap_or_else(|| "harperdb".to_string());
+            InstanceStatus {
+                id: id.to_string(),
+                online: true,
+                latency_ms: Some(latency_ms),
+                version: s("version"),
+                server_kind: Some(kind),
+                node_name: s("node_name").or_else(|| s("hostname")),
+                error: None,
+                certificate_fingerprint: None,
+            }
+        }
+        Err(e) => {
+            let certificate_fingerprint = match &e {
+                Error::Untrusted { .. } => peek_certificate(client.url()).await.ok(),
+                _ => None,
+            };
+            // A wrong password still proves the instance is up.
+            let online = matches!(e, Error::Api { .. });
+            InstanceStatus {
+                id: id.to_string(),
+                online,
+                latency_ms: online.then_some(latency_ms),
+                version: None,
+                server_kind: None,
+                node_name: None,
+                error: Some(UiError::from(&e)),
+                certificate_fingerprint,
+            }
+        }
+    }
+}
+
+/// Records the server certificate and refuses it: the handshake only shows what is presented.
+#[derive(Debug)]
+struct Recorder {
+    seen: Arc<Mutex<Option<String>>>,
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(&self, end_entity: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut s) = self.seen.lock() {
+            *s = Some(crate::tls::fingerprint(end_entity));
+        }
+        Err(rustls::Error::General("certificate recorded, not trusted".into()))
+    }
+    fn verify_tls12_signature(&self, _: &[u8], _: &CertificateDer<'_>, _: &DigitallySignedStruct) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("not trusted".into()))
+    }
+    fn verify_tls13_signature(&self, _: &[u8], _: &CertificateDer<'_>, _: &DigitallySignedStruct) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("not trusted".into()))
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The SHA-256 fingerprint of the certificate an https:// URL presents, trusted or not.
+pub async fn peek_certificate(url: &str) -> Result<String> {
+    let seen = Arc::new(Mutex::new(None));
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(format!("TLS set-up failed: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Recorder { seen: seen.clone() }))
+        .with_no_client_auth();
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
+    let _ = http.get(url).send().await;
+    let fp = seen.lock().ok().and_then(|s| s.clone());
+    fp.ok_or_else(|| Error::Unreachable { url: url.to_string(), reason: "no certificate was presented".into() })
+}

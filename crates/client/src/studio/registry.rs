@@ -1,0 +1,265 @@
+//! The registry of instances: specs persisted through a `RegistryStorage` (tauri-plugin-store in
+//! the app), passwords in the keychain, local instances' session passwords in memory only.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use super::keychain::Keychain;
+use super::types::{InstanceInput, InstanceKind, InstanceSpec, InstanceStatus, RegistryView, TlsSettings};
+use crate::error::{Error, Result};
+use crate::{Credentials, OpsClient};
+
+/// Where the list of instances is kept. Never receives a password.
+pub trait RegistryStorage: Send + Sync {
+    fn load(&self) -> Result<Vec<InstanceSpec>>;
+    fn save(&self, instances: &[InstanceSpec]) -> Result<()>;
+}
+
+/// Requests from the studio wait at most this long for an answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Status probes are quicker to give up: a dead instance must not stall the sidebar.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Registry {
+    storage: Box<dyn RegistryStorage>,
+    keychain: Keychain,
+    instances: RwLock<Vec<InstanceSpec>>,
+    /// Passwords read once from the keychain, and local instances' generated ones (never stored).
+    passwords: RwLock<HashMap<String, String>>,
+}
+
+fn lock_err<T>(_: T) -> Error {
+    Error::Config("the instance registry is unavailable (a previous operation panicked)".into())
+}
+
+fn validate(input: &InstanceInput) -> Result<()> {
+    if input.name.trim().is_empty() {
+        return Err(Error::Config("give the instance a name".into()));
+    }
+    let url = reqwest::Url::parse(input.url.trim()).map_err(|e| Error::Config(format!("'{}' is not a valid URL ({e}); write it like http://host:9925", input.url)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Config(format!("'{}' must start with http:// or https://", input.url)));
+    }
+    if url.host_str().is_none() {
+        return Err(Error::Config(format!("'{}' names no host", input.url)));
+    }
+    if input.username.trim().is_empty() {
+        return Err(Error::Config("a user name is needed".into()));
+    }
+    if let TlsSettings::Pinned { fingerprint } = &input.tls {
+        let hex = fingerprint.chars().filter(|c| c.is_ascii_hexdigit()).count();
+        if hex != 64 {
+            return Err(Error::Config("the pinned fingerprint must be a SHA-256 (64 hex digits)".into()));
+        }
+    }
+    if let TlsSettings::Ca { pem } = &input.tls {
+        if !pem.contains("BEGIN CERTIFICATE") {
+            return Err(Error::Config("the CA must be a PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
+        }
+    }
+    Ok(())
+}
+
+fn client_for(spec: &InstanceSpec, password: &str, timeout: Duration) -> Result<OpsClient> {
+    OpsClient::with_trust(spec.url.trim_end_matches('/'), Credentials::basic(&spec.username, password), timeout, &spec.tls.trust())
+}
+
+impl Registry {
+    pub fn open(storage: Box<dyn RegistryStorage>, keychain: Keychain) -> Result<Self> {
+        let instances = storage.load()?;
+        Ok(Registry { storage, keychain, instances: RwLock::new(instances), passwords: RwLock::new(HashMap::new()) })
+    }
+
+    pub fn view(&self) -> Result<RegistryView> {
+        let instances = self.instances.read().map_err(lock_err)?.clone();
+        let check = self.keychain.check();
+        Ok(RegistryView { instances, keychain_available: check.is_ok(), keychain_error: check.err() })
+    }
+
+    pub fn get(&self, id: &str) -> Result<InstanceSpec> {
+        self.instances
+            .read()
+            .map_err(lock_err)?
+            .iter()
+            .find(|i| i.id == id)
+            .cloned()
+            .ok_or_else(|| Error::NotRegistered(id.to_string()))
+    }
+
+    pub fn list(&self) -> Result<Vec<InstanceSpec>> {
+        Ok(self.instances.read().map_err(lock_err)?.clone())
+    }
+
+    fn persist(&self, next: Vec<InstanceSpec>) -> Result<()> {
+        self.storage.save(&next)?;
+        *self.instances.write().map_err(lock_err)? = next;
+        Ok(())
+    }
+
+    /// Adds (no id) or edits (id) a remote instance. The password goes to the keychain first: if
+    /// that fails nothing is saved, so no instance is left without its secret.
+    pub fn save_remote(&self, input: InstanceInput) -> Result<InstanceSpec> {
+        let mut next = self.list()?;
+        let local = input.id.as_ref().and_then(|id| next.iter().find(|i| &i.id == id)).is_some_and(|i| i.kind == InstanceKind::Local);
+        if local {
+            if input.name.trim().is_empty() {
+                return Err(Error::Config("give the instance a name".into()));
+            }
+        } else {
+            validate(&input)?;
+        }
+        let name = input.name.trim().to_string();
+        if next.iter().any(|i| i.name == name && Some(&i.id) != input.id.as_ref()) {
+            return Err(Error::Config(format!("an instance named '{name}' is already registered")));
+        }
+        let spec = match &input.id {
+            Some(id) => {
+                let existing = next.iter_mut().find(|i| &i.id == id).ok_or_else(|| Error::NotRegistered(id.clone()))?;
+                if existing.kind == InstanceKind::Local {
+                    existing.name = name;
+                    return self.persist_spec(next, id);
+                }
+                existing.name = name;
+                existing.url = input.url.trim().trim_end_matches('/').to_string();
+                existing.username = input.username.trim().to_string();
+                existing.tls = input.tls.clone();
+                existing.clone()
+            }
+            None => {
+                if input.password.as_deref().unwrap_or("").is_empty() {
+                    return Err(Error::Config("a password is needed".into()));
+                }
+                let spec = InstanceSpec {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    name,
+                    url: input.url.trim().trim_end_matches('/').to_string(),
+                    username: input.username.trim().to_string(),
+                    kind: InstanceKind::Remote,
+                    tls: input.tls.clone(),
+                    port: None,
+                };
+                next.push(spec.clone());
+                spec
+            }
+        };
+        if let Some(pw) = input.password.as_deref().filter(|p| !p.is_empty()) {
+            self.keychain.set(&spec.id, pw)?;
+            self.passwords.write().map_err(lock_err)?.insert(spec.id.clone(), pw.to_string());
+        }
+        self.persist(next)?;
+        Ok(spec)
+    }
+
+    fn persist_spec(&self, next: Vec<InstanceSpec>, id: &str) -> Result<InstanceSpec> {
+        let spec = next.iter().find(|i| i.id == id).cloned().ok_or_else(|| Error::NotRegistered(id.to_string()))?;
+        self.persist(next)?;
+        Ok(spec)
+    }
+
+    /// Registers a local instance (the supervisor calls this); its password lives in memory.
+    pub fn add_local(&self, name: &str, username: &str) -> Result<InstanceSpec> {
+        let mut next = self.list()?;
+        let spec = InstanceSpec {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: name.to_string(),
+            url: String::new(),
+            username: username.to_string(),
+            kind: InstanceKind::Local,
+            tls: TlsSettings::System,
+            port: None,
+        };
+        next.push(spec.clone());
+        self.persist(next)?;
+        Ok(spec)
+    }
+
+    /// A local instance came up at `url`: remember the port and this session's password.
+    pub fn local_started(&self, id: &str, url: &str, port: u16, password: &str) -> Result<()> {
+        let mut next = self.list()?;
+        if let Some(spec) = next.iter_mut().find(|i| i.id == id) {
+            spec.url = url.to_string();
+            spec.port = Some(port);
+        }
+        self.passwords.write().map_err(lock_err)?.insert(id.to_string(), password.to_string());
+        self.persist(next)
+    }
+
+    /// Forgets an instance and its password.
+    pub fn remove(&self, id: &str) -> Result<InstanceSpec> {
+        let mut next = self.list()?;
+        let pos = next.iter().position(|i| i.id == id).ok_or_else(|| Error::NotRegistered(id.to_string()))?;
+        let spec = next.remove(pos);
+        if spec.kind == InstanceKind::Remote {
+            self.keychain.delete(id)?;
+        }
+        self.passwords.write().map_err(lock_err)?.remove(id);
+        self.persist(next)?;
+        Ok(spec)
+    }
+
+    fn password(&self, spec: &InstanceSpec) -> Result<String> {
+        if let Some(p) = self.passwords.read().map_err(lock_err)?.get(&spec.id) {
+            return Ok(p.clone());
+        }
+        match spec.kind {
+            InstanceKind::Local => Err(Error::Unreachable { url: spec.name.clone(), reason: "this local instance is not running".into() }),
+            InstanceKind::Remote => {
+                let p = self.keychain.get(&spec.id)?.ok_or_else(|| {
+                    Error::Keychain(format!("no password for '{}' is in the keychain; edit the instance and enter it again", spec.name))
+                })?;
+                self.passwords.write().map_err(lock_err)?.insert(spec.id.clone(), p.clone());
+                Ok(p)
+            }
+        }
+    }
+
+    /// A client for a registered instance, with its stored credentials and trust.
+    pub fn client(&self, id: &str) -> Result<OpsClient> {
+        let spec = self.get(id)?;
+        client_for(&spec, &self.password(&spec)?, REQUEST_TIMEOUT)
+    }
+
+    /// The live status of a registered instance.
+    pub async fn status(&self, id: &str) -> Result<InstanceStatus> {
+        let spec = self.get(id)?;
+        let client = match self.password(&spec).and_then(|p| client_for(&spec, &p, PROBE_TIMEOUT)) {
+            Ok(c) => c,
+            Err(e) => {
+                return Ok(InstanceStatus {
+                    id: id.to_string(),
+                    online: false,
+                    latency_ms: None,
+                    version: None,
+                    server_kind: None,
+                    node_name: None,
+                    error: Some((&e).into()),
+                    certificate_fingerprint: None,
+                })
+            }
+        };
+        Ok(super::probe::status(id, &client).await)
+    }
+
+    /// "Test connection" for what the form holds, before anything is saved. With no password
+    /// given for an existing instance, the stored one is used.
+    pub async fn test(&self, input: InstanceInput) -> Result<InstanceStatus> {
+        validate(&input)?;
+        let password = match (&input.password, &input.id) {
+            (Some(p), _) if !p.is_empty() => p.clone(),
+            (_, Some(id)) => self.password(&self.get(id)?)?,
+            _ => return Err(Error::Config("a password is needed".into())),
+        };
+        let spec = InstanceSpec {
+            id: input.id.clone().unwrap_or_default(),
+            name: input.name.clone(),
+            url: input.url.trim().trim_end_matches('/').to_string(),
+            username: input.username.clone(),
+            kind: InstanceKind::Remote,
+            tls: input.tls.clone(),
+            port: None,
+        };
+        let client = client_for(&spec, &password, PROBE_TIMEOUT)?;
+        Ok(super::probe::status(&spec.id, &client).await)
+    }
+}

@@ -1,0 +1,331 @@
+//! The types that cross the IPC boundary. TypeScript declarations are generated from these
+//! (`ui/src/platform/ipc.ts`, checked by the `ipc_types` test).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+/// How the certificate of an https:// instance is trusted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(tag = "mode", rename_all = "camelCase")]
+pub enum TlsSettings {
+    /// The usual web roots (or plain http://).
+    #[default]
+    System,
+    /// Certificates issued by this CA (PEM).
+    Ca { pem: String },
+    /// Exactly one certificate, accepted once by its SHA-256 fingerprint.
+    Pinned { fingerprint: String },
+}
+
+impl TlsSettings {
+    pub fn trust(&self) -> crate::Trust {
+        match self {
+            TlsSettings::System => crate::Trust::WebRoots,
+            TlsSettings::Ca { pem } => crate::Trust::Ca(pem.clone()),
+            TlsSettings::Pinned { fingerprint } => crate::Trust::Fingerprint(fingerprint.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum InstanceKind {
+    /// A switchyard-node the studio runs in process.
+    Local,
+    /// Anything reachable by URL: switchyard-node or HarperDB.
+    Remote,
+}
+
+/// A registered instance as stored (never with its password).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceSpec {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub username: String,
+    pub kind: InstanceKind,
+    #[serde(default)]
+    pub tls: TlsSettings,
+    /// Local instances: the port last used, tried first on the next start.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+/// What the add/edit form sends. `password: None` on edit keeps the stored one.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceInput {
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    pub url: String,
+    pub username: String,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub tls: TlsSettings,
+}
+
+/// The error as the UI sees it: a code to branch on, a sentence for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&crate::Error> for UiError {
+    fn from(e: &crate::Error) -> Self {
+        let body = e.to_body();
+        UiError { code: serde_json::to_value(body.code).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), message: body.message }
+    }
+}
+
+/// One probe of an instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceStatus {
+    pub id: String,
+    pub online: bool,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `switchyard-node` or `harperdb`.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_kind: Option<String>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<UiError>,
+    /// The certificate an https:// instance presented when it was not trusted.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_fingerprint: Option<String>,
+}
+
+/// The registry as the sidebar shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryView {
+    pub instances: Vec<InstanceSpec>,
+    /// Whether passwords can be stored (an OS keychain answered).
+    pub keychain_available: bool,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keychain_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TreeTable {
+    pub name: String,
+    pub primary_key: String,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_count: Option<f64>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<f64>,
+    pub attributes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TreeDatabase {
+    pub name: String,
+    pub tables: Vec<TreeTable>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterOp {
+    Equals,
+    NotEqual,
+    Contains,
+    StartsWith,
+    GreaterThan,
+    LessThan,
+}
+
+impl FilterOp {
+    pub fn comparator(self) -> &'static str {
+        match self {
+            FilterOp::Equals => "equals",
+            FilterOp::NotEqual => "not_equal",
+            FilterOp::Contains => "contains",
+            FilterOp::StartsWith => "starts_with",
+            FilterOp::GreaterThan => "greater_than",
+            FilterOp::LessThan => "less_than",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ColumnFilter {
+    pub attribute: String,
+    pub op: FilterOp,
+    #[ts(type = "unknown")]
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SortSpec {
+    pub attribute: String,
+    pub descending: bool,
+}
+
+/// Where a page starts. Key anchors page by primary key (cheap at any depth); offsets are for
+/// jumps and for sorts on other attributes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum PageAnchor {
+    First,
+    Last,
+    After {
+        #[ts(type = "unknown")]
+        key: Value,
+    },
+    Before {
+        #[ts(type = "unknown")]
+        key: Value,
+    },
+    Offset { offset: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PageRequest {
+    pub database: String,
+    pub table: String,
+    pub primary_key: String,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<SortSpec>,
+    #[serde(default)]
+    pub filters: Vec<ColumnFilter>,
+    pub anchor: PageAnchor,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Page {
+    #[ts(type = "Record<string, unknown>[]")]
+    pub rows: Vec<Value>,
+    /// Attribute names seen in these rows, primary key first, server timestamps last.
+    pub columns: Vec<String>,
+    /// Records in the table (no filters), from describe_table.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Index of the first row in the whole ordered result, when known.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<f64>,
+    /// Whether the page ends the result in its direction (fewer rows than asked).
+    pub at_end: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SqlResult {
+    #[ts(type = "Record<string, unknown>[]")]
+    pub rows: Vec<Value>,
+    pub columns: Vec<String>,
+    /// For statements that change data: the server's message.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub elapsed_ms: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum WriteMode {
+    Insert,
+    Update,
+    Upsert,
+}
+
+/// The server's answer to a write, reduced to what the UI reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteReport {
+    pub message: String,
+    pub written: f64,
+    #[ts(type = "unknown[]")]
+    pub written_keys: Vec<Value>,
+    /// Keys the server skipped (an insert of an existing key, an update of a missing one).
+    #[ts(type = "unknown[]")]
+    pub skipped_keys: Vec<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NewTable {
+    pub database: String,
+    pub table: String,
+    pub primary_key: String,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<f64>,
+}
+
+/// A local instance as the supervisor sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalState {
+    pub id: String,
+    pub running: bool,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub data_dir: String,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Every IPC type, in declaration order, for the generated TypeScript file.
+pub fn typescript_declarations() -> String {
+    let cfg = ts_rs::Config::default();
+    let decls = [
+        TlsSettings::decl(&cfg),
+        InstanceKind::decl(&cfg),
+        InstanceSpec::decl(&cfg),
+        InstanceInput::decl(&cfg),
+        UiError::decl(&cfg),
+        InstanceStatus::decl(&cfg),
+        RegistryView::decl(&cfg),
+        TreeTable::decl(&cfg),
+        TreeDatabase::decl(&cfg),
+        FilterOp::decl(&cfg),
+        ColumnFilter::decl(&cfg),
+        SortSpec::decl(&cfg),
+        PageAnchor::decl(&cfg),
+        PageRequest::decl(&cfg),
+        Page::decl(&cfg),
+        SqlResult::decl(&cfg),
+        WriteMode::decl(&cfg),
+        WriteReport::decl(&cfg),
+        NewTable::decl(&cfg),
+        LocalState::decl(&cfg),
+    ];
+    let mut out = String::from("// Generated from switchyard-client's studio types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-client --features studio --test ipc_types` after changing them.\n\n");
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out
+}

@@ -1,0 +1,34 @@
+//! The registry's persistence: a tauri-plugin-store file (`instances.json`) in the app's
+//! config folder. Only specs are written; passwords never reach this file.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use switchyard_client::studio::{InstanceSpec, RegistryStorage};
+use switchyard_client::{Error, Result};
+use tauri::Runtime;
+use tauri_plugin_store::Store;
+
+pub struct PluginStore<R: Runtime> {
+    pub store: Arc<Store<R>>,
+}
+
+const KEY: &str = "instances";
+
+fn failed(e: impl std::fmt::Display) -> Error {
+    Error::Config(format!("the instance list could not be saved: {e}"))
+}
+
+impl<R: Runtime> RegistryStorage for PluginStore<R> {
+    fn load(&self) -> Result<Vec<InstanceSpec>> {
+        match self.store.get(KEY) {
+            None => Ok(Vec::new()),
+            Some(v) => serde_json::from_value(v).map_err(|e| Error::Config(format!("the instance list is unreadable: {e}"))),
+        }
+    }
+
+    fn save(&self, instances: &[InstanceSpec]) -> Result<()> {
+        self.store.set(KEY, json!(instances));
+        self.store.save().map_err(failed)
+    }
+}

@@ -1,0 +1,89 @@
+//! The app shell: sidebar of instances, the open view, dialogs, notifications.
+import { useEffect, useState } from "react";
+import { onRegistryChanged, type InstanceSpec } from "./platform";
+import { Sidebar } from "./views/Sidebar";
+import { TableView } from "./views/TableView";
+import { QueryTab } from "./views/QueryTab";
+import { InstanceDialog } from "./views/InstanceDialog";
+import { NewDatabaseDialog, NewTableDialog } from "./views/TableDialogs";
+import { Toasts } from "./components/Toasts";
+import { ConfirmDialog } from "./components/ConfirmDialog";
+import { startStatusPolling, useInstances } from "./stores/instances";
+import { useBrowse } from "./stores/browse";
+import { describeError, useUi } from "./stores/ui";
+
+type Dialog =
+  | { kind: "instance"; existing: InstanceSpec | null }
+  | { kind: "database"; instance: string }
+  | { kind: "table"; instance: string; database?: string }
+  | null;
+
+export function App() {
+  const { theme, setTheme } = useUi();
+  const { view: registry, loadError, refresh, probeAll } = useInstances();
+  const { view, loadTree } = useBrowse();
+  const [dialog, setDialog] = useState<Dialog>(null);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+
+  useEffect(() => {
+    const stop = startStatusPolling();
+    const un = onRegistryChanged(async () => {
+      await refresh();
+      await probeAll();
+      for (const i of useInstances.getState().view?.instances ?? []) if (useBrowse.getState().expanded[i.id]) void loadTree(i.id);
+    });
+    return () => {
+      stop();
+      void un.then((f) => f());
+    };
+  }, [refresh, probeAll, loadTree]);
+
+  const name = (id: string) => registry?.instances.find((i) => i.id === id)?.name ?? id;
+
+  return (
+    <div className="app">
+      <header className="titlebar">
+        <strong>Switchyard</strong>
+        <span className="muted">studio</span>
+        <div className="spacer" />
+        {registry && !registry.keychainAvailable && (
+          <span className="warn-chip" title={registry.keychainError ?? ""} data-testid="keychain-warning">
+            No keychain: passwords of remote instances cannot be saved
+          </span>
+        )}
+        <button onClick={() => setTheme(theme === "dark" ? "light" : "dark")} data-testid="theme-toggle" title="Switch theme">
+          {theme === "dark" ? "☀ Light" : "☾ Dark"}
+        </button>
+      </header>
+      <div className="body">
+        <Sidebar onAddRemote={() => setDialog({ kind: "instance", existing: null })} onEdit={(s) => setDialog({ kind: "instance", existing: s })}
+          onNewDatabase={(instance) => setDialog({ kind: "database", instance })} onNewTable={(instance, database) => setDialog({ kind: "table", instance, database })} />
+        <main className="main">
+          {loadError && <div className="error-panel" role="alert">{describeError(loadError)}</div>}
+          {view.kind === "table" && <TableView key={`${view.instance}/${view.database}/${view.table}`} instance={view.instance} database={view.database} table={view.table} />}
+          {view.kind === "query" && <QueryTab key={view.instance} instance={view.instance} name={name(view.instance)} />}
+          {view.kind === "home" && (
+            <section className="home" data-testid="home">
+              <h1>Switchyard</h1>
+              <p>Pick a table in the sidebar, or:</p>
+              <ul>
+                <li>register a remote switchyard-node or HarperDB instance with <b>+ Remote</b>,</li>
+                <li>start a local instance with <b>+ Local</b>, or three with <b>Local cluster</b>,</li>
+                <li>open an instance and use <b>SQL</b> for queries.</li>
+              </ul>
+              <p className="muted">Keyboard: ↑↓ in the sidebar, → opens, Enter selects · in a table Ctrl+N new record, Enter edits, Del deletes, Ctrl+Home / Ctrl+End first / last page.</p>
+            </section>
+          )}
+        </main>
+      </div>
+      {dialog?.kind === "instance" && <InstanceDialog existing={dialog.existing} keychainAvailable={registry?.keychainAvailable ?? false} onClose={() => setDialog(null)} />}
+      {dialog?.kind === "database" && <NewDatabaseDialog instance={dialog.instance} onClose={() => setDialog(null)} />}
+      {dialog?.kind === "table" && <NewTableDialog instance={dialog.instance} database={dialog.database} onClose={() => setDialog(null)} />}
+      <ConfirmDialog />
+      <Toasts />
+    </div>
+  );
+}

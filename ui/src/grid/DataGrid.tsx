@@ -1,0 +1,130 @@
+//! A virtualized grid: only the rows in view are in the DOM, whatever the row count.
+import { useEffect, useRef } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import type { ColumnFilter, SortSpec } from "../platform";
+import type { Row } from "./paging";
+
+export const ROW_HEIGHT = 28;
+const COL_WIDTH = 180;
+
+export function cellText(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "object") {
+    const s = JSON.stringify(v);
+    return s.length > 200 ? s.slice(0, 200) + "…" : s;
+  }
+  return String(v);
+}
+
+interface Props {
+  columns: string[];
+  rows: Row[];
+  selected: number | null;
+  onSelect: (i: number) => void;
+  onActivate?: (i: number) => void;
+  sort?: SortSpec | null;
+  onSort?: (attribute: string) => void;
+  filters?: ColumnFilter[];
+  onFilter?: (attribute: string, text: string) => void;
+  onRange?: (first: number, last: number) => void;
+  onKey?: (e: React.KeyboardEvent) => void;
+  /** Keeps the same row in view when rows are inserted above it. */
+  scrollAdjust?: { by: number; seq: number };
+  testId?: string;
+}
+
+export function DataGrid(p: Props) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({ count: p.rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 15 });
+  const items = v.getVirtualItems();
+  const first = items.length ? items[0].index : 0;
+  const last = items.length ? items[items.length - 1].index : 0;
+  const onRange = p.onRange;
+  useEffect(() => {
+    onRange?.(first, last);
+  }, [first, last, p.rows.length, onRange]);
+  useEffect(() => {
+    if (p.scrollAdjust && p.scrollAdjust.by && scroller.current) scroller.current.scrollTop += p.scrollAdjust.by * ROW_HEIGHT;
+  }, [p.scrollAdjust?.seq]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (p.selected !== null) v.scrollToIndex(p.selected, { align: "auto" });
+  }, [p.selected]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const width = Math.max(1, p.columns.length) * COL_WIDTH;
+  const filterText = (a: string) => cellText(p.filters?.find((f) => f.attribute === a)?.value ?? "");
+
+  const keyDown = (e: React.KeyboardEvent) => {
+    const n = p.rows.length;
+    if (n === 0) return p.onKey?.(e);
+    const cur = p.selected ?? -1;
+    const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
+    let next: number | null = null;
+    if (e.key === "ArrowDown") next = Math.min(n - 1, cur + 1);
+    else if (e.key === "ArrowUp") next = Math.max(0, cur - 1);
+    else if (e.key === "PageDown") next = Math.min(n - 1, cur + pageRows);
+    else if (e.key === "PageUp") next = Math.max(0, cur - pageRows);
+    else if (e.key === "Enter" && cur >= 0) {
+      e.preventDefault();
+      return p.onActivate?.(cur);
+    }
+    if (next !== null) {
+      e.preventDefault();
+      p.onSelect(next);
+      return;
+    }
+    p.onKey?.(e);
+  };
+
+  return (
+    <div className="grid" data-testid={p.testId ?? "grid"} role="grid" aria-rowcount={p.rows.length} tabIndex={0} onKeyDown={keyDown}>
+      <div className="grid-scroll" ref={scroller}>
+        <div className="grid-head" style={{ width }}>
+          <div className="grid-row head" role="row">
+            {p.columns.map((c) => {
+              const sorted = p.sort?.attribute === c ? (p.sort.descending ? " ▼" : " ▲") : "";
+              return (
+                <div key={c} className="grid-cell head" role="columnheader" style={{ width: COL_WIDTH }} title={p.onSort ? `Sort by ${c}` : c}
+                  onClick={() => p.onSort?.(c)} data-testid={`col-${c}`}>
+                  {c}
+                  {sorted}
+                </div>
+              );
+            })}
+          </div>
+          {p.onFilter && (
+            <div className="grid-row filters" role="row">
+              {p.columns.map((c) => (
+                <div key={c} className="grid-cell" style={{ width: COL_WIDTH }}>
+                  <input className="filter" placeholder="filter…" defaultValue={filterText(c)} aria-label={`Filter ${c}`} data-testid={`filter-${c}`}
+                    onKeyDown={(e) => {
+                      e.stopPropagation();
+                      if (e.key === "Enter") p.onFilter?.(c, (e.target as HTMLInputElement).value);
+                    }}
+                    onBlur={(e) => {
+                      if (e.target.value !== filterText(c)) p.onFilter?.(c, e.target.value);
+                    }} />
+                </div>
+              ))}
+            </div>
+          )}
+        </div>
+        <div style={{ height: v.getTotalSize(), width, position: "relative" }}>
+          {items.map((it) => {
+            const row = p.rows[it.index];
+            return (
+              <div key={it.key} className={"grid-row" + (it.index === p.selected ? " selected" : "")} role="row" data-index={it.index}
+                style={{ position: "absolute", top: 0, transform: `translateY(${it.start}px)`, height: ROW_HEIGHT, width }}
+                onClick={() => p.onSelect(it.index)} onDoubleClick={() => p.onActivate?.(it.index)}>
+                {p.columns.map((c) => (
+                  <div key={c} className="grid-cell" role="gridcell" style={{ width: COL_WIDTH }}>
+                    {cellText(row[c])}
+                  </div>
+                ))}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}

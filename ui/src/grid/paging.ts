@@ -1,0 +1,116 @@
+//! Paging state of a server-paged grid: a bounded window of rows that grows by key-anchored
+//! pages as the user scrolls, and jumps to the first or last page. Pure: no I/O here.
+import type { Page, PageAnchor, SortSpec } from "../platform/ipc";
+
+export type Row = Record<string, unknown>;
+
+export interface PagingWindow {
+  rows: Row[];
+  /** Index of rows[0] in the whole ordered result, when known. */
+  start: number | null;
+  /** Records in the table (unfiltered), when known. */
+  total: number | null;
+  atStart: boolean;
+  atEnd: boolean;
+  columns: string[];
+}
+
+export type Direction = "replace" | "append" | "prepend";
+
+export const PAGE_SIZE = 200;
+/** Rows kept in memory at most; scrolling further drops rows at the far end. */
+export const MAX_WINDOW = 20_000;
+
+export function emptyWindow(): PagingWindow {
+  return { rows: [], start: null, total: null, atStart: true, atEnd: true, columns: [] };
+}
+
+function mergeColumns(a: string[], b: string[]): string[] {
+  if (a.length === 0) return b;
+  const out = [...a];
+  for (const c of b) {
+    if (out.includes(c)) continue;
+    // New attributes go before the server timestamps, which stay last.
+    const ts = out.findIndex((x) => x.startsWith("__"));
+    out.splice(ts === -1 ? out.length : ts, 0, c);
+  }
+  return out;
+}
+
+/** Folds a fetched page into the window. `anchor` is what the page was asked with. */
+export function applyPage(w: PagingWindow, page: Page, anchor: PageAnchor, direction: Direction, max = MAX_WINDOW): PagingWindow {
+  const total = page.total ?? null;
+  if (direction === "replace") {
+    const start = page.offset ?? null;
+    return {
+      rows: page.rows as Row[],
+      start,
+      total,
+      atStart: anchor.kind === "first" || start === 0 || (anchor.kind === "last" && page.atEnd),
+      atEnd: anchor.kind === "last" || page.atEnd,
+      columns: page.columns,
+    };
+  }
+  if (direction === "append") {
+    let rows = w.rows.concat(page.rows as Row[]);
+    let start = w.start;
+    let atStart = w.atStart;
+    if (rows.length > max) {
+      const drop = rows.length - max;
+      rows = rows.slice(drop);
+      start = start === null ? null : start + drop;
+      atStart = false;
+    }
+    return { rows, start, total, atStart, atEnd: page.atEnd, columns: mergeColumns(w.columns, page.columns) };
+  }
+  let rows = (page.rows as Row[]).concat(w.rows);
+  let start = w.start === null ? null : Math.max(0, w.start - page.rows.length);
+  const atStart = page.atEnd || start === 0;
+  if (atStart && start === null) start = 0;
+  let atEnd = w.atEnd;
+  if (rows.length > max) {
+    rows = rows.slice(0, max);
+    atEnd = false;
+  }
+  return { rows, start, total, atStart, atEnd, columns: mergeColumns(page.columns, w.columns) };
+}
+
+/** Whether pages move by primary key (true) or by offset (a sort on another attribute). */
+export function pagesByKey(primaryKey: string, sort: SortSpec | null): boolean {
+  return !sort || sort.attribute === primaryKey;
+}
+
+/** The anchor of the page after the window, or null at the end. */
+export function nextAnchor(w: PagingWindow, primaryKey: string, sort: SortSpec | null): PageAnchor | null {
+  if (w.atEnd || w.rows.length === 0) return null;
+  if (pagesByKey(primaryKey, sort)) return { kind: "after", key: w.rows[w.rows.length - 1][primaryKey] };
+  if (w.start === null) return null;
+  return { kind: "offset", offset: w.start + w.rows.length };
+}
+
+/** The anchor and size of the page before the window, or null at the start. */
+export function prevAnchor(w: PagingWindow, primaryKey: string, sort: SortSpec | null, size = PAGE_SIZE): { anchor: PageAnchor; limit: number } | null {
+  if (w.atStart || w.rows.length === 0) return null;
+  if (pagesByKey(primaryKey, sort)) return { anchor: { kind: "before", key: w.rows[0][primaryKey] }, limit: size };
+  if (w.start === null || w.start === 0) return null;
+  const offset = Math.max(0, w.start - size);
+  return { anchor: { kind: "offset", offset }, limit: w.start - offset };
+}
+
+/** "rows 1–200 of 100,000" for the visible range (indices into the window). */
+export function positionLabel(w: PagingWindow, firstVisible: number, lastVisible: number): string {
+  if (w.rows.length === 0) return w.total === 0 ? "no records" : "no rows";
+  const fmt = (n: number) => n.toLocaleString("en-US");
+  const lo = Math.max(0, Math.min(firstVisible, w.rows.length - 1));
+  const hi = Math.max(lo, Math.min(lastVisible, w.rows.length - 1));
+  const of = w.total !== null ? ` of ${fmt(w.total)}` : "";
+  if (w.start === null) return `${fmt(hi - lo + 1)} rows shown${of}`;
+  return `rows ${fmt(w.start + lo + 1)}–${fmt(w.start + hi + 1)}${of}`;
+}
+
+/** Should the grid fetch more, given the visible range? */
+export function wantsMore(w: PagingWindow, firstVisible: number, lastVisible: number, margin = 50): "append" | "prepend" | null {
+  if (!w.atEnd && lastVisible >= w.rows.length - margin) return "append";
+  if (!w.atStart && firstVisible <= margin) return "prepend";
+  return null;
+}

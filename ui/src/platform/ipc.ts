@@ -1,0 +1,83 @@
+// Generated from switchyard-client's studio types by the `ipc_types` test. Do not edit:
+// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-client --features studio --test ipc_types` after changing them.
+
+export type TlsSettings = { "mode": "system" } | { "mode": "ca", pem: string, } | { "mode": "pinned", fingerprint: string, };
+
+export type InstanceKind = "local" | "remote";
+
+export type InstanceSpec = { id: string, name: string, url: string, username: string, kind: InstanceKind, tls: TlsSettings, 
+/**
+ * Local instances: the port last used, tried first on the next start.
+ */
+port?: number, };
+
+export type InstanceInput = { id?: string, name: string, url: string, username: string, password?: string, tls: TlsSettings, };
+
+export type UiError = { code: string, message: string, };
+
+export type InstanceStatus = { id: string, online: boolean, latencyMs?: number, version?: string, 
+/**
+ * `switchyard-node` or `harperdb`.
+ */
+serverKind?: string, nodeName?: string, error?: UiError, 
+/**
+ * The certificate an https:// instance presented when it was not trusted.
+ */
+certificateFingerprint?: string, };
+
+export type RegistryView = { instances: Array<InstanceSpec>, 
+/**
+ * Whether passwords can be stored (an OS keychain answered).
+ */
+keychainAvailable: boolean, keychainError?: string, };
+
+export type TreeTable = { name: string, primaryKey: string, recordCount?: number, expiration?: number, attributes: Array<string>, };
+
+export type TreeDatabase = { name: string, tables: Array<TreeTable>, };
+
+export type FilterOp = "equals" | "not_equal" | "contains" | "starts_with" | "greater_than" | "less_than";
+
+export type ColumnFilter = { attribute: string, op: FilterOp, value: unknown, };
+
+export type SortSpec = { attribute: string, descending: boolean, };
+
+export type PageAnchor = { "kind": "first" } | { "kind": "last" } | { "kind": "after", key: unknown, } | { "kind": "before", key: unknown, } | { "kind": "offset", offset: number, };
+
+export type PageRequest = { database: string, table: string, primaryKey: string, sort?: SortSpec, filters: Array<ColumnFilter>, anchor: PageAnchor, limit: number, };
+
+export type Page = { rows: Record<string, unknown>[], 
+/**
+ * Attribute names seen in these rows, primary key first, server timestamps last.
+ */
+columns: Array<string>, 
+/**
+ * Records in the table (no filters), from describe_table.
+ */
+total?: number, 
+/**
+ * Index of the first row in the whole ordered result, when known.
+ */
+offset?: number, 
+/**
+ * Whether the page ends the result in its direction (fewer rows than asked).
+ */
+atEnd: boolean, };
+
+export type SqlResult = { rows: Record<string, unknown>[], columns: Array<string>, 
+/**
+ * For statements that change data: the server's message.
+ */
+message?: string, elapsedMs: number, };
+
+export type WriteMode = "insert" | "update" | "upsert";
+
+export type WriteReport = { message: string, written: number, writtenKeys: unknown[], 
+/**
+ * Keys the server skipped (an insert of an existing key, an update of a missing one).
+ */
+skippedKeys: unknown[], };
+
+export type NewTable = { database: string, table: string, primaryKey: string, expiration?: number, };
+
+export type LocalState = { id: string, running: boolean, url?: string, dataDir: string, error?: string, };
+

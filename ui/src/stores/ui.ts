@@ -1,0 +1,84 @@
+//! App-wide UI state: theme, notifications, confirmations.
+import { create } from "zustand";
+import type { UiError } from "../platform";
+
+export type Theme = "light" | "dark";
+
+export interface Toast {
+  id: number;
+  kind: "info" | "error";
+  text: string;
+  action?: { label: string; run: () => void };
+}
+
+export interface Confirm {
+  title: string;
+  body: string;
+  confirmLabel: string;
+  danger: boolean;
+  resolve: (ok: boolean) => void;
+}
+
+interface UiState {
+  theme: Theme;
+  toasts: Toast[];
+  confirm: Confirm | null;
+  setTheme: (t: Theme) => void;
+  toast: (text: string, kind?: Toast["kind"], action?: Toast["action"]) => void;
+  dismiss: (id: number) => void;
+  ask: (c: Omit<Confirm, "resolve">) => Promise<boolean>;
+}
+
+const THEME_KEY = "switchyard.theme";
+
+function initialTheme(): Theme {
+  const saved = typeof localStorage !== "undefined" ? localStorage.getItem(THEME_KEY) : null;
+  if (saved === "light" || saved === "dark") return saved;
+  return typeof matchMedia !== "undefined" && matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}
+
+let nextToast = 1;
+
+export const useUi = create<UiState>((set, get) => ({
+  theme: initialTheme(),
+  toasts: [],
+  confirm: null,
+  setTheme: (theme) => {
+    localStorage.setItem(THEME_KEY, theme);
+    set({ theme });
+  },
+  toast: (text, kind = "info", action) => {
+    const id = nextToast++;
+    set({ toasts: [...get().toasts, { id, kind, text, action }].slice(-5) });
+    setTimeout(() => get().dismiss(id), kind === "error" ? 12_000 : action ? 10_000 : 5_000);
+  },
+  dismiss: (id) => set({ toasts: get().toasts.filter((t) => t.id !== id) }),
+  ask: (c) => new Promise<boolean>((resolve) => set({ confirm: { ...c, resolve: (ok) => { set({ confirm: null }); resolve(ok); } } })),
+}));
+
+/** A sentence for an error, naming what to do where the code says it. */
+export function describeError(e: UiError): string {
+  switch (e.code) {
+    case "unauthorized":
+      return `Wrong user name or password — ${e.message}`;
+    case "forbidden":
+      return `Permission denied — ${e.message}`;
+    case "unreachable":
+      return e.message.includes("did not answer") ? `Timed out — ${e.message}` : `Cannot reach the instance — ${e.message}`;
+    case "untrusted":
+      return `Untrusted certificate — ${e.message}`;
+    case "keychain":
+      return `No keychain — ${e.message}`;
+    case "not_found":
+      return `Not found — ${e.message}`;
+    case "storage":
+      return `The server could not store the data — ${e.message}`;
+    default:
+      return e.message;
+  }
+}
+
+export function toastError(e: unknown) {
+  const err = e as UiError;
+  useUi.getState().toast(describeError(err && err.code ? err : { code: "internal", message: String(e) }), "error");
+}

@@ -1,0 +1,111 @@
+//! Import CSV or JSON into a table in batches, with progress, cancel and a summary.
+import { useRef, useState } from "react";
+import { native, type WriteMode } from "../platform";
+import { batches, parseCsv, parseJson, type ParsedImport } from "./importing";
+import { describeError } from "../stores/ui";
+import { Modal } from "../components/Modal";
+
+const BATCH = 500;
+
+interface Props {
+  instance: string;
+  database: string;
+  table: string;
+  primaryKey: string;
+  onClose: (changed: boolean) => void;
+}
+
+interface Summary {
+  written: number;
+  skipped: unknown[];
+  rejected: ParsedImport["rejected"];
+  failed: string | null;
+  cancelled: boolean;
+}
+
+export function ImportDialog({ instance, database, table, primaryKey, onClose }: Props) {
+  const [parsed, setParsed] = useState<ParsedImport | null>(null);
+  const [fileName, setFileName] = useState("");
+  const [mode, setMode] = useState<WriteMode>("insert");
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  const [summary, setSummary] = useState<Summary | null>(null);
+  const cancel = useRef(false);
+
+  const pick = async (f: File | undefined) => {
+    if (!f) return;
+    setFileName(f.name);
+    setSummary(null);
+    const text = await f.text();
+    setParsed(/\.csv$/i.test(f.name) || (!text.trim().startsWith("[") && !text.trim().startsWith("{")) ? parseCsv(text) : parseJson(text));
+  };
+
+  const run = async () => {
+    if (!parsed) return;
+    cancel.current = false;
+    const s: Summary = { written: 0, skipped: [], rejected: parsed.rejected, failed: null, cancelled: false };
+    const all = batches(parsed.records, BATCH);
+    setProgress({ done: 0, total: parsed.records.length });
+    let done = 0;
+    for (const b of all) {
+      if (cancel.current) {
+        s.cancelled = true;
+        break;
+      }
+      try {
+        const r = await native.writeRecords(instance, database, table, mode, b);
+        s.written += r.written;
+        s.skipped.push(...r.skippedKeys);
+      } catch (e) {
+        // Batches are all-or-nothing on the server: what was written before stays, nothing after.
+        s.failed = `${describeError(e as never)} (after ${s.written.toLocaleString("en-US")} records)`;
+        break;
+      }
+      done += b.length;
+      setProgress({ done, total: parsed.records.length });
+    }
+    setSummary(s);
+    setProgress(null);
+  };
+
+  return (
+    <Modal title={`Import into ${database}.${table}`} onClose={() => onClose(!!summary?.written)} testId="import-dialog" onSubmit={run}>
+      <p className="muted">CSV with a header row, or JSON (an array of objects, one object, or one object per line). Records without “{primaryKey}” get a generated key.</p>
+      <input type="file" accept=".csv,.json,.ndjson,.jsonl,text/csv,application/json" onChange={(e) => void pick(e.target.files?.[0])} data-testid="import-file" disabled={!!progress} />
+      {parsed && (
+        <p data-testid="import-parsed">
+          {fileName}: {parsed.records.length.toLocaleString("en-US")} records{parsed.rejected.length ? `, ${parsed.rejected.length} rows unreadable` : ""}
+        </p>
+      )}
+      <label className="inline">
+        <input type="radio" checked={mode === "insert"} onChange={() => setMode("insert")} /> insert (skip existing keys)
+      </label>
+      <label className="inline">
+        <input type="radio" checked={mode === "upsert"} onChange={() => setMode("upsert")} /> upsert (replace existing)
+      </label>
+      {progress && (
+        <div className="progress" data-testid="import-progress">
+          <progress max={progress.total} value={progress.done} /> {progress.done.toLocaleString("en-US")} / {progress.total.toLocaleString("en-US")}
+        </div>
+      )}
+      {summary && (
+        <div className="summary" data-testid="import-summary" role="status">
+          <p>
+            {summary.cancelled ? "Cancelled. " : ""}Wrote {summary.written.toLocaleString("en-US")} records.
+            {summary.skipped.length > 0 && ` Skipped ${summary.skipped.length} whose key already exists (${summary.skipped.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")}${summary.skipped.length > 5 ? ", …" : ""}).`}
+            {summary.rejected.length > 0 && ` ${summary.rejected.length} rows could not be read (first: line ${summary.rejected[0].at}, ${summary.rejected[0].reason}).`}
+          </p>
+          {summary.failed && <p className="field-error">Stopped: {summary.failed}</p>}
+        </div>
+      )}
+      <footer className="modal-actions">
+        <div className="spacer" />
+        {progress ? (
+          <button type="button" onClick={() => (cancel.current = true)}>Cancel import</button>
+        ) : (
+          <button type="button" onClick={() => onClose(!!summary?.written)}>Close</button>
+        )}
+        <button type="submit" className="primary" disabled={!parsed || !!progress || parsed.records.length === 0} data-testid="import-run">Import</button>
+      </footer>
+    </Modal>
+  );
+}

@@ -1,0 +1,183 @@
+//! The sidebar: instances with live status, their databases and tables, keyboard-navigable.
+import { useEffect } from "react";
+import { native, type InstanceSpec } from "../platform";
+import { useInstances } from "../stores/instances";
+import { useBrowse } from "../stores/browse";
+import { describeError, toastError, useUi } from "../stores/ui";
+
+interface Props {
+  onAddRemote: () => void;
+  onEdit: (spec: InstanceSpec) => void;
+  onNewDatabase: (instance: string) => void;
+  onNewTable: (instance: string, database?: string) => void;
+}
+
+/** Arrow keys move between tree items; Right/Left open and close; Enter opens. */
+function navKey(e: React.KeyboardEvent<HTMLElement>) {
+  const items = Array.from(e.currentTarget.querySelectorAll<HTMLElement>("[data-nav]"));
+  const i = items.indexOf(document.activeElement as HTMLElement);
+  if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+    e.preventDefault();
+    const next = items[Math.max(0, Math.min(items.length - 1, i + (e.key === "ArrowDown" ? 1 : -1)))];
+    next?.focus();
+  } else if ((e.key === "ArrowRight" || e.key === "ArrowLeft") && i >= 0) {
+    const el = items[i];
+    const open = el.getAttribute("aria-expanded");
+    if ((e.key === "ArrowRight" && open === "false") || (e.key === "ArrowLeft" && open === "true")) {
+      e.preventDefault();
+      el.click();
+    }
+  }
+}
+
+export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Props) {
+  const { view: registry, statuses, locals, refresh, probe } = useInstances();
+  const { trees, expanded, toggle, loadTree, open, view } = useBrowse();
+  const { ask, toast } = useUi();
+
+  // Expanded instances load their tree; a status change (back online) reloads it.
+  useEffect(() => {
+    for (const i of registry?.instances ?? []) {
+      if (expanded[i.id] && !trees[i.id] && statuses[i.id]?.online) void loadTree(i.id);
+    }
+  }, [registry, expanded, statuses, trees, loadTree]);
+
+  const remove = async (spec: InstanceSpec) => {
+    const local = spec.kind === "local";
+    const ok = await ask({
+      title: `Remove ${spec.name}`,
+      body: local ? `Stop the local instance “${spec.name}” and delete its data? This cannot be undone.` : `Forget “${spec.name}” (${spec.url}) and its stored password? The server itself is not changed.`,
+      confirmLabel: local ? "Delete instance and data" : "Remove",
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      await native.removeInstance(spec.id);
+      if ("instance" in view && view.instance === spec.id) open({ kind: "home" });
+      toast(`Removed ${spec.name}`);
+      await refresh();
+    } catch (e) {
+      toastError(e);
+    }
+  };
+
+  const startStop = async (spec: InstanceSpec) => {
+    try {
+      if (locals[spec.id]?.running) await native.stopLocal(spec.id);
+      else await native.startLocal(spec.id);
+      await refresh();
+      await probe(spec.id);
+      if (expanded[spec.id]) void loadTree(spec.id);
+    } catch (e) {
+      toastError(e);
+    }
+  };
+
+  const dropTable = async (instance: string, database: string, table: string) => {
+    if (!(await ask({ title: "Drop table", body: `Drop ${database}.${table} and all its records? This cannot be undone.`, confirmLabel: "Drop table", danger: true }))) return;
+    try {
+      toast(await native.dropTable(instance, database, table));
+      if (view.kind === "table" && view.instance === instance && view.database === database && view.table === table) open({ kind: "home" });
+      await loadTree(instance);
+    } catch (e) {
+      toastError(e);
+    }
+  };
+
+  const dropDatabase = async (instance: string, database: string) => {
+    if (!(await ask({ title: "Drop database", body: `Drop the database ${database} with all its tables and records? This cannot be undone.`, confirmLabel: "Drop database", danger: true }))) return;
+    try {
+      toast(await native.dropDatabase(instance, database));
+      await loadTree(instance);
+    } catch (e) {
+      toastError(e);
+    }
+  };
+
+  return (
+    <nav className="sidebar" aria-label="Instances" onKeyDown={navKey}>
+      <div className="sidebar-actions">
+        <button onClick={onAddRemote} data-testid="add-remote" title="Register a remote instance">+ Remote</button>
+        <button onClick={() => native.createLocal(`local-${(registry?.instances.filter((i) => i.kind === "local").length ?? 0) + 1}`).then(refresh, toastError)} data-testid="add-local" title="Start a new local switchyard-node">+ Local</button>
+        <button onClick={() => native.createLocalCluster().then((made) => { toast(made.length ? `Started ${made.map((m) => m.name).join(", ")}` : "The local cluster already exists"); return refresh(); }, toastError)} data-testid="local-cluster" title="edge-1, edge-2 and hq, for topology work">Local cluster</button>
+      </div>
+      {registry && registry.instances.length === 0 && <p className="muted pad">No instances yet. Register a remote one or start a local one.</p>}
+      <ul className="tree" role="tree">
+        {registry?.instances.map((spec) => {
+          const st = statuses[spec.id];
+          const local = locals[spec.id];
+          const isOpen = !!expanded[spec.id];
+          const tree = trees[spec.id];
+          const state = !st ? "unknown" : st.online && !st.error ? "online" : st.online ? "warn" : "offline";
+          const detail = st?.error ? describeError(st.error) : st ? `${st.serverKind ?? ""} ${st.version ?? ""} · ${st.latencyMs?.toFixed(1)} ms` : "checking…";
+          return (
+            <li key={spec.id} role="treeitem" aria-expanded={isOpen} data-testid={`instance-${spec.name}`}>
+              <div className="tree-row instance" tabIndex={0} data-nav aria-expanded={isOpen}
+                onClick={() => { toggle(spec.id); if (!isOpen) void loadTree(spec.id); }}
+                onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); (e.currentTarget as HTMLElement).click(); } }}>
+                <span className={`dot ${state}`} title={state} data-testid="status-dot" data-state={state} />
+                <span className="name">{spec.name}</span>
+                <span className="badge">{spec.kind}</span>
+              </div>
+              <div className="instance-detail muted" title={detail} data-testid="instance-status">{detail}</div>
+              {local?.error && <div className="field-error small">{local.error}</div>}
+              {isOpen && (
+                <div className="instance-actions">
+                  <button onClick={() => open({ kind: "query", instance: spec.id })} data-testid="open-sql">SQL</button>
+                  <button onClick={() => onNewTable(spec.id)} data-testid="new-table-button">+ Table</button>
+                  <button onClick={() => onNewDatabase(spec.id)}>+ Database</button>
+                  <button onClick={() => onEdit(spec)} data-testid="edit-instance">Edit</button>
+                  {spec.kind === "local" && <button onClick={() => void startStop(spec)} data-testid="start-stop">{local?.running ? "Stop" : "Start"}</button>}
+                  <button className="danger" onClick={() => void remove(spec)} data-testid="remove-instance">Remove</button>
+                </div>
+              )}
+              {isOpen && tree?.error && <div className="field-error small pad" role="alert">{describeError(tree.error)}</div>}
+              {isOpen && tree?.loading && !tree.dbs && <div className="muted small pad">loading…</div>}
+              {isOpen && tree?.dbs && (
+                <ul role="group">
+                  {tree.dbs.length === 0 && <li className="muted small pad">no databases</li>}
+                  {tree.dbs.map((db) => {
+                    const dbKey = `${spec.id}/${db.name}`;
+                    const dbOpen = expanded[dbKey] ?? true;
+                    return (
+                      <li key={db.name} role="treeitem" aria-expanded={dbOpen}>
+                        <div className="tree-row db" tabIndex={0} data-nav aria-expanded={dbOpen} onClick={() => toggle(dbKey, !dbOpen)} data-testid={`db-${db.name}`}
+                          onKeyDown={(e) => { if (e.key === "Enter") (e.currentTarget as HTMLElement).click(); }}>
+                          <span className="caret">{dbOpen ? "▾" : "▸"}</span> {db.name}
+                          <span className="row-actions">
+                            <button title="New table" onClick={(e) => { e.stopPropagation(); onNewTable(spec.id, db.name); }}>+</button>
+                            <button title="Drop database" className="danger" onClick={(e) => { e.stopPropagation(); void dropDatabase(spec.id, db.name); }}>×</button>
+                          </span>
+                        </div>
+                        {dbOpen && (
+                          <ul role="group">
+                            {db.tables.map((t) => {
+                              const active = view.kind === "table" && view.instance === spec.id && view.database === db.name && view.table === t.name;
+                              return (
+                                <li key={t.name} role="treeitem">
+                                  <div className={"tree-row table" + (active ? " active" : "")} tabIndex={0} data-nav data-testid={`table-${db.name}-${t.name}`}
+                                    onClick={() => open({ kind: "table", instance: spec.id, database: db.name, table: t.name })}
+                                    onKeyDown={(e) => { if (e.key === "Enter") open({ kind: "table", instance: spec.id, database: db.name, table: t.name }); }}>
+                                    <span className="name">{t.name}</span>
+                                    <span className="count muted">{t.recordCount != null ? t.recordCount.toLocaleString("en-US") : ""}</span>
+                                    <span className="row-actions">
+                                      <button title="Drop table" className="danger" onClick={(e) => { e.stopPropagation(); void dropTable(spec.id, db.name, t.name); }}>×</button>
+                                    </span>
+                                  </div>
+                                </li>
+                              );
+                            })}
+                          </ul>
+                        )}
+                      </li>
+                    );
+                  })}
+                </ul>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
+  );
+}

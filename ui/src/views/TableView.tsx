@@ -1,0 +1,233 @@
+//! A table: server-paged grid with sort and filters per column, record form, import, export.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { native, type ColumnFilter, type FilterOp, type PageAnchor, type SortSpec, type TreeTable, type UiError } from "../platform";
+import { DataGrid } from "../grid/DataGrid";
+import { applyPage, emptyWindow, nextAnchor, PAGE_SIZE, positionLabel, prevAnchor, wantsMore, type Direction, type PagingWindow, type Row } from "../grid/paging";
+import { RecordForm } from "./RecordForm";
+import { ImportDialog } from "./ImportDialog";
+import { describeError, toastError, useUi } from "../stores/ui";
+import { useBrowse } from "../stores/browse";
+import { SERVER_FIELDS } from "../forms/infer";
+import { toCsv } from "./exporting";
+
+interface Props {
+  instance: string;
+  database: string;
+  table: string;
+}
+
+/** A filter's text becomes a typed condition: numbers compare as numbers, `>5`, `<5`, `=x`, `!x`. */
+export function parseFilter(attribute: string, text: string): ColumnFilter | null {
+  const t = text.trim();
+  if (!t) return null;
+  let op: FilterOp = "contains";
+  let raw = t;
+  if (t.startsWith(">")) [op, raw] = ["greater_than", t.slice(1)];
+  else if (t.startsWith("<")) [op, raw] = ["less_than", t.slice(1)];
+  else if (t.startsWith("=")) [op, raw] = ["equals", t.slice(1)];
+  else if (t.startsWith("!")) [op, raw] = ["not_equal", t.slice(1)];
+  raw = raw.trim();
+  const n = Number(raw);
+  const value: unknown = raw !== "" && Number.isFinite(n) ? n : raw === "true" ? true : raw === "false" ? false : raw;
+  if (op === "contains" && typeof value !== "string") op = "equals";
+  return { attribute, op, value };
+}
+
+export function TableView({ instance, database, table }: Props) {
+  const [info, setInfo] = useState<TreeTable | null>(null);
+  const [w, setW] = useState<PagingWindow>(emptyWindow());
+  const [error, setError] = useState<UiError | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [sort, setSort] = useState<SortSpec | null>(null);
+  const [filters, setFilters] = useState<ColumnFilter[]>([]);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [range, setRange] = useState<[number, number]>([0, 0]);
+  const [form, setForm] = useState<{ record: Row | null } | null>(null);
+  const [importing, setImporting] = useState(false);
+  const [adjust, setAdjust] = useState({ by: 0, seq: 0 });
+  const busy = useRef(false);
+  const generation = useRef(0);
+  const { toast, ask } = useUi();
+  const loadTree = useBrowse((s) => s.loadTree);
+
+  const pk = info?.primaryKey ?? "id";
+
+  const fetchPage = useCallback(
+    async (anchor: PageAnchor, direction: Direction, limit = PAGE_SIZE, base?: TreeTable) => {
+      const meta = base ?? info;
+      if (!meta || busy.current) return;
+      busy.current = true;
+      setLoading(true);
+      const gen = generation.current;
+      try {
+        const page = await native.page(instance, { database, table, primaryKey: meta.primaryKey, sort: sort ?? undefined, filters, anchor, limit });
+        if (gen !== generation.current) return;
+        setW((prev) => applyPage(direction === "replace" ? emptyWindow() : prev, page, anchor, direction));
+        if (direction === "prepend") setAdjust((a) => ({ by: page.rows.length, seq: a.seq + 1 }));
+        if (direction === "replace") setSelected(page.rows.length ? (anchor.kind === "last" ? page.rows.length - 1 : 0) : null);
+        setError(null);
+      } catch (e) {
+        if (gen === generation.current) setError(e as UiError);
+      } finally {
+        busy.current = false;
+        setLoading(false);
+      }
+    },
+    [instance, database, table, info, sort, filters],
+  );
+
+  // Table changed: read its description, then the first page.
+  useEffect(() => {
+    generation.current++;
+    setInfo(null);
+    setW(emptyWindow());
+    setSort(null);
+    setFilters([]);
+    setSelected(null);
+    setError(null);
+    native.tableInfo(instance, database, table).then(setInfo, (e) => setError(e as UiError));
+  }, [instance, database, table]);
+
+  // Description, sort or filters changed: start over from the first page.
+  useEffect(() => {
+    if (!info) return;
+    generation.current++;
+    busy.current = false;
+    void fetchPage({ kind: "first" }, "replace");
+  }, [info, sort, filters]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Scrolling near an open edge of the window loads the next or previous page.
+  useEffect(() => {
+    const want = wantsMore(w, range[0], range[1]);
+    if (!want || busy.current || error) return;
+    if (want === "append") {
+      const a = nextAnchor(w, pk, sort);
+      if (a) void fetchPage(a, "append");
+    } else {
+      const p = prevAnchor(w, pk, sort);
+      if (p) void fetchPage(p.anchor, "prepend", p.limit);
+    }
+  }, [range, w, pk, sort, error, fetchPage]);
+
+  const onRange = useCallback((a: number, b: number) => setRange([a, b]), []);
+
+  const first = () => fetchPage({ kind: "first" }, "replace");
+  const last = () => fetchPage({ kind: "last" }, "replace");
+  const reload = async () => {
+    try {
+      const fresh = await native.tableInfo(instance, database, table);
+      setInfo(fresh);
+    } catch (e) {
+      setError(e as UiError);
+    }
+  };
+
+  const onSort = (attribute: string) => {
+    setSort((s) => (s?.attribute === attribute ? (s.descending ? null : { attribute, descending: true }) : { attribute, descending: false }));
+  };
+  const onFilter = (attribute: string, text: string) => {
+    const f = parseFilter(attribute, text);
+    setFilters((fs) => [...fs.filter((x) => x.attribute !== attribute), ...(f ? [f] : [])]);
+  };
+
+  const remove = async (i: number) => {
+    const row = w.rows[i];
+    if (!row) return;
+    const key = row[pk];
+    const ok = await ask({ title: "Delete record", body: `Delete the record ${pk} = ${JSON.stringify(key)} from ${database}.${table}?`, confirmLabel: "Delete", danger: true });
+    if (!ok) return;
+    try {
+      await native.deleteRecords(instance, database, table, [key]);
+      const restore = Object.fromEntries(Object.entries(row).filter(([k]) => !SERVER_FIELDS.includes(k)));
+      toast(`Deleted ${pk} = ${JSON.stringify(key)}`, "info", {
+        label: "Undo",
+        run: () => {
+          native.writeRecords(instance, database, table, "insert", [restore]).then(() => { toast("Record restored"); void reload(); }, toastError);
+        },
+      });
+      setForm(null);
+      void reload();
+      void loadTree(instance);
+    } catch (e) {
+      toastError(e);
+    }
+  };
+
+  const exportView = async (format: "csv" | "json") => {
+    const contents = format === "csv" ? toCsv(w.columns, w.rows) : JSON.stringify(w.rows, null, 2);
+    try {
+      const path = await native.exportFile(`${database}.${table}.${format}`, contents);
+      toast(`Exported ${w.rows.length.toLocaleString("en-US")} rows to ${path}`);
+    } catch (e) {
+      toastError(e);
+    }
+  };
+
+  const gridKey = (e: React.KeyboardEvent) => {
+    if (e.ctrlKey && e.key === "Home") {
+      e.preventDefault();
+      void first();
+    } else if (e.ctrlKey && e.key === "End") {
+      e.preventDefault();
+      void last();
+    } else if (e.key === "Delete" && selected !== null) {
+      e.preventDefault();
+      void remove(selected);
+    }
+  };
+
+  useEffect(() => {
+    const h = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "n" && !form) {
+        e.preventDefault();
+        setForm({ record: null });
+      }
+    };
+    window.addEventListener("keydown", h);
+    return () => window.removeEventListener("keydown", h);
+  }, [form]);
+
+  return (
+    <section className="table-view" data-testid="table-view">
+      <header className="toolbar">
+        <h2 data-testid="table-title">
+          {database}.{table}
+        </h2>
+        <span className="muted" data-testid="record-count">{info?.recordCount != null ? `${info.recordCount.toLocaleString("en-US")} records` : ""}</span>
+        {info?.expiration ? <span className="badge">expires after {info.expiration} s</span> : null}
+        <div className="spacer" />
+        <button onClick={() => setForm({ record: null })} data-testid="new-record" title="New record (Ctrl+N)">New record</button>
+        <button onClick={() => setImporting(true)} data-testid="import">Import…</button>
+        <button onClick={() => exportView("csv")} disabled={!w.rows.length}>Export CSV</button>
+        <button onClick={() => exportView("json")} disabled={!w.rows.length}>Export JSON</button>
+        <button onClick={() => void reload()} title="Reload">Reload</button>
+      </header>
+      {error && (
+        <div className="error-panel" role="alert" data-testid="table-error">
+          {describeError(error)} <button onClick={() => void reload()}>Retry</button>
+        </div>
+      )}
+      <DataGrid columns={w.columns.length ? w.columns : info?.attributes ?? []} rows={w.rows} selected={selected} onSelect={setSelected}
+        onActivate={(i) => setForm({ record: w.rows[i] })} sort={sort} onSort={onSort} filters={filters} onFilter={onFilter}
+        onRange={onRange} onKey={gridKey} scrollAdjust={adjust} />
+      <footer className="pager">
+        <button onClick={() => void first()} disabled={w.atStart && w.start === 0} data-testid="first-page" title="First page (Ctrl+Home)">⏮ First</button>
+        <button onClick={() => void last()} disabled={w.atEnd && w.rows.length > 0 && (w.total === null || w.start !== null)} data-testid="last-page" title="Last page (Ctrl+End)">Last ⏭</button>
+        <span data-testid="position">{positionLabel(w, range[0], range[1])}</span>
+        {filters.length > 0 && <span className="badge">{filters.length} filter{filters.length > 1 ? "s" : ""}</span>}
+        {loading && <span className="spinner" aria-label="loading" />}
+        <div className="spacer" />
+        <span className="muted">↑↓ select · Enter edit · Del delete · Ctrl+N new</span>
+      </footer>
+      {form && info && (
+        <RecordForm instance={instance} database={database} table={table} info={info} record={form.record} sample={w.rows.slice(0, 50)}
+          onClose={() => setForm(null)} onSaved={() => { setForm(null); void reload(); void loadTree(instance); }}
+          onDelete={form.record ? () => { const i = w.rows.indexOf(form.record as Row); if (i >= 0) void remove(i); } : undefined} />
+      )}
+      {importing && info && (
+        <ImportDialog instance={instance} database={database} table={table} primaryKey={pk}
+          onClose={(changed) => { setImporting(false); if (changed) { void reload(); void loadTree(instance); } }} />
+      )}
+    </section>
+  );
+}
