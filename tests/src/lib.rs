@@ -4,3 +4,5 @@
 
 pub mod conformance;
 pub mod harperdb;
+pub mod studio;
+pub mod webdriver;

@@ -56,6 +56,15 @@ describe("form fields", () => {
     expect(fromInput({ attribute: "x", kind: "boolean", readOnly: false }, "maybe").ok).toBe(false);
   });
 
+  it("attributes with no values yet take numbers and booleans as typed", () => {
+    const [id, name] = inferFields(["id", "name"], "id", [], false);
+    expect(id.guessed).toBe(true);
+    expect(fromInput(id, "1")).toEqual({ ok: true, value: 1, empty: false });
+    expect(fromInput(name, "Rex")).toEqual({ ok: true, value: "Rex", empty: false });
+    const seen = inferFields(["code"], "id", [{ code: "007" }], false).find((f) => f.attribute === "code")!;
+    expect(fromInput(seen, "42")).toEqual({ ok: true, value: "42", empty: false });
+  });
+
   it("raw JSON must be one object and loses server fields", () => {
     expect(parseRawRecord("[1]").ok).toBe(false);
     expect(parseRawRecord("{").ok).toBe(false);

@@ -46,6 +46,8 @@ export interface Field {
   readOnly: boolean;
   /** Whether the stored value was an ISO string (datetime) rather than epoch ms. */
   isoString?: boolean;
+  /** No value was seen to infer from: numbers and booleans typed in are taken as such. */
+  guessed?: boolean;
 }
 
 /** Fields for a table's attributes, inferred from sample rows. */
@@ -57,7 +59,8 @@ export function inferFields(attributes: string[], primaryKey: string, sample: Re
     const values = sample.map((r) => r[attribute]);
     const kind = inferKind(attribute, values);
     const isoString = kind === "datetime" && values.some((v) => typeof v === "string");
-    return { attribute, kind, isoString, readOnly: SERVER_FIELDS.includes(attribute) || (editing && attribute === primaryKey) };
+    const guessed = values.every((v) => v === null || v === undefined);
+    return { attribute, kind, isoString, guessed, readOnly: SERVER_FIELDS.includes(attribute) || (editing && attribute === primaryKey) };
   });
 }
 
@@ -110,6 +113,10 @@ export function fromInput(field: Field, text: string): Parsed {
       return { ok: true, value: field.isoString ? d.toISOString() : d.getTime(), empty: false };
     }
     default:
+      if (field.guessed) {
+        if (/^-?\d+(\.\d+)?$/.test(t) && Number.isFinite(Number(t))) return { ok: true, value: Number(t), empty: false };
+        if (t === "true" || t === "false") return { ok: true, value: t === "true", empty: false };
+      }
       return { ok: true, value: text, empty: false };
   }
 }

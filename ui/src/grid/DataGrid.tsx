@@ -7,8 +7,16 @@ import type { Row } from "./paging";
 export const ROW_HEIGHT = 28;
 const COL_WIDTH = 180;
 
-export function cellText(v: unknown): string {
+const TIMESTAMPS = ["__createdtime__", "__updatedtime__"];
+
+/** Server timestamps (epoch ms) read as local date-times. */
+export function cellText(v: unknown, column?: string): string {
   if (v === null || v === undefined) return "";
+  if (column && TIMESTAMPS.includes(column) && typeof v === "number") {
+    const d = new Date(v);
+    const p = (n: number, w = 2) => String(n).padStart(w, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+  }
   if (typeof v === "object") {
     const s = JSON.stringify(v);
     return s.length > 200 ? s.slice(0, 200) + "…" : s;
@@ -28,8 +36,8 @@ interface Props {
   onFilter?: (attribute: string, text: string) => void;
   onRange?: (first: number, last: number) => void;
   onKey?: (e: React.KeyboardEvent) => void;
-  /** Keeps the same row in view when rows are inserted above it. */
-  scrollAdjust?: { by: number; seq: number };
+  /** Scroll commands: `by` rows (keeps a row in view when rows are added or dropped above it), or `to` a row. */
+  scroll?: { by?: number; to?: number; seq: number };
   testId?: string;
 }
 
@@ -40,15 +48,16 @@ export function DataGrid(p: Props) {
   const first = items.length ? items[0].index : 0;
   const last = items.length ? items[items.length - 1].index : 0;
   const onRange = p.onRange;
+  // Reported on scroll only: after rows change, the owner shifts its range itself (see `scroll`).
   useEffect(() => {
     onRange?.(first, last);
-  }, [first, last, p.rows.length, onRange]);
+  }, [first, last, onRange]);
   useEffect(() => {
-    if (p.scrollAdjust && p.scrollAdjust.by && scroller.current) scroller.current.scrollTop += p.scrollAdjust.by * ROW_HEIGHT;
-  }, [p.scrollAdjust?.seq]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    if (p.selected !== null) v.scrollToIndex(p.selected, { align: "auto" });
-  }, [p.selected]); // eslint-disable-line react-hooks/exhaustive-deps
+    const c = p.scroll;
+    if (!c || !scroller.current) return;
+    if (c.to !== undefined) v.scrollToIndex(c.to, { align: c.to === 0 ? "start" : "end" });
+    else if (c.by) scroller.current.scrollTop += c.by * ROW_HEIGHT;
+  }, [p.scroll?.seq]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const width = Math.max(1, p.columns.length) * COL_WIDTH;
   const filterText = (a: string) => cellText(p.filters?.find((f) => f.attribute === a)?.value ?? "");
@@ -70,6 +79,7 @@ export function DataGrid(p: Props) {
     if (next !== null) {
       e.preventDefault();
       p.onSelect(next);
+      v.scrollToIndex(next, { align: "auto" });
       return;
     }
     p.onKey?.(e);
@@ -117,7 +127,7 @@ export function DataGrid(p: Props) {
                 onClick={() => p.onSelect(it.index)} onDoubleClick={() => p.onActivate?.(it.index)}>
                 {p.columns.map((c) => (
                   <div key={c} className="grid-cell" role="gridcell" style={{ width: COL_WIDTH }}>
-                    {cellText(row[c])}
+                    {cellText(row[c], c)}
                   </div>
                 ))}
               </div>

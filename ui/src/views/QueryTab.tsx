@@ -81,7 +81,7 @@ export function QueryTab({ instance, name }: { instance: string; name: string })
       {result?.message && <div className="info-panel" data-testid="sql-message">{result.message}</div>}
       {result && !result.message && (
         <>
-          <div className="muted result-meta" data-testid="sql-meta">{result.rows.length.toLocaleString("en-US")} rows · {result.elapsedMs.toFixed(1)} ms</div>
+          <div className="muted result-meta" data-testid="sql-meta">{result.rows.length.toLocaleString("en-US")} {result.rows.length === 1 ? "row" : "rows"} · {result.elapsedMs.toFixed(1)} ms</div>
           <DataGrid columns={result.columns} rows={result.rows} selected={selected} onSelect={setSelected} testId="sql-grid" />
         </>
       )}

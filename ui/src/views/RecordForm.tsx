@@ -106,7 +106,7 @@ export function RecordForm({ instance, database, table, info, record, sample, on
           {allFields.map((f) => (
             <label key={f.attribute} className="form-row">
               <span>
-                {f.attribute} <small className="muted">{f.kind}</small>
+                {f.attribute} <small className="muted">{f.guessed && f.kind === "text" ? "auto" : f.kind}</small>
               </span>
               {input(f)}
               {errors[f.attribute] && <em className="field-error" role="alert">{errors[f.attribute]}</em>}

@@ -44,8 +44,10 @@ export function TableView({ instance, database, table }: Props) {
   const [range, setRange] = useState<[number, number]>([0, 0]);
   const [form, setForm] = useState<{ record: Row | null } | null>(null);
   const [importing, setImporting] = useState(false);
-  const [adjust, setAdjust] = useState({ by: 0, seq: 0 });
+  const [scroll, setScroll] = useState<{ by?: number; to?: number; seq: number }>({ seq: 0 });
   const busy = useRef(false);
+  const current = useRef(w);
+  current.current = w;
   const generation = useRef(0);
   const { toast, ask } = useUi();
   const loadTree = useBrowse((s) => s.loadTree);
@@ -62,9 +64,26 @@ export function TableView({ instance, database, table }: Props) {
       try {
         const page = await native.page(instance, { database, table, primaryKey: meta.primaryKey, sort: sort ?? undefined, filters, anchor, limit });
         if (gen !== generation.current) return;
-        setW((prev) => applyPage(direction === "replace" ? emptyWindow() : prev, page, anchor, direction));
-        if (direction === "prepend") setAdjust((a) => ({ by: page.rows.length, seq: a.seq + 1 }));
-        if (direction === "replace") setSelected(page.rows.length ? (anchor.kind === "last" ? page.rows.length - 1 : 0) : null);
+        const prev = direction === "replace" ? emptyWindow() : current.current;
+        const next = applyPage(prev, page, anchor, direction);
+        current.current = next;
+        setW(next);
+        // Keep what the user looks at in place: rows added above push it down, rows dropped
+        // above pull it up; the visible range moves with it until the grid reports a scroll.
+        let shift = 0;
+        // A prepend trims at the far end, so only its own rows shift positions.
+        if (direction === "prepend") shift = page.rows.length;
+        if (direction === "append") shift = -(prev.rows.length + page.rows.length - next.rows.length);
+        if (direction === "replace") {
+          const to = next.rows.length ? (anchor.kind === "last" ? next.rows.length - 1 : 0) : null;
+          setSelected(to);
+          setRange([to ?? 0, to ?? 0]);
+          if (to !== null) setScroll((c) => ({ to, seq: c.seq + 1 }));
+        } else if (shift) {
+          setRange(([a, b]) => [a + shift, b + shift]);
+          setSelected((sel) => (sel === null || sel + shift < 0 ? null : sel + shift));
+          setScroll((c) => ({ by: shift, seq: c.seq + 1 }));
+        }
         setError(null);
       } catch (e) {
         if (gen === generation.current) setError(e as UiError);
@@ -209,10 +228,10 @@ export function TableView({ instance, database, table }: Props) {
       )}
       <DataGrid columns={w.columns.length ? w.columns : info?.attributes ?? []} rows={w.rows} selected={selected} onSelect={setSelected}
         onActivate={(i) => setForm({ record: w.rows[i] })} sort={sort} onSort={onSort} filters={filters} onFilter={onFilter}
-        onRange={onRange} onKey={gridKey} scrollAdjust={adjust} />
+        onRange={onRange} onKey={gridKey} scroll={scroll} />
       <footer className="pager">
-        <button onClick={() => void first()} disabled={w.atStart && w.start === 0} data-testid="first-page" title="First page (Ctrl+Home)">⏮ First</button>
-        <button onClick={() => void last()} disabled={w.atEnd && w.rows.length > 0 && (w.total === null || w.start !== null)} data-testid="last-page" title="Last page (Ctrl+End)">Last ⏭</button>
+        <button onClick={() => void first()} disabled={w.atStart && w.start === 0} data-testid="first-page" title="First page (Ctrl+Home)">« First</button>
+        <button onClick={() => void last()} disabled={w.atEnd && w.rows.length > 0 && (w.total === null || w.start !== null)} data-testid="last-page" title="Last page (Ctrl+End)">Last »</button>
         <span data-testid="position">{positionLabel(w, range[0], range[1])}</span>
         {filters.length > 0 && <span className="badge">{filters.length} filter{filters.length > 1 ? "s" : ""}</span>}
         {loading && <span className="spinner" aria-label="loading" />}

@@ -48,7 +48,12 @@ pub fn rows_columns(rows: &[Value], primary_key: Option<&str>) -> Vec<String> {
 }
 
 fn condition(f: &ColumnFilter) -> Value {
-    json!({"attribute": f.attribute, "comparator": f.op.comparator(), "value": f.value})
+    cond(&f.attribute, f.op.comparator(), &f.value)
+}
+
+/// One condition in HarperDB 4.x's spelling, which switchyard-node shares.
+fn cond(attribute: &str, comparator: &str, value: &Value) -> Value {
+    json!({"search_attribute": attribute, "search_type": comparator, "search_value": value})
 }
 
 /// The operation a page request becomes, and whether its answer comes back reversed (pages read
@@ -83,11 +88,11 @@ pub fn page_request_ops(req: &PageRequest, total: Option<u64>) -> Result<(Value,
             PageAnchor::First => (base(conditions, pk, key_desc, None), false),
             PageAnchor::Last => (base(conditions, pk, !key_desc, None), true),
             PageAnchor::After { key } => {
-                conditions.push(json!({"attribute": pk, "comparator": fwd, "value": key}));
+                conditions.push(cond(pk, fwd, key));
                 (base(conditions, pk, key_desc, None), false)
             }
             PageAnchor::Before { key } => {
-                conditions.push(json!({"attribute": pk, "comparator": back, "value": key}));
+                conditions.push(cond(pk, back, key));
                 (base(conditions, pk, !key_desc, None), true)
             }
             PageAnchor::Offset { offset } => (base(conditions, pk, key_desc, Some(*offset as u64)), false),
@@ -250,7 +255,7 @@ mod tests {
     fn key_pages_use_key_conditions_and_reverse_backwards() {
         let (op, rev) = page_request_ops(&req(PageAnchor::After { key: json!(42) }), Some(1000)).unwrap();
         assert_eq!(op["operation"], "search_by_conditions");
-        assert_eq!(op["conditions"][0], json!({"attribute": "id", "comparator": "greater_than", "value": 42}));
+        assert_eq!(op["conditions"][0], json!({"search_attribute": "id", "search_type": "greater_than", "search_value": 42}));
         assert!(!rev);
         let (op, rev) = page_request_ops(&req(PageAnchor::Last), Some(1000)).unwrap();
         assert_eq!(op["operation"], "search_by_value");
@@ -266,7 +271,7 @@ mod tests {
         r.filters = vec![ColumnFilter { attribute: "name".into(), op: FilterOp::Contains, value: json!("a") }];
         let (op, rev) = page_request_ops(&r, Some(1000)).unwrap();
         assert_eq!(op["offset"], 900);
-        assert_eq!(op["conditions"][0]["comparator"], "contains");
+        assert_eq!(op["conditions"][0]["search_type"], "contains");
         assert!(!rev);
         r.anchor = PageAnchor::After { key: json!(1) };
         assert!(page_request_ops(&r, Some(1000)).is_err());

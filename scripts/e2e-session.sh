@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs inside `dbus-run-session`: unlocks a fresh gnome-keyring (a real Secret Service), writes
+# the session bus address to $1 so the test can ask the keyring too, then runs tauri-driver
+# (which starts WebKitWebDriver, which starts the studio) inside this session.
+set -euo pipefail
+out="$1"
+shift
+printf '%s' "switchyard-e2e" | gnome-keyring-daemon --unlock --components=secrets > "$out.keyring"
+printf '%s' "$DBUS_SESSION_BUS_ADDRESS" > "$out"
+exec tauri-driver "$@"

@@ -1,0 +1,214 @@
+//! Launches the real studio for GUI tests: Xvfb, a D-Bus session with an unlocked gnome-keyring,
+//! tauri-driver + WebKitWebDriver, and a WebDriver session on the debug binary. Each launch has
+//! its own HOME, so app data, registry and keyring start empty. Missing tools fail loudly.
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::webdriver::Session;
+
+pub struct StudioApp {
+    pub session: Option<Session>,
+    pub home: tempfile::TempDir,
+    pub artifacts: PathBuf,
+    pub bus_address: String,
+    xvfb: Child,
+    driver: Child,
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Where the debug studio binary is (`cargo build -p switchyard-studio`).
+pub fn studio_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+    target.join("debug").join("switchyard-studio")
+}
+
+fn need(tool: &str) -> Result<PathBuf> {
+    let cargo_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin").join(tool));
+    if let Some(p) = cargo_bin.filter(|p| p.exists()) {
+        return Ok(p);
+    }
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        let p = dir.join(tool);
+        if p.exists() {
+            return Ok(p);
+        }
+    }
+    bail!("'{tool}' is not installed; `make test` installs it (scripts/deps.sh gui)")
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn free_display() -> Result<u32> {
+    (90..200).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+        .context("no free X display number")
+}
+
+fn kill_group(child: &mut Child) {
+    // Each helper leads its own process group; end the whole group (driver, webdriver, app).
+    let pid = child.id() as i32;
+    let _ = Command::new("kill").args(["-s", "TERM", "--", &format!("-{pid}")]).status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{pid}")]).status();
+    let _ = child.wait();
+}
+
+impl StudioApp {
+    /// Starts everything and opens a WebDriver session on the studio. `name` names the artifacts.
+    pub async fn launch(name: &str) -> Result<StudioApp> {
+        let app = studio_binary();
+        if !app.exists() {
+            bail!("{} is missing; build it with `cargo build -p switchyard-studio` after `npm run build` in ui/ (make test does both)", app.display());
+        }
+        let xvfb_bin = need("Xvfb")?;
+        need("dbus-run-session")?;
+        need("gnome-keyring-daemon")?;
+        need("WebKitWebDriver")?;
+        let tauri_driver = need("tauri-driver")?;
+
+        let home = tempfile::Builder::new().prefix("switchyard-studio-e2e-").tempdir()?;
+        let h = home.path();
+        for d in ["data", "config", "cache", "run"] {
+            std::fs::create_dir_all(h.join(d))?;
+        }
+        std::fs::set_permissions(h.join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+
+        let display = free_display()?;
+        let mut xvfb = Command::new(xvfb_bin);
+        xvfb.args([format!(":{display}"), "-screen".into(), "0".into(), "1280x800x24".into(), "-nolisten".into(), "tcp".into()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        let mut xvfb = xvfb.spawn().context("starting Xvfb")?;
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            if Instant::now() > deadline {
+                kill_group(&mut xvfb);
+                bail!("Xvfb :{display} did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let bus_file = h.join("bus-address");
+        let log = std::fs::File::create(h.join("driver.log"))?;
+        let mut driver = Command::new("dbus-run-session");
+        driver
+            .arg("--")
+            .arg(workspace().join("scripts/e2e-session.sh"))
+            .arg(&bus_file)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("PATH", format!("{}:{}", tauri_driver.parent().unwrap_or(Path::new("/")).display(), std::env::var("PATH").unwrap_or_default()))
+            .env("HOME", h)
+            .env("XDG_DATA_HOME", h.join("data"))
+            .env("XDG_CONFIG_HOME", h.join("config"))
+            .env("XDG_CACHE_HOME", h.join("cache"))
+            .env("XDG_RUNTIME_DIR", h.join("run"))
+            .env("DISPLAY", format!(":{display}"))
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("RUST_LOG", "warn")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0);
+        let mut driver = driver.spawn().context("starting dbus-run-session + tauri-driver")?;
+
+        let driver_url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if http.get(format!("{driver_url}/status")).send().await.is_ok() && bus_file.exists() {
+                break;
+            }
+            if Instant::now() > deadline || matches!(driver.try_wait(), Ok(Some(_))) {
+                let log = std::fs::read_to_string(h.join("driver.log")).unwrap_or_default();
+                kill_group(&mut driver);
+                kill_group(&mut xvfb);
+                bail!("tauri-driver did not come up on {driver_url}; its log:\n{log}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let bus_address = std::fs::read_to_string(&bus_file)?;
+        let artifacts = workspace().join("target/e2e-artifacts").join(name);
+        std::fs::create_dir_all(&artifacts)?;
+        let mut me = StudioApp { session: None, home, artifacts, bus_address, xvfb, driver };
+        me.session = Some(Session::start(&driver_url, &app.display().to_string()).await.context("starting a WebDriver session on the studio")?);
+        Ok(me)
+    }
+
+    pub fn s(&self) -> &Session {
+        self.session.as_ref().expect("session is open until drop")
+    }
+
+    /// Saves a screenshot as an artifact (target/e2e-artifacts/<test>/<name>.png).
+    pub async fn shot(&self, name: &str) -> Result<()> {
+        self.s().screenshot(&self.artifacts.join(format!("{name}.png"))).await
+    }
+
+    /// Looks a password up in the test's keyring, as any Secret Service client would.
+    pub fn keyring_lookup(&self, account: &str) -> Result<Option<String>> {
+        let out = Command::new("secret-tool")
+            .args(["lookup", "service", "switchyard-studio", "username", account])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .output()
+            .context("running secret-tool (package libsecret-tools)")?;
+        let s = String::from_utf8_lossy(&out.stdout).to_string();
+        Ok(if out.status.success() && !s.is_empty() { Some(s) } else { None })
+    }
+
+    /// The app's own folders (data and config), where nothing secret may be written.
+    pub fn app_dirs(&self) -> Vec<PathBuf> {
+        let h = self.home.path();
+        vec![h.join("data/dev.switchyard.studio"), h.join("config/dev.switchyard.studio")]
+    }
+
+    /// The driver's log, for failure messages.
+    pub fn driver_log(&self) -> String {
+        std::fs::read_to_string(self.home.path().join("driver.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for StudioApp {
+    fn drop(&mut self) {
+        kill_group(&mut self.driver);
+        kill_group(&mut self.xvfb);
+    }
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
+}

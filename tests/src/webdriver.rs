@@ -1,0 +1,186 @@
+//! A small W3C WebDriver client (the part the studio tests use) for tauri-driver and
+//! WebKitWebDriver: sessions, finding elements, clicks, typing, text, scripts, screenshots.
+//! Every wait is bounded by a deadline and fails with what it was waiting for.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use base64::Engine;
+use serde_json::{json, Value};
+
+/// The W3C key code points.
+pub const KEY_ENTER: &str = "\u{E007}";
+pub const KEY_DELETE: &str = "\u{E017}";
+pub const KEY_CONTROL: &str = "\u{E009}";
+pub const KEY_END: &str = "\u{E010}";
+
+pub struct Session {
+    http: reqwest::Client,
+    base: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Element(String);
+
+fn value_of(v: Value) -> Result<Value> {
+    if let Some(err) = v.get("value").and_then(|x| x.get("error")) {
+        bail!("webdriver error {err}: {}", v["value"]["message"]);
+    }
+    Ok(v.get("value").cloned().unwrap_or(Value::Null))
+}
+
+/// The id in a web element reference (`{"element-6066-…": id}`, one key per the W3C spec).
+fn element_id(v: &Value) -> Option<&str> {
+    v.as_object()?.iter().find(|(k, _)| k.starts_with("element-")).and_then(|(_, id)| id.as_str())
+}
+
+impl Session {
+    /// A session that launches `application` (the studio binary) through tauri-driver at `driver`.
+    pub async fn start(driver: &str, application: &str) -> Result<Session> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "wry", "tauri:options": {"application": application}}}});
+        let resp: Value = http.post(format!("{driver}/session")).json(&caps).send().await?.json().await?;
+        let v = value_of(resp)?;
+        let id = v.get("sessionId").and_then(Value::as_str).ok_or_else(|| anyhow!("no session id in {v}"))?;
+        Ok(Session { http, base: format!("{driver}/session/{id}") })
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        let resp: Value = self.http.post(format!("{}{path}", self.base)).json(&body).send().await?.json().await?;
+        value_of(resp)
+    }
+
+    async fn get(&self, path: &str) -> Result<Value> {
+        let resp: Value = self.http.get(format!("{}{path}", self.base)).send().await?.json().await?;
+        value_of(resp)
+    }
+
+    pub async fn find_all(&self, css: &str) -> Result<Vec<Element>> {
+        let v = self.post("/elements", json!({"using": "css selector", "value": css})).await?;
+        Ok(v.as_array()
+            .map(|a| a.iter().filter_map(element_id).map(|s| Element(s.to_string())).collect())
+            .unwrap_or_default())
+    }
+
+    /// Waits until `css` matches, up to `timeout`.
+    pub async fn wait(&self, css: &str, timeout: Duration) -> Result<Element> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(e) = self.find_all(css).await?.into_iter().next() {
+                return Ok(e);
+            }
+            if Instant::now() > deadline {
+                bail!("no element matches '{css}' after {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the text of `css` satisfies `pred`; returns that text.
+    pub async fn wait_text(&self, css: &str, timeout: Duration, what: &str, pred: impl Fn(&str) -> bool) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::new();
+        loop {
+            // Read in the page: WebKitWebDriver's element text misses transformed (virtualized) rows.
+            let got = self
+                .execute("const e = document.querySelector(arguments[0]); return e ? (e.innerText || e.textContent || '') : null;", json!([css]))
+                .await?;
+            if let Some(t) = got.as_str() {
+                let t = t.trim().to_string();
+                if pred(&t) {
+                    return Ok(t);
+                }
+                last = t;
+            }
+            if Instant::now() > deadline {
+                bail!("'{css}' never showed {what} within {timeout:?}; last text: {last:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !self.find_all(css).await?.is_empty() {
+            if Instant::now() > deadline {
+                bail!("'{css}' is still there after {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    pub async fn click(&self, e: &Element) -> Result<()> {
+        self.post(&format!("/element/{}/click", e.0), json!({})).await.map(|_| ())
+    }
+
+    /// Clicks what `css` matches; a match re-rendered between find and click is found again.
+    pub async fn click_css(&self, css: &str, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let e = self.wait(css, timeout).await?;
+            match self.click(&e).await {
+                Err(err) if err.to_string().contains("stale element") && Instant::now() < deadline => continue,
+                r => return r.with_context(|| format!("clicking '{css}'")),
+            }
+        }
+    }
+
+    pub async fn clear(&self, e: &Element) -> Result<()> {
+        self.post(&format!("/element/{}/clear", e.0), json!({})).await.map(|_| ())
+    }
+
+    pub async fn type_text(&self, e: &Element, text: &str) -> Result<()> {
+        self.post(&format!("/element/{}/value", e.0), json!({"text": text})).await.map(|_| ())
+    }
+
+    /// Clears the field matched by `css` and types `text` into it.
+    pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let e = self.wait(css, Duration::from_secs(10)).await?;
+            let r = async {
+                self.clear(&e).await?;
+                self.type_text(&e, text).await
+            }
+            .await;
+            match r {
+                Err(err) if err.to_string().contains("stale element") && Instant::now() < deadline => continue,
+                r => return r.with_context(|| format!("typing into '{css}'")),
+            }
+        }
+    }
+
+    pub async fn text(&self, e: &Element) -> Result<String> {
+        Ok(self.get(&format!("/element/{}/text", e.0)).await?.as_str().unwrap_or_default().to_string())
+    }
+
+    pub async fn attribute(&self, e: &Element, name: &str) -> Result<Option<String>> {
+        Ok(self.get(&format!("/element/{}/attribute/{name}", e.0)).await?.as_str().map(str::to_string))
+    }
+
+    pub async fn execute(&self, script: &str, args: Value) -> Result<Value> {
+        self.post("/execute/sync", json!({"script": script, "args": args})).await
+    }
+
+    /// Runs `script` whose last argument is the completion callback.
+    pub async fn execute_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.post("/execute/async", json!({"script": script, "args": args})).await
+    }
+
+    pub async fn screenshot(&self, path: &std::path::Path) -> Result<()> {
+        let v = self.get("/screenshot").await?;
+        let png = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default())?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, png)?;
+        Ok(())
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.http.delete(&self.base).send().await?;
+        Ok(())
+    }
+}
