@@ -5,22 +5,43 @@ CARGO ?= cargo
 HARPERDB_DIR := .cache/harperdb
 HARPERDB_JS := $(HARPERDB_DIR)/node_modules/harperdb/bin/harperdb.js
 JS_DEPS := tests/js/node_modules/.installed
+UI_DEPS := ui/node_modules/.installed
+UI_DIST := ui/dist/index.html
+UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/tsconfig.json
 
-.PHONY: run test deps harperdb bench clean
+.PHONY: run test deps gui-deps harperdb bench node clean
 
 deps:
 	@scripts/deps.sh
 
-## Build and start a local switchyard-node (PORT=9925 by default).
-run: deps
+gui-deps:
+	@scripts/deps.sh gui
+
+## Build and open the studio (release build), with a ready local instance on first launch.
+run: gui-deps $(UI_DIST)
+	$(CARGO) build --release --locked -p switchyard-studio
+	@scripts/run-studio.sh
+
+## Only a local switchyard-node, no window (PORT=9925 by default).
+node: deps
 	$(CARGO) build --release --locked -p switchyard-node
 	@scripts/run-local.sh
 
-## Every test in the workspace: unit, integration, fuzz properties, conformance.
-## The benchmarks are built too (dev profile, cheap) so they keep compiling.
-test: deps $(JS_DEPS)
-	$(CARGO) build --workspace --benches --profile dev --locked
+## Every test: the UI's unit tests (Vitest), then every Rust test target of the workspace,
+## including the studio end to end under Xvfb. The benchmarks are built (dev profile) too.
+test: gui-deps $(JS_DEPS) $(UI_DIST)
+	$(CARGO) build --workspace --benches --bins --profile dev --locked
 	@scripts/cargo-test.sh
+
+## The UI's npm packages, from the lock file.
+$(UI_DEPS): ui/package.json ui/package-lock.json
+	@scripts/deps.sh node
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+## The built UI that the studio binary embeds (type-checked first).
+$(UI_DIST): $(UI_DEPS) $(UI_SOURCES)
+	cd ui && npm run build
 
 ## The real JavaScript peers the scenario tests drive (socketcluster-client), from the lock file.
 $(JS_DEPS): tests/js/package.json tests/js/package-lock.json
@@ -36,11 +57,13 @@ $(HARPERDB_JS):
 	[ -f $(HARPERDB_DIR)/package.json ] || echo '{"name":"harperdb-cache","private":true}' > $(HARPERDB_DIR)/package.json
 	cd $(HARPERDB_DIR) && npm install --no-audit --no-fund harperdb@4.7
 
-## The benchmarks, switchyard-node and HarperDB side by side (see BENCHMARKS.md).
-bench: deps harperdb
+## The benchmarks, switchyard-node and HarperDB side by side, and the studio grid (see BENCHMARKS.md).
+bench: gui-deps harperdb $(UI_DIST)
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench ops_api
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench replication
+	$(CARGO) build --release --locked -p switchyard-studio
+	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench studio_grid
 
 clean:
 	$(CARGO) clean
-	rm -rf .switchyard
+	rm -rf .switchyard ui/dist ui/node_modules

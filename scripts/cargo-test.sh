@@ -1,16 +1,35 @@
 #!/usr/bin/env bash
-# Runs every test target of the workspace and ends with one summary line: "tests: N passed, M failed".
+# Runs the UI's unit tests (Vitest) and every Rust test target of the workspace, and ends with
+# one summary line over both: "tests: N passed, M failed".
 set -uo pipefail
+cd "$(dirname "$0")/.."
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+vlog="$(mktemp)"
+trap 'rm -f "$log" "$vlog"' EXIT
+
+(cd ui && npx vitest run --reporter=default) 2>&1 | tee "$vlog"
+vstatus=${PIPESTATUS[0]}
+# "Tests  16 passed (16)" or "Tests  1 failed | 15 passed (16)"
+vline=$(grep -E '^\s*Tests\s' "$vlog" | tail -1)
+vpassed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$vline")
+vfailed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$vline")
+vpassed=${vpassed:-0}
+vfailed=${vfailed:-0}
+if [[ $vstatus -ne 0 && $vfailed -eq 0 ]]; then vfailed=1; fi
+
 RUST_BACKTRACE=0 "${CARGO:-cargo}" test --workspace --lib --bins --tests --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}')
 if [[ $status -eq 0 && $passed -eq 0 ]]; then
-  echo "error: no test ran" >&2
+  echo "error: no Rust test ran" >&2
   status=1
 fi
+if [[ $vstatus -eq 0 && $vpassed -eq 0 ]]; then
+  echo "error: no UI test ran" >&2
+  vstatus=1
+fi
 echo
-echo "tests: ${passed} passed, ${failed} failed"
-exit "$status"
+echo "tests: $((passed + vpassed)) passed, $((failed + vfailed)) failed"
+if [[ $status -ne 0 || $vstatus -ne 0 ]]; then exit 1; fi
+exit 0

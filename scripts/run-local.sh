@@ -20,7 +20,7 @@ cat <<MSG
   try:  curl -s -u "admin:\$(cat .switchyard/admin-password)" http://127.0.0.1:${port}/ \\
           -H 'content-type: application/json' -d '{"operation":"describe_all"}'
 
-  Stop with Ctrl-C. (The studio replaces this with a window in a later release.)
+  Stop with Ctrl-C.
 
 MSG
 SWITCHYARD_ADMIN_PASSWORD="$password" exec ./target/release/switchyard-node --data "$data" --port "$port" --node-name local

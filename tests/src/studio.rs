@@ -69,9 +69,22 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// Which Secret Service the app sees.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Keyring {
+    /// A D-Bus session with an unlocked gnome-keyring.
+    Unlocked,
+    /// No session bus at all, so no keychain can answer.
+    Absent,
+}
+
 impl StudioApp {
     /// Starts everything and opens a WebDriver session on the studio. `name` names the artifacts.
     pub async fn launch(name: &str) -> Result<StudioApp> {
+        Self::launch_with(name, Keyring::Unlocked).await
+    }
+
+    pub async fn launch_with(name: &str, keyring: Keyring) -> Result<StudioApp> {
         let app = studio_binary();
         if !app.exists() {
             bail!("{} is missing; build it with `cargo build -p switchyard-studio` after `npm run build` in ui/ (make test does both)", app.display());
@@ -110,11 +123,21 @@ impl StudioApp {
         let native_port = free_port()?;
         let bus_file = h.join("bus-address");
         let log = std::fs::File::create(h.join("driver.log"))?;
-        let mut driver = Command::new("dbus-run-session");
+        let mut driver = match keyring {
+            Keyring::Unlocked => {
+                let mut c = Command::new("dbus-run-session");
+                c.arg("--").arg(workspace().join("scripts/e2e-session.sh")).arg(&bus_file);
+                c.env_remove("DBUS_SESSION_BUS_ADDRESS");
+                c
+            }
+            Keyring::Absent => {
+                std::fs::write(&bus_file, "")?;
+                let mut c = Command::new(&tauri_driver);
+                c.env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", h.join("run/no-bus").display()));
+                c
+            }
+        };
         driver
-            .arg("--")
-            .arg(workspace().join("scripts/e2e-session.sh"))
-            .arg(&bus_file)
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("PATH", format!("{}:{}", tauri_driver.parent().unwrap_or(Path::new("/")).display(), std::env::var("PATH").unwrap_or_default()))
             .env("HOME", h)
@@ -125,7 +148,6 @@ impl StudioApp {
             .env("DISPLAY", format!(":{display}"))
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .env("RUST_LOG", "warn")
-            .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .stdout(log.try_clone()?)
             .stderr(log)
             .process_group(0);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
-use switchyard_e2e::studio::{files_containing, StudioApp};
+use switchyard_e2e::studio::{files_containing, Keyring, StudioApp};
 use switchyard_e2e::webdriver::KEY_ENTER;
 use switchyard_node::{start, NodeConfig};
 use tokio::net::TcpListener;
@@ -176,4 +176,38 @@ async fn studio_registers_edits_pages_and_keeps_secrets_in_the_keychain() {
     }
     drop(app);
     node.stop().await;
+}
+
+/// Without any keychain the studio says so and refuses to keep a password, rather than writing it
+/// to disk; nothing is registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_keychain_passwords_are_refused_not_written() {
+    let app = StudioApp::launch_with("no_keychain", Keyring::Absent).await.expect("the studio under Xvfb with tauri-driver");
+    let result = async {
+        let s = app.s();
+        let chip = s.wait_text("[data-testid='keychain-warning']", T, "the keychain warning", |t| !t.is_empty()).await?;
+        ensure!(chip.contains("No keychain"), "title bar shows {chip}");
+        s.click_css("[data-testid='add-remote']", T).await?;
+        s.wait("[data-testid='no-keychain']", T).await.context("the dialog explains that passwords cannot be saved")?;
+        s.fill("[data-testid='instance-name']", "nokeys").await?;
+        s.fill("[data-testid='instance-url']", "http://127.0.0.1:9").await?;
+        s.fill("[data-testid='instance-password']", PASSWORD).await?;
+        s.click_css("[data-testid='save-instance']", T).await?;
+        let err = s.wait_text("[data-testid='toast-error']", T, "the refusal", |t| !t.is_empty()).await?;
+        ensure!(err.contains("No keychain") && err.contains("not saved"), "the error says: {err}");
+        app.shot("01-refused").await?;
+        ensure!(s.find_all("[data-testid='instance-nokeys']").await?.is_empty(), "the instance was registered anyway");
+        for dir in app.app_dirs() {
+            let hits = files_containing(&dir, PASSWORD.as_bytes());
+            ensure!(hits.is_empty(), "the password is in plain text in {hits:?}");
+            let hits = files_containing(&dir, b"nokeys");
+            ensure!(hits.is_empty(), "the refused instance was stored in {hits:?}");
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    if let Err(e) = result {
+        let _ = app.shot("failure").await;
+        panic!("{e:#}\n--- driver log ---\n{}", app.driver_log());
+    }
 }
