@@ -184,3 +184,65 @@ impl LocalInstances {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use switchyard_client::studio::{Keychain, RegistryStorage};
+
+    /// The registry file as plain JSON, like the plugin store writes it.
+    struct FileStorage(PathBuf);
+
+    impl RegistryStorage for FileStorage {
+        fn load(&self) -> switchyard_client::Result<Vec<InstanceSpec>> {
+            Ok(std::fs::read(&self.0).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default())
+        }
+        fn save(&self, instances: &[InstanceSpec]) -> switchyard_client::Result<()> {
+            std::fs::write(&self.0, serde_json::to_vec(instances).unwrap_or_default()).map_err(|e| switchyard_client::Error::Config(e.to_string()))
+        }
+    }
+
+    fn registry(dir: &std::path::Path) -> Registry {
+        Registry::open(Box::new(FileStorage(dir.join("instances.json"))), Keychain::new("switchyard-test-unused")).expect("registry")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn local_instances_come_back_after_a_restart_with_their_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (id, port) = {
+            let reg = registry(dir.path());
+            let local = LocalInstances::new(dir.path().join("instances"));
+            local.launch(&reg, true).await;
+            let spec = reg.list().expect("list").into_iter().next().expect("a first-launch instance");
+            assert_eq!(spec.kind, InstanceKind::Local);
+            let ops = reg.client(&spec.id).expect("client");
+            ops.create_table("dev", "dog", "id").await.expect("create table");
+            ops.insert("dev", "dog", &[json!({"id": 1, "name": "Rex"})]).await.expect("insert");
+            let cluster = local.create_cluster(&reg).await.expect("cluster");
+            assert_eq!(cluster.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["edge-1", "edge-2", "hq"]);
+            assert!(local.create_cluster(&reg).await.expect("again").is_empty(), "a second click makes no duplicates");
+            let port = reg.get(&spec.id).expect("spec").port.expect("port remembered");
+            local.stop_all().await;
+            assert!(reg.client(&spec.id).expect("client").tree().await.is_err(), "stopped means unreachable");
+            (spec.id, port)
+        };
+        // The app starts again: same registry file, new supervisor, not a first launch.
+        let reg = registry(dir.path());
+        let local = LocalInstances::new(dir.path().join("instances"));
+        local.launch(&reg, false).await;
+        assert_eq!(reg.list().expect("list").len(), 4, "no extra instance on a later launch");
+        let spec = reg.get(&id).expect("still registered");
+        assert_eq!(spec.port, Some(port), "the same port when it is free");
+        let rows = reg.client(&id).expect("client").call(&json!({"operation": "search_by_id", "database": "dev", "table": "dog", "ids": [1], "get_attributes": ["*"]})).await.expect("read");
+        assert_eq!(rows[0]["name"], "Rex");
+        let states = local.states(&reg).await.expect("states");
+        assert!(states.iter().all(|s| s.running), "{states:?}");
+
+        // Delete stops it and removes its data.
+        local.delete(&reg, &id).await.expect("delete");
+        assert!(reg.get(&id).is_err());
+        assert!(!dir.path().join("instances").join(&id).exists());
+        local.stop_all().await;
+    }
+}

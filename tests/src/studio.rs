@@ -25,8 +25,12 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Where the debug studio binary is (`cargo build -p switchyard-studio`).
+/// Where the studio binary is: `SWITCHYARD_STUDIO_BIN`, else the debug build
+/// (`cargo build -p switchyard-studio`).
 pub fn studio_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("SWITCHYARD_STUDIO_BIN") {
+        return PathBuf::from(p);
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
     target.join("debug").join("switchyard-studio")
 }
