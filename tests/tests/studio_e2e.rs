@@ -41,7 +41,7 @@ fn registered_id(app: &StudioApp, name: &str) -> Result<String> {
     anyhow::bail!("'{name}' is not in any instances.json under {:?}", app.app_dirs())
 }
 
-async fn journey(app: &StudioApp, ops: &OpsClient, url: &str) -> Result<()> {
+async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls_fingerprint: &str) -> Result<()> {
     let s = app.s();
 
     // First launch: one ready local instance, online.
@@ -73,6 +73,23 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str) -> Result<()> {
         let hits = files_containing(&dir, PASSWORD.as_bytes());
         ensure!(hits.is_empty(), "the password is in plain text in {hits:?}");
     }
+
+    // A self-signed https:// instance: the test shows its fingerprint; trusting it connects.
+    s.click_css("[data-testid='add-remote']", T).await?;
+    s.fill("[data-testid='instance-name']", "secure").await?;
+    s.fill("[data-testid='instance-url']", tls_url).await?;
+    s.fill("[data-testid='instance-password']", PASSWORD).await?;
+    s.click_css("[data-testid='test-connection']", T).await?;
+    let shown = s.wait_text("[data-testid='cert-fingerprint']", T, "the certificate fingerprint", |t| !t.is_empty()).await?;
+    ensure!(shown == tls_fingerprint, "the dialog shows {shown}, the server has {tls_fingerprint}");
+    let untrusted = s.wait_text("[data-testid='test-result']", T, "untrusted", |t| !t.is_empty()).await?;
+    ensure!(untrusted.contains("Untrusted certificate"), "the test said {untrusted}");
+    app.shot("02b-untrusted-certificate").await?;
+    s.click_css("[data-testid='trust-cert']", T).await?;
+    s.click_css("[data-testid='test-connection']", T).await?;
+    s.wait_text("[data-testid='test-result']", T, "a connection over TLS", |t| t.starts_with("Connected")).await?;
+    s.click_css("[data-testid='save-instance']", T).await?;
+    s.wait("[data-testid='instance-secure'] [data-state='online']", T).await.context("the pinned https instance goes online")?;
 
     // Create a table through the UI.
     s.click_css("[data-testid='instance-remote'] .tree-row.instance", T).await?;
@@ -147,6 +164,17 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str) -> Result<()> {
     ensure!(s.find_all("[data-testid='table-error']").await?.is_empty(), "the table view shows an error");
     app.shot("06-last-page").await?;
 
+    // Sort on the server by another column, then filter a column on the server.
+    s.click_css("[data-testid='col-n']", T).await?;
+    s.wait_text("[data-testid='grid'] .grid-row[data-index='0']", T, "the smallest n first", |t| t.contains("row 0")).await?;
+    s.click_css("[data-testid='col-n']", T).await?;
+    s.wait_text("[data-testid='grid'] .grid-row[data-index='0']", T, "the largest n first", |t| t.contains("\n96\n") || t.contains("\t96\t") || t.split_whitespace().any(|w| w == "96")).await?;
+    s.fill("[data-testid='filter-name']", &format!("row 4242{KEY_ENTER}")).await?;
+    let pos = s.wait_text("[data-testid='position']", T, "the filtered rows", |t| t == "rows 1–11").await?;
+    let grid = s.wait_text("[data-testid='grid']", T, "only matching rows", |t| t.contains("row 42429")).await?;
+    ensure!(!grid.contains("row 99999") && !grid.contains("row 0\n"), "rows outside the filter are shown ({pos})");
+    app.shot("06b-filtered").await?;
+
     // SQL tab: results in the same grid.
     s.click_css("[data-testid='instance-remote'] [data-testid='open-sql']", T).await?;
     s.wait("[data-testid='sql-editor'] .cm-content", T).await?;
@@ -158,6 +186,14 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str) -> Result<()> {
     s.click_css("[data-testid='sql-run']", T).await?;
     s.wait_text("[data-testid='sql-grid']", T, "the count", |t| t.contains("100000")).await?;
     app.shot("07-sql").await?;
+
+    // The dark theme, on the big table.
+    s.click_css("[data-testid='theme-toggle']", T).await?;
+    let theme = s.execute("return document.documentElement.dataset.theme", json!([])).await?;
+    ensure!(theme == "dark", "theme is {theme}");
+    s.click_css("[data-testid='table-dev-big']", T).await?;
+    s.wait_text("[data-testid='position']", T, "the first rows", |t| t.starts_with("rows 1–")).await?;
+    app.shot("08-dark").await?;
     Ok(())
 }
 
@@ -165,8 +201,13 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str) -> Result<()> {
 async fn studio_registers_edits_pages_and_keeps_secrets_in_the_keychain() {
     let dir = tempfile::tempdir().unwrap();
     let (node, ops) = remote_node(dir.path()).await.expect("the remote switchyard-node");
+    let tls_dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::new(tls_dir.path(), "secure-e2e").with_admin("admin", PASSWORD);
+    config.tls = true;
+    let secure = start(config, TcpListener::bind("127.0.0.1:0").await.unwrap()).await.expect("the https switchyard-node");
+    let fingerprint = secure.node.tls.as_ref().expect("tls").fingerprint.clone();
     let app = StudioApp::launch("studio_journey").await.expect("the studio under Xvfb with tauri-driver");
-    let result = journey(&app, &ops, &node.url()).await;
+    let result = journey(&app, &ops, &node.url(), &secure.url(), &fingerprint).await;
     if let Err(e) = &result {
         let _ = app.shot("failure").await;
         panic!("{e:#}\n--- driver log ---\n{}", app.driver_log().chars().rev().take(4000).collect::<String>().chars().rev().collect::<String>());
@@ -176,6 +217,7 @@ async fn studio_registers_edits_pages_and_keeps_secrets_in_the_keychain() {
     }
     drop(app);
     node.stop().await;
+    secure.stop().await;
 }
 
 /// Without any keychain the studio says so and refuses to keep a password, rather than writing it

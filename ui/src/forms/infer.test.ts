@@ -31,6 +31,11 @@ describe("form fields", () => {
     expect(by.vaccinated.kind).toBe("boolean");
   });
 
+  it("a new record has no server timestamps to fill in", () => {
+    const fields = inferFields(["id", "name", "__createdtime__", "__updatedtime__"], "id", sample, false);
+    expect(fields.map((f) => f.attribute)).not.toContain("__createdtime__");
+  });
+
   it("validates before sending and reports every bad field", () => {
     const fields = inferFields(["id", "name", "age", "owner"], "id", sample, false);
     const bad = buildRecord(fields, { id: "", name: "Rex", age: "three", owner: "{nope" }, "id", false);

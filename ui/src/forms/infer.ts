@@ -55,6 +55,8 @@ export function inferFields(attributes: string[], primaryKey: string, sample: Re
   const names = [...attributes];
   for (const r of sample) for (const k of Object.keys(r)) if (!names.includes(k)) names.push(k);
   if (!names.includes(primaryKey)) names.unshift(primaryKey);
+  // The server sets its timestamps: shown (read-only) on an edit, absent from a new record.
+  if (!editing) for (const s of SERVER_FIELDS) if (names.includes(s)) names.splice(names.indexOf(s), 1);
   return names.map((attribute) => {
     const values = sample.map((r) => r[attribute]);
     const kind = inferKind(attribute, values);

@@ -103,7 +103,7 @@ export function RecordForm({ instance, database, table, info, record, sample, on
       </div>
       {raw === null ? (
         <div className="form-grid">
-          {allFields.map((f) => (
+          {fields.map((f) => (
             <label key={f.attribute} className="form-row">
               <span>
                 {f.attribute} <small className="muted">{f.guessed && f.kind === "text" ? "auto" : f.kind}</small>
@@ -112,19 +112,22 @@ export function RecordForm({ instance, database, table, info, record, sample, on
               {errors[f.attribute] && <em className="field-error" role="alert">{errors[f.attribute]}</em>}
             </label>
           ))}
-          {extra.map((x, i) => (
-            <div key={i} className="form-row">
-              <input placeholder="new attribute" value={x.name} data-testid={`new-attr-${i}`}
-                onChange={(e) => setExtra(extra.map((y, j) => (j === i ? { ...y, name: e.target.value } : y)))} />
-              <select value={x.kind} onChange={(e) => setExtra(extra.map((y, j) => (j === i ? { ...y, kind: e.target.value as Field["kind"] } : y)))}>
-                {["text", "number", "boolean", "datetime", "json"].map((k) => <option key={k}>{k}</option>)}
-              </select>
-              {x.name.trim() && (
-                <input value={texts[x.name.trim()] ?? ""} data-testid={`field-${x.name.trim()}`} placeholder="value"
-                  onChange={(e) => setTexts({ ...texts, [x.name.trim()]: e.target.value })} />
-              )}
-            </div>
-          ))}
+          {extra.map((x, i) => {
+            const attr = x.name.trim();
+            return (
+              <div key={i} className="form-row">
+                <span className="new-attr">
+                  <input placeholder="new attribute" value={x.name} data-testid={`new-attr-${i}`} aria-label="New attribute name"
+                    onChange={(e) => setExtra(extra.map((y, j) => (j === i ? { ...y, name: e.target.value } : y)))} />
+                  <select value={x.kind} aria-label="Type" onChange={(e) => setExtra(extra.map((y, j) => (j === i ? { ...y, kind: e.target.value as Field["kind"] } : y)))}>
+                    {["text", "number", "boolean", "datetime", "json"].map((k) => <option key={k}>{k}</option>)}
+                  </select>
+                </span>
+                {attr ? input({ attribute: attr, kind: x.kind, readOnly: false }) : <span className="muted small">name it first</span>}
+                {attr && errors[attr] && <em className="field-error" role="alert">{errors[attr]}</em>}
+              </div>
+            );
+          })}
           <button type="button" className="link" onClick={() => setExtra([...extra, { name: "", kind: "text" }])} data-testid="add-attribute">+ attribute</button>
         </div>
       ) : (

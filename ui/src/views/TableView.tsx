@@ -230,8 +230,8 @@ export function TableView({ instance, database, table }: Props) {
         onActivate={(i) => setForm({ record: w.rows[i] })} sort={sort} onSort={onSort} filters={filters} onFilter={onFilter}
         onRange={onRange} onKey={gridKey} scroll={scroll} />
       <footer className="pager">
-        <button onClick={() => void first()} disabled={w.atStart && w.start === 0} data-testid="first-page" title="First page (Ctrl+Home)">« First</button>
-        <button onClick={() => void last()} disabled={w.atEnd && w.rows.length > 0 && (w.total === null || w.start !== null)} data-testid="last-page" title="Last page (Ctrl+End)">Last »</button>
+        <button onClick={() => void first()} disabled={w.atStart || loading} data-testid="first-page" title="First page (Ctrl+Home)">« First</button>
+        <button onClick={() => void last()} disabled={w.atEnd || loading} data-testid="last-page" title="Last page (Ctrl+End)">Last »</button>
         <span data-testid="position">{positionLabel(w, range[0], range[1])}</span>
         {filters.length > 0 && <span className="badge">{filters.length} filter{filters.length > 1 ? "s" : ""}</span>}
         {loading && <span className="spinner" aria-label="loading" />}
