@@ -1,5 +1,5 @@
 //! A virtualized grid: only the rows in view are in the DOM, whatever the row count.
-import { useEffect, useRef } from "react";
+import { memo, useEffect, useRef } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ColumnFilter, SortSpec } from "../platform";
 import type { Row } from "./paging";
@@ -41,7 +41,34 @@ interface Props {
   testId?: string;
 }
 
-export function DataGrid(p: Props) {
+interface RowProps {
+  index: number;
+  start: number;
+  row: Row;
+  columns: string[];
+  width: number;
+  selected: boolean;
+  onSelect: (i: number) => void;
+  onActivate?: (i: number) => void;
+}
+
+/** One row; memoized so that scrolling re-renders only the rows that come into view. */
+const GridRow = memo(function GridRow({ index, start, row, columns, width, selected, onSelect, onActivate }: RowProps) {
+  return (
+    <div className={"grid-row" + (selected ? " selected" : "")} role="row" data-index={index}
+      style={{ position: "absolute", top: 0, transform: `translateY(${start}px)`, height: ROW_HEIGHT, width }}
+      onClick={() => onSelect(index)} onDoubleClick={() => onActivate?.(index)}>
+      {columns.map((c) => (
+        <div key={c} className="grid-cell" role="gridcell" style={{ width: COL_WIDTH }}>
+          {cellText(row[c], c)}
+        </div>
+      ))}
+    </div>
+  );
+});
+
+/** Memoized: a parent re-render with the same rows and callbacks does not re-render the rows. */
+export const DataGrid = memo(function DataGrid(p: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const v = useVirtualizer({ count: p.rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 15 });
   const items = v.getVirtualItems();
@@ -119,22 +146,12 @@ export function DataGrid(p: Props) {
           )}
         </div>
         <div style={{ height: v.getTotalSize(), width, position: "relative" }}>
-          {items.map((it) => {
-            const row = p.rows[it.index];
-            return (
-              <div key={it.key} className={"grid-row" + (it.index === p.selected ? " selected" : "")} role="row" data-index={it.index}
-                style={{ position: "absolute", top: 0, transform: `translateY(${it.start}px)`, height: ROW_HEIGHT, width }}
-                onClick={() => p.onSelect(it.index)} onDoubleClick={() => p.onActivate?.(it.index)}>
-                {p.columns.map((c) => (
-                  <div key={c} className="grid-cell" role="gridcell" style={{ width: COL_WIDTH }}>
-                    {cellText(row[c], c)}
-                  </div>
-                ))}
-              </div>
-            );
-          })}
+          {items.map((it) => (
+            <GridRow key={it.key} index={it.index} start={it.start} row={p.rows[it.index]} columns={p.columns} width={width}
+              selected={it.index === p.selected} onSelect={p.onSelect} onActivate={p.onActivate} />
+          ))}
         </div>
       </div>
     </div>
   );
-}
+});

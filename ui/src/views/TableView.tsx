@@ -1,5 +1,5 @@
 //! A table: server-paged grid with sort and filters per column, record form, import, export.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { native, type ColumnFilter, type FilterOp, type PageAnchor, type SortSpec, type TreeTable, type UiError } from "../platform";
 import { DataGrid } from "../grid/DataGrid";
 import { applyPage, emptyWindow, nextAnchor, PAGE_SIZE, positionLabel, prevAnchor, wantsMore, type Direction, type PagingWindow, type Row } from "../grid/paging";
@@ -33,6 +33,32 @@ export function parseFilter(attribute: string, text: string): ColumnFilter | nul
   return { attribute, op, value };
 }
 
+/**
+ * The visible row range changes on every scrolled frame. It lives outside React state, so that a
+ * scroll re-renders only the grid and the position label, never the whole view.
+ */
+function createRange() {
+  let value: [number, number] = [0, 0];
+  const subs = new Set<() => void>();
+  return {
+    get: () => value,
+    set: (v: [number, number]) => {
+      value = v;
+      subs.forEach((f) => f());
+    },
+    subscribe: (f: () => void) => {
+      subs.add(f);
+      return () => void subs.delete(f);
+    },
+  };
+}
+type Range = ReturnType<typeof createRange>;
+
+function Position({ w, range }: { w: PagingWindow; range: Range }) {
+  const [a, b] = useSyncExternalStore(range.subscribe, range.get);
+  return <span data-testid="position">{positionLabel(w, a, b)}</span>;
+}
+
 export function TableView({ instance, database, table }: Props) {
   const [info, setInfo] = useState<TreeTable | null>(null);
   const [w, setW] = useState<PagingWindow>(emptyWindow());
@@ -41,7 +67,7 @@ export function TableView({ instance, database, table }: Props) {
   const [sort, setSort] = useState<SortSpec | null>(null);
   const [filters, setFilters] = useState<ColumnFilter[]>([]);
   const [selected, setSelected] = useState<number | null>(null);
-  const [range, setRange] = useState<[number, number]>([0, 0]);
+  const range = useMemo(createRange, []);
   const [form, setForm] = useState<{ record: Row | null } | null>(null);
   const [importing, setImporting] = useState(false);
   const [scroll, setScroll] = useState<{ by?: number; to?: number; seq: number }>({ seq: 0 });
@@ -77,10 +103,11 @@ export function TableView({ instance, database, table }: Props) {
         if (direction === "replace") {
           const to = next.rows.length ? (anchor.kind === "last" ? next.rows.length - 1 : 0) : null;
           setSelected(to);
-          setRange([to ?? 0, to ?? 0]);
+          range.set([to ?? 0, to ?? 0]);
           if (to !== null) setScroll((c) => ({ to, seq: c.seq + 1 }));
         } else if (shift) {
-          setRange(([a, b]) => [a + shift, b + shift]);
+          const [a, b] = range.get();
+          range.set([a + shift, b + shift]);
           setSelected((sel) => (sel === null || sel + shift < 0 ? null : sel + shift));
           setScroll((c) => ({ by: shift, seq: c.seq + 1 }));
         }
@@ -115,20 +142,29 @@ export function TableView({ instance, database, table }: Props) {
     void fetchPage({ kind: "first" }, "replace");
   }, [info, sort, filters]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // Scrolling near an open edge of the window loads the next or previous page.
-  useEffect(() => {
-    const want = wantsMore(w, range[0], range[1]);
+  // Scrolling near an open edge of the window loads the next or previous page: checked on every
+  // range change and whenever the window or an error changes.
+  const latest = useRef({ pk, sort, error, fetchPage });
+  latest.current = { pk, sort, error, fetchPage };
+  const maybeLoad = useCallback(() => {
+    const { pk, sort, error, fetchPage } = latest.current;
+    const win = current.current;
+    const [a, b] = range.get();
+    const want = wantsMore(win, a, b);
     if (!want || busy.current || error) return;
     if (want === "append") {
-      const a = nextAnchor(w, pk, sort);
-      if (a) void fetchPage(a, "append");
+      const next = nextAnchor(win, pk, sort);
+      if (next) void fetchPage(next, "append");
     } else {
-      const p = prevAnchor(w, pk, sort);
+      const p = prevAnchor(win, pk, sort);
       if (p) void fetchPage(p.anchor, "prepend", p.limit);
     }
-  }, [range, w, pk, sort, error, fetchPage]);
+  }, [range]);
+  useEffect(() => range.subscribe(maybeLoad), [range, maybeLoad]);
+  useEffect(() => maybeLoad(), [w, error, maybeLoad]);
 
-  const onRange = useCallback((a: number, b: number) => setRange([a, b]), []);
+  const onRange = useCallback((a: number, b: number) => range.set([a, b]), [range]);
+  const onActivate = useCallback((i: number) => setForm({ record: current.current.rows[i] }), []);
 
   const first = () => fetchPage({ kind: "first" }, "replace");
   const last = () => fetchPage({ kind: "last" }, "replace");
@@ -141,13 +177,13 @@ export function TableView({ instance, database, table }: Props) {
     }
   };
 
-  const onSort = (attribute: string) => {
+  const onSort = useCallback((attribute: string) => {
     setSort((s) => (s?.attribute === attribute ? (s.descending ? null : { attribute, descending: true }) : { attribute, descending: false }));
-  };
-  const onFilter = (attribute: string, text: string) => {
+  }, []);
+  const onFilter = useCallback((attribute: string, text: string) => {
     const f = parseFilter(attribute, text);
     setFilters((fs) => [...fs.filter((x) => x.attribute !== attribute), ...(f ? [f] : [])]);
-  };
+  }, []);
 
   const remove = async (i: number) => {
     const row = w.rows[i];
@@ -182,7 +218,9 @@ export function TableView({ instance, database, table }: Props) {
     }
   };
 
-  const gridKey = (e: React.KeyboardEvent) => {
+  const keyHandler = useRef<(e: React.KeyboardEvent) => void>(() => {});
+  const onKey = useCallback((e: React.KeyboardEvent) => keyHandler.current(e), []);
+  keyHandler.current = (e: React.KeyboardEvent) => {
     if (e.ctrlKey && e.key === "Home") {
       e.preventDefault();
       void first();
@@ -227,12 +265,12 @@ export function TableView({ instance, database, table }: Props) {
         </div>
       )}
       <DataGrid columns={w.columns.length ? w.columns : info?.attributes ?? []} rows={w.rows} selected={selected} onSelect={setSelected}
-        onActivate={(i) => setForm({ record: w.rows[i] })} sort={sort} onSort={onSort} filters={filters} onFilter={onFilter}
-        onRange={onRange} onKey={gridKey} scroll={scroll} />
+        onActivate={onActivate} sort={sort} onSort={onSort} filters={filters} onFilter={onFilter}
+        onRange={onRange} onKey={onKey} scroll={scroll} />
       <footer className="pager">
         <button onClick={() => void first()} disabled={w.atStart || loading} data-testid="first-page" title="First page (Ctrl+Home)">« First</button>
         <button onClick={() => void last()} disabled={w.atEnd || loading} data-testid="last-page" title="Last page (Ctrl+End)">Last »</button>
-        <span data-testid="position">{positionLabel(w, range[0], range[1])}</span>
+        <Position w={w} range={range} />
         {filters.length > 0 && <span className="badge">{filters.length} filter{filters.length > 1 ? "s" : ""}</span>}
         {loading && <span className="spinner" aria-label="loading" />}
         <div className="spacer" />
