@@ -33,10 +33,12 @@ test: gui-deps $(JS_DEPS) $(UI_DIST)
 	$(CARGO) build --workspace --benches --bins --profile dev --locked
 	@scripts/cargo-test.sh
 
-## The UI's npm packages, from the lock file.
+## The UI's npm packages at the lock file's versions. (`npm install`, not `npm ci`: this npm writes
+## only the current platform's optional packages — rollup's, esbuild's native binaries — into the
+## lock, and `npm ci` then refuses the lock as out of sync.)
 $(UI_DEPS): ui/package.json ui/package-lock.json
 	@scripts/deps.sh node
-	cd ui && npm ci --no-audit --no-fund
+	cd ui && npm install --no-audit --no-fund
 	touch $@
 
 ## The built UI that the studio binary embeds (type-checked first).

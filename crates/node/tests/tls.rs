@@ -39,10 +39,10 @@ async fn a_self_signed_node_is_trusted_by_fingerprint_only() {
 
     let wrong = client(&node, Trust::Fingerprint("00".repeat(32)));
     let err = wrong.registration_info().await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Unreachable, "{err}");
+    assert_eq!(err.code(), ErrorCode::Untrusted, "{err}");
     assert!(err.to_string().contains("fingerprint"), "{err}");
     let web = client(&node, Trust::WebRoots);
-    assert!(matches!(web.registration_info().await.unwrap_err(), Error::Unreachable { .. }), "a self-signed certificate is not trusted by default");
+    assert!(matches!(web.registration_info().await.unwrap_err(), Error::Untrusted { .. }), "a self-signed certificate is not trusted by default");
     let plain = OpsClient::new(node.url().replace("https", "http"), Credentials::basic(ADMIN, PASSWORD)).unwrap();
     assert!(plain.registration_info().await.is_err(), "plain HTTP is not served on a TLS port");
     assert!(OpsClient::with_trust(node.url(), Credentials::None, Duration::from_secs(1), &Trust::Fingerprint("abc".into())).is_err());
