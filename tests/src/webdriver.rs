@@ -127,6 +127,18 @@ impl Session {
         }
     }
 
+    /// Sends keys to what `css` matches, finding it again if it was re-rendered meanwhile.
+    pub async fn send_keys_css(&self, css: &str, keys: &str, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let e = self.wait(css, timeout).await?;
+            match self.type_text(&e, keys).await {
+                Err(err) if err.to_string().contains("stale element") && Instant::now() < deadline => continue,
+                r => return r.with_context(|| format!("typing into '{css}'")),
+            }
+        }
+    }
+
     pub async fn clear(&self, e: &Element) -> Result<()> {
         self.post(&format!("/element/{}/clear", e.0), json!({})).await.map(|_| ())
     }

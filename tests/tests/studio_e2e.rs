@@ -116,8 +116,7 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
 
     // Edit it: select the row, Enter opens the form.
     s.click_css("[data-testid='grid'] .grid-row[data-index='0']", T).await?;
-    let grid = s.wait("[data-testid='grid']", T).await?;
-    s.type_text(&grid, KEY_ENTER).await?;
+    s.send_keys_css("[data-testid='grid']", KEY_ENTER, T).await?;
     s.wait("[data-testid='record-form']", T).await?;
     s.fill("[data-testid='field-name']", "Max").await?;
     s.click_css("[data-testid='save-record']", T).await?;
@@ -129,8 +128,7 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
 
     // Delete it, with confirmation.
     s.click_css("[data-testid='grid'] .grid-row[data-index='0']", T).await?;
-    let grid = s.wait("[data-testid='grid']", T).await?;
-    s.type_text(&grid, KEY_ENTER).await?;
+    s.send_keys_css("[data-testid='grid']", KEY_ENTER, T).await?;
     s.click_css("[data-testid='delete-record']", T).await?;
     s.wait("[data-testid='confirm']", T).await?;
     app.shot("05-confirm-delete").await?;

@@ -1,5 +1,5 @@
 //! A virtualized grid: only the rows in view are in the DOM, whatever the row count.
-import { memo, useEffect, useRef } from "react";
+import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ColumnFilter, SortSpec } from "../platform";
 import type { Row } from "./paging";
@@ -70,10 +70,24 @@ const GridRow = memo(function GridRow({ index, start, row, columns, width, selec
 /** Memoized: a parent re-render with the same rows and callbacks does not re-render the rows. */
 export const DataGrid = memo(function DataGrid(p: Props) {
   const scroller = useRef<HTMLDivElement>(null);
-  const v = useVirtualizer({ count: p.rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 15 });
+  const head = useRef<HTMLDivElement>(null);
+  // The sticky header sits above the rows inside the scroller: the rows start below it.
+  const [headHeight, setHeadHeight] = useState(0);
+  useLayoutEffect(() => setHeadHeight(head.current?.offsetHeight ?? 0), [p.onFilter, p.columns.length]);
+  const v = useVirtualizer({
+    count: p.rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 15,
+    scrollMargin: headHeight,
+  });
   const items = v.getVirtualItems();
-  const first = items.length ? items[0].index : 0;
-  const last = items.length ? items[items.length - 1].index : 0;
+  // The rows actually in view, below the sticky header (the rendered ones include the overscan).
+  const n = p.rows.length;
+  const offset = v.scrollOffset ?? 0;
+  const height = v.scrollRect?.height ?? 0;
+  const first = n ? Math.min(n - 1, Math.floor(offset / ROW_HEIGHT)) : 0;
+  const last = n ? Math.max(first, Math.min(n - 1, Math.ceil((offset + height - headHeight) / ROW_HEIGHT) - 1)) : 0;
   const onRange = p.onRange;
   // Reported on scroll only: after rows change, the owner shifts its range itself (see `scroll`).
   useEffect(() => {
@@ -82,9 +96,19 @@ export const DataGrid = memo(function DataGrid(p: Props) {
   useEffect(() => {
     const c = p.scroll;
     if (!c || !scroller.current) return;
-    if (c.to !== undefined) v.scrollToIndex(c.to, { align: c.to === 0 ? "start" : "end" });
+    if (c.to !== undefined) reveal(c.to);
     else if (c.by) scroller.current.scrollTop += c.by * ROW_HEIGHT;
   }, [p.scroll?.seq]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  /** Scrolls just enough that row `i` shows below the sticky header. */
+  const reveal = (i: number) => {
+    const el = scroller.current;
+    if (!el) return;
+    const top = i * ROW_HEIGHT;
+    const bottom = top + ROW_HEIGHT + headHeight;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (bottom > el.scrollTop + el.clientHeight) el.scrollTop = bottom - el.clientHeight;
+  };
 
   const width = Math.max(1, p.columns.length) * COL_WIDTH;
   const filterText = (a: string) => cellText(p.filters?.find((f) => f.attribute === a)?.value ?? "");
@@ -106,7 +130,7 @@ export const DataGrid = memo(function DataGrid(p: Props) {
     if (next !== null) {
       e.preventDefault();
       p.onSelect(next);
-      v.scrollToIndex(next, { align: "auto" });
+      reveal(next);
       return;
     }
     p.onKey?.(e);
@@ -115,7 +139,7 @@ export const DataGrid = memo(function DataGrid(p: Props) {
   return (
     <div className="grid" data-testid={p.testId ?? "grid"} role="grid" aria-rowcount={p.rows.length} tabIndex={0} onKeyDown={keyDown}>
       <div className="grid-scroll" ref={scroller}>
-        <div className="grid-head" style={{ width }}>
+        <div className="grid-head" style={{ width }} ref={head}>
           <div className="grid-row head" role="row">
             {p.columns.map((c) => {
               const sorted = p.sort?.attribute === c ? (p.sort.descending ? " ▼" : " ▲") : "";
@@ -147,7 +171,7 @@ export const DataGrid = memo(function DataGrid(p: Props) {
         </div>
         <div style={{ height: v.getTotalSize(), width, position: "relative" }}>
           {items.map((it) => (
-            <GridRow key={it.key} index={it.index} start={it.start} row={p.rows[it.index]} columns={p.columns} width={width}
+            <GridRow key={it.key} index={it.index} start={it.start - headHeight} row={p.rows[it.index]} columns={p.columns} width={width}
               selected={it.index === p.selected} onSelect={p.onSelect} onActivate={p.onActivate} />
           ))}
         </div>
