@@ -7,10 +7,10 @@ log="$(mktemp)"
 vlog="$(mktemp)"
 trap 'rm -f "$log" "$vlog"' EXIT
 
-(cd ui && npx vitest run --reporter=default) 2>&1 | tee "$vlog"
+(cd ui && NO_COLOR=1 FORCE_COLOR=0 npx vitest run --reporter=default) 2>&1 | tee "$vlog"
 vstatus=${PIPESTATUS[0]}
 # "Tests  16 passed (16)" or "Tests  1 failed | 15 passed (16)"
-vline=$(grep -E '^\s*Tests\s' "$vlog" | tail -1)
+vline=$(sed -E 's/\x1b\[[0-9;]*m//g' "$vlog" | grep -E '^\s*Tests\s' | tail -1)
 vpassed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$vline")
 vfailed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$vline")
 vpassed=${vpassed:-0}

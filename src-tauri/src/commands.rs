@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use switchyard_client::studio::{
-    InstanceInput, InstanceSpec, InstanceStatus, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport,
+    InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport,
 };
 use tauri::State;
 
@@ -61,6 +61,11 @@ pub async fn local_stop(s: S<'_>, id: String) -> Result<LocalState> {
 #[tauri::command]
 pub async fn local_states(s: S<'_>) -> Result<Vec<LocalState>> {
     s.local.states(&s.registry).await
+}
+
+#[tauri::command]
+pub fn local_credentials(s: S<'_>, id: String) -> Result<LocalCredentials> {
+    Ok(s.registry.local_credentials(&id)?)
 }
 
 #[tauri::command]

@@ -90,6 +90,7 @@ pub fn run() {
             commands::local_start,
             commands::local_stop,
             commands::local_states,
+            commands::local_credentials,
             commands::tree,
             commands::table_info,
             commands::page,

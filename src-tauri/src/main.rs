@@ -1,4 +1,6 @@
-// Prevents an extra console window on Windows in release.
+//! The studio's entry point; everything else is in the library (`switchyard_studio::run`).
+
+// No extra console window on Windows in release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {

@@ -48,6 +48,24 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     s.wait("[data-testid='instance-local'] [data-state='online']", Duration::from_secs(30)).await.context("the first-launch local instance")?;
     app.shot("01-first-launch").await?;
 
+    // Its session credentials reach it from outside the app.
+    s.click_css("[data-testid='instance-local'] .tree-row.instance", T).await?;
+    s.click_css("[data-testid='local-credentials']", T).await?;
+    s.wait("[data-testid='credentials']", T).await?;
+    let creds = s
+        .execute("return [...document.querySelectorAll('[data-testid=credentials] input')].map(i => i.value)", json!([]))
+        .await?;
+    let creds: Vec<String> = serde_json::from_value(creds)?;
+    ensure!(creds.len() == 3 && creds[0].starts_with("http://127.0.0.1:"), "credentials shown: {creds:?}");
+    let local = OpsClient::new(&creds[0], Credentials::basic(&creds[1], &creds[2]))?;
+    let info = local.registration_info().await.context("the local instance with the credentials shown")?;
+    ensure!(info.kind.as_deref() == Some("switchyard-node"), "{info:?}");
+    for dir in app.app_dirs() {
+        ensure!(files_containing(&dir, creds[2].as_bytes()).is_empty(), "the local session password was written to disk");
+    }
+    s.send_keys_css("[data-testid='credentials'] input", "\u{E00C}", T).await?; // Escape closes
+    s.wait_gone("[data-testid='credentials']", T).await?;
+
     // Register the remote instance; a wrong password gets a clear error first.
     s.click_css("[data-testid='add-remote']", T).await?;
     s.fill("[data-testid='instance-name']", "remote").await?;

@@ -81,3 +81,9 @@ export type NewTable = { database: string, table: string, primaryKey: string, ex
 
 export type LocalState = { id: string, running: boolean, url?: string, dataDir: string, error?: string, };
 
+export type LocalCredentials = { url: string, username: string, 
+/**
+ * Made at this start; held in memory only, replaced at the next launch.
+ */
+password: string, };
+

@@ -1,6 +1,7 @@
 //! The sidebar: instances with live status, their databases and tables, keyboard-navigable.
-import { useEffect } from "react";
-import { native, type InstanceSpec } from "../platform";
+import { useEffect, useState } from "react";
+import { native, type InstanceSpec, type LocalCredentials } from "../platform";
+import { Modal } from "../components/Modal";
 import { useInstances } from "../stores/instances";
 import { useBrowse } from "../stores/browse";
 import { describeError, toastError, useUi } from "../stores/ui";
@@ -34,6 +35,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
   const { view: registry, statuses, locals, refresh, probe } = useInstances();
   const { trees, expanded, toggle, loadTree, open, view } = useBrowse();
   const { ask, toast } = useUi();
+  const [creds, setCreds] = useState<(LocalCredentials & { name: string }) | null>(null);
 
   // Expanded instances load their tree; a status change (back online) reloads it.
   useEffect(() => {
@@ -128,6 +130,9 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                   <button onClick={() => onNewDatabase(spec.id)}>+ Database</button>
                   <button onClick={() => onEdit(spec)} data-testid="edit-instance">Edit</button>
                   {spec.kind === "local" && <button onClick={() => void startStop(spec)} data-testid="start-stop">{local?.running ? "Stop" : "Start"}</button>}
+                  {spec.kind === "local" && local?.running && (
+                    <button onClick={() => native.localCredentials(spec.id).then((c) => setCreds({ ...c, name: spec.name }), toastError)} data-testid="local-credentials">Credentials</button>
+                  )}
                   <button className="danger" onClick={() => void remove(spec)} data-testid="remove-instance">Remove</button>
                 </div>
               )}
@@ -178,6 +183,15 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
           );
         })}
       </ul>
+      {creds && (
+        <Modal title={`Connect to ${creds.name}`} onClose={() => setCreds(null)} onSubmit={() => setCreds(null)} testId="credentials">
+          <p className="muted">For curl, other tools or another studio. The password is made at each launch and kept only in memory.</p>
+          <label className="form-row"><span>URL</span><input readOnly value={creds.url} onFocus={(e) => e.target.select()} /></label>
+          <label className="form-row"><span>User</span><input readOnly value={creds.username} onFocus={(e) => e.target.select()} /></label>
+          <label className="form-row"><span>Password</span><input readOnly value={creds.password} onFocus={(e) => e.target.select()} data-testid="credentials-password" /></label>
+          <footer className="modal-actions"><div className="spacer" /><button type="submit" className="primary">Close</button></footer>
+        </Modal>
+      )}
     </nav>
   );
 }

@@ -6,7 +6,7 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use super::keychain::Keychain;
-use super::types::{InstanceInput, InstanceKind, InstanceSpec, InstanceStatus, RegistryView, TlsSettings};
+use super::types::{InstanceInput, InstanceKind, InstanceSpec, InstanceStatus, LocalCredentials, RegistryView, TlsSettings};
 use crate::error::{Error, Result};
 use crate::{Credentials, OpsClient};
 
@@ -212,6 +212,15 @@ impl Registry {
                 Ok(p)
             }
         }
+    }
+
+    /// This session's credentials of a running local instance (never of a remote one).
+    pub fn local_credentials(&self, id: &str) -> Result<LocalCredentials> {
+        let spec = self.get(id)?;
+        if spec.kind != InstanceKind::Local {
+            return Err(Error::Config(format!("'{}' is not a local instance; its password stays in the keychain", spec.name)));
+        }
+        Ok(LocalCredentials { url: spec.url.clone(), username: spec.username.clone(), password: self.password(&spec)? })
     }
 
     /// A client for a registered instance, with its stored credentials and trust.

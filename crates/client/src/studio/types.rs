@@ -296,6 +296,16 @@ pub struct LocalState {
     pub error: Option<String>,
 }
 
+/// How to reach a running local instance from other tools, for this session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalCredentials {
+    pub url: String,
+    pub username: String,
+    /// Made at this start; held in memory only, replaced at the next launch.
+    pub password: String,
+}
+
 /// Every IPC type, in declaration order, for the generated TypeScript file.
 pub fn typescript_declarations() -> String {
     let cfg = ts_rs::Config::default();
@@ -320,6 +330,7 @@ pub fn typescript_declarations() -> String {
         WriteReport::decl(&cfg),
         NewTable::decl(&cfg),
         LocalState::decl(&cfg),
+        LocalCredentials::decl(&cfg),
     ];
     let mut out = String::from("// Generated from switchyard-client's studio types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-client --features studio --test ipc_types` after changing them.\n\n");
     for d in decls {
