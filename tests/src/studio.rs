@@ -174,6 +174,7 @@ impl StudioApp {
         }
         let bus_address = std::fs::read_to_string(&bus_file)?;
         let artifacts = workspace().join("target/e2e-artifacts").join(name);
+        let _ = std::fs::remove_dir_all(&artifacts); // screenshots of this run only
         std::fs::create_dir_all(&artifacts)?;
         let mut me = StudioApp { session: None, home, artifacts, bus_address, xvfb, driver };
         me.session = Some(Session::start(&driver_url, &app.display().to_string()).await.context("starting a WebDriver session on the studio")?);

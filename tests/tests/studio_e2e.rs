@@ -156,6 +156,23 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     ensure!(rows.as_array().is_some_and(|a| a.is_empty()), "server still has {rows}");
     s.wait_text("[data-testid='record-count']", T, "0 records", |t| t == "0 records").await?;
 
+    // Import a CSV with a progress bar and a summary: a ragged row is reported, not written.
+    let csv = app.home.path().join("dogs.csv");
+    std::fs::write(&csv, "id,name,age\n10,Bo,3\n11,Ty,5\n12,Zed\n13,Al,2,extra\n")?;
+    s.click_css("[data-testid='import']", T).await?;
+    s.send_keys_css("[data-testid='import-file']", &csv.display().to_string(), T).await?;
+    s.wait_text("[data-testid='import-parsed']", T, "the parsed file", |t| t.contains("dogs.csv")).await?;
+    s.click_css("[data-testid='import-run']", T).await?;
+    let summary = s.wait_text("[data-testid='import-summary']", T, "the import summary", |t| t.contains("Wrote")).await?;
+    app.shot("05b-import").await?;
+    let n = ops.describe_table("dev", "dog").await?.record_count;
+    ensure!(summary.contains(&format!("Wrote {n} records")), "summary {summary:?}, server has {n}");
+    ensure!(n >= 2 && summary.contains("could not be read"), "summary {summary:?}");
+    let rows = ops.call(&json!({"operation": "search_by_id", "database": "dev", "table": "dog", "ids": [10, 11], "get_attributes": ["*"]})).await?;
+    ensure!(rows.as_array().map(Vec::len) == Some(2) && rows[0]["age"].is_number(), "imported rows: {rows}");
+    s.click_css("[data-testid='import-dialog'] button[type='button']:not([data-testid])", T).await?;
+    s.wait_gone("[data-testid='import-dialog']", T).await?;
+
     // The 100k-row table: open it, then jump to the last page.
     s.click_css("[data-testid='table-dev-big']", T).await?;
     s.wait_text("[data-testid='position']", T, "the first rows", |t| t.starts_with("rows 1–") && t.ends_with("of 100,000")).await?;
