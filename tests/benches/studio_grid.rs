@@ -67,6 +67,20 @@ const frame = (now) => {
 requestAnimationFrame(frame);
 "#;
 
+/// The same frame loop with no scrolling: what the webview under Xvfb does on its own.
+const IDLE_SCRIPT: &str = r#"
+const done = arguments[arguments.length - 1];
+const frames = arguments[0];
+const gaps = [];
+let last = null;
+const frame = (now) => {
+  if (last !== null) gaps.push(now - last);
+  last = now;
+  if (gaps.length >= frames) done(gaps); else requestAnimationFrame(frame);
+};
+requestAnimationFrame(frame);
+"#;
+
 async fn run() -> Result<()> {
     let date = std::env::var("BENCH_DATE").unwrap_or_else(|_| "today".into());
     let dir = tempfile::tempdir()?;
@@ -108,6 +122,11 @@ async fn run() -> Result<()> {
     let (open_p50, open_p95, open_max) = stats(opens);
     s.wait_text("[data-testid='position']", T, "the total", |t| t.ends_with("of 1,000,000")).await?;
 
+    // Baseline: as many frames with nothing to do, on the same open table.
+    let idle: Vec<f64> = serde_json::from_value(s.execute_async(IDLE_SCRIPT, json!([1000])).await?)?;
+    let idle_over50 = idle.iter().filter(|g| **g > 50.0).count();
+    let (idle_p50, idle_p95, idle_max) = stats(idle);
+
     // Scroll through 10k rows, paged in from the server as the grid goes.
     let r = s.execute_async(SCROLL_SCRIPT, json!([10_000])).await?;
     let gaps: Vec<f64> = r["gaps"].as_array().context("frame gaps")?.iter().filter_map(Value::as_f64).collect();
@@ -128,6 +147,7 @@ async fn run() -> Result<()> {
         "| frame time while scrolling 10k rows ({frames} frames, {:.1} s, paged in from the server) | {gap_p50:.1} ms | {gap_p95:.1} ms | {gap_max:.1} ms (longest main-thread block) | < 50 ms |",
         r["ms"].as_f64().unwrap_or(0.0) / 1000.0
     );
+    println!("| baseline: 1000 frames with no scrolling, same table open | {idle_p50:.1} ms | {idle_p95:.1} ms | {idle_max:.1} ms ({idle_over50} over 50 ms) | — |");
     println!("frames over 33 ms: {over33}, over 50 ms: {over50} ({}); position after scrolling: {}", r["long"], r["shown"]);
     drop(app);
     node.stop().await;
