@@ -9,7 +9,7 @@ UI_DEPS := ui/node_modules/.installed
 UI_DIST := ui/dist/index.html
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/tsconfig.json
 
-.PHONY: run test deps gui-deps harperdb bench node clean
+.PHONY: run test deps gui-deps harperdb sc-fanout bench node clean
 
 deps:
 	@scripts/deps.sh
@@ -59,10 +59,26 @@ $(HARPERDB_JS):
 	[ -f $(HARPERDB_DIR)/package.json ] || echo '{"name":"harperdb-cache","private":true}' > $(HARPERDB_DIR)/package.json
 	cd $(HARPERDB_DIR) && npm install --no-audit --no-fund harperdb@4.7
 
-## The benchmarks, switchyard-node and HarperDB side by side, and the studio grid (see BENCHMARKS.md).
-bench: gui-deps harperdb $(UI_DIST)
+## The stock socketcluster-server and its fan-out generator (shared/bench/sc-fanout), the anchor
+## of the fan-out benchmark, installed into .cache/sc-fanout (shared/ is read-only).
+SC_FANOUT_DIR := .cache/sc-fanout
+SC_FANOUT_SRC := ../shared/bench/sc-fanout
+sc-fanout: $(SC_FANOUT_DIR)/node_modules/.installed
+$(SC_FANOUT_DIR)/node_modules/.installed: $(wildcard $(SC_FANOUT_SRC)/*)
+	@scripts/deps.sh node
+	@[ -d $(SC_FANOUT_SRC) ] || { echo "error: $(SC_FANOUT_SRC) is missing (the shared/ folder beside this checkout)" >&2; exit 1; }
+	mkdir -p $(SC_FANOUT_DIR)
+	cp $(SC_FANOUT_SRC)/*.js $(SC_FANOUT_SRC)/package.json $(SC_FANOUT_DIR)/
+	cd $(SC_FANOUT_DIR) && npm install --no-audit --no-fund
+	touch $@
+
+## The benchmarks, switchyard-node side by side with HarperDB and with socketcluster-server, and
+## the studio grid (see BENCHMARKS.md).
+bench: gui-deps harperdb sc-fanout $(UI_DIST)
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench ops_api
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench replication
+	$(CARGO) build --release --locked -p switchyard-node
+	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench fanout
 	$(CARGO) build --release --locked -p switchyard-studio
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench studio_grid
 

@@ -1,8 +1,9 @@
 //! switchyard-e2e: helpers shared by the scenario tests and the benchmarks: the conformance
 //! runner (one request/response transcript, run against any Operations API server) and a real
-//! HarperDB launcher.
+//! HarperDB launcher, the studio under WebDriver and a SocketCluster fan-out load generator.
 
 pub mod conformance;
 pub mod harperdb;
 pub mod studio;
 pub mod webdriver;
+pub mod fanout;

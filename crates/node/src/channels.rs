@@ -16,7 +16,8 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Value};
 use switchyard_protocol::Channel;
-use tokio::sync::{broadcast, mpsc};
+use futures_util::SinkExt;
+use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::auth::{Access, Principal};
@@ -29,6 +30,10 @@ pub const PING_INTERVAL: Duration = Duration::from_secs(8);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(20);
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const OUTBOUND_QUEUE: usize = 4096;
+/// Publishes one socket may have waiting for their commit before it stops reading.
+const PUBLISHES_IN_FLIGHT: usize = 256;
+/// Frames written to a socket before one flush, when more are already queued.
+const FRAMES_PER_FLUSH: usize = 64;
 
 /// Close codes (reference §11).
 pub mod close {
@@ -64,6 +69,8 @@ struct Conn {
     overflowed: bool,
     /// The node name of a peer that said `sy:hello` (replication on this socket).
     peer: Option<String>,
+    /// Permits for publishes not yet committed (PUBLISHES_IN_FLIGHT).
+    publishing: Arc<Semaphore>,
 }
 
 async fn serve(node: Arc<Node>, mut socket: WebSocket) {
@@ -79,6 +86,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         last_pong: Instant::now(),
         overflowed: false,
         peer: None,
+        publishing: Arc::new(Semaphore::new(PUBLISHES_IN_FLIGHT)),
     };
     let opened = Instant::now();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
@@ -101,13 +109,35 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 Some(Ok(_)) => {} // WebSocket-level ping/pong: answered by the library
             },
             Some(out) = rx.recv() => {
-                let sent = match out {
-                    Out::Text(s) => socket.send(Message::Text(s.into())).await,
-                    Out::Publication(c) => socket.send(Message::Text(c.publish_frame.clone().into())).await,
-                    Out::Close(code, reason) => break Some((code, reason)),
-                };
-                if sent.is_err() {
+                // Write what is already queued behind this frame too, then flush once: one
+                // syscall for a burst of publications instead of one each.
+                let mut next = Some(out);
+                let mut written = 0;
+                let mut close = None;
+                let mut failed = false;
+                while let Some(out) = next.take() {
+                    let frame = match out {
+                        Out::Text(s) => s,
+                        Out::Publication(c) => c.publish_frame.clone(),
+                        Out::Close(code, reason) => {
+                            close = Some((code, reason));
+                            break;
+                        }
+                    };
+                    if socket.feed(Message::Text(frame.into())).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                    written += 1;
+                    if written < FRAMES_PER_FLUSH {
+                        next = rx.try_recv().ok();
+                    }
+                }
+                if failed || socket.flush().await.is_err() {
                     break None;
+                }
+                if close.is_some() {
+                    break close;
                 }
             }
             _ = ping.tick() => {
@@ -445,7 +475,9 @@ impl Conn {
     }
 
     /// A publish is an insert into the channel's table; subscribers then receive the committed
-    /// transaction like any other write.
+    /// transaction like any other write. Publishes are pipelined: the socket goes on reading
+    /// while earlier ones commit (in order, sharing group commits), up to PUBLISHES_IN_FLIGHT;
+    /// past that it stops reading until one is durable.
     async fn publish(&mut self, cid: Option<i64>, data: &Value) {
         let (channel, who) = match self.channel_access(data, Access::Insert, "publish") {
             Ok(x) => x,
@@ -456,15 +488,30 @@ impl Conn {
             Some(v @ Value::Object(_)) => vec![v.clone()],
             _ => return self.fail(cid, error_object("InvalidActionError", "publish data must be a record object or an array of records")),
         };
-        match self.node.store.write(&channel.database, &channel.table, WriteMode::Insert, records, Some(&who.username)).await {
-            Ok(out) => self.reply(cid, Some(json!({ "inserted_hashes": out.written, "skipped_hashes": out.skipped }))),
-            Err(e) => {
-                let name = match e {
-                    Error::BadRequest(_) => "InvalidArgumentsError",
-                    _ => "PublishError",
-                };
-                self.fail(cid, error_object(name, e.to_string()));
-            }
-        }
+        let Ok(permit) = self.publishing.clone().acquire_owned().await else { return };
+        let done = match self.node.store.submit(&channel.database, &channel.table, WriteMode::Insert, records, Some(&who.username)) {
+            Ok(done) => done,
+            Err(e) => return self.fail(cid, publish_error(&e)),
+        };
+        let out = self.out.clone();
+        tokio::spawn(async move {
+            let answer = done.await;
+            drop(permit);
+            let Some(cid) = cid else { return };
+            let frame = match answer {
+                Ok(Ok(w)) => json!({ "rid": cid, "data": { "inserted_hashes": w.written, "skipped_hashes": w.skipped } }),
+                Ok(Err(e)) => json!({ "rid": cid, "error": publish_error(&e) }),
+                Err(_) => json!({ "rid": cid, "error": error_object("PublishError", "the node shut down before the publish was written") }),
+            };
+            let _ = out.send(Out::Text(frame.to_string())).await;
+        });
     }
+}
+
+fn publish_error(e: &Error) -> Value {
+    let name = match e {
+        Error::BadRequest(_) => "InvalidArgumentsError",
+        _ => "PublishError",
+    };
+    error_object(name, e.to_string())
 }

@@ -5,7 +5,7 @@ use switchyard_protocol::ErrorCode;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// Malformed or invalid input (400).
     #[error("{0}")]

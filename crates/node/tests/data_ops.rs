@@ -133,3 +133,41 @@ async fn large_batches_and_nested_values_round_trip() {
     let one = n.ok(json!({"operation": "search_by_id", "database": "dev", "table": "big", "ids": ["k00042"], "get_attributes": ["v", "obj", "flag", "nul", "f"]})).await;
     assert_eq!(one, json!([{"v": 42, "obj": {"nested": {"deep": [42, "x"]}}, "flag": true, "nul": null, "f": 1.25}]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_share_commits_and_each_batch_stands_alone() {
+    let n = TestNode::start().await;
+    n.table("burst").await;
+    // 60 writers at once: 40 insert ten new keys each, 20 insert keys 0..10 again (all skipped).
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..60u64 {
+        let client = n.client.clone();
+        writers.spawn(async move {
+            let first = if w < 40 { w * 10 } else { 0 };
+            let records: Vec<Value> = (first..first + 10).map(|k| json!({"id": k, "writer": w})).collect();
+            let answer = client.call(&json!({"operation": "insert", "database": "dev", "table": "burst", "records": records})).await;
+            (w, answer.expect("insert"))
+        });
+    }
+    let mut written = 0;
+    let mut skipped = 0;
+    while let Some(done) = writers.join_next().await {
+        let (w, answer) = done.expect("writer task");
+        let ins = answer["inserted_hashes"].as_array().expect("inserted_hashes").len();
+        let skp = answer["skipped_hashes"].as_array().expect("skipped_hashes").len();
+        assert_eq!(ins + skp, 10, "writer {w}: {answer}");
+        written += ins;
+        skipped += skp;
+    }
+    // Keys 0..10 were written by exactly one writer; every other batch with them was skipped whole.
+    assert_eq!((written, skipped), (400, 200));
+    assert_eq!(n.count("burst").await, 400);
+    let all = n.all("burst").await;
+    assert_eq!(all.len(), 400);
+    let owner = all[0]["writer"].clone();
+    assert!(all[..10].iter().all(|r| r["writer"] == owner), "keys 0..10 come from one batch: {:?}", &all[..10]);
+    // A bad batch among concurrent good ones is refused alone.
+    let bad = n.client.call(&json!({"operation": "insert", "database": "dev", "table": "burst", "records": [{"id": 9999}, 5]})).await;
+    assert!(bad.is_err(), "{bad:?}");
+    assert_eq!(n.count("burst").await, 400);
+}

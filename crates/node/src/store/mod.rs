@@ -1,7 +1,8 @@
 //! Durable storage in SQLite: the catalog, record tables, users and roles, the transaction log.
 //!
 //! Invariants: every write goes through the single connection of `write` (SQLite has one writer;
-//! holding that connection serialises catalog changes too). Readers use `read` and never block
+//! holding that connection serialises catalog changes too). Record batches are group-committed:
+//! those that queue up while the writer is busy share its next transaction and fsync. Readers use `read` and never block
 //! the writer (WAL). A batch is one transaction: it commits whole or not at all.
 
 mod catalog;
@@ -47,6 +48,8 @@ pub struct Store {
     node_name: String,
     /// Every committed log entry, in commit order, for live subscribers.
     commits: tokio::sync::broadcast::Sender<std::sync::Arc<Committed>>,
+    /// Record batches waiting for the next group commit.
+    queue: records::WriteQueue,
 }
 
 /// The attributes every table starts with after its primary key.
@@ -98,6 +101,7 @@ impl Store {
             file,
             node_name: node_name.to_string(),
             commits: tokio::sync::broadcast::channel(COMMIT_FEED_CAPACITY).0,
+            queue: records::WriteQueue::default(),
         })
     }
 

@@ -1,10 +1,13 @@
-//! Record writes: insert, update (merge), upsert and delete of whole batches, each batch one
-//! SQLite transaction together with the record count and its transaction-log entry.
+//! Record writes: insert, update (merge), upsert and delete of whole batches. A batch commits
+//! whole or not at all, together with the record count and its transaction-log entry; batches
+//! submitted while a commit is under way share the next one (group commit).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
+use tokio::sync::oneshot;
 
 use super::value::{bind_all, key_from_sql, key_param, key_text, kind_of, normalize_key, now_ms, Param};
 use super::{AttributeMeta, Store, TableMeta, CREATED, UPDATED};
@@ -50,25 +53,187 @@ pub struct DeleteOutcome {
 /// Rows per multi-row statement: 3 parameters each, well under SQLite's 32766.
 const ROWS_PER_STATEMENT: usize = 500;
 
+/// A validated batch: `(key, record)` in request order.
+struct Batch {
+    database: String,
+    table: String,
+    mode: WriteMode,
+    prepared: Vec<(Value, Map<String, Value>)>,
+    user: Option<String>,
+}
+
+/// A batch waiting for the next group commit, and who waits for its answer.
+struct PendingWrite {
+    batch: Batch,
+    done: oneshot::Sender<Result<WriteOutcome>>,
+}
+
+/// Batches waiting for the writer. Invariant: whenever it is non-empty, one `commit_group` task
+/// is scheduled that will take it (it is spawned by whoever makes the queue non-empty).
+#[derive(Default)]
+pub(super) struct WriteQueue(std::sync::Mutex<Vec<PendingWrite>>);
+
+impl WriteQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PendingWrite>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Records one group commit takes at most; later batches wait for the next commit.
+const GROUP_RECORDS: usize = 10_000;
+
+/// What a committed batch announces on its channel once the group is durable.
+struct Announcement {
+    txn_id: i64,
+    channel: String,
+    operation: &'static str,
+    user: Option<String>,
+    payload: String,
+    ts: f64,
+}
+
 impl Store {
     /// Writes a batch. Every record is validated before anything is written: one bad record
     /// rejects the whole batch and nothing changes.
     pub async fn write(
-        &self,
+        self: &Arc<Self>,
         database: &str,
         table: &str,
         mode: WriteMode,
         records: Vec<Value>,
         user: Option<&str>,
     ) -> Result<WriteOutcome> {
+        let done = self.submit(database, table, mode, records, user)?;
+        done.await.unwrap_or_else(|_| Err(Error::Internal("the write was abandoned: the node is shutting down".into())))
+    }
+
+    /// Validates a batch and queues it for the next group commit without waiting for it: the
+    /// receiver answers once the batch is durable (or was rejected). Batches are committed in the
+    /// order they are submitted; batches that arrive while a commit is under way share the next
+    /// one (one fsync for many small writes), each in its own savepoint with its own log entry.
+    pub fn submit(
+        self: &Arc<Self>,
+        database: &str,
+        table: &str,
+        mode: WriteMode,
+        records: Vec<Value>,
+        user: Option<&str>,
+    ) -> Result<oneshot::Receiver<Result<WriteOutcome>>> {
         let meta = self.table(database, table)?;
         let prepared = prepare(&meta, mode, records)?;
-        let mut w = self.writer().await?;
-        // The catalog may have changed while we waited for the writer.
-        let meta = self.table(database, table)?;
-        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        let (done, answer) = oneshot::channel();
+        let batch = Batch { database: database.to_string(), table: table.to_string(), mode, prepared, user: user.map(str::to_string) };
+        let job = PendingWrite { batch, done };
+        let first = {
+            let mut q = self.queue.lock();
+            q.push(job);
+            q.len() == 1
+        };
+        if first {
+            self.schedule_commit();
+        }
+        Ok(answer)
+    }
+
+    /// Spawns the task that will take the queue (a plain fn, so that `commit_group`, which
+    /// schedules its successor, does not need its own future's type to be known).
+    fn schedule_commit(self: &Arc<Self>) {
+        tokio::spawn(self.clone().commit_group());
+    }
+
+    /// Takes the queued batches (up to GROUP_RECORDS records) under the writer and commits them
+    /// in one SQLite transaction; answers each batch and announces its log entry afterwards.
+    async fn commit_group(self: Arc<Self>) {
+        let writer = self.writer().await;
+        let jobs = {
+            let mut q = self.queue.lock();
+            let mut records = 0;
+            let take = q
+                .iter()
+                .take_while(|j| {
+                    records += j.batch.prepared.len();
+                    records <= GROUP_RECORDS
+                })
+                .count()
+                .max(1)
+                .min(q.len());
+            let jobs: Vec<PendingWrite> = q.drain(..take).collect();
+            if !q.is_empty() {
+                self.schedule_commit();
+            }
+            jobs
+        };
+        if jobs.is_empty() {
+            return;
+        }
+        let mut w = match writer {
+            Ok(w) => w,
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.done.send(Err(e.clone()));
+                }
+                return;
+            }
+        };
+        let mut answers = Vec::with_capacity(jobs.len());
+        let mut announcements = Vec::new();
+        // Table metadata with attributes added earlier in this group, installed after the commit.
+        let mut staged: HashMap<(String, String), Arc<TableMeta>> = HashMap::new();
+        let committed: Result<()> = async {
+            let mut tx = sqlx::Connection::begin(&mut *w).await?;
+            for PendingWrite { batch, done } in jobs {
+                sqlx::query("SAVEPOINT batch").execute(&mut *tx).await?;
+                match self.write_batch(&mut tx, batch, &mut staged).await {
+                    Ok((outcome, announcement)) => {
+                        sqlx::query("RELEASE batch").execute(&mut *tx).await?;
+                        announcements.extend(announcement);
+                        answers.push((done, Ok(outcome)));
+                    }
+                    Err(e) => {
+                        sqlx::query("ROLLBACK TO batch").execute(&mut *tx).await?;
+                        sqlx::query("RELEASE batch").execute(&mut *tx).await?;
+                        answers.push((done, Err(e)));
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        drop(w);
+        if let Err(e) = committed {
+            // Nothing of the group was written; every batch in it hears why.
+            for (done, _) in answers {
+                let _ = done.send(Err(e.clone()));
+            }
+            return;
+        }
+        for (_, meta) in staged {
+            self.replace_meta(Arc::unwrap_or_clone(meta));
+        }
+        for a in &announcements {
+            self.announce(a.txn_id, &a.channel, a.operation, a.user.as_deref(), &a.payload, a.ts);
+        }
+        for (done, answer) in answers {
+            let _ = done.send(answer);
+        }
+    }
+
+    /// One batch inside the group's transaction.
+    async fn write_batch(
+        &self,
+        tx: &mut SqliteConnection,
+        batch: Batch,
+        staged: &mut HashMap<(String, String), Arc<TableMeta>>,
+    ) -> Result<(WriteOutcome, Option<Announcement>)> {
+        let Batch { database, table, mode, prepared, user } = batch;
+        // The catalog may have changed while the batch waited for the writer.
+        let meta = match staged.get(&(database.clone(), table.clone())) {
+            Some(m) => m.clone(),
+            None => self.table(&database, &table)?,
+        };
         let keys: Vec<Value> = prepared.iter().map(|(k, _)| k.clone()).collect();
-        let mut existing = existing_docs(&mut tx, &meta, &keys, mode != WriteMode::Insert).await?;
+        let mut existing = existing_docs(tx, &meta, &keys, mode != WriteMode::Insert).await?;
 
         let now = now_ms();
         let mut outcome = WriteOutcome::default();
@@ -126,14 +291,15 @@ impl Store {
             }
         }
         if docs.is_empty() {
-            tx.commit().await?;
-            return Ok(outcome);
+            return Ok((outcome, None));
         }
         // Keys were checked under the write lock: in insert mode a conflict is a bug and fails loudly.
-        upsert_rows(&mut tx, &meta, &docs, &self.node_name, mode != WriteMode::Insert).await?;
+        upsert_rows(tx, &meta, &docs, &self.node_name, mode != WriteMode::Insert).await?;
         let new_attrs = new_attributes(&meta, order.iter().filter_map(|kt| finals.get(kt)));
-        let next_meta = add_attributes(&mut tx, &meta, new_attrs).await?;
-        adjust_count(&mut tx, meta.id, new_rows, Some(now)).await?;
+        if let Some(next) = add_attributes(tx, &meta, new_attrs).await? {
+            staged.insert((database, table), Arc::new(next));
+        }
+        adjust_count(tx, meta.id, new_rows, Some(now)).await?;
         let mut payload = String::with_capacity(docs.iter().map(|(_, d, _)| d.len() + 1).sum::<usize>() + 2);
         payload.push('[');
         for (i, (_, d, _)) in docs.iter().enumerate() {
@@ -143,14 +309,10 @@ impl Store {
             payload.push_str(d);
         }
         payload.push(']');
-        let txn_id = self.append_log(&mut tx, &meta, mode.name(), user, &payload, now).await?;
-        tx.commit().await?;
-        self.announce(txn_id, &meta.channel(), mode.name(), user, &payload, now);
-        if let Some(next) = next_meta {
-            self.replace_meta(next);
-        }
+        let txn_id = self.append_log(tx, &meta, mode.name(), user.as_deref(), &payload, now).await?;
         outcome.txn_id = Some(txn_id);
-        Ok(outcome)
+        let announcement = Announcement { txn_id, channel: meta.channel(), operation: mode.name(), user, payload, ts: now };
+        Ok((outcome, Some(announcement)))
     }
 
     /// Deletes records by key. Keys that do not exist are reported as skipped.
