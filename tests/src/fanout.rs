@@ -123,7 +123,8 @@ struct Payload {
 
 async fn connect(cfg: &FanoutConfig) -> Result<Socket> {
     let url = format!("ws://127.0.0.1:{}/socketcluster/", cfg.port);
-    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.with_context(|| format!("connecting to {url}"))?;
+    // Nagle off, as the `ws` package does: small frames must not wait for a delayed ACK.
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await.with_context(|| format!("connecting to {url}"))?;
     invoke(&mut ws, 1, "#handshake", json!({ "authToken": null })).await?;
     if let Some((user, password)) = &cfg.login {
         invoke(&mut ws, 2, "login", json!({ "username": user, "password": password })).await?;

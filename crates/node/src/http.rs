@@ -44,7 +44,13 @@ pub async fn run(listener: TcpListener, node: Arc<Node>, shutdown: impl Future<O
             let listener = crate::tls::TlsListener::new(listener, tls.config.clone())?;
             axum::serve(listener, app).with_graceful_shutdown(shutdown).await
         }
-        None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
+        None => {
+            // Small frames (pings, publications, replies) go out at once, not after a delayed ACK.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+        }
     }
 }
 
