@@ -114,14 +114,15 @@ fn js_generator(port: u16, pid: u32, subs: u64, msgs: u64, window: u64) -> Resul
 
 fn line(label: &str, r: &FanoutReport) {
     eprintln!(
-        "  {label:<22} {:>9.0} deliveries/s {:>7.0} publishes/s  p50 {:>6.0} µs  p90 {:>6.0} µs  p99 {:>6.0} µs  max {:>7.0} µs  server CPU {:>3.0} %",
+        "  {label:<22} {:>9.0} deliveries/s {:>7.0} publishes/s  p50 {:>6.0} µs  p90 {:>6.0} µs  p99 {:>6.0} µs  max {:>7.0} µs  server CPU {:>3.0} %  generator CPU {:>3.0} %",
         r.deliveries_per_sec,
         r.publishes_per_sec,
         r.p50_us,
         r.p90_us,
         r.p99_us,
         r.max_us,
-        r.server_cpu_pct.unwrap_or(f64::NAN)
+        r.server_cpu_pct.unwrap_or(f64::NAN),
+        r.generator_cpu_pct.unwrap_or(f64::NAN)
     );
 }
 
@@ -182,6 +183,8 @@ async fn bench() -> Result<()> {
     }
     let cpu = |rs: &[FanoutReport]| m(rs, |r| r.server_cpu_pct.unwrap_or(f64::NAN));
     println!("| server CPU (% of one core) | {:.0} | {:.0} | — |", cpu(&ours), cpu(&theirs));
+    let gen = |rs: &[FanoutReport]| m(rs, |r| r.generator_cpu_pct.unwrap_or(f64::NAN));
+    println!("| generator CPU (% of one core) | {:.0} | {:.0} | — |", gen(&ours), gen(&theirs));
     println!(
         "| stock fanout.js → socketcluster-server: deliveries/s, p50 / p99 (ms) | — | {:.0}, {:.2} / {:.2} | — |",
         mj("/deliveriesPerSec"),

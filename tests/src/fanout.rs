@@ -71,6 +71,8 @@ pub struct FanoutReport {
     pub p99_us: f64,
     pub max_us: f64,
     pub server_cpu_pct: Option<f64>,
+    /// This process's CPU share over the run (the generator; 100 = one core).
+    pub generator_cpu_pct: Option<f64>,
     /// Every subscriber received every message exactly once, in publish order.
     pub complete_in_order: bool,
 }
@@ -100,10 +102,17 @@ struct Packet<'a> {
     error: Option<Value>,
 }
 
+/// A frame as a subscriber reads it: `{"event":"#publish","data":{"channel":…,"data":…}}`.
 #[derive(Deserialize)]
-struct Publication<'a> {
+struct PublishPacket<'a> {
     #[serde(borrow)]
-    data: &'a serde_json::value::RawValue,
+    event: Option<&'a str>,
+    data: Option<Publication>,
+}
+
+#[derive(Deserialize)]
+struct Publication {
+    data: Option<Delivered>,
 }
 
 /// A payload as published, or a switchyard transaction carrying it in `records`.
@@ -185,13 +194,13 @@ async fn subscriber(mut ws: Socket, shared: Arc<Shared>, cfg: Arc<FanoutConfig>,
             ws.send(Message::text("")).await?;
             continue;
         }
-        for p in packets(&text) {
-            if p.event != Some("#publish") {
-                continue;
-            }
-            let Some(data) = p.data else { continue };
-            let publication: Publication = serde_json::from_str(data.get())?;
-            let delivered: Delivered = serde_json::from_str(publication.data.get())?;
+        let parsed: Vec<PublishPacket> = if text.starts_with('[') {
+            serde_json::from_str(&text).unwrap_or_default()
+        } else {
+            serde_json::from_str(&text).map(|p| vec![p]).unwrap_or_default()
+        };
+        for p in parsed {
+            let (Some("#publish"), Some(Publication { data: Some(delivered) })) = (p.event, p.data) else { continue };
             let now = shared.now_ns();
             let payloads = match (delivered.seq, delivered.t) {
                 (Some(seq), Some(t)) => vec![Payload { seq, t }],
@@ -207,8 +216,10 @@ async fn subscriber(mut ws: Socket, shared: Arc<Shared>, cfg: Arc<FanoutConfig>,
                     log.latencies_us.push(now.saturating_sub(sent) as f32 / 1000.0);
                     shared.last_measured_ns.fetch_max(now, Ordering::Relaxed);
                 }
-                shared.received.fetch_add(1, Ordering::Relaxed);
-                shared.wake.notify_one();
+                // The publisher's window moves once per `subs` deliveries: wake it only then.
+                if (shared.received.fetch_add(1, Ordering::Relaxed) + 1) % cfg.subs as u64 == 0 {
+                    shared.wake.notify_one();
+                }
             }
         }
     }
@@ -240,6 +251,7 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
     let pad = "x".repeat(cfg.pad);
     let channel_json = Value::String(cfg.channel.clone()).to_string();
     let cpu0 = cfg.server_pid.and_then(cpu_ticks);
+    let self0 = cpu_ticks(std::process::id());
     let wall0 = Instant::now();
     let deadline = wall0 + cfg.deadline;
     let mut first_measured_ns = 0;
@@ -288,6 +300,7 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
     }
     let wall = wall0.elapsed().as_secs_f64();
     let cpu1 = cfg.server_pid.and_then(cpu_ticks);
+    let self1 = cpu_ticks(std::process::id());
     let _ = publisher.close(None).await;
 
     let mut latencies: Vec<f32> = Vec::with_capacity((cfg.msgs as usize) * cfg.subs);
@@ -314,6 +327,7 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
         max_us: latencies.last().map_or(f64::NAN, |v| *v as f64),
         // /proc ticks are 1/100 s.
         server_cpu_pct: ticks(cpu0, cpu1).map(|t| t / wall),
+        generator_cpu_pct: ticks(self0, self1).map(|t| t / wall),
         complete_in_order,
     })
 }

@@ -3,11 +3,12 @@
 //! `#subscribe`/`#unsubscribe` to `schema:table` channels fed by committed transactions, and
 //! `#publish`, which is written to the table like an insert. Close codes follow the 4000 series.
 //!
-//! One task owns each socket; every subscription is a forwarder task from the store's commit
-//! feed into that socket's bounded outbound queue. A subscriber that cannot keep up is closed
-//! with 4100 rather than silently missing transactions.
+//! One task owns each socket. It reads the store's commit feed itself once the socket has a
+//! subscription, and writes each burst of frames (publications, replies) with one flush. A
+//! subscriber that falls behind the feed is closed with 4100 rather than silently missing
+//! transactions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,10 +51,9 @@ pub async fn upgrade(State(node): State<Arc<Node>>, ws: WebSocketUpgrade) -> Res
     ws.on_upgrade(move |socket| serve(node, socket))
 }
 
-/// What a socket's task sends: a frame, a shared publication, or a close.
+/// What a socket's task sends: a frame or a close.
 pub enum Out {
     Text(String),
-    Publication(Arc<Committed>),
     Close(u16, &'static str),
 }
 
@@ -62,7 +62,10 @@ struct Conn {
     id: String,
     handshaken: bool,
     who: Option<Principal>,
-    subscriptions: HashMap<String, JoinHandle<()>>,
+    /// Channels this socket subscribed to; publications come from the commit feed.
+    channels: HashSet<String>,
+    /// Replication log streams to a peer on this socket, by channel.
+    streams: HashMap<String, JoinHandle<()>>,
     out: mpsc::Sender<Out>,
     last_pong: Instant,
     /// Set when a reply could not be queued: the peer is not reading, so it is closed (4100).
@@ -81,7 +84,8 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         id: uuid::Uuid::new_v4().simple().to_string(),
         handshaken: false,
         who: None,
-        subscriptions: HashMap::new(),
+        channels: HashSet::new(),
+        streams: HashMap::new(),
         out: tx,
         last_pong: Instant::now(),
         overflowed: false,
@@ -92,54 +96,28 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     let handshake_deadline = tokio::time::sleep(HANDSHAKE_TIMEOUT);
     tokio::pin!(handshake_deadline);
+    // Created at the first subscription: commits from then on, in commit order.
+    let mut feed: Option<broadcast::Receiver<Arc<Committed>>> = None;
     let close_with = loop {
-        tokio::select! {
+        let first = tokio::select! {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(t))) => {
                     if let Some(code) = conn.handle(t.as_str()).await {
                         break Some((code, ""));
                     }
+                    None
                 }
                 Some(Ok(Message::Binary(b))) => {
                     if let Some(code) = conn.handle(&String::from_utf8_lossy(&b)).await {
                         break Some((code, ""));
                     }
+                    None
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
-                Some(Ok(_)) => {} // WebSocket-level ping/pong: answered by the library
+                Some(Ok(_)) => None, // WebSocket-level ping/pong: answered by the library
             },
-            Some(out) = rx.recv() => {
-                // Write what is already queued behind this frame too, then flush once: one
-                // syscall for a burst of publications instead of one each.
-                let mut next = Some(out);
-                let mut written = 0;
-                let mut close = None;
-                let mut failed = false;
-                while let Some(out) = next.take() {
-                    let frame = match out {
-                        Out::Text(s) => s,
-                        Out::Publication(c) => c.publish_frame.clone(),
-                        Out::Close(code, reason) => {
-                            close = Some((code, reason));
-                            break;
-                        }
-                    };
-                    if socket.feed(Message::Text(frame.into())).await.is_err() {
-                        failed = true;
-                        break;
-                    }
-                    written += 1;
-                    if written < FRAMES_PER_FLUSH {
-                        next = rx.try_recv().ok();
-                    }
-                }
-                if failed || socket.flush().await.is_err() {
-                    break None;
-                }
-                if close.is_some() {
-                    break close;
-                }
-            }
+            Some(out) = rx.recv() => Some(Pending::Out(out)),
+            committed = recv_some(&mut feed) => Some(Pending::Feed(committed)),
             _ = ping.tick() => {
                 if conn.last_pong.elapsed() > PING_TIMEOUT {
                     break Some((close::PONG_TIMEOUT, ""));
@@ -147,18 +125,85 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 if socket.send(Message::Text("".into())).await.is_err() {
                     break None;
                 }
+                None
             }
             _ = &mut handshake_deadline, if !conn.handshaken => break Some((close::HANDSHAKE_TIMEOUT, "")),
             _ = closing.changed() => break Some((close::GOING_AWAY, "node is shutting down")),
+        };
+        if conn.channels.is_empty() {
+            feed = None;
+        } else if feed.is_none() {
+            feed = Some(conn.node.store.subscribe_commits());
+        }
+        // Write this frame and whatever is already queued behind it (replies first, then
+        // publications), then flush once: one syscall for a burst instead of one per frame.
+        let mut next = first;
+        let mut written = 0;
+        let mut close = None;
+        let mut failed = false;
+        while let Some(pending) = next.take() {
+            let frame = match pending {
+                Pending::Out(Out::Text(s)) => Some(s),
+                Pending::Out(Out::Close(code, reason)) => {
+                    close = Some((code, reason));
+                    break;
+                }
+                Pending::Feed(Ok(c)) => conn.channels.contains(&c.channel).then(|| c.publish_frame.clone()),
+                Pending::Feed(Err(broadcast::error::RecvError::Lagged(_))) => {
+                    close = Some((close::FELL_BEHIND, "subscriber fell behind; reconnect to resume"));
+                    break;
+                }
+                Pending::Feed(Err(broadcast::error::RecvError::Closed)) => {
+                    close = Some((close::GOING_AWAY, "node is shutting down"));
+                    break;
+                }
+            };
+            if let Some(frame) = frame {
+                if socket.feed(Message::Text(frame.into())).await.is_err() {
+                    failed = true;
+                    break;
+                }
+                written += 1;
+            }
+            if written < FRAMES_PER_FLUSH {
+                next = match rx.try_recv() {
+                    Ok(out) => Some(Pending::Out(out)),
+                    Err(_) => match feed.as_mut().map(|f| f.try_recv()) {
+                        Some(Ok(c)) => Some(Pending::Feed(Ok(c))),
+                        Some(Err(broadcast::error::TryRecvError::Lagged(n))) => Some(Pending::Feed(Err(broadcast::error::RecvError::Lagged(n)))),
+                        _ => None,
+                    },
+                };
+            }
+        }
+        if failed || (written > 0 && socket.flush().await.is_err()) {
+            break None;
+        }
+        if close.is_some() {
+            break close;
         }
     };
-    for (_, task) in conn.subscriptions.drain() {
+    for (_, task) in conn.streams.drain() {
         task.abort();
     }
     if let Some((code, reason)) = close_with {
         let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
     }
     tracing::debug!(id = %conn.id, secs = opened.elapsed().as_secs_f64(), "socket closed");
+}
+
+/// A frame for the socket: from its own queue, or from the commit feed.
+enum Pending {
+    Out(Out),
+    Feed(Result<Arc<Committed>, broadcast::error::RecvError>),
+}
+
+/// The next commit, or never when the socket has no feed.
+async fn recv_some(feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Result<Arc<Committed>, broadcast::error::RecvError> {
+    match feed {
+        Some(f) => f.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn error_object(name: &str, message: impl Into<String>) -> Value {
@@ -300,9 +345,11 @@ impl Conn {
     /// Loses the identity and with it every subscription, each announced with `#kickOut`.
     fn deauthenticate(&mut self) {
         self.who = None;
-        let dropped: Vec<(String, JoinHandle<()>)> = self.subscriptions.drain().collect();
-        for (channel, task) in dropped {
+        for (_, task) in self.streams.drain() {
             task.abort();
+        }
+        let dropped: Vec<String> = self.channels.drain().collect();
+        for channel in dropped {
             self.send(json!({ "event": "#kickOut", "data": { "channel": channel, "message": "authentication was removed" } }));
         }
     }
@@ -357,40 +404,15 @@ impl Conn {
             Ok((c, _)) => c.to_string(),
             Err(e) => return self.fail(cid, e),
         };
-        if !self.subscriptions.contains_key(&channel) {
-            let mut feed = self.node.store.subscribe_commits();
-            let out = self.out.clone();
-            let name = channel.clone();
-            let task = tokio::spawn(async move {
-                loop {
-                    match feed.recv().await {
-                        Ok(c) if c.channel == name => {
-                            if out.send(Out::Publication(c)).await.is_err() {
-                                break;
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(broadcast::error::RecvError::Lagged(_)) => {
-                            let _ = out.send(Out::Close(close::FELL_BEHIND, "subscriber fell behind; reconnect to resume")).await;
-                            break;
-                        }
-                        Err(broadcast::error::RecvError::Closed) => break,
-                    }
-                }
-            });
-            self.subscriptions.insert(channel, task);
-        }
+        self.channels.insert(channel);
         self.reply(cid, None);
     }
 
     fn unsubscribe(&mut self, cid: Option<i64>, data: &Value) {
         let channel = data.as_str().or_else(|| data.get("channel").and_then(Value::as_str)).unwrap_or("");
-        match self.subscriptions.remove(channel) {
-            Some(task) => {
-                task.abort();
-                self.reply(cid, None);
-            }
-            None => self.fail(cid, error_object("BrokerError", format!("Failed to unsubscribe socket from the never-subscribed channel {channel}"))),
+        match self.channels.remove(channel) {
+            true => self.reply(cid, None),
+            false => self.fail(cid, error_object("BrokerError", format!("Failed to unsubscribe socket from the never-subscribed channel {channel}"))),
         }
     }
 
@@ -435,12 +457,12 @@ impl Conn {
         };
         let from = data.get("from").and_then(Value::as_i64).unwrap_or(0);
         let key = format!("sy:{channel}");
-        if let Some(old) = self.subscriptions.remove(&key) {
+        if let Some(old) = self.streams.remove(&key) {
             old.abort();
         }
         let sent = Arc::new(std::sync::atomic::AtomicI64::new(from));
         let task = tokio::spawn(crate::replication::stream::stream_log(self.node.store.clone(), channel.to_string(), peer, from, self.out.clone(), sent));
-        self.subscriptions.insert(key, task);
+        self.streams.insert(key, task);
         let pk = meta.primary_key.clone();
         self.reply(cid, Some(json!({ "primary_key": pk })));
     }
