@@ -133,7 +133,9 @@ struct Payload {
 async fn connect(cfg: &FanoutConfig) -> Result<Socket> {
     let url = format!("ws://127.0.0.1:{}/socketcluster/", cfg.port);
     // Nagle off, as the `ws` package does: small frames must not wait for a delayed ACK.
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await.with_context(|| format!("connecting to {url}"))?;
+    // And a 16 KiB read chunk, as the server uses: the library zeroes the chunk before each read.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 * 1024);
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true).await.with_context(|| format!("connecting to {url}"))?;
     invoke(&mut ws, 1, "#handshake", json!({ "authToken": null })).await?;
     if let Some((user, password)) = &cfg.login {
         invoke(&mut ws, 2, "login", json!({ "username": user, "password": password })).await?;

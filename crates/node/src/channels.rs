@@ -47,8 +47,12 @@ pub mod close {
     pub const GOING_AWAY: u16 = 1001;
 }
 
+/// Bytes read from a socket at a time. The WebSocket library zeroes this much before every
+/// read, so its 128 KiB default costs more than the read itself for small frames.
+pub const READ_CHUNK: usize = 16 * 1024;
+
 pub async fn upgrade(State(node): State<Arc<Node>>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| serve(node, socket))
+    ws.read_buffer_size(READ_CHUNK).on_upgrade(move |socket| serve(node, socket))
 }
 
 /// What a socket's task sends: a frame or a close.
@@ -141,6 +145,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         let mut written = 0;
         let mut close = None;
         let mut failed = false;
+        let mut lingered = false;
         while let Some(pending) = next.take() {
             let frame = match pending {
                 Pending::Out(Out::Text(s)) => Some(s),
@@ -166,14 +171,14 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 written += 1;
             }
             if written < FRAMES_PER_FLUSH {
-                next = match rx.try_recv() {
-                    Ok(out) => Some(Pending::Out(out)),
-                    Err(_) => match feed.as_mut().map(|f| f.try_recv()) {
-                        Some(Ok(c)) => Some(Pending::Feed(Ok(c))),
-                        Some(Err(broadcast::error::TryRecvError::Lagged(n))) => Some(Pending::Feed(Err(broadcast::error::RecvError::Lagged(n)))),
-                        _ => None,
-                    },
-                };
+                next = take_queued(&mut rx, &mut feed);
+                if next.is_none() && written > 0 && !lingered {
+                    // Let the tasks that are ready run once (other sockets, the commit in
+                    // progress): what they produce for this socket goes out in the same flush.
+                    lingered = true;
+                    tokio::task::yield_now().await;
+                    next = take_queued(&mut rx, &mut feed);
+                }
             }
         }
         if failed || (written > 0 && socket.flush().await.is_err()) {
@@ -196,6 +201,18 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
 enum Pending {
     Out(Out),
     Feed(Result<Arc<Committed>, broadcast::error::RecvError>),
+}
+
+/// A frame already waiting for the socket, if any: its own queue first, then the feed.
+fn take_queued(rx: &mut mpsc::Receiver<Out>, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Option<Pending> {
+    match rx.try_recv() {
+        Ok(out) => Some(Pending::Out(out)),
+        Err(_) => match feed.as_mut().map(|f| f.try_recv()) {
+            Some(Ok(c)) => Some(Pending::Feed(Ok(c))),
+            Some(Err(broadcast::error::TryRecvError::Lagged(n))) => Some(Pending::Feed(Err(broadcast::error::RecvError::Lagged(n)))),
+            _ => None,
+        },
+    }
 }
 
 /// The next commit, or never when the socket has no feed.

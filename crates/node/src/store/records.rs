@@ -181,13 +181,25 @@ impl Store {
         let mut staged: HashMap<(String, String), Arc<TableMeta>> = HashMap::new();
         let committed: Result<()> = async {
             let mut tx = sqlx::Connection::begin(&mut *w).await?;
+            // A batch alone needs no savepoint: if it fails, the whole transaction rolls back.
+            let alone = jobs.len() == 1;
             for PendingWrite { batch, done } in jobs {
-                sqlx::query("SAVEPOINT batch").execute(&mut *tx).await?;
-                match self.write_batch(&mut tx, batch, &mut staged).await {
-                    Ok((outcome, announcement)) => {
-                        sqlx::query("RELEASE batch").execute(&mut *tx).await?;
+                if !alone {
+                    sqlx::query("SAVEPOINT batch").execute(&mut *tx).await?;
+                }
+                match self.write_batch(&mut tx, batch, &staged).await {
+                    Ok((outcome, announcement, next_meta)) => {
+                        if !alone {
+                            sqlx::query("RELEASE batch").execute(&mut *tx).await?;
+                        }
+                        // Only a batch that stays in the transaction changes the staged catalog.
+                        staged.extend(next_meta);
                         announcements.extend(announcement);
                         answers.push((done, Ok(outcome)));
+                    }
+                    Err(e) if alone => {
+                        let _ = done.send(Err(e));
+                        return Ok(()); // dropping `tx` rolls it back
                     }
                     Err(e) => {
                         sqlx::query("ROLLBACK TO batch").execute(&mut *tx).await?;
@@ -224,8 +236,8 @@ impl Store {
         &self,
         tx: &mut SqliteConnection,
         batch: Batch,
-        staged: &mut HashMap<(String, String), Arc<TableMeta>>,
-    ) -> Result<(WriteOutcome, Option<Announcement>)> {
+        staged: &HashMap<(String, String), Arc<TableMeta>>,
+    ) -> Result<(WriteOutcome, Option<Announcement>, Option<((String, String), Arc<TableMeta>)>)> {
         let Batch { database, table, mode, prepared, user } = batch;
         // The catalog may have changed while the batch waited for the writer.
         let meta = match staged.get(&(database.clone(), table.clone())) {
@@ -291,14 +303,12 @@ impl Store {
             }
         }
         if docs.is_empty() {
-            return Ok((outcome, None));
+            return Ok((outcome, None, None));
         }
         // Keys were checked under the write lock: in insert mode a conflict is a bug and fails loudly.
         upsert_rows(tx, &meta, &docs, &self.node_name, mode != WriteMode::Insert).await?;
         let new_attrs = new_attributes(&meta, order.iter().filter_map(|kt| finals.get(kt)));
-        if let Some(next) = add_attributes(tx, &meta, new_attrs).await? {
-            staged.insert((database, table), Arc::new(next));
-        }
+        let next_meta = add_attributes(tx, &meta, new_attrs).await?.map(|next| ((database, table), Arc::new(next)));
         adjust_count(tx, meta.id, new_rows, Some(now)).await?;
         let mut payload = String::with_capacity(docs.iter().map(|(_, d, _)| d.len() + 1).sum::<usize>() + 2);
         payload.push('[');
@@ -312,7 +322,7 @@ impl Store {
         let txn_id = self.append_log(tx, &meta, mode.name(), user.as_deref(), &payload, now).await?;
         outcome.txn_id = Some(txn_id);
         let announcement = Announcement { txn_id, channel: meta.channel(), operation: mode.name(), user, payload, ts: now };
-        Ok((outcome, Some(announcement)))
+        Ok((outcome, Some(announcement), next_meta))
     }
 
     /// Deletes records by key. Keys that do not exist are reported as skipped.
