@@ -92,13 +92,10 @@ impl Shared {
     }
 }
 
+/// An answer to an invoke, as `invoke` reads it (other packets parse too, with no `rid`).
 #[derive(Deserialize)]
-struct Packet<'a> {
-    #[serde(borrow)]
-    event: Option<&'a str>,
+struct Packet {
     rid: Option<i64>,
-    #[serde(borrow)]
-    data: Option<&'a serde_json::value::RawValue>,
     error: Option<Value>,
 }
 
@@ -171,7 +168,7 @@ async fn invoke(ws: &mut Socket, cid: i64, event: &str, data: Value) -> Result<(
 }
 
 /// One frame: a packet or a batch of packets. Frames that are not JSON are skipped.
-fn packets(text: &str) -> Vec<Packet<'_>> {
+fn packets(text: &str) -> Vec<Packet> {
     if text.starts_with('[') {
         serde_json::from_str(text).unwrap_or_default()
     } else {
