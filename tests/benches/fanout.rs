@@ -90,7 +90,7 @@ async fn start_switchyard(data: &Path) -> Result<(Server, OpsClient)> {
     cmd.args(["-c", "0"]).arg(&bin).arg("--data").arg(data).args(["--port", &port.to_string(), "--node-name", "fanout"]);
     cmd.args(["--admin-user", "admin", "--admin-password", PASSWORD]);
     let server = Server::spawn(cmd, port)?;
-    let client = OpsClient::new(&format!("http://127.0.0.1:{port}"), Credentials::basic("admin", PASSWORD))?;
+    let client = OpsClient::new(format!("http://127.0.0.1:{port}"), Credentials::basic("admin", PASSWORD))?;
     client.call(&json!({"operation": "create_database", "database": "bench"})).await?;
     Ok((server, client))
 }

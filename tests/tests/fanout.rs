@@ -13,7 +13,7 @@ async fn every_subscriber_gets_every_publish_once_in_order_and_each_is_stored() 
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let node = start(NodeConfig::new(dir.path(), "fanout").with_admin("admin", "pw-fanout"), listener).await.expect("node starts");
-    let client = OpsClient::new(&node.url(), Credentials::basic("admin", "pw-fanout")).expect("client");
+    let client = OpsClient::new(node.url(), Credentials::basic("admin", "pw-fanout")).expect("client");
     client.call(&json!({"operation": "create_table", "database": "bench", "table": "fanout", "primary_key": "seq"})).await.expect("create table");
 
     let cfg = FanoutConfig {
@@ -41,7 +41,7 @@ async fn a_publisher_without_a_login_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let node = start(NodeConfig::new(dir.path(), "fanout").with_admin("admin", "pw-fanout"), listener).await.expect("node starts");
-    let client = OpsClient::new(&node.url(), Credentials::basic("admin", "pw-fanout")).expect("client");
+    let client = OpsClient::new(node.url(), Credentials::basic("admin", "pw-fanout")).expect("client");
     client.call(&json!({"operation": "create_table", "database": "bench", "table": "fanout", "primary_key": "seq"})).await.expect("create table");
     let cfg = FanoutConfig { subs: 1, msgs: 10, warmup: 0, ..FanoutConfig::new(node.addr.port()) };
     let err = run(cfg).await.expect_err("subscribing without a login must fail");
