@@ -212,7 +212,6 @@ impl Store {
             Ok(())
         }
         .await;
-        drop(w);
         if let Err(e) = committed {
             // Nothing of the group was written; every batch in it hears why.
             for (done, _) in answers {
@@ -223,9 +222,12 @@ impl Store {
         for (_, meta) in staged {
             self.replace_meta(Arc::unwrap_or_clone(meta));
         }
+        // Announced while the writer is still held, so the feed carries entries in log order
+        // even when the next group commits right after.
         for a in &announcements {
             self.announce(a.txn_id, &a.channel, a.operation, a.user.as_deref(), &a.payload, a.ts);
         }
+        drop(w);
         for (done, answer) in answers {
             let _ = done.send(answer);
         }
