@@ -5,16 +5,22 @@
 use serde_json::json;
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_e2e::fanout::{run, FanoutConfig};
-use switchyard_node::{start, NodeConfig};
+use switchyard_node::{start, NodeConfig, RunningNode};
 use tokio::net::TcpListener;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_subscriber_gets_every_publish_once_in_order_and_each_is_stored() {
+/// A node with an empty `bench.fanout` keyed by `seq`, and an admin client for it.
+async fn node_with_table() -> (tempfile::TempDir, RunningNode, OpsClient) {
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let node = start(NodeConfig::new(dir.path(), "fanout").with_admin("admin", "pw-fanout"), listener).await.expect("node starts");
     let client = OpsClient::new(node.url(), Credentials::basic("admin", "pw-fanout")).expect("client");
     client.call(&json!({"operation": "create_table", "database": "bench", "table": "fanout", "primary_key": "seq"})).await.expect("create table");
+    (dir, node, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subscriber_gets_every_publish_once_in_order_and_each_is_stored() {
+    let (_dir, node, client) = node_with_table().await;
 
     let cfg = FanoutConfig {
         subs: 8,
@@ -38,11 +44,7 @@ async fn every_subscriber_gets_every_publish_once_in_order_and_each_is_stored() 
 
 #[tokio::test]
 async fn a_publisher_without_a_login_is_refused() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let node = start(NodeConfig::new(dir.path(), "fanout").with_admin("admin", "pw-fanout"), listener).await.expect("node starts");
-    let client = OpsClient::new(node.url(), Credentials::basic("admin", "pw-fanout")).expect("client");
-    client.call(&json!({"operation": "create_table", "database": "bench", "table": "fanout", "primary_key": "seq"})).await.expect("create table");
+    let (_dir, node, _client) = node_with_table().await;
     let cfg = FanoutConfig { subs: 1, msgs: 10, warmup: 0, ..FanoutConfig::new(node.addr.port()) };
     let err = run(cfg).await.expect_err("subscribing without a login must fail");
     assert!(format!("{err:#}").contains("You must be logged in to subscribe"), "{err:#}");
