@@ -9,7 +9,7 @@
 //! delivered as the committed transaction); the run checks that every one was stored.
 //!
 //!   make sc-fanout && cargo build --release -p switchyard-node
-//!   cargo bench -p switchyard-e2e --bench fanout [-- --runs 3 --subs 50 --msgs 20000 --window 10]
+//!   cargo bench -p switchyard-e2e --bench fanout [-- --runs 3 --subs 50 --msgs 20000 --window 10 --only-ours]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -41,9 +41,14 @@ struct Server {
 }
 
 impl Server {
-    fn spawn(mut cmd: Command, port: u16) -> Result<Server> {
+    /// Starts `cmd`; its output goes to `target/fanout-bench/<name>.log` (a pipe nobody reads
+    /// would stall the server once full).
+    fn spawn(mut cmd: Command, port: u16, name: &str) -> Result<Server> {
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().context("starting a server")?;
+        let logs = root().join("target/fanout-bench");
+        std::fs::create_dir_all(&logs)?;
+        let log = std::fs::File::create(logs.join(format!("{name}.log")))?;
+        let child = cmd.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).spawn().context("starting a server")?;
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -75,7 +80,7 @@ fn start_socketcluster_server() -> Result<Server> {
     let port = free_port()?;
     let mut cmd = Command::new("taskset");
     cmd.args(["-c", "0", "node", "server.js"]).current_dir(sc_dir()?).env("PORT", port.to_string()).env("LIFETIME_MS", "900000");
-    Server::spawn(cmd, port)
+    Server::spawn(cmd, port, "socketcluster-server")
 }
 
 const PASSWORD: &str = "fanout-bench-pw";
@@ -89,7 +94,7 @@ async fn start_switchyard(data: &Path) -> Result<(Server, OpsClient)> {
     let mut cmd = Command::new("taskset");
     cmd.args(["-c", "0"]).arg(&bin).arg("--data").arg(data).args(["--port", &port.to_string(), "--node-name", "fanout"]);
     cmd.args(["--admin-user", "admin", "--admin-password", PASSWORD]);
-    let server = Server::spawn(cmd, port)?;
+    let server = Server::spawn(cmd, port, "switchyard-node")?;
     let client = OpsClient::new(format!("http://127.0.0.1:{port}"), Credentials::basic("admin", PASSWORD))?;
     client.call(&json!({"operation": "create_database", "database": "bench"})).await?;
     Ok((server, client))
@@ -138,6 +143,8 @@ async fn bench() -> Result<()> {
     let subs = arg("--subs", 50);
     let msgs = arg("--msgs", 20_000);
     let window = arg("--window", 10);
+    // `--only-ours`: switchyard-node alone, for profiling it (`perf record -p <pid>`).
+    let only_ours = std::env::args().any(|a| a == "--only-ours");
     let date = std::env::var("BENCH_DATE").unwrap_or_else(|_| "today".into());
     let data = tempfile::tempdir()?;
     let sc = start_socketcluster_server()?;
@@ -147,10 +154,12 @@ async fn bench() -> Result<()> {
     let (mut ours, mut theirs, mut js) = (Vec::new(), Vec::new(), Vec::new());
     for i in 1..=runs {
         eprintln!("run {i} of {runs}: {subs} subscribers, {msgs} messages (+1000 warm-up), window {window}");
-        let r = run(FanoutConfig { server_pid: Some(sc.child.id()), ..cfg(sc.port) }).await.context("socketcluster-server")?;
-        check("socketcluster-server", &r)?;
-        line("socketcluster-server", &r);
-        theirs.push(r);
+        if !only_ours {
+            let r = run(FanoutConfig { server_pid: Some(sc.child.id()), ..cfg(sc.port) }).await.context("socketcluster-server")?;
+            check("socketcluster-server", &r)?;
+            line("socketcluster-server", &r);
+            theirs.push(r);
+        }
 
         let _ = client.call(&json!({"operation": "drop_table", "database": "bench", "table": "fanout"})).await;
         client.call(&json!({"operation": "create_table", "database": "bench", "table": "fanout", "primary_key": "seq"})).await?;
@@ -164,9 +173,15 @@ async fn bench() -> Result<()> {
         line("switchyard-node", &r);
         ours.push(r);
 
+        if only_ours {
+            continue;
+        }
         let j = js_generator(sc.port, sc.child.id(), subs, msgs, window)?;
         eprintln!("  fanout.js → sc-server  {j}");
         js.push(j);
+    }
+    if only_ours {
+        return Ok(()); // a profiling run: no comparison to print
     }
 
     let m = |rs: &[FanoutReport], f: fn(&FanoutReport) -> f64| median(rs.iter().map(f).collect());

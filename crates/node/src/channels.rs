@@ -47,9 +47,10 @@ pub mod close {
     pub const GOING_AWAY: u16 = 1001;
 }
 
-/// Bytes read from a socket at a time. The WebSocket library zeroes this much before every
-/// read, so its 128 KiB default costs more than the read itself for small frames.
-pub const READ_CHUNK: usize = 16 * 1024;
+/// Bytes read from a socket at a time. The WebSocket library zeroes this much before every read
+/// attempt, even one that finds nothing (each time a subscriber's task wakes for the feed), so
+/// its 128 KiB default costs more than the read itself; large frames just take more reads.
+pub const READ_CHUNK: usize = 4 * 1024;
 
 pub async fn upgrade(State(node): State<Arc<Node>>, ws: WebSocketUpgrade) -> Response {
     ws.read_buffer_size(READ_CHUNK).on_upgrade(move |socket| serve(node, socket))

@@ -171,3 +171,49 @@ async fn concurrent_writers_share_commits_and_each_batch_stands_alone() {
     assert!(bad.is_err(), "{bad:?}");
     assert_eq!(n.count("burst").await, 400);
 }
+
+#[tokio::test]
+async fn batches_in_one_group_see_each_others_writes_and_log_in_order() {
+    let n = TestNode::start().await;
+    n.table("merged").await;
+    n.ok(json!({"operation": "insert", "database": "dev", "table": "merged", "records": [{"id": 1, "base": true}]})).await;
+    // 30 concurrent merges into one record (each its own attribute) and 30 concurrent upserts
+    // of new keys: however they group, every merge must build on the ones before it.
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..60u64 {
+        let client = n.client.clone();
+        writers.spawn(async move {
+            let op = if w < 30 {
+                json!({"operation": "update", "database": "dev", "table": "merged", "records": [{"id": 1, format!("a{w}"): w}]})
+            } else {
+                json!({"operation": "upsert", "database": "dev", "table": "merged", "records": [{"id": 100 + w, "w": w}, {"id": 100 + w, "again": true}]})
+            };
+            client.call(&op).await.expect("write")
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        let answer = done.expect("writer task");
+        let written = answer["update_hashes"].as_array().or(answer["upserted_hashes"].as_array()).map(Vec::len);
+        assert!(written == Some(1) || written == Some(2), "{answer}");
+    }
+    let one = n.ok(json!({"operation": "search_by_id", "database": "dev", "table": "merged", "ids": [1], "get_attributes": ["*"]})).await;
+    let doc = one[0].as_object().expect("record 1");
+    assert_eq!(doc["base"], json!(true));
+    for w in 0..30u64 {
+        assert_eq!(doc.get(&format!("a{w}")), Some(&json!(w)), "merge {w} lost: {one}");
+    }
+    for w in 30..60u64 {
+        let r = n.ok(json!({"operation": "search_by_id", "database": "dev", "table": "merged", "ids": [100 + w], "get_attributes": ["w", "again"]})).await;
+        assert_eq!(r, json!([{"w": w, "again": true}]), "key {}", 100 + w);
+    }
+    assert_eq!(n.count("merged").await, 31);
+    // One log entry per write, ids consecutive after the first insert's.
+    let store = &n.running.as_ref().expect("running").node.store;
+    let page = store.log_after("dev:merged", 0, 1000, "nobody").await.expect("log");
+    assert_eq!(page.entries.len(), 61);
+    let ids: Vec<i64> = page.entries.iter().map(|e| serde_json::from_str::<Value>(e).expect("entry")["id"].as_i64().expect("id")).collect();
+    assert!(ids.windows(2).all(|p| p[1] == p[0] + 1), "{ids:?}");
+    // The last entry touching key 1 carries every merge made before it.
+    let last_update = page.entries.iter().rev().map(|e| serde_json::from_str::<Value>(e).expect("entry")).find(|e| e["operation"] == "update").expect("an update entry");
+    assert_eq!(last_update["records"][0].as_object().map(|d| d.keys().filter(|k| k.starts_with('a')).count()), Some(30), "{last_update}");
+}

@@ -6,6 +6,7 @@
 //! the writer (WAL). A batch is one transaction: it commits whole or not at all.
 
 mod catalog;
+mod durability;
 mod records;
 mod replica;
 pub mod value;
@@ -50,6 +51,8 @@ pub struct Store {
     commits: tokio::sync::broadcast::Sender<std::sync::Arc<Committed>>,
     /// Record batches waiting for the next group commit.
     queue: records::WriteQueue,
+    /// Answers and announcements waiting for their commit to reach the disk.
+    barrier: Arc<durability::Barrier>,
 }
 
 /// The attributes every table starts with after its primary key.
@@ -76,7 +79,10 @@ impl Store {
             Some(b) => opts.pragma("max_page_count", (b / 4096).max(16).to_string()),
             None => opts,
         };
+        // A local file has nothing to ping: testing a connection before each use (sqlx's default)
+        // only costs a round trip to its thread.
         let write = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -85,23 +91,26 @@ impl Store {
             .await?;
         sqlx::migrate!("./migrations").run(&write).await?;
         let read = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(4)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(opts)
             .await?;
-        let catalog = {
+        let (catalog, head) = {
             let mut conn = write.acquire().await?;
-            Catalog::load(&mut conn).await?
+            let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM txn_log").fetch_one(&mut *conn).await?;
+            (Catalog::load(&mut conn).await?, head)
         };
         Ok(Store {
             read,
             write,
             catalog: RwLock::new(catalog),
-            file,
             node_name: node_name.to_string(),
             commits: tokio::sync::broadcast::channel(COMMIT_FEED_CAPACITY).0,
             queue: records::WriteQueue::default(),
+            barrier: durability::Barrier::new(file.with_extension("db-wal"), head),
+            file,
         })
     }
 
@@ -125,16 +134,38 @@ impl Store {
         self.announce_from(id, channel, operation, user, records_json, ts, &origin, id);
     }
 
-    /// Announces an entry that may have originated elsewhere (`origin`, `origin_id`).
+    /// Announces an entry that may have originated elsewhere (`origin`, `origin_id`), committed
+    /// durably (`synchronous = FULL`). It goes out behind entries still waiting for their sync.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn announce_from(&self, id: i64, channel: &str, operation: &str, user: Option<&str>, records_json: &str, ts: f64, origin: &str, origin_id: i64) {
+        let committed = self.committed(id, channel, operation, user, records_json, ts, origin, origin_id);
+        let commits = self.commits.clone();
+        self.barrier.queue(
+            false,
+            id,
+            Box::new(move |synced| {
+                if let (Ok(()), Some(c)) = (synced, committed) {
+                    let _ = commits.send(c);
+                }
+            }),
+        );
+    }
+
+    /// The feed's item for an entry; `None` when nobody listens.
+    #[allow(clippy::too_many_arguments)]
+    fn committed(&self, id: i64, channel: &str, operation: &str, user: Option<&str>, records_json: &str, ts: f64, origin: &str, origin_id: i64) -> Option<Arc<Committed>> {
         if self.commits.receiver_count() == 0 {
-            return;
+            return None;
         }
         let entry = entry_json(id, origin, origin_id, channel, operation, user, ts, records_json);
         let channel_json = Value::String(channel.to_string()).to_string();
         let publish_frame = format!("{{\"event\":\"#publish\",\"data\":{{\"channel\":{channel_json},\"data\":{entry}}}}}");
-        let _ = self.commits.send(std::sync::Arc::new(Committed { id, channel: channel.to_string(), publish_frame }));
+        Some(Arc::new(Committed { id, channel: channel.to_string(), publish_frame }))
+    }
+
+    /// Every log id at or below this is on disk; readers of the log stop there.
+    pub fn durable_head(&self) -> i64 {
+        self.barrier.durable_head()
     }
 
     pub fn node_name(&self) -> &str {

@@ -52,6 +52,8 @@ pub struct DeleteOutcome {
 
 /// Rows per multi-row statement: 3 parameters each, well under SQLite's 32766.
 const ROWS_PER_STATEMENT: usize = 500;
+/// Log entries per multi-row statement: 7 parameters each.
+const LOG_ROWS_PER_STATEMENT: usize = 500;
 
 /// A validated batch: `(key, record)` in request order.
 struct Batch {
@@ -82,14 +84,144 @@ impl WriteQueue {
 /// Records one group commit takes at most; later batches wait for the next commit.
 const GROUP_RECORDS: usize = 10_000;
 
-/// What a committed batch announces on its channel once the group is durable.
+/// What a committed batch appends to the log and announces on its channel.
 struct Announcement {
-    txn_id: i64,
     channel: String,
     operation: &'static str,
     user: Option<String>,
     payload: String,
     ts: f64,
+}
+
+/// The batches of one group that write to one table, planned in memory: each batch sees what
+/// the table held before the group plus what the batches before it wrote, exactly as if it
+/// had committed alone after them. Only the final row per key is written.
+struct TableWrites {
+    meta: Arc<TableMeta>,
+    /// What the table held before the group for the keys its batches name: key text →
+    /// document (`None` when only presence was loaded, because every batch inserts).
+    stored: HashMap<String, Option<String>>,
+    /// The latest document per key written by the group so far: key, text, update time.
+    rows: HashMap<String, (Value, String, f64)>,
+    /// Attributes the group's documents bring that the table does not know yet.
+    new_attrs: Vec<String>,
+    /// The latest update time the group writes.
+    last_updated: f64,
+    /// Keys of `rows` in first-written order.
+    order: Vec<String>,
+    /// Keys new to the table.
+    new_rows: i64,
+    /// Whether any batch updates or upserts (so rows may replace stored ones).
+    replaces: bool,
+}
+
+/// A batch's effect, planned against its table's state and not yet applied to it.
+struct PlannedBatch {
+    outcome: WriteOutcome,
+    /// `(key text, key, document text)` in first-written order.
+    docs: Vec<(String, Value, String)>,
+    new_rows: i64,
+    new_attrs: Vec<String>,
+    now: f64,
+}
+
+impl TableWrites {
+    fn present(&self, kt: &str) -> bool {
+        self.rows.contains_key(kt) || self.stored.contains_key(kt)
+    }
+
+    /// The current document for a key: written earlier in the group, else stored.
+    fn current(&self, kt: &str) -> Result<Option<Map<String, Value>>> {
+        match self.rows.get(kt) {
+            Some((_, text, _)) => parse_doc(text).map(Some),
+            None => match self.stored.get(kt) {
+                Some(Some(text)) => parse_doc(text).map(Some),
+                Some(None) => Err(Error::Internal("a stored record's body was not loaded".into())),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// Works out what `batch` writes; nothing changes until `apply`.
+    fn plan(&self, mode: WriteMode, prepared: Vec<(Value, Map<String, Value>)>) -> Result<PlannedBatch> {
+        let meta = &self.meta;
+        let now = now_ms();
+        let mut outcome = WriteOutcome::default();
+        // Final document per key, in first-written order; a key repeated in the batch merges again.
+        let mut order: Vec<String> = Vec::new();
+        let mut finals: HashMap<String, Map<String, Value>> = HashMap::new();
+        let mut new_rows: i64 = 0;
+        for (key, record) in prepared {
+            let kt = key_text(&key);
+            let in_batch = finals.contains_key(&kt);
+            if mode == WriteMode::Insert {
+                if in_batch || self.present(&kt) {
+                    outcome.skipped.push(key);
+                    continue;
+                }
+                finals.insert(kt.clone(), fresh_doc(meta, &key, record, now));
+                order.push(kt);
+                new_rows += 1;
+                outcome.written.push(key);
+                continue;
+            }
+            let base = if in_batch { finals.remove(&kt) } else { self.current(&kt)? };
+            match base {
+                Some(doc) => {
+                    if !in_batch {
+                        order.push(kt.clone());
+                    }
+                    finals.insert(kt, merge(doc, record, now));
+                }
+                None if mode == WriteMode::Update => {
+                    outcome.skipped.push(key);
+                    continue;
+                }
+                None => {
+                    finals.insert(kt.clone(), fresh_doc(meta, &key, record, now));
+                    order.push(kt);
+                    new_rows += 1;
+                }
+            }
+            outcome.written.push(key);
+        }
+        let mut docs = Vec::with_capacity(order.len());
+        let mut new_attrs = Vec::new();
+        for kt in order {
+            if let Some(d) = finals.remove(&kt) {
+                collect_new_attributes(meta, &d, &mut new_attrs);
+                let key = d.get(&meta.primary_key).cloned().unwrap_or(Value::Null);
+                let text = serde_json::to_string(&d).map_err(|e| Error::Internal(e.to_string()))?;
+                docs.push((kt, key, text));
+            }
+        }
+        Ok(PlannedBatch { outcome, docs, new_rows, new_attrs, now })
+    }
+
+    /// Takes a planned batch into the group's rows; answers its log payload (`[doc,…]`).
+    fn apply(&mut self, p: PlannedBatch) -> (WriteOutcome, String, f64) {
+        let PlannedBatch { outcome, docs, new_rows, new_attrs, now } = p;
+        let mut payload = String::with_capacity(docs.iter().map(|(_, _, d)| d.len() + 1).sum::<usize>() + 2);
+        payload.push('[');
+        for (i, (kt, key, text)) in docs.into_iter().enumerate() {
+            if i > 0 {
+                payload.push(',');
+            }
+            payload.push_str(&text);
+            if self.rows.insert(kt.clone(), (key, text, now)).is_none() {
+                self.order.push(kt);
+            }
+        }
+        payload.push(']');
+        self.new_rows += new_rows;
+        self.last_updated = self.last_updated.max(now);
+        for a in new_attrs {
+            if !self.new_attrs.contains(&a) {
+                self.new_attrs.push(a);
+            }
+        }
+        (outcome, payload, now)
+    }
 }
 
 impl Store {
@@ -110,7 +242,7 @@ impl Store {
     /// Validates a batch and queues it for the next group commit without waiting for it: the
     /// receiver answers once the batch is durable (or was rejected). Batches are committed in the
     /// order they are submitted; batches that arrive while a commit is under way share the next
-    /// one (one fsync for many small writes), each in its own savepoint with its own log entry.
+    /// one (one fsync for many small writes), each with its own log entry.
     pub fn submit(
         self: &Arc<Self>,
         database: &str,
@@ -144,6 +276,7 @@ impl Store {
     /// Takes the queued batches (up to GROUP_RECORDS records) under the writer and commits them
     /// in one SQLite transaction; answers each batch and announces its log entry afterwards.
     async fn commit_group(self: Arc<Self>) {
+        tokio::task::yield_now().await;
         let writer = self.writer().await;
         let jobs = {
             let mut q = self.queue.lock();
@@ -175,156 +308,179 @@ impl Store {
                 return;
             }
         };
-        let mut answers = Vec::with_capacity(jobs.len());
-        let mut announcements = Vec::new();
-        // Table metadata with attributes added earlier in this group, installed after the commit.
-        let mut staged: HashMap<(String, String), Arc<TableMeta>> = HashMap::new();
-        let committed: Result<()> = async {
-            let mut tx = sqlx::Connection::begin(&mut *w).await?;
-            // A batch alone needs no savepoint: if it fails, the whole transaction rolls back.
-            let alone = jobs.len() == 1;
-            for PendingWrite { batch, done } in jobs {
-                if !alone {
-                    sqlx::query("SAVEPOINT batch").execute(&mut *tx).await?;
+        let (dones, batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
+        let committed = self.commit_batches(&mut w, batches).await;
+        if sqlx::query("PRAGMA synchronous = FULL").execute(&mut *w).await.is_err() {
+            // Never hand a connection that skips fsyncs to the next writer: the pool reopens one.
+            w.close_on_drop();
+        }
+        let (answers, announcements) = match committed {
+            Ok((answers, announcements, metas)) => {
+                // The next group plans against these (the catalog changed with the commit).
+                for meta in metas {
+                    self.replace_meta(meta);
                 }
-                match self.write_batch(&mut tx, batch, &staged).await {
-                    Ok((outcome, announcement, next_meta)) => {
-                        if !alone {
-                            sqlx::query("RELEASE batch").execute(&mut *tx).await?;
-                        }
-                        // Only a batch that stays in the transaction changes the staged catalog.
-                        staged.extend(next_meta);
-                        announcements.extend(announcement);
-                        answers.push((done, Ok(outcome)));
-                    }
-                    Err(e) if alone => {
-                        let _ = done.send(Err(e));
-                        return Ok(()); // dropping `tx` rolls it back
-                    }
-                    Err(e) => {
-                        sqlx::query("ROLLBACK TO batch").execute(&mut *tx).await?;
-                        sqlx::query("RELEASE batch").execute(&mut *tx).await?;
-                        answers.push((done, Err(e)));
+                (answers, announcements)
+            }
+            Err(e) => {
+                // Nothing of the group was written; every batch in it hears why.
+                for done in dones {
+                    let _ = done.send(Err(e.clone()));
+                }
+                return;
+            }
+        };
+        let head = announcements.last().map(|(id, _)| *id).unwrap_or(0);
+        // Live subscribers get the entries now, as any reader sees committed rows, in log order
+        // (the writer is still held). Answers wait for the disk.
+        for (id, a) in &announcements {
+            if let Some(c) = self.committed(*id, &a.channel, a.operation, a.user.as_deref(), &a.payload, a.ts, &self.node_name, *id) {
+                let _ = self.commits.send(c);
+            }
+        }
+        self.barrier.queue(
+            true,
+            head,
+            Box::new(move |synced| match synced {
+                Ok(()) => {
+                    for (done, answer) in dones.into_iter().zip(answers) {
+                        let _ = done.send(answer);
                     }
                 }
-            }
-            tx.commit().await?;
-            Ok(())
-        }
-        .await;
-        if let Err(e) = committed {
-            // Nothing of the group was written; every batch in it hears why.
-            for (done, _) in answers {
-                let _ = done.send(Err(e.clone()));
-            }
-            return;
-        }
-        for (_, meta) in staged {
-            self.replace_meta(Arc::unwrap_or_clone(meta));
-        }
-        // Announced while the writer is still held, so the feed carries entries in log order
-        // even when the next group commits right after.
-        for a in &announcements {
-            self.announce(a.txn_id, &a.channel, a.operation, a.user.as_deref(), &a.payload, a.ts);
-        }
+                Err(e) => {
+                    for done in dones {
+                        let _ = done.send(Err(e.clone()));
+                    }
+                }
+            }),
+        );
         drop(w);
-        for (done, answer) in answers {
-            let _ = done.send(answer);
-        }
     }
 
-    /// One batch inside the group's transaction.
-    async fn write_batch(
+    /// Commits a group in one transaction with a handful of statements whatever its size: per
+    /// table one read of the stored keys, one multi-row write of the final rows, one count
+    /// update; one multi-row log append. Every batch is planned in memory first, in submission
+    /// order, so a batch that fails (its table gone, a stored record unreadable) is refused
+    /// alone and never reaches SQLite. Answers per batch, the log entries with their ids, and
+    /// the catalog entries to install.
+    #[allow(clippy::type_complexity)]
+    async fn commit_batches(
         &self,
-        tx: &mut SqliteConnection,
-        batch: Batch,
-        staged: &HashMap<(String, String), Arc<TableMeta>>,
-    ) -> Result<(WriteOutcome, Option<Announcement>, Option<((String, String), Arc<TableMeta>)>)> {
-        let Batch { database, table, mode, prepared, user } = batch;
-        // The catalog may have changed while the batch waited for the writer.
-        let meta = match staged.get(&(database.clone(), table.clone())) {
-            Some(m) => m.clone(),
-            None => self.table(&database, &table)?,
-        };
-        let keys: Vec<Value> = prepared.iter().map(|(k, _)| k.clone()).collect();
-        let mut existing = existing_docs(tx, &meta, &keys, mode != WriteMode::Insert).await?;
+        conn: &mut SqliteConnection,
+        batches: Vec<Batch>,
+    ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
+        // This transaction skips SQLite's fsync (the caller restores it afterwards); the barrier
+        // syncs the WAL while the next group writes.
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "PRAGMA synchronous = NORMAL; BEGIN").await?;
+        // Each table the group writes, in first-named order, with every key its batches name.
+        let mut tables: Vec<TableWrites> = Vec::new();
+        let mut slot: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut table_of: Vec<Result<usize>> = Vec::with_capacity(batches.len());
+        for b in &batches {
+            let known = slot.get(&(b.database.as_str(), b.table.as_str())).copied();
+            let at = match known {
+                Some(i) => Ok(i),
+                // The catalog may have changed while the batch waited for the writer.
+                None => self.table(&b.database, &b.table).map(|meta| {
+                    tables.push(TableWrites {
+                        meta,
+                        stored: HashMap::new(),
+                        rows: HashMap::new(),
+                        new_attrs: Vec::new(),
+                        last_updated: 0.0,
+                        order: Vec::new(),
+                        new_rows: 0,
+                        replaces: false,
+                    });
+                    slot.insert((b.database.as_str(), b.table.as_str()), tables.len() - 1);
+                    tables.len() - 1
+                }),
+            };
+            if let Ok(i) = at {
+                tables[i].replaces |= b.mode != WriteMode::Insert;
+            }
+            table_of.push(at);
+        }
+        for (i, t) in tables.iter_mut().enumerate() {
+            let mut seen = std::collections::HashSet::new();
+            let keys: Vec<Value> = batches
+                .iter()
+                .zip(&table_of)
+                .filter(|(_, at)| matches!(at, Ok(j) if *j == i))
+                .flat_map(|(b, _)| b.prepared.iter().map(|(k, _)| k))
+                .filter(|k| seen.insert(key_text(k)))
+                .cloned()
+                .collect();
+            t.stored = existing_docs(&mut tx, &t.meta, &keys, t.replaces).await?;
+        }
 
-        let now = now_ms();
-        let mut outcome = WriteOutcome::default();
-        // Final document per key, in first-written order; a key repeated in the batch merges again.
-        let mut order: Vec<String> = Vec::new();
-        let mut finals: HashMap<String, Map<String, Value>> = HashMap::new();
-        let mut new_rows: i64 = 0;
-        for (key, record) in prepared {
-            let kt = key_text(&key);
-            let in_batch = finals.contains_key(&kt);
-            let stored = existing.contains_key(&kt);
-            if mode == WriteMode::Insert {
-                if in_batch || stored {
-                    outcome.skipped.push(key);
+        let mut answers = Vec::with_capacity(batches.len());
+        let mut announcements = Vec::new();
+        for (b, at) in batches.into_iter().zip(table_of) {
+            let Batch { mode, prepared, user, .. } = b;
+            let planned = at.and_then(|i| tables[i].plan(mode, prepared).map(|p| (i, p)));
+            let (i, p) = match planned {
+                Ok(x) => x,
+                Err(e) => {
+                    answers.push(Err(e));
                     continue;
                 }
-                finals.insert(kt.clone(), fresh_doc(&meta, &key, record, now));
-                order.push(kt);
-                new_rows += 1;
-                outcome.written.push(key);
+            };
+            if p.docs.is_empty() {
+                answers.push(Ok(p.outcome));
                 continue;
             }
-            let base = if in_batch {
-                finals.remove(&kt)
-            } else if let Some(Some(text)) = existing.remove(&kt) {
-                Some(parse_doc(&text)?)
-            } else {
-                None
-            };
-            match base {
-                Some(doc) => {
-                    if !in_batch {
-                        order.push(kt.clone());
-                    }
-                    finals.insert(kt, merge(doc, record, now));
-                }
-                None if mode == WriteMode::Update => {
-                    outcome.skipped.push(key);
-                    continue;
-                }
-                None => {
-                    finals.insert(kt.clone(), fresh_doc(&meta, &key, record, now));
-                    order.push(kt);
-                    new_rows += 1;
-                }
-            }
-            outcome.written.push(key);
+            let t = &mut tables[i];
+            let (mut outcome, payload, now) = t.apply(p);
+            outcome.txn_id = Some(announcements.len() as i64); // the entry's index until ids are known
+            announcements.push(Announcement { channel: t.meta.channel(), operation: mode.name(), user, payload, ts: now });
+            answers.push(Ok(outcome));
         }
-        let mut docs: Vec<(Value, String, f64)> = Vec::with_capacity(order.len());
-        for kt in &order {
-            if let Some(d) = finals.get(kt) {
-                let key = d.get(&meta.primary_key).cloned().unwrap_or(Value::Null);
-                let text = serde_json::to_string(d).map_err(|e| Error::Internal(e.to_string()))?;
-                docs.push((key, text, now));
+
+        let mut metas = Vec::new();
+        for t in &mut tables {
+            if t.order.is_empty() {
+                continue;
+            }
+            let rows: Vec<(Value, String, f64)> = t.order.iter().filter_map(|kt| t.rows.remove(kt)).collect();
+            // Keys were checked under the write lock: in insert mode a conflict is a bug and fails loudly.
+            upsert_rows(&mut tx, &t.meta, &rows, &self.node_name, t.replaces).await?;
+            metas.extend(add_attributes(&mut tx, &t.meta, std::mem::take(&mut t.new_attrs)).await?);
+            adjust_count(&mut tx, t.meta.id, t.new_rows, Some(t.last_updated)).await?;
+        }
+        let ids = self.append_log_entries(&mut tx, &announcements).await?;
+        tx.commit().await?;
+        for outcome in answers.iter_mut().flatten() {
+            if let Some(index) = outcome.txn_id {
+                outcome.txn_id = ids.get(index as usize).copied();
             }
         }
-        if docs.is_empty() {
-            return Ok((outcome, None, None));
+        Ok((answers, ids.into_iter().zip(announcements).collect(), metas))
+    }
+
+    /// Appends entries to the transaction log in the caller's transaction, in order, with
+    /// consecutive ids after the highest ever used (the log's AUTOINCREMENT counter, which
+    /// explicit ids keep up to date); answers the ids. The caller holds the writer.
+    async fn append_log_entries(&self, tx: &mut SqliteConnection, entries: &[Announcement]) -> Result<Vec<i64>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
         }
-        // Keys were checked under the write lock: in insert mode a conflict is a bug and fails loudly.
-        upsert_rows(tx, &meta, &docs, &self.node_name, mode != WriteMode::Insert).await?;
-        let new_attrs = new_attributes(&meta, order.iter().filter_map(|kt| finals.get(kt)));
-        let next_meta = add_attributes(tx, &meta, new_attrs).await?.map(|next| ((database, table), Arc::new(next)));
-        adjust_count(tx, meta.id, new_rows, Some(now)).await?;
-        let mut payload = String::with_capacity(docs.iter().map(|(_, d, _)| d.len() + 1).sum::<usize>() + 2);
-        payload.push('[');
-        for (i, (_, d, _)) in docs.iter().enumerate() {
-            if i > 0 {
-                payload.push(',');
+        let last: i64 = sqlx::query_scalar(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'txn_log'), 0), COALESCE((SELECT MAX(id) FROM txn_log), 0))",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let ids: Vec<i64> = (last + 1..=last + entries.len() as i64).collect();
+        for (chunk, chunk_ids) in entries.chunks(LOG_ROWS_PER_STATEMENT).zip(ids.chunks(LOG_ROWS_PER_STATEMENT)) {
+            let marks = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
+            let sql = format!("INSERT INTO txn_log (id, origin, channel, operation, user, records, ts) VALUES {marks}");
+            let mut q = sqlx::query(&sql);
+            for (a, id) in chunk.iter().zip(chunk_ids) {
+                q = q.bind(id).bind(&self.node_name).bind(&a.channel).bind(a.operation).bind(a.user.as_deref()).bind(&a.payload).bind(a.ts);
             }
-            payload.push_str(d);
+            q.execute(&mut *tx).await?;
         }
-        payload.push(']');
-        let txn_id = self.append_log(tx, &meta, mode.name(), user.as_deref(), &payload, now).await?;
-        outcome.txn_id = Some(txn_id);
-        let announcement = Announcement { txn_id, channel: meta.channel(), operation: mode.name(), user, payload, ts: now };
-        Ok((outcome, Some(announcement), next_meta))
+        Ok(ids)
     }
 
     /// Deletes records by key. Keys that do not exist are reported as skipped.
@@ -566,15 +722,6 @@ pub(super) async fn add_attributes(tx: &mut SqliteConnection, meta: &TableMeta, 
         next.attributes.push(AttributeMeta { name, kind: None, indexed: true });
     }
     Ok(Some(next))
-}
-
-/// Attribute names the written documents bring that the table does not know yet, first seen first.
-fn new_attributes<'a>(meta: &TableMeta, docs: impl Iterator<Item = &'a Map<String, Value>>) -> Vec<String> {
-    let mut out = Vec::new();
-    for doc in docs {
-        collect_new_attributes(meta, doc, &mut out);
-    }
-    out
 }
 
 /// Adds to `out` the attributes of `doc` that neither the table nor `out` has yet.

@@ -50,13 +50,15 @@ pub struct Applied {
 impl Store {
     /// Log entries on `channel` after `after`, at most `limit` rows looked at, leaving out
     /// entries that originated at `exclude_origin` (never send a peer its own writes back).
+    /// Only entries known to be on disk are read: a peer never holds what a crash could undo.
     pub async fn log_after(&self, channel: &str, after: i64, limit: i64, exclude_origin: &str) -> Result<LogPage> {
         let rows = sqlx::query(
             "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
-             WHERE channel = ? AND id > ? ORDER BY id LIMIT ?",
+             WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
         )
         .bind(channel)
         .bind(after)
+        .bind(self.durable_head())
         .bind(limit)
         .fetch_all(self.read_pool())
         .await?;
@@ -81,19 +83,21 @@ impl Store {
         Ok(page)
     }
 
-    /// The newest log id on a channel (0 when none).
+    /// The newest durable log id on a channel (0 when none).
     pub async fn log_head(&self, channel: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM txn_log WHERE channel = ?")
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM txn_log WHERE channel = ? AND id <= ?")
             .bind(channel)
+            .bind(self.durable_head())
             .fetch_one(self.read_pool())
             .await?)
     }
 
     /// Entries on `channel` after `after` that a peer named `peer` has not been sent.
     pub async fn backlog(&self, channel: &str, after: i64, peer: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM txn_log WHERE channel = ? AND id > ? AND origin != ?")
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM txn_log WHERE channel = ? AND id > ? AND id <= ? AND origin != ?")
             .bind(channel)
             .bind(after)
+            .bind(self.durable_head())
             .bind(peer)
             .fetch_one(self.read_pool())
             .await?)

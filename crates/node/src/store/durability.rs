@@ -1,0 +1,163 @@
+//! The durability barrier: what may only happen once a commit is on disk (answering the writer,
+//! announcing its log entries, letting replication read them) waits here, in log order.
+//!
+//! Group commits run with `synchronous = NORMAL`: SQLite writes the WAL frames without an fsync,
+//! the writer is released at once, and the commit joins this queue. One task drains the queue:
+//! it syncs the WAL file once for everything queued before the sync started, then settles each
+//! item in order. So the next group writes while the previous one's fsync is in flight, and
+//! one fsync covers every group that queued behind it. Commits made with `synchronous = FULL`
+//! (every other writer) are durable already; they queue too, without asking for a sync, so
+//! that announcements keep log order.
+//!
+//! Invariants: items settle in the order they were queued (the writer queues while it still
+//! holds the connection, so queue order is log order); `durable_head` only grows and every log
+//! id at or below it is on disk; a failed sync settles its items with the error and announces
+//! nothing.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+
+/// Work to run once the commits before it are durable (or with the reason they may not be).
+pub(super) type Settle = Box<dyn FnOnce(Result<()>) + Send>;
+
+struct Item {
+    /// Whether this commit skipped SQLite's own fsync.
+    needs_sync: bool,
+    /// The highest log id the commit wrote (0 when none).
+    head: i64,
+    settle: Settle,
+}
+
+/// The shortest time from one sync's start to the next one's while commits keep coming. An idle
+/// node syncs at once; a busy one shares each fsync among what committed meanwhile.
+const MIN_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
+
+#[derive(Default)]
+struct Queue {
+    items: Vec<Item>,
+    /// Whether a drain task is running; it takes every item queued before it stops.
+    draining: bool,
+}
+
+pub(super) struct Barrier {
+    wal: PathBuf,
+    queue: Mutex<Queue>,
+    durable_head: AtomicI64,
+}
+
+impl Barrier {
+    /// `wal` is the database's `-wal` file; `head` the highest log id already on disk.
+    pub(super) fn new(wal: PathBuf, head: i64) -> Arc<Barrier> {
+        Arc::new(Barrier { wal, queue: Mutex::new(Queue::default()), durable_head: AtomicI64::new(head) })
+    }
+
+    /// Every log id at or below this is on disk.
+    pub(super) fn durable_head(&self) -> i64 {
+        self.durable_head.load(Ordering::Acquire)
+    }
+
+    /// Queues `settle` behind everything queued so far. `needs_sync`: the commit was made
+    /// without an fsync. Call it while still holding the writer, so that queue order is log order.
+    pub(super) fn queue(self: &Arc<Self>, needs_sync: bool, head: i64, settle: Settle) {
+        let start = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.items.push(Item { needs_sync, head, settle });
+            !std::mem::replace(&mut q.draining, true)
+        };
+        if start {
+            tokio::spawn(self.clone().drain());
+        }
+    }
+
+    async fn drain(self: Arc<Self>) {
+        let mut last_sync: Option<tokio::time::Instant> = None;
+        loop {
+            // Under load, syncs are spaced: what commits meanwhile shares the next one.
+            if let Some(at) = last_sync {
+                tokio::time::sleep_until(at + MIN_SYNC_INTERVAL).await;
+            }
+            let items = {
+                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if q.items.is_empty() {
+                    q.draining = false;
+                    return;
+                }
+                std::mem::take(&mut q.items)
+            };
+            let synced = if items.iter().any(|i| i.needs_sync) {
+                last_sync = Some(tokio::time::Instant::now());
+                let wal = self.wal.clone();
+                match tokio::task::spawn_blocking(move || sync_file(&wal)).await {
+                    Ok(r) => r,
+                    Err(e) => Err(Error::Internal(format!("syncing the write-ahead log failed: {e}"))),
+                }
+            } else {
+                Ok(())
+            };
+            if synced.is_ok() {
+                let head = items.iter().map(|i| i.head).max().unwrap_or(0);
+                self.durable_head.fetch_max(head, Ordering::AcqRel);
+            } else {
+                tracing::error!("the disk did not confirm committed writes: {:?}", synced);
+            }
+            for item in items {
+                (item.settle)(synced.clone());
+            }
+        }
+    }
+}
+
+/// fdatasync of the file. A missing WAL was checkpointed into the database file and removed,
+/// and a checkpoint syncs that file before it lets the WAL go.
+fn sync_file(path: &std::path::Path) -> Result<()> {
+    match std::fs::File::open(path) {
+        Ok(f) => f.sync_data().map_err(|e| Error::Internal(format!("the disk did not confirm the write (fsync of {}: {e}); it may be lost", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::Internal(format!("opening {} to sync it: {e}", path.display()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use crate::store::{Store, WriteMode};
+
+    /// Writers are answered only after the barrier: every acknowledged entry is at or below the
+    /// durable head, and so readable by replication. The writer connection is back to full
+    /// sync after each group, for the writers that commit on their own.
+    #[tokio::test]
+    async fn acknowledged_writes_are_durable_and_the_writer_syncs_again_after_a_group() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(Store::open(dir.path(), "n1", None).await.expect("open"));
+        store.create_database("dev").await.expect("database");
+        store.create_table("dev", "t", "id", None, None).await.expect("table");
+        let mut writers = tokio::task::JoinSet::new();
+        for w in 0..40i64 {
+            let store = store.clone();
+            writers.spawn(async move {
+                let records = vec![json!({"id": w})];
+                let outcome = store.write("dev", "t", WriteMode::Insert, records, None).await.expect("write");
+                let id = outcome.txn_id.expect("a log entry");
+                assert!(store.durable_head() >= id, "answered before entry {id} was synced (head {})", store.durable_head());
+                id
+            });
+        }
+        let mut ids = Vec::new();
+        while let Some(id) = writers.join_next().await {
+            ids.push(id.expect("writer"));
+        }
+        ids.sort_unstable();
+        assert_eq!(ids, (ids[0]..ids[0] + 40).collect::<Vec<_>>());
+        let page = store.log_after("dev:t", 0, 100, "nobody").await.expect("log");
+        assert_eq!(page.entries.len(), 40);
+        let mut w = store.writer().await.expect("writer");
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *w).await.expect("pragma");
+        assert_eq!(sync, 2, "the writer connection must be back to synchronous = FULL");
+    }
+}
