@@ -176,14 +176,18 @@ async fn concurrent_writers_share_commits_and_each_batch_stands_alone() {
 async fn batches_in_one_group_see_each_others_writes_and_log_in_order() {
     let n = TestNode::start().await;
     n.table("merged").await;
+    n.table("other").await;
     n.ok(json!({"operation": "insert", "database": "dev", "table": "merged", "records": [{"id": 1, "base": true}]})).await;
     // 30 concurrent merges into one record (each its own attribute) and 30 concurrent upserts
     // of new keys: however they group, every merge must build on the ones before it.
     let mut writers = tokio::task::JoinSet::new();
-    for w in 0..60u64 {
+    for w in 0..80u64 {
         let client = n.client.clone();
         writers.spawn(async move {
-            let op = if w < 30 {
+            let op = if w >= 60 {
+                // A second table in the same groups, each writer bringing a new attribute.
+                json!({"operation": "insert", "database": "dev", "table": "other", "records": [{"id": w, format!("x{w}"): w}]})
+            } else if w < 30 {
                 json!({"operation": "update", "database": "dev", "table": "merged", "records": [{"id": 1, format!("a{w}"): w}]})
             } else {
                 json!({"operation": "upsert", "database": "dev", "table": "merged", "records": [{"id": 100 + w, "w": w}, {"id": 100 + w, "again": true}]})
@@ -193,7 +197,7 @@ async fn batches_in_one_group_see_each_others_writes_and_log_in_order() {
     }
     while let Some(done) = writers.join_next().await {
         let answer = done.expect("writer task");
-        let written = answer["update_hashes"].as_array().or(answer["upserted_hashes"].as_array()).map(Vec::len);
+        let written = answer["update_hashes"].as_array().or(answer["upserted_hashes"].as_array()).or(answer["inserted_hashes"].as_array()).map(Vec::len);
         assert!(written == Some(1) || written == Some(2), "{answer}");
     }
     let one = n.ok(json!({"operation": "search_by_id", "database": "dev", "table": "merged", "ids": [1], "get_attributes": ["*"]})).await;
@@ -207,6 +211,13 @@ async fn batches_in_one_group_see_each_others_writes_and_log_in_order() {
         assert_eq!(r, json!([{"w": w, "again": true}]), "key {}", 100 + w);
     }
     assert_eq!(n.count("merged").await, 31);
+    assert_eq!(n.count("other").await, 20);
+    let described = n.ok(json!({"operation": "describe_table", "database": "dev", "table": "other"})).await;
+    let attrs: Vec<&str> = described["attributes"].as_array().expect("attributes").iter().filter_map(|a| a["attribute"].as_str()).collect();
+    for w in 60..80u64 {
+        assert!(attrs.contains(&format!("x{w}").as_str()), "attribute x{w} missing: {attrs:?}");
+    }
+    assert_eq!(attrs.len(), 20 + 3, "each attribute once, plus id and the two timestamps: {attrs:?}");
     // One log entry per write, ids consecutive after the first insert's.
     let store = &n.running.as_ref().expect("running").node.store;
     let page = store.log_after("dev:merged", 0, 1000, "nobody").await.expect("log");

@@ -70,16 +70,48 @@ struct PendingWrite {
     done: oneshot::Sender<Result<WriteOutcome>>,
 }
 
-/// Batches waiting for the writer. Invariant: whenever it is non-empty, one `commit_group` task
-/// is scheduled that will take it (it is spawned by whoever makes the queue non-empty).
+/// Batches waiting for the writer. Invariant: whenever `jobs` is non-empty, `committing` is
+/// set and one `commit_loop` task is running or scheduled that will take them; only that task
+/// clears `committing`, under the lock, when it finds `jobs` empty.
 #[derive(Default)]
-pub(super) struct WriteQueue(std::sync::Mutex<Vec<PendingWrite>>);
+pub(super) struct WriteQueue(std::sync::Mutex<QueueState>);
+
+#[derive(Default)]
+pub(super) struct QueueState {
+    jobs: Vec<PendingWrite>,
+    committing: bool,
+}
 
 impl WriteQueue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PendingWrite>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The next group (up to GROUP_RECORDS records, at least one batch), or `None` after
+    /// clearing `committing` when nothing waits.
+    fn next_group(&self) -> Option<Vec<PendingWrite>> {
+        let mut q = self.lock();
+        if q.jobs.is_empty() {
+            q.committing = false;
+            return None;
+        }
+        let mut records = 0;
+        let take = q
+            .jobs
+            .iter()
+            .take_while(|j| {
+                records += j.batch.prepared.len();
+                records <= GROUP_RECORDS
+            })
+            .count()
+            .clamp(1, q.jobs.len());
+        Some(q.jobs.drain(..take).collect())
+    }
 }
+
+/// Groups one committer commits before it lets other writers (catalog changes, replication,
+/// deletes) have the connection.
+const GROUPS_PER_TURN: usize = 32;
 
 /// Records one group commit takes at most; later batches wait for the next commit.
 const GROUP_RECORDS: usize = 10_000;
@@ -256,64 +288,72 @@ impl Store {
         let (done, answer) = oneshot::channel();
         let batch = Batch { database: database.to_string(), table: table.to_string(), mode, prepared, user: user.map(str::to_string) };
         let job = PendingWrite { batch, done };
-        let first = {
+        let start = {
             let mut q = self.queue.lock();
-            q.push(job);
-            q.len() == 1
+            q.jobs.push(job);
+            !std::mem::replace(&mut q.committing, true)
         };
-        if first {
+        if start {
             self.schedule_commit();
         }
         Ok(answer)
     }
 
-    /// Spawns the task that will take the queue (a plain fn, so that `commit_group`, which
-    /// schedules its successor, does not need its own future's type to be known).
+    /// Spawns the task that will take the queue (a plain fn, so that `commit_loop`, which
+    /// may schedule its successor, does not need its own future's type to be known).
     fn schedule_commit(self: &Arc<Self>) {
-        tokio::spawn(self.clone().commit_group());
+        tokio::spawn(self.clone().commit_loop());
     }
 
-    /// Takes the queued batches (up to GROUP_RECORDS records) under the writer and commits them
-    /// in one SQLite transaction; answers each batch and announces its log entry afterwards.
-    async fn commit_group(self: Arc<Self>) {
+    /// Commits queued groups one after the other while batches keep coming, holding the writer
+    /// for up to GROUPS_PER_TURN groups; its transactions skip SQLite's fsync (the barrier
+    /// syncs the WAL), and the connection is back to full sync before anyone else gets it.
+    async fn commit_loop(self: Arc<Self>) {
+        // Let the tasks that are ready run first: what they submit joins the first group.
         tokio::task::yield_now().await;
-        let writer = self.writer().await;
-        let jobs = {
-            let mut q = self.queue.lock();
-            let mut records = 0;
-            let take = q
-                .iter()
-                .take_while(|j| {
-                    records += j.batch.prepared.len();
-                    records <= GROUP_RECORDS
-                })
-                .count()
-                .max(1)
-                .min(q.len());
-            let jobs: Vec<PendingWrite> = q.drain(..take).collect();
-            if !q.is_empty() {
-                self.schedule_commit();
-            }
-            jobs
-        };
-        if jobs.is_empty() {
-            return;
-        }
-        let mut w = match writer {
+        let mut w = match self.writer().await {
             Ok(w) => w,
             Err(e) => {
-                for job in jobs {
-                    let _ = job.done.send(Err(e.clone()));
+                while let Some(jobs) = self.queue.next_group() {
+                    for job in jobs {
+                        let _ = job.done.send(Err(e.clone()));
+                    }
                 }
                 return;
             }
         };
-        let (dones, batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
-        let committed = self.commit_batches(&mut w, batches).await;
+        let relaxed: Result<()> = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *w).await.map(|_| ()).map_err(Error::from);
+        let mut turns = 0;
+        while let Some(jobs) = self.queue.next_group() {
+            match &relaxed {
+                Ok(_) => self.commit_group(&mut w, jobs).await,
+                Err(e) => {
+                    for job in jobs {
+                        let _ = job.done.send(Err(e.clone()));
+                    }
+                }
+            }
+            turns += 1;
+            if turns == GROUPS_PER_TURN {
+                // More may be waiting: a successor takes them after the other writers' turn
+                // (`committing` stays set).
+                self.schedule_commit();
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
         if sqlx::query("PRAGMA synchronous = FULL").execute(&mut *w).await.is_err() {
-            // Never hand a connection that skips fsyncs to the next writer: the pool reopens one.
+            // Never hand a connection that skips fsyncs to another writer: the pool reopens one.
             w.close_on_drop();
         }
+    }
+
+    /// Commits one group in one SQLite transaction (without fsync: the caller set
+    /// `synchronous = NORMAL`); announces its entries at once and answers each batch once the
+    /// barrier has synced the WAL.
+    async fn commit_group(&self, w: &mut SqliteConnection, jobs: Vec<PendingWrite>) {
+        let (dones, batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
+        let committed = self.commit_batches(w, batches).await;
         let (answers, announcements) = match committed {
             Ok((answers, announcements, metas)) => {
                 // The next group plans against these (the catalog changed with the commit).
@@ -354,7 +394,6 @@ impl Store {
                 }
             }),
         );
-        drop(w);
     }
 
     /// Commits a group in one transaction with a handful of statements whatever its size: per
@@ -369,9 +408,7 @@ impl Store {
         conn: &mut SqliteConnection,
         batches: Vec<Batch>,
     ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
-        // This transaction skips SQLite's fsync (the caller restores it afterwards); the barrier
-        // syncs the WAL while the next group writes.
-        let mut tx = sqlx::Connection::begin_with(&mut *conn, "PRAGMA synchronous = NORMAL; BEGIN").await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         // Each table the group writes, in first-named order, with every key its batches name.
         let mut tables: Vec<TableWrites> = Vec::new();
         let mut slot: HashMap<(&str, &str), usize> = HashMap::new();
@@ -401,19 +438,20 @@ impl Store {
             }
             table_of.push(at);
         }
-        for (i, t) in tables.iter_mut().enumerate() {
-            let mut seen = std::collections::HashSet::new();
-            let keys: Vec<Value> = batches
-                .iter()
-                .zip(&table_of)
-                .filter(|(_, at)| matches!(at, Ok(j) if *j == i))
-                .flat_map(|(b, _)| b.prepared.iter().map(|(k, _)| k))
-                .filter(|k| seen.insert(key_text(k)))
-                .cloned()
-                .collect();
-            t.stored = existing_docs(&mut tx, &t.meta, &keys, t.replaces).await?;
-        }
-
+        let keys: Vec<Vec<Value>> = (0..tables.len())
+            .map(|i| {
+                let mut seen = std::collections::HashSet::new();
+                batches
+                    .iter()
+                    .zip(&table_of)
+                    .filter(|(_, at)| matches!(at, Ok(j) if *j == i))
+                    .flat_map(|(b, _)| b.prepared.iter().map(|(k, _)| k))
+                    .filter(|k| seen.insert(key_text(k)))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        let last_log_id = read_group_state(&mut tx, &mut tables, &keys).await?;
         let mut answers = Vec::with_capacity(batches.len());
         let mut announcements = Vec::new();
         for (b, at) in batches.into_iter().zip(table_of) {
@@ -437,18 +475,8 @@ impl Store {
             answers.push(Ok(outcome));
         }
 
-        let mut metas = Vec::new();
-        for t in &mut tables {
-            if t.order.is_empty() {
-                continue;
-            }
-            let rows: Vec<(Value, String, f64)> = t.order.iter().filter_map(|kt| t.rows.remove(kt)).collect();
-            // Keys were checked under the write lock: in insert mode a conflict is a bug and fails loudly.
-            upsert_rows(&mut tx, &t.meta, &rows, &self.node_name, t.replaces).await?;
-            metas.extend(add_attributes(&mut tx, &t.meta, std::mem::take(&mut t.new_attrs)).await?);
-            adjust_count(&mut tx, t.meta.id, t.new_rows, Some(t.last_updated)).await?;
-        }
-        let ids = self.append_log_entries(&mut tx, &announcements).await?;
+        let ids: Vec<i64> = (last_log_id + 1..=last_log_id + announcements.len() as i64).collect();
+        let metas = write_group(&mut tx, &mut tables, &announcements, &ids, &self.node_name).await?;
         tx.commit().await?;
         for outcome in answers.iter_mut().flatten() {
             if let Some(index) = outcome.txn_id {
@@ -456,31 +484,6 @@ impl Store {
             }
         }
         Ok((answers, ids.into_iter().zip(announcements).collect(), metas))
-    }
-
-    /// Appends entries to the transaction log in the caller's transaction, in order, with
-    /// consecutive ids after the highest ever used (the log's AUTOINCREMENT counter, which
-    /// explicit ids keep up to date); answers the ids. The caller holds the writer.
-    async fn append_log_entries(&self, tx: &mut SqliteConnection, entries: &[Announcement]) -> Result<Vec<i64>> {
-        if entries.is_empty() {
-            return Ok(Vec::new());
-        }
-        let last: i64 = sqlx::query_scalar(
-            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'txn_log'), 0), COALESCE((SELECT MAX(id) FROM txn_log), 0))",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let ids: Vec<i64> = (last + 1..=last + entries.len() as i64).collect();
-        for (chunk, chunk_ids) in entries.chunks(LOG_ROWS_PER_STATEMENT).zip(ids.chunks(LOG_ROWS_PER_STATEMENT)) {
-            let marks = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
-            let sql = format!("INSERT INTO txn_log (id, origin, channel, operation, user, records, ts) VALUES {marks}");
-            let mut q = sqlx::query(&sql);
-            for (a, id) in chunk.iter().zip(chunk_ids) {
-                q = q.bind(id).bind(&self.node_name).bind(&a.channel).bind(a.operation).bind(a.user.as_deref()).bind(&a.payload).bind(a.ts);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        Ok(ids)
     }
 
     /// Deletes records by key. Keys that do not exist are reported as skipped.
@@ -539,6 +542,114 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?)
     }
+}
+
+/// One round trip: what each table holds for the keys the group names (bodies only where a
+/// batch updates or upserts), into `TableWrites::stored`, and the log's last id (its
+/// AUTOINCREMENT counter; the log is never trimmed, so nothing above it was ever used).
+async fn read_group_state(tx: &mut SqliteConnection, tables: &mut [TableWrites], keys: &[Vec<Value>]) -> Result<i64> {
+    let mut sql = String::from("SELECT -1, NULL, CAST(seq AS TEXT) FROM sqlite_sequence WHERE name = 'txn_log';");
+    let mut params: Vec<Param> = Vec::new();
+    for (i, (t, keys)) in tables.iter().zip(keys).enumerate() {
+        let doc = if t.replaces { "doc" } else { "NULL" };
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            sql.push_str(&format!("SELECT {i}, json_quote(pk), {doc} FROM {} WHERE pk IN ({marks});", t.meta.physical()));
+            params.extend(chunk.iter().map(key_param));
+        }
+    }
+    let mut last_log_id = 0;
+    for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await? {
+        let table: i64 = row.try_get(0)?;
+        let third: Option<String> = row.try_get(2)?;
+        if table < 0 {
+            last_log_id = third.and_then(|s| s.parse().ok()).unwrap_or(0);
+            continue;
+        }
+        let key: String = row.try_get(1)?;
+        if let Some(t) = tables.get_mut(table as usize) {
+            let doc = if t.replaces { Some(third.unwrap_or_default()) } else { None };
+            t.stored.insert(key_text(&key_from_sql(&key)?), doc);
+        }
+    }
+    Ok(last_log_id)
+}
+
+/// An argument of a group's write script, borrowed from the plan.
+enum Arg<'a> {
+    Key(&'a Value),
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    Int(i64),
+    Real(f64),
+}
+
+/// One round trip: per table the final rows, the attributes it learns and its count; then the
+/// log entries with their ids. Answers the catalog entries to install after the commit.
+async fn write_group(
+    tx: &mut SqliteConnection,
+    tables: &mut [TableWrites],
+    entries: &[Announcement],
+    ids: &[i64],
+    origin: &str,
+) -> Result<Vec<TableMeta>> {
+    let mut metas = Vec::new();
+    let rows: Vec<Vec<(Value, String, f64)>> =
+        tables.iter_mut().map(|t| t.order.iter().filter_map(|kt| t.rows.remove(kt)).collect()).collect();
+    let mut sql = String::new();
+    let mut args: Vec<Arg> = Vec::new();
+    for (t, rows) in tables.iter().zip(&rows) {
+        if rows.is_empty() {
+            continue;
+        }
+        // Keys were checked under the write lock: in insert mode a conflict is a bug and fails loudly.
+        let conflict = if t.replaces {
+            " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin"
+        } else {
+            ""
+        };
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(",");
+            sql.push_str(&format!("INSERT INTO {} (pk, doc, updated, origin) VALUES {marks}{conflict};", t.meta.physical()));
+            for (key, doc, updated) in chunk {
+                args.extend([Arg::Key(key), Arg::Text(doc), Arg::Real(*updated), Arg::Text(origin)]);
+            }
+        }
+        if !t.new_attrs.is_empty() {
+            let mut next = (*t.meta).clone();
+            let marks = vec!["(?, ?, ?, 1)"; t.new_attrs.len()].join(",");
+            sql.push_str(&format!("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES {marks};"));
+            for name in &t.new_attrs {
+                args.extend([Arg::Int(t.meta.id), Arg::Int(next.attributes.len() as i64), Arg::Text(name)]);
+                next.attributes.push(AttributeMeta { name: name.clone(), kind: None, indexed: true });
+            }
+            metas.push(next);
+        }
+        sql.push_str("UPDATE tables SET record_count = record_count + ?, last_updated = ? WHERE id = ?;");
+        args.extend([Arg::Int(t.new_rows), Arg::Real(t.last_updated), Arg::Int(t.meta.id)]);
+    }
+    for (chunk, chunk_ids) in entries.chunks(LOG_ROWS_PER_STATEMENT).zip(ids.chunks(LOG_ROWS_PER_STATEMENT)) {
+        let marks = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
+        sql.push_str(&format!("INSERT INTO txn_log (id, origin, channel, operation, user, records, ts) VALUES {marks};"));
+        for (e, id) in chunk.iter().zip(chunk_ids) {
+            args.extend([Arg::Int(*id), Arg::Text(origin), Arg::Text(&e.channel), Arg::Text(e.operation), Arg::OptText(e.user.as_deref()), Arg::Text(&e.payload), Arg::Real(e.ts)]);
+        }
+    }
+    if sql.is_empty() {
+        return Ok(metas);
+    }
+    let mut q = sqlx::query(&sql);
+    for a in args {
+        q = match a {
+            Arg::Key(k) => bind_all(q, &[key_param(k)]),
+            Arg::Text(s) => q.bind(s),
+            Arg::OptText(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+            Arg::Real(f) => q.bind(f),
+        };
+    }
+    q.execute(&mut *tx).await?;
+    Ok(metas)
 }
 
 /// Validates every record and fixes its key before any write: `(key, record)` in request order.
@@ -602,18 +713,6 @@ fn check_type(name: &str, kind: &str, v: &Value) -> Result<()> {
         other => format!("of type {other}"),
     };
     Err(Error::bad(format!("Value {v} in property {name} must be {want}")))
-}
-
-/// Loads what is stored for these keys. `bodies` false (insert) loads presence only.
-async fn existing_docs(
-    tx: &mut SqliteConnection,
-    meta: &TableMeta,
-    keys: &[Value],
-    bodies: bool,
-) -> Result<HashMap<String, Option<String>>> {
-    let cols = if bodies { "json_quote(pk), doc" } else { "json_quote(pk)" };
-    let sql = format!("SELECT {cols} FROM {} WHERE pk IN ({{keys}})", meta.physical());
-    rows_by_key(tx, &sql, keys, bodies).await
 }
 
 /// Runs `statement` (whose `{keys}` stands for the key list) over `keys` in chunks. Its rows
