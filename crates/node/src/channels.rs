@@ -149,7 +149,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         let mut lingered = false;
         while let Some(pending) = next.take() {
             let frame = match pending {
-                Pending::Out(Out::Text(s)) => Some(s),
+                Pending::Out(Out::Text(s)) => Some(s.into()),
                 Pending::Out(Out::Close(code, reason)) => {
                     close = Some((code, reason));
                     break;
@@ -165,7 +165,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 }
             };
             if let Some(frame) = frame {
-                if socket.feed(Message::Text(frame.into())).await.is_err() {
+                if socket.feed(Message::Text(frame)).await.is_err() {
                     failed = true;
                     break;
                 }

@@ -37,7 +37,8 @@ pub struct Committed {
     pub id: i64,
     pub channel: String,
     /// `{"event":"#publish","data":{"channel":…,"data":<entry>}}`
-    pub publish_frame: String,
+    /// Shared, not copied, by every subscriber's socket.
+    pub publish_frame: axum::extract::ws::Utf8Bytes,
 }
 
 pub struct Store {
@@ -160,7 +161,7 @@ impl Store {
         let entry = entry_json(id, origin, origin_id, channel, operation, user, ts, records_json);
         let channel_json = Value::String(channel.to_string()).to_string();
         let publish_frame = format!("{{\"event\":\"#publish\",\"data\":{{\"channel\":{channel_json},\"data\":{entry}}}}}");
-        Some(Arc::new(Committed { id, channel: channel.to_string(), publish_frame }))
+        Some(Arc::new(Committed { id, channel: channel.to_string(), publish_frame: publish_frame.into() }))
     }
 
     /// Every log id at or below this is on disk; readers of the log stop there.

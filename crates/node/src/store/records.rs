@@ -408,7 +408,24 @@ impl Store {
         conn: &mut SqliteConnection,
         batches: Vec<Batch>,
     ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let done = self.plan_and_write(conn, batches).await;
+        if done.is_err() {
+            // Whatever failed (a statement, the commit), nothing of the group stays. Without an
+            // open transaction this fails harmlessly.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        done
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn plan_and_write(
+        &self,
+        conn: &mut SqliteConnection,
+        batches: Vec<Batch>,
+    ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
+        // The transaction is opened by the read and committed by the write (two round trips,
+        // not four); `commit_batches` rolls it back if anything in between fails.
+        let tx = &mut *conn;
         // Each table the group writes, in first-named order, with every key its batches name.
         let mut tables: Vec<TableWrites> = Vec::new();
         let mut slot: HashMap<(&str, &str), usize> = HashMap::new();
@@ -451,7 +468,7 @@ impl Store {
                     .collect()
             })
             .collect();
-        let last_log_id = read_group_state(&mut tx, &mut tables, &keys).await?;
+        let last_log_id = read_group_state(tx, &mut tables, &keys).await?;
         let mut answers = Vec::with_capacity(batches.len());
         let mut announcements = Vec::new();
         for (b, at) in batches.into_iter().zip(table_of) {
@@ -476,8 +493,7 @@ impl Store {
         }
 
         let ids: Vec<i64> = (last_log_id + 1..=last_log_id + announcements.len() as i64).collect();
-        let metas = write_group(&mut tx, &mut tables, &announcements, &ids, &self.node_name).await?;
-        tx.commit().await?;
+        let metas = write_group(tx, &mut tables, &announcements, &ids, &self.node_name).await?;
         for outcome in answers.iter_mut().flatten() {
             if let Some(index) = outcome.txn_id {
                 outcome.txn_id = ids.get(index as usize).copied();
@@ -544,11 +560,11 @@ impl Store {
     }
 }
 
-/// One round trip: what each table holds for the keys the group names (bodies only where a
+/// One round trip: opens the group's transaction and reads what each table holds for the keys the group names (bodies only where a
 /// batch updates or upserts), into `TableWrites::stored`, and the log's last id (its
 /// AUTOINCREMENT counter; the log is never trimmed, so nothing above it was ever used).
 async fn read_group_state(tx: &mut SqliteConnection, tables: &mut [TableWrites], keys: &[Vec<Value>]) -> Result<i64> {
-    let mut sql = String::from("SELECT -1, NULL, CAST(seq AS TEXT) FROM sqlite_sequence WHERE name = 'txn_log';");
+    let mut sql = String::from("BEGIN IMMEDIATE; SELECT -1, NULL, CAST(seq AS TEXT) FROM sqlite_sequence WHERE name = 'txn_log';");
     let mut params: Vec<Param> = Vec::new();
     for (i, (t, keys)) in tables.iter().zip(keys).enumerate() {
         let doc = if t.replaces { "doc" } else { "NULL" };
@@ -585,7 +601,7 @@ enum Arg<'a> {
 }
 
 /// One round trip: per table the final rows, the attributes it learns and its count; then the
-/// log entries with their ids. Answers the catalog entries to install after the commit.
+/// log entries with their ids; then the commit. Answers the catalog entries to install.
 async fn write_group(
     tx: &mut SqliteConnection,
     tables: &mut [TableWrites],
@@ -635,9 +651,7 @@ async fn write_group(
             args.extend([Arg::Int(*id), Arg::Text(origin), Arg::Text(&e.channel), Arg::Text(e.operation), Arg::OptText(e.user.as_deref()), Arg::Text(&e.payload), Arg::Real(e.ts)]);
         }
     }
-    if sql.is_empty() {
-        return Ok(metas);
-    }
+    sql.push_str("COMMIT;");
     let mut q = sqlx::query(&sql);
     for a in args {
         q = match a {
