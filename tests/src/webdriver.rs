@@ -29,6 +29,9 @@ fn value_of(v: Value) -> Result<Value> {
     Ok(v.get("value").cloned().unwrap_or(Value::Null))
 }
 
+/// The key of a web element reference (W3C WebDriver).
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
 /// The id in a web element reference (`{"element-6066-…": id}`, one key per the W3C spec).
 fn element_id(v: &Value) -> Option<&str> {
     v.as_object()?.iter().find(|(k, _)| k.starts_with("element-")).and_then(|(_, id)| id.as_str())
@@ -147,19 +150,44 @@ impl Session {
         self.post(&format!("/element/{}/value", e.0), json!({"text": text})).await.map(|_| ())
     }
 
-    /// Clears the field matched by `css` and types `text` into it.
+    /// Clears the field matched by `css` and types `text` into it, then checks that the field
+    /// holds exactly `text`. WebDriver's clear changes the DOM without a key event, so a React
+    /// input may put its old value back before the typing lands; a field that does not read
+    /// back right is cleared again with real keys (select all, delete) and retyped. Special keys
+    /// in `text` (Enter, Tab) are pressed last, once the value reads back right.
     pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
+        // WebDriver's special keys (Enter, Tab, …) are in U+E000..U+F8FF and never reach the value.
+        let expected: String = text.chars().filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c)).collect();
+        let mut attempt = 0;
         loop {
             let e = self.wait(css, Duration::from_secs(10)).await?;
             let r = async {
                 self.clear(&e).await?;
-                self.type_text(&e, text).await
+                if attempt > 0 {
+                    self.type_text(&e, "\u{E009}a\u{E009}\u{E003}").await?; // Ctrl+A, release Ctrl, Backspace
+                }
+                self.type_text(&e, &expected).await?;
+                let value = self.execute("return arguments[0].value", json!([{ELEMENT_KEY: e.0.clone()}])).await?;
+                Ok::<_, anyhow::Error>(value.as_str().map(str::to_string))
             }
             .await;
+            attempt += 1;
             match r {
+                Ok(Some(v)) if v == expected => {
+                    // Then the special keys (an Enter that submits, say), once the text is right.
+                    let keys: String = text.chars().filter(|c| ('\u{E000}'..='\u{F8FF}').contains(c)).collect();
+                    if !keys.is_empty() {
+                        self.type_text(&e, &keys).await.with_context(|| format!("pressing keys in '{css}'"))?;
+                    }
+                    return Ok(());
+                }
+                Ok(v) if Instant::now() < deadline && attempt < 10 => {
+                    eprintln!("'{css}' read back {v:?} after typing {text:?}; retyping");
+                }
+                Ok(v) => bail!("typing into '{css}': it holds {v:?}, not {expected:?}"),
                 Err(err) if err.to_string().contains("stale element") && Instant::now() < deadline => continue,
-                r => return r.with_context(|| format!("typing into '{css}'")),
+                Err(err) => return Err(err).with_context(|| format!("typing into '{css}'")),
             }
         }
     }
