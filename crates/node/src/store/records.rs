@@ -109,6 +109,11 @@ impl WriteQueue {
     }
 }
 
+/// Scheduler turns a committer gives a queue of fewer than GATHERED batches before committing
+/// it: one commit and one burst of frames per subscriber then carry several publishes.
+const GATHER_TURNS: usize = 3;
+const GATHERED: usize = 4;
+
 /// Groups one committer commits before it lets other writers (catalog changes, replication,
 /// deletes) have the connection.
 const GROUPS_PER_TURN: usize = 32;
@@ -340,7 +345,14 @@ impl Store {
                 self.schedule_commit();
                 break;
             }
-            tokio::task::yield_now().await;
+            // Let the ready tasks (sockets reading publishes) run before the next group; a
+            // small queue gets a few more scheduler turns to grow (each turn polls the sockets).
+            for _ in 0..GATHER_TURNS {
+                tokio::task::yield_now().await;
+                if self.queue.lock().jobs.len() >= GATHERED {
+                    break;
+                }
+            }
         }
         if sqlx::query("PRAGMA synchronous = FULL").execute(&mut *w).await.is_err() {
             // Never hand a connection that skips fsyncs to another writer: the pool reopens one.
