@@ -2,8 +2,10 @@
 //!
 //! Invariants: every write goes through the single connection of `write` (SQLite has one writer;
 //! holding that connection serialises catalog changes too). Record batches are group-committed:
-//! those that queue up while the writer is busy share its next transaction and fsync. Readers use `read` and never block
-//! the writer (WAL). A batch is one transaction: it commits whole or not at all.
+//! those that queue up while the writer is busy share its next transaction, and the durability
+//! barrier (`durability`) syncs the WAL before anyone is answered. Every other writer commits
+//! with `synchronous = FULL`. Readers use `read` and never block the writer (WAL). A batch
+//! commits whole or not at all; the log is read by replication only up to the durable head.
 
 mod catalog;
 mod durability;
