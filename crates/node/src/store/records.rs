@@ -318,26 +318,14 @@ impl Store {
         tokio::task::yield_now().await;
         let mut w = match self.writer().await {
             Ok(w) => w,
-            Err(e) => {
-                while let Some(jobs) = self.queue.next_group() {
-                    for job in jobs {
-                        let _ = job.done.send(Err(e.clone()));
-                    }
-                }
-                return;
-            }
+            Err(e) => return self.refuse_queued(&e),
         };
-        let relaxed: Result<()> = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *w).await.map(|_| ()).map_err(Error::from);
+        if let Err(e) = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *w).await {
+            return self.refuse_queued(&e.into());
+        }
         let mut turns = 0;
         while let Some(jobs) = self.queue.next_group() {
-            match &relaxed {
-                Ok(_) => self.commit_group(&mut w, jobs).await,
-                Err(e) => {
-                    for job in jobs {
-                        let _ = job.done.send(Err(e.clone()));
-                    }
-                }
-            }
+            self.commit_group(&mut w, jobs).await;
             turns += 1;
             if turns == GROUPS_PER_TURN {
                 // More may be waiting: a successor takes them after the other writers' turn
@@ -360,6 +348,13 @@ impl Store {
         }
     }
 
+    /// Answers every queued batch with `e` (the writer cannot be had or set up).
+    fn refuse_queued(&self, e: &Error) {
+        while let Some(jobs) = self.queue.next_group() {
+            refuse(jobs.into_iter().map(|j| j.done), e);
+        }
+    }
+
     /// Commits one group in one SQLite transaction (without fsync: the caller set
     /// `synchronous = NORMAL`); announces its entries at once and answers each batch once the
     /// barrier has synced the WAL.
@@ -374,13 +369,8 @@ impl Store {
                 }
                 (answers, announcements)
             }
-            Err(e) => {
-                // Nothing of the group was written; every batch in it hears why.
-                for done in dones {
-                    let _ = done.send(Err(e.clone()));
-                }
-                return;
-            }
+            // Nothing of the group was written; every batch in it hears why.
+            Err(e) => return refuse(dones, &e),
         };
         let head = announcements.last().map(|(id, _)| *id).unwrap_or(0);
         // Live subscribers get the entries now, as any reader sees committed rows, in log order
@@ -399,11 +389,7 @@ impl Store {
                         let _ = done.send(answer);
                     }
                 }
-                Err(e) => {
-                    for done in dones {
-                        let _ = done.send(Err(e.clone()));
-                    }
-                }
+                Err(e) => refuse(dones, &e),
             }),
         );
     }
@@ -569,6 +555,13 @@ impl Store {
         .bind(ts)
         .fetch_one(&mut *tx)
         .await?)
+    }
+}
+
+/// Answers each waiting batch with `e`.
+fn refuse(dones: impl IntoIterator<Item = oneshot::Sender<Result<WriteOutcome>>>, e: &Error) {
+    for done in dones {
+        let _ = done.send(Err(e.clone()));
     }
 }
 
