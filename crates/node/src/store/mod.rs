@@ -138,20 +138,15 @@ impl Store {
     }
 
     /// Announces an entry that may have originated elsewhere (`origin`, `origin_id`), committed
-    /// durably (`synchronous = FULL`). It goes out behind entries still waiting for their sync.
+    /// durably (`synchronous = FULL`). Called while the writer is still held, like the group
+    /// commit's announcements, so the feed keeps log order; the durable head reaches it once
+    /// the entries before it are synced too.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn announce_from(&self, id: i64, channel: &str, operation: &str, user: Option<&str>, records_json: &str, ts: f64, origin: &str, origin_id: i64) {
-        let committed = self.committed(id, channel, operation, user, records_json, ts, origin, origin_id);
-        let commits = self.commits.clone();
-        self.barrier.queue(
-            false,
-            id,
-            Box::new(move |synced| {
-                if let (Ok(()), Some(c)) = (synced, committed) {
-                    let _ = commits.send(c);
-                }
-            }),
-        );
+        if let Some(c) = self.committed(id, channel, operation, user, records_json, ts, origin, origin_id) {
+            let _ = self.commits.send(c);
+        }
+        self.barrier.queue(false, id, Box::new(|_| {}));
     }
 
     /// The feed's item for an entry; `None` when nobody listens.
