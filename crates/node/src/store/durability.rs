@@ -1,18 +1,17 @@
-//! The durability barrier: what may only happen once a commit is on disk (answering the writer,
-//! announcing its log entries, letting replication read them) waits here, in log order.
+//! The durability barrier: answering a writer, and letting replication read its log entries,
+//! wait here until its commit is on disk.
 //!
-//! Group commits run with `synchronous = NORMAL`: SQLite writes the WAL frames without an fsync,
-//! the writer is released at once, and the commit joins this queue. One task drains the queue:
-//! it syncs the WAL file once for everything queued before the sync started, then settles each
-//! item in order. So the next group writes while the previous one's fsync is in flight, and
-//! one fsync covers every group that queued behind it. Commits made with `synchronous = FULL`
-//! (every other writer) are durable already; they queue too, without asking for a sync, so
-//! that announcements keep log order.
+//! Group commits run with `synchronous = NORMAL`: SQLite writes the WAL frames without an fsync
+//! and the commit joins this queue. One task drains the queue: it syncs the WAL file once for
+//! everything queued before the sync started, then settles each item in order, so the next
+//! group writes while the previous one's fsync is in flight and one fsync covers every group
+//! queued behind it. Commits made with `synchronous = FULL` (every other writer) are on disk
+//! already; they queue only to move the durable head, which must not pass entries still
+//! waiting for their sync. Live subscribers are not held here: they get entries at commit.
 //!
-//! Invariants: items settle in the order they were queued (the writer queues while it still
-//! holds the connection, so queue order is log order); `durable_head` only grows and every log
-//! id at or below it is on disk; a failed sync settles its items with the error and announces
-//! nothing.
+//! Invariants: items settle in the order they were queued (writers queue while they still hold
+//! the connection, so queue order is log order); `durable_head` only grows and every log id at
+//! or below it is on disk; a failed sync settles its items with the error and moves nothing.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};

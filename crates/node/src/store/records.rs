@@ -163,6 +163,19 @@ struct PlannedBatch {
 }
 
 impl TableWrites {
+    fn new(meta: Arc<TableMeta>) -> TableWrites {
+        TableWrites {
+            meta,
+            stored: HashMap::new(),
+            rows: HashMap::new(),
+            new_attrs: Vec::new(),
+            last_updated: 0.0,
+            order: Vec::new(),
+            new_rows: 0,
+            replaces: false,
+        }
+    }
+
     fn present(&self, kt: &str) -> bool {
         self.rows.contains_key(kt) || self.stored.contains_key(kt)
     }
@@ -415,15 +428,14 @@ impl Store {
         done
     }
 
+    /// `commit_batches` without the rollback: the transaction is opened by the read and
+    /// committed by the write (two round trips, not four).
     #[allow(clippy::type_complexity)]
     async fn plan_and_write(
         &self,
-        conn: &mut SqliteConnection,
+        tx: &mut SqliteConnection,
         batches: Vec<Batch>,
     ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
-        // The transaction is opened by the read and committed by the write (two round trips,
-        // not four); `commit_batches` rolls it back if anything in between fails.
-        let tx = &mut *conn;
         // Each table the group writes, in first-named order, with every key its batches name.
         let mut tables: Vec<TableWrites> = Vec::new();
         let mut slot: HashMap<(&str, &str), usize> = HashMap::new();
@@ -434,16 +446,7 @@ impl Store {
                 Some(i) => Ok(i),
                 // The catalog may have changed while the batch waited for the writer.
                 None => self.table(&b.database, &b.table).map(|meta| {
-                    tables.push(TableWrites {
-                        meta,
-                        stored: HashMap::new(),
-                        rows: HashMap::new(),
-                        new_attrs: Vec::new(),
-                        last_updated: 0.0,
-                        order: Vec::new(),
-                        new_rows: 0,
-                        replaces: false,
-                    });
+                    tables.push(TableWrites::new(meta));
                     slot.insert((b.database.as_str(), b.table.as_str()), tables.len() - 1);
                     tables.len() - 1
                 }),
@@ -468,6 +471,8 @@ impl Store {
             .collect();
         let last_log_id = read_group_state(tx, &mut tables, &keys).await?;
         let mut answers = Vec::with_capacity(batches.len());
+        // Per answer, the index of its log entry in `announcements` (ids are known at the end).
+        let mut entry_of: Vec<Option<usize>> = Vec::with_capacity(batches.len());
         let mut announcements = Vec::new();
         for (b, at) in batches.into_iter().zip(table_of) {
             let Batch { mode, prepared, user, .. } = b;
@@ -476,25 +481,27 @@ impl Store {
                 Ok(x) => x,
                 Err(e) => {
                     answers.push(Err(e));
+                    entry_of.push(None);
                     continue;
                 }
             };
             if p.docs.is_empty() {
                 answers.push(Ok(p.outcome));
+                entry_of.push(None);
                 continue;
             }
             let t = &mut tables[i];
-            let (mut outcome, payload, now) = t.apply(p);
-            outcome.txn_id = Some(announcements.len() as i64); // the entry's index until ids are known
+            let (outcome, payload, now) = t.apply(p);
+            entry_of.push(Some(announcements.len()));
             announcements.push(Announcement { channel: t.meta.channel(), operation: mode.name(), user, payload, ts: now });
             answers.push(Ok(outcome));
         }
 
         let ids: Vec<i64> = (last_log_id + 1..=last_log_id + announcements.len() as i64).collect();
         let metas = write_group(tx, &mut tables, &announcements, &ids, &self.node_name).await?;
-        for outcome in answers.iter_mut().flatten() {
-            if let Some(index) = outcome.txn_id {
-                outcome.txn_id = ids.get(index as usize).copied();
+        for (answer, entry) in answers.iter_mut().zip(entry_of) {
+            if let (Ok(outcome), Some(index)) = (answer, entry) {
+                outcome.txn_id = ids.get(index).copied();
             }
         }
         Ok((answers, ids.into_iter().zip(announcements).collect(), metas))
@@ -565,9 +572,10 @@ fn refuse(dones: impl IntoIterator<Item = oneshot::Sender<Result<WriteOutcome>>>
     }
 }
 
-/// One round trip: opens the group's transaction and reads what each table holds for the keys the group names (bodies only where a
-/// batch updates or upserts), into `TableWrites::stored`, and the log's last id (its
-/// AUTOINCREMENT counter; the log is never trimmed, so nothing above it was ever used).
+/// One round trip: opens the group's transaction, reads what each table holds for the keys the
+/// group names (bodies only where a batch updates or upserts) into `TableWrites::stored`, and
+/// answers the log's last id (its AUTOINCREMENT counter; the log is never trimmed, so nothing
+/// above it was ever used).
 async fn read_group_state(tx: &mut SqliteConnection, tables: &mut [TableWrites], keys: &[Vec<Value>]) -> Result<i64> {
     let mut sql = String::from("BEGIN IMMEDIATE; SELECT -1, NULL, CAST(seq AS TEXT) FROM sqlite_sequence WHERE name = 'txn_log';");
     let mut params: Vec<Param> = Vec::new();
@@ -624,29 +632,25 @@ async fn write_group(
             continue;
         }
         // Keys were checked under the write lock: in insert mode a conflict is a bug and fails loudly.
-        let conflict = if t.replaces {
-            " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin"
-        } else {
-            ""
-        };
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(",");
-            sql.push_str(&format!("INSERT INTO {} (pk, doc, updated, origin) VALUES {marks}{conflict};", t.meta.physical()));
+            sql.push_str(&insert_rows_sql(&t.meta, chunk.len(), t.replaces));
+            sql.push(';');
             for (key, doc, updated) in chunk {
                 args.extend([Arg::Key(key), Arg::Text(doc), Arg::Real(*updated), Arg::Text(origin)]);
             }
         }
         if !t.new_attrs.is_empty() {
             let mut next = (*t.meta).clone();
-            let marks = vec!["(?, ?, ?, 1)"; t.new_attrs.len()].join(",");
-            sql.push_str(&format!("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES {marks};"));
+            sql.push_str(&add_attributes_sql(t.new_attrs.len()));
+            sql.push(';');
             for name in &t.new_attrs {
                 args.extend([Arg::Int(t.meta.id), Arg::Int(next.attributes.len() as i64), Arg::Text(name)]);
                 next.attributes.push(AttributeMeta { name: name.clone(), kind: None, indexed: true });
             }
             metas.push(next);
         }
-        sql.push_str("UPDATE tables SET record_count = record_count + ?, last_updated = ? WHERE id = ?;");
+        sql.push_str(ADJUST_COUNT_SQL);
+        sql.push(';');
         args.extend([Arg::Int(t.new_rows), Arg::Real(t.last_updated), Arg::Int(t.meta.id)]);
     }
     for (chunk, chunk_ids) in entries.chunks(LOG_ROWS_PER_STATEMENT).zip(ids.chunks(LOG_ROWS_PER_STATEMENT)) {
@@ -797,6 +801,26 @@ fn merge(mut doc: Map<String, Value>, mut record: Map<String, Value>, now: f64) 
     doc
 }
 
+/// An insert of `n` rows `(pk, doc, updated, origin)`; with `upsert` an existing key is replaced.
+fn insert_rows_sql(meta: &TableMeta, n: usize, upsert: bool) -> String {
+    let conflict = if upsert {
+        " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin"
+    } else {
+        ""
+    };
+    let marks = vec!["(?, ?, ?, ?)"; n].join(",");
+    format!("INSERT INTO {} (pk, doc, updated, origin) VALUES {marks}{conflict}", meta.physical())
+}
+
+/// Records `n` attributes `(table_id, position, name)`, indexed; names already known are kept.
+fn add_attributes_sql(n: usize) -> String {
+    let marks = vec!["(?, ?, ?, 1)"; n].join(",");
+    format!("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES {marks}")
+}
+
+/// Moves a table's count by `?` and sets its last update (`?`, unless null) for table `?`.
+const ADJUST_COUNT_SQL: &str = "UPDATE tables SET record_count = record_count + ?, last_updated = COALESCE(?, last_updated) WHERE id = ?";
+
 /// Writes `(key, document, updated)` rows stamped with `origin`, in multi-row statements.
 /// With `upsert` an existing key is replaced; without, an existing key is an error.
 pub(super) async fn upsert_rows(
@@ -806,14 +830,8 @@ pub(super) async fn upsert_rows(
     origin: &str,
     upsert: bool,
 ) -> Result<()> {
-    let conflict = if upsert {
-        " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin"
-    } else {
-        ""
-    };
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(",");
-        let sql = format!("INSERT INTO {} (pk, doc, updated, origin) VALUES {marks}{conflict}", meta.physical());
+        let sql = insert_rows_sql(meta, chunk.len(), upsert);
         let mut q = sqlx::query(&sql);
         for (key, doc, updated) in chunk {
             q = bind_all(q, &[key_param(key)]).bind(doc.as_str()).bind(*updated).bind(origin);
@@ -831,7 +849,7 @@ pub(super) async fn add_attributes(tx: &mut SqliteConnection, meta: &TableMeta, 
     }
     let mut next = meta.clone();
     for name in names {
-        sqlx::query("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES (?, ?, ?, 1)")
+        sqlx::query(&add_attributes_sql(1))
             .bind(meta.id)
             .bind(next.attributes.len() as i64)
             .bind(&name)
@@ -854,7 +872,7 @@ pub(super) fn collect_new_attributes(meta: &TableMeta, doc: &Map<String, Value>,
 /// Moves a table's stored record count by `delta` (and its last-update time, when given), in
 /// the caller's transaction: the counter describe_table reads instead of scanning.
 pub(super) async fn adjust_count(tx: &mut SqliteConnection, table_id: i64, delta: i64, last_updated: Option<f64>) -> Result<()> {
-    sqlx::query("UPDATE tables SET record_count = record_count + ?, last_updated = COALESCE(?, last_updated) WHERE id = ?")
+    sqlx::query(ADJUST_COUNT_SQL)
         .bind(delta)
         .bind(last_updated)
         .bind(table_id)
