@@ -18,6 +18,7 @@ const PAGE: i64 = 2000;
 /// originated at `peer` are left out. `sent` follows the position for cluster_status.
 pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: i64, out: mpsc::Sender<Out>, sent: Arc<AtomicI64>) {
     let mut feed = store.subscribe_commits();
+    let mut durable = store.watch_durable_head();
     let mut pos = from;
     sent.store(pos, Ordering::Relaxed);
     let channel_json = serde_json::Value::String(channel.clone()).to_string();
@@ -31,13 +32,28 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
             }
         };
         if page.upto == pos {
-            // Nothing new: wait for a commit on this channel (a lag or a quiet second rereads).
+            // Nothing new: wait for a commit on this channel and then for it to be on disk (the
+            // log is read only up to the durable head). A lag or a quiet second rereads.
+            let quiet = tokio::time::sleep(Duration::from_secs(1));
+            tokio::pin!(quiet);
+            let mut wanted: Option<i64> = None;
             loop {
-                match tokio::time::timeout(Duration::from_secs(1), feed.recv()).await {
-                    Ok(Ok(c)) if c.channel == channel => break,
-                    Ok(Ok(_)) => continue,
-                    Ok(Err(broadcast::error::RecvError::Lagged(_))) | Err(_) => break,
-                    Ok(Err(broadcast::error::RecvError::Closed)) => return,
+                if wanted.is_some_and(|id| *durable.borrow_and_update() >= id) {
+                    break;
+                }
+                tokio::select! {
+                    committed = feed.recv(), if wanted.is_none() => match committed {
+                        Ok(c) if c.channel == channel => wanted = Some(c.id),
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                    moved = durable.changed(), if wanted.is_some() => {
+                        if moved.is_err() {
+                            return;
+                        }
+                    }
+                    _ = &mut quiet => break,
                 }
             }
             continue;

@@ -14,8 +14,9 @@
 //! or below it is on disk; a failed sync settles its items with the error and moves nothing.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
 
 use crate::error::{Error, Result};
 
@@ -44,18 +45,24 @@ struct Queue {
 pub(super) struct Barrier {
     wal: PathBuf,
     queue: Mutex<Queue>,
-    durable_head: AtomicI64,
+    /// The durable head; readers of the log wait on it for entries they were told about.
+    durable_head: watch::Sender<i64>,
 }
 
 impl Barrier {
     /// `wal` is the database's `-wal` file; `head` the highest log id already on disk.
     pub(super) fn new(wal: PathBuf, head: i64) -> Arc<Barrier> {
-        Arc::new(Barrier { wal, queue: Mutex::new(Queue::default()), durable_head: AtomicI64::new(head) })
+        Arc::new(Barrier { wal, queue: Mutex::new(Queue::default()), durable_head: watch::channel(head).0 })
     }
 
     /// Every log id at or below this is on disk.
     pub(super) fn durable_head(&self) -> i64 {
-        self.durable_head.load(Ordering::Acquire)
+        *self.durable_head.borrow()
+    }
+
+    /// Follows the durable head as it moves.
+    pub(super) fn watch_durable_head(&self) -> watch::Receiver<i64> {
+        self.durable_head.subscribe()
     }
 
     /// Queues `settle` behind everything queued so far. `needs_sync`: the commit was made
@@ -98,7 +105,11 @@ impl Barrier {
             };
             if synced.is_ok() {
                 let head = items.iter().map(|i| i.head).max().unwrap_or(0);
-                self.durable_head.fetch_max(head, Ordering::AcqRel);
+                self.durable_head.send_if_modified(|h| {
+                    let moved = head > *h;
+                    *h = (*h).max(head);
+                    moved
+                });
             } else {
                 tracing::error!("the disk did not confirm committed writes: {:?}", synced);
             }

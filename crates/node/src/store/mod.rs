@@ -166,6 +166,12 @@ impl Store {
         self.barrier.durable_head()
     }
 
+    /// Follows the durable head: an entry announced on the feed can be read from the log once
+    /// the head reaches its id.
+    pub fn watch_durable_head(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.barrier.watch_durable_head()
+    }
+
     pub fn node_name(&self) -> &str {
         &self.node_name
     }
