@@ -79,11 +79,14 @@ struct Conn {
     peer: Option<String>,
     /// Permits for publishes not yet committed (PUBLISHES_IN_FLIGHT).
     publishing: Arc<Semaphore>,
+    /// Changes to users and roles; seen before any packet is acted on.
+    permissions: tokio::sync::watch::Receiver<u64>,
 }
 
 async fn serve(node: Arc<Node>, mut socket: WebSocket) {
     let (tx, mut rx) = mpsc::channel::<Out>(OUTBOUND_QUEUE);
     let mut closing = node.closing.subscribe();
+    let permissions = node.auth.changes();
     let mut conn = Conn {
         node,
         id: uuid::Uuid::new_v4().simple().to_string(),
@@ -96,6 +99,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         overflowed: false,
         peer: None,
         publishing: Arc::new(Semaphore::new(PUBLISHES_IN_FLIGHT)),
+        permissions,
     };
     let opened = Instant::now();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
@@ -134,6 +138,11 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
             }
             _ = &mut handshake_deadline, if !conn.handshaken => break Some((close::HANDSHAKE_TIMEOUT, "")),
             _ = closing.changed() => break Some((close::GOING_AWAY, "node is shutting down")),
+            // A user or role changed: what this socket may do is checked again at once.
+            Ok(()) = conn.permissions.changed() => {
+                conn.recheck().await;
+                None
+            }
         };
         if conn.channels.is_empty() {
             feed = None;
@@ -283,6 +292,11 @@ impl Conn {
             return (!self.handshaken).then_some(close::BEFORE_HANDSHAKE);
         };
         let cid = p.get("cid").filter(|c| c.is_number()).and_then(Value::as_i64);
+        // A permission change that raced with this packet is applied before it.
+        if self.permissions.has_changed().unwrap_or(false) {
+            self.permissions.borrow_and_update();
+            self.recheck().await;
+        }
         let data = p.get("data").cloned().unwrap_or(Value::Null);
         if !self.handshaken && event != "#handshake" {
             return Some(close::BEFORE_HANDSHAKE);
@@ -363,6 +377,7 @@ impl Conn {
     /// Loses the identity and with it every subscription, each announced with `#kickOut`.
     fn deauthenticate(&mut self) {
         self.who = None;
+        self.peer = None;
         for (_, task) in self.streams.drain() {
             task.abort();
         }
@@ -370,6 +385,50 @@ impl Conn {
         for channel in dropped {
             self.send(json!({ "event": "#kickOut", "data": { "channel": channel, "message": "authentication was removed" } }));
         }
+    }
+
+    /// Users or roles changed: reloads this socket's user. A dropped or deactivated user loses
+    /// its identity (every channel kicked out, `#removeAuthToken`); a user whose role no longer
+    /// reads a channel is kicked out of it; later publishes are checked against the new role;
+    /// a replication peer that is no longer a super or cluster user loses its streams.
+    async fn recheck(&mut self) {
+        self.permissions.borrow_and_update();
+        let Some(old) = self.who.clone() else { return };
+        let current = match self.node.auth.principal(&old.username).await {
+            Ok(p) => p,
+            Err(e) => {
+                // Cannot tell: fail closed.
+                self.node.log.error(&["auth", "socket"], format!("re-checking '{}' failed: {e}", old.username));
+                None
+            }
+        };
+        let Some(who) = current else {
+            self.node.log.info(&["auth", "socket"], format!("user '{}' is gone: its socket is logged out", old.username));
+            self.deauthenticate();
+            self.send(json!({ "event": "#removeAuthToken" }));
+            return;
+        };
+        let lost: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|c| match c.parse::<Channel>() {
+                Ok(ch) => !who.allows(&ch.database, &ch.table, Access::Read),
+                Err(_) => true,
+            })
+            .cloned()
+            .collect();
+        for channel in lost {
+            self.channels.remove(&channel);
+            let message = format!("user '{}' may no longer read {channel}", who.username);
+            self.send(json!({ "event": "#kickOut", "data": { "channel": channel, "message": message } }));
+        }
+        if self.peer.is_some() && !(who.is_super() || who.role.cluster_user()) {
+            self.peer = None;
+            for (_, task) in self.streams.drain() {
+                task.abort();
+            }
+        }
+        self.who = Some(who);
     }
 
     async fn login(&mut self, cid: Option<i64>, data: &Value) {
@@ -396,7 +455,7 @@ impl Conn {
     }
 
     /// The channel named in `data`, and whether `who` may use it for `access`.
-    fn channel_access(&self, data: &Value, access: Access, verb: &str) -> Result<(Channel, Principal), Value> {
+    fn channel_access(&self, data: &Value, needs: &[Access], verb: &str) -> Result<(Channel, Principal), Value> {
         let name = data.get("channel").and_then(Value::as_str).ok_or_else(|| {
             let what = if verb == "subscribe" { "Subscribe" } else { "Publish" };
             error_object("InvalidActionError", format!("{what} channel name was malformatted"))
@@ -409,8 +468,13 @@ impl Conn {
         if let Err(e) = self.node.store.table(&channel.database, &channel.table) {
             return Err(error_object("InvalidActionError", e.to_string()));
         }
-        if !who.allows(&channel.database, &channel.table, access) {
-            let needed = if access == Access::Read { "read" } else { "insert" };
+        if let Some(missing) = needs.iter().find(|a| !who.allows(&channel.database, &channel.table, **a)) {
+            let needed = match missing {
+                Access::Read => "read",
+                Access::Insert => "insert",
+                Access::Update => "update",
+                Access::Delete => "delete",
+            };
             let name_kind = if verb == "subscribe" { "SubscribeAuthError" } else { "PublishAuthError" };
             return Err(error_object(name_kind, format!("user '{}' needs {needed} permission on {}.{}", who.username, channel.database, channel.table)));
         }
@@ -418,7 +482,7 @@ impl Conn {
     }
 
     async fn subscribe(&mut self, cid: Option<i64>, data: &Value) {
-        let channel = match self.channel_access(data, Access::Read, "subscribe") {
+        let channel = match self.channel_access(data, &[Access::Read], "subscribe") {
             Ok((c, _)) => c.to_string(),
             Err(e) => return self.fail(cid, e),
         };
@@ -514,22 +578,38 @@ impl Conn {
         }
     }
 
-    /// A publish is an insert into the channel's table; subscribers then receive the committed
-    /// transaction like any other write. Publishes are pipelined: the socket goes on reading
-    /// while earlier ones commit (in order, sharing group commits), up to PUBLISHES_IN_FLIGHT;
-    /// past that it stops reading until one is durable.
+    /// A publish is a write to the channel's table; subscribers then receive the committed
+    /// transaction like any other write. Its data is a record or an array of records (an
+    /// insert), or a transaction in the shape subscribers receive: `{"operation": "insert" |
+    /// "update" | "upsert", "records": [...]}` or `{"operation": "delete", "ids": [...]}`, each
+    /// needing its own permission. Publishes are pipelined: the socket goes on reading while
+    /// earlier ones commit (in order, sharing group commits), up to PUBLISHES_IN_FLIGHT; past
+    /// that it stops reading until one is durable.
     async fn publish(&mut self, cid: Option<i64>, data: &Value) {
-        let (channel, who) = match self.channel_access(data, Access::Insert, "publish") {
+        let write = match Published::from_data(data.get("data")) {
+            Ok(w) => w,
+            Err(msg) => return self.fail(cid, error_object("InvalidActionError", msg)),
+        };
+        let (channel, who) = match self.channel_access(data, write.needs(), "publish") {
             Ok(x) => x,
             Err(e) => return self.fail(cid, e),
         };
-        let records = match data.get("data") {
-            Some(Value::Array(items)) => items.clone(),
-            Some(v @ Value::Object(_)) => vec![v.clone()],
-            _ => return self.fail(cid, error_object("InvalidActionError", "publish data must be a record object or an array of records")),
+        let (mode, records) = match write {
+            Published::Write(mode, records) => (mode, records),
+            Published::Delete(ids) => {
+                // Deletes take the writer directly: wait until every earlier publish of this
+                // socket is committed, so they apply in the order sent.
+                let Ok(all) = self.publishing.clone().acquire_many_owned(PUBLISHES_IN_FLIGHT as u32).await else { return };
+                let answer = self.node.store.delete(&channel.database, &channel.table, &ids, Some(&who.username)).await;
+                drop(all);
+                return match answer {
+                    Ok(d) => self.reply(cid, Some(json!({ "deleted_hashes": d.deleted, "skipped_hashes": d.skipped }))),
+                    Err(e) => self.fail(cid, publish_error(&e)),
+                };
+            }
         };
         let Ok(permit) = self.publishing.clone().acquire_owned().await else { return };
-        let done = match self.node.store.submit(&channel.database, &channel.table, WriteMode::Insert, records, Some(&who.username)) {
+        let done = match self.node.store.submit(&channel.database, &channel.table, mode, records, Some(&who.username)) {
             Ok(done) => done,
             Err(e) => return self.fail(cid, publish_error(&e)),
         };
@@ -539,12 +619,62 @@ impl Conn {
             drop(permit);
             let Some(cid) = cid else { return };
             let frame = match answer {
-                Ok(Ok(w)) => json!({ "rid": cid, "data": { "inserted_hashes": w.written, "skipped_hashes": w.skipped } }),
+                Ok(Ok(w)) => {
+                    let written = match mode {
+                        WriteMode::Insert => "inserted_hashes",
+                        WriteMode::Update => "update_hashes",
+                        WriteMode::Upsert => "upserted_hashes",
+                    };
+                    json!({ "rid": cid, "data": { written: w.written, "skipped_hashes": w.skipped } })
+                }
                 Ok(Err(e)) => json!({ "rid": cid, "error": publish_error(&e) }),
                 Err(_) => json!({ "rid": cid, "error": error_object("PublishError", "the node shut down before the publish was written") }),
             };
             let _ = out.send(Out::Text(frame.to_string())).await;
         });
+    }
+}
+
+/// What a `#publish` asks to write.
+enum Published {
+    Write(WriteMode, Vec<Value>),
+    Delete(Vec<Value>),
+}
+
+impl Published {
+    fn from_data(data: Option<&Value>) -> Result<Published, String> {
+        let plain = "publish data must be a record object, an array of records, or a transaction \
+                     {\"operation\", \"records\"} / {\"operation\": \"delete\", \"ids\"}";
+        match data {
+            Some(Value::Array(items)) => Ok(Published::Write(WriteMode::Insert, items.clone())),
+            Some(Value::Object(o)) => {
+                let mode = match o.get("operation").and_then(Value::as_str) {
+                    Some("insert") => Some(WriteMode::Insert),
+                    Some("update") => Some(WriteMode::Update),
+                    Some("upsert") => Some(WriteMode::Upsert),
+                    Some("delete") => None,
+                    // Not a transaction: a plain record (which may have such an attribute).
+                    _ => return Ok(Published::Write(WriteMode::Insert, vec![Value::Object(o.clone())])),
+                };
+                match (mode, o.get("records"), o.get("ids")) {
+                    (Some(mode), Some(Value::Array(records)), _) => Ok(Published::Write(mode, records.clone())),
+                    (None, _, Some(Value::Array(ids))) => Ok(Published::Delete(ids.clone())),
+                    (Some(_), ..) => Err("a transaction with operation insert, update or upsert needs 'records': an array of records".into()),
+                    (None, ..) => Err("a transaction with operation delete needs 'ids': an array of primary keys".into()),
+                }
+            }
+            _ => Err(plain.into()),
+        }
+    }
+
+    /// The permissions the write needs on the channel's table.
+    fn needs(&self) -> &'static [Access] {
+        match self {
+            Published::Write(WriteMode::Insert, _) => &[Access::Insert],
+            Published::Write(WriteMode::Update, _) => &[Access::Update],
+            Published::Write(WriteMode::Upsert, _) => &[Access::Insert, Access::Update],
+            Published::Delete(_) => &[Access::Delete],
+        }
     }
 }
 

@@ -21,7 +21,28 @@ pub struct NodeConfig {
     pub tls: bool,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// How long an operation token (and a socket's login token) is valid.
+    pub operation_token_ttl: std::time::Duration,
+    /// The cluster user every node of a cluster shares (the seed's `CLUSTERING_USER` /
+    /// `CLUSTERING_PASSWORD`): an `add_node` without `authorization` dials with it.
+    pub cluster_user: Option<ClusterUser>,
 }
+
+/// User name and password of the shared cluster user.
+#[derive(Clone)]
+pub struct ClusterUser {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for ClusterUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterUser").field("username", &self.username).field("password", &"***").finish()
+    }
+}
+
+/// The default request body limit. Bodies are read only after authentication.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 impl NodeConfig {
     pub fn new(data_dir: impl Into<PathBuf>, node_name: impl Into<String>) -> Self {
@@ -30,11 +51,13 @@ impl NodeConfig {
             node_name: node_name.into(),
             admin_user: "admin".into(),
             admin_password: None,
-            max_body_bytes: 256 * 1024 * 1024,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_storage_bytes: None,
             tls: false,
             tls_cert: None,
             tls_key: None,
+            operation_token_ttl: std::time::Duration::from_secs(24 * 3600),
+            cluster_user: None,
         }
     }
 
@@ -49,7 +72,8 @@ impl NodeConfig {
 #[derive(Debug, Parser)]
 #[command(name = "switchyard-node", version, about = "The Switchyard instance server")]
 pub struct Cli {
-    /// A TOML file with any of: data, host, port, node_name, admin_user, admin_password.
+    /// A TOML file with any of: data, host, port, node_name, admin_user, admin_password,
+    /// max_storage_mb, max_body_mb, tls, tls_cert, tls_key, cluster_user, cluster_password.
     #[arg(long, env = "SWITCHYARD_CONFIG")]
     pub config: Option<PathBuf>,
     /// The data folder (created when missing).
@@ -82,6 +106,16 @@ pub struct Cli {
     /// PEM private key (implies --tls).
     #[arg(long, env = "SWITCHYARD_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// The largest request body in MiB (default 32), read only after authentication.
+    #[arg(long, env = "SWITCHYARD_MAX_BODY_MB")]
+    pub max_body_mb: Option<usize>,
+    /// The cluster user shared by every node (also read from CLUSTERING_USER): `add_node`
+    /// without `authorization` dials with it.
+    #[arg(long, env = "SWITCHYARD_CLUSTER_USER")]
+    pub cluster_user: Option<String>,
+    /// Its password (also read from CLUSTERING_PASSWORD).
+    #[arg(long, env = "SWITCHYARD_CLUSTER_PASSWORD", hide_env_values = true)]
+    pub cluster_password: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +131,9 @@ struct FileConfig {
     tls: Option<bool>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    max_body_mb: Option<usize>,
+    cluster_user: Option<String>,
+    cluster_password: Option<String>,
 }
 
 /// The resolved settings of the binary.
@@ -122,6 +159,19 @@ impl Cli {
         node.tls_cert = self.tls_cert.or(file.tls_cert);
         node.tls_key = self.tls_key.or(file.tls_key);
         node.tls = self.tls || file.tls.unwrap_or(false) || node.tls_cert.is_some();
+        if let Some(mb) = self.max_body_mb.or(file.max_body_mb) {
+            node.max_body_bytes = mb.max(1) * 1024 * 1024;
+        }
+        // The seed's variable names are aliases, read after ours.
+        let seed = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let user = self.cluster_user.or_else(|| seed("CLUSTERING_USER")).or(file.cluster_user);
+        let password = self.cluster_password.or_else(|| seed("CLUSTERING_PASSWORD")).or(file.cluster_password);
+        node.cluster_user = match (user, password) {
+            (Some(username), Some(password)) => Some(ClusterUser { username, password }),
+            (None, None) => None,
+            (Some(_), None) => anyhow::bail!("a cluster user is set but its password is not (--cluster-password, SWITCHYARD_CLUSTER_PASSWORD or CLUSTERING_PASSWORD)"),
+            (None, Some(_)) => anyhow::bail!("a cluster password is set but no cluster user (--cluster-user, SWITCHYARD_CLUSTER_USER or CLUSTERING_USER)"),
+        };
         Ok(Settings {
             node,
             host: self.host.or(file.host).unwrap_or_else(|| "127.0.0.1".into()),

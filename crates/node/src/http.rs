@@ -4,9 +4,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,19 +15,16 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::ops::{self, Reply};
 use crate::Node;
 
 pub fn router(node: Arc<Node>) -> Router {
-    let limit = node.config.max_body_bytes;
     Router::new()
         .route("/", post(operations).get(about))
         .route("/health", get(|| async { "ok" }))
         .route("/socketcluster/", get(crate::channels::upgrade))
         .route("/socketcluster", get(crate::channels::upgrade))
-        .layer(DefaultBodyLimit::max(limit))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             json_response(500, &json!({"error": "internal error: the server hit a bug; nothing was committed by this request"}))
         }))
@@ -63,12 +59,16 @@ async fn about(State(node): State<Arc<Node>>) -> Response {
     }))
 }
 
-async fn operations(State(node): State<Arc<Node>>, headers: HeaderMap, body: std::result::Result<Bytes, BytesRejection>) -> Response {
-    let result = match body {
-        Ok(bytes) => handle(&node, &headers, &bytes).await,
-        Err(rejection) => Err(Error::bad(format!("request body could not be read: {}", rejection.body_text()))),
-    };
-    match result {
+/// Bodies of requests without credentials (login and token operations) are at most this big.
+const ANONYMOUS_BODY_BYTES: usize = 64 * 1024;
+
+/// JSON values (objects, arrays and the items in them) one request may hold: parsing keeps
+/// every one in memory, and `[{},{},…]` costs far more there than on the wire.
+pub const MAX_JSON_VALUES: usize = 2_000_000;
+
+async fn operations(State(node): State<Arc<Node>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    match handle(&node, &parts.headers, body).await {
         Ok(Reply::Json(v)) => json_response(200, &v),
         Ok(Reply::Raw(text)) => raw_json(200, text),
         Err(e) => {
@@ -81,8 +81,100 @@ async fn operations(State(node): State<Arc<Node>>, headers: HeaderMap, body: std
     }
 }
 
-async fn handle(node: &Arc<Node>, headers: &HeaderMap, body: &[u8]) -> Result<Reply> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+/// Authenticates from the headers before a byte of the body is read: a request without valid
+/// credentials never costs more than ANONYMOUS_BODY_BYTES of memory.
+async fn handle(node: &Arc<Node>, headers: &HeaderMap, body: Body) -> Result<Reply> {
+    let who = match credentials(headers)? {
+        Credentials::Basic(user, pass) => node.auth.login(&user, &pass).await.inspect_err(|_| {
+            node.log.info(&["auth"], format!("login failed for user '{user}'"));
+        })?,
+        Credentials::Bearer(token) => match node.auth.bearer(&token).await {
+            Ok(p) => p,
+            // A refresh token is only good for refresh_operation_token.
+            Err(e) => {
+                let value = read_json(body, ANONYMOUS_BODY_BYTES, headers).await.map_err(|_| e.clone())?;
+                if operation_name(&value).ok() != Some("refresh_operation_token") {
+                    return Err(e);
+                }
+                let tokens = node.auth.refresh(&token).await?;
+                return Ok(Reply::Json(serde_json::to_value(tokens).map_err(|e| Error::Internal(e.to_string()))?));
+            }
+        },
+        Credentials::None => {
+            // Token and login operations may carry the credentials in the body instead.
+            let must_login = || Error::Unauthorized("Must login: send Basic credentials or a Bearer operation token".into());
+            let value = read_json(body, ANONYMOUS_BODY_BYTES, headers).await.map_err(|_| must_login())?;
+            let op = operation_name(&value)?.to_string();
+            let creds = (value.get("username").and_then(Value::as_str), value.get("password").and_then(Value::as_str));
+            let who = match (op.as_str(), creds) {
+                ("create_authentication_tokens" | "login", (Some(u), Some(p))) => {
+                    node.auth.login(u, p).await.map_err(|_| Error::Unauthorized("invalid credentials".into()))?
+                }
+                ("refresh_operation_token", _) => return Err(refresh_needs_bearer()),
+                _ => return Err(must_login()),
+            };
+            return ops::dispatch(node, &who, &op, value).await;
+        }
+    };
+    let value = read_json(body, node.config.max_body_bytes, headers).await?;
+    let op = operation_name(&value)?.to_string();
+    if op == "refresh_operation_token" {
+        return Err(refresh_needs_bearer());
+    }
+    ops::dispatch(node, &who, &op, value).await
+}
+
+fn refresh_needs_bearer() -> Error {
+    Error::Unauthorized("refresh_operation_token needs 'Authorization: Bearer <refresh_token>'".into())
+}
+
+enum Credentials {
+    Basic(String, String),
+    Bearer(String),
+    None,
+}
+
+fn credentials(headers: &HeaderMap) -> Result<Credentials> {
+    let Some(v) = headers.get(header::AUTHORIZATION) else { return Ok(Credentials::None) };
+    let v = v.to_str().map_err(|_| Error::Unauthorized("Login failed".into()))?;
+    let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| Error::Unauthorized("Login failed".into()))?;
+        let (user, pass) = decoded.split_once(':').ok_or_else(|| Error::Unauthorized("Login failed".into()))?;
+        Ok(Credentials::Basic(user.to_string(), pass.to_string()))
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        Ok(Credentials::Bearer(rest.trim().to_string()))
+    } else {
+        Err(Error::Unauthorized(format!("unsupported authorization scheme '{scheme}'; use Basic or Bearer")))
+    }
+}
+
+fn operation_name(value: &Value) -> Result<&str> {
+    value
+        .get("operation")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::bad("Request body must include an 'operation' property."))
+}
+
+/// Reads at most `limit` bytes of body and parses them, refusing more than MAX_JSON_VALUES
+/// values before parsing allocates them.
+async fn read_json(body: Body, limit: usize, headers: &HeaderMap) -> Result<Value> {
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            Error::bad(format!("request body is larger than {limit} bytes; send smaller batches"))
+        } else {
+            Error::bad(format!("request body could not be read: {e}"))
+        }
+    })?;
+    let values = count_json_values(&bytes);
+    if values > MAX_JSON_VALUES {
+        return Err(Error::bad(format!("request holds more than {MAX_JSON_VALUES} JSON values ({values}); send smaller batches")));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
         let json_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -92,61 +184,33 @@ async fn handle(node: &Arc<Node>, headers: &HeaderMap, body: &[u8]) -> Result<Re
         } else {
             Error::bad("Request body must include an 'operation' property.")
         }
-    })?;
-    let op = value
-        .get("operation")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::bad("Request body must include an 'operation' property."))?
-        .to_string();
-    if op == "refresh_operation_token" {
-        let token = bearer(headers).ok_or_else(|| Error::Unauthorized("refresh_operation_token needs 'Authorization: Bearer <refresh_token>'".into()))?;
-        return Ok(Reply::Json(serde_json::to_value(node.auth.refresh(&token).await?).map_err(|e| Error::Internal(e.to_string()))?));
-    }
-    let who = authenticate(node, headers, &op, &value).await?;
-    ops::dispatch(node, &who, &op, value).await
+    })
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
-}
-
-async fn authenticate(node: &Node, headers: &HeaderMap, op: &str, body: &Value) -> Result<Principal> {
-    let header_value = headers.get(header::AUTHORIZATION).map(|v| v.to_str().map(str::to_string));
-    match header_value {
-        Some(Ok(v)) => {
-            let (scheme, rest) = v.split_once(' ').unwrap_or((v.as_str(), ""));
-            if scheme.eq_ignore_ascii_case("basic") {
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(rest.trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| Error::Unauthorized("Login failed".into()))?;
-                let (user, pass) = decoded.split_once(':').ok_or_else(|| Error::Unauthorized("Login failed".into()))?;
-                node.auth.login(user, pass).await.inspect_err(|_| {
-                    node.log.info(&["auth"], format!("login failed for user '{user}'"));
-                })
-            } else if scheme.eq_ignore_ascii_case("bearer") {
-                node.auth.bearer(rest.trim()).await
-            } else {
-                Err(Error::Unauthorized(format!("unsupported authorization scheme '{scheme}'; use Basic or Bearer")))
+/// An upper bound of the values a JSON text holds: containers opened plus separators, outside
+/// strings. One pass, no allocation.
+fn count_json_values(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
             }
+            continue;
         }
-        Some(Err(_)) => Err(Error::Unauthorized("Login failed".into())),
-        None => {
-            // Token and login operations may carry the credentials in the body instead.
-            let creds = (body.get("username").and_then(Value::as_str), body.get("password").and_then(Value::as_str));
-            match (op, creds) {
-                ("create_authentication_tokens" | "login", (Some(u), Some(p))) => node
-                    .auth
-                    .login(u, p)
-                    .await
-                    .map_err(|_| Error::Unauthorized("invalid credentials".into())),
-                _ => Err(Error::Unauthorized("Must login: send Basic credentials or a Bearer operation token".into())),
-            }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' | b',' => n += 1,
+            _ => {}
         }
     }
+    n
 }
 
 fn json_response(status: u16, v: &Value) -> Response {
@@ -159,4 +223,16 @@ fn raw_json(status: u16, text: String) -> Response {
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r.headers_mut().insert(header::SERVER, HeaderValue::from_static("switchyard-node"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_json_values;
+
+    #[test]
+    fn json_values_are_counted_outside_strings() {
+        assert_eq!(count_json_values(br#"[{},{},{}]"#), 6);
+        assert_eq!(count_json_values(br#"{"a":"[,{,\",["}"#), 1);
+        assert_eq!(count_json_values(br#"{"records":[{"id":1,"b":2}]}"#), 4);
+    }
 }

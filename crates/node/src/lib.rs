@@ -52,7 +52,7 @@ impl Node {
         store::validate_name("node", &config.node_name)?;
         let log = log::NodeLog::open(&config.data_dir.join("log"))?;
         let store = Arc::new(store::Store::open(&config.data_dir, &config.node_name, config.max_storage_bytes).await?);
-        let (auth, generated) = auth::Auth::open(store.clone(), &config.admin_user, config.admin_password.as_deref()).await?;
+        let (auth, generated) = auth::Auth::open(store.clone(), &config.admin_user, config.admin_password.as_deref(), config.operation_token_ttl, config.cluster_user.as_ref()).await?;
         log.info(&["startup"], format!("node '{}' opened {}", config.node_name, config.data_dir.display()));
         if generated.is_some() {
             log.info(&["startup", "auth"], format!("created super user '{}' with a generated password", config.admin_user));

@@ -5,62 +5,14 @@ mod common;
 
 use std::time::Duration;
 
+use common::ws::{closed_with, connect, handshaken, logged_in_as, recv, send, Ws};
 use common::{TestNode, ADMIN, PASSWORD};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(n: &TestNode) -> Ws {
-    let url = format!("{}/socketcluster/", n.url().replace("http://", "ws://"));
-    connect_async(url).await.expect("websocket connects").0
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.expect("send");
-}
-
-/// The next SocketCluster frame that is not a ping (bounded: 5 s).
-async fn recv(ws: &mut Ws) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame within 5 s").expect("open").expect("frame");
-        match msg {
-            Message::Text(t) if t.is_empty() => continue,
-            Message::Text(t) => return serde_json::from_str(&t).expect("JSON frame"),
-            Message::Close(c) => panic!("closed: {c:?}"),
-            _ => continue,
-        }
-    }
-}
-
-/// Waits for the server to close, returning the code (bounded: 30 s).
-async fn closed_with(ws: &mut Ws) -> u16 {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await.expect("closed within 30 s") {
-            Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
-            Some(Ok(Message::Close(None))) | None => return 0,
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => panic!("error instead of a close: {e}"),
-        }
-    }
-}
-
-async fn handshaken(n: &TestNode, token: Option<&str>) -> (Ws, Value) {
-    let mut ws = connect(n).await;
-    send(&mut ws, json!({"event": "#handshake", "data": {"authToken": token}, "cid": 1})).await;
-    let r = recv(&mut ws).await;
-    (ws, r)
-}
 
 async fn logged_in(n: &TestNode) -> Ws {
-    let (mut ws, _) = handshaken(n, None).await;
-    send(&mut ws, json!({"event": "login", "data": {"username": ADMIN, "password": PASSWORD}, "cid": 2})).await;
-    assert_eq!(recv(&mut ws).await, json!({"rid": 2, "data": {"username": ADMIN}}));
-    let set = recv(&mut ws).await;
-    assert_eq!(set["event"], "#setAuthToken");
-    ws
+    logged_in_as(n, ADMIN, PASSWORD).await
 }
 
 #[tokio::test]

@@ -23,16 +23,39 @@ const CREDENTIAL_TTL: Duration = Duration::from_secs(30);
 pub struct Auth {
     store: Arc<Store>,
     secret: Vec<u8>,
-    /// sha256(credential) → principal; valid while its generation is current and not expired.
-    cache: RwLock<HashMap<[u8; 32], (Principal, Instant, u64)>>,
+    /// sha256(credential) → principal; valid while its generation is current, its TTL has not
+    /// run out and, for a token, before the token's own `exp`.
+    cache: RwLock<HashMap<[u8; 32], Cached>>,
     /// Bumped by every change to users or roles, which invalidates the cache at once.
     generation: AtomicU64,
+    /// Seconds an operation token lives.
+    token_ttl: u64,
+    /// Announces each new generation to open sockets.
+    changed: tokio::sync::watch::Sender<u64>,
+}
+
+struct Cached {
+    principal: Principal,
+    at: Instant,
+    generation: u64,
+    /// A token's `exp` (epoch seconds); `None` for a password.
+    expires: Option<u64>,
+}
+
+fn epoch_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(u64::MAX)
 }
 
 impl Auth {
     /// Loads (or creates on first start) the token secret and the built-in roles, and creates the
     /// admin user when there are no users. Returns the generated password when one was made.
-    pub async fn open(store: Arc<Store>, admin_user: &str, admin_password: Option<&str>) -> Result<(Auth, Option<String>)> {
+    pub async fn open(
+        store: Arc<Store>,
+        admin_user: &str,
+        admin_password: Option<&str>,
+        token_ttl: Duration,
+        cluster_user: Option<&crate::config::ClusterUser>,
+    ) -> Result<(Auth, Option<String>)> {
         let secret = match store.meta_get("jwt_secret").await? {
             Some(s) => base64::engine::general_purpose::STANDARD
                 .decode(s)
@@ -45,32 +68,50 @@ impl Auth {
                 bytes.to_vec()
             }
         };
-        let auth = Auth { store, secret, cache: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) };
+        let auth = Auth {
+            store,
+            secret,
+            cache: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            token_ttl: token_ttl.as_secs().max(1),
+            changed: tokio::sync::watch::channel(0).0,
+        };
         let generated = auth.bootstrap(admin_user, admin_password).await?;
+        if let Some(cluster) = cluster_user {
+            auth.ensure_cluster_user(cluster).await?;
+        }
         Ok((auth, generated))
     }
 
     fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        let gen = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         if let Ok(mut c) = self.cache.write() {
             c.clear();
         }
+        self.changed.send_replace(gen);
     }
 
     fn cached(&self, key: &[u8; 32]) -> Option<Principal> {
         let gen = self.generation.load(Ordering::SeqCst);
         let cache = self.cache.read().ok()?;
-        let (p, at, g) = cache.get(key)?;
-        (*g == gen && at.elapsed() < CREDENTIAL_TTL).then(|| p.clone())
+        let c = cache.get(key)?;
+        let live = c.generation == gen && c.at.elapsed() < CREDENTIAL_TTL && c.expires.is_none_or(|exp| epoch_secs() < exp);
+        live.then(|| c.principal.clone())
     }
 
-    fn remember(&self, key: [u8; 32], p: &Principal, gen: u64) {
+    fn remember(&self, key: [u8; 32], p: &Principal, gen: u64, expires: Option<u64>) {
         if let Ok(mut c) = self.cache.write() {
             if c.len() > 10_000 {
                 c.clear();
             }
-            c.insert(key, (p.clone(), Instant::now(), gen));
+            c.insert(key, Cached { principal: p.clone(), at: Instant::now(), generation: gen, expires });
         }
+    }
+
+    /// The generation of users and roles, bumped by every change: open sockets watch it and
+    /// check their identity again.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     /// Basic credentials. Wrong user and wrong password give the same answer.
@@ -81,7 +122,7 @@ impl Auth {
         }
         let gen = self.generation.load(Ordering::SeqCst);
         let p = self.verify_password(username, password).await?;
-        self.remember(key, &p, gen);
+        self.remember(key, &p, gen, None);
         Ok(p)
     }
 
@@ -94,7 +135,8 @@ impl Auth {
         let gen = self.generation.load(Ordering::SeqCst);
         let claims = tokens::verify(&self.secret, token, tokens::OPERATION)?;
         let p = self.principal(&claims.username).await?.ok_or_else(|| Error::Unauthorized("invalid token".into()))?;
-        self.remember(key, &p, gen);
+        // JWT `exp` is in whole seconds and the token is valid while now < exp (leeway 0).
+        self.remember(key, &p, gen, Some(claims.exp));
         Ok(p)
     }
 }

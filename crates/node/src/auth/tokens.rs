@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 
 pub const OPERATION: &str = "operation";
 pub const REFRESH: &str = "refresh";
-const OPERATION_TTL_SECS: u64 = 24 * 3600;
 const REFRESH_TTL_SECS: u64 = 30 * 24 * 3600;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -20,12 +19,13 @@ pub struct Claims {
     pub sub: String,
 }
 
-pub fn issue(secret: &[u8], username: &str, super_user: bool, cluster_user: bool, kind: &str) -> Result<String> {
+/// Signs a token; an operation token lives `operation_ttl`, a refresh token 30 days.
+pub fn issue(secret: &[u8], username: &str, super_user: bool, cluster_user: bool, kind: &str, operation_ttl: u64) -> Result<String> {
     let iat = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let ttl = if kind == REFRESH { REFRESH_TTL_SECS } else { OPERATION_TTL_SECS };
+    let ttl = if kind == REFRESH { REFRESH_TTL_SECS } else { operation_ttl };
     let claims = Claims { username: username.into(), super_user, cluster_user, iat, exp: iat + ttl, sub: kind.into() };
     encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret))
         .map_err(|e| Error::Internal(format!("could not sign token: {e}")))
@@ -38,7 +38,10 @@ pub fn verify(secret: &[u8], token: &str, kind: &str) -> Result<Claims> {
     v.leeway = 0;
     let data = decode::<Claims>(token, &DecodingKey::from_secret(secret), &v)
         .map_err(|_| Error::Unauthorized("invalid token".into()))?;
-    if data.claims.sub != kind {
+    // RFC 7519: valid only while now is before `exp` (the library also accepts the second of
+    // `exp` itself).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(u64::MAX);
+    if data.claims.sub != kind || now >= data.claims.exp {
         return Err(Error::Unauthorized("invalid token".into()));
     }
     Ok(data.claims)

@@ -56,6 +56,36 @@ fn role_json(row: &sqlx::sqlite::SqliteRow) -> Result<Value> {
 }
 
 impl Auth {
+    /// Makes the configured cluster user (shared by every node of a cluster) a user with the
+    /// built-in cluster_user role and the configured password, creating or correcting it.
+    pub(super) async fn ensure_cluster_user(&self, cluster: &crate::config::ClusterUser) -> Result<()> {
+        let current: Option<(String, String)> = sqlx::query_as("SELECT password_hash, role FROM users WHERE username = ?")
+            .bind(&cluster.username)
+            .fetch_optional(self.store.read_pool())
+            .await?;
+        if let Some((hash, role)) = &current {
+            if role == "cluster_user" && password_matches(cluster.password.clone(), hash.clone()).await {
+                return Ok(());
+            }
+        }
+        let hash = hash_password(cluster.password.clone()).await?;
+        let now = now_ms();
+        let mut w = self.store.writer().await?;
+        sqlx::query(
+            "INSERT INTO users (username, password_hash, role, active, created, updated) VALUES (?, ?, 'cluster_user', 1, ?, ?) \
+             ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, role = 'cluster_user', active = 1, updated = excluded.updated",
+        )
+        .bind(&cluster.username)
+        .bind(hash)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *w)
+        .await?;
+        drop(w);
+        self.invalidate();
+        Ok(())
+    }
+
     pub(super) async fn bootstrap(&self, admin_user: &str, admin_password: Option<&str>) -> Result<Option<String>> {
         let mut w = self.store.writer().await?;
         let now = now_ms();
@@ -91,7 +121,7 @@ impl Auth {
     }
 
     /// The active user and its role, or None.
-    pub(super) async fn principal(&self, username: &str) -> Result<Option<Principal>> {
+    pub async fn principal(&self, username: &str) -> Result<Option<Principal>> {
         let row = sqlx::query(
             "SELECT u.username, u.active, r.id, r.permission FROM users u JOIN roles r ON r.id = u.role WHERE u.username = ?",
         )
@@ -128,8 +158,8 @@ impl Auth {
     pub fn issue_tokens(&self, p: &Principal) -> Result<Tokens> {
         let (su, cu) = (p.role.super_user(), p.role.cluster_user());
         Ok(Tokens {
-            operation_token: tokens::issue(&self.secret, &p.username, su, cu, tokens::OPERATION)?,
-            refresh_token: Some(tokens::issue(&self.secret, &p.username, su, cu, tokens::REFRESH)?),
+            operation_token: tokens::issue(&self.secret, &p.username, su, cu, tokens::OPERATION, self.token_ttl)?,
+            refresh_token: Some(tokens::issue(&self.secret, &p.username, su, cu, tokens::REFRESH, self.token_ttl)?),
         })
     }
 
@@ -138,7 +168,7 @@ impl Auth {
         let claims = tokens::verify(&self.secret, refresh_token, tokens::REFRESH)?;
         let p = self.principal(&claims.username).await?.ok_or_else(|| Error::Unauthorized("invalid token".into()))?;
         Ok(Tokens {
-            operation_token: tokens::issue(&self.secret, &p.username, p.role.super_user(), p.role.cluster_user(), tokens::OPERATION)?,
+            operation_token: tokens::issue(&self.secret, &p.username, p.role.super_user(), p.role.cluster_user(), tokens::OPERATION, self.token_ttl)?,
             refresh_token: None,
         })
     }

@@ -21,7 +21,7 @@ use super::data::{delete_reply, write_reply};
 use super::Reply;
 use crate::auth::{Access, Principal};
 use crate::error::{Error, Result};
-use crate::store::value::{attr_sql, key_from_sql, same_kind, Param};
+use crate::store::value::{attr_sql, same_kind, Param};
 use crate::store::{TableMeta, WriteMode};
 use crate::Node;
 
@@ -152,11 +152,9 @@ impl<'a> Render<'a> {
 
     /// A column as JSON text (for answers: keeps objects, arrays and booleans as they are).
     fn column_json(&self, name: &str) -> Result<String> {
-        if name == self.meta.primary_key {
-            Ok("json_quote(pk)".into())
-        } else {
-            attr_sql(name, "->")
-        }
+        // The key from the document, not `json_quote(pk)`: SQLite prints a double key with 15
+        // significant digits, the document holds it exactly.
+        attr_sql(name, "->")
     }
 
     fn literal(&mut self, v: &SqlValue) -> Result<String> {
@@ -317,7 +315,15 @@ fn has_aggregate(e: &Expr) -> bool {
                 || matches!(&f.args, FunctionArguments::List(l) if l.args.iter().any(|a| matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) if has_aggregate(x))))
         }
         Expr::BinaryOp { left, right, .. } => has_aggregate(left) || has_aggregate(right),
-        Expr::UnaryOp { expr, .. } | Expr::Nested(expr) => has_aggregate(expr),
+        Expr::UnaryOp { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::IsNull(expr)
+        | Expr::IsNotNull(expr)
+        | Expr::IsTrue(expr)
+        | Expr::IsFalse(expr) => has_aggregate(expr),
+        Expr::InList { expr, list, .. } => has_aggregate(expr) || list.iter().any(has_aggregate),
+        Expr::Between { expr, low, high, .. } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
+        Expr::Like { expr, pattern, .. } | Expr::ILike { expr, pattern, .. } => has_aggregate(expr) || has_aggregate(pattern),
         _ => false,
     }
 }
@@ -402,6 +408,9 @@ async fn select(node: &Node, who: &Principal, q: &Query) -> Result<Reply> {
         meta.physical()
     );
     if let Some(w) = &s.selection {
+        if has_aggregate(w) {
+            return Err(Error::bad("aggregate functions are not allowed in WHERE; use HAVING with GROUP BY"));
+        }
         sql.push_str(&format!(" WHERE {}", r.expr(w)?));
     }
     if !group_exprs.is_empty() {
@@ -519,21 +528,13 @@ async fn insert(node: &Node, who: &Principal, meta: &TableMeta, columns: &[sqlpa
     Ok(Reply::Json(write_reply(WriteMode::Insert, total, out.written, out.skipped)))
 }
 
-async fn matching_keys(node: &Node, r: &mut Render<'_>, selection: Option<&Expr>, extra: &[String]) -> Result<Vec<(Value, Vec<Option<String>>)>> {
-    let filter = match selection {
-        Some(w) => format!(" WHERE {}", r.expr(w)?),
-        None => String::new(),
-    };
-    let cols: String = extra.iter().map(|c| format!(", {c}")).collect();
-    let sql = format!("SELECT json_quote(pk){cols} FROM {}{filter}", r.meta.physical());
-    let rows = node.store.fetch(&sql, &r.params).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let key = key_from_sql(&row.try_get::<String, _>(0)?)?;
-        let vals = (0..extra.len()).map(|i| row.try_get::<Option<String>, _>(i + 1)).collect::<Result<Vec<_>, _>>()?;
-        out.push((key, vals));
+/// `WHERE ...` for a predicate write, refusing aggregates (SQL has no row to apply them to).
+fn write_filter(r: &mut Render<'_>, selection: Option<&Expr>, verb: &str) -> Result<String> {
+    match selection {
+        Some(w) if has_aggregate(w) => Err(Error::bad(format!("aggregate functions are not allowed in the WHERE clause of {verb}"))),
+        Some(w) => Ok(format!(" WHERE {}", r.expr(w)?)),
+        None => Ok(String::new()),
     }
-    Ok(out)
 }
 
 async fn update(
@@ -555,6 +556,9 @@ async fn update(
         if col == meta.primary_key {
             return Err(Error::bad(format!("the primary key '{col}' cannot be changed by UPDATE")));
         }
+        if has_aggregate(&a.value) {
+            return Err(Error::bad(format!("aggregate functions are not allowed in UPDATE ... SET ({col} = {})", a.value)));
+        }
         names.push(col);
         // New values are computed by SQLite from the current row, returned as JSON text.
         exprs.push(match r.column_name(&a.value)? {
@@ -563,34 +567,19 @@ async fn update(
         });
     }
     // SET parameters come before WHERE parameters, matching their order in the SQL text.
-    let rows = matching_keys(node, &mut r, selection, &exprs).await?;
-    let total = rows.len();
-    let mut records = Vec::with_capacity(total);
-    for (key, vals) in rows {
-        let mut rec = Map::new();
-        rec.insert(meta.primary_key.clone(), key);
-        for (n, v) in names.iter().zip(vals) {
-            let v = match v {
-                Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
-                None => Value::Null,
-            };
-            rec.insert(n.clone(), v);
-        }
-        records.push(Value::Object(rec));
-    }
-    if records.is_empty() {
-        return Ok(Reply::Json(write_reply(WriteMode::Update, 0, vec![], vec![])));
-    }
-    let out = node.store.write(&meta.database, &meta.name, WriteMode::Update, records, Some(&who.username)).await?;
+    let filter = write_filter(&mut r, selection, "UPDATE")?;
+    let cols: String = exprs.iter().map(|c| format!(", {c}")).collect();
+    let select = format!("SELECT pk, doc{cols} FROM {}{filter}", meta.physical());
+    let out = node.store.update_where(&meta.database, &meta.name, &select, &r.params, &names, Some(&who.username)).await?;
+    let total = out.written.len();
     Ok(Reply::Json(write_reply(WriteMode::Update, total, out.written, out.skipped)))
 }
 
 async fn delete(node: &Node, who: &Principal, meta: &TableMeta, alias: Option<String>, selection: Option<&Expr>) -> Result<Reply> {
     let mut r = Render::new(meta, alias);
-    let keys: Vec<Value> = matching_keys(node, &mut r, selection, &[]).await?.into_iter().map(|(k, _)| k).collect();
-    if keys.is_empty() {
-        return Ok(Reply::Json(delete_reply(0, vec![], vec![])));
-    }
-    let out = node.store.delete(&meta.database, &meta.name, &keys, Some(&who.username)).await?;
-    Ok(Reply::Json(delete_reply(keys.len(), out.deleted, out.skipped)))
+    let filter = write_filter(&mut r, selection, "DELETE")?;
+    let select = format!("SELECT pk FROM {}{filter}", meta.physical());
+    let out = node.store.delete_where(&meta.database, &meta.name, &select, &r.params, Some(&who.username)).await?;
+    let total = out.deleted.len() + out.skipped.len();
+    Ok(Reply::Json(delete_reply(total, out.deleted, out.skipped)))
 }

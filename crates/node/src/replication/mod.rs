@@ -217,14 +217,24 @@ pub async fn apply_frame(store: &Store, peer: &str, data: Value) -> Result<Optio
     Ok(Some((channel, upto)))
 }
 
-fn validate(req: &AddNode, existing: Option<&PeerConfig>) -> Result<PeerConfig> {
+fn validate(req: &AddNode, existing: Option<&PeerConfig>, cluster: Option<&crate::config::ClusterUser>) -> Result<PeerConfig> {
     crate::store::validate_name("node", &req.name)?;
     let host = req.host.clone().or_else(|| existing.map(|e| e.host.clone())).ok_or_else(|| Error::bad("'host' is required"))?;
     let port = req.port.or(existing.map(|e| e.port)).ok_or_else(|| Error::bad("'port' is required"))?;
     let (username, password) = match (&req.authorization, existing) {
         (Some(a), _) => (a.username.clone(), a.password.clone()),
         (None, Some(e)) => (e.username.clone(), e.password.clone()),
-        (None, None) => return Err(Error::bad("'authorization' {\"username\", \"password\"} of the peer's cluster user is required")),
+        // The seed's form: every node shares one configured cluster user.
+        (None, None) => match cluster {
+            Some(c) => (c.username.clone(), c.password.clone()),
+            None => {
+                return Err(Error::bad(
+                    "'authorization' {\"username\", \"password\"} of the peer's cluster user is required, or configure this \
+                     node's cluster user (--cluster-user/--cluster-password, SWITCHYARD_CLUSTER_USER or CLUSTERING_USER, \
+                     cluster_user in the TOML file)",
+                ))
+            }
+        },
     };
     for s in &req.subscriptions {
         if !s.subscribe && !s.publish {
@@ -246,7 +256,7 @@ pub async fn add_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
     if load_peers(&node.store).await?.iter().any(|p| p.name == req.name) {
         return Err(Error::Conflict(format!("node '{}' is already in the cluster; use update_node", req.name)));
     }
-    let config = validate(&req, None)?;
+    let config = validate(&req, None, node.config.cluster_user.as_ref())?;
     save_peer(&node.store, &config).await?;
     node.peers.spawn(node, config);
     Ok(json!({ "message": format!("Successfully added '{}' to cluster", req.name) }))
@@ -257,7 +267,7 @@ pub async fn update_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
     let Some(existing) = existing else {
         return Err(Error::NotFound(format!("node '{}' is not in the cluster", req.name)));
     };
-    let config = validate(&req, Some(&existing))?;
+    let config = validate(&req, Some(&existing), node.config.cluster_user.as_ref())?;
     save_peer(&node.store, &config).await?;
     node.peers.spawn(node, config);
     Ok(json!({ "message": format!("Successfully updated '{}'", req.name) }))

@@ -466,13 +466,13 @@ impl Store {
     /// Runs generated SQL with bound parameters on a read connection.
     pub async fn fetch(&self, sql: &str, params: &[Param]) -> Result<Vec<SqliteRow>> {
         let q = bind_all(sqlx::query(sql), params);
-        q.fetch_all(&self.read).await.map_err(|e| query_error(e, sql))
+        q.fetch_all(&self.read).await.map_err(user_query_error)
     }
 
     /// The stored documents for these keys, in the order asked; missing keys are left out.
     pub async fn docs_by_keys(&self, meta: &TableMeta, keys: &[Value]) -> Result<Vec<String>> {
         let mut conn = self.read.acquire().await?;
-        let sql = format!("SELECT json_quote(pk), doc FROM {} WHERE pk IN ({{keys}})", meta.physical());
+        let sql = format!("SELECT pk, doc FROM {} WHERE pk IN ({{keys}})", meta.physical());
         let mut found = records::rows_by_key(&mut conn, &sql, keys, true).await?;
         Ok(keys.iter().filter_map(|k| found.remove(&value::key_text(k)).flatten()).collect())
     }
@@ -493,17 +493,24 @@ pub(crate) fn entry_json(id: i64, origin: &str, origin_id: i64, channel: &str, o
     )
 }
 
-/// A failing generated query: bad comparisons on user data are the caller's, the rest are ours.
-fn query_error(e: sqlx::Error, sql: &str) -> Error {
-    match &e {
-        sqlx::Error::Database(db) if db.message().contains("malformed JSON") => {
-            Error::Internal(format!("stored document is not JSON ({sql})"))
+/// A failing query generated from a client's request (SQL, conditions, searches). What SQLite
+/// refuses in such a query (a wrong argument count, an overflow, a bad ESCAPE, a non-integer
+/// LIMIT, an expression too deep or too large) is the client's input: 400, with SQLite's
+/// reason and never the generated SQL. Storage failures keep their own mapping.
+pub(crate) fn user_query_error(e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &e {
+        let primary = db.code().and_then(|c| c.parse::<i64>().ok()).unwrap_or(0) & 0xff;
+        let msg = db.message();
+        if msg.contains("malformed JSON") {
+            return Error::Internal("a stored document is not JSON".into());
         }
-        sqlx::Error::Database(db) if db.message().contains("too many") || db.message().contains("too big") => {
-            Error::bad(format!("query is too large: {}", db.message()))
+        // SQLITE_ERROR (1), SQLITE_TOOBIG (18), SQLITE_MISMATCH (20), SQLITE_RANGE (25).
+        if matches!(primary, 1 | 18 | 20 | 25) {
+            tracing::debug!(error = %msg, "a generated query was refused");
+            return Error::bad(format!("the query cannot run: {msg}"));
         }
-        _ => Error::from(e),
     }
+    Error::from(e)
 }
 
 /// Names of databases, tables and attributes: non-empty, at most 250 bytes, no control characters.

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 use tokio::sync::oneshot;
 
-use super::value::{bind_all, key_from_sql, key_param, key_text, kind_of, normalize_key, now_ms, Param};
-use super::{AttributeMeta, Store, TableMeta, CREATED, UPDATED};
+use super::value::{bind_all, key_from_row, key_param, key_text, kind_of, normalize_key, now_ms, Param};
+use super::{user_query_error, AttributeMeta, Store, TableMeta, CREATED, UPDATED};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,20 +371,40 @@ impl Store {
     /// Commits one group in one SQLite transaction (without fsync: the caller set
     /// `synchronous = NORMAL`); announces its entries at once and answers each batch once the
     /// barrier has synced the WAL.
+    ///
+    /// A group that SQLite refuses as a whole (a batch too large for the storage quota, say)
+    /// is rolled back and its batches are committed again one by one, so the batch that fails
+    /// is refused alone and every other one is written.
     async fn commit_group(&self, w: &mut SqliteConnection, jobs: Vec<PendingWrite>) {
         let (dones, batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
-        let committed = self.commit_batches(w, batches).await;
-        let (answers, announcements) = match committed {
-            Ok((answers, announcements, metas)) => {
-                // The next group plans against these (the catalog changed with the commit).
-                for meta in metas {
-                    self.replace_meta(meta);
+        match self.commit_batches(w, &batches).await {
+            Ok(committed) => self.finish_group(dones, committed),
+            Err(e) if batches.len() > 1 => {
+                tracing::debug!(error = %e, batches = batches.len(), "a group commit failed; committing its batches one by one");
+                for (done, batch) in dones.into_iter().zip(batches) {
+                    match self.commit_batches(w, std::slice::from_ref(&batch)).await {
+                        Ok(committed) => self.finish_group(vec![done], committed),
+                        Err(e) => refuse([done], &e),
+                    }
                 }
-                (answers, announcements)
             }
-            // Nothing of the group was written; every batch in it hears why.
-            Err(e) => return refuse(dones, &e),
-        };
+            // Nothing of the batch was written; it hears why.
+            Err(e) => refuse(dones, &e),
+        }
+    }
+
+    /// Installs a committed group's catalog changes, announces its entries and answers its
+    /// batches once the barrier has synced them.
+    #[allow(clippy::type_complexity)]
+    fn finish_group(
+        &self,
+        dones: Vec<oneshot::Sender<Result<WriteOutcome>>>,
+        (answers, announcements, metas): (Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>),
+    ) {
+        // The next group plans against these (the catalog changed with the commit).
+        for meta in metas {
+            self.replace_meta(meta);
+        }
         let head = announcements.last().map(|(id, _)| *id).unwrap_or(0);
         // Live subscribers get the entries now, as any reader sees committed rows, in log order
         // (the writer is still held). Answers wait for the disk.
@@ -417,7 +437,7 @@ impl Store {
     async fn commit_batches(
         &self,
         conn: &mut SqliteConnection,
-        batches: Vec<Batch>,
+        batches: &[Batch],
     ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
         let done = self.plan_and_write(conn, batches).await;
         if done.is_err() {
@@ -434,13 +454,13 @@ impl Store {
     async fn plan_and_write(
         &self,
         tx: &mut SqliteConnection,
-        batches: Vec<Batch>,
+        batches: &[Batch],
     ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
         // Each table the group writes, in first-named order, with every key its batches name.
         let mut tables: Vec<TableWrites> = Vec::new();
         let mut slot: HashMap<(&str, &str), usize> = HashMap::new();
         let mut table_of: Vec<Result<usize>> = Vec::with_capacity(batches.len());
-        for b in &batches {
+        for b in batches {
             let known = slot.get(&(b.database.as_str(), b.table.as_str())).copied();
             let at = match known {
                 Some(i) => Ok(i),
@@ -474,9 +494,11 @@ impl Store {
         // Per answer, the index of its log entry in `announcements` (ids are known at the end).
         let mut entry_of: Vec<Option<usize>> = Vec::with_capacity(batches.len());
         let mut announcements = Vec::new();
-        for (b, at) in batches.into_iter().zip(table_of) {
+        for (b, at) in batches.iter().zip(table_of) {
             let Batch { mode, prepared, user, .. } = b;
-            let planned = at.and_then(|i| tables[i].plan(mode, prepared).map(|p| (i, p)));
+            let mode = *mode;
+            // Planned from a copy: the batch is kept to commit it alone should the group fail.
+            let planned = at.and_then(|i| tables[i].plan(mode, prepared.clone()).map(|p| (i, p)));
             let (i, p) = match planned {
                 Ok(x) => x,
                 Err(e) => {
@@ -493,7 +515,7 @@ impl Store {
             let t = &mut tables[i];
             let (outcome, payload, now) = t.apply(p);
             entry_of.push(Some(announcements.len()));
-            announcements.push(Announcement { channel: t.meta.channel(), operation: mode.name(), user, payload, ts: now });
+            announcements.push(Announcement { channel: t.meta.channel(), operation: mode.name(), user: user.clone(), payload, ts: now });
             answers.push(Ok(outcome));
         }
 
@@ -514,10 +536,28 @@ impl Store {
             .iter()
             .map(|k| normalize_key(k, &meta.primary_key))
             .collect::<Result<Vec<_>>>()?;
+        self.delete_picked(database, table, Pick::Keys(keys), user).await
+    }
+
+    /// Deletes the records that `select` (a query on the table whose first column is `pk`)
+    /// answers, reading and deleting in one transaction of the writer: no write can slip in
+    /// between the predicate and the delete.
+    pub async fn delete_where(&self, database: &str, table: &str, select: &str, params: &[Param], user: Option<&str>) -> Result<DeleteOutcome> {
+        self.delete_picked(database, table, Pick::Query(select, params), user).await
+    }
+
+    async fn delete_picked(&self, database: &str, table: &str, pick: Pick<'_>, user: Option<&str>) -> Result<DeleteOutcome> {
         let mut w = self.writer().await?;
         let meta = self.table(database, table)?;
         let mut tx = sqlx::Connection::begin(&mut *w).await?;
-        let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING json_quote(pk)", meta.physical());
+        let keys = match pick {
+            Pick::Keys(keys) => keys,
+            Pick::Query(sql, params) => {
+                let rows = bind_all(sqlx::query(sql), params).fetch_all(&mut *tx).await.map_err(user_query_error)?;
+                rows.iter().map(|r| key_from_row(r, 0)).collect::<Result<Vec<_>>>()?
+            }
+        };
+        let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING pk", meta.physical());
         let mut gone = rows_by_key(&mut tx, &sql, &keys, false).await?;
         let mut outcome = DeleteOutcome::default();
         for k in keys {
@@ -537,6 +577,71 @@ impl Store {
         let txn_id = self.append_log(&mut tx, &meta, "delete", user, &payload, now).await?;
         tx.commit().await?;
         self.announce(txn_id, &meta.channel(), "delete", user, &payload, now);
+        outcome.txn_id = Some(txn_id);
+        Ok(outcome)
+    }
+
+    /// A predicate update (SQL `UPDATE ... SET ... WHERE`): `select` answers, per matching
+    /// record, `pk`, `doc`, then the new value of each of `names` as JSON text, computed by
+    /// SQLite from the current row. It runs inside the writer's transaction together with the
+    /// write, so concurrent `SET n = n + 1` never lose an increment.
+    pub async fn update_where(
+        &self,
+        database: &str,
+        table: &str,
+        select: &str,
+        params: &[Param],
+        names: &[String],
+        user: Option<&str>,
+    ) -> Result<WriteOutcome> {
+        let mut w = self.writer().await?;
+        let meta = self.table(database, table)?;
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        let rows = bind_all(sqlx::query(select), params).fetch_all(&mut *tx).await.map_err(user_query_error)?;
+        let now = now_ms();
+        let mut outcome = WriteOutcome::default();
+        let mut docs: Vec<(Value, String, f64)> = Vec::with_capacity(rows.len());
+        let mut new_attrs = Vec::new();
+        for row in &rows {
+            let key = key_from_row(row, 0)?;
+            let doc = parse_doc(&row.try_get::<String, _>(1)?)?;
+            let mut set = Map::new();
+            for (i, name) in names.iter().enumerate() {
+                let v = match row.try_get::<Option<String>, _>(i + 2)? {
+                    Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
+                    None => Value::Null,
+                };
+                if let Some(kind) = meta.attribute(name).and_then(|a| a.kind.as_deref()) {
+                    check_type(name, kind, &v)?;
+                }
+                set.insert(name.clone(), v);
+            }
+            let doc = merge(doc, set, now);
+            collect_new_attributes(&meta, &doc, &mut new_attrs);
+            docs.push((key.clone(), serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, now));
+            outcome.written.push(key);
+        }
+        if docs.is_empty() {
+            tx.commit().await?;
+            return Ok(outcome);
+        }
+        upsert_rows(&mut tx, &meta, &docs, &self.node_name, true).await?;
+        let next_meta = add_attributes(&mut tx, &meta, new_attrs).await?;
+        adjust_count(&mut tx, meta.id, 0, Some(now)).await?;
+        let mut payload = String::from("[");
+        for (i, (_, doc, _)) in docs.iter().enumerate() {
+            if i > 0 {
+                payload.push(',');
+            }
+            payload.push_str(doc);
+        }
+        payload.push(']');
+        let txn_id = self.append_log(&mut tx, &meta, "update", user, &payload, now).await?;
+        tx.commit().await?;
+        if let Some(next) = next_meta {
+            self.replace_meta(next);
+        }
+        self.announce(txn_id, &meta.channel(), "update", user, &payload, now);
         outcome.txn_id = Some(txn_id);
         Ok(outcome)
     }
@@ -565,6 +670,12 @@ impl Store {
     }
 }
 
+/// Which records a delete removes: these keys, or what a query on the table answers.
+enum Pick<'a> {
+    Keys(Vec<Value>),
+    Query(&'a str, &'a [Param]),
+}
+
 /// Answers each waiting batch with `e`.
 fn refuse(dones: impl IntoIterator<Item = oneshot::Sender<Result<WriteOutcome>>>, e: &Error) {
     for done in dones {
@@ -583,7 +694,7 @@ async fn read_group_state(tx: &mut SqliteConnection, tables: &mut [TableWrites],
         let doc = if t.replaces { "doc" } else { "NULL" };
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
             let marks = vec!["?"; chunk.len()].join(",");
-            sql.push_str(&format!("SELECT {i}, json_quote(pk), {doc} FROM {} WHERE pk IN ({marks});", t.meta.physical()));
+            sql.push_str(&format!("SELECT {i}, pk, {doc} FROM {} WHERE pk IN ({marks});", t.meta.physical()));
             params.extend(chunk.iter().map(key_param));
         }
     }
@@ -595,10 +706,10 @@ async fn read_group_state(tx: &mut SqliteConnection, tables: &mut [TableWrites],
             last_log_id = third.and_then(|s| s.parse().ok()).unwrap_or(0);
             continue;
         }
-        let key: String = row.try_get(1)?;
+        let key = key_from_row(&row, 1)?;
         if let Some(t) = tables.get_mut(table as usize) {
             let doc = if t.replaces { Some(third.unwrap_or_default()) } else { None };
-            t.stored.insert(key_text(&key_from_sql(&key)?), doc);
+            t.stored.insert(key_text(&key), doc);
         }
     }
     Ok(last_log_id)
@@ -641,11 +752,13 @@ async fn write_group(
         }
         if !t.new_attrs.is_empty() {
             let mut next = (*t.meta).clone();
-            sql.push_str(&add_attributes_sql(t.new_attrs.len()));
-            sql.push(';');
-            for name in &t.new_attrs {
-                args.extend([Arg::Int(t.meta.id), Arg::Int(next.attributes.len() as i64), Arg::Text(name)]);
-                next.attributes.push(AttributeMeta { name: name.clone(), kind: None, indexed: true });
+            for names in t.new_attrs.chunks(ROWS_PER_STATEMENT) {
+                sql.push_str(&add_attributes_sql(names.len()));
+                sql.push(';');
+                for name in names {
+                    args.extend([Arg::Int(t.meta.id), Arg::Int(next.attributes.len() as i64), Arg::Text(name)]);
+                    next.attributes.push(AttributeMeta { name: name.clone(), kind: None, indexed: true });
+                }
             }
             metas.push(next);
         }
@@ -739,7 +852,7 @@ fn check_type(name: &str, kind: &str, v: &Value) -> Result<()> {
 }
 
 /// Runs `statement` (whose `{keys}` stands for the key list) over `keys` in chunks. Its rows
-/// are `json_quote(pk)` and, with `with_doc`, a document; answers canonical key → document.
+/// are `pk` and, with `with_doc`, a document; answers canonical key → document.
 pub(super) async fn rows_by_key(
     conn: &mut SqliteConnection,
     statement: &str,
@@ -751,9 +864,8 @@ pub(super) async fn rows_by_key(
         let sql = statement.replace("{keys}", &vec!["?"; chunk.len()].join(","));
         let params: Vec<Param> = chunk.iter().map(key_param).collect();
         for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *conn).await? {
-            let k: String = row.try_get(0)?;
             let doc = if with_doc { Some(row.try_get::<String, _>(1)?) } else { None };
-            found.insert(key_text(&key_from_sql(&k)?), doc);
+            found.insert(key_text(&key_from_row(&row, 0)?), doc);
         }
     }
     Ok(found)

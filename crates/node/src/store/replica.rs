@@ -238,7 +238,7 @@ async fn apply_records(
         docs.push((key, doc, updated));
     }
     let keys: Vec<Value> = docs.iter().map(|(k, _, _)| k.clone()).collect();
-    let sql = format!("SELECT json_quote(pk), json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
+    let sql = format!("SELECT pk, json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
     let mut current: HashMap<String, (f64, String)> = HashMap::new();
     for (k, v) in rows_by_key(tx, &sql, &keys, true).await? {
         let v: Value = serde_json::from_str(&v.unwrap_or_default()).map_err(|e| Error::Internal(e.to_string()))?;
@@ -264,6 +264,6 @@ async fn apply_records(
 /// Deletes replicated keys; returns how many existed.
 async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value]) -> Result<i64> {
     let keys = ids.iter().map(|k| normalize_key(k, &meta.primary_key)).collect::<Result<Vec<_>>>()?;
-    let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING json_quote(pk)", meta.physical());
+    let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING pk", meta.physical());
     Ok(rows_by_key(tx, &sql, &keys, false).await?.len() as i64)
 }

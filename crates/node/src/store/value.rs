@@ -2,7 +2,8 @@
 
 use serde_json::{Number, Value};
 use sqlx::query::Query;
-use sqlx::sqlite::{Sqlite, SqliteArguments};
+use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
+use sqlx::{Row, TypeInfo, ValueRef};
 
 use crate::error::{Error, Result};
 
@@ -56,17 +57,27 @@ pub fn normalize_key(v: &Value, pk: &str) -> Result<Value> {
     match v {
         Value::String(_) => Ok(v.clone()),
         Value::Number(n) => {
-            if n.is_i64() || n.is_u64() {
+            if n.is_u64() && !n.is_i64() {
+                // Stored as a double it would become another key (and collide with neighbours).
+                return Err(Error::bad(format!(
+                    "primary key '{pk}' {n} is out of range: integer keys must fit in a signed 64-bit \
+                     integer (-9223372036854775808 to 9223372036854775807); use a string for larger ones"
+                )));
+            }
+            if n.is_i64() {
                 return Ok(v.clone());
             }
             let f = n.as_f64().unwrap_or(f64::NAN);
             if !f.is_finite() {
                 return Err(Error::bad(format!("primary key '{pk}' must be a finite number")));
             }
-            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+            // SQLite compares an integer and an integral double by value, so `1e16` and
+            // `10000000000000000` are one key there: fold every integral double that an i64
+            // holds exactly. Other doubles stay doubles and never equal an integer.
+            if f.fract() == 0.0 && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f) {
                 return Ok(Value::from(f as i64));
             }
-            Ok(v.clone())
+            Ok(Value::from(f))
         }
         other => Err(Error::bad(format!(
             "primary key '{pk}' must be a string or a number, got {}",
@@ -80,10 +91,18 @@ pub fn key_text(v: &Value) -> String {
     v.to_string()
 }
 
-/// A key as SQLite's `json_quote(pk)` prints it, parsed back and normalised.
-pub fn key_from_sql(text: &str) -> Result<Value> {
-    let v: Value = serde_json::from_str(text)
-        .map_err(|e| Error::Internal(format!("stored key {text:?} is not JSON: {e}")))?;
+/// The key in column `i` of a row that selected `pk` itself, read with the type SQLite stored
+/// it as. Never through text: SQLite prints doubles with 15 significant digits, so
+/// `0.30000000000000004` would come back as another key.
+pub fn key_from_row(row: &SqliteRow, i: usize) -> Result<Value> {
+    let raw = row.try_get_raw(i)?;
+    let kind = raw.type_info().name().to_string();
+    let v = match kind.as_str() {
+        "INTEGER" => Value::from(row.try_get_unchecked::<i64, _>(i)?),
+        "REAL" => Value::from(row.try_get_unchecked::<f64, _>(i)?),
+        "TEXT" => Value::String(row.try_get_unchecked::<String, _>(i)?),
+        other => return Err(Error::Internal(format!("a stored key has SQLite type {other}"))),
+    };
     normalize_key(&v, "key")
 }
 
@@ -148,8 +167,11 @@ mod tests {
         assert_eq!(normalize_key(&json!("a"), "id").unwrap(), json!("a"));
         assert!(normalize_key(&json!(null), "id").is_err());
         assert!(normalize_key(&json!([1]), "id").is_err());
-        assert_eq!(key_from_sql("2.0").unwrap(), json!(2));
-        assert_eq!(key_from_sql("\"x\"").unwrap(), json!("x"));
+        assert_eq!(normalize_key(&json!(1e16), "id").unwrap(), json!(10_000_000_000_000_000i64));
+        assert_eq!(normalize_key(&json!(0.30000000000000004), "id").unwrap(), json!(0.30000000000000004));
+        assert_eq!(normalize_key(&json!(-9223372036854775808i64), "id").unwrap(), json!(i64::MIN));
+        assert!(normalize_key(&json!(18446744073709551615u64), "id").is_err());
+        assert!(normalize_key(&json!(9.3e18), "id").unwrap().is_f64(), "beyond i64 a double stays a double");
     }
 
     #[test]

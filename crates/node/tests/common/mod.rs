@@ -1,6 +1,8 @@
 //! A real node on 127.0.0.1:0 with a temporary data folder, and a client for it.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
