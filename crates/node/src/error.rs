@@ -25,6 +25,10 @@ pub enum Error {
     /// The disk is full or read-only: nothing was written (507).
     #[error("storage is full or read-only, nothing was written: {0}")]
     StorageFull(String),
+    /// The disk failed to confirm a write (fsync): the node refuses every write from then on
+    /// until it is restarted, so nothing more is acknowledged that might not be on disk (503).
+    #[error("the node is read-only: {0}; nothing was written. Check the disk and restart the node")]
+    ReadOnly(String),
     /// SQLite or I/O failed for a reason that is not the caller's.
     #[error("storage error: {0}")]
     Storage(String),
@@ -45,14 +49,14 @@ impl Error {
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict(_) => ErrorCode::Conflict,
-            Error::StorageFull(_) | Error::Storage(_) => ErrorCode::Storage,
+            Error::StorageFull(_) | Error::Storage(_) | Error::ReadOnly(_) => ErrorCode::Storage,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
 
     pub fn status(&self) -> u16 {
         match self {
-            Error::Storage(_) => 503,
+            Error::Storage(_) | Error::ReadOnly(_) => 503,
             other => other.code().http_status(),
         }
     }

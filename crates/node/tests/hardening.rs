@@ -448,3 +448,41 @@ async fn a_published_transaction_is_applied_as_its_operation() {
     assert!(refused["error"]["message"].as_str().unwrap().contains("update permission"), "{refused}");
     assert_eq!(n.count("p").await, 3);
 }
+
+// ---- 6. a failed fsync makes the node read-only ------------------------------------------------
+
+#[tokio::test]
+async fn a_failed_fsync_makes_the_node_read_only_and_loses_nothing_acknowledged() {
+    let n = TestNode::start().await;
+    n.table("d").await;
+    n.ok(json!({"operation": "insert", "database": "dev", "table": "d", "records": [{"id": 1, "v": "acknowledged"}]})).await;
+    let node = n.running.as_ref().unwrap().node.clone();
+    node.store.fail_next_sync();
+    let r = n.client.send(&json!({"operation": "insert", "database": "dev", "table": "d", "records": [{"id": 2}]})).await.unwrap();
+    assert_eq!(r.status, 503, "the write whose sync failed is not acknowledged: {}", r.text);
+    // Every later write is refused with the reason, whatever its path.
+    for op in [
+        json!({"operation": "insert", "database": "dev", "table": "d", "records": [{"id": 3}]}),
+        json!({"operation": "update", "database": "dev", "table": "d", "records": [{"id": 1, "v": "changed"}]}),
+        json!({"operation": "delete", "database": "dev", "table": "d", "ids": [1]}),
+        sql("UPDATE dev.d SET v = 'x' WHERE id = 1"),
+        json!({"operation": "create_table", "database": "dev", "table": "other", "primary_key": "id"}),
+    ] {
+        let r = n.client.send(&op).await.unwrap();
+        assert_eq!(r.status, 503, "{op}: {}", r.text);
+        assert!(r.body["error"].as_str().unwrap().contains("read-only"), "{op}: {}", r.text);
+    }
+    let info = n.ok(json!({"operation": "system_information"})).await;
+    assert!(info["read_only"].as_str().is_some_and(|s| s.contains("did not confirm")), "{}", info["read_only"]);
+    let status = n.ok(json!({"operation": "cluster_status"})).await;
+    assert!(status["read_only"].is_string(), "{status}");
+    // Reads go on; what was acknowledged is there.
+    let one = n.ok(json!({"operation": "search_by_id", "database": "dev", "table": "d", "ids": [1], "get_attributes": ["v"]})).await;
+    assert_eq!(one, json!([{"v": "acknowledged"}]));
+    // A restart on the same data brings it back writable, the acknowledged record intact.
+    let mut n = n;
+    n.restart().await;
+    n.ok(json!({"operation": "insert", "database": "dev", "table": "d", "records": [{"id": 4}]})).await;
+    let one = n.ok(json!({"operation": "search_by_id", "database": "dev", "table": "d", "ids": [1], "get_attributes": ["v"]})).await;
+    assert_eq!(one, json!([{"v": "acknowledged"}]));
+}

@@ -56,6 +56,8 @@ pub async fn system_information(node: &Node, who: &Principal, req: SystemInforma
         "cpu": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) },
         "memory": meminfo(),
         "disk": { "data_dir": node.config.data_dir.display().to_string(), "db_size": node.store.db_size() },
+        // Set when the disk failed to confirm a write: the node refuses writes until restarted.
+        "read_only": node.store.read_only(),
         "harperdb_processes": { "core": [{ "pid": std::process::id() }], "clustering": [] },
         "metrics": metrics,
     });

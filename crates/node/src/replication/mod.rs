@@ -372,6 +372,7 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<Value> {
         "type": "cluster-status",
         "node_name": node.config.node_name,
         "is_enabled": true,
+        "read_only": node.store.read_only(),
         "connections": connections,
     }))
 }

@@ -44,6 +44,11 @@ struct Queue {
 
 pub(super) struct Barrier {
     wal: PathBuf,
+    /// Set by the first failed sync, never cleared: the node is read-only from then on (what
+    /// reached the disk is unknown, so nothing more may be acknowledged). Holds the reason.
+    failed: std::sync::OnceLock<String>,
+    /// Test hook: the next sync fails as a disk that does not confirm would.
+    fail_next_sync: std::sync::atomic::AtomicBool,
     queue: Mutex<Queue>,
     /// The durable head; readers of the log wait on it for entries they were told about.
     durable_head: watch::Sender<i64>,
@@ -52,7 +57,23 @@ pub(super) struct Barrier {
 impl Barrier {
     /// `wal` is the database's `-wal` file; `head` the highest log id already on disk.
     pub(super) fn new(wal: PathBuf, head: i64) -> Arc<Barrier> {
-        Arc::new(Barrier { wal, queue: Mutex::new(Queue::default()), durable_head: watch::channel(head).0 })
+        Arc::new(Barrier {
+            wal,
+            failed: std::sync::OnceLock::new(),
+            fail_next_sync: std::sync::atomic::AtomicBool::new(false),
+            queue: Mutex::new(Queue::default()),
+            durable_head: watch::channel(head).0,
+        })
+    }
+
+    /// Why the node is read-only, once a sync has failed.
+    pub(super) fn failure(&self) -> Option<&str> {
+        self.failed.get().map(String::as_str)
+    }
+
+    /// Makes the next sync fail (fault injection for tests).
+    pub(super) fn fail_next_sync(&self) {
+        self.fail_next_sync.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Every log id at or below this is on disk.
@@ -93,10 +114,14 @@ impl Barrier {
                 }
                 std::mem::take(&mut q.items)
             };
-            let synced = if items.iter().any(|i| i.needs_sync) {
+            let synced = if let Some(why) = self.failure() {
+                // After a failed sync nothing more is confirmed, synced or not.
+                Err(Error::ReadOnly(why.to_string()))
+            } else if items.iter().any(|i| i.needs_sync) {
                 last_sync = Some(tokio::time::Instant::now());
                 let wal = self.wal.clone();
-                match tokio::task::spawn_blocking(move || sync_file(&wal)).await {
+                let injected = self.fail_next_sync.swap(false, std::sync::atomic::Ordering::SeqCst);
+                match tokio::task::spawn_blocking(move || if injected { Err(injected_failure(&wal)) } else { sync_file(&wal) }).await {
                     Ok(r) => r,
                     Err(e) => Err(Error::Internal(format!("syncing the write-ahead log failed: {e}"))),
                 }
@@ -110,8 +135,9 @@ impl Barrier {
                     *h = (*h).max(head);
                     moved
                 });
-            } else {
-                tracing::error!("the disk did not confirm committed writes: {:?}", synced);
+            } else if let Err(e) = &synced {
+                tracing::error!("the disk did not confirm committed writes: {e}");
+                let _ = self.failed.set(format!("{} at {}", e, crate::store::value::now_ms() as u64));
             }
             for item in items {
                 (item.settle)(synced.clone());
@@ -120,11 +146,15 @@ impl Barrier {
     }
 }
 
+fn injected_failure(path: &std::path::Path) -> Error {
+    Error::ReadOnly(format!("the disk did not confirm the write (fsync of {}: injected failure); it may be lost", path.display()))
+}
+
 /// fdatasync of the file. A missing WAL was checkpointed into the database file and removed,
 /// and a checkpoint syncs that file before it lets the WAL go.
 fn sync_file(path: &std::path::Path) -> Result<()> {
     match std::fs::File::open(path) {
-        Ok(f) => f.sync_data().map_err(|e| Error::Internal(format!("the disk did not confirm the write (fsync of {}: {e}); it may be lost", path.display()))),
+        Ok(f) => f.sync_data().map_err(|e| Error::ReadOnly(format!("the disk did not confirm the write (fsync of {}: {e}); it may be lost", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::Internal(format!("opening {} to sync it: {e}", path.display()))),
     }

@@ -176,8 +176,29 @@ impl Store {
         &self.node_name
     }
 
+    /// The one writer connection; refused once the node is read-only.
     pub(crate) async fn writer(&self) -> Result<PoolConnection<Sqlite>> {
+        self.writable()?;
         Ok(self.write.acquire().await?)
+    }
+
+    /// Refuses writes once a sync has failed (see `read_only`).
+    pub(crate) fn writable(&self) -> Result<()> {
+        match self.barrier.failure() {
+            Some(why) => Err(Error::ReadOnly(why.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// Why the node refuses writes: the disk failed to confirm one. `None` while writable.
+    pub fn read_only(&self) -> Option<String> {
+        self.barrier.failure().map(str::to_string)
+    }
+
+    /// Fault injection for tests: the next sync of the write-ahead log fails.
+    #[doc(hidden)]
+    pub fn fail_next_sync(&self) {
+        self.barrier.fail_next_sync();
     }
 
     pub fn read_pool(&self) -> &SqlitePool {

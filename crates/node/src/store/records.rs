@@ -301,6 +301,7 @@ impl Store {
         records: Vec<Value>,
         user: Option<&str>,
     ) -> Result<oneshot::Receiver<Result<WriteOutcome>>> {
+        self.writable()?;
         let meta = self.table(database, table)?;
         let prepared = prepare(&meta, mode, records)?;
         let (done, answer) = oneshot::channel();
@@ -377,6 +378,9 @@ impl Store {
     /// is refused alone and every other one is written.
     async fn commit_group(&self, w: &mut SqliteConnection, jobs: Vec<PendingWrite>) {
         let (dones, batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
+        if let Err(e) = self.writable() {
+            return refuse(dones, &e);
+        }
         match self.commit_batches(w, &batches).await {
             Ok(committed) => self.finish_group(dones, committed),
             Err(e) if batches.len() > 1 => {
