@@ -21,6 +21,9 @@ pub struct NodeConfig {
     pub tls: bool,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// How long the tombstone of a delete is kept: a replicated write older than the delete
+    /// that arrives within this time cannot bring the record back.
+    pub tombstone_retention: std::time::Duration,
     /// How long an operation token (and a socket's login token) is valid.
     pub operation_token_ttl: std::time::Duration,
     /// The cluster user every node of a cluster shares (the seed's `CLUSTERING_USER` /
@@ -57,6 +60,7 @@ impl NodeConfig {
             tls_cert: None,
             tls_key: None,
             operation_token_ttl: std::time::Duration::from_secs(24 * 3600),
+            tombstone_retention: std::time::Duration::from_secs(7 * 24 * 3600),
             cluster_user: None,
         }
     }

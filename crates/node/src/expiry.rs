@@ -1,6 +1,7 @@
 //! Table time-to-live: records of a table with `expiration` (seconds) are deleted once their
 //! last update is older than that. Local only: expiry is not a transaction, so it is neither
 //! logged nor replicated (edge raw data ages out; what was replicated stays where it went).
+//! Also prunes the tombstones of deletes older than the node's tombstone retention.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,11 +9,14 @@ use std::time::Duration;
 use crate::Node;
 
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// Tombstones are pruned every this many sweeps.
+const PRUNE_EVERY_SWEEPS: u64 = 60;
 
 /// Sweeps every second until the node closes.
 pub async fn run(node: Arc<Node>) {
     let mut closing = node.closing.subscribe();
     let mut tick = tokio::time::interval(SWEEP_EVERY);
+    let mut sweeps: u64 = 0;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -25,6 +29,15 @@ pub async fn run(node: Arc<Node>) {
             .values()
             .flat_map(|t| t.values().filter(|m| m.expiration.is_some()).cloned().collect::<Vec<_>>())
             .collect();
+        if sweeps % PRUNE_EVERY_SWEEPS == 0 {
+            let before = crate::store::value::now_ms() - node.config.tombstone_retention.as_secs_f64() * 1000.0;
+            match node.store.prune_tombstones(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(n, "pruned tombstones"),
+                Err(e) => node.log.warn(&["expiry"], format!("pruning tombstones failed: {e}")),
+            }
+        }
+        sweeps += 1;
         for meta in tables {
             match node.store.expire(&meta).await {
                 Ok(0) => {}

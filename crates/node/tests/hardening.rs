@@ -486,3 +486,60 @@ async fn a_failed_fsync_makes_the_node_read_only_and_loses_nothing_acknowledged(
     let one = n.ok(json!({"operation": "search_by_id", "database": "dev", "table": "d", "ids": [1], "get_attributes": ["v"]})).await;
     assert_eq!(one, json!([{"v": "acknowledged"}]));
 }
+
+// ---- 5. deletes are last-writer-wins too -----------------------------------------------------
+
+async fn link_both_ways(a: &TestNode, b: &TestNode) {
+    let b_node = b.running.as_ref().unwrap();
+    a.ok(json!({"operation": "add_node", "name": b_node.node.config.node_name, "host": "127.0.0.1", "port": b_node.addr.port(),
+        "authorization": {"username": ADMIN, "password": PASSWORD},
+        "subscriptions": [{"channel": "dev:t", "subscribe": true, "publish": true}]})).await;
+}
+
+/// `SELECT id, v` on a node, polled (bounded: 15 s) until it equals `want`.
+async fn converges(n: &TestNode, want: Value) {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        last = n.ok(sql("SELECT id, v FROM dev.t ORDER BY id")).await;
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("expected {want}, still {last}");
+}
+
+#[tokio::test]
+async fn an_older_replicated_update_does_not_resurrect_a_delete() {
+    let a = TestNode::start_named("a").await;
+    let b = TestNode::start_named("b").await;
+    a.table("t").await;
+    b.table("t").await;
+    a.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 1, "v": "first"}, {"id": 2, "v": "first"}]})).await;
+    link_both_ways(&a, &b).await;
+    converges(&b, json!([{"id": 1, "v": "first"}, {"id": 2, "v": "first"}])).await;
+    a.ok(json!({"operation": "remove_node", "name": "b"})).await;
+
+    // While apart: id 1 is updated on a and later deleted on b (the delete is newer) ...
+    a.ok(json!({"operation": "update", "database": "dev", "table": "t", "records": [{"id": 1, "v": "older update"}]})).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    b.ok(json!({"operation": "delete", "database": "dev", "table": "t", "ids": [1]})).await;
+    // ... and id 2 is deleted on b and later updated on a (the update is newer).
+    b.ok(json!({"operation": "delete", "database": "dev", "table": "t", "ids": [2]})).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    a.ok(json!({"operation": "update", "database": "dev", "table": "t", "records": [{"id": 2, "v": "newer update"}]})).await;
+
+    link_both_ways(&a, &b).await;
+    // Both settle on the last writer: id 1 stays deleted, id 2 carries the newer update.
+    let want = json!([{"id": 2, "v": "newer update"}]);
+    converges(&a, want.clone()).await;
+    converges(&b, want).await;
+    assert_eq!(a.count("t").await, 1);
+    assert_eq!(b.count("t").await, 1);
+    let meta = b.running.as_ref().unwrap().node.store.table("dev", "t").unwrap();
+    assert!(b.running.as_ref().unwrap().node.store.tombstone_count(&meta).await.unwrap() >= 1, "the delete left a tombstone");
+    // Pruning drops tombstones older than the retention.
+    let store = &b.running.as_ref().unwrap().node.store;
+    assert!(store.prune_tombstones(f64::MAX).await.unwrap() >= 1);
+    assert_eq!(store.tombstone_count(&meta).await.unwrap(), 0);
+}

@@ -470,6 +470,18 @@ impl Store {
         }
     }
 
+    /// Drops tombstones of deletes made before `before` (epoch ms); answers how many.
+    pub async fn prune_tombstones(&self, before: f64) -> Result<u64> {
+        let mut w = self.writer().await?;
+        Ok(sqlx::query("DELETE FROM tombstones WHERE updated < ?").bind(before).execute(&mut *w).await?.rows_affected())
+    }
+
+    /// Tombstones kept for a table (deleted keys still guarded against older writes).
+    pub async fn tombstone_count(&self, meta: &TableMeta) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tombstones WHERE table_id = ?").bind(meta.id).fetch_one(&self.read).await?;
+        Ok(n.max(0) as u64)
+    }
+
     /// `(record_count, last_updated_record)`: one primary-key lookup, never a scan.
     pub async fn table_stats(&self, meta: &TableMeta) -> Result<(u64, Option<f64>)> {
         let row = sqlx::query("SELECT record_count, last_updated FROM tables WHERE id = ?")

@@ -577,6 +577,7 @@ impl Store {
         }
         let now = now_ms();
         adjust_count(&mut tx, meta.id, -(outcome.deleted.len() as i64), Some(now)).await?;
+        put_tombstones(&mut tx, &meta, &outcome.deleted, now, &self.node_name).await?;
         let payload = Value::Array(outcome.deleted.clone()).to_string();
         let txn_id = self.append_log(&mut tx, &meta, "delete", user, &payload, now).await?;
         tx.commit().await?;
@@ -672,6 +673,25 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?)
     }
+}
+
+/// Records that `keys` were deleted at `at` on `origin`; a tombstone only ever moves forward
+/// by (time, origin), the order last-writer-wins uses.
+pub(super) async fn put_tombstones(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value], at: f64, origin: &str) -> Result<()> {
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(",");
+        let sql = format!(
+            "INSERT INTO tombstones (table_id, pk, updated, origin) VALUES {marks} ON CONFLICT(table_id, pk) DO UPDATE \
+             SET updated = excluded.updated, origin = excluded.origin \
+             WHERE (excluded.updated, excluded.origin) > (tombstones.updated, tombstones.origin)"
+        );
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = bind_all(q.bind(meta.id), &[key_param(k)]).bind(at).bind(origin);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 /// Which records a delete removes: these keys, or what a query on the table answers.

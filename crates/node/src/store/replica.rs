@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
-use super::records::{add_attributes, adjust_count, collect_new_attributes, rows_by_key, upsert_rows};
+use super::records::{add_attributes, adjust_count, collect_new_attributes, put_tombstones, rows_by_key, upsert_rows};
 use super::value::{key_text, normalize_key};
 use super::{entry_json, Store, TableMeta, UPDATED};
 use crate::error::{Error, Result};
@@ -166,7 +166,7 @@ impl Store {
                     raw.get().to_string()
                 }
                 (_, Some(ids)) if e.operation == "delete" => {
-                    count_delta -= delete_keys(&mut tx, &meta, ids).await?;
+                    count_delta -= delete_keys(&mut tx, &meta, ids, e.ts, &e.origin).await?;
                     Value::Array(ids.clone()).to_string()
                 }
                 _ => return Err(Error::bad(format!("entry {}#{} has no records or ids", e.origin, e.origin_id))),
@@ -239,31 +239,62 @@ async fn apply_records(
     }
     let keys: Vec<Value> = docs.iter().map(|(k, _, _)| k.clone()).collect();
     let sql = format!("SELECT pk, json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
-    let mut current: HashMap<String, (f64, String)> = HashMap::new();
-    for (k, v) in rows_by_key(tx, &sql, &keys, true).await? {
-        let v: Value = serde_json::from_str(&v.unwrap_or_default()).map_err(|e| Error::Internal(e.to_string()))?;
-        current.insert(k, (v[0].as_f64().unwrap_or(0.0), v[1].as_str().unwrap_or("").to_string()));
-    }
+    let current = versions(tx, &sql, &keys).await?;
+    // Deleted keys compete with their delete's time: an older write does not resurrect them.
+    let tombs = versions(tx, &tombstones_sql(meta), &keys).await?;
+    let mut live: HashMap<String, (f64, String)> = current;
     let mut added = 0;
     let mut winners: Vec<(Value, String, f64)> = Vec::with_capacity(docs.len());
     for (key, doc, updated) in docs {
         let kt = key_text(&key);
-        match current.get(&kt) {
-            Some((cur_updated, cur_origin)) if (*cur_updated, cur_origin.as_str()) > (updated, origin) => continue,
-            Some(_) => {}
-            None => added += 1,
+        let rival = live.get(&kt).or_else(|| tombs.get(&kt));
+        if rival.is_some_and(|(t, o)| (*t, o.as_str()) > (updated, origin)) {
+            continue;
+        }
+        if !live.contains_key(&kt) {
+            added += 1;
         }
         collect_new_attributes(meta, &doc, new_attrs);
-        current.insert(kt, (updated, origin.to_string()));
+        live.insert(kt, (updated, origin.to_string()));
         winners.push((key, serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, updated));
     }
     upsert_rows(tx, meta, &winners, origin, true).await?;
     Ok(added)
 }
 
-/// Deletes replicated keys; returns how many existed.
-async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value]) -> Result<i64> {
+/// `(updated, origin)` per key text, from a statement answering `pk, json_array(updated, origin)`.
+async fn versions(tx: &mut SqliteConnection, sql: &str, keys: &[Value]) -> Result<HashMap<String, (f64, String)>> {
+    let mut out = HashMap::new();
+    for (k, v) in rows_by_key(tx, sql, keys, true).await? {
+        let v: Value = serde_json::from_str(&v.unwrap_or_default()).map_err(|e| Error::Internal(e.to_string()))?;
+        let (Some(t), Some(o)) = (v[0].as_f64(), v[1].as_str()) else {
+            return Err(Error::Internal(format!("a stored version of {k} is malformed: {v}")));
+        };
+        out.insert(k, (t, o.to_string()));
+    }
+    Ok(out)
+}
+
+fn tombstones_sql(meta: &TableMeta) -> String {
+    // The table id is ours (an integer), never client text.
+    format!("SELECT pk, json_array(updated, origin) FROM tombstones WHERE table_id = {} AND pk IN ({{keys}})", meta.id)
+}
+
+/// Applies a replicated delete made at `at` on `origin`: a record updated after it (by
+/// last-writer-wins order) stays; the others go, and every key keeps a tombstone. Returns how
+/// many records were deleted.
+async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value], at: f64, origin: &str) -> Result<i64> {
     let keys = ids.iter().map(|k| normalize_key(k, &meta.primary_key)).collect::<Result<Vec<_>>>()?;
+    let sql = format!("SELECT pk, json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
+    let current = versions(tx, &sql, &keys).await?;
+    let losing: Vec<Value> = keys
+        .iter()
+        .filter(|k| current.get(&key_text(k)).is_none_or(|(t, o)| (*t, o.as_str()) <= (at, origin)))
+        .cloned()
+        .collect();
+    let doomed: Vec<Value> = losing.iter().filter(|k| current.contains_key(&key_text(k))).cloned().collect();
     let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING pk", meta.physical());
-    Ok(rows_by_key(tx, &sql, &keys, false).await?.len() as i64)
+    let deleted = rows_by_key(tx, &sql, &doomed, false).await?.len() as i64;
+    put_tombstones(tx, meta, &losing, at, origin).await?;
+    Ok(deleted)
 }
