@@ -21,6 +21,13 @@ pub struct NodeConfig {
     pub tls: bool,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// Connections served at once (at most the open-files limit less some room); past it a
+    /// new connection is answered 503 at once.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this; a kept-alive connection idle this long closes.
+    pub header_read_timeout: std::time::Duration,
+    /// A request body that stops arriving for this long fails the request.
+    pub body_read_timeout: std::time::Duration,
     /// How long the tombstone of a delete is kept: a replicated write older than the delete
     /// that arrives within this time cannot bring the record back.
     pub tombstone_retention: std::time::Duration,
@@ -61,6 +68,9 @@ impl NodeConfig {
             tls_key: None,
             operation_token_ttl: std::time::Duration::from_secs(24 * 3600),
             tombstone_retention: std::time::Duration::from_secs(7 * 24 * 3600),
+            max_connections: 1000,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            body_read_timeout: std::time::Duration::from_secs(30),
             cluster_user: None,
         }
     }
@@ -77,7 +87,8 @@ impl NodeConfig {
 #[command(name = "switchyard-node", version, about = "The Switchyard instance server")]
 pub struct Cli {
     /// A TOML file with any of: data, host, port, node_name, admin_user, admin_password,
-    /// max_storage_mb, max_body_mb, tls, tls_cert, tls_key, cluster_user, cluster_password.
+    /// max_storage_mb, max_body_mb, max_connections, tls, tls_cert, tls_key, cluster_user,
+    /// cluster_password.
     #[arg(long, env = "SWITCHYARD_CONFIG")]
     pub config: Option<PathBuf>,
     /// The data folder (created when missing).
@@ -110,6 +121,9 @@ pub struct Cli {
     /// PEM private key (implies --tls).
     #[arg(long, env = "SWITCHYARD_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// Connections served at once (default 1000, at most the open-files limit less 128).
+    #[arg(long, env = "SWITCHYARD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// The largest request body in MiB (default 32), read only after authentication.
     #[arg(long, env = "SWITCHYARD_MAX_BODY_MB")]
     pub max_body_mb: Option<usize>,
@@ -136,6 +150,7 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     max_body_mb: Option<usize>,
+    max_connections: Option<usize>,
     cluster_user: Option<String>,
     cluster_password: Option<String>,
 }
@@ -163,6 +178,9 @@ impl Cli {
         node.tls_cert = self.tls_cert.or(file.tls_cert);
         node.tls_key = self.tls_key.or(file.tls_key);
         node.tls = self.tls || file.tls.unwrap_or(false) || node.tls_cert.is_some();
+        if let Some(n) = self.max_connections.or(file.max_connections) {
+            node.max_connections = n.max(1);
+        }
         if let Some(mb) = self.max_body_mb.or(file.max_body_mb) {
             node.max_body_bytes = mb.max(1) * 1024 * 1024;
         }

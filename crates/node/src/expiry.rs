@@ -29,7 +29,7 @@ pub async fn run(node: Arc<Node>) {
             .values()
             .flat_map(|t| t.values().filter(|m| m.expiration.is_some()).cloned().collect::<Vec<_>>())
             .collect();
-        if sweeps % PRUNE_EVERY_SWEEPS == 0 {
+        if sweeps.is_multiple_of(PRUNE_EVERY_SWEEPS) {
             let before = crate::store::value::now_ms() - node.config.tombstone_retention.as_secs_f64() * 1000.0;
             match node.store.prune_tombstones(before).await {
                 Ok(0) => {}

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -13,6 +14,7 @@ use axum::Router;
 use base64::Engine;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::{Error, Result};
@@ -25,29 +27,145 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/socketcluster/", get(crate::channels::upgrade))
         .route("/socketcluster", get(crate::channels::upgrade))
+        // A body that stops arriving for this long fails the request (the connection closes).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(node.config.body_read_timeout))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             json_response(500, &json!({"error": "internal error: the server hit a bug; nothing was committed by this request"}))
         }))
         .with_state(node)
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
-/// With TLS configured on the node, the listener serves https:// and wss://.
+/// Serves until `shutdown` resolves, then finishes in-flight requests (for at most
+/// GRACEFUL_TIMEOUT). With TLS configured on the node, the listener serves https:// and wss://.
 pub async fn run(listener: TcpListener, node: Arc<Node>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let app = router(node.clone());
+    let limits = Limits::of(&node.config);
     match &node.tls {
-        Some(tls) => {
-            let listener = crate::tls::TlsListener::new(listener, tls.config.clone())?;
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-        }
+        Some(tls) => serve(crate::tls::TlsListener::new(listener, tls.config.clone())?, app, limits, shutdown).await,
         None => {
             // Small frames (pings, publications, replies) go out at once, not after a delayed ACK.
             let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
                 let _ = tcp.set_nodelay(true);
             });
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+            serve(listener, app, limits, shutdown).await
         }
     }
+}
+
+/// How long in-flight requests may take to finish once the node stops.
+const GRACEFUL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What keeps slow, stalled or too many clients from taking the node away from the others.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Connections served at once; past it a new connection is answered 503 and closed, so
+    /// the node never runs out of file descriptors and always answers.
+    connections: usize,
+    /// A request's headers must arrive within this (also the idle time of a kept-alive connection).
+    headers: Duration,
+}
+
+impl Limits {
+    fn of(config: &crate::NodeConfig) -> Limits {
+        // Leave descriptors for the database, peer links and the refusals themselves.
+        let fd_room = open_files_limit().map(|n| n.saturating_sub(128).max(16)).unwrap_or(usize::MAX);
+        Limits { connections: config.max_connections.min(fd_room).max(1), headers: config.header_read_timeout }
+    }
+}
+
+/// The soft limit of open files of this process (Linux), if it can be read.
+fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// The accept loop: each connection is served by hyper (HTTP/1.1 with upgrades for the
+/// WebSocket) under the header timeout, holding one of `limits.connections` slots until it
+/// closes or is upgraded (sockets then live by their own ping and handshake timeouts).
+async fn serve<L>(mut listener: L, app: Router, limits: Limits, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(limits.connections));
+    let (stop, stopping) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (io, _) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(refuse_connection(io));
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.headers)
+                .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+                .with_upgrades();
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stopped(&mut stopping) => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.as_mut().await;
+                }
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    stop.send_replace(true);
+    // Every slot back means every connection finished; past the timeout they are dropped.
+    let all = u32::try_from(limits.connections).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(GRACEFUL_TIMEOUT, slots.acquire_many(all)).await;
+    Ok(())
+}
+
+/// Resolves once the server stops.
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|s| *s).await.map(|_| ());
+}
+
+/// Answers a connection over the limit with 503 and closes it.
+async fn refuse_connection<I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut io: I) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = r#"{"error":"the node is serving as many connections as it may; try again shortly"}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        // Answer after the request's headers (or what came of them within a second), as a
+        // client expects; a stalled client gets the answer all the same.
+        let mut head = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while head.len() < 16 * 1024 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match io.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&chunk[..n]),
+                }
+            }
+        })
+        .await;
+        let _ = io.write_all(answer.as_bytes()).await;
+        let _ = io.shutdown().await;
+        // Read what the client sent before closing: closing with unread bytes resets the
+        // connection, and the client would see a reset instead of the answer.
+        let mut sink = [0u8; 4096];
+        for _ in 0..16 {
+            if matches!(io.read(&mut sink).await, Ok(0) | Err(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn about(State(node): State<Arc<Node>>) -> Response {
@@ -166,6 +284,8 @@ async fn read_json(body: Body, limit: usize, headers: &HeaderMap) -> Result<Valu
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
         if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
             Error::bad(format!("request body is larger than {limit} bytes; send smaller batches"))
+        } else if std::error::Error::source(&e).is_some_and(|s| s.is::<tower_http::timeout::TimeoutError>()) {
+            Error::bad("the request body stopped arriving before it was complete (timed out)")
         } else {
             Error::bad(format!("request body could not be read: {e}"))
         }

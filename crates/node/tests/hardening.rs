@@ -543,3 +543,73 @@ async fn an_older_replicated_update_does_not_resurrect_a_delete() {
     assert!(store.prune_tombstones(f64::MAX).await.unwrap() >= 1);
     assert_eq!(store.tombstone_count(&meta).await.unwrap(), 0);
 }
+
+// ---- 10. stalled and excess connections ----------------------------------------------------------
+
+/// Reads what the server sends until it closes (bounded: 10 s); answers the text read.
+async fn read_until_closed(mut s: tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    match tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await {
+        Ok(_) => String::from_utf8_lossy(&buf).into_owned(),
+        Err(_) => panic!("the server kept a stalled connection open for 10 s; read so far: {:?}", String::from_utf8_lossy(&buf)),
+    }
+}
+
+#[tokio::test]
+async fn stalled_connections_are_closed_and_excess_ones_answered_at_once() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = node_with("busy", dir.path(), |cfg| {
+        cfg.max_connections = 40;
+        cfg.header_read_timeout = Duration::from_secs(1);
+        cfg.body_read_timeout = Duration::from_secs(1);
+    })
+    .await;
+    c.create_table("dev", "s", "id").await.unwrap();
+    let auth = format!("Basic {}", { use base64::Engine; base64::engine::general_purpose::STANDARD.encode(format!("{ADMIN}:{PASSWORD}")) });
+    // The client's kept-alive connection is idle past the header timeout: the node closes it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // 30 connections stall in their headers, 10 in their bodies: every slot is taken.
+    let mut stalled = Vec::new();
+    for i in 0..40 {
+        let mut s = tokio::net::TcpStream::connect(node.addr).await.unwrap();
+        let partial = if i < 30 {
+            "POST / HTTP/1.1\r\nhost: x\r\ncontent-type: applic".to_string()
+        } else {
+            format!("POST / HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{{\"operation\":")
+        };
+        s.write_all(partial.as_bytes()).await.unwrap();
+        stalled.push(s);
+    }
+    // A slot is taken when the connection is accepted: wait until the node has them all.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A new client is answered at once, with a reason, instead of hanging.
+    let fresh = OpsClient::new(node.url(), Credentials::basic(ADMIN, PASSWORD)).unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(5), fresh.send(&json!({"operation": "describe_all"}))).await.expect("answered within 5 s").unwrap();
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert!(r.text.contains("connections"), "{}", r.text);
+    // Stalled connections are closed by the node (408 for slow headers, or a plain close).
+    let mut closed = Vec::new();
+    for s in stalled {
+        closed.push(tokio::spawn(read_until_closed(s)));
+    }
+    for (i, t) in closed.into_iter().enumerate() {
+        let text = t.await.unwrap();
+        if i >= 30 {
+            assert!(text.is_empty() || text.contains("400") || text.contains("408"), "stalled body {i}: {text:?}");
+        }
+    }
+    // With the slots back, clients are served again.
+    let mut served = false;
+    for _ in 0..50 {
+        let r = c.send(&json!({"operation": "describe_all"})).await.unwrap();
+        if r.status == 200 {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "the node serves again once the stalled connections are gone");
+    node.stop().await;
+}

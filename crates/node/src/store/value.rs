@@ -51,6 +51,9 @@ pub fn bind_all<'q>(mut q: SqliteQuery<'q>, params: &[Param]) -> SqliteQuery<'q>
     q
 }
 
+/// 2^63: every integral double in [-2^63, 2^63) is exactly an i64.
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+
 /// A primary key as stored: a string, or a number with integral floats folded to integers so that
 /// `1` and `1.0` are the same key. Anything else is refused.
 pub fn normalize_key(v: &Value, pk: &str) -> Result<Value> {
@@ -74,7 +77,7 @@ pub fn normalize_key(v: &Value, pk: &str) -> Result<Value> {
             // SQLite compares an integer and an integral double by value, so `1e16` and
             // `10000000000000000` are one key there: fold every integral double that an i64
             // holds exactly. Other doubles stay doubles and never equal an integer.
-            if f.fract() == 0.0 && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f) {
+            if f.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&f) {
                 return Ok(Value::from(f as i64));
             }
             Ok(Value::from(f))

@@ -35,10 +35,7 @@ pub async fn recv(ws: &mut Ws) -> Value {
 
 /// The next frame, or None when nothing but pings arrives within `wait`.
 pub async fn recv_within(ws: &mut Ws, wait: Duration) -> Option<Value> {
-    match tokio::time::timeout(wait, recv(ws)).await {
-        Ok(v) => Some(v),
-        Err(_) => None,
-    }
+    tokio::time::timeout(wait, recv(ws)).await.ok()
 }
 
 /// Waits for the server to close, returning the code (bounded: 30 s).
