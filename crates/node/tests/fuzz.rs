@@ -183,3 +183,106 @@ fn random_operations_never_get_a_5xx() {
     assert!(answered.len() >= 3, "the soup should reach several outcomes, got {answered:?}");
     assert_eq!(rt.block_on(snapshot(&n)), before, "a read-only user changed stored data");
 }
+
+/// A random SQL statement over dev.seed from fragments that stress SQLite's own checks:
+/// functions with any argument count, huge and odd literals, LIMIT/OFFSET expressions,
+/// ESCAPE strings, aggregates where they are not allowed.
+fn arb_sql() -> impl Strategy<Value = String> {
+    let literal = prop_oneof![
+        any::<i64>().prop_map(|i| i.to_string()),
+        Just("-9223372036854775807 - 1".to_string()),
+        Just("9223372036854775808".to_string()),
+        Just("1e308 * 10".to_string()),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| format!("{f:?}")),
+        "'[a-z%_\\\\]{0,4}'".prop_map(|s| s),
+        Just("NULL".to_string()),
+        Just("v".to_string()),
+        Just("id".to_string()),
+        Just("missing".to_string()),
+    ];
+    let function = prop::sample::select(vec![
+        "LOWER", "UPPER", "LENGTH", "ABS", "ROUND", "COALESCE", "IFNULL", "NULLIF", "TRIM", "SUBSTR", "INSTR", "REPLACE", "COUNT", "SUM", "AVG", "MIN", "MAX",
+    ]);
+    let expr = (function, prop::collection::vec(literal.clone(), 0..4), literal.clone(), prop::sample::select(vec!["+", "-", "*", "/", "%", "||", "=", "<"]))
+        .prop_map(|(f, args, lit, op)| format!("{f}({}) {op} {lit}", args.join(", ")));
+    let escape = "'[a-z%]{0,3}'";
+    (expr.clone(), expr, literal.clone(), literal, escape, 0..6usize).prop_map(|(e1, e2, l1, l2, esc, shape)| match shape {
+        0 => format!("SELECT {e1} FROM dev.seed WHERE {e2}"),
+        1 => format!("SELECT * FROM dev.seed LIMIT {l1} OFFSET {l2}"),
+        2 => format!("SELECT id FROM dev.seed WHERE v LIKE {l1} ESCAPE {esc}"),
+        3 => format!("UPDATE dev.seed SET v = {e1} WHERE id = {l1}"),
+        4 => format!("DELETE FROM dev.seed WHERE {e2} AND id = 'no such key'"),
+        _ => format!("SELECT {e1} AS x FROM dev.seed GROUP BY {l1} HAVING {e2} ORDER BY x"),
+    })
+}
+
+#[test]
+fn random_sql_never_gets_a_5xx() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let n = rt.block_on(async {
+        let n = TestNode::start().await;
+        n.table("seed").await;
+        n.ok(json!({"operation": "insert", "database": "dev", "table": "seed", "records": [{"id": 1, "v": 1}, {"id": "s", "v": "t"}, {"id": 2.5, "v": null}]})).await;
+        n
+    });
+    let client: OpsClient = n.client.clone();
+    runner(500)
+        .run(&arb_sql(), |q| {
+            let r = rt.block_on(client.send(&json!({"operation": "sql", "sql": q}))).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(r.status < 500, "{} -> {} {}", q, r.status, r.text);
+            prop_assert!(r.status == 200 || r.body["error"].is_string(), "{} -> {}", q, r.text);
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Any JSON number or string key is stored and found exactly, or refused with 400 at insert;
+/// every attribute count up to well past one statement's bind limit is written.
+#[test]
+fn any_key_round_trips_or_is_refused_and_any_attribute_count_is_written() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let n = rt.block_on(async {
+        let n = TestNode::start().await;
+        n.table("keys").await;
+        n
+    });
+    let key = prop_oneof![
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        (any::<i32>(), 0..20i32).prop_map(|(m, e)| Value::from(m as f64 * 10f64.powi(e))),
+        "[a-z0-9 .'\"]{0,8}".prop_map(Value::String),
+    ];
+    let client = n.client.clone();
+    runner(300)
+        .run(&key, |k| {
+            let r = rt.block_on(client.send(&json!({"operation": "insert", "database": "dev", "table": "keys", "records": [{"id": k, "v": 1}]}))).unwrap();
+            if r.status == 400 {
+                prop_assert!(k.as_u64().is_some_and(|u| u > i64::MAX as u64), "only integers beyond i64 are refused: {} -> {}", k, r.text);
+                return Ok(());
+            }
+            prop_assert_eq!(r.status, 200, "{} -> {}", k, r.text);
+            let stored = r.body["inserted_hashes"].get(0).or_else(|| r.body["skipped_hashes"].get(0)).cloned().unwrap();
+            let found = rt.block_on(client.call(&json!({"operation": "search_by_id", "database": "dev", "table": "keys", "ids": [stored.clone()], "get_attributes": ["id"]}))).unwrap();
+            prop_assert_eq!(found, json!([{"id": stored.clone()}]), "key {} stored as {}", k, stored);
+            let del = rt.block_on(client.call(&json!({"operation": "delete", "database": "dev", "table": "keys", "ids": [stored.clone()]}))).unwrap();
+            prop_assert_eq!(&del["deleted_hashes"], &json!([stored]), "{}", del);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(rt.block_on(n.count("keys")), 0, "every key was found and deleted again");
+    runner(6)
+        .run(&(1usize..16_000), |count| {
+            let table = format!("wide{count}");
+            rt.block_on(n.table(&table));
+            let mut rec = Map::new();
+            rec.insert("id".into(), json!(1));
+            for i in 0..count {
+                rec.insert(format!("a{i}"), json!(i));
+            }
+            let r = rt.block_on(client.send(&json!({"operation": "insert", "database": "dev", "table": table, "records": [rec]}))).unwrap();
+            prop_assert_eq!(r.status, 200, "{} attributes -> {}", count, r.text);
+            Ok(())
+        })
+        .unwrap();
+}
