@@ -1,6 +1,7 @@
 //! The real npm socketcluster-client against switchyard-node: refused before login, logs in
 //! through the `login` procedure, subscribes to `dev:dog`, receives the transactions of writes
-//! made through the Operations API, and publishes a record that is then in the table.
+//! made through the Operations API, and publishes a record that is then in the table. Issue 17's
+//! loop (refused subscribe, unsubscribe, login, subscribe) never leaves a subscription pending.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -21,15 +22,15 @@ impl Drop for Script {
     }
 }
 
-/// Starts the Node script; its stdout lines arrive on the returned channel.
-fn run_script(args: &[String]) -> (Script, mpsc::Receiver<Value>) {
+/// Starts a Node script of tests/js; its stdout lines arrive on the returned channel.
+fn run_script(script: &str, args: &[String]) -> (Script, mpsc::Receiver<Value>) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/js");
     assert!(
         std::path::Path::new(dir).join("node_modules/socketcluster-client").exists(),
         "socketcluster-client is not installed in {dir}; `make test` installs it (npm install --prefix tests/js)"
     );
     let mut child = Command::new("node")
-        .arg(format!("{dir}/sc-scenario.mjs"))
+        .arg(format!("{dir}/{script}"))
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -71,7 +72,7 @@ async fn the_real_socketcluster_client_tails_and_publishes() {
     ops.create_table("dev", "dog", "id").await.unwrap();
 
     let port = node.addr.port().to_string();
-    let (_script, rx) = run_script(&[port, "admin".into(), "sc-pw".into(), "dev:dog".into(), "3".into()]);
+    let (_script, rx) = run_script("sc-scenario.mjs", &[port, "admin".into(), "sc-pw".into(), "dev:dog".into(), "3".into()]);
     let deadline = Instant::now() + Duration::from_secs(60);
 
     let connected = next_step(&rx, deadline);
@@ -125,5 +126,34 @@ async fn the_real_socketcluster_client_tails_and_publishes() {
 
     let row = ops.call(&json!({"operation": "search_by_id", "database": "dev", "table": "dog", "ids": ["from-sc"], "get_attributes": ["name"]})).await.unwrap();
     assert_eq!(row, json!([{"name": "published by socketcluster-client"}]), "the publish was written to the table");
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_refused_before_login_never_leaves_the_next_one_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(NodeConfig::new(dir.path(), "observed").with_admin("admin", "sc-pw"), TcpListener::bind("127.0.0.1:0").await.unwrap())
+        .await
+        .unwrap();
+    let ops = OpsClient::new(node.url(), Credentials::basic("admin", "sc-pw")).unwrap();
+    ops.create_table("dev", "observed", "id").await.unwrap();
+    let port = node.addr.port().to_string();
+    let (_script, rx) = run_script("sc-resubscribe.mjs", &[port, "admin".into(), "sc-pw".into(), "dev:observed".into(), "400".into()]);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut stuck = Vec::new();
+    let done = loop {
+        let v = next_step(&rx, deadline);
+        match v["step"].as_str() {
+            Some("stuck") => stuck.push(v),
+            Some("done") => break v,
+            _ => panic!("unexpected output {v}"),
+        }
+    };
+    assert!(stuck.is_empty(), "stuck iterations (with their frames): {stuck:#?}");
+    assert_eq!(done["stuck"], 0, "{done}");
+    assert_eq!(done["of"], 400, "{done}");
+    assert_eq!(done["inflight"], json!({"ok": true}), "a subscribe sent while the login is in flight: {done}");
+    // Every iteration's publish and the in-flight one were written.
+    assert_eq!(ops.describe_table("dev", "observed").await.unwrap().record_count, 401);
     node.stop().await;
 }
