@@ -613,3 +613,44 @@ async fn stalled_connections_are_closed_and_excess_ones_answered_at_once() {
     assert!(served, "the node serves again once the stalled connections are gone");
     node.stop().await;
 }
+
+#[tokio::test]
+async fn one_failing_publish_in_a_frame_of_ten_is_refused_alone() {
+    use common::ws::{recv, Ws};
+    use futures_util::SinkExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = node_with("quota-ws", dir.path(), |cfg| cfg.max_storage_bytes = Some(2 * 1024 * 1024)).await;
+    c.create_table("dev", "w", "id").await.unwrap();
+    let url = format!("ws://{}/socketcluster/", node.addr);
+    let mut ws: Ws = tokio_tungstenite::connect_async(url).await.unwrap().0;
+    let send = |v: Value| tokio_tungstenite::tungstenite::Message::Text(v.to_string().into());
+    ws.send(send(json!({"event": "#handshake", "data": {}, "cid": 1}))).await.unwrap();
+    recv(&mut ws).await;
+    ws.send(send(json!({"event": "login", "data": {"username": ADMIN, "password": PASSWORD}, "cid": 2}))).await.unwrap();
+    recv(&mut ws).await;
+    recv(&mut ws).await;
+    // One frame, ten publishes; the sixth is larger than the whole storage quota.
+    let frame: Vec<Value> = (0..10)
+        .map(|i| {
+            let pad = if i == 5 { "x".repeat(3 * 1024 * 1024) } else { "small".into() };
+            json!({"event": "#publish", "data": {"channel": "dev:w", "data": {"id": i, "pad": pad}}, "cid": 10 + i})
+        })
+        .collect();
+    ws.send(send(Value::Array(frame))).await.unwrap();
+    let mut answers = std::collections::BTreeMap::new();
+    while answers.len() < 10 {
+        let r = recv(&mut ws).await;
+        if let Some(rid) = r["rid"].as_i64() {
+            answers.insert(rid - 10, r);
+        }
+    }
+    for (i, r) in &answers {
+        if *i == 5 {
+            assert!(r["error"]["message"].as_str().unwrap().contains("storage is full"), "{r}");
+        } else {
+            assert_eq!(r["data"]["inserted_hashes"], json!([i]), "publish {i}: {r}");
+        }
+    }
+    assert_eq!(c.describe_table("dev", "w").await.unwrap().record_count, 9);
+    node.stop().await;
+}

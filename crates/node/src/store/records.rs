@@ -377,16 +377,18 @@ impl Store {
     /// is rolled back and its batches are committed again one by one, so the batch that fails
     /// is refused alone and every other one is written.
     async fn commit_group(&self, w: &mut SqliteConnection, jobs: Vec<PendingWrite>) {
-        let (dones, batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
+        let (dones, mut batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
         if let Err(e) = self.writable() {
             return refuse(dones, &e);
         }
-        match self.commit_batches(w, &batches).await {
+        // A group of several batches keeps them, to commit each alone should the group fail.
+        let keep = batches.len() > 1;
+        match self.commit_batches(w, &mut batches, keep).await {
             Ok(committed) => self.finish_group(dones, committed),
-            Err(e) if batches.len() > 1 => {
+            Err(e) if keep => {
                 tracing::debug!(error = %e, batches = batches.len(), "a group commit failed; committing its batches one by one");
-                for (done, batch) in dones.into_iter().zip(batches) {
-                    match self.commit_batches(w, std::slice::from_ref(&batch)).await {
+                for (done, mut batch) in dones.into_iter().zip(batches) {
+                    match self.commit_batches(w, std::slice::from_mut(&mut batch), false).await {
                         Ok(committed) => self.finish_group(vec![done], committed),
                         Err(e) => refuse([done], &e),
                     }
@@ -441,9 +443,10 @@ impl Store {
     async fn commit_batches(
         &self,
         conn: &mut SqliteConnection,
-        batches: &[Batch],
+        batches: &mut [Batch],
+        keep: bool,
     ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
-        let done = self.plan_and_write(conn, batches).await;
+        let done = self.plan_and_write(conn, batches, keep).await;
         if done.is_err() {
             // Whatever failed (a statement, the commit), nothing of the group stays. Without an
             // open transaction this fails harmlessly.
@@ -453,18 +456,20 @@ impl Store {
     }
 
     /// `commit_batches` without the rollback: the transaction is opened by the read and
-    /// committed by the write (two round trips, not four).
+    /// committed by the write (two round trips, not four). With `keep` the batches' records are
+    /// planned from copies and stay; without, they are taken.
     #[allow(clippy::type_complexity)]
     async fn plan_and_write(
         &self,
         tx: &mut SqliteConnection,
-        batches: &[Batch],
+        batches: &mut [Batch],
+        keep: bool,
     ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
         // Each table the group writes, in first-named order, with every key its batches name.
         let mut tables: Vec<TableWrites> = Vec::new();
         let mut slot: HashMap<(&str, &str), usize> = HashMap::new();
         let mut table_of: Vec<Result<usize>> = Vec::with_capacity(batches.len());
-        for b in batches {
+        for b in batches.iter() {
             let known = slot.get(&(b.database.as_str(), b.table.as_str())).copied();
             let at = match known {
                 Some(i) => Ok(i),
@@ -498,11 +503,11 @@ impl Store {
         // Per answer, the index of its log entry in `announcements` (ids are known at the end).
         let mut entry_of: Vec<Option<usize>> = Vec::with_capacity(batches.len());
         let mut announcements = Vec::new();
-        for (b, at) in batches.iter().zip(table_of) {
-            let Batch { mode, prepared, user, .. } = b;
-            let mode = *mode;
-            // Planned from a copy: the batch is kept to commit it alone should the group fail.
-            let planned = at.and_then(|i| tables[i].plan(mode, prepared.clone()).map(|p| (i, p)));
+        for (b, at) in batches.iter_mut().zip(table_of) {
+            let mode = b.mode;
+            let user = &b.user;
+            let prepared = if keep { b.prepared.clone() } else { std::mem::take(&mut b.prepared) };
+            let planned = at.and_then(|i| tables[i].plan(mode, prepared).map(|p| (i, p)));
             let (i, p) = match planned {
                 Ok(x) => x,
                 Err(e) => {
