@@ -241,7 +241,14 @@ async fn apply_records(
     let sql = format!("SELECT pk, json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
     let current = versions(tx, &sql, &keys).await?;
     // Deleted keys compete with their delete's time: an older write does not resurrect them.
-    let tombs = versions(tx, &tombstones_sql(meta), &keys).await?;
+    // Keys only absent from the table can have one, and a table without deletes has none.
+    let absent: Vec<Value> = keys.iter().filter(|k| !current.contains_key(&key_text(k))).cloned().collect();
+    let any: bool = if absent.is_empty() {
+        false
+    } else {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tombstones WHERE table_id = ?)").bind(meta.id).fetch_one(&mut *tx).await?
+    };
+    let tombs = if any { versions(tx, &tombstones_sql(meta), &absent).await? } else { HashMap::new() };
     let mut live: HashMap<String, (f64, String)> = current;
     let mut added = 0;
     let mut winners: Vec<(Value, String, f64)> = Vec::with_capacity(docs.len());
