@@ -327,6 +327,7 @@ impl Conn {
             "sy:pull" => self.peer_pull(cid, &data).await,
             "sy:offer" => self.peer_offer(cid, &data).await,
             "sy:txns" => self.peer_txns(cid, data).await,
+            "sy:ack" => self.peer_ack(&data),
             "sy:ping" => self.reply(cid, None),
             other => self.fail(cid, error_object("InvalidActionError", format!("Unknown procedure '{other}'"))),
         }
@@ -469,12 +470,7 @@ impl Conn {
             return Err(error_object("InvalidActionError", e.to_string()));
         }
         if let Some(missing) = needs.iter().find(|a| !who.allows(&channel.database, &channel.table, **a)) {
-            let needed = match missing {
-                Access::Read => "read",
-                Access::Insert => "insert",
-                Access::Update => "update",
-                Access::Delete => "delete",
-            };
+            let needed = missing.key();
             let name_kind = if verb == "subscribe" { "SubscribeAuthError" } else { "PublishAuthError" };
             return Err(error_object(name_kind, format!("user '{}' needs {needed} permission on {}.{}", who.username, channel.database, channel.table)));
         }
@@ -538,6 +534,8 @@ impl Conn {
             Err(e) => return self.fail(cid, error_object("InvalidArgumentsError", e.to_string())),
         };
         let from = data.get("from").and_then(Value::as_i64).unwrap_or(0);
+        // The peer holds our log up to where it asks to continue.
+        self.node.acks.record(&peer, &channel.to_string(), from);
         let key = format!("sy:{channel}");
         if let Some(old) = self.streams.remove(&key) {
             old.abort();
@@ -563,13 +561,26 @@ impl Conn {
         }
     }
 
+    /// The peer applied our log on a channel up to a position (see `replication::acks`).
+    fn peer_ack(&mut self, data: &Value) {
+        let (Some(peer), Some(channel), Some(upto)) = (self.peer.as_deref(), data.get("channel").and_then(Value::as_str), data.get("upto").and_then(Value::as_i64)) else {
+            return;
+        };
+        self.node.acks.record(peer, channel, upto);
+    }
+
     /// A batch the peer publishes to us.
     async fn peer_txns(&mut self, cid: Option<i64>, data: Value) {
         let Some(peer) = self.peer.clone() else {
             return self.fail(cid, error_object("AuthError", "say sy:hello first"));
         };
         match crate::replication::apply_frame(&self.node.store, &peer, data).await {
-            Ok(_) => self.reply(cid, None),
+            Ok(received) => {
+                self.reply(cid, None);
+                if let Some((channel, upto)) = received {
+                    self.send(json!({ "event": "sy:ack", "data": { "channel": channel, "upto": upto } }));
+                }
+            }
             Err(e) => {
                 self.node.log.error(&["replication"], format!("applying a batch from '{peer}' failed: {e}"));
                 self.fail(cid, error_object("ApplyError", e.to_string()));

@@ -31,6 +31,9 @@ pub struct NodeConfig {
     /// How long the tombstone of a delete is kept: a replicated write older than the delete
     /// that arrives within this time cannot bring the record back.
     pub tombstone_retention: std::time::Duration,
+    /// A tombstone that every receiving peer has acknowledged is still kept this long, for
+    /// older writes still on their way from elsewhere.
+    pub tombstone_grace: std::time::Duration,
     /// How long an operation token (and a socket's login token) is valid.
     pub operation_token_ttl: std::time::Duration,
     /// The cluster user every node of a cluster shares (the seed's `CLUSTERING_USER` /
@@ -68,6 +71,7 @@ impl NodeConfig {
             tls_key: None,
             operation_token_ttl: std::time::Duration::from_secs(24 * 3600),
             tombstone_retention: std::time::Duration::from_secs(7 * 24 * 3600),
+            tombstone_grace: std::time::Duration::from_secs(600),
             max_connections: 1000,
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(30),

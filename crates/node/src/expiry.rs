@@ -1,7 +1,7 @@
 //! Table time-to-live: records of a table with `expiration` (seconds) are deleted once their
 //! last update is older than that. Local only: expiry is not a transaction, so it is neither
 //! logged nor replicated (edge raw data ages out; what was replicated stays where it went).
-//! Also prunes the tombstones of deletes older than the node's tombstone retention.
+//! Also prunes tombstones (see `replication::acks`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,8 +30,7 @@ pub async fn run(node: Arc<Node>) {
             .flat_map(|t| t.values().filter(|m| m.expiration.is_some()).cloned().collect::<Vec<_>>())
             .collect();
         if sweeps.is_multiple_of(PRUNE_EVERY_SWEEPS) {
-            let before = crate::store::value::now_ms() - node.config.tombstone_retention.as_secs_f64() * 1000.0;
-            match node.store.prune_tombstones(before).await {
+            match crate::replication::acks::prune_tombstones(&node).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(n, "pruned tombstones"),
                 Err(e) => node.log.warn(&["expiry"], format!("pruning tombstones failed: {e}")),

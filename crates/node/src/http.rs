@@ -52,6 +52,9 @@ pub async fn run(listener: TcpListener, node: Arc<Node>, shutdown: impl Future<O
     }
 }
 
+/// Connections over the limit answered 503 at the same time (each for at most 2 s).
+const REFUSALS_AT_ONCE: usize = 64;
+
 /// How long in-flight requests may take to finish once the node stops.
 const GRACEFUL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -89,6 +92,7 @@ where
     L::Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let slots = Arc::new(Semaphore::new(limits.connections));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -97,7 +101,13 @@ where
             _ = &mut shutdown => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(refuse_connection(io));
+            // Answered 503 while few are being answered; under a flood the rest just close.
+            if let Ok(refusal) = refusals.clone().try_acquire_owned() {
+                tokio::spawn(async move {
+                    refuse_connection(io).await;
+                    drop(refusal);
+                });
+            }
             continue;
         };
         let service = hyper_util::service::TowerToHyperService::new(app.clone());

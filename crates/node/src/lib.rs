@@ -42,6 +42,8 @@ pub struct Node {
     pub closing: tokio::sync::watch::Sender<bool>,
     /// The peers this node dials.
     pub peers: replication::Peers,
+    /// How far each peer has applied this node's log, per channel.
+    pub acks: replication::acks::Acks,
     /// Set when the node serves https:// and wss://.
     pub tls: Option<tls::ServerTls>,
 }
@@ -66,7 +68,9 @@ impl Node {
             None
         };
         let closing = tokio::sync::watch::channel(false).0;
-        Ok((Arc::new(Node { config, store, auth, log, started: Instant::now(), closing, peers: Default::default(), tls }), generated))
+        let node = Arc::new(Node { config, store, auth, log, started: Instant::now(), closing, peers: Default::default(), acks: Default::default(), tls });
+        node.acks.load(&node).await?;
+        Ok((node, generated))
     }
 
     /// Starts what runs beside the requests: the links to stored peers and table expiry. Both

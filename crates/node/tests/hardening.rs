@@ -538,10 +538,59 @@ async fn an_older_replicated_update_does_not_resurrect_a_delete() {
     assert_eq!(b.count("t").await, 1);
     let meta = b.running.as_ref().unwrap().node.store.table("dev", "t").unwrap();
     assert!(b.running.as_ref().unwrap().node.store.tombstone_count(&meta).await.unwrap() >= 1, "the delete left a tombstone");
-    // Pruning drops tombstones older than the retention.
-    let store = &b.running.as_ref().unwrap().node.store;
-    assert!(store.prune_tombstones(f64::MAX).await.unwrap() >= 1);
-    assert_eq!(store.tombstone_count(&meta).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn tombstones_are_pruned_once_every_receiving_peer_acknowledged_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // No grace period, so acknowledgement alone decides.
+    let (a_node, a) = node_with("a", dir.path(), |cfg| cfg.tombstone_grace = Duration::ZERO).await;
+    let b = TestNode::start_named("b").await;
+    let c_dir = tempfile::tempdir().unwrap();
+    let (c_node, c) = node_with("c", c_dir.path(), |cfg| cfg.tombstone_grace = Duration::ZERO).await;
+    for client in [&a, &b.client, &c] {
+        client.create_table("dev", "t", "id").await.unwrap();
+    }
+    let b_port = b.running.as_ref().unwrap().addr.port();
+    let link = |subs: Value| json!({"operation": "add_node", "name": "b", "host": "127.0.0.1", "port": b_port,
+        "authorization": {"username": ADMIN, "password": PASSWORD}, "subscriptions": subs});
+    // a sends dev:t to b (and receives it back); c sends dev:t to a peer that is down.
+    a.call(&link(json!([{"channel": "dev:t", "subscribe": true, "publish": true}]))).await.unwrap();
+    let unreachable = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_port = unreachable.local_addr().unwrap().port();
+    drop(unreachable);
+    c.call(&json!({"operation": "add_node", "name": "gone", "host": "127.0.0.1", "port": dead_port,
+        "authorization": {"username": ADMIN, "password": PASSWORD}, "subscriptions": [{"channel": "dev:t", "subscribe": false, "publish": true}]})).await.unwrap();
+
+    for client in [&a, &c] {
+        client.insert("dev", "t", &[json!({"id": 1, "v": "x"})]).await.unwrap();
+        client.call(&json!({"operation": "delete", "database": "dev", "table": "t", "ids": [1]})).await.unwrap();
+    }
+    let a_meta = a_node.node.store.table("dev", "t").unwrap();
+    let c_meta = c_node.node.store.table("dev", "t").unwrap();
+    // Wait (bounded) until b acknowledged a's delete.
+    let delete_id = a_node.node.store.log_head("dev:t").await.unwrap();
+    let mut acked = None;
+    for _ in 0..300 {
+        acked = a_node.node.acks.get("b", "dev:t");
+        if acked.is_some_and(|p| p >= delete_id) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(acked.is_some_and(|p| p >= delete_id), "b acknowledged a's log past the delete ({acked:?} < {delete_id})");
+    assert_eq!(a_node.node.store.tombstone_count(&a_meta).await.unwrap(), 1);
+    switchyard_node::replication::acks::prune_tombstones(&a_node.node).await.unwrap();
+    assert_eq!(a_node.node.store.tombstone_count(&a_meta).await.unwrap(), 0, "acknowledged by every receiver: pruned");
+    // On c the receiver never acknowledged: the tombstone stays (until the retention).
+    switchyard_node::replication::acks::prune_tombstones(&c_node.node).await.unwrap();
+    assert_eq!(c_node.node.store.tombstone_count(&c_meta).await.unwrap(), 1, "not acknowledged: kept");
+    // Acknowledged positions survive a restart (stored with each prune).
+    a_node.stop().await;
+    let (a_node, _a) = node_with("a", dir.path(), |_| {}).await;
+    assert!(a_node.node.acks.get("b", "dev:t").is_some_and(|p| p >= delete_id));
+    a_node.stop().await;
+    c_node.stop().await;
 }
 
 // ---- 10. stalled and excess connections ----------------------------------------------------------

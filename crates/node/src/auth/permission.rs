@@ -36,7 +36,8 @@ pub enum Access {
 }
 
 impl Access {
-    fn key(self) -> &'static str {
+    /// The permission's name in a role (`read`, `insert`, `update`, `delete`).
+    pub fn key(self) -> &'static str {
         match self {
             Access::Read => "read",
             Access::Insert => "insert",

@@ -139,6 +139,13 @@ impl Session<'_> {
                 let received = apply_frame(&self.node.store, &self.config.name, data).await.map_err(|e| format!("applying failed: {e}"))?;
                 if let Some((channel, upto)) = received {
                     self.state.channel(&channel, |c| c.last_received = upto);
+                    self.send(json!({"event": "sy:ack", "data": {"channel": channel, "upto": upto}})).await?;
+                }
+            } else if p.get("event").and_then(Value::as_str) == Some("sy:ack") {
+                // The peer applied our log on a channel we publish to it.
+                let data = p.get("data").cloned().unwrap_or(Value::Null);
+                if let (Some(channel), Some(upto)) = (data.get("channel").and_then(Value::as_str), data.get("upto").and_then(Value::as_i64)) {
+                    self.node.acks.record(&self.config.name, channel, upto);
                 }
             }
         }
@@ -198,6 +205,7 @@ async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState) -> Re
             };
             let answer = s.call("sy:offer", json!({"channel": channel, "primary_key": meta.primary_key})).await?;
             let from = answer.get("from").and_then(Value::as_i64).unwrap_or(0);
+            node.acks.record(&config.name, &channel, from);
             let sent = Arc::new(AtomicI64::new(from));
             state.channel(&channel, |c| c.sent = Some(sent.clone()));
             streams.push(tokio::spawn(super::stream::stream_log(node.store.clone(), channel, config.name.clone(), from, out_tx.clone(), sent)));

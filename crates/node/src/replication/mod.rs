@@ -1,6 +1,7 @@
 //! Replication between nodes: the peers this node dials (add_node/update_node/remove_node),
 //! their live state for cluster_status, and applying batches received from a peer.
 
+pub mod acks;
 mod link;
 pub mod stream;
 
@@ -152,6 +153,11 @@ impl Peers {
             self.spawn(node, config);
         }
         Ok(())
+    }
+
+    /// The configurations of the links this node dials.
+    pub fn configs(&self) -> Vec<PeerConfig> {
+        self.lock().values().map(|l| l.config.clone()).collect()
     }
 
     pub fn stop_all(&self) {

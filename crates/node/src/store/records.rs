@@ -130,6 +130,14 @@ struct Announcement {
     ts: f64,
 }
 
+/// What a committed group answers: per batch its outcome, the log entries with their ids, and
+/// the catalog entries to install.
+struct GroupCommitted {
+    answers: Vec<Result<WriteOutcome>>,
+    announcements: Vec<(i64, Announcement)>,
+    metas: Vec<TableMeta>,
+}
+
 /// The batches of one group that write to one table, planned in memory: each batch sees what
 /// the table held before the group plus what the batches before it wrote, exactly as if it
 /// had committed alone after them. Only the final row per key is written.
@@ -401,12 +409,8 @@ impl Store {
 
     /// Installs a committed group's catalog changes, announces its entries and answers its
     /// batches once the barrier has synced them.
-    #[allow(clippy::type_complexity)]
-    fn finish_group(
-        &self,
-        dones: Vec<oneshot::Sender<Result<WriteOutcome>>>,
-        (answers, announcements, metas): (Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>),
-    ) {
+    fn finish_group(&self, dones: Vec<oneshot::Sender<Result<WriteOutcome>>>, committed: GroupCommitted) {
+        let GroupCommitted { answers, announcements, metas } = committed;
         // The next group plans against these (the catalog changed with the commit).
         for meta in metas {
             self.replace_meta(meta);
@@ -439,13 +443,12 @@ impl Store {
     /// order, so a batch that fails (its table gone, a stored record unreadable) is refused
     /// alone and never reaches SQLite. Answers per batch, the log entries with their ids, and
     /// the catalog entries to install.
-    #[allow(clippy::type_complexity)]
     async fn commit_batches(
         &self,
         conn: &mut SqliteConnection,
         batches: &mut [Batch],
         keep: bool,
-    ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
+    ) -> Result<GroupCommitted> {
         let done = self.plan_and_write(conn, batches, keep).await;
         if done.is_err() {
             // Whatever failed (a statement, the commit), nothing of the group stays. Without an
@@ -458,13 +461,12 @@ impl Store {
     /// `commit_batches` without the rollback: the transaction is opened by the read and
     /// committed by the write (two round trips, not four). With `keep` the batches' records are
     /// planned from copies and stay; without, they are taken.
-    #[allow(clippy::type_complexity)]
     async fn plan_and_write(
         &self,
         tx: &mut SqliteConnection,
         batches: &mut [Batch],
         keep: bool,
-    ) -> Result<(Vec<Result<WriteOutcome>>, Vec<(i64, Announcement)>, Vec<TableMeta>)> {
+    ) -> Result<GroupCommitted> {
         // Each table the group writes, in first-named order, with every key its batches name.
         let mut tables: Vec<TableWrites> = Vec::new();
         let mut slot: HashMap<(&str, &str), usize> = HashMap::new();
@@ -535,7 +537,7 @@ impl Store {
                 outcome.txn_id = ids.get(index).copied();
             }
         }
-        Ok((answers, ids.into_iter().zip(announcements).collect(), metas))
+        Ok(GroupCommitted { answers, announcements: ids.into_iter().zip(announcements).collect(), metas })
     }
 
     /// Deletes records by key. Keys that do not exist are reported as skipped.
@@ -582,9 +584,9 @@ impl Store {
         }
         let now = now_ms();
         adjust_count(&mut tx, meta.id, -(outcome.deleted.len() as i64), Some(now)).await?;
-        put_tombstones(&mut tx, &meta, &outcome.deleted, now, &self.node_name).await?;
         let payload = Value::Array(outcome.deleted.clone()).to_string();
         let txn_id = self.append_log(&mut tx, &meta, "delete", user, &payload, now).await?;
+        put_tombstones(&mut tx, &meta, &outcome.deleted, now, &self.node_name, txn_id).await?;
         tx.commit().await?;
         self.announce(txn_id, &meta.channel(), "delete", user, &payload, now);
         outcome.txn_id = Some(txn_id);
@@ -681,18 +683,19 @@ impl Store {
 }
 
 /// Records that `keys` were deleted at `at` on `origin`; a tombstone only ever moves forward
-/// by (time, origin), the order last-writer-wins uses.
-pub(super) async fn put_tombstones(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value], at: f64, origin: &str) -> Result<()> {
+/// by (time, origin), the order last-writer-wins uses. `log_id` is the delete's entry in this
+/// node's log (what peers acknowledge before the tombstone may go).
+pub(super) async fn put_tombstones(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value], at: f64, origin: &str, log_id: i64) -> Result<()> {
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(",");
+        let marks = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(",");
         let sql = format!(
-            "INSERT INTO tombstones (table_id, pk, updated, origin) VALUES {marks} ON CONFLICT(table_id, pk) DO UPDATE \
-             SET updated = excluded.updated, origin = excluded.origin \
+            "INSERT INTO tombstones (table_id, pk, updated, origin, log_id) VALUES {marks} ON CONFLICT(table_id, pk) DO UPDATE \
+             SET updated = excluded.updated, origin = excluded.origin, log_id = excluded.log_id \
              WHERE (excluded.updated, excluded.origin) > (tombstones.updated, tombstones.origin)"
         );
         let mut q = sqlx::query(&sql);
         for k in chunk {
-            q = bind_all(q.bind(meta.id), &[key_param(k)]).bind(at).bind(origin);
+            q = bind_all(q.bind(meta.id), &[key_param(k)]).bind(at).bind(origin).bind(log_id);
         }
         q.execute(&mut *tx).await?;
     }

@@ -159,18 +159,11 @@ impl Store {
                 continue;
             }
             let payload = match (&e.records, &e.ids) {
-                (Some(raw), _) if e.operation != "delete" => {
-                    let records: Vec<Map<String, Value>> = serde_json::from_str(raw.get())
-                        .map_err(|err| Error::bad(format!("entry {}#{}: records must be objects: {err}", e.origin, e.origin_id)))?;
-                    count_delta += apply_records(&mut tx, &meta, &e.origin, records, e.ts, &mut new_attrs).await?;
-                    raw.get().to_string()
-                }
-                (_, Some(ids)) if e.operation == "delete" => {
-                    count_delta -= delete_keys(&mut tx, &meta, ids, e.ts, &e.origin).await?;
-                    Value::Array(ids.clone()).to_string()
-                }
+                (Some(raw), _) if e.operation != "delete" => raw.get().to_string(),
+                (_, Some(ids)) if e.operation == "delete" => Value::Array(ids.clone()).to_string(),
                 _ => return Err(Error::bad(format!("entry {}#{} has no records or ids", e.origin, e.origin_id))),
             };
+            // Logged first: a delete's tombstones carry its id in this node's log.
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO txn_log (origin, origin_id, channel, operation, user, records, ts) VALUES (?, ?, ?, ?, NULL, ?, ?) RETURNING id",
             )
@@ -182,6 +175,15 @@ impl Store {
             .bind(e.ts)
             .fetch_one(&mut *tx)
             .await?;
+            match (&e.records, &e.ids) {
+                (Some(raw), _) if e.operation != "delete" => {
+                    let records: Vec<Map<String, Value>> = serde_json::from_str(raw.get())
+                        .map_err(|err| Error::bad(format!("entry {}#{}: records must be objects: {err}", e.origin, e.origin_id)))?;
+                    count_delta += apply_records(&mut tx, &meta, &e.origin, records, e.ts, &mut new_attrs).await?;
+                }
+                (_, Some(ids)) if e.operation == "delete" => count_delta -= delete_keys(&mut tx, &meta, ids, e.ts, &e.origin, id).await?,
+                _ => {}
+            }
             sqlx::query(
                 "INSERT INTO origin_positions (origin, channel, last_id) VALUES (?, ?, ?) \
                  ON CONFLICT(origin, channel) DO UPDATE SET last_id = excluded.last_id",
@@ -290,7 +292,7 @@ fn tombstones_sql(meta: &TableMeta) -> String {
 /// Applies a replicated delete made at `at` on `origin`: a record updated after it (by
 /// last-writer-wins order) stays; the others go, and every key keeps a tombstone. Returns how
 /// many records were deleted.
-async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value], at: f64, origin: &str) -> Result<i64> {
+async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value], at: f64, origin: &str, log_id: i64) -> Result<i64> {
     let keys = ids.iter().map(|k| normalize_key(k, &meta.primary_key)).collect::<Result<Vec<_>>>()?;
     let sql = format!("SELECT pk, json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
     let current = versions(tx, &sql, &keys).await?;
@@ -302,6 +304,6 @@ async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value],
     let doomed: Vec<Value> = losing.iter().filter(|k| current.contains_key(&key_text(k))).cloned().collect();
     let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING pk", meta.physical());
     let deleted = rows_by_key(tx, &sql, &doomed, false).await?.len() as i64;
-    put_tombstones(tx, meta, &losing, at, origin).await?;
+    put_tombstones(tx, meta, &losing, at, origin, log_id).await?;
     Ok(deleted)
 }
