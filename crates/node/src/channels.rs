@@ -202,6 +202,12 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         task.abort();
     }
     if let Some((code, reason)) = close_with {
+        // Replies already queued go out before the close: a refusal's reason reaches the peer.
+        while let Ok(Out::Text(frame)) = rx.try_recv() {
+            if socket.feed(Message::Text(frame.into())).await.is_err() {
+                break;
+            }
+        }
         let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
     }
     tracing::debug!(id = %conn.id, secs = opened.elapsed().as_secs_f64(), "socket closed");
@@ -533,7 +539,9 @@ impl Conn {
             Ok(m) => m,
             Err(e) => return self.fail(cid, error_object("InvalidArgumentsError", e.to_string())),
         };
-        let from = data.get("from").and_then(Value::as_i64).unwrap_or(0);
+        let Some(from) = data.get("from").and_then(Value::as_i64) else {
+            return self.fail(cid, error_object("InvalidArgumentsError", "sy:pull needs 'from', the position to continue after"));
+        };
         // The peer holds our log up to where it asks to continue.
         self.node.acks.record(&peer, &channel.to_string(), from);
         let key = format!("sy:{channel}");
@@ -550,7 +558,9 @@ impl Conn {
     /// The peer will publish to us: make sure the table exists and tell it where we stand.
     async fn peer_offer(&mut self, cid: Option<i64>, data: &Value) {
         let Some((peer, channel)) = self.peer_channel(cid, data) else { return };
-        let pk = data.get("primary_key").and_then(Value::as_str).unwrap_or("id");
+        let Some(pk) = data.get("primary_key").and_then(Value::as_str) else {
+            return self.fail(cid, error_object("InvalidArgumentsError", "sy:offer needs the table's 'primary_key'"));
+        };
         let prepared = match self.node.store.ensure_table(&channel.database, &channel.table, pk).await {
             Ok(()) => self.node.store.peer_position(&peer, &channel.to_string()).await,
             Err(e) => Err(e),

@@ -703,3 +703,31 @@ async fn one_failing_publish_in_a_frame_of_ten_is_refused_alone() {
     assert_eq!(c.describe_table("dev", "w").await.unwrap().record_count, 9);
     node.stop().await;
 }
+
+// ---- malformed peer data is refused, never filled with defaults --------------------------------
+
+#[tokio::test]
+async fn malformed_replication_frames_are_refused_not_defaulted() {
+    use common::ws::{logged_in_as, recv, send};
+    let n = TestNode::start().await;
+    n.table("r").await;
+    let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
+    send(&mut ws, json!({"event": "sy:hello", "data": {"node_name": "fake-peer"}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await["data"]["node_name"], "test-node");
+    send(&mut ws, json!({"event": "sy:offer", "data": {"channel": "dev:other"}, "cid": 4})).await;
+    let r = recv(&mut ws).await;
+    assert!(r["error"]["message"].as_str().unwrap().contains("primary_key"), "{r}");
+    assert!(n.running.as_ref().unwrap().node.store.table("dev", "other").is_err(), "no table made up with a default key");
+    send(&mut ws, json!({"event": "sy:pull", "data": {"channel": "dev:r"}, "cid": 5})).await;
+    let r = recv(&mut ws).await;
+    assert!(r["error"]["message"].as_str().unwrap().contains("'from'"), "{r}");
+    // A record without its update time cannot take part in last-writer-wins: the batch is refused.
+    send(&mut ws, json!({"event": "sy:txns", "cid": 6, "data": {"channel": "dev:r", "upto": 1, "entries": [
+        {"id": 1, "origin": "fake-peer", "origin_id": 1, "channel": "dev:r", "operation": "insert", "user": null, "ts": 1.0,
+         "records": [{"id": 1, "v": "no time"}]}]}})).await;
+    let r = recv(&mut ws).await;
+    assert!(r["error"]["message"].as_str().unwrap().contains("__updatedtime__"), "{r}");
+    // The reason arrives before the socket closes (the peer reconnects and resends).
+    assert_eq!(common::ws::closed_with(&mut ws).await, 4100);
+    assert_eq!(n.count("r").await, 0, "nothing of the refused batch was applied");
+}

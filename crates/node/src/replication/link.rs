@@ -189,7 +189,8 @@ async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState) -> Re
             let channel = sub.channel.to_string();
             let from = node.store.peer_position(&config.name, &channel).await.map_err(|e| e.to_string())?;
             let answer = s.call("sy:pull", json!({"channel": channel, "from": from})).await?;
-            let pk = answer.get("primary_key").and_then(Value::as_str).unwrap_or("id").to_string();
+            // A malformed answer is refused with its reason, never filled with a default.
+            let pk = answer.get("primary_key").and_then(Value::as_str).ok_or_else(|| format!("the peer answered sy:pull for {channel} without a primary_key: {answer}"))?.to_string();
             node.store.ensure_table(&sub.channel.database, &sub.channel.table, &pk).await.map_err(|e| e.to_string())?;
             state.channel(&channel, |c| c.last_received = from);
         }
@@ -204,7 +205,7 @@ async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState) -> Re
                 }
             };
             let answer = s.call("sy:offer", json!({"channel": channel, "primary_key": meta.primary_key})).await?;
-            let from = answer.get("from").and_then(Value::as_i64).unwrap_or(0);
+            let from = answer.get("from").and_then(Value::as_i64).ok_or_else(|| format!("the peer answered sy:offer for {channel} without a position 'from': {answer}"))?;
             node.acks.record(&config.name, &channel, from);
             let sent = Arc::new(AtomicI64::new(from));
             state.channel(&channel, |c| c.sent = Some(sent.clone()));

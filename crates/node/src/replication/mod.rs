@@ -217,8 +217,8 @@ async fn save_peer(store: &Store, c: &PeerConfig) -> Result<()> {
 pub async fn apply_frame(store: &Store, peer: &str, data: Value) -> Result<Option<(String, i64)>> {
     let channel = data.get("channel").and_then(Value::as_str).ok_or_else(|| Error::bad("sy:txns without a channel"))?.to_string();
     let upto = data.get("upto").and_then(Value::as_i64).ok_or_else(|| Error::bad("sy:txns without upto"))?;
-    let entries: Vec<RemoteEntry> = serde_json::from_value(data.get("entries").cloned().unwrap_or(Value::Array(vec![])))
-        .map_err(|e| Error::bad(format!("sy:txns entries are malformed: {e}")))?;
+    let entries = data.get("entries").cloned().ok_or_else(|| Error::bad("sy:txns without entries"))?;
+    let entries: Vec<RemoteEntry> = serde_json::from_value(entries).map_err(|e| Error::bad(format!("sy:txns entries are malformed: {e}")))?;
     store.apply_remote(peer, &channel, entries, upto).await?;
     Ok(Some((channel, upto)))
 }

@@ -118,8 +118,8 @@ impl Store {
             Ok(_) => Ok(()),
             Err(Error::NotFound(_)) => match self.create_table(database, table, primary_key, None, None).await {
                 Ok(_) => Ok(()),
-                Err(Error::BadRequest(m)) if m.contains("already exists") => Ok(()),
-                Err(e) => Err(e),
+                // Created meanwhile by another writer: what counts is that it exists now.
+                Err(e) => self.table(database, table).map(|_| ()).map_err(|_| e),
             },
             Err(e) => Err(e),
         }
@@ -179,7 +179,7 @@ impl Store {
                 (Some(raw), _) if e.operation != "delete" => {
                     let records: Vec<Map<String, Value>> = serde_json::from_str(raw.get())
                         .map_err(|err| Error::bad(format!("entry {}#{}: records must be objects: {err}", e.origin, e.origin_id)))?;
-                    count_delta += apply_records(&mut tx, &meta, &e.origin, records, e.ts, &mut new_attrs).await?;
+                    count_delta += apply_records(&mut tx, &meta, &e.origin, records, &mut new_attrs).await?;
                 }
                 (_, Some(ids)) if e.operation == "delete" => count_delta -= delete_keys(&mut tx, &meta, ids, e.ts, &e.origin, id).await?,
                 _ => {}
@@ -229,14 +229,16 @@ async fn apply_records(
     meta: &TableMeta,
     origin: &str,
     records: Vec<Map<String, Value>>,
-    ts: f64,
     new_attrs: &mut Vec<String>,
 ) -> Result<i64> {
     let mut docs: Vec<(Value, Map<String, Value>, f64)> = Vec::with_capacity(records.len());
     for doc in records {
         let key = doc.get(&meta.primary_key).ok_or_else(|| Error::bad(format!("a replicated record has no '{}'", meta.primary_key)))?;
         let key = normalize_key(key, &meta.primary_key)?;
-        let updated = doc.get(UPDATED).and_then(Value::as_f64).unwrap_or(ts);
+        // Last-writer-wins needs the record's own time: a record without it is refused.
+        let updated = doc.get(UPDATED).and_then(Value::as_f64).ok_or_else(|| {
+            Error::bad(format!("a replicated record of {} has no numeric '{UPDATED}'", meta.qualified()))
+        })?;
         docs.push((key, doc, updated));
     }
     let keys: Vec<Value> = docs.iter().map(|(k, _, _)| k.clone()).collect();
