@@ -33,6 +33,9 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const OUTBOUND_QUEUE: usize = 4096;
 /// Publishes one socket may have waiting for their commit before it stops reading.
 const PUBLISHES_IN_FLIGHT: usize = 256;
+/// Log entries a `#subscribe` with `from` may be sent before going live; more are refused
+/// (read them with read_transaction_log first). Below OUTBOUND_QUEUE, with room for replies.
+const RESUME_MAX: usize = 2000;
 /// Frames written to a socket before one flush, when more are already queued.
 const FRAMES_PER_FLUSH: usize = 64;
 
@@ -81,6 +84,12 @@ struct Conn {
     publishing: Arc<Semaphore>,
     /// Changes to users and roles; seen before any packet is acted on.
     permissions: tokio::sync::watch::Receiver<u64>,
+    /// Committed entries in commit order, from the first subscription on (dropped when none
+    /// is left).
+    feed: Option<broadcast::Receiver<Arc<Committed>>>,
+    /// Per channel subscribed with `from`: the last log id sent from the log; the feed's
+    /// entries up to it were sent already.
+    resumed: HashMap<String, i64>,
 }
 
 async fn serve(node: Arc<Node>, mut socket: WebSocket) {
@@ -100,13 +109,13 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         peer: None,
         publishing: Arc::new(Semaphore::new(PUBLISHES_IN_FLIGHT)),
         permissions,
+        feed: None,
+        resumed: HashMap::new(),
     };
     let opened = Instant::now();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     let handshake_deadline = tokio::time::sleep(HANDSHAKE_TIMEOUT);
     tokio::pin!(handshake_deadline);
-    // Created at the first subscription: commits from then on, in commit order.
-    let mut feed: Option<broadcast::Receiver<Arc<Committed>>> = None;
     let close_with = loop {
         let first = tokio::select! {
             incoming = socket.recv() => match incoming {
@@ -126,7 +135,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 Some(Ok(_)) => None, // WebSocket-level ping/pong: answered by the library
             },
             Some(out) = rx.recv() => Some(Pending::Out(out)),
-            committed = recv_some(&mut feed) => Some(Pending::Feed(committed)),
+            committed = recv_some(&mut conn.feed) => Some(Pending::Feed(committed)),
             _ = ping.tick() => {
                 if conn.last_pong.elapsed() > PING_TIMEOUT {
                     break Some((close::PONG_TIMEOUT, ""));
@@ -145,9 +154,8 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
             }
         };
         if conn.channels.is_empty() {
-            feed = None;
-        } else if feed.is_none() {
-            feed = Some(conn.node.store.subscribe_commits());
+            conn.feed = None;
+            conn.resumed.clear();
         }
         // Write this frame and whatever is already queued behind it (replies first, then
         // publications), then flush once: one syscall for a burst instead of one per frame.
@@ -163,7 +171,9 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                     close = Some((code, reason));
                     break;
                 }
-                Pending::Feed(Ok(c)) => conn.channels.contains(&c.channel).then(|| c.publish_frame.clone()),
+                // Entries a resumed subscription already got from the log are not sent again.
+                Pending::Feed(Ok(c)) => (conn.channels.contains(&c.channel) && (conn.resumed.is_empty() || conn.resumed.get(&c.channel).is_none_or(|sent| c.id > *sent)))
+                    .then(|| c.publish_frame.clone()),
                 Pending::Feed(Err(broadcast::error::RecvError::Lagged(_))) => {
                     close = Some((close::FELL_BEHIND, "subscriber fell behind; reconnect to resume"));
                     break;
@@ -181,13 +191,13 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 written += 1;
             }
             if written < FRAMES_PER_FLUSH {
-                next = take_queued(&mut rx, &mut feed);
+                next = take_queued(&mut rx, &mut conn.feed);
                 if next.is_none() && written > 0 && !lingered {
                     // Let the tasks that are ready run once (other sockets, the commit in
                     // progress): what they produce for this socket goes out in the same flush.
                     lingered = true;
                     tokio::task::yield_now().await;
-                    next = take_queued(&mut rx, &mut feed);
+                    next = take_queued(&mut rx, &mut conn.feed);
                 }
             }
         }
@@ -483,17 +493,65 @@ impl Conn {
         Ok((channel, who))
     }
 
+    /// `#subscribe {channel[, from]}`. With `from` (a transaction id, an extension of the
+    /// protocol) the entries after it are sent from the log before the live ones, with no gap
+    /// and no duplicate at the seam: the feed is taken first, the log read up to what is
+    /// committed, and feed entries up to the last one read are skipped.
     async fn subscribe(&mut self, cid: Option<i64>, data: &Value) {
+        let from = match data.get("from") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_i64().filter(|f| *f >= 0) {
+                Some(f) => Some(f),
+                None => return self.fail(cid, error_object("InvalidActionError", "Subscribe 'from' must be a transaction id (an integer from 0)")),
+            },
+        };
         let channel = match self.channel_access(data, &[Access::Read], "subscribe") {
             Ok((c, _)) => c.to_string(),
             Err(e) => return self.fail(cid, e),
         };
-        self.channels.insert(channel);
+        if self.feed.is_none() {
+            self.feed = Some(self.node.store.subscribe_commits());
+        }
+        let Some(from) = from else {
+            self.channels.insert(channel);
+            return self.reply(cid, None);
+        };
+        // Pages (each at most about a megabyte) until one finds nothing more.
+        let (mut entries, mut sent_upto) = (Vec::new(), from);
+        while entries.len() <= RESUME_MAX {
+            let page = match self.node.store.log_committed_after(&channel, sent_upto, (RESUME_MAX + 1 - entries.len()) as i64).await {
+                Ok(p) => p,
+                Err(e) => return self.fail(cid, error_object("BrokerError", e.to_string())),
+            };
+            if page.upto == sent_upto {
+                break;
+            }
+            sent_upto = page.upto;
+            entries.extend(page.entries);
+        }
+        if entries.len() > RESUME_MAX {
+            let message = format!(
+                "more than {RESUME_MAX} transactions follow {from} on {channel}; read them with read_transaction_log and \
+                 subscribe from a later id"
+            );
+            return self.fail(cid, error_object("ResumeTooFarError", message));
+        }
+        self.channels.insert(channel.clone());
         self.reply(cid, None);
+        let channel_json = Value::String(channel.clone()).to_string();
+        for entry in &entries {
+            let frame = format!("{{\"event\":\"#publish\",\"data\":{{\"channel\":{channel_json},\"data\":{entry}}}}}");
+            if self.out.try_send(Out::Text(frame)).is_err() {
+                self.overflowed = true;
+                return;
+            }
+        }
+        self.resumed.insert(channel, sent_upto);
     }
 
     fn unsubscribe(&mut self, cid: Option<i64>, data: &Value) {
         let channel = data.as_str().or_else(|| data.get("channel").and_then(Value::as_str)).unwrap_or("");
+        self.resumed.remove(channel);
         match self.channels.remove(channel) {
             true => self.reply(cid, None),
             false => self.fail(cid, error_object("BrokerError", format!("Failed to unsubscribe socket from the never-subscribed channel {channel}"))),

@@ -160,3 +160,145 @@ async fn closed_with_pings_unanswered(ws: &mut Ws) -> u16 {
         }
     }
 }
+
+/// Log ids of a channel's entries on `n`, in order.
+async fn log_ids(n: &TestNode, channel: &str) -> Vec<i64> {
+    let page = n.running.as_ref().unwrap().node.store.log_committed_after(channel, 0, 100_000).await.unwrap();
+    page.entries.iter().map(|e| serde_json::from_str::<serde_json::Value>(e).unwrap()["id"].as_i64().unwrap()).collect()
+}
+
+/// Publications on `ws` until `want` ids arrived (bounded by `recv`'s 5 s per frame).
+async fn publication_ids(ws: &mut Ws, want: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    while ids.len() < want {
+        let f = recv(ws).await;
+        if f["event"] == "#publish" {
+            ids.push(f["data"]["data"]["id"].as_i64().expect("an entry id"));
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn subscribe_from_a_position_sends_the_log_after_it_then_live_with_no_gap_or_duplicate() {
+    let n = TestNode::start().await;
+    n.table("r").await;
+    for i in 0..5 {
+        n.ok(json!({"operation": "insert", "database": "dev", "table": "r", "records": [{"id": i}]})).await;
+    }
+    let ids = log_ids(&n, "dev:r").await;
+    assert_eq!(ids.len(), 5);
+    let mut ws = logged_in(&n).await;
+    send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:r", "from": ids[1]}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 3}));
+    assert_eq!(publication_ids(&mut ws, 3).await, ids[2..].to_vec(), "the log after `from`");
+    n.ok(json!({"operation": "insert", "database": "dev", "table": "r", "records": [{"id": 5}]})).await;
+    let live = publication_ids(&mut ws, 1).await;
+    assert_eq!(live, log_ids(&n, "dev:r").await[5..].to_vec(), "then live");
+
+    // The seam under load: a writer keeps committing while a second socket resumes.
+    let writer = {
+        let c = n.client.clone();
+        tokio::spawn(async move {
+            for i in 100..400 {
+                c.call(&json!({"operation": "insert", "database": "dev", "table": "r", "records": [{"id": i}]})).await.unwrap();
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let from = *log_ids(&n, "dev:r").await.last().unwrap();
+    let mut second = logged_in(&n).await;
+    send(&mut second, json!({"event": "#subscribe", "data": {"channel": "dev:r", "from": from}, "cid": 3})).await;
+    assert_eq!(recv(&mut second).await, json!({"rid": 3}));
+    writer.await.unwrap();
+    let expected: Vec<i64> = log_ids(&n, "dev:r").await.into_iter().filter(|id| *id > from).collect();
+    assert!(!expected.is_empty());
+    assert_eq!(publication_ids(&mut second, expected.len()).await, expected, "every entry after `from` once, in order");
+    assert_eq!(common::ws::recv_within(&mut second, Duration::from_millis(300)).await, None, "and nothing twice");
+}
+
+#[tokio::test]
+async fn a_subscriber_resumes_across_a_restart_of_the_node() {
+    let mut n = TestNode::start().await;
+    n.table("r").await;
+    let mut ws = logged_in(&n).await;
+    send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:r"}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 3}));
+    n.ok(json!({"operation": "insert", "database": "dev", "table": "r", "records": [{"id": 1}]})).await;
+    let seen = publication_ids(&mut ws, 1).await[0];
+    drop(ws);
+    n.restart().await;
+    for i in 2..5 {
+        n.ok(json!({"operation": "insert", "database": "dev", "table": "r", "records": [{"id": i}]})).await;
+    }
+    let mut ws = logged_in(&n).await;
+    send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:r", "from": seen}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 3}));
+    let ids = log_ids(&n, "dev:r").await;
+    assert_eq!(publication_ids(&mut ws, 3).await, ids[1..].to_vec(), "what was written while away, once each");
+}
+
+#[tokio::test]
+async fn subscribe_from_refuses_a_bad_position_and_a_backlog_too_long_to_replay() {
+    let n = TestNode::start().await;
+    n.table("r").await;
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let c = n.client.clone();
+        writers.push(tokio::spawn(async move {
+            for i in 0..263 {
+                c.call(&json!({"operation": "insert", "database": "dev", "table": "r", "records": [{"id": w * 1000 + i}]})).await.unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let mut ws = logged_in(&n).await;
+    send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:r", "from": -1}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await["error"]["name"], "InvalidActionError");
+    send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:r", "from": 0}, "cid": 4})).await;
+    let r = recv(&mut ws).await;
+    assert_eq!(r["error"]["name"], "ResumeTooFarError", "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("read_transaction_log"), "{r}");
+    // From near the head it works.
+    let ids = log_ids(&n, "dev:r").await;
+    send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:r", "from": ids[ids.len() - 3]}, "cid": 5})).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 5}));
+    assert_eq!(publication_ids(&mut ws, 2).await, ids[ids.len() - 2..].to_vec());
+}
+
+#[tokio::test]
+async fn read_transaction_log_reads_by_id_or_time_and_needs_read_permission() {
+    let n = TestNode::start().await;
+    n.table("r").await;
+    for i in 0..5 {
+        n.ok(json!({"operation": "insert", "database": "dev", "table": "r", "records": [{"id": i}]})).await;
+    }
+    n.ok(json!({"operation": "delete", "database": "dev", "table": "r", "ids": [0]})).await;
+    let ids = log_ids(&n, "dev:r").await;
+    let all = n.ok(json!({"operation": "read_transaction_log", "schema": "dev", "table": "r"})).await;
+    let got: Vec<i64> = all.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(got, ids);
+    assert_eq!(all[5]["operation"], "delete");
+    assert_eq!(all[5]["ids"], json!([0]));
+    assert_eq!(all[0]["records"][0]["id"], 0);
+    // By id: after `from`, up to `to`, at most `limit`.
+    let page = n.ok(json!({"operation": "read_transaction_log", "database": "dev", "table": "r", "from": ids[1], "to": ids[4], "limit": 2})).await;
+    assert_eq!(page.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect::<Vec<_>>(), ids[2..4].to_vec());
+    // By time.
+    let t2 = all[2]["ts"].as_f64().unwrap();
+    let since = n.ok(json!({"operation": "read_transaction_log", "database": "dev", "table": "r", "search_type": "timestamp", "from": t2})).await;
+    assert_eq!(since.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect::<Vec<_>>(), ids[2..].to_vec());
+    for bad in [json!({"limit": 0}), json!({"limit": 10_001}), json!({"from": -1}), json!({"from": 1.5}), json!({"search_type": "lsn"})] {
+        let mut op = json!({"operation": "read_transaction_log", "database": "dev", "table": "r"});
+        op.as_object_mut().unwrap().extend(bad.as_object().unwrap().clone());
+        n.fails(op, 400).await;
+    }
+    n.fails(json!({"operation": "read_transaction_log", "database": "dev", "table": "missing"}), 404).await;
+    // Permission-checked like a read.
+    n.ok(json!({"operation": "add_role", "role": "none", "permission": {"dev": {"tables": {"r": {"read": false, "insert": true, "update": false, "delete": false}}}}})).await;
+    n.ok(json!({"operation": "add_user", "role": "none", "username": "blind", "password": "pw", "active": true})).await;
+    let r = n.as_user("blind", "pw").send(&json!({"operation": "read_transaction_log", "database": "dev", "table": "r"})).await.unwrap();
+    assert_eq!(r.status, 403, "{}", r.text);
+}

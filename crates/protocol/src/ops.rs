@@ -416,3 +416,21 @@ pub struct AddNode {
 pub struct RemoveNode {
     pub name: String,
 }
+
+/// read_transaction_log: a table's transaction log. By id (default): the entries after `from`
+/// up to `to` (both transaction ids); with `search_type: "timestamp"`, `from` and `to` are
+/// epoch milliseconds. At most `limit` entries (default 1000, at most 10,000), oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReadTransactionLog {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}

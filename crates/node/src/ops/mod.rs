@@ -45,7 +45,7 @@ pub const OPERATIONS: &[&str] = &[
     "search_by_conditions", "sql", "csv_data_load", "get_job", "add_role", "alter_role", "drop_role", "list_roles",
     "add_user", "alter_user", "drop_user", "list_users", "user_info", "create_authentication_tokens", "login",
     "refresh_operation_token", "system_information", "registration_info", "read_log", "cluster_status", "add_node",
-    "update_node", "remove_node", "cluster_read",
+    "update_node", "remove_node", "cluster_read", "read_transaction_log",
 ];
 
 pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: &str, body: Value) -> Result<Reply> {
@@ -74,6 +74,7 @@ pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: &str, bo
         "system_information" => system::system_information(node, who, parse(body)?).await,
         "registration_info" => system::registration_info(node),
         "read_log" => system::read_log(node, who, parse(body)?),
+        "read_transaction_log" => system::read_transaction_log(node, who, parse(body)?).await,
         "cluster_status" => {
             who.require_super("cluster_status")?;
             Ok(Reply::Json(crate::replication::cluster_status(node).await?))

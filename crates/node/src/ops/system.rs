@@ -1,7 +1,7 @@
-//! system_information, registration_info, read_log.
+//! system_information, registration_info, read_log, read_transaction_log.
 
 use serde_json::{json, Map, Value};
-use switchyard_protocol::ops::{ReadLog, SystemInformation};
+use switchyard_protocol::ops::{ReadLog, ReadTransactionLog, SystemInformation};
 
 use super::Reply;
 use crate::auth::Principal;
@@ -72,6 +72,36 @@ pub async fn system_information(node: &Node, who: &Principal, req: SystemInforma
         }
     }
     Ok(Reply::Json(Value::Object(out)))
+}
+
+/// Entries read_transaction_log answers when no `limit` is given, and at most.
+const TRANSACTION_LOG_DEFAULT: u64 = 1000;
+const TRANSACTION_LOG_MAX: u64 = 10_000;
+
+/// A table's transaction log, permission-checked like a read of the table.
+pub async fn read_transaction_log(node: &Node, who: &Principal, req: ReadTransactionLog) -> Result<Reply> {
+    let meta = node.store.table(&req.database, &req.table)?;
+    who.require(&meta.database, &meta.name, &[crate::auth::Access::Read])?;
+    let limit = req.limit.unwrap_or(TRANSACTION_LOG_DEFAULT);
+    if limit == 0 || limit > TRANSACTION_LOG_MAX {
+        return Err(Error::bad(format!("'limit' must be from 1 to {TRANSACTION_LOG_MAX}")));
+    }
+    let by_time = match req.search_type.as_deref() {
+        None | Some("id") => false,
+        Some("timestamp") => true,
+        Some(other) => return Err(Error::bad(format!("'search_type' must be 'id' or 'timestamp', not '{other}'"))),
+    };
+    let range = |v: Option<f64>, what: &str| -> Result<Option<f64>> {
+        match v {
+            Some(x) if !x.is_finite() || x < 0.0 || (!by_time && x.fract() != 0.0) => {
+                Err(Error::bad(format!("'{what}' must be a {}", if by_time { "time in epoch milliseconds" } else { "transaction id" })))
+            }
+            other => Ok(other),
+        }
+    };
+    let (from, to) = (range(req.from, "from")?, range(req.to, "to")?);
+    let entries = node.store.transaction_log(&meta.channel(), by_time, from, to, limit as i64).await?;
+    Ok(Reply::Raw(super::project::join(entries.iter().map(String::as_str))))
 }
 
 pub fn registration_info(node: &Node) -> Result<Reply> {

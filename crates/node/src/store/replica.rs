@@ -52,13 +52,23 @@ impl Store {
     /// entries that originated at `exclude_origin` (never send a peer its own writes back).
     /// Only entries known to be on disk are read: a peer never holds what a crash could undo.
     pub async fn log_after(&self, channel: &str, after: i64, limit: i64, exclude_origin: &str) -> Result<LogPage> {
+        self.log_page(channel, after, self.durable_head(), limit, exclude_origin).await
+    }
+
+    /// Log entries on `channel` after `after`, up to what is committed (on disk or not, as a
+    /// live subscriber sees it), at most `limit`: the backlog of a resumed subscription.
+    pub async fn log_committed_after(&self, channel: &str, after: i64, limit: i64) -> Result<LogPage> {
+        self.log_page(channel, after, i64::MAX, limit, "").await
+    }
+
+    async fn log_page(&self, channel: &str, after: i64, upto: i64, limit: i64, exclude_origin: &str) -> Result<LogPage> {
         let rows = sqlx::query(
             "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
              WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
         )
         .bind(channel)
         .bind(after)
-        .bind(self.durable_head())
+        .bind(upto)
         .bind(limit)
         .fetch_all(self.read_pool())
         .await?;
@@ -81,6 +91,42 @@ impl Store {
             page.entries.push(entry_json(id, &origin, row.try_get(2)?, channel, &operation, user.as_deref(), row.try_get(4)?, &records));
         }
         Ok(page)
+    }
+
+    /// A channel's log entries as JSON (see `entry_json`), oldest first: by id after `from` up
+    /// to `to`, or with `by_time` by timestamp from `from` up to `to` (epoch ms); at most `limit`.
+    /// What is committed, as any reader sees it.
+    pub async fn transaction_log(&self, channel: &str, by_time: bool, from: Option<f64>, to: Option<f64>, limit: i64) -> Result<Vec<String>> {
+        let sql = if by_time {
+            "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+             WHERE channel = ? AND ts >= ? AND ts <= ? ORDER BY id LIMIT ?"
+        } else {
+            "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+             WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"
+        };
+        let (lo, hi) = if by_time {
+            (from.unwrap_or(0.0), to.unwrap_or(f64::MAX))
+        } else {
+            (from.unwrap_or(0.0).min(i64::MAX as f64), to.unwrap_or(i64::MAX as f64))
+        };
+        let q = sqlx::query(sql).bind(channel);
+        let q = if by_time { q.bind(lo).bind(hi) } else { q.bind(lo as i64).bind(hi as i64) };
+        let rows = q.bind(limit).fetch_all(self.read_pool()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let user: Option<String> = row.try_get(6)?;
+            out.push(entry_json(
+                row.try_get(0)?,
+                &row.try_get::<String, _>(1)?,
+                row.try_get(2)?,
+                channel,
+                &row.try_get::<String, _>(3)?,
+                user.as_deref(),
+                row.try_get(4)?,
+                &row.try_get::<String, _>(5)?,
+            ));
+        }
+        Ok(out)
     }
 
     /// The newest durable log id on a channel (0 when none).
