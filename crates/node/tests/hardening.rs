@@ -471,6 +471,7 @@ async fn a_failed_fsync_makes_the_node_read_only_and_loses_nothing_acknowledged(
         let r = n.client.send(&op).await.unwrap();
         assert_eq!(r.status, 503, "{op}: {}", r.text);
         assert!(r.body["error"].as_str().unwrap().contains("read-only"), "{op}: {}", r.text);
+        assert!(!r.text.contains(n.dir.path().to_str().unwrap()), "no file path reaches a client: {}", r.text);
     }
     let info = n.ok(json!({"operation": "system_information"})).await;
     assert!(info["read_only"].as_str().is_some_and(|s| s.contains("did not confirm")), "{}", info["read_only"]);

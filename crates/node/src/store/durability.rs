@@ -146,15 +146,21 @@ impl Barrier {
     }
 }
 
+/// A failed sync: the file and cause go to the log, clients get the cause without the path.
+fn disk_failed(path: &std::path::Path, cause: &str) -> Error {
+    tracing::error!(file = %path.display(), "fsync failed: {cause}");
+    Error::ReadOnly(format!("the disk did not confirm a write (fsync failed: {cause}); it may be lost"))
+}
+
 fn injected_failure(path: &std::path::Path) -> Error {
-    Error::ReadOnly(format!("the disk did not confirm the write (fsync of {}: injected failure); it may be lost", path.display()))
+    disk_failed(path, "injected failure")
 }
 
 /// fdatasync of the file. A missing WAL was checkpointed into the database file and removed,
 /// and a checkpoint syncs that file before it lets the WAL go.
 fn sync_file(path: &std::path::Path) -> Result<()> {
     match std::fs::File::open(path) {
-        Ok(f) => f.sync_data().map_err(|e| Error::ReadOnly(format!("the disk did not confirm the write (fsync of {}: {e}); it may be lost", path.display()))),
+        Ok(f) => f.sync_data().map_err(|e| disk_failed(path, &e.to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::Internal(format!("opening {} to sync it: {e}", path.display()))),
     }
