@@ -216,7 +216,7 @@ async fn subscriber(mut ws: Socket, shared: Arc<Shared>, cfg: Arc<FanoutConfig>,
                     shared.last_measured_ns.fetch_max(now, Ordering::Relaxed);
                 }
                 // The publisher's window moves once per `subs` deliveries: wake it only then.
-                if (shared.received.fetch_add(1, Ordering::Relaxed) + 1) % cfg.subs as u64 == 0 {
+                if (shared.received.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(cfg.subs as u64) {
                     shared.wake.notify_one();
                 }
             }

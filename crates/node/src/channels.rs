@@ -56,7 +56,8 @@ pub mod close {
 pub const READ_CHUNK: usize = 4 * 1024;
 
 pub async fn upgrade(State(node): State<Arc<Node>>, ws: WebSocketUpgrade) -> Response {
-    ws.read_buffer_size(READ_CHUNK).on_upgrade(move |socket| serve(node, socket))
+    let tasks = node.tasks.clone();
+    ws.read_buffer_size(READ_CHUNK).on_upgrade(move |socket| tasks.track_future(serve(node, socket)))
 }
 
 /// What a socket's task sends: a frame or a close.
@@ -94,7 +95,7 @@ struct Conn {
 
 async fn serve(node: Arc<Node>, mut socket: WebSocket) {
     let (tx, mut rx) = mpsc::channel::<Out>(OUTBOUND_QUEUE);
-    let mut closing = node.closing.subscribe();
+    let shutdown = node.shutdown.clone();
     let permissions = node.auth.changes();
     let mut conn = Conn {
         node,
@@ -146,7 +147,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 None
             }
             _ = &mut handshake_deadline, if !conn.handshaken => break Some((close::HANDSHAKE_TIMEOUT, "")),
-            _ = closing.changed() => break Some((close::GOING_AWAY, "node is shutting down")),
+            _ = shutdown.cancelled() => break Some((close::GOING_AWAY, "node is shutting down")),
             // A user or role changed: what this socket may do is checked again at once.
             Ok(()) = conn.permissions.changed() => {
                 conn.recheck().await;
@@ -607,7 +608,7 @@ impl Conn {
             old.abort();
         }
         let sent = Arc::new(std::sync::atomic::AtomicI64::new(from));
-        let task = tokio::spawn(crate::replication::stream::stream_log(self.node.store.clone(), channel.to_string(), peer, from, self.out.clone(), sent));
+        let task = self.node.tasks.spawn(crate::replication::stream::stream_log(self.node.store.clone(), channel.to_string(), peer, from, self.out.clone(), sent));
         self.streams.insert(key, task);
         let pk = meta.primary_key.clone();
         self.reply(cid, Some(json!({ "primary_key": pk })));
@@ -693,7 +694,7 @@ impl Conn {
             Err(e) => return self.fail(cid, publish_error(&e)),
         };
         let out = self.out.clone();
-        tokio::spawn(async move {
+        self.node.tasks.spawn(async move {
             let answer = done.await;
             drop(permit);
             let Some(cid) = cid else { return };

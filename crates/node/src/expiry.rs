@@ -14,13 +14,12 @@ const PRUNE_EVERY_SWEEPS: u64 = 60;
 
 /// Sweeps every second until the node closes.
 pub async fn run(node: Arc<Node>) {
-    let mut closing = node.closing.subscribe();
     let mut tick = tokio::time::interval(SWEEP_EVERY);
     let mut sweeps: u64 = 0;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = closing.changed() => return,
+            _ = node.shutdown.cancelled() => return,
         }
         let tables: Vec<_> = node
             .store

@@ -15,6 +15,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
+use tokio_util::task::TaskTracker;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::{Error, Result};
@@ -41,13 +42,13 @@ pub async fn run(listener: TcpListener, node: Arc<Node>, shutdown: impl Future<O
     let app = router(node.clone());
     let limits = Limits::of(&node.config);
     match &node.tls {
-        Some(tls) => serve(crate::tls::TlsListener::new(listener, tls.config.clone())?, app, limits, shutdown).await,
+        Some(tls) => serve(crate::tls::TlsListener::new(listener, tls.config.clone(), node.tasks.clone())?, app, limits, node.tasks.clone(), shutdown).await,
         None => {
             // Small frames (pings, publications, replies) go out at once, not after a delayed ACK.
             let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
                 let _ = tcp.set_nodelay(true);
             });
-            serve(listener, app, limits, shutdown).await
+            serve(listener, app, limits, node.tasks.clone(), shutdown).await
         }
     }
 }
@@ -86,7 +87,13 @@ fn open_files_limit() -> Option<usize> {
 /// The accept loop: each connection is served by hyper (HTTP/1.1 with upgrades for the
 /// WebSocket) under the header timeout, holding one of `limits.connections` slots until it
 /// closes or is upgraded (sockets then live by their own ping and handshake timeouts).
-async fn serve<L>(mut listener: L, app: Router, limits: Limits, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()>
+async fn serve<L>(
+    mut listener: L,
+    app: Router,
+    limits: Limits,
+    tasks: TaskTracker,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
 where
     L: axum::serve::Listener,
     L::Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -103,7 +110,7 @@ where
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             // Answered 503 while few are being answered; under a flood the rest just close.
             if let Ok(refusal) = refusals.clone().try_acquire_owned() {
-                tokio::spawn(async move {
+                tasks.spawn(async move {
                     refuse_connection(io).await;
                     drop(refusal);
                 });
@@ -112,7 +119,7 @@ where
         };
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
         let mut stopping = stopping.clone();
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(limits.headers)

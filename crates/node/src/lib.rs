@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use config::NodeConfig;
 pub use error::{Error, Result};
@@ -28,6 +28,9 @@ pub use http::{router, run};
 
 /// The software version reported by registration_info and system_information.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// How long stopping waits for the node's tasks.
+pub const SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// What registration_info calls this kind of server, so clients can tell it from HarperDB.
 pub const KIND: &str = "switchyard-node";
 
@@ -38,8 +41,11 @@ pub struct Node {
     pub auth: auth::Auth,
     pub log: log::NodeLog,
     pub started: Instant,
-    /// Set when the node stops; long-lived tasks (sockets, peer links) watch it and end.
-    pub closing: tokio::sync::watch::Sender<bool>,
+    /// Cancelled when the node stops: the one signal every long-lived task (server, sockets,
+    /// peer links, expiry) watches.
+    pub shutdown: CancellationToken,
+    /// Every task the node spawns, so that stopping can wait for all of them (bounded).
+    pub tasks: TaskTracker,
     /// The peers this node dials.
     pub peers: replication::Peers,
     /// How far each peer has applied this node's log, per channel.
@@ -53,7 +59,8 @@ impl Node {
     pub async fn open(config: NodeConfig) -> Result<(Arc<Node>, Option<String>)> {
         store::validate_name("node", &config.node_name)?;
         let log = log::NodeLog::open(&config.data_dir.join("log"))?;
-        let store = Arc::new(store::Store::open(&config.data_dir, &config.node_name, config.max_storage_bytes).await?);
+        let tasks = TaskTracker::new();
+        let store = Arc::new(store::Store::open(&config.data_dir, &config.node_name, config.max_storage_bytes, tasks.clone()).await?);
         let (auth, generated) = auth::Auth::open(store.clone(), &config.admin_user, config.admin_password.as_deref(), config.operation_token_ttl, config.cluster_user.as_ref()).await?;
         log.info(&["startup"], format!("node '{}' opened {}", config.node_name, config.data_dir.display()));
         if generated.is_some() {
@@ -67,18 +74,48 @@ impl Node {
         } else {
             None
         };
-        let closing = tokio::sync::watch::channel(false).0;
-        let node = Arc::new(Node { config, store, auth, log, started: Instant::now(), closing, peers: Default::default(), acks: Default::default(), tls });
+        let node = Arc::new(Node {
+            config,
+            store,
+            auth,
+            log,
+            started: Instant::now(),
+            shutdown: CancellationToken::new(),
+            tasks,
+            peers: Default::default(),
+            acks: Default::default(),
+            tls,
+        });
         node.acks.load(&node).await?;
         Ok((node, generated))
     }
 
     /// Starts what runs beside the requests: the links to stored peers and table expiry. Both
-    /// end when `closing` is set.
+    /// end when `shutdown` is cancelled.
     pub async fn start_background(self: &Arc<Self>) -> Result<()> {
         self.peers.start_all(self).await?;
-        tokio::spawn(expiry::run(self.clone()));
+        self.tasks.spawn(expiry::run(self.clone()));
         Ok(())
+    }
+
+    /// Ends the node's tasks: cancels `shutdown` (the server stops accepting and finishes
+    /// in-flight requests, sockets close, links and expiry end), then waits for every tracked
+    /// task for at most SHUTDOWN_TIMEOUT and closes storage. Answers how many tasks were still
+    /// running when the wait gave up (0 when all ended).
+    pub async fn stop(&self) -> usize {
+        self.shutdown.cancel();
+        self.peers.stop_all();
+        self.tasks.close();
+        let left = match tokio::time::timeout(SHUTDOWN_TIMEOUT, self.tasks.wait()).await {
+            Ok(()) => 0,
+            Err(_) => {
+                let left = self.tasks.len();
+                self.log.error(&["shutdown"], format!("{left} tasks did not end within {} s", SHUTDOWN_TIMEOUT.as_secs()));
+                left
+            }
+        };
+        self.store.close().await;
+        left
     }
 }
 
@@ -88,8 +125,6 @@ pub struct RunningNode {
     pub node: Arc<Node>,
     /// The admin password generated on first start, if none was configured.
     pub generated_password: Option<String>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningNode {
@@ -98,31 +133,17 @@ impl RunningNode {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// Stops accepting, lets in-flight requests finish, then checkpoints and closes storage.
-    pub async fn stop(mut self) {
-        self.shutdown_inner().await;
-    }
-
-    async fn shutdown_inner(&mut self) {
-        self.node.closing.send_replace(true);
-        self.node.peers.stop_all();
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-        self.node.store.close().await;
+    /// Stops accepting, lets in-flight requests finish, ends every task (see `Node::stop`),
+    /// then checkpoints and closes storage. Answers how many tasks outlived the timeout.
+    pub async fn stop(self) -> usize {
+        self.node.stop().await
     }
 }
 
 impl Drop for RunningNode {
     fn drop(&mut self) {
-        // Dropped without stop(): ask the server to end; storage closes with the last Arc.
-        self.node.closing.send_replace(true);
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        // Dropped without stop(): ask every task to end; storage closes with the last Arc.
+        self.node.shutdown.cancel();
     }
 }
 
@@ -130,11 +151,8 @@ impl Drop for RunningNode {
 pub async fn start(config: NodeConfig, listener: TcpListener) -> Result<RunningNode> {
     let addr = listener.local_addr()?;
     let (node, generated_password) = Node::open(config).await?;
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(run(listener, node.clone(), async move {
-        let _ = rx.await;
-    }));
+    node.tasks.spawn(run(listener, node.clone(), node.shutdown.clone().cancelled_owned()));
     node.start_background().await?;
     node.log.info(&["startup"], format!("listening on http://{addr}"));
-    Ok(RunningNode { addr, node, generated_password, shutdown: Some(tx), task: Some(task) })
+    Ok(RunningNode { addr, node, generated_password })
 }

@@ -55,13 +55,15 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         let _ = ctrl_c.await;
     };
     node.start_background().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let closing = node.closing.clone();
+    let stop = node.shutdown.clone();
     run(listener, node.clone(), async move {
-        shutdown.await;
-        closing.send_replace(true);
+        tokio::select! {
+            _ = shutdown => stop.cancel(),
+            _ = stop.cancelled() => {}
+        }
     })
     .await?;
-    node.store.close().await;
+    node.stop().await;
     println!("switchyard-node stopped");
     Ok(())
 }

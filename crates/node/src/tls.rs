@@ -73,11 +73,12 @@ pub struct TlsListener {
 
 impl TlsListener {
     /// The accept task ends when the listener is dropped.
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> std::io::Result<TlsListener> {
+    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>, tasks: tokio_util::task::TaskTracker) -> std::io::Result<TlsListener> {
         let addr = tcp.local_addr()?;
         let (tx, rx) = mpsc::channel(64);
         let acceptor = TlsAcceptor::from(config);
-        tokio::spawn(async move {
+        let handshakes = tasks.clone();
+        tasks.spawn(async move {
             loop {
                 let (stream, peer) = tokio::select! {
                     r = tcp.accept() => match r {
@@ -91,7 +92,7 @@ impl TlsListener {
                 };
                 let _ = stream.set_nodelay(true);
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
-                tokio::spawn(async move {
+                handshakes.spawn(async move {
                     if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                         let _ = tx.send((tls, peer)).await;
                     }

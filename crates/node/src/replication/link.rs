@@ -51,14 +51,13 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs until the node closes; the caller aborts it on remove_node/update_node.
 pub async fn run(node: Arc<Node>, config: PeerConfig, state: Arc<LinkState>) {
-    let mut closing = node.closing.subscribe();
     let mut attempt: u32 = 0;
     loop {
         state.set("connecting", None);
         let started = Instant::now();
         let outcome = tokio::select! {
             r = session(&node, &config, &state) => r,
-            _ = closing.changed() => return,
+            _ = node.shutdown.cancelled() => return,
         };
         let reason = match outcome {
             Ok(()) => "peer closed the connection".to_string(),
@@ -74,7 +73,7 @@ pub async fn run(node: Arc<Node>, config: PeerConfig, state: Arc<LinkState>) {
         let jitter = rand::random::<u64>() % (base / 2 + 1);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(base / 2 + jitter)) => {}
-            _ = closing.changed() => return,
+            _ = node.shutdown.cancelled() => return,
         }
     }
 }
@@ -209,7 +208,7 @@ async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState) -> Re
             node.acks.record(&config.name, &channel, from);
             let sent = Arc::new(AtomicI64::new(from));
             state.channel(&channel, |c| c.sent = Some(sent.clone()));
-            streams.push(tokio::spawn(super::stream::stream_log(node.store.clone(), channel, config.name.clone(), from, out_tx.clone(), sent)));
+            streams.push(node.tasks.spawn(super::stream::stream_log(node.store.clone(), channel, config.name.clone(), from, out_tx.clone(), sent)));
         }
         state.set("open", None);
         node.log.info(&["replication"], format!("link to '{}' open", config.name));

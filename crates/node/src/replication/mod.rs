@@ -131,7 +131,7 @@ impl Peers {
 
     fn spawn(&self, node: &Arc<Node>, config: PeerConfig) {
         let state = Arc::new(LinkState::default());
-        let task = tokio::spawn(link::run(node.clone(), config.clone(), state.clone()));
+        let task = node.tasks.spawn(link::run(node.clone(), config.clone(), state.clone()));
         if let Some(old) = self.lock().insert(config.name.clone(), Link { config, state, task }) {
             old.task.abort();
         }

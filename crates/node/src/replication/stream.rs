@@ -54,6 +54,8 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
                         }
                     }
                     _ = &mut quiet => break,
+                    // The socket or link that carried this stream is gone.
+                    _ = out.closed() => return,
                 }
             }
             continue;

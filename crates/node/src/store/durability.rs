@@ -44,6 +44,8 @@ struct Queue {
 
 pub(super) struct Barrier {
     wal: PathBuf,
+    /// Where the drain task is spawned (the node's tracker).
+    tasks: tokio_util::task::TaskTracker,
     /// Set by the first failed sync, never cleared: the node is read-only from then on (what
     /// reached the disk is unknown, so nothing more may be acknowledged). Holds the reason.
     failed: std::sync::OnceLock<String>,
@@ -56,9 +58,10 @@ pub(super) struct Barrier {
 
 impl Barrier {
     /// `wal` is the database's `-wal` file; `head` the highest log id already on disk.
-    pub(super) fn new(wal: PathBuf, head: i64) -> Arc<Barrier> {
+    pub(super) fn new(wal: PathBuf, head: i64, tasks: tokio_util::task::TaskTracker) -> Arc<Barrier> {
         Arc::new(Barrier {
             wal,
+            tasks,
             failed: std::sync::OnceLock::new(),
             fail_next_sync: std::sync::atomic::AtomicBool::new(false),
             queue: Mutex::new(Queue::default()),
@@ -95,7 +98,7 @@ impl Barrier {
             !std::mem::replace(&mut q.draining, true)
         };
         if start {
-            tokio::spawn(self.clone().drain());
+            self.tasks.spawn(self.clone().drain());
         }
     }
 
@@ -180,7 +183,7 @@ mod tests {
     #[tokio::test]
     async fn acknowledged_writes_are_durable_and_the_writer_syncs_again_after_a_group() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Arc::new(Store::open(dir.path(), "n1", None).await.expect("open"));
+        let store = Arc::new(Store::open(dir.path(), "n1", None, tokio_util::task::TaskTracker::new()).await.expect("open"));
         store.create_database("dev").await.expect("database");
         store.create_table("dev", "t", "id", None, None).await.expect("table");
         let mut writers = tokio::task::JoinSet::new();

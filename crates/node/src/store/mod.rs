@@ -56,6 +56,8 @@ pub struct Store {
     queue: records::WriteQueue,
     /// Answers and announcements waiting for their commit to reach the disk.
     barrier: Arc<durability::Barrier>,
+    /// The node's task tracker: the store's tasks are waited for when the node stops.
+    tasks: tokio_util::task::TaskTracker,
 }
 
 /// The attributes every table starts with after its primary key.
@@ -66,7 +68,8 @@ pub const UPDATED: &str = "__updatedtime__";
 const COMMIT_FEED_CAPACITY: usize = 16_384;
 
 impl Store {
-    pub async fn open(dir: &Path, node_name: &str, max_bytes: Option<u64>) -> Result<Store> {
+    /// `tasks` tracks the store's own tasks (group commits, the durability barrier).
+    pub async fn open(dir: &Path, node_name: &str, max_bytes: Option<u64>, tasks: tokio_util::task::TaskTracker) -> Result<Store> {
         std::fs::create_dir_all(dir)?;
         let file = dir.join("switchyard.db");
         let opts = SqliteConnectOptions::new()
@@ -112,7 +115,8 @@ impl Store {
             node_name: node_name.to_string(),
             commits: tokio::sync::broadcast::channel(COMMIT_FEED_CAPACITY).0,
             queue: records::WriteQueue::default(),
-            barrier: durability::Barrier::new(file.with_extension("db-wal"), head),
+            barrier: durability::Barrier::new(file.with_extension("db-wal"), head, tasks.clone()),
+            tasks,
             file,
         })
     }

@@ -329,7 +329,7 @@ impl Store {
     /// Spawns the task that will take the queue (a plain fn, so that `commit_loop`, which
     /// may schedule its successor, does not need its own future's type to be known).
     fn schedule_commit(self: &Arc<Self>) {
-        tokio::spawn(self.clone().commit_loop());
+        self.tasks.spawn(self.clone().commit_loop());
     }
 
     /// Commits queued groups one after the other while batches keep coming, holding the writer
