@@ -4,6 +4,7 @@
 pub mod channel;
 pub mod error;
 pub mod ops;
+pub mod tls;
 
 pub use channel::Channel;
 pub use error::{ErrorBody, ErrorCode};

@@ -18,22 +18,22 @@ use crate::channels::Out;
 use crate::Node;
 
 /// A plain or TLS connection to a peer.
-trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+pub(super) trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 type Ws = tokio_tungstenite::WebSocketStream<Box<dyn Io>>;
 
-/// Opens the TCP (and, for TLS peers, the TLS) connection and the WebSocket on it.
-async fn connect(config: &PeerConfig) -> Result<Ws, String> {
-    let url = config.ws_url();
+/// Opens the TCP connection to a peer and, for a TLS peer, the TLS session on it, trusting
+/// the peer's certificate as configured. `url` names the peer in errors.
+pub(super) async fn dial(config: &PeerConfig, url: &str) -> Result<Box<dyn Io>, String> {
     let tcp = tokio::net::TcpStream::connect((config.host.as_str(), config.port))
         .await
-        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+        .map_err(|e| format!("cannot reach {url}: {e}"))?;
     let _ = tcp.set_nodelay(true);
-    let io: Box<dyn Io> = match config.trust() {
+    Ok(match config.trust() {
         None => Box::new(tcp),
         Some(trust) => {
-            let tls = switchyard_client::tls::client_config(&trust).map_err(|e| e.to_string())?;
+            let tls = switchyard_protocol::tls::client_config(&trust).map_err(|e| e.to_string())?;
             let name = rustls::pki_types::ServerName::try_from(config.host.clone()).map_err(|e| format!("'{}' is not a valid server name: {e}", config.host))?;
             let stream = tokio_rustls::TlsConnector::from(tls)
                 .connect(name, tcp)
@@ -41,7 +41,13 @@ async fn connect(config: &PeerConfig) -> Result<Ws, String> {
                 .map_err(|e| format!("TLS with {url} failed: {e}"))?;
             Box::new(stream)
         }
-    };
+    })
+}
+
+/// Opens the connection and the WebSocket on it.
+async fn connect(config: &PeerConfig) -> Result<Ws, String> {
+    let url = config.ws_url();
+    let io = dial(config, &url).await?;
     let (ws, _) = tokio_tungstenite::client_async(url.as_str(), io).await.map_err(|e| format!("WebSocket to {url} failed: {e}"))?;
     Ok(ws)
 }

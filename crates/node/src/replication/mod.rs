@@ -3,6 +3,7 @@
 
 pub mod acks;
 mod link;
+mod read;
 pub mod stream;
 
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 use sqlx::Row;
-use switchyard_client::Trust;
+use switchyard_protocol::tls::Trust;
 use switchyard_protocol::ops::{AddNode, NodeSubscription, NodeTls};
 use tokio::task::JoinHandle;
 
@@ -250,7 +251,7 @@ fn validate(req: &AddNode, existing: Option<&PeerConfig>, cluster: Option<&crate
     let tls = req.tls.clone().or_else(|| existing.and_then(|e| e.tls.clone()));
     let config = PeerConfig { name: req.name.clone(), host, port, username, password, subscriptions: req.subscriptions.clone(), tls };
     if let Some(trust) = config.trust() {
-        switchyard_client::tls::client_config(&trust).map_err(|e| Error::bad(e.to_string()))?;
+        switchyard_protocol::tls::client_config(&trust).map_err(|e| Error::bad(e.to_string()))?;
     }
     Ok(config)
 }
@@ -290,50 +291,7 @@ pub async fn remove_node(node: &Arc<Node>, name: &str) -> Result<Value> {
     Ok(json!({ "message": format!("Successfully removed '{name}' from cluster") }))
 }
 
-/// Operations cluster_read may fan out: reads only.
-const READS: &[&str] = &["search_by_id", "search_by_hash", "search_by_value", "search_by_conditions", "describe_table", "describe_all", "sql"];
-const CLUSTER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Runs one read on this node and on every peer in parallel; answers per node, an unreachable
-/// peer being an error entry rather than a failure of the whole read.
-pub async fn cluster_read(node: &Arc<Node>, who: &crate::auth::Principal, search: Value) -> Result<Value> {
-    let op = search.get("operation").and_then(Value::as_str).unwrap_or("");
-    if !READS.contains(&op) {
-        return Err(Error::bad(format!("cluster_read runs reads only ({}), not '{op}'", READS.join(", "))));
-    }
-    if op == "sql" {
-        let sql = search.get("sql").and_then(Value::as_str).unwrap_or("");
-        if !sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select")) {
-            return Err(Error::bad("cluster_read runs SELECT statements only"));
-        }
-    }
-    let peers: Vec<PeerConfig> = node.peers.lock().values().map(|l| l.config.clone()).collect();
-    let local = async {
-        let answer = Box::pin(crate::ops::dispatch(node, who, op, search.clone())).await.and_then(|r| r.into_value());
-        (node.config.node_name.clone(), answer.map_err(|e| e.to_string()))
-    };
-    let remote = peers.into_iter().map(|p| {
-        let search = search.clone();
-        async move {
-            let trust = p.trust().unwrap_or_default();
-            let creds = switchyard_client::Credentials::basic(&p.username, &p.password);
-            let answer = match switchyard_client::OpsClient::with_trust(p.http_url(), creds, CLUSTER_READ_TIMEOUT, &trust) {
-                Ok(c) => c.call(&search).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            (p.name, answer)
-        }
-    });
-    let (local, remote) = tokio::join!(local, futures_util::future::join_all(remote));
-    let nodes: Vec<Value> = std::iter::once(local)
-        .chain(remote)
-        .map(|(name, answer)| match answer {
-            Ok(result) => json!({ "node": name, "ok": true, "result": result }),
-            Err(error) => json!({ "node": name, "ok": false, "error": error }),
-        })
-        .collect();
-    Ok(json!({ "nodes": nodes }))
-}
+pub use read::cluster_read;
 
 pub async fn cluster_status(node: &Arc<Node>) -> Result<Value> {
     let links: Vec<(PeerConfig, Arc<LinkState>)> = node.peers.lock().values().map(|l| (l.config.clone(), l.state.clone())).collect();
