@@ -474,60 +474,6 @@ impl Store {
         }
     }
 
-    /// Drops tombstones: on each table in `acknowledged`, those whose delete is at or below
-    /// the given log id and older than `settled` (epoch ms); on every table, those older than
-    /// `expired`. Answers how many went.
-    pub async fn prune_tombstones(&self, acknowledged: &[(i64, i64)], settled: f64, expired: f64) -> Result<u64> {
-        let mut w = self.writer().await?;
-        let mut tx = sqlx::Connection::begin(&mut *w).await?;
-        let mut gone = 0;
-        for (table_id, upto) in acknowledged {
-            gone += sqlx::query("DELETE FROM tombstones WHERE table_id = ? AND log_id <= ? AND updated < ?")
-                .bind(table_id)
-                .bind(upto)
-                .bind(settled)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
-        gone += sqlx::query("DELETE FROM tombstones WHERE updated < ?").bind(expired).execute(&mut *tx).await?.rows_affected();
-        tx.commit().await?;
-        Ok(gone)
-    }
-
-    /// Stores acknowledged positions `(peer, channel, acked)`; a position only moves forward.
-    pub async fn save_acks(&self, acks: &[(String, String, i64)]) -> Result<()> {
-        if acks.is_empty() {
-            return Ok(());
-        }
-        let mut w = self.writer().await?;
-        let mut tx = sqlx::Connection::begin(&mut *w).await?;
-        for (peer, channel, acked) in acks {
-            sqlx::query(
-                "INSERT INTO peer_acks (peer, channel, acked) VALUES (?, ?, ?) \
-                 ON CONFLICT(peer, channel) DO UPDATE SET acked = MAX(acked, excluded.acked)",
-            )
-            .bind(peer)
-            .bind(channel)
-            .bind(acked)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Every stored acknowledged position: `(peer, channel, acked)`.
-    pub async fn load_acks(&self) -> Result<Vec<(String, String, i64)>> {
-        Ok(sqlx::query_as("SELECT peer, channel, acked FROM peer_acks").fetch_all(&self.read).await?)
-    }
-
-    /// Tombstones kept for a table (deleted keys still guarded against older writes).
-    pub async fn tombstone_count(&self, meta: &TableMeta) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tombstones WHERE table_id = ?").bind(meta.id).fetch_one(&self.read).await?;
-        Ok(n.max(0) as u64)
-    }
-
     /// `(record_count, last_updated_record)`: one primary-key lookup, never a scan.
     pub async fn table_stats(&self, meta: &TableMeta) -> Result<(u64, Option<f64>)> {
         let row = sqlx::query("SELECT record_count, last_updated FROM tables WHERE id = ?")
