@@ -6,7 +6,7 @@ use std::process::Command;
 /// `cargo tree` of a package's normal dependencies, one crate name per line.
 fn normal_dependencies(package: &str) -> Vec<String> {
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "--offline", "--locked", "-e", "normal", "--prefix", "none", "-p", package])
+        .args(["tree", "--locked", "-e", "normal", "--prefix", "none", "-p", package])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("cargo tree runs");
