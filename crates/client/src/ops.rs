@@ -106,8 +106,8 @@ impl OpsClient {
                 reason = s.to_string();
                 src = s.source();
             }
-            let lower = reason.to_ascii_lowercase();
-            if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("fingerprint") {
+            // By type, not by text: rustls refused the certificate.
+            if switchyard_protocol::tls::is_untrusted_certificate(&e) {
                 return Error::Untrusted { url: self.url.clone(), reason };
             }
             Error::Unreachable { url: self.url.clone(), reason }

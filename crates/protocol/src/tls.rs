@@ -98,7 +98,8 @@ impl ServerCertVerifier for Pinned {
         if got == self.want {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General(format!("certificate fingerprint {} is not the trusted {}", fingerprint(end_entity), self.want)))
+            let mismatch = TrustError(format!("certificate fingerprint {} is not the trusted {}", fingerprint(end_entity), self.want));
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(Arc::new(mismatch)))))
         }
     }
 
@@ -112,5 +113,35 @@ impl ServerCertVerifier for Pinned {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Whether `e` (or anything in its source chain, I/O errors' inner errors included) is a TLS
+/// refusal of the peer's certificate: the typed test behind an "untrusted" answer.
+pub fn is_untrusted_certificate(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return matches!(tls, rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented);
+        }
+        // An I/O error's `source` skips the error it wraps: step into that one itself.
+        let wrapped = err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).map(|i| i as &(dyn std::error::Error + 'static));
+        next = wrapped.or_else(|| err.source());
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_refusals_are_found_through_wrapped_io_errors() {
+        let refused = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let nested = std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, refused));
+        assert!(is_untrusted_certificate(&nested));
+        let other = std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::DecryptError));
+        assert!(!is_untrusted_certificate(&other), "a TLS failure that is not about the certificate");
+        assert!(!is_untrusted_certificate(&std::io::Error::from(std::io::ErrorKind::ConnectionRefused)));
     }
 }
