@@ -37,7 +37,8 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::Api { code, .. } => *code,
-            Error::Unreachable { .. } | Error::Timeout { .. } => ErrorCode::Unreachable,
+            Error::Unreachable { .. } => ErrorCode::Unreachable,
+            Error::Timeout { .. } => ErrorCode::Timeout,
             Error::Untrusted { .. } => ErrorCode::Untrusted,
             Error::Keychain(_) => ErrorCode::Keychain,
             Error::Protocol { .. } => ErrorCode::Internal,

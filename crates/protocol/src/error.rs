@@ -18,8 +18,10 @@ pub enum ErrorCode {
     Conflict,
     /// The server could not store the data: disk full, read-only, busy (HTTP 503/507).
     Storage,
-    /// The peer could not be reached or did not answer in time.
+    /// The peer could not be reached.
     Unreachable,
+    /// The peer was reached but did not answer in time.
+    Timeout,
     /// The peer's TLS certificate is not trusted (self-signed, unknown CA, changed fingerprint).
     Untrusted,
     /// No OS keychain is available to keep a password; nothing was stored.
@@ -39,6 +41,7 @@ impl ErrorCode {
             ErrorCode::Conflict => 409,
             ErrorCode::Storage => 507,
             ErrorCode::Unreachable | ErrorCode::Untrusted => 502,
+            ErrorCode::Timeout => 504,
             ErrorCode::Keychain | ErrorCode::Internal => 500,
         }
     }
@@ -52,7 +55,8 @@ impl ErrorCode {
             404 => ErrorCode::NotFound,
             409 => ErrorCode::Conflict,
             503 | 507 => ErrorCode::Storage,
-            502 | 504 => ErrorCode::Unreachable,
+            502 => ErrorCode::Unreachable,
+            504 => ErrorCode::Timeout,
             _ => ErrorCode::Internal,
         }
     }

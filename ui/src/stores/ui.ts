@@ -64,7 +64,9 @@ export function describeError(e: UiError): string {
     case "forbidden":
       return `Permission denied — ${e.message}`;
     case "unreachable":
-      return e.message.includes("did not answer") ? `Timed out — ${e.message}` : `Cannot reach the instance — ${e.message}`;
+      return `Cannot reach the instance — ${e.message}`;
+    case "timeout":
+      return `Timed out — ${e.message}`;
     case "untrusted":
       return `Untrusted certificate — ${e.message}`;
     case "keychain":
