@@ -742,10 +742,7 @@ async fn stopping_a_busy_node_ends_every_task_it_started() {
     let b = TestNode::start_named("b").await;
     a.table("t").await;
     b.table("t").await;
-    let b_addr = b.running.as_ref().unwrap().addr;
-    a.ok(json!({"operation": "add_node", "name": "b", "host": "127.0.0.1", "port": b_addr.port(),
-        "authorization": {"username": ADMIN, "password": PASSWORD},
-        "subscriptions": [{"channel": "dev:t", "subscribe": true, "publish": true}]})).await;
+    link_both_ways(&a, &b).await;
     // A subscribed socket, a stalled HTTP connection, a link in both directions, writes in flight.
     let mut ws = logged_in_as(&a, ADMIN, PASSWORD).await;
     send(&mut ws, json!({"event": "#subscribe", "data": {"channel": "dev:t"}, "cid": 3})).await;

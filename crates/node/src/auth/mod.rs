@@ -5,7 +5,6 @@ mod tokens;
 mod users;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -26,11 +25,10 @@ pub struct Auth {
     /// sha256(credential) → principal; valid while its generation is current, its TTL has not
     /// run out and, for a token, before the token's own `exp`.
     cache: RwLock<HashMap<[u8; 32], Cached>>,
-    /// Bumped by every change to users or roles, which invalidates the cache at once.
-    generation: AtomicU64,
     /// Seconds an operation token lives.
     token_ttl: u64,
-    /// Announces each new generation to open sockets.
+    /// The generation of users and roles: bumped by every change, which invalidates the cache
+    /// at once and tells open sockets to check their identity again.
     changed: tokio::sync::watch::Sender<u64>,
 }
 
@@ -72,7 +70,6 @@ impl Auth {
             store,
             secret,
             cache: RwLock::new(HashMap::new()),
-            generation: AtomicU64::new(0),
             token_ttl: token_ttl.as_secs().max(1),
             changed: tokio::sync::watch::channel(0).0,
         };
@@ -84,15 +81,16 @@ impl Auth {
     }
 
     fn invalidate(&self) {
-        let gen = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        // Bumped before the cache is cleared: an entry remembered under the old generation
+        // meanwhile is never served.
+        self.changed.send_modify(|gen| *gen += 1);
         if let Ok(mut c) = self.cache.write() {
             c.clear();
         }
-        self.changed.send_replace(gen);
     }
 
     fn cached(&self, key: &[u8; 32]) -> Option<Principal> {
-        let gen = self.generation.load(Ordering::SeqCst);
+        let gen = self.generation();
         let cache = self.cache.read().ok()?;
         let c = cache.get(key)?;
         let live = c.generation == gen && c.at.elapsed() < CREDENTIAL_TTL && c.expires.is_none_or(|exp| epoch_secs() < exp);
@@ -108,6 +106,10 @@ impl Auth {
         }
     }
 
+    fn generation(&self) -> u64 {
+        *self.changed.borrow()
+    }
+
     /// The generation of users and roles, bumped by every change: open sockets watch it and
     /// check their identity again.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
@@ -120,7 +122,7 @@ impl Auth {
         if let Some(p) = self.cached(&key) {
             return Ok(p);
         }
-        let gen = self.generation.load(Ordering::SeqCst);
+        let gen = self.generation();
         let p = self.verify_password(username, password).await?;
         self.remember(key, &p, gen, None);
         Ok(p)
@@ -132,7 +134,7 @@ impl Auth {
         if let Some(p) = self.cached(&key) {
             return Ok(p);
         }
-        let gen = self.generation.load(Ordering::SeqCst);
+        let gen = self.generation();
         let claims = tokens::verify(&self.secret, token, tokens::OPERATION)?;
         let p = self.principal(&claims.username).await?.ok_or_else(|| Error::Unauthorized("invalid token".into()))?;
         // JWT `exp` is in whole seconds and the token is valid while now < exp (leeway 0).
