@@ -16,6 +16,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Value};
+use switchyard_protocol::sc::{self, close, name, Gap, Txns};
 use switchyard_protocol::Channel;
 use futures_util::SinkExt;
 use tokio::sync::{broadcast, mpsc, Semaphore};
@@ -23,7 +24,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{Access, Principal};
 use crate::error::Error;
-use crate::store::{Committed, WriteMode};
+use crate::store::{Committed, RemoteEntry, WriteMode};
 use crate::Node;
 
 /// Server pings every PING_INTERVAL; a client that has not answered within PING_TIMEOUT is closed.
@@ -39,16 +40,6 @@ const RESUME_MAX: usize = 2000;
 /// Frames written to a socket before one flush, when more are already queued.
 const FRAMES_PER_FLUSH: usize = 64;
 
-/// Close codes (reference §11).
-pub mod close {
-    pub const PONG_TIMEOUT: u16 = 4001;
-    pub const HANDSHAKE_TIMEOUT: u16 = 4005;
-    pub const HANDSHAKE_REJECTED: u16 = 4008;
-    pub const BEFORE_HANDSHAKE: u16 = 4009;
-    /// Not in SocketCluster's table: the subscriber fell behind the commit feed; it may reconnect.
-    pub const FELL_BEHIND: u16 = 4100;
-    pub const GOING_AWAY: u16 = 1001;
-}
 
 /// Bytes read from a socket at a time. The WebSocket library zeroes this much before every read
 /// attempt, even one that finds nothing (each time a subscriber's task wakes for the feed), so
@@ -91,6 +82,9 @@ struct Conn {
     /// Per channel subscribed with `from`: the last log id sent from the log; the feed's
     /// entries up to it were sent already.
     resumed: HashMap<String, i64>,
+    /// Per channel a peer publishes to us: the position we asked it to resend from after a
+    /// gap, until a batch applies again.
+    gaps: HashMap<String, i64>,
 }
 
 async fn serve(node: Arc<Node>, mut socket: WebSocket) {
@@ -112,6 +106,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         permissions,
         feed: None,
         resumed: HashMap::new(),
+        gaps: HashMap::new(),
     };
     let opened = Instant::now();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
@@ -257,6 +252,12 @@ fn error_object(name: &str, message: impl Into<String>) -> Value {
 impl Conn {
     fn send(&mut self, v: Value) {
         if self.out.try_send(Out::Text(v.to_string())).is_err() {
+            self.overflowed = true;
+        }
+    }
+
+    fn send_text(&mut self, frame: String) {
+        if self.out.try_send(Out::Text(frame)).is_err() {
             self.overflowed = true;
         }
     }
@@ -638,17 +639,34 @@ impl Conn {
         self.node.acks.record(peer, channel, upto);
     }
 
-    /// A batch the peer publishes to us.
+    /// A batch the peer publishes to us. One that skips past where we stand is refused and the
+    /// peer asked (once per position) to resend from there.
     async fn peer_txns(&mut self, cid: Option<i64>, data: Value) {
         let Some(peer) = self.peer.clone() else {
             return self.fail(cid, error_object("AuthError", "say sy:hello first"));
         };
-        match crate::replication::apply_frame(&self.node.store, &peer, data).await {
-            Ok(received) => {
+        let batch: Txns<RemoteEntry> = match serde_json::from_value(data) {
+            Ok(b) => b,
+            Err(e) => {
+                self.node.log.error(&["replication"], format!("a malformed batch from '{peer}' was refused: {e}"));
+                self.fail(cid, error_object("InvalidArgumentsError", format!("malformed sy:txns: {e}")));
+                self.overflowed = true; // close: the peer reconnects and resends from our position
+                return;
+            }
+        };
+        match crate::replication::apply_batch(&self.node.store, &peer, batch).await {
+            Ok(ack) => {
                 self.reply(cid, None);
-                if let Some((channel, upto)) = received {
-                    self.send(json!({ "event": "sy:ack", "data": { "channel": channel, "upto": upto } }));
+                self.gaps.remove(&ack.channel);
+                self.send_text(sc::event(name::ACK, &ack));
+            }
+            Err(Error::Gap { channel, at, from }) => {
+                if self.gaps.get(&channel) != Some(&at) {
+                    self.node.log.warn(&["replication"], format!("a batch from '{peer}' on {channel} continues from {from}, past {at}: asking again"));
+                    self.gaps.insert(channel.clone(), at);
+                    self.send_text(sc::event(name::GAP, &Gap { channel, at }));
                 }
+                self.reply(cid, None);
             }
             Err(e) => {
                 self.node.log.error(&["replication"], format!("applying a batch from '{peer}' failed: {e}"));

@@ -32,6 +32,11 @@ pub enum Error {
     /// SQLite or I/O failed for a reason that is not the caller's.
     #[error("storage error: {0}")]
     Storage(String),
+    /// A replication batch from a peer continues from a position after the one this node
+    /// stands at on that channel: something in between was lost on the way (409). The peer is
+    /// asked to send again from `at`.
+    #[error("a batch on {channel} continues from {from}, but this node has applied up to {at}: resend from {at}")]
+    Gap { channel: String, at: i64, from: i64 },
     /// A bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -48,7 +53,7 @@ impl Error {
             Error::Unauthorized(_) => ErrorCode::Unauthorized,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::NotFound(_) => ErrorCode::NotFound,
-            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Conflict(_) | Error::Gap { .. } => ErrorCode::Conflict,
             Error::StorageFull(_) | Error::Storage(_) | Error::ReadOnly(_) => ErrorCode::Storage,
             Error::Internal(_) => ErrorCode::Internal,
         }

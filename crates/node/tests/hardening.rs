@@ -722,8 +722,18 @@ async fn malformed_replication_frames_are_refused_not_defaulted() {
     send(&mut ws, json!({"event": "sy:pull", "data": {"channel": "dev:r"}, "cid": 5})).await;
     let r = recv(&mut ws).await;
     assert!(r["error"]["message"].as_str().unwrap().contains("'from'"), "{r}");
+    // A batch that does not say where it continues from cannot be checked for a gap: refused.
+    let entry = json!({"id": 1, "origin": "fake-peer", "origin_id": 1, "channel": "dev:r", "operation": "insert", "user": null, "ts": 1.0,
+         "records": [{"id": 1, "v": "no time", "__updatedtime__": 1.0}]});
+    send(&mut ws, json!({"event": "sy:txns", "cid": 6, "data": {"channel": "dev:r", "upto": 1, "entries": [entry]}})).await;
+    let r = recv(&mut ws).await;
+    assert!(r["error"]["message"].as_str().unwrap().contains("from"), "{r}");
+    assert_eq!(common::ws::closed_with(&mut ws).await, 4100);
+    let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
+    send(&mut ws, json!({"event": "sy:hello", "data": {"node_name": "fake-peer"}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await["data"]["node_name"], "test-node");
     // A record without its update time cannot take part in last-writer-wins: the batch is refused.
-    send(&mut ws, json!({"event": "sy:txns", "cid": 6, "data": {"channel": "dev:r", "upto": 1, "entries": [
+    send(&mut ws, json!({"event": "sy:txns", "cid": 6, "data": {"channel": "dev:r", "from": 0, "upto": 1, "entries": [
         {"id": 1, "origin": "fake-peer", "origin_id": 1, "channel": "dev:r", "operation": "insert", "user": null, "ts": 1.0,
          "records": [{"id": 1, "v": "no time"}]}]}})).await;
     let r = recv(&mut ws).await;

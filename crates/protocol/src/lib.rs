@@ -4,6 +4,7 @@
 pub mod channel;
 pub mod error;
 pub mod ops;
+pub mod sc;
 pub mod tls;
 
 pub use channel::Channel;

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 use sqlx::Row;
+use switchyard_protocol::sc::{Ack, Txns};
 use switchyard_protocol::tls::Trust;
 use switchyard_protocol::ops::{AddNode, NodeSubscription, NodeTls};
 use tokio::task::JoinHandle;
@@ -44,6 +45,11 @@ impl PeerConfig {
         })
     }
 
+    /// Where the peer's SocketCluster endpoint is, and how its certificate is trusted.
+    pub fn endpoint(&self) -> switchyard_sc::Endpoint {
+        switchyard_sc::Endpoint { host: self.host.clone(), port: self.port, trust: self.trust() }
+    }
+
     fn scheme(&self, secure: &str, plain: &str) -> String {
         let s = if self.tls.is_some() { secure } else { plain };
         format!("{s}://{}:{}", self.host, self.port)
@@ -66,6 +72,8 @@ pub struct ChannelStatus {
     /// Our log id sent up to (publish direction), updated by the stream task.
     pub sent: Option<Arc<AtomicI64>>,
     pub error: Option<String>,
+    /// Batches found not to continue from where the receiver stood (and so sent again).
+    pub gaps: u64,
 }
 
 #[derive(Debug, Default)]
@@ -214,14 +222,11 @@ async fn save_peer(store: &Store, c: &PeerConfig) -> Result<()> {
     Ok(())
 }
 
-/// Applies one `sy:txns` frame's data from `peer`; answers the channel and position reached.
-pub async fn apply_frame(store: &Store, peer: &str, data: Value) -> Result<Option<(String, i64)>> {
-    let channel = data.get("channel").and_then(Value::as_str).ok_or_else(|| Error::bad("sy:txns without a channel"))?.to_string();
-    let upto = data.get("upto").and_then(Value::as_i64).ok_or_else(|| Error::bad("sy:txns without upto"))?;
-    let entries = data.get("entries").cloned().ok_or_else(|| Error::bad("sy:txns without entries"))?;
-    let entries: Vec<RemoteEntry> = serde_json::from_value(entries).map_err(|e| Error::bad(format!("sy:txns entries are malformed: {e}")))?;
-    store.apply_remote(peer, &channel, entries, upto).await?;
-    Ok(Some((channel, upto)))
+/// Applies one `sy:txns` batch from `peer`. A batch that does not continue from where this node
+/// stands is refused (`Error::Gap`): the sender is asked to resend from there.
+pub async fn apply_batch(store: &Store, peer: &str, batch: Txns<RemoteEntry>) -> Result<Ack> {
+    store.apply_remote(peer, &batch.channel, batch.entries, batch.from, batch.upto).await?;
+    Ok(Ack { channel: batch.channel, upto: batch.upto })
 }
 
 fn validate(req: &AddNode, existing: Option<&PeerConfig>, cluster: Option<&crate::config::ClusterUser>) -> Result<PeerConfig> {
@@ -316,6 +321,7 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<Value> {
                 "last_sent": sent,
                 "local_head": head,
                 "backlog": backlog,
+                "gaps": status.gaps,
                 "error": status.error,
             }));
         }

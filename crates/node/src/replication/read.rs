@@ -11,7 +11,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use serde_json::{json, Value};
 
-use super::link::dial;
 use super::PeerConfig;
 use crate::error::{Error, Result};
 use crate::Node;
@@ -64,7 +63,7 @@ pub async fn cluster_read(node: &Arc<Node>, who: &crate::auth::Principal, search
 /// or the peer's error text.
 async fn ask(node: &Node, p: &PeerConfig, search: &Value) -> std::result::Result<Value, String> {
     let url = p.http_url();
-    let io = dial(p, &url).await?;
+    let io = p.endpoint().dial().await.map_err(|e| e.to_string())?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
         .await
         .map_err(|e| format!("HTTP with {url} failed: {e}"))?;

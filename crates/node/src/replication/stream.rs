@@ -1,11 +1,14 @@
 //! Streaming this node's log on one channel to a peer: the backlog from the peer's position,
 //! then live. Both are the same loop: read what is after the position, send it as one batch,
-//! wait for the next commit on the channel. Live traffic batches itself under load.
+//! wait for the next commit on the channel. Live traffic batches itself under load. Each batch
+//! says where it continues from, so that the receiver notices one that went missing.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::value::RawValue;
+use switchyard_protocol::sc::{self, name, Txns};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::channels::Out;
@@ -21,7 +24,6 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
     let mut durable = store.watch_durable_head();
     let mut pos = from;
     sent.store(pos, Ordering::Relaxed);
-    let channel_json = serde_json::Value::String(channel.clone()).to_string();
     loop {
         let page = match store.log_after(&channel, pos, PAGE, &peer).await {
             Ok(p) => p,
@@ -60,11 +62,17 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
             }
             continue;
         }
+        let entries: Result<Vec<Box<RawValue>>, _> = page.entries.into_iter().map(RawValue::from_string).collect();
+        let entries = match entries {
+            Ok(e) => e,
+            Err(e) => {
+                // The log holds what the store wrote as JSON; anything else is a bug.
+                tracing::error!(%channel, %peer, "a log entry is not JSON: {e}");
+                return;
+            }
+        };
+        let frame = sc::event(name::TXNS, &Txns { channel: channel.clone(), from: pos, upto: page.upto, entries });
         pos = page.upto;
-        let frame = format!(
-            "{{\"event\":\"sy:txns\",\"data\":{{\"channel\":{channel_json},\"upto\":{pos},\"entries\":[{}]}}}}",
-            page.entries.join(",")
-        );
         if out.send(Out::Text(frame)).await.is_err() {
             return;
         }

@@ -228,11 +228,23 @@ impl Store {
 
     /// Applies entries from `peer` on `channel` and records `upto` as the position, all in one
     /// transaction. Each applied entry is logged with its original origin, so it flows on.
-    pub async fn apply_remote(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, upto: i64) -> Result<Applied> {
+    /// `from` is where the batch continues from in the peer's log: a batch starting after the
+    /// position stored for the peer would skip what lies between (and its entries would then
+    /// mark the skipped ones as seen), so it is refused with `Error::Gap` and nothing is written.
+    pub async fn apply_remote(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, from: i64, upto: i64) -> Result<Applied> {
         let parsed: switchyard_protocol::Channel = channel.parse().map_err(Error::BadRequest)?;
         let mut w = self.writer().await?;
         let meta = self.table(&parsed.database, &parsed.table)?;
         let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        let at: i64 = sqlx::query_scalar("SELECT last_id FROM peer_positions WHERE peer = ? AND channel = ?")
+            .bind(peer)
+            .bind(channel)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(0);
+        if from > at {
+            return Err(Error::Gap { channel: channel.to_string(), at, from });
+        }
         let mut result = Applied::default();
         let mut seen: HashMap<String, i64> = HashMap::new();
         let mut announce = Vec::new();
