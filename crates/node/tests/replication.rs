@@ -260,3 +260,98 @@ async fn cluster_read_asks_every_node_and_reports_each() {
     assert!(hq.fails(json!({"operation": "cluster_read", "search": {"operation": "sql", "sql": "DELETE FROM dev.sensor"}}), 400).await.contains("SELECT"));
     assert_eq!(hq.fails(json!({"operation": "cluster_read"}), 400).await, "'search' is required: the read operation to run on every node");
 }
+
+// ---- a batch lost on the wire is detected and pulled again --------------------------------------
+
+/// A WebSocket relay on 127.0.0.1 in front of `to_port` that withholds the second non-empty
+/// `sy:txns` batch of each channel in each direction; `dropped` counts what it withheld.
+async fn lossy_relay(to_port: u16, dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> u16 {
+    use futures_util::{SinkExt, StreamExt};
+    use std::collections::HashMap;
+    use std::sync::atomic::Ordering;
+    use tokio_tungstenite::tungstenite::Message;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        // One connection is enough for one link; a reconnect would be relayed the same way.
+        for _ in 0..10 {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let dropped = dropped.clone();
+            tokio::spawn(async move {
+                let Ok(near) = tokio_tungstenite::accept_async(tcp).await else { return };
+                let Ok((far, _)) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{to_port}/socketcluster/")).await else { return };
+                let (mut near_tx, mut near_rx) = near.split();
+                let (mut far_tx, mut far_rx) = far.split();
+                let withhold = move |seen: &mut HashMap<String, usize>, m: &Message| -> bool {
+                    let Message::Text(t) = m else { return false };
+                    let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else { return false };
+                    if v["event"] != "sy:txns" || v["data"]["entries"].as_array().is_none_or(|e| e.is_empty()) {
+                        return false;
+                    }
+                    let n = seen.entry(v["data"]["channel"].as_str().unwrap_or("").to_string()).or_default();
+                    *n += 1;
+                    *n == 2
+                };
+                let (d1, d2) = (dropped.clone(), dropped.clone());
+                let up = async move {
+                    let mut seen = HashMap::new();
+                    while let Some(Ok(m)) = near_rx.next().await {
+                        if withhold(&mut seen, &m) {
+                            d1.fetch_add(1, Ordering::SeqCst);
+                        } else if far_tx.send(m).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                let down = async move {
+                    let mut seen = HashMap::new();
+                    while let Some(Ok(m)) = far_rx.next().await {
+                        if withhold(&mut seen, &m) {
+                            d2.fetch_add(1, Ordering::SeqCst);
+                        } else if near_tx.send(m).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                tokio::select! { _ = up => {}, _ = down => {} }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_batch_withheld_on_the_wire_is_detected_and_pulled_again() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let a = TestNode::start_named("a").await;
+    let b = TestNode::start_named("b").await;
+    b.table("down").await;
+    a.table("up").await;
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let relay = lossy_relay(port(&b), dropped.clone()).await;
+    // a pulls dev:down from b and publishes dev:up to b, both through the relay.
+    a.ok(json!({"operation": "add_node", "name": "b", "host": "127.0.0.1", "port": relay,
+        "authorization": {"username": ADMIN, "password": PASSWORD},
+        "subscriptions": [{"channel": "dev:down", "subscribe": true, "publish": false}, {"channel": "dev:up", "subscribe": false, "publish": true}]})).await;
+    for (writer, reader, table) in [(&b, &a, "down"), (&a, &b, "up")] {
+        let before = dropped.load(Ordering::SeqCst);
+        writer.ok(json!({"operation": "insert", "database": "dev", "table": table, "records": [{"id": 1}]})).await;
+        eventually(&format!("{table}: the first batch arrives"), || async { rows(reader, table).await.len() == 1 }).await;
+        // The second batch is withheld by the relay; the third continues past it.
+        writer.ok(json!({"operation": "insert", "database": "dev", "table": table, "records": [{"id": 2}]})).await;
+        eventually(&format!("{table}: the relay withheld a batch"), || async { dropped.load(Ordering::SeqCst) == before + 1 }).await;
+        writer.ok(json!({"operation": "insert", "database": "dev", "table": table, "records": [{"id": 3}]})).await;
+        eventually(&format!("{table}: every record arrives, the withheld one included"), || async {
+            rows(reader, table).await.iter().map(|r| r["id"].as_i64().unwrap_or(0)).collect::<Vec<_>>() == vec![1, 2, 3]
+        })
+        .await;
+    }
+    // Each gap shows in cluster_status, on the channel it happened on.
+    let status = a.ok(json!({"operation": "cluster_status"})).await;
+    let channels = status["connections"][0]["channels"].as_array().unwrap().clone();
+    for c in &channels {
+        assert!(c["gaps"].as_u64().unwrap_or(0) >= 1, "{c}");
+    }
+    assert_eq!(channels.len(), 2, "{status}");
+}

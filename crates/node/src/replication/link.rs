@@ -21,6 +21,9 @@ use crate::Node;
 
 const LATENCY_PROBE: Duration = Duration::from_secs(2);
 
+/// A latency probe in flight: when it was sent, and its answer.
+type Probe<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = (Instant, Result<sc::Response, ScErr>)> + Send + 'a>>;
+
 /// Runs until the node closes; the caller aborts it on remove_node/update_node.
 pub async fn run(node: Arc<Node>, config: PeerConfig, state: Arc<LinkState>) {
     loop {
@@ -171,7 +174,7 @@ async fn outbound(
 
     let mut probe = tokio::time::interval(LATENCY_PROBE);
     // The probe in flight runs beside the other work: its answer must not hold the link up.
-    let mut probing: Option<std::pin::Pin<Box<dyn std::future::Future<Output = (Instant, Result<sc::Response, ScErr>)> + Send + '_>>> = None;
+    let mut probing: Option<Probe<'_>> = None;
     loop {
         tokio::select! {
             Some(out) = out_rx.recv() => {
