@@ -1,4 +1,5 @@
-//! A fan-out load generator for servers speaking the SocketCluster protocol v2: the Rust twin of
+//! A fan-out load generator for servers speaking the SocketCluster protocol v2, on the shared
+//! client (switchyard-sc): the Rust twin of
 //! `shared/bench/sc-fanout/fanout.js` (one publisher and N subscribers on one channel, one
 //! clock, closed-loop window, warm-up excluded, bounded by message count and a deadline).
 //!
@@ -13,15 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use tokio::net::TcpStream;
-use tokio::sync::Notify;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use serde::{Deserialize, Serialize};
+use switchyard_protocol::sc::{name, Event, Publication};
+use switchyard_sc::{Endpoint, Options, Socket};
+use tokio::sync::{mpsc, Notify};
 
 #[derive(Debug, Clone)]
 pub struct FanoutConfig {
@@ -92,26 +88,6 @@ impl Shared {
     }
 }
 
-/// An answer to an invoke, as `invoke` reads it (other packets parse too, with no `rid`).
-#[derive(Deserialize)]
-struct Packet {
-    rid: Option<i64>,
-    error: Option<Value>,
-}
-
-/// A frame as a subscriber reads it: `{"event":"#publish","data":{"channel":…,"data":…}}`.
-#[derive(Deserialize)]
-struct PublishPacket<'a> {
-    #[serde(borrow)]
-    event: Option<&'a str>,
-    data: Option<Publication>,
-}
-
-#[derive(Deserialize)]
-struct Publication {
-    data: Option<Delivered>,
-}
-
 /// A payload as published, or a switchyard transaction carrying it in `records`.
 #[derive(Deserialize)]
 struct Delivered {
@@ -127,53 +103,24 @@ struct Payload {
     t: String,
 }
 
-async fn connect(cfg: &FanoutConfig) -> Result<Socket> {
-    let url = format!("ws://127.0.0.1:{}/socketcluster/", cfg.port);
-    // Nagle off, as the `ws` package does: small frames must not wait for a delayed ACK.
-    // And a 16 KiB read chunk, as the server uses: the library zeroes the chunk before each read.
-    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(16 * 1024);
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true).await.with_context(|| format!("connecting to {url}"))?;
-    invoke(&mut ws, 1, "#handshake", json!({ "authToken": null })).await?;
+/// What the publisher sends: a sequence number, the send time (ns since the run's epoch) and
+/// padding.
+#[derive(Serialize)]
+struct Sent<'a> {
+    seq: u64,
+    t: String,
+    pad: &'a str,
+}
+
+/// A connection through the shared client, logged in when the run logs in.
+async fn connect(cfg: &FanoutConfig) -> Result<(Socket, mpsc::Receiver<Event>)> {
+    // A 16 KiB read chunk, as the server uses: the library zeroes the chunk before each read.
+    let options = Options { read_chunk: 16 * 1024, event_queue: 4096, ..Options::default() };
+    let (socket, events) = Socket::connect(&Endpoint::plain("127.0.0.1", cfg.port), options).await?;
     if let Some((user, password)) = &cfg.login {
-        invoke(&mut ws, 2, "login", json!({ "username": user, "password": password })).await?;
+        socket.login(user, password).await?;
     }
-    Ok(ws)
-}
-
-/// Sends one invoke and waits (10 s at most) for its answer, answering pings meanwhile.
-async fn invoke(ws: &mut Socket, cid: i64, event: &str, data: Value) -> Result<()> {
-    ws.send(Message::text(json!({ "event": event, "data": data, "cid": cid }).to_string())).await?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let msg = match tokio::time::timeout(left, ws.next()).await {
-            Err(_) => bail!("no answer to {event} within 10 s"),
-            Ok(None) => bail!("the server closed the socket while answering {event}"),
-            Ok(Some(m)) => m?,
-        };
-        let Message::Text(text) = msg else { continue };
-        if text.is_empty() {
-            ws.send(Message::text("")).await?;
-            continue;
-        }
-        for p in packets(&text) {
-            if p.rid == Some(cid) {
-                if let Some(e) = p.error {
-                    bail!("{event} failed: {e}");
-                }
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// One frame: a packet or a batch of packets. Frames that are not JSON are skipped.
-fn packets(text: &str) -> Vec<Packet> {
-    if text.starts_with('[') {
-        serde_json::from_str(text).unwrap_or_default()
-    } else {
-        serde_json::from_str(text).map(|p| vec![p]).unwrap_or_default()
-    }
+    Ok((socket, events))
 }
 
 /// What one subscriber saw: latencies of measured messages (µs) and whether the sequence
@@ -184,45 +131,35 @@ struct SubscriberLog {
     in_order: bool,
 }
 
-async fn subscriber(mut ws: Socket, shared: Arc<Shared>, cfg: Arc<FanoutConfig>, total: u64) -> Result<SubscriberLog> {
+async fn subscriber(socket: Socket, mut events: mpsc::Receiver<Event>, shared: Arc<Shared>, cfg: Arc<FanoutConfig>, total: u64) -> Result<SubscriberLog> {
     let mut log = SubscriberLog { latencies_us: Vec::with_capacity(cfg.msgs as usize), next_seq: 0, in_order: true };
     while log.next_seq < total {
-        let Some(msg) = ws.next().await else { bail!("the server closed a subscriber after {} messages", log.next_seq) };
-        let Message::Text(text) = msg? else { continue };
-        if text.is_empty() {
-            ws.send(Message::text("")).await?;
+        let Some(event) = events.recv().await else { bail!("the server closed a subscriber after {} messages: {}", log.next_seq, socket.closed().await) };
+        if event.event != name::PUBLISH {
             continue;
         }
-        let parsed: Vec<PublishPacket> = if text.starts_with('[') {
-            serde_json::from_str(&text).unwrap_or_default()
-        } else {
-            serde_json::from_str(&text).map(|p| vec![p]).unwrap_or_default()
+        let Ok(Publication { data: delivered, .. }) = event.data::<Publication<Delivered>>() else { continue };
+        let now = shared.now_ns();
+        let payloads = match (delivered.seq, delivered.t) {
+            (Some(seq), Some(t)) => vec![Payload { seq, t }],
+            _ => delivered.records,
         };
-        for p in parsed {
-            let (Some("#publish"), Some(Publication { data: Some(delivered) })) = (p.event, p.data) else { continue };
-            let now = shared.now_ns();
-            let payloads = match (delivered.seq, delivered.t) {
-                (Some(seq), Some(t)) => vec![Payload { seq, t }],
-                _ => delivered.records,
-            };
-            for payload in payloads {
-                if payload.seq != log.next_seq {
-                    log.in_order = false;
-                }
-                log.next_seq = log.next_seq.max(payload.seq + 1);
-                if payload.seq >= cfg.warmup {
-                    let sent: u64 = payload.t.parse().unwrap_or(now);
-                    log.latencies_us.push(now.saturating_sub(sent) as f32 / 1000.0);
-                    shared.last_measured_ns.fetch_max(now, Ordering::Relaxed);
-                }
-                // The publisher's window moves once per `subs` deliveries: wake it only then.
-                if (shared.received.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(cfg.subs as u64) {
-                    shared.wake.notify_one();
-                }
+        for payload in payloads {
+            if payload.seq != log.next_seq {
+                log.in_order = false;
+            }
+            log.next_seq = log.next_seq.max(payload.seq + 1);
+            if payload.seq >= cfg.warmup {
+                let sent: u64 = payload.t.parse().unwrap_or(now);
+                log.latencies_us.push(now.saturating_sub(sent) as f32 / 1000.0);
+                shared.last_measured_ns.fetch_max(now, Ordering::Relaxed);
+            }
+            // The publisher's window moves once per `subs` deliveries: wake it only then.
+            if (shared.received.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(cfg.subs as u64) {
+                shared.wake.notify_one();
             }
         }
     }
-    let _ = ws.close(None).await;
     Ok(log)
 }
 
@@ -240,15 +177,15 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
     let shared = Arc::new(Shared { epoch: Instant::now(), received: AtomicU64::new(0), wake: Notify::new(), last_measured_ns: AtomicU64::new(0) });
     let mut subs = Vec::with_capacity(cfg.subs);
     for i in 0..cfg.subs {
-        let mut ws = connect(&cfg).await.with_context(|| format!("subscriber {i}"))?;
-        invoke(&mut ws, 3, "#subscribe", json!({ "channel": cfg.channel })).await.with_context(|| format!("subscriber {i}"))?;
-        subs.push(tokio::spawn(subscriber(ws, shared.clone(), cfg.clone(), total)));
+        let (socket, events) = connect(&cfg).await.with_context(|| format!("subscriber {i}"))?;
+        socket.subscribe(&cfg.channel, None).await.with_context(|| format!("subscriber {i}"))?;
+        subs.push(tokio::spawn(subscriber(socket, events, shared.clone(), cfg.clone(), total)));
     }
-    let mut publisher = connect(&cfg).await.context("publisher")?;
+    // The publisher's own events (its publications are not subscribed) are not read.
+    let (publisher, _publisher_events) = connect(&cfg).await.context("publisher")?;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let pad = "x".repeat(cfg.pad);
-    let channel_json = Value::String(cfg.channel.clone()).to_string();
     let cpu0 = cfg.server_pid.and_then(cpu_ticks);
     let self0 = cpu_ticks(std::process::id());
     let wall0 = Instant::now();
@@ -271,19 +208,19 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
             if seq == cfg.warmup {
                 first_measured_ns = t;
             }
-            let frame = format!(r##"{{"event":"#publish","data":{{"channel":{channel_json},"data":{{"seq":{seq},"t":"{t}","pad":"{pad}"}}}}}}"##);
-            publisher.send(Message::text(frame)).await?;
+            // Fire and forget, as fanout.js publishes: an event without a cid.
+            let data = Sent { seq, t: t.to_string(), pad: &pad };
+            publisher.emit(name::PUBLISH, &Publication { channel: cfg.channel.clone(), data }).await?;
         }
-        // Keep answering the publisher's pings until every delivery is in.
+        // The client answers the publisher's pings meanwhile.
         while shared.received.load(Ordering::Relaxed) < total * cfg.subs as u64 {
+            let wait = shared.wake.notified();
+            if shared.received.load(Ordering::Relaxed) >= total * cfg.subs as u64 {
+                break;
+            }
             tokio::select! {
-                _ = shared.wake.notified() => {}
-                m = publisher.next() => match m {
-                    Some(Ok(Message::Text(t))) if t.is_empty() => publisher.send(Message::text("")).await?,
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => return Err(e.into()),
-                    None => bail!("the server closed the publisher"),
-                },
+                _ = wait => {}
+                e = publisher.closed() => bail!("the server closed the publisher: {e}"),
             }
         }
         anyhow::Ok(())
@@ -300,7 +237,7 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
     let wall = wall0.elapsed().as_secs_f64();
     let cpu1 = cfg.server_pid.and_then(cpu_ticks);
     let self1 = cpu_ticks(std::process::id());
-    let _ = publisher.close(None).await;
+    drop(publisher);
 
     let mut latencies: Vec<f32> = Vec::with_capacity((cfg.msgs as usize) * cfg.subs);
     let mut complete_in_order = true;
