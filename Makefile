@@ -19,7 +19,7 @@ gui-deps:
 
 ## Build and open the studio (release build), with a ready local instance on first launch.
 run: gui-deps $(UI_DIST)
-	$(CARGO) build --release --locked -p switchyard-studio
+	$(CARGO) build --release --locked -p switchyard-app
 	@scripts/run-studio.sh
 
 ## Only a local switchyard-node, no window (PORT=9925 by default).
@@ -79,7 +79,7 @@ bench: gui-deps harperdb sc-fanout $(UI_DIST)
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench replication
 	$(CARGO) build --release --locked -p switchyard-node
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench fanout
-	$(CARGO) build --release --locked -p switchyard-studio
+	$(CARGO) build --release --locked -p switchyard-app
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench studio_grid
 
 clean:

@@ -1,124 +1,175 @@
-//! IPC commands: one-line adapters over switchyard-client's studio API and the local supervisor.
+//! IPC commands: one-line adapters over switchyard-studio, each declared once in `commands!`,
+//! which also registers them (`handler`) and describes them for the UI (`typescript`, checked
+//! against the committed `ui/src/platform/commands.ts`). Every command is async: the network,
+//! the keychain and the disk are never touched on the main thread.
 
 use std::sync::Arc;
 
 use serde_json::Value;
-use switchyard_client::studio::{
-    InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport,
+use switchyard_studio::{
+    Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, TreeDatabase, TreeTable,
+    WriteMode, WriteReport,
 };
 use tauri::State;
 
 use crate::error::Result;
-use crate::Studio;
 
 type S<'a> = State<'a, Arc<Studio>>;
 
-#[tauri::command]
-pub fn registry_view(s: S<'_>) -> Result<RegistryView> {
-    Ok(s.registry.view()?)
+#[cfg(test)]
+const HEADER: &str = "// Generated from src-tauri/src/commands.rs by its `commands_ts` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.\n\n";
+
+macro_rules! commands {
+    ($( fn $name:ident($s:ident $(, $arg:ident: $ty:ty)*) -> $ret:ty $body:block )*) => {
+        $(
+            #[tauri::command]
+            pub async fn $name($s: S<'_>, $($arg: $ty),*) -> Result<$ret> $body
+        )*
+
+        /// The handler that dispatches every command.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+
+        /// Every command's name, arguments and result, as TypeScript.
+        #[cfg(test)]
+        pub fn typescript() -> String {
+            let cfg = ts_rs::Config::default();
+            let mut names = Vec::new();
+            let mut entries = Vec::new();
+            $(
+                let args: Vec<String> = vec![$(format!("{}: {}", stringify!($arg), <$ty as ts_rs::TS>::name(&cfg))),*];
+                let returns = match <$ret as ts_rs::TS>::name(&cfg) {
+                    n if n == "null" => "void".to_string(),
+                    n => n,
+                };
+                names.push(format!("\"{}\"", stringify!($name)));
+                let args = if args.is_empty() { "{}".to_string() } else { format!("{{ {} }}", args.join("; ")) };
+                entries.push(format!("  {}: {{ args: {}; returns: {} }};\n", stringify!($name), args, returns));
+            )*
+            // The IPC types the signatures name (capitalised words other than TypeScript's own).
+            let mut used: Vec<String> = entries
+                .iter()
+                .flat_map(|e| e.split(|c: char| !c.is_ascii_alphanumeric()).map(str::to_string).collect::<Vec<_>>())
+                .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()) && !["Array", "Record", "Partial"].contains(&w.as_str()))
+                .collect();
+            used.sort();
+            used.dedup();
+            let mut out = String::from(HEADER);
+            out.push_str(&format!("import type {{ {} }} from \"./ipc\";\n\n", used.join(", ")));
+            out.push_str(&format!("/** Every command the native side registers. */\nexport const COMMAND_NAMES = [{}] as const;\n\n", names.join(", ")));
+            out.push_str("/** Each command's arguments and result. */\nexport interface Commands {\n");
+            for e in entries {
+                out.push_str(&e);
+            }
+            out.push_str("}\n");
+            out
+        }
+    };
 }
 
-#[tauri::command]
-pub fn instance_save(s: S<'_>, input: InstanceInput) -> Result<InstanceSpec> {
-    Ok(s.registry.save_remote(input)?)
+commands! {
+    fn registry_view(s) -> RegistryView {
+        Ok(s.registry.view()?)
+    }
+
+    fn instance_save(s, input: InstanceInput) -> InstanceSpec {
+        Ok(s.registry.save_remote(input)?)
+    }
+
+    fn instance_remove(s, id: String) -> () {
+        Ok(s.remove(&id).await?)
+    }
+
+    fn instance_test(s, input: InstanceInput) -> InstanceStatus {
+        Ok(s.registry.test(input).await?)
+    }
+
+    fn instance_status(s, id: String) -> InstanceStatus {
+        Ok(s.registry.status(&id).await?)
+    }
+
+    fn local_create(s, name: String) -> InstanceSpec {
+        Ok(s.local.create(&s.registry, &name).await?)
+    }
+
+    fn local_cluster(s) -> Vec<InstanceSpec> {
+        Ok(s.local.create_cluster(&s.registry).await?)
+    }
+
+    fn local_start(s, id: String) -> LocalState {
+        Ok(s.local.start(&s.registry, &id).await?)
+    }
+
+    fn local_stop(s, id: String) -> LocalState {
+        Ok(s.local.stop(&id).await?)
+    }
+
+    fn local_states(s) -> Vec<LocalState> {
+        Ok(s.local.states(&s.registry).await?)
+    }
+
+    fn local_credentials(s, id: String) -> LocalCredentials {
+        Ok(s.registry.local_credentials(&id)?)
+    }
+
+    fn tree(s, id: String) -> Vec<TreeDatabase> {
+        Ok(s.registry.client(&id)?.tree().await?)
+    }
+
+    fn table_info(s, id: String, database: String, table: String) -> TreeTable {
+        Ok(s.registry.client(&id)?.table_info(&database, &table).await?)
+    }
+
+    fn page(s, id: String, request: PageRequest) -> Page {
+        Ok(s.registry.client(&id)?.page(&request).await?)
+    }
+
+    fn write_records(s, id: String, database: String, table: String, mode: WriteMode, records: Vec<Value>) -> WriteReport {
+        Ok(s.registry.client(&id)?.write_records(&database, &table, mode, records).await?)
+    }
+
+    fn delete_records(s, id: String, database: String, table: String, keys: Vec<Value>) -> WriteReport {
+        Ok(s.registry.client(&id)?.delete_records(&database, &table, keys).await?)
+    }
+
+    fn run_sql(s, id: String, sql: String) -> SqlResult {
+        Ok(s.registry.client(&id)?.run_sql(&sql).await?)
+    }
+
+    fn create_database(s, id: String, database: String) -> String {
+        Ok(s.registry.client(&id)?.new_database(&database).await?)
+    }
+
+    fn drop_database(s, id: String, database: String) -> String {
+        Ok(s.registry.client(&id)?.drop_database(&database).await?)
+    }
+
+    fn create_table(s, id: String, table: NewTable) -> String {
+        Ok(s.registry.client(&id)?.new_table(&table).await?)
+    }
+
+    fn drop_table(s, id: String, database: String, table: String) -> String {
+        Ok(s.registry.client(&id)?.drop_table(&database, &table).await?)
+    }
+
+    fn export_file(s, name: String, contents: String) -> String {
+        Ok(s.export(&name, contents).await?)
+    }
 }
 
-#[tauri::command]
-pub async fn instance_remove(s: S<'_>, id: String) -> Result<()> {
-    s.remove(&id).await
-}
-
-#[tauri::command]
-pub async fn instance_test(s: S<'_>, input: InstanceInput) -> Result<InstanceStatus> {
-    Ok(s.registry.test(input).await?)
-}
-
-#[tauri::command]
-pub async fn instance_status(s: S<'_>, id: String) -> Result<InstanceStatus> {
-    Ok(s.registry.status(&id).await?)
-}
-
-#[tauri::command]
-pub async fn local_create(s: S<'_>, name: String) -> Result<InstanceSpec> {
-    s.local.create(&s.registry, &name).await
-}
-
-#[tauri::command]
-pub async fn local_cluster(s: S<'_>) -> Result<Vec<InstanceSpec>> {
-    s.local.create_cluster(&s.registry).await
-}
-
-#[tauri::command]
-pub async fn local_start(s: S<'_>, id: String) -> Result<LocalState> {
-    s.local.start(&s.registry, &id).await
-}
-
-#[tauri::command]
-pub async fn local_stop(s: S<'_>, id: String) -> Result<LocalState> {
-    s.local.stop(&id).await
-}
-
-#[tauri::command]
-pub async fn local_states(s: S<'_>) -> Result<Vec<LocalState>> {
-    s.local.states(&s.registry).await
-}
-
-#[tauri::command]
-pub fn local_credentials(s: S<'_>, id: String) -> Result<LocalCredentials> {
-    Ok(s.registry.local_credentials(&id)?)
-}
-
-#[tauri::command]
-pub async fn tree(s: S<'_>, id: String) -> Result<Vec<TreeDatabase>> {
-    Ok(s.registry.client(&id)?.tree().await?)
-}
-
-#[tauri::command]
-pub async fn table_info(s: S<'_>, id: String, database: String, table: String) -> Result<TreeTable> {
-    Ok(s.registry.client(&id)?.table_info(&database, &table).await?)
-}
-
-#[tauri::command]
-pub async fn page(s: S<'_>, id: String, request: PageRequest) -> Result<Page> {
-    Ok(s.registry.client(&id)?.page(&request).await?)
-}
-
-#[tauri::command]
-pub async fn write_records(s: S<'_>, id: String, database: String, table: String, mode: WriteMode, records: Vec<Value>) -> Result<WriteReport> {
-    Ok(s.registry.client(&id)?.write_records(&database, &table, mode, records).await?)
-}
-
-#[tauri::command]
-pub async fn delete_records(s: S<'_>, id: String, database: String, table: String, keys: Vec<Value>) -> Result<WriteReport> {
-    Ok(s.registry.client(&id)?.delete_records(&database, &table, keys).await?)
-}
-
-#[tauri::command]
-pub async fn run_sql(s: S<'_>, id: String, sql: String) -> Result<SqlResult> {
-    Ok(s.registry.client(&id)?.run_sql(&sql).await?)
-}
-
-#[tauri::command]
-pub async fn create_database(s: S<'_>, id: String, database: String) -> Result<String> {
-    Ok(s.registry.client(&id)?.new_database(&database).await?)
-}
-
-#[tauri::command]
-pub async fn drop_database(s: S<'_>, id: String, database: String) -> Result<String> {
-    Ok(s.registry.client(&id)?.drop_database(&database).await?)
-}
-
-#[tauri::command]
-pub async fn create_table(s: S<'_>, id: String, table: NewTable) -> Result<String> {
-    Ok(s.registry.client(&id)?.new_table(&table).await?)
-}
-
-#[tauri::command]
-pub async fn drop_table(s: S<'_>, id: String, database: String, table: String) -> Result<String> {
-    Ok(s.registry.client(&id)?.drop_table(&database, &table).await?)
-}
-
-#[tauri::command]
-pub fn export_file(s: S<'_>, name: String, contents: String) -> Result<String> {
-    s.export(&name, &contents)
+#[cfg(test)]
+mod tests {
+    /// The committed TypeScript command list matches the commands registered here.
+    #[test]
+    fn commands_ts() {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/platform/commands.ts");
+        let want = super::typescript();
+        if std::env::var_os("UPDATE_IPC_TYPES").is_some() {
+            std::fs::write(&path, &want).expect("write commands.ts");
+            return;
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{} is missing ({e}); run with UPDATE_IPC_TYPES=1", path.display()));
+        assert!(have == want, "{} is out of date; run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` and commit it", path.display());
+    }
 }

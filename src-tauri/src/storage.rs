@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use switchyard_client::studio::{InstanceSpec, RegistryStorage};
-use switchyard_client::{Error, Result};
+use switchyard_studio::{Error, InstanceSpec, RegistryStorage, Result};
 use tauri::Runtime;
 use tauri_plugin_store::Store;
 
@@ -16,14 +15,14 @@ pub struct PluginStore<R: Runtime> {
 const KEY: &str = "instances";
 
 fn failed(e: impl std::fmt::Display) -> Error {
-    Error::Config(format!("the instance list could not be saved: {e}"))
+    Error::Store(format!("the instance list could not be saved: {e}"))
 }
 
 impl<R: Runtime> RegistryStorage for PluginStore<R> {
     fn load(&self) -> Result<Vec<InstanceSpec>> {
         match self.store.get(KEY) {
             None => Ok(Vec::new()),
-            Some(v) => serde_json::from_value(v).map_err(|e| Error::Config(format!("the instance list is unreadable: {e}"))),
+            Some(v) => serde_json::from_value(v).map_err(|e| Error::Store(format!("the instance list is unreadable: {e}"))),
         }
     }
 

@@ -2,7 +2,7 @@
 //! time from clicking a 1M-row table to its first rows painted, and the longest frame (the
 //! longest main-thread block) while scrolling through 10k rows that are paged in from the server.
 //!
-//! Run: `make bench` (or `cargo build --release -p switchyard-studio` then
+//! Run: `make bench` (or `cargo build --release -p switchyard-app` then
 //! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench studio_grid`).
 
 use std::time::{Duration, Instant};

@@ -26,7 +26,7 @@ fn workspace() -> PathBuf {
 }
 
 /// Where the studio binary is: `SWITCHYARD_STUDIO_BIN`, else the debug build
-/// (`cargo build -p switchyard-studio`).
+/// (`cargo build -p switchyard-app`).
 pub fn studio_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("SWITCHYARD_STUDIO_BIN") {
         return PathBuf::from(p);
@@ -91,7 +91,7 @@ impl StudioApp {
     pub async fn launch_with(name: &str, keyring: Keyring) -> Result<StudioApp> {
         let app = studio_binary();
         if !app.exists() {
-            bail!("{} is missing; build it with `cargo build -p switchyard-studio` after `npm run build` in ui/ (make test does both)", app.display());
+            bail!("{} is missing; build it with `cargo build -p switchyard-app` after `npm run build` in ui/ (make test does both)", app.display());
         }
         let xvfb_bin = need("Xvfb")?;
         need("dbus-run-session")?;

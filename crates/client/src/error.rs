@@ -19,15 +19,9 @@ pub enum Error {
     /// The TLS certificate the server presented is not trusted.
     #[error("the certificate of {url} is not trusted: {reason}")]
     Untrusted { url: String, reason: String },
-    /// No OS keychain could keep a password.
-    #[error("{0}")]
-    Keychain(String),
     /// The answer was not what the protocol promises.
     #[error("unexpected answer from {url}: {reason}")]
     Protocol { url: String, reason: String },
-    /// No instance with this id is registered.
-    #[error("no instance '{0}' is registered")]
-    NotRegistered(String),
     /// The URL or credentials given are not usable.
     #[error("{0}")]
     Config(String),
@@ -40,10 +34,8 @@ impl Error {
             Error::Unreachable { .. } => ErrorCode::Unreachable,
             Error::Timeout { .. } => ErrorCode::Timeout,
             Error::Untrusted { .. } => ErrorCode::Untrusted,
-            Error::Keychain(_) => ErrorCode::Keychain,
             Error::Protocol { .. } => ErrorCode::Internal,
             Error::Config(_) => ErrorCode::BadRequest,
-            Error::NotRegistered(_) => ErrorCode::NotFound,
         }
     }
 

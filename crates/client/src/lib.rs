@@ -3,8 +3,6 @@
 
 mod error;
 mod ops;
-#[cfg(feature = "studio")]
-pub mod studio;
 pub mod tls;
 
 pub use error::{Error, Result};

@@ -31,6 +31,38 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for generated clients (the UI's `ErrorCode` union).
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::Storage,
+        ErrorCode::Unreachable,
+        ErrorCode::Timeout,
+        ErrorCode::Untrusted,
+        ErrorCode::Keychain,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as it is written on the wire (`bad_request`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Storage => "storage",
+            ErrorCode::Unreachable => "unreachable",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Untrusted => "untrusted",
+            ErrorCode::Keychain => "keychain",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
     /// The HTTP status the Operations API answers with for this code.
     pub fn http_status(self) -> u16 {
         match self {
@@ -67,4 +99,20 @@ impl ErrorCode {
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_is_listed_and_named_as_serde_writes_it() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));
+        }
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
 }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { COMMAND_NAMES } from "./commands";
 
 const SRC = join(__dirname, "..");
 
@@ -18,5 +19,11 @@ describe("the platform gateway", () => {
       .filter((f) => /from\s+["']@tauri-apps\//.test(readFileSync(f, "utf8")));
     expect(offenders).toEqual([]);
     expect(readFileSync(join(SRC, "platform", "index.ts"), "utf8")).toMatch(/@tauri-apps\/api\/core/);
+  });
+
+  it("wraps every command the native side registers, and only those", () => {
+    const source = readFileSync(join(SRC, "platform", "index.ts"), "utf8");
+    const called = [...source.matchAll(/call\("([a-z_]+)"/g)].map((m) => m[1]).sort();
+    expect(called).toEqual([...COMMAND_NAMES].sort());
   });
 });

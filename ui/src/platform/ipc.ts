@@ -1,5 +1,12 @@
-// Generated from switchyard-client's studio types by the `ipc_types` test. Do not edit:
-// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-client --features studio --test ipc_types` after changing them.
+// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:
+// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.
+
+/** The error codes the UI branches on. */
+export const ERROR_CODES = ["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "storage", "unreachable", "timeout", "untrusted", "keychain", "internal"] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 export type TlsSettings = { "mode": "system" } | { "mode": "ca", pem: string, } | { "mode": "pinned", fingerprint: string, };
 
@@ -13,7 +20,11 @@ port?: number, };
 
 export type InstanceInput = { id?: string, name: string, url: string, username: string, password?: string, tls: TlsSettings, };
 
-export type UiError = { code: string, message: string, };
+export type UiError = { 
+/**
+ * One of the few classes the UI branches on; never branch on `message`.
+ */
+code: ErrorCode, message: string, };
 
 export type InstanceStatus = { id: string, online: boolean, latencyMs?: number, version?: string, 
 /**

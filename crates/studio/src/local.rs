@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use switchyard_client::studio::{InstanceKind, InstanceSpec, LocalState, Registry};
+use crate::registry::Registry;
+use crate::types::{InstanceKind, InstanceSpec, LocalState};
 use switchyard_node::{NodeConfig, RunningNode};
 use switchyard_protocol::ops::AlterUser;
 use tokio::net::TcpListener;
@@ -123,7 +124,7 @@ impl LocalInstances {
         }
         let spec = registry.add_local(name, ADMIN_USER)?;
         self.start(registry, &spec.id).await?;
-        Ok(registry.get(&spec.id)?)
+        registry.get(&spec.id)
     }
 
     /// Stops a local instance, forgets it and deletes its data.
@@ -189,17 +190,17 @@ impl LocalInstances {
 mod tests {
     use super::*;
     use serde_json::json;
-    use switchyard_client::studio::{Keychain, RegistryStorage};
+    use crate::{Browse, Keychain, RegistryStorage};
 
     /// The registry file as plain JSON, like the plugin store writes it.
     struct FileStorage(PathBuf);
 
     impl RegistryStorage for FileStorage {
-        fn load(&self) -> switchyard_client::Result<Vec<InstanceSpec>> {
+        fn load(&self) -> crate::Result<Vec<InstanceSpec>> {
             Ok(std::fs::read(&self.0).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default())
         }
-        fn save(&self, instances: &[InstanceSpec]) -> switchyard_client::Result<()> {
-            std::fs::write(&self.0, serde_json::to_vec(instances).unwrap_or_default()).map_err(|e| switchyard_client::Error::Config(e.to_string()))
+        fn save(&self, instances: &[InstanceSpec]) -> crate::Result<()> {
+            std::fs::write(&self.0, serde_json::to_vec(instances).unwrap_or_default()).map_err(|e| crate::Error::Invalid(e.to_string()))
         }
     }
 

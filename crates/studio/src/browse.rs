@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
-use super::types::{ColumnFilter, NewTable, Page, PageAnchor, PageRequest, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport};
+use crate::types::{ColumnFilter, NewTable, Page, PageAnchor, PageRequest, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport};
 use crate::error::{Error, Result};
-use crate::OpsClient;
+use switchyard_client::OpsClient;
 
 const SERVER_TIMESTAMPS: [&str; 2] = ["__createdtime__", "__updatedtime__"];
 
@@ -98,7 +98,7 @@ pub fn page_request_ops(req: &PageRequest, total: Option<u64>) -> Result<(Value,
             PageAnchor::Offset { offset } => (base(conditions, pk, key_desc, Some(*offset as u64)), false),
         });
     }
-    let sort = req.sort.as_ref().ok_or_else(|| Error::Config("no sort".into()))?;
+    let sort = req.sort.as_ref().ok_or_else(|| Error::Invalid("no sort".into()))?;
     let offset = match &req.anchor {
         PageAnchor::First => 0,
         PageAnchor::Offset { offset } => *offset as u64,
@@ -107,7 +107,7 @@ pub fn page_request_ops(req: &PageRequest, total: Option<u64>) -> Result<(Value,
             None => return Ok((base(conditions, &sort.attribute, !sort.descending, None), true)),
         },
         PageAnchor::After { .. } | PageAnchor::Before { .. } => {
-            return Err(Error::Config("pages sorted by a non-key attribute move by offset".into()))
+            return Err(Error::Invalid("pages sorted by a non-key attribute move by offset".into()))
         }
     };
     Ok((base(conditions, &sort.attribute, sort.descending, Some(offset)), false))
@@ -117,9 +117,27 @@ fn keys_of(v: &Value, field: &str) -> Vec<Value> {
     v.get(field).and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
-impl OpsClient {
+/// Browsing and writing through an instance's Operations API, in the shapes the studio shows.
+#[allow(async_fn_in_trait)]
+pub trait Browse {
     /// Databases and their tables with record counts (describe_all).
-    pub async fn tree(&self) -> Result<Vec<TreeDatabase>> {
+    async fn tree(&self) -> Result<Vec<TreeDatabase>>;
+    async fn table_info(&self, database: &str, table: &str) -> Result<TreeTable>;
+    /// One page of a table, paged and filtered on the server.
+    async fn page(&self, req: &PageRequest) -> Result<Page>;
+    /// Inserts, updates or upserts records.
+    async fn write_records(&self, database: &str, table: &str, mode: WriteMode, records: Vec<Value>) -> Result<WriteReport>;
+    async fn delete_records(&self, database: &str, table: &str, keys: Vec<Value>) -> Result<WriteReport>;
+    async fn run_sql(&self, sql: &str) -> Result<SqlResult>;
+    async fn new_database(&self, database: &str) -> Result<String>;
+    async fn drop_database(&self, database: &str) -> Result<String>;
+    async fn new_table(&self, t: &NewTable) -> Result<String>;
+    async fn drop_table(&self, database: &str, table: &str) -> Result<String>;
+}
+
+impl Browse for OpsClient {
+    /// Databases and their tables with record counts (describe_all).
+    async fn tree(&self) -> Result<Vec<TreeDatabase>> {
         let all = self.call(&json!({"operation": "describe_all"})).await?;
         let empty = Map::new();
         let mut dbs: Vec<TreeDatabase> = all
@@ -137,13 +155,13 @@ impl OpsClient {
         Ok(dbs)
     }
 
-    pub async fn table_info(&self, database: &str, table: &str) -> Result<TreeTable> {
+    async fn table_info(&self, database: &str, table: &str) -> Result<TreeTable> {
         let d = self.call(&json!({"operation": "describe_table", "database": database, "table": table})).await?;
         Ok(table_from(table, &d))
     }
 
     /// One page of a table, paged and filtered on the server.
-    pub async fn page(&self, req: &PageRequest) -> Result<Page> {
+    async fn page(&self, req: &PageRequest) -> Result<Page> {
         let total = if req.filters.is_empty() {
             self.table_info(&req.database, &req.table).await?.record_count.map(|c| c as u64)
         } else {
@@ -153,7 +171,7 @@ impl OpsClient {
         let answer = self.call(&op).await?;
         let mut rows = match answer {
             Value::Array(rows) => rows,
-            other => return Err(Error::Protocol { url: self.url().to_string(), reason: format!("a search answered {other}") }),
+            other => return Err(Error::Client(switchyard_client::Error::Protocol { url: self.url().to_string(), reason: format!("a search answered {other}") })),
         };
         let at_end = rows.len() < req.limit as usize;
         if reversed {
@@ -170,7 +188,7 @@ impl OpsClient {
     }
 
     /// Inserts, updates or upserts records.
-    pub async fn write_records(&self, database: &str, table: &str, mode: WriteMode, records: Vec<Value>) -> Result<WriteReport> {
+    async fn write_records(&self, database: &str, table: &str, mode: WriteMode, records: Vec<Value>) -> Result<WriteReport> {
         let operation = match mode {
             WriteMode::Insert => "insert",
             WriteMode::Update => "update",
@@ -190,7 +208,7 @@ impl OpsClient {
         })
     }
 
-    pub async fn delete_records(&self, database: &str, table: &str, keys: Vec<Value>) -> Result<WriteReport> {
+    async fn delete_records(&self, database: &str, table: &str, keys: Vec<Value>) -> Result<WriteReport> {
         let v = self.call(&json!({"operation": "delete", "database": database, "table": table, "ids": keys})).await?;
         let written_keys = keys_of(&v, "deleted_hashes");
         Ok(WriteReport {
@@ -201,7 +219,7 @@ impl OpsClient {
         })
     }
 
-    pub async fn run_sql(&self, sql: &str) -> Result<SqlResult> {
+    async fn run_sql(&self, sql: &str) -> Result<SqlResult> {
         let started = Instant::now();
         let v = self.sql(sql).await?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -217,15 +235,15 @@ impl OpsClient {
         })
     }
 
-    pub async fn new_database(&self, database: &str) -> Result<String> {
+    async fn new_database(&self, database: &str) -> Result<String> {
         message(self.call(&json!({"operation": "create_database", "database": database})).await?)
     }
 
-    pub async fn drop_database(&self, database: &str) -> Result<String> {
+    async fn drop_database(&self, database: &str) -> Result<String> {
         message(self.call(&json!({"operation": "drop_database", "database": database})).await?)
     }
 
-    pub async fn new_table(&self, t: &NewTable) -> Result<String> {
+    async fn new_table(&self, t: &NewTable) -> Result<String> {
         let mut op = json!({"operation": "create_table", "database": t.database, "table": t.table, "primary_key": t.primary_key});
         if let Some(e) = t.expiration {
             op["expiration"] = json!(e as u64);
@@ -233,7 +251,7 @@ impl OpsClient {
         message(self.call(&op).await?)
     }
 
-    pub async fn drop_table(&self, database: &str, table: &str) -> Result<String> {
+    async fn drop_table(&self, database: &str, table: &str) -> Result<String> {
         message(self.call(&json!({"operation": "drop_table", "database": database, "table": table})).await?)
     }
 }
@@ -245,7 +263,7 @@ fn message(v: Value) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::studio::types::{FilterOp, SortSpec};
+    use crate::types::{FilterOp, SortSpec};
 
     fn req(anchor: PageAnchor) -> PageRequest {
         PageRequest { database: "dev".into(), table: "dog".into(), primary_key: "id".into(), sort: None, filters: vec![], anchor, limit: 100 }

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::Duration;
 
-use super::keychain::Keychain;
-use super::types::{InstanceInput, InstanceKind, InstanceSpec, InstanceStatus, LocalCredentials, RegistryView, TlsSettings};
+use crate::keychain::Keychain;
+use crate::types::{InstanceInput, InstanceKind, InstanceSpec, InstanceStatus, LocalCredentials, RegistryView, TlsSettings};
 use crate::error::{Error, Result};
-use crate::{Credentials, OpsClient};
+use switchyard_client::{Credentials, OpsClient};
 
 /// Where the list of instances is kept. Never receives a password.
 pub trait RegistryStorage: Send + Sync {
@@ -30,39 +30,39 @@ pub struct Registry {
 }
 
 fn lock_err<T>(_: T) -> Error {
-    Error::Config("the instance registry is unavailable (a previous operation panicked)".into())
+    Error::Invalid("the instance registry is unavailable (a previous operation panicked)".into())
 }
 
 fn validate(input: &InstanceInput) -> Result<()> {
     if input.name.trim().is_empty() {
-        return Err(Error::Config("give the instance a name".into()));
+        return Err(Error::Invalid("give the instance a name".into()));
     }
-    let url = reqwest::Url::parse(input.url.trim()).map_err(|e| Error::Config(format!("'{}' is not a valid URL ({e}); write it like http://host:9925", input.url)))?;
+    let url = reqwest::Url::parse(input.url.trim()).map_err(|e| Error::Invalid(format!("'{}' is not a valid URL ({e}); write it like http://host:9925", input.url)))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::Config(format!("'{}' must start with http:// or https://", input.url)));
+        return Err(Error::Invalid(format!("'{}' must start with http:// or https://", input.url)));
     }
     if url.host_str().is_none() {
-        return Err(Error::Config(format!("'{}' names no host", input.url)));
+        return Err(Error::Invalid(format!("'{}' names no host", input.url)));
     }
     if input.username.trim().is_empty() {
-        return Err(Error::Config("a user name is needed".into()));
+        return Err(Error::Invalid("a user name is needed".into()));
     }
     if let TlsSettings::Pinned { fingerprint } = &input.tls {
         let hex = fingerprint.chars().filter(|c| c.is_ascii_hexdigit()).count();
         if hex != 64 {
-            return Err(Error::Config("the pinned fingerprint must be a SHA-256 (64 hex digits)".into()));
+            return Err(Error::Invalid("the pinned fingerprint must be a SHA-256 (64 hex digits)".into()));
         }
     }
     if let TlsSettings::Ca { pem } = &input.tls {
         if !pem.contains("BEGIN CERTIFICATE") {
-            return Err(Error::Config("the CA must be a PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
+            return Err(Error::Invalid("the CA must be a PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
         }
     }
     Ok(())
 }
 
 fn client_for(spec: &InstanceSpec, password: &str, timeout: Duration) -> Result<OpsClient> {
-    OpsClient::with_trust(spec.url.trim_end_matches('/'), Credentials::basic(&spec.username, password), timeout, &spec.tls.trust())
+    Ok(OpsClient::with_trust(spec.url.trim_end_matches('/'), Credentials::basic(&spec.username, password), timeout, &spec.tls.trust())?)
 }
 
 impl Registry {
@@ -104,14 +104,14 @@ impl Registry {
         let local = input.id.as_ref().and_then(|id| next.iter().find(|i| &i.id == id)).is_some_and(|i| i.kind == InstanceKind::Local);
         if local {
             if input.name.trim().is_empty() {
-                return Err(Error::Config("give the instance a name".into()));
+                return Err(Error::Invalid("give the instance a name".into()));
             }
         } else {
             validate(&input)?;
         }
         let name = input.name.trim().to_string();
         if next.iter().any(|i| i.name == name && Some(&i.id) != input.id.as_ref()) {
-            return Err(Error::Config(format!("an instance named '{name}' is already registered")));
+            return Err(Error::Invalid(format!("an instance named '{name}' is already registered")));
         }
         let spec = match &input.id {
             Some(id) => {
@@ -128,7 +128,7 @@ impl Registry {
             }
             None => {
                 if input.password.as_deref().unwrap_or("").is_empty() {
-                    return Err(Error::Config("a password is needed".into()));
+                    return Err(Error::Invalid("a password is needed".into()));
                 }
                 let spec = InstanceSpec {
                     id: uuid::Uuid::new_v4().to_string(),
@@ -203,7 +203,7 @@ impl Registry {
             return Ok(p.clone());
         }
         match spec.kind {
-            InstanceKind::Local => Err(Error::Unreachable { url: spec.name.clone(), reason: "this local instance is not running".into() }),
+            InstanceKind::Local => Err(Error::Client(switchyard_client::Error::Unreachable { url: spec.name.clone(), reason: "this local instance is not running".into() })),
             InstanceKind::Remote => {
                 let p = self.keychain.get(&spec.id)?.ok_or_else(|| {
                     Error::Keychain(format!("no password for '{}' is in the keychain; edit the instance and enter it again", spec.name))
@@ -218,7 +218,7 @@ impl Registry {
     pub fn local_credentials(&self, id: &str) -> Result<LocalCredentials> {
         let spec = self.get(id)?;
         if spec.kind != InstanceKind::Local {
-            return Err(Error::Config(format!("'{}' is not a local instance; its password stays in the keychain", spec.name)));
+            return Err(Error::Invalid(format!("'{}' is not a local instance; its password stays in the keychain", spec.name)));
         }
         Ok(LocalCredentials { url: spec.url.clone(), username: spec.username.clone(), password: self.password(&spec)? })
     }
@@ -247,7 +247,7 @@ impl Registry {
                 })
             }
         };
-        Ok(super::probe::status(id, &client).await)
+        Ok(crate::probe::status(id, &client).await)
     }
 
     /// "Test connection" for what the form holds, before anything is saved. With no password
@@ -257,7 +257,7 @@ impl Registry {
         let password = match (&input.password, &input.id) {
             (Some(p), _) if !p.is_empty() => p.clone(),
             (_, Some(id)) => self.password(&self.get(id)?)?,
-            _ => return Err(Error::Config("a password is needed".into())),
+            _ => return Err(Error::Invalid("a password is needed".into())),
         };
         let spec = InstanceSpec {
             id: input.id.clone().unwrap_or_default(),
@@ -269,6 +269,6 @@ impl Registry {
             port: None,
         };
         let client = client_for(&spec, &password, PROBE_TIMEOUT)?;
-        Ok(super::probe::status(&spec.id, &client).await)
+        Ok(crate::probe::status(&spec.id, &client).await)
     }
 }

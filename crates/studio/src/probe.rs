@@ -9,9 +9,9 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde_json::{json, Value};
 
-use super::types::{InstanceStatus, UiError};
+use crate::types::{InstanceStatus, UiError};
 use crate::error::{Error, Result};
-use crate::OpsClient;
+use switchyard_client::OpsClient;
 
 /// Asks `registration_info` (switchyard-node, HarperDB) and times the round trip.
 pub async fn status(id: &str, client: &OpsClient) -> InstanceStatus {
@@ -35,11 +35,11 @@ pub async fn status(id: &str, client: &OpsClient) -> InstanceStatus {
         }
         Err(e) => {
             let certificate_fingerprint = match &e {
-                Error::Untrusted { .. } => peek_certificate(client.url()).await.ok(),
+                switchyard_client::Error::Untrusted { .. } => peek_certificate(client.url()).await.ok(),
                 _ => None,
             };
             // A wrong password still proves the instance is up.
-            let online = matches!(e, Error::Api { .. });
+            let online = matches!(e, switchyard_client::Error::Api { .. });
             InstanceStatus {
                 id: id.to_string(),
                 online,
@@ -63,7 +63,7 @@ struct Recorder {
 impl ServerCertVerifier for Recorder {
     fn verify_server_cert(&self, end_entity: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> std::result::Result<ServerCertVerified, rustls::Error> {
         if let Ok(mut s) = self.seen.lock() {
-            *s = Some(crate::tls::fingerprint(end_entity));
+            *s = Some(switchyard_protocol::tls::fingerprint(end_entity));
         }
         Err(rustls::Error::General("certificate recorded, not trusted".into()))
     }
@@ -83,7 +83,7 @@ pub async fn peek_certificate(url: &str) -> Result<String> {
     let seen = Arc::new(Mutex::new(None));
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Config(format!("TLS set-up failed: {e}")))?
+        .map_err(|e| Error::Invalid(format!("TLS set-up failed: {e}")))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(Recorder { seen: seen.clone() }))
         .with_no_client_auth();
@@ -92,8 +92,8 @@ pub async fn peek_certificate(url: &str) -> Result<String> {
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
         .build()
-        .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
+        .map_err(|e| Error::Invalid(format!("cannot build HTTP client: {e}")))?;
     let _ = http.get(url).send().await;
     let fp = seen.lock().ok().and_then(|s| s.clone());
-    fp.ok_or_else(|| Error::Unreachable { url: url.to_string(), reason: "no certificate was presented".into() })
+    fp.ok_or_else(|| Error::Client(switchyard_client::Error::Unreachable { url: url.to_string(), reason: "no certificate was presented".into() }))
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
+use switchyard_protocol::ErrorCode;
 
 /// How the certificate of an https:// instance is trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
@@ -19,11 +20,11 @@ pub enum TlsSettings {
 }
 
 impl TlsSettings {
-    pub fn trust(&self) -> crate::Trust {
+    pub fn trust(&self) -> switchyard_client::Trust {
         match self {
-            TlsSettings::System => crate::Trust::WebRoots,
-            TlsSettings::Ca { pem } => crate::Trust::Ca(pem.clone()),
-            TlsSettings::Pinned { fingerprint } => crate::Trust::Fingerprint(fingerprint.clone()),
+            TlsSettings::System => switchyard_client::Trust::WebRoots,
+            TlsSettings::Ca { pem } => switchyard_client::Trust::Ca(pem.clone()),
+            TlsSettings::Pinned { fingerprint } => switchyard_client::Trust::Fingerprint(fingerprint.clone()),
         }
     }
 }
@@ -74,14 +75,27 @@ pub struct InstanceInput {
 /// The error as the UI sees it: a code to branch on, a sentence for the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct UiError {
-    pub code: String,
+    /// One of the few classes the UI branches on; never branch on `message`.
+    #[ts(type = "ErrorCode")]
+    pub code: ErrorCode,
     pub message: String,
+}
+
+impl From<switchyard_protocol::ErrorBody> for UiError {
+    fn from(body: switchyard_protocol::ErrorBody) -> Self {
+        UiError { code: body.code, message: body.message }
+    }
 }
 
 impl From<&crate::Error> for UiError {
     fn from(e: &crate::Error) -> Self {
-        let body = e.to_body();
-        UiError { code: serde_json::to_value(body.code).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), message: body.message }
+        e.to_body().into()
+    }
+}
+
+impl From<&switchyard_client::Error> for UiError {
+    fn from(e: &switchyard_client::Error) -> Self {
+        e.to_body().into()
     }
 }
 
@@ -310,6 +324,7 @@ pub struct LocalCredentials {
 pub fn typescript_declarations() -> String {
     let cfg = ts_rs::Config::default();
     let decls = [
+        <Value as TS>::decl(&cfg),
         TlsSettings::decl(&cfg),
         InstanceKind::decl(&cfg),
         InstanceSpec::decl(&cfg),
@@ -332,7 +347,9 @@ pub fn typescript_declarations() -> String {
         LocalState::decl(&cfg),
         LocalCredentials::decl(&cfg),
     ];
-    let mut out = String::from("// Generated from switchyard-client's studio types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-client --features studio --test ipc_types` after changing them.\n\n");
+    let mut out = String::from("// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.\n\n");
+    let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();
+    out.push_str(&format!("/** The error codes the UI branches on. */\nexport const ERROR_CODES = [{}] as const;\n\nexport type ErrorCode = (typeof ERROR_CODES)[number];\n\n", codes.join(", ")));
     for d in decls {
         out.push_str("export ");
         out.push_str(&d);

@@ -1,0 +1,21 @@
+//! switchyard-studio: everything the desktop studio does, free of Tauri: the registry of
+//! instances with their secrets, live status, browsing, paging, record writes, SQL, exports and
+//! the supervision of local instances. The Tauri shell's commands are one-line adapters over it.
+
+mod browse;
+mod error;
+mod keychain;
+mod local;
+mod probe;
+mod registry;
+mod studio;
+mod types;
+
+pub use browse::{page_request_ops, rows_columns, Browse};
+pub use error::{Error, Result};
+pub use local::{LocalInstances, ADMIN_USER};
+pub use studio::Studio;
+pub use keychain::Keychain;
+pub use probe::peek_certificate;
+pub use registry::{Registry, RegistryStorage};
+pub use types::*;

@@ -1,0 +1,33 @@
+// Generated from src-tauri/src/commands.rs by its `commands_ts` test. Do not edit:
+// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.
+
+import type { InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
+
+/** Every command the native side registers. */
+export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "export_file"] as const;
+
+/** Each command's arguments and result. */
+export interface Commands {
+  registry_view: { args: {}; returns: RegistryView };
+  instance_save: { args: { input: InstanceInput }; returns: InstanceSpec };
+  instance_remove: { args: { id: string }; returns: void };
+  instance_test: { args: { input: InstanceInput }; returns: InstanceStatus };
+  instance_status: { args: { id: string }; returns: InstanceStatus };
+  local_create: { args: { name: string }; returns: InstanceSpec };
+  local_cluster: { args: {}; returns: Array<InstanceSpec> };
+  local_start: { args: { id: string }; returns: LocalState };
+  local_stop: { args: { id: string }; returns: LocalState };
+  local_states: { args: {}; returns: Array<LocalState> };
+  local_credentials: { args: { id: string }; returns: LocalCredentials };
+  tree: { args: { id: string }; returns: Array<TreeDatabase> };
+  table_info: { args: { id: string; database: string; table: string }; returns: TreeTable };
+  page: { args: { id: string; request: PageRequest }; returns: Page };
+  write_records: { args: { id: string; database: string; table: string; mode: WriteMode; records: Array<JsonValue> }; returns: WriteReport };
+  delete_records: { args: { id: string; database: string; table: string; keys: Array<JsonValue> }; returns: WriteReport };
+  run_sql: { args: { id: string; sql: string }; returns: SqlResult };
+  create_database: { args: { id: string; database: string }; returns: string };
+  drop_database: { args: { id: string; database: string }; returns: string };
+  create_table: { args: { id: string; table: NewTable }; returns: string };
+  drop_table: { args: { id: string; database: string; table: string }; returns: string };
+  export_file: { args: { name: string; contents: string }; returns: string };
+}
