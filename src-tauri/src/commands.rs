@@ -7,14 +7,36 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use switchyard_studio::{
-    Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, TreeDatabase, TreeTable,
-    WriteMode, WriteReport,
+    Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, TailEvent, TailRequest,
+    TreeDatabase, TreeTable, WriteMode, WriteReport,
 };
-use tauri::State;
+use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
+use tauri::{Runtime, State};
 
 use crate::error::Result;
 
 type S<'a> = State<'a, Arc<Studio>>;
+
+/// The channel a tail's event batches reach the window on (`tauri::ipc::Channel`), typed for
+/// the generated TypeScript.
+pub struct TailChannel(Channel<Vec<TailEvent>>);
+
+impl<'de, R: Runtime> CommandArg<'de, R> for TailChannel {
+    fn from_command(command: CommandItem<'de, R>) -> std::result::Result<Self, InvokeError> {
+        Channel::from_command(command).map(TailChannel)
+    }
+}
+
+impl ts_rs::TS for TailChannel {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "Channel<Array<TailEvent>>".into()
+    }
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
 
 #[cfg(test)]
 const HEADER: &str = "// Generated from src-tauri/src/commands.rs by its `commands_ts` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.\n\n";
@@ -51,11 +73,14 @@ macro_rules! commands {
             let mut used: Vec<String> = entries
                 .iter()
                 .flat_map(|e| e.split(|c: char| !c.is_ascii_alphanumeric()).map(str::to_string).collect::<Vec<_>>())
-                .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()) && !["Array", "Record", "Partial"].contains(&w.as_str()))
+                .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()) && !["Array", "Record", "Partial", "Channel"].contains(&w.as_str()))
                 .collect();
             used.sort();
             used.dedup();
             let mut out = String::from(HEADER);
+            if entries.iter().any(|e| e.contains("Channel<")) {
+                out.push_str("import type { Channel } from \"@tauri-apps/api/core\";\n");
+            }
             out.push_str(&format!("import type {{ {} }} from \"./ipc\";\n\n", used.join(", ")));
             out.push_str(&format!("/** Every command the native side registers. */\nexport const COMMAND_NAMES = [{}] as const;\n\n", names.join(", ")));
             out.push_str("/** Each command's arguments and result. */\nexport interface Commands {\n");
@@ -151,6 +176,15 @@ commands! {
 
     fn drop_table(s, id: String, database: String, table: String) -> String {
         Ok(s.registry.client(&id)?.drop_table(&database, &table).await?)
+    }
+
+    fn tail_start(s, id: String, request: TailRequest, events: TailChannel) -> String {
+        let TailChannel(channel) = events;
+        Ok(s.tail_start(&id, request, move |batch| channel.send(batch).is_ok())?)
+    }
+
+    fn tail_stop(s, tail: String) -> bool {
+        Ok(s.tail_stop(&tail))
     }
 
     fn export_file(s, name: String, contents: String) -> String {

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use switchyard_protocol::sc::{name, Event, Publication};
-use switchyard_sc::{Endpoint, Options, Socket};
-use tokio::sync::{mpsc, Notify};
+use switchyard_protocol::sc::{name, Publication};
+use switchyard_sc::{Endpoint, Events, Options, Socket};
+use tokio::sync::Notify;
 
 #[derive(Debug, Clone)]
 pub struct FanoutConfig {
@@ -113,7 +113,7 @@ struct Sent<'a> {
 }
 
 /// A connection through the shared client, logged in when the run logs in.
-async fn connect(cfg: &FanoutConfig) -> Result<(Socket, mpsc::Receiver<Event>)> {
+async fn connect(cfg: &FanoutConfig) -> Result<(Socket, Events)> {
     // A 16 KiB read chunk, as the server uses: the library zeroes the chunk before each read.
     let options = Options { read_chunk: 16 * 1024, event_queue: 4096, ..Options::default() };
     let (socket, events) = Socket::connect(&Endpoint::plain("127.0.0.1", cfg.port), options).await?;
@@ -131,7 +131,7 @@ struct SubscriberLog {
     in_order: bool,
 }
 
-async fn subscriber(socket: Socket, mut events: mpsc::Receiver<Event>, shared: Arc<Shared>, cfg: Arc<FanoutConfig>, total: u64) -> Result<SubscriberLog> {
+async fn subscriber(socket: Socket, mut events: Events, shared: Arc<Shared>, cfg: Arc<FanoutConfig>, total: u64) -> Result<SubscriberLog> {
     let mut log = SubscriberLog { latencies_us: Vec::with_capacity(cfg.msgs as usize), next_seq: 0, in_order: true };
     while log.next_seq < total {
         let Some(event) = events.recv().await else { bail!("the server closed a subscriber after {} messages: {}", log.next_seq, socket.closed().await) };

@@ -16,7 +16,8 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Value};
-use switchyard_protocol::sc::{self, close, name, Gap, Txns};
+use serde_json::value::RawValue;
+use switchyard_protocol::sc::{self, close, name, Gap, Publication, Txns};
 use switchyard_protocol::Channel;
 use futures_util::SinkExt;
 use tokio::sync::{broadcast, mpsc, Semaphore};
@@ -169,7 +170,8 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 }
                 // Entries a resumed subscription already got from the log are not sent again.
                 Pending::Feed(Ok(c)) => (conn.channels.contains(&c.channel) && (conn.resumed.is_empty() || conn.resumed.get(&c.channel).is_none_or(|sent| c.id > *sent)))
-                    .then(|| c.publish_frame.clone()),
+                    .then(|| c.frame.get_or_init(|| publish_frame(&c.channel, &c.entry).unwrap_or_default().into()).clone())
+                    .filter(|f| !f.as_str().is_empty()),
                 Pending::Feed(Err(broadcast::error::RecvError::Lagged(_))) => {
                     close = Some((close::FELL_BEHIND, "subscriber fell behind; reconnect to resume"));
                     break;
@@ -217,6 +219,18 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
     }
     tracing::debug!(id = %conn.id, secs = opened.elapsed().as_secs_f64(), "socket closed");
+}
+
+/// The `#publish` frame delivering one log entry (JSON text, as the store wrote it) on a channel.
+fn publish_frame(channel: &str, entry: &str) -> Option<String> {
+    match RawValue::from_string(entry.to_string()) {
+        Ok(data) => Some(sc::event(name::PUBLISH, &Publication { channel: channel.to_string(), data })),
+        // The store writes entries as JSON; anything else is a bug, and is not sent.
+        Err(e) => {
+            tracing::error!(%channel, "a log entry is not JSON: {e}");
+            None
+        }
+    }
 }
 
 /// A frame for the socket: from its own queue, or from the commit feed.
@@ -540,9 +554,8 @@ impl Conn {
         }
         self.channels.insert(channel.clone());
         self.reply(cid, None);
-        let channel_json = Value::String(channel.clone()).to_string();
         for entry in &entries {
-            let frame = format!("{{\"event\":\"#publish\",\"data\":{{\"channel\":{channel_json},\"data\":{entry}}}}}");
+            let Some(frame) = publish_frame(&channel, entry) else { continue };
             if self.out.try_send(Out::Text(frame)).is_err() {
                 self.overflowed = true;
                 return;

@@ -433,4 +433,72 @@ pub struct ReadTransactionLog {
     pub to: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// `asc` (the default) or `desc`: with `desc` and a limit, the last entries of the range
+    /// (still answered in log order). A Switchyard extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+}
+
+/// The state of a link this node dials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    Connecting,
+    Open,
+    Closed,
+}
+
+/// One channel of a link, with the positions (this node's or the peer's log ids) it has reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelStatus {
+    pub channel: String,
+    /// Data flows from the peer to this node.
+    pub subscribe: bool,
+    /// Data flows from this node to the peer.
+    pub publish: bool,
+    /// Subscribe: the peer's log id applied up to.
+    pub last_received: Option<i64>,
+    /// Publish: our log id sent up to.
+    pub last_sent: Option<i64>,
+    /// Publish: our log id the peer said it applied up to.
+    #[serde(default)]
+    pub last_acknowledged: Option<i64>,
+    /// Our log's last id on the channel.
+    pub local_head: i64,
+    /// Publish: entries of ours on the channel not yet sent.
+    pub backlog: i64,
+    /// Batches found not to continue from where the receiver stood, and sent again.
+    #[serde(default)]
+    pub gaps: u64,
+    pub error: Option<String>,
+}
+
+/// One link this node dials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkStatus {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub state: LinkState,
+    /// Since when (ms since the epoch) the link is in its state.
+    pub since: f64,
+    pub latency_ms: Option<f64>,
+    pub last_error: Option<String>,
+    pub subscriptions: Vec<NodeSubscription>,
+    pub channels: Vec<ChannelStatus>,
+}
+
+/// cluster_status's answer: what the topology canvas reads of each node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterStatus {
+    /// Always `cluster-status`, as HarperDB answers.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub node_name: String,
+    pub is_enabled: bool,
+    /// Why the node refuses writes (a failed fsync) until it is restarted; none while it writes.
+    #[serde(default)]
+    pub read_only: Option<String>,
+    pub connections: Vec<LinkStatus>,
 }

@@ -11,7 +11,7 @@ mod subscriber;
 
 pub use dial::{Endpoint, Io};
 pub use error::{Error, Result};
-pub use socket::{Options, Socket};
+pub use socket::{Events, Options, Socket};
 pub use subscriber::{Subscriber, SubscriberConfig, SubscriberEvent};
 pub use switchyard_protocol::sc;
 

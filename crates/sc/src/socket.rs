@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use switchyard_protocol::sc::{self, name, Event, Frame, Handshake, HandshakeReply, Login, Packet, Response, Subscribe};
@@ -30,7 +30,7 @@ pub struct Options {
     pub read_chunk: usize,
     /// How long an invoke waits for its response.
     pub answer_timeout: Duration,
-    /// Events held for the receiver before the driver stops reading (backpressure).
+    /// Batches of events held for the receiver before the driver stops reading (backpressure).
     pub event_queue: usize,
     /// The tracker the driver task is spawned on, so that its owner can wait for it.
     pub tracker: Option<TaskTracker>,
@@ -93,7 +93,7 @@ impl Socket {
     /// Connects, completes the handshake, and returns the socket with the receiver of the
     /// events the server sends (publications, `#setAuthToken`, replication frames). The
     /// receiver must be drained while invokes are waiting: a full queue stops the reading.
-    pub async fn connect(endpoint: &Endpoint, options: Options) -> Result<(Socket, mpsc::Receiver<Event>)> {
+    pub async fn connect(endpoint: &Endpoint, options: Options) -> Result<(Socket, Events)> {
         let url = endpoint.url();
         let ws = tokio::time::timeout(options.answer_timeout, endpoint.open(options.read_chunk))
             .await
@@ -124,7 +124,7 @@ impl Socket {
             socket.shared.ping_timeout_ms.store(reply.ping_timeout, Ordering::Relaxed);
         }
         socket.handshake = reply;
-        Ok((socket, events_rx))
+        Ok((socket, Events { rx: events_rx, buffered: Default::default() }))
     }
 
     /// The server's handshake answer (socket id, ping timeout, whether the token was accepted).
@@ -211,49 +211,83 @@ impl Socket {
     }
 }
 
-async fn drive(mut ws: Ws, mut out: mpsc::Receiver<Outgoing>, events: mpsc::Sender<Event>, shared: Arc<Shared>) {
+/// Frames read without waiting, once one has arrived, before their events are handed over as
+/// one batch (one wake-up of the receiver instead of one per frame).
+const FRAMES_PER_BATCH: usize = 64;
+
+/// What one inbound frame asks of the driver.
+enum Inbound {
+    Frame(Frame),
+    Ended(Error),
+}
+
+fn inbound(msg: Option<std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>) -> Option<Inbound> {
+    let decoded = |text: &str| match sc::decode(text) {
+        Ok(frame) => Inbound::Frame(frame),
+        Err(e) => Inbound::Ended(Error::Decode(e)),
+    };
+    Some(match msg {
+        Some(Ok(Message::Text(t))) => decoded(t.as_str()),
+        Some(Ok(Message::Binary(b))) => decoded(&String::from_utf8_lossy(&b)),
+        Some(Ok(Message::Close(frame))) => {
+            let (code, reason) = frame.map(|f| (Some(u16::from(f.code)), f.reason.to_string())).unwrap_or((None, String::new()));
+            Inbound::Ended(Error::Closed { code, reason: if reason.is_empty() { "closed by the server".into() } else { reason } })
+        }
+        Some(Ok(_)) => return None,
+        Some(Err(e)) => Inbound::Ended(Error::Closed { code: None, reason: e.to_string() }),
+        None => Inbound::Ended(Error::Closed { code: None, reason: "connection ended".into() }),
+    })
+}
+
+async fn drive(mut ws: Ws, mut out: mpsc::Receiver<Outgoing>, events: mpsc::Sender<Vec<Event>>, shared: Arc<Shared>) {
     let mut heard = Instant::now();
     let mut check = tokio::time::interval(Duration::from_secs(1));
-    let reason = loop {
+    let reason = 'run: loop {
         tokio::select! {
             msg = ws.next() => {
-                let text = match msg {
-                    Some(Ok(Message::Text(t))) => t.to_string(),
-                    Some(Ok(Message::Binary(b))) => String::from_utf8_lossy(&b).into_owned(),
-                    Some(Ok(Message::Close(frame))) => {
-                        let (code, reason) = frame.map(|f| (Some(u16::from(f.code)), f.reason.to_string())).unwrap_or((None, String::new()));
-                        break Error::Closed { code, reason: if reason.is_empty() { "closed by the server".into() } else { reason } };
-                    }
-                    Some(Ok(_)) => continue,
-                    Some(Err(e)) => break Error::Closed { code: None, reason: e.to_string() },
-                    None => break Error::Closed { code: None, reason: "connection ended".into() },
-                };
-                heard = Instant::now();
-                match sc::decode(&text) {
-                    Ok(Frame::Ping) => {
-                        if let Err(e) = ws.send(Message::text("")).await {
-                            break Error::Closed { code: None, reason: e.to_string() };
+                let mut next = inbound(msg);
+                let mut batch = Vec::new();
+                let mut frames = 0;
+                loop {
+                    match next.take() {
+                        Some(Inbound::Frame(Frame::Ping)) => {
+                            if let Err(e) = ws.send(Message::text("")).await {
+                                break 'run Error::Closed { code: None, reason: e.to_string() };
+                            }
                         }
-                    }
-                    Ok(Frame::Packets(packets)) => {
-                        for p in packets {
-                            match p {
-                                Packet::Response(r) => {
-                                    if let Some(waiting) = shared.pending().remove(&r.rid) {
-                                        let _ = waiting.send(r);
+                        Some(Inbound::Frame(Frame::Packets(packets))) => {
+                            for p in packets {
+                                match p {
+                                    Packet::Response(r) => {
+                                        if let Some(waiting) = shared.pending().remove(&r.rid) {
+                                            let _ = waiting.send(r);
+                                        }
                                     }
-                                }
-                                // Nobody listening for events is fine: invokes still work.
-                                Packet::Event(e) => {
-                                    let _ = events.send(e).await;
+                                    Packet::Event(e) => batch.push(e),
                                 }
                             }
                         }
+                        Some(Inbound::Ended(Error::Decode(e))) => {
+                            let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::Protocol, reason: "malformed frame".into() }))).await;
+                            break 'run Error::Decode(e);
+                        }
+                        Some(Inbound::Ended(reason)) => break 'run reason,
+                        None => {}
                     }
-                    Err(e) => {
-                        let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::Protocol, reason: "malformed frame".into() }))).await;
-                        break Error::Decode(e);
+                    frames += 1;
+                    if frames >= FRAMES_PER_BATCH {
+                        break;
                     }
+                    // More frames already here are read now; their events go out together.
+                    match ws.next().now_or_never() {
+                        Some(msg) => next = inbound(msg),
+                        None => break,
+                    }
+                }
+                heard = Instant::now();
+                // Nobody listening for events is fine: invokes still work.
+                if !batch.is_empty() {
+                    let _ = events.send(batch).await;
                 }
             }
             queued = out.recv() => match queued {
@@ -298,6 +332,25 @@ async fn drive(mut ws: Ws, mut out: mpsc::Receiver<Outgoing>, events: mpsc::Send
         }
     };
     shared.finish(reason);
+}
+
+/// The events a socket receives (publications, `#setAuthToken`, replication frames), in order.
+/// They arrive from the driver in batches; `recv` hands them out one at a time.
+pub struct Events {
+    rx: mpsc::Receiver<Vec<Event>>,
+    buffered: std::collections::VecDeque<Event>,
+}
+
+impl Events {
+    /// The next event; `None` once the connection has ended and every event was taken.
+    pub async fn recv(&mut self) -> Option<Event> {
+        if let Some(e) = self.buffered.pop_front() {
+            return Some(e);
+        }
+        let batch = self.rx.recv().await?;
+        self.buffered.extend(batch);
+        self.buffered.pop_front()
+    }
 }
 
 async fn close_with(ws: &mut Ws, code: u16, reason: String) -> Error {

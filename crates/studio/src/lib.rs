@@ -9,12 +9,14 @@ mod local;
 mod probe;
 mod registry;
 mod studio;
+mod tail;
 mod types;
 
 pub use browse::{page_request_ops, rows_columns, Browse};
 pub use error::{Error, Result};
 pub use local::{LocalInstances, ADMIN_USER};
 pub use studio::Studio;
+pub use tail::{Tail, TailEvent, TailRecord, TailRequest, TailSource, TAIL_BATCH};
 pub use keychain::Keychain;
 pub use probe::peek_certificate;
 pub use registry::{Registry, RegistryStorage};

@@ -223,6 +223,19 @@ impl Registry {
         Ok(LocalCredentials { url: spec.url.clone(), username: spec.username.clone(), password: self.password(&spec)? })
     }
 
+    /// What a tail of a registered instance needs: its Operations API client, its SocketCluster
+    /// endpoint (same host and port, same trust) and its credentials.
+    pub fn tail_access(&self, id: &str) -> Result<(OpsClient, switchyard_sc::Endpoint, (String, String))> {
+        let spec = self.get(id)?;
+        let password = self.password(&spec)?;
+        let client = client_for(&spec, &password, REQUEST_TIMEOUT)?;
+        let url = reqwest::Url::parse(spec.url.trim()).map_err(|e| Error::Invalid(format!("'{}' is not a valid URL: {e}", spec.url)))?;
+        let host = url.host_str().ok_or_else(|| Error::Invalid(format!("'{}' names no host", spec.url)))?.trim_start_matches('[').trim_end_matches(']').to_string();
+        let port = url.port_or_known_default().ok_or_else(|| Error::Invalid(format!("'{}' names no port", spec.url)))?;
+        let trust = (url.scheme() == "https").then(|| spec.tls.trust());
+        Ok((client, switchyard_sc::Endpoint { host, port, trust }, (spec.username.clone(), password)))
+    }
+
     /// A client for a registered instance, with its stored credentials and trust.
     pub fn client(&self, id: &str) -> Result<OpsClient> {
         let spec = self.get(id)?;

@@ -346,6 +346,10 @@ pub fn typescript_declarations() -> String {
         NewTable::decl(&cfg),
         LocalState::decl(&cfg),
         LocalCredentials::decl(&cfg),
+        crate::tail::TailRequest::decl(&cfg),
+        crate::tail::TailSource::decl(&cfg),
+        crate::tail::TailRecord::decl(&cfg),
+        crate::tail::TailEvent::decl(&cfg),
     ];
     let mut out = String::from("// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.\n\n");
     let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();

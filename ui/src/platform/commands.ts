@@ -1,10 +1,11 @@
 // Generated from src-tauri/src/commands.rs by its `commands_ts` test. Do not edit:
 // run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.
 
-import type { InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
+import type { Channel } from "@tauri-apps/api/core";
+import type { InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, TailEvent, TailRequest, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "export_file"] as const;
+export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_start", "tail_stop", "export_file"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
@@ -29,5 +30,7 @@ export interface Commands {
   drop_database: { args: { id: string; database: string }; returns: string };
   create_table: { args: { id: string; table: NewTable }; returns: string };
   drop_table: { args: { id: string; database: string; table: string }; returns: string };
+  tail_start: { args: { id: string; request: TailRequest; events: Channel<Array<TailEvent>> }; returns: string };
+  tail_stop: { args: { tail: string }; returns: boolean };
   export_file: { args: { name: string; contents: string }; returns: string };
 }

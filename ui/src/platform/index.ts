@@ -1,10 +1,10 @@
 //! The one gateway to the native side: typed wrappers over Tauri's invoke and events.
 //! Nothing else in the UI imports @tauri-apps/*.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Commands } from "./commands";
 import { ERROR_CODES } from "./ipc";
-import type { ErrorCode, InstanceInput, JsonValue, NewTable, PageRequest, UiError, WriteMode } from "./ipc";
+import type { ErrorCode, InstanceInput, JsonValue, NewTable, PageRequest, TailEvent, TailRequest, UiError, WriteMode } from "./ipc";
 
 export type * from "./ipc";
 
@@ -56,6 +56,13 @@ export const native = {
   createTable: (id: string, table: NewTable) => call("create_table", { id, table }),
   dropTable: (id: string, database: string, table: string) => call("drop_table", { id, database, table }),
   exportFile: (name: string, contents: string) => call("export_file", { name, contents }),
+  /** Starts a tail; its events arrive in batches (one message per batch, never one per record). */
+  tailStart: (id: string, request: TailRequest, onBatch: (events: TailEvent[]) => void) => {
+    const events = new Channel<TailEvent[]>();
+    events.onmessage = onBatch;
+    return call("tail_start", { id, request, events });
+  },
+  tailStop: (tail: string) => call("tail_stop", { tail }),
 } satisfies Record<string, (...args: never[]) => Promise<unknown>>;
 
 /** The native side says instances changed (local ones started on launch, for example). */

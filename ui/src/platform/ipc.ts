@@ -98,3 +98,47 @@ export type LocalCredentials = { url: string, username: string,
  */
 password: string, };
 
+export type TailRequest = { 
+/**
+ * `database:table` channels.
+ */
+channels: Array<string>, 
+/**
+ * Recent transactions shown first, per channel.
+ */
+window: number, 
+/**
+ * Transactions read from the log at most to heal one gap; more is reported as a gap.
+ */
+healMax: number, };
+
+export type TailSource = "window" | "live" | "healed";
+
+export type TailRecord = { 
+/**
+ * The position in the tailed node's log.
+ */
+id: number, channel: string, 
+/**
+ * Where the write happened, and its id there: the same on every node it reaches.
+ */
+origin: string, originId: number, operation: string, user?: string, 
+/**
+ * Commit time at the origin (ms since the epoch).
+ */
+ts: number, 
+/**
+ * When it reached the studio (ms since the epoch).
+ */
+arrived: number, 
+/**
+ * How it reached the tail.
+ */
+source: TailSource, 
+/**
+ * The records written, or the keys deleted.
+ */
+data: JsonValue, };
+
+export type TailEvent = { "kind": "record" } & TailRecord | { "kind": "live" } | { "kind": "reconnecting", error: string, retryInMs: number, } | { "kind": "healed", channel: string, count: number, } | { "kind": "gap", channel: string, after: number, before?: number, reason: string, } | { "kind": "refused", channel: string, reason: string, } | { "kind": "failed", reason: string, };
+

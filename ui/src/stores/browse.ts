@@ -5,7 +5,8 @@ import { native, type TreeDatabase, type UiError } from "../platform";
 export type View =
   | { kind: "home" }
   | { kind: "table"; instance: string; database: string; table: string }
-  | { kind: "query"; instance: string };
+  | { kind: "query"; instance: string }
+  | { kind: "tail"; instance: string; channels: string[] };
 
 interface TreeEntry {
   dbs: TreeDatabase[] | null;

@@ -126,6 +126,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
               {isOpen && (
                 <div className="instance-actions">
                   <button onClick={() => open({ kind: "query", instance: spec.id })} data-testid="open-sql">SQL</button>
+                  <button onClick={() => open({ kind: "tail", instance: spec.id, channels: [] })} data-testid="open-tail" title="Watch transactions arrive live">Tail</button>
                   <button onClick={() => onNewTable(spec.id)} data-testid="new-table-button">+ Table</button>
                   <button onClick={() => onNewDatabase(spec.id)}>+ Database</button>
                   <button onClick={() => onEdit(spec)} data-testid="edit-instance">Edit</button>

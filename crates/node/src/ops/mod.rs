@@ -24,6 +24,11 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// A typed reply (a `switchyard_protocol::ops` struct), written as the client reads it.
+    pub fn of<T: serde::Serialize>(reply: &T) -> Result<Reply> {
+        serde_json::to_string(reply).map(Reply::Raw).map_err(|e| Error::Internal(format!("a reply could not be written: {e}")))
+    }
+
     /// The answer as a value (tests and in-process callers).
     pub fn into_value(self) -> Result<Value> {
         match self {
@@ -77,7 +82,7 @@ pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: &str, bo
         "read_transaction_log" => system::read_transaction_log(node, who, parse(body)?).await,
         "cluster_status" => {
             who.require_super("cluster_status")?;
-            Ok(Reply::Json(crate::replication::cluster_status(node).await?))
+            Reply::of(&crate::replication::cluster_status(node).await?)
         }
         "cluster_read" => {
             who.require_super("cluster_read")?;

@@ -100,7 +100,12 @@ pub async fn read_transaction_log(node: &Node, who: &Principal, req: ReadTransac
         }
     };
     let (from, to) = (range(req.from, "from")?, range(req.to, "to")?);
-    let entries = node.store.transaction_log(&meta.channel(), by_time, from, to, limit as i64).await?;
+    let last = match req.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => return Err(Error::bad(format!("'order' must be 'asc' or 'desc', not '{other}'"))),
+    };
+    let entries = node.store.transaction_log(&meta.channel(), by_time, from, to, limit as i64, last).await?;
     Ok(Reply::Raw(super::project::join(entries.iter().map(String::as_str))))
 }
 

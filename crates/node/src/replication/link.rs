@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::Retryable;
-use switchyard_protocol::sc::{self, name, Ack, Event, Gap, Hello, Offer, OfferReply, Pull, PullReply, ScError, Txns};
-use switchyard_sc::{Error as ScErr, Options, Socket};
+use switchyard_protocol::sc::{self, name, Ack, Gap, Hello, Offer, OfferReply, Pull, PullReply, ScError, Txns};
+use switchyard_protocol::ops::LinkState as LinkStatusState;
+use switchyard_sc::{Error as ScErr, Events, Options, Socket};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -27,11 +28,11 @@ type Probe<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = (Instant, Re
 /// Runs until the node closes; the caller aborts it on remove_node/update_node.
 pub async fn run(node: Arc<Node>, config: PeerConfig, state: Arc<LinkState>) {
     loop {
-        state.set("connecting", None);
+        state.set(LinkStatusState::Connecting, None);
         let open = || open(&node, &config);
         let notify = |e: &ScErr, _: Duration| {
             node.log.warn(&["replication"], format!("link to '{}' failed: {e}", config.name));
-            state.set("closed", Some(e.to_string()));
+            state.set(LinkStatusState::Closed, Some(e.to_string()));
         };
         // Every failure is retried: a refused login or an untrusted certificate may be fixed
         // on the peer while we wait.
@@ -45,12 +46,12 @@ pub async fn run(node: Arc<Node>, config: PeerConfig, state: Arc<LinkState>) {
             _ = node.shutdown.cancelled() => return,
         };
         node.log.warn(&["replication"], format!("link to '{}' closed: {reason}", config.name));
-        state.set("closed", Some(reason));
+        state.set(LinkStatusState::Closed, Some(reason));
     }
 }
 
 /// Connects, logs in and checks that the peer is the node it is configured as.
-async fn open(node: &Arc<Node>, config: &PeerConfig) -> Result<(Socket, mpsc::Receiver<Event>), ScErr> {
+async fn open(node: &Arc<Node>, config: &PeerConfig) -> Result<(Socket, Events), ScErr> {
     let endpoint = config.endpoint();
     let options = Options { tracker: Some(node.tasks.clone()), read_chunk: crate::channels::READ_CHUNK, ..Options::default() };
     let (socket, events) = Socket::connect(&endpoint, options).await?;
@@ -64,7 +65,7 @@ async fn open(node: &Arc<Node>, config: &PeerConfig) -> Result<(Socket, mpsc::Re
 }
 
 /// Carries one connection until it fails; answers why.
-async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState, socket: &Socket, events: mpsc::Receiver<Event>) -> String {
+async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState, socket: &Socket, events: Events) -> String {
     let (gaps_tx, gaps_rx) = mpsc::channel::<Gap>(64);
     let (out_tx, out_rx) = mpsc::channel::<Out>(64);
     let mut streams: HashMap<String, JoinHandle<()>> = HashMap::new();
@@ -83,7 +84,7 @@ async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState, socke
 }
 
 /// What the peer sends: batches on the channels we pull, acks and gaps on those we publish.
-async fn inbound(node: &Arc<Node>, config: &PeerConfig, state: &LinkState, socket: &Socket, mut events: mpsc::Receiver<Event>, gaps: mpsc::Sender<Gap>) -> Result<(), String> {
+async fn inbound(node: &Arc<Node>, config: &PeerConfig, state: &LinkState, socket: &Socket, mut events: Events, gaps: mpsc::Sender<Gap>) -> Result<(), String> {
     // Per channel: the position we asked the peer to resend from after a gap.
     let mut repulled: HashMap<String, i64> = HashMap::new();
     while let Some(e) = events.recv().await {
@@ -169,7 +170,7 @@ async fn outbound(
         sent_at.insert(channel.clone(), sent.clone());
         start_stream(node, config, streams, &channel, reply.from, &out_tx, sent);
     }
-    state.set("open", None);
+    state.set(LinkStatusState::Open, None);
     node.log.info(&["replication"], format!("link to '{}' open", config.name));
 
     let mut probe = tokio::time::interval(LATENCY_PROBE);

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use sqlx::Row;
 use switchyard_protocol::sc::{Ack, Txns};
 use switchyard_protocol::tls::Trust;
-use switchyard_protocol::ops::{AddNode, NodeSubscription, NodeTls};
+use switchyard_protocol::ops::{AddNode, ClusterStatus, LinkState as LinkStatusState, LinkStatus, NodeSubscription, NodeTls};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
@@ -76,13 +76,19 @@ pub struct ChannelStatus {
     pub gaps: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct LinkInner {
-    state: &'static str,
+    state: LinkStatusState,
     since: f64,
     last_error: Option<String>,
     latency_ms: Option<f64>,
     channels: HashMap<String, ChannelStatus>,
+}
+
+impl Default for LinkInner {
+    fn default() -> Self {
+        LinkInner { state: LinkStatusState::Connecting, since: now_ms(), last_error: None, latency_ms: None, channels: HashMap::new() }
+    }
 }
 
 /// The live state of one link, shared between its task and cluster_status.
@@ -97,13 +103,13 @@ impl LinkState {
         }
     }
 
-    pub fn set(&self, state: &'static str, error: Option<String>) {
+    pub fn set(&self, state: LinkStatusState, error: Option<String>) {
         self.with(|s| {
             if s.state != state {
                 s.state = state;
                 s.since = now_ms();
             }
-            if error.is_some() || state == "open" {
+            if error.is_some() || state == LinkStatusState::Open {
                 s.last_error = error;
             }
         })
@@ -298,7 +304,7 @@ pub async fn remove_node(node: &Arc<Node>, name: &str) -> Result<Value> {
 
 pub use read::cluster_read;
 
-pub async fn cluster_status(node: &Arc<Node>) -> Result<Value> {
+pub async fn cluster_status(node: &Arc<Node>) -> Result<ClusterStatus> {
     let links: Vec<(PeerConfig, Arc<LinkState>)> = node.peers.lock().values().map(|l| (l.config.clone(), l.state.clone())).collect();
     let mut connections = Vec::new();
     for (config, state) in links {
@@ -313,36 +319,37 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<Value> {
                 Some(p) if sub.publish => node.store.backlog(&channel, p, &config.name).await?,
                 _ => 0,
             };
-            per_channel.push(json!({
-                "channel": channel,
-                "subscribe": sub.subscribe,
-                "publish": sub.publish,
-                "last_received": sub.subscribe.then_some(status.last_received),
-                "last_sent": sent,
-                "local_head": head,
-                "backlog": backlog,
-                "gaps": status.gaps,
-                "error": status.error,
-            }));
+            per_channel.push(switchyard_protocol::ops::ChannelStatus {
+                last_received: sub.subscribe.then_some(status.last_received),
+                last_sent: sent,
+                last_acknowledged: if sub.publish { node.acks.get(&config.name, &channel) } else { None },
+                local_head: head,
+                backlog,
+                gaps: status.gaps,
+                error: status.error,
+                subscribe: sub.subscribe,
+                publish: sub.publish,
+                channel,
+            });
         }
-        connections.push(json!({
-            "name": config.name,
-            "host": config.host,
-            "port": config.port,
-            "tls": config.tls.is_some(),
-            "state": if st.is_empty() { "connecting" } else { st },
-            "since": since,
-            "latency_ms": latency,
-            "last_error": last_error,
-            "subscriptions": config.subscriptions,
-            "channels": per_channel,
-        }));
+        connections.push(LinkStatus {
+            name: config.name.clone(),
+            host: config.host.clone(),
+            port: config.port,
+            tls: config.tls.is_some(),
+            state: st,
+            since,
+            latency_ms: latency,
+            last_error,
+            subscriptions: config.subscriptions.clone(),
+            channels: per_channel,
+        });
     }
-    Ok(json!({
-        "type": "cluster-status",
-        "node_name": node.config.node_name,
-        "is_enabled": true,
-        "read_only": node.store.read_only(),
-        "connections": connections,
-    }))
+    Ok(ClusterStatus {
+        kind: "cluster-status".into(),
+        node_name: node.config.node_name.clone(),
+        is_enabled: true,
+        read_only: node.store.read_only(),
+        connections,
+    })
 }

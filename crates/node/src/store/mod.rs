@@ -32,15 +32,17 @@ use value::{bind_all, now_ms, Param};
 
 use crate::error::{Error, Result};
 
-/// A committed transaction-log entry, as published on its channel. The SocketCluster frame is
-/// built once here and the same text goes to every subscriber.
+/// A committed transaction-log entry, announced as data: the SocketCluster layer builds the
+/// frame that carries it (once, in `frame`, for every subscriber).
 #[derive(Debug)]
 pub struct Committed {
     pub id: i64,
     pub channel: String,
-    /// `{"event":"#publish","data":{"channel":…,"data":<entry>}}`
-    /// Shared, not copied, by every subscriber's socket.
-    pub publish_frame: axum::extract::ws::Utf8Bytes,
+    /// The entry as subscribers receive it (`switchyard_protocol::sc::Transaction`, as JSON).
+    pub entry: String,
+    /// The frame the SocketCluster layer built from `entry`, shared, not copied, by every
+    /// subscriber's socket. Empty until the first socket sends it.
+    pub frame: std::sync::OnceLock<axum::extract::ws::Utf8Bytes>,
 }
 
 pub struct Store {
@@ -160,9 +162,7 @@ impl Store {
             return None;
         }
         let entry = entry_json(id, origin, origin_id, channel, operation, user, ts, records_json);
-        let channel_json = Value::String(channel.to_string()).to_string();
-        let publish_frame = format!("{{\"event\":\"#publish\",\"data\":{{\"channel\":{channel_json},\"data\":{entry}}}}}");
-        Some(Arc::new(Committed { id, channel: channel.to_string(), publish_frame: publish_frame.into() }))
+        Some(Arc::new(Committed { id, channel: channel.to_string(), entry, frame: std::sync::OnceLock::new() }))
     }
 
     /// Every log id at or below this is on disk; readers of the log stop there.

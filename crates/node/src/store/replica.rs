@@ -97,13 +97,17 @@ impl Store {
     /// A channel's log entries as JSON (see `entry_json`), oldest first: by id after `from` up
     /// to `to`, or with `by_time` by timestamp from `from` up to `to` (epoch ms); at most `limit`.
     /// What is committed, as any reader sees it.
-    pub async fn transaction_log(&self, channel: &str, by_time: bool, from: Option<f64>, to: Option<f64>, limit: i64) -> Result<Vec<String>> {
-        let sql = if by_time {
-            "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
-             WHERE channel = ? AND ts >= ? AND ts <= ? ORDER BY id LIMIT ?"
-        } else {
-            "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
-             WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"
+    /// With `last`, the last `limit` entries of the range (answered in log order).
+    pub async fn transaction_log(&self, channel: &str, by_time: bool, from: Option<f64>, to: Option<f64>, limit: i64, last: bool) -> Result<Vec<String>> {
+        let sql = match (by_time, last) {
+            (true, false) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+                              WHERE channel = ? AND ts >= ? AND ts <= ? ORDER BY id LIMIT ?",
+            (true, true) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+                             WHERE channel = ? AND ts >= ? AND ts <= ? ORDER BY id DESC LIMIT ?",
+            (false, false) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+                               WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+            (false, true) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+                              WHERE channel = ? AND id > ? AND id <= ? ORDER BY id DESC LIMIT ?",
         };
         let (lo, hi) = if by_time {
             (from.unwrap_or(0.0), to.unwrap_or(f64::MAX))
@@ -112,7 +116,10 @@ impl Store {
         };
         let q = sqlx::query(sql).bind(channel);
         let q = if by_time { q.bind(lo).bind(hi) } else { q.bind(lo as i64).bind(hi as i64) };
-        let rows = q.bind(limit).fetch_all(self.read_pool()).await?;
+        let mut rows = q.bind(limit).fetch_all(self.read_pool()).await?;
+        if last {
+            rows.reverse();
+        }
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let user: Option<String> = row.try_get(6)?;

@@ -1,8 +1,7 @@
 //! Databases, tables and attributes through the Operations API, against a real node.
 
-mod common;
 
-use common::TestNode;
+use crate::common::TestNode;
 use serde_json::json;
 
 #[tokio::test]

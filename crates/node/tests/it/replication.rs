@@ -1,11 +1,10 @@
 //! Replication between real nodes on loopback: the factory topology, chains and rings, and
 //! catch-up after outages with nothing lost or applied twice. Every wait is bounded.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{boot_as, TestNode, ADMIN, PASSWORD};
+use crate::common::{boot_as, TestNode, ADMIN, PASSWORD};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 

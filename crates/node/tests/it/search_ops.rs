@@ -1,8 +1,7 @@
 //! search_by_id, search_by_value, search_by_conditions: matching, projection, sort, paging.
 
-mod common;
 
-use common::TestNode;
+use crate::common::TestNode;
 use serde_json::{json, Value};
 
 async fn dogs() -> TestNode {

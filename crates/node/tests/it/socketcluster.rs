@@ -1,12 +1,11 @@
 //! The SocketCluster endpoint frame by frame: handshake rules and close codes, ping/pong,
 //! batches, tokens, permissions, unknown procedures, and publications of committed writes.
 
-mod common;
 
 use std::time::Duration;
 
-use common::ws::{closed_with, connect, handshaken, logged_in_as, recv, send, Ws};
-use common::{TestNode, ADMIN, PASSWORD};
+use crate::common::ws::{closed_with, connect, handshaken, logged_in_as, recv, send, Ws};
+use crate::common::{TestNode, ADMIN, PASSWORD};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -214,7 +213,7 @@ async fn subscribe_from_a_position_sends_the_log_after_it_then_live_with_no_gap_
     let expected: Vec<i64> = log_ids(&n, "dev:r").await.into_iter().filter(|id| *id > from).collect();
     assert!(!expected.is_empty());
     assert_eq!(publication_ids(&mut second, expected.len()).await, expected, "every entry after `from` once, in order");
-    assert_eq!(common::ws::recv_within(&mut second, Duration::from_millis(300)).await, None, "and nothing twice");
+    assert_eq!(crate::common::ws::recv_within(&mut second, Duration::from_millis(300)).await, None, "and nothing twice");
 }
 
 #[tokio::test]

@@ -1,11 +1,10 @@
 //! A subscriber killed with SIGKILL in the middle of catching up loses nothing and applies
 //! nothing twice: every transaction is applied together with its position, or not at all.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::spawn;
+use crate::common::spawn;
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 

@@ -3,11 +3,10 @@
 //! 400 (never 503), bodies read only after authentication, exact token expiry, the shared
 //! cluster user, and transactions published in the shape subscribers receive.
 
-mod common;
 
 use std::time::Duration;
 
-use common::{TestNode, ADMIN, PASSWORD};
+use crate::common::{TestNode, ADMIN, PASSWORD};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_node::{start, NodeConfig, RunningNode};
@@ -349,7 +348,7 @@ async fn the_seeds_add_node_works_between_nodes_sharing_a_cluster_user() {
 fn the_seeds_clustering_variables_configure_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let (_proc, url, _) = common::spawn(
+    let (_proc, url, _) = crate::common::spawn(
         &["--data", data, "--port", "0", "--admin-password", PASSWORD],
         &[("CLUSTERING_USER", "seed_cluster"), ("CLUSTERING_PASSWORD", "seed-pw")],
     );
@@ -363,7 +362,7 @@ fn the_seeds_clustering_variables_configure_the_binary() {
 
 #[tokio::test]
 async fn revoked_access_ends_on_open_sockets_at_once() {
-    use common::ws::{logged_in_as, recv, recv_within, send};
+    use crate::common::ws::{logged_in_as, recv, recv_within, send};
     let n = TestNode::start().await;
     n.table("r").await;
     n.ok(json!({"operation": "add_role", "role": "writer", "permission": {"dev": {"tables": {"r": {"read": true, "insert": true, "update": false, "delete": false}}}}})).await;
@@ -407,7 +406,7 @@ async fn revoked_access_ends_on_open_sockets_at_once() {
 
 #[tokio::test]
 async fn a_published_transaction_is_applied_as_its_operation() {
-    use common::ws::{logged_in_as, recv, send};
+    use crate::common::ws::{logged_in_as, recv, send};
     let n = TestNode::start().await;
     n.table("p").await;
     let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
@@ -666,7 +665,7 @@ async fn stalled_connections_are_closed_and_excess_ones_answered_at_once() {
 
 #[tokio::test]
 async fn one_failing_publish_in_a_frame_of_ten_is_refused_alone() {
-    use common::ws::{recv, Ws};
+    use crate::common::ws::{recv, Ws};
     use futures_util::SinkExt;
     let dir = tempfile::tempdir().unwrap();
     let (node, c) = node_with("quota-ws", dir.path(), |cfg| cfg.max_storage_bytes = Some(2 * 1024 * 1024)).await;
@@ -709,7 +708,7 @@ async fn one_failing_publish_in_a_frame_of_ten_is_refused_alone() {
 
 #[tokio::test]
 async fn malformed_replication_frames_are_refused_not_defaulted() {
-    use common::ws::{logged_in_as, recv, send};
+    use crate::common::ws::{logged_in_as, recv, send};
     let n = TestNode::start().await;
     n.table("r").await;
     let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
@@ -728,7 +727,7 @@ async fn malformed_replication_frames_are_refused_not_defaulted() {
     send(&mut ws, json!({"event": "sy:txns", "cid": 6, "data": {"channel": "dev:r", "upto": 1, "entries": [entry]}})).await;
     let r = recv(&mut ws).await;
     assert!(r["error"]["message"].as_str().unwrap().contains("from"), "{r}");
-    assert_eq!(common::ws::closed_with(&mut ws).await, 4100);
+    assert_eq!(crate::common::ws::closed_with(&mut ws).await, 4100);
     let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
     send(&mut ws, json!({"event": "sy:hello", "data": {"node_name": "fake-peer"}, "cid": 3})).await;
     assert_eq!(recv(&mut ws).await["data"]["node_name"], "test-node");
@@ -739,7 +738,7 @@ async fn malformed_replication_frames_are_refused_not_defaulted() {
     let r = recv(&mut ws).await;
     assert!(r["error"]["message"].as_str().unwrap().contains("__updatedtime__"), "{r}");
     // The reason arrives before the socket closes (the peer reconnects and resends).
-    assert_eq!(common::ws::closed_with(&mut ws).await, 4100);
+    assert_eq!(crate::common::ws::closed_with(&mut ws).await, 4100);
     assert_eq!(n.count("r").await, 0, "nothing of the refused batch was applied");
 }
 
@@ -747,7 +746,7 @@ async fn malformed_replication_frames_are_refused_not_defaulted() {
 
 #[tokio::test]
 async fn stopping_a_busy_node_ends_every_task_it_started() {
-    use common::ws::{logged_in_as, recv, send};
+    use crate::common::ws::{logged_in_as, recv, send};
     let a = TestNode::start_named("a").await;
     let b = TestNode::start_named("b").await;
     a.table("t").await;
@@ -770,7 +769,7 @@ async fn stopping_a_busy_node_ends_every_task_it_started() {
     assert_eq!(left, 0, "every task ended within the shutdown timeout");
     assert!(a_node.tasks.is_empty(), "{} tasks still tracked", a_node.tasks.len());
     // The socket was told, and b's side of the link saw it go.
-    assert_eq!(common::ws::closed_with(&mut ws).await, 1001);
+    assert_eq!(crate::common::ws::closed_with(&mut ws).await, 1001);
     let b_running = b.running.as_ref().unwrap();
     assert!(!b_running.node.tasks.is_empty(), "b keeps running");
 }

@@ -1,11 +1,10 @@
 //! TLS: a node serves https:// and wss:// with a self-signed certificate made on first start,
 //! clients trust it by its SHA-256 fingerprint (or not at all), and replication links use wss.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{boot_as, ADMIN, PASSWORD};
+use crate::common::{boot_as, ADMIN, PASSWORD};
 use serde_json::json;
 use switchyard_client::{Credentials, Error, OpsClient, Trust};
 use switchyard_node::{start, NodeConfig, RunningNode};

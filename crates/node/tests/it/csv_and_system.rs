@@ -1,8 +1,7 @@
 //! csv_data_load with jobs, system_information, registration_info, read_log, cluster_status.
 
-mod common;
 
-use common::TestNode;
+use crate::common::TestNode;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,10 +1,9 @@
 //! Table time-to-live: records age out of a table with `expiration`, locally and only there.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::TestNode;
+use crate::common::TestNode;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,9 +1,8 @@
 //! Authentication and authorization: 401 for bad credentials (loopback is not trusted), 403 with
 //! what was missing, users and roles, JWT operation and refresh tokens.
 
-mod common;
 
-use common::{TestNode, ADMIN, PASSWORD};
+use crate::common::{TestNode, ADMIN, PASSWORD};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, Error, OpsClient};
 use switchyard_protocol::ErrorCode;

@@ -1,11 +1,10 @@
 //! Durability: a restarted node has all its data, users and tokens; the binary's first start
 //! generates and prints a password once; settings come from flags, environment or a file.
 
-mod common;
 
 use std::process::Command;
 
-use common::{spawn, TestNode};
+use crate::common::{spawn, TestNode};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 

@@ -1,9 +1,8 @@
 //! A full disk: writes past the storage limit are refused with 507, the batch that hit the limit
 //! leaves nothing behind, everything committed before stays readable, and freeing space recovers.
 
-mod common;
 
-use common::{ADMIN, PASSWORD};
+use crate::common::{ADMIN, PASSWORD};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_node::{start, NodeConfig};

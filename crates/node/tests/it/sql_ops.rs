@@ -1,8 +1,7 @@
 //! The sql operation: SELECT with WHERE/ORDER BY/LIMIT/OFFSET/aggregates/GROUP BY, and DML.
 
-mod common;
 
-use common::TestNode;
+use crate::common::TestNode;
 use serde_json::{json, Value};
 
 async fn breeds() -> TestNode {

@@ -1,8 +1,7 @@
 //! insert, update, upsert, delete: reply shapes, keys, timestamps, all-or-nothing batches.
 
-mod common;
 
-use common::TestNode;
+use crate::common::TestNode;
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -1,9 +1,8 @@
 //! Property tests: random and malformed bodies never get a 5xx, never panic the server, and never
 //! change stored data. Malformed bodies sent as a super user must get exactly 400.
 
-mod common;
 
-use common::TestNode;
+use crate::common::TestNode;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Map, Value};

@@ -1,0 +1,211 @@
+//! The live tail: pick an instance and channels, watch transactions arrive (virtualized list,
+//! newest or oldest first), pause without losing any below the buffer's cap, filter, inspect
+//! one in the detail pane, and export the session as NDJSON.
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { native } from "../platform";
+import { useInstances } from "../stores/instances";
+import { toastError, useUi } from "../stores/ui";
+import { NO_FILTER, PAUSE_CAP, SHOWN_CAP, ndjson, type Row } from "./model";
+import { startTail, stopTail, useTail } from "./store";
+
+const ROW_HEIGHT = 26;
+const EXPORT_CHUNK = 5000;
+
+function time(ms: number): string {
+  const d = new Date(ms);
+  return `${d.toLocaleTimeString()}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+}
+
+function preview(r: Row): string {
+  const s = JSON.stringify(r.data);
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+/** Messages per second over the last minute, as a small line chart. */
+function RateChart({ rate }: { rate: number[] }) {
+  const max = Math.max(1, ...rate);
+  const w = 180;
+  const h = 28;
+  const points = rate.map((v, i) => `${(i / (rate.length - 1)) * w},${h - (v / max) * (h - 2) - 1}`).join(" ");
+  return (
+    <span className="tail-rate" data-testid="tail-rate" title={`records per second over the last minute (peak ${max})`}>
+      <svg width={w} height={h} aria-hidden>
+        <polyline points={points} fill="none" stroke="var(--accent)" strokeWidth="1.5" />
+      </svg>
+      <span>{rate[rate.length - 2] ?? 0}/s</span>
+    </span>
+  );
+}
+
+export function TailView({ instance: initialInstance, channels: initialChannels }: { instance?: string; channels?: string[] }) {
+  const registry = useInstances((s) => s.view);
+  const t = useTail();
+  const m = t.model;
+  const [instance, setInstance] = useState(initialInstance ?? t.instance ?? registry?.instances[0]?.id ?? "");
+  const [channelText, setChannelText] = useState((initialChannels ?? t.channels).join(", "));
+  const [known, setKnown] = useState<string[]>([]);
+  const [exporting, setExporting] = useState<number | null>(null);
+  const [filterName, setFilterName] = useState("");
+  const scroller = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (!instance) return;
+    native.tree(instance).then((dbs) => setKnown(dbs.flatMap((d) => d.tables.map((tb) => `${d.name}:${tb.name}`))), () => setKnown([]));
+  }, [instance]);
+
+  const rows = m.visible;
+  const n = rows.length;
+  const at = (i: number) => (t.order === "newest" ? rows[n - 1 - i] : rows[i]);
+  const v = useVirtualizer({ count: n, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
+  const selected = useMemo(() => (t.selected === null ? null : m.rows.find((r) => r.seq === t.selected) ?? null), [t.selected, m.rows]);
+  const channels = useMemo(() => Array.from(new Set(m.rows.map((r) => r.channel))), [m.rows]);
+  const hidden = m.rows.length - n;
+
+  const start = () => {
+    const list = channelText.split(/[\s,]+/).filter(Boolean);
+    if (!instance || !list.length) return useUi.getState().toast("Pick an instance and at least one channel (database:table)", "error");
+    startTail(instance, list).catch(toastError);
+  };
+
+  const exportSession = async () => {
+    const source = m.visible;
+    setExporting(0);
+    let text = "";
+    for (let i = 0; i < source.length; i += EXPORT_CHUNK) {
+      text += ndjson(source, i, i + EXPORT_CHUNK);
+      setExporting(Math.min(source.length, i + EXPORT_CHUNK) / Math.max(1, source.length));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    try {
+      const path = await native.exportFile(`tail-${new Date().toISOString().replace(/[:.]/g, "-")}.ndjson`, text);
+      useUi.getState().toast(`Exported ${source.length} transactions to ${path}`);
+    } catch (e) {
+      toastError(e);
+    } finally {
+      setExporting(null);
+    }
+  };
+
+  const onKey = (e: React.KeyboardEvent) => {
+    if (e.key === " " && e.target === e.currentTarget) {
+      e.preventDefault();
+      (m.paused ? t.resume : t.pause)();
+    }
+  };
+
+  return (
+    <section className="tail" data-testid="tail-view" tabIndex={-1} onKeyDown={onKey}>
+      <div className="toolbar">
+        <h2>Live tail</h2>
+        <select value={instance} onChange={(e) => setInstance(e.target.value)} data-testid="tail-instance" aria-label="Instance">
+          {(registry?.instances ?? []).map((i) => (
+            <option key={i.id} value={i.id}>{i.name}</option>
+          ))}
+        </select>
+        <input list="tail-known" value={channelText} onChange={(e) => setChannelText(e.target.value)} placeholder="dev:dog, dev:cat" data-testid="tail-channels"
+          aria-label="Channels" onKeyDown={(e) => e.key === "Enter" && start()} style={{ minWidth: 220 }} />
+        <datalist id="tail-known">{known.map((k) => <option key={k} value={k} />)}</datalist>
+        {t.tailId ? (
+          <button onClick={() => void stopTail()} data-testid="tail-stop">Stop</button>
+        ) : (
+          <button className="primary" onClick={start} data-testid="tail-start">Start</button>
+        )}
+        <span className={`tail-state ${m.connection}`} data-testid="tail-state">{m.connection}</span>
+        <div className="spacer" />
+        <RateChart rate={m.rate} />
+      </div>
+      <div className="toolbar tail-controls">
+        <button onClick={m.paused ? t.resume : t.pause} data-testid="tail-pause" title="Space">
+          {m.paused ? `Resume (${m.buffer.length.toLocaleString()} held)` : "Pause"}
+        </button>
+        {m.paused && (
+          <span className="muted" data-testid="tail-buffer">
+            buffer {m.buffer.length.toLocaleString()} / {PAUSE_CAP.toLocaleString()}
+            {m.dropped && <b className="tail-dropped" data-testid="tail-dropped"> · {m.dropped.count.toLocaleString()} dropped (#{m.dropped.firstId}–#{m.dropped.lastId})</b>}
+          </span>
+        )}
+        <button onClick={t.clear} data-testid="tail-clear">Clear</button>
+        <button onClick={() => t.setOrder(t.order === "newest" ? "oldest" : "newest")} data-testid="tail-order">{t.order === "newest" ? "Newest first" : "Oldest first"}</button>
+        <label className="inline-check"><input type="checkbox" checked={t.wrap} onChange={(e) => t.setWrap(e.target.checked)} /> Wrap</label>
+        <button onClick={() => void exportSession()} disabled={exporting !== null || n === 0} data-testid="tail-export">
+          {exporting === null ? "Export NDJSON" : `Exporting ${Math.round(exporting * 100)}%`}
+        </button>
+        <div className="spacer" />
+        <span className="muted" data-testid="tail-count">
+          {n.toLocaleString()} shown{hidden > 0 ? ` · ${hidden.toLocaleString()} hidden by the filter` : ""} · {m.received.toLocaleString()} received · ring of {SHOWN_CAP.toLocaleString()}
+        </span>
+      </div>
+      <div className="toolbar tail-filters">
+        <select value={m.filter.channel} onChange={(e) => t.setFilter({ ...m.filter, channel: e.target.value })} aria-label="Channel filter" data-testid="tail-filter-channel">
+          <option value="">all channels</option>
+          {channels.map((c) => <option key={c} value={c}>{c}</option>)}
+        </select>
+        <select value={m.filter.operation} onChange={(e) => t.setFilter({ ...m.filter, operation: e.target.value })} aria-label="Operation filter" data-testid="tail-filter-operation">
+          <option value="">all operations</option>
+          {["insert", "update", "upsert", "delete"].map((o) => <option key={o} value={o}>{o}</option>)}
+        </select>
+        <input placeholder="key" value={m.filter.key} onChange={(e) => t.setFilter({ ...m.filter, key: e.target.value })} data-testid="tail-filter-key" style={{ width: 90 }} />
+        <input placeholder="text" value={m.filter.text} onChange={(e) => t.setFilter({ ...m.filter, text: e.target.value })} data-testid="tail-filter-text" />
+        <button onClick={() => t.setFilter(NO_FILTER)} disabled={m.filter === NO_FILTER}>Reset</button>
+        <input placeholder="name" value={filterName} onChange={(e) => setFilterName(e.target.value)} style={{ width: 90 }} aria-label="Filter name" />
+        <button onClick={() => filterName && t.saveFilter(filterName)} disabled={!filterName} data-testid="tail-filter-save">Save filter</button>
+        {t.saved.map((f) => (
+          <span key={f.name} className="chip">
+            <button className="link" onClick={() => t.setFilter({ channel: f.channel, operation: f.operation, key: f.key, text: f.text })}>{f.name}</button>
+            <button className="close" title="Forget this filter" onClick={() => t.removeFilter(f.name)}>×</button>
+          </span>
+        ))}
+      </div>
+      {m.notices.length > 0 && (
+        <div className="tail-notices" data-testid="tail-notices">
+          {m.notices.slice(-3).map((text, i) => <div key={i}>{text}</div>)}
+        </div>
+      )}
+      <div className="tail-body">
+        <div className="tail-list" ref={scroller} data-testid="tail-list">
+          <div className="tail-row head">
+            <span className="c-time">arrived</span><span className="c-ch">channel</span><span className="c-op">op</span><span className="c-keys">keys</span>
+            <span className="c-origin">origin #id</span><span className="c-data">data</span>
+          </div>
+          <div style={{ height: v.getTotalSize(), position: "relative" }}>
+            {v.getVirtualItems().map((it) => {
+              const r = at(it.index);
+              if (!r) return null;
+              return (
+                <div key={r.seq} className={`tail-row${t.selected === r.seq ? " selected" : ""}${t.wrap ? " wrap" : ""}`} data-testid="tail-row" data-key={r.keys}
+                  style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: t.wrap ? undefined : ROW_HEIGHT }}
+                  ref={t.wrap ? v.measureElement : undefined} data-index={it.index} onClick={() => t.select(r.seq)}>
+                  <span className="c-time">{time(r.arrived)}</span>
+                  <span className="c-ch">{r.channel}</span>
+                  <span className={`c-op op-${r.operation}`}>{r.operation}</span>
+                  <span className="c-keys">{r.keys}</span>
+                  <span className="c-origin">{r.origin} #{r.originId}</span>
+                  <span className="c-data">{preview(r)}</span>
+                </div>
+              );
+            })}
+          </div>
+          {n === 0 && <div className="muted tail-empty">{t.tailId ? "Waiting for transactions…" : "Pick channels and press Start."}</div>}
+        </div>
+        {selected && (
+          <aside className="tail-detail" data-testid="tail-detail">
+            <div className="toolbar">
+              <b>#{selected.id}</b> <span className="muted">{selected.channel} · {selected.operation} · {selected.source}</span>
+              <div className="spacer" />
+              <button onClick={() => navigator.clipboard.writeText(JSON.stringify(selected.data, null, 2)).then(() => useUi.getState().toast("Copied"), toastError)}>Copy</button>
+              <button onClick={() => t.select(null)} aria-label="Close">×</button>
+            </div>
+            <dl>
+              <dt>origin</dt><dd>{selected.origin} #{selected.originId}</dd>
+              <dt>committed</dt><dd>{time(selected.ts)}</dd>
+              <dt>arrived</dt><dd>{time(selected.arrived)} ({Math.max(0, Math.round(selected.arrived - selected.ts))} ms later)</dd>
+              {selected.user && (<><dt>user</dt><dd>{selected.user}</dd></>)}
+            </dl>
+            <pre>{JSON.stringify(selected.data, null, 2)}</pre>
+          </aside>
+        )}
+      </div>
+    </section>
+  );
+}

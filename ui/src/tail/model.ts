@@ -1,0 +1,216 @@
+//! The tail's state and its pure transitions: a ring of the records shown (at most SHOWN_CAP),
+//! a bounded buffer while paused (PAUSE_CAP) that says exactly what it dropped, filters applied
+//! to what is held and to what arrives, and the messages-per-second history.
+import type { TailEvent, TailRecord } from "../platform";
+
+/** Records held for the list; older ones leave the ring. */
+export const SHOWN_CAP = 50_000;
+/** Records held while paused; past it, arrivals are dropped and counted. */
+export const PAUSE_CAP = 100_000;
+/** Seconds of messages-per-second history. */
+export const RATE_SECONDS = 60;
+
+/** A record with its arrival order in this session (stable across the ring). */
+export interface Row extends TailRecord {
+  seq: number;
+  /** The keys written or deleted, as text (for the list and the key filter). */
+  keys: string;
+}
+
+export interface Filter {
+  channel: string;
+  operation: string;
+  key: string;
+  text: string;
+}
+
+export const NO_FILTER: Filter = { channel: "", operation: "", key: "", text: "" };
+
+export interface Dropped {
+  count: number;
+  firstId: number;
+  lastId: number;
+  firstTs: number;
+  lastTs: number;
+}
+
+export type Connection = "idle" | "opening" | "live" | "reconnecting" | "failed";
+
+export interface TailModel {
+  rows: Row[];
+  /** The rows that pass the filter, in arrival order. */
+  visible: Row[];
+  paused: boolean;
+  buffer: Row[];
+  dropped: Dropped | null;
+  filter: Filter;
+  connection: Connection;
+  /** Gaps, refusals and reconnects, newest last (at most 200). */
+  notices: string[];
+  /** Records per second over the last RATE_SECONDS, oldest first, and the second of the last. */
+  rate: number[];
+  rateSecond: number;
+  received: number;
+  nextSeq: number;
+}
+
+export function initial(): TailModel {
+  return {
+    rows: [],
+    visible: [],
+    paused: false,
+    buffer: [],
+    dropped: null,
+    filter: NO_FILTER,
+    connection: "idle",
+    notices: [],
+    rate: new Array(RATE_SECONDS).fill(0),
+    rateSecond: 0,
+    received: 0,
+    nextSeq: 1,
+  };
+}
+
+/** The keys of a record: the ids of a delete, or each record's primary key. */
+export function keysOf(r: TailRecord, primaryKey: string | undefined): string {
+  const data = r.data;
+  if (!Array.isArray(data)) return "";
+  if (r.operation === "delete") return data.map((k) => String(k)).join(", ");
+  return data
+    .map((rec) => (rec && typeof rec === "object" && !Array.isArray(rec) && primaryKey ? String((rec as Record<string, unknown>)[primaryKey] ?? "") : ""))
+    .join(", ");
+}
+
+export function matches(r: Row, f: Filter): boolean {
+  if (f.channel && r.channel !== f.channel) return false;
+  if (f.operation && r.operation !== f.operation) return false;
+  if (f.key && !r.keys.includes(f.key)) return false;
+  if (f.text) {
+    const t = f.text.toLowerCase();
+    if (!JSON.stringify(r.data).toLowerCase().includes(t) && !r.origin.toLowerCase().includes(t)) return false;
+  }
+  return true;
+}
+
+function isFiltered(f: Filter): boolean {
+  return !!(f.channel || f.operation || f.key || f.text);
+}
+
+/** Adds rows to what is shown, keeping the ring and the visible list in step. */
+function show(m: TailModel, rows: Row[]): Pick<TailModel, "rows" | "visible"> {
+  let all = m.rows.concat(rows);
+  let visible = m.visible.concat(isFiltered(m.filter) ? rows.filter((r) => matches(r, m.filter)) : rows);
+  if (all.length > SHOWN_CAP) {
+    all = all.slice(all.length - SHOWN_CAP);
+    const oldest = all[0].seq;
+    let cut = 0;
+    while (cut < visible.length && visible[cut].seq < oldest) cut++;
+    if (cut) visible = visible.slice(cut);
+  }
+  return { rows: all, visible };
+}
+
+function countRate(m: TailModel, n: number, nowSecond: number): Pick<TailModel, "rate" | "rateSecond"> {
+  let rate = m.rate;
+  const behind = nowSecond - m.rateSecond;
+  if (behind > 0) {
+    const shift = Math.min(behind, RATE_SECONDS);
+    rate = rate.slice(shift).concat(new Array(shift).fill(0));
+  } else {
+    rate = rate.slice();
+  }
+  rate[RATE_SECONDS - 1] += n;
+  return { rate, rateSecond: Math.max(nowSecond, m.rateSecond) };
+}
+
+function notice(m: TailModel, text: string): string[] {
+  const notices = m.notices.concat(text);
+  return notices.length > 200 ? notices.slice(notices.length - 200) : notices;
+}
+
+/** One batch of tail events. `primaryKeys` maps channels to their table's primary key. */
+export function receive(m: TailModel, batch: TailEvent[], primaryKeys: Record<string, string>, nowMs: number): TailModel {
+  const arrived: Row[] = [];
+  let next = { ...m };
+  let seq = m.nextSeq;
+  for (const e of batch) {
+    switch (e.kind) {
+      case "record": {
+        const { kind: _kind, ...record } = e;
+        arrived.push({ ...record, seq: seq++, keys: keysOf(record, primaryKeys[record.channel]) });
+        break;
+      }
+      case "live":
+        next.connection = "live";
+        break;
+      case "reconnecting":
+        next.connection = "reconnecting";
+        next.notices = notice(next, `Reconnecting: ${e.error}`);
+        break;
+      case "healed":
+        next.notices = notice(next, `${e.channel}: ${e.count} transactions missed while disconnected were read from the log`);
+        break;
+      case "gap":
+        next.notices = notice(next, `${e.channel}: transactions after #${e.after}${e.before !== undefined ? ` and before #${e.before}` : ""} are missing — ${e.reason}`);
+        break;
+      case "refused":
+        next.notices = notice(next, `${e.channel}: ${e.reason}`);
+        break;
+      case "failed":
+        next.connection = "failed";
+        next.notices = notice(next, `Stopped: ${e.reason}`);
+        break;
+    }
+  }
+  next.nextSeq = seq;
+  next.received = m.received + arrived.length;
+  next = { ...next, ...countRate(next, arrived.length, Math.floor(nowMs / 1000)) };
+  if (!arrived.length) return next;
+  if (!m.paused) return { ...next, ...show(next, arrived) };
+  // Paused: held below the cap; past it, counted exactly.
+  const room = Math.max(0, PAUSE_CAP - m.buffer.length);
+  const kept = arrived.slice(0, room);
+  const lost = arrived.slice(room);
+  let dropped = m.dropped;
+  if (lost.length) {
+    const first = lost[0];
+    const last = lost[lost.length - 1];
+    dropped = dropped
+      ? { count: dropped.count + lost.length, firstId: dropped.firstId, lastId: last.id, firstTs: dropped.firstTs, lastTs: last.arrived }
+      : { count: lost.length, firstId: first.id, lastId: last.id, firstTs: first.arrived, lastTs: last.arrived };
+  }
+  return { ...next, buffer: kept.length ? m.buffer.concat(kept) : m.buffer, dropped };
+}
+
+export function pause(m: TailModel): TailModel {
+  return m.paused ? m : { ...m, paused: true, buffer: [], dropped: null };
+}
+
+/** Shows what arrived while paused. The count of what was dropped stays until cleared. */
+export function resume(m: TailModel): TailModel {
+  if (!m.paused) return m;
+  const shown = show({ ...m }, m.buffer);
+  const notices = m.dropped
+    ? notice(m, `While paused, ${m.dropped.count} transactions (#${m.dropped.firstId}–#${m.dropped.lastId}, ${new Date(m.dropped.firstTs).toLocaleTimeString()}–${new Date(m.dropped.lastTs).toLocaleTimeString()}) were past the buffer of ${PAUSE_CAP} and are not shown`)
+    : m.notices;
+  return { ...m, ...shown, paused: false, buffer: [], notices };
+}
+
+export function clear(m: TailModel): TailModel {
+  return { ...m, rows: [], visible: [], buffer: [], dropped: null, notices: [], received: 0 };
+}
+
+export function setFilter(m: TailModel, filter: Filter): TailModel {
+  const visible = isFiltered(filter) ? m.rows.filter((r) => matches(r, filter)) : m.rows;
+  return { ...m, filter, visible };
+}
+
+/** The rows as NDJSON lines (one transaction per line), without the UI's own fields. */
+export function ndjson(rows: Row[], from: number, to: number): string {
+  let out = "";
+  for (let i = from; i < to && i < rows.length; i++) {
+    const { seq: _seq, keys: _keys, ...record } = rows[i];
+    out += JSON.stringify(record) + "\n";
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+//! The tail's store: the pure model (model.ts) plus what the user chose (instance, channels,
+//! order, wrap, saved filters). Starting and stopping the native tail are side effects kept in
+//! `startTail`/`stopTail`, outside the state transitions.
+import { create } from "zustand";
+import { native, type TailEvent } from "../platform";
+import { clear, initial, pause, receive, resume, setFilter, type Filter, type TailModel } from "./model";
+
+export type Order = "newest" | "oldest";
+
+export interface SavedFilter extends Filter {
+  name: string;
+}
+
+const SAVED_KEY = "switchyard.tail.filters";
+
+function loadSaved(): SavedFilter[] {
+  try {
+    const raw = typeof localStorage !== "undefined" ? localStorage.getItem(SAVED_KEY) : null;
+    const parsed: unknown = raw ? JSON.parse(raw) : [];
+    return Array.isArray(parsed) ? (parsed as SavedFilter[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+interface TailState {
+  model: TailModel;
+  instance: string | null;
+  channels: string[];
+  tailId: string | null;
+  primaryKeys: Record<string, string>;
+  order: Order;
+  wrap: boolean;
+  selected: number | null;
+  saved: SavedFilter[];
+  apply: (batch: TailEvent[]) => void;
+  pause: () => void;
+  resume: () => void;
+  clear: () => void;
+  setFilter: (f: Filter) => void;
+  saveFilter: (name: string) => void;
+  removeFilter: (name: string) => void;
+  setOrder: (o: Order) => void;
+  setWrap: (w: boolean) => void;
+  select: (seq: number | null) => void;
+}
+
+export const useTail = create<TailState>((set, get) => ({
+  model: initial(),
+  instance: null,
+  channels: [],
+  tailId: null,
+  primaryKeys: {},
+  order: "newest",
+  wrap: false,
+  selected: null,
+  saved: loadSaved(),
+  apply: (batch) => set((s) => ({ model: receive(s.model, batch, s.primaryKeys, Date.now()) })),
+  pause: () => set((s) => ({ model: pause(s.model) })),
+  resume: () => set((s) => ({ model: resume(s.model) })),
+  clear: () => set((s) => ({ model: clear(s.model), selected: null })),
+  setFilter: (f) => set((s) => ({ model: setFilter(s.model, f) })),
+  saveFilter: (name) => {
+    const saved = get().saved.filter((f) => f.name !== name).concat({ ...get().model.filter, name });
+    set({ saved });
+    localStorage.setItem(SAVED_KEY, JSON.stringify(saved));
+  },
+  removeFilter: (name) => {
+    const saved = get().saved.filter((f) => f.name !== name);
+    set({ saved });
+    localStorage.setItem(SAVED_KEY, JSON.stringify(saved));
+  },
+  setOrder: (order) => set({ order }),
+  setWrap: (wrap) => set({ wrap }),
+  select: (selected) => set({ selected }),
+}));
+
+/** Stops the running tail, if any. */
+export async function stopTail(): Promise<void> {
+  const id = useTail.getState().tailId;
+  useTail.setState((s) => ({ tailId: null, model: { ...s.model, connection: "idle" } }));
+  if (id) await native.tailStop(id);
+}
+
+/** Starts tailing `channels` of `instance` (stopping any running tail first). */
+export async function startTail(instance: string, channels: string[], window = 100): Promise<void> {
+  await stopTail();
+  const primaryKeys: Record<string, string> = {};
+  for (const c of channels) {
+    const [database, table] = c.split(":");
+    try {
+      primaryKeys[c] = (await native.tableInfo(instance, database, table)).primaryKey;
+    } catch {
+      // The tail itself reports a missing table; keys are then shown without a primary key.
+    }
+  }
+  useTail.setState((s) => ({ instance, channels, primaryKeys, selected: null, model: { ...clear(s.model), connection: "opening" } }));
+  const tailId = await native.tailStart(instance, { channels, window, healMax: 20_000 }, (batch) => useTail.getState().apply(batch));
+  useTail.setState({ tailId });
+}
