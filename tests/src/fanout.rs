@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use switchyard_protocol::sc::{name, Publication};
-use switchyard_sc::{Endpoint, Events, Options, Socket};
+use switchyard_protocol::sc::{self, name, Publication};
+use switchyard_sc::{DirectSocket, Endpoint, Options};
 use tokio::sync::Notify;
 
 #[derive(Debug, Clone)]
@@ -112,15 +112,25 @@ struct Sent<'a> {
     pad: &'a str,
 }
 
-/// A connection through the shared client, logged in when the run logs in.
-async fn connect(cfg: &FanoutConfig) -> Result<(Socket, Events)> {
+/// A connection through the shared client (read directly: each subscriber parses its frames
+/// once, in place), logged in when the run logs in.
+async fn connect(cfg: &FanoutConfig) -> Result<DirectSocket> {
     // A 16 KiB read chunk, as the server uses: the library zeroes the chunk before each read.
-    let options = Options { read_chunk: 16 * 1024, event_queue: 4096, ..Options::default() };
-    let (socket, events) = Socket::connect(&Endpoint::plain("127.0.0.1", cfg.port), options).await?;
+    let options = Options { read_chunk: 16 * 1024, ..Options::default() };
+    let mut socket = DirectSocket::connect(&Endpoint::plain("127.0.0.1", cfg.port), &options).await?;
     if let Some((user, password)) = &cfg.login {
         socket.login(user, password).await?;
     }
-    Ok((socket, events))
+    Ok(socket)
+}
+
+/// A frame as a subscriber reads it, borrowed from the frame's text:
+/// `{"event":"#publish","data":{"channel":…,"data":…}}`.
+#[derive(Deserialize)]
+struct PublishPacket<'a> {
+    #[serde(borrow)]
+    event: Option<&'a str>,
+    data: Option<Publication<Delivered>>,
 }
 
 /// What one subscriber saw: latencies of measured messages (µs) and whether the sequence
@@ -131,35 +141,40 @@ struct SubscriberLog {
     in_order: bool,
 }
 
-async fn subscriber(socket: Socket, mut events: Events, shared: Arc<Shared>, cfg: Arc<FanoutConfig>, total: u64) -> Result<SubscriberLog> {
+async fn subscriber(mut socket: DirectSocket, shared: Arc<Shared>, cfg: Arc<FanoutConfig>, total: u64) -> Result<SubscriberLog> {
     let mut log = SubscriberLog { latencies_us: Vec::with_capacity(cfg.msgs as usize), next_seq: 0, in_order: true };
     while log.next_seq < total {
-        let Some(event) = events.recv().await else { bail!("the server closed a subscriber after {} messages: {}", log.next_seq, socket.closed().await) };
-        if event.event != name::PUBLISH {
-            continue;
-        }
-        let Ok(Publication { data: delivered, .. }) = event.data::<Publication<Delivered>>() else { continue };
-        let now = shared.now_ns();
-        let payloads = match (delivered.seq, delivered.t) {
-            (Some(seq), Some(t)) => vec![Payload { seq, t }],
-            _ => delivered.records,
+        let text = socket.next_text().await.with_context(|| format!("a subscriber after {} messages", log.next_seq))?;
+        let parsed: Vec<PublishPacket> = if text.starts_with('[') {
+            serde_json::from_str(&text).unwrap_or_default()
+        } else {
+            serde_json::from_str(&text).map(|p| vec![p]).unwrap_or_default()
         };
-        for payload in payloads {
-            if payload.seq != log.next_seq {
-                log.in_order = false;
-            }
-            log.next_seq = log.next_seq.max(payload.seq + 1);
-            if payload.seq >= cfg.warmup {
-                let sent: u64 = payload.t.parse().unwrap_or(now);
-                log.latencies_us.push(now.saturating_sub(sent) as f32 / 1000.0);
-                shared.last_measured_ns.fetch_max(now, Ordering::Relaxed);
-            }
-            // The publisher's window moves once per `subs` deliveries: wake it only then.
-            if (shared.received.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(cfg.subs as u64) {
-                shared.wake.notify_one();
+        for p in parsed {
+            let (Some(name::PUBLISH), Some(Publication { data: delivered, .. })) = (p.event, p.data) else { continue };
+            let now = shared.now_ns();
+            let payloads = match (delivered.seq, delivered.t) {
+                (Some(seq), Some(t)) => vec![Payload { seq, t }],
+                _ => delivered.records,
+            };
+            for payload in payloads {
+                if payload.seq != log.next_seq {
+                    log.in_order = false;
+                }
+                log.next_seq = log.next_seq.max(payload.seq + 1);
+                if payload.seq >= cfg.warmup {
+                    let sent: u64 = payload.t.parse().unwrap_or(now);
+                    log.latencies_us.push(now.saturating_sub(sent) as f32 / 1000.0);
+                    shared.last_measured_ns.fetch_max(now, Ordering::Relaxed);
+                }
+                // The publisher's window moves once per `subs` deliveries: wake it only then.
+                if (shared.received.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(cfg.subs as u64) {
+                    shared.wake.notify_one();
+                }
             }
         }
     }
+    socket.close().await;
     Ok(log)
 }
 
@@ -177,12 +192,11 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
     let shared = Arc::new(Shared { epoch: Instant::now(), received: AtomicU64::new(0), wake: Notify::new(), last_measured_ns: AtomicU64::new(0) });
     let mut subs = Vec::with_capacity(cfg.subs);
     for i in 0..cfg.subs {
-        let (socket, events) = connect(&cfg).await.with_context(|| format!("subscriber {i}"))?;
+        let mut socket = connect(&cfg).await.with_context(|| format!("subscriber {i}"))?;
         socket.subscribe(&cfg.channel, None).await.with_context(|| format!("subscriber {i}"))?;
-        subs.push(tokio::spawn(subscriber(socket, events, shared.clone(), cfg.clone(), total)));
+        subs.push(tokio::spawn(subscriber(socket, shared.clone(), cfg.clone(), total)));
     }
-    // The publisher's own events (its publications are not subscribed) are not read.
-    let (publisher, _publisher_events) = connect(&cfg).await.context("publisher")?;
+    let mut publisher = connect(&cfg).await.context("publisher")?;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let pad = "x".repeat(cfg.pad);
@@ -210,9 +224,9 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
             }
             // Fire and forget, as fanout.js publishes: an event without a cid.
             let data = Sent { seq, t: t.to_string(), pad: &pad };
-            publisher.emit(name::PUBLISH, &Publication { channel: cfg.channel.clone(), data }).await?;
+            publisher.send_frame(sc::event(name::PUBLISH, &Publication { channel: cfg.channel.clone(), data })).await?;
         }
-        // The client answers the publisher's pings meanwhile.
+        // Keep reading the publisher (answering its pings) until every delivery is in.
         while shared.received.load(Ordering::Relaxed) < total * cfg.subs as u64 {
             let wait = shared.wake.notified();
             if shared.received.load(Ordering::Relaxed) >= total * cfg.subs as u64 {
@@ -220,7 +234,7 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
             }
             tokio::select! {
                 _ = wait => {}
-                e = publisher.closed() => bail!("the server closed the publisher: {e}"),
+                r = publisher.next_text() => { r.context("the publisher")?; }
             }
         }
         anyhow::Ok(())
@@ -237,7 +251,7 @@ pub async fn run(cfg: FanoutConfig) -> Result<FanoutReport> {
     let wall = wall0.elapsed().as_secs_f64();
     let cpu1 = cfg.server_pid.and_then(cpu_ticks);
     let self1 = cpu_ticks(std::process::id());
-    drop(publisher);
+    publisher.close().await;
 
     let mut latencies: Vec<f32> = Vec::with_capacity((cfg.msgs as usize) * cfg.subs);
     let mut complete_in_order = true;

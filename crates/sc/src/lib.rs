@@ -1,15 +1,18 @@
 //! The one SocketCluster client (protocol v2 over tokio-tungstenite): a `Socket` that logs in,
 //! subscribes (optionally resuming after a transaction id), publishes, invokes and answers pings,
 //! and a `Subscriber` that keeps subscriptions alive across reconnects, with backoff and jitter,
-//! resuming from the last transaction it delivered. Used by the node's peer links, the fan-out
-//! load generator and the studio's tail.
+//! resuming from the last transaction it delivered; and a `DirectSocket` its owner reads without
+//! a driver task, for hot readers. Used by the node's peer links, the fan-out load generator and
+//! the studio's tail.
 
 mod dial;
+mod direct;
 mod error;
 mod socket;
 mod subscriber;
 
 pub use dial::{Endpoint, Io};
+pub use direct::DirectSocket;
 pub use error::{Error, Result};
 pub use socket::{Events, Options, Socket};
 pub use subscriber::{Subscriber, SubscriberConfig, SubscriberEvent};

@@ -1,5 +1,5 @@
 //! The supervisor of local instances: switchyard-node servers run in this process on 127.0.0.1,
-//! data under the app data folder, a fresh admin password each session held only in memory.
+//! data under the app data folder, one fresh admin password per app session held only in memory.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,6 +17,9 @@ pub const ADMIN_USER: &str = "admin";
 
 pub struct LocalInstances {
     root: PathBuf,
+    /// This app session's admin password for every local instance: made at launch, held in
+    /// memory only, the same across a stop and start (so that open tails log in again).
+    password: String,
     running: Mutex<HashMap<String, RunningNode>>,
     errors: std::sync::Mutex<HashMap<String, String>>,
 }
@@ -35,7 +38,7 @@ fn node_name(name: &str) -> String {
 
 impl LocalInstances {
     pub fn new(root: PathBuf) -> Self {
-        LocalInstances { root, running: Mutex::new(HashMap::new()), errors: Default::default() }
+        LocalInstances { root, password: session_password(), running: Mutex::new(HashMap::new()), errors: Default::default() }
     }
 
     fn data_dir(&self, id: &str) -> PathBuf {
@@ -84,7 +87,7 @@ impl LocalInstances {
             },
             None => TcpListener::bind(("127.0.0.1", 0)).await?,
         };
-        let password = session_password();
+        let password = self.password.clone();
         let config = NodeConfig::new(&data_dir, node_name(&spec.name)).with_admin(&spec.username, &password);
         let node = switchyard_node::start(config, listener).await?;
         if node.generated_password.is_none() {

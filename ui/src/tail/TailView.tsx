@@ -12,9 +12,11 @@ import { startTail, stopTail, useTail } from "./store";
 const ROW_HEIGHT = 26;
 const EXPORT_CHUNK = 5000;
 
+/** hh:mm:ss.mmm, local time, 24-hour. */
 function time(ms: number): string {
   const d = new Date(ms);
-  return `${d.toLocaleTimeString()}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
 }
 
 function preview(r: Row): string {
@@ -159,6 +161,7 @@ export function TailView({ instance: initialInstance, channels: initialChannels 
       </div>
       {m.notices.length > 0 && (
         <div className="tail-notices" data-testid="tail-notices">
+          <button className="close" title="Dismiss" onClick={t.dismissNotices}>×</button>
           {m.notices.slice(-3).map((text, i) => <div key={i}>{text}</div>)}
         </div>
       )}

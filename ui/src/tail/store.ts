@@ -37,6 +37,7 @@ interface TailState {
   pause: () => void;
   resume: () => void;
   clear: () => void;
+  dismissNotices: () => void;
   setFilter: (f: Filter) => void;
   saveFilter: (name: string) => void;
   removeFilter: (name: string) => void;
@@ -59,6 +60,7 @@ export const useTail = create<TailState>((set, get) => ({
   pause: () => set((s) => ({ model: pause(s.model) })),
   resume: () => set((s) => ({ model: resume(s.model) })),
   clear: () => set((s) => ({ model: clear(s.model), selected: null })),
+  dismissNotices: () => set((s) => ({ model: { ...s.model, notices: [] } })),
   setFilter: (f) => set((s) => ({ model: setFilter(s.model, f) })),
   saveFilter: (name) => {
     const saved = get().saved.filter((f) => f.name !== name).concat({ ...get().model.filter, name });
