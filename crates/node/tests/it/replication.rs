@@ -262,13 +262,39 @@ async fn cluster_read_asks_every_node_and_reports_each() {
 
 // ---- a batch lost on the wire is detected and pulled again --------------------------------------
 
+/// Forwards one direction of a relayed WebSocket, withholding the second non-empty `sy:txns`
+/// batch of each channel.
+async fn relay_one_way<R, W, E>(mut rx: R, mut tx: W, dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>)
+where
+    R: futures_util::Stream<Item = Result<tokio_tungstenite::tungstenite::Message, E>> + Unpin,
+    W: futures_util::Sink<tokio_tungstenite::tungstenite::Message> + Unpin,
+{
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    while let Some(Ok(m)) = rx.next().await {
+        let batch = match &m {
+            Message::Text(t) => serde_json::from_str::<Value>(t.as_str()).ok().filter(|v| v["event"] == "sy:txns" && v["data"]["entries"].as_array().is_some_and(|e| !e.is_empty())),
+            _ => None,
+        };
+        if let Some(v) = batch {
+            let n = seen.entry(v["data"]["channel"].as_str().unwrap_or("").to_string()).or_default();
+            *n += 1;
+            if *n == 2 {
+                dropped.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                continue;
+            }
+        }
+        if tx.send(m).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// A WebSocket relay on 127.0.0.1 in front of `to_port` that withholds the second non-empty
 /// `sy:txns` batch of each channel in each direction; `dropped` counts what it withheld.
 async fn lossy_relay(to_port: u16, dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> u16 {
-    use futures_util::{SinkExt, StreamExt};
-    use std::collections::HashMap;
-    use std::sync::atomic::Ordering;
-    use tokio_tungstenite::tungstenite::Message;
+    use futures_util::StreamExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -279,39 +305,10 @@ async fn lossy_relay(to_port: u16, dropped: std::sync::Arc<std::sync::atomic::At
             tokio::spawn(async move {
                 let Ok(near) = tokio_tungstenite::accept_async(tcp).await else { return };
                 let Ok((far, _)) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{to_port}/socketcluster/")).await else { return };
-                let (mut near_tx, mut near_rx) = near.split();
-                let (mut far_tx, mut far_rx) = far.split();
-                let withhold = move |seen: &mut HashMap<String, usize>, m: &Message| -> bool {
-                    let Message::Text(t) = m else { return false };
-                    let Ok(v) = serde_json::from_str::<Value>(t.as_str()) else { return false };
-                    if v["event"] != "sy:txns" || v["data"]["entries"].as_array().is_none_or(|e| e.is_empty()) {
-                        return false;
-                    }
-                    let n = seen.entry(v["data"]["channel"].as_str().unwrap_or("").to_string()).or_default();
-                    *n += 1;
-                    *n == 2
-                };
-                let (d1, d2) = (dropped.clone(), dropped.clone());
-                let up = async move {
-                    let mut seen = HashMap::new();
-                    while let Some(Ok(m)) = near_rx.next().await {
-                        if withhold(&mut seen, &m) {
-                            d1.fetch_add(1, Ordering::SeqCst);
-                        } else if far_tx.send(m).await.is_err() {
-                            return;
-                        }
-                    }
-                };
-                let down = async move {
-                    let mut seen = HashMap::new();
-                    while let Some(Ok(m)) = far_rx.next().await {
-                        if withhold(&mut seen, &m) {
-                            d2.fetch_add(1, Ordering::SeqCst);
-                        } else if near_tx.send(m).await.is_err() {
-                            return;
-                        }
-                    }
-                };
+                let (near_tx, near_rx) = near.split();
+                let (far_tx, far_rx) = far.split();
+                let up = relay_one_way(near_rx, far_tx, dropped.clone());
+                let down = relay_one_way(far_rx, near_tx, dropped.clone());
                 tokio::select! { _ = up => {}, _ = down => {} }
             });
         }
