@@ -1,5 +1,6 @@
 //! The Operations API: one function per operation, one module per family, one dispatcher.
 
+mod cluster;
 mod csv;
 mod data;
 mod project;
@@ -82,7 +83,7 @@ pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: &str, bo
         "read_transaction_log" => system::read_transaction_log(node, who, parse(body)?).await,
         "cluster_status" => {
             who.require_super("cluster_status")?;
-            Reply::of(&crate::replication::cluster_status(node).await?)
+            Reply::of(&cluster::cluster_status(node).await?)
         }
         "cluster_read" => {
             who.require_super("cluster_read")?;
@@ -91,16 +92,16 @@ pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: &str, bo
         }
         "add_node" => {
             who.require_super("add_node")?;
-            Ok(Reply::Json(crate::replication::add_node(node, parse(body)?).await?))
+            Ok(Reply::Json(cluster::add_node(node, parse(body)?).await?))
         }
         "update_node" => {
             who.require_super("update_node")?;
-            Ok(Reply::Json(crate::replication::update_node(node, parse(body)?).await?))
+            Ok(Reply::Json(cluster::update_node(node, parse(body)?).await?))
         }
         "remove_node" => {
             who.require_super("remove_node")?;
             let req: switchyard_protocol::ops::RemoveNode = parse(body)?;
-            Ok(Reply::Json(crate::replication::remove_node(node, &req.name).await?))
+            Ok(Reply::Json(cluster::remove_node(node, &req.name).await?))
         }
         _ => Err(Error::bad(format!("Operation '{op}' not found"))),
     }

@@ -1,5 +1,5 @@
-//! Replication between nodes: the peers this node dials (add_node/update_node/remove_node),
-//! their live state for cluster_status, and applying batches received from a peer.
+//! Replication between nodes: the links this node dials (configured by the cluster operations
+//! in `ops/cluster.rs`), their live state, and applying batches received from a peer.
 
 pub mod acks;
 mod link;
@@ -10,16 +10,14 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Value};
-use sqlx::Row;
 use switchyard_protocol::sc::{Ack, Txns};
 use switchyard_protocol::tls::Trust;
-use switchyard_protocol::ops::{AddNode, ClusterStatus, LinkState as LinkStatusState, LinkStatus, NodeSubscription, NodeTls};
+use switchyard_protocol::ops::{LinkState as LinkStatusState, NodeSubscription, NodeTls};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::store::value::now_ms;
-use crate::store::{RemoteEntry, Store};
+use crate::store::{RemoteEntry, Store, StoredPeer};
 use crate::Node;
 
 /// A peer this node dials, as stored.
@@ -36,6 +34,38 @@ pub struct PeerConfig {
 }
 
 impl PeerConfig {
+    /// A stored peer; a corrupt row is an error, never defaults.
+    pub fn from_stored(p: StoredPeer) -> Result<PeerConfig> {
+        Ok(PeerConfig {
+            subscriptions: serde_json::from_str(&p.subscriptions).map_err(|e| Error::Internal(format!("stored subscriptions of '{}' are corrupt: {e}", p.name)))?,
+            tls: match &p.tls {
+                Some(t) => Some(serde_json::from_str(t).map_err(|e| Error::Internal(format!("stored TLS settings of '{}' are corrupt: {e}", p.name)))?),
+                None => None,
+            },
+            name: p.name,
+            host: p.host,
+            port: p.port,
+            username: p.username,
+            password: p.password,
+        })
+    }
+
+    pub fn to_stored(&self) -> Result<StoredPeer> {
+        let json = |v: serde_json::Result<String>| v.map_err(|e| Error::Internal(format!("peer settings could not be written: {e}")));
+        Ok(StoredPeer {
+            name: self.name.clone(),
+            host: self.host.clone(),
+            port: self.port,
+            username: self.username.clone(),
+            password: self.password.clone(),
+            subscriptions: json(serde_json::to_string(&self.subscriptions))?,
+            tls: match &self.tls {
+                Some(t) => Some(json(serde_json::to_string(t))?),
+                None => None,
+            },
+        })
+    }
+
     /// How the peer's certificate is trusted, when the link uses TLS.
     pub fn trust(&self) -> Option<Trust> {
         self.tls.as_ref().map(|t| match (&t.fingerprint, &t.ca) {
@@ -95,7 +125,21 @@ impl Default for LinkInner {
 #[derive(Debug, Default)]
 pub struct LinkState(Mutex<LinkInner>);
 
+/// What a link's state says at one moment.
+#[derive(Debug, Clone)]
+pub struct LinkSnapshot {
+    pub state: LinkStatusState,
+    pub since: f64,
+    pub last_error: Option<String>,
+    pub latency_ms: Option<f64>,
+    pub channels: HashMap<String, ChannelStatus>,
+}
+
 impl LinkState {
+    pub fn snapshot(&self) -> LinkSnapshot {
+        self.with(|s| LinkSnapshot { state: s.state, since: s.since, last_error: s.last_error.clone(), latency_ms: s.latency_ms, channels: s.channels.clone() })
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut LinkInner) -> T) -> T {
         match self.0.lock() {
             Ok(mut g) => f(&mut g),
@@ -144,7 +188,8 @@ impl Peers {
         }
     }
 
-    fn spawn(&self, node: &Arc<Node>, config: PeerConfig) {
+    /// Dials a peer (again): a link already running under its name is replaced.
+    pub(crate) fn spawn(&self, node: &Arc<Node>, config: PeerConfig) {
         let state = Arc::new(LinkState::default());
         let task = node.tasks.spawn(link::run(node.clone(), config.clone(), state.clone()));
         if let Some(old) = self.lock().insert(config.name.clone(), Link { config, state, task }) {
@@ -152,7 +197,8 @@ impl Peers {
         }
     }
 
-    fn stop(&self, name: &str) -> bool {
+    /// Tears a link down; false when none ran under the name.
+    pub(crate) fn stop(&self, name: &str) -> bool {
         match self.lock().remove(name) {
             Some(link) => {
                 link.task.abort();
@@ -170,6 +216,11 @@ impl Peers {
         Ok(())
     }
 
+    /// Every link with its live state, for cluster_status.
+    pub fn links(&self) -> Vec<(PeerConfig, Arc<LinkState>)> {
+        self.lock().values().map(|l| (l.config.clone(), l.state.clone())).collect()
+    }
+
     /// The configurations of the links this node dials.
     pub fn configs(&self) -> Vec<PeerConfig> {
         self.lock().values().map(|l| l.config.clone()).collect()
@@ -182,50 +233,9 @@ impl Peers {
     }
 }
 
+/// The stored peers, read back.
 async fn load_peers(store: &Store) -> Result<Vec<PeerConfig>> {
-    let rows = sqlx::query("SELECT name, host, port, username, password, subscriptions, tls FROM peers ORDER BY name")
-        .fetch_all(store.read_pool())
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(PeerConfig {
-                name: r.try_get("name")?,
-                host: r.try_get("host")?,
-                port: r.try_get::<i64, _>("port")? as u16,
-                username: r.try_get("username")?,
-                password: r.try_get("password")?,
-                subscriptions: serde_json::from_str(&r.try_get::<String, _>("subscriptions")?)
-                    .map_err(|e| Error::Internal(format!("stored subscriptions are corrupt: {e}")))?,
-                tls: match r.try_get::<Option<String>, _>("tls")? {
-                    Some(t) => Some(serde_json::from_str(&t).map_err(|e| Error::Internal(format!("stored TLS settings are corrupt: {e}")))?),
-                    None => None,
-                },
-            })
-        })
-        .collect()
-}
-
-async fn save_peer(store: &Store, c: &PeerConfig) -> Result<()> {
-    let subs = serde_json::to_string(&c.subscriptions).map_err(|e| Error::Internal(e.to_string()))?;
-    let now = now_ms();
-    let mut w = store.writer().await?;
-    sqlx::query(
-        "INSERT INTO peers (name, host, port, username, password, subscriptions, tls, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT(name) DO UPDATE SET host = excluded.host, port = excluded.port, username = excluded.username, \
-         password = excluded.password, subscriptions = excluded.subscriptions, tls = excluded.tls, updated = excluded.updated",
-    )
-    .bind(&c.name)
-    .bind(&c.host)
-    .bind(c.port as i64)
-    .bind(&c.username)
-    .bind(&c.password)
-    .bind(subs)
-    .bind(c.tls.as_ref().map(|t| serde_json::to_string(t).unwrap_or_default()))
-    .bind(now)
-    .bind(now)
-    .execute(&mut *w)
-    .await?;
-    Ok(())
+    store.peers().await?.into_iter().map(PeerConfig::from_stored).collect()
 }
 
 /// Applies one `sy:txns` batch from `peer`. A batch that does not continue from where this node
@@ -235,121 +245,5 @@ pub async fn apply_batch(store: &Store, peer: &str, batch: Txns<RemoteEntry>) ->
     Ok(Ack { channel: batch.channel, upto: batch.upto })
 }
 
-fn validate(req: &AddNode, existing: Option<&PeerConfig>, cluster: Option<&crate::config::ClusterUser>) -> Result<PeerConfig> {
-    crate::store::validate_name("node", &req.name)?;
-    let host = req.host.clone().or_else(|| existing.map(|e| e.host.clone())).ok_or_else(|| Error::bad("'host' is required"))?;
-    let port = req.port.or(existing.map(|e| e.port)).ok_or_else(|| Error::bad("'port' is required"))?;
-    let (username, password) = match (&req.authorization, existing) {
-        (Some(a), _) => (a.username.clone(), a.password.clone()),
-        (None, Some(e)) => (e.username.clone(), e.password.clone()),
-        // The seed's form: every node shares one configured cluster user.
-        (None, None) => match cluster {
-            Some(c) => (c.username.clone(), c.password.clone()),
-            None => {
-                return Err(Error::bad(
-                    "'authorization' {\"username\", \"password\"} of the peer's cluster user is required, or configure this \
-                     node's cluster user (--cluster-user/--cluster-password, SWITCHYARD_CLUSTER_USER or CLUSTERING_USER, \
-                     cluster_user in the TOML file)",
-                ))
-            }
-        },
-    };
-    for s in &req.subscriptions {
-        if !s.subscribe && !s.publish {
-            return Err(Error::bad(format!("subscription to '{}' neither subscribes nor publishes", s.channel)));
-        }
-    }
-    let tls = req.tls.clone().or_else(|| existing.and_then(|e| e.tls.clone()));
-    let config = PeerConfig { name: req.name.clone(), host, port, username, password, subscriptions: req.subscriptions.clone(), tls };
-    if let Some(trust) = config.trust() {
-        switchyard_protocol::tls::client_config(&trust).map_err(|e| Error::bad(e.to_string()))?;
-    }
-    Ok(config)
-}
-
-pub async fn add_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
-    if req.name == node.config.node_name {
-        return Err(Error::bad(format!("'{}' is this node's own name", req.name)));
-    }
-    if load_peers(&node.store).await?.iter().any(|p| p.name == req.name) {
-        return Err(Error::Conflict(format!("node '{}' is already in the cluster; use update_node", req.name)));
-    }
-    let config = validate(&req, None, node.config.cluster_user.as_ref())?;
-    save_peer(&node.store, &config).await?;
-    node.peers.spawn(node, config);
-    Ok(json!({ "message": format!("Successfully added '{}' to cluster", req.name) }))
-}
-
-pub async fn update_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
-    let existing = load_peers(&node.store).await?.into_iter().find(|p| p.name == req.name);
-    let Some(existing) = existing else {
-        return Err(Error::NotFound(format!("node '{}' is not in the cluster", req.name)));
-    };
-    let config = validate(&req, Some(&existing), node.config.cluster_user.as_ref())?;
-    save_peer(&node.store, &config).await?;
-    node.peers.spawn(node, config);
-    Ok(json!({ "message": format!("Successfully updated '{}'", req.name) }))
-}
-
-/// Tears the link down at once and forgets the peer (its positions stay for a re-add).
-pub async fn remove_node(node: &Arc<Node>, name: &str) -> Result<Value> {
-    let stopped = node.peers.stop(name);
-    let mut w = node.store.writer().await?;
-    let done = sqlx::query("DELETE FROM peers WHERE name = ?").bind(name).execute(&mut *w).await?;
-    if done.rows_affected() == 0 && !stopped {
-        return Err(Error::NotFound(format!("node '{name}' is not in the cluster")));
-    }
-    Ok(json!({ "message": format!("Successfully removed '{name}' from cluster") }))
-}
-
 pub use read::cluster_read;
 
-pub async fn cluster_status(node: &Arc<Node>) -> Result<ClusterStatus> {
-    let links: Vec<(PeerConfig, Arc<LinkState>)> = node.peers.lock().values().map(|l| (l.config.clone(), l.state.clone())).collect();
-    let mut connections = Vec::new();
-    for (config, state) in links {
-        let (st, since, last_error, latency, channels) = state.with(|s| (s.state, s.since, s.last_error.clone(), s.latency_ms, s.channels.clone()));
-        let mut per_channel = Vec::new();
-        for sub in &config.subscriptions {
-            let channel = sub.channel.to_string();
-            let status = channels.get(&channel).cloned().unwrap_or_default();
-            let head = node.store.log_head(&channel).await?;
-            let sent = status.sent_position();
-            let backlog = match sent {
-                Some(p) if sub.publish => node.store.backlog(&channel, p, &config.name).await?,
-                _ => 0,
-            };
-            per_channel.push(switchyard_protocol::ops::ChannelStatus {
-                last_received: sub.subscribe.then_some(status.last_received),
-                last_sent: sent,
-                last_acknowledged: if sub.publish { node.acks.get(&config.name, &channel) } else { None },
-                local_head: head,
-                backlog,
-                gaps: status.gaps,
-                error: status.error,
-                subscribe: sub.subscribe,
-                publish: sub.publish,
-                channel,
-            });
-        }
-        connections.push(LinkStatus {
-            name: config.name.clone(),
-            host: config.host.clone(),
-            port: config.port,
-            tls: config.tls.is_some(),
-            state: st,
-            since,
-            latency_ms: latency,
-            last_error,
-            subscriptions: config.subscriptions.clone(),
-            channels: per_channel,
-        });
-    }
-    Ok(ClusterStatus {
-        kind: "cluster-status".into(),
-        node_name: node.config.node_name.clone(),
-        is_enabled: true,
-        read_only: node.store.read_only(),
-        connections,
-    })
-}

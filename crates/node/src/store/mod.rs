@@ -9,6 +9,7 @@
 
 mod catalog;
 mod durability;
+mod peers;
 mod records;
 mod replica;
 pub mod value;
@@ -27,6 +28,7 @@ use sqlx::{Row, Sqlite};
 
 pub use catalog::{AttributeMeta, Catalog, TableMeta};
 pub use records::{DeleteOutcome, WriteMode, WriteOutcome};
+pub use peers::StoredPeer;
 pub use replica::{Applied, LogPage, RemoteEntry};
 use value::{bind_all, now_ms, Param};
 

@@ -1,0 +1,127 @@
+//! Who is on a socket: the handshake (with an auth token), `login`, `#authenticate`,
+//! `#removeAuthToken`, and the re-check when users or roles change.
+
+use super::*;
+
+impl Conn {
+    pub(super) async fn handshake(&mut self, cid: Option<i64>, data: &Value) {
+        self.handshaken = true;
+        self.last_pong = Instant::now();
+        let mut reply = json!({ "id": self.id, "pingTimeout": PING_TIMEOUT.as_millis() as u64 });
+        let mut bad_token = false;
+        match data.get("authToken") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(token)) => match self.node.auth.bearer(token).await {
+                Ok(p) => self.who = Some(p),
+                Err(_) => {
+                    reply["authError"] = json!({ "message": "invalid token", "name": "AuthTokenInvalidError", "isBadToken": true });
+                    bad_token = true;
+                }
+            },
+            Some(_) => {
+                reply["authError"] = json!({ "message": "Invalid token format - Token must be a string", "name": "AuthTokenError", "isBadToken": true });
+                bad_token = true;
+            }
+        }
+        reply["isAuthenticated"] = json!(self.who.is_some());
+        self.reply(cid, Some(reply));
+        if bad_token {
+            self.send(json!({ "event": "#removeAuthToken" }));
+        }
+    }
+
+    pub(super) async fn authenticate(&mut self, cid: Option<i64>, data: &Value) {
+        let token = data.as_str().unwrap_or("");
+        match self.node.auth.bearer(token).await {
+            Ok(p) => {
+                self.who = Some(p);
+                self.reply(cid, Some(json!({ "isAuthenticated": true, "authError": null })));
+            }
+            Err(_) => {
+                self.fail(cid, json!({ "message": "invalid token", "name": "AuthTokenInvalidError", "isBadToken": true }));
+                self.deauthenticate();
+                self.send(json!({ "event": "#removeAuthToken" }));
+            }
+        }
+    }
+
+    /// Loses the identity and with it every subscription, each announced with `#kickOut`.
+    pub(super) fn deauthenticate(&mut self) {
+        self.who = None;
+        self.peer = None;
+        for (_, task) in self.streams.drain() {
+            task.abort();
+        }
+        let dropped: Vec<String> = self.channels.drain().collect();
+        for channel in dropped {
+            self.send(json!({ "event": "#kickOut", "data": { "channel": channel, "message": "authentication was removed" } }));
+        }
+    }
+
+    /// Users or roles changed: reloads this socket's user. A dropped or deactivated user loses
+    /// its identity (every channel kicked out, `#removeAuthToken`); a user whose role no longer
+    /// reads a channel is kicked out of it; later publishes are checked against the new role;
+    /// a replication peer that is no longer a super or cluster user loses its streams.
+    pub(super) async fn recheck(&mut self) {
+        self.permissions.borrow_and_update();
+        let Some(old) = self.who.clone() else { return };
+        let current = match self.node.auth.principal(&old.username).await {
+            Ok(p) => p,
+            Err(e) => {
+                // Cannot tell: fail closed.
+                self.node.log.error(&["auth", "socket"], format!("re-checking '{}' failed: {e}", old.username));
+                None
+            }
+        };
+        let Some(who) = current else {
+            self.node.log.info(&["auth", "socket"], format!("user '{}' is gone: its socket is logged out", old.username));
+            self.deauthenticate();
+            self.send(json!({ "event": "#removeAuthToken" }));
+            return;
+        };
+        let lost: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|c| match c.parse::<Channel>() {
+                Ok(ch) => !who.allows(&ch.database, &ch.table, Access::Read),
+                Err(_) => true,
+            })
+            .cloned()
+            .collect();
+        for channel in lost {
+            self.channels.remove(&channel);
+            let message = format!("user '{}' may no longer read {channel}", who.username);
+            self.send(json!({ "event": "#kickOut", "data": { "channel": channel, "message": message } }));
+        }
+        if self.peer.is_some() && !(who.is_super() || who.role.cluster_user()) {
+            self.peer = None;
+            for (_, task) in self.streams.drain() {
+                task.abort();
+            }
+        }
+        self.who = Some(who);
+    }
+
+    pub(super) async fn login(&mut self, cid: Option<i64>, data: &Value) {
+        let (Some(user), Some(password)) = (data.get("username").and_then(Value::as_str), data.get("password").and_then(Value::as_str)) else {
+            self.fail(cid, error_object("LoginError", "login needs {\"username\", \"password\"}"));
+            return;
+        };
+        let principal = match self.node.auth.login(user, password).await {
+            Ok(p) => p,
+            Err(_) => {
+                self.node.log.info(&["auth", "socket"], format!("socket login failed for user '{user}'"));
+                self.fail(cid, error_object("LoginError", "Invalid username or password"));
+                return;
+            }
+        };
+        match self.node.auth.issue_tokens(&principal) {
+            Ok(tokens) => {
+                self.reply(cid, Some(json!({ "username": principal.username })));
+                self.send(json!({ "event": "#setAuthToken", "data": { "token": tokens.operation_token } }));
+                self.who = Some(principal);
+            }
+            Err(e) => self.fail(cid, error_object("AuthError", e.to_string())),
+        }
+    }
+}

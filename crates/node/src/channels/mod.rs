@@ -1,0 +1,373 @@
+//! The SocketCluster v2 endpoint at `/socketcluster/`: handshake, `''` ping/pong, JWT login
+//! through a `login` procedure and `#setAuthToken`, `#authenticate`, `#removeAuthToken`,
+//! `#subscribe`/`#unsubscribe` to `schema:table` channels fed by committed transactions, and
+//! `#publish`, which is written to the table like an insert. Close codes follow the 4000 series.
+//!
+//! One task owns each socket. It reads the store's commit feed itself once the socket has a
+//! subscription, and writes each burst of frames (publications, replies) with one flush. A
+//! subscriber that falls behind the feed is closed with 4100 rather than silently missing
+//! transactions.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::{json, Value};
+use serde_json::value::RawValue;
+use switchyard_protocol::sc::{self, close, name, Gap, Publication, Txns};
+use switchyard_protocol::Channel;
+use futures_util::SinkExt;
+use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::auth::{Access, Principal};
+use crate::error::Error;
+use crate::store::{Committed, RemoteEntry, WriteMode};
+use crate::Node;
+
+mod auth;
+mod peers;
+mod publish;
+mod subscriptions;
+
+/// Server pings every PING_INTERVAL; a client that has not answered within PING_TIMEOUT is closed.
+pub const PING_INTERVAL: Duration = Duration::from_secs(8);
+pub const PING_TIMEOUT: Duration = Duration::from_secs(20);
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const OUTBOUND_QUEUE: usize = 4096;
+/// Publishes one socket may have waiting for their commit before it stops reading.
+const PUBLISHES_IN_FLIGHT: usize = 256;
+/// Log entries a `#subscribe` with `from` may be sent before going live; more are refused
+/// (read them with read_transaction_log first). Below OUTBOUND_QUEUE, with room for replies.
+const RESUME_MAX: usize = 2000;
+/// Frames written to a socket before one flush, when more are already queued.
+const FRAMES_PER_FLUSH: usize = 64;
+
+
+/// Bytes read from a socket at a time. The WebSocket library zeroes this much before every read
+/// attempt, even one that finds nothing (each time a subscriber's task wakes for the feed), so
+/// its 128 KiB default costs more than the read itself; large frames just take more reads.
+pub const READ_CHUNK: usize = 4 * 1024;
+
+pub async fn upgrade(State(node): State<Arc<Node>>, ws: WebSocketUpgrade) -> Response {
+    let tasks = node.tasks.clone();
+    ws.read_buffer_size(READ_CHUNK).on_upgrade(move |socket| tasks.track_future(serve(node, socket)))
+}
+
+/// What a socket's task sends: a frame or a close.
+pub enum Out {
+    Text(String),
+    Close(u16, &'static str),
+}
+
+struct Conn {
+    node: Arc<Node>,
+    id: String,
+    handshaken: bool,
+    who: Option<Principal>,
+    /// Channels this socket subscribed to; publications come from the commit feed.
+    channels: HashSet<String>,
+    /// Replication log streams to a peer on this socket, by channel.
+    streams: HashMap<String, JoinHandle<()>>,
+    out: mpsc::Sender<Out>,
+    last_pong: Instant,
+    /// Set when a reply could not be queued: the peer is not reading, so it is closed (4100).
+    overflowed: bool,
+    /// The node name of a peer that said `sy:hello` (replication on this socket).
+    peer: Option<String>,
+    /// Permits for publishes not yet committed (PUBLISHES_IN_FLIGHT).
+    publishing: Arc<Semaphore>,
+    /// Changes to users and roles; seen before any packet is acted on.
+    permissions: tokio::sync::watch::Receiver<u64>,
+    /// Committed entries in commit order, from the first subscription on (dropped when none
+    /// is left).
+    feed: Option<broadcast::Receiver<Arc<Committed>>>,
+    /// Per channel subscribed with `from`: the last log id sent from the log; the feed's
+    /// entries up to it were sent already.
+    resumed: HashMap<String, i64>,
+    /// Per channel a peer publishes to us: the position we asked it to resend from after a
+    /// gap, until a batch applies again.
+    gaps: HashMap<String, i64>,
+}
+
+async fn serve(node: Arc<Node>, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::channel::<Out>(OUTBOUND_QUEUE);
+    let shutdown = node.shutdown.clone();
+    let permissions = node.auth.changes();
+    let mut conn = Conn {
+        node,
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        handshaken: false,
+        who: None,
+        channels: HashSet::new(),
+        streams: HashMap::new(),
+        out: tx,
+        last_pong: Instant::now(),
+        overflowed: false,
+        peer: None,
+        publishing: Arc::new(Semaphore::new(PUBLISHES_IN_FLIGHT)),
+        permissions,
+        feed: None,
+        resumed: HashMap::new(),
+        gaps: HashMap::new(),
+    };
+    let opened = Instant::now();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    let handshake_deadline = tokio::time::sleep(HANDSHAKE_TIMEOUT);
+    tokio::pin!(handshake_deadline);
+    let close_with = loop {
+        let first = tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(t))) => {
+                    if let Some(code) = conn.handle(t.as_str()).await {
+                        break Some((code, ""));
+                    }
+                    None
+                }
+                Some(Ok(Message::Binary(b))) => {
+                    if let Some(code) = conn.handle(&String::from_utf8_lossy(&b)).await {
+                        break Some((code, ""));
+                    }
+                    None
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                Some(Ok(_)) => None, // WebSocket-level ping/pong: answered by the library
+            },
+            Some(out) = rx.recv() => Some(Pending::Out(out)),
+            committed = recv_some(&mut conn.feed) => Some(Pending::Feed(committed)),
+            _ = ping.tick() => {
+                if conn.last_pong.elapsed() > PING_TIMEOUT {
+                    break Some((close::PONG_TIMEOUT, ""));
+                }
+                if socket.send(Message::Text("".into())).await.is_err() {
+                    break None;
+                }
+                None
+            }
+            _ = &mut handshake_deadline, if !conn.handshaken => break Some((close::HANDSHAKE_TIMEOUT, "")),
+            _ = shutdown.cancelled() => break Some((close::GOING_AWAY, "node is shutting down")),
+            // A user or role changed: what this socket may do is checked again at once.
+            Ok(()) = conn.permissions.changed() => {
+                conn.recheck().await;
+                None
+            }
+        };
+        if conn.channels.is_empty() {
+            conn.feed = None;
+            conn.resumed.clear();
+        }
+        // Write this frame and whatever is already queued behind it (replies first, then
+        // publications), then flush once: one syscall for a burst instead of one per frame.
+        let mut next = first;
+        let mut written = 0;
+        let mut close = None;
+        let mut failed = false;
+        let mut lingered = false;
+        while let Some(pending) = next.take() {
+            let frame = match pending {
+                Pending::Out(Out::Text(s)) => Some(s.into()),
+                Pending::Out(Out::Close(code, reason)) => {
+                    close = Some((code, reason));
+                    break;
+                }
+                // Entries a resumed subscription already got from the log are not sent again.
+                Pending::Feed(Ok(c)) => (conn.channels.contains(&c.channel) && (conn.resumed.is_empty() || conn.resumed.get(&c.channel).is_none_or(|sent| c.id > *sent)))
+                    .then(|| c.frame.get_or_init(|| publish_frame(&c.channel, &c.entry).unwrap_or_default().into()).clone())
+                    .filter(|f| !f.as_str().is_empty()),
+                Pending::Feed(Err(broadcast::error::RecvError::Lagged(_))) => {
+                    close = Some((close::FELL_BEHIND, "subscriber fell behind; reconnect to resume"));
+                    break;
+                }
+                Pending::Feed(Err(broadcast::error::RecvError::Closed)) => {
+                    close = Some((close::GOING_AWAY, "node is shutting down"));
+                    break;
+                }
+            };
+            if let Some(frame) = frame {
+                if socket.feed(Message::Text(frame)).await.is_err() {
+                    failed = true;
+                    break;
+                }
+                written += 1;
+            }
+            if written < FRAMES_PER_FLUSH {
+                next = take_queued(&mut rx, &mut conn.feed);
+                if next.is_none() && written > 0 && !lingered {
+                    // Let the tasks that are ready run once (other sockets, the commit in
+                    // progress): what they produce for this socket goes out in the same flush.
+                    lingered = true;
+                    tokio::task::yield_now().await;
+                    next = take_queued(&mut rx, &mut conn.feed);
+                }
+            }
+        }
+        if failed || (written > 0 && socket.flush().await.is_err()) {
+            break None;
+        }
+        if close.is_some() {
+            break close;
+        }
+    };
+    for (_, task) in conn.streams.drain() {
+        task.abort();
+    }
+    if let Some((code, reason)) = close_with {
+        // Replies already queued go out before the close: a refusal's reason reaches the peer.
+        while let Ok(Out::Text(frame)) = rx.try_recv() {
+            if socket.feed(Message::Text(frame.into())).await.is_err() {
+                break;
+            }
+        }
+        let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+    }
+    tracing::debug!(id = %conn.id, secs = opened.elapsed().as_secs_f64(), "socket closed");
+}
+
+/// The `#publish` frame delivering one log entry (JSON text, as the store wrote it) on a channel.
+fn publish_frame(channel: &str, entry: &str) -> Option<String> {
+    match RawValue::from_string(entry.to_string()) {
+        Ok(data) => Some(sc::event(name::PUBLISH, &Publication { channel: channel.to_string(), data })),
+        // The store writes entries as JSON; anything else is a bug, and is not sent.
+        Err(e) => {
+            tracing::error!(%channel, "a log entry is not JSON: {e}");
+            None
+        }
+    }
+}
+
+/// A frame for the socket: from its own queue, or from the commit feed.
+enum Pending {
+    Out(Out),
+    Feed(Result<Arc<Committed>, broadcast::error::RecvError>),
+}
+
+/// A frame already waiting for the socket, if any: its own queue first, then the feed.
+fn take_queued(rx: &mut mpsc::Receiver<Out>, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Option<Pending> {
+    match rx.try_recv() {
+        Ok(out) => Some(Pending::Out(out)),
+        Err(_) => match feed.as_mut().map(|f| f.try_recv()) {
+            Some(Ok(c)) => Some(Pending::Feed(Ok(c))),
+            Some(Err(broadcast::error::TryRecvError::Lagged(n))) => Some(Pending::Feed(Err(broadcast::error::RecvError::Lagged(n)))),
+            _ => None,
+        },
+    }
+}
+
+/// The next commit, or never when the socket has no feed.
+async fn recv_some(feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Result<Arc<Committed>, broadcast::error::RecvError> {
+    match feed {
+        Some(f) => f.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn error_object(name: &str, message: impl Into<String>) -> Value {
+    json!({ "name": name, "message": message.into() })
+}
+
+impl Conn {
+    fn send(&mut self, v: Value) {
+        if self.out.try_send(Out::Text(v.to_string())).is_err() {
+            self.overflowed = true;
+        }
+    }
+
+    fn send_text(&mut self, frame: String) {
+        if self.out.try_send(Out::Text(frame)).is_err() {
+            self.overflowed = true;
+        }
+    }
+
+    fn reply(&mut self, cid: Option<i64>, data: Option<Value>) {
+        if let Some(cid) = cid {
+            match data {
+                Some(d) => self.send(json!({ "rid": cid, "data": d })),
+                None => self.send(json!({ "rid": cid })),
+            }
+        }
+    }
+
+    fn fail(&mut self, cid: Option<i64>, error: Value) {
+        if let Some(cid) = cid {
+            self.send(json!({ "rid": cid, "error": error }));
+        }
+    }
+
+    /// One text frame: a ping/pong, a packet or a batch of packets. Returns a close code to end.
+    async fn handle(&mut self, text: &str) -> Option<u16> {
+        if text.is_empty() {
+            if !self.handshaken {
+                return Some(close::BEFORE_HANDSHAKE);
+            }
+            self.last_pong = Instant::now();
+            return None;
+        }
+        let trimmed = text.trim_start();
+        let parsed = if trimmed.starts_with('{') || trimmed.starts_with('[') { serde_json::from_str::<Value>(trimmed).ok() } else { None };
+        let packets = match parsed {
+            Some(Value::Array(items)) => items,
+            Some(v @ Value::Object(_)) => vec![v],
+            _ => {
+                // Raw text (`#1`/`#2` of protocol v1, or anything else): no reply.
+                return (!self.handshaken).then_some(close::BEFORE_HANDSHAKE);
+            }
+        };
+        for p in packets {
+            if let Some(code) = self.packet(p).await {
+                return Some(code);
+            }
+        }
+        self.overflowed.then_some(close::FELL_BEHIND)
+    }
+
+    async fn packet(&mut self, p: Value) -> Option<u16> {
+        let Some(event) = p.get("event").and_then(Value::as_str).map(str::to_string) else {
+            // A response to a server invoke (this server sends none) or raw JSON.
+            return (!self.handshaken).then_some(close::BEFORE_HANDSHAKE);
+        };
+        let cid = p.get("cid").filter(|c| c.is_number()).and_then(Value::as_i64);
+        // A permission change that raced with this packet is applied before it.
+        if self.permissions.has_changed().unwrap_or(false) {
+            self.permissions.borrow_and_update();
+            self.recheck().await;
+        }
+        let data = p.get("data").cloned().unwrap_or(Value::Null);
+        if !self.handshaken && event != "#handshake" {
+            return Some(close::BEFORE_HANDSHAKE);
+        }
+        // Any inbound traffic counts as liveness once a quarter of the timeout has passed.
+        if self.last_pong.elapsed() > PING_TIMEOUT / 4 {
+            self.last_pong = Instant::now();
+        }
+        match event.as_str() {
+            "#handshake" => {
+                if cid.is_none() {
+                    return Some(close::HANDSHAKE_REJECTED);
+                }
+                self.handshake(cid, &data).await;
+            }
+            "#authenticate" => {
+                if cid.is_none() {
+                    return Some(close::HANDSHAKE_REJECTED);
+                }
+                self.authenticate(cid, &data).await;
+            }
+            "#removeAuthToken" => self.deauthenticate(),
+            "#subscribe" => self.subscribe(cid, &data).await,
+            "#unsubscribe" => self.unsubscribe(cid, &data),
+            "#publish" => self.publish(cid, &data).await,
+            "login" => self.login(cid, &data).await,
+            "sy:hello" => self.peer_hello(cid, &data),
+            "sy:pull" => self.peer_pull(cid, &data).await,
+            "sy:offer" => self.peer_offer(cid, &data).await,
+            "sy:txns" => self.peer_txns(cid, data).await,
+            "sy:ack" => self.peer_ack(&data),
+            "sy:ping" => self.reply(cid, None),
+            other => self.fail(cid, error_object("InvalidActionError", format!("Unknown procedure '{other}'"))),
+        }
+        None
+    }
+}

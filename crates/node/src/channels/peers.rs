@@ -1,0 +1,122 @@
+//! Replication on a socket a peer opened: `sy:hello`, `sy:pull` (stream our log), `sy:offer`,
+//! `sy:txns` (apply, refuse a gap), `sy:ack`.
+
+use super::*;
+
+impl Conn {
+    /// A peer node introduces itself; only super users and cluster users may replicate.
+    pub(super) fn peer_hello(&mut self, cid: Option<i64>, data: &Value) {
+        let Some(who) = &self.who else {
+            return self.fail(cid, error_object("AuthError", "log in before sy:hello"));
+        };
+        if !(who.is_super() || who.role.cluster_user()) {
+            let msg = format!("user '{}' is neither a super user nor a cluster user", who.username);
+            return self.fail(cid, error_object("AuthError", msg));
+        }
+        let Some(name) = data.get("node_name").and_then(Value::as_str) else {
+            return self.fail(cid, error_object("InvalidArgumentsError", "sy:hello needs node_name"));
+        };
+        self.peer = Some(name.to_string());
+        self.node.log.info(&["replication"], format!("peer '{name}' connected as '{}'", who.username));
+        let me = self.node.config.node_name.clone();
+        self.reply(cid, Some(json!({ "node_name": me })));
+    }
+
+    pub(super) fn peer_channel(&mut self, cid: Option<i64>, data: &Value) -> Option<(String, Channel)> {
+        let Some(peer) = self.peer.clone() else {
+            self.fail(cid, error_object("AuthError", "say sy:hello first"));
+            return None;
+        };
+        match data.get("channel").and_then(Value::as_str).map(str::parse::<Channel>) {
+            Some(Ok(c)) => Some((peer, c)),
+            _ => {
+                self.fail(cid, error_object("InvalidArgumentsError", "a channel 'database:table' is required"));
+                None
+            }
+        }
+    }
+
+    /// The peer subscribes: stream our log on the channel from its position, backlog then live.
+    pub(super) async fn peer_pull(&mut self, cid: Option<i64>, data: &Value) {
+        let Some((peer, channel)) = self.peer_channel(cid, data) else { return };
+        let meta = match self.node.store.table(&channel.database, &channel.table) {
+            Ok(m) => m,
+            Err(e) => return self.fail(cid, error_object("InvalidArgumentsError", e.to_string())),
+        };
+        let Some(from) = data.get("from").and_then(Value::as_i64) else {
+            return self.fail(cid, error_object("InvalidArgumentsError", "sy:pull needs 'from', the position to continue after"));
+        };
+        // The peer holds our log up to where it asks to continue.
+        self.node.acks.record(&peer, &channel.to_string(), from);
+        let key = format!("sy:{channel}");
+        if let Some(old) = self.streams.remove(&key) {
+            old.abort();
+        }
+        let sent = Arc::new(std::sync::atomic::AtomicI64::new(from));
+        let task = self.node.tasks.spawn(crate::replication::stream::stream_log(self.node.store.clone(), channel.to_string(), peer, from, self.out.clone(), sent));
+        self.streams.insert(key, task);
+        let pk = meta.primary_key.clone();
+        self.reply(cid, Some(json!({ "primary_key": pk })));
+    }
+
+    /// The peer will publish to us: make sure the table exists and tell it where we stand.
+    pub(super) async fn peer_offer(&mut self, cid: Option<i64>, data: &Value) {
+        let Some((peer, channel)) = self.peer_channel(cid, data) else { return };
+        let Some(pk) = data.get("primary_key").and_then(Value::as_str) else {
+            return self.fail(cid, error_object("InvalidArgumentsError", "sy:offer needs the table's 'primary_key'"));
+        };
+        let prepared = match self.node.store.ensure_table(&channel.database, &channel.table, pk).await {
+            Ok(()) => self.node.store.peer_position(&peer, &channel.to_string()).await,
+            Err(e) => Err(e),
+        };
+        match prepared {
+            Ok(from) => self.reply(cid, Some(json!({ "from": from }))),
+            Err(e) => self.fail(cid, error_object("InvalidArgumentsError", e.to_string())),
+        }
+    }
+
+    /// The peer applied our log on a channel up to a position (see `replication::acks`).
+    pub(super) fn peer_ack(&mut self, data: &Value) {
+        let (Some(peer), Some(channel), Some(upto)) = (self.peer.as_deref(), data.get("channel").and_then(Value::as_str), data.get("upto").and_then(Value::as_i64)) else {
+            return;
+        };
+        self.node.acks.record(peer, channel, upto);
+    }
+
+    /// A batch the peer publishes to us. One that skips past where we stand is refused and the
+    /// peer asked (once per position) to resend from there.
+    pub(super) async fn peer_txns(&mut self, cid: Option<i64>, data: Value) {
+        let Some(peer) = self.peer.clone() else {
+            return self.fail(cid, error_object("AuthError", "say sy:hello first"));
+        };
+        let batch: Txns<RemoteEntry> = match serde_json::from_value(data) {
+            Ok(b) => b,
+            Err(e) => {
+                self.node.log.error(&["replication"], format!("a malformed batch from '{peer}' was refused: {e}"));
+                self.fail(cid, error_object("InvalidArgumentsError", format!("malformed sy:txns: {e}")));
+                self.overflowed = true; // close: the peer reconnects and resends from our position
+                return;
+            }
+        };
+        match crate::replication::apply_batch(&self.node.store, &peer, batch).await {
+            Ok(ack) => {
+                self.reply(cid, None);
+                self.gaps.remove(&ack.channel);
+                self.send_text(sc::event(name::ACK, &ack));
+            }
+            Err(Error::Gap { channel, at, from }) => {
+                if self.gaps.get(&channel) != Some(&at) {
+                    self.node.log.warn(&["replication"], format!("a batch from '{peer}' on {channel} continues from {from}, past {at}: asking again"));
+                    self.gaps.insert(channel.clone(), at);
+                    self.send_text(sc::event(name::GAP, &Gap { channel, at }));
+                }
+                self.reply(cid, None);
+            }
+            Err(e) => {
+                self.node.log.error(&["replication"], format!("applying a batch from '{peer}' failed: {e}"));
+                self.fail(cid, error_object("ApplyError", e.to_string()));
+                self.overflowed = true; // close: the peer reconnects and resends from our position
+            }
+        }
+    }
+}
