@@ -1,7 +1,9 @@
 //! The live tail end to end in the real app (Xvfb, tauri-driver): tail `dev:dog` on the
 //! first-launch local instance; 1,000 inserts through the API all appear, in order; pause, 500
 //! more, resume, none missing; stop and start the instance, the tail reconnects and shows what is
-//! written afterwards, each once. What the view holds is checked through its NDJSON export.
+//! written afterwards, each once. What the view holds is checked through its NDJSON export. And
+//! one channel compared on two nodes: with a link edge-1 → hq every record shows on both with
+//! its delay; once the link is removed, the next one is flagged missing on hq.
 
 use std::time::Duration;
 
@@ -100,6 +102,93 @@ async fn the_tail_shows_every_insert_across_pause_and_a_restart() {
     let app = StudioApp::launch("tail").await.expect("the studio under Xvfb with tauri-driver");
     if let Err(e) = journey(&app).await {
         let _ = app.shot("tail-failure").await;
+        panic!("{e:#}\n--- driver log ---\n{}", app.driver_log().chars().rev().take(4000).collect::<String>().chars().rev().collect::<String>());
+    }
+}
+
+/// The credentials the studio shows for a local instance.
+async fn local_ops(app: &StudioApp, name: &str) -> Result<(OpsClient, String)> {
+    let s = app.s();
+    s.click_css(&format!("[data-testid='instance-{name}'] .tree-row.instance"), T).await?;
+    s.click_css(&format!("[data-testid='instance-{name}'] [data-testid='local-credentials']"), T).await?;
+    s.wait("[data-testid='credentials']", T).await?;
+    let creds: Vec<String> = serde_json::from_value(s.execute("return [...document.querySelectorAll('[data-testid=credentials] input')].map(i => i.value)", json!([])).await?)?;
+    s.send_keys_css("[data-testid='credentials'] input", "\u{E00C}", T).await?;
+    s.wait_gone("[data-testid='credentials']", T).await?;
+    ensure!(creds.len() == 3, "credentials shown: {creds:?}");
+    Ok((OpsClient::new(&creds[0], Credentials::basic(&creds[1], &creds[2]))?, creds[2].clone()))
+}
+
+/// How many compare rows show `presence` on `node`.
+async fn count_presence(app: &StudioApp, node: &str, presence: &str) -> Result<u64> {
+    let v = app.s().execute(&format!("return document.querySelectorAll('[data-testid=presence-{node}][data-presence={presence}]').length"), json!([])).await?;
+    Ok(v.as_u64().unwrap_or(0))
+}
+
+async fn cross_node(app: &StudioApp) -> Result<()> {
+    let s = app.s();
+    s.wait("[data-testid='instance-local'] [data-state='online']", T).await?;
+    s.click_css("[data-testid='local-cluster']", T).await?;
+    for n in ["edge-1", "edge-2", "hq"] {
+        s.wait(&format!("[data-testid='instance-{n}'] [data-state='online']"), T).await.with_context(|| format!("{n} online"))?;
+    }
+    let (edge, password) = local_ops(app, "edge-1").await?;
+    let (hq, _) = local_ops(app, "hq").await?;
+    edge.create_table("dev", "sensor_data", "id").await?;
+    let edge_port = edge.url().rsplit(':').next().unwrap_or_default().trim_end_matches('/').parse::<u16>()?;
+    hq.call(&json!({"operation": "add_node", "name": "edge-1", "host": "127.0.0.1", "port": edge_port,
+        "authorization": {"username": "admin", "password": password},
+        "subscriptions": [{"channel": "dev:sensor_data", "subscribe": true, "publish": false}]})).await?;
+    let deadline = tokio::time::Instant::now() + T;
+    while hq.describe_table("dev", "sensor_data").await.is_err() {
+        ensure!(tokio::time::Instant::now() < deadline, "hq never got dev.sensor_data from the link");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    s.click_css("[data-testid='instance-hq'] [data-testid='open-tail']", T).await?;
+    s.click_css("[data-testid='tail-mode-compare']", T).await?;
+    s.click_css("[data-testid='compare-node-edge-1']", T).await?;
+    s.click_css("[data-testid='compare-node-hq']", T).await?;
+    s.fill("[data-testid='compare-channel']", "dev:sensor_data").await?;
+    s.click_css("[data-testid='compare-start']", T).await?;
+    s.wait_text("[data-testid='compare-head-hq']", T, "hq live", |t| t.contains("live")).await?;
+    s.wait_text("[data-testid='compare-head-edge-1']", T, "edge-1 live", |t| t.contains("live")).await?;
+
+    for k in 1..=20 {
+        edge.insert("dev", "sensor_data", &[json!({"id": k, "t": 20.5})]).await?;
+    }
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let (on_edge, on_hq) = (count_presence(app, "edge-1", "arrived").await?, count_presence(app, "hq", "arrived").await?);
+        if on_edge == 20 && on_hq == 20 {
+            break;
+        }
+        ensure!(tokio::time::Instant::now() < deadline, "20 records on both nodes; arrived on edge-1 {on_edge}, on hq {on_hq}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let delay = s.wait_text("[data-testid='compare-row'] [data-testid='presence-hq']", T, "a delay", |t| t.starts_with('+') && t.ends_with("ms")).await?;
+    app.shot("compare-01-linked").await?;
+
+    // The link goes: the next record reaches edge-1 only, and is flagged missing on hq.
+    hq.call(&json!({"operation": "remove_node", "name": "edge-1"})).await?;
+    edge.insert("dev", "sensor_data", &[json!({"id": 21, "t": 21.0})]).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while count_presence(app, "hq", "missing").await? != 1 {
+        ensure!(tokio::time::Instant::now() < deadline, "record 21 was never flagged missing on hq");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    ensure!(count_presence(app, "edge-1", "arrived").await? == 21, "edge-1 has all 21");
+    let head = s.wait_text("[data-testid='compare-head-hq']", T, "the missing count", |t| t.contains("1 missing")).await?;
+    app.shot("compare-02-missing").await?;
+    ensure!(!delay.is_empty() && head.contains("missing"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_channel_on_two_nodes_lines_up_and_flags_what_is_missing() {
+    let app = StudioApp::launch("tail_compare").await.expect("the studio under Xvfb with tauri-driver");
+    if let Err(e) = cross_node(&app).await {
+        let _ = app.shot("compare-failure").await;
         panic!("{e:#}\n--- driver log ---\n{}", app.driver_log().chars().rev().take(4000).collect::<String>().chars().rev().collect::<String>());
     }
 }

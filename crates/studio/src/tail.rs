@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 pub struct TailRequest {
     /// `database:table` channels.
     pub channels: Vec<String>,
-    /// Recent transactions shown first, per channel.
+    /// Recent transactions shown first, per channel (0: live ones only).
     pub window: u32,
     /// Transactions read from the log at most to heal one gap; more is reported as a gap.
     pub heal_max: u32,
@@ -228,7 +228,7 @@ async fn run(ops: OpsClient, endpoint: Endpoint, credentials: (String, String), 
                     // Subscribed live first, then the window read: whatever commits between the
                     // two is in both, and shown once.
                     opened = true;
-                    for name in request.channels.clone() {
+                    for name in request.channels.iter().filter(|_| request.window > 0).cloned() {
                         let window = tokio::select! {
                             w = read_log(&ops, &name, None, request.window, true) => w,
                             _ = stop.cancelled() => return,

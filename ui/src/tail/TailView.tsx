@@ -8,6 +8,7 @@ import { useInstances } from "../stores/instances";
 import { toastError, useUi } from "../stores/ui";
 import { NO_FILTER, PAUSE_CAP, SHOWN_CAP, ndjson, type Row } from "./model";
 import { startTail, stopTail, useTail } from "./store";
+import { CompareView } from "./CompareView";
 
 const ROW_HEIGHT = 26;
 const EXPORT_CHUNK = 5000;
@@ -40,7 +41,21 @@ function RateChart({ rate }: { rate: number[] }) {
   );
 }
 
-export function TailView({ instance: initialInstance, channels: initialChannels }: { instance?: string; channels?: string[] }) {
+/** The tail page: one node, or one channel compared across nodes. */
+export function TailView(props: { instance?: string; channels?: string[] }) {
+  const [mode, setMode] = useState<"one" | "compare">("one");
+  return (
+    <div className="tail-page">
+      <div className="tabs tail-tabs">
+        <button className={mode === "one" ? "active" : ""} onClick={() => setMode("one")} data-testid="tail-mode-one">One node</button>
+        <button className={mode === "compare" ? "active" : ""} onClick={() => setMode("compare")} data-testid="tail-mode-compare">Compare nodes</button>
+      </div>
+      {mode === "one" ? <SingleTail {...props} /> : <CompareView />}
+    </div>
+  );
+}
+
+function SingleTail({ instance: initialInstance, channels: initialChannels }: { instance?: string; channels?: string[] }) {
   const registry = useInstances((s) => s.view);
   const t = useTail();
   const m = t.model;

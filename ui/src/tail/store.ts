@@ -4,6 +4,7 @@
 import { create } from "zustand";
 import { native, type TailEvent } from "../platform";
 import { clear, initial, pause, receive, resume, setFilter, type Filter, type TailModel } from "./model";
+import { initialCompare, receiveOn, type CompareModel } from "./compare";
 
 export type Order = "newest" | "oldest";
 
@@ -99,4 +100,47 @@ export async function startTail(instance: string, channels: string[], window = 1
   useTail.setState((s) => ({ instance, channels, primaryKeys, selected: null, model: { ...clear(s.model), connection: "opening" } }));
   const tailId = await native.tailStart(instance, { channels, window, healMax: 20_000 }, (batch) => useTail.getState().apply(batch));
   useTail.setState({ tailId });
+}
+
+interface CompareState {
+  model: CompareModel;
+  channel: string;
+  tails: string[];
+  primaryKey: string | undefined;
+  apply: (node: string, batch: TailEvent[]) => void;
+}
+
+export const useCompare = create<CompareState>((set) => ({
+  model: initialCompare([]),
+  channel: "",
+  tails: [],
+  primaryKey: undefined,
+  apply: (node, batch) => set((s) => ({ model: receiveOn(s.model, node, batch, s.primaryKey) })),
+}));
+
+export async function stopCompare(): Promise<void> {
+  const tails = useCompare.getState().tails;
+  useCompare.setState({ tails: [] });
+  await Promise.all(tails.map((t) => native.tailStop(t)));
+}
+
+/** Tails `channel` on every instance in `instances`, lined up by (origin, origin id). */
+export async function startCompare(instances: string[], channel: string): Promise<void> {
+  await stopCompare();
+  const [database, table] = channel.split(":");
+  let primaryKey: string | undefined;
+  for (const i of instances) {
+    try {
+      primaryKey = (await native.tableInfo(i, database, table)).primaryKey;
+      break;
+    } catch {
+      // Not on this node (yet); the tail says so.
+    }
+  }
+  useCompare.setState({ model: initialCompare(instances), channel, primaryKey, tails: [] });
+  const tails: string[] = [];
+  for (const i of instances) {
+    tails.push(await native.tailStart(i, { channels: [channel], window: 0, healMax: 20_000 }, (batch) => useCompare.getState().apply(i, batch)));
+  }
+  useCompare.setState({ tails });
 }
