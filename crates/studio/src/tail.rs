@@ -228,9 +228,9 @@ async fn run(ops: OpsClient, endpoint: Endpoint, credentials: (String, String), 
                     // Subscribed live first, then the window read: whatever commits between the
                     // two is in both, and shown once.
                     opened = true;
-                    for name in request.channels.iter().filter(|_| request.window > 0).cloned() {
+                    for name in request.channels.iter().filter(|_| request.window > 0) {
                         let window = tokio::select! {
-                            w = read_log(&ops, &name, None, request.window, true) => w,
+                            w = read_log(&ops, name, None, request.window, true) => w,
                             _ = stop.cancelled() => return,
                         };
                         let state = channels.entry(name.clone()).or_default();
