@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
@@ -20,13 +20,13 @@ pub struct Studio {
     pub registry: Registry,
     pub local: LocalInstances,
     pub exports: PathBuf,
-    /// Running tails by id.
-    tails: Mutex<HashMap<String, CancellationToken>>,
+    /// Running tails by id; a tail's task removes its entry when it ends.
+    tails: Arc<Mutex<HashMap<String, CancellationToken>>>,
 }
 
 impl Studio {
     pub fn new(registry: Registry, local: LocalInstances, exports: PathBuf) -> Self {
-        Studio { registry, local, exports, tails: Mutex::new(HashMap::new()) }
+        Studio { registry, local, exports, tails: Arc::default() }
     }
 
     /// Starts tailing channels of instance `id`. Events go to `sink` in batches (gathered for
@@ -38,29 +38,10 @@ impl Studio {
         let tail_id = uuid::Uuid::new_v4().simple().to_string();
         let stop = CancellationToken::new();
         self.tails.lock().unwrap_or_else(|p| p.into_inner()).insert(tail_id.clone(), stop.clone());
+        let (tails, id) = (self.tails.clone(), tail_id.clone());
         tokio::spawn(async move {
-            loop {
-                let first = tokio::select! {
-                    e = tail.next() => e,
-                    _ = stop.cancelled() => return,
-                };
-                let Some(first) = first else { return };
-                let mut batch = vec![first];
-                let until = tokio::time::Instant::now() + TAIL_BATCH;
-                while batch.len() < TAIL_BATCH_MAX {
-                    tail.drain(TAIL_BATCH_MAX, &mut batch);
-                    if batch.len() >= TAIL_BATCH_MAX {
-                        break;
-                    }
-                    match tokio::time::timeout_at(until, tail.next()).await {
-                        Ok(Some(e)) => batch.push(e),
-                        Ok(None) | Err(_) => break,
-                    }
-                }
-                if !sink(batch) {
-                    return;
-                }
-            }
+            relay(&mut tail, &stop, &mut sink).await;
+            tails.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         });
         Ok(tail_id)
     }
@@ -106,5 +87,32 @@ impl Studio {
             Ok(path.display().to_string())
         });
         written.await.map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?
+    }
+}
+
+/// Hands a tail's events to `sink` in batches until the tail ends, `stop` fires, or `sink`
+/// answers false.
+async fn relay(tail: &mut Tail, stop: &CancellationToken, sink: &mut impl FnMut(Vec<TailEvent>) -> bool) {
+    loop {
+        let first = tokio::select! {
+            e = tail.next() => e,
+            _ = stop.cancelled() => return,
+        };
+        let Some(first) = first else { return };
+        let mut batch = vec![first];
+        let until = tokio::time::Instant::now() + TAIL_BATCH;
+        while batch.len() < TAIL_BATCH_MAX {
+            tail.drain(TAIL_BATCH_MAX, &mut batch);
+            if batch.len() >= TAIL_BATCH_MAX {
+                break;
+            }
+            match tokio::time::timeout_at(until, tail.next()).await {
+                Ok(Some(e)) => batch.push(e),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        if !sink(batch) {
+            return;
+        }
     }
 }

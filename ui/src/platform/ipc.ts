@@ -104,7 +104,7 @@ export type TailRequest = {
  */
 channels: Array<string>, 
 /**
- * Recent transactions shown first, per channel.
+ * Recent transactions shown first, per channel (0: live ones only).
  */
 window: number, 
 /**
