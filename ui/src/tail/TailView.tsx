@@ -78,6 +78,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
   const selected = useMemo(() => (t.selected === null ? null : m.rows.find((r) => r.seq === t.selected) ?? null), [t.selected, m.rows]);
   const channels = useMemo(() => Array.from(new Set(m.rows.map((r) => r.channel))), [m.rows]);
   const hidden = m.rows.length - n;
+  const nodeName = registry?.instances.find((i) => i.id === t.instance)?.name ?? "";
 
   const start = () => {
     const list = channelText.split(/[\s,]+/).filter(Boolean);
@@ -183,7 +184,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
       <div className="tail-body">
         <div className="tail-list" ref={scroller} data-testid="tail-list">
           <div className="tail-row head">
-            <span className="c-time">arrived</span><span className="c-ch">channel</span><span className="c-op">op</span><span className="c-keys">keys</span>
+            <span className="c-time">arrived</span><span className="c-node-name">node</span><span className="c-ch">channel</span><span className="c-op">op</span><span className="c-keys">keys</span>
             <span className="c-origin">origin #id</span><span className="c-data">data</span>
           </div>
           <div style={{ height: v.getTotalSize(), position: "relative" }}>
@@ -195,6 +196,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
                   style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: t.wrap ? undefined : ROW_HEIGHT }}
                   ref={t.wrap ? v.measureElement : undefined} data-index={it.index} onClick={() => t.select(r.seq)}>
                   <span className="c-time">{time(r.arrived)}</span>
+                  <span className="c-node-name">{nodeName}</span>
                   <span className="c-ch">{r.channel}</span>
                   <span className={`c-op op-${r.operation}`}>{r.operation}</span>
                   <span className="c-keys">{r.keys}</span>

@@ -1,0 +1,192 @@
+//! The live tail under load, in the real app under Xvfb through WebDriver: records are published
+//! to a node at a fixed rate for 30 s (as single-record transactions, then as batches of 100)
+//! while the tail is live, then 30 s more while it is paused. Measured: the longest main-thread
+//! block (the longest gap between animation frames), records shown and received against those
+//! sent, the app's and the webview's memory at the end, and the highest rate the tail holds with
+//! no frame gap over 50 ms.
+//!
+//! Run: `cargo build --release -p switchyard-app` then
+//! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench tail`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use serde_json::json;
+use switchyard_client::{Credentials, OpsClient};
+use switchyard_e2e::studio::StudioApp;
+use switchyard_node::{start, NodeConfig, RunningNode};
+use switchyard_sc::{Endpoint, Options, Socket};
+use tokio::net::TcpListener;
+
+const T: Duration = Duration::from_secs(60);
+const PHASE: Duration = Duration::from_secs(30);
+
+/// Starts collecting the gaps between animation frames in the webview.
+const PROBE_START: &str = r#"
+window.__gaps = []; window.__probe = true;
+let last = null;
+const frame = (now) => { if (last !== null) window.__gaps.push(now - last); last = now; if (window.__probe) requestAnimationFrame(frame); };
+requestAnimationFrame(frame);
+"#;
+/// Stops it and answers the gaps.
+const PROBE_STOP: &str = "window.__probe = false; const g = window.__gaps; window.__gaps = []; return g;";
+
+/// Publishes `rate` records per second for `how_long`, `per_txn` records per transaction, paced
+/// every 10 ms; answers the records sent (the node's backpressure can hold the pace below `rate`).
+async fn publish_at(node: &RunningNode, rate: u64, per_txn: u64, how_long: Duration, next_key: &mut u64) -> Result<u64> {
+    let (socket, _events) = Socket::connect(&Endpoint::plain("127.0.0.1", node.addr.port()), Options::default()).await?;
+    socket.login("admin", "bench-pw").await?;
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    let mut sent = 0u64;
+    while started.elapsed() < how_long {
+        tick.tick().await;
+        let due = (started.elapsed().as_secs_f64() * rate as f64) as u64;
+        while sent + per_txn <= due {
+            let records: Vec<serde_json::Value> = (0..per_txn).map(|i| json!({"id": *next_key + i, "v": "x".repeat(40)})).collect();
+            *next_key += per_txn;
+            socket.emit("#publish", &json!({"channel": "dev:load", "data": records})).await?;
+            sent += per_txn;
+        }
+    }
+    // Every publish is in once the last one's answer is.
+    socket.publish("dev:load", &json!({"id": *next_key, "v": "end"})).await?;
+    *next_key += 1;
+    Ok(sent + 1)
+}
+
+fn max_and_over(gaps: &[f64], ms: f64) -> (f64, usize) {
+    (gaps.iter().cloned().fold(0.0, f64::max), gaps.iter().filter(|g| **g > ms).count())
+}
+
+/// Resident memory (MiB) of the processes whose name starts with `prefix`.
+fn rss_mib(prefix: &str) -> f64 {
+    let mut total = 0.0;
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+            if comm.trim().starts_with(prefix) {
+                let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+                if let Some(kb) = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()) {
+                    total += kb / 1024.0;
+                }
+            }
+        }
+    }
+    total
+}
+
+/// The numbers in the tail's count line: (shown, received).
+async fn counts(app: &StudioApp) -> Result<(u64, u64)> {
+    let text = app.s().wait_text("[data-testid='tail-count']", T, "the count", |t| !t.is_empty()).await?;
+    let num = |word: &str| -> u64 {
+        let at = text.find(word).unwrap_or(0);
+        text[..at].rsplit('·').next().unwrap_or("").chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)
+    };
+    Ok((num(" shown"), num(" received")))
+}
+
+async fn run() -> Result<()> {
+    let date = std::env::var("BENCH_DATE").unwrap_or_else(|_| "today".into());
+    let dir = tempfile::tempdir()?;
+    let node = start(NodeConfig::new(dir.path(), "bench").with_admin("admin", "bench-pw"), TcpListener::bind("127.0.0.1:0").await?).await?;
+    let ops = OpsClient::new(node.url(), Credentials::basic("admin", "bench-pw"))?;
+    ops.create_table("dev", "load", "id").await?;
+
+    let app = StudioApp::launch("bench_tail").await?;
+    let s = app.s();
+    s.wait("[data-testid='instance-local'] [data-state='online']", T).await?;
+    s.click_css("[data-testid='add-remote']", T).await?;
+    s.fill("[data-testid='instance-name']", "bench").await?;
+    s.fill("[data-testid='instance-url']", &node.url()).await?;
+    s.fill("[data-testid='instance-password']", "bench-pw").await?;
+    s.click_css("[data-testid='save-instance']", T).await?;
+    s.wait("[data-testid='instance-bench'] [data-state='online']", T).await?;
+    s.click_css("[data-testid='instance-bench'] .tree-row.instance", T).await?;
+    s.click_css("[data-testid='instance-bench'] [data-testid='open-tail']", T).await?;
+    s.fill("[data-testid='tail-channels']", "dev:load").await?;
+    s.click_css("[data-testid='tail-start']", T).await?;
+    s.wait_text("[data-testid='tail-state']", T, "live", |t| t == "live").await?;
+
+    let mut key = 1u64;
+    let mut rows = Vec::new();
+    // Sent since the view was last cleared (what "received" counts).
+    let mut since_clear = 0u64;
+    for (shape, per_txn) in [("single-record transactions", 1u64), ("batches of 100", 100)] {
+        for paused in [false, true] {
+            if paused {
+                s.click_css("[data-testid='tail-pause']", T).await?;
+            }
+            s.execute(PROBE_START, json!([])).await?;
+            let t0 = Instant::now();
+            let sent = publish_at(&node, 20_000, per_txn, PHASE, &mut key).await?;
+            let secs = t0.elapsed().as_secs_f64();
+            since_clear += sent;
+            // Let the last batches land before the probe stops.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let gaps: Vec<f64> = serde_json::from_value(s.execute(PROBE_STOP, json!([])).await?)?;
+            let (longest, over50) = max_and_over(&gaps, 50.0);
+            let (shown, received) = counts(&app).await?;
+            let buffer = if paused { format!(" ({})", s.wait_text("[data-testid='tail-buffer']", T, "the buffer", |t| !t.is_empty()).await?.trim()) } else { String::new() };
+            rows.push(format!(
+                "| {shape}, {} | {:.0} records/s ({sent} in {secs:.1} s) | {longest:.0} ms ({over50} frames over 50 ms of {}) | {shown} shown, {received} received of {since_clear} sent{buffer} |",
+                if paused { "paused" } else { "live" },
+                sent as f64 / secs,
+                gaps.len()
+            ));
+            if paused {
+                s.click_css("[data-testid='tail-pause']", T).await?;
+                s.click_css("[data-testid='tail-clear']", T).await?;
+                since_clear = 0;
+            }
+        }
+    }
+    let app_mib = rss_mib("switchyard-stud");
+    let web_mib = rss_mib("WebKitWebProces");
+
+    // The highest rate held with no frame gap over 50 ms (single-record transactions, 10 s each).
+    let mut held = 0u64;
+    let mut steps = Vec::new();
+    for rate in [20_000u64, 30_000, 40_000, 50_000] {
+        s.execute(PROBE_START, json!([])).await?;
+        let t0 = Instant::now();
+        let sent = publish_at(&node, rate, 1, Duration::from_secs(10), &mut key).await?;
+        let achieved = sent as f64 / t0.elapsed().as_secs_f64();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let gaps: Vec<f64> = serde_json::from_value(s.execute(PROBE_STOP, json!([])).await?)?;
+        let (longest, over50) = max_and_over(&gaps, 50.0);
+        steps.push(format!("{rate}/s asked, {achieved:.0}/s sent: longest frame gap {longest:.0} ms, {over50} over 50 ms"));
+        if over50 == 0 && achieved >= rate as f64 * 0.95 {
+            held = rate;
+        }
+        s.click_css("[data-testid='tail-clear']", T).await?;
+    }
+    let (_, received) = counts(&app).await?;
+    ensure!(received > 0, "the tail received nothing");
+    app.shot("tail-bench").await.context("screenshot")?;
+
+    println!();
+    println!("live tail, WebKitGTK under Xvfb, {} ({date}); publisher, node and studio on the same 2 cores", std::env::consts::ARCH);
+    println!("| phase | sent | longest main-thread block | records |");
+    println!("|---|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+    println!("memory at the end of the four phases: app {app_mib:.0} MiB, webview {web_mib:.0} MiB (RSS)");
+    println!("rate steps: {}", steps.join("; "));
+    println!("highest rate held with no frame gap over 50 ms: {held}/s (target 20,000/s, aim 50,000/s)");
+    drop(app);
+    node.stop().await;
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` lists; nothing to list here
+    }
+    if let Err(e) = run().await {
+        eprintln!("tail benchmark failed: {e:#}");
+        std::process::exit(1);
+    }
+}
