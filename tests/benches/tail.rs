@@ -127,6 +127,7 @@ async fn run() -> Result<()> {
             let gaps: Vec<f64> = serde_json::from_value(s.execute(PROBE_STOP, json!([])).await?)?;
             let (longest, over50) = max_and_over(&gaps, 50.0);
             let (shown, received) = counts(&app).await?;
+            ensure!(received > 0, "the tail received nothing while {sent} records were sent");
             let buffer = if paused { format!(" ({})", s.wait_text("[data-testid='tail-buffer']", T, "the buffer", |t| !t.is_empty()).await?.trim()) } else { String::new() };
             rows.push(format!(
                 "| {shape}, {} | {:.0} records/s ({sent} in {secs:.1} s) | {longest:.0} ms ({over50} frames over 50 ms of {}) | {shown} shown, {received} received of {since_clear} sent{buffer} |",
@@ -161,8 +162,6 @@ async fn run() -> Result<()> {
         }
         s.click_css("[data-testid='tail-clear']", T).await?;
     }
-    let (_, received) = counts(&app).await?;
-    ensure!(received > 0, "the tail received nothing");
     app.shot("tail-bench").await.context("screenshot")?;
 
     println!();

@@ -76,7 +76,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
   const at = (i: number) => (t.order === "newest" ? rows[n - 1 - i] : rows[i]);
   const v = useVirtualizer({ count: n, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
   const selected = useMemo(() => (t.selected === null ? null : m.rows.find((r) => r.seq === t.selected) ?? null), [t.selected, m.rows]);
-  const channels = useMemo(() => Array.from(new Set(m.rows.map((r) => r.channel))), [m.rows]);
+  const channels = t.channels;
   const hidden = m.rows.length - n;
   const nodeName = registry?.instances.find((i) => i.id === t.instance)?.name ?? "";
 

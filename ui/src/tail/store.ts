@@ -13,6 +13,8 @@ export interface SavedFilter extends Filter {
 }
 
 const SAVED_KEY = "switchyard.tail.filters";
+/** The longest a batch of tail events waits before the view takes it. */
+const FLUSH_MS = 250;
 
 function loadSaved(): SavedFilter[] {
   try {
@@ -98,7 +100,20 @@ export async function startTail(instance: string, channels: string[], window = 1
     }
   }
   useTail.setState((s) => ({ instance, channels, primaryKeys, selected: null, model: { ...clear(s.model), connection: "opening" } }));
-  const tailId = await native.tailStart(instance, { channels, window, healMax: 20_000 }, (batch) => useTail.getState().apply(batch));
+  // Batches arrive up to 20 times a second; the view takes them at most every FLUSH_MS, so that a
+  // busy tail renders a few times a second, not once per batch.
+  let pending: TailEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    timer = null;
+    const batch = pending;
+    pending = [];
+    useTail.getState().apply(batch);
+  };
+  const tailId = await native.tailStart(instance, { channels, window, healMax: 20_000 }, (batch) => {
+    pending = pending.length ? pending.concat(batch) : batch;
+    if (timer === null) timer = setTimeout(flush, FLUSH_MS);
+  });
   useTail.setState({ tailId });
 }
 
