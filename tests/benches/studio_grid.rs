@@ -98,13 +98,7 @@ async fn run() -> Result<()> {
 
     let app = StudioApp::launch("bench_studio_grid").await?;
     let s = app.s();
-    s.wait("[data-testid='instance-local'] [data-state='online']", T).await?;
-    s.click_css("[data-testid='add-remote']", T).await?;
-    s.fill("[data-testid='instance-name']", "bench").await?;
-    s.fill("[data-testid='instance-url']", &node.url()).await?;
-    s.fill("[data-testid='instance-password']", "bench-pw").await?;
-    s.click_css("[data-testid='save-instance']", T).await?;
-    s.click_css("[data-testid='instance-bench'] .tree-row.instance", T).await?;
+    app.register_remote("bench", &node.url(), "bench-pw").await?;
     s.wait("[data-testid='table-dev-million']", T).await?;
 
     // Open the 1M-row table many times (another table in between, so each open mounts anew).

@@ -95,14 +95,7 @@ async fn run() -> Result<()> {
 
     let app = StudioApp::launch("bench_tail").await?;
     let s = app.s();
-    s.wait("[data-testid='instance-local'] [data-state='online']", T).await?;
-    s.click_css("[data-testid='add-remote']", T).await?;
-    s.fill("[data-testid='instance-name']", "bench").await?;
-    s.fill("[data-testid='instance-url']", &node.url()).await?;
-    s.fill("[data-testid='instance-password']", "bench-pw").await?;
-    s.click_css("[data-testid='save-instance']", T).await?;
-    s.wait("[data-testid='instance-bench'] [data-state='online']", T).await?;
-    s.click_css("[data-testid='instance-bench'] .tree-row.instance", T).await?;
+    app.register_remote("bench", &node.url(), "bench-pw").await?;
     s.click_css("[data-testid='instance-bench'] [data-testid='open-tail']", T).await?;
     s.fill("[data-testid='tail-channels']", "dev:load").await?;
     s.click_css("[data-testid='tail-start']", T).await?;

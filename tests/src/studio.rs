@@ -185,6 +185,21 @@ impl StudioApp {
         self.session.as_ref().expect("session is open until drop")
     }
 
+    /// Registers a remote instance (user `admin`) through the dialog, once the first-launch local
+    /// instance is up, and waits until it is online and open in the sidebar.
+    pub async fn register_remote(&self, name: &str, url: &str, password: &str) -> Result<()> {
+        let s = self.s();
+        let t = std::time::Duration::from_secs(60);
+        s.wait("[data-testid='instance-local'] [data-state='online']", t).await?;
+        s.click_css("[data-testid='add-remote']", t).await?;
+        s.fill("[data-testid='instance-name']", name).await?;
+        s.fill("[data-testid='instance-url']", url).await?;
+        s.fill("[data-testid='instance-password']", password).await?;
+        s.click_css("[data-testid='save-instance']", t).await?;
+        s.wait(&format!("[data-testid='instance-{name}'] [data-state='online']"), t).await?;
+        s.click_css(&format!("[data-testid='instance-{name}'] .tree-row.instance"), t).await
+    }
+
     /// Saves a screenshot as an artifact (target/e2e-artifacts/<test>/<name>.png).
     pub async fn shot(&self, name: &str) -> Result<()> {
         self.s().screenshot(&self.artifacts.join(format!("{name}.png"))).await
