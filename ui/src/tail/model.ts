@@ -136,8 +136,13 @@ export function receive(m: TailModel, batch: TailEvent[], primaryKeys: Record<st
   for (const e of batch) {
     switch (e.kind) {
       case "record": {
-        const { kind: _kind, ...record } = e;
-        arrived.push({ ...record, seq: seq++, keys: keysOf(record, primaryKeys[record.channel]) });
+        // The event is fresh from the channel and used nowhere else: it becomes the row in place
+        // (no copy per record).
+        const row = e as unknown as Row & { kind?: string };
+        delete row.kind;
+        row.seq = seq++;
+        row.keys = keysOf(row, primaryKeys[row.channel]);
+        arrived.push(row);
         break;
       }
       case "live":
