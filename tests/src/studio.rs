@@ -200,6 +200,15 @@ impl StudioApp {
         s.click_css(&format!("[data-testid='instance-{name}'] .tree-row.instance"), t).await
     }
 
+    /// Ends a failed test: a screenshot named `shot`, then a panic with the error and the end of
+    /// the driver's log.
+    pub async fn fail(&self, shot: &str, e: anyhow::Error) -> ! {
+        let _ = self.shot(shot).await;
+        let log = self.driver_log();
+        let tail: String = log.chars().rev().take(4000).collect::<String>().chars().rev().collect();
+        panic!("{e:#}\n--- driver log ---\n{tail}");
+    }
+
     /// Saves a screenshot as an artifact (target/e2e-artifacts/<test>/<name>.png).
     pub async fn shot(&self, name: &str) -> Result<()> {
         self.s().screenshot(&self.artifacts.join(format!("{name}.png"))).await

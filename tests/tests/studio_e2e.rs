@@ -241,9 +241,8 @@ async fn studio_registers_edits_pages_and_keeps_secrets_in_the_keychain() {
     let fingerprint = secure.node.tls.as_ref().expect("tls").fingerprint.clone();
     let app = StudioApp::launch("studio_journey").await.expect("the studio under Xvfb with tauri-driver");
     let result = journey(&app, &ops, &node.url(), &secure.url(), &fingerprint).await;
-    if let Err(e) = &result {
-        let _ = app.shot("failure").await;
-        panic!("{e:#}\n--- driver log ---\n{}", app.driver_log().chars().rev().take(4000).collect::<String>().chars().rev().collect::<String>());
+    if let Err(e) = result {
+        app.fail("failure", e).await;
     }
     if let Some(s) = app.session.as_ref() {
         let _ = s.execute("return 1", json!([])).await;

@@ -101,8 +101,7 @@ async fn journey(app: &StudioApp) -> Result<()> {
 async fn the_tail_shows_every_insert_across_pause_and_a_restart() {
     let app = StudioApp::launch("tail").await.expect("the studio under Xvfb with tauri-driver");
     if let Err(e) = journey(&app).await {
-        let _ = app.shot("tail-failure").await;
-        panic!("{e:#}\n--- driver log ---\n{}", app.driver_log().chars().rev().take(4000).collect::<String>().chars().rev().collect::<String>());
+        app.fail("tail-failure", e).await;
     }
 }
 
@@ -188,7 +187,6 @@ async fn cross_node(app: &StudioApp) -> Result<()> {
 async fn the_same_channel_on_two_nodes_lines_up_and_flags_what_is_missing() {
     let app = StudioApp::launch("tail_compare").await.expect("the studio under Xvfb with tauri-driver");
     if let Err(e) = cross_node(&app).await {
-        let _ = app.shot("compare-failure").await;
-        panic!("{e:#}\n--- driver log ---\n{}", app.driver_log().chars().rev().take(4000).collect::<String>().chars().rev().collect::<String>());
+        app.fail("compare-failure", e).await;
     }
 }
