@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
-use switchyard_protocol::ops::{InsertReply, RegistrationInfo, TableDescription};
+use serde_json::Value;
+use switchyard_protocol::operation::NoFields;
+use switchyard_protocol::ops::{CreateTable, DatabaseRef, InsertReply, Message, RegistrationInfo, Sql, TableDescription, TableRef, UpsertReply, WriteRecords};
+use switchyard_protocol::Operation;
 use switchyard_protocol::ErrorCode;
 
 use crate::error::{Error, Result};
@@ -67,7 +69,7 @@ impl OpsClient {
     }
 
     pub fn with_timeout(url: impl Into<String>, credentials: Credentials, timeout: Duration) -> Result<Self> {
-        Self::with_trust(url, credentials, timeout, &crate::Trust::WebRoots)
+        Self::with_trust(url, credentials, timeout, &crate::Trust::System)
     }
 
     /// An https:// instance whose certificate is accepted by `trust` (a CA, or a pinned one).
@@ -134,9 +136,36 @@ impl OpsClient {
         self.send_bytes(op.to_string().into_bytes(), "application/json").await
     }
 
-    /// Sends one operation; an error status becomes `Error::Api`.
+    /// Sends a JSON body as it is (tests of malformed requests, requests of other servers'
+    /// shapes); an error status becomes `Error::Api`.
     pub async fn call(&self, op: &Value) -> Result<Value> {
         let r = self.send(op).await?;
+        self.answer(r)
+    }
+
+    pub async fn call_as<T: DeserializeOwned>(&self, op: &Value) -> Result<T> {
+        let v = self.call(op).await?;
+        self.parse(v)
+    }
+
+    /// Sends one typed operation; an error status becomes `Error::Api`.
+    pub async fn run(&self, op: &Operation) -> Result<Value> {
+        let body = serde_json::to_vec(op).map_err(|e| Error::Config(format!("the request could not be written: {e}")))?;
+        let r = self.send_bytes(body, "application/json").await?;
+        self.answer(r)
+    }
+
+    /// Sends one typed operation and reads its typed reply.
+    pub async fn run_as<T: DeserializeOwned>(&self, op: &Operation) -> Result<T> {
+        let v = self.run(op).await?;
+        self.parse(v)
+    }
+
+    fn parse<T: DeserializeOwned>(&self, v: Value) -> Result<T> {
+        serde_json::from_value(v).map_err(|e| Error::Protocol { url: self.url.clone(), reason: e.to_string() })
+    }
+
+    fn answer(&self, r: RawResponse) -> Result<Value> {
         if (200..300).contains(&r.status) {
             if r.body.is_null() && r.text.trim() != "null" {
                 return Err(Error::Protocol { url: self.url.clone(), reason: format!("answer is not JSON: {}", truncate(&r.text)) });
@@ -153,37 +182,39 @@ impl OpsClient {
         Err(Error::Api { code: ErrorCode::from_http_status(r.status), status: r.status, message, body: r.body })
     }
 
-    pub async fn call_as<T: DeserializeOwned>(&self, op: &Value) -> Result<T> {
-        let v = self.call(op).await?;
-        serde_json::from_value(v).map_err(|e| Error::Protocol { url: self.url.clone(), reason: e.to_string() })
+    pub async fn create_database(&self, database: &str) -> Result<Message> {
+        self.run_as(&Operation::CreateDatabase(DatabaseRef { database: database.into() })).await
     }
 
-    pub async fn create_database(&self, database: &str) -> Result<Value> {
-        self.call(&json!({"operation": "create_database", "database": database})).await
-    }
-
-    pub async fn create_table(&self, database: &str, table: &str, primary_key: &str) -> Result<Value> {
-        self.call(&json!({"operation": "create_table", "database": database, "table": table, "primary_key": primary_key})).await
+    pub async fn create_table(&self, database: &str, table: &str, primary_key: &str) -> Result<Message> {
+        self.run_as(&Operation::CreateTable(CreateTable {
+            database: database.into(),
+            table: table.into(),
+            primary_key: primary_key.into(),
+            expiration: None,
+            attributes: None,
+        }))
+        .await
     }
 
     pub async fn describe_table(&self, database: &str, table: &str) -> Result<TableDescription> {
-        self.call_as(&json!({"operation": "describe_table", "database": database, "table": table})).await
+        self.run_as(&Operation::DescribeTable(TableRef { database: database.into(), table: table.into() })).await
     }
 
     pub async fn insert(&self, database: &str, table: &str, records: &[Value]) -> Result<InsertReply> {
-        self.call_as(&json!({"operation": "insert", "database": database, "table": table, "records": records})).await
+        self.run_as(&Operation::Insert(WriteRecords { database: database.into(), table: table.into(), records: records.to_vec() })).await
     }
 
-    pub async fn upsert(&self, database: &str, table: &str, records: &[Value]) -> Result<Value> {
-        self.call(&json!({"operation": "upsert", "database": database, "table": table, "records": records})).await
+    pub async fn upsert(&self, database: &str, table: &str, records: &[Value]) -> Result<UpsertReply> {
+        self.run_as(&Operation::Upsert(WriteRecords { database: database.into(), table: table.into(), records: records.to_vec() })).await
     }
 
     pub async fn sql(&self, sql: &str) -> Result<Value> {
-        self.call(&json!({"operation": "sql", "sql": sql})).await
+        self.run(&Operation::Sql(Sql { sql: sql.into() })).await
     }
 
     pub async fn registration_info(&self) -> Result<RegistrationInfo> {
-        self.call_as(&json!({"operation": "registration_info"})).await
+        self.run_as(&Operation::RegistrationInfo(NoFields {})).await
     }
 }
 

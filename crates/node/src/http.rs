@@ -20,6 +20,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::{Error, Result};
 use crate::ops::{self, Reply};
+use switchyard_protocol::Operation;
 use crate::Node;
 
 pub fn router(node: Arc<Node>) -> Router {
@@ -228,35 +229,34 @@ async fn handle(node: &Arc<Node>, headers: &HeaderMap, body: Body) -> Result<Rep
             // A refresh token is only good for refresh_operation_token.
             Err(e) => {
                 let value = read_json(body, ANONYMOUS_BODY_BYTES, headers).await.map_err(|_| e.clone())?;
-                if operation_name(&value).ok() != Some("refresh_operation_token") {
+                if !matches!(ops::operation(value), Ok(Operation::RefreshOperationToken(_))) {
                     return Err(e);
                 }
-                let tokens = node.auth.refresh(&token).await?;
-                return Ok(Reply::Json(serde_json::to_value(tokens).map_err(|e| Error::Internal(e.to_string()))?));
+                return Reply::of(&node.auth.refresh(&token).await?);
             }
         },
         Credentials::None => {
             // Token and login operations may carry the credentials in the body instead.
             let must_login = || Error::Unauthorized("Must login: send Basic credentials or a Bearer operation token".into());
             let value = read_json(body, ANONYMOUS_BODY_BYTES, headers).await.map_err(|_| must_login())?;
-            let op = operation_name(&value)?.to_string();
-            let creds = (value.get("username").and_then(Value::as_str), value.get("password").and_then(Value::as_str));
-            let who = match (op.as_str(), creds) {
-                ("create_authentication_tokens" | "login", (Some(u), Some(p))) => {
-                    node.auth.login(u, p).await.map_err(|_| Error::Unauthorized("invalid credentials".into()))?
-                }
-                ("refresh_operation_token", _) => return Err(refresh_needs_bearer()),
+            let op = ops::operation(value)?;
+            let who = match &op {
+                Operation::CreateAuthenticationTokens(c) | Operation::Login(c) => match (&c.username, &c.password) {
+                    (Some(u), Some(p)) => node.auth.login(u, p).await.map_err(|_| Error::Unauthorized("invalid credentials".into()))?,
+                    _ => return Err(must_login()),
+                },
+                Operation::RefreshOperationToken(_) => return Err(refresh_needs_bearer()),
                 _ => return Err(must_login()),
             };
-            return ops::dispatch(node, &who, &op, value).await;
+            return ops::dispatch(node, &who, op).await;
         }
     };
     let value = read_json(body, node.config.max_body_bytes, headers).await?;
-    let op = operation_name(&value)?.to_string();
-    if op == "refresh_operation_token" {
+    let op = ops::operation(value)?;
+    if matches!(op, Operation::RefreshOperationToken(_)) {
         return Err(refresh_needs_bearer());
     }
-    ops::dispatch(node, &who, &op, value).await
+    ops::dispatch(node, &who, op).await
 }
 
 fn refresh_needs_bearer() -> Error {
@@ -286,13 +286,6 @@ fn credentials(headers: &HeaderMap) -> Result<Credentials> {
     } else {
         Err(Error::Unauthorized(format!("unsupported authorization scheme '{scheme}'; use Basic or Bearer")))
     }
-}
-
-fn operation_name(value: &Value) -> Result<&str> {
-    value
-        .get("operation")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::bad("Request body must include an 'operation' property."))
 }
 
 /// Reads at most `limit` bytes of body and parses them, refusing more than MAX_JSON_VALUES

@@ -3,12 +3,14 @@
 
 pub mod channel;
 pub mod error;
+pub mod operation;
 pub mod ops;
 pub mod sc;
 pub mod tls;
 
 pub use channel::Channel;
 pub use error::{ErrorBody, ErrorCode};
+pub use operation::{Operation, OperationError};
 
 /// The database a request addresses when it names none (HarperDB's default).
 pub const DEFAULT_DATABASE: &str = "data";

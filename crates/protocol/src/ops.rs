@@ -131,7 +131,7 @@ pub enum Operator {
 }
 
 /// One condition of search_by_conditions: a comparison or a nested group.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum Condition {
     Group {
@@ -144,6 +144,47 @@ pub enum Condition {
         search_type: String,
         search_value: Value,
     },
+}
+
+impl Condition {
+    pub fn compare(attribute: &str, search_type: &str, value: Value) -> Condition {
+        Condition::Compare { search_attribute: attribute.into(), search_type: search_type.into(), search_value: value }
+    }
+}
+
+/// What a condition must hold, in the words a caller is told when it does not.
+pub const CONDITION_FORMS: &str =
+    "each condition needs 'search_attribute', 'search_type' and 'search_value', or 'operator' and 'conditions'";
+
+/// Read by which fields it has (a group has `conditions`), so that a malformed condition is
+/// refused in words that name what is missing rather than as "no variant matched".
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        #[derive(Deserialize)]
+        struct Group {
+            #[serde(default)]
+            operator: Operator,
+            conditions: Vec<Condition>,
+        }
+        #[derive(Deserialize)]
+        struct Compare {
+            search_attribute: String,
+            search_type: String,
+            search_value: Value,
+        }
+        let v = Value::deserialize(d)?;
+        let bad = |e: serde_json::Error| D::Error::custom(format!("{CONDITION_FORMS} ({e})"));
+        if v.get("conditions").is_some() {
+            let g: Group = serde_json::from_value(v).map_err(bad)?;
+            Ok(Condition::Group { operator: g.operator, conditions: g.conditions })
+        } else if v.get("search_attribute").is_some() {
+            let c: Compare = serde_json::from_value(v).map_err(bad)?;
+            Ok(Condition::Compare { search_attribute: c.search_attribute, search_type: c.search_type, search_value: c.search_value })
+        } else {
+            Err(D::Error::custom(CONDITION_FORMS))
+        }
+    }
 }
 
 /// search_by_conditions. Keyset paging: a `greater_than` condition on the primary key with a sort
@@ -384,16 +425,6 @@ pub struct NodeAuthorization {
     pub password: String,
 }
 
-/// How to trust a TLS peer: a pinned SHA-256 fingerprint (self-signed), or a CA; neither
-/// means the usual web roots.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct NodeTls {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca: Option<String>,
-}
-
 /// add_node, update_node: one outbound link to the node `name` at `host:port`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AddNode {
@@ -408,7 +439,7 @@ pub struct AddNode {
     pub authorization: Option<NodeAuthorization>,
     /// Connect with TLS (wss://), trusting the peer as described.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<NodeTls>,
+    pub tls: Option<crate::tls::Trust>,
 }
 
 /// remove_node.
@@ -501,4 +532,82 @@ pub struct ClusterStatus {
     #[serde(default)]
     pub read_only: Option<String>,
     pub connections: Vec<LinkStatus>,
+}
+
+/// One node's answer to a cluster_read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterReadAnswer {
+    pub node: String,
+    pub ok: bool,
+    /// The read's answer on that node, when `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// Why that node could not answer, when not `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// cluster_read's answer: this node first, then every peer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterReadReply {
+    pub nodes: Vec<ClusterReadAnswer>,
+}
+
+/// A role as add_role, alter_role, list_roles and user_info answer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleReply {
+    pub role: String,
+    pub id: String,
+    pub permission: Value,
+    pub __createdtime__: f64,
+    pub __updatedtime__: f64,
+}
+
+/// A user as list_users answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserReply {
+    pub username: String,
+    pub active: bool,
+    pub __createdtime__: f64,
+    pub __updatedtime__: f64,
+    pub role: RoleReply,
+}
+
+/// user_info's answer: the caller and its role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub active: bool,
+    pub username: String,
+    pub role: RoleReply,
+}
+
+/// What a csv_data_load job did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub written: u64,
+    pub skipped: u64,
+    pub total: u64,
+}
+
+/// get_job's answer (one entry per job asked for); times in RFC 3339.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobReply {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub message: String,
+    pub result: Option<LoadResult>,
+    pub start_datetime: String,
+    pub end_datetime: Option<String>,
+}
+
+/// csv_data_load's answer: the job that loaded the data, and what it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStarted {
+    pub message: String,
+    pub job_id: String,
+    pub result: LoadResult,
 }

@@ -17,17 +17,29 @@ use sha2::{Digest, Sha256};
 #[error("{0}")]
 pub struct TrustError(pub String);
 
-/// Which server certificates a connection accepts.
+/// Which server certificates a connection accepts. On the wire (add_node's `tls`, the
+/// studio's registry) `{"mode": "system"}`, `{"mode": "ca", "pem"}` or
+/// `{"mode": "pinned", "fingerprint"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "mode", rename_all = "camelCase")]
 pub enum Trust {
-    /// Certificates that chain to the bundled web roots.
+    /// Certificates that chain to the bundled web roots (or plain http://).
     #[default]
-    WebRoots,
+    System,
     /// Certificates that chain to this CA (PEM).
-    Ca(String),
-    /// Exactly the certificate with this SHA-256 fingerprint (hex, colons optional).
-    Fingerprint(String),
+    Ca { pem: String },
+    /// Exactly the certificate with this SHA-256 fingerprint (hex, colons optional), accepted
+    /// once by the fingerprint the user saw.
+    Pinned { fingerprint: String },
+}
+
+impl Trust {
+    /// Refuses a setting that cannot make a TLS configuration (a malformed pin, a CA without
+    /// a certificate) before it is stored.
+    pub fn check(&self) -> Result<(), TrustError> {
+        client_config(self).map(|_| ())
+    }
 }
 
 /// `AB:CD:…`: the SHA-256 of a certificate's DER, as shown to users.
@@ -49,11 +61,11 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TrustError> {
         .with_safe_default_protocol_versions()
         .map_err(|e| TrustError(format!("TLS set-up failed: {e}")))?;
     let config = match trust {
-        Trust::WebRoots => {
+        Trust::System => {
             let roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
             builder.with_root_certificates(roots).with_no_client_auth()
         }
-        Trust::Ca(pem) => {
+        Trust::Ca { pem } => {
             let mut roots = RootCertStore::empty();
             for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                 let cert = cert.map_err(|e| TrustError(format!("the CA is not valid PEM: {e}")))?;
@@ -64,7 +76,7 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TrustError> {
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         }
-        Trust::Fingerprint(fp) => {
+        Trust::Pinned { fingerprint: fp } => {
             let want = normalize(fp);
             if want.len() != 64 {
                 return Err(TrustError(format!("'{fp}' is not a SHA-256 fingerprint (64 hex digits)")));

@@ -3,7 +3,12 @@
 
 use std::time::Instant;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+use switchyard_protocol::operation::NoFields;
+use switchyard_protocol::ops::{
+    Condition, CreateTable, DatabaseRef, DeleteRecords, Operator, SearchByConditions, SearchByValue, Sort, TableRef, WriteRecords,
+};
+use switchyard_protocol::Operation;
 
 use crate::types::{ColumnFilter, NewTable, Page, PageAnchor, PageRequest, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport};
 use crate::error::{Error, Result};
@@ -47,38 +52,28 @@ pub fn rows_columns(rows: &[Value], primary_key: Option<&str>) -> Vec<String> {
     seen
 }
 
-fn condition(f: &ColumnFilter) -> Value {
-    cond(&f.attribute, f.op.comparator(), &f.value)
-}
-
-/// One condition in HarperDB 4.x's spelling, which switchyard-node shares.
-fn cond(attribute: &str, comparator: &str, value: &Value) -> Value {
-    json!({"search_attribute": attribute, "search_type": comparator, "search_value": value})
+fn condition(f: &ColumnFilter) -> Condition {
+    Condition::compare(&f.attribute, f.op.comparator(), f.value.clone())
 }
 
 /// The operation a page request becomes, and whether its answer comes back reversed (pages read
 /// backwards from the end or from a key are fetched descending, then put back in order).
-pub fn page_request_ops(req: &PageRequest, total: Option<u64>) -> Result<(Value, bool)> {
+/// Conditions are in HarperDB 4.x's spelling, which switchyard-node shares.
+pub fn page_request_ops(req: &PageRequest, total: Option<u64>) -> Result<(Operation, bool)> {
     let pk = req.primary_key.as_str();
     let limit = req.limit.clamp(1, 10_000) as u64;
     let by_key = req.sort.as_ref().is_none_or(|s| s.attribute == pk);
     let key_desc = req.sort.as_ref().is_some_and(|s| s.descending);
-    let mut conditions: Vec<Value> = req.filters.iter().map(condition).collect();
-    let base = |conditions: Vec<Value>, sort_attr: &str, desc: bool, offset: Option<u64>| {
-        let mut op = if conditions.is_empty() {
-            json!({"operation": "search_by_value", "database": req.database, "table": req.table,
-                   "search_attribute": pk, "search_value": "*"})
+    let mut conditions: Vec<Condition> = req.filters.iter().map(condition).collect();
+    let base = |conditions: Vec<Condition>, sort_attr: &str, descending: bool, offset: Option<u64>| {
+        let (get_attributes, limit, offset) = (Some(vec!["*".to_string()]), Some(limit), offset.filter(|o| *o > 0));
+        let sort = Some(Sort { attribute: sort_attr.to_string(), descending, next: None });
+        let (database, table) = (req.database.clone(), req.table.clone());
+        if conditions.is_empty() {
+            Operation::SearchByValue(SearchByValue { database, table, search_attribute: pk.to_string(), search_value: Value::from("*"), get_attributes, limit, offset, sort })
         } else {
-            json!({"operation": "search_by_conditions", "database": req.database, "table": req.table,
-                   "operator": "and", "conditions": conditions})
-        };
-        op["get_attributes"] = json!(["*"]);
-        op["limit"] = json!(limit);
-        if let Some(o) = offset.filter(|o| *o > 0) {
-            op["offset"] = json!(o);
+            Operation::SearchByConditions(SearchByConditions { database, table, operator: Operator::And, conditions, get_attributes, limit, offset, sort })
         }
-        op["sort"] = json!({"attribute": sort_attr, "descending": desc});
-        op
     };
     if by_key {
         // Keyset paging: "after k" in the display order is "greater than k" ascending, or
@@ -88,11 +83,11 @@ pub fn page_request_ops(req: &PageRequest, total: Option<u64>) -> Result<(Value,
             PageAnchor::First => (base(conditions, pk, key_desc, None), false),
             PageAnchor::Last => (base(conditions, pk, !key_desc, None), true),
             PageAnchor::After { key } => {
-                conditions.push(cond(pk, fwd, key));
+                conditions.push(Condition::compare(pk, fwd, key.clone()));
                 (base(conditions, pk, key_desc, None), false)
             }
             PageAnchor::Before { key } => {
-                conditions.push(cond(pk, back, key));
+                conditions.push(Condition::compare(pk, back, key.clone()));
                 (base(conditions, pk, !key_desc, None), true)
             }
             PageAnchor::Offset { offset } => (base(conditions, pk, key_desc, Some(*offset as u64)), false),
@@ -138,7 +133,7 @@ pub trait Browse {
 impl Browse for OpsClient {
     /// Databases and their tables with record counts (describe_all).
     async fn tree(&self) -> Result<Vec<TreeDatabase>> {
-        let all = self.call(&json!({"operation": "describe_all"})).await?;
+        let all = self.run(&Operation::DescribeAll(NoFields {})).await?;
         let empty = Map::new();
         let mut dbs: Vec<TreeDatabase> = all
             .as_object()
@@ -156,7 +151,7 @@ impl Browse for OpsClient {
     }
 
     async fn table_info(&self, database: &str, table: &str) -> Result<TreeTable> {
-        let d = self.call(&json!({"operation": "describe_table", "database": database, "table": table})).await?;
+        let d = self.run(&Operation::DescribeTable(TableRef { database: database.into(), table: table.into() })).await?;
         Ok(table_from(table, &d))
     }
 
@@ -168,7 +163,7 @@ impl Browse for OpsClient {
             None
         };
         let (op, reversed) = page_request_ops(req, total)?;
-        let answer = self.call(&op).await?;
+        let answer = self.run(&op).await?;
         let mut rows = match answer {
             Value::Array(rows) => rows,
             other => return Err(Error::Client(switchyard_client::Error::Protocol { url: self.url().to_string(), reason: format!("a search answered {other}") })),
@@ -189,12 +184,13 @@ impl Browse for OpsClient {
 
     /// Inserts, updates or upserts records.
     async fn write_records(&self, database: &str, table: &str, mode: WriteMode, records: Vec<Value>) -> Result<WriteReport> {
-        let operation = match mode {
-            WriteMode::Insert => "insert",
-            WriteMode::Update => "update",
-            WriteMode::Upsert => "upsert",
+        let w = WriteRecords { database: database.into(), table: table.into(), records };
+        let op = match mode {
+            WriteMode::Insert => Operation::Insert(w),
+            WriteMode::Update => Operation::Update(w),
+            WriteMode::Upsert => Operation::Upsert(w),
         };
-        let v = self.call(&json!({"operation": operation, "database": database, "table": table, "records": records})).await?;
+        let v = self.run(&op).await?;
         let written_keys = match mode {
             WriteMode::Insert => keys_of(&v, "inserted_hashes"),
             WriteMode::Update => keys_of(&v, "update_hashes"),
@@ -209,7 +205,7 @@ impl Browse for OpsClient {
     }
 
     async fn delete_records(&self, database: &str, table: &str, keys: Vec<Value>) -> Result<WriteReport> {
-        let v = self.call(&json!({"operation": "delete", "database": database, "table": table, "ids": keys})).await?;
+        let v = self.run(&Operation::Delete(DeleteRecords { database: database.into(), table: table.into(), ids: keys })).await?;
         let written_keys = keys_of(&v, "deleted_hashes");
         Ok(WriteReport {
             message: v.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
@@ -236,23 +232,26 @@ impl Browse for OpsClient {
     }
 
     async fn new_database(&self, database: &str) -> Result<String> {
-        message(self.call(&json!({"operation": "create_database", "database": database})).await?)
+        message(self.run(&Operation::CreateDatabase(DatabaseRef { database: database.into() })).await?)
     }
 
     async fn drop_database(&self, database: &str) -> Result<String> {
-        message(self.call(&json!({"operation": "drop_database", "database": database})).await?)
+        message(self.run(&Operation::DropDatabase(DatabaseRef { database: database.into() })).await?)
     }
 
     async fn new_table(&self, t: &NewTable) -> Result<String> {
-        let mut op = json!({"operation": "create_table", "database": t.database, "table": t.table, "primary_key": t.primary_key});
-        if let Some(e) = t.expiration {
-            op["expiration"] = json!(e as u64);
-        }
-        message(self.call(&op).await?)
+        let op = Operation::CreateTable(CreateTable {
+            database: t.database.clone(),
+            table: t.table.clone(),
+            primary_key: t.primary_key.clone(),
+            expiration: t.expiration.map(|e| e as u64),
+            attributes: None,
+        });
+        message(self.run(&op).await?)
     }
 
     async fn drop_table(&self, database: &str, table: &str) -> Result<String> {
-        message(self.call(&json!({"operation": "drop_table", "database": database, "table": table})).await?)
+        message(self.run(&Operation::DropTable(TableRef { database: database.into(), table: table.into() })).await?)
     }
 }
 
@@ -262,6 +261,8 @@ fn message(v: Value) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::types::{FilterOp, SortSpec};
 
@@ -269,13 +270,17 @@ mod tests {
         PageRequest { database: "dev".into(), table: "dog".into(), primary_key: "id".into(), sort: None, filters: vec![], anchor, limit: 100 }
     }
 
+    fn as_json(r: &PageRequest, total: Option<u64>) -> Result<(Value, bool)> {
+        page_request_ops(r, total).map(|(op, rev)| (serde_json::to_value(op).unwrap(), rev))
+    }
+
     #[test]
     fn key_pages_use_key_conditions_and_reverse_backwards() {
-        let (op, rev) = page_request_ops(&req(PageAnchor::After { key: json!(42) }), Some(1000)).unwrap();
+        let (op, rev) = as_json(&req(PageAnchor::After { key: json!(42) }), Some(1000)).unwrap();
         assert_eq!(op["operation"], "search_by_conditions");
         assert_eq!(op["conditions"][0], json!({"search_attribute": "id", "search_type": "greater_than", "search_value": 42}));
         assert!(!rev);
-        let (op, rev) = page_request_ops(&req(PageAnchor::Last), Some(1000)).unwrap();
+        let (op, rev) = as_json(&req(PageAnchor::Last), Some(1000)).unwrap();
         assert_eq!(op["operation"], "search_by_value");
         assert_eq!(op["sort"], json!({"attribute": "id", "descending": true}));
         assert!(op.get("offset").is_none());
@@ -287,7 +292,7 @@ mod tests {
         let mut r = req(PageAnchor::Last);
         r.sort = Some(SortSpec { attribute: "age".into(), descending: false });
         r.filters = vec![ColumnFilter { attribute: "name".into(), op: FilterOp::Contains, value: json!("a") }];
-        let (op, rev) = page_request_ops(&r, Some(1000)).unwrap();
+        let (op, rev) = as_json(&r, Some(1000)).unwrap();
         assert_eq!(op["offset"], 900);
         assert_eq!(op["conditions"][0]["search_type"], "contains");
         assert!(!rev);

@@ -6,7 +6,8 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use crate::keychain::Keychain;
-use crate::types::{InstanceInput, InstanceKind, InstanceSpec, InstanceStatus, LocalCredentials, RegistryView, TlsSettings};
+use crate::types::{InstanceInput, InstanceKind, InstanceSpec, InstanceStatus, LocalCredentials, RegistryView};
+use switchyard_protocol::tls::Trust;
 use crate::error::{Error, Result};
 use switchyard_client::{Credentials, OpsClient};
 
@@ -47,22 +48,13 @@ fn validate(input: &InstanceInput) -> Result<()> {
     if input.username.trim().is_empty() {
         return Err(Error::Invalid("a user name is needed".into()));
     }
-    if let TlsSettings::Pinned { fingerprint } = &input.tls {
-        let hex = fingerprint.chars().filter(|c| c.is_ascii_hexdigit()).count();
-        if hex != 64 {
-            return Err(Error::Invalid("the pinned fingerprint must be a SHA-256 (64 hex digits)".into()));
-        }
-    }
-    if let TlsSettings::Ca { pem } = &input.tls {
-        if !pem.contains("BEGIN CERTIFICATE") {
-            return Err(Error::Invalid("the CA must be a PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
-        }
-    }
+    // A malformed pin or CA is refused here, before it is stored.
+    input.tls.check().map_err(|e| Error::Invalid(e.0))?;
     Ok(())
 }
 
 fn client_for(spec: &InstanceSpec, password: &str, timeout: Duration) -> Result<OpsClient> {
-    Ok(OpsClient::with_trust(spec.url.trim_end_matches('/'), Credentials::basic(&spec.username, password), timeout, &spec.tls.trust())?)
+    Ok(OpsClient::with_trust(spec.url.trim_end_matches('/'), Credentials::basic(&spec.username, password), timeout, &spec.tls)?)
 }
 
 impl Registry {
@@ -166,7 +158,7 @@ impl Registry {
             url: String::new(),
             username: username.to_string(),
             kind: InstanceKind::Local,
-            tls: TlsSettings::System,
+            tls: Trust::System,
             port: None,
         };
         next.push(spec.clone());
@@ -232,7 +224,7 @@ impl Registry {
         let url = reqwest::Url::parse(spec.url.trim()).map_err(|e| Error::Invalid(format!("'{}' is not a valid URL: {e}", spec.url)))?;
         let host = url.host_str().ok_or_else(|| Error::Invalid(format!("'{}' names no host", spec.url)))?.trim_start_matches('[').trim_end_matches(']').to_string();
         let port = url.port_or_known_default().ok_or_else(|| Error::Invalid(format!("'{}' names no port", spec.url)))?;
-        let trust = (url.scheme() == "https").then(|| spec.tls.trust());
+        let trust = (url.scheme() == "https").then(|| spec.tls.clone());
         Ok((client, switchyard_sc::Endpoint { host, port, trust }, (spec.username.clone(), password)))
     }
 

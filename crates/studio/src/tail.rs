@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::json;
+use switchyard_protocol::ops::ReadTransactionLog;
+use switchyard_protocol::Operation;
 use switchyard_client::OpsClient;
 use switchyard_protocol::sc::Transaction;
 use switchyard_protocol::Channel;
@@ -185,16 +186,16 @@ fn record(t: Transaction, source: TailSource) -> Option<TailRecord> {
 /// last `max` instead (answered ascending).
 async fn read_log(ops: &OpsClient, channel: &str, after: Option<i64>, max: u32, desc: bool) -> Result<Vec<Transaction>> {
     let c: Channel = channel.parse().map_err(Error::Invalid)?;
-    let mut op = json!({"operation": "read_transaction_log", "database": c.database, "table": c.table, "limit": max.clamp(1, 10_000)});
-    if let Some(a) = after {
-        op["from"] = json!(a);
-    }
-    if desc {
-        op["order"] = json!("desc");
-    }
-    let answer = ops.call(&op).await?;
-    let mut entries: Vec<Transaction> =
-        serde_json::from_value(answer).map_err(|e| Error::Client(switchyard_client::Error::Protocol { url: ops.url().to_string(), reason: format!("read_transaction_log: {e}") }))?;
+    let op = Operation::ReadTransactionLog(ReadTransactionLog {
+        database: c.database,
+        table: c.table,
+        search_type: None,
+        from: after.map(|a| a as f64),
+        to: None,
+        limit: Some(max.clamp(1, 10_000) as u64),
+        order: desc.then(|| "desc".to_string()),
+    });
+    let mut entries: Vec<Transaction> = ops.run_as(&op).await?;
     entries.sort_by_key(|t| t.id);
     Ok(entries)
 }

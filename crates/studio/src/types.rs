@@ -4,30 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
+use switchyard_protocol::tls::Trust;
 use switchyard_protocol::ErrorCode;
-
-/// How the certificate of an https:// instance is trusted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
-#[serde(tag = "mode", rename_all = "camelCase")]
-pub enum TlsSettings {
-    /// The usual web roots (or plain http://).
-    #[default]
-    System,
-    /// Certificates issued by this CA (PEM).
-    Ca { pem: String },
-    /// Exactly one certificate, accepted once by its SHA-256 fingerprint.
-    Pinned { fingerprint: String },
-}
-
-impl TlsSettings {
-    pub fn trust(&self) -> switchyard_client::Trust {
-        match self {
-            TlsSettings::System => switchyard_client::Trust::WebRoots,
-            TlsSettings::Ca { pem } => switchyard_client::Trust::Ca(pem.clone()),
-            TlsSettings::Pinned { fingerprint } => switchyard_client::Trust::Fingerprint(fingerprint.clone()),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -48,7 +26,7 @@ pub struct InstanceSpec {
     pub username: String,
     pub kind: InstanceKind,
     #[serde(default)]
-    pub tls: TlsSettings,
+    pub tls: Trust,
     /// Local instances: the port last used, tried first on the next start.
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,7 +47,7 @@ pub struct InstanceInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     #[serde(default)]
-    pub tls: TlsSettings,
+    pub tls: Trust,
 }
 
 /// The error as the UI sees it: a code to branch on, a sentence for the user.
@@ -325,7 +303,7 @@ pub fn typescript_declarations() -> String {
     let cfg = ts_rs::Config::default();
     let decls = [
         <Value as TS>::decl(&cfg),
-        TlsSettings::decl(&cfg),
+        Trust::decl(&cfg),
         InstanceKind::decl(&cfg),
         InstanceSpec::decl(&cfg),
         InstanceInput::decl(&cfg),

@@ -8,17 +8,17 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type TlsSettings = { "mode": "system" } | { "mode": "ca", pem: string, } | { "mode": "pinned", fingerprint: string, };
+export type Trust = { "mode": "system" } | { "mode": "ca", pem: string, } | { "mode": "pinned", fingerprint: string, };
 
 export type InstanceKind = "local" | "remote";
 
-export type InstanceSpec = { id: string, name: string, url: string, username: string, kind: InstanceKind, tls: TlsSettings, 
+export type InstanceSpec = { id: string, name: string, url: string, username: string, kind: InstanceKind, tls: Trust, 
 /**
  * Local instances: the port last used, tried first on the next start.
  */
 port?: number, };
 
-export type InstanceInput = { id?: string, name: string, url: string, username: string, password?: string, tls: TlsSettings, };
+export type InstanceInput = { id?: string, name: string, url: string, username: string, password?: string, tls: Trust, };
 
 export type UiError = { 
 /**

@@ -1,6 +1,6 @@
 //! Add or edit a remote instance: URL, credentials, TLS trust, and a connection test.
 import { useState } from "react";
-import { native, type InstanceInput, type InstanceSpec, type InstanceStatus, type TlsSettings } from "../platform";
+import { native, type InstanceInput, type InstanceSpec, type InstanceStatus, type Trust } from "../platform";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { useInstances } from "../stores/instances";
 import { Modal } from "../components/Modal";
@@ -16,7 +16,7 @@ export function InstanceDialog({ existing, keychainAvailable, onClose }: Props) 
   const [url, setUrl] = useState(existing?.url ?? "http://127.0.0.1:9925");
   const [username, setUsername] = useState(existing?.username ?? "admin");
   const [password, setPassword] = useState("");
-  const [tls, setTls] = useState<TlsSettings>(existing?.tls ?? { mode: "system" });
+  const [tls, setTls] = useState<Trust>(existing?.tls ?? { mode: "system" });
   const [test, setTest] = useState<InstanceStatus | null>(null);
   const [testing, setTesting] = useState(false);
   const [saving, setSaving] = useState(false);

@@ -1,15 +1,15 @@
-//! Users and roles in SQLite: bootstrap, password verification, add/alter/drop/list, tokens.
+//! Users and roles: bootstrap, password verification, add/alter/drop/list, tokens (the SQL is
+//! `store/accounts.rs`).
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use serde_json::{json, Value};
-use sqlx::Row;
-use switchyard_protocol::ops::{AddUser, AlterUser, RoleDef, Tokens};
+use serde_json::Value;
+use switchyard_protocol::ops::{AddUser, AlterUser, Message, RoleDef, RoleReply, Tokens, UpdateReply, UserInfo, UserReply};
 
 use super::permission::validate_permission;
 use super::{tokens, Auth, Principal, Role};
 use crate::error::{Error, Result};
-use crate::store::value::now_ms;
+use crate::store::{AccountChange, StoredRole};
 
 const BUILTIN_ROLES: [(&str, &str); 2] = [("super_user", r#"{"super_user":true}"#), ("cluster_user", r#"{"cluster_user":true}"#)];
 
@@ -42,64 +42,28 @@ fn generate_password() -> String {
     (0..24).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
 }
 
-fn role_json(row: &sqlx::sqlite::SqliteRow) -> Result<Value> {
-    let id: String = row.try_get("id")?;
-    let permission: String = row.try_get("permission")?;
-    let permission: Value = serde_json::from_str(&permission).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(json!({
-        "role": id,
-        "id": id,
-        "permission": permission,
-        "__createdtime__": row.try_get::<f64, _>("created")?,
-        "__updatedtime__": row.try_get::<f64, _>("updated")?,
-    }))
+fn role_reply(role: StoredRole) -> Result<RoleReply> {
+    let permission: Value = serde_json::from_str(&role.permission).map_err(|e| Error::Internal(format!("role '{}' has a corrupt permission: {e}", role.id)))?;
+    Ok(RoleReply { role: role.id.clone(), id: role.id, permission, __createdtime__: role.created, __updatedtime__: role.updated })
 }
 
 impl Auth {
     /// Makes the configured cluster user (shared by every node of a cluster) a user with the
     /// built-in cluster_user role and the configured password, creating or correcting it.
     pub(super) async fn ensure_cluster_user(&self, cluster: &crate::config::ClusterUser) -> Result<()> {
-        let current: Option<(String, String)> = sqlx::query_as("SELECT password_hash, role FROM users WHERE username = ?")
-            .bind(&cluster.username)
-            .fetch_optional(self.store.read_pool())
-            .await?;
-        if let Some((hash, role)) = &current {
-            if role == "cluster_user" && password_matches(cluster.password.clone(), hash.clone()).await {
+        if let Some((hash, role)) = self.store.user_hash_and_role(&cluster.username).await? {
+            if role == "cluster_user" && password_matches(cluster.password.clone(), hash).await {
                 return Ok(());
             }
         }
         let hash = hash_password(cluster.password.clone()).await?;
-        let now = now_ms();
-        let mut w = self.store.writer().await?;
-        sqlx::query(
-            "INSERT INTO users (username, password_hash, role, active, created, updated) VALUES (?, ?, 'cluster_user', 1, ?, ?) \
-             ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, role = 'cluster_user', active = 1, updated = excluded.updated",
-        )
-        .bind(&cluster.username)
-        .bind(hash)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *w)
-        .await?;
-        drop(w);
+        self.store.put_user(&cluster.username, &hash, "cluster_user").await?;
         self.invalidate();
         Ok(())
     }
 
     pub(super) async fn bootstrap(&self, admin_user: &str, admin_password: Option<&str>) -> Result<Option<String>> {
-        let mut w = self.store.writer().await?;
-        let now = now_ms();
-        for (id, perm) in BUILTIN_ROLES {
-            sqlx::query("INSERT OR IGNORE INTO roles (id, permission, created, updated) VALUES (?, ?, ?, ?)")
-                .bind(id)
-                .bind(perm)
-                .bind(now)
-                .bind(now)
-                .execute(&mut *w)
-                .await?;
-        }
-        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *w).await?;
-        if users > 0 {
+        if !self.store.ensure_roles(&BUILTIN_ROLES).await? {
             return Ok(None);
         }
         let (password, generated) = match admin_password {
@@ -110,45 +74,23 @@ impl Auth {
             }
         };
         let hash = hash_password(password).await?;
-        sqlx::query("INSERT INTO users (username, password_hash, role, active, created, updated) VALUES (?, ?, 'super_user', 1, ?, ?)")
-            .bind(admin_user)
-            .bind(hash)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *w)
-            .await?;
+        self.store.put_user(admin_user, &hash, "super_user").await?;
         Ok(generated)
     }
 
     /// The active user and its role, or None.
     pub async fn principal(&self, username: &str) -> Result<Option<Principal>> {
-        let row = sqlx::query(
-            "SELECT u.username, u.active, r.id, r.permission FROM users u JOIN roles r ON r.id = u.role WHERE u.username = ?",
-        )
-        .bind(username)
-        .fetch_optional(self.store.read_pool())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        if row.try_get::<i64, _>("active")? == 0 {
+        let Some(user) = self.store.user(username).await? else { return Ok(None) };
+        if !user.active {
             return Ok(None);
         }
-        let permission: String = row.try_get("permission")?;
-        Ok(Some(Principal {
-            username: row.try_get("username")?,
-            role: Role {
-                id: row.try_get("id")?,
-                permission: serde_json::from_str(&permission).map_err(|e| Error::Internal(e.to_string()))?,
-            },
-        }))
+        let permission = serde_json::from_str(&user.role.permission).map_err(|e| Error::Internal(format!("role '{}' has a corrupt permission: {e}", user.role.id)))?;
+        Ok(Some(Principal { username: user.username, role: Role { id: user.role.id, permission } }))
     }
 
     pub(super) async fn verify_password(&self, username: &str, password: &str) -> Result<Principal> {
-        let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = ? AND active = 1")
-            .bind(username)
-            .fetch_optional(self.store.read_pool())
-            .await?;
         let failed = || Error::Unauthorized("Login failed".into());
-        let Some(hash) = hash else { return Err(failed()) };
+        let Some(hash) = self.store.active_user_hash(username).await? else { return Err(failed()) };
         if !password_matches(password.to_string(), hash).await {
             return Err(failed());
         }
@@ -173,169 +115,90 @@ impl Auth {
         })
     }
 
-    pub async fn add_user(&self, req: AddUser) -> Result<Value> {
+    pub async fn add_user(&self, req: AddUser) -> Result<Message> {
         crate::store::validate_name("user", &req.username)?;
         if req.password.is_empty() {
             return Err(Error::bad("'password' must not be empty"));
         }
         let hash = hash_password(req.password).await?;
-        let mut w = self.store.writer().await?;
-        let role: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE id = ?").bind(&req.role).fetch_optional(&mut *w).await?;
-        if role.is_none() {
-            return Err(Error::NotFound(format!("{} role not found", req.role)));
-        }
-        let now = now_ms();
-        let done = sqlx::query("INSERT OR IGNORE INTO users (username, password_hash, role, active, created, updated) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(&req.username)
-            .bind(hash)
-            .bind(&req.role)
-            .bind(req.active as i64)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *w)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::Conflict(format!("User {} already exists", req.username)));
+        match self.store.add_user(&req.username, &hash, &req.role, req.active).await? {
+            AccountChange::NoSuchRole => return Err(Error::NotFound(format!("{} role not found", req.role))),
+            AccountChange::UserConflict => return Err(Error::Conflict(format!("User {} already exists", req.username))),
+            AccountChange::Done => {}
         }
         self.invalidate();
-        Ok(json!({ "message": format!("{} successfully added", req.username) }))
+        Ok(Message { message: format!("{} successfully added", req.username) })
     }
 
-    pub async fn alter_user(&self, req: AlterUser) -> Result<Value> {
+    pub async fn alter_user(&self, req: AlterUser) -> Result<UpdateReply> {
         let hash = match req.password {
             Some(p) if p.is_empty() => return Err(Error::bad("'password' must not be empty")),
             Some(p) => Some(hash_password(p).await?),
             None => None,
         };
-        let mut w = self.store.writer().await?;
-        let exists: Option<String> = sqlx::query_scalar("SELECT username FROM users WHERE username = ?").bind(&req.username).fetch_optional(&mut *w).await?;
-        if exists.is_none() {
-            return Err(Error::NotFound(format!("user '{}' not found", req.username)));
+        match self.store.alter_user(&req.username, hash.as_deref(), req.role.as_deref(), req.active).await? {
+            AccountChange::UserConflict => return Err(Error::NotFound(format!("user '{}' not found", req.username))),
+            AccountChange::NoSuchRole => return Err(Error::NotFound(format!("{} role not found", req.role.unwrap_or_default()))),
+            AccountChange::Done => {}
         }
-        if let Some(role) = &req.role {
-            let found: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE id = ?").bind(role).fetch_optional(&mut *w).await?;
-            if found.is_none() {
-                return Err(Error::NotFound(format!("{role} role not found")));
-            }
-        }
-        sqlx::query(
-            "UPDATE users SET password_hash = COALESCE(?, password_hash), role = COALESCE(?, role), \
-             active = COALESCE(?, active), updated = ? WHERE username = ?",
-        )
-        .bind(hash)
-        .bind(&req.role)
-        .bind(req.active.map(|a| a as i64))
-        .bind(now_ms())
-        .bind(&req.username)
-        .execute(&mut *w)
-        .await?;
         self.invalidate();
-        Ok(json!({
-            "message": "updated 1 of 1 records",
-            "update_hashes": [req.username],
-            "skipped_hashes": [],
-        }))
+        Ok(UpdateReply { message: "updated 1 of 1 records".into(), update_hashes: vec![Value::String(req.username)], skipped_hashes: vec![] })
     }
 
-    pub async fn drop_user(&self, username: &str, caller: &str) -> Result<Value> {
+    pub async fn drop_user(&self, username: &str, caller: &str) -> Result<Message> {
         if username == caller {
             return Err(Error::bad("a user cannot drop itself"));
         }
-        let mut w = self.store.writer().await?;
-        let done = sqlx::query("DELETE FROM users WHERE username = ?").bind(username).execute(&mut *w).await?;
-        if done.rows_affected() == 0 {
+        if !self.store.drop_user(username).await? {
             return Err(Error::NotFound(format!("user '{username}' not found")));
         }
         self.invalidate();
-        Ok(json!({ "message": format!("{username} successfully deleted") }))
+        Ok(Message { message: format!("{username} successfully deleted") })
     }
 
-    pub async fn list_users(&self) -> Result<Value> {
-        let rows = sqlx::query(
-            "SELECT u.username, u.active, u.created, u.updated, r.id, r.permission, r.created, r.updated \
-             FROM users u JOIN roles r ON r.id = u.role ORDER BY u.username",
-        )
-        .fetch_all(self.store.read_pool())
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(json!({
-                "username": row.try_get::<String, _>(0)?,
-                "active": row.try_get::<i64, _>(1)? != 0,
-                "__createdtime__": row.try_get::<f64, _>(2)?,
-                "__updatedtime__": row.try_get::<f64, _>(3)?,
-                "role": role_json(&row)?,
-            }));
-        }
-        Ok(Value::Array(out))
+    pub async fn list_users(&self) -> Result<Vec<UserReply>> {
+        self.store
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| Ok(UserReply { username: u.username, active: u.active, __createdtime__: u.created, __updatedtime__: u.updated, role: role_reply(u.role)? }))
+            .collect()
     }
 
-    pub async fn user_info(&self, p: &Principal) -> Result<Value> {
-        let row = sqlx::query("SELECT id, permission, created, updated FROM roles WHERE id = ?")
-            .bind(&p.role.id)
-            .fetch_one(self.store.read_pool())
-            .await?;
-        Ok(json!({ "active": true, "username": p.username, "role": role_json(&row)? }))
+    pub async fn user_info(&self, p: &Principal) -> Result<UserInfo> {
+        let role = self.store.role(&p.role.id).await?.ok_or_else(|| Error::NotFound(format!("{} role not found", p.role.id)))?;
+        Ok(UserInfo { active: true, username: p.username.clone(), role: role_reply(role)? })
     }
 
-    pub async fn add_role(&self, req: RoleDef) -> Result<Value> {
+    pub async fn add_role(&self, req: RoleDef) -> Result<RoleReply> {
         let id = req.role.or(req.id).ok_or_else(|| Error::bad("'role' is required"))?;
         crate::store::validate_name("role", &id)?;
         validate_permission(&req.permission)?;
-        let mut w = self.store.writer().await?;
-        let now = now_ms();
-        let done = sqlx::query("INSERT OR IGNORE INTO roles (id, permission, created, updated) VALUES (?, ?, ?, ?)")
-            .bind(&id)
-            .bind(req.permission.to_string())
-            .bind(now)
-            .bind(now)
-            .execute(&mut *w)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::Conflict(format!("Role {id} already exists")));
-        }
+        let role = self.store.add_role(&id, &req.permission.to_string()).await?.ok_or_else(|| Error::Conflict(format!("Role {id} already exists")))?;
         self.invalidate();
-        let row = sqlx::query("SELECT id, permission, created, updated FROM roles WHERE id = ?").bind(&id).fetch_one(&mut *w).await?;
-        role_json(&row)
+        role_reply(role)
     }
 
-    pub async fn alter_role(&self, req: RoleDef) -> Result<Value> {
+    pub async fn alter_role(&self, req: RoleDef) -> Result<RoleReply> {
         let id = req.id.or(req.role).ok_or_else(|| Error::bad("'id' is required"))?;
         validate_permission(&req.permission)?;
-        let mut w = self.store.writer().await?;
-        let done = sqlx::query("UPDATE roles SET permission = ?, updated = ? WHERE id = ?")
-            .bind(req.permission.to_string())
-            .bind(now_ms())
-            .bind(&id)
-            .execute(&mut *w)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound(format!("{id} role not found")));
-        }
+        let role = self.store.alter_role(&id, &req.permission.to_string()).await?.ok_or_else(|| Error::NotFound(format!("{id} role not found")))?;
         self.invalidate();
-        let row = sqlx::query("SELECT id, permission, created, updated FROM roles WHERE id = ?").bind(&id).fetch_one(&mut *w).await?;
-        role_json(&row)
+        role_reply(role)
     }
 
-    pub async fn drop_role(&self, id: &str) -> Result<Value> {
+    pub async fn drop_role(&self, id: &str) -> Result<Message> {
         if BUILTIN_ROLES.iter().any(|(b, _)| *b == id) {
             return Err(Error::bad(format!("built-in role '{id}' cannot be dropped")));
         }
-        let mut w = self.store.writer().await?;
-        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = ?").bind(id).fetch_one(&mut *w).await?;
-        if users > 0 {
-            return Err(Error::bad(format!("role '{id}' is assigned to {users} user(s); reassign them first")));
-        }
-        let done = sqlx::query("DELETE FROM roles WHERE id = ?").bind(id).execute(&mut *w).await?;
-        if done.rows_affected() == 0 {
+        if !self.store.drop_role(id).await? {
             return Err(Error::NotFound(format!("{id} role not found")));
         }
         self.invalidate();
-        Ok(json!({ "message": format!("{id} successfully deleted") }))
+        Ok(Message { message: format!("{id} successfully deleted") })
     }
 
-    pub async fn list_roles(&self) -> Result<Value> {
-        let rows = sqlx::query("SELECT id, permission, created, updated FROM roles ORDER BY id").fetch_all(self.store.read_pool()).await?;
-        Ok(Value::Array(rows.iter().map(role_json).collect::<Result<_>>()?))
+    pub async fn list_roles(&self) -> Result<Vec<RoleReply>> {
+        self.store.roles().await?.into_iter().map(role_reply).collect()
     }
 }

@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
-use switchyard_protocol::ops::{AddNode, ClusterStatus, LinkStatus};
+use switchyard_protocol::ops::{AddNode, ClusterStatus, LinkStatus, Message};
 
 use crate::error::{Error, Result};
 use crate::replication::{LinkSnapshot, PeerConfig};
@@ -36,13 +35,13 @@ fn validate(req: &AddNode, existing: Option<&PeerConfig>, cluster: Option<&crate
     }
     let tls = req.tls.clone().or_else(|| existing.and_then(|e| e.tls.clone()));
     let config = PeerConfig { name: req.name.clone(), host, port, username, password, subscriptions: req.subscriptions.clone(), tls };
-    if let Some(trust) = config.trust() {
-        switchyard_protocol::tls::client_config(&trust).map_err(|e| Error::bad(e.to_string()))?;
+    if let Some(trust) = &config.tls {
+        trust.check().map_err(|e| Error::bad(e.to_string()))?;
     }
     Ok(config)
 }
 
-pub async fn add_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
+pub async fn add_node(node: &Arc<Node>, req: AddNode) -> Result<Message> {
     if req.name == node.config.node_name {
         return Err(Error::bad(format!("'{}' is this node's own name", req.name)));
     }
@@ -52,10 +51,10 @@ pub async fn add_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
     let config = validate(&req, None, node.config.cluster_user.as_ref())?;
     node.store.save_peer(&config.to_stored()?).await?;
     node.peers.spawn(node, config);
-    Ok(json!({ "message": format!("Successfully added '{}' to cluster", req.name) }))
+    Ok(Message { message: format!("Successfully added '{}' to cluster", req.name) })
 }
 
-pub async fn update_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
+pub async fn update_node(node: &Arc<Node>, req: AddNode) -> Result<Message> {
     let existing = node.store.peers().await?.into_iter().find(|p| p.name == req.name).map(PeerConfig::from_stored).transpose()?;
     let Some(existing) = existing else {
         return Err(Error::NotFound(format!("node '{}' is not in the cluster", req.name)));
@@ -63,17 +62,17 @@ pub async fn update_node(node: &Arc<Node>, req: AddNode) -> Result<Value> {
     let config = validate(&req, Some(&existing), node.config.cluster_user.as_ref())?;
     node.store.save_peer(&config.to_stored()?).await?;
     node.peers.spawn(node, config);
-    Ok(json!({ "message": format!("Successfully updated '{}'", req.name) }))
+    Ok(Message { message: format!("Successfully updated '{}'", req.name) })
 }
 
 /// Tears the link down at once and forgets the peer (its positions stay for a re-add).
-pub async fn remove_node(node: &Arc<Node>, name: &str) -> Result<Value> {
+pub async fn remove_node(node: &Arc<Node>, name: &str) -> Result<Message> {
     let stopped = node.peers.stop(name);
     let deleted = node.store.delete_peer(name).await?;
     if !deleted && !stopped {
         return Err(Error::NotFound(format!("node '{name}' is not in the cluster")));
     }
-    Ok(json!({ "message": format!("Successfully removed '{name}' from cluster") }))
+    Ok(Message { message: format!("Successfully removed '{name}' from cluster") })
 }
 
 

@@ -1,7 +1,7 @@
 //! Record writes: insert, update, upsert, delete, with HarperDB's reply shapes.
 
-use serde_json::json;
-use switchyard_protocol::ops::{DeleteRecords, WriteRecords};
+use serde_json::Value;
+use switchyard_protocol::ops::{DeleteRecords, DeleteReply, InsertReply, UpdateReply, UpsertReply, WriteRecords};
 
 use super::Reply;
 use crate::auth::{Access, Principal};
@@ -24,40 +24,25 @@ pub async fn write(node: &Node, who: &Principal, mode: WriteMode, req: WriteReco
     }
     let total = req.records.len();
     let out = node.store.write(&req.database, &req.table, mode, req.records, Some(&who.username)).await?;
-    Ok(Reply::Json(write_reply(mode, total, out.written, out.skipped)))
+    write_reply(mode, total, out.written, out.skipped)
 }
 
-pub fn write_reply(mode: WriteMode, total: usize, written: Vec<serde_json::Value>, skipped: Vec<serde_json::Value>) -> serde_json::Value {
+pub fn write_reply(mode: WriteMode, total: usize, written: Vec<Value>, skipped: Vec<Value>) -> Result<Reply> {
     let n = written.len();
     match mode {
-        WriteMode::Insert => json!({
-            "message": format!("inserted {n} of {total} records"),
-            "inserted_hashes": written,
-            "skipped_hashes": skipped,
-        }),
-        WriteMode::Update => json!({
-            "message": format!("updated {n} of {total} records"),
-            "update_hashes": written,
-            "skipped_hashes": skipped,
-        }),
-        WriteMode::Upsert => json!({
-            "message": format!("upserted {n} of {total} records"),
-            "upserted_hashes": written,
-        }),
+        WriteMode::Insert => Reply::of(&InsertReply { message: format!("inserted {n} of {total} records"), inserted_hashes: written, skipped_hashes: skipped }),
+        WriteMode::Update => Reply::of(&UpdateReply { message: format!("updated {n} of {total} records"), update_hashes: written, skipped_hashes: skipped }),
+        WriteMode::Upsert => Reply::of(&UpsertReply { message: format!("upserted {n} of {total} records"), upserted_hashes: written }),
     }
 }
 
 pub async fn delete(node: &Node, who: &Principal, req: DeleteRecords) -> Result<Reply> {
     who.require(&req.database, &req.table, &[Access::Delete])?;
     let out = node.store.delete(&req.database, &req.table, &req.ids, Some(&who.username)).await?;
-    Ok(Reply::Json(delete_reply(req.ids.len(), out.deleted, out.skipped)))
+    delete_reply(req.ids.len(), out.deleted, out.skipped)
 }
 
-pub fn delete_reply(total: usize, deleted: Vec<serde_json::Value>, skipped: Vec<serde_json::Value>) -> serde_json::Value {
+pub fn delete_reply(total: usize, deleted: Vec<Value>, skipped: Vec<Value>) -> Result<Reply> {
     let noun = if total == 1 { "record" } else { "records" };
-    json!({
-        "message": format!("{} of {total} {noun} successfully deleted", deleted.len()),
-        "deleted_hashes": deleted,
-        "skipped_hashes": skipped,
-    })
+    Reply::of(&DeleteReply { message: format!("{} of {total} {noun} successfully deleted", deleted.len()), deleted_hashes: deleted, skipped_hashes: skipped })
 }

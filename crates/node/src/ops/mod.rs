@@ -10,8 +10,8 @@ mod sql;
 mod system;
 mod users;
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
+use switchyard_protocol::{Operation, OperationError};
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -39,70 +39,66 @@ impl Reply {
     }
 }
 
-pub(crate) fn parse<T: DeserializeOwned>(body: Value) -> Result<T> {
-    serde_json::from_value(body).map_err(Error::from_request)
+/// Every operation this node answers, for discovery and for tests.
+pub const OPERATIONS: &[&str] = Operation::NAMES;
+
+/// Reads a request body as an operation, or says why it is not one (400).
+pub fn operation(body: Value) -> Result<Operation> {
+    Operation::from_value(body).map_err(|e| match e {
+        OperationError::Invalid(e) => Error::from_request(e),
+        other => Error::bad(other.to_string()),
+    })
 }
 
-/// Every operation this node answers, for discovery and for tests.
-pub const OPERATIONS: &[&str] = &[
-    "create_database", "create_schema", "drop_database", "drop_schema", "describe_database", "describe_schema",
-    "describe_all", "create_table", "drop_table", "describe_table", "create_attribute", "drop_attribute",
-    "insert", "update", "upsert", "delete", "search_by_hash", "search_by_id", "search_by_value",
-    "search_by_conditions", "sql", "csv_data_load", "get_job", "add_role", "alter_role", "drop_role", "list_roles",
-    "add_user", "alter_user", "drop_user", "list_users", "user_info", "create_authentication_tokens", "login",
-    "refresh_operation_token", "system_information", "registration_info", "read_log", "cluster_status", "add_node",
-    "update_node", "remove_node", "cluster_read", "read_transaction_log",
-];
-
-pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: &str, body: Value) -> Result<Reply> {
+pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: Operation) -> Result<Reply> {
+    use Operation as O;
     match op {
-        "create_database" | "create_schema" => schema::create_database(node, who, parse(body)?).await,
-        "drop_database" | "drop_schema" => schema::drop_database(node, who, parse(body)?).await,
-        "describe_database" | "describe_schema" => schema::describe_database(node, who, parse(body)?).await,
-        "describe_all" => schema::describe_all(node, who).await,
-        "create_table" => schema::create_table(node, who, parse(body)?).await,
-        "drop_table" => schema::drop_table(node, who, parse(body)?).await,
-        "describe_table" => schema::describe_table(node, who, parse(body)?).await,
-        "create_attribute" => schema::create_attribute(node, who, parse(body)?).await,
-        "drop_attribute" => schema::drop_attribute(node, who, parse(body)?).await,
-        "insert" => data::write(node, who, crate::store::WriteMode::Insert, parse(body)?).await,
-        "update" => data::write(node, who, crate::store::WriteMode::Update, parse(body)?).await,
-        "upsert" => data::write(node, who, crate::store::WriteMode::Upsert, parse(body)?).await,
-        "delete" => data::delete(node, who, parse(body)?).await,
-        "search_by_hash" | "search_by_id" => search::by_id(node, who, parse(body)?).await,
-        "search_by_value" => search::by_value(node, who, parse(body)?).await,
-        "search_by_conditions" => search::by_conditions(node, who, parse(body)?).await,
-        "sql" => sql::run(node, who, parse(body)?).await,
-        "csv_data_load" => csv::load(node, who, parse(body)?).await,
-        "get_job" => csv::get_job(node, parse(body)?).await,
-        "add_role" | "alter_role" | "drop_role" | "list_roles" | "add_user" | "alter_user" | "drop_user"
-        | "list_users" | "user_info" | "create_authentication_tokens" | "login" => users::dispatch(node, who, op, body).await,
-        "system_information" => system::system_information(node, who, parse(body)?).await,
-        "registration_info" => system::registration_info(node),
-        "read_log" => system::read_log(node, who, parse(body)?),
-        "read_transaction_log" => system::read_transaction_log(node, who, parse(body)?).await,
-        "cluster_status" => {
+        O::CreateDatabase(r) => schema::create_database(node, who, r).await,
+        O::DropDatabase(r) => schema::drop_database(node, who, r).await,
+        O::DescribeDatabase(r) => schema::describe_database(node, who, r).await,
+        O::DescribeAll(_) => schema::describe_all(node, who).await,
+        O::CreateTable(r) => schema::create_table(node, who, r).await,
+        O::DropTable(r) => schema::drop_table(node, who, r).await,
+        O::DescribeTable(r) => schema::describe_table(node, who, r).await,
+        O::CreateAttribute(r) => schema::create_attribute(node, who, r).await,
+        O::DropAttribute(r) => schema::drop_attribute(node, who, r).await,
+        O::Insert(r) => data::write(node, who, crate::store::WriteMode::Insert, r).await,
+        O::Update(r) => data::write(node, who, crate::store::WriteMode::Update, r).await,
+        O::Upsert(r) => data::write(node, who, crate::store::WriteMode::Upsert, r).await,
+        O::Delete(r) => data::delete(node, who, r).await,
+        O::SearchById(r) => search::by_id(node, who, r).await,
+        O::SearchByValue(r) => search::by_value(node, who, r).await,
+        O::SearchByConditions(r) => search::by_conditions(node, who, r).await,
+        O::Sql(r) => sql::run(node, who, r).await,
+        O::CsvDataLoad(r) => csv::load(node, who, r).await,
+        O::GetJob(r) => csv::get_job(node, r).await,
+        O::AddRole(_) | O::AlterRole(_) | O::DropRole(_) | O::ListRoles(_) | O::AddUser(_) | O::AlterUser(_) | O::DropUser(_)
+        | O::ListUsers(_) | O::UserInfo(_) | O::CreateAuthenticationTokens(_) | O::Login(_) => users::dispatch(node, who, op).await,
+        // Answered before dispatch, from the Bearer refresh token (see http.rs).
+        O::RefreshOperationToken(_) => Err(Error::Unauthorized("refresh_operation_token needs 'Authorization: Bearer <refresh_token>'".into())),
+        O::SystemInformation(r) => system::system_information(node, who, r).await,
+        O::RegistrationInfo(_) => system::registration_info(node),
+        O::ReadLog(r) => system::read_log(node, who, r),
+        O::ReadTransactionLog(r) => system::read_transaction_log(node, who, r).await,
+        O::ClusterStatus(_) => {
             who.require_super("cluster_status")?;
             Reply::of(&cluster::cluster_status(node).await?)
         }
-        "cluster_read" => {
+        O::ClusterRead(r) => {
             who.require_super("cluster_read")?;
-            let search = body.get("search").cloned().ok_or_else(|| Error::bad("'search' is required: the read operation to run on every node"))?;
-            Ok(Reply::Json(crate::replication::cluster_read(node, who, search).await?))
+            Reply::of(&crate::replication::cluster_read(node, who, *r.search).await?)
         }
-        "add_node" => {
+        O::AddNode(r) => {
             who.require_super("add_node")?;
-            Ok(Reply::Json(cluster::add_node(node, parse(body)?).await?))
+            Reply::of(&cluster::add_node(node, r).await?)
         }
-        "update_node" => {
+        O::UpdateNode(r) => {
             who.require_super("update_node")?;
-            Ok(Reply::Json(cluster::update_node(node, parse(body)?).await?))
+            Reply::of(&cluster::update_node(node, r).await?)
         }
-        "remove_node" => {
+        O::RemoveNode(r) => {
             who.require_super("remove_node")?;
-            let req: switchyard_protocol::ops::RemoveNode = parse(body)?;
-            Ok(Reply::Json(cluster::remove_node(node, &req.name).await?))
+            Reply::of(&cluster::remove_node(node, &r.name).await?)
         }
-        _ => Err(Error::bad(format!("Operation '{op}' not found"))),
     }
 }

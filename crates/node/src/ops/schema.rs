@@ -1,7 +1,7 @@
 //! Databases, tables and attributes: create, drop, describe.
 
-use serde_json::{json, Map, Value};
-use switchyard_protocol::ops::{AttributeDescription, AttributeRef, CreateTable, DatabaseRef, TableDescription, TableRef};
+use serde_json::{Map, Value};
+use switchyard_protocol::ops::{Message, AttributeDescription, AttributeRef, CreateTable, DatabaseRef, TableDescription, TableRef};
 
 use super::Reply;
 use crate::auth::{Access, Principal};
@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::store::{AttributeMeta, TableMeta};
 use crate::Node;
 
-fn message(m: String) -> Result<Reply> {
-    Ok(Reply::Json(json!({ "message": m })))
+fn message(message: String) -> Result<Reply> {
+    Reply::of(&Message { message })
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
@@ -92,7 +92,7 @@ pub async fn describe(node: &Node, meta: &TableMeta) -> Result<TableDescription>
 pub async fn describe_table(node: &Node, who: &Principal, req: TableRef) -> Result<Reply> {
     let meta = node.store.table(&req.database, &req.table)?;
     who.require(&req.database, &req.table, &[Access::Read])?;
-    Ok(Reply::Json(to_value(&describe(node, &meta).await?)?))
+    Reply::of(&describe(node, &meta).await?)
 }
 
 async fn describe_tables(node: &Node, who: &Principal, database: &str) -> Result<Map<String, Value>> {

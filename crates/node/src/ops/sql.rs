@@ -525,7 +525,7 @@ async fn insert(node: &Node, who: &Principal, meta: &TableMeta, columns: &[sqlpa
     }
     let total = records.len();
     let out = node.store.write(&meta.database, &meta.name, WriteMode::Insert, records, Some(&who.username)).await?;
-    Ok(Reply::Json(write_reply(WriteMode::Insert, total, out.written, out.skipped)))
+    write_reply(WriteMode::Insert, total, out.written, out.skipped)
 }
 
 /// `WHERE ...` for a predicate write, refusing aggregates (SQL has no row to apply them to).
@@ -572,7 +572,7 @@ async fn update(
     let select = format!("SELECT pk, doc{cols} FROM {}{filter}", meta.physical());
     let out = node.store.update_where(&meta.database, &meta.name, &select, &r.params, &names, Some(&who.username)).await?;
     let total = out.written.len();
-    Ok(Reply::Json(write_reply(WriteMode::Update, total, out.written, out.skipped)))
+    write_reply(WriteMode::Update, total, out.written, out.skipped)
 }
 
 async fn delete(node: &Node, who: &Principal, meta: &TableMeta, alias: Option<String>, selection: Option<&Expr>) -> Result<Reply> {
@@ -581,5 +581,5 @@ async fn delete(node: &Node, who: &Principal, meta: &TableMeta, alias: Option<St
     let select = format!("SELECT pk FROM {}{filter}", meta.physical());
     let out = node.store.delete_where(&meta.database, &meta.name, &select, &r.params, Some(&who.username)).await?;
     let total = out.deleted.len() + out.skipped.len();
-    Ok(Reply::Json(delete_reply(total, out.deleted, out.skipped)))
+    delete_reply(total, out.deleted, out.skipped)
 }

@@ -1,7 +1,7 @@
 //! system_information, registration_info, read_log, read_transaction_log.
 
 use serde_json::{json, Map, Value};
-use switchyard_protocol::ops::{ReadLog, ReadTransactionLog, SystemInformation};
+use switchyard_protocol::ops::{ReadLog, ReadTransactionLog, RegistrationInfo, SystemInformation};
 
 use super::Reply;
 use crate::auth::Principal;
@@ -110,12 +110,12 @@ pub async fn read_transaction_log(node: &Node, who: &Principal, req: ReadTransac
 }
 
 pub fn registration_info(node: &Node) -> Result<Reply> {
-    Ok(Reply::Json(json!({
-        "version": crate::VERSION,
-        "kind": crate::KIND,
-        "node_name": node.config.node_name,
-        "tls_fingerprint": node.tls.as_ref().map(|t| t.fingerprint.clone()),
-    })))
+    Reply::of(&RegistrationInfo {
+        version: crate::VERSION.into(),
+        kind: Some(crate::KIND.into()),
+        node_name: Some(node.config.node_name.clone()),
+        tls_fingerprint: node.tls.as_ref().map(|t| t.fingerprint.clone()),
+    })
 }
 
 pub fn read_log(node: &Node, who: &Principal, req: ReadLog) -> Result<Reply> {

@@ -1,33 +1,32 @@
 //! Users, roles and tokens: add/alter/drop/list users and roles, user_info, tokens, login.
 
-use serde_json::{json, Value};
-use switchyard_protocol::ops::{RoleRef, UserRef};
+use switchyard_protocol::ops::Message;
+use switchyard_protocol::Operation;
 
-use super::{parse, Reply};
+use super::Reply;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::Node;
 
-pub async fn dispatch(node: &Node, who: &Principal, op: &str, body: Value) -> Result<Reply> {
+pub async fn dispatch(node: &Node, who: &Principal, op: Operation) -> Result<Reply> {
     let auth = &node.auth;
-    let v = match op {
-        "user_info" => auth.user_info(who).await?,
-        "create_authentication_tokens" => serde_json::to_value(auth.issue_tokens(who)?).map_err(|e| Error::Internal(e.to_string()))?,
-        "login" => json!({ "message": "Login successful" }),
-        _ => {
-            who.require_super(op)?;
+    match op {
+        Operation::UserInfo(_) => Reply::of(&auth.user_info(who).await?),
+        Operation::CreateAuthenticationTokens(_) => Reply::of(&auth.issue_tokens(who)?),
+        Operation::Login(_) => Reply::of(&Message { message: "Login successful".into() }),
+        op => {
+            who.require_super(op.name())?;
             match op {
-                "add_role" => auth.add_role(parse(body)?).await?,
-                "alter_role" => auth.alter_role(parse(body)?).await?,
-                "drop_role" => auth.drop_role(&parse::<RoleRef>(body)?.id).await?,
-                "list_roles" => auth.list_roles().await?,
-                "add_user" => auth.add_user(parse(body)?).await?,
-                "alter_user" => auth.alter_user(parse(body)?).await?,
-                "drop_user" => auth.drop_user(&parse::<UserRef>(body)?.username, &who.username).await?,
-                "list_users" => auth.list_users().await?,
-                other => return Err(Error::bad(format!("Operation '{other}' not found"))),
+                Operation::AddRole(r) => Reply::of(&auth.add_role(r).await?),
+                Operation::AlterRole(r) => Reply::of(&auth.alter_role(r).await?),
+                Operation::DropRole(r) => Reply::of(&auth.drop_role(&r.id).await?),
+                Operation::ListRoles(_) => Reply::of(&auth.list_roles().await?),
+                Operation::AddUser(r) => Reply::of(&auth.add_user(r).await?),
+                Operation::AlterUser(r) => Reply::of(&auth.alter_user(r).await?),
+                Operation::DropUser(r) => Reply::of(&auth.drop_user(&r.username, &who.username).await?),
+                Operation::ListUsers(_) => Reply::of(&auth.list_users().await?),
+                other => Err(Error::Internal(format!("'{}' is not a user operation", other.name()))),
             }
         }
-    };
-    Ok(Reply::Json(v))
+    }
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use switchyard_protocol::sc::{Ack, Txns};
 use switchyard_protocol::tls::Trust;
-use switchyard_protocol::ops::{LinkState as LinkStatusState, NodeSubscription, NodeTls};
+use switchyard_protocol::ops::{LinkState as LinkStatusState, NodeSubscription};
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
@@ -29,8 +29,8 @@ pub struct PeerConfig {
     pub username: String,
     pub password: String,
     pub subscriptions: Vec<NodeSubscription>,
-    /// Some: connect with TLS.
-    pub tls: Option<NodeTls>,
+    /// Some: connect with TLS, trusting the peer's certificate so.
+    pub tls: Option<Trust>,
 }
 
 impl PeerConfig {
@@ -66,18 +66,9 @@ impl PeerConfig {
         })
     }
 
-    /// How the peer's certificate is trusted, when the link uses TLS.
-    pub fn trust(&self) -> Option<Trust> {
-        self.tls.as_ref().map(|t| match (&t.fingerprint, &t.ca) {
-            (Some(fp), _) => Trust::Fingerprint(fp.clone()),
-            (None, Some(ca)) => Trust::Ca(ca.clone()),
-            (None, None) => Trust::WebRoots,
-        })
-    }
-
     /// Where the peer's SocketCluster endpoint is, and how its certificate is trusted.
     pub fn endpoint(&self) -> switchyard_sc::Endpoint {
-        switchyard_sc::Endpoint { host: self.host.clone(), port: self.port, trust: self.trust() }
+        switchyard_sc::Endpoint { host: self.host.clone(), port: self.port, trust: self.tls.clone() }
     }
 
     fn scheme(&self, secure: &str, plain: &str) -> String {

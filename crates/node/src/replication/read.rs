@@ -9,39 +9,40 @@ use axum::body::Bytes;
 use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
-use serde_json::{json, Value};
+use serde_json::Value;
+use switchyard_protocol::ops::{ClusterReadAnswer, ClusterReadReply};
+use switchyard_protocol::Operation;
 
 use super::PeerConfig;
 use crate::error::{Error, Result};
 use crate::Node;
 
-/// Operations cluster_read may fan out: reads only.
-const READS: &[&str] = &["search_by_id", "search_by_hash", "search_by_value", "search_by_conditions", "describe_table", "describe_all", "sql"];
 const CLUSTER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs one read on this node and on every peer in parallel; answers per node, an unreachable
 /// peer being an error entry rather than a failure of the whole read.
-pub async fn cluster_read(node: &Arc<Node>, who: &crate::auth::Principal, search: Value) -> Result<Value> {
-    let op = search.get("operation").and_then(Value::as_str).unwrap_or("");
-    if !READS.contains(&op) {
-        return Err(Error::bad(format!("cluster_read runs reads only ({}), not '{op}'", READS.join(", "))));
+pub async fn cluster_read(node: &Arc<Node>, who: &crate::auth::Principal, search: Operation) -> Result<ClusterReadReply> {
+    if !search.is_read() {
+        return Err(Error::bad(format!(
+            "cluster_read runs reads only (search_by_id, search_by_value, search_by_conditions, describe_table, describe_all, sql), not '{}'",
+            search.name()
+        )));
     }
-    if op == "sql" {
-        let sql = search.get("sql").and_then(Value::as_str).unwrap_or("");
-        if !sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select")) {
+    if let Operation::Sql(q) = &search {
+        if !q.sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select")) {
             return Err(Error::bad("cluster_read runs SELECT statements only"));
         }
     }
     let peers: Vec<PeerConfig> = node.peers.configs();
     let local = async {
-        let answer = Box::pin(crate::ops::dispatch(node, who, op, search.clone())).await.and_then(|r| r.into_value());
+        let answer = Box::pin(crate::ops::dispatch(node, who, search.clone())).await.and_then(|r| r.into_value());
         (node.config.node_name.clone(), answer.map_err(|e| e.to_string()))
     };
     let remote = peers.into_iter().map(|p| {
-        let search = search.clone();
+        let search = &search;
         async move {
             let url = p.http_url();
-            let answer = match tokio::time::timeout(CLUSTER_READ_TIMEOUT, ask(node, &p, &search)).await {
+            let answer = match tokio::time::timeout(CLUSTER_READ_TIMEOUT, ask(node, &p, search)).await {
                 Ok(answer) => answer,
                 Err(_) => Err(format!("{url} did not answer within {} s", CLUSTER_READ_TIMEOUT.as_secs())),
             };
@@ -49,19 +50,19 @@ pub async fn cluster_read(node: &Arc<Node>, who: &crate::auth::Principal, search
         }
     });
     let (local, remote) = tokio::join!(local, futures_util::future::join_all(remote));
-    let nodes: Vec<Value> = std::iter::once(local)
+    let nodes = std::iter::once(local)
         .chain(remote)
-        .map(|(name, answer)| match answer {
-            Ok(result) => json!({ "node": name, "ok": true, "result": result }),
-            Err(error) => json!({ "node": name, "ok": false, "error": error }),
+        .map(|(node, answer)| match answer {
+            Ok(result) => ClusterReadAnswer { node, ok: true, result: Some(result), error: None },
+            Err(error) => ClusterReadAnswer { node, ok: false, result: None, error: Some(error) },
         })
         .collect();
-    Ok(json!({ "nodes": nodes }))
+    Ok(ClusterReadReply { nodes })
 }
 
 /// POSTs `search` to a peer's Operations API with its link's credentials; answers the result,
 /// or the peer's error text.
-async fn ask(node: &Node, p: &PeerConfig, search: &Value) -> std::result::Result<Value, String> {
+async fn ask(node: &Node, p: &PeerConfig, search: &Operation) -> std::result::Result<Value, String> {
     let url = p.http_url();
     let io = p.endpoint().dial().await.map_err(|e| e.to_string())?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))

@@ -7,8 +7,10 @@
 //! with `synchronous = FULL`. Readers use `read` and never block the writer (WAL). A batch
 //! commits whole or not at all; the log is read by replication only up to the durable head.
 
+mod accounts;
 mod catalog;
 mod durability;
+mod jobs;
 mod peers;
 mod records;
 mod replica;
@@ -28,6 +30,8 @@ use sqlx::{Row, Sqlite};
 
 pub use catalog::{AttributeMeta, Catalog, TableMeta};
 pub use records::{DeleteOutcome, WriteMode, WriteOutcome};
+pub use accounts::{AccountChange, StoredRole, StoredUser};
+pub use jobs::StoredJob;
 pub use peers::StoredPeer;
 pub use replica::{Applied, LogPage, RemoteEntry};
 use value::{bind_all, now_ms, Param};

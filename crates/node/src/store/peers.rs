@@ -17,7 +17,7 @@ pub struct StoredPeer {
     pub password: String,
     /// `[NodeSubscription]` as JSON.
     pub subscriptions: String,
-    /// `NodeTls` as JSON, for a TLS peer.
+    /// `Trust` as JSON, for a TLS peer.
     pub tls: Option<String>,
 }
 

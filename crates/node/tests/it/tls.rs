@@ -29,22 +29,22 @@ async fn a_self_signed_node_is_trusted_by_fingerprint_only() {
     let fp = node.node.tls.as_ref().unwrap().fingerprint.clone();
     assert_eq!(fp.len(), 95, "AB:CD:… with 32 bytes: {fp}");
 
-    let pinned = client(&node, Trust::Fingerprint(fp.clone()));
+    let pinned = client(&node, Trust::Pinned { fingerprint: fp.clone() });
     let info = pinned.registration_info().await.unwrap();
     assert_eq!(info.tls_fingerprint.as_deref(), Some(fp.as_str()));
     // Colons and case do not matter.
-    let relaxed = client(&node, Trust::Fingerprint(fp.replace(':', "").to_lowercase()));
+    let relaxed = client(&node, Trust::Pinned { fingerprint: fp.replace(':', "").to_lowercase() });
     relaxed.registration_info().await.unwrap();
 
-    let wrong = client(&node, Trust::Fingerprint("00".repeat(32)));
+    let wrong = client(&node, Trust::Pinned { fingerprint: "00".repeat(32) });
     let err = wrong.registration_info().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Untrusted, "{err}");
     assert!(err.to_string().contains("fingerprint"), "{err}");
-    let web = client(&node, Trust::WebRoots);
+    let web = client(&node, Trust::System);
     assert!(matches!(web.registration_info().await.unwrap_err(), Error::Untrusted { .. }), "a self-signed certificate is not trusted by default");
     let plain = OpsClient::new(node.url().replace("https", "http"), Credentials::basic(ADMIN, PASSWORD)).unwrap();
     assert!(plain.registration_info().await.is_err(), "plain HTTP is not served on a TLS port");
-    assert!(OpsClient::with_trust(node.url(), Credentials::None, Duration::from_secs(1), &Trust::Fingerprint("abc".into())).is_err());
+    assert!(OpsClient::with_trust(node.url(), Credentials::None, Duration::from_secs(1), &Trust::Pinned { fingerprint: "abc".into() }).is_err());
 
     // The certificate is kept: the same fingerprint after a restart.
     node.stop().await;
@@ -59,14 +59,14 @@ async fn replication_links_use_wss_with_a_pinned_certificate() {
     let edge = tls_node(de.path(), "edge").await;
     let fp = edge.node.tls.as_ref().unwrap().fingerprint.clone();
     let hq = boot_as(dh.path(), "hq", 0).await;
-    let e = client(&edge, Trust::Fingerprint(fp.clone()));
+    let e = client(&edge, Trust::Pinned { fingerprint: fp.clone() });
     let h = OpsClient::new(hq.url(), Credentials::basic(ADMIN, PASSWORD)).unwrap();
     e.create_table("dev", "sensor", "id").await.unwrap();
     e.insert("dev", "sensor", &[json!({"id": 1, "t": 20})]).await.unwrap();
 
     let add = |name: &str, fp: &str| {
         json!({"operation": "add_node", "name": name, "host": "127.0.0.1", "port": edge.addr.port(),
-            "authorization": {"username": ADMIN, "password": PASSWORD}, "tls": {"fingerprint": fp},
+            "authorization": {"username": ADMIN, "password": PASSWORD}, "tls": {"mode": "pinned", "fingerprint": fp},
             "subscriptions": [{"channel": "dev:sensor", "subscribe": true}]})
     };
     h.call(&add("edge", &fp)).await.unwrap();
@@ -85,7 +85,7 @@ async fn replication_links_use_wss_with_a_pinned_certificate() {
     assert!(read["nodes"].as_array().unwrap().iter().all(|n| n["ok"] == true), "cluster_read over https: {read}");
 
     // A wrong pin is refused and says why.
-    h.call(&json!({"operation": "update_node", "name": "edge", "tls": {"fingerprint": "11".repeat(32)}, "subscriptions": [{"channel": "dev:sensor", "subscribe": true}]})).await.unwrap();
+    h.call(&json!({"operation": "update_node", "name": "edge", "tls": {"mode": "pinned", "fingerprint": "11".repeat(32)}, "subscriptions": [{"channel": "dev:sensor", "subscribe": true}]})).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let s = h.call(&json!({"operation": "cluster_status"})).await.unwrap();
@@ -95,7 +95,7 @@ async fn replication_links_use_wss_with_a_pinned_certificate() {
         assert!(Instant::now() < deadline, "no fingerprint error reported: {s}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(h.call(&json!({"operation": "update_node", "name": "edge", "tls": {"fingerprint": "zz"}})).await.is_err(), "a malformed pin is refused up front");
+    assert!(h.call(&json!({"operation": "update_node", "name": "edge", "tls": {"mode": "pinned", "fingerprint": "zz"}})).await.is_err(), "a malformed pin is refused up front");
     hq.stop().await;
     edge.stop().await;
 }
