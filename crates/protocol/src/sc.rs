@@ -122,11 +122,19 @@ impl Response {
 pub struct ScError {
     pub name: String,
     pub message: String,
+    /// Set on auth-token errors: the client should forget its token.
+    #[serde(rename = "isBadToken", default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_bad_token: bool,
 }
 
 impl ScError {
     pub fn new(name: &str, message: impl Into<String>) -> Self {
-        ScError { name: name.to_string(), message: message.into() }
+        ScError { name: name.to_string(), message: message.into(), is_bad_token: false }
+    }
+
+    /// An auth token that the client should forget.
+    pub fn bad_token(name: &str, message: impl Into<String>) -> Self {
+        ScError { is_bad_token: true, ..ScError::new(name, message) }
     }
 }
 
@@ -183,6 +191,15 @@ pub fn event<T: Serialize>(event: &str, data: &T) -> String {
     text(&EventOut { event, data, cid: None })
 }
 
+/// An event without data (`#removeAuthToken`), as SocketCluster sends it.
+pub fn signal(event: &str) -> String {
+    #[derive(Serialize)]
+    struct Signal<'a> {
+        event: &'a str,
+    }
+    text(&Signal { event })
+}
+
 /// An invoke: an event with the `cid` its response will carry as `rid`.
 pub fn invoke<T: Serialize>(event: &str, data: &T, cid: i64) -> String {
     text(&EventOut { event, data, cid: Some(cid) })
@@ -214,7 +231,36 @@ pub struct HandshakeReply {
     pub ping_timeout: u64,
     pub is_authenticated: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_error: Option<Value>,
+    pub auth_error: Option<ScError>,
+}
+
+/// `#authenticate`'s answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticateReply {
+    pub is_authenticated: bool,
+    pub auth_error: Option<ScError>,
+}
+
+/// `login`'s answer (the token follows in `#setAuthToken`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginReply {
+    pub username: String,
+}
+
+/// `#publish`'s answer: the keys written (under the name of the write's kind, as the
+/// Operations API answers) and those skipped.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PublishReply {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inserted_hashes: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_hashes: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upserted_hashes: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_hashes: Option<Vec<Value>>,
+    pub skipped_hashes: Vec<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -250,6 +296,8 @@ pub struct KickOut {
     #[serde(default)]
     pub message: Option<String>,
 }
+
+
 
 /// One committed transaction as a node delivers it to subscribers and peers, and as
 /// read_transaction_log returns it.

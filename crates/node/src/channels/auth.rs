@@ -7,26 +7,22 @@ impl Conn {
     pub(super) async fn handshake(&mut self, cid: Option<i64>, data: &Value) {
         self.handshaken = true;
         self.last_pong = Instant::now();
-        let mut reply = json!({ "id": self.id, "pingTimeout": PING_TIMEOUT.as_millis() as u64 });
-        let mut bad_token = false;
-        match data.get("authToken") {
-            None | Some(Value::Null) => {}
+        let auth_error = match data.get("authToken") {
+            None | Some(Value::Null) => None,
             Some(Value::String(token)) => match self.node.auth.bearer(token).await {
-                Ok(p) => self.who = Some(p),
-                Err(_) => {
-                    reply["authError"] = json!({ "message": "invalid token", "name": "AuthTokenInvalidError", "isBadToken": true });
-                    bad_token = true;
+                Ok(p) => {
+                    self.who = Some(p);
+                    None
                 }
+                Err(_) => Some(ScError::bad_token("AuthTokenInvalidError", "invalid token")),
             },
-            Some(_) => {
-                reply["authError"] = json!({ "message": "Invalid token format - Token must be a string", "name": "AuthTokenError", "isBadToken": true });
-                bad_token = true;
-            }
-        }
-        reply["isAuthenticated"] = json!(self.who.is_some());
-        self.reply(cid, Some(reply));
+            Some(_) => Some(ScError::bad_token("AuthTokenError", "Invalid token format - Token must be a string")),
+        };
+        let bad_token = auth_error.is_some();
+        let reply = sc::HandshakeReply { id: self.id.clone(), ping_timeout: PING_TIMEOUT.as_millis() as u64, is_authenticated: self.who.is_some(), auth_error };
+        self.reply(cid, Some(&reply));
         if bad_token {
-            self.send(json!({ "event": "#removeAuthToken" }));
+            self.send_text(sc::signal(sc::name::REMOVE_AUTH_TOKEN));
         }
     }
 
@@ -35,12 +31,12 @@ impl Conn {
         match self.node.auth.bearer(token).await {
             Ok(p) => {
                 self.who = Some(p);
-                self.reply(cid, Some(json!({ "isAuthenticated": true, "authError": null })));
+                self.reply(cid, Some(&sc::AuthenticateReply { is_authenticated: true, auth_error: None }));
             }
             Err(_) => {
-                self.fail(cid, json!({ "message": "invalid token", "name": "AuthTokenInvalidError", "isBadToken": true }));
+                self.fail(cid, ScError::bad_token("AuthTokenInvalidError", "invalid token"));
                 self.deauthenticate();
-                self.send(json!({ "event": "#removeAuthToken" }));
+                self.send_text(sc::signal(sc::name::REMOVE_AUTH_TOKEN));
             }
         }
     }
@@ -54,7 +50,7 @@ impl Conn {
         }
         let dropped: Vec<String> = self.channels.drain().collect();
         for channel in dropped {
-            self.send(json!({ "event": "#kickOut", "data": { "channel": channel, "message": "authentication was removed" } }));
+            self.event(sc::name::KICK_OUT, &sc::KickOut { channel, message: Some("authentication was removed".into()) });
         }
     }
 
@@ -76,7 +72,7 @@ impl Conn {
         let Some(who) = current else {
             self.node.log.info(&["auth", "socket"], format!("user '{}' is gone: its socket is logged out", old.username));
             self.deauthenticate();
-            self.send(json!({ "event": "#removeAuthToken" }));
+            self.send_text(sc::signal(sc::name::REMOVE_AUTH_TOKEN));
             return;
         };
         let lost: Vec<String> = self
@@ -91,7 +87,7 @@ impl Conn {
         for channel in lost {
             self.channels.remove(&channel);
             let message = format!("user '{}' may no longer read {channel}", who.username);
-            self.send(json!({ "event": "#kickOut", "data": { "channel": channel, "message": message } }));
+            self.event(sc::name::KICK_OUT, &sc::KickOut { channel, message: Some(message) });
         }
         if self.peer.is_some() && !(who.is_super() || who.role.cluster_user()) {
             self.peer = None;
@@ -117,8 +113,8 @@ impl Conn {
         };
         match self.node.auth.issue_tokens(&principal) {
             Ok(tokens) => {
-                self.reply(cid, Some(json!({ "username": principal.username })));
-                self.send(json!({ "event": "#setAuthToken", "data": { "token": tokens.operation_token } }));
+                self.reply(cid, Some(&sc::LoginReply { username: principal.username.clone() }));
+                self.event(sc::name::SET_AUTH_TOKEN, &sc::AuthToken { token: tokens.operation_token });
                 self.who = Some(principal);
             }
             Err(e) => self.fail(cid, error_object("AuthError", e.to_string())),

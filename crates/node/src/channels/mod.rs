@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::Value;
 use serde_json::value::RawValue;
-use switchyard_protocol::sc::{self, close, name, Gap, Publication, Txns};
+use switchyard_protocol::sc::{self, close, name, Gap, Publication, ScError, Txns};
 use switchyard_protocol::Channel;
 use futures_util::SinkExt;
 use tokio::sync::{broadcast, mpsc, Semaphore};
@@ -264,36 +264,36 @@ async fn recv_some(feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Re
     }
 }
 
-fn error_object(name: &str, message: impl Into<String>) -> Value {
-    json!({ "name": name, "message": message.into() })
+fn error_object(name: &str, message: impl Into<String>) -> ScError {
+    ScError::new(name, message)
 }
 
 impl Conn {
-    fn send(&mut self, v: Value) {
-        if self.out.try_send(Out::Text(v.to_string())).is_err() {
-            self.overflowed = true;
-        }
-    }
-
     fn send_text(&mut self, frame: String) {
         if self.out.try_send(Out::Text(frame)).is_err() {
             self.overflowed = true;
         }
     }
 
-    fn reply(&mut self, cid: Option<i64>, data: Option<Value>) {
+    fn reply<T: serde::Serialize>(&mut self, cid: Option<i64>, data: Option<&T>) {
         if let Some(cid) = cid {
-            match data {
-                Some(d) => self.send(json!({ "rid": cid, "data": d })),
-                None => self.send(json!({ "rid": cid })),
-            }
+            self.send_text(sc::response(cid, data));
         }
     }
 
-    fn fail(&mut self, cid: Option<i64>, error: Value) {
+    /// A response without data.
+    fn done(&mut self, cid: Option<i64>) {
+        self.reply::<()>(cid, None);
+    }
+
+    fn fail(&mut self, cid: Option<i64>, error: ScError) {
         if let Some(cid) = cid {
-            self.send(json!({ "rid": cid, "error": error }));
+            self.send_text(sc::failure(cid, &error));
         }
+    }
+
+    fn event<T: serde::Serialize>(&mut self, name: &str, data: &T) {
+        self.send_text(sc::event(name, data));
     }
 
     /// One text frame: a ping/pong, a packet or a batch of packets. Returns a close code to end.
@@ -365,7 +365,7 @@ impl Conn {
             "sy:offer" => self.peer_offer(cid, &data).await,
             "sy:txns" => self.peer_txns(cid, data).await,
             "sy:ack" => self.peer_ack(&data),
-            "sy:ping" => self.reply(cid, None),
+            "sy:ping" => self.done(cid),
             other => self.fail(cid, error_object("InvalidActionError", format!("Unknown procedure '{other}'"))),
         }
         None

@@ -19,7 +19,7 @@ impl Conn {
         self.peer = Some(name.to_string());
         self.node.log.info(&["replication"], format!("peer '{name}' connected as '{}'", who.username));
         let me = self.node.config.node_name.clone();
-        self.reply(cid, Some(json!({ "node_name": me })));
+        self.reply(cid, Some(&sc::Hello { node_name: me }));
     }
 
     pub(super) fn peer_channel(&mut self, cid: Option<i64>, data: &Value) -> Option<(String, Channel)> {
@@ -56,7 +56,7 @@ impl Conn {
         let task = self.node.tasks.spawn(crate::replication::stream::stream_log(self.node.store.clone(), channel.to_string(), peer, from, self.out.clone(), sent));
         self.streams.insert(key, task);
         let pk = meta.primary_key.clone();
-        self.reply(cid, Some(json!({ "primary_key": pk })));
+        self.reply(cid, Some(&sc::PullReply { primary_key: pk }));
     }
 
     /// The peer will publish to us: make sure the table exists and tell it where we stand.
@@ -70,7 +70,7 @@ impl Conn {
             Err(e) => Err(e),
         };
         match prepared {
-            Ok(from) => self.reply(cid, Some(json!({ "from": from }))),
+            Ok(from) => self.reply(cid, Some(&sc::OfferReply { from })),
             Err(e) => self.fail(cid, error_object("InvalidArgumentsError", e.to_string())),
         }
     }
@@ -100,7 +100,7 @@ impl Conn {
         };
         match crate::replication::apply_batch(&self.node.store, &peer, batch).await {
             Ok(ack) => {
-                self.reply(cid, None);
+                self.done(cid);
                 self.gaps.remove(&ack.channel);
                 self.send_text(sc::event(name::ACK, &ack));
             }
@@ -110,7 +110,7 @@ impl Conn {
                     self.gaps.insert(channel.clone(), at);
                     self.send_text(sc::event(name::GAP, &Gap { channel, at }));
                 }
-                self.reply(cid, None);
+                self.done(cid);
             }
             Err(e) => {
                 self.node.log.error(&["replication"], format!("applying a batch from '{peer}' failed: {e}"));

@@ -28,7 +28,7 @@ impl Conn {
                 let answer = self.node.store.delete(&channel.database, &channel.table, &ids, Some(&who.username)).await;
                 drop(all);
                 return match answer {
-                    Ok(d) => self.reply(cid, Some(json!({ "deleted_hashes": d.deleted, "skipped_hashes": d.skipped }))),
+                    Ok(d) => self.reply(cid, Some(&sc::PublishReply { deleted_hashes: Some(d.deleted), skipped_hashes: d.skipped, ..Default::default() })),
                     Err(e) => self.fail(cid, publish_error(&e)),
                 };
             }
@@ -45,17 +45,18 @@ impl Conn {
             let Some(cid) = cid else { return };
             let frame = match answer {
                 Ok(Ok(w)) => {
-                    let written = match mode {
-                        WriteMode::Insert => "inserted_hashes",
-                        WriteMode::Update => "update_hashes",
-                        WriteMode::Upsert => "upserted_hashes",
-                    };
-                    json!({ "rid": cid, "data": { written: w.written, "skipped_hashes": w.skipped } })
+                    let mut reply = sc::PublishReply { skipped_hashes: w.skipped, ..Default::default() };
+                    *match mode {
+                        WriteMode::Insert => &mut reply.inserted_hashes,
+                        WriteMode::Update => &mut reply.update_hashes,
+                        WriteMode::Upsert => &mut reply.upserted_hashes,
+                    } = Some(w.written);
+                    sc::response(cid, Some(&reply))
                 }
-                Ok(Err(e)) => json!({ "rid": cid, "error": publish_error(&e) }),
-                Err(_) => json!({ "rid": cid, "error": error_object("PublishError", "the node shut down before the publish was written") }),
+                Ok(Err(e)) => sc::failure(cid, &publish_error(&e)),
+                Err(_) => sc::failure(cid, &error_object("PublishError", "the node shut down before the publish was written")),
             };
-            let _ = out.send(Out::Text(frame.to_string())).await;
+            let _ = out.send(Out::Text(frame)).await;
         });
     }
 }
@@ -103,7 +104,7 @@ impl Published {
     }
 }
 
-fn publish_error(e: &Error) -> Value {
+fn publish_error(e: &Error) -> ScError {
     let name = match e {
         Error::BadRequest(_) => "InvalidArgumentsError",
         _ => "PublishError",

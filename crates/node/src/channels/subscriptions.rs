@@ -5,7 +5,7 @@ use super::*;
 
 impl Conn {
     /// The channel named in `data`, and whether `who` may use it for `access`.
-    pub(super) fn channel_access(&self, data: &Value, needs: &[Access], verb: &str) -> Result<(Channel, Principal), Value> {
+    pub(super) fn channel_access(&self, data: &Value, needs: &[Access], verb: &str) -> Result<(Channel, Principal), ScError> {
         let name = data.get("channel").and_then(Value::as_str).ok_or_else(|| {
             let what = if verb == "subscribe" { "Subscribe" } else { "Publish" };
             error_object("InvalidActionError", format!("{what} channel name was malformatted"))
@@ -47,7 +47,7 @@ impl Conn {
         }
         let Some(from) = from else {
             self.channels.insert(channel);
-            return self.reply(cid, None);
+            return self.done(cid);
         };
         // Pages (each at most about a megabyte) until one finds nothing more.
         let (mut entries, mut sent_upto) = (Vec::new(), from);
@@ -70,7 +70,7 @@ impl Conn {
             return self.fail(cid, error_object("ResumeTooFarError", message));
         }
         self.channels.insert(channel.clone());
-        self.reply(cid, None);
+        self.done(cid);
         for entry in &entries {
             let Some(frame) = publish_frame(&channel, entry) else { continue };
             if self.out.try_send(Out::Text(frame)).is_err() {
@@ -85,7 +85,7 @@ impl Conn {
         let channel = data.as_str().or_else(|| data.get("channel").and_then(Value::as_str)).unwrap_or("");
         self.resumed.remove(channel);
         match self.channels.remove(channel) {
-            true => self.reply(cid, None),
+            true => self.done(cid),
             false => self.fail(cid, error_object("BrokerError", format!("Failed to unsubscribe socket from the never-subscribed channel {channel}"))),
         }
     }
