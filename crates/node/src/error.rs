@@ -1,6 +1,6 @@
 //! The node's error type and its mapping to Operations API answers (`{"error": …}` + status).
 
-use serde_json::{json, Value};
+use switchyard_protocol::ops::{ErrorReply, Denied};
 use switchyard_protocol::ErrorCode;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -15,7 +15,7 @@ pub enum Error {
     Unauthorized(String),
     /// The role lacks a permission (403); each entry says what was missing.
     #[error("This operation is not authorized due to role restrictions and/or invalid database items")]
-    Forbidden(Vec<Value>),
+    Forbidden(Vec<Denied>),
     /// A database, table, attribute, user, role or job does not exist (404).
     #[error("{0}")]
     NotFound(String),
@@ -67,14 +67,12 @@ impl Error {
     }
 
     /// The JSON body HarperDB clients expect: `{"error": …}`, plus what was missing on a 403.
-    pub fn body(&self) -> Value {
+    pub fn body(&self) -> ErrorReply {
         match self {
-            Error::Forbidden(missing) => json!({
-                "error": self.to_string(),
-                "unauthorized_access": missing,
-                "invalid_schema_items": [],
-            }),
-            other => json!({ "error": other.to_string() }),
+            Error::Forbidden(missing) => {
+                ErrorReply { error: self.to_string(), unauthorized_access: Some(missing.clone()), invalid_schema_items: Some(vec![]) }
+            }
+            other => ErrorReply { error: other.to_string(), unauthorized_access: None, invalid_schema_items: None },
         }
     }
 

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio_util::task::TaskTracker;
@@ -20,6 +20,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::{Error, Result};
 use crate::ops::{self, Reply};
+use switchyard_protocol::ops::{About, ErrorReply};
 use switchyard_protocol::Operation;
 use crate::Node;
 
@@ -32,7 +33,8 @@ pub fn router(node: Arc<Node>) -> Router {
         // A body that stops arriving for this long fails the request (the connection closes).
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(node.config.body_read_timeout))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            json_response(500, &json!({"error": "internal error: the server hit a bug; nothing was committed by this request"}))
+            let error = "internal error: the server hit a bug; nothing was committed by this request".to_string();
+            json_response(500, &ErrorReply { error, unauthorized_access: None, invalid_schema_items: None })
         }))
         .with_state(node)
 }
@@ -187,12 +189,12 @@ async fn refuse_connection<I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unp
 }
 
 async fn about(State(node): State<Arc<Node>>) -> Response {
-    json_response(200, &json!({
-        "name": crate::KIND,
-        "version": crate::VERSION,
-        "node_name": node.config.node_name,
-        "usage": "POST an Operations API request as JSON to this URL with Basic or Bearer authorization",
-    }))
+    json_response(200, &About {
+        name: crate::KIND.into(),
+        version: crate::VERSION.into(),
+        node_name: node.config.node_name.clone(),
+        usage: "POST an Operations API request as JSON to this URL with Basic or Bearer authorization".into(),
+    })
 }
 
 /// Bodies of requests without credentials (login and token operations) are at most this big.
@@ -344,8 +346,11 @@ fn count_json_values(bytes: &[u8]) -> usize {
     n
 }
 
-fn json_response(status: u16, v: &Value) -> Response {
-    raw_json(status, v.to_string())
+fn json_response<T: serde::Serialize>(status: u16, v: &T) -> Response {
+    match serde_json::to_string(v) {
+        Ok(text) => raw_json(status, text),
+        Err(_) => raw_json(500, r#"{"error":"internal error: an answer could not be written"}"#.to_string()),
+    }
 }
 
 fn raw_json(status: u16, text: String) -> Response {

@@ -7,12 +7,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
-use serde_json::{json, Value};
+use switchyard_protocol::ops::LogEntry;
 
 const KEPT: usize = 10_000;
 
 pub struct NodeLog {
-    entries: Mutex<VecDeque<Value>>,
+    entries: Mutex<VecDeque<LogEntry>>,
     file: Mutex<Option<File>>,
 }
 
@@ -23,7 +23,8 @@ impl NodeLog {
         let mut entries = VecDeque::new();
         if let Ok(f) = File::open(&path) {
             for line in BufReader::new(f).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                // A line that is not an entry (a torn last write) is left out of read_log.
+                if let Ok(v) = serde_json::from_str::<LogEntry>(&line) {
                     if entries.len() == KEPT {
                         entries.pop_front();
                     }
@@ -43,16 +44,16 @@ impl NodeLog {
             "warn" => tracing::warn!(tags = ?tags, "{message}"),
             _ => tracing::info!(tags = ?tags, "{message}"),
         }
-        let entry = json!({
-            "timestamp": rfc3339_now(),
-            "thread": "main",
-            "level": level,
-            "tags": tags,
-            "message": message,
-        });
-        if let Ok(mut f) = self.file.lock() {
+        let entry = LogEntry {
+            timestamp: rfc3339_now(),
+            thread: "main".into(),
+            level: level.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            message,
+        };
+        if let (Ok(mut f), Ok(line)) = (self.file.lock(), serde_json::to_string(&entry)) {
             if let Some(file) = f.as_mut() {
-                let _ = writeln!(file, "{entry}");
+                let _ = writeln!(file, "{line}");
             }
         }
         if let Ok(mut e) = self.entries.lock() {
@@ -76,18 +77,16 @@ impl NodeLog {
     }
 
     /// Entries filtered by level and time range (RFC 3339 strings compare as text), then paged.
-    pub fn read(&self, level: Option<&str>, from: Option<&str>, until: Option<&str>, desc: bool, start: usize, limit: usize) -> Vec<Value> {
+    pub fn read(&self, level: Option<&str>, from: Option<&str>, until: Option<&str>, desc: bool, start: usize, limit: usize) -> Vec<LogEntry> {
         let entries = match self.entries.lock() {
             Ok(e) => e.clone(),
             Err(p) => p.into_inner().clone(),
         };
-        let keep = |e: &&Value| {
-            let ts = e.get("timestamp").and_then(Value::as_str).unwrap_or("");
-            level.is_none_or(|l| e.get("level").and_then(Value::as_str) == Some(l))
-                && from.is_none_or(|f| ts >= f)
-                && until.is_none_or(|u| ts <= u)
+        let keep = |e: &&LogEntry| {
+            let ts = e.timestamp.as_str();
+            level.is_none_or(|l| e.level == l) && from.is_none_or(|f| ts >= f) && until.is_none_or(|u| ts <= u)
         };
-        let it: Box<dyn Iterator<Item = &Value>> = if desc { Box::new(entries.iter().rev()) } else { Box::new(entries.iter()) };
+        let it: Box<dyn Iterator<Item = &LogEntry>> = if desc { Box::new(entries.iter().rev()) } else { Box::new(entries.iter()) };
         it.filter(keep).skip(start).take(limit).cloned().collect()
     }
 }

@@ -611,3 +611,123 @@ pub struct JobStarted {
     pub job_id: String,
     pub result: LoadResult,
 }
+
+/// An Operations API error answer: `{"error"}`, plus on a 403 what was missing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unauthorized_access: Option<Vec<Denied>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_schema_items: Option<Vec<String>>,
+}
+
+/// What a 403 refused: a table permission the role lacks, or an operation only super users run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Denied {
+    Table(MissingPermission),
+    Restricted(String),
+}
+
+/// A table permission a role lacks (in a 403's `unauthorized_access`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissingPermission {
+    pub schema: String,
+    pub table: String,
+    pub required_table_permissions: Vec<String>,
+    pub required_attribute_permissions: Vec<String>,
+}
+
+/// One entry of the node's log, as read_log answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub timestamp: String,
+    pub thread: String,
+    pub level: String,
+    pub tags: Vec<String>,
+    pub message: String,
+}
+
+/// system_information's answer; a request naming `attributes` gets only those sections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SystemInformationReply {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuSection>,
+    /// `total`, `free`, `available` in bytes, as the system reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<std::collections::BTreeMap<String, u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<DiskSection>,
+    /// Why the node refuses writes until restarted (null while it writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harperdb_processes: Option<Processes>,
+    /// Per database, per table: record count and last update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<std::collections::BTreeMap<String, DatabaseMetrics>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemSection {
+    pub platform: String,
+    pub arch: String,
+    pub hostname: String,
+    pub node_name: String,
+    pub kind: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeSection {
+    pub current: u64,
+    pub uptime: f64,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CpuSection {
+    pub cores: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiskSection {
+    pub data_dir: String,
+    pub db_size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessEntry {
+    pub pid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Processes {
+    pub core: Vec<ProcessEntry>,
+    pub clustering: Vec<ProcessEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableMetrics {
+    pub record_count: u64,
+    pub last_updated_record: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseMetrics {
+    pub tables: std::collections::BTreeMap<String, TableMetrics>,
+}
+
+/// What `GET /` answers: which server this is and how to talk to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct About {
+    pub name: String,
+    pub version: String,
+    pub node_name: String,
+    pub usage: String,
+}

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use serde_json::{json, Value};
+use serde_json::Value;
+use switchyard_protocol::operation::NoFields;
+use switchyard_protocol::Operation;
 
 use crate::types::{InstanceStatus, UiError};
 use crate::error::{Error, Result};
@@ -16,7 +18,8 @@ use switchyard_client::OpsClient;
 /// Asks `registration_info` (switchyard-node, HarperDB) and times the round trip.
 pub async fn status(id: &str, client: &OpsClient) -> InstanceStatus {
     let started = Instant::now();
-    let answer = client.call(&json!({"operation": "registration_info"})).await;
+    // Read loosely: HarperDB answers registration_info in its own shape (no `kind`, `hostname`).
+    let answer = client.run(&Operation::RegistrationInfo(NoFields {})).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     match answer {
         Ok(v) => {

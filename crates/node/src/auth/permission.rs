@@ -1,6 +1,7 @@
 //! Roles and the permission checks every operation makes before it touches data.
 
-use serde_json::{json, Value};
+use serde_json::Value;
+use switchyard_protocol::ops::{Denied, MissingPermission};
 
 use crate::error::{Error, Result};
 
@@ -71,11 +72,11 @@ impl Principal {
         if missing.is_empty() {
             return Ok(());
         }
-        Err(Error::Forbidden(vec![json!({
-            "schema": database,
-            "table": table,
-            "required_table_permissions": missing,
-            "required_attribute_permissions": [],
+        Err(Error::Forbidden(vec![Denied::Table(MissingPermission {
+            schema: database.into(),
+            table: table.into(),
+            required_table_permissions: missing.into_iter().map(str::to_string).collect(),
+            required_attribute_permissions: vec![],
         })]))
     }
 
@@ -84,7 +85,7 @@ impl Principal {
         if self.is_super() {
             return Ok(());
         }
-        Err(Error::Forbidden(vec![Value::String(format!(
+        Err(Error::Forbidden(vec![Denied::Restricted(format!(
             "Operation '{operation}' is restricted to 'super_user' roles"
         ))]))
     }

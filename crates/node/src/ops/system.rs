@@ -1,7 +1,11 @@
 //! system_information, registration_info, read_log, read_transaction_log.
 
-use serde_json::{json, Map, Value};
-use switchyard_protocol::ops::{ReadLog, ReadTransactionLog, RegistrationInfo, SystemInformation};
+use std::collections::BTreeMap;
+
+use switchyard_protocol::ops::{
+    CpuSection, DatabaseMetrics, DiskSection, ProcessEntry, Processes, ReadLog, ReadTransactionLog, RegistrationInfo, SystemInformation,
+    SystemInformationReply, SystemSection, TableMetrics, TimeSection,
+};
 
 use super::Reply;
 use crate::auth::Principal;
@@ -9,9 +13,9 @@ use crate::error::{Error, Result};
 use crate::store::value::now_ms;
 use crate::Node;
 
-fn meminfo() -> Value {
+fn meminfo() -> BTreeMap<String, u64> {
     let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mut m = Map::new();
+    let mut m = BTreeMap::new();
     for line in text.lines() {
         let mut it = line.split_whitespace();
         let (Some(k), Some(v)) = (it.next(), it.next()) else { continue };
@@ -22,56 +26,55 @@ fn meminfo() -> Value {
             _ => continue,
         };
         if let Ok(kb) = v.parse::<u64>() {
-            m.insert(key.into(), json!(kb * 1024));
+            m.insert(key.into(), kb * 1024);
         }
     }
-    Value::Object(m)
+    m
 }
 
 pub async fn system_information(node: &Node, who: &Principal, req: SystemInformation) -> Result<Reply> {
     who.require_super("system_information")?;
-    let mut metrics = Map::new();
+    let mut metrics = BTreeMap::new();
     for (db, tables) in node.store.catalog().databases {
-        let mut t = Map::new();
+        let mut t = BTreeMap::new();
         for (name, meta) in tables {
-            let (count, last) = node.store.table_stats(&meta).await?;
-            t.insert(name, json!({ "record_count": count, "last_updated_record": last }));
+            let (record_count, last_updated_record) = node.store.table_stats(&meta).await?;
+            t.insert(name, TableMetrics { record_count, last_updated_record });
         }
-        metrics.insert(db, json!({ "tables": t }));
+        metrics.insert(db, DatabaseMetrics { tables: t });
     }
-    let all = json!({
-        "system": {
-            "platform": std::env::consts::OS,
-            "arch": std::env::consts::ARCH,
-            "hostname": std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_default(),
-            "node_name": node.config.node_name,
-            "kind": crate::KIND,
-            "version": crate::VERSION,
-        },
-        "time": {
-            "current": now_ms() as u64,
-            "uptime": node.started.elapsed().as_secs_f64(),
-            "timezone": "UTC",
-        },
-        "cpu": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) },
-        "memory": meminfo(),
-        "disk": { "data_dir": node.config.data_dir.display().to_string(), "db_size": node.store.db_size() },
+    let all = SystemInformationReply {
+        system: Some(SystemSection {
+            platform: std::env::consts::OS.into(),
+            arch: std::env::consts::ARCH.into(),
+            hostname: std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_default(),
+            node_name: node.config.node_name.clone(),
+            kind: crate::KIND.into(),
+            version: crate::VERSION.into(),
+        }),
+        time: Some(TimeSection { current: now_ms() as u64, uptime: node.started.elapsed().as_secs_f64(), timezone: "UTC".into() }),
+        cpu: Some(CpuSection { cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) }),
+        memory: Some(meminfo()),
+        disk: Some(DiskSection { data_dir: node.config.data_dir.display().to_string(), db_size: node.store.db_size() }),
         // Set when the disk failed to confirm a write: the node refuses writes until restarted.
-        "read_only": node.store.read_only(),
-        "harperdb_processes": { "core": [{ "pid": std::process::id() }], "clustering": [] },
-        "metrics": metrics,
-    });
-    let Some(wanted) = req.attributes else {
-        return Ok(Reply::Json(all));
+        read_only: Some(node.store.read_only()),
+        harperdb_processes: Some(Processes { core: vec![ProcessEntry { pid: std::process::id() }], clustering: vec![] }),
+        metrics: Some(metrics),
     };
-    let mut out = Map::new();
-    for w in wanted {
-        let key = if w == "database_metrics" { "metrics".to_string() } else { w };
-        if let Some(v) = all.get(&key) {
-            out.insert(key, v.clone());
-        }
-    }
-    Ok(Reply::Json(Value::Object(out)))
+    let Some(wanted) = req.attributes else {
+        return Reply::of(&all);
+    };
+    let want = |name: &str| wanted.iter().any(|w| w == name || (name == "metrics" && w == "database_metrics"));
+    Reply::of(&SystemInformationReply {
+        system: all.system.filter(|_| want("system")),
+        time: all.time.filter(|_| want("time")),
+        cpu: all.cpu.filter(|_| want("cpu")),
+        memory: all.memory.filter(|_| want("memory")),
+        disk: all.disk.filter(|_| want("disk")),
+        read_only: all.read_only.filter(|_| want("read_only")),
+        harperdb_processes: all.harperdb_processes.filter(|_| want("harperdb_processes")),
+        metrics: all.metrics.filter(|_| want("metrics")),
+    })
 }
 
 /// Entries read_transaction_log answers when no `limit` is given, and at most.
@@ -133,5 +136,5 @@ pub fn read_log(node: &Node, who: &Principal, req: ReadLog) -> Result<Reply> {
         req.start.unwrap_or(0),
         req.limit.unwrap_or(1000),
     );
-    Ok(Reply::Json(Value::Array(entries)))
+    Reply::of(&entries)
 }

@@ -14,6 +14,8 @@ mod jobs;
 mod peers;
 mod records;
 mod replica;
+mod search;
+pub mod sql;
 pub mod value;
 
 use std::path::{Path, PathBuf};
@@ -187,7 +189,7 @@ impl Store {
     }
 
     /// The one writer connection; refused once the node is read-only.
-    pub(crate) async fn writer(&self) -> Result<PoolConnection<Sqlite>> {
+    async fn writer(&self) -> Result<PoolConnection<Sqlite>> {
         self.writable()?;
         Ok(self.write.acquire().await?)
     }
@@ -211,7 +213,7 @@ impl Store {
         self.barrier.fail_next_sync();
     }
 
-    pub fn read_pool(&self) -> &SqlitePool {
+    fn read_pool(&self) -> &SqlitePool {
         &self.read
     }
 
@@ -495,7 +497,7 @@ impl Store {
     // ---- reads -----------------------------------------------------------------------------
 
     /// Runs generated SQL with bound parameters on a read connection.
-    pub async fn fetch(&self, sql: &str, params: &[Param]) -> Result<Vec<SqliteRow>> {
+    async fn fetch(&self, sql: &str, params: &[Param]) -> Result<Vec<SqliteRow>> {
         let q = bind_all(sqlx::query(sql), params);
         q.fetch_all(&self.read).await.map_err(user_query_error)
     }

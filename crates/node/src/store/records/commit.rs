@@ -1,0 +1,239 @@
+//! The group commit: queued batches taken in turns by one committer, written in one transaction,
+//! answered and announced once durable.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use sqlx::SqliteConnection;
+use tokio::sync::oneshot;
+
+use super::*;
+use crate::store::value::key_text;
+use crate::store::Store;
+use crate::error::{Error, Result};
+
+impl Store {
+    /// Spawns the task that will take the queue (a plain fn, so that `commit_loop`, which
+    /// may schedule its successor, does not need its own future's type to be known).
+    pub(super) fn schedule_commit(self: &Arc<Self>) {
+        self.tasks.spawn(self.clone().commit_loop());
+    }
+
+    /// Commits queued groups one after the other while batches keep coming, holding the writer
+    /// for up to GROUPS_PER_TURN groups; its transactions skip SQLite's fsync (the barrier
+    /// syncs the WAL), and the connection is back to full sync before anyone else gets it.
+    pub(super) async fn commit_loop(self: Arc<Self>) {
+        // Let the tasks that are ready run first: what they submit joins the first group.
+        tokio::task::yield_now().await;
+        let mut w = match self.writer().await {
+            Ok(w) => w,
+            Err(e) => return self.refuse_queued(&e),
+        };
+        if let Err(e) = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *w).await {
+            return self.refuse_queued(&e.into());
+        }
+        let mut turns = 0;
+        while let Some(jobs) = self.queue.next_group() {
+            self.commit_group(&mut w, jobs).await;
+            turns += 1;
+            if turns == GROUPS_PER_TURN {
+                // More may be waiting: a successor takes them after the other writers' turn
+                // (`committing` stays set).
+                self.schedule_commit();
+                break;
+            }
+            // Let the ready tasks (sockets reading publishes) run before the next group; a
+            // small queue gets a few more scheduler turns to grow (each turn polls the sockets).
+            for _ in 0..GATHER_TURNS {
+                tokio::task::yield_now().await;
+                if self.queue.lock().jobs.len() >= GATHERED {
+                    break;
+                }
+            }
+        }
+        if sqlx::query("PRAGMA synchronous = FULL").execute(&mut *w).await.is_err() {
+            // Never hand a connection that skips fsyncs to another writer: the pool reopens one.
+            w.close_on_drop();
+        }
+    }
+
+    /// Answers every queued batch with `e` (the writer cannot be had or set up).
+    pub(super) fn refuse_queued(&self, e: &Error) {
+        while let Some(jobs) = self.queue.next_group() {
+            refuse(jobs.into_iter().map(|j| j.done), e);
+        }
+    }
+
+    /// Commits one group in one SQLite transaction (without fsync: the caller set
+    /// `synchronous = NORMAL`); announces its entries at once and answers each batch once the
+    /// barrier has synced the WAL.
+    ///
+    /// A group that SQLite refuses as a whole (a batch too large for the storage quota, say)
+    /// is rolled back and its batches are committed again one by one, so the batch that fails
+    /// is refused alone and every other one is written.
+    pub(super) async fn commit_group(&self, w: &mut SqliteConnection, jobs: Vec<PendingWrite>) {
+        let (dones, mut batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
+        if let Err(e) = self.writable() {
+            return refuse(dones, &e);
+        }
+        // A group of several batches keeps them, to commit each alone should the group fail.
+        let keep = batches.len() > 1;
+        match self.commit_batches(w, &mut batches, keep).await {
+            Ok(committed) => self.finish_group(dones, committed),
+            Err(e) if keep => {
+                tracing::debug!(error = %e, batches = batches.len(), "a group commit failed; committing its batches one by one");
+                for (done, mut batch) in dones.into_iter().zip(batches) {
+                    match self.commit_batches(w, std::slice::from_mut(&mut batch), false).await {
+                        Ok(committed) => self.finish_group(vec![done], committed),
+                        Err(e) => refuse([done], &e),
+                    }
+                }
+            }
+            // Nothing of the batch was written; it hears why.
+            Err(e) => refuse(dones, &e),
+        }
+    }
+
+    /// Installs a committed group's catalog changes, announces its entries and answers its
+    /// batches once the barrier has synced them.
+    pub(super) fn finish_group(&self, dones: Vec<oneshot::Sender<Result<WriteOutcome>>>, committed: GroupCommitted) {
+        let GroupCommitted { answers, announcements, metas } = committed;
+        // The next group plans against these (the catalog changed with the commit).
+        for meta in metas {
+            self.replace_meta(meta);
+        }
+        let head = announcements.last().map(|(id, _)| *id).unwrap_or(0);
+        // Live subscribers get the entries now, as any reader sees committed rows, in log order
+        // (the writer is still held). Answers wait for the disk.
+        for (id, a) in &announcements {
+            if let Some(c) = self.committed(*id, &a.channel, a.operation, a.user.as_deref(), &a.payload, a.ts, &self.node_name, *id) {
+                let _ = self.commits.send(c);
+            }
+        }
+        self.barrier.queue(
+            true,
+            head,
+            Box::new(move |synced| match synced {
+                Ok(()) => {
+                    for (done, answer) in dones.into_iter().zip(answers) {
+                        let _ = done.send(answer);
+                    }
+                }
+                Err(e) => refuse(dones, &e),
+            }),
+        );
+    }
+
+    /// Commits a group in one transaction with a handful of statements whatever its size: per
+    /// table one read of the stored keys, one multi-row write of the final rows, one count
+    /// update; one multi-row log append. Every batch is planned in memory first, in submission
+    /// order, so a batch that fails (its table gone, a stored record unreadable) is refused
+    /// alone and never reaches SQLite. Answers per batch, the log entries with their ids, and
+    /// the catalog entries to install.
+    pub(super) async fn commit_batches(
+        &self,
+        conn: &mut SqliteConnection,
+        batches: &mut [Batch],
+        keep: bool,
+    ) -> Result<GroupCommitted> {
+        let done = self.plan_and_write(conn, batches, keep).await;
+        if done.is_err() {
+            // Whatever failed (a statement, the commit), nothing of the group stays. Without an
+            // open transaction this fails harmlessly.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        done
+    }
+
+    /// `commit_batches` without the rollback: the transaction is opened by the read and
+    /// committed by the write (two round trips, not four). With `keep` the batches' records are
+    /// planned from copies and stay; without, they are taken.
+    pub(super) async fn plan_and_write(
+        &self,
+        tx: &mut SqliteConnection,
+        batches: &mut [Batch],
+        keep: bool,
+    ) -> Result<GroupCommitted> {
+        // Each table the group writes, in first-named order, with every key its batches name.
+        let mut tables: Vec<TableWrites> = Vec::new();
+        let mut slot: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut table_of: Vec<Result<usize>> = Vec::with_capacity(batches.len());
+        for b in batches.iter() {
+            let known = slot.get(&(b.database.as_str(), b.table.as_str())).copied();
+            let at = match known {
+                Some(i) => Ok(i),
+                // The catalog may have changed while the batch waited for the writer.
+                None => self.table(&b.database, &b.table).map(|meta| {
+                    tables.push(TableWrites::new(meta));
+                    slot.insert((b.database.as_str(), b.table.as_str()), tables.len() - 1);
+                    tables.len() - 1
+                }),
+            };
+            if let Ok(i) = at {
+                tables[i].replaces |= b.mode != WriteMode::Insert;
+            }
+            table_of.push(at);
+        }
+        let keys: Vec<Vec<Value>> = (0..tables.len())
+            .map(|i| {
+                let mut seen = std::collections::HashSet::new();
+                batches
+                    .iter()
+                    .zip(&table_of)
+                    .filter(|(_, at)| matches!(at, Ok(j) if *j == i))
+                    .flat_map(|(b, _)| b.prepared.iter().map(|(k, _)| k))
+                    .filter(|k| seen.insert(key_text(k)))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        let last_log_id = read_group_state(tx, &mut tables, &keys).await?;
+        let mut answers = Vec::with_capacity(batches.len());
+        // Per answer, the index of its log entry in `announcements` (ids are known at the end).
+        let mut entry_of: Vec<Option<usize>> = Vec::with_capacity(batches.len());
+        let mut announcements = Vec::new();
+        for (b, at) in batches.iter_mut().zip(table_of) {
+            let mode = b.mode;
+            let user = &b.user;
+            let prepared = if keep { b.prepared.clone() } else { std::mem::take(&mut b.prepared) };
+            let planned = at.and_then(|i| tables[i].plan(mode, prepared).map(|p| (i, p)));
+            let (i, p) = match planned {
+                Ok(x) => x,
+                Err(e) => {
+                    answers.push(Err(e));
+                    entry_of.push(None);
+                    continue;
+                }
+            };
+            if p.docs.is_empty() {
+                answers.push(Ok(p.outcome));
+                entry_of.push(None);
+                continue;
+            }
+            let t = &mut tables[i];
+            let (outcome, payload, now) = t.apply(p);
+            entry_of.push(Some(announcements.len()));
+            announcements.push(Announcement { channel: t.meta.channel(), operation: mode.name(), user: user.clone(), payload, ts: now });
+            answers.push(Ok(outcome));
+        }
+
+        let ids: Vec<i64> = (last_log_id + 1..=last_log_id + announcements.len() as i64).collect();
+        let metas = write_group(tx, &mut tables, &announcements, &ids, &self.node_name).await?;
+        for (answer, entry) in answers.iter_mut().zip(entry_of) {
+            if let (Ok(outcome), Some(index)) = (answer, entry) {
+                outcome.txn_id = ids.get(index).copied();
+            }
+        }
+        Ok(GroupCommitted { answers, announcements: ids.into_iter().zip(announcements).collect(), metas })
+    }
+
+}
+
+/// Answers each waiting batch with `e`.
+pub(in crate::store) fn refuse(dones: impl IntoIterator<Item = oneshot::Sender<Result<WriteOutcome>>>, e: &Error) {
+    for done in dones {
+        let _ = done.send(Err(e.clone()));
+    }
+}
+

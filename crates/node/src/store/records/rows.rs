@@ -1,0 +1,196 @@
+//! The SQL a group commit runs: one round trip reading what the group's keys hold, then the
+//! multi-row inserts, updates and log entries.
+
+
+use serde_json::{Map, Value};
+use sqlx::{Row, SqliteConnection};
+
+use super::*;
+use crate::store::value::{bind_all, key_from_row, key_param, key_text, Param};
+use crate::store::{AttributeMeta, TableMeta};
+use crate::error::Result;
+
+/// One round trip: opens the group's transaction, reads what each table holds for the keys the
+/// group names (bodies only where a batch updates or upserts) into `TableWrites::stored`, and
+/// answers the log's last id (its AUTOINCREMENT counter; the log is never trimmed, so nothing
+/// above it was ever used).
+pub(in crate::store) async fn read_group_state(tx: &mut SqliteConnection, tables: &mut [TableWrites], keys: &[Vec<Value>]) -> Result<i64> {
+    let mut sql = String::from("BEGIN IMMEDIATE; SELECT -1, NULL, CAST(seq AS TEXT) FROM sqlite_sequence WHERE name = 'txn_log';");
+    let mut params: Vec<Param> = Vec::new();
+    for (i, (t, keys)) in tables.iter().zip(keys).enumerate() {
+        let doc = if t.replaces { "doc" } else { "NULL" };
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            sql.push_str(&format!("SELECT {i}, pk, {doc} FROM {} WHERE pk IN ({marks});", t.meta.physical()));
+            params.extend(chunk.iter().map(key_param));
+        }
+    }
+    let mut last_log_id = 0;
+    for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await? {
+        let table: i64 = row.try_get(0)?;
+        let third: Option<String> = row.try_get(2)?;
+        if table < 0 {
+            last_log_id = third.and_then(|s| s.parse().ok()).unwrap_or(0);
+            continue;
+        }
+        let key = key_from_row(&row, 1)?;
+        if let Some(t) = tables.get_mut(table as usize) {
+            let doc = if t.replaces { Some(third.unwrap_or_default()) } else { None };
+            t.stored.insert(key_text(&key), doc);
+        }
+    }
+    Ok(last_log_id)
+}
+
+/// An argument of a group's write script, borrowed from the plan.
+pub(in crate::store) enum Arg<'a> {
+    Key(&'a Value),
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    Int(i64),
+    Real(f64),
+}
+
+/// One round trip: per table the final rows, the attributes it learns and its count; then the
+/// log entries with their ids; then the commit. Answers the catalog entries to install.
+pub(in crate::store) async fn write_group(
+    tx: &mut SqliteConnection,
+    tables: &mut [TableWrites],
+    entries: &[Announcement],
+    ids: &[i64],
+    origin: &str,
+) -> Result<Vec<TableMeta>> {
+    let mut metas = Vec::new();
+    let rows: Vec<Vec<(Value, String, f64)>> =
+        tables.iter_mut().map(|t| t.order.iter().filter_map(|kt| t.rows.remove(kt)).collect()).collect();
+    let mut sql = String::new();
+    let mut args: Vec<Arg> = Vec::new();
+    for (t, rows) in tables.iter().zip(&rows) {
+        if rows.is_empty() {
+            continue;
+        }
+        // Keys were checked under the write lock: in insert mode a conflict is a bug and fails loudly.
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            sql.push_str(&insert_rows_sql(&t.meta, chunk.len(), t.replaces));
+            sql.push(';');
+            for (key, doc, updated) in chunk {
+                args.extend([Arg::Key(key), Arg::Text(doc), Arg::Real(*updated), Arg::Text(origin)]);
+            }
+        }
+        if !t.new_attrs.is_empty() {
+            let mut next = (*t.meta).clone();
+            for names in t.new_attrs.chunks(ROWS_PER_STATEMENT) {
+                sql.push_str(&add_attributes_sql(names.len()));
+                sql.push(';');
+                for name in names {
+                    args.extend([Arg::Int(t.meta.id), Arg::Int(next.attributes.len() as i64), Arg::Text(name)]);
+                    next.attributes.push(AttributeMeta { name: name.clone(), kind: None, indexed: true });
+                }
+            }
+            metas.push(next);
+        }
+        sql.push_str(ADJUST_COUNT_SQL);
+        sql.push(';');
+        args.extend([Arg::Int(t.new_rows), Arg::Real(t.last_updated), Arg::Int(t.meta.id)]);
+    }
+    for (chunk, chunk_ids) in entries.chunks(LOG_ROWS_PER_STATEMENT).zip(ids.chunks(LOG_ROWS_PER_STATEMENT)) {
+        let marks = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
+        sql.push_str(&format!("INSERT INTO txn_log (id, origin, channel, operation, user, records, ts) VALUES {marks};"));
+        for (e, id) in chunk.iter().zip(chunk_ids) {
+            args.extend([Arg::Int(*id), Arg::Text(origin), Arg::Text(&e.channel), Arg::Text(e.operation), Arg::OptText(e.user.as_deref()), Arg::Text(&e.payload), Arg::Real(e.ts)]);
+        }
+    }
+    sql.push_str("COMMIT;");
+    let mut q = sqlx::query(&sql);
+    for a in args {
+        q = match a {
+            Arg::Key(k) => bind_all(q, &[key_param(k)]),
+            Arg::Text(s) => q.bind(s),
+            Arg::OptText(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+            Arg::Real(f) => q.bind(f),
+        };
+    }
+    q.execute(&mut *tx).await?;
+    Ok(metas)
+}
+/// An insert of `n` rows `(pk, doc, updated, origin)`; with `upsert` an existing key is replaced.
+pub(in crate::store) fn insert_rows_sql(meta: &TableMeta, n: usize, upsert: bool) -> String {
+    let conflict = if upsert {
+        " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin"
+    } else {
+        ""
+    };
+    let marks = vec!["(?, ?, ?, ?)"; n].join(",");
+    format!("INSERT INTO {} (pk, doc, updated, origin) VALUES {marks}{conflict}", meta.physical())
+}
+
+/// Records `n` attributes `(table_id, position, name)`, indexed; names already known are kept.
+pub(in crate::store) fn add_attributes_sql(n: usize) -> String {
+    let marks = vec!["(?, ?, ?, 1)"; n].join(",");
+    format!("INSERT OR IGNORE INTO attributes (table_id, position, name, indexed) VALUES {marks}")
+}
+
+/// Moves a table's count by `?` and sets its last update (`?`, unless null) for table `?`.
+pub(in crate::store) const ADJUST_COUNT_SQL: &str = "UPDATE tables SET record_count = record_count + ?, last_updated = COALESCE(?, last_updated) WHERE id = ?";
+
+/// Writes `(key, document, updated)` rows stamped with `origin`, in multi-row statements.
+/// With `upsert` an existing key is replaced; without, an existing key is an error.
+pub(in crate::store) async fn upsert_rows(
+    tx: &mut SqliteConnection,
+    meta: &TableMeta,
+    rows: &[(Value, String, f64)],
+    origin: &str,
+    upsert: bool,
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = insert_rows_sql(meta, chunk.len(), upsert);
+        let mut q = sqlx::query(&sql);
+        for (key, doc, updated) in chunk {
+            q = bind_all(q, &[key_param(key)]).bind(doc.as_str()).bind(*updated).bind(origin);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Records attributes new to the table; answers the table's next metadata, to install in the
+/// catalog once the transaction commits.
+pub(in crate::store) async fn add_attributes(tx: &mut SqliteConnection, meta: &TableMeta, names: Vec<String>) -> Result<Option<TableMeta>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let mut next = meta.clone();
+    for name in names {
+        sqlx::query(&add_attributes_sql(1))
+            .bind(meta.id)
+            .bind(next.attributes.len() as i64)
+            .bind(&name)
+            .execute(&mut *tx)
+            .await?;
+        next.attributes.push(AttributeMeta { name, kind: None, indexed: true });
+    }
+    Ok(Some(next))
+}
+
+/// Adds to `out` the attributes of `doc` that neither the table nor `out` has yet.
+pub(in crate::store) fn collect_new_attributes(meta: &TableMeta, doc: &Map<String, Value>, out: &mut Vec<String>) {
+    for k in doc.keys() {
+        if !meta.has_attribute(k) && !out.iter().any(|o| o == k) {
+            out.push(k.clone());
+        }
+    }
+}
+
+/// Moves a table's stored record count by `delta` (and its last-update time, when given), in
+/// the caller's transaction: the counter describe_table reads instead of scanning.
+pub(in crate::store) async fn adjust_count(tx: &mut SqliteConnection, table_id: i64, delta: i64, last_updated: Option<f64>) -> Result<()> {
+    sqlx::query(ADJUST_COUNT_SQL)
+        .bind(delta)
+        .bind(last_updated)
+        .bind(table_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+

@@ -1,0 +1,452 @@
+//! The `sql` operation's statements translated into SQLite over a record table. Literals
+//! become bound parameters; identifiers become the key column or JSON paths into the document.
+//! SELECT (WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET, aggregates), UPDATE ... SET ...
+//! WHERE, DELETE ... WHERE; the statement is parsed and permission-checked in `ops/sql.rs`.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use sqlparser::ast::{
+    Assignment, AssignmentTarget, BinaryOperator, Distinct, DuplicateTreatment, Expr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArguments, GroupByExpr, ObjectName, ObjectNamePart, OrderByKind, Query, Select,
+    SelectItem, UnaryOperator, Value as SqlValue,
+};
+use sqlx::Row;
+
+use super::value::{attr_sql, same_kind, Param};
+use super::{DeleteOutcome, Store, TableMeta, WriteOutcome};
+use crate::error::{Error, Result};
+
+const AGGREGATES: &[&str] = &["COUNT", "SUM", "AVG", "MIN", "MAX", "TOTAL", "GROUP_CONCAT"];
+const SCALARS: &[&str] = &["LOWER", "UPPER", "LENGTH", "ABS", "ROUND", "COALESCE", "IFNULL", "NULLIF", "TRIM", "SUBSTR", "SUBSTRING", "INSTR", "REPLACE"];
+
+pub fn unsupported(what: impl std::fmt::Display) -> Error {
+    Error::bad(format!("unsupported SQL: {what}"))
+}
+
+/// The parts of a dotted name.
+pub fn name_parts(name: &ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => i.value.clone(),
+        })
+        .collect()
+}
+
+/// Renders expressions into SQLite text, collecting bound parameters in order.
+struct Render<'a> {
+    meta: &'a TableMeta,
+    alias: Option<String>,
+    params: Vec<Param>,
+    /// SELECT aliases, so ORDER BY/HAVING may name them; rendered from the aliased expression.
+    aliases: HashMap<String, Expr>,
+    depth: usize,
+}
+
+impl<'a> Render<'a> {
+    fn new(meta: &'a TableMeta, alias: Option<String>) -> Self {
+        Render { meta, alias, params: Vec::new(), aliases: HashMap::new(), depth: 0 }
+    }
+
+    /// The column an identifier path names, if it is one: `c`, `t.c`, `db.t.c`, `alias.c`.
+    fn column_name(&self, e: &Expr) -> Result<Option<String>> {
+        match e {
+            Expr::Identifier(i) => Ok(Some(i.value.clone())),
+            Expr::CompoundIdentifier(parts) => {
+                let names: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
+                let (col, qual) = names.split_last().ok_or_else(|| unsupported("empty identifier"))?;
+                let ok = match qual {
+                    [t] => *t == self.meta.name || self.alias.as_deref() == Some(*t),
+                    [db, t] => *db == self.meta.database && *t == self.meta.name,
+                    _ => false,
+                };
+                if ok {
+                    Ok(Some((*col).to_string()))
+                } else {
+                    Err(Error::bad(format!("unknown column {}", names.join("."))))
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A column's SQL value (for comparing, sorting, aggregating).
+    fn column_value(&self, name: &str) -> Result<String> {
+        if name == self.meta.primary_key {
+            Ok("pk".into())
+        } else {
+            attr_sql(name, "->>")
+        }
+    }
+
+    /// A column as JSON text (for answers: keeps objects, arrays and booleans as they are).
+    fn column_json(&self, name: &str) -> Result<String> {
+        // The key from the document, not `json_quote(pk)`: SQLite prints a double key with 15
+        // significant digits, the document holds it exactly.
+        attr_sql(name, "->")
+    }
+
+    fn literal(&mut self, v: &SqlValue) -> Result<String> {
+        let p = match v {
+            SqlValue::Number(s, _) => match s.parse::<i64>() {
+                Ok(i) => Param::Int(i),
+                Err(_) => Param::Real(s.parse::<f64>().map_err(|_| Error::bad(format!("bad number {s}")))?),
+            },
+            SqlValue::SingleQuotedString(s) | SqlValue::DoubleQuotedString(s) => Param::Text(s.clone()),
+            SqlValue::Boolean(b) => Param::Int(*b as i64),
+            SqlValue::Null => return Ok("NULL".into()),
+            other => return Err(unsupported(format!("literal {other}"))),
+        };
+        self.params.push(p);
+        Ok("?".into())
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<String> {
+        self.depth += 1;
+        if self.depth > 64 {
+            return Err(Error::bad("SQL expression is nested too deeply"));
+        }
+        let out = self.expr_inner(e);
+        self.depth -= 1;
+        out
+    }
+
+    fn expr_inner(&mut self, e: &Expr) -> Result<String> {
+        if let Some(name) = self.column_name(e)? {
+            if let (Expr::Identifier(_), Some(aliased)) = (e, self.aliases.get(&name).cloned()) {
+                if !self.meta.has_attribute(&name) {
+                    return self.expr(&aliased);
+                }
+            }
+            return self.column_value(&name);
+        }
+        Ok(match e {
+            Expr::Value(v) => self.literal(&v.value)?,
+            Expr::Nested(inner) => format!("({})", self.expr(inner)?),
+            Expr::UnaryOp { op, expr } => {
+                let inner = self.expr(expr)?;
+                match op {
+                    UnaryOperator::Not => format!("(NOT {inner})"),
+                    UnaryOperator::Minus => format!("(-{inner})"),
+                    UnaryOperator::Plus => inner,
+                    other => return Err(unsupported(other)),
+                }
+            }
+            Expr::BinaryOp { left, op, right } => {
+                let sym = match op {
+                    BinaryOperator::Plus => "+",
+                    BinaryOperator::Minus => "-",
+                    BinaryOperator::Multiply => "*",
+                    BinaryOperator::Divide => "/",
+                    BinaryOperator::Modulo => "%",
+                    BinaryOperator::Gt => ">",
+                    BinaryOperator::Lt => "<",
+                    BinaryOperator::GtEq => ">=",
+                    BinaryOperator::LtEq => "<=",
+                    BinaryOperator::Eq => "=",
+                    BinaryOperator::NotEq => "!=",
+                    BinaryOperator::And => "AND",
+                    BinaryOperator::Or => "OR",
+                    BinaryOperator::StringConcat => "||",
+                    other => return Err(unsupported(format!("operator {other}"))),
+                };
+                let l = self.expr(left)?;
+                let r = self.expr(right)?;
+                match self.range_guard(op, left, right, &l, &r) {
+                    Some(g) => format!("({l} {sym} {r} AND {g})"),
+                    None => format!("({l} {sym} {r})"),
+                }
+            }
+            Expr::IsNull(x) => format!("({} IS NULL)", self.expr(x)?),
+            Expr::IsNotNull(x) => format!("({} IS NOT NULL)", self.expr(x)?),
+            Expr::IsTrue(x) => format!("({} IS TRUE)", self.expr(x)?),
+            Expr::IsFalse(x) => format!("({} IS FALSE)", self.expr(x)?),
+            Expr::InList { expr, list, negated } => {
+                let x = self.expr(expr)?;
+                let items = list.iter().map(|i| self.expr(i)).collect::<Result<Vec<_>>>()?;
+                format!("({x} {}IN ({}))", if *negated { "NOT " } else { "" }, items.join(", "))
+            }
+            Expr::Between { expr, negated, low, high } => {
+                let x = self.expr(expr)?;
+                let lo = self.expr(low)?;
+                let hi = self.expr(high)?;
+                format!("({x} {}BETWEEN {lo} AND {hi})", if *negated { "NOT " } else { "" })
+            }
+            Expr::Like { negated, expr, pattern, escape_char, any: false }
+            | Expr::ILike { negated, expr, pattern, escape_char, any: false } => {
+                let x = self.expr(expr)?;
+                let p = self.expr(pattern)?;
+                let esc = match escape_char {
+                    Some(c) => {
+                        self.params.push(Param::Text(c.to_string()));
+                        " ESCAPE ?".to_string()
+                    }
+                    None => String::new(),
+                };
+                format!("({x} {}LIKE {p}{esc})", if *negated { "NOT " } else { "" })
+            }
+            Expr::Function(f) => self.function(f)?,
+            other => return Err(unsupported(other)),
+        })
+    }
+
+    /// For `<`, `<=`, `>`, `>=` between a column and a literal: match only values of the
+    /// literal's kind (see `same_kind`).
+    fn range_guard(&self, op: &BinaryOperator, left: &Expr, right: &Expr, l: &str, r: &str) -> Option<String> {
+        if !matches!(op, BinaryOperator::Gt | BinaryOperator::Lt | BinaryOperator::GtEq | BinaryOperator::LtEq) {
+            return None;
+        }
+        let literal = |e: &Expr| match e {
+            Expr::Value(v) => match &v.value {
+                SqlValue::Number(..) => Some(Param::Int(0)),
+                SqlValue::SingleQuotedString(_) | SqlValue::DoubleQuotedString(_) => Some(Param::Text(String::new())),
+                _ => None,
+            },
+            Expr::UnaryOp { op: UnaryOperator::Minus, expr } if matches!(expr.as_ref(), Expr::Value(_)) => Some(Param::Int(0)),
+            _ => None,
+        };
+        match (literal(left), literal(right)) {
+            (None, Some(p)) => same_kind(l, &p),
+            (Some(p), None) => same_kind(r, &p),
+            _ => None,
+        }
+    }
+
+    fn function(&mut self, f: &Function) -> Result<String> {
+        let name = f.name.to_string().to_ascii_uppercase();
+        if !AGGREGATES.contains(&name.as_str()) && !SCALARS.contains(&name.as_str()) {
+            return Err(unsupported(format!("function {name}")));
+        }
+        if f.filter.is_some() || f.over.is_some() || !matches!(f.parameters, FunctionArguments::None) {
+            return Err(unsupported(format!("{name} with FILTER, OVER or parameters")));
+        }
+        let FunctionArguments::List(list) = &f.args else {
+            return Err(unsupported(format!("{name} without an argument list")));
+        };
+        let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
+        let mut args = Vec::new();
+        for a in &list.args {
+            match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => args.push(self.expr(e)?),
+                FunctionArg::Unnamed(FunctionArgExpr::Wildcard) if name == "COUNT" => args.push("*".into()),
+                other => return Err(unsupported(format!("argument {other} of {name}"))),
+            }
+        }
+        let sql_name = if name == "SUBSTRING" { "SUBSTR" } else { name.as_str() };
+        Ok(format!("{sql_name}({}{})", if distinct { "DISTINCT " } else { "" }, args.join(", ")))
+    }
+}
+
+fn has_aggregate(e: &Expr) -> bool {
+    match e {
+        Expr::Function(f) => {
+            AGGREGATES.contains(&f.name.to_string().to_ascii_uppercase().as_str())
+                || matches!(&f.args, FunctionArguments::List(l) if l.args.iter().any(|a| matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) if has_aggregate(x))))
+        }
+        Expr::BinaryOp { left, right, .. } => has_aggregate(left) || has_aggregate(right),
+        Expr::UnaryOp { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::IsNull(expr)
+        | Expr::IsNotNull(expr)
+        | Expr::IsTrue(expr)
+        | Expr::IsFalse(expr) => has_aggregate(expr),
+        Expr::InList { expr, list, .. } => has_aggregate(expr) || list.iter().any(has_aggregate),
+        Expr::Between { expr, low, high, .. } => has_aggregate(expr) || has_aggregate(low) || has_aggregate(high),
+        Expr::Like { expr, pattern, .. } | Expr::ILike { expr, pattern, .. } => has_aggregate(expr) || has_aggregate(pattern),
+        _ => false,
+    }
+}
+
+enum Column {
+    /// `*`: every table attribute from the document.
+    Star,
+    /// A named JSON-valued column.
+    Named(String),
+}
+
+fn literal_limit(r: &mut Render, e: Option<&Expr>) -> Result<Option<String>> {
+    e.map(|e| r.expr(e)).transpose()
+}
+
+/// `WHERE ...` for a predicate write, refusing aggregates (SQL has no row to apply them to).
+fn write_filter(r: &mut Render<'_>, selection: Option<&Expr>, verb: &str) -> Result<String> {
+    match selection {
+        Some(w) if has_aggregate(w) => Err(Error::bad(format!("aggregate functions are not allowed in the WHERE clause of {verb}"))),
+        Some(w) => Ok(format!(" WHERE {}", r.expr(w)?)),
+        None => Ok(String::new()),
+    }
+}
+
+impl Store {
+    /// A SELECT on one table (already resolved and permission-checked by the caller): the
+    /// rows as objects, `*` expanded to the table's attributes.
+    pub async fn sql_select(&self, meta: &TableMeta, alias: Option<String>, q: &Query, s: &Select) -> Result<Vec<Value>> {
+    let mut r = Render::new(meta, alias);
+        for item in &s.projection {
+            if let SelectItem::ExprWithAlias { expr, alias } = item {
+                r.aliases.insert(alias.value.clone(), expr.clone());
+            }
+        }
+    
+        let group_exprs: &[Expr] = match &s.group_by {
+            GroupByExpr::Expressions(e, mods) if mods.is_empty() => e,
+            GroupByExpr::Expressions(..) | GroupByExpr::All(_) => return Err(unsupported("GROUP BY modifiers")),
+        };
+        let aggregate = !group_exprs.is_empty()
+            || s.projection.iter().any(|i| match i {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => has_aggregate(e),
+                _ => false,
+            });
+    
+        let mut cols: Vec<Column> = Vec::new();
+        let mut sql_cols: Vec<String> = Vec::new();
+        for item in &s.projection {
+            match item {
+                SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
+                    if aggregate {
+                        return Err(Error::bad("SELECT * cannot be combined with aggregates or GROUP BY"));
+                    }
+                    cols.push(Column::Star);
+                    sql_cols.push("doc".into());
+                }
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                    let out_name = match item {
+                        SelectItem::ExprWithAlias { alias, .. } => alias.value.clone(),
+                        _ => match r.column_name(e)? {
+                            Some(c) => c,
+                            None => e.to_string(),
+                        },
+                    };
+                    let sql = match r.column_name(e)? {
+                        Some(c) => r.column_json(&c)?,
+                        None => format!("json_quote({})", r.expr(e)?),
+                    };
+                    cols.push(Column::Named(out_name));
+                    sql_cols.push(sql);
+                }
+            }
+        }
+        let distinct = match &s.distinct {
+            None => "",
+            Some(Distinct::Distinct) => "DISTINCT ",
+            Some(Distinct::On(_)) => return Err(unsupported("DISTINCT ON")),
+        };
+        let mut sql = format!(
+            "SELECT {distinct}{} FROM {}",
+            sql_cols.iter().enumerate().map(|(i, c)| format!("{c} AS c{i}")).collect::<Vec<_>>().join(", "),
+            meta.physical()
+        );
+        if let Some(w) = &s.selection {
+            if has_aggregate(w) {
+                return Err(Error::bad("aggregate functions are not allowed in WHERE; use HAVING with GROUP BY"));
+            }
+            sql.push_str(&format!(" WHERE {}", r.expr(w)?));
+        }
+        if !group_exprs.is_empty() {
+            let g = group_exprs.iter().map(|e| r.expr(e)).collect::<Result<Vec<_>>>()?;
+            sql.push_str(&format!(" GROUP BY {}", g.join(", ")));
+        }
+        if let Some(h) = &s.having {
+            sql.push_str(&format!(" HAVING {}", r.expr(h)?));
+        }
+        if let Some(ob) = &q.order_by {
+            let OrderByKind::Expressions(list) = &ob.kind else {
+                return Err(unsupported("ORDER BY ALL"));
+            };
+            let mut parts = Vec::new();
+            for o in list {
+                let x = r.expr(&o.expr)?;
+                let dir = match o.options.asc {
+                    Some(false) => " DESC",
+                    _ => "",
+                };
+                let nulls = match o.options.nulls_first {
+                    Some(true) => " NULLS FIRST",
+                    Some(false) => " NULLS LAST",
+                    None => "",
+                };
+                parts.push(format!("{x}{dir}{nulls}"));
+            }
+            if !parts.is_empty() {
+                sql.push_str(&format!(" ORDER BY {}", parts.join(", ")));
+            }
+        }
+        let limit = literal_limit(&mut r, q.limit.as_ref())?;
+        let offset = literal_limit(&mut r, q.offset.as_ref().map(|o| &o.value))?;
+        match (limit, offset) {
+            (Some(l), Some(o)) => sql.push_str(&format!(" LIMIT {l} OFFSET {o}")),
+            (Some(l), None) => sql.push_str(&format!(" LIMIT {l}")),
+            (None, Some(o)) => sql.push_str(&format!(" LIMIT -1 OFFSET {o}")),
+            (None, None) => {}
+        }
+    
+        let rows = self.fetch(&sql, &r.params).await?;
+        let star_names: Vec<&str> = meta.attributes.iter().map(|a| a.name.as_str()).collect();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut obj = Map::new();
+            for (i, col) in cols.iter().enumerate() {
+                let text: Option<String> = row.try_get(i)?;
+                match col {
+                    Column::Star => {
+                        let doc: Map<String, Value> = match text {
+                            Some(t) => serde_json::from_str(&t).map_err(|e| Error::Internal(e.to_string()))?,
+                            None => Map::new(),
+                        };
+                        for n in &star_names {
+                            obj.insert((*n).to_string(), doc.get(*n).cloned().unwrap_or(Value::Null));
+                        }
+                    }
+                    Column::Named(n) => {
+                        let v = match text {
+                            Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
+                            None => Value::Null,
+                        };
+                        obj.insert(n.clone(), v);
+                    }
+                }
+            }
+            out.push(Value::Object(obj));
+        }
+        Ok(out)
+    }
+
+    /// UPDATE ... SET ... WHERE: new values computed by SQLite from each matching row.
+    pub async fn sql_update(&self, meta: &TableMeta, alias: Option<String>, assignments: &[Assignment], selection: Option<&Expr>, user: Option<&str>) -> Result<WriteOutcome> {
+    let mut r = Render::new(meta, alias);
+        let mut names = Vec::new();
+        let mut exprs = Vec::new();
+        for a in assignments {
+            let AssignmentTarget::ColumnName(n) = &a.target else {
+                return Err(unsupported("tuple assignment"));
+            };
+            let col = name_parts(n).pop().ok_or_else(|| Error::bad("empty column name"))?;
+            if col == meta.primary_key {
+                return Err(Error::bad(format!("the primary key '{col}' cannot be changed by UPDATE")));
+            }
+            if has_aggregate(&a.value) {
+                return Err(Error::bad(format!("aggregate functions are not allowed in UPDATE ... SET ({col} = {})", a.value)));
+            }
+            names.push(col);
+            // New values are computed by SQLite from the current row, returned as JSON text.
+            exprs.push(match r.column_name(&a.value)? {
+                Some(c) => r.column_json(&c)?,
+                None => format!("json_quote({})", r.expr(&a.value)?),
+            });
+        }
+        // SET parameters come before WHERE parameters, matching their order in the SQL text.
+        let filter = write_filter(&mut r, selection, "UPDATE")?;
+        let cols: String = exprs.iter().map(|c| format!(", {c}")).collect();
+        let select = format!("SELECT pk, doc{cols} FROM {}{filter}", meta.physical());
+        self.update_where(&meta.database, &meta.name, &select, &r.params, &names, user).await
+    }
+
+    /// DELETE ... WHERE.
+    pub async fn sql_delete(&self, meta: &TableMeta, alias: Option<String>, selection: Option<&Expr>, user: Option<&str>) -> Result<DeleteOutcome> {
+    let mut r = Render::new(meta, alias);
+        let filter = write_filter(&mut r, selection, "DELETE")?;
+        let select = format!("SELECT pk FROM {}{filter}", meta.physical());
+        self.delete_where(&meta.database, &meta.name, &select, &r.params, user).await
+    }
+}
