@@ -8,8 +8,10 @@ use std::sync::Arc;
 use serde_json::Value;
 use switchyard_studio::{
     Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, TailEvent, TailRequest,
-    TreeDatabase, TreeTable, WriteMode, WriteReport,
+    TreeDatabase, TreeTable, WriteMode, WriteReport, NodePositions,
 };
+use switchyard_studio::topology::link::{ApplyReport, LinkPlan, LinkRequest};
+use switchyard_studio::topology::TopologyView;
 use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
 use tauri::{Runtime, State};
 
@@ -38,6 +40,24 @@ impl ts_rs::TS for TailChannel {
     }
 }
 
+/// `link_name` → `linkName`, as Tauri names command arguments on the JavaScript side.
+#[cfg(test)]
+fn camel(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 const HEADER: &str = "// Generated from src-tauri/src/commands.rs by its `commands_ts` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.\n\n";
 
@@ -60,7 +80,8 @@ macro_rules! commands {
             let mut names = Vec::new();
             let mut entries = Vec::new();
             $(
-                let args: Vec<String> = vec![$(format!("{}: {}", stringify!($arg), <$ty as ts_rs::TS>::name(&cfg))),*];
+                // Tauri reads a command's arguments under their camelCase names.
+                let args: Vec<String> = vec![$(format!("{}: {}", camel(stringify!($arg)), <$ty as ts_rs::TS>::name(&cfg))),*];
                 let returns = match <$ret as ts_rs::TS>::name(&cfg) {
                     n if n == "null" => "void".to_string(),
                     n => n,
@@ -189,6 +210,34 @@ commands! {
 
     fn export_file(s, name: String, contents: String) -> String {
         Ok(s.export(&name, contents).await?)
+    }
+
+    fn topology(s) -> TopologyView {
+        Ok(s.topology().await?)
+    }
+
+    fn plan_link(s, request: LinkRequest) -> LinkPlan {
+        Ok(s.plan_link(request).await?)
+    }
+
+    fn plan_unlink(s, dialer: String, link_name: String) -> LinkPlan {
+        Ok(s.plan_unlink(&dialer, &link_name).await?)
+    }
+
+    fn apply_plan(s, plan: String) -> ApplyReport {
+        Ok(s.apply_plan(&plan).await?)
+    }
+
+    fn drop_plan(s, plan: String) -> bool {
+        Ok(s.drop_plan(&plan))
+    }
+
+    fn topology_layout(s) -> NodePositions {
+        Ok(s.layout().await?)
+    }
+
+    fn save_topology_layout(s, layout: NodePositions) -> () {
+        Ok(s.save_layout(layout).await?)
     }
 }
 

@@ -25,7 +25,7 @@ fn setup(app: &mut tauri::App) -> std::result::Result<(), Box<dyn std::error::Er
     store.save()?;
     let registry = Registry::open(Box::new(storage::PluginStore { store }), Keychain::default())?;
     let exports = app.path().download_dir().unwrap_or_else(|_| data.join("exports")).join("switchyard");
-    let studio = Arc::new(Studio::new(registry, LocalInstances::new(data.join("instances")), exports));
+    let studio = Arc::new(Studio::new(registry, LocalInstances::new(data.join("instances")), exports, data.join("topology.json")));
     app.manage(studio.clone());
     let handle = app.handle().clone();
     tauri::async_runtime::spawn(async move {

@@ -209,6 +209,27 @@ impl Session {
         self.post("/execute/async", json!({"script": script, "args": args})).await
     }
 
+    /// Presses the pointer on the centre of `from`, moves in steps to the centre of `to` and
+    /// releases it there (W3C pointer actions): a drag as a user makes it.
+    pub async fn drag(&self, from: &Element, to: &Element) -> Result<()> {
+        let origin = |e: &Element| json!({"element-6066-11e4-a52e-4e6fd8b1b5ee": e.0});
+        let mut steps = vec![
+            json!({"type": "pointerMove", "duration": 0, "origin": origin(from), "x": 0, "y": 0}),
+            json!({"type": "pointerDown", "button": 0}),
+            json!({"type": "pause", "duration": 100}),
+        ];
+        // Intermediate moves so the page sees a drag (the library starts one past a threshold).
+        for i in 1..=8 {
+            steps.push(json!({"type": "pointerMove", "duration": 40, "origin": "pointer", "x": if i == 1 { 5 } else { 0 }, "y": if i == 1 { 5 } else { 0 }}));
+        }
+        steps.push(json!({"type": "pointerMove", "duration": 200, "origin": origin(to), "x": 0, "y": 0}));
+        steps.push(json!({"type": "pause", "duration": 100}));
+        steps.push(json!({"type": "pointerUp", "button": 0}));
+        let actions = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": steps}]});
+        self.post("/actions", actions).await?;
+        Ok(())
+    }
+
     pub async fn screenshot(&self, path: &std::path::Path) -> Result<()> {
         let v = self.get("/screenshot").await?;
         let png = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default())?;

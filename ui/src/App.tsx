@@ -5,6 +5,7 @@ import { Sidebar } from "./views/Sidebar";
 import { TableView } from "./views/TableView";
 import { QueryTab } from "./views/QueryTab";
 import { TailView } from "./tail/TailView";
+import { TopologyView } from "./topology/TopologyView";
 import { InstanceDialog } from "./views/InstanceDialog";
 import { NewDatabaseDialog, NewTableDialog } from "./views/TableDialogs";
 import { Toasts } from "./components/Toasts";
@@ -66,6 +67,7 @@ export function App() {
           {loadError && <div className="error-panel" role="alert">{describeError(loadError)}</div>}
           {view.kind === "table" && <TableView key={`${view.instance}/${view.database}/${view.table}`} instance={view.instance} database={view.database} table={view.table} />}
           {view.kind === "query" && <QueryTab key={view.instance} instance={view.instance} name={name(view.instance)} />}
+          {view.kind === "cluster" && <TopologyView />}
           {view.kind === "tail" && <TailView key={`tail/${view.instance}`} instance={view.instance} channels={view.channels} />}
           {view.kind === "home" && (
             <section className="home" data-testid="home">
@@ -74,7 +76,8 @@ export function App() {
               <ul>
                 <li>register a remote switchyard-node or HarperDB instance with <b>+ Remote</b>,</li>
                 <li>start a local instance with <b>+ Local</b>, or three with <b>Local cluster</b>,</li>
-                <li>open an instance and use <b>SQL</b> for queries, or <b>Tail</b> to watch transactions arrive live.</li>
+                <li>open an instance and use <b>SQL</b> for queries, or <b>Tail</b> to watch transactions arrive live,</li>
+                <li>open <b>Cluster</b> to see every instance and link, and drag from one node to another to make data flow.</li>
               </ul>
               <p className="muted">Keyboard: ↑↓ in the sidebar, → opens, Enter selects · in a table Ctrl+N new record, Enter edits, Del deletes, Ctrl+Home / Ctrl+End first / last page.</p>
             </section>

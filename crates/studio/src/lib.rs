@@ -10,6 +10,7 @@ mod probe;
 mod registry;
 mod studio;
 mod tail;
+pub mod topology;
 mod types;
 
 pub use browse::{page_request_ops, rows_columns, Browse};

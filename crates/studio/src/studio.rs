@@ -11,7 +11,10 @@ use crate::error::{Error, Result};
 use crate::local::LocalInstances;
 use crate::registry::Registry;
 use crate::tail::{Tail, TailEvent, TailRequest, TAIL_BATCH};
-use crate::types::InstanceKind;
+use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
+use crate::topology::{self, Observed, TopologyView};
+use crate::types::{InstanceKind, NodePositions};
+
 
 /// Events of one tail handed over at most at once.
 const TAIL_BATCH_MAX: usize = 5000;
@@ -20,13 +23,133 @@ pub struct Studio {
     pub registry: Registry,
     pub local: LocalInstances,
     pub exports: PathBuf,
+    /// Where the canvas keeps its node positions (JSON), across restarts.
+    pub layout_file: PathBuf,
     /// Running tails by id; a tail's task removes its entry when it ends.
     tails: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Link plans shown and not yet applied or dropped, by id (they hold the new passwords,
+    /// which never cross to the UI).
+    plans: Mutex<HashMap<String, Plan>>,
 }
 
 impl Studio {
-    pub fn new(registry: Registry, local: LocalInstances, exports: PathBuf) -> Self {
-        Studio { registry, local, exports, tails: Arc::default() }
+    pub fn new(registry: Registry, local: LocalInstances, exports: PathBuf, layout_file: PathBuf) -> Self {
+        Studio { registry, local, exports, layout_file, tails: Arc::default(), plans: Mutex::default() }
+    }
+
+    /// One look at every registered instance (in parallel): status, tables, cluster_status.
+    pub async fn observe(&self) -> Result<Vec<Observed>> {
+        let specs = self.registry.list()?;
+        let looks = specs.into_iter().map(|spec| async move {
+            match self.registry.client(&spec.id) {
+                Ok(client) => topology::observe(spec, &client).await,
+                Err(e) => Observed {
+                    status: crate::types::InstanceStatus {
+                        id: spec.id.clone(),
+                        online: false,
+                        latency_ms: None,
+                        version: None,
+                        server_kind: None,
+                        node_name: None,
+                        error: Some((&e).into()),
+                        certificate_fingerprint: None,
+                    },
+                    spec,
+                    channels: Vec::new(),
+                    cluster: Err(e.to_string()),
+                },
+            }
+        });
+        Ok(futures_util::future::join_all(looks).await)
+    }
+
+    /// The canvas's model, from one look at every instance.
+    pub async fn topology(&self) -> Result<TopologyView> {
+        Ok(topology::build(&self.observe().await?))
+    }
+
+    async fn party(&self, id: &str) -> Result<Party> {
+        let spec = self.registry.get(id)?;
+        let status = self.registry.status(id).await?;
+        if !status.online {
+            let why = status.error.map(|e| e.message).unwrap_or_else(|| "it does not answer".into());
+            return Err(Error::Invalid(format!("{} cannot be reached: {why}", spec.name)));
+        }
+        let node_name = status.node_name.clone().ok_or_else(|| Error::Invalid(format!("{} did not say its node name", spec.name)))?;
+        Ok(Party { id: spec.id.clone(), name: spec.name.clone(), node_name, url: spec.url.clone(), trust: spec.tls.clone(), server_kind: status.server_kind, client: self.registry.client(id)? })
+    }
+
+    fn keep(&self, plan: Plan) -> LinkPlan {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let preview = plan.preview(&id);
+        self.plans.lock().unwrap_or_else(|p| p.into_inner()).insert(id, plan);
+        preview
+    }
+
+    /// The requests that make (or change) the link the dialog describes, to show first.
+    pub async fn plan_link(&self, req: LinkRequest) -> Result<LinkPlan> {
+        let (a, b) = (self.party(&req.a).await?, self.party(&req.b).await?);
+        Ok(self.keep(topology::link::plan_link(&req, a, b).await?))
+    }
+
+    /// The requests that remove the link `dialer` runs to the node `link_name`, with the user
+    /// the studio made for it on that node when it is registered.
+    pub async fn plan_unlink(&self, dialer: &str, link_name: &str) -> Result<LinkPlan> {
+        let d = self.party(dialer).await?;
+        let mut dialled = None;
+        for spec in self.registry.list()? {
+            if spec.id == d.id {
+                continue;
+            }
+            if let Ok(p) = self.party(&spec.id).await {
+                if p.node_name == link_name {
+                    dialled = Some(p);
+                    break;
+                }
+            }
+        }
+        Ok(self.keep(topology::link::plan_unlink(d, link_name, dialled).await?))
+    }
+
+    /// Sends a plan shown before; a plan is applied at most once.
+    pub async fn apply_plan(&self, plan_id: &str) -> Result<ApplyReport> {
+        let plan = self.plans.lock().unwrap_or_else(|p| p.into_inner()).remove(plan_id);
+        let plan = plan.ok_or_else(|| Error::Invalid("this plan was already applied or dropped; make it again".into()))?;
+        Ok(plan.apply().await)
+    }
+
+    /// Forgets a plan (the dialog was cancelled): nothing was sent.
+    pub fn drop_plan(&self, plan_id: &str) -> bool {
+        self.plans.lock().unwrap_or_else(|p| p.into_inner()).remove(plan_id).is_some()
+    }
+
+    /// The canvas's saved node positions, by node name.
+    pub async fn layout(&self) -> Result<NodePositions> {
+        let file = self.layout_file.clone();
+        tokio::task::spawn_blocking(move || match std::fs::read_to_string(&file) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Store(format!("{} is not a saved layout: {e}", file.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(NodePositions::default()),
+            Err(e) => Err(Error::Io(e)),
+        })
+        .await
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?
+    }
+
+    /// Keeps the canvas's node positions (written whole, then renamed into place).
+    pub async fn save_layout(&self, positions: NodePositions) -> Result<()> {
+        let file = self.layout_file.clone();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let text = serde_json::to_string_pretty(&positions).map_err(|e| Error::Store(e.to_string()))?;
+            let tmp = file.with_extension("json.tmp");
+            std::fs::write(&tmp, text)?;
+            std::fs::rename(&tmp, &file)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?
     }
 
     /// Starts tailing channels of instance `id`. Events go to `sink` in batches (gathered for

@@ -298,6 +298,19 @@ pub struct LocalCredentials {
     pub password: String,
 }
 
+/// Where one node sits on the canvas.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+pub struct Position {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// The canvas's placed nodes, by node name (kept across restarts).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct NodePositions {
+    pub positions: std::collections::BTreeMap<String, Position>,
+}
+
 /// Every IPC type, in declaration order, for the generated TypeScript file.
 pub fn typescript_declarations() -> String {
     let cfg = ts_rs::Config::default();
@@ -328,6 +341,21 @@ pub fn typescript_declarations() -> String {
         crate::tail::TailSource::decl(&cfg),
         crate::tail::TailRecord::decl(&cfg),
         crate::tail::TailEvent::decl(&cfg),
+        Position::decl(&cfg),
+        NodePositions::decl(&cfg),
+        crate::topology::TopoNode::decl(&cfg),
+        crate::topology::EdgeChannel::decl(&cfg),
+        crate::topology::TopoEdge::decl(&cfg),
+        crate::topology::TopoWarning::decl(&cfg),
+        crate::topology::ChannelFlow::decl(&cfg),
+        crate::topology::TopologyView::decl(&cfg),
+        crate::topology::link::Direction::decl(&cfg),
+        crate::topology::link::LinkChannel::decl(&cfg),
+        crate::topology::link::LinkRequest::decl(&cfg),
+        crate::topology::link::PlanStep::decl(&cfg),
+        crate::topology::link::LinkPlan::decl(&cfg),
+        crate::topology::link::StepResult::decl(&cfg),
+        crate::topology::link::ApplyReport::decl(&cfg),
     ];
     let mut out = String::from("// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.\n\n");
     let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();

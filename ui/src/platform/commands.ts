@@ -2,10 +2,10 @@
 // run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.
 
 import type { Channel } from "@tauri-apps/api/core";
-import type { InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, TailEvent, TailRequest, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
+import type { ApplyReport, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, SqlResult, TailEvent, TailRequest, TopologyView, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_start", "tail_stop", "export_file"] as const;
+export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_start", "tail_stop", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "topology_layout", "save_topology_layout"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
@@ -33,4 +33,11 @@ export interface Commands {
   tail_start: { args: { id: string; request: TailRequest; events: Channel<Array<TailEvent>> }; returns: string };
   tail_stop: { args: { tail: string }; returns: boolean };
   export_file: { args: { name: string; contents: string }; returns: string };
+  topology: { args: {}; returns: TopologyView };
+  plan_link: { args: { request: LinkRequest }; returns: LinkPlan };
+  plan_unlink: { args: { dialer: string; linkName: string }; returns: LinkPlan };
+  apply_plan: { args: { plan: string }; returns: ApplyReport };
+  drop_plan: { args: { plan: string }; returns: boolean };
+  topology_layout: { args: {}; returns: NodePositions };
+  save_topology_layout: { args: { layout: NodePositions }; returns: void };
 }

@@ -4,7 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Commands } from "./commands";
 import { ERROR_CODES } from "./ipc";
-import type { ErrorCode, InstanceInput, JsonValue, NewTable, PageRequest, TailEvent, TailRequest, UiError, WriteMode } from "./ipc";
+import type { ErrorCode, InstanceInput, JsonValue, LinkRequest, NewTable, NodePositions, PageRequest, TailEvent, TailRequest, UiError, WriteMode } from "./ipc";
 
 export type * from "./ipc";
 
@@ -63,6 +63,13 @@ export const native = {
     return call("tail_start", { id, request, events });
   },
   tailStop: (tail: string) => call("tail_stop", { tail }),
+  topology: () => call("topology", {}),
+  planLink: (request: LinkRequest) => call("plan_link", { request }),
+  planUnlink: (dialer: string, linkName: string) => call("plan_unlink", { dialer, linkName }),
+  applyPlan: (plan: string) => call("apply_plan", { plan }),
+  dropPlan: (plan: string) => call("drop_plan", { plan }),
+  topologyLayout: () => call("topology_layout", {}),
+  saveTopologyLayout: (layout: NodePositions) => call("save_topology_layout", { layout }),
 } satisfies Record<string, (...args: never[]) => Promise<unknown>>;
 
 /** The native side says instances changed (local ones started on launch, for example). */

@@ -142,3 +142,118 @@ data: JsonValue, };
 
 export type TailEvent = { "kind": "record" } & TailRecord | { "kind": "live" } | { "kind": "reconnecting", error: string, retryInMs: number, } | { "kind": "healed", channel: string, count: number, } | { "kind": "gap", channel: string, after: number, before?: number, reason: string, } | { "kind": "refused", channel: string, reason: string, } | { "kind": "failed", reason: string, };
 
+export type Position = { x: number, y: number, };
+
+export type NodePositions = { positions: { [key in string]: Position }, };
+
+export type TopoNode = { 
+/**
+ * The instance id, or `ghost:<node name>`.
+ */
+id: string, 
+/**
+ * The registry's name (the ghost's node name): what `topo-node-<name>` carries.
+ */
+name: string, 
+/**
+ * The node's own name (the one peers use in add_node).
+ */
+nodeName?: string, 
+/**
+ * `local`, `remote` or `ghost`.
+ */
+kind: string, 
+/**
+ * `switchyard-node` or `harperdb`, when it answered.
+ */
+serverKind?: string, online: boolean, version?: string, 
+/**
+ * Why it could not be asked, or why it refuses writes.
+ */
+error?: string, 
+/**
+ * Its tables, `database:table`.
+ */
+channels: Array<string>, 
+/**
+ * Entries of its own log not yet sent to peers, over every link it dials.
+ */
+backlog: number, 
+/**
+ * Where a ghost was dialled (`http://host:port`), to register it.
+ */
+url?: string, };
+
+export type EdgeChannel = { channel: string, 
+/**
+ * The node running the link (add_node was sent to it), and the name it gave the peer.
+ */
+dialer: string, linkName: string, 
+/**
+ * The source's log position this channel has carried up to (sent by the dialer, or
+ * applied from the peer): successive refreshes give the rate.
+ */
+position?: number, 
+/**
+ * Entries on the source not yet sent (known when the dialer is the source).
+ */
+backlog?: number, gaps: number, error?: string, };
+
+export type TopoEdge = { 
+/**
+ * `<source id>-><target id>`.
+ */
+id: string, source: string, target: string, 
+/**
+ * `open`, `connecting` or `closed` (the worst of its links).
+ */
+state: string, 
+/**
+ * Since when (ms since the epoch) the link is in its state.
+ */
+since: number, latencyMs?: number, lastError?: string, channels: Array<EdgeChannel>, 
+/**
+ * Whether some channel on it runs in a cycle (allowed; marked).
+ */
+cycle: boolean, };
+
+export type TopoWarning = { 
+/**
+ * `missing_table`, `failing_link`, `refused_channel`, `ghost`, `unreachable`, `cycle`.
+ */
+kind: string, message: string, node?: string, edge?: string, channel?: string, };
+
+export type ChannelFlow = { channel: string, edges: Array<string>, reach: { [key in string]: Array<string> }, 
+/**
+ * Edges that lie on a cycle of this channel.
+ */
+cycleEdges: Array<string>, };
+
+export type TopologyView = { nodes: Array<TopoNode>, edges: Array<TopoEdge>, flows: Array<ChannelFlow>, warnings: Array<TopoWarning>, };
+
+export type Direction = "aToB" | "bToA" | "both";
+
+export type LinkChannel = { 
+/**
+ * `database:table`.
+ */
+channel: string, direction: Direction, };
+
+export type LinkRequest = { a: string, b: string, channels: Array<LinkChannel>, 
+/**
+ * The dialler is `b` instead of `a`.
+ */
+bDials: boolean, };
+
+export type PlanStep = { instance: string, instanceName: string, operation: string, request: JsonValue, };
+
+export type LinkPlan = { id: string, summary: string, steps: Array<PlanStep>, };
+
+export type StepResult = { instanceName: string, operation: string, ok: boolean, message: string, };
+
+export type ApplyReport = { ok: boolean, steps: Array<StepResult>, undone: Array<StepResult>, 
+/**
+ * Things a failed apply could not take back, in words (empty when nothing was left).
+ */
+leftBehind: Array<string>, };
+

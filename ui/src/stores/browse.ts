@@ -6,7 +6,8 @@ export type View =
   | { kind: "home" }
   | { kind: "table"; instance: string; database: string; table: string }
   | { kind: "query"; instance: string }
-  | { kind: "tail"; instance: string; channels: string[] };
+  | { kind: "tail"; instance: string; channels: string[] }
+  | { kind: "cluster" };
 
 interface TreeEntry {
   dbs: TreeDatabase[] | null;

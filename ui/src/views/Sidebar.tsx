@@ -102,6 +102,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
         <button onClick={onAddRemote} data-testid="add-remote" title="Register a remote instance">+ Remote</button>
         <button onClick={() => native.createLocal(`local-${(registry?.instances.filter((i) => i.kind === "local").length ?? 0) + 1}`).then(refresh, toastError)} data-testid="add-local" title="Start a new local switchyard-node">+ Local</button>
         <button onClick={() => native.createLocalCluster().then((made) => { toast(made.length ? `Started ${made.map((m) => m.name).join(", ")}` : "The local cluster already exists"); return refresh(); }, toastError)} data-testid="local-cluster" title="edge-1, edge-2 and hq, for topology work">Local cluster</button>
+        <button onClick={() => open({ kind: "cluster" })} className={view.kind === "cluster" ? "primary" : ""} data-testid="open-cluster" title="See and wire the cluster's topology">Cluster</button>
       </div>
       {registry && registry.instances.length === 0 && <p className="muted pad">No instances yet. Register a remote one or start a local one.</p>}
       <ul className="tree" role="tree">

@@ -80,6 +80,26 @@ impl Principal {
         })]))
     }
 
+    /// Whether a replication peer logged in as this user may pull the log of `database.table`
+    /// (read it) or push entries into it (insert, update and delete: a log carries all three).
+    /// Super users and cluster users replicate every table; any other role only what it grants,
+    /// which is how a link made by the studio is held to exactly the channels it carries.
+    pub fn replicates(&self, database: &str, table: &str, push: bool) -> bool {
+        if self.is_super() || self.role.cluster_user() {
+            return true;
+        }
+        if push {
+            [Access::Insert, Access::Update, Access::Delete].iter().all(|a| self.allows(database, table, *a))
+        } else {
+            self.allows(database, table, Access::Read)
+        }
+    }
+
+    /// Whether tables may be made for a peer's channels (super and cluster users).
+    pub fn replicates_everything(&self) -> bool {
+        self.is_super() || self.role.cluster_user()
+    }
+
     /// 403 for operations only a super user may run.
     pub fn require_super(&self, operation: &str) -> Result<()> {
         if self.is_super() {

@@ -57,7 +57,7 @@ impl Conn {
     /// Users or roles changed: reloads this socket's user. A dropped or deactivated user loses
     /// its identity (every channel kicked out, `#removeAuthToken`); a user whose role no longer
     /// reads a channel is kicked out of it; later publishes are checked against the new role;
-    /// a replication peer that is no longer a super or cluster user loses its streams.
+    /// a replication peer loses the streams of channels its role no longer reads.
     pub(super) async fn recheck(&mut self) {
         self.permissions.borrow_and_update();
         let Some(old) = self.who.clone() else { return };
@@ -89,9 +89,19 @@ impl Conn {
             let message = format!("user '{}' may no longer read {channel}", who.username);
             self.event(sc::name::KICK_OUT, &sc::KickOut { channel, message: Some(message) });
         }
-        if self.peer.is_some() && !(who.is_super() || who.role.cluster_user()) {
-            self.peer = None;
-            for (_, task) in self.streams.drain() {
+        // A peer's log streams end on every channel its role no longer reads; batches it pushes
+        // are checked against the new role as they come.
+        let unread: Vec<String> = self
+            .streams
+            .keys()
+            .filter(|k| {
+                let channel = k.strip_prefix("sy:").and_then(|c| c.parse::<Channel>().ok());
+                !channel.is_some_and(|c| who.replicates(&c.database, &c.table, false))
+            })
+            .cloned()
+            .collect();
+        for key in unread {
+            if let Some(task) = self.streams.remove(&key) {
                 task.abort();
             }
         }

@@ -4,15 +4,12 @@
 use super::*;
 
 impl Conn {
-    /// A peer node introduces itself; only super users and cluster users may replicate.
+    /// A peer node introduces itself. Any user may: what it may then pull or push is checked
+    /// per channel against its role (`Principal::replicates`).
     pub(super) fn peer_hello(&mut self, cid: Option<i64>, data: &Value) {
         let Some(who) = &self.who else {
             return self.fail(cid, error_object("AuthError", "log in before sy:hello"));
         };
-        if !(who.is_super() || who.role.cluster_user()) {
-            let msg = format!("user '{}' is neither a super user nor a cluster user", who.username);
-            return self.fail(cid, error_object("AuthError", msg));
-        }
         let Some(name) = data.get("node_name").and_then(Value::as_str) else {
             return self.fail(cid, error_object("InvalidArgumentsError", "sy:hello needs node_name"));
         };
@@ -22,23 +19,32 @@ impl Conn {
         self.reply(cid, Some(&sc::Hello { node_name: me }));
     }
 
-    pub(super) fn peer_channel(&mut self, cid: Option<i64>, data: &Value) -> Option<(String, Channel)> {
-        let Some(peer) = self.peer.clone() else {
+    /// The channel a peer names, if its user may replicate it in that direction (`push`: the
+    /// peer writes to us).
+    pub(super) fn peer_channel(&mut self, cid: Option<i64>, data: &Value, push: bool) -> Option<(String, Channel)> {
+        let (Some(peer), Some(who)) = (self.peer.clone(), self.who.clone()) else {
             self.fail(cid, error_object("AuthError", "say sy:hello first"));
             return None;
         };
-        match data.get("channel").and_then(Value::as_str).map(str::parse::<Channel>) {
-            Some(Ok(c)) => Some((peer, c)),
+        let channel = match data.get("channel").and_then(Value::as_str).map(str::parse::<Channel>) {
+            Some(Ok(c)) => c,
             _ => {
                 self.fail(cid, error_object("InvalidArgumentsError", "a channel 'database:table' is required"));
-                None
+                return None;
             }
+        };
+        if !who.replicates(&channel.database, &channel.table, push) {
+            let needs = if push { "insert, update and delete" } else { "read" };
+            let msg = format!("user '{}' may not replicate {channel}: its role needs {needs} on {}.{}", who.username, channel.database, channel.table);
+            self.fail(cid, error_object("AuthError", msg));
+            return None;
         }
+        Some((peer, channel))
     }
 
     /// The peer subscribes: stream our log on the channel from its position, backlog then live.
     pub(super) async fn peer_pull(&mut self, cid: Option<i64>, data: &Value) {
-        let Some((peer, channel)) = self.peer_channel(cid, data) else { return };
+        let Some((peer, channel)) = self.peer_channel(cid, data, false) else { return };
         let meta = match self.node.store.table(&channel.database, &channel.table) {
             Ok(m) => m,
             Err(e) => return self.fail(cid, error_object("InvalidArgumentsError", e.to_string())),
@@ -61,11 +67,14 @@ impl Conn {
 
     /// The peer will publish to us: make sure the table exists and tell it where we stand.
     pub(super) async fn peer_offer(&mut self, cid: Option<i64>, data: &Value) {
-        let Some((peer, channel)) = self.peer_channel(cid, data) else { return };
+        let Some((peer, channel)) = self.peer_channel(cid, data, true) else { return };
         let Some(pk) = data.get("primary_key").and_then(Value::as_str) else {
             return self.fail(cid, error_object("InvalidArgumentsError", "sy:offer needs the table's 'primary_key'"));
         };
-        let prepared = match self.node.store.ensure_table(&channel.database, &channel.table, pk).await {
+        // A user limited to some tables may write into them, never create one.
+        let may_create = self.who.as_ref().is_some_and(|w| w.replicates_everything());
+        let ensured = if may_create { self.node.store.ensure_table(&channel.database, &channel.table, pk).await } else { self.node.store.table(&channel.database, &channel.table).map(|_| ()) };
+        let prepared = match ensured {
             Ok(()) => self.node.store.peer_position(&peer, &channel.to_string()).await,
             Err(e) => Err(e),
         };
@@ -86,7 +95,7 @@ impl Conn {
     /// A batch the peer publishes to us. One that skips past where we stand is refused and the
     /// peer asked (once per position) to resend from there.
     pub(super) async fn peer_txns(&mut self, cid: Option<i64>, data: Value) {
-        let Some(peer) = self.peer.clone() else {
+        let (Some(peer), Some(who)) = (self.peer.clone(), self.who.clone()) else {
             return self.fail(cid, error_object("AuthError", "say sy:hello first"));
         };
         let batch: Txns<RemoteEntry> = match serde_json::from_value(data) {
@@ -98,6 +107,12 @@ impl Conn {
                 return;
             }
         };
+        let allowed = batch.channel.parse::<Channel>().is_ok_and(|c| who.replicates(&c.database, &c.table, true));
+        if !allowed {
+            let msg = format!("user '{}' may not write {}", who.username, batch.channel);
+            self.node.log.warn(&["replication", "auth"], format!("a batch from '{peer}' was refused: {msg}"));
+            return self.fail(cid, error_object("AuthError", msg));
+        }
         match crate::replication::apply_batch(&self.node.store, &peer, batch).await {
             Ok(ack) => {
                 self.done(cid);

@@ -149,9 +149,21 @@ async fn outbound(
     for sub in config.subscriptions.iter().filter(|s| s.subscribe) {
         let channel = sub.channel.to_string();
         let from = node.store.peer_position(&config.name, &channel).await.map_err(|e| e.to_string())?;
-        let reply: PullReply = socket.call(name::PULL, &Pull { channel: channel.clone(), from }).await.map_err(|e| e.to_string())?;
+        // A channel the peer refuses (its role does not grant it, its table does not exist) is
+        // reported on that channel; the link carries the others.
+        let reply: PullReply = match socket.call(name::PULL, &Pull { channel: channel.clone(), from }).await {
+            Ok(r) => r,
+            Err(ScErr::Refused { error, .. }) => {
+                state.channel(&channel, |c| c.error = Some(format!("the peer refuses to send it: {}", error.message)));
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         node.store.ensure_table(&sub.channel.database, &sub.channel.table, &reply.primary_key).await.map_err(|e| e.to_string())?;
-        state.channel(&channel, |c| c.last_received = from);
+        state.channel(&channel, |c| {
+            c.last_received = from;
+            c.error = None;
+        });
     }
     let mut sent_at: HashMap<String, Arc<AtomicI64>> = HashMap::new();
     for sub in config.subscriptions.iter().filter(|s| s.publish) {
@@ -164,7 +176,14 @@ async fn outbound(
                 continue;
             }
         };
-        let reply: OfferReply = socket.call(name::OFFER, &Offer { channel: channel.clone(), primary_key: meta.primary_key.clone() }).await.map_err(|e| e.to_string())?;
+        let reply: OfferReply = match socket.call(name::OFFER, &Offer { channel: channel.clone(), primary_key: meta.primary_key.clone() }).await {
+            Ok(r) => r,
+            Err(ScErr::Refused { error, .. }) => {
+                state.channel(&channel, |c| c.error = Some(format!("the peer refuses to take it: {}", error.message)));
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         let sent = Arc::new(AtomicI64::new(reply.from));
         state.channel(&channel, |c| c.sent = Some(sent.clone()));
         sent_at.insert(channel.clone(), sent.clone());

@@ -351,3 +351,78 @@ async fn a_batch_withheld_on_the_wire_is_detected_and_pulled_again() {
     }
     assert_eq!(channels.len(), 2, "{status}");
 }
+
+/// The least-privilege link the studio makes: the dialled node's user holds a role granting
+/// read on what flows out of it and insert/update/delete on what flows in, and nothing else.
+/// The node holds the link to it: a channel outside the role is refused (and said so in
+/// cluster_status) while the granted ones flow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_user_replicates_only_what_its_role_grants() {
+    let edge = TestNode::start_named("edge").await;
+    let hq = TestNode::start_named("hq").await;
+    for t in ["sensor_data", "config", "secret"] {
+        edge.table(t).await;
+    }
+    hq.table("sensor_data").await;
+    hq.table("config").await;
+    let grant = |read: bool, write: bool| json!({"read": read, "insert": write, "update": write, "delete": write, "attribute_permissions": []});
+    edge.ok(json!({"operation": "add_role", "role": "link_hq", "permission": {"super_user": false,
+        "dev": {"tables": {"sensor_data": grant(true, false), "config": grant(false, true)}}}})).await;
+    edge.ok(json!({"operation": "add_user", "username": "link_hq", "password": "link-pass", "role": "link_hq", "active": true})).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "secret", "records": [{"id": 1, "pin": 1234}]})).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor_data", "records": [{"id": 1, "t": 20.5}]})).await;
+
+    hq.ok(json!({"operation": "add_node", "name": "edge", "host": "127.0.0.1", "port": port(&edge),
+        "authorization": {"username": "link_hq", "password": "link-pass"},
+        "subscriptions": [
+            {"channel": "dev:sensor_data", "subscribe": true, "publish": true},
+            {"channel": "dev:config", "subscribe": false, "publish": true},
+            {"channel": "dev:secret", "subscribe": true, "publish": false}]})).await;
+
+    // Granted: sensor_data edge → hq, config hq → edge.
+    eventually("sensor_data reaches hq", || async { count(&hq, "sensor_data").await == 1 }).await;
+    hq.ok(json!({"operation": "insert", "database": "dev", "table": "config", "records": [{"id": "rate", "hz": 10}]})).await;
+    eventually("config reaches edge", || async { count(&edge, "config").await == 1 }).await;
+
+    // Refused, each on its channel, with the reason.
+    let channel_error = |status: &Value, channel: &str| -> Option<String> {
+        status["connections"][0]["channels"].as_array()?.iter().find(|c| c["channel"] == channel)?["error"].as_str().map(str::to_string)
+    };
+    let mut status = Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        status = hq.ok(json!({"operation": "cluster_status"})).await;
+        if channel_error(&status, "dev:secret").is_some() && channel_error(&status, "dev:sensor_data").is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let secret = channel_error(&status, "dev:secret").unwrap_or_else(|| panic!("no error on dev:secret in {status}"));
+    assert!(secret.contains("may not replicate dev:secret") && secret.contains("read"), "{secret}");
+    let pushed = channel_error(&status, "dev:sensor_data").unwrap_or_else(|| panic!("no error on dev:sensor_data in {status}"));
+    assert!(pushed.contains("insert, update and delete"), "{pushed}");
+    assert_eq!(count(&hq, "secret").await, 0, "nothing of a table outside the role reached hq");
+
+    // hq's own sensor writes do not reach edge: the role does not let the link write there.
+    hq.ok(json!({"operation": "insert", "database": "dev", "table": "sensor_data", "records": [{"id": 2, "t": 1.0}]})).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor_data", "records": [{"id": 3, "t": 3.0}]})).await;
+    eventually("edge's later sensor write still reaches hq", || async { count(&hq, "sensor_data").await == 3 }).await;
+    assert_eq!(count(&edge, "sensor_data").await, 2, "hq's write did not flow into edge");
+
+    // The same user, on the wire itself: neither pull nor push outside the role.
+    let link = OpsClient::new(edge.url(), Credentials::basic("link_hq", "link-pass")).unwrap();
+    let refused = link.send(&json!({"operation": "search_by_id", "database": "dev", "table": "secret", "ids": [1], "get_attributes": ["*"]})).await.unwrap();
+    assert_eq!(refused.status, 403, "the link user cannot read secret through the API either: {}", refused.text);
+    use switchyard_protocol::sc::{Hello, Pull, PullReply, Transaction, Txns};
+    let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(&edge), trust: None };
+    let (socket, _events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
+    socket.login("link_hq", "link-pass").await.unwrap();
+    let _: Hello = socket.call("sy:hello", &Hello { node_name: "probe".into() }).await.unwrap();
+    let pull = socket.call::<_, PullReply>("sy:pull", &Pull { channel: "dev:secret".into(), from: 0 }).await.unwrap_err();
+    assert_eq!(pull.refusal(), Some("AuthError"), "{pull}");
+    let push = Txns::<Transaction> { channel: "dev:sensor_data".into(), from: 0, upto: 0, entries: vec![] };
+    let pushed = socket.invoke("sy:txns", &push).await.unwrap_err();
+    assert_eq!(pushed.refusal(), Some("AuthError"), "{pushed}");
+    let ok: PullReply = socket.call("sy:pull", &Pull { channel: "dev:sensor_data".into(), from: 0 }).await.unwrap();
+    assert_eq!(ok.primary_key, "id");
+}

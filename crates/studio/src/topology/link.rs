@@ -1,0 +1,372 @@
+//! Making, changing and removing a link between two instances as a plan of Operations API
+//! requests, shown (passwords masked) before anything is sent, then applied in order with
+//! every step undone, newest first, when a later one fails.
+//!
+//! Least privilege: the dialled node gets a dedicated user whose role grants exactly what the
+//! link carries: read on what flows out of it, insert/update/delete on what flows in.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use switchyard_client::OpsClient;
+use switchyard_protocol::operation::NoFields;
+use switchyard_protocol::ops::{
+    AddNode, AddUser, ClusterStatus, NodeAuthorization, NodeSubscription, RemoveNode, RoleDef, RoleRef, RoleReply, UserRef, UserReply,
+};
+use switchyard_protocol::{Channel, Operation};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+
+/// Which way one channel's data flows between the two instances of a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Direction {
+    AToB,
+    BToA,
+    Both,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkChannel {
+    /// `database:table`.
+    pub channel: String,
+    pub direction: Direction,
+}
+
+/// What the dialog asks for: between `a` and `b` (instance ids, as dragged from `a` to `b`),
+/// these channels, the link dialled by `a` (or by `b`, for an `a` that cannot be reached).
+/// The channels are the link's whole set: an existing link is changed to carry exactly these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkRequest {
+    pub a: String,
+    pub b: String,
+    pub channels: Vec<LinkChannel>,
+    /// The dialler is `b` instead of `a`.
+    #[serde(default)]
+    pub b_dials: bool,
+}
+
+/// One request of a plan as the dialog shows it (passwords masked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanStep {
+    pub instance: String,
+    pub instance_name: String,
+    pub operation: String,
+    pub request: Value,
+}
+
+/// A plan to show before anything is sent; `id` applies it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkPlan {
+    pub id: String,
+    pub summary: String,
+    pub steps: Vec<PlanStep>,
+}
+
+/// What one step (or one undo) did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StepResult {
+    pub instance_name: String,
+    pub operation: String,
+    pub ok: bool,
+    pub message: String,
+}
+
+/// What applying a plan did: every step, and when one failed, every undo and what is left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyReport {
+    pub ok: bool,
+    pub steps: Vec<StepResult>,
+    pub undone: Vec<StepResult>,
+    /// Things a failed apply could not take back, in words (empty when nothing was left).
+    pub left_behind: Vec<String>,
+}
+
+/// One instance of a plan, as the plan needs it.
+#[derive(Debug, Clone)]
+pub struct Party {
+    pub id: String,
+    pub name: String,
+    /// The node's own name (what the dialler calls it in add_node).
+    pub node_name: String,
+    pub url: String,
+    pub trust: switchyard_protocol::tls::Trust,
+    pub server_kind: Option<String>,
+    pub client: OpsClient,
+}
+
+/// A step with the request it sends and the one that takes it back.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub party: usize,
+    pub op: Operation,
+    pub undo: Option<Operation>,
+}
+
+/// A plan as applied: the two parties and the steps (real passwords inside).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub parties: Vec<Party>,
+    pub steps: Vec<Step>,
+    pub summary: String,
+}
+
+/// The user and role the studio makes on a dialled node for the link from `dialer`.
+pub fn link_user(dialer_node_name: &str) -> String {
+    format!("sy_link_{dialer_node_name}")
+}
+
+const MASK: &str = "********";
+
+fn masked(op: &Operation) -> Value {
+    let mut v = serde_json::to_value(op).unwrap_or(Value::Null);
+    if let Some(p) = v.get_mut("password") {
+        *p = json!(MASK);
+    }
+    if let Some(p) = v.get_mut("authorization").and_then(|a| a.get_mut("password")) {
+        *p = json!(MASK);
+    }
+    v
+}
+
+impl Plan {
+    /// What the dialog shows.
+    pub fn preview(&self, id: &str) -> LinkPlan {
+        LinkPlan {
+            id: id.to_string(),
+            summary: self.summary.clone(),
+            steps: self
+                .steps
+                .iter()
+                .map(|s| PlanStep {
+                    instance: self.parties[s.party].id.clone(),
+                    instance_name: self.parties[s.party].name.clone(),
+                    operation: s.op.name().to_string(),
+                    request: masked(&s.op),
+                })
+                .collect(),
+        }
+    }
+
+    /// Sends every step in order; on the first failure undoes what was done, newest first.
+    pub async fn apply(&self) -> ApplyReport {
+        let mut report = ApplyReport { ok: true, steps: Vec::new(), undone: Vec::new(), left_behind: Vec::new() };
+        let mut done: Vec<&Step> = Vec::new();
+        for step in &self.steps {
+            let party = &self.parties[step.party];
+            let answer = party.client.run(&step.op).await;
+            let ok = answer.is_ok();
+            report.steps.push(StepResult {
+                instance_name: party.name.clone(),
+                operation: step.op.name().into(),
+                ok,
+                message: match answer {
+                    Ok(v) => v.get("message").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| "done".into()),
+                    Err(e) => e.to_string(),
+                },
+            });
+            if !ok {
+                report.ok = false;
+                break;
+            }
+            done.push(step);
+        }
+        if report.ok {
+            return report;
+        }
+        for step in done.into_iter().rev() {
+            let party = &self.parties[step.party];
+            let Some(undo) = &step.undo else {
+                report.left_behind.push(format!("{} on {} cannot be taken back", step.op.name(), party.name));
+                continue;
+            };
+            let answer = party.client.run(undo).await;
+            if let Err(e) = &answer {
+                report.left_behind.push(format!("{} on {} was not undone ({} failed: {e})", step.op.name(), party.name, undo.name()));
+            }
+            report.undone.push(StepResult {
+                instance_name: party.name.clone(),
+                operation: undo.name().into(),
+                ok: answer.is_ok(),
+                message: match answer {
+                    Ok(_) => format!("undid {}", step.op.name()),
+                    Err(e) => e.to_string(),
+                },
+            });
+        }
+        report
+    }
+}
+
+fn refuse_harperdb(p: &Party) -> Result<()> {
+    if p.server_kind.as_deref() == Some("harperdb") {
+        return Err(Error::Invalid(format!("{} is a HarperDB instance: links with HarperDB are not drawn from the studio yet", p.name)));
+    }
+    Ok(())
+}
+
+/// The role permission that lets a link carry exactly `subscriptions` (from the dialler's
+/// side): read what the dialler pulls, insert/update/delete what it pushes.
+pub fn link_permission(subscriptions: &[NodeSubscription]) -> Value {
+    let mut dbs: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
+    for s in subscriptions {
+        dbs.entry(s.channel.database.clone()).or_default().insert(
+            s.channel.table.clone(),
+            json!({"read": s.subscribe, "insert": s.publish, "update": s.publish, "delete": s.publish, "attribute_permissions": []}),
+        );
+    }
+    let mut permission = serde_json::Map::new();
+    permission.insert("super_user".into(), json!(false));
+    for (db, tables) in dbs {
+        permission.insert(db, json!({ "tables": tables }));
+    }
+    Value::Object(permission)
+}
+
+/// The dialler's subscriptions for the request's channels.
+pub fn subscriptions(req: &LinkRequest) -> Result<Vec<NodeSubscription>> {
+    let mut out: Vec<NodeSubscription> = Vec::new();
+    for c in &req.channels {
+        let channel: Channel = c.channel.parse().map_err(Error::Invalid)?;
+        // From the dialler's side: what flows to it is a subscribe, what flows from it a publish.
+        let (to_a, to_b) = match c.direction {
+            Direction::AToB => (false, true),
+            Direction::BToA => (true, false),
+            Direction::Both => (true, true),
+        };
+        let (subscribe, publish) = if req.b_dials { (to_b, to_a) } else { (to_a, to_b) };
+        match out.iter_mut().find(|s| s.channel == channel) {
+            Some(s) => {
+                s.subscribe |= subscribe;
+                s.publish |= publish;
+            }
+            None => out.push(NodeSubscription { channel, subscribe, publish }),
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Invalid("choose at least one channel for the link".into()));
+    }
+    Ok(out)
+}
+
+fn random_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::thread_rng();
+    (0..32).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
+}
+
+fn host_port(url: &str) -> Result<(String, u16)> {
+    let u = reqwest::Url::parse(url).map_err(|e| Error::Invalid(format!("'{url}' is not a valid URL: {e}")))?;
+    let host = u.host_str().ok_or_else(|| Error::Invalid(format!("'{url}' names no host")))?.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = u.port_or_known_default().ok_or_else(|| Error::Invalid(format!("'{url}' names no port")))?;
+    Ok((host, port))
+}
+
+/// The plan that makes the link carry exactly the request's channels: a new user, role and
+/// add_node, or, for a link that exists, the role changed and update_node.
+pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
+    if a.id == b.id {
+        return Err(Error::Invalid("a link needs two different instances".into()));
+    }
+    refuse_harperdb(&a)?;
+    refuse_harperdb(&b)?;
+    let subs = subscriptions(req)?;
+    // parties[0] dials, parties[1] is dialled.
+    let parties = if req.b_dials { vec![b, a] } else { vec![a, b] };
+    let (d, t) = (&parties[0], &parties[1]);
+    let status: ClusterStatus = d.client.run_as(&Operation::ClusterStatus(NoFields {})).await?;
+    let existing = status.connections.iter().find(|l| l.name == t.node_name);
+    let user = link_user(&d.node_name);
+    let roles: Vec<RoleReply> = t.client.run_as(&Operation::ListRoles(NoFields {})).await?;
+    let previous_role = roles.into_iter().find(|r| r.id == user).map(|r| r.permission);
+    let permission = link_permission(&subs);
+    let names = subs.iter().map(|s| s.channel.to_string()).collect::<Vec<_>>().join(", ");
+    let mut steps = Vec::new();
+    let summary = match existing {
+        Some(link) => {
+            if let Some(previous) = previous_role {
+                steps.push(Step {
+                    party: 1,
+                    op: Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission }),
+                    undo: Some(Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission: previous })),
+                });
+            }
+            steps.push(Step {
+                party: 0,
+                op: Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: subs.clone(), authorization: None, tls: None }),
+                undo: Some(Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: link.subscriptions.clone(), authorization: None, tls: None })),
+            });
+            format!("{} already links to {}: it will carry {names}", d.name, t.name)
+        }
+        None => {
+            let (host, port) = host_port(&t.url)?;
+            let password = random_password();
+            match previous_role {
+                // A role left from an earlier link of the same dialler is reused.
+                Some(previous) => steps.push(Step {
+                    party: 1,
+                    op: Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission }),
+                    undo: Some(Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission: previous })),
+                }),
+                None => steps.push(Step {
+                    party: 1,
+                    op: Operation::AddRole(RoleDef { id: None, role: Some(user.clone()), permission }),
+                    undo: Some(Operation::DropRole(RoleRef { id: user.clone() })),
+                }),
+            }
+            steps.push(Step {
+                party: 1,
+                op: Operation::AddUser(AddUser { username: user.clone(), password: password.clone(), role: user.clone(), active: true }),
+                undo: Some(Operation::DropUser(UserRef { username: user.clone() })),
+            });
+            let tls = t.url.starts_with("https://").then(|| t.trust.clone());
+            steps.push(Step {
+                party: 0,
+                op: Operation::AddNode(AddNode {
+                    name: t.node_name.clone(),
+                    host: Some(host),
+                    port: Some(port),
+                    subscriptions: subs.clone(),
+                    authorization: Some(NodeAuthorization { username: user.clone(), password }),
+                    tls,
+                }),
+                undo: Some(Operation::RemoveNode(RemoveNode { name: t.node_name.clone() })),
+            });
+            format!("{} dials {} as '{user}', a user that may replicate only {names}", d.name, t.name)
+        }
+    };
+    Ok(Plan { parties, steps, summary })
+}
+
+/// The plan that removes the link `dialer` runs to `link_name`, and the user and role the
+/// studio made for it on `dialled` (when there is one).
+pub async fn plan_unlink(dialer: Party, link_name: &str, dialled: Option<Party>) -> Result<Plan> {
+    refuse_harperdb(&dialer)?;
+    let status: ClusterStatus = dialer.client.run_as(&Operation::ClusterStatus(NoFields {})).await?;
+    if !status.connections.iter().any(|l| l.name == link_name) {
+        return Err(Error::Invalid(format!("{} has no link to {link_name}", dialer.name)));
+    }
+    let user = link_user(&dialer.node_name);
+    let mut steps = vec![Step { party: 0, op: Operation::RemoveNode(RemoveNode { name: link_name.to_string() }), undo: None }];
+    let mut parties = vec![dialer];
+    let mut summary = format!("{} stops linking to {link_name}", parties[0].name);
+    if let Some(t) = dialled {
+        let users: Vec<UserReply> = t.client.run_as(&Operation::ListUsers(NoFields {})).await?;
+        if users.iter().any(|u| u.username == user) {
+            steps.push(Step { party: 1, op: Operation::DropUser(UserRef { username: user.clone() }), undo: None });
+            steps.push(Step { party: 1, op: Operation::DropRole(RoleRef { id: user.clone() }), undo: None });
+            summary = format!("{summary}; the user '{user}' made for it on {} is removed", t.name);
+        }
+        parties.push(t);
+    }
+    Ok(Plan { parties, steps, summary })
+}

@@ -1,0 +1,398 @@
+//! The cluster as the studio draws it: every registered instance's status, tables and
+//! cluster_status joined into nodes and data-flow edges (`build`), what petgraph finds in them
+//! (`analysis`), and the operations that make, change and remove a link (`link`).
+
+pub mod analysis;
+pub mod link;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use switchyard_protocol::ops::{ClusterStatus, LinkState, LinkStatus};
+use switchyard_protocol::Channel;
+use ts_rs::TS;
+
+use switchyard_client::OpsClient;
+use switchyard_protocol::operation::NoFields;
+use switchyard_protocol::Operation;
+
+use crate::browse::Browse;
+use crate::types::{InstanceKind, InstanceSpec, InstanceStatus};
+
+/// What one registered instance told the studio in one refresh.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub spec: InstanceSpec,
+    pub status: InstanceStatus,
+    /// Its tables as `database:table` (empty when it could not be asked).
+    pub channels: Vec<String>,
+    /// Its links (switchyard-node), or why they could not be read.
+    pub cluster: Result<ClusterStatus, String>,
+}
+
+/// Looks at one instance: its status, its tables and (a switchyard-node's) cluster_status.
+pub async fn observe(spec: InstanceSpec, client: &OpsClient) -> Observed {
+    let status = crate::probe::status(&spec.id, client).await;
+    let (mut channels, mut cluster) = (Vec::new(), Err("not asked: the instance does not answer".to_string()));
+    if status.online && status.error.is_none() {
+        if let Ok(tree) = client.tree().await {
+            channels = tree.iter().flat_map(|d| d.tables.iter().map(move |t| format!("{}:{}", d.name, t.name))).collect();
+        }
+        cluster = if status.server_kind.as_deref() == Some("harperdb") {
+            Err("HarperDB's cluster status is not read yet".to_string())
+        } else {
+            client.run_as(&Operation::ClusterStatus(NoFields {})).await.map_err(|e| e.to_string())
+        };
+    }
+    Observed { spec, status, channels, cluster }
+}
+
+/// A node of the canvas: a registered instance, or a peer named in some cluster_status that is
+/// not registered (a ghost, registrable in one click).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TopoNode {
+    /// The instance id, or `ghost:<node name>`.
+    pub id: String,
+    /// The registry's name (the ghost's node name): what `topo-node-<name>` carries.
+    pub name: String,
+    /// The node's own name (the one peers use in add_node).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
+    /// `local`, `remote` or `ghost`.
+    pub kind: String,
+    /// `switchyard-node` or `harperdb`, when it answered.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_kind: Option<String>,
+    pub online: bool,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why it could not be asked, or why it refuses writes.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Its tables, `database:table`.
+    pub channels: Vec<String>,
+    /// Entries of its own log not yet sent to peers, over every link it dials.
+    pub backlog: f64,
+    /// Where a ghost was dialled (`http://host:port`), to register it.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// One channel on an edge, with the link that carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeChannel {
+    pub channel: String,
+    /// The node running the link (add_node was sent to it), and the name it gave the peer.
+    pub dialer: String,
+    pub link_name: String,
+    /// The source's log position this channel has carried up to (sent by the dialer, or
+    /// applied from the peer): successive refreshes give the rate.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<f64>,
+    /// Entries on the source not yet sent (known when the dialer is the source).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<f64>,
+    pub gaps: f64,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The data flow from `source` to `target` (one edge per direction), over one or more links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TopoEdge {
+    /// `<source id>-><target id>`.
+    pub id: String,
+    pub source: String,
+    pub target: String,
+    /// `open`, `connecting` or `closed` (the worst of its links).
+    pub state: String,
+    /// Since when (ms since the epoch) the link is in its state.
+    pub since: f64,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub channels: Vec<EdgeChannel>,
+    /// Whether some channel on it runs in a cycle (allowed; marked).
+    pub cycle: bool,
+}
+
+/// Something the user should know about the topology.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TopoWarning {
+    /// `missing_table`, `failing_link`, `refused_channel`, `ghost`, `unreachable`, `cycle`.
+    pub kind: String,
+    pub message: String,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge: Option<String>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+}
+
+/// Where one channel's data goes: the edges carrying it, and from each node the nodes its
+/// writes on that channel reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelFlow {
+    pub channel: String,
+    pub edges: Vec<String>,
+    pub reach: BTreeMap<String, Vec<String>>,
+    /// Edges that lie on a cycle of this channel.
+    pub cycle_edges: Vec<String>,
+}
+
+/// The canvas's model, refreshed about once a second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologyView {
+    pub nodes: Vec<TopoNode>,
+    pub edges: Vec<TopoEdge>,
+    pub flows: Vec<ChannelFlow>,
+    pub warnings: Vec<TopoWarning>,
+}
+
+fn state_name(s: LinkState) -> &'static str {
+    match s {
+        LinkState::Open => "open",
+        LinkState::Connecting => "connecting",
+        LinkState::Closed => "closed",
+    }
+}
+
+/// Worse first: closed, connecting, open.
+fn rank(state: &str) -> u8 {
+    match state {
+        "closed" => 0,
+        "connecting" => 1,
+        _ => 2,
+    }
+}
+
+fn host_port(url: &str) -> Option<(String, u16)> {
+    let u = reqwest::Url::parse(url).ok()?;
+    let host = u.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
+    Some((host, u.port_or_known_default()?))
+}
+
+fn loopback(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "::1")
+}
+
+/// Joins what every instance said into nodes and data-flow edges, then analyses them.
+pub fn build(observed: &[Observed]) -> TopologyView {
+    let mut nodes: Vec<TopoNode> = Vec::new();
+    let mut warnings: Vec<TopoWarning> = Vec::new();
+    // A peer is known by its node name, or by the address it is dialled at.
+    let mut by_node_name: HashMap<String, String> = HashMap::new();
+    let mut by_address: HashMap<(String, u16), String> = HashMap::new();
+    for o in observed {
+        let node_name = o.status.node_name.clone().or_else(|| o.cluster.as_ref().ok().map(|c| c.node_name.clone()));
+        if let Some(n) = &node_name {
+            by_node_name.insert(n.clone(), o.spec.id.clone());
+        }
+        if let Some((host, port)) = host_port(&o.spec.url) {
+            by_address.insert((if loopback(&host) { "127.0.0.1".into() } else { host }, port), o.spec.id.clone());
+        }
+        let error = o.status.error.as_ref().map(|e| e.message.clone()).or_else(|| o.cluster.as_ref().ok().and_then(|c| c.read_only.clone()));
+        let backlog = o.cluster.as_ref().map(|c| c.connections.iter().flat_map(|l| &l.channels).filter(|c| c.publish).map(|c| c.backlog.max(0) as f64).sum()).unwrap_or(0.0);
+        if !o.status.online {
+            warnings.push(TopoWarning {
+                kind: "unreachable".into(),
+                message: format!("{} does not answer{}", o.spec.name, error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()),
+                node: Some(o.spec.id.clone()),
+                edge: None,
+                channel: None,
+            });
+        }
+        nodes.push(TopoNode {
+            id: o.spec.id.clone(),
+            name: o.spec.name.clone(),
+            node_name,
+            kind: match o.spec.kind {
+                InstanceKind::Local => "local".into(),
+                InstanceKind::Remote => "remote".into(),
+            },
+            server_kind: o.status.server_kind.clone(),
+            online: o.status.online,
+            version: o.status.version.clone(),
+            error,
+            channels: o.channels.clone(),
+            backlog,
+            url: None,
+        });
+    }
+
+    let mut edges: BTreeMap<(String, String), TopoEdge> = BTreeMap::new();
+    for o in observed {
+        let Ok(cluster) = &o.cluster else { continue };
+        for link in &cluster.connections {
+            let peer = resolve(link, &by_node_name, &by_address).unwrap_or_else(|| ghost(&mut nodes, &mut warnings, &o.spec.name, link));
+            let peer_channels = nodes.iter().find(|n| n.id == peer).filter(|n| n.online).map(|n| n.channels.clone());
+            if link.state != LinkState::Open || link.last_error.is_some() {
+                warnings.push(TopoWarning {
+                    kind: "failing_link".into(),
+                    message: format!(
+                        "{}'s link to {} is {}{}",
+                        o.spec.name,
+                        link.name,
+                        state_name(link.state),
+                        link.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                    ),
+                    node: Some(o.spec.id.clone()),
+                    edge: None,
+                    channel: None,
+                });
+            }
+            for sub in &link.subscriptions {
+                let channel = sub.channel.to_string();
+                let status = link.channels.iter().find(|c| c.channel == channel);
+                let error = status.and_then(|c| c.error.clone());
+                let mut add = |source: &str, target: &str, position: Option<i64>, backlog: Option<i64>| {
+                    let key = (source.to_string(), target.to_string());
+                    let edge = edges.entry(key).or_insert_with(|| TopoEdge {
+                        id: format!("{source}->{target}"),
+                        source: source.to_string(),
+                        target: target.to_string(),
+                        state: state_name(link.state).into(),
+                        since: link.since,
+                        latency_ms: link.latency_ms,
+                        last_error: link.last_error.clone(),
+                        channels: Vec::new(),
+                        cycle: false,
+                    });
+                    if rank(state_name(link.state)) < rank(&edge.state) {
+                        edge.state = state_name(link.state).into();
+                        edge.since = link.since;
+                        edge.last_error = link.last_error.clone();
+                    }
+                    edge.channels.push(EdgeChannel {
+                        channel: channel.clone(),
+                        dialer: o.spec.id.clone(),
+                        link_name: link.name.clone(),
+                        position: position.map(|p| p as f64),
+                        backlog: backlog.map(|b| b as f64),
+                        gaps: status.map(|c| c.gaps as f64).unwrap_or(0.0),
+                        error: error.clone(),
+                    });
+                };
+                if sub.subscribe {
+                    add(&peer, &o.spec.id, status.and_then(|c| c.last_received), None);
+                    if let Some(tables) = &peer_channels {
+                        if !tables.contains(&channel) {
+                            warnings.push(TopoWarning {
+                                kind: "missing_table".into(),
+                                message: format!("{} subscribes to {channel} from {}, which has no such table", o.spec.name, link.name),
+                                node: Some(peer.clone()),
+                                edge: Some(format!("{peer}->{}", o.spec.id)),
+                                channel: Some(channel.clone()),
+                            });
+                        }
+                    }
+                }
+                if sub.publish {
+                    add(&o.spec.id, &peer, status.and_then(|c| c.last_sent), status.map(|c| c.backlog));
+                    if !o.channels.is_empty() && !o.channels.contains(&channel) {
+                        warnings.push(TopoWarning {
+                            kind: "missing_table".into(),
+                            message: format!("{} publishes {channel} to {}, but has no such table", o.spec.name, link.name),
+                            node: Some(o.spec.id.clone()),
+                            edge: Some(format!("{}->{peer}", o.spec.id)),
+                            channel: Some(channel.clone()),
+                        });
+                    }
+                }
+                if let Some(e) = &error {
+                    warnings.push(TopoWarning {
+                        kind: "refused_channel".into(),
+                        message: format!("{channel} on {}'s link to {}: {e}", o.spec.name, link.name),
+                        node: Some(o.spec.id.clone()),
+                        edge: None,
+                        channel: Some(channel.clone()),
+                    });
+                }
+            }
+        }
+    }
+    let mut edges: Vec<TopoEdge> = edges.into_values().collect();
+    let flows = analysis::flows(&edges);
+    for f in &flows {
+        if !f.cycle_edges.is_empty() {
+            warnings.push(TopoWarning {
+                kind: "cycle".into(),
+                message: format!("{} runs in a cycle over {} edges (allowed: each write is applied once per node)", f.channel, f.cycle_edges.len()),
+                node: None,
+                edge: None,
+                channel: Some(f.channel.clone()),
+            });
+        }
+        for e in edges.iter_mut().filter(|e| f.cycle_edges.contains(&e.id)) {
+            e.cycle = true;
+        }
+    }
+    TopologyView { nodes, edges, flows, warnings }
+}
+
+/// The registered instance a link names: by the node name it expects, else by address.
+fn resolve(link: &LinkStatus, by_node_name: &HashMap<String, String>, by_address: &HashMap<(String, u16), String>) -> Option<String> {
+    by_node_name.get(&link.name).cloned().or_else(|| {
+        let host = if loopback(&link.host) { "127.0.0.1".to_string() } else { link.host.clone() };
+        by_address.get(&(host, link.port)).cloned()
+    })
+}
+
+/// Adds (once) the ghost of a peer that no registered instance is, and answers its id.
+fn ghost(nodes: &mut Vec<TopoNode>, warnings: &mut Vec<TopoWarning>, dialer: &str, link: &LinkStatus) -> String {
+    let id = format!("ghost:{}", link.name);
+    if !nodes.iter().any(|n| n.id == id) {
+        let scheme = if link.tls { "https" } else { "http" };
+        nodes.push(TopoNode {
+            id: id.clone(),
+            name: link.name.clone(),
+            node_name: Some(link.name.clone()),
+            kind: "ghost".into(),
+            server_kind: None,
+            online: link.state == LinkState::Open,
+            version: None,
+            error: None,
+            channels: Vec::new(),
+            backlog: 0.0,
+            url: Some(format!("{scheme}://{}:{}", link.host, link.port)),
+        });
+        warnings.push(TopoWarning {
+            kind: "ghost".into(),
+            message: format!("{dialer} links to {}, which is not registered here", link.name),
+            node: Some(id.clone()),
+            edge: None,
+            channel: None,
+        });
+    }
+    id
+}
+
+/// Every channel named by a link or a table, for the dialog's list.
+pub fn known_channels(view: &TopologyView) -> Vec<String> {
+    let mut all: Vec<String> = view.nodes.iter().flat_map(|n| n.channels.iter().cloned()).chain(view.edges.iter().flat_map(|e| e.channels.iter().map(|c| c.channel.clone()))).collect();
+    all.sort();
+    all.dedup();
+    all.retain(|c| c.parse::<Channel>().is_ok());
+    all
+}

@@ -1,0 +1,239 @@
+//! The cluster canvas's model and link plans against real nodes on loopback: topologies built
+//! from real cluster_status answers (chain, ring, failing link, ghost peer, missing source
+//! table), and least-privilege links made, changed, undone and removed through their plans.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use switchyard_client::{Credentials, OpsClient};
+use switchyard_node::{start, NodeConfig, RunningNode};
+use switchyard_protocol::tls::Trust;
+use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Party};
+use switchyard_studio::topology::{self, TopologyView};
+use switchyard_studio::{InstanceKind, InstanceSpec};
+use tokio::net::TcpListener;
+
+const PW: &str = "topo-pw";
+
+struct Node {
+    name: String,
+    dir: tempfile::TempDir,
+    running: Option<RunningNode>,
+    port: u16,
+}
+
+impl Node {
+    async fn start(name: &str) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let running = start(NodeConfig::new(dir.path(), name).with_admin("admin", PW), listener).await.expect("node starts");
+        Node { name: name.into(), dir, running: Some(running), port }
+    }
+
+    async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    async fn restart(&mut self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.running = Some(start(NodeConfig::new(self.dir.path(), &self.name).with_admin("admin", PW), listener).await.expect("node restarts"));
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn client(&self) -> OpsClient {
+        OpsClient::with_timeout(self.url(), Credentials::basic("admin", PW), Duration::from_secs(5)).unwrap()
+    }
+
+    fn spec(&self) -> InstanceSpec {
+        InstanceSpec { id: format!("id-{}", self.name), name: self.name.clone(), url: self.url(), username: "admin".into(), kind: InstanceKind::Remote, tls: Trust::System, port: None }
+    }
+
+    fn party(&self) -> Party {
+        Party { id: self.spec().id, name: self.name.clone(), node_name: self.name.clone(), url: self.url(), trust: Trust::System, server_kind: Some("switchyard-node".into()), client: self.client() }
+    }
+
+    async fn ok(&self, op: Value) -> Value {
+        self.client().call(&op).await.unwrap_or_else(|e| panic!("{op} on {}: {e}", self.name))
+    }
+
+    async fn table(&self, table: &str) {
+        self.ok(json!({"operation": "create_table", "database": "dev", "table": table, "primary_key": "id"})).await;
+    }
+
+    async fn count(&self, table: &str) -> u64 {
+        let r = self.client().send(&json!({"operation": "describe_table", "database": "dev", "table": table})).await.unwrap();
+        r.body["record_count"].as_u64().unwrap_or(0)
+    }
+
+    /// `on` dials `peer` with the admin's credentials.
+    async fn link(&self, peer: &Node, subscriptions: Value) {
+        self.ok(json!({"operation": "add_node", "name": peer.name, "host": "127.0.0.1", "port": peer.port,
+            "authorization": {"username": "admin", "password": PW}, "subscriptions": subscriptions})).await;
+    }
+}
+
+/// The topology of `nodes` (the registered ones) as the canvas would get it.
+async fn view(nodes: &[&Node]) -> TopologyView {
+    let mut observed = Vec::new();
+    for n in nodes {
+        observed.push(topology::observe(n.spec(), &n.client()).await);
+    }
+    topology::build(&observed)
+}
+
+/// The view once `check` holds (at most 30 s).
+async fn view_when(nodes: &[&Node], what: &str, check: impl Fn(&TopologyView) -> bool) -> TopologyView {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = view(nodes).await;
+        if check(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "not within 30 s: {what}; last view {v:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn eventually(what: &str, check: impl AsyncFn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "not within 30 s: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn edge<'a>(v: &'a TopologyView, source: &str, target: &str) -> Option<&'a topology::TopoEdge> {
+    v.edges.iter().find(|e| e.source == format!("id-{source}") && e.target == format!("id-{target}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chains_rings_and_what_goes_wrong_are_drawn_from_real_cluster_status() {
+    let (a, b, c) = (Node::start("a").await, Node::start("b").await, Node::start("c").await);
+    for n in [&a, &b, &c] {
+        n.table("x").await;
+    }
+    // A chain a → b → c on dev:x: b and c each pull from the one before.
+    b.link(&a, json!([{"channel": "dev:x", "subscribe": true}])).await;
+    c.link(&b, json!([{"channel": "dev:x", "subscribe": true}])).await;
+    let v = view_when(&[&a, &b, &c], "the chain's links open", |v| v.edges.len() == 2 && v.edges.iter().all(|e| e.state == "open")).await;
+    assert!(edge(&v, "a", "b").is_some() && edge(&v, "b", "c").is_some(), "edges run the way data flows: {:?}", v.edges);
+    let flow = v.flows.iter().find(|f| f.channel == "dev:x").expect("a flow for dev:x");
+    assert_eq!(flow.reach["id-a"], vec!["id-b", "id-c"]);
+    assert!(flow.cycle_edges.is_empty() && v.warnings.is_empty(), "a chain has no cycle and nothing to warn of: {:?}", v.warnings);
+
+    // Closing the ring c → a: every edge of dev:x is on the cycle, and it is said.
+    a.link(&c, json!([{"channel": "dev:x", "subscribe": true}])).await;
+    let v = view_when(&[&a, &b, &c], "the ring closes", |v| v.edges.len() == 3).await;
+    assert!(v.edges.iter().all(|e| e.cycle), "{:?}", v.edges);
+    assert!(v.warnings.iter().any(|w| w.kind == "cycle" && w.channel.as_deref() == Some("dev:x")));
+
+    // A subscription to a table the source lacks.
+    a.link(&b, json!([{"channel": "dev:nothere", "subscribe": true}])).await;
+    let v = view_when(&[&a, &b, &c], "the missing table is flagged", |v| v.warnings.iter().any(|w| w.kind == "missing_table")).await;
+    let w = v.warnings.iter().find(|w| w.kind == "missing_table").unwrap();
+    assert_eq!((w.node.as_deref(), w.channel.as_deref()), (Some("id-b"), Some("dev:nothere")), "{w:?}");
+
+    // A peer that is not registered is a ghost, where it was dialled; one that is down fails.
+    let mut d = Node::start("d").await;
+    d.table("x").await;
+    c.link(&d, json!([{"channel": "dev:x", "publish": true}])).await;
+    let v = view_when(&[&a, &b, &c], "the ghost appears", |v| v.nodes.iter().any(|n| n.id == "ghost:d")).await;
+    let ghost = v.nodes.iter().find(|n| n.id == "ghost:d").unwrap();
+    assert_eq!((ghost.kind.as_str(), ghost.url.clone()), ("ghost", Some(d.url())));
+    assert!(v.edges.iter().any(|e| e.source == "id-c" && e.target == "ghost:d"));
+    assert!(v.warnings.iter().any(|w| w.kind == "ghost" && w.node.as_deref() == Some("ghost:d")));
+    d.stop().await;
+    let v = view_when(&[&a, &b, &c], "the link to a stopped node fails", |v| v.warnings.iter().any(|w| w.kind == "failing_link")).await;
+    let failing = v.edges.iter().find(|e| e.target == "ghost:d").unwrap();
+    assert_ne!(failing.state, "open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planned_link_carries_only_its_channels_is_changed_and_removed_with_its_user() {
+    let (edge_node, hq) = (Node::start("edge").await, Node::start("hq").await);
+    edge_node.table("sensor_data").await;
+    edge_node.table("config").await;
+    hq.table("sensor_data").await;
+    hq.table("config").await;
+    hq.table("secret").await;
+
+    // Dragged edge → hq: sensor_data flows to hq; edge dials.
+    let req = LinkRequest { a: "id-edge".into(), b: "id-hq".into(), channels: vec![LinkChannel { channel: "dev:sensor_data".into(), direction: Direction::AToB }], b_dials: false };
+    let plan = plan_link(&req, edge_node.party(), hq.party()).await.unwrap();
+    let preview = plan.preview("p1");
+    let ops: Vec<(&str, &str)> = preview.steps.iter().map(|s| (s.instance_name.as_str(), s.operation.as_str())).collect();
+    assert_eq!(ops, vec![("hq", "add_role"), ("hq", "add_user"), ("edge", "add_node")]);
+    let shown = serde_json::to_string(&preview).unwrap();
+    let switchyard_protocol::Operation::AddUser(user) = &plan.steps[1].op else { panic!("step 2 adds the user") };
+    assert!(shown.contains("********") && !shown.contains(&user.password), "passwords are masked in the preview: {shown}");
+    assert_eq!(preview.steps[0].request["permission"]["dev"]["tables"]["sensor_data"]["insert"], true);
+    assert_eq!(preview.steps[0].request["permission"]["dev"]["tables"]["sensor_data"]["read"], false);
+    let report = plan.apply().await;
+    assert!(report.ok, "{report:?}");
+
+    edge_node.ok(json!({"operation": "insert", "database": "dev", "table": "sensor_data", "records": [{"id": 1, "t": 20.5}]})).await;
+    eventually("sensor_data reaches hq", async || hq.count("sensor_data").await == 1).await;
+    let v = view_when(&[&edge_node, &hq], "the edge shows the traffic", |v| edge(v, "edge", "hq").is_some_and(|e| e.channels.iter().any(|c| c.position.unwrap_or(0.0) > 0.0))).await;
+    assert!(edge(&v, "hq", "edge").is_none(), "nothing flows back");
+
+    // The link's user is held to its role: it cannot read hq's tables.
+    let users: Vec<Value> = serde_json::from_value(hq.ok(json!({"operation": "list_users"})).await).unwrap();
+    assert!(users.iter().any(|u| u["username"] == "sy_link_edge" && u["role"]["role"] == "sy_link_edge"), "{users:?}");
+
+    // Changed on the same link: config flows hq → edge too.
+    let req = LinkRequest {
+        a: "id-edge".into(),
+        b: "id-hq".into(),
+        channels: vec![
+            LinkChannel { channel: "dev:sensor_data".into(), direction: Direction::AToB },
+            LinkChannel { channel: "dev:config".into(), direction: Direction::BToA },
+        ],
+        b_dials: false,
+    };
+    let plan = plan_link(&req, edge_node.party(), hq.party()).await.unwrap();
+    let ops: Vec<String> = plan.preview("p2").steps.iter().map(|s| format!("{}:{}", s.instance_name, s.operation)).collect();
+    assert_eq!(ops, vec!["hq:alter_role", "edge:update_node"]);
+    assert!(plan.apply().await.ok);
+    hq.ok(json!({"operation": "insert", "database": "dev", "table": "config", "records": [{"id": "rate", "hz": 5}]})).await;
+    eventually("config reaches edge", async || edge_node.count("config").await == 1).await;
+
+    // Removed: the link, its user and its role go; new records no longer flow.
+    let plan = plan_unlink(edge_node.party(), "hq", Some(hq.party())).await.unwrap();
+    let ops: Vec<String> = plan.preview("p3").steps.iter().map(|s| format!("{}:{}", s.instance_name, s.operation)).collect();
+    assert_eq!(ops, vec!["edge:remove_node", "hq:drop_user", "hq:drop_role"]);
+    assert!(plan.apply().await.ok);
+    let users = hq.ok(json!({"operation": "list_users"})).await;
+    assert!(!users.to_string().contains("sy_link_edge"), "{users}");
+    edge_node.ok(json!({"operation": "insert", "database": "dev", "table": "sensor_data", "records": [{"id": 2, "t": 1.0}]})).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(hq.count("sensor_data").await, 1, "after removal nothing flows");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_that_fails_midway_leaves_no_user_role_or_link_behind() {
+    let (mut edge_node, hq) = (Node::start("edge").await, Node::start("hq").await);
+    edge_node.table("sensor_data").await;
+    let req = LinkRequest { a: "id-edge".into(), b: "id-hq".into(), channels: vec![LinkChannel { channel: "dev:sensor_data".into(), direction: Direction::AToB }], b_dials: false };
+    let plan = plan_link(&req, edge_node.party(), hq.party()).await.unwrap();
+    // The dialler goes away between the preview and Apply: its add_node cannot be sent.
+    edge_node.stop().await;
+    let report = plan.apply().await;
+    assert!(!report.ok);
+    let failed: Vec<(&str, bool)> = report.steps.iter().map(|s| (s.operation.as_str(), s.ok)).collect();
+    assert_eq!(failed, vec![("add_role", true), ("add_user", true), ("add_node", false)], "{report:?}");
+    assert!(!report.steps[2].message.is_empty(), "the failing node's error is reported");
+    let undone: Vec<(&str, bool)> = report.undone.iter().map(|s| (s.operation.as_str(), s.ok)).collect();
+    assert_eq!(undone, vec![("drop_user", true), ("drop_role", true)]);
+    assert!(report.left_behind.is_empty(), "{:?}", report.left_behind);
+    let (users, roles) = (hq.ok(json!({"operation": "list_users"})).await, hq.ok(json!({"operation": "list_roles"})).await);
+    assert!(!users.to_string().contains("sy_link_edge") && !roles.to_string().contains("sy_link_edge"), "{users} {roles}");
+    edge_node.restart().await;
+    let status = edge_node.ok(json!({"operation": "cluster_status"})).await;
+    assert_eq!(status["connections"], json!([]), "no link was made");
+}

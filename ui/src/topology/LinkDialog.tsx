@@ -1,0 +1,191 @@
+//! The link dialog: the channels of both sides and a typed new one, each with its direction,
+//! which side dials out, and the exact requests per node (passwords masked) before Apply.
+//! Also the removal of a link, with its own preview.
+import { useEffect, useMemo, useRef, useState } from "react";
+import type { ApplyReport, Direction, LinkChannel, LinkPlan, TopologyView, UiError } from "../platform";
+import { Modal } from "../components/Modal";
+import { describeError } from "../stores/ui";
+import { offeredChannels, validChannel } from "./model";
+import { applyPlan, closeDialog, previewLink, previewUnlink, useTopology } from "./store";
+
+const PREVIEW_DELAY_MS = 250;
+
+function PlanView({ plan }: { plan: LinkPlan }) {
+  return (
+    <div className="topo-plan" data-testid="topo-plan">
+      <p>{plan.summary}</p>
+      <ol>
+        {plan.steps.map((s, i) => (
+          <li key={i} data-testid={`topo-step-${i}`}>
+            <b>{s.instanceName}</b> · <code>{s.operation}</code>
+            <pre>{JSON.stringify(s.request, null, 2)}</pre>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function ReportView({ report }: { report: ApplyReport }) {
+  return (
+    <div className="topo-report" data-testid="topo-report" role="status">
+      <p className={report.ok ? "ok-text" : "error-text"}>{report.ok ? "Applied: every node answered." : "Not applied: a step failed, and what was done before it was taken back."}</p>
+      <ul>
+        {report.steps.map((s, i) => (
+          <li key={i} className={s.ok ? "" : "error-text"} data-testid={`topo-result-${i}`}>
+            {s.ok ? "✓" : "✗"} <b>{s.instanceName}</b> {s.operation}: {s.message}
+          </li>
+        ))}
+      </ul>
+      {report.undone.length > 0 && (
+        <>
+          <p>Taken back:</p>
+          <ul>
+            {report.undone.map((s, i) => (
+              <li key={i} className={s.ok ? "" : "error-text"}>
+                {s.ok ? "↶" : "✗"} <b>{s.instanceName}</b> {s.operation}: {s.message}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {report.leftBehind.length > 0 && (
+        <div className="error-panel" data-testid="topo-left-behind">
+          Left behind, to clean up by hand:
+          <ul>{report.leftBehind.map((l, i) => <li key={i}>{l}</li>)}</ul>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Footer({ busy, plan, report, error, onApply }: { busy: boolean; plan: LinkPlan | null; report: ApplyReport | null; error: UiError | null; onApply: () => void }) {
+  return (
+    <>
+      {error && <div className="error-panel" role="alert" data-testid="topo-error">{describeError(error)}</div>}
+      <div className="modal-actions">
+        {busy && <span className="muted">Working…</span>}
+        <div className="spacer" />
+        <button type="button" onClick={() => void closeDialog()} data-testid="topo-cancel">{report ? "Close" : "Cancel"}</button>
+        {!report && (
+          <button type="button" className="primary" disabled={busy || !plan} onClick={onApply} data-testid="topo-apply">Apply</button>
+        )}
+      </div>
+    </>
+  );
+}
+
+const DIRECTIONS: { value: Direction; label: (a: string, b: string) => string }[] = [
+  { value: "aToB", label: (a, b) => `${a} → ${b}` },
+  { value: "bToA", label: (a, b) => `${b} → ${a}` },
+  { value: "both", label: () => "both ways" },
+];
+
+export function LinkDialog({ view }: { view: TopologyView }) {
+  const dialog = useTopology((s) => s.dialog);
+  const d = dialog?.kind === "link" ? dialog : null;
+  const name = (id: string) => view.nodes.find((n) => n.id === id)?.name ?? id;
+  const [chosen, setChosen] = useState<Record<string, Direction | null>>(() =>
+    Object.fromEntries((d?.seed.channels ?? []).map((c) => [c.channel, c.direction])),
+  );
+  const [extra, setExtra] = useState<string[]>([]);
+  const [typed, setTyped] = useState("");
+  const [bDials, setBDials] = useState(d?.seed.bDials ?? false);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const offered = useMemo(() => (d ? [...new Set([...offeredChannels(view, d.seed.a, d.seed.b, d.seed.channels), ...extra])].sort() : []), [view, d, extra]);
+  const channels: LinkChannel[] = Object.entries(chosen)
+    .filter(([, dir]) => dir !== null)
+    .map(([channel, direction]) => ({ channel, direction: direction as Direction }));
+  const key = JSON.stringify([channels, bDials]);
+
+  useEffect(() => {
+    if (!d || d.report) return;
+    if (timer.current) clearTimeout(timer.current);
+    if (channels.length === 0) {
+      useTopology.getState().setDialog({ ...d, plan: null, error: null });
+      return;
+    }
+    timer.current = setTimeout(() => void previewLink({ a: d.seed.a, b: d.seed.b, channels, bDials }), PREVIEW_DELAY_MS);
+    return () => {
+      if (timer.current) clearTimeout(timer.current);
+    };
+    // The request is what `key` says; `d` changes with every preview.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+
+  if (!d) return null;
+  const [a, b] = [name(d.seed.a), name(d.seed.b)];
+  const addTyped = () => {
+    const c = typed.trim();
+    if (!validChannel(c)) return;
+    setExtra((x) => [...x, c]);
+    setChosen((s) => ({ ...s, [c]: s[c] ?? "aToB" }));
+    setTyped("");
+  };
+  return (
+    <Modal title={`Link ${a} and ${b}`} onClose={() => void closeDialog()} testId="topo-dialog" wide>
+      <h2>Link {a} and {b}</h2>
+      {!d.report && (
+        <>
+          <table className="topo-channels">
+            <thead>
+              <tr><th>Channel</th><th>Carry</th><th>Direction</th></tr>
+            </thead>
+            <tbody>
+              {offered.map((c) => (
+                <tr key={c} data-testid={`topo-channel-${c}`}>
+                  <td><code>{c}</code></td>
+                  <td>
+                    <input type="checkbox" aria-label={`carry ${c}`} checked={!!chosen[c]} onChange={(e) => setChosen((s) => ({ ...s, [c]: e.target.checked ? (s[c] ?? "aToB") : null }))} />
+                  </td>
+                  <td>
+                    <select aria-label={`direction of ${c}`} value={chosen[c] ?? "aToB"} disabled={!chosen[c]} onChange={(e) => setChosen((s) => ({ ...s, [c]: e.target.value as Direction }))}>
+                      {DIRECTIONS.map((o) => <option key={o.value} value={o.value}>{o.label(a, b)}</option>)}
+                    </select>
+                  </td>
+                </tr>
+              ))}
+              {offered.length === 0 && <tr><td colSpan={3} className="muted">Neither side has a table yet: type a channel below.</td></tr>}
+            </tbody>
+          </table>
+          <div className="row">
+            <input placeholder="new channel database:table" value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="topo-new-channel"
+              onKeyDown={(e) => { if (e.key === "Enter") { e.preventDefault(); addTyped(); } }} />
+            <button type="button" onClick={addTyped} disabled={!validChannel(typed)}>Add channel</button>
+          </div>
+          <fieldset className="topo-dialer">
+            <legend>Who dials out</legend>
+            <label className="inline"><input type="radio" checked={!bDials} onChange={() => setBDials(false)} data-testid="topo-dialer-a" /> {a} dials {b}</label>
+            <label className="inline"><input type="radio" checked={bDials} onChange={() => setBDials(true)} data-testid="topo-dialer-b" /> {b} dials {a} (when {a} cannot be reached, for example behind a firewall)</label>
+          </fieldset>
+          <p className="muted small">The dialled node gets a user of its own for this link, whose role grants read on what flows out of it and insert, update and delete on what flows in — nothing else.</p>
+          {d.plan && <PlanView plan={d.plan} />}
+          {!d.plan && !d.busy && channels.length === 0 && <p className="muted">Choose at least one channel to see what will be sent.</p>}
+        </>
+      )}
+      {d.report && <ReportView report={d.report} />}
+      <Footer busy={d.busy} plan={d.plan} report={d.report} error={d.error} onApply={() => void applyPlan()} />
+    </Modal>
+  );
+}
+
+export function UnlinkDialog({ view }: { view: TopologyView }) {
+  const dialog = useTopology((s) => s.dialog);
+  const d = dialog?.kind === "unlink" ? dialog : null;
+  const dialer = d?.dialer;
+  const linkName = d?.linkName;
+  useEffect(() => {
+    if (dialer && linkName) void previewUnlink(dialer, linkName);
+  }, [dialer, linkName]);
+  if (!d) return null;
+  const name = view.nodes.find((n) => n.id === d.dialer)?.name ?? d.dialer;
+  return (
+    <Modal title={`Remove the link from ${name} to ${d.linkName}`} onClose={() => void closeDialog()} testId="topo-unlink-dialog" wide>
+      <h2>Remove the link from {name} to {d.linkName}</h2>
+      {!d.report && d.plan && <PlanView plan={d.plan} />}
+      {d.report && <ReportView report={d.report} />}
+      <Footer busy={d.busy} plan={d.plan} report={d.report} error={d.error} onApply={() => void applyPlan()} />
+    </Modal>
+  );
+}

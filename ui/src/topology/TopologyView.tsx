@@ -1,0 +1,283 @@
+//! The Cluster view: every instance a node, every data flow an edge (one per direction), live
+//! about once a second; drag from one node to another to link them, select an edge to change
+//! or remove its link, pick a channel to see where its data goes.
+import { memo, useCallback, useEffect, useMemo, type KeyboardEvent } from "react";
+import {
+  Background,
+  BaseEdge,
+  ConnectionMode,
+  Controls,
+  EdgeLabelRenderer,
+  Handle,
+  MarkerType,
+  MiniMap,
+  Position as Side,
+  ReactFlow,
+  ReactFlowProvider,
+  getBezierPath,
+  type Connection,
+  type Edge,
+  type EdgeProps,
+  type Node,
+  type NodeChange,
+  type NodeProps,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import { native, type TopoEdge, type TopoNode, type TopologyView as View } from "../platform";
+import { useBrowse } from "../stores/browse";
+import { describeError, toastError } from "../stores/ui";
+import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, edgeRate, seed, short, type Rates } from "./model";
+import { LinkDialog, UnlinkDialog } from "./LinkDialog";
+import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
+
+interface NodeData extends Record<string, unknown> {
+  node: TopoNode;
+  dim: boolean;
+  reached: boolean;
+}
+
+interface EdgeData extends Record<string, unknown> {
+  edge: TopoEdge;
+  sourceName: string;
+  targetName: string;
+  rate: number;
+  dim: boolean;
+}
+
+const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<Node<NodeData>>) {
+  const n = data.node;
+  const state = n.kind === "ghost" ? "ghost" : n.online ? (n.error ? "warn" : "ok") : "down";
+  return (
+    <div className={`topo-node ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}`}
+      data-testid={`topo-node-${n.name}`} style={{ width: NODE_WIDTH, minHeight: NODE_HEIGHT }}>
+      <Handle type="target" position={Side.Left} />
+      <div className="topo-node-head">
+        <span className={`dot ${state}`} aria-hidden />
+        <b title={n.nodeName ?? n.name}>{n.name}</b>
+        <span className="badge">{n.kind}</span>
+      </div>
+      <div className="small muted">
+        {n.kind === "ghost" ? `not registered · ${n.url ?? ""}` : n.online ? `${n.serverKind ?? "?"} ${n.version ?? ""}` : "offline"}
+      </div>
+      <div className="small">
+        {n.channels.length} tables · backlog <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span>
+      </div>
+      {n.error && <div className="small error-text" title={n.error}>{n.error.length > 60 ? `${n.error.slice(0, 60)}…` : n.error}</div>}
+      <Handle type="source" position={Side.Right} />
+    </div>
+  );
+});
+
+const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
+  const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, markerEnd, selected } = props;
+  const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  if (!data) return null;
+  const e = data.edge;
+  const failing = e.state !== "open" || e.channels.some((c) => c.error);
+  const backlog = edgeBacklog(e);
+  return (
+    <>
+      <BaseEdge path={path} markerEnd={markerEnd}
+        className={`topo-edge-path ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}${data.rate > 0 ? " busy" : ""}`} />
+      <EdgeLabelRenderer>
+        <div className={`topo-edge-label ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}`}
+          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+          data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
+          onClick={() => useTopology.getState().selectEdge(e.id)}
+          title={e.lastError ?? e.channels.map((c) => `${c.channel}${c.error ? `: ${c.error}` : ""}`).join("\n")}>
+          <div className="chans">{[...new Set(e.channels.map((c) => c.channel))].join(", ")}{e.cycle ? " ↻" : ""}</div>
+          <div className="stats">
+            <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>
+            {backlog > 0 && <span> · lag {short(backlog)}</span>}
+            {e.state !== "open" && <span> · {e.state}</span>}
+          </div>
+        </div>
+      </EdgeLabelRenderer>
+    </>
+  );
+});
+
+const nodeTypes = { instance: InstanceNode };
+const edgeTypes = { flow: FlowEdge };
+
+function toFlow(view: View, positions: Record<string, { x: number; y: number }>, rates: Rates, channel: string | null, selectedNode: string | null, selectedEdge: string | null) {
+  const flow = channel ? view.flows.find((f) => f.channel === channel) : undefined;
+  const onChannel = new Set(flow?.edges ?? []);
+  const reached = new Set<string>(selectedNode && flow ? [selectedNode, ...(flow.reach[selectedNode] ?? [])] : []);
+  const names = new Map(view.nodes.map((n) => [n.id, n.name]));
+  const nodes: Node<NodeData>[] = view.nodes.map((n) => ({
+    id: n.id,
+    type: "instance",
+    position: positions[n.name] ?? { x: 0, y: 0 },
+    selected: n.id === selectedNode,
+    data: { node: n, dim: !!channel && !(flow?.edges ?? []).some((e) => e.startsWith(`${n.id}->`) || e.endsWith(`->${n.id}`)), reached: reached.has(n.id) },
+  }));
+  const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
+    id: e.id,
+    source: e.source,
+    target: e.target,
+    type: "flow",
+    selected: e.id === selectedEdge,
+    markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
+    data: {
+      edge: e,
+      sourceName: names.get(e.source) ?? e.source,
+      targetName: names.get(e.target) ?? e.target,
+      rate: edgeRate(e, rates),
+      dim: !!channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
+    },
+  }));
+  return { nodes, edges };
+}
+
+function Panel({ view }: { view: View }) {
+  const { selectedNode, selectedEdge, selectedChannel, rates } = useTopology();
+  const open = useBrowse((s) => s.open);
+  const node = view.nodes.find((n) => n.id === selectedNode);
+  const edge = view.edges.find((e) => e.id === selectedEdge);
+  const name = (id: string) => view.nodes.find((n) => n.id === id)?.name ?? id;
+  const stopStart = async (n: TopoNode, start: boolean) => {
+    try {
+      if (start) await native.startLocal(n.id);
+      else await native.stopLocal(n.id);
+      await refreshTopology();
+    } catch (e) {
+      toastError(e);
+    }
+  };
+  return (
+    <aside className="topo-panel" data-testid="topo-panel">
+      <label className="small">Follow a channel{" "}
+        <select value={selectedChannel ?? ""} onChange={(e) => useTopology.getState().selectChannel(e.target.value || null)} data-testid="topo-follow">
+          <option value="">all</option>
+          {view.flows.map((f) => <option key={f.channel} value={f.channel}>{f.channel}{f.cycleEdges.length ? " (cycle)" : ""}</option>)}
+        </select>
+      </label>
+      {node && (
+        <section>
+          <h3>{node.name}</h3>
+          <p className="small muted">{node.nodeName && node.nodeName !== node.name ? `node name ${node.nodeName} · ` : ""}{node.kind}{node.version ? ` · ${node.serverKind} ${node.version}` : ""}</p>
+          {node.kind === "local" && (
+            <div className="row">
+              {node.online
+                ? <button onClick={() => void stopStart(node, false)} data-testid="topo-stop">Stop</button>
+                : <button onClick={() => void stopStart(node, true)} data-testid="topo-start">Start</button>}
+            </div>
+          )}
+          {node.kind !== "ghost" && node.online && node.channels.length > 0 && (
+            <button className="link" onClick={() => open({ kind: "tail", instance: node.id, channels: [] })}>Tail this node…</button>
+          )}
+          {node.kind === "ghost" && <p className="small">Register it with <b>+ Remote</b> at <code>{node.url}</code> to see and wire it.</p>}
+        </section>
+      )}
+      {edge && (
+        <section data-testid="topo-edge-panel">
+          <h3>{name(edge.source)} → {name(edge.target)}</h3>
+          <p className="small">{edge.state}{edge.latencyMs !== undefined ? ` · ${edge.latencyMs.toFixed(1)} ms` : ""}{edge.lastError ? ` · ${edge.lastError}` : ""}</p>
+          <table className="small">
+            <thead><tr><th>channel</th><th>at</th><th>/s</th><th>lag</th></tr></thead>
+            <tbody>
+              {edge.channels.map((c) => (
+                <tr key={`${c.channel}|${c.dialer}`} className={c.error ? "error-text" : ""} title={c.error ?? ""}>
+                  <td>{c.channel}</td>
+                  <td>{c.position ?? "–"}</td>
+                  <td>{short(rates[`${edge.id}|${c.channel}|${c.dialer}`] ?? 0)}</td>
+                  <td>{c.backlog ?? "–"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {edge.channels.some((c) => c.error) && <p className="small error-text">{edge.channels.filter((c) => c.error).map((c) => `${c.channel}: ${c.error}`).join("; ")}</p>}
+          <div className="row">
+            <button onClick={() => openLink(view, edge.channels[0]?.dialer ?? edge.source, edge.channels[0]?.dialer === edge.source ? edge.target : edge.source)} data-testid="topo-edit">Edit…</button>
+            <button className="danger" onClick={() => openUnlink(edge)} data-testid="topo-remove">Remove…</button>
+            {view.nodes.find((n) => n.id === edge.target)?.kind !== "ghost" && (
+              <button className="link" onClick={() => open({ kind: "tail", instance: edge.target, channels: [...new Set(edge.channels.map((c) => c.channel))] })}>Tail on {name(edge.target)}…</button>
+            )}
+          </div>
+        </section>
+      )}
+      {!node && !edge && <p className="small muted">Drag from the right handle of a node to another node to link them. Select an edge to change or remove it; Delete removes it, Escape clears.</p>}
+      <section>
+        <h3>Warnings {view.warnings.length > 0 && <span className="badge">{view.warnings.length}</span>}</h3>
+        {view.warnings.length === 0 && <p className="small muted">None.</p>}
+        <ul className="topo-warnings" data-testid="topo-warnings">
+          {view.warnings.map((w, i) => <li key={i} className={`small w-${w.kind}`}>{w.message}</li>)}
+        </ul>
+      </section>
+    </aside>
+  );
+}
+
+function openLink(view: View, a: string, b: string) {
+  useTopology.getState().setDialog({ kind: "link", seed: seed(view, a, b), plan: null, report: null, busy: false, error: null });
+}
+
+function openUnlink(edge: TopoEdge) {
+  const c = edge.channels[0];
+  if (!c) return;
+  useTopology.getState().setDialog({ kind: "unlink", dialer: c.dialer, linkName: c.linkName, plan: null, report: null, busy: false, error: null });
+}
+
+function Canvas() {
+  const { view, positions, rates, selectedChannel, selectedNode, selectedEdge, error, dialog } = useTopology();
+  useEffect(() => startTopologyPolling(), []);
+  const flow = useMemo(() => (view ? toFlow(view, positions, rates, selectedChannel, selectedNode, selectedEdge) : { nodes: [], edges: [] }),
+    [view, positions, rates, selectedChannel, selectedNode, selectedEdge]);
+  const onNodesChange = useCallback((changes: NodeChange<Node<NodeData>>[]) => {
+    const s = useTopology.getState();
+    for (const c of changes) {
+      if (c.type === "position" && c.position) {
+        const n = s.view?.nodes.find((x) => x.id === c.id);
+        if (n) s.moved(n.name, { x: Math.round(c.position.x), y: Math.round(c.position.y) });
+        if (!c.dragging) savePositionsSoon();
+      } else if (c.type === "select" && c.selected) {
+        s.selectNode(c.id);
+      }
+    }
+  }, []);
+  const onConnect = useCallback((c: Connection) => {
+    const v = useTopology.getState().view;
+    if (v && c.source && c.target && c.source !== c.target) openLink(v, c.source, c.target);
+  }, []);
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (dialog) return;
+    const s = useTopology.getState();
+    if ((e.key === "Delete" || e.key === "Backspace") && s.selectedEdge && s.view) {
+      const edge = s.view.edges.find((x) => x.id === s.selectedEdge);
+      if (edge) openUnlink(edge);
+    } else if (e.key === "Escape") {
+      s.selectNode(null);
+      s.selectEdge(null);
+      s.selectChannel(null);
+    }
+  };
+  return (
+    <div className="topo-page" onKeyDown={onKeyDown} tabIndex={-1}>
+      <div className="topo-canvas" data-testid="topo-canvas">
+        {error && <div className="error-panel" role="alert">{describeError(error)}</div>}
+        {!view && !error && <p className="pad muted">Asking every instance for its links…</p>}
+        {view && view.nodes.length === 0 && <p className="pad muted">No instances yet: add a local cluster or a remote instance in the sidebar.</p>}
+        <ReactFlow nodes={flow.nodes} edges={flow.edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
+          onNodesChange={onNodesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
+          onEdgeClick={(_, e) => useTopology.getState().selectEdge(e.id)} onPaneClick={() => { useTopology.getState().selectNode(null); useTopology.getState().selectEdge(null); }}
+          deleteKeyCode={null} fitView minZoom={0.1} maxZoom={2} proOptions={{ hideAttribution: true }}>
+          <Background />
+          <MiniMap pannable zoomable />
+          <Controls />
+        </ReactFlow>
+      </div>
+      {view && <Panel view={view} />}
+      {view && dialog?.kind === "link" && <LinkDialog key={`${dialog.seed.a}-${dialog.seed.b}`} view={view} />}
+      {view && dialog?.kind === "unlink" && <UnlinkDialog view={view} />}
+    </div>
+  );
+}
+
+export function TopologyView() {
+  return (
+    <ReactFlowProvider>
+      <Canvas />
+    </ReactFlowProvider>
+  );
+}

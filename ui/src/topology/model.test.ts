@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import type { EdgeChannel, TopoEdge, TopoNode, TopologyView } from "../platform";
+import { edgeBacklog, edgeRate, layout, offeredChannels, rates, seed, short, validChannel } from "./model";
+
+function node(id: string, channels: string[] = []): TopoNode {
+  return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, backlog: 0 };
+}
+
+function chan(channel: string, dialer: string, position?: number, backlog?: number): EdgeChannel {
+  return { channel, dialer, linkName: "x", position, backlog, gaps: 0 };
+}
+
+function edge(source: string, target: string, channels: EdgeChannel[]): TopoEdge {
+  return { id: `${source}->${target}`, source, target, state: "open", since: 0, channels, cycle: false };
+}
+
+function view(nodes: TopoNode[], edges: TopoEdge[]): TopologyView {
+  return { nodes, edges, flows: [], warnings: [] };
+}
+
+describe("rates", () => {
+  it("are how far each channel moved per second, never negative", () => {
+    const a = view([], [edge("a", "b", [chan("dev:x", "b", 100), chan("dev:y", "b", 50)])]);
+    const b = view([], [edge("a", "b", [chan("dev:x", "b", 300), chan("dev:y", "b", 10)])]);
+    const r = rates(a, b, 2);
+    expect(r["a->b|dev:x|b"]).toBe(100);
+    expect(r["a->b|dev:y|b"]).toBe(0);
+    expect(edgeRate(b.edges[0], r)).toBe(100);
+    expect(rates(null, b, 1)).toEqual({});
+  });
+
+  it("sum an edge's backlog over its channels", () => {
+    expect(edgeBacklog(edge("a", "b", [chan("dev:x", "a", 1, 40), chan("dev:y", "a", 1, 2)]))).toBe(42);
+  });
+});
+
+describe("layout", () => {
+  it("keeps placed nodes where they are and places new ones below them", () => {
+    const v = view([node("id-a"), node("id-b"), node("id-c")], [edge("id-a", "id-b", [])]);
+    const first = layout(v, {});
+    expect(Object.keys(first).sort()).toEqual(["a", "b", "c"]);
+    const placed = { a: { x: 500, y: 40 }, b: first.b };
+    const again = layout(view([...v.nodes, node("id-d")], v.edges), { ...placed, c: first.c });
+    expect(again.a).toEqual({ x: 500, y: 40 });
+    expect(again.b).toEqual(first.b);
+    expect(again.d.y).toBeGreaterThan(Math.max(again.a.y, again.b.y, again.c.y));
+  });
+});
+
+describe("the link dialog's seed", () => {
+  it("starts from the channels the pair's link carries, with their directions and its dialer", () => {
+    const v = view(
+      [node("a", ["dev:x", "dev:z"]), node("b", ["dev:x"])],
+      [edge("a", "b", [chan("dev:x", "b"), chan("dev:y", "b")]), edge("b", "a", [chan("dev:y", "b")])],
+    );
+    const s = seed(v, "a", "b");
+    expect(s.bDials).toBe(true);
+    expect(s.channels).toEqual([
+      { channel: "dev:x", direction: "aToB" },
+      { channel: "dev:y", direction: "both" },
+    ]);
+    expect(offeredChannels(v, "a", "b", s.channels)).toEqual(["dev:x", "dev:y", "dev:z"]);
+    expect(seed(v, "a", "c").channels).toEqual([]);
+  });
+
+  it("accepts only database:table channels", () => {
+    expect(validChannel("dev:x")).toBe(true);
+    expect(validChannel("dev")).toBe(false);
+    expect(validChannel("a:b:c")).toBe(false);
+    expect(validChannel(" :x")).toBe(false);
+  });
+
+  it("writes numbers short", () => {
+    expect([short(0), short(3.25), short(42), short(1500), short(25_000)]).toEqual(["0", "3.3", "42", "1.5k", "25k"]);
+  });
+});

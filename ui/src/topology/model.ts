@@ -1,0 +1,119 @@
+//! The cluster canvas's pure model: rates from successive snapshots, where new nodes go
+//! (dagre, around the ones already placed), and what the link dialog starts from.
+import dagre from "@dagrejs/dagre";
+import type { Direction, LinkChannel, Position, TopoEdge, TopologyView } from "../platform";
+
+export const NODE_WIDTH = 210;
+export const NODE_HEIGHT = 96;
+
+/** Per edge channel (`edgeId|channel|dialer`), log positions carried per second. */
+export type Rates = Record<string, number>;
+
+export function channelKey(edge: TopoEdge, c: { channel: string; dialer: string }): string {
+  return `${edge.id}|${c.channel}|${c.dialer}`;
+}
+
+/**
+ * Rates between two snapshots taken `seconds` apart: how far each channel's position moved.
+ * A position that went back (a re-pull after a gap, a restarted peer) counts as no traffic.
+ */
+export function rates(prev: TopologyView | null, next: TopologyView, seconds: number): Rates {
+  const out: Rates = {};
+  if (!prev || seconds <= 0) return out;
+  const before = new Map<string, number>();
+  for (const e of prev.edges) for (const c of e.channels) if (c.position !== undefined) before.set(channelKey(e, c), c.position);
+  for (const e of next.edges) {
+    for (const c of e.channels) {
+      const key = channelKey(e, c);
+      const was = before.get(key);
+      if (was === undefined || c.position === undefined) continue;
+      out[key] = Math.max(0, c.position - was) / seconds;
+    }
+  }
+  return out;
+}
+
+/** The rate of a whole edge: the sum over its channels. */
+export function edgeRate(edge: TopoEdge, r: Rates): number {
+  return edge.channels.reduce((sum, c) => sum + (r[channelKey(edge, c)] ?? 0), 0);
+}
+
+/** Entries not yet sent over an edge (what its source still owes its target). */
+export function edgeBacklog(edge: TopoEdge): number {
+  return edge.channels.reduce((sum, c) => sum + (c.backlog ?? 0), 0);
+}
+
+/** Positions for every node: saved ones kept, new ones laid out by dagre (left to right). */
+export function layout(view: TopologyView, saved: Record<string, Position>): Record<string, Position> {
+  const out: Record<string, Position> = {};
+  const missing = view.nodes.filter((n) => !saved[n.name]);
+  for (const n of view.nodes) if (saved[n.name]) out[n.name] = saved[n.name];
+  if (missing.length === 0) return out;
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: "LR", nodesep: 60, ranksep: 140, marginx: 20, marginy: 20 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of view.nodes) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  for (const e of view.edges) g.setEdge(e.source, e.target);
+  dagre.layout(g);
+  // New nodes go where dagre puts them, shifted below anything already placed.
+  const placedBottom = Object.values(out).reduce((m, p) => Math.max(m, p.y + NODE_HEIGHT + 60), 0);
+  const minY = Math.min(...missing.map((n) => g.node(n.id).y));
+  for (const n of missing) {
+    const p = g.node(n.id);
+    out[n.name] = { x: Math.round(p.x - NODE_WIDTH / 2), y: Math.round(p.y - minY + placedBottom) };
+  }
+  return out;
+}
+
+/** What the dialog starts with when opened on an existing pair: the channels of the link. */
+export interface DialogSeed {
+  a: string;
+  b: string;
+  bDials: boolean;
+  channels: LinkChannel[];
+}
+
+/**
+ * The seed for a dialog between `a` and `b` (as dragged): every channel already carried
+ * between them by a link one of them dials, with its direction; `bDials` when the link that
+ * exists is dialled by `b`.
+ */
+export function seed(view: TopologyView, a: string, b: string): DialogSeed {
+  const between = view.edges.filter((e) => (e.source === a && e.target === b) || (e.source === b && e.target === a));
+  const dialers = new Set(between.flatMap((e) => e.channels.map((c) => c.dialer)));
+  const bDials = !dialers.has(a) && dialers.has(b);
+  const dialer = bDials ? b : a;
+  const dirs = new Map<string, { ab: boolean; ba: boolean }>();
+  for (const e of between) {
+    for (const c of e.channels) {
+      if (c.dialer !== dialer) continue;
+      const d = dirs.get(c.channel) ?? { ab: false, ba: false };
+      if (e.source === a) d.ab = true;
+      else d.ba = true;
+      dirs.set(c.channel, d);
+    }
+  }
+  const channels: LinkChannel[] = [...dirs.entries()]
+    .sort(([x], [y]) => x.localeCompare(y))
+    .map(([channel, d]) => ({ channel, direction: (d.ab && d.ba ? "both" : d.ab ? "aToB" : "bToA") as Direction }));
+  return { a, b, bDials, channels };
+}
+
+/** The channels the dialog offers: the tables of both sides, and those already linked. */
+export function offeredChannels(view: TopologyView, a: string, b: string, linked: LinkChannel[]): string[] {
+  const tables = view.nodes.filter((n) => n.id === a || n.id === b).flatMap((n) => n.channels);
+  return [...new Set([...tables, ...linked.map((c) => c.channel)])].sort();
+}
+
+/** `database:table`, both parts non-empty, no further colon. */
+export function validChannel(text: string): boolean {
+  return /^[^:\s]+:[^:\s]+$/.test(text.trim());
+}
+
+/** A short human number: 1.2k, 35, 0.4. */
+export function short(n: number): string {
+  if (n >= 10_000) return `${Math.round(n / 1000)}k`;
+  if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
+  if (n >= 10 || n === 0) return String(Math.round(n));
+  return n.toFixed(1);
+}

@@ -1,0 +1,156 @@
+//! The cluster canvas's state (pure: each action computes the next state) and its side effects
+//! (polling every instance about once a second, keeping positions) in functions beside it.
+import { create } from "zustand";
+import { native, type ApplyReport, type LinkPlan, type LinkRequest, type Position, type TopologyView, type UiError } from "../platform";
+import { asUiError } from "../platform";
+import { layout, rates, type DialogSeed, type Rates } from "./model";
+
+export const REFRESH_MS = 1000;
+
+export type Dialog =
+  | { kind: "link"; seed: DialogSeed; plan: LinkPlan | null; report: ApplyReport | null; busy: boolean; error: UiError | null }
+  | { kind: "unlink"; dialer: string; linkName: string; plan: LinkPlan | null; report: ApplyReport | null; busy: boolean; error: UiError | null }
+  | null;
+
+interface TopologyState {
+  view: TopologyView | null;
+  takenAt: number;
+  rates: Rates;
+  error: UiError | null;
+  /** Node positions by node name; saved ones survive restarts. */
+  positions: Record<string, Position>;
+  positionsLoaded: boolean;
+  selectedChannel: string | null;
+  selectedNode: string | null;
+  selectedEdge: string | null;
+  dialog: Dialog;
+  received: (view: TopologyView, at: number) => void;
+  failed: (e: UiError) => void;
+  loadedPositions: (p: Record<string, Position>) => void;
+  moved: (name: string, p: Position) => void;
+  selectChannel: (c: string | null) => void;
+  selectNode: (id: string | null) => void;
+  selectEdge: (id: string | null) => void;
+  setDialog: (d: Dialog) => void;
+}
+
+export const useTopology = create<TopologyState>((set) => ({
+  view: null,
+  takenAt: 0,
+  rates: {},
+  error: null,
+  positions: {},
+  positionsLoaded: false,
+  selectedChannel: null,
+  selectedNode: null,
+  selectedEdge: null,
+  dialog: null,
+  received: (view, at) =>
+    set((s) => ({
+      view,
+      takenAt: at,
+      error: null,
+      rates: s.view ? rates(s.view, view, (at - s.takenAt) / 1000) : {},
+      // New nodes are laid out once; placed ones never move on a refresh.
+      positions: s.positionsLoaded ? layout(view, s.positions) : s.positions,
+    })),
+  failed: (error) => set({ error }),
+  loadedPositions: (p) => set((s) => ({ positionsLoaded: true, positions: s.view ? layout(s.view, p) : p })),
+  moved: (name, p) => set((s) => ({ positions: { ...s.positions, [name]: p } })),
+  selectChannel: (selectedChannel) => set({ selectedChannel }),
+  selectNode: (selectedNode) => set({ selectedNode, selectedEdge: null }),
+  selectEdge: (selectedEdge) => set({ selectedEdge, selectedNode: null }),
+  setDialog: (dialog) => set({ dialog }),
+}));
+
+/** Refreshes the view now. */
+export async function refreshTopology(): Promise<void> {
+  try {
+    const view = await native.topology();
+    useTopology.getState().received(view, Date.now());
+  } catch (e) {
+    useTopology.getState().failed(asUiError(e));
+  }
+}
+
+/** Polls while the canvas is open: one refresh at a time, about once a second. */
+export function startTopologyPolling(): () => void {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const tick = async () => {
+    const started = Date.now();
+    await refreshTopology();
+    if (!stopped) timer = setTimeout(tick, Math.max(100, REFRESH_MS - (Date.now() - started)));
+  };
+  void native
+    .topologyLayout()
+    .then((l) => useTopology.getState().loadedPositions(l.positions))
+    .catch(() => useTopology.getState().loadedPositions({}));
+  void tick();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
+
+let saveTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Keeps positions on disk, at most twice a second while nodes are dragged. */
+export function savePositionsSoon(): void {
+  if (saveTimer) clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => {
+    saveTimer = null;
+    void native.saveTopologyLayout({ positions: useTopology.getState().positions }).catch(() => undefined);
+  }, 500);
+}
+
+type LinkDialog = Extract<Dialog, { kind: "link" }>;
+type UnlinkDialog = Extract<Dialog, { kind: "unlink" }>;
+
+function patch(p: Partial<LinkDialog> | Partial<UnlinkDialog>) {
+  const d = useTopology.getState().dialog;
+  if (d) useTopology.getState().setDialog({ ...d, ...p } as Dialog);
+}
+
+/** Shows what a link request would send (nothing is sent yet). */
+export async function previewLink(request: LinkRequest): Promise<void> {
+  patch({ busy: true, error: null, plan: null, report: null });
+  try {
+    patch({ plan: await native.planLink(request), busy: false });
+  } catch (e) {
+    patch({ error: asUiError(e), busy: false });
+  }
+}
+
+/** Shows what removing a link would send. */
+export async function previewUnlink(dialer: string, linkName: string): Promise<void> {
+  patch({ busy: true, error: null, plan: null, report: null });
+  try {
+    patch({ plan: await native.planUnlink(dialer, linkName), busy: false });
+  } catch (e) {
+    patch({ error: asUiError(e), busy: false });
+  }
+}
+
+/** Sends the plan on show; the report says per node what happened. */
+export async function applyPlan(): Promise<ApplyReport | null> {
+  const d = useTopology.getState().dialog;
+  if (!d?.plan) return null;
+  patch({ busy: true, error: null });
+  try {
+    const report = await native.applyPlan(d.plan.id);
+    patch({ report, busy: false, plan: null });
+    void refreshTopology();
+    return report;
+  } catch (e) {
+    patch({ error: asUiError(e), busy: false });
+    return null;
+  }
+}
+
+/** Closes the dialog; a plan shown and not applied is dropped, nothing was sent. */
+export async function closeDialog(): Promise<void> {
+  const d = useTopology.getState().dialog;
+  useTopology.getState().setDialog(null);
+  if (d?.plan) await native.dropPlan(d.plan.id).catch(() => undefined);
+}
