@@ -209,21 +209,33 @@ impl Session {
         self.post("/execute/async", json!({"script": script, "args": args})).await
     }
 
-    /// Presses the pointer on the centre of `from`, moves in steps to the centre of `to` and
-    /// releases it there (W3C pointer actions): a drag as a user makes it.
-    pub async fn drag(&self, from: &Element, to: &Element) -> Result<()> {
-        let origin = |e: &Element| json!({"element-6066-11e4-a52e-4e6fd8b1b5ee": e.0});
+    /// Presses the pointer on the centre of the element `from` selects, moves in steps to the
+    /// centre of the one `to` selects and releases it there (W3C pointer actions, in viewport
+    /// coordinates): a drag as a user makes it.
+    pub async fn drag(&self, from: &str, to: &str) -> Result<()> {
+        let centre = |css: &str| {
+            let css = css.to_string();
+            async move {
+                let v = self
+                    .execute("const r = document.querySelector(arguments[0]).getBoundingClientRect(); return [Math.round(r.x + r.width / 2), Math.round(r.y + r.height / 2)];", json!([css]))
+                    .await
+                    .with_context(|| format!("the position of '{css}'"))?;
+                let xy: (i64, i64) = serde_json::from_value(v)?;
+                Ok::<_, anyhow::Error>(xy)
+            }
+        };
+        let ((x0, y0), (x1, y1)) = (centre(from).await?, centre(to).await?);
         let mut steps = vec![
-            json!({"type": "pointerMove", "duration": 0, "origin": origin(from), "x": 0, "y": 0}),
+            json!({"type": "pointerMove", "duration": 0, "origin": "viewport", "x": x0, "y": y0}),
             json!({"type": "pointerDown", "button": 0}),
             json!({"type": "pause", "duration": 100}),
         ];
-        // Intermediate moves so the page sees a drag (the library starts one past a threshold).
-        for i in 1..=8 {
-            steps.push(json!({"type": "pointerMove", "duration": 40, "origin": "pointer", "x": if i == 1 { 5 } else { 0 }, "y": if i == 1 { 5 } else { 0 }}));
+        // Intermediate moves so the page sees a drag (libraries start one past a threshold).
+        for i in 1..=10 {
+            let (x, y) = (x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10);
+            steps.push(json!({"type": "pointerMove", "duration": 30, "origin": "viewport", "x": x, "y": y}));
         }
-        steps.push(json!({"type": "pointerMove", "duration": 200, "origin": origin(to), "x": 0, "y": 0}));
-        steps.push(json!({"type": "pause", "duration": 100}));
+        steps.push(json!({"type": "pause", "duration": 150}));
         steps.push(json!({"type": "pointerUp", "button": 0}));
         let actions = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": steps}]});
         self.post("/actions", actions).await?;

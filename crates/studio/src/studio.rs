@@ -13,6 +13,7 @@ use crate::registry::Registry;
 use crate::tail::{Tail, TailEvent, TailRequest, TAIL_BATCH};
 use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
 use crate::topology::{self, Observed, TopologyView};
+use switchyard_protocol::ops::ClusterStatus;
 use crate::types::{InstanceKind, NodePositions};
 
 
@@ -30,11 +31,14 @@ pub struct Studio {
     /// Link plans shown and not yet applied or dropped, by id (they hold the new passwords,
     /// which never cross to the UI).
     plans: Mutex<HashMap<String, Plan>>,
+    /// Each instance's last cluster_status: the links of an instance that stopped answering
+    /// are still drawn (closed) instead of vanishing with it.
+    last_links: Mutex<HashMap<String, ClusterStatus>>,
 }
 
 impl Studio {
     pub fn new(registry: Registry, local: LocalInstances, exports: PathBuf, layout_file: PathBuf) -> Self {
-        Studio { registry, local, exports, layout_file, tails: Arc::default(), plans: Mutex::default() }
+        Studio { registry, local, exports, layout_file, tails: Arc::default(), plans: Mutex::default(), last_links: Mutex::default() }
     }
 
     /// One look at every registered instance (in parallel): status, tables, cluster_status.
@@ -60,7 +64,23 @@ impl Studio {
                 },
             }
         });
-        Ok(futures_util::future::join_all(looks).await)
+        let mut observed = futures_util::future::join_all(looks).await;
+        let mut last = self.last_links.lock().unwrap_or_else(|p| p.into_inner());
+        for o in &mut observed {
+            match &o.cluster {
+                Ok(c) => {
+                    last.insert(o.spec.id.clone(), c.clone());
+                }
+                Err(_) if !o.status.online => {
+                    if let Some(known) = last.get(&o.spec.id) {
+                        o.cluster = Ok(topology::links_of_offline(known, &o.spec.name));
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        last.retain(|id, _| observed.iter().any(|o| &o.spec.id == id));
+        Ok(observed)
     }
 
     /// The canvas's model, from one look at every instance.

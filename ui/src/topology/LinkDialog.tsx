@@ -125,7 +125,6 @@ export function LinkDialog({ view }: { view: TopologyView }) {
   };
   return (
     <Modal title={`Link ${a} and ${b}`} onClose={() => void closeDialog()} testId="topo-dialog" wide>
-      <h2>Link {a} and {b}</h2>
       {!d.report && (
         <>
           <table className="topo-channels">
@@ -182,7 +181,6 @@ export function UnlinkDialog({ view }: { view: TopologyView }) {
   const name = view.nodes.find((n) => n.id === d.dialer)?.name ?? d.dialer;
   return (
     <Modal title={`Remove the link from ${name} to ${d.linkName}`} onClose={() => void closeDialog()} testId="topo-unlink-dialog" wide>
-      <h2>Remove the link from {name} to {d.linkName}</h2>
       {!d.report && d.plan && <PlanView plan={d.plan} />}
       {d.report && <ReportView report={d.report} />}
       <Footer busy={d.busy} plan={d.plan} report={d.report} error={d.error} onApply={() => void applyPlan()} />

@@ -25,6 +25,7 @@ import {
 import "@xyflow/react/dist/style.css";
 import { native, type TopoEdge, type TopoNode, type TopologyView as View } from "../platform";
 import { useBrowse } from "../stores/browse";
+import { useInstances } from "../stores/instances";
 import { describeError, toastError } from "../stores/ui";
 import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, edgeRate, seed, short, type Rates } from "./model";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
@@ -38,6 +39,8 @@ interface NodeData extends Record<string, unknown> {
 
 interface EdgeData extends Record<string, unknown> {
   edge: TopoEdge;
+  /** Pixels the label moves up (negative) or down, apart from the opposite edge's label. */
+  labelShift: number;
   sourceName: string;
   targetName: string;
   rate: number;
@@ -46,10 +49,10 @@ interface EdgeData extends Record<string, unknown> {
 
 const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<Node<NodeData>>) {
   const n = data.node;
-  const state = n.kind === "ghost" ? "ghost" : n.online ? (n.error ? "warn" : "ok") : "down";
+  const state = n.kind === "ghost" ? "ghost" : n.online ? (n.error ? "warn" : "online") : "offline";
   return (
     <div className={`topo-node ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}`}
-      data-testid={`topo-node-${n.name}`} style={{ width: NODE_WIDTH, minHeight: NODE_HEIGHT }}>
+      data-testid={`topo-node-${n.name}`} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}>
       <Handle type="target" position={Side.Left} />
       <div className="topo-node-head">
         <span className={`dot ${state}`} aria-hidden />
@@ -81,7 +84,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
         className={`topo-edge-path ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}${data.rate > 0 ? " busy" : ""}`} />
       <EdgeLabelRenderer>
         <div className={`topo-edge-label ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}`}
-          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY + data.labelShift}px)` }}
           data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
           onClick={() => useTopology.getState().selectEdge(e.id)}
           title={e.lastError ?? e.channels.map((c) => `${c.channel}${c.error ? `: ${c.error}` : ""}`).join("\n")}>
@@ -105,10 +108,14 @@ function toFlow(view: View, positions: Record<string, { x: number; y: number }>,
   const onChannel = new Set(flow?.edges ?? []);
   const reached = new Set<string>(selectedNode && flow ? [selectedNode, ...(flow.reach[selectedNode] ?? [])] : []);
   const names = new Map(view.nodes.map((n) => [n.id, n.name]));
+  const ids = new Set(view.edges.map((e) => e.id));
   const nodes: Node<NodeData>[] = view.nodes.map((n) => ({
     id: n.id,
     type: "instance",
     position: positions[n.name] ?? { x: 0, y: 0 },
+    // Fixed, so the minimap and fitView know every node's size before it is measured.
+    width: NODE_WIDTH,
+    height: NODE_HEIGHT,
     selected: n.id === selectedNode,
     data: { node: n, dim: !!channel && !(flow?.edges ?? []).some((e) => e.startsWith(`${n.id}->`) || e.endsWith(`->${n.id}`)), reached: reached.has(n.id) },
   }));
@@ -124,6 +131,8 @@ function toFlow(view: View, positions: Record<string, { x: number; y: number }>,
       sourceName: names.get(e.source) ?? e.source,
       targetName: names.get(e.target) ?? e.target,
       rate: edgeRate(e, rates),
+      // Both ways between two nodes: the labels would sit on one another; one goes up, one down.
+      labelShift: ids.has(`${e.target}->${e.source}`) ? (e.source < e.target ? -20 : 20) : 0,
       dim: !!channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
     },
   }));
@@ -140,7 +149,7 @@ function Panel({ view }: { view: View }) {
     try {
       if (start) await native.startLocal(n.id);
       else await native.stopLocal(n.id);
-      await refreshTopology();
+      await Promise.all([refreshTopology(), useInstances.getState().refresh(), useInstances.getState().probe(n.id)]);
     } catch (e) {
       toastError(e);
     }
@@ -263,7 +272,7 @@ function Canvas() {
           onEdgeClick={(_, e) => useTopology.getState().selectEdge(e.id)} onPaneClick={() => { useTopology.getState().selectNode(null); useTopology.getState().selectEdge(null); }}
           deleteKeyCode={null} fitView minZoom={0.1} maxZoom={2} proOptions={{ hideAttribution: true }}>
           <Background />
-          <MiniMap pannable zoomable />
+          <MiniMap pannable zoomable nodeColor={(n) => ((n.data as NodeData).node.online ? "#6f9be8" : "#c9777a")} nodeStrokeWidth={2} />
           <Controls />
         </ReactFlow>
       </div>

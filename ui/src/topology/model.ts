@@ -43,25 +43,45 @@ export function edgeBacklog(edge: TopoEdge): number {
   return edge.channels.reduce((sum, c) => sum + (c.backlog ?? 0), 0);
 }
 
-/** Positions for every node: saved ones kept, new ones laid out by dagre (left to right). */
+/** Columns of the grid that nodes without edges are placed on. */
+const GRID_COLUMNS = 3;
+const GAP_X = 70;
+const GAP_Y = 60;
+
+/**
+ * Positions for every node: saved ones kept as they are; new ones that take part in an edge
+ * laid out by dagre (left to right, the way data flows), the rest on a grid, all below what is
+ * already placed.
+ */
 export function layout(view: TopologyView, saved: Record<string, Position>): Record<string, Position> {
   const out: Record<string, Position> = {};
   const missing = view.nodes.filter((n) => !saved[n.name]);
   for (const n of view.nodes) if (saved[n.name]) out[n.name] = saved[n.name];
   if (missing.length === 0) return out;
-  const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "LR", nodesep: 60, ranksep: 140, marginx: 20, marginy: 20 });
-  g.setDefaultEdgeLabel(() => ({}));
-  for (const n of view.nodes) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
-  for (const e of view.edges) g.setEdge(e.source, e.target);
-  dagre.layout(g);
-  // New nodes go where dagre puts them, shifted below anything already placed.
-  const placedBottom = Object.values(out).reduce((m, p) => Math.max(m, p.y + NODE_HEIGHT + 60), 0);
-  const minY = Math.min(...missing.map((n) => g.node(n.id).y));
-  for (const n of missing) {
-    const p = g.node(n.id);
-    out[n.name] = { x: Math.round(p.x - NODE_WIDTH / 2), y: Math.round(p.y - minY + placedBottom) };
+  let top = Object.values(out).reduce((m, p) => Math.max(m, p.y + NODE_HEIGHT + GAP_Y), 0);
+  const linked = new Set(view.edges.flatMap((e) => [e.source, e.target]));
+  const connected = missing.filter((n) => linked.has(n.id));
+  if (connected.length > 0) {
+    const g = new dagre.graphlib.Graph();
+    g.setGraph({ rankdir: "LR", nodesep: GAP_Y, ranksep: 140, marginx: 0, marginy: 0 });
+    g.setDefaultEdgeLabel(() => ({}));
+    for (const n of view.nodes) if (linked.has(n.id)) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+    for (const e of view.edges) g.setEdge(e.source, e.target);
+    dagre.layout(g);
+    const minY = Math.min(...connected.map((n) => g.node(n.id).y));
+    let bottom = top;
+    for (const n of connected) {
+      const p = g.node(n.id);
+      out[n.name] = { x: Math.round(p.x - NODE_WIDTH / 2), y: Math.round(p.y - minY + top) };
+      bottom = Math.max(bottom, out[n.name].y + NODE_HEIGHT + GAP_Y);
+    }
+    top = bottom;
   }
+  missing
+    .filter((n) => !linked.has(n.id))
+    .forEach((n, i) => {
+      out[n.name] = { x: (i % GRID_COLUMNS) * (NODE_WIDTH + GAP_X), y: top + Math.floor(i / GRID_COLUMNS) * (NODE_HEIGHT + GAP_Y) };
+    });
   return out;
 }
 

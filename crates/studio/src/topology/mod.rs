@@ -47,6 +47,18 @@ pub async fn observe(spec: InstanceSpec, client: &OpsClient) -> Observed {
     Observed { spec, status, channels, cluster }
 }
 
+/// The links an instance had when it last answered, now closed: it is down, so none of them
+/// carries anything (its positions stay as they were).
+pub fn links_of_offline(last: &ClusterStatus, name: &str) -> ClusterStatus {
+    let mut c = last.clone();
+    for link in &mut c.connections {
+        link.state = LinkState::Closed;
+        link.latency_ms = None;
+        link.last_error = Some(format!("{name} is offline"));
+    }
+    c
+}
+
 /// A node of the canvas: a registered instance, or a peer named in some cluster_status that is
 /// not registered (a ghost, registrable in one click).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
