@@ -19,7 +19,13 @@ pub struct StudioApp {
     pub bus_address: String,
     xvfb: Child,
     driver: Child,
+    /// Held while this app runs: one studio window at a time per test process. Two WebKit
+    /// windows, their nodes and drivers on two cores made WebKitWebDriver answer "unknown
+    /// error" now and then; dropped after the processes are killed (fields drop after `drop`).
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -89,6 +95,7 @@ impl StudioApp {
     }
 
     pub async fn launch_with(name: &str, keyring: Keyring) -> Result<StudioApp> {
+        let turn = ONE_AT_A_TIME.lock().await;
         let app = studio_binary();
         if !app.exists() {
             bail!("{} is missing; build it with `cargo build -p switchyard-app` after `npm run build` in ui/ (make test does both)", app.display());
@@ -176,7 +183,7 @@ impl StudioApp {
         let artifacts = workspace().join("target/e2e-artifacts").join(name);
         let _ = std::fs::remove_dir_all(&artifacts); // screenshots of this run only
         std::fs::create_dir_all(&artifacts)?;
-        let mut me = StudioApp { session: None, home, artifacts, bus_address, xvfb, driver };
+        let mut me = StudioApp { session: None, home, artifacts, bus_address, xvfb, driver, _turn: turn };
         me.session = Some(Session::start(&driver_url, &app.display().to_string()).await.context("starting a WebDriver session on the studio")?);
         Ok(me)
     }

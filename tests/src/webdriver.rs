@@ -209,37 +209,56 @@ impl Session {
         self.post("/execute/async", json!({"script": script, "args": args})).await
     }
 
-    /// Presses the pointer on the centre of the element `from` selects, moves in steps to the
-    /// centre of the one `to` selects and releases it there (W3C pointer actions, in viewport
-    /// coordinates): a drag as a user makes it.
-    pub async fn drag(&self, from: &str, to: &str) -> Result<()> {
-        let centre = |css: &str| {
-            let css = css.to_string();
-            async move {
-                let v = self
-                    .execute("const r = document.querySelector(arguments[0]).getBoundingClientRect(); return [Math.round(r.x + r.width / 2), Math.round(r.y + r.height / 2)];", json!([css]))
-                    .await
-                    .with_context(|| format!("the position of '{css}'"))?;
-                let xy: (i64, i64) = serde_json::from_value(v)?;
-                Ok::<_, anyhow::Error>(xy)
-            }
-        };
-        let ((x0, y0), (x1, y1)) = (centre(from).await?, centre(to).await?);
-        let mut steps = vec![
+    /// The viewport position of the element `css` selects, at its centre or, with `at`, that
+    /// far from its top-left corner.
+    async fn point(&self, css: &str, at: Option<(i64, i64)>) -> Result<(i64, i64)> {
+        let v = self
+            .execute(
+                "const r = document.querySelector(arguments[0]).getBoundingClientRect(); const at = arguments[1];\
+                 return at ? [Math.round(r.x + at[0]), Math.round(r.y + at[1])] : [Math.round(r.x + r.width / 2), Math.round(r.y + r.height / 2)];",
+                json!([css, at.map(|(x, y)| [x, y])]),
+            )
+            .await
+            .with_context(|| format!("the position of '{css}'"))?;
+        Ok(serde_json::from_value(v)?)
+    }
+
+    /// Presses the pointer at `from`, moves to `to` in `steps` moves of about 50 ms and releases
+    /// it there (W3C pointer actions, viewport coordinates): a drag as a hand makes it.
+    pub async fn drag_points(&self, (x0, y0): (i64, i64), (x1, y1): (i64, i64), steps: i64) -> Result<()> {
+        let mut actions = vec![
             json!({"type": "pointerMove", "duration": 0, "origin": "viewport", "x": x0, "y": y0}),
             json!({"type": "pointerDown", "button": 0}),
             json!({"type": "pause", "duration": 100}),
         ];
-        // Intermediate moves so the page sees a drag (libraries start one past a threshold).
-        for i in 1..=10 {
-            let (x, y) = (x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10);
-            steps.push(json!({"type": "pointerMove", "duration": 30, "origin": "viewport", "x": x, "y": y}));
+        let steps = steps.max(1);
+        for i in 1..=steps {
+            let (x, y) = (x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps);
+            actions.push(json!({"type": "pointerMove", "duration": 50, "origin": "viewport", "x": x, "y": y}));
         }
-        steps.push(json!({"type": "pause", "duration": 150}));
-        steps.push(json!({"type": "pointerUp", "button": 0}));
-        let actions = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": steps}]});
-        self.post("/actions", actions).await?;
+        actions.push(json!({"type": "pause", "duration": 150}));
+        actions.push(json!({"type": "pointerUp", "button": 0}));
+        let body = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]});
+        self.post("/actions", body).await?;
         Ok(())
+    }
+
+    /// Drags from the centre of the element `from` selects to the centre of the one `to` selects.
+    pub async fn drag(&self, from: &str, to: &str) -> Result<()> {
+        let (a, b) = (self.point(from, None).await?, self.point(to, None).await?);
+        self.drag_points(a, b, 10).await
+    }
+
+    /// Drags the element `css` selects (from its centre) by `dx`, `dy`.
+    pub async fn drag_by(&self, css: &str, dx: i64, dy: i64, steps: i64) -> Result<()> {
+        let (x, y) = self.point(css, None).await?;
+        self.drag_points((x, y), (x + dx, y + dy), steps).await
+    }
+
+    /// Drags from `at` (from the top-left corner of the element `css` selects) by `dx`, `dy`.
+    pub async fn drag_by_at(&self, css: &str, at_x: i64, at_y: i64, dx: i64, dy: i64, steps: i64) -> Result<()> {
+        let (x, y) = self.point(css, Some((at_x, at_y))).await?;
+        self.drag_points((x, y), (x + dx, y + dy), steps).await
     }
 
     pub async fn screenshot(&self, path: &std::path::Path) -> Result<()> {

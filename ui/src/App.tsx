@@ -15,7 +15,7 @@ import { useBrowse } from "./stores/browse";
 import { describeError, useUi } from "./stores/ui";
 
 type Dialog =
-  | { kind: "instance"; existing: InstanceSpec | null }
+  | { kind: "instance"; existing: InstanceSpec | null; preset?: { name: string; url: string } }
   | { kind: "database"; instance: string }
   | { kind: "table"; instance: string; database?: string }
   | null;
@@ -29,6 +29,13 @@ export function App() {
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
+
+  const registerDraft = useUi((s) => s.registerDraft);
+  useEffect(() => {
+    if (!registerDraft) return;
+    setDialog({ kind: "instance", existing: null, preset: registerDraft });
+    useUi.getState().askRegister(null);
+  }, [registerDraft]);
 
   useEffect(() => {
     const stop = startStatusPolling();
@@ -84,7 +91,7 @@ export function App() {
           )}
         </main>
       </div>
-      {dialog?.kind === "instance" && <InstanceDialog existing={dialog.existing} keychainAvailable={registry?.keychainAvailable ?? false} onClose={() => setDialog(null)} />}
+      {dialog?.kind === "instance" && <InstanceDialog existing={dialog.existing} preset={dialog.preset} keychainAvailable={registry?.keychainAvailable ?? false} onClose={() => setDialog(null)} />}
       {dialog?.kind === "database" && <NewDatabaseDialog instance={dialog.instance} onClose={() => setDialog(null)} />}
       {dialog?.kind === "table" && <NewTableDialog instance={dialog.instance} database={dialog.database} onClose={() => setDialog(null)} />}
       <ConfirmDialog />

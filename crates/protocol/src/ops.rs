@@ -731,3 +731,20 @@ pub struct About {
     pub node_name: String,
     pub usage: String,
 }
+
+/// What a role grants on one table (HarperDB's permission shape).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TablePermission {
+    pub read: bool,
+    pub insert: bool,
+    pub update: bool,
+    pub delete: bool,
+    #[serde(default)]
+    pub attribute_permissions: Vec<Value>,
+}
+
+/// What a role grants in one database: its tables.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatabasePermission {
+    pub tables: std::collections::BTreeMap<String, TablePermission>,
+}

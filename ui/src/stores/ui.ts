@@ -19,8 +19,17 @@ export interface Confirm {
   resolve: (ok: boolean) => void;
 }
 
+/** A remote instance to register, prefilled (a ghost on the canvas). */
+export interface RegisterDraft {
+  name: string;
+  url: string;
+}
+
 interface UiState {
   theme: Theme;
+  /** Set to open the register dialog prefilled; the shell clears it when it opens the dialog. */
+  registerDraft: RegisterDraft | null;
+  askRegister: (d: RegisterDraft | null) => void;
   toasts: Toast[];
   confirm: Confirm | null;
   setTheme: (t: Theme) => void;
@@ -41,6 +50,8 @@ let nextToast = 1;
 
 export const useUi = create<UiState>((set, get) => ({
   theme: initialTheme(),
+  registerDraft: null,
+  askRegister: (registerDraft) => set({ registerDraft }),
   toasts: [],
   confirm: null,
   setTheme: (theme) => {

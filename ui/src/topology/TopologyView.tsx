@@ -1,7 +1,7 @@
 //! The Cluster view: every instance a node, every data flow an edge (one per direction), live
 //! about once a second; drag from one node to another to link them, select an edge to change
 //! or remove its link, pick a channel to see where its data goes.
-import { memo, useCallback, useEffect, useMemo, type KeyboardEvent } from "react";
+import { memo, useCallback, useEffect, useState, type KeyboardEvent } from "react";
 import {
   Background,
   BaseEdge,
@@ -9,14 +9,16 @@ import {
   Controls,
   EdgeLabelRenderer,
   Handle,
-  MarkerType,
+  applyNodeChanges,
   MiniMap,
   Position as Side,
   ReactFlow,
   ReactFlowProvider,
   getBezierPath,
+  useStore,
   type Connection,
   type Edge,
+  type EdgeChange,
   type EdgeProps,
   type Node,
   type NodeChange,
@@ -26,30 +28,30 @@ import "@xyflow/react/dist/style.css";
 import { native, type TopoEdge, type TopoNode, type TopologyView as View } from "../platform";
 import { useBrowse } from "../stores/browse";
 import { useInstances } from "../stores/instances";
-import { describeError, toastError } from "../stores/ui";
-import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, edgeRate, seed, short, type Rates } from "./model";
+import { describeError, toastError, useUi } from "../stores/ui";
+import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, seed, short } from "./model";
+import { mergeEdges, mergeNodes, toFlow, type EdgeData, type NodeData } from "./flow";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
 
-interface NodeData extends Record<string, unknown> {
-  node: TopoNode;
-  dim: boolean;
-  reached: boolean;
-}
-
-interface EdgeData extends Record<string, unknown> {
-  edge: TopoEdge;
-  /** Pixels the label moves up (negative) or down, apart from the opposite edge's label. */
-  labelShift: number;
-  sourceName: string;
-  targetName: string;
-  rate: number;
-  dim: boolean;
-}
+/** Below this zoom labels cannot be read: edges drop them and nodes show their name only. */
+const DETAIL_ZOOM = 0.5;
+const zoomedOut = (s: { transform: [number, number, number] }) => s.transform[2] < DETAIL_ZOOM;
 
 const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<Node<NodeData>>) {
   const n = data.node;
   const state = n.kind === "ghost" ? "ghost" : n.online ? (n.error ? "warn" : "online") : "offline";
+  const far = useStore(zoomedOut);
+  if (far) {
+    return (
+      <div className={`topo-node far ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}`}
+        data-testid={`topo-node-${n.name}`} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}>
+        <Handle type="target" position={Side.Left} />
+        <div className="topo-node-head"><b>{n.name}</b></div>
+        <Handle type="source" position={Side.Right} />
+      </div>
+    );
+  }
   return (
     <div className={`topo-node ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}`}
       data-testid={`topo-node-${n.name}`} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}>
@@ -74,6 +76,7 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
 const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
   const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, markerEnd, selected } = props;
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const far = useStore(zoomedOut);
   if (!data) return null;
   const e = data.edge;
   const failing = e.state !== "open" || e.channels.some((c) => c.error);
@@ -82,7 +85,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
     <>
       <BaseEdge path={path} markerEnd={markerEnd}
         className={`topo-edge-path ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}${data.rate > 0 ? " busy" : ""}`} />
-      <EdgeLabelRenderer>
+      {!far && <EdgeLabelRenderer>
         <div className={`topo-edge-label ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}`}
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY + data.labelShift}px)` }}
           data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
@@ -95,49 +98,13 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
             {e.state !== "open" && <span> · {e.state}</span>}
           </div>
         </div>
-      </EdgeLabelRenderer>
+      </EdgeLabelRenderer>}
     </>
   );
 });
 
 const nodeTypes = { instance: InstanceNode };
 const edgeTypes = { flow: FlowEdge };
-
-function toFlow(view: View, positions: Record<string, { x: number; y: number }>, rates: Rates, channel: string | null, selectedNode: string | null, selectedEdge: string | null) {
-  const flow = channel ? view.flows.find((f) => f.channel === channel) : undefined;
-  const onChannel = new Set(flow?.edges ?? []);
-  const reached = new Set<string>(selectedNode && flow ? [selectedNode, ...(flow.reach[selectedNode] ?? [])] : []);
-  const names = new Map(view.nodes.map((n) => [n.id, n.name]));
-  const ids = new Set(view.edges.map((e) => e.id));
-  const nodes: Node<NodeData>[] = view.nodes.map((n) => ({
-    id: n.id,
-    type: "instance",
-    position: positions[n.name] ?? { x: 0, y: 0 },
-    // Fixed, so the minimap and fitView know every node's size before it is measured.
-    width: NODE_WIDTH,
-    height: NODE_HEIGHT,
-    selected: n.id === selectedNode,
-    data: { node: n, dim: !!channel && !(flow?.edges ?? []).some((e) => e.startsWith(`${n.id}->`) || e.endsWith(`->${n.id}`)), reached: reached.has(n.id) },
-  }));
-  const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
-    id: e.id,
-    source: e.source,
-    target: e.target,
-    type: "flow",
-    selected: e.id === selectedEdge,
-    markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
-    data: {
-      edge: e,
-      sourceName: names.get(e.source) ?? e.source,
-      targetName: names.get(e.target) ?? e.target,
-      rate: edgeRate(e, rates),
-      // Both ways between two nodes: the labels would sit on one another; one goes up, one down.
-      labelShift: ids.has(`${e.target}->${e.source}`) ? (e.source < e.target ? -20 : 20) : 0,
-      dim: !!channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
-    },
-  }));
-  return { nodes, edges };
-}
 
 function Panel({ view }: { view: View }) {
   const { selectedNode, selectedEdge, selectedChannel, rates } = useTopology();
@@ -176,7 +143,12 @@ function Panel({ view }: { view: View }) {
           {node.kind !== "ghost" && node.online && node.channels.length > 0 && (
             <button className="link" onClick={() => open({ kind: "tail", instance: node.id, channels: [] })}>Tail this node…</button>
           )}
-          {node.kind === "ghost" && <p className="small">Register it with <b>+ Remote</b> at <code>{node.url}</code> to see and wire it.</p>}
+          {node.kind === "ghost" && (
+            <>
+              <p className="small">Another instance links to it at <code>{node.url}</code>, but it is not registered here.</p>
+              <button className="primary" onClick={() => useUi.getState().askRegister({ name: node.name, url: node.url ?? "" })} data-testid="topo-register">Register…</button>
+            </>
+          )}
         </section>
       )}
       {edge && (
@@ -229,21 +201,29 @@ function openUnlink(edge: TopoEdge) {
 }
 
 function Canvas() {
-  const { view, positions, rates, selectedChannel, selectedNode, selectedEdge, error, dialog } = useTopology();
+  const { view, positions, positionsLoaded, rates, selectedChannel, selectedNode, selectedEdge, error, dialog } = useTopology();
   useEffect(() => startTopologyPolling(), []);
-  const flow = useMemo(() => (view ? toFlow(view, positions, rates, selectedChannel, selectedNode, selectedEdge) : { nodes: [], edges: [] }),
-    [view, positions, rates, selectedChannel, selectedNode, selectedEdge]);
+  // The canvas holds its nodes: a drag moves one node's object only; the store learns the
+  // position when the drag ends. Refreshes merge in, keeping what did not change.
+  const [nodes, setNodes] = useState<Node<NodeData>[]>([]);
+  const [edges, setEdges] = useState<Edge<EdgeData>[]>([]);
+  useEffect(() => {
+    if (!view) return;
+    const next = toFlow(view, positions, rates, { channel: selectedChannel, node: selectedNode, edge: selectedEdge });
+    setNodes((prev) => mergeNodes(prev, next.nodes));
+    setEdges((prev) => mergeEdges(prev, next.edges));
+  }, [view, positions, rates, selectedChannel, selectedNode, selectedEdge]);
   const onNodesChange = useCallback((changes: NodeChange<Node<NodeData>>[]) => {
     const s = useTopology.getState();
-    for (const c of changes) {
-      if (c.type === "position" && c.position) {
-        const n = s.view?.nodes.find((x) => x.id === c.id);
-        if (n) s.moved(n.name, { x: Math.round(c.position.x), y: Math.round(c.position.y) });
-        if (!c.dragging) savePositionsSoon();
-      } else if (c.type === "select" && c.selected) {
-        s.selectNode(c.id);
-      }
-    }
+    setNodes((nds) => applyNodeChanges(changes, nds));
+    for (const c of changes) if (c.type === "select" && c.selected) s.selectNode(c.id);
+  }, []);
+  const onNodeDragStop = useCallback((_: unknown, node: Node<NodeData>) => {
+    useTopology.getState().moved(node.data.node.name, { x: Math.round(node.position.x), y: Math.round(node.position.y) });
+    savePositionsSoon();
+  }, []);
+  const onEdgesChange = useCallback((changes: EdgeChange<Edge<EdgeData>>[]) => {
+    for (const c of changes) if (c.type === "select" && c.selected) useTopology.getState().selectEdge(c.id);
   }, []);
   const onConnect = useCallback((c: Connection) => {
     const v = useTopology.getState().view;
@@ -267,14 +247,15 @@ function Canvas() {
         {error && <div className="error-panel" role="alert">{describeError(error)}</div>}
         {!view && !error && <p className="pad muted">Asking every instance for its links…</p>}
         {view && view.nodes.length === 0 && <p className="pad muted">No instances yet: add a local cluster or a remote instance in the sidebar.</p>}
-        <ReactFlow nodes={flow.nodes} edges={flow.edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
-          onNodesChange={onNodesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
+        {/* Drawn once positions are known, so that fitView frames the nodes where they are. */}
+        {positionsLoaded && <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
+          onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
           onEdgeClick={(_, e) => useTopology.getState().selectEdge(e.id)} onPaneClick={() => { useTopology.getState().selectNode(null); useTopology.getState().selectEdge(null); }}
-          deleteKeyCode={null} fitView minZoom={0.1} maxZoom={2} proOptions={{ hideAttribution: true }}>
+          deleteKeyCode={null} onlyRenderVisibleElements fitView minZoom={0.1} maxZoom={2} proOptions={{ hideAttribution: true }}>
           <Background />
           <MiniMap pannable zoomable nodeColor={(n) => ((n.data as NodeData).node.online ? "#6f9be8" : "#c9777a")} nodeStrokeWidth={2} />
           <Controls />
-        </ReactFlow>
+        </ReactFlow>}
       </div>
       {view && <Panel view={view} />}
       {view && dialog?.kind === "link" && <LinkDialog key={`${dialog.seed.a}-${dialog.seed.b}`} view={view} />}

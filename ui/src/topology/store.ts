@@ -20,6 +20,8 @@ interface TopologyState {
   /** Node positions by node name; saved ones survive restarts. */
   positions: Record<string, Position>;
   positionsLoaded: boolean;
+  /** A view fed from outside (the benchmark's synthetic topology): refreshes are ignored. */
+  frozen: boolean;
   selectedChannel: string | null;
   selectedNode: string | null;
   selectedEdge: string | null;
@@ -41,12 +43,13 @@ export const useTopology = create<TopologyState>((set) => ({
   error: null,
   positions: {},
   positionsLoaded: false,
+  frozen: false,
   selectedChannel: null,
   selectedNode: null,
   selectedEdge: null,
   dialog: null,
   received: (view, at) =>
-    set((s) => ({
+    set((s) => s.frozen ? {} : ({
       view,
       takenAt: at,
       error: null,
@@ -62,6 +65,20 @@ export const useTopology = create<TopologyState>((set) => ({
   selectEdge: (selectedEdge) => set({ selectedEdge, selectedNode: null }),
   setDialog: (dialog) => set({ dialog }),
 }));
+
+/**
+ * The benchmark's way in (`window.switchyardBench.loadTopology(view)`): the canvas shows `view`,
+ * laid out as new, and stops refreshing from the instances.
+ */
+export function loadFixedTopology(view: TopologyView): void {
+  useTopology.setState({ frozen: false, positions: {}, positionsLoaded: true });
+  useTopology.getState().received(view, Date.now());
+  useTopology.setState({ frozen: true });
+}
+
+if (typeof window !== "undefined") {
+  (window as unknown as { switchyardBench?: object }).switchyardBench = { loadTopology: loadFixedTopology };
+}
 
 /** Refreshes the view now. */
 export async function refreshTopology(): Promise<void> {
@@ -82,10 +99,12 @@ export function startTopologyPolling(): () => void {
     await refreshTopology();
     if (!stopped) timer = setTimeout(tick, Math.max(100, REFRESH_MS - (Date.now() - started)));
   };
-  void native
-    .topologyLayout()
-    .then((l) => useTopology.getState().loadedPositions(l.positions))
-    .catch(() => useTopology.getState().loadedPositions({}));
+  if (!useTopology.getState().frozen) {
+    void native
+      .topologyLayout()
+      .then((l) => useTopology.getState().loadedPositions(l.positions))
+      .catch(() => useTopology.getState().loadedPositions({}));
+  }
   void tick();
   return () => {
     stopped = true;

@@ -7,13 +7,15 @@ import { Modal } from "../components/Modal";
 
 interface Props {
   existing: InstanceSpec | null;
+  /** Name and URL to start from (a peer seen on the canvas but not registered). */
+  preset?: { name: string; url: string };
   keychainAvailable: boolean;
   onClose: () => void;
 }
 
-export function InstanceDialog({ existing, keychainAvailable, onClose }: Props) {
-  const [name, setName] = useState(existing?.name ?? "");
-  const [url, setUrl] = useState(existing?.url ?? "http://127.0.0.1:9925");
+export function InstanceDialog({ existing, preset, keychainAvailable, onClose }: Props) {
+  const [name, setName] = useState(existing?.name ?? preset?.name ?? "");
+  const [url, setUrl] = useState(existing?.url ?? preset?.url ?? "http://127.0.0.1:9925");
   const [username, setUsername] = useState(existing?.username ?? "admin");
   const [password, setPassword] = useState("");
   const [tls, setTls] = useState<Trust>(existing?.tls ?? { mode: "system" });

@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use switchyard_client::OpsClient;
 use switchyard_protocol::operation::NoFields;
 use switchyard_protocol::ops::{
-    AddNode, AddUser, ClusterStatus, NodeAuthorization, NodeSubscription, RemoveNode, RoleDef, RoleRef, RoleReply, UserRef, UserReply,
+    AddNode, AddUser, ClusterStatus, DatabasePermission, NodeAuthorization, NodeSubscription, RemoveNode, RoleDef, RoleRef, RoleReply, TablePermission, UserRef, UserReply,
 };
 use switchyard_protocol::{Channel, Operation};
 use ts_rs::TS;
@@ -129,10 +129,10 @@ const MASK: &str = "********";
 fn masked(op: &Operation) -> Value {
     let mut v = serde_json::to_value(op).unwrap_or(Value::Null);
     if let Some(p) = v.get_mut("password") {
-        *p = json!(MASK);
+        *p = Value::from(MASK);
     }
     if let Some(p) = v.get_mut("authorization").and_then(|a| a.get_mut("password")) {
-        *p = json!(MASK);
+        *p = Value::from(MASK);
     }
     v
 }
@@ -216,17 +216,16 @@ fn refuse_harperdb(p: &Party) -> Result<()> {
 /// The role permission that lets a link carry exactly `subscriptions` (from the dialler's
 /// side): read what the dialler pulls, insert/update/delete what it pushes.
 pub fn link_permission(subscriptions: &[NodeSubscription]) -> Value {
-    let mut dbs: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
+    let mut dbs: BTreeMap<String, DatabasePermission> = BTreeMap::new();
     for s in subscriptions {
-        dbs.entry(s.channel.database.clone()).or_default().insert(
-            s.channel.table.clone(),
-            json!({"read": s.subscribe, "insert": s.publish, "update": s.publish, "delete": s.publish, "attribute_permissions": []}),
-        );
+        let (read, write) = (s.subscribe, s.publish);
+        let table = TablePermission { read, insert: write, update: write, delete: write, attribute_permissions: vec![] };
+        dbs.entry(s.channel.database.clone()).or_default().tables.insert(s.channel.table.clone(), table);
     }
     let mut permission = serde_json::Map::new();
-    permission.insert("super_user".into(), json!(false));
+    permission.insert("super_user".into(), Value::Bool(false));
     for (db, tables) in dbs {
-        permission.insert(db, json!({ "tables": tables }));
+        permission.insert(db, serde_json::to_value(tables).unwrap_or(Value::Null));
     }
     Value::Object(permission)
 }

@@ -1,0 +1,196 @@
+//! The Cluster view at 100 nodes and 300 links, in the release app under Xvfb through WebDriver.
+//! The topology is synthetic: made-up cluster_status answers of 100 instances, joined by the
+//! studio's own `topology::build` (the same code the app runs on real answers) and fed to the
+//! canvas's store through its bench hook. Measured: the time from opening the view to the first
+//! paint of every node and edge, and the longest frame (gap between animation frames) while a node
+//! is dragged and while the canvas is panned. Targets: < 300 ms and < 50 ms.
+//!
+//! Run: `cargo build --release -p switchyard-app` then
+//! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench topology`.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use serde_json::json;
+use switchyard_e2e::studio::StudioApp;
+use switchyard_protocol::ops::{ChannelStatus, ClusterStatus, LinkState, LinkStatus, NodeSubscription};
+use switchyard_protocol::tls::Trust;
+use switchyard_studio::topology::{self, Observed, TopologyView};
+use switchyard_studio::{InstanceKind, InstanceSpec, InstanceStatus};
+
+const T: Duration = Duration::from_secs(60);
+const NODES: usize = 100;
+const LINKS: usize = 300;
+
+/// 100 instances with 10 tables each; 300 links, each pulling one channel from another node.
+fn synthetic(nodes: usize, links: usize) -> TopologyView {
+    let name = |i: usize| format!("n{i:02}");
+    let mut connections: Vec<Vec<LinkStatus>> = vec![Vec::new(); nodes];
+    for l in 0..links {
+        // Every link joins a different pair: offsets 1, 18, 35, … from the dialler.
+        let dialer = l % nodes;
+        let peer = (dialer + 1 + 17 * (l / nodes)) % nodes;
+        let channel = format!("dev:t{}", l % 10);
+        connections[dialer].push(LinkStatus {
+            name: name(peer),
+            host: "127.0.0.1".into(),
+            port: 10_000 + peer as u16,
+            tls: false,
+            state: if l % 17 == 0 { LinkState::Connecting } else { LinkState::Open },
+            since: 0.0,
+            latency_ms: Some(1.0),
+            last_error: None,
+            subscriptions: vec![NodeSubscription { channel: channel.parse().expect("a channel"), subscribe: true, publish: false }],
+            channels: vec![ChannelStatus {
+                channel,
+                subscribe: true,
+                publish: false,
+                last_received: Some(l as i64 * 10),
+                last_sent: None,
+                last_acknowledged: None,
+                local_head: 0,
+                backlog: 0,
+                gaps: 0,
+                error: None,
+            }],
+        });
+    }
+    let observed: Vec<Observed> = connections
+        .into_iter()
+        .enumerate()
+        .map(|(i, connections)| Observed {
+            spec: InstanceSpec { id: format!("id-{i}"), name: name(i), url: format!("http://127.0.0.1:{}", 10_000 + i), username: "admin".into(), kind: InstanceKind::Remote, tls: Trust::System, port: None },
+            status: InstanceStatus {
+                id: format!("id-{i}"),
+                online: true,
+                latency_ms: Some(1.0),
+                version: Some("0.1.0".into()),
+                server_kind: Some("switchyard-node".into()),
+                node_name: Some(name(i)),
+                error: None,
+                certificate_fingerprint: None,
+            },
+            channels: (0..10).map(|t| format!("dev:t{t}")).collect(),
+            cluster: Ok(ClusterStatus { kind: "cluster-status".into(), node_name: name(i), is_enabled: true, read_only: None, connections }),
+        })
+        .collect();
+    topology::build(&observed)
+}
+
+const PROBE_START: &str = r#"
+window.__gaps = []; window.__probe = true;
+let last = null;
+const frame = (now) => { if (last !== null) window.__gaps.push(now - last); last = now; if (window.__probe) requestAnimationFrame(frame); };
+requestAnimationFrame(frame);
+"#;
+const PROBE_STOP: &str = "window.__probe = false; const g = window.__gaps; window.__gaps = []; return g;";
+
+/// Opens the view on the preloaded store and answers the ms until the canvas is painted: nodes
+/// and edges drawn (those in view: the canvas draws only what is visible) and steady for two
+/// frames after fitting the view.
+const FIRST_PAINT: &str = r#"
+const done = arguments[arguments.length - 1];
+const t0 = performance.now();
+document.querySelector('[data-testid=open-cluster]').click();
+let last = -1, steady = 0, at = 0;
+const check = () => {
+  const n = document.querySelectorAll('.react-flow__node').length;
+  const e = document.querySelectorAll('.react-flow__edge').length;
+  if (n > 0 && e > 0 && n === last) {
+    if (steady === 0) at = performance.now();
+    steady += 1;
+  } else steady = 0;
+  last = n;
+  if (steady >= 2) done([at - t0, n, e]); else requestAnimationFrame(check);
+};
+requestAnimationFrame(check);
+"#;
+
+/** The test id of the node whose centre is nearest the canvas's centre. */
+const NEAREST_NODE: &str = r#"
+const pane = document.querySelector('.react-flow__pane').getBoundingClientRect();
+const [cx, cy] = [pane.x + pane.width / 2, pane.y + pane.height / 2];
+let best = null, dist = Infinity;
+for (const n of document.querySelectorAll('.topo-node')) {
+  const r = n.getBoundingClientRect();
+  const d = Math.hypot(r.x + r.width / 2 - cx, r.y + r.height / 2 - cy);
+  if (d < dist) { dist = d; best = n.dataset.testid; }
+}
+return best;
+"#;
+
+fn longest(gaps: &[f64]) -> f64 {
+    gaps.iter().cloned().fold(0.0, f64::max)
+}
+
+fn p95(gaps: &[f64]) -> f64 {
+    let mut g = gaps.to_vec();
+    g.sort_by(|a, b| a.total_cmp(b));
+    g.get(g.len() * 95 / 100).copied().unwrap_or(0.0)
+}
+
+async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, Vec<f64>, Vec<f64>)> {
+    let s = app.s();
+    s.wait("[data-testid='open-cluster']", T).await?;
+    s.execute("window.switchyardBench.loadTopology(arguments[0]);", json!([view])).await.context("the bench hook")?;
+    let (first_paint, drawn_nodes, drawn_edges): (f64, u64, u64) = serde_json::from_value(s.execute_async(FIRST_PAINT, json!([])).await?)?;
+    println!("first paint: {first_paint:.0} ms with {drawn_nodes} nodes and {drawn_edges} edges drawn");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.shot("topology-100").await?;
+
+    // Drag the node nearest the canvas's centre 200 px across, the way a hand would (1.5 s).
+    let target: String = serde_json::from_value(s.execute(NEAREST_NODE, json!([])).await?).context("a node in view")?;
+    s.execute(PROBE_START, json!([])).await?;
+    s.drag_by(&format!("[data-testid='{target}'] .topo-node-head"), 200, 80, 30).await?;
+    let dragging: Vec<f64> = serde_json::from_value(s.execute(PROBE_STOP, json!([])).await?)?;
+
+    // Pan the canvas from an empty corner of the pane.
+    s.execute(PROBE_START, json!([])).await?;
+    s.drag_by_at(".react-flow__pane", 12, 12, 250, 150, 30).await?;
+    let panning: Vec<f64> = serde_json::from_value(s.execute(PROBE_STOP, json!([])).await?)?;
+    app.shot("topology-100-panned").await?;
+    ensure!(!dragging.is_empty() && !panning.is_empty(), "no frames were seen");
+    Ok((first_paint, dragging, panning))
+}
+
+/// Six nodes with mixed edges, for the screenshots in both themes.
+async fn six(app: &StudioApp) -> Result<()> {
+    let s = app.s();
+    let view = synthetic(6, 8);
+    s.execute("window.switchyardBench.loadTopology(arguments[0]);", json!([view])).await?;
+    s.click_css("[data-testid='open-cluster']", T).await?;
+    s.wait("[data-testid='topo-node-n05']", T).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.shot("topology-six-light").await?;
+    s.click_css("[data-testid='theme-toggle']", T).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.shot("topology-six-dark").await?;
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let view = synthetic(NODES, LINKS);
+    println!("synthetic topology: {} nodes, {} edges, {} channels", view.nodes.len(), view.edges.len(), view.flows.len());
+    let app = StudioApp::launch("bench_topology").await?;
+    let (first_paint, dragging, panning) = match run(&app, &view).await {
+        Ok(r) => r,
+        Err(e) => app.fail("bench-topology-failure", e).await,
+    };
+    drop(app);
+    let small = StudioApp::launch("topology_six").await?;
+    if let Err(e) = six(&small).await {
+        small.fail("topology-six-failure", e).await;
+    }
+    let date = std::env::var("BENCH_DATE").unwrap_or_else(|_| "today".into());
+    println!("\n### {date} — the Cluster view at {} nodes and {} edges\n", view.nodes.len(), view.edges.len());
+    println!("| measure | value | target |");
+    println!("|---|---:|---:|");
+    println!("| opening the view to every node painted (ms) | {first_paint:.0} | < 300 |");
+    println!("| longest frame while dragging a node (ms) | {:.1} | < 50 |", longest(&dragging));
+    println!("| p95 frame while dragging (ms) | {:.1} | — |", p95(&dragging));
+    println!("| longest frame while panning (ms) | {:.1} | < 50 |", longest(&panning));
+    println!("| p95 frame while panning (ms) | {:.1} | — |", p95(&panning));
+    println!("| frames seen dragging / panning | {} / {} | — |", dragging.len(), panning.len());
+    Ok(())
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import type { TopoEdge, TopoNode, TopologyView } from "../platform";
+import { mergeEdges, mergeNodes, toFlow } from "./flow";
+
+const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], backlog });
+const edge = (s: string, t: string, position = 1): TopoEdge => ({
+  id: `${s}->${t}`, source: s, target: t, state: "open", since: 0, cycle: false,
+  channels: [{ channel: "dev:x", dialer: t, linkName: s, position, gaps: 0 }],
+});
+const view = (nodes: TopoNode[], edges: TopoEdge[]): TopologyView => ({ nodes, edges, flows: [{ channel: "dev:x", edges: edges.map((e) => e.id), reach: { a: ["b"] }, cycleEdges: [] }], warnings: [] });
+const sel = { channel: null, node: null, edge: null };
+const at = { a: { x: 0, y: 0 }, b: { x: 300, y: 0 }, c: { x: 0, y: 200 } };
+
+describe("the canvas's elements", () => {
+  it("keep their identity across a refresh that changed nothing of them", () => {
+    const v1 = view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "c")]);
+    const first = toFlow(v1, at, {}, sel);
+    // A fresh answer: new objects, equal content except b's backlog and b->c's position.
+    const v2 = view([node("a"), node("b", 5), node("c")], [edge("a", "b"), edge("b", "c", 9)]);
+    const second = toFlow(v2, at, {}, sel);
+    const nodes = mergeNodes(first.nodes, second.nodes);
+    expect(nodes[0]).toBe(first.nodes[0]);
+    expect(nodes[1]).not.toBe(first.nodes[1]);
+    expect(nodes[2]).toBe(first.nodes[2]);
+    const edges = mergeEdges(first.edges, second.edges);
+    expect(edges[0]).toBe(first.edges[0]);
+    expect(edges[1]).not.toBe(first.edges[1]);
+    expect(mergeNodes(first.nodes, toFlow(v1, at, {}, sel).nodes)).toBe(first.nodes);
+  });
+
+  it("dim what a followed channel does not touch and light what it reaches", () => {
+    const v = view([node("a"), node("b"), node("c")], [edge("a", "b")]);
+    const f = toFlow(v, at, {}, { channel: "dev:x", node: "a", edge: null });
+    expect(f.nodes.map((n) => [n.id, n.data.dim, n.data.reached])).toEqual([["a", false, true], ["b", false, true], ["c", true, false]]);
+  });
+});

@@ -1,0 +1,114 @@
+//! The canvas's nodes and edges as @xyflow/react draws them, built from the topology (pure),
+//! and merged into the previous ones so that whatever did not change keeps its identity: a
+//! refresh or a drag then re-renders only the nodes and edges that changed.
+import { MarkerType, type Edge, type Node } from "@xyflow/react";
+import type { Position, TopoEdge, TopoNode, TopologyView } from "../platform";
+import { NODE_HEIGHT, NODE_WIDTH, edgeRate, type Rates } from "./model";
+
+export interface NodeData extends Record<string, unknown> {
+  node: TopoNode;
+  dim: boolean;
+  reached: boolean;
+}
+
+export interface EdgeData extends Record<string, unknown> {
+  edge: TopoEdge;
+  sourceName: string;
+  targetName: string;
+  rate: number;
+  /** Pixels the label moves up (negative) or down, apart from the opposite edge's label. */
+  labelShift: number;
+  dim: boolean;
+}
+
+export interface Selection {
+  channel: string | null;
+  node: string | null;
+  edge: string | null;
+}
+
+export function toFlow(view: TopologyView, positions: Record<string, Position>, rates: Rates, sel: Selection) {
+  const flow = sel.channel ? view.flows.find((f) => f.channel === sel.channel) : undefined;
+  const onChannel = new Set(flow?.edges ?? []);
+  const touched = new Set((flow?.edges ?? []).flatMap((id) => id.split("->")));
+  const reached = new Set<string>(sel.node && flow ? [sel.node, ...(flow.reach[sel.node] ?? [])] : []);
+  const names = new Map(view.nodes.map((n) => [n.id, n.name]));
+  const ids = new Set(view.edges.map((e) => e.id));
+  const nodes: Node<NodeData>[] = view.nodes.map((n) => ({
+    id: n.id,
+    type: "instance",
+    position: positions[n.name] ?? { x: 0, y: 0 },
+    // Fixed, so the minimap and fitView know every node's size before it is measured.
+    width: NODE_WIDTH,
+    height: NODE_HEIGHT,
+    selected: n.id === sel.node,
+    data: { node: n, dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
+  }));
+  const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
+    id: e.id,
+    source: e.source,
+    target: e.target,
+    type: "flow",
+    selected: e.id === sel.edge,
+    markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
+    data: {
+      edge: e,
+      sourceName: names.get(e.source) ?? e.source,
+      targetName: names.get(e.target) ?? e.target,
+      rate: edgeRate(e, rates),
+      // Both ways between two nodes: the labels would sit on one another; one goes up, one down.
+      labelShift: ids.has(`${e.target}->${e.source}`) ? (e.source < e.target ? -20 : 20) : 0,
+      dim: !!sel.channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
+    },
+  }));
+  return { nodes, edges };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sameNode(a: Node<NodeData>, b: Node<NodeData>): boolean {
+  return (
+    a.position.x === b.position.x &&
+    a.position.y === b.position.y &&
+    a.selected === b.selected &&
+    a.data.dim === b.data.dim &&
+    a.data.reached === b.data.reached &&
+    sameJson(a.data.node, b.data.node)
+  );
+}
+
+function sameEdge(a: Edge<EdgeData>, b: Edge<EdgeData>): boolean {
+  const [x, y] = [a.data, b.data];
+  return (
+    a.selected === b.selected &&
+    !!x &&
+    !!y &&
+    x.rate === y.rate &&
+    x.dim === y.dim &&
+    x.labelShift === y.labelShift &&
+    x.sourceName === y.sourceName &&
+    x.targetName === y.targetName &&
+    sameJson(x.edge, y.edge)
+  );
+}
+
+/** `next`, with every element equal to its previous self replaced by that previous object. */
+export function merge<T extends { id: string }>(prev: T[], next: T[], same: (a: T, b: T) => boolean): T[] {
+  const before = new Map(prev.map((x) => [x.id, x]));
+  let changed = prev.length !== next.length;
+  const out = next.map((x, i) => {
+    const old = before.get(x.id);
+    if (old && same(old, x)) {
+      if (prev[i] !== old) changed = true;
+      return old;
+    }
+    changed = true;
+    return x;
+  });
+  return changed ? out : prev;
+}
+
+export const mergeNodes = (prev: Node<NodeData>[], next: Node<NodeData>[]) => merge(prev, next, sameNode);
+export const mergeEdges = (prev: Edge<EdgeData>[], next: Edge<EdgeData>[]) => merge(prev, next, sameEdge);
