@@ -52,6 +52,8 @@ fn synthetic(nodes: usize, links: usize) -> TopologyView {
                 backlog: 0,
                 gaps: 0,
                 error: None,
+                entries_received: l as u64 * 10,
+                entries_sent: 0,
             }],
         });
     }

@@ -179,7 +179,7 @@ async fn a_planned_link_carries_only_its_channels_is_changed_and_removed_with_it
 
     edge_node.ok(json!({"operation": "insert", "database": "dev", "table": "sensor_data", "records": [{"id": 1, "t": 20.5}]})).await;
     eventually("sensor_data reaches hq", async || hq.count("sensor_data").await == 1).await;
-    let v = view_when(&[&edge_node, &hq], "the edge shows the traffic", |v| edge(v, "edge", "hq").is_some_and(|e| e.channels.iter().any(|c| c.position.unwrap_or(0.0) > 0.0))).await;
+    let v = view_when(&[&edge_node, &hq], "the edge shows the traffic", |v| edge(v, "edge", "hq").is_some_and(|e| e.channels.iter().any(|c| c.position.unwrap_or(0.0) > 0.0 && c.carried >= 1.0))).await;
     assert!(edge(&v, "hq", "edge").is_none(), "nothing flows back");
 
     // The link's user is held to its role: it cannot read hq's tables.

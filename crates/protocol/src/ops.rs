@@ -502,6 +502,12 @@ pub struct ChannelStatus {
     #[serde(default)]
     pub gaps: u64,
     pub error: Option<String>,
+    /// Subscribe: entries applied from the peer since this node started the link.
+    #[serde(default)]
+    pub entries_received: u64,
+    /// Publish: entries sent to the peer since this node started the link.
+    #[serde(default)]
+    pub entries_sent: u64,
 }
 
 /// One link this node dials.

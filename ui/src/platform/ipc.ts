@@ -197,7 +197,12 @@ position?: number,
 /**
  * Entries on the source not yet sent (known when the dialer is the source).
  */
-backlog?: number, gaps: number, error?: string, };
+backlog?: number, 
+/**
+ * Entries this channel carried on the link since the dialler started it: successive
+ * refreshes give messages per second.
+ */
+carried: number, gaps: number, error?: string, };
 
 export type TopoEdge = { 
 /**

@@ -201,7 +201,15 @@ function openUnlink(edge: TopoEdge) {
 }
 
 function Canvas() {
-  const { view, positions, positionsLoaded, rates, selectedChannel, selectedNode, selectedEdge, error, dialog } = useTopology();
+  const view = useTopology((s) => s.view);
+  const positions = useTopology((s) => s.positions);
+  const positionsLoaded = useTopology((s) => s.positionsLoaded);
+  const rates = useTopology((s) => s.rates);
+  const selectedChannel = useTopology((s) => s.selectedChannel);
+  const selectedNode = useTopology((s) => s.selectedNode);
+  const selectedEdge = useTopology((s) => s.selectedEdge);
+  const error = useTopology((s) => s.error);
+  const dialog = useTopology((s) => s.dialog);
   useEffect(() => startTopologyPolling(), []);
   // The canvas holds its nodes: a drag moves one node's object only; the store learns the
   // position when the drag ends. Refreshes merge in, keeping what did not change.
@@ -248,16 +256,17 @@ function Canvas() {
         {!view && !error && <p className="pad muted">Asking every instance for its links…</p>}
         {view && view.nodes.length === 0 && <p className="pad muted">No instances yet: add a local cluster or a remote instance in the sidebar.</p>}
         {/* Drawn once positions are known, so that fitView frames the nodes where they are. */}
-        {positionsLoaded && <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
+        {positionsLoaded && view && nodes.length > 0 && <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
           onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
           onEdgeClick={(_, e) => useTopology.getState().selectEdge(e.id)} onPaneClick={() => { useTopology.getState().selectNode(null); useTopology.getState().selectEdge(null); }}
-          deleteKeyCode={null} onlyRenderVisibleElements fitView minZoom={0.1} maxZoom={2} proOptions={{ hideAttribution: true }}>
+          deleteKeyCode={null} onlyRenderVisibleElements fitView fitViewOptions={{ maxZoom: 1.25 }} minZoom={0.1} maxZoom={2} proOptions={{ hideAttribution: true }}>
           <Background />
           <MiniMap pannable zoomable nodeColor={(n) => ((n.data as NodeData).node.online ? "#6f9be8" : "#c9777a")} nodeStrokeWidth={2} />
           <Controls />
         </ReactFlow>}
       </div>
-      {view && <Panel view={view} />}
+      {/* Always there, so the canvas never changes width under a fitted view. */}
+      {view ? <Panel view={view} /> : <aside className="topo-panel" />}
       {view && dialog?.kind === "link" && <LinkDialog key={`${dialog.seed.a}-${dialog.seed.b}`} view={view} />}
       {view && dialog?.kind === "unlink" && <UnlinkDialog view={view} />}
     </div>

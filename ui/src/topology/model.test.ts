@@ -6,8 +6,8 @@ function node(id: string, channels: string[] = []): TopoNode {
   return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, backlog: 0 };
 }
 
-function chan(channel: string, dialer: string, position?: number, backlog?: number): EdgeChannel {
-  return { channel, dialer, linkName: "x", position, backlog, gaps: 0 };
+function chan(channel: string, dialer: string, carried = 0, backlog?: number): EdgeChannel {
+  return { channel, dialer, linkName: "x", position: carried, carried, backlog, gaps: 0 };
 }
 
 function edge(source: string, target: string, channels: EdgeChannel[]): TopoEdge {
@@ -72,5 +72,19 @@ describe("the link dialog's seed", () => {
 
   it("writes numbers short", () => {
     expect([short(0), short(3.25), short(42), short(1500), short(25_000)]).toEqual(["0", "3.3", "42", "1.5k", "25k"]);
+  });
+});
+
+describe("a large topology", () => {
+  it("is laid out on a grid in layer order, compact enough to see whole", () => {
+    const nodes = Array.from({ length: 100 }, (_, i) => node(`id-n${i}`));
+    const edges = Array.from({ length: 300 }, (_, l) => edge(`id-n${(l % 100 + 1 + 17 * Math.floor(l / 100)) % 100}`, `id-n${l % 100}`, []));
+    const p = layout(view(nodes, edges), {});
+    const xs = Object.values(p).map((q) => q.x);
+    const ys = Object.values(p).map((q) => q.y);
+    const [w, h] = [Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)];
+    expect(Object.keys(p)).toHaveLength(100);
+    expect(w / h).toBeLessThan(4);
+    expect(new Set(Object.values(p).map((q) => `${q.x},${q.y}`)).size).toBe(100);
   });
 });

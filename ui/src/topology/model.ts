@@ -6,7 +6,7 @@ import type { Direction, LinkChannel, Position, TopoEdge, TopologyView } from ".
 export const NODE_WIDTH = 210;
 export const NODE_HEIGHT = 96;
 
-/** Per edge channel (`edgeId|channel|dialer`), log positions carried per second. */
+/** Per edge channel (`edgeId|channel|dialer`), entries carried per second. */
 export type Rates = Record<string, number>;
 
 export function channelKey(edge: TopoEdge, c: { channel: string; dialer: string }): string {
@@ -14,20 +14,20 @@ export function channelKey(edge: TopoEdge, c: { channel: string; dialer: string 
 }
 
 /**
- * Rates between two snapshots taken `seconds` apart: how far each channel's position moved.
- * A position that went back (a re-pull after a gap, a restarted peer) counts as no traffic.
+ * Rates between two snapshots taken `seconds` apart: how many entries each channel carried.
+ * A count that went back (the dialler restarted) counts as no traffic.
  */
 export function rates(prev: TopologyView | null, next: TopologyView, seconds: number): Rates {
   const out: Rates = {};
   if (!prev || seconds <= 0) return out;
   const before = new Map<string, number>();
-  for (const e of prev.edges) for (const c of e.channels) if (c.position !== undefined) before.set(channelKey(e, c), c.position);
+  for (const e of prev.edges) for (const c of e.channels) before.set(channelKey(e, c), c.carried);
   for (const e of next.edges) {
     for (const c of e.channels) {
       const key = channelKey(e, c);
       const was = before.get(key);
-      if (was === undefined || c.position === undefined) continue;
-      out[key] = Math.max(0, c.position - was) / seconds;
+      if (was === undefined) continue;
+      out[key] = Math.max(0, c.carried - was) / seconds;
     }
   }
   return out;
@@ -45,6 +45,9 @@ export function edgeBacklog(edge: TopoEdge): number {
 
 /** Columns of the grid that nodes without edges are placed on. */
 const GRID_COLUMNS = 3;
+/** Past this many linked nodes a layered drawing gets too wide to read: they go on a grid, in
+ * the order of their layers (data still flows left to right, then down). */
+const LAYERED_MAX = 40;
 const GAP_X = 70;
 const GAP_Y = 60;
 
@@ -68,12 +71,21 @@ export function layout(view: TopologyView, saved: Record<string, Position>): Rec
     for (const n of view.nodes) if (linked.has(n.id)) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
     for (const e of view.edges) g.setEdge(e.source, e.target);
     dagre.layout(g);
-    const minY = Math.min(...connected.map((n) => g.node(n.id).y));
     let bottom = top;
-    for (const n of connected) {
-      const p = g.node(n.id);
-      out[n.name] = { x: Math.round(p.x - NODE_WIDTH / 2), y: Math.round(p.y - minY + top) };
-      bottom = Math.max(bottom, out[n.name].y + NODE_HEIGHT + GAP_Y);
+    if (connected.length > LAYERED_MAX) {
+      const ordered = [...connected].sort((a, b) => g.node(a.id).x - g.node(b.id).x || g.node(a.id).y - g.node(b.id).y);
+      const columns = Math.ceil(Math.sqrt(ordered.length * 1.6));
+      ordered.forEach((n, i) => {
+        out[n.name] = { x: (i % columns) * (NODE_WIDTH + GAP_X), y: top + Math.floor(i / columns) * (NODE_HEIGHT + GAP_Y) };
+        bottom = Math.max(bottom, out[n.name].y + NODE_HEIGHT + GAP_Y);
+      });
+    } else {
+      const minY = Math.min(...connected.map((n) => g.node(n.id).y));
+      for (const n of connected) {
+        const p = g.node(n.id);
+        out[n.name] = { x: Math.round(p.x - NODE_WIDTH / 2), y: Math.round(p.y - minY + top) };
+        bottom = Math.max(bottom, out[n.name].y + NODE_HEIGHT + GAP_Y);
+      }
     }
     top = bottom;
   }

@@ -58,7 +58,7 @@ impl Conn {
         if let Some(old) = self.streams.remove(&key) {
             old.abort();
         }
-        let sent = Arc::new(std::sync::atomic::AtomicI64::new(from));
+        let sent = crate::replication::stream::Progress::at(from);
         let task = self.node.tasks.spawn(crate::replication::stream::stream_log(self.node.store.clone(), channel.to_string(), peer, from, self.out.clone(), sent));
         self.streams.insert(key, task);
         let pk = meta.primary_key.clone();

@@ -97,6 +97,8 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<ClusterStatus> {
                 local_head: head,
                 backlog,
                 gaps: status.gaps,
+                entries_received: status.received_entries,
+                entries_sent: status.sent_entries(),
                 error: status.error,
                 subscribe: sub.subscribe,
                 publish: sub.publish,

@@ -4,7 +4,7 @@
 //! refused and pulled again. Reconnects with backoff and jitter until removed or the node stops.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use switchyard_sc::{Error as ScErr, Events, Options, Socket};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::stream::Progress;
 use super::{ChannelStatus, LinkState, PeerConfig};
 use crate::channels::Out;
 use crate::store::RemoteEntry;
@@ -93,10 +94,14 @@ async fn inbound(node: &Arc<Node>, config: &PeerConfig, state: &LinkState, socke
                 // A malformed batch is refused with its reason, never filled with defaults.
                 let batch: Txns<RemoteEntry> = e.data().map_err(|err| format!("refused a malformed batch: {err}"))?;
                 let channel = batch.channel.clone();
+                let count = batch.entries.len() as u64;
                 match super::apply_batch(&node.store, &config.name, batch).await {
                     Ok(ack) => {
                         repulled.remove(&ack.channel);
-                        state.channel(&ack.channel, |c| c.last_received = ack.upto);
+                        state.channel(&ack.channel, |c| {
+                            c.last_received = ack.upto;
+                            c.received_entries += count;
+                        });
                         socket.emit(name::ACK, &ack).await.map_err(|e| e.to_string())?;
                     }
                     Err(crate::error::Error::Gap { at, from, .. }) => {
@@ -165,7 +170,7 @@ async fn outbound(
             c.error = None;
         });
     }
-    let mut sent_at: HashMap<String, Arc<AtomicI64>> = HashMap::new();
+    let mut sent_at: HashMap<String, Arc<Progress>> = HashMap::new();
     for sub in config.subscriptions.iter().filter(|s| s.publish) {
         let channel = sub.channel.to_string();
         state.channel(&channel, |c| c.error = None);
@@ -184,7 +189,8 @@ async fn outbound(
             }
             Err(e) => return Err(e.to_string()),
         };
-        let sent = Arc::new(AtomicI64::new(reply.from));
+        // Kept across restarts of the stream (gaps), so its count goes on.
+        let sent = Progress::at(reply.from);
         state.channel(&channel, |c| c.sent = Some(sent.clone()));
         sent_at.insert(channel.clone(), sent.clone());
         start_stream(node, config, streams, &channel, reply.from, &out_tx, sent);
@@ -227,7 +233,7 @@ async fn outbound(
 }
 
 /// (Re)starts streaming our log on `channel` to the peer after `from`.
-fn start_stream(node: &Arc<Node>, config: &PeerConfig, streams: &mut HashMap<String, JoinHandle<()>>, channel: &str, from: i64, out: &mpsc::Sender<Out>, sent: Arc<AtomicI64>) {
+fn start_stream(node: &Arc<Node>, config: &PeerConfig, streams: &mut HashMap<String, JoinHandle<()>>, channel: &str, from: i64, out: &mpsc::Sender<Out>, sent: Arc<Progress>) {
     node.acks.record(&config.name, channel, from);
     let task = node.tasks.spawn(super::stream::stream_log(node.store.clone(), channel.to_string(), config.name.clone(), from, out.clone(), sent));
     if let Some(old) = streams.insert(channel.to_string(), task) {
@@ -237,7 +243,11 @@ fn start_stream(node: &Arc<Node>, config: &PeerConfig, streams: &mut HashMap<Str
 
 impl ChannelStatus {
     pub fn sent_position(&self) -> Option<i64> {
-        self.sent.as_ref().map(|s| s.load(Ordering::Relaxed))
+        self.sent.as_ref().map(|s| s.position.load(Ordering::Relaxed))
+    }
+
+    pub fn sent_entries(&self) -> u64 {
+        self.sent.as_ref().map(|s| s.entries.load(Ordering::Relaxed)).unwrap_or(0)
     }
 }
 

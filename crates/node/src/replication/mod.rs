@@ -7,7 +7,6 @@ mod read;
 pub mod stream;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 
 use switchyard_protocol::sc::{Ack, Txns};
@@ -91,7 +90,9 @@ pub struct ChannelStatus {
     /// The peer's log id we have applied up to (subscribe direction).
     pub last_received: i64,
     /// Our log id sent up to (publish direction), updated by the stream task.
-    pub sent: Option<Arc<AtomicI64>>,
+    pub sent: Option<Arc<stream::Progress>>,
+    /// Entries applied from the peer on this channel since the link started.
+    pub received_entries: u64,
     pub error: Option<String>,
     /// Batches found not to continue from where the receiver stood (and so sent again).
     pub gaps: u64,

@@ -3,7 +3,7 @@
 //! wait for the next commit on the channel. Live traffic batches itself under load. Each batch
 //! says where it continues from, so that the receiver notices one that went missing.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,13 +17,27 @@ use crate::store::Store;
 /// Log rows read per batch ("a few thousand records per frame").
 const PAGE: i64 = 2000;
 
+/// How far a log stream got: the position sent up to, and how many entries it sent.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub position: AtomicI64,
+    pub entries: AtomicU64,
+}
+
+impl Progress {
+    pub fn at(position: i64) -> Arc<Progress> {
+        Arc::new(Progress { position: AtomicI64::new(position), entries: AtomicU64::new(0) })
+    }
+}
+
 /// Sends `sy:txns` frames for `channel` after `from` until the receiver goes away. Entries that
-/// originated at `peer` are left out. `sent` follows the position for cluster_status.
-pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: i64, out: mpsc::Sender<Out>, sent: Arc<AtomicI64>) {
+/// originated at `peer` are left out. `sent` follows the position and counts the entries, for
+/// cluster_status.
+pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: i64, out: mpsc::Sender<Out>, sent: Arc<Progress>) {
     let mut feed = store.subscribe_commits();
     let mut durable = store.watch_durable_head();
     let mut pos = from;
-    sent.store(pos, Ordering::Relaxed);
+    sent.position.store(pos, Ordering::Relaxed);
     loop {
         let page = match store.log_after(&channel, pos, PAGE, &peer).await {
             Ok(p) => p,
@@ -71,11 +85,13 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
                 return;
             }
         };
+        let count = entries.len() as u64;
         let frame = sc::event(name::TXNS, &Txns { channel: channel.clone(), from: pos, upto: page.upto, entries });
         pos = page.upto;
         if out.send(Out::Text(frame)).await.is_err() {
             return;
         }
-        sent.store(pos, Ordering::Relaxed);
+        sent.position.store(pos, Ordering::Relaxed);
+        sent.entries.fetch_add(count, Ordering::Relaxed);
     }
 }

@@ -73,7 +73,7 @@ mod tests {
             last_error: None,
             channels: channels
                 .iter()
-                .map(|c| EdgeChannel { channel: (*c).into(), dialer: source.into(), link_name: target.into(), position: None, backlog: None, gaps: 0.0, error: None })
+                .map(|c| EdgeChannel { channel: (*c).into(), dialer: source.into(), link_name: target.into(), position: None, backlog: None, carried: 0.0, gaps: 0.0, error: None })
                 .collect(),
             cycle: false,
         }

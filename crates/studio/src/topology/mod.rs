@@ -113,6 +113,9 @@ pub struct EdgeChannel {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog: Option<f64>,
+    /// Entries this channel carried on the link since the dialler started it: successive
+    /// refreshes give messages per second.
+    pub carried: f64,
     pub gaps: f64,
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -278,7 +281,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                 let channel = sub.channel.to_string();
                 let status = link.channels.iter().find(|c| c.channel == channel);
                 let error = status.and_then(|c| c.error.clone());
-                let mut add = |source: &str, target: &str, position: Option<i64>, backlog: Option<i64>| {
+                let mut add = |source: &str, target: &str, position: Option<i64>, backlog: Option<i64>, carried: u64| {
                     let key = (source.to_string(), target.to_string());
                     let edge = edges.entry(key).or_insert_with(|| TopoEdge {
                         id: format!("{source}->{target}"),
@@ -302,12 +305,13 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                         link_name: link.name.clone(),
                         position: position.map(|p| p as f64),
                         backlog: backlog.map(|b| b as f64),
+                        carried: carried as f64,
                         gaps: status.map(|c| c.gaps as f64).unwrap_or(0.0),
                         error: error.clone(),
                     });
                 };
                 if sub.subscribe {
-                    add(&peer, &o.spec.id, status.and_then(|c| c.last_received), None);
+                    add(&peer, &o.spec.id, status.and_then(|c| c.last_received), None, status.map(|c| c.entries_received).unwrap_or(0));
                     if let Some(tables) = &peer_channels {
                         if !tables.contains(&channel) {
                             warnings.push(TopoWarning {
@@ -321,7 +325,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     }
                 }
                 if sub.publish {
-                    add(&o.spec.id, &peer, status.and_then(|c| c.last_sent), status.map(|c| c.backlog));
+                    add(&o.spec.id, &peer, status.and_then(|c| c.last_sent), status.map(|c| c.backlog), status.map(|c| c.entries_sent).unwrap_or(0));
                     if !o.channels.is_empty() && !o.channels.contains(&channel) {
                         warnings.push(TopoWarning {
                             kind: "missing_table".into(),
