@@ -82,6 +82,7 @@ bench: gui-deps harperdb sc-fanout $(UI_DIST)
 	$(CARGO) build --release --locked -p switchyard-app
 	BENCH_DATE="$$(date -u +%F)" SWITCHYARD_STUDIO_BIN=$(CURDIR)/target/release/switchyard-studio $(CARGO) bench --locked -p switchyard-e2e --bench studio_grid
 	BENCH_DATE="$$(date -u +%F)" SWITCHYARD_STUDIO_BIN=$(CURDIR)/target/release/switchyard-studio $(CARGO) bench --locked -p switchyard-e2e --bench tail
+	BENCH_DATE="$$(date -u +%F)" SWITCHYARD_STUDIO_BIN=$(CURDIR)/target/release/switchyard-studio $(CARGO) bench --locked -p switchyard-e2e --bench topology
 
 clean:
 	$(CARGO) clean

@@ -155,13 +155,87 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, Vec<f64>, Vec
     Ok((first_paint, dragging, panning))
 }
 
+/// A link `dialer` runs to `peer`: `(channel, subscribe, publish)` each, in a state.
+fn link(peer: &str, port: u16, channels: &[(&str, bool, bool)], state: LinkState, error: Option<&str>) -> LinkStatus {
+    LinkStatus {
+        name: peer.into(),
+        host: "127.0.0.1".into(),
+        port,
+        tls: false,
+        state,
+        since: 0.0,
+        latency_ms: Some(0.8),
+        last_error: error.map(str::to_string),
+        subscriptions: channels.iter().map(|(c, sub, publ)| NodeSubscription { channel: c.parse().expect("a channel"), subscribe: *sub, publish: *publ }).collect(),
+        channels: channels
+            .iter()
+            .map(|(c, sub, publ)| ChannelStatus {
+                channel: (*c).into(),
+                subscribe: *sub,
+                publish: *publ,
+                last_received: sub.then_some(1200),
+                last_sent: publ.then_some(800),
+                last_acknowledged: publ.then_some(800),
+                local_head: 900,
+                backlog: if *publ { 100 } else { 0 },
+                gaps: 0,
+                error: None,
+                entries_received: 0,
+                entries_sent: 0,
+            })
+            .collect(),
+    }
+}
+
+/// Six instances with mixed edges: a hub with two-way links, an edge that dials out from
+/// behind a firewall, a two-node cycle, a connecting link and one to a peer not registered.
+fn six_nodes() -> TopologyView {
+    let names = ["hq", "edge-1", "edge-2", "edge-3", "dr", "lab"];
+    let port = |n: &str| 10_000 + names.iter().position(|x| *x == n).unwrap_or(9) as u16;
+    let open = LinkState::Open;
+    let links: Vec<(&str, LinkStatus)> = vec![
+        ("hq", link("edge-1", port("edge-1"), &[("factory:sensor_data", true, false), ("factory:config", false, true)], open, None)),
+        ("hq", link("edge-2", port("edge-2"), &[("factory:sensor_data", true, false), ("factory:config", false, true)], open, None)),
+        ("edge-3", link("hq", port("hq"), &[("factory:sensor_data", false, true)], LinkState::Connecting, Some("connection refused"))),
+        ("hq", link("dr", port("dr"), &[("factory:sensor_data", false, true), ("factory:config", false, true)], open, None)),
+        ("dr", link("hq", port("hq"), &[("factory:config", false, true)], open, None)),
+        ("lab", link("old-hq", 9925, &[("factory:config", true, false)], LinkState::Closed, Some("connection refused"))),
+    ];
+    let observed: Vec<Observed> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Observed {
+            spec: InstanceSpec { id: format!("id-{n}"), name: (*n).into(), url: format!("http://127.0.0.1:{}", port(n)), username: "admin".into(), kind: if i < 4 { InstanceKind::Local } else { InstanceKind::Remote }, tls: Trust::System, port: None },
+            status: InstanceStatus {
+                id: format!("id-{n}"),
+                online: true,
+                latency_ms: Some(1.0),
+                version: Some("0.1.0".into()),
+                server_kind: Some("switchyard-node".into()),
+                node_name: Some((*n).into()),
+                error: None,
+                certificate_fingerprint: None,
+            },
+            channels: vec!["factory:sensor_data".into(), "factory:config".into()],
+            cluster: Ok(ClusterStatus {
+                kind: "cluster-status".into(),
+                node_name: (*n).into(),
+                is_enabled: true,
+                read_only: None,
+                connections: links.iter().filter(|(d, _)| d == n).map(|(_, l)| l.clone()).collect(),
+            }),
+        })
+        .collect();
+    topology::build(&observed)
+}
+
 /// Six nodes with mixed edges, for the screenshots in both themes.
 async fn six(app: &StudioApp) -> Result<()> {
     let s = app.s();
-    let view = synthetic(6, 8);
+    let view = six_nodes();
     s.execute("window.switchyardBench.loadTopology(arguments[0]);", json!([view])).await?;
     s.click_css("[data-testid='open-cluster']", T).await?;
-    s.wait("[data-testid='topo-node-n05']", T).await?;
+    s.wait("[data-testid='topo-node-lab']", T).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     app.shot("topology-six-light").await?;
     s.click_css("[data-testid='theme-toggle']", T).await?;

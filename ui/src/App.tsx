@@ -75,7 +75,7 @@ export function App() {
           {view.kind === "table" && <TableView key={`${view.instance}/${view.database}/${view.table}`} instance={view.instance} database={view.database} table={view.table} />}
           {view.kind === "query" && <QueryTab key={view.instance} instance={view.instance} name={name(view.instance)} />}
           {view.kind === "cluster" && <TopologyView />}
-          {view.kind === "tail" && <TailView key={`tail/${view.instance}`} instance={view.instance} channels={view.channels} />}
+          {view.kind === "tail" && <TailView key={`tail/${view.instance}/${view.compare ? "compare" : "one"}`} instance={view.instance} channels={view.channels} compare={view.compare} />}
           {view.kind === "home" && (
             <section className="home" data-testid="home">
               <h1>Switchyard</h1>

@@ -6,7 +6,7 @@ export type View =
   | { kind: "home" }
   | { kind: "table"; instance: string; database: string; table: string }
   | { kind: "query"; instance: string }
-  | { kind: "tail"; instance: string; channels: string[] }
+  | { kind: "tail"; instance: string; channels: string[]; compare?: boolean }
   | { kind: "cluster" };
 
 interface TreeEntry {

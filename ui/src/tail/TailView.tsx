@@ -42,8 +42,8 @@ function RateChart({ rate }: { rate: number[] }) {
 }
 
 /** The tail page: one node, or one channel compared across nodes. */
-export function TailView(props: { instance?: string; channels?: string[] }) {
-  const [mode, setMode] = useState<"one" | "compare">("one");
+export function TailView(props: { instance?: string; channels?: string[]; compare?: boolean }) {
+  const [mode, setMode] = useState<"one" | "compare">(props.compare ? "compare" : "one");
   return (
     <div className="tail-page">
       <div className="tabs tail-tabs">

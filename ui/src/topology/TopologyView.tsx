@@ -32,6 +32,7 @@ import { describeError, toastError, useUi } from "../stores/ui";
 import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, seed, short } from "./model";
 import { mergeEdges, mergeNodes, toFlow, type EdgeData, type NodeData } from "./flow";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
+import { startCompare } from "../tail/store";
 import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
 
 /** Below this zoom labels cannot be read: edges drop them and nodes show their name only. */
@@ -175,6 +176,15 @@ function Panel({ view }: { view: View }) {
             {view.nodes.find((n) => n.id === edge.target)?.kind !== "ghost" && (
               <button className="link" onClick={() => open({ kind: "tail", instance: edge.target, channels: [...new Set(edge.channels.map((c) => c.channel))] })}>Tail on {name(edge.target)}…</button>
             )}
+          </div>
+          <div className="row">
+            {[edge.source, edge.target].every((id) => view.nodes.find((n) => n.id === id)?.kind !== "ghost") &&
+              [...new Set(edge.channels.map((c) => c.channel))].map((c) => (
+                <button key={c} className="link" data-testid={`topo-compare-${c}`}
+                  onClick={() => startCompare([edge.source, edge.target], c).then(() => open({ kind: "tail", instance: edge.target, channels: [c], compare: true }), toastError)}>
+                  Compare {c} on both…
+                </button>
+              ))}
           </div>
         </section>
       )}

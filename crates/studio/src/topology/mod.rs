@@ -354,7 +354,12 @@ pub fn build(observed: &[Observed]) -> TopologyView {
         if !f.cycle_edges.is_empty() {
             warnings.push(TopoWarning {
                 kind: "cycle".into(),
-                message: format!("{} runs in a cycle over {} edges (allowed: each write is applied once per node)", f.channel, f.cycle_edges.len()),
+                message: format!(
+                    "{} runs in a cycle over {} edge{} (allowed: each write is applied once per node)",
+                    f.channel,
+                    f.cycle_edges.len(),
+                    if f.cycle_edges.len() == 1 { "" } else { "s" }
+                ),
                 node: None,
                 edge: None,
                 channel: Some(f.channel.clone()),
