@@ -114,11 +114,14 @@ async fn journey(app: &StudioApp) -> Result<()> {
     s.click_css("[data-testid='topo-stop']", T).await?;
     s.wait("[data-testid='topo-start']", T).await.context("edge-1 stopped")?;
     hq.insert("dev", "config", &[json!({"id": "mode", "v": "eco"})]).await?;
+    // hq knows what edge-1 has not pulled: the edge hq → edge-1 shows it as lag.
+    s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the backlog edge-1 missed", |t| t.split_whitespace().collect::<Vec<_>>().windows(2).any(|w| w == ["lag", "1"])).await?;
     app.shot("topology-04-edge-down").await?;
     s.click_css("[data-testid='topo-start']", T).await?;
     s.wait("[data-testid='topo-stop']", T).await.context("edge-1 started")?;
     // Same port and password: the studio restarts a local instance as it was.
     until("the record written while edge-1 was down arrives", async || Ok(count(&edge, "config").await == 2)).await?;
+    s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the catch-up drained", |t| !t.contains("lag") && !t.contains("closed")).await?;
 
     // Remove the edge edge-1 → hq with Delete: its link goes (both directions ride on it).
     s.click_css("[data-testid='topo-edge-edge-1-hq']", T).await?;

@@ -526,6 +526,18 @@ pub struct LinkStatus {
     pub channels: Vec<ChannelStatus>,
 }
 
+/// A peer that receives this node's log on a channel (it pulls it, or a link of ours pushes
+/// it), as far as it acknowledged: what it has not got yet is its backlog here, which grows while
+/// the peer is away and drains as it catches up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiverStatus {
+    pub peer: String,
+    pub channel: String,
+    pub acknowledged: i64,
+    /// Entries of this node's log on the channel after `acknowledged` (not from the peer).
+    pub backlog: i64,
+}
+
 /// cluster_status's answer: what the topology canvas reads of each node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterStatus {
@@ -538,6 +550,10 @@ pub struct ClusterStatus {
     #[serde(default)]
     pub read_only: Option<String>,
     pub connections: Vec<LinkStatus>,
+    /// Every peer that acknowledged this node's log on a channel (since the node started or as
+    /// last stored), the dialled side's view of links it does not run itself.
+    #[serde(default)]
+    pub receivers: Vec<ReceiverStatus>,
 }
 
 /// One node's answer to a cluster_read.

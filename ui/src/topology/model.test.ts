@@ -71,7 +71,7 @@ describe("the link dialog's seed", () => {
   });
 
   it("writes numbers short", () => {
-    expect([short(0), short(3.25), short(42), short(1500), short(25_000)]).toEqual(["0", "3.3", "42", "1.5k", "25k"]);
+    expect([short(0), short(1), short(3.25), short(42), short(1500), short(25_000)]).toEqual(["0", "1", "3.3", "42", "1.5k", "25k"]);
   });
 });
 

@@ -146,6 +146,6 @@ export function validChannel(text: string): boolean {
 export function short(n: number): string {
   if (n >= 10_000) return `${Math.round(n / 1000)}k`;
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
-  if (n >= 10 || n === 0) return String(Math.round(n));
+  if (n >= 10 || Number.isInteger(n)) return String(Math.round(n));
   return n.toFixed(1);
 }

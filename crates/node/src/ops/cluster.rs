@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use switchyard_protocol::ops::{AddNode, ClusterStatus, LinkStatus, Message};
+use switchyard_protocol::ops::{AddNode, ClusterStatus, LinkStatus, Message, ReceiverStatus};
 
 use crate::error::{Error, Result};
 use crate::replication::{LinkSnapshot, PeerConfig};
@@ -118,11 +118,17 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<ClusterStatus> {
             channels: per_channel,
         });
     }
+    let mut receivers = Vec::new();
+    for (peer, channel, acknowledged) in node.acks.all() {
+        let backlog = node.store.backlog(&channel, acknowledged, &peer).await?;
+        receivers.push(ReceiverStatus { peer, channel, acknowledged, backlog });
+    }
     Ok(ClusterStatus {
         kind: "cluster-status".into(),
         node_name: node.config.node_name.clone(),
         is_enabled: true,
         read_only: node.store.read_only(),
         connections,
+        receivers,
     })
 }

@@ -37,6 +37,13 @@ impl Acks {
         self.lock().get(&(peer.to_string(), channel.to_string())).map(|(p, _)| *p)
     }
 
+    /// Every (peer, channel, acknowledged position).
+    pub fn all(&self) -> Vec<(String, String, i64)> {
+        let mut all: Vec<(String, String, i64)> = self.lock().iter().map(|((p, c), (a, _))| (p.clone(), c.clone(), *a)).collect();
+        all.sort();
+        all
+    }
+
     /// Loads stored positions (at start).
     pub async fn load(&self, node: &Node) -> Result<()> {
         for (peer, channel, acked) in node.store.load_acks().await? {

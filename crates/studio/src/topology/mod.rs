@@ -88,7 +88,8 @@ pub struct TopoNode {
     pub error: Option<String>,
     /// Its tables, `database:table`.
     pub channels: Vec<String>,
-    /// Entries of its own log not yet sent to peers, over every link it dials.
+    /// Entries of its own log its peers have not acknowledged (or, before any did, not yet sent
+    /// by the links it dials).
     pub backlog: f64,
     /// Where a ghost was dialled (`http://host:port`), to register it.
     #[ts(optional)]
@@ -228,7 +229,19 @@ pub fn build(observed: &[Observed]) -> TopologyView {
             by_address.insert((if loopback(&host) { "127.0.0.1".into() } else { host }, port), o.spec.id.clone());
         }
         let error = o.status.error.as_ref().map(|e| e.message.clone()).or_else(|| o.cluster.as_ref().ok().and_then(|c| c.read_only.clone()));
-        let backlog = o.cluster.as_ref().map(|c| c.connections.iter().flat_map(|l| &l.channels).filter(|c| c.publish).map(|c| c.backlog.max(0) as f64).sum()).unwrap_or(0.0);
+        // What its peers have not acknowledged of its log (pulled or pushed), else what its own
+        // links have not sent.
+        let backlog = o
+            .cluster
+            .as_ref()
+            .map(|c| {
+                if c.receivers.is_empty() {
+                    c.connections.iter().flat_map(|l| &l.channels).filter(|c| c.publish).map(|c| c.backlog.max(0) as f64).sum()
+                } else {
+                    c.receivers.iter().map(|r| r.backlog.max(0) as f64).sum()
+                }
+            })
+            .unwrap_or(0.0);
         if !o.status.online {
             warnings.push(TopoWarning {
                 kind: "unreachable".into(),
@@ -256,9 +269,19 @@ pub fn build(observed: &[Observed]) -> TopologyView {
         });
     }
 
+    // What each node says of the peers that pull its log: (node id, peer node name, channel).
+    let mut owed: HashMap<(String, String, String), i64> = HashMap::new();
+    for o in observed {
+        if let Ok(c) = &o.cluster {
+            for r in &c.receivers {
+                owed.insert((o.spec.id.clone(), r.peer.clone(), r.channel.clone()), r.backlog);
+            }
+        }
+    }
     let mut edges: BTreeMap<(String, String), TopoEdge> = BTreeMap::new();
     for o in observed {
         let Ok(cluster) = &o.cluster else { continue };
+        let me = cluster.node_name.clone();
         for link in &cluster.connections {
             let peer = resolve(link, &by_node_name, &by_address).unwrap_or_else(|| ghost(&mut nodes, &mut warnings, &o.spec.name, link));
             let peer_channels = nodes.iter().find(|n| n.id == peer).filter(|n| n.online).map(|n| n.channels.clone());
@@ -311,7 +334,10 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     });
                 };
                 if sub.subscribe {
-                    add(&peer, &o.spec.id, status.and_then(|c| c.last_received), None, status.map(|c| c.entries_received).unwrap_or(0));
+                    // The source knows what the dialler has not pulled yet (it grows while the
+                    // dialler is down): its receivers.
+                    let backlog = owed.get(&(peer.clone(), me.clone(), channel.clone())).copied();
+                    add(&peer, &o.spec.id, status.and_then(|c| c.last_received), backlog, status.map(|c| c.entries_received).unwrap_or(0));
                     if let Some(tables) = &peer_channels {
                         if !tables.contains(&channel) {
                             warnings.push(TopoWarning {
