@@ -20,9 +20,18 @@ function time(ms: number): string {
   return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
 }
 
+/** Previews made once per row: a shifting list shows the same rows in many renders. */
+const previews = new WeakMap<Row, string>();
+
 function preview(r: Row): string {
-  const s = JSON.stringify(r.data);
-  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+  const known = previews.get(r);
+  if (known !== undefined) return known;
+  // At most the first records: 200 characters of a 100-record batch never need the other 99.
+  const data = Array.isArray(r.data) && r.data.length > 3 ? r.data.slice(0, 3) : r.data;
+  const s = JSON.stringify(data);
+  const text = s.length > 200 || data !== r.data ? `${s.slice(0, 200)}…` : s;
+  previews.set(r, text);
+  return text;
 }
 
 /** Messages per second over the last minute, as a small line chart. */
@@ -74,7 +83,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
   const rows = m.visible;
   const n = rows.length;
   const at = (i: number) => (t.order === "newest" ? rows[n - 1 - i] : rows[i]);
-  const v = useVirtualizer({ count: n, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
+  const v = useVirtualizer({ count: n, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 6 });
   const selected = useMemo(() => (t.selected === null ? null : m.rows.find((r) => r.seq === t.selected) ?? null), [t.selected, m.rows]);
   const channels = t.channels;
   const hidden = m.rows.length - n;
@@ -188,11 +197,13 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
             <span className="c-origin">origin #id</span><span className="c-data">data</span>
           </div>
           <div style={{ height: v.getTotalSize(), position: "relative" }}>
-            {v.getVirtualItems().map((it) => {
+            {v.getVirtualItems().map((it, place) => {
               const r = at(it.index);
               if (!r) return null;
               return (
-                <div key={r.seq} className={`tail-row${t.selected === r.seq ? " selected" : ""}${t.wrap ? " wrap" : ""}`} data-testid="tail-row" data-key={r.keys}
+                // Keyed by place, not by record: when a batch shifts every row (newest first), the
+                // rows on screen are updated in place instead of unmounted and made anew.
+                <div key={place} className={`tail-row${t.selected === r.seq ? " selected" : ""}${t.wrap ? " wrap" : ""}`} data-testid="tail-row" data-key={r.keys}
                   style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: t.wrap ? undefined : ROW_HEIGHT }}
                   ref={t.wrap ? v.measureElement : undefined} data-index={it.index} onClick={() => t.select(r.seq)}>
                   <span className="c-time">{time(r.arrived)}</span>
