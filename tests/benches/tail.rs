@@ -21,16 +21,6 @@ use tokio::net::TcpListener;
 const T: Duration = Duration::from_secs(60);
 const PHASE: Duration = Duration::from_secs(30);
 
-/// Starts collecting the gaps between animation frames in the webview.
-const PROBE_START: &str = r#"
-window.__gaps = []; window.__probe = true;
-let last = null;
-const frame = (now) => { if (last !== null) window.__gaps.push(now - last); last = now; if (window.__probe) requestAnimationFrame(frame); };
-requestAnimationFrame(frame);
-"#;
-/// Stops it and answers the gaps.
-const PROBE_STOP: &str = "window.__probe = false; const g = window.__gaps; window.__gaps = []; return g;";
-
 /// Publishes `rate` records per second for `how_long`, `per_txn` records per transaction, paced
 /// every 10 ms; answers the records sent (the node's backpressure can hold the pace below `rate`).
 async fn publish_at(node: &RunningNode, rate: u64, per_txn: u64, how_long: Duration, next_key: &mut u64) -> Result<u64> {
@@ -110,14 +100,14 @@ async fn run() -> Result<()> {
             if paused {
                 s.click_css("[data-testid='tail-pause']", T).await?;
             }
-            s.execute(PROBE_START, json!([])).await?;
+            s.frames_start().await?;
             let t0 = Instant::now();
             let sent = publish_at(&node, 20_000, per_txn, PHASE, &mut key).await?;
             let secs = t0.elapsed().as_secs_f64();
             since_clear += sent;
             // Let the last batches land before the probe stops.
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let gaps: Vec<f64> = serde_json::from_value(s.execute(PROBE_STOP, json!([])).await?)?;
+            let gaps: Vec<f64> = s.frames_stop().await?;
             let (longest, over50) = max_and_over(&gaps, 50.0);
             let (shown, received) = counts(&app).await?;
             ensure!(received > 0, "the tail received nothing while {sent} records were sent");
@@ -142,12 +132,12 @@ async fn run() -> Result<()> {
     let mut held = 0u64;
     let mut steps = Vec::new();
     for rate in [20_000u64, 30_000, 40_000, 50_000] {
-        s.execute(PROBE_START, json!([])).await?;
+        s.frames_start().await?;
         let t0 = Instant::now();
         let sent = publish_at(&node, rate, 1, Duration::from_secs(10), &mut key).await?;
         let achieved = sent as f64 / t0.elapsed().as_secs_f64();
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let gaps: Vec<f64> = serde_json::from_value(s.execute(PROBE_STOP, json!([])).await?)?;
+        let gaps: Vec<f64> = s.frames_stop().await?;
         let (longest, over50) = max_and_over(&gaps, 50.0);
         steps.push(format!("{rate}/s asked, {achieved:.0}/s sent: longest frame gap {longest:.0} ms, {over50} over 50 ms"));
         if over50 == 0 && achieved >= rate as f64 * 0.95 {

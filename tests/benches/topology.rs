@@ -79,14 +79,6 @@ fn synthetic(nodes: usize, links: usize) -> TopologyView {
     topology::build(&observed)
 }
 
-const PROBE_START: &str = r#"
-window.__gaps = []; window.__probe = true;
-let last = null;
-const frame = (now) => { if (last !== null) window.__gaps.push(now - last); last = now; if (window.__probe) requestAnimationFrame(frame); };
-requestAnimationFrame(frame);
-"#;
-const PROBE_STOP: &str = "window.__probe = false; const g = window.__gaps; window.__gaps = []; return g;";
-
 /// Opens the view on the preloaded store and answers the ms until the canvas is painted: nodes
 /// and edges drawn (those in view: the canvas draws only what is visible) and steady for two
 /// frames after fitting the view.
@@ -142,14 +134,14 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, Vec<f64>, Vec
 
     // Drag the node nearest the canvas's centre 200 px across, the way a hand would (1.5 s).
     let target: String = serde_json::from_value(s.execute(NEAREST_NODE, json!([])).await?).context("a node in view")?;
-    s.execute(PROBE_START, json!([])).await?;
+    s.frames_start().await?;
     s.drag_by(&format!("[data-testid='{target}'] .topo-node-head"), 200, 80, 30).await?;
-    let dragging: Vec<f64> = serde_json::from_value(s.execute(PROBE_STOP, json!([])).await?)?;
+    let dragging: Vec<f64> = s.frames_stop().await?;
 
     // Pan the canvas from an empty corner of the pane.
-    s.execute(PROBE_START, json!([])).await?;
+    s.frames_start().await?;
     s.drag_by_at(".react-flow__pane", 12, 12, 250, 150, 30).await?;
-    let panning: Vec<f64> = serde_json::from_value(s.execute(PROBE_STOP, json!([])).await?)?;
+    let panning: Vec<f64> = s.frames_stop().await?;
     app.shot("topology-100-panned").await?;
     ensure!(!dragging.is_empty() && !panning.is_empty(), "no frames were seen");
     Ok((first_paint, dragging, panning))

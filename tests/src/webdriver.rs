@@ -261,6 +261,21 @@ impl Session {
         self.drag_points((x, y), (x + dx, y + dy), steps).await
     }
 
+    /// Starts recording the gaps between animation frames in the page (the main thread's
+    /// longest blocks show as the longest gaps).
+    pub async fn frames_start(&self) -> Result<()> {
+        const START: &str = "window.__gaps = []; window.__probe = true; let last = null;\
+            const frame = (now) => { if (last !== null) window.__gaps.push(now - last); last = now; if (window.__probe) requestAnimationFrame(frame); };\
+            requestAnimationFrame(frame);";
+        self.execute(START, json!([])).await.map(|_| ())
+    }
+
+    /// Stops recording and answers the gaps, in ms.
+    pub async fn frames_stop(&self) -> Result<Vec<f64>> {
+        let v = self.execute("window.__probe = false; const g = window.__gaps; window.__gaps = []; return g;", json!([])).await?;
+        Ok(serde_json::from_value(v)?)
+    }
+
     pub async fn screenshot(&self, path: &std::path::Path) -> Result<()> {
         let v = self.get("/screenshot").await?;
         let png = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default())?;

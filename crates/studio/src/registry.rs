@@ -239,18 +239,7 @@ impl Registry {
         let spec = self.get(id)?;
         let client = match self.password(&spec).and_then(|p| client_for(&spec, &p, PROBE_TIMEOUT)) {
             Ok(c) => c,
-            Err(e) => {
-                return Ok(InstanceStatus {
-                    id: id.to_string(),
-                    online: false,
-                    latency_ms: None,
-                    version: None,
-                    server_kind: None,
-                    node_name: None,
-                    error: Some((&e).into()),
-                    certificate_fingerprint: None,
-                })
-            }
+            Err(e) => return Ok(InstanceStatus::unreachable(id, (&e).into())),
         };
         Ok(crate::probe::status(id, &client).await)
     }

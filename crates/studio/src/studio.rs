@@ -48,16 +48,7 @@ impl Studio {
             match self.registry.client(&spec.id) {
                 Ok(client) => topology::observe(spec, &client).await,
                 Err(e) => Observed {
-                    status: crate::types::InstanceStatus {
-                        id: spec.id.clone(),
-                        online: false,
-                        latency_ms: None,
-                        version: None,
-                        server_kind: None,
-                        node_name: None,
-                        error: Some((&e).into()),
-                        certificate_fingerprint: None,
-                    },
+                    status: crate::types::InstanceStatus::unreachable(&spec.id, (&e).into()),
                     spec,
                     channels: Vec::new(),
                     cluster: Err(e.to_string()),

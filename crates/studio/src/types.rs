@@ -105,6 +105,22 @@ pub struct InstanceStatus {
     pub certificate_fingerprint: Option<String>,
 }
 
+impl InstanceStatus {
+    /// An instance that could not even be asked (no password, a bad URL, …).
+    pub fn unreachable(id: &str, error: UiError) -> InstanceStatus {
+        InstanceStatus {
+            id: id.to_string(),
+            online: false,
+            latency_ms: None,
+            version: None,
+            server_kind: None,
+            node_name: None,
+            error: Some(error),
+            certificate_fingerprint: None,
+        }
+    }
+}
+
 /// The registry as the sidebar shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

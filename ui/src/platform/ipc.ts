@@ -176,7 +176,8 @@ error?: string,
  */
 channels: Array<string>, 
 /**
- * Entries of its own log not yet sent to peers, over every link it dials.
+ * Entries of its own log its peers have not acknowledged (or, before any did, not yet sent
+ * by the links it dials).
  */
 backlog: number, 
 /**
