@@ -239,6 +239,9 @@ async fn six(app: &StudioApp) -> Result<()> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
+    if std::env::args().any(|a| a == "--list") {
+        return Ok(()); // `cargo test --benches` lists; nothing to list here
+    }
     let view = synthetic(NODES, LINKS);
     println!("synthetic topology: {} nodes, {} edges, {} channels", view.nodes.len(), view.edges.len(), view.flows.len());
     let app = StudioApp::launch("bench_topology").await?;
