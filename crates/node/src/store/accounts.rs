@@ -111,8 +111,7 @@ impl Store {
 
     pub async fn add_user(&self, username: &str, hash: &str, role: &str, active: bool) -> Result<AccountChange> {
         let mut w = self.writer().await?;
-        let found: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE id = ?").bind(role).fetch_optional(&mut *w).await?;
-        if found.is_none() {
+        if !role_exists(&mut w, role).await? {
             return Ok(AccountChange::NoSuchRole);
         }
         let now = now_ms();
@@ -136,8 +135,7 @@ impl Store {
             return Ok(AccountChange::UserConflict);
         }
         if let Some(role) = role {
-            let found: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE id = ?").bind(role).fetch_optional(&mut *w).await?;
-            if found.is_none() {
+            if !role_exists(&mut w, role).await? {
                 return Ok(AccountChange::NoSuchRole);
             }
         }
@@ -211,6 +209,11 @@ impl Store {
         let done = sqlx::query("DELETE FROM roles WHERE id = ?").bind(id).execute(&mut *w).await?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+async fn role_exists(w: &mut sqlx::SqliteConnection, id: &str) -> Result<bool> {
+    let found: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE id = ?").bind(id).fetch_optional(&mut *w).await?;
+    Ok(found.is_some())
 }
 
 fn user(row: &SqliteRow) -> Result<StoredUser> {
