@@ -4,6 +4,7 @@
 //! the server still holds the log; when it cannot resume, it says so (`Unresumable`).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backon::Retryable;
@@ -53,6 +54,29 @@ pub enum SubscriberEvent {
 pub struct Subscriber {
     events: mpsc::Receiver<SubscriberEvent>,
     stop: CancellationToken,
+    position: Position,
+}
+
+/// Per channel, the last transaction id delivered (or shown by other means): a reconnect
+/// resumes after it. Shared by the handle and the task; held only to read or bump one entry.
+#[derive(Clone, Default)]
+struct Position(Arc<Mutex<HashMap<String, Option<i64>>>>);
+
+impl Position {
+    fn get(&self, channel: &str) -> Option<i64> {
+        self.0.lock().ok().and_then(|m| m.get(channel).copied().flatten())
+    }
+
+    /// Moves `channel` on to `id`, unless it is there already; answers whether it moved.
+    fn advance(&self, channel: &str, id: i64) -> bool {
+        let Ok(mut m) = self.0.lock() else { return false };
+        let at = m.entry(channel.to_string()).or_insert(None);
+        if at.is_some_and(|seen| id <= seen) {
+            return false;
+        }
+        *at = Some(id);
+        true
+    }
 }
 
 impl Subscriber {
@@ -60,12 +84,19 @@ impl Subscriber {
     pub fn start(config: SubscriberConfig, tracker: Option<TaskTracker>) -> Subscriber {
         let (tx, rx) = mpsc::channel(config.options.event_queue.max(1));
         let stop = CancellationToken::new();
-        let run = run(config, tx, stop.clone());
+        let position = Position(Arc::new(Mutex::new(config.channels.iter().cloned().collect())));
+        let run = run(config, position.clone(), tx, stop.clone());
         match tracker {
             Some(t) => t.spawn(run),
             None => tokio::spawn(run),
         };
-        Subscriber { events: rx, stop }
+        Subscriber { events: rx, stop, position }
+    }
+
+    /// Says that everything on `channel` up to transaction `id` was seen by other means (read
+    /// from the log): a reconnect resumes after it, and it is not delivered again.
+    pub fn seen(&self, channel: &str, id: i64) {
+        self.position.advance(channel, id);
     }
 
     /// The next event; `None` once stopped or failed.
@@ -86,12 +117,12 @@ impl Drop for Subscriber {
 
 /// Per channel: where delivery stands, and whether the server refused it for good.
 struct Channels {
-    position: HashMap<String, Option<i64>>,
+    position: Position,
     refused: Vec<String>,
 }
 
-async fn run(config: SubscriberConfig, out: mpsc::Sender<SubscriberEvent>, stop: CancellationToken) {
-    let mut channels = Channels { position: config.channels.iter().cloned().collect(), refused: Vec::new() };
+async fn run(config: SubscriberConfig, position: Position, out: mpsc::Sender<SubscriberEvent>, stop: CancellationToken) {
+    let mut channels = Channels { position, refused: Vec::new() };
     loop {
         let connect = || Socket::connect(&config.endpoint, config.options.clone());
         let notify = |error: &Error, retry_in: Duration| {
@@ -109,7 +140,7 @@ async fn run(config: SubscriberConfig, out: mpsc::Sender<SubscriberEvent>, stop:
             }
         };
         let wanted: Vec<(String, Option<i64>)> =
-            config.channels.iter().filter(|(c, _)| !channels.refused.contains(c)).map(|(c, _)| (c.clone(), channels.position.get(c).copied().flatten())).collect();
+            config.channels.iter().filter(|(c, _)| !channels.refused.contains(c)).map(|(c, _)| (c.clone(), channels.position.get(c))).collect();
         let setup = async {
             if let Some((user, password)) = &config.credentials {
                 socket.login(user, password).await?;
@@ -182,12 +213,10 @@ async fn deliver(e: Event, channels: &mut Channels, out: &mpsc::Sender<Subscribe
             let Ok(p) = e.data::<Publication<Box<RawValue>>>() else { return };
             match serde_json::from_str::<Transaction>(p.data.get()) {
                 Ok(t) => {
-                    let at = channels.position.entry(p.channel.clone()).or_insert(None);
-                    // Delivered already (a resume overlapping what was seen): not again.
-                    if at.is_some_and(|seen| t.id <= seen) {
+                    // Delivered or seen already (a resume overlapping it): not again.
+                    if !channels.position.advance(&p.channel, t.id) {
                         return;
                     }
-                    *at = Some(t.id);
                     SubscriberEvent::Transaction(t)
                 }
                 Err(_) => SubscriberEvent::Publication { channel: p.channel, data: p.data },

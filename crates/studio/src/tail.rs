@@ -237,6 +237,11 @@ async fn run(ops: OpsClient, endpoint: Endpoint, credentials: (String, String), 
                         let state = channels.entry(name.clone()).or_default();
                         match window {
                             Ok(entries) => {
+                                // A reconnect resumes after the window even when no live
+                                // transaction came yet (they all committed before the subscribe).
+                                if let Some(last) = entries.iter().map(|t| t.id).max() {
+                                    sub.seen(name, last);
+                                }
                                 for t in entries {
                                     if !show(state, t, TailSource::Window, &out).await {
                                         return;
@@ -274,6 +279,7 @@ async fn run(ops: OpsClient, endpoint: Endpoint, credentials: (String, String), 
                     Ok((entries, complete)) => {
                         let count = entries.len() as u32;
                         let last_read = entries.last().map(|t| t.id).unwrap_or(after);
+                        sub.seen(&channel, last_read);
                         // Said first, so that what follows reads as the healed part.
                         if out.send(TailEvent::Healed { channel: channel.clone(), count }).await.is_err() {
                             return;
