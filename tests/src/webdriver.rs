@@ -13,6 +13,8 @@ pub const KEY_ENTER: &str = "\u{E007}";
 pub const KEY_DELETE: &str = "\u{E017}";
 pub const KEY_CONTROL: &str = "\u{E009}";
 pub const KEY_END: &str = "\u{E010}";
+pub const KEY_TAB: &str = "\u{E004}";
+pub const KEY_ESCAPE: &str = "\u{E00C}";
 
 pub struct Session {
     http: reqwest::Client,
@@ -240,6 +242,14 @@ impl Session {
         actions.push(json!({"type": "pointerUp", "button": 0}));
         let body = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]});
         self.post("/actions", body).await?;
+        Ok(())
+    }
+
+    /// Presses and releases each key of `keys` in turn, sent to whatever has the focus (W3C
+    /// key actions): Tab moves the focus as a user's Tab does.
+    pub async fn press(&self, keys: &str) -> Result<()> {
+        let actions: Vec<Value> = keys.chars().flat_map(|k| [json!({"type": "keyDown", "value": k.to_string()}), json!({"type": "keyUp", "value": k.to_string()})]).collect();
+        self.post("/actions", json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})).await?;
         Ok(())
     }
 

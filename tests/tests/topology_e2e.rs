@@ -2,8 +2,9 @@
 //! (edge-1, edge-2, hq); drag edge-1 → hq, choose dev:sensor_data flowing to hq, apply; a
 //! record inserted on edge-1 through the API appears on hq and the edge shows it; add
 //! dev:config flowing hq → edge-1 on the same link; stop edge-1, insert on hq, start edge-1,
-//! the record arrives; remove the edge (Delete), new records no longer flow. Screenshots of the
-//! canvas in light and dark.
+//! the record arrives; Tab reaches every node and edge, Enter selects, Escape clears; remove the
+//! edge (Delete), new records no longer flow; an apply whose dialler went away reports its error
+//! and leaves nothing behind. Screenshots of the canvas in light and dark.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_e2e::studio::StudioApp;
+use switchyard_e2e::webdriver::{KEY_DELETE, KEY_ENTER, KEY_ESCAPE, KEY_TAB};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -53,6 +55,81 @@ async fn apply(app: &StudioApp) -> Result<String> {
     s.click_css("[data-testid='topo-cancel']", T).await?;
     s.wait_gone("[data-testid='topo-report']", T).await?;
     Ok(report)
+}
+
+/// The accessible names of what Tab focuses, from the canvas on, one round (80 presses at most).
+async fn tab_through(app: &StudioApp) -> Result<Vec<String>> {
+    let s = app.s();
+    s.click_css(".react-flow__pane", T).await?;
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..80 {
+        s.press(KEY_TAB).await?;
+        let label = focused_label(app).await?;
+        if label.is_empty() && !seen.is_empty() {
+            break; // out of the canvas
+        }
+        if seen.contains(&label) {
+            break;
+        }
+        if !label.is_empty() {
+            seen.push(label);
+        }
+    }
+    Ok(seen)
+}
+
+/// The focused element's accessible name, if it is a node or an edge of the canvas.
+async fn focused_label(app: &StudioApp) -> Result<String> {
+    let v = app
+        .s()
+        .execute("const a = document.activeElement; return a && a.closest('.react-flow__node, .react-flow__edge') ? (a.getAttribute('aria-label') || '') : '';", json!([]))
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+/// Tabs from the canvas's start until the element whose accessible name starts with `prefix`
+/// has the focus.
+async fn focus_by_tab(app: &StudioApp, prefix: &str) -> Result<()> {
+    let s = app.s();
+    s.click_css(".react-flow__pane", T).await?;
+    for _ in 0..80 {
+        s.press(KEY_TAB).await?;
+        if focused_label(app).await?.starts_with(prefix) {
+            return Ok(());
+        }
+    }
+    anyhow::bail!("Tab never reached '{prefix}'")
+}
+
+/// A remote instance that goes away between the preview and Apply: its add_node cannot be
+/// sent; the report names the node and its error, and the account made on hq for the link is
+/// taken back.
+async fn unreachable_dialler(app: &StudioApp, hq: &OpsClient) -> Result<()> {
+    let s = app.s();
+    let dir = tempfile::tempdir()?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let far = switchyard_node::start(switchyard_node::NodeConfig::new(dir.path(), "far").with_admin("admin", "far-pw"), listener).await?;
+    OpsClient::new(far.url(), Credentials::basic("admin", "far-pw"))?.create_table("dev", "sensor_data", "id").await?;
+    app.register_remote("far", &far.url(), "far-pw").await?;
+    s.click_css("[data-testid='open-cluster']", T).await?;
+    s.wait("[data-testid='topo-node-far'] .react-flow__handle-right", T).await.context("the remote instance on the canvas")?;
+    s.drag("[data-testid='topo-node-far'] .react-flow__handle-right", "[data-testid='topo-node-hq'] .react-flow__handle-left").await?;
+    s.wait("[data-testid='topo-dialog']", T).await.context("dragging far to hq opens the link dialog")?;
+    s.click_css("[data-testid='topo-channel-dev:sensor_data'] input[type=checkbox]", T).await?;
+    s.wait_text("[data-testid='topo-plan']", T, "the plan", |t| t.contains("add_node")).await?;
+    far.stop().await;
+    s.click_css("[data-testid='topo-apply']", T).await?;
+    let report = s.wait_text("[data-testid='topo-report']", T, "the apply report", |t| t.contains("Applied") || t.contains("Not applied")).await?;
+    ensure!(report.contains("Not applied"), "an apply whose dialler is gone fails: {report}");
+    let failed = s.wait_text("[data-testid='topo-result-2']", T, "the failed step", |t| t.contains("✗")).await?;
+    ensure!(failed.contains("far") && failed.contains("add_node") && failed.len() > "✗ far add_node: ".len(), "the failing node and its error: {failed}");
+    ensure!(report.contains("Taken back") && report.contains("drop_user") && report.contains("drop_role"), "what was made on hq is taken back: {report}");
+    ensure!(s.find_all("[data-testid='topo-left-behind']").await?.is_empty(), "nothing left behind: {report}");
+    app.shot("topology-07-unreachable").await?;
+    s.click_css("[data-testid='topo-cancel']", T).await?;
+    let (users, roles): (Value, Value) = (hq.call(&json!({"operation": "list_users"})).await?, hq.call(&json!({"operation": "list_roles"})).await?);
+    ensure!(!users.to_string().contains("sy_link_far") && !roles.to_string().contains("sy_link_far"), "no user or role left on hq: {users} {roles}");
+    Ok(())
 }
 
 async fn journey(app: &StudioApp) -> Result<()> {
@@ -123,10 +200,26 @@ async fn journey(app: &StudioApp) -> Result<()> {
     until("the record written while edge-1 was down arrives", async || Ok(count(&edge, "config").await == 2)).await?;
     s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the catch-up drained", |t| !t.contains("lag") && !t.contains("closed")).await?;
 
+    // With the keyboard: Tab goes through every node and edge; Enter selects, Escape clears.
+    let focused = tab_through(app).await?;
+    for n in ["local", "edge-1", "edge-2", "hq"] {
+        ensure!(focused.iter().any(|l| l.starts_with(&format!("{n}, "))), "Tab reaches node {n}: {focused:?}");
+    }
+    for e in ["edge-1 to hq: dev:sensor_data", "hq to edge-1: dev:config"] {
+        ensure!(focused.iter().any(|l| l.starts_with(e)), "Tab reaches edge {e}: {focused:?}");
+    }
+    focus_by_tab(app, "edge-1 to hq:").await?;
+    s.press(KEY_ENTER).await?;
+    s.wait_text("[data-testid='topo-edge-panel'] h3", T, "Enter selects the focused edge", |t| t == "edge-1 → hq").await?;
+    s.press(KEY_ESCAPE).await?;
+    s.wait_gone("[data-testid='topo-edge-panel']", T).await.context("Escape clears the selection")?;
+
     // Remove the edge edge-1 → hq with Delete: its link goes (both directions ride on it).
-    s.click_css("[data-testid='topo-edge-edge-1-hq']", T).await?;
+    // (Escape also took the focus off the edge: Tab to it again.)
+    focus_by_tab(app, "edge-1 to hq:").await?;
+    s.press(KEY_ENTER).await?;
     s.wait("[data-testid='topo-edge-panel']", T).await?;
-    s.send_keys_css(".topo-page", "\u{E017}", T).await?;
+    s.press(KEY_DELETE).await?;
     s.wait("[data-testid='topo-unlink-dialog']", T).await.context("Delete asks to remove the link")?;
     let plan = s.wait_text("[data-testid='topo-plan']", T, "the removal plan", |t| t.contains("remove_node")).await?;
     ensure!(plan.contains("drop_user"), "the link's user goes too: {plan}");
@@ -137,6 +230,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     ensure!(count(&hq, "sensor_data").await == 1, "after removal nothing flows to hq");
     let users: Value = hq.call(&json!({"operation": "list_users"})).await?;
     ensure!(!users.to_string().contains("sy_link_edge-1"), "the link's user was removed: {users}");
+
+    unreachable_dialler(app, &hq).await?;
 
     app.shot("topology-05-light").await?;
     s.click_css("[data-testid='theme-toggle']", T).await?;

@@ -14,7 +14,8 @@ import {
   Position as Side,
   ReactFlow,
   ReactFlowProvider,
-  getBezierPath,
+  useInternalNode,
+  useReactFlow,
   useStore,
   type Connection,
   type Edge,
@@ -29,7 +30,7 @@ import { native, type TopoEdge, type TopoNode, type TopologyView as View } from 
 import { useBrowse } from "../stores/browse";
 import { useInstances } from "../stores/instances";
 import { describeError, toastError, useUi } from "../stores/ui";
-import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, seed, short } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, floatingEdge, labelOffset, seed, short } from "./model";
 import { mergeEdges, mergeNodes, toFlow, type EdgeData, type NodeData } from "./flow";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
@@ -75,10 +76,17 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
 });
 
 const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
-  const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, markerEnd, selected } = props;
-  const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  const { source, target, data, markerEnd, selected } = props;
+  // Floating: from border to border on the line between the two nodes, whichever side each
+  // lies on (a handle-to-handle curve loops around the nodes when the target lies left).
+  const a = useInternalNode(source)?.internals.positionAbsolute;
+  const b = useInternalNode(target)?.internals.positionAbsolute;
   const far = useStore(zoomedOut);
-  if (!data) return null;
+  if (!data || !a || !b) return null;
+  const line = floatingEdge(a, b, data.paired ? 5 : 0);
+  const path = `M ${line.from.x},${line.from.y} L ${line.to.x},${line.to.y}`;
+  // A pair's labels: each nearer its own source, and off its own side of the pair.
+  const { x: labelX, y: labelY } = data.paired ? along(floatingEdge(a, b, labelOffset(a, b) / 2), 0.4) : line.mid;
   const e = data.edge;
   const failing = e.state !== "open" || e.channels.some((c) => c.error);
   const backlog = edgeBacklog(e);
@@ -89,7 +97,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
         className={`topo-edge-path ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}${data.rate > 0 && !far ? " busy" : ""}${far ? " far" : ""}`} />
       {!far && <EdgeLabelRenderer>
         <div className={`topo-edge-label ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}`}
-          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY + data.labelShift}px)` }}
+          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
           data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
           onClick={() => useTopology.getState().selectEdge(e.id)}
           title={e.lastError ?? e.channels.map((c) => `${c.channel}${c.error ? `: ${c.error}` : ""}`).join("\n")}>
@@ -232,6 +240,14 @@ function Canvas() {
     setNodes((prev) => mergeNodes(prev, next.nodes));
     setEdges((prev) => mergeEdges(prev, next.edges));
   }, [view, positions, rates, selectedChannel, selectedNode, selectedEdge]);
+  // A node that comes or goes (an instance registered, a ghost) is framed with the rest.
+  const { fitView } = useReactFlow();
+  const nodeSet = nodes.map((n) => n.id).join(" ");
+  useEffect(() => {
+    if (!nodeSet) return;
+    const frame = requestAnimationFrame(() => void fitView({ maxZoom: 1.25 }));
+    return () => cancelAnimationFrame(frame);
+  }, [nodeSet, fitView]);
   const onNodesChange = useCallback((changes: NodeChange<Node<NodeData>>[]) => {
     const s = useTopology.getState();
     setNodes((nds) => applyNodeChanges(changes, nds));

@@ -16,8 +16,8 @@ export interface EdgeData extends Record<string, unknown> {
   sourceName: string;
   targetName: string;
   rate: number;
-  /** Pixels the label moves up (negative) or down, apart from the opposite edge's label. */
-  labelShift: number;
+  /** The opposite edge exists too: the two are drawn side by side, labels apart. */
+  paired: boolean;
   dim: boolean;
 }
 
@@ -42,6 +42,7 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
     width: NODE_WIDTH,
     height: NODE_HEIGHT,
     selected: n.id === sel.node,
+    ariaLabel: `${n.name}, ${n.kind === "ghost" ? "not registered" : n.online ? "online" : "offline"}`,
     data: { node: n, dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
   }));
   const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
@@ -51,13 +52,13 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
     type: "flow",
     selected: e.id === sel.edge,
     markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
+    ariaLabel: `${names.get(e.source) ?? e.source} to ${names.get(e.target) ?? e.target}: ${[...new Set(e.channels.map((c) => c.channel))].join(", ")}, ${e.state}`,
     data: {
       edge: e,
       sourceName: names.get(e.source) ?? e.source,
       targetName: names.get(e.target) ?? e.target,
       rate: edgeRate(e, rates),
-      // Both ways between two nodes: the labels would sit on one another; one goes up, one down.
-      labelShift: ids.has(`${e.target}->${e.source}`) ? (e.source < e.target ? -20 : 20) : 0,
+      paired: ids.has(`${e.target}->${e.source}`),
       dim: !!sel.channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
     },
   }));
@@ -87,7 +88,7 @@ function sameEdge(a: Edge<EdgeData>, b: Edge<EdgeData>): boolean {
     !!y &&
     x.rate === y.rate &&
     x.dim === y.dim &&
-    x.labelShift === y.labelShift &&
+    x.paired === y.paired &&
     x.sourceName === y.sourceName &&
     x.targetName === y.targetName &&
     sameJson(x.edge, y.edge)

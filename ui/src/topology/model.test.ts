@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EdgeChannel, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { edgeBacklog, edgeRate, layout, offeredChannels, rates, seed, short, validChannel } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, edgeRate, floatingEdge, labelOffset, layout, offeredChannels, rates, seed, short, validChannel } from "./model";
 
 function node(id: string, channels: string[] = []): TopoNode {
   return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, backlog: 0 };
@@ -86,5 +86,33 @@ describe("a large topology", () => {
     expect(Object.keys(p)).toHaveLength(100);
     expect(w / h).toBeLessThan(4);
     expect(new Set(Object.values(p).map((q) => `${q.x},${q.y}`)).size).toBe(100);
+  });
+});
+
+describe("floating edges", () => {
+  const [w, h] = [NODE_WIDTH, NODE_HEIGHT];
+  it("run from border to border on whichever side the other node lies, never around a node", () => {
+    expect(floatingEdge({ x: 0, y: 0 }, { x: 400, y: 0 }, 0)).toMatchObject({ from: { x: w, y: h / 2 }, to: { x: 400, y: h / 2 } });
+    // The target to the left of the source: the edge leaves by the source's left side.
+    expect(floatingEdge({ x: 400, y: 0 }, { x: 0, y: 0 }, 0)).toMatchObject({ from: { x: 400, y: h / 2 }, to: { x: w, y: h / 2 } });
+    expect(floatingEdge({ x: 0, y: 0 }, { x: 0, y: 300 }, 0)).toMatchObject({ from: { x: w / 2, y: h }, to: { x: w / 2, y: 300 } });
+    const diagonal = floatingEdge({ x: 0, y: 0 }, { x: 600, y: 600 }, 0);
+    expect(diagonal.from.y).toBeCloseTo(h);
+    expect(diagonal.to.y).toBeCloseTo(600);
+    expect(diagonal.mid.x).toBeCloseTo((diagonal.from.x + diagonal.to.x) / 2);
+  });
+  it("of both directions between two nodes lie side by side, not on one another", () => {
+    const there = floatingEdge({ x: 0, y: 0 }, { x: 400, y: 0 }, 6);
+    const back = floatingEdge({ x: 400, y: 0 }, { x: 0, y: 0 }, 6);
+    expect(there.from.y).toBe(h / 2 - 6);
+    expect(back.from.y).toBe(h / 2 + 6);
+    expect(there.to.x).toBe(400);
+    expect(back.to.x).toBe(w);
+  });
+  it("put the labels of a pair clear of the lines: farther apart when the pair runs up and down", () => {
+    const across = labelOffset({ x: 0, y: 0 }, { x: 400, y: 0 });
+    const upDown = labelOffset({ x: 0, y: 0 }, { x: 0, y: 400 });
+    expect(across).toBeGreaterThan(18);
+    expect(upDown).toBeGreaterThan(85);
   });
 });
