@@ -40,6 +40,7 @@ fn synthetic(nodes: usize, links: usize) -> TopologyView {
             since: 0.0,
             latency_ms: Some(1.0),
             last_error: None,
+            refused_by: None,
             subscriptions: vec![NodeSubscription { channel: channel.parse().expect("a channel"), subscribe: true, publish: false }],
             channels: vec![ChannelStatus {
                 channel,
@@ -158,6 +159,7 @@ fn link(peer: &str, port: u16, channels: &[(&str, bool, bool)], state: LinkState
         since: 0.0,
         latency_ms: Some(0.8),
         last_error: error.map(str::to_string),
+        refused_by: None,
         subscriptions: channels.iter().map(|(c, sub, publ)| NodeSubscription { channel: c.parse().expect("a channel"), subscribe: *sub, publish: *publ }).collect(),
         channels: channels
             .iter()

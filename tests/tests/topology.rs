@@ -139,6 +139,17 @@ async fn chains_rings_and_what_goes_wrong_are_drawn_from_real_cluster_status() {
     let w = v.warnings.iter().find(|w| w.kind == "missing_table").unwrap();
     assert_eq!((w.node.as_deref(), w.channel.as_deref()), (Some("id-b"), Some("dev:nothere")), "{w:?}");
 
+    // A link configured on one side only: b dials c as a user c does not have.
+    b.ok(json!({"operation": "add_node", "name": "c", "host": "127.0.0.1", "port": c.port,
+        "authorization": {"username": "sy_link_b", "password": "nobody-made-me"}, "subscriptions": [{"channel": "dev:x", "publish": true}]}))
+    .await;
+    let v = view_when(&[&a, &b, &c], "the one-sided link is flagged", |v| v.warnings.iter().any(|w| w.kind == "one_sided")).await;
+    let w = v.warnings.iter().find(|w| w.kind == "one_sided").unwrap();
+    assert_eq!(w.node.as_deref(), Some("id-b"), "{w:?}");
+    assert!(w.message.contains("configured on b only") && w.message.contains("c refuses its login"), "{w:?}");
+    assert!(!v.warnings.iter().any(|w| w.kind == "failing_link" && w.node.as_deref() == Some("id-b")), "said once, as one-sided: {:?}", v.warnings);
+    b.ok(json!({"operation": "remove_node", "name": "c"})).await;
+
     // A peer that is not registered is a ghost, where it was dialled; one that is down fails.
     let mut d = Node::start("d").await;
     d.table("x").await;

@@ -522,6 +522,10 @@ pub struct LinkStatus {
     pub since: f64,
     pub latency_ms: Option<f64>,
     pub last_error: Option<String>,
+    /// When the link last failed to open because the peer refused it: the procedure refused
+    /// (`login`: the peer holds no account for this link, or another password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_by: Option<String>,
     pub subscriptions: Vec<NodeSubscription>,
     pub channels: Vec<ChannelStatus>,
 }

@@ -225,7 +225,8 @@ cycle: boolean, };
 
 export type TopoWarning = { 
 /**
- * `missing_table`, `failing_link`, `refused_channel`, `ghost`, `unreachable`, `cycle`.
+ * `missing_table`, `failing_link`, `one_sided`, `refused_channel`, `ghost`, `unreachable`,
+ * `cycle`.
  */
 kind: string, message: string, node?: string, edge?: string, channel?: string, };
 

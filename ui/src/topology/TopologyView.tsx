@@ -1,7 +1,7 @@
 //! The Cluster view: every instance a node, every data flow an edge (one per direction), live
 //! about once a second; drag from one node to another to link them, select an edge to change
 //! or remove its link, pick a channel to see where its data goes.
-import { memo, useCallback, useEffect, useState, type KeyboardEvent } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import {
   Background,
   BaseEdge,
@@ -14,6 +14,8 @@ import {
   Position as Side,
   ReactFlow,
   ReactFlowProvider,
+  getNodesBounds,
+  getViewportForBounds,
   useInternalNode,
   useReactFlow,
   useStore,
@@ -38,6 +40,9 @@ import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology }
 
 /** Below this zoom labels cannot be read: edges drop them and nodes show their name only. */
 const DETAIL_ZOOM = 0.5;
+const MIN_ZOOM = 0.1;
+const FIT_MAX_ZOOM = 1.25;
+const FIT_PADDING = 0.1;
 const zoomedOut = (s: { transform: [number, number, number] }) => s.transform[2] < DETAIL_ZOOM;
 
 const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<Node<NodeData>>) {
@@ -240,12 +245,35 @@ function Canvas() {
     setNodes((prev) => mergeNodes(prev, next.nodes));
     setEdges((prev) => mergeEdges(prev, next.edges));
   }, [view, positions, rates, selectedChannel, selectedNode, selectedEdge]);
+  // The canvas opens already fitted: the first render is at the zoom it keeps (xyflow's own
+  // fitView renders at zoom 1, measures, then renders everything again).
+  const canvas = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState<{ width: number; height: number } | null>(null);
+  useLayoutEffect(() => {
+    const el = canvas.current;
+    if (!el) return;
+    const measure = () => setSize((s) => (s && s.width === el.clientWidth && s.height === el.clientHeight ? s : { width: el.clientWidth, height: el.clientHeight }));
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  const initial = useMemo(
+    () => (size && nodes.length > 0 ? getViewportForBounds(getNodesBounds(nodes), size.width, size.height, MIN_ZOOM, FIT_MAX_ZOOM, FIT_PADDING) : null),
+    // Only the first fit matters (ReactFlow reads defaultViewport once); later ones go
+    // through fitView.
+    [size !== null, nodes.length > 0],
+  );
   // A node that comes or goes (an instance registered, a ghost) is framed with the rest.
   const { fitView } = useReactFlow();
   const nodeSet = nodes.map((n) => n.id).join(" ");
+  const framed = useRef("");
   useEffect(() => {
-    if (!nodeSet) return;
-    const frame = requestAnimationFrame(() => void fitView({ maxZoom: 1.25 }));
+    if (!nodeSet || framed.current === nodeSet) return;
+    const first = framed.current === "";
+    framed.current = nodeSet;
+    if (first) return; // opened fitted
+    const frame = requestAnimationFrame(() => void fitView({ maxZoom: FIT_MAX_ZOOM, padding: FIT_PADDING }));
     return () => cancelAnimationFrame(frame);
   }, [nodeSet, fitView]);
   const onNodesChange = useCallback((changes: NodeChange<Node<NodeData>>[]) => {
@@ -278,15 +306,15 @@ function Canvas() {
   };
   return (
     <div className="topo-page" onKeyDown={onKeyDown} tabIndex={-1}>
-      <div className="topo-canvas" data-testid="topo-canvas">
+      <div className="topo-canvas" data-testid="topo-canvas" ref={canvas}>
         {error && <div className="error-panel" role="alert">{describeError(error)}</div>}
         {!view && !error && <p className="pad muted">Asking every instance for its links…</p>}
         {view && view.nodes.length === 0 && <p className="pad muted">No instances yet: add a local cluster or a remote instance in the sidebar.</p>}
         {/* Drawn once positions are known, so that fitView frames the nodes where they are. */}
-        {positionsLoaded && view && nodes.length > 0 && <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
+        {positionsLoaded && view && nodes.length > 0 && initial && <ReactFlow nodes={nodes} defaultViewport={initial} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
           onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
           onEdgeClick={(_, e) => useTopology.getState().selectEdge(e.id)} onPaneClick={() => { useTopology.getState().selectNode(null); useTopology.getState().selectEdge(null); }}
-          deleteKeyCode={null} onlyRenderVisibleElements fitView fitViewOptions={{ maxZoom: 1.25 }} minZoom={0.1} maxZoom={2} proOptions={{ hideAttribution: true }}>
+          deleteKeyCode={null} onlyRenderVisibleElements minZoom={MIN_ZOOM} maxZoom={2} proOptions={{ hideAttribution: true }}>
           <Background />
           <MiniMap pannable zoomable nodeColor={(n) => ((n.data as NodeData).node.online ? "#6f9be8" : "#c9777a")} nodeStrokeWidth={2} />
           <Controls />

@@ -79,7 +79,7 @@ pub async fn remove_node(node: &Arc<Node>, name: &str) -> Result<Message> {
 pub async fn cluster_status(node: &Arc<Node>) -> Result<ClusterStatus> {
     let mut connections = Vec::new();
     for (config, state) in node.peers.links() {
-        let LinkSnapshot { state: st, since, last_error, latency_ms: latency, channels } = state.snapshot();
+        let LinkSnapshot { state: st, since, last_error, refused_by, latency_ms: latency, channels } = state.snapshot();
         let mut per_channel = Vec::new();
         for sub in &config.subscriptions {
             let channel = sub.channel.to_string();
@@ -114,6 +114,7 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<ClusterStatus> {
             since,
             latency_ms: latency,
             last_error,
+            refused_by,
             subscriptions: config.subscriptions.clone(),
             channels: per_channel,
         });

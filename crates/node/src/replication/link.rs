@@ -34,6 +34,10 @@ pub async fn run(node: Arc<Node>, config: PeerConfig, state: Arc<LinkState>) {
         let notify = |e: &ScErr, _: Duration| {
             node.log.warn(&["replication"], format!("link to '{}' failed: {e}", config.name));
             state.set(LinkStatusState::Closed, Some(e.to_string()));
+            state.refused(match e {
+                ScErr::Refused { procedure, .. } => Some(procedure.clone()),
+                _ => None,
+            });
         };
         // Every failure is retried: a refused login or an untrusted certificate may be fixed
         // on the peer while we wait.

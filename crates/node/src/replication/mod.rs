@@ -103,13 +103,14 @@ struct LinkInner {
     state: LinkStatusState,
     since: f64,
     last_error: Option<String>,
+    refused_by: Option<String>,
     latency_ms: Option<f64>,
     channels: HashMap<String, ChannelStatus>,
 }
 
 impl Default for LinkInner {
     fn default() -> Self {
-        LinkInner { state: LinkStatusState::Connecting, since: now_ms(), last_error: None, latency_ms: None, channels: HashMap::new() }
+        LinkInner { state: LinkStatusState::Connecting, since: now_ms(), last_error: None, refused_by: None, latency_ms: None, channels: HashMap::new() }
     }
 }
 
@@ -123,13 +124,22 @@ pub struct LinkSnapshot {
     pub state: LinkStatusState,
     pub since: f64,
     pub last_error: Option<String>,
+    /// The procedure the peer refused when the link last failed to open (`login`, `#hello`).
+    pub refused_by: Option<String>,
     pub latency_ms: Option<f64>,
     pub channels: HashMap<String, ChannelStatus>,
 }
 
 impl LinkState {
     pub fn snapshot(&self) -> LinkSnapshot {
-        self.with(|s| LinkSnapshot { state: s.state, since: s.since, last_error: s.last_error.clone(), latency_ms: s.latency_ms, channels: s.channels.clone() })
+        self.with(|s| LinkSnapshot {
+            state: s.state,
+            since: s.since,
+            last_error: s.last_error.clone(),
+            refused_by: s.refused_by.clone(),
+            latency_ms: s.latency_ms,
+            channels: s.channels.clone(),
+        })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut LinkInner) -> T) -> T {
@@ -148,7 +158,15 @@ impl LinkState {
             if error.is_some() || state == LinkStatusState::Open {
                 s.last_error = error;
             }
+            if state == LinkStatusState::Open {
+                s.refused_by = None;
+            }
         })
+    }
+
+    /// The link failed to open because the peer refused `procedure` (or for another reason).
+    pub fn refused(&self, procedure: Option<String>) {
+        self.with(|s| s.refused_by = procedure)
     }
 
     pub fn latency(&self, ms: f64) {

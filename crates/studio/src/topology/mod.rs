@@ -150,7 +150,8 @@ pub struct TopoEdge {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TopoWarning {
-    /// `missing_table`, `failing_link`, `refused_channel`, `ghost`, `unreachable`, `cycle`.
+    /// `missing_table`, `failing_link`, `one_sided`, `refused_channel`, `ghost`, `unreachable`,
+    /// `cycle`.
     pub kind: String,
     pub message: String,
     #[ts(optional)]
@@ -285,7 +286,25 @@ pub fn build(observed: &[Observed]) -> TopologyView {
         for link in &cluster.connections {
             let peer = resolve(link, &by_node_name, &by_address).unwrap_or_else(|| ghost(&mut nodes, &mut warnings, &o.spec.name, link));
             let peer_channels = nodes.iter().find(|n| n.id == peer).filter(|n| n.online).map(|n| n.channels.clone());
-            if link.state != LinkState::Open || link.last_error.is_some() {
+            if link.refused_by.as_deref() == Some(switchyard_protocol::sc::name::LOGIN) {
+                // A link is made on both sides: the dialler's add_node and its account on the
+                // dialled node. Refused logins mean the second is missing (or another password).
+                warnings.push(TopoWarning {
+                    kind: "one_sided".into(),
+                    message: format!(
+                        "{}'s link to {} is configured on {} only: {} refuses its login (no account for it there, or \
+                         another password){}",
+                        o.spec.name,
+                        link.name,
+                        o.spec.name,
+                        link.name,
+                        link.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                    ),
+                    node: Some(o.spec.id.clone()),
+                    edge: None,
+                    channel: None,
+                });
+            } else if link.state != LinkState::Open || link.last_error.is_some() {
                 warnings.push(TopoWarning {
                     kind: "failing_link".into(),
                     message: format!(
