@@ -118,6 +118,12 @@ fn longest(gaps: &[f64]) -> f64 {
     gaps.iter().cloned().fold(0.0, f64::max)
 }
 
+/// How many gaps exceed `ms`, and at which frames (`#3: 92 ms`).
+fn over(gaps: &[f64], ms: f64) -> String {
+    let long: Vec<String> = gaps.iter().enumerate().filter(|(_, g)| **g > ms).map(|(i, g)| format!("#{i}: {g:.0} ms")).collect();
+    format!("{} ({})", long.len(), long.join(", "))
+}
+
 fn p95(gaps: &[f64]) -> f64 {
     let mut g = gaps.to_vec();
     g.sort_by(|a, b| a.total_cmp(b));
@@ -266,5 +272,6 @@ async fn main() -> Result<()> {
     println!("| longest frame while panning (ms) | {:.1} | < 50 |", longest(&panning));
     println!("| p95 frame while panning (ms) | {:.1} | — |", p95(&panning));
     println!("| frames seen dragging / panning | {} / {} | — |", dragging.len(), panning.len());
+    println!("| frames over 50 ms dragging (their places among the frames) | {} | — |", over(&dragging, 50.0));
     Ok(())
 }

@@ -91,7 +91,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
   const line = floatingEdge(a, b, data.paired ? 5 : 0);
   const path = `M ${line.from.x},${line.from.y} L ${line.to.x},${line.to.y}`;
   // A pair's labels: each nearer its own source, and off its own side of the pair.
-  const { x: labelX, y: labelY } = data.paired ? along(floatingEdge(a, b, labelOffset(a, b) / 2), 0.4) : line.mid;
+  const { x: labelX, y: labelY } = data.paired ? along(floatingEdge(a, b, labelOffset(a, b)), 0.4) : line.mid;
   const e = data.edge;
   const failing = e.state !== "open" || e.channels.some((c) => c.error);
   const backlog = edgeBacklog(e);
@@ -121,7 +121,8 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
 const nodeTypes = { instance: InstanceNode };
 const edgeTypes = { flow: FlowEdge };
 
-function Panel({ view }: { view: View }) {
+/** Memoised: a drag re-renders the canvas every frame, never the panel. */
+const Panel = memo(function Panel({ view }: { view: View }) {
   const { selectedNode, selectedEdge, selectedChannel, rates } = useTopology();
   const open = useBrowse((s) => s.open);
   const node = view.nodes.find((n) => n.id === selectedNode);
@@ -212,7 +213,7 @@ function Panel({ view }: { view: View }) {
       </section>
     </aside>
   );
-}
+});
 
 function openLink(view: View, a: string, b: string) {
   useTopology.getState().setDialog({ kind: "link", seed: seed(view, a, b), plan: null, report: null, busy: false, error: null });

@@ -75,7 +75,8 @@ export function layout(view: TopologyView, saved: Record<string, Position>): Rec
     top += Math.ceil(connected.length / columns) * (NODE_HEIGHT + GAP_Y);
   } else if (connected.length > 0) {
     const g = new dagre.graphlib.Graph();
-    g.setGraph({ rankdir: "LR", nodesep: GAP_Y, ranksep: 140, marginx: 0, marginy: 0 });
+    // Wide ranks: room for the labels of the edges between them, side by side.
+    g.setGraph({ rankdir: "LR", nodesep: GAP_Y + 30, ranksep: 260, marginx: 0, marginy: 0 });
     g.setDefaultEdgeLabel(() => ({}));
     for (const n of view.nodes) if (linked.has(n.id)) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
     for (const e of view.edges) g.setEdge(e.source, e.target);
