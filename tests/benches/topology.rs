@@ -74,7 +74,7 @@ fn synthetic(nodes: usize, links: usize) -> TopologyView {
                 certificate_fingerprint: None,
             },
             channels: (0..10).map(|t| format!("dev:t{t}")).collect(),
-            cluster: Ok(ClusterStatus { kind: "cluster-status".into(), node_name: name(i), is_enabled: true, read_only: None, connections, receivers: vec![] }),
+            cluster: Ok(ClusterStatus { kind: "cluster-status".into(), node_name: name(i), is_enabled: true, read_only: None, connections, receivers: vec![], log_head: 0 }),
         })
         .collect();
     topology::build(&observed)
@@ -224,6 +224,7 @@ fn six_nodes() -> TopologyView {
                 read_only: None,
                 connections: links.iter().filter(|(d, _)| d == n).map(|(_, l)| l.clone()).collect(),
                 receivers: vec![],
+                log_head: 0,
             }),
         })
         .collect();

@@ -127,6 +127,14 @@ async fn chains_rings_and_what_goes_wrong_are_drawn_from_real_cluster_status() {
     assert_eq!(flow.reach["id-a"], vec!["id-b", "id-c"]);
     assert!(flow.cycle_edges.is_empty() && v.warnings.is_empty(), "a chain has no cycle and nothing to warn of: {:?}", v.warnings);
 
+    // A node's log head grows with its writes: the canvas's write rate per node.
+    let head = |v: &TopologyView, id: &str| v.nodes.iter().find(|n| n.id == id).and_then(|n| n.log_head).expect("a log head");
+    let before = head(&v, "id-a");
+    a.ok(json!({"operation": "insert", "database": "dev", "table": "x", "records": [{"id": 1}, {"id": 2}]})).await;
+    a.ok(json!({"operation": "insert", "database": "dev", "table": "x", "records": [{"id": 3}]})).await;
+    let v = view_when(&[&a, &b, &c], "a's log head moves", |v| head(v, "id-a") >= before + 2.0).await;
+    assert_eq!(head(&v, "id-a"), before + 2.0, "two transactions, two ids");
+
     // Closing the ring c → a: every edge of dev:x is on the cycle, and it is said.
     a.link(&c, json!([{"channel": "dev:x", "subscribe": true}])).await;
     let v = view_when(&[&a, &b, &c], "the ring closes", |v| v.edges.len() == 3).await;

@@ -558,6 +558,10 @@ pub struct ClusterStatus {
     /// last stored), the dialled side's view of links it does not run itself.
     #[serde(default)]
     pub receivers: Vec<ReceiverStatus>,
+    /// The last transaction committed to this node's log, on any channel: two answers a second
+    /// apart give its write rate.
+    #[serde(default)]
+    pub log_head: i64,
 }
 
 /// One node's answer to a cluster_read.

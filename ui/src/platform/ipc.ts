@@ -181,6 +181,11 @@ channels: Array<string>,
  */
 backlog: number, 
 /**
+ * The last transaction of its log (any channel), when it said: successive views give its
+ * write rate.
+ */
+logHead?: number, 
+/**
  * Where a ghost was dialled (`http://host:port`), to register it.
  */
 url?: string, };

@@ -72,7 +72,8 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
         {n.kind === "ghost" ? `not registered · ${n.url ?? ""}` : n.online ? `${n.serverKind ?? "?"} ${n.version ?? ""}` : "offline"}
       </div>
       <div className="small">
-        {n.channels.length} tables · backlog <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span>
+        <span data-testid={`topo-writes-${n.name}`}>{short(data.rate)} writes/s</span> · {n.channels.length} tables · backlog{" "}
+        <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span>
       </div>
       {n.error && <div className="small error-text" title={n.error}>{n.error.length > 60 ? `${n.error.slice(0, 60)}…` : n.error}</div>}
       <Handle type="source" position={Side.Right} />

@@ -3,10 +3,12 @@
 //! refresh or a drag then re-renders only the nodes and edges that changed.
 import { MarkerType, type Edge, type Node } from "@xyflow/react";
 import type { Position, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, edgeRate, type Rates } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, edgeRate, nodeKey, type Rates } from "./model";
 
 export interface NodeData extends Record<string, unknown> {
   node: TopoNode;
+  /** Transactions written to its log per second. */
+  rate: number;
   dim: boolean;
   reached: boolean;
 }
@@ -43,7 +45,7 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
     height: NODE_HEIGHT,
     selected: n.id === sel.node,
     ariaLabel: `${n.name}, ${n.kind === "ghost" ? "not registered" : n.online ? "online" : "offline"}`,
-    data: { node: n, dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
+    data: { node: n, rate: rates[nodeKey(n.id)] ?? 0, dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
   }));
   const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
     id: e.id,
@@ -76,6 +78,7 @@ function sameNode(a: Node<NodeData>, b: Node<NodeData>): boolean {
     a.selected === b.selected &&
     a.data.dim === b.data.dim &&
     a.data.reached === b.data.reached &&
+    a.data.rate === b.data.rate &&
     sameJson(a.data.node, b.data.node)
   );
 }

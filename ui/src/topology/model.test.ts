@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EdgeChannel, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, edgeRate, floatingEdge, labelOffset, layout, offeredChannels, rates, seed, short, validChannel } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, edgeRate, floatingEdge, labelOffset, layout, nodeKey, offeredChannels, rates, seed, short, validChannel } from "./model";
 
 function node(id: string, channels: string[] = []): TopoNode {
   return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, backlog: 0 };
@@ -27,6 +27,15 @@ describe("rates", () => {
     expect(r["a->b|dev:y|b"]).toBe(0);
     expect(edgeRate(b.edges[0], r)).toBe(100);
     expect(rates(null, b, 1)).toEqual({});
+  });
+
+  it("of a node are the transactions its log took per second", () => {
+    const a = view([{ ...node("id-a"), logHead: 1000 }, node("id-b"), { ...node("id-c"), logHead: 5 }], []);
+    const b = view([{ ...node("id-a"), logHead: 1600 }, { ...node("id-b"), logHead: 10 }, { ...node("id-c"), logHead: 5 }], []);
+    const r = rates(a, b, 2);
+    expect(r[nodeKey("id-a")]).toBe(300);
+    expect(r[nodeKey("id-b")]).toBeUndefined(); // no earlier head to compare with
+    expect(r[nodeKey("id-c")]).toBe(0);
   });
 
   it("sum an edge's backlog over its channels", () => {

@@ -6,11 +6,16 @@ import type { Direction, LinkChannel, Position, TopoEdge, TopologyView } from ".
 export const NODE_WIDTH = 210;
 export const NODE_HEIGHT = 96;
 
-/** Per edge channel (`edgeId|channel|dialer`), entries carried per second. */
+/** Per edge channel (`edgeId|channel|dialer`), entries carried per second; per node
+ * (`nodeKey`), transactions written to its log per second. */
 export type Rates = Record<string, number>;
 
 export function channelKey(edge: TopoEdge, c: { channel: string; dialer: string }): string {
   return `${edge.id}|${c.channel}|${c.dialer}`;
+}
+
+export function nodeKey(id: string): string {
+  return `node|${id}`;
 }
 
 /**
@@ -29,6 +34,12 @@ export function rates(prev: TopologyView | null, next: TopologyView, seconds: nu
       if (was === undefined) continue;
       out[key] = Math.max(0, c.carried - was) / seconds;
     }
+  }
+  const heads = new Map(prev.nodes.map((n) => [n.id, n.logHead]));
+  for (const n of next.nodes) {
+    const was = heads.get(n.id);
+    if (was === undefined || n.logHead === undefined) continue;
+    out[nodeKey(n.id)] = Math.max(0, n.logHead - was) / seconds;
   }
   return out;
 }

@@ -131,5 +131,6 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<ClusterStatus> {
         read_only: node.store.read_only(),
         connections,
         receivers,
+        log_head: node.store.durable_head(),
     })
 }

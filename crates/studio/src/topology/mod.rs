@@ -91,6 +91,11 @@ pub struct TopoNode {
     /// Entries of its own log its peers have not acknowledged (or, before any did, not yet sent
     /// by the links it dials).
     pub backlog: f64,
+    /// The last transaction of its log (any channel), when it said: successive views give its
+    /// write rate.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_head: Option<f64>,
     /// Where a ghost was dialled (`http://host:port`), to register it.
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -266,6 +271,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
             error,
             channels: o.channels.clone(),
             backlog,
+            log_head: o.cluster.as_ref().ok().map(|c| c.log_head as f64),
             url: None,
         });
     }
@@ -441,6 +447,7 @@ fn ghost(nodes: &mut Vec<TopoNode>, warnings: &mut Vec<TopoWarning>, dialer: &st
             error: None,
             channels: Vec::new(),
             backlog: 0.0,
+            log_head: None,
             url: Some(format!("{scheme}://{}:{}", link.host, link.port)),
         });
         warnings.push(TopoWarning {
