@@ -284,7 +284,9 @@ function Canvas() {
     for (const c of changes) if (c.type === "select" && c.selected) s.selectNode(c.id);
   }, []);
   const onNodeDragStop = useCallback((_: unknown, node: Node<NodeData>) => {
-    useTopology.getState().moved(node.data.node.name, { x: Math.round(node.position.x), y: Math.round(node.position.y) });
+    // Stored exactly where the canvas has it: the refresh that follows then finds every node as
+    // it is and re-renders nothing (positions are rounded when saved).
+    useTopology.getState().moved(node.data.node.name, { x: node.position.x, y: node.position.y });
     savePositionsSoon();
   }, []);
   const onEdgesChange = useCallback((changes: EdgeChange<Edge<EdgeData>>[]) => {
@@ -316,7 +318,7 @@ function Canvas() {
         {positionsLoaded && view && nodes.length > 0 && initial && <ReactFlow nodes={nodes} defaultViewport={initial} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
           onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
           onEdgeClick={(_, e) => useTopology.getState().selectEdge(e.id)} onPaneClick={() => { useTopology.getState().selectNode(null); useTopology.getState().selectEdge(null); }}
-          deleteKeyCode={null} onlyRenderVisibleElements minZoom={MIN_ZOOM} maxZoom={2} proOptions={{ hideAttribution: true }}>
+          deleteKeyCode={null} selectNodesOnDrag={false} onlyRenderVisibleElements minZoom={MIN_ZOOM} maxZoom={2} proOptions={{ hideAttribution: true }}>
           <Background />
           <MiniMap pannable zoomable nodeColor={(n) => ((n.data as NodeData).node.online ? "#6f9be8" : "#c9777a")} nodeStrokeWidth={2} />
           <Controls />

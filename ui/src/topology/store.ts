@@ -119,7 +119,8 @@ export function savePositionsSoon(): void {
   if (saveTimer) clearTimeout(saveTimer);
   saveTimer = setTimeout(() => {
     saveTimer = null;
-    void native.saveTopologyLayout({ positions: useTopology.getState().positions }).catch(() => undefined);
+    const rounded = Object.fromEntries(Object.entries(useTopology.getState().positions).map(([name, p]) => [name, { x: Math.round(p.x), y: Math.round(p.y) }]));
+    void native.saveTopologyLayout({ positions: rounded }).catch(() => undefined);
   }, 500);
 }
 
