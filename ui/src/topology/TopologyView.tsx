@@ -50,6 +50,8 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
   const state = n.kind === "ghost" ? "ghost" : n.online ? (n.error ? "warn" : "online") : "offline";
   const far = useStore(zoomedOut);
   if (far) {
+    // Zoomed out, a node is its name. (Its handles stay: xyflow takes where edges end from
+    // the handles it measures, and draws no edge of a node that has none.)
     return (
       <div className={`topo-node far ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}`}
         data-testid={`topo-node-${n.name}`} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}>
@@ -99,7 +101,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
   return (
     <>
       {/* Zoomed out, an edge is a thin line without an arrowhead: far fewer pixels to paint. */}
-      <BaseEdge path={path} markerEnd={far ? undefined : markerEnd}
+      <BaseEdge path={path} markerEnd={far ? undefined : markerEnd} interactionWidth={far ? 8 : 20}
         className={`topo-edge-path ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}${data.rate > 0 && !far ? " busy" : ""}${far ? " far" : ""}`} />
       {!far && <EdgeLabelRenderer>
         <div className={`topo-edge-label ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}`}

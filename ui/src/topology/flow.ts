@@ -1,7 +1,7 @@
 //! The canvas's nodes and edges as @xyflow/react draws them, built from the topology (pure),
 //! and merged into the previous ones so that whatever did not change keeps its identity: a
 //! refresh or a drag then re-renders only the nodes and edges that changed.
-import { MarkerType, type Edge, type Node } from "@xyflow/react";
+import { MarkerType, Position as Side, type Edge, type Node, type NodeHandle } from "@xyflow/react";
 import type { Position, TopoEdge, TopoNode, TopologyView } from "../platform";
 import { NODE_HEIGHT, NODE_WIDTH, edgeRate, nodeKey, type Rates } from "./model";
 
@@ -29,6 +29,18 @@ export interface Selection {
   edge: string | null;
 }
 
+/**
+ * Where every node's two handles are (as `InstanceNode` draws them: the target in the middle of
+ * the left side, the source on the right). Given upfront, edges are drawn in the first render,
+ * without waiting for xyflow to measure every handle, and a refreshed node keeps them.
+ */
+const HANDLES: NodeHandle[] = [
+  { type: "target", position: Side.Left, x: -4, y: NODE_HEIGHT / 2 - 4, width: 8, height: 8 },
+  { type: "source", position: Side.Right, x: NODE_WIDTH - 4, y: NODE_HEIGHT / 2 - 4, width: 8, height: 8 },
+];
+
+const MEASURED = { width: NODE_WIDTH, height: NODE_HEIGHT };
+
 export function toFlow(view: TopologyView, positions: Record<string, Position>, rates: Rates, sel: Selection) {
   const flow = sel.channel ? view.flows.find((f) => f.channel === sel.channel) : undefined;
   const onChannel = new Set(flow?.edges ?? []);
@@ -43,6 +55,10 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
     // Fixed, so the minimap and fitView know every node's size before it is measured.
     width: NODE_WIDTH,
     height: NODE_HEIGHT,
+    handles: HANDLES,
+    // As the DOM will measure it (the node draws itself at exactly this size): xyflow finds
+    // nothing changed after measuring and does not send every node through a second render.
+    measured: MEASURED,
     selected: n.id === sel.node,
     ariaLabel: `${n.name}, ${n.kind === "ghost" ? "not registered" : n.online ? "online" : "offline"}`,
     data: { node: n, rate: rates[nodeKey(n.id)] ?? 0, dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
