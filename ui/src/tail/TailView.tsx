@@ -144,11 +144,11 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
       </div>
       <div className="toolbar tail-controls">
         <button onClick={m.paused ? t.resume : t.pause} data-testid="tail-pause" title="Space">
-          {m.paused ? `Resume (${m.buffer.length.toLocaleString()} held)` : "Pause"}
+          {m.paused ? `Resume (${m.buffered.toLocaleString()} ${m.buffered === 1 ? "record" : "records"} held)` : "Pause"}
         </button>
         {m.paused && (
           <span className="muted" data-testid="tail-buffer">
-            buffer {m.buffer.length.toLocaleString()} / {PAUSE_CAP.toLocaleString()}
+            buffer {m.buffered.toLocaleString()} / {PAUSE_CAP.toLocaleString()} records
             {m.dropped && <b className="tail-dropped" data-testid="tail-dropped"> · {m.dropped.count.toLocaleString()} dropped (#{m.dropped.firstId}–#{m.dropped.lastId})</b>}
           </span>
         )}
@@ -160,7 +160,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         </button>
         <div className="spacer" />
         <span className="muted" data-testid="tail-count">
-          {n.toLocaleString()} shown{hidden > 0 ? ` · ${hidden.toLocaleString()} hidden by the filter` : ""} · {m.received.toLocaleString()} received · ring of {SHOWN_CAP.toLocaleString()}
+          {n.toLocaleString()} shown{hidden > 0 ? ` · ${hidden.toLocaleString()} hidden by the filter` : ""} · {m.received.toLocaleString()} received · ring of {SHOWN_CAP.toLocaleString()} records
         </span>
       </div>
       <div className="toolbar tail-filters">

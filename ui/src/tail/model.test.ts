@@ -59,6 +59,24 @@ describe("the tail model", () => {
     expect(m.visible.length).toBe(SHOWN_CAP);
   });
 
+  it("counts the ring and the pause buffer in records: a transaction of 100 counts 100", () => {
+    const hundred = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => rec(from + i, { data: Array.from({ length: 100 }, (_, k) => ({ id: (from + i) * 100 + k })) }));
+    let m: TailModel = initial();
+    for (let i = 0; i < 12; i++) m = receive(m, hundred(i * 100 + 1, 100), KEYS, 0);
+    expect(m.held).toBe(SHOWN_CAP);
+    expect(m.rows.length).toBe(SHOWN_CAP / 100);
+    expect(m.rows[0].id).toBe(1200 - SHOWN_CAP / 100 + 1);
+    expect(m.received).toBe(1200);
+    m = pause(m);
+    m = receive(m, hundred(2001, PAUSE_CAP / 100 + 3), KEYS, 0);
+    expect(m.buffered).toBe(PAUSE_CAP);
+    expect(m.dropped?.count).toBe(3);
+    m = resume(m);
+    expect(m.held).toBe(SHOWN_CAP);
+    expect(m.buffered).toBe(0);
+  });
+
   it("filters what is held and what arrives later, and never hides the count", () => {
     let m = receive(initial(), [rec(1), rec(2, { operation: "delete", data: [2] }), rec(3)], KEYS, 0);
     m = setFilter(m, { channel: "", operation: "delete", key: "", text: "" });

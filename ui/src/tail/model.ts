@@ -3,7 +3,9 @@
 //! to what is held and to what arrives, and the messages-per-second history.
 import type { TailEvent, TailRecord } from "../platform";
 
-/** Records held for the list; older ones leave the ring. */
+/** Records held for the list (a transaction counts its records); older ones leave the ring.
+ * Counted in records, not transactions: a tail of batches of 100 holds 500 of them, not 50,000
+ * (five million records, which a webview spends its time collecting). */
 export const SHOWN_CAP = 50_000;
 /** Records held while paused; past it, arrivals are dropped and counted. */
 export const PAUSE_CAP = 100_000;
@@ -15,6 +17,8 @@ export interface Row extends TailRecord {
   seq: number;
   /** The keys written or deleted, as text (for the list and the key filter). */
   keys: string;
+  /** Records in the transaction (ids of a delete). */
+  count: number;
 }
 
 export interface Filter {
@@ -38,10 +42,14 @@ export type Connection = "idle" | "opening" | "live" | "reconnecting" | "failed"
 
 export interface TailModel {
   rows: Row[];
+  /** Records in `rows` (at most SHOWN_CAP, unless one transaction alone is larger). */
+  held: number;
   /** The rows that pass the filter, in arrival order. */
   visible: Row[];
   paused: boolean;
   buffer: Row[];
+  /** Records in `buffer` (at most PAUSE_CAP). */
+  buffered: number;
   dropped: Dropped | null;
   filter: Filter;
   connection: Connection;
@@ -57,9 +65,11 @@ export interface TailModel {
 export function initial(): TailModel {
   return {
     rows: [],
+    held: 0,
     visible: [],
     paused: false,
     buffer: [],
+    buffered: 0,
     dropped: null,
     filter: NO_FILTER,
     connection: "idle",
@@ -97,17 +107,20 @@ function isFiltered(f: Filter): boolean {
 }
 
 /** Adds rows to what is shown, keeping the ring and the visible list in step. */
-function show(m: TailModel, rows: Row[]): Pick<TailModel, "rows" | "visible"> {
+function show(m: TailModel, rows: Row[]): Pick<TailModel, "rows" | "visible" | "held"> {
   let all = m.rows.concat(rows);
+  let held = m.held + rows.reduce((n, r) => n + r.count, 0);
   let visible = m.visible.concat(isFiltered(m.filter) ? rows.filter((r) => matches(r, m.filter)) : rows);
-  if (all.length > SHOWN_CAP) {
-    all = all.slice(all.length - SHOWN_CAP);
+  if (held > SHOWN_CAP) {
+    let out = 0;
+    while (held > SHOWN_CAP && out < all.length - 1) held -= all[out++].count;
+    all = all.slice(out);
     const oldest = all[0].seq;
     let cut = 0;
     while (cut < visible.length && visible[cut].seq < oldest) cut++;
     if (cut) visible = visible.slice(cut);
   }
-  return { rows: all, visible };
+  return { rows: all, visible, held };
 }
 
 function countRate(m: TailModel, n: number, nowSecond: number): Pick<TailModel, "rate" | "rateSecond"> {
@@ -142,6 +155,7 @@ export function receive(m: TailModel, batch: TailEvent[], primaryKeys: Record<st
         delete row.kind;
         row.seq = seq++;
         row.keys = keysOf(row, primaryKeys[row.channel]);
+        row.count = Array.isArray(row.data) ? Math.max(1, row.data.length) : 1;
         arrived.push(row);
         break;
       }
@@ -172,8 +186,10 @@ export function receive(m: TailModel, batch: TailEvent[], primaryKeys: Record<st
   next = { ...next, ...countRate(next, arrived.length, Math.floor(nowMs / 1000)) };
   if (!arrived.length) return next;
   if (!m.paused) return { ...next, ...show(next, arrived) };
-  // Paused: held below the cap; past it, counted exactly.
-  const room = Math.max(0, PAUSE_CAP - m.buffer.length);
+  // Paused: held below the cap (in records); past it, counted exactly.
+  let buffered = m.buffered;
+  let room = 0;
+  while (room < arrived.length && buffered + arrived[room].count <= PAUSE_CAP) buffered += arrived[room++].count;
   const kept = arrived.slice(0, room);
   const lost = arrived.slice(room);
   let dropped = m.dropped;
@@ -184,11 +200,11 @@ export function receive(m: TailModel, batch: TailEvent[], primaryKeys: Record<st
       ? { count: dropped.count + lost.length, firstId: dropped.firstId, lastId: last.id, firstTs: dropped.firstTs, lastTs: last.arrived }
       : { count: lost.length, firstId: first.id, lastId: last.id, firstTs: first.arrived, lastTs: last.arrived };
   }
-  return { ...next, buffer: kept.length ? m.buffer.concat(kept) : m.buffer, dropped };
+  return { ...next, buffer: kept.length ? m.buffer.concat(kept) : m.buffer, buffered, dropped };
 }
 
 export function pause(m: TailModel): TailModel {
-  return m.paused ? m : { ...m, paused: true, buffer: [], dropped: null };
+  return m.paused ? m : { ...m, paused: true, buffer: [], buffered: 0, dropped: null };
 }
 
 /** Shows what arrived while paused. The count of what was dropped stays until cleared. */
@@ -198,11 +214,11 @@ export function resume(m: TailModel): TailModel {
   const notices = m.dropped
     ? notice(m, `While paused, ${m.dropped.count} transactions (#${m.dropped.firstId}–#${m.dropped.lastId}, ${new Date(m.dropped.firstTs).toLocaleTimeString()}–${new Date(m.dropped.lastTs).toLocaleTimeString()}) were past the buffer of ${PAUSE_CAP} and are not shown`)
     : m.notices;
-  return { ...m, ...shown, paused: false, buffer: [], notices };
+  return { ...m, ...shown, paused: false, buffer: [], buffered: 0, notices };
 }
 
 export function clear(m: TailModel): TailModel {
-  return { ...m, rows: [], visible: [], buffer: [], dropped: null, notices: [], received: 0 };
+  return { ...m, rows: [], held: 0, visible: [], buffer: [], buffered: 0, dropped: null, notices: [], received: 0 };
 }
 
 export function setFilter(m: TailModel, filter: Filter): TailModel {
@@ -214,7 +230,7 @@ export function setFilter(m: TailModel, filter: Filter): TailModel {
 export function ndjson(rows: Row[], from: number, to: number): string {
   let out = "";
   for (let i = from; i < to && i < rows.length; i++) {
-    const { seq: _seq, keys: _keys, ...record } = rows[i];
+    const { seq: _seq, keys: _keys, count: _count, ...record } = rows[i];
     out += JSON.stringify(record) + "\n";
   }
   return out;
