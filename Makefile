@@ -28,8 +28,9 @@ node: deps
 	@scripts/run-local.sh
 
 ## Every test: the UI's unit tests (Vitest), then every Rust test target of the workspace,
-## including the studio end to end under Xvfb. The benchmarks are built (dev profile) too.
-test: gui-deps $(JS_DEPS) $(UI_DIST)
+## including the studio end to end under Xvfb and the transcript against a real HarperDB 4.7
+## (installed once into .cache/harperdb). The benchmarks are built (dev profile) too.
+test: gui-deps $(JS_DEPS) $(UI_DIST) $(HARPERDB_JS)
 	$(CARGO) build --workspace --benches --bins --profile dev --locked
 	@scripts/cargo-test.sh
 

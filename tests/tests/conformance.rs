@@ -1,6 +1,9 @@
-//! The HarperDB 4.7 conformance transcript, run against a real switchyard-node.
+//! The HarperDB 4.7 conformance transcript, run against a real switchyard-node and a real
+//! HarperDB 4.7 (from npm, installed by `make test`): every case either answers alike on both or
+//! carries the difference, with its reason, in the transcript.
 
 use switchyard_e2e::conformance::{run, Target};
+use switchyard_e2e::harperdb::HarperDb;
 use switchyard_node::{start, NodeConfig};
 use tokio::net::TcpListener;
 
@@ -14,4 +17,13 @@ async fn switchyard_node_answers_like_harperdb_4_7() {
     assert!(ran >= 80, "only {ran} cases ran");
     assert!(failures.is_empty(), "{} of {ran} cases failed:\n{}", failures.len(), failures.join("\n"));
     node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harperdb_4_7_answers_as_the_transcript_records() {
+    let hdb = HarperDb::start().await.expect("a real HarperDB 4.7 (installed by `make test` into .cache/harperdb)");
+    let target = Target { kind: "harperdb", url: hdb.url.clone(), admin_user: hdb.user.clone(), admin_password: hdb.password.clone() };
+    let (ran, failures) = run(&target).await.unwrap();
+    assert!(ran >= 80, "only {ran} cases ran");
+    assert!(failures.is_empty(), "{} of {ran} cases failed against HarperDB:\n{}", failures.len(), failures.join("\n"));
 }

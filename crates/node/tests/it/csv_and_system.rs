@@ -47,7 +47,8 @@ async fn system_operations_describe_the_node() {
     keys.sort();
     assert_eq!(keys, ["metrics", "time"]);
     let status = n.ok(json!({"operation": "cluster_status"})).await;
-    assert_eq!(status, json!({"type": "cluster-status", "node_name": "test-node", "is_enabled": true, "read_only": null, "connections": [], "receivers": []}));
+    // One transaction so far (the insert into dev.t): the log head is its id.
+    assert_eq!(status, json!({"type": "cluster-status", "node_name": "test-node", "is_enabled": true, "read_only": null, "connections": [], "receivers": [], "log_head": 1}));
     let log = n.ok(json!({"operation": "read_log", "limit": 5, "order": "asc"})).await;
     let first = &log[0];
     assert!(first["message"].as_str().unwrap().contains("node 'test-node' opened"), "{log}");
