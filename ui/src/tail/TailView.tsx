@@ -6,7 +6,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { native } from "../platform";
 import { useInstances } from "../stores/instances";
 import { toastError, useUi } from "../stores/ui";
-import { NO_FILTER, PAUSE_CAP, SHOWN_CAP, ndjson, type Row } from "./model";
+import { NO_FILTER, PAUSE_CAP, SHOWN_CAP, SHOWN_KEYS, ndjson, shownKeys, type Row } from "./model";
 import { startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
 
@@ -210,7 +210,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
                   <span className="c-node-name">{nodeName}</span>
                   <span className="c-ch">{r.channel}</span>
                   <span className={`c-op op-${r.operation}`}>{r.operation}</span>
-                  <span className="c-keys">{r.keys}</span>
+                  <span className="c-keys" title={r.count > SHOWN_KEYS ? r.keys : undefined}>{shownKeys(r)}</span>
                   <span className="c-origin">{r.origin} #{r.originId}</span>
                   <span className="c-data">{preview(r)}</span>
                 </div>

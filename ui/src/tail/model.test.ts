@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TailEvent } from "../platform";
-import { PAUSE_CAP, SHOWN_CAP, clear, initial, ndjson, pause, receive, resume, setFilter, type TailModel } from "./model";
+import { PAUSE_CAP, SHOWN_CAP, SHOWN_KEYS, shownKeys, clear, initial, ndjson, pause, receive, resume, setFilter, type TailModel } from "./model";
 
 function rec(id: number, extra: Partial<{ channel: string; operation: string; data: unknown }> = {}): TailEvent {
   return {
@@ -75,6 +75,14 @@ describe("the tail model", () => {
     m = resume(m);
     expect(m.held).toBe(SHOWN_CAP);
     expect(m.buffered).toBe(0);
+  });
+
+  it("shows the first keys of a batch and how many it has; all of a small one", () => {
+    const big = receive(initial(), [rec(1, { data: Array.from({ length: 100 }, (_, k) => ({ id: k })) })], KEYS, 0).rows[0];
+    expect(shownKeys(big)).toBe(`${Array.from({ length: SHOWN_KEYS }, (_, k) => k).join(", ")} … (100 keys)`);
+    expect(big.keys.split(", ").length).toBe(100); // the filter still sees every key
+    const small = receive(initial(), [rec(2, { data: [{ id: 7 }, { id: 8 }] })], KEYS, 0).rows[0];
+    expect(shownKeys(small)).toBe("7, 8");
   });
 
   it("filters what is held and what arrives later, and never hides the count", () => {

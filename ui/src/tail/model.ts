@@ -91,6 +91,24 @@ export function keysOf(r: TailRecord, primaryKey: string | undefined): string {
     .join(", ");
 }
 
+/** The keys a row shows: the first few of a batch and how many there are (the row is one line;
+ * laying out hundreds of keys in each row on screen, several times a second, cost frames). */
+export const SHOWN_KEYS = 8;
+const keyTexts = new WeakMap<Row, string>();
+
+export function shownKeys(r: Row): string {
+  const known = keyTexts.get(r);
+  if (known !== undefined) return known;
+  let text = r.keys;
+  if (r.count > SHOWN_KEYS) {
+    let at = -1;
+    for (let i = 0; i < SHOWN_KEYS && at < text.length; i++) at = text.indexOf(", ", at + 1);
+    if (at > 0) text = `${text.slice(0, at)} … (${r.count.toLocaleString()} keys)`;
+  }
+  keyTexts.set(r, text);
+  return text;
+}
+
 export function matches(r: Row, f: Filter): boolean {
   if (f.channel && r.channel !== f.channel) return false;
   if (f.operation && r.operation !== f.operation) return false;
