@@ -168,9 +168,9 @@ export function receive(m: TailModel, batch: TailEvent[], primaryKeys: Record<st
     switch (e.kind) {
       case "record": {
         // The event is fresh from the channel and used nowhere else: it becomes the row in place
-        // (no copy per record). Its `kind` stays: deleting a property turns every row into a
-        // slow dictionary object; the export leaves it out.
-        const row = e as unknown as Row;
+        // (no copy per record).
+        const row = e as unknown as Row & { kind?: string };
+        delete row.kind;
         row.seq = seq++;
         row.keys = keysOf(row, primaryKeys[row.channel]);
         row.count = Array.isArray(row.data) ? Math.max(1, row.data.length) : 1;
@@ -248,7 +248,7 @@ export function setFilter(m: TailModel, filter: Filter): TailModel {
 export function ndjson(rows: Row[], from: number, to: number): string {
   let out = "";
   for (let i = from; i < to && i < rows.length; i++) {
-    const { seq: _seq, keys: _keys, count: _count, kind: _kind, ...record } = rows[i] as Row & { kind?: string };
+    const { seq: _seq, keys: _keys, count: _count, ...record } = rows[i];
     out += JSON.stringify(record) + "\n";
   }
   return out;
