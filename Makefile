@@ -31,6 +31,7 @@ node: deps
 ## including the studio end to end under Xvfb and the transcript against a real HarperDB 4.7
 ## (installed once into .cache/harperdb). The benchmarks are built (dev profile) too.
 test: gui-deps $(JS_DEPS) $(UI_DIST) $(HARPERDB_JS)
+	$(CARGO) build -p switchyard-app --profile dev --locked
 	$(CARGO) build --workspace --benches --bins --profile dev --locked
 	@scripts/cargo-test.sh
 

@@ -185,7 +185,34 @@ impl StudioApp {
         std::fs::create_dir_all(&artifacts)?;
         let mut me = StudioApp { session: None, home, artifacts, bus_address, xvfb, driver, _turn: turn };
         me.session = Some(Session::start(&driver_url, &app.display().to_string()).await.context("starting a WebDriver session on the studio")?);
+        me.page_started().await?;
         Ok(me)
+    }
+
+    /// Fails at once, and says why, when the window's page never starts: its script bundle is
+    /// not in the binary (the studio then answers every asset with index.html), which a test
+    /// would otherwise see as elements missing after its first wait.
+    async fn page_started(&self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let children = self.s().execute("const r = document.getElementById('root'); return r ? r.childElementCount : 0;", serde_json::json!([])).await?;
+            if children.as_u64().unwrap_or(0) > 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let why = self
+                    .s()
+                    .execute_async(
+                        "const done = arguments[arguments.length - 1]; const s = document.querySelector('script[type=module]');\
+                         if (!s) { done('the page has no module script'); } else { import(s.src).then(() => done('its script loads but draws nothing'), (e) => done(`its script ${s.src} does not load: ${e}`)); }",
+                        serde_json::json!([]),
+                    )
+                    .await
+                    .unwrap_or_else(|e| serde_json::Value::String(e.to_string()));
+                bail!("the studio's page did not start within 20 s: {why} (a build that embedded a broken bundle: `touch src-tauri/src/lib.rs` and build again)");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub fn s(&self) -> &Session {
