@@ -37,6 +37,7 @@ import { mergeEdges, mergeNodes, toFlow, type EdgeData, type NodeData } from "./
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
 import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
+import { count } from "../text/count";
 
 /** Below this zoom labels cannot be read: edges drop them and nodes show their name only. */
 const DETAIL_ZOOM = 0.5;
@@ -74,7 +75,7 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
         {n.kind === "ghost" ? `not registered · ${n.url ?? ""}` : n.online ? `${n.serverKind ?? "?"} ${n.version ?? ""}` : "offline"}
       </div>
       <div className="small">
-        <span data-testid={`topo-writes-${n.name}`}>{short(data.rate)} writes/s</span> · {n.channels.length} tables · backlog{" "}
+        <span data-testid={`topo-writes-${n.name}`}>{short(data.rate)} writes/s</span> · {count(n.channels.length, "table")} · backlog{" "}
         <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span>
       </div>
       {n.error && <div className="small error-text" title={n.error}>{n.error.length > 60 ? `${n.error.slice(0, 60)}…` : n.error}</div>}

@@ -4,6 +4,7 @@ import { native, type WriteMode } from "../platform";
 import { batches, parseCsv, parseJson, type ParsedImport } from "./importing";
 import { describeError } from "../stores/ui";
 import { Modal } from "../components/Modal";
+import { count } from "../text/count";
 
 const BATCH = 500;
 
@@ -57,7 +58,7 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
         s.skipped.push(...r.skippedKeys);
       } catch (e) {
         // Batches are all-or-nothing on the server: what was written before stays, nothing after.
-        s.failed = `${describeError(e as never)} (after ${s.written.toLocaleString("en-US")} records)`;
+        s.failed = `${describeError(e as never)} (after ${count(s.written, "record")})`;
         break;
       }
       done += b.length;
@@ -73,7 +74,7 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
       <input type="file" accept=".csv,.json,.ndjson,.jsonl,text/csv,application/json" onChange={(e) => void pick(e.target.files?.[0])} data-testid="import-file" disabled={!!progress} />
       {parsed && (
         <p data-testid="import-parsed">
-          {fileName}: {parsed.records.length.toLocaleString("en-US")} records{parsed.rejected.length ? `, ${parsed.rejected.length} rows unreadable` : ""}
+          {fileName}: {count(parsed.records.length, "record")}{parsed.rejected.length ? `, ${count(parsed.rejected.length, "row")} unreadable` : ""}
         </p>
       )}
       <label className="inline">
@@ -90,9 +91,9 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
       {summary && (
         <div className="summary" data-testid="import-summary" role="status">
           <p>
-            {summary.cancelled ? "Cancelled. " : ""}Wrote {summary.written.toLocaleString("en-US")} records.
+            {summary.cancelled ? "Cancelled. " : ""}Wrote {count(summary.written, "record")}.
             {summary.skipped.length > 0 && ` Skipped ${summary.skipped.length} whose key already exists (${summary.skipped.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")}${summary.skipped.length > 5 ? ", …" : ""}).`}
-            {summary.rejected.length > 0 && ` ${summary.rejected.length} rows could not be read (first: line ${summary.rejected[0].at}, ${summary.rejected[0].reason}).`}
+            {summary.rejected.length > 0 && ` ${count(summary.rejected.length, "row")} could not be read (first: line ${summary.rejected[0].at}, ${summary.rejected[0].reason}).`}
           </p>
           {summary.failed && <p className="field-error">Stopped: {summary.failed}</p>}
         </div>

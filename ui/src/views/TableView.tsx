@@ -9,6 +9,7 @@ import { describeError, toastError, useUi } from "../stores/ui";
 import { useBrowse } from "../stores/browse";
 import { SERVER_FIELDS } from "../forms/infer";
 import { toCsv } from "./exporting";
+import { count } from "../text/count";
 
 interface Props {
   instance: string;
@@ -212,7 +213,7 @@ export function TableView({ instance, database, table }: Props) {
     const contents = format === "csv" ? toCsv(w.columns, w.rows) : JSON.stringify(w.rows, null, 2);
     try {
       const path = await native.exportFile(`${database}.${table}.${format}`, contents);
-      toast(`Exported ${w.rows.length.toLocaleString("en-US")} rows to ${path}`);
+      toast(`Exported ${count(w.rows.length, "row")} to ${path}`);
     } catch (e) {
       toastError(e);
     }
@@ -250,7 +251,7 @@ export function TableView({ instance, database, table }: Props) {
         <h2 data-testid="table-title">
           {database}.{table}
         </h2>
-        <span className="muted" data-testid="record-count">{info?.recordCount != null ? `${info.recordCount.toLocaleString("en-US")} records` : ""}</span>
+        <span className="muted" data-testid="record-count">{info?.recordCount != null ? count(info.recordCount, "record") : ""}</span>
         {info?.expiration ? <span className="badge">expires after {info.expiration} s</span> : null}
         <div className="spacer" />
         <button onClick={() => setForm({ record: null })} data-testid="new-record" title="New record (Ctrl+N)">New record</button>
@@ -271,7 +272,7 @@ export function TableView({ instance, database, table }: Props) {
         <button onClick={() => void first()} disabled={w.atStart || loading} data-testid="first-page" title="First page (Ctrl+Home)">« First</button>
         <button onClick={() => void last()} disabled={w.atEnd || loading} data-testid="last-page" title="Last page (Ctrl+End)">Last »</button>
         <Position w={w} range={range} />
-        {filters.length > 0 && <span className="badge">{filters.length} filter{filters.length > 1 ? "s" : ""}</span>}
+        {filters.length > 0 && <span className="badge">{count(filters.length, "filter")}</span>}
         {loading && <span className="spinner" aria-label="loading" />}
         <div className="spacer" />
         <span className="muted">↑↓ select · Enter edit · Del delete · Ctrl+N new</span>
