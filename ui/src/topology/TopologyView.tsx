@@ -43,7 +43,8 @@ import { count } from "../text/count";
 const DETAIL_ZOOM = 0.5;
 const MIN_ZOOM = 0.1;
 const FIT_MAX_ZOOM = 1.25;
-const FIT_PADDING = 0.1;
+/** Keeps the outer handles clear of the border, where dragging a link auto-pans the view. */
+const FIT_PADDING = 0.15;
 const zoomedOut = (s: { transform: [number, number, number] }) => s.transform[2] < DETAIL_ZOOM;
 
 const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<Node<NodeData>>) {
@@ -75,8 +76,10 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
         {n.kind === "ghost" ? `not registered · ${n.url ?? ""}` : n.online ? `${n.serverKind ?? "?"} ${n.version ?? ""}` : "offline"}
       </div>
       <div className="small">
-        <span data-testid={`topo-writes-${n.name}`}>{short(data.rate)} writes/s</span> · {count(n.channels.length, "table")} · backlog{" "}
-        <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span>
+        {count(n.channels.length, "table")} · backlog <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span>
+      </div>
+      <div className="small">
+        <span data-testid={`topo-writes-${n.name}`} title="transactions written to its log per second">{short(data.rate)} writes/s</span>
       </div>
       {n.error && <div className="small error-text" title={n.error}>{n.error.length > 60 ? `${n.error.slice(0, 60)}…` : n.error}</div>}
       <Handle type="source" position={Side.Right} />
