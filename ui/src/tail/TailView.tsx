@@ -9,6 +9,7 @@ import { toastError, useUi } from "../stores/ui";
 import { NO_FILTER, PAUSE_CAP, SHOWN_CAP, SHOWN_KEYS, ndjson, shownKeys, type Row } from "./model";
 import { startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
+import { count } from "../text/count";
 
 const ROW_HEIGHT = 26;
 const EXPORT_CHUNK = 5000;
@@ -144,7 +145,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
       </div>
       <div className="toolbar tail-controls">
         <button onClick={m.paused ? t.resume : t.pause} data-testid="tail-pause" title="Space">
-          {m.paused ? `Resume (${m.buffered.toLocaleString()} ${m.buffered === 1 ? "record" : "records"} held)` : "Pause"}
+          {m.paused ? `Resume (${count(m.buffered, "record")} held)` : "Pause"}
         </button>
         {m.paused && (
           <span className="muted" data-testid="tail-buffer">

@@ -33,11 +33,7 @@ pub async fn run(node: Arc<Node>, config: PeerConfig, state: Arc<LinkState>) {
         let open = || open(&node, &config);
         let notify = |e: &ScErr, _: Duration| {
             node.log.warn(&["replication"], format!("link to '{}' failed: {e}", config.name));
-            state.set(LinkStatusState::Closed, Some(e.to_string()));
-            state.refused(match e {
-                ScErr::Refused { procedure, .. } => Some(procedure.clone()),
-                _ => None,
-            });
+            state.failed_to_open(e);
         };
         // Every failure is retried: a refused login or an untrusted certificate may be fixed
         // on the peer while we wait.

@@ -108,6 +108,21 @@ struct LinkInner {
     channels: HashMap<String, ChannelStatus>,
 }
 
+impl LinkInner {
+    fn set(&mut self, state: LinkStatusState, error: Option<String>) {
+        if self.state != state {
+            self.state = state;
+            self.since = now_ms();
+        }
+        if error.is_some() || state == LinkStatusState::Open {
+            self.last_error = error;
+        }
+        if state == LinkStatusState::Open {
+            self.refused_by = None;
+        }
+    }
+}
+
 impl Default for LinkInner {
     fn default() -> Self {
         LinkInner { state: LinkStatusState::Connecting, since: now_ms(), last_error: None, refused_by: None, latency_ms: None, channels: HashMap::new() }
@@ -150,23 +165,20 @@ impl LinkState {
     }
 
     pub fn set(&self, state: LinkStatusState, error: Option<String>) {
-        self.with(|s| {
-            if s.state != state {
-                s.state = state;
-                s.since = now_ms();
-            }
-            if error.is_some() || state == LinkStatusState::Open {
-                s.last_error = error;
-            }
-            if state == LinkStatusState::Open {
-                s.refused_by = None;
-            }
-        })
+        self.with(|s| s.set(state, error))
     }
 
-    /// The link failed to open because the peer refused `procedure` (or for another reason).
-    pub fn refused(&self, procedure: Option<String>) {
-        self.with(|s| s.refused_by = procedure)
+    /// The link could not be opened: closed with the error, and the procedure the peer refused
+    /// if it refused one.
+    pub fn failed_to_open(&self, e: &switchyard_sc::Error) {
+        let refused_by = match e {
+            switchyard_sc::Error::Refused { procedure, .. } => Some(procedure.clone()),
+            _ => None,
+        };
+        self.with(|s| {
+            s.set(LinkStatusState::Closed, Some(e.to_string()));
+            s.refused_by = refused_by;
+        })
     }
 
     pub fn latency(&self, ms: f64) {
