@@ -1,7 +1,7 @@
 //! The Cluster view: every instance a node, every data flow an edge (one per direction), live
 //! about once a second; drag from one node to another to link them, select an edge to change
 //! or remove its link, pick a channel to see where its data goes.
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from "react";
 import {
   Background,
   BaseEdge,
@@ -14,11 +14,12 @@ import {
   Position as Side,
   ReactFlow,
   ReactFlowProvider,
-  getNodesBounds,
-  getViewportForBounds,
   useInternalNode,
   useReactFlow,
+  getNodesBounds,
+  getViewportForBounds,
   useStore,
+  useStoreApi,
   type Connection,
   type Edge,
   type EdgeChange,
@@ -26,6 +27,7 @@ import {
   type Node,
   type NodeChange,
   type NodeProps,
+  type Viewport,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { native, type TopoEdge, type TopoNode, type TopologyView as View } from "../platform";
@@ -33,7 +35,7 @@ import { useBrowse } from "../stores/browse";
 import { useInstances } from "../stores/instances";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, floatingEdge, labelOffset, seed, short } from "./model";
-import { mergeEdges, mergeNodes, toFlow, type EdgeData, type NodeData } from "./flow";
+import { edgeLook, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, type EdgeData, type NodeData } from "./flow";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
 import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
@@ -45,6 +47,7 @@ const MIN_ZOOM = 0.1;
 const FIT_MAX_ZOOM = 1.25;
 /** Keeps the outer handles clear of the border, where dragging a link auto-pans the view. */
 const FIT_PADDING = 0.15;
+const FIT = { padding: FIT_PADDING, minZoom: MIN_ZOOM, maxZoom: FIT_MAX_ZOOM };
 const zoomedOut = (s: { transform: [number, number, number] }) => s.transform[2] < DETAIL_ZOOM;
 
 const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<Node<NodeData>>) {
@@ -52,8 +55,7 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
   const state = n.kind === "ghost" ? "ghost" : n.online ? (n.error ? "warn" : "online") : "offline";
   const far = useStore(zoomedOut);
   if (far) {
-    // Zoomed out, a node is its name. (Its handles stay: xyflow takes where edges end from
-    // the handles it measures, and draws no edge of a node that has none.)
+    // Zoomed out, a node is its name (with its handles, so that a link can still be dragged).
     return (
       <div className={`topo-node far ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}`}
         data-testid={`topo-node-${n.name}`} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}>
@@ -87,28 +89,26 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
   );
 });
 
+/** An edge drawn by xyflow: only when zoomed in (zoomed out, `FarEdges` draws them all). */
 const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
   const { source, target, data, markerEnd, selected } = props;
   // Floating: from border to border on the line between the two nodes, whichever side each
   // lies on (a handle-to-handle curve loops around the nodes when the target lies left).
   const a = useInternalNode(source)?.internals.positionAbsolute;
   const b = useInternalNode(target)?.internals.positionAbsolute;
-  const far = useStore(zoomedOut);
   if (!data || !a || !b) return null;
   const line = floatingEdge(a, b, data.paired ? 5 : 0);
   const path = `M ${line.from.x},${line.from.y} L ${line.to.x},${line.to.y}`;
   // A pair's labels: each nearer its own source, and off its own side of the pair.
   const { x: labelX, y: labelY } = data.paired ? along(floatingEdge(a, b, labelOffset(a, b)), 0.4) : line.mid;
   const e = data.edge;
-  const failing = e.state !== "open" || e.channels.some((c) => c.error);
+  const look = edgeLook(data, !!selected);
   const backlog = edgeBacklog(e);
   return (
     <>
-      {/* Zoomed out, an edge is a thin line without an arrowhead: far fewer pixels to paint. */}
-      <BaseEdge path={path} markerEnd={far ? undefined : markerEnd} interactionWidth={far ? 8 : 20}
-        className={`topo-edge-path ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}${data.rate > 0 && !far ? " busy" : ""}${far ? " far" : ""}`} />
-      {!far && <EdgeLabelRenderer>
-        <div className={`topo-edge-label ${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}`}
+      <BaseEdge path={path} markerEnd={markerEnd} interactionWidth={20} className={`topo-edge-path ${look}${data.rate > 0 ? " busy" : ""}`} />
+      <EdgeLabelRenderer>
+        <div className={`topo-edge-label ${look}`}
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
           data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
           onClick={() => useTopology.getState().selectEdge(e.id)}
@@ -120,7 +120,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
             {e.state !== "open" && <span> · {e.state}</span>}
           </div>
         </div>
-      </EdgeLabelRenderer>}
+      </EdgeLabelRenderer>
     </>
   );
 });
@@ -232,6 +232,89 @@ function openUnlink(edge: TopoEdge) {
   useTopology.getState().setDialog({ kind: "unlink", dialer: c.dialer, linkName: c.linkName, plan: null, report: null, busy: false, error: null });
 }
 
+/**
+ * Zoomed out, every edge drawn at once: one path per look (state, failing, dim, selected) in
+ * flow coordinates under the nodes. A click on the pane selects the edge under it.
+ */
+const FarEdges = memo(function FarEdges({ paths }: { paths: { look: string; d: string }[] }) {
+  const [x, y, k] = useStore((s) => s.transform);
+  return (
+    <svg className="topo-far-edges" data-testid="topo-far-edges" aria-hidden>
+      <g transform={`translate(${x},${y}) scale(${k})`}>
+        {paths.map((p) => <path key={p.look} className={`topo-edge-path far ${p.look}`} d={p.d} />)}
+      </g>
+    </svg>
+  );
+});
+
+const NO_EDGES: Edge<EdgeData>[] = [];
+
+interface FlowProps {
+  nodes: Node<NodeData>[];
+  edges: Edge<EdgeData>[];
+  setNodes: (f: (prev: Node<NodeData>[]) => Node<NodeData>[]) => void;
+  initial: Viewport;
+}
+
+/** The canvas itself, inside a provider created already fitted (see `Canvas`). */
+function Flow({ nodes, edges, setNodes, initial }: FlowProps) {
+  const far = useStore(zoomedOut);
+  const { fitView, screenToFlowPosition } = useReactFlow();
+  const store = useStoreApi();
+  // Zoomed out, xyflow draws no edge: the far layer does (an edge component each for 300 edges
+  // is most of the time the view takes to open).
+  const farLayer = useMemo(() => (far ? farEdges(nodes, edges) : null), [far, nodes, edges]);
+  // A node that comes or goes (an instance registered, a ghost) is framed with the rest.
+  const nodeSet = nodes.map((n) => n.id).join(" ");
+  const framed = useRef(nodeSet);
+  useEffect(() => {
+    if (framed.current === nodeSet) return;
+    framed.current = nodeSet;
+    const frame = requestAnimationFrame(() => void fitView({ maxZoom: FIT_MAX_ZOOM, padding: FIT_PADDING }));
+    return () => cancelAnimationFrame(frame);
+  }, [nodeSet, fitView]);
+  const onNodesChange = useCallback((changes: NodeChange<Node<NodeData>>[]) => {
+    const s = useTopology.getState();
+    setNodes((nds) => applyNodeChanges(changes, nds));
+    for (const c of changes) if (c.type === "select" && c.selected) s.selectNode(c.id);
+  }, [setNodes]);
+  const onNodeDragStop = useCallback((_: unknown, node: Node<NodeData>) => {
+    // Stored exactly where the canvas has it: the refresh that follows then finds every node as
+    // it is and re-renders nothing (positions are rounded when saved).
+    useTopology.getState().moved(node.data.node.name, { x: node.position.x, y: node.position.y });
+    savePositionsSoon();
+  }, []);
+  const onEdgesChange = useCallback((changes: EdgeChange<Edge<EdgeData>>[]) => {
+    for (const c of changes) if (c.type === "select" && c.selected) useTopology.getState().selectEdge(c.id);
+  }, []);
+  const onConnect = useCallback((c: Connection) => {
+    const v = useTopology.getState().view;
+    if (v && c.source && c.target && c.source !== c.target) openLink(v, c.source, c.target);
+  }, []);
+  const onPaneClick = useCallback((e: ReactMouseEvent) => {
+    const s = useTopology.getState();
+    const hit = farLayer ? nearestSegment(screenToFlowPosition({ x: e.clientX, y: e.clientY }), farLayer.segments, FAR_HIT_PX / store.getState().transform[2]) : null;
+    s.selectNode(null);
+    s.selectEdge(hit);
+  }, [farLayer, screenToFlowPosition, store]);
+  return (
+    <ReactFlow nodes={nodes} defaultViewport={initial} edges={far ? NO_EDGES : edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
+      onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
+      onEdgeClick={onEdgeClick} onPaneClick={onPaneClick}
+      deleteKeyCode={null} selectNodesOnDrag={false} onlyRenderVisibleElements minZoom={MIN_ZOOM} maxZoom={2} proOptions={{ hideAttribution: true }}>
+      <Background />
+      {farLayer && <FarEdges paths={farLayer.paths} />}
+      <MiniMap pannable zoomable nodeColor={(n) => ((n.data as NodeData).node.online ? "#6f9be8" : "#c9777a")} nodeStrokeWidth={2} />
+      <Controls />
+    </ReactFlow>
+  );
+}
+
+const onEdgeClick = (_: unknown, e: Edge<EdgeData>) => useTopology.getState().selectEdge(e.id);
+
+/** A click within this many screen pixels of a zoomed-out edge selects it. */
+const FAR_HIT_PX = 6;
+
 function Canvas() {
   const view = useTopology((s) => s.view);
   const positions = useTopology((s) => s.positions);
@@ -253,54 +336,19 @@ function Canvas() {
     setNodes((prev) => mergeNodes(prev, next.nodes));
     setEdges((prev) => mergeEdges(prev, next.edges));
   }, [view, positions, rates, selectedChannel, selectedNode, selectedEdge]);
-  // The canvas opens already fitted: the first render is at the zoom it keeps (xyflow's own
-  // fitView renders at zoom 1, measures, then renders everything again).
   const canvas = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
   useLayoutEffect(() => {
     const el = canvas.current;
     if (!el) return;
-    const measure = () => setSize((s) => (s && s.width === el.clientWidth && s.height === el.clientHeight ? s : { width: el.clientWidth, height: el.clientHeight }));
-    measure();
-    const observer = new ResizeObserver(measure);
+    // Sized by the observer's first report (made with the frame's own layout): reading the size
+    // here would force a layout of the whole page inside the click.
+    const observer = new ResizeObserver(([entry]) => {
+      const { width, height } = entry.contentRect;
+      setSize((s) => (s && s.width === width && s.height === height ? s : { width, height }));
+    });
     observer.observe(el);
     return () => observer.disconnect();
-  }, []);
-  const initial = useMemo(
-    () => (size && nodes.length > 0 ? getViewportForBounds(getNodesBounds(nodes), size.width, size.height, MIN_ZOOM, FIT_MAX_ZOOM, FIT_PADDING) : null),
-    // Only the first fit matters (ReactFlow reads defaultViewport once); later ones go
-    // through fitView.
-    [size !== null, nodes.length > 0],
-  );
-  // A node that comes or goes (an instance registered, a ghost) is framed with the rest.
-  const { fitView } = useReactFlow();
-  const nodeSet = nodes.map((n) => n.id).join(" ");
-  const framed = useRef("");
-  useEffect(() => {
-    if (!nodeSet || framed.current === nodeSet) return;
-    const first = framed.current === "";
-    framed.current = nodeSet;
-    if (first) return; // opened fitted
-    const frame = requestAnimationFrame(() => void fitView({ maxZoom: FIT_MAX_ZOOM, padding: FIT_PADDING }));
-    return () => cancelAnimationFrame(frame);
-  }, [nodeSet, fitView]);
-  const onNodesChange = useCallback((changes: NodeChange<Node<NodeData>>[]) => {
-    const s = useTopology.getState();
-    setNodes((nds) => applyNodeChanges(changes, nds));
-    for (const c of changes) if (c.type === "select" && c.selected) s.selectNode(c.id);
-  }, []);
-  const onNodeDragStop = useCallback((_: unknown, node: Node<NodeData>) => {
-    // Stored exactly where the canvas has it: the refresh that follows then finds every node as
-    // it is and re-renders nothing (positions are rounded when saved).
-    useTopology.getState().moved(node.data.node.name, { x: node.position.x, y: node.position.y });
-    savePositionsSoon();
-  }, []);
-  const onEdgesChange = useCallback((changes: EdgeChange<Edge<EdgeData>>[]) => {
-    for (const c of changes) if (c.type === "select" && c.selected) useTopology.getState().selectEdge(c.id);
-  }, []);
-  const onConnect = useCallback((c: Connection) => {
-    const v = useTopology.getState().view;
-    if (v && c.source && c.target && c.source !== c.target) openLink(v, c.source, c.target);
   }, []);
   const onKeyDown = (e: KeyboardEvent) => {
     if (dialog) return;
@@ -314,21 +362,28 @@ function Canvas() {
       s.selectChannel(null);
     }
   };
+  // Drawn once positions and the canvas's size are known. The provider is created fitted: its
+  // first render is at the zoom it keeps, so nothing is drawn at zoom 1 and drawn again (nodes
+  // and edges pick their detail from the zoom).
+  const ready = positionsLoaded && view && nodes.length > 0 && size;
+  // The viewport the provider starts at, kept by ReactFlow (which otherwise starts at zoom 1).
+  const initial = useMemo(
+    () => (ready ? getViewportForBounds(getNodesBounds(nodes), size.width, size.height, MIN_ZOOM, FIT_MAX_ZOOM, FIT_PADDING) : null),
+    // Only the first fit matters: later ones go through fitView.
+    [!!ready],
+  );
   return (
     <div className="topo-page" onKeyDown={onKeyDown} tabIndex={-1}>
       <div className="topo-canvas" data-testid="topo-canvas" ref={canvas}>
         {error && <div className="error-panel" role="alert">{describeError(error)}</div>}
         {!view && !error && <p className="pad muted">Asking every instance for its links…</p>}
         {view && view.nodes.length === 0 && <p className="pad muted">No instances yet: add a local cluster or a remote instance in the sidebar.</p>}
-        {/* Drawn once positions are known, so that fitView frames the nodes where they are. */}
-        {positionsLoaded && view && nodes.length > 0 && initial && <ReactFlow nodes={nodes} defaultViewport={initial} edges={edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
-          onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
-          onEdgeClick={(_, e) => useTopology.getState().selectEdge(e.id)} onPaneClick={() => { useTopology.getState().selectNode(null); useTopology.getState().selectEdge(null); }}
-          deleteKeyCode={null} selectNodesOnDrag={false} onlyRenderVisibleElements minZoom={MIN_ZOOM} maxZoom={2} proOptions={{ hideAttribution: true }}>
-          <Background />
-          <MiniMap pannable zoomable nodeColor={(n) => ((n.data as NodeData).node.online ? "#6f9be8" : "#c9777a")} nodeStrokeWidth={2} />
-          <Controls />
-        </ReactFlow>}
+        {ready && initial && (
+          <ReactFlowProvider initialNodes={nodes} initialWidth={size.width} initialHeight={size.height} fitView
+            initialFitViewOptions={FIT} initialMinZoom={MIN_ZOOM} initialMaxZoom={FIT_MAX_ZOOM}>
+            <Flow nodes={nodes} edges={edges} setNodes={setNodes} initial={initial} />
+          </ReactFlowProvider>
+        )}
       </div>
       {/* Always there, so the canvas never changes width under a fitted view. */}
       {view ? <Panel view={view} /> : <aside className="topo-panel" />}
@@ -339,9 +394,5 @@ function Canvas() {
 }
 
 export function TopologyView() {
-  return (
-    <ReactFlowProvider>
-      <Canvas />
-    </ReactFlowProvider>
-  );
+  return <Canvas />;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TopoEdge, TopoNode, TopologyView } from "../platform";
-import { mergeEdges, mergeNodes, toFlow } from "./flow";
+import { distanceToSegment, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow } from "./flow";
 
 const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], backlog });
 const edge = (s: string, t: string, position = 1): TopoEdge => ({
@@ -32,5 +32,32 @@ describe("the canvas's elements", () => {
     const v = view([node("a"), node("b"), node("c")], [edge("a", "b")]);
     const f = toFlow(v, at, {}, { channel: "dev:x", node: "a", edge: null });
     expect(f.nodes.map((n) => [n.id, n.data.dim, n.data.reached])).toEqual([["a", false, true], ["b", false, true], ["c", true, false]]);
+  });
+});
+
+describe("the zoomed-out canvas", () => {
+  it("draws every edge in one path per look, and a click finds the edge under it", () => {
+    const v = view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "a"), { ...edge("a", "c"), state: "connecting" }]);
+    const f = toFlow(v, at, {}, { channel: null, node: null, edge: "b->a" });
+    const far = farEdges(f.nodes, f.edges);
+    expect(far.segments.map((s) => s.id)).toEqual(["a->b", "b->a", "a->c"]);
+    expect(far.paths.map((p) => p.look).sort()).toEqual(["connecting failing", "open", "open selected"]);
+    // Two segments in the "open" path (a->b only: b->a is selected), each a move and a line.
+    expect(far.paths.find((p) => p.look === "open")?.d.match(/M/g)).toHaveLength(1);
+    expect(far.paths.find((p) => p.look === "connecting failing")?.d).toMatch(/^M[-\d.]+,[-\d.]+L[-\d.]+,[-\d.]+$/);
+    // a (0,0) and b (300,0) side by side: a->b runs along y = 48 - 5, b->a along y = 48 + 5.
+    const ab = far.segments[0];
+    expect(ab.from.y).toBeCloseTo(43);
+    expect(nearestSegment({ x: 250, y: 44 }, far.segments, 4)).toBe("a->b");
+    expect(nearestSegment({ x: 250, y: 52 }, far.segments, 4)).toBe("b->a");
+    expect(nearestSegment({ x: 250, y: 120 }, far.segments, 4)).toBeNull();
+    // An edge whose end is not placed is not drawn.
+    expect(farEdges(f.nodes.slice(0, 2), f.edges).segments).toHaveLength(2);
+  });
+
+  it("measures the distance to a segment, its ends included", () => {
+    expect(distanceToSegment({ x: 5, y: 3 }, { x: 0, y: 0 }, { x: 10, y: 0 })).toBe(3);
+    expect(distanceToSegment({ x: 13, y: 4 }, { x: 0, y: 0 }, { x: 10, y: 0 })).toBe(5);
+    expect(distanceToSegment({ x: 3, y: 4 }, { x: 0, y: 0 }, { x: 0, y: 0 })).toBe(5);
   });
 });

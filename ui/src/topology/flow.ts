@@ -3,7 +3,7 @@
 //! refresh or a drag then re-renders only the nodes and edges that changed.
 import { MarkerType, Position as Side, type Edge, type Node, type NodeHandle } from "@xyflow/react";
 import type { Position, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, edgeRate, nodeKey, type Rates } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, edgeRate, floatingEdge, nodeKey, type Point, type Rates } from "./model";
 
 export interface NodeData extends Record<string, unknown> {
   node: TopoNode;
@@ -132,3 +132,62 @@ export function merge<T extends { id: string }>(prev: T[], next: T[], same: (a: 
 
 export const mergeNodes = (prev: Node<NodeData>[], next: Node<NodeData>[]) => merge(prev, next, sameNode);
 export const mergeEdges = (prev: Edge<EdgeData>[], next: Edge<EdgeData>[]) => merge(prev, next, sameEdge);
+
+/** How an edge looks (its CSS classes besides `topo-edge-path`): state, failing, dim, selected. */
+export function edgeLook(data: EdgeData, selected: boolean): string {
+  const e = data.edge;
+  const failing = e.state !== "open" || e.channels.some((c) => c.error);
+  return `${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}`;
+}
+
+/** One edge as the zoomed-out canvas draws it: a straight segment from border to border. */
+export interface Segment {
+  id: string;
+  from: Point;
+  to: Point;
+}
+
+/**
+ * Every edge zoomed out: a segment each (for hit-testing a click) and one SVG path per look,
+ * so that a hundred nodes and three hundred edges cost a handful of elements rather than
+ * three hundred components. Edges whose ends are not placed are left out.
+ */
+export function farEdges(nodes: Node<NodeData>[], edges: Edge<EdgeData>[]): { segments: Segment[]; paths: { look: string; d: string }[] } {
+  const at = new Map(nodes.map((n) => [n.id, n.position]));
+  const segments: Segment[] = [];
+  const byLook = new Map<string, string[]>();
+  for (const e of edges) {
+    const [a, b] = [at.get(e.source), at.get(e.target)];
+    if (!a || !b || !e.data) continue;
+    const line = floatingEdge(a, b, e.data.paired ? 5 : 0);
+    segments.push({ id: e.id, from: line.from, to: line.to });
+    const look = edgeLook(e.data, !!e.selected);
+    const d = `M${line.from.x.toFixed(1)},${line.from.y.toFixed(1)}L${line.to.x.toFixed(1)},${line.to.y.toFixed(1)}`;
+    const list = byLook.get(look);
+    if (list) list.push(d);
+    else byLook.set(look, [d]);
+  }
+  return { segments, paths: [...byLook].map(([look, ds]) => ({ look, d: ds.join("") })) };
+}
+
+/** The distance from `p` to the segment `from`–`to`. */
+export function distanceToSegment(p: Point, from: Point, to: Point): number {
+  const [dx, dy] = [to.x - from.x, to.y - from.y];
+  const len2 = dx * dx + dy * dy;
+  const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((p.x - from.x) * dx + (p.y - from.y) * dy) / len2));
+  return Math.hypot(p.x - (from.x + t * dx), p.y - (from.y + t * dy));
+}
+
+/** The segment nearest `p` no farther than `tolerance`, or null. */
+export function nearestSegment(p: Point, segments: Segment[], tolerance: number): string | null {
+  let best: string | null = null;
+  let dist = tolerance;
+  for (const s of segments) {
+    const d = distanceToSegment(p, s.from, s.to);
+    if (d <= dist) {
+      dist = d;
+      best = s.id;
+    }
+  }
+  return best;
+}
