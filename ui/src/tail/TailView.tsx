@@ -1,7 +1,7 @@
 //! The live tail: pick an instance and channels, watch transactions arrive (virtualized list,
 //! newest or oldest first), pause without losing any below the buffer's cap, filter, inspect
 //! one in the detail pane, and export the session as NDJSON.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { native } from "../platform";
 import { useInstances } from "../stores/instances";
@@ -10,8 +10,10 @@ import { NO_FILTER, PAUSE_CAP, SHOWN_CAP, SHOWN_KEYS, ndjson, shownKeys, type Ro
 import { startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
 import { count } from "../text/count";
+import { fixedRange } from "./range";
 
 const ROW_HEIGHT = 26;
+const OVERSCAN = 6;
 const EXPORT_CHUNK = 5000;
 
 /** hh:mm:ss.mmm, local time, 24-hour. */
@@ -23,14 +25,17 @@ function time(ms: number): string {
 
 /** Previews made once per row: a shifting list shows the same rows in many renders. */
 const previews = new WeakMap<Row, string>();
+/** Characters of a preview: more than the widest data column shows on one line (the row cuts
+ * it with an ellipsis; every character laid out is shaped, on every row, four times a second). */
+const PREVIEW_CHARS = 160;
 
 function preview(r: Row): string {
   const known = previews.get(r);
   if (known !== undefined) return known;
-  // At most the first records: 200 characters of a 100-record batch never need the other 99.
+  // At most the first records: the preview of a 100-record batch never needs the other 97.
   const data = Array.isArray(r.data) && r.data.length > 3 ? r.data.slice(0, 3) : r.data;
   const s = JSON.stringify(data);
-  const text = s.length > 200 || data !== r.data ? `${s.slice(0, 200)}…` : s;
+  const text = s.length > PREVIEW_CHARS || data !== r.data ? `${s.slice(0, PREVIEW_CHARS)}…` : s;
   previews.set(r, text);
   return text;
 }
@@ -50,6 +55,80 @@ function RateChart({ rate }: { rate: number[] }) {
     </span>
   );
 }
+
+interface ListProps {
+  rows: Row[];
+  order: "newest" | "oldest";
+  wrap: boolean;
+  selected: number | null;
+  nodeName: string;
+  running: boolean;
+}
+
+/**
+ * The list of transactions, virtualized. Unwrapped, every row is ROW_HEIGHT high and the rows on
+ * screen follow from the scroll position by arithmetic (no per-row bookkeeping over 50,000 rows
+ * on every batch); wrapped, rows differ in height and the virtualizer measures them.
+ */
+const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName, running }: ListProps) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const n = rows.length;
+  const at = (i: number) => (order === "newest" ? rows[n - 1 - i] : rows[i]);
+  const v = useVirtualizer({ count: wrap ? n : 0, enabled: wrap, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: OVERSCAN });
+  const [port, setPort] = useState({ top: 0, height: 0 });
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const read = () => setPort((p) => (p.top === el.scrollTop && p.height === el.clientHeight ? p : { top: el.scrollTop, height: el.clientHeight }));
+    read();
+    el.addEventListener("scroll", read, { passive: true });
+    const observer = new ResizeObserver(read);
+    observer.observe(el);
+    return () => {
+      el.removeEventListener("scroll", read);
+      observer.disconnect();
+    };
+  }, []);
+  let items: { index: number; start: number }[];
+  if (wrap) {
+    items = v.getVirtualItems();
+  } else {
+    const { first, last } = fixedRange(port.top, port.height, ROW_HEIGHT, n, OVERSCAN);
+    items = [];
+    for (let i = first; i < last; i++) items.push({ index: i, start: i * ROW_HEIGHT });
+  }
+  const select = useTail.getState().select;
+  return (
+    <div className="tail-list" ref={scroller} data-testid="tail-list">
+      <div className="tail-row head">
+        <span className="c-time">arrived</span><span className="c-node-name">node</span><span className="c-ch">channel</span><span className="c-op">op</span><span className="c-keys">keys</span>
+        <span className="c-origin">origin #id</span><span className="c-data">data</span>
+      </div>
+      <div style={{ height: wrap ? v.getTotalSize() : n * ROW_HEIGHT, position: "relative" }}>
+        {items.map((it, place) => {
+          const r = at(it.index);
+          if (!r) return null;
+          return (
+            // Keyed by place, not by record: when a batch shifts every row (newest first), the
+            // rows on screen are updated in place instead of unmounted and made anew.
+            <div key={place} className={`tail-row${selected === r.seq ? " selected" : ""}${wrap ? " wrap" : ""}`} data-testid="tail-row" data-key={r.keys}
+              style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: wrap ? undefined : ROW_HEIGHT }}
+              ref={wrap ? v.measureElement : undefined} data-index={it.index} onClick={() => select(r.seq)}>
+              <span className="c-time">{time(r.arrived)}</span>
+              <span className="c-node-name">{nodeName}</span>
+              <span className="c-ch">{r.channel}</span>
+              <span className={`c-op op-${r.operation}`}>{r.operation}</span>
+              <span className="c-keys" title={r.count > SHOWN_KEYS ? r.keys : undefined}>{shownKeys(r)}</span>
+              <span className="c-origin">{r.origin} #{r.originId}</span>
+              <span className="c-data">{preview(r)}</span>
+            </div>
+          );
+        })}
+      </div>
+      {n === 0 && <div className="muted tail-empty">{running ? "Waiting for transactions…" : "Pick channels and press Start."}</div>}
+    </div>
+  );
+});
 
 /** The tail page: one node, or one channel compared across nodes. */
 export function TailView(props: { instance?: string; channels?: string[]; compare?: boolean }) {
@@ -74,7 +153,6 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
   const [known, setKnown] = useState<string[]>([]);
   const [exporting, setExporting] = useState<number | null>(null);
   const [filterName, setFilterName] = useState("");
-  const scroller = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     if (!instance) return;
@@ -83,8 +161,6 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
 
   const rows = m.visible;
   const n = rows.length;
-  const at = (i: number) => (t.order === "newest" ? rows[n - 1 - i] : rows[i]);
-  const v = useVirtualizer({ count: n, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 6 });
   const selected = useMemo(() => (t.selected === null ? null : m.rows.find((r) => r.seq === t.selected) ?? null), [t.selected, m.rows]);
   const channels = t.channels;
   const hidden = m.rows.length - n;
@@ -192,34 +268,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         </div>
       )}
       <div className="tail-body">
-        <div className="tail-list" ref={scroller} data-testid="tail-list">
-          <div className="tail-row head">
-            <span className="c-time">arrived</span><span className="c-node-name">node</span><span className="c-ch">channel</span><span className="c-op">op</span><span className="c-keys">keys</span>
-            <span className="c-origin">origin #id</span><span className="c-data">data</span>
-          </div>
-          <div style={{ height: v.getTotalSize(), position: "relative" }}>
-            {v.getVirtualItems().map((it, place) => {
-              const r = at(it.index);
-              if (!r) return null;
-              return (
-                // Keyed by place, not by record: when a batch shifts every row (newest first), the
-                // rows on screen are updated in place instead of unmounted and made anew.
-                <div key={place} className={`tail-row${t.selected === r.seq ? " selected" : ""}${t.wrap ? " wrap" : ""}`} data-testid="tail-row" data-key={r.keys}
-                  style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: t.wrap ? undefined : ROW_HEIGHT }}
-                  ref={t.wrap ? v.measureElement : undefined} data-index={it.index} onClick={() => t.select(r.seq)}>
-                  <span className="c-time">{time(r.arrived)}</span>
-                  <span className="c-node-name">{nodeName}</span>
-                  <span className="c-ch">{r.channel}</span>
-                  <span className={`c-op op-${r.operation}`}>{r.operation}</span>
-                  <span className="c-keys" title={r.count > SHOWN_KEYS ? r.keys : undefined}>{shownKeys(r)}</span>
-                  <span className="c-origin">{r.origin} #{r.originId}</span>
-                  <span className="c-data">{preview(r)}</span>
-                </div>
-              );
-            })}
-          </div>
-          {n === 0 && <div className="muted tail-empty">{t.tailId ? "Waiting for transactions…" : "Pick channels and press Start."}</div>}
-        </div>
+        <TailList rows={rows} order={t.order} wrap={t.wrap} selected={t.selected} nodeName={nodeName} running={!!t.tailId} />
         {selected && (
           <aside className="tail-detail" data-testid="tail-detail">
             <div className="toolbar">
