@@ -19,6 +19,25 @@ pub fn load() -> anyhow::Result<Value> {
     Ok(serde_json::from_str(&text)?)
 }
 
+/// The difference ids the transcript's overrides name, with the case naming each; an override
+/// without a known difference and a why is an error.
+pub fn differences_named() -> anyhow::Result<Vec<(String, String)>> {
+    let file = load()?;
+    let cases = file["cases"].as_array().ok_or_else(|| anyhow::anyhow!("no cases"))?;
+    let mut named = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        for server in ["switchyard", "harperdb"] {
+            let Some(over) = case.get(server) else { continue };
+            let id = over.get("difference").and_then(Value::as_str).ok_or_else(|| anyhow::anyhow!("case '{name}': its {server} override names no difference"))?;
+            anyhow::ensure!(switchyard_client::differences::difference(id).is_some(), "case '{name}': difference '{id}' is not in switchyard_client::DIFFERENCES");
+            anyhow::ensure!(over.get("why").and_then(Value::as_str).is_some_and(|w| !w.is_empty()), "case '{name}': its {server} override says no why");
+            named.push((id.to_string(), name.to_string()));
+        }
+    }
+    Ok(named)
+}
+
 /// Replaces `<admin password>` anywhere in a request.
 fn fill(v: &Value, password: &str) -> Value {
     match v {

@@ -11,6 +11,7 @@ use switchyard_protocol::Operation;
 use switchyard_protocol::ErrorCode;
 
 use crate::error::{Error, Result};
+use crate::kind::{reinterpret, ServerKind};
 
 /// How requests authenticate.
 #[derive(Clone)]
@@ -61,6 +62,8 @@ pub struct OpsClient {
     url: String,
     credentials: Credentials,
     timeout: Duration,
+    /// The server's kind, when known: its answers are then read with its quirks in mind.
+    kind: Option<ServerKind>,
 }
 
 impl OpsClient {
@@ -86,11 +89,34 @@ impl OpsClient {
             .timeout(timeout)
             .build()
             .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
-        Ok(OpsClient { http, url, credentials, timeout })
+        Ok(OpsClient { http, url, credentials, timeout, kind: None })
     }
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The same client, reading answers as `kind`'s.
+    pub fn with_kind(self, kind: ServerKind) -> Self {
+        OpsClient { kind: Some(kind), ..self }
+    }
+
+    /// The user this client logs in as (Basic credentials).
+    pub fn username(&self) -> Option<&str> {
+        match &self.credentials {
+            Credentials::Basic { username, .. } => Some(username),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> Option<ServerKind> {
+        self.kind
+    }
+
+    /// Asks `registration_info` which server this is.
+    pub async fn detect_kind(&self) -> Result<ServerKind> {
+        let answer = self.run(&Operation::RegistrationInfo(NoFields {})).await?;
+        ServerKind::from_registration(&answer).map_err(|reason| Error::Protocol { url: self.url.clone(), reason })
     }
 
     /// The same instance with other credentials.
@@ -166,6 +192,9 @@ impl OpsClient {
     }
 
     fn answer(&self, r: RawResponse) -> Result<Value> {
+        if let Some((code, message)) = reinterpret(self.kind, r.status, &r.body) {
+            return Err(Error::Api { code, status: r.status, message, body: r.body });
+        }
         if (200..300).contains(&r.status) {
             if r.body.is_null() && r.text.trim() != "null" {
                 return Err(Error::Protocol { url: self.url.clone(), reason: format!("answer is not JSON: {}", truncate(&r.text)) });

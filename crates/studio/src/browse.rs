@@ -12,7 +12,7 @@ use switchyard_protocol::Operation;
 
 use crate::types::{ColumnFilter, NewTable, Page, PageAnchor, PageRequest, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport};
 use crate::error::{Error, Result};
-use switchyard_client::OpsClient;
+use switchyard_client::{OpsClient, ServerKind};
 
 const SERVER_TIMESTAMPS: [&str; 2] = ["__createdtime__", "__updatedtime__"];
 
@@ -28,6 +28,8 @@ fn table_from(name: &str, d: &Value) -> TreeTable {
         name: d.get("name").and_then(Value::as_str).unwrap_or(name).to_string(),
         primary_key,
         record_count: d.get("record_count").and_then(Value::as_f64),
+        // HarperDB's estimate comes with the range it lies in (difference `record-count-estimate`).
+        record_count_estimated: d.get("estimated_record_range").is_some_and(|r| !r.is_null()),
         expiration: d.get("expiration").and_then(Value::as_f64),
         attributes,
     }
@@ -172,6 +174,20 @@ impl Browse for OpsClient {
         if reversed {
             rows.reverse();
         }
+        // HarperDB returns records deleted before a drop_attribute as rows with a null key
+        // (difference `drop-attribute-resurrects`): left out, and said so.
+        let mut notice = None;
+        if self.kind() == Some(ServerKind::HarperDb) {
+            let before = rows.len();
+            rows.retain(|r| !r.get(&req.primary_key).is_none_or(Value::is_null));
+            let ghosts = before - rows.len();
+            if ghosts > 0 {
+                notice = Some(format!(
+                    "{ghosts} {} without a primary key left out: HarperDB 4.7 returns records deleted before a drop_attribute as empty rows (and counts them in the table's record count)",
+                    if ghosts == 1 { "row" } else { "rows" }
+                ));
+            }
+        }
         let offset = match (&req.anchor, total) {
             (PageAnchor::First, _) => Some(0),
             (PageAnchor::Offset { offset }, _) => Some(*offset as u64),
@@ -179,7 +195,7 @@ impl Browse for OpsClient {
             _ => None,
         };
         let columns = rows_columns(&rows, Some(&req.primary_key));
-        Ok(Page { rows, columns, total: total.map(|t| t as f64), offset: offset.map(|o| o as f64), at_end })
+        Ok(Page { rows, columns, total: total.map(|t| t as f64), offset: offset.map(|o| o as f64), at_end, notice })
     }
 
     /// Inserts, updates or upserts records.
@@ -191,16 +207,29 @@ impl Browse for OpsClient {
             WriteMode::Upsert => Operation::Upsert(w),
         };
         let v = self.run(&op).await?;
-        let written_keys = match mode {
+        let mut written_keys = match mode {
             WriteMode::Insert => keys_of(&v, "inserted_hashes"),
             WriteMode::Update => keys_of(&v, "update_hashes"),
             WriteMode::Upsert => keys_of(&v, "upserted_hashes"),
         };
+        let written = written_keys.len() as f64;
+        // HarperDB reports a key it generated as null (difference `generated-key-reported-null`):
+        // counted as written, not listed as a key.
+        written_keys.retain(|k| !k.is_null());
+        let unreported = written as usize - written_keys.len();
+        let notice = (unreported > 0).then(|| {
+            format!(
+                "{unreported} {} written with a key the server generated and did not report (HarperDB 4.7 answers null for generated keys): find {} by its other values",
+                if unreported == 1 { "record was" } else { "records were" },
+                if unreported == 1 { "it" } else { "them" }
+            )
+        });
         Ok(WriteReport {
             message: v.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
-            written: written_keys.len() as f64,
+            written,
             written_keys,
             skipped_keys: keys_of(&v, "skipped_hashes"),
+            notice,
         })
     }
 
@@ -212,6 +241,7 @@ impl Browse for OpsClient {
             written: written_keys.len() as f64,
             written_keys,
             skipped_keys: keys_of(&v, "skipped_hashes"),
+            notice: None,
         })
     }
 

@@ -6,7 +6,7 @@ mod browse;
 mod error;
 mod keychain;
 mod local;
-mod probe;
+pub mod probe;
 mod registry;
 mod studio;
 mod tail;

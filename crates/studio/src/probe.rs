@@ -13,26 +13,35 @@ use switchyard_protocol::Operation;
 
 use crate::types::{InstanceStatus, UiError};
 use crate::error::{Error, Result};
-use switchyard_client::OpsClient;
+use switchyard_client::{OpsClient, ServerKind};
+use switchyard_protocol::ErrorCode;
 
-/// Asks `registration_info` (switchyard-node, HarperDB) and times the round trip.
+/// Asks `registration_info` (switchyard-node, HarperDB) and times the round trip; tells the
+/// server's kind from the answer (refusing an answer of neither). On HarperDB, also asks
+/// `user_info`: in its dev mode a loopback request is let in whatever it carries, so only an
+/// answer naming the registered user shows the credentials are right.
 pub async fn status(id: &str, client: &OpsClient) -> InstanceStatus {
     let started = Instant::now();
-    // Read loosely: HarperDB answers registration_info in its own shape (no `kind`, `hostname`).
     let answer = client.run(&Operation::RegistrationInfo(NoFields {})).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let answer = answer.and_then(|v| {
+        ServerKind::from_registration(&v).map(|kind| (kind, v)).map_err(|reason| switchyard_client::Error::Protocol { url: client.url().to_string(), reason })
+    });
     match answer {
-        Ok(v) => {
+        Ok((kind, v)) => {
             let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-            let kind = s("kind").unwrap_or_else(|| "harperdb".to_string());
+            let error = match kind {
+                ServerKind::HarperDb => verify_user(client).await.err(),
+                ServerKind::SwitchyardNode => None,
+            };
             InstanceStatus {
                 id: id.to_string(),
                 online: true,
                 latency_ms: Some(latency_ms),
                 version: s("version"),
-                server_kind: Some(kind),
+                server_kind: Some(kind.name().to_string()),
                 node_name: s("node_name").or_else(|| s("hostname")),
-                error: None,
+                error,
                 certificate_fingerprint: None,
             }
         }
@@ -54,6 +63,23 @@ pub async fn status(id: &str, client: &OpsClient) -> InstanceStatus {
                 certificate_fingerprint,
             }
         }
+    }
+}
+
+/// Whether HarperDB's `user_info` names the user the client logs in as (difference
+/// `authorize-local`).
+async fn verify_user(client: &OpsClient) -> std::result::Result<(), UiError> {
+    let expected = client.username().unwrap_or_default().to_string();
+    let answer = client.run(&Operation::UserInfo(NoFields {})).await.map_err(|e| UiError::from(&e))?;
+    match answer.get("username").and_then(Value::as_str) {
+        Some(name) if name == expected => Ok(()),
+        named => Err(UiError {
+            code: ErrorCode::Unauthorized,
+            message: format!(
+                "the credentials could not be verified: HarperDB answered as {} instead of '{expected}' (in its dev mode, authorizeLocal lets requests from this machine in without checking them)",
+                named.map(|n| format!("'{n}'")).unwrap_or_else(|| "no user".into())
+            ),
+        }),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::keychain::Keychain;
 use crate::types::{InstanceInput, InstanceKind, InstanceSpec, InstanceStatus, LocalCredentials, RegistryView};
 use switchyard_protocol::tls::Trust;
 use crate::error::{Error, Result};
-use switchyard_client::{Credentials, OpsClient};
+use switchyard_client::{Credentials, OpsClient, ServerKind};
 
 /// Where the list of instances is kept. Never receives a password.
 pub trait RegistryStorage: Send + Sync {
@@ -28,6 +28,9 @@ pub struct Registry {
     instances: RwLock<Vec<InstanceSpec>>,
     /// Passwords read once from the keychain, and local instances' generated ones (never stored).
     passwords: RwLock<HashMap<String, String>>,
+    /// Each instance's server kind, as its last status probe found it: its clients read answers
+    /// with that server's quirks in mind.
+    kinds: RwLock<HashMap<String, ServerKind>>,
 }
 
 fn lock_err<T>(_: T) -> Error {
@@ -60,7 +63,7 @@ fn client_for(spec: &InstanceSpec, password: &str, timeout: Duration) -> Result<
 impl Registry {
     pub fn open(storage: Box<dyn RegistryStorage>, keychain: Keychain) -> Result<Self> {
         let instances = storage.load()?;
-        Ok(Registry { storage, keychain, instances: RwLock::new(instances), passwords: RwLock::new(HashMap::new()) })
+        Ok(Registry { storage, keychain, instances: RwLock::new(instances), passwords: RwLock::new(HashMap::new()), kinds: RwLock::new(HashMap::new()) })
     }
 
     pub fn view(&self) -> Result<RegistryView> {
@@ -231,7 +234,12 @@ impl Registry {
     /// A client for a registered instance, with its stored credentials and trust.
     pub fn client(&self, id: &str) -> Result<OpsClient> {
         let spec = self.get(id)?;
-        client_for(&spec, &self.password(&spec)?, REQUEST_TIMEOUT)
+        let client = client_for(&spec, &self.password(&spec)?, REQUEST_TIMEOUT)?;
+        let kind = self.kinds.read().map_err(lock_err)?.get(id).copied();
+        Ok(match kind {
+            Some(k) => client.with_kind(k),
+            None => client,
+        })
     }
 
     /// The live status of a registered instance.
@@ -241,7 +249,11 @@ impl Registry {
             Ok(c) => c,
             Err(e) => return Ok(InstanceStatus::unreachable(id, (&e).into())),
         };
-        Ok(crate::probe::status(id, &client).await)
+        let status = crate::probe::status(id, &client).await;
+        if let Some(kind) = status.server_kind.as_deref().and_then(ServerKind::from_name) {
+            self.kinds.write().map_err(lock_err)?.insert(id.to_string(), kind);
+        }
+        Ok(status)
     }
 
     /// "Test connection" for what the form holds, before anything is saved. With no password

@@ -141,6 +141,9 @@ pub struct TreeTable {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_count: Option<f64>,
+    /// The count is the server's estimate (HarperDB stops counting after 500 ms).
+    #[serde(default)]
+    pub record_count_estimated: bool,
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration: Option<f64>,
@@ -242,6 +245,11 @@ pub struct Page {
     pub offset: Option<f64>,
     /// Whether the page ends the result in its direction (fewer rows than asked).
     pub at_end: bool,
+    /// Something about this page the user should know (rows the server returned and the
+    /// studio left out, and why).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -276,6 +284,10 @@ pub struct WriteReport {
     /// Keys the server skipped (an insert of an existing key, an update of a missing one).
     #[ts(type = "unknown[]")]
     pub skipped_keys: Vec<Value>,
+    /// Something about this write the user should know (keys the server did not report).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -42,7 +42,11 @@ export type RegistryView = { instances: Array<InstanceSpec>,
  */
 keychainAvailable: boolean, keychainError?: string, };
 
-export type TreeTable = { name: string, primaryKey: string, recordCount?: number, expiration?: number, attributes: Array<string>, };
+export type TreeTable = { name: string, primaryKey: string, recordCount?: number, 
+/**
+ * The count is the server's estimate (HarperDB stops counting after 500 ms).
+ */
+recordCountEstimated: boolean, expiration?: number, attributes: Array<string>, };
 
 export type TreeDatabase = { name: string, tables: Array<TreeTable>, };
 
@@ -72,7 +76,12 @@ offset?: number,
 /**
  * Whether the page ends the result in its direction (fewer rows than asked).
  */
-atEnd: boolean, };
+atEnd: boolean, 
+/**
+ * Something about this page the user should know (rows the server returned and the
+ * studio left out, and why).
+ */
+notice?: string, };
 
 export type SqlResult = { rows: Record<string, unknown>[], columns: Array<string>, 
 /**
@@ -86,7 +95,11 @@ export type WriteReport = { message: string, written: number, writtenKeys: unkno
 /**
  * Keys the server skipped (an insert of an existing key, an update of a missing one).
  */
-skippedKeys: unknown[], };
+skippedKeys: unknown[], 
+/**
+ * Something about this write the user should know (keys the server did not report).
+ */
+notice?: string, };
 
 export type NewTable = { database: string, table: string, primaryKey: string, expiration?: number, };
 

@@ -58,7 +58,8 @@ export function RecordForm({ instance, database, table, info, record, sample, on
         setErrors({ __raw: editing ? "the record no longer exists (deleted meanwhile?)" : `a record with ${pk} = ${JSON.stringify(r.skippedKeys[0])} already exists` });
         return;
       }
-      toast(editing ? `Saved ${pk} = ${JSON.stringify(out[pk])}` : `Added ${pk} = ${JSON.stringify(r.writtenKeys[0])}`);
+      if (r.notice) toast(r.notice);
+      else toast(editing ? `Saved ${pk} = ${JSON.stringify(out[pk])}` : `Added ${pk} = ${JSON.stringify(r.writtenKeys[0])}`);
       onSaved();
     } catch (e) {
       toastError(e);

@@ -166,7 +166,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                                     onClick={() => open({ kind: "table", instance: spec.id, database: db.name, table: t.name })}
                                     onKeyDown={(e) => { if (e.key === "Enter") open({ kind: "table", instance: spec.id, database: db.name, table: t.name }); }}>
                                     <span className="name">{t.name}</span>
-                                    <span className="count muted">{t.recordCount != null ? t.recordCount.toLocaleString("en-US") : ""}</span>
+                                    <span className="count muted" title={t.recordCountEstimated ? "an estimate (HarperDB stops counting after 500 ms)" : undefined}>{t.recordCount != null ? `${t.recordCountEstimated ? "≈" : ""}${t.recordCount.toLocaleString("en-US")}` : ""}</span>
                                     <span className="row-actions">
                                       <button title="Drop table" className="danger" onClick={(e) => { e.stopPropagation(); void dropTable(spec.id, db.name, t.name); }}>×</button>
                                     </span>

@@ -62,6 +62,8 @@ function Position({ w, range }: { w: PagingWindow; range: Range }) {
 
 export function TableView({ instance, database, table }: Props) {
   const [info, setInfo] = useState<TreeTable | null>(null);
+  /** What the server's answers made the studio leave out (HarperDB's resurrected rows). */
+  const [notice, setNotice] = useState<string | null>(null);
   const [w, setW] = useState<PagingWindow>(emptyWindow());
   const [error, setError] = useState<UiError | null>(null);
   const [loading, setLoading] = useState(false);
@@ -93,6 +95,7 @@ export function TableView({ instance, database, table }: Props) {
         if (gen !== generation.current) return;
         const prev = direction === "replace" ? emptyWindow() : current.current;
         const next = applyPage(prev, page, anchor, direction);
+        if (page.notice) setNotice(page.notice);
         current.current = next;
         setW(next);
         // Keep what the user looks at in place: rows added above push it down, rows dropped
@@ -127,6 +130,7 @@ export function TableView({ instance, database, table }: Props) {
   useEffect(() => {
     generation.current++;
     setInfo(null);
+    setNotice(null);
     setW(emptyWindow());
     setSort(null);
     setFilters([]);
@@ -251,7 +255,7 @@ export function TableView({ instance, database, table }: Props) {
         <h2 data-testid="table-title">
           {database}.{table}
         </h2>
-        <span className="muted" data-testid="record-count">{info?.recordCount != null ? count(info.recordCount, "record") : ""}</span>
+        <span className="muted" data-testid="record-count">{info?.recordCount != null ? `${info.recordCountEstimated ? "≈ " : ""}${count(info.recordCount, "record")}` : ""}</span>
         {info?.expiration ? <span className="badge">expires after {info.expiration} s</span> : null}
         <div className="spacer" />
         <button onClick={() => setForm({ record: null })} data-testid="new-record" title="New record (Ctrl+N)">New record</button>
@@ -260,6 +264,7 @@ export function TableView({ instance, database, table }: Props) {
         <button onClick={() => exportView("json")} disabled={!w.rows.length}>Export JSON</button>
         <button onClick={() => void reload()} title="Reload">Reload</button>
       </header>
+      {notice && <div className="page-notice" role="status" data-testid="page-notice">{notice}</div>}
       {error && (
         <div className="error-panel" role="alert" data-testid="table-error">
           {describeError(error)} <button onClick={() => void reload()}>Retry</button>
