@@ -156,12 +156,23 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     ensure!(rows.as_array().is_some_and(|a| a.is_empty()), "server still has {rows}");
     s.wait_text("[data-testid='record-count']", T, "0 records", |t| t == "0 records").await?;
 
-    // Import a CSV with a progress bar and a summary: a ragged row is reported, not written.
+    // Import a CSV with a progress bar and a summary: ragged rows are named by the line they are
+    // on (after a quoted field that spans two lines), not written, and can be saved to fix.
     let csv = app.home.path().join("dogs.csv");
-    std::fs::write(&csv, "id,name,age\n10,Bo,3\n11,Ty,5\n12,Zed\n13,Al,2,extra\n")?;
+    std::fs::write(&csv, "id,name,age\n10,\"Bo\nthe dog\",3\n11,Ty,5\n12,Zed\n13,Al,2,extra\n")?;
     s.click_css("[data-testid='import']", T).await?;
     s.send_keys_css("[data-testid='import-file']", &csv.display().to_string(), T).await?;
     s.wait_text("[data-testid='import-parsed']", T, "the parsed file", |t| t.contains("dogs.csv")).await?;
+    let rejected = s.wait_text("[data-testid='import-rejected']", T, "the unreadable rows", |t| t.contains("line 6")).await?;
+    ensure!(
+        rejected.contains("line 5: too few fields: expected 3, found 2") && rejected.contains("line 6: too many fields: expected 3, found 4"),
+        "rejected rows named {rejected:?}"
+    );
+    s.click_css("[data-testid='import-save-rejected']", T).await?;
+    let saved = s.wait_text("[data-testid='toast-info']:last-child > span", T, "the saved rows", |t| t.contains("unreadable rows to")).await?;
+    let path = saved.split(" to ").nth(1).map(str::trim).context("the saved file's path")?;
+    let contents = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    ensure!(contents == "id,name,age\n12,Zed\n13,Al,2,extra\n", "saved rows: {contents:?}");
     s.click_css("[data-testid='import-run']", T).await?;
     let summary = s.wait_text("[data-testid='import-summary']", T, "the import summary", |t| t.contains("Wrote")).await?;
     app.shot("05b-import").await?;
@@ -172,6 +183,14 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     ensure!(rows.as_array().map(Vec::len) == Some(2) && rows[0]["age"].is_number(), "imported rows: {rows}");
     s.click_css("[data-testid='import-dialog'] button[type='button']:not([data-testid])", T).await?;
     s.wait_gone("[data-testid='import-dialog']", T).await?;
+
+    // One count for a table: a record written elsewhere, then Reload, shows in the table's header
+    // and in the sidebar alike.
+    ops.insert("dev", "dog", &[json!({"id": 20, "name": "Elsewhere"})]).await?;
+    s.click_css("[data-testid='reload']", T).await?;
+    let want = format!("{}", n + 1);
+    s.wait_text("[data-testid='record-count']", T, "the new count", |t| t == format!("{want} records")).await?;
+    s.wait_text("[data-testid='table-dev-dog'] .count", T, "the sidebar's new count", |t| t == want).await?;
 
     // The 100k-row table: open it, then jump to the last page.
     s.click_css("[data-testid='table-dev-big']", T).await?;

@@ -1,6 +1,6 @@
 //! What the user is looking at: the database tree per instance and the open view.
 import { create } from "zustand";
-import { native, type TreeDatabase, type UiError } from "../platform";
+import { native, type TreeDatabase, type TreeTable, type UiError } from "../platform";
 
 export type View =
   | { kind: "home" }
@@ -22,6 +22,24 @@ interface BrowseState {
   loadTree: (instance: string) => Promise<void>;
   toggle: (key: string, open?: boolean) => void;
   open: (v: View) => void;
+  /** A table's description read anew (a table opened, reloaded, written): the tree takes it,
+   * so that the sidebar and the table's header show one count. */
+  tableSeen: (instance: string, database: string, info: TreeTable) => void;
+}
+
+/** `dbs` with `database`'s table `info.name` replaced by `info` (or added); the rest kept. */
+export function withTable(dbs: TreeDatabase[], database: string, info: TreeTable): TreeDatabase[] {
+  const at = dbs.findIndex((d) => d.name === database);
+  if (at === -1) return [...dbs, { name: database, tables: [info] }].sort((a, b) => a.name.localeCompare(b.name));
+  const db = dbs[at];
+  const i = db.tables.findIndex((t) => t.name === info.name);
+  const tables = i === -1 ? [...db.tables, info].sort((a, b) => a.name.localeCompare(b.name)) : db.tables.map((t, j) => (j === i ? info : t));
+  return dbs.map((d, j) => (j === at ? { ...d, tables } : d));
+}
+
+/** A table of a tree, if the tree has it. */
+export function findTable(dbs: TreeDatabase[] | null | undefined, database: string, table: string): TreeTable | undefined {
+  return dbs?.find((d) => d.name === database)?.tables.find((t) => t.name === table);
 }
 
 export const useBrowse = create<BrowseState>((set, get) => ({
@@ -40,6 +58,12 @@ export const useBrowse = create<BrowseState>((set, get) => ({
   },
   toggle: (key, open) => set({ expanded: { ...get().expanded, [key]: open ?? !get().expanded[key] } }),
   open: (view) => set({ view }),
+  tableSeen: (instance, database, info) => {
+    const entry = get().trees[instance];
+    // A tree not loaded yet is not made up from one table: it loads whole.
+    if (!entry?.dbs) return;
+    set({ trees: { ...get().trees, [instance]: { ...entry, dbs: withTable(entry.dbs, database, info) } } });
+  },
 }));
 
 const HISTORY_KEY = "switchyard.sqlHistory";

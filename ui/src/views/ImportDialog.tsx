@@ -1,12 +1,14 @@
 //! Import CSV or JSON into a table in batches, with progress, cancel and a summary.
 import { useRef, useState } from "react";
 import { native, type WriteMode } from "../platform";
-import { batches, parseCsv, parseJson, type ParsedImport } from "./importing";
-import { describeError } from "../stores/ui";
+import { batches, parseCsv, parseJson, rejectedFile, type ParsedImport } from "./importing";
+import { describeError, toastError, useUi } from "../stores/ui";
 import { Modal } from "../components/Modal";
 import { count } from "../text/count";
 
 const BATCH = 500;
+/** Rejected rows named in the dialog; the saved file has every one. */
+const LISTED = 500;
 
 interface Props {
   instance: string;
@@ -38,6 +40,17 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
     setSummary(null);
     const text = await f.text();
     setParsed(/\.csv$/i.test(f.name) || (!text.trim().startsWith("[") && !text.trim().startsWith("{")) ? parseCsv(text) : parseJson(text));
+  };
+
+  const saveRejected = async () => {
+    if (!parsed) return;
+    const file = rejectedFile(parsed, fileName);
+    try {
+      const path = await native.exportFile(file.name, file.contents);
+      useUi.getState().toast(`Saved ${count(parsed.rejected.length, "unreadable row")} to ${path}`);
+    } catch (e) {
+      toastError(e);
+    }
   };
 
   const run = async () => {
@@ -77,6 +90,17 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
           {fileName}: {count(parsed.records.length, "record")}{parsed.rejected.length ? `, ${count(parsed.rejected.length, "row")} unreadable` : ""}
         </p>
       )}
+      {parsed && parsed.rejected.length > 0 && (
+        <div className="import-rejected" data-testid="import-rejected">
+          <ul>
+            {parsed.rejected.slice(0, LISTED).map((r) => (
+              <li key={r.at}>{parsed.format === "csv" ? "line" : "line or item"} {r.at}: {r.reason}</li>
+            ))}
+          </ul>
+          {parsed.rejected.length > LISTED && <p className="muted small">… and {count(parsed.rejected.length - LISTED, "more row")}, all in the saved file.</p>}
+          <button type="button" onClick={() => void saveRejected()} data-testid="import-save-rejected">Save the unreadable rows…</button>
+        </div>
+      )}
       <label className="inline">
         <input type="radio" checked={mode === "insert"} onChange={() => setMode("insert")} /> insert (skip existing keys)
       </label>
@@ -93,7 +117,7 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
           <p>
             {summary.cancelled ? "Cancelled. " : ""}Wrote {count(summary.written, "record")}.
             {summary.skipped.length > 0 && ` Skipped ${summary.skipped.length} whose key already exists (${summary.skipped.slice(0, 5).map((k) => JSON.stringify(k)).join(", ")}${summary.skipped.length > 5 ? ", …" : ""}).`}
-            {summary.rejected.length > 0 && ` ${count(summary.rejected.length, "row")} could not be read (first: line ${summary.rejected[0].at}, ${summary.rejected[0].reason}).`}
+            {summary.rejected.length > 0 && ` ${count(summary.rejected.length, "row")} could not be read (listed above, and can be saved to fix and import again).`}
           </p>
           {summary.failed && <p className="field-error">Stopped: {summary.failed}</p>}
         </div>
@@ -105,7 +129,7 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
         ) : (
           <button type="button" onClick={() => onClose(!!summary?.written)}>Close</button>
         )}
-        <button type="submit" className="primary" disabled={!parsed || !!progress || parsed.records.length === 0} data-testid="import-run">Import</button>
+        <button type="submit" className="primary" disabled={!parsed || !!progress || parsed.records.length === 0 || !!summary} data-testid="import-run" title={summary ? "Pick a file to import again" : undefined}>Import</button>
       </footer>
     </Modal>
   );

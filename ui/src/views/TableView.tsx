@@ -6,7 +6,7 @@ import { applyPage, emptyWindow, nextAnchor, PAGE_SIZE, positionLabel, prevAncho
 import { RecordForm } from "./RecordForm";
 import { ImportDialog } from "./ImportDialog";
 import { describeError, toastError, useUi } from "../stores/ui";
-import { useBrowse } from "../stores/browse";
+import { findTable, useBrowse } from "../stores/browse";
 import { SERVER_FIELDS } from "../forms/infer";
 import { toCsv } from "./exporting";
 import { count } from "../text/count";
@@ -80,6 +80,11 @@ export function TableView({ instance, database, table }: Props) {
   const generation = useRef(0);
   const { toast, ask } = useUi();
   const loadTree = useBrowse((s) => s.loadTree);
+  // The count shown is the tree's (one source of truth with the sidebar), which every read of
+  // this table's description updates; until the tree has the table, the description's own.
+  const listed = useBrowse((s) => findTable(s.trees[instance]?.dbs, database, table));
+  const records = listed?.recordCount ?? info?.recordCount;
+  const estimated = listed ? listed.recordCountEstimated : info?.recordCountEstimated;
 
   const pk = info?.primaryKey ?? "id";
 
@@ -136,7 +141,10 @@ export function TableView({ instance, database, table }: Props) {
     setFilters([]);
     setSelected(null);
     setError(null);
-    native.tableInfo(instance, database, table).then(setInfo, (e) => setError(e as UiError));
+    native.tableInfo(instance, database, table).then((fresh) => {
+      setInfo(fresh);
+      useBrowse.getState().tableSeen(instance, database, fresh);
+    }, (e) => setError(e as UiError));
   }, [instance, database, table]);
 
   // Description, sort or filters changed: start over from the first page.
@@ -177,6 +185,7 @@ export function TableView({ instance, database, table }: Props) {
     try {
       const fresh = await native.tableInfo(instance, database, table);
       setInfo(fresh);
+      useBrowse.getState().tableSeen(instance, database, fresh);
     } catch (e) {
       setError(e as UiError);
     }
@@ -255,14 +264,14 @@ export function TableView({ instance, database, table }: Props) {
         <h2 data-testid="table-title">
           {database}.{table}
         </h2>
-        <span className="muted" data-testid="record-count">{info?.recordCount != null ? `${info.recordCountEstimated ? "≈ " : ""}${count(info.recordCount, "record")}` : ""}</span>
+        <span className="muted" data-testid="record-count">{info && records != null ? `${estimated ? "≈ " : ""}${count(records, "record")}` : ""}</span>
         {info?.expiration ? <span className="badge">expires after {info.expiration} s</span> : null}
         <div className="spacer" />
         <button onClick={() => setForm({ record: null })} data-testid="new-record" title="New record (Ctrl+N)">New record</button>
         <button onClick={() => setImporting(true)} data-testid="import">Import…</button>
         <button onClick={() => exportView("csv")} disabled={!w.rows.length}>Export CSV</button>
         <button onClick={() => exportView("json")} disabled={!w.rows.length}>Export JSON</button>
-        <button onClick={() => void reload()} title="Reload">Reload</button>
+        <button onClick={() => void reload()} title="Reload" data-testid="reload">Reload</button>
       </header>
       {notice && <div className="page-notice" role="status" data-testid="page-notice">{notice}</div>}
       {error && (
