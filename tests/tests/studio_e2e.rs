@@ -92,6 +92,30 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
         ensure!(hits.is_empty(), "the password is in plain text in {hits:?}");
     }
 
+    // Saved with a wrong password, then fixed through Edit: the tree that failed is read again
+    // once the instance is healthy, and its error does not stay behind.
+    s.click_css("[data-testid='add-remote']", T).await?;
+    s.fill("[data-testid='instance-name']", "fixme").await?;
+    s.fill("[data-testid='instance-url']", url).await?;
+    s.fill("[data-testid='instance-password']", "not-the-password").await?;
+    s.click_css("[data-testid='save-instance']", T).await?;
+    s.wait_gone("[data-testid='instance-dialog']", T).await?;
+    s.wait("[data-testid='instance-fixme'] [data-state='warn']", T).await.context("a wrong password shows as a warning")?;
+    s.click_css("[data-testid='instance-fixme'] .tree-row.instance", T).await?;
+    let refused = s.wait_text("[data-testid='instance-fixme'] [data-testid='tree-error']", T, "the tree's error", |t| !t.is_empty()).await?;
+    ensure!(refused.contains("Wrong user name or password"), "tree error: {refused}");
+    s.click_css("[data-testid='instance-fixme'] [data-testid='edit-instance']", T).await?;
+    s.fill("[data-testid='instance-password']", PASSWORD).await?;
+    s.click_css("[data-testid='save-instance']", T).await?;
+    s.wait_gone("[data-testid='instance-dialog']", T).await?;
+    s.wait("[data-testid='instance-fixme'] [data-state='online']", T).await.context("fixed, the instance goes online")?;
+    s.wait_gone("[data-testid='instance-fixme'] [data-testid='tree-error']", T).await.context("the tree's error goes once the password is right")?;
+    s.wait("[data-testid='instance-fixme'] [data-testid='table-dev-big']", T).await.context("the tree loads")?;
+    app.shot("02b-fixed-password").await?;
+    s.click_css("[data-testid='instance-fixme'] [data-testid='remove-instance']", T).await?;
+    s.click_css("[data-testid='confirm-ok']", T).await?;
+    s.wait_gone("[data-testid='instance-fixme']", T).await?;
+
     // A self-signed https:// instance: the test shows its fingerprint; trusting it connects.
     s.click_css("[data-testid='add-remote']", T).await?;
     s.fill("[data-testid='instance-name']", "secure").await?;
@@ -191,6 +215,12 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     let want = format!("{}", n + 1);
     s.wait_text("[data-testid='record-count']", T, "the new count", |t| t == format!("{want} records")).await?;
     s.wait_text("[data-testid='table-dev-dog'] .count", T, "the sidebar's new count", |t| t == want).await?;
+    // F5 refreshes the instance in view (its status and tree) and does not reload the window.
+    ops.insert("dev", "dog", &[json!({"id": 21, "name": "Elsewhere too"})]).await?;
+    s.send_keys_css("[data-testid='reload']", "\u{E035}", T).await?;
+    let want = format!("{}", n + 2);
+    s.wait_text("[data-testid='table-dev-dog'] .count", T, "the count after F5", |t| t == want).await?;
+    s.wait_text("[data-testid='table-title']", T, "the table still open", |t| t == "dev.dog").await?;
 
     // The 100k-row table: open it, then jump to the last page.
     s.click_css("[data-testid='table-dev-big']", T).await?;

@@ -11,7 +11,7 @@ import { NewDatabaseDialog, NewTableDialog } from "./views/TableDialogs";
 import { Toasts } from "./components/Toasts";
 import { ConfirmDialog } from "./components/ConfirmDialog";
 import { startStatusPolling, useInstances } from "./stores/instances";
-import { useBrowse } from "./stores/browse";
+import { refreshInstance, startTreeRetry, useBrowse } from "./stores/browse";
 import { describeError, useUi } from "./stores/ui";
 
 type Dialog =
@@ -39,6 +39,17 @@ export function App() {
 
   useEffect(() => {
     const stop = startStatusPolling();
+    const stopRetry = startTreeRetry();
+    // F5 or Ctrl+R refreshes the instance in view (or every open one) instead of reloading
+    // the window, which would lose every open view.
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "F5" && !((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "r")) return;
+      e.preventDefault();
+      const v = useBrowse.getState().view;
+      const ids = "instance" in v ? [v.instance] : Object.keys(useBrowse.getState().expanded).filter((id) => useBrowse.getState().expanded[id]);
+      for (const id of ids) void refreshInstance(id);
+    };
+    window.addEventListener("keydown", onKey);
     const un = onRegistryChanged(async () => {
       await refresh();
       await probeAll();
@@ -46,6 +57,8 @@ export function App() {
     });
     return () => {
       stop();
+      stopRetry();
+      window.removeEventListener("keydown", onKey);
       void un.then((f) => f());
     };
   }, [refresh, probeAll, loadTree]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { TreeDatabase, TreeTable } from "../platform";
-import { findTable, useBrowse, withTable } from "./browse";
+import type { InstanceStatus, TreeDatabase, TreeTable } from "../platform";
+import { findTable, treesToReload, useBrowse, withTable } from "./browse";
 
 const table = (name: string, recordCount: number): TreeTable => ({ name, primaryKey: "id", recordCount, recordCountEstimated: false, attributes: ["id"] });
 const tree: TreeDatabase[] = [
@@ -27,5 +27,28 @@ describe("the tree's record counts", () => {
     // An instance whose tree is not loaded is not given a one-table tree.
     useBrowse.getState().tableSeen("i2", "dev", table("dog", 1));
     expect(useBrowse.getState().trees.i2).toBeUndefined();
+  });
+});
+
+describe("trees that failed", () => {
+  const ok = (id: string): InstanceStatus => ({ id, online: true });
+  const refused = (id: string): InstanceStatus => ({ id, online: true, error: { code: "unauthorized", message: "Login failed" } });
+  const down = (id: string): InstanceStatus => ({ id, online: false, error: { code: "unreachable", message: "refused" } });
+  const failed = { dbs: null, loading: false, error: { code: "unauthorized" as const, message: "Login failed" } };
+
+  it("are read again once their instance is healthy, whatever made them fail", () => {
+    // A wrong password fixed through Edit: the status turns healthy, the tree's error goes.
+    expect(treesToReload({ a: refused("a") }, { a: ok("a") }, { a: failed }, { a: true })).toEqual(["a"]);
+    // Even when the status was healthy before (the tree failed on its own).
+    expect(treesToReload({ a: ok("a") }, { a: ok("a") }, { a: failed }, {})).toEqual(["a"]);
+    // Back online and open: read again; closed and never loaded: left alone.
+    expect(treesToReload({ a: down("a"), b: down("b") }, { a: ok("a"), b: ok("b") }, {}, { a: true })).toEqual(["a"]);
+  });
+
+  it("are left alone while their instance still fails, or while a read is under way", () => {
+    expect(treesToReload({ a: refused("a") }, { a: refused("a") }, { a: failed }, { a: true })).toEqual([]);
+    expect(treesToReload({}, { a: ok("a") }, { a: { ...failed, loading: true } }, { a: true })).toEqual([]);
+    const loaded = { dbs: tree, loading: false, error: null };
+    expect(treesToReload({ a: ok("a") }, { a: ok("a") }, { a: loaded }, { a: true })).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 //! What the user is looking at: the database tree per instance and the open view.
 import { create } from "zustand";
-import { native, type TreeDatabase, type TreeTable, type UiError } from "../platform";
+import { native, type InstanceStatus, type TreeDatabase, type TreeTable, type UiError } from "../platform";
+import { useInstances } from "./instances";
 
 export type View =
   | { kind: "home" }
@@ -9,7 +10,7 @@ export type View =
   | { kind: "tail"; instance: string; channels: string[]; compare?: boolean }
   | { kind: "cluster" };
 
-interface TreeEntry {
+export interface TreeEntry {
   dbs: TreeDatabase[] | null;
   loading: boolean;
   error: UiError | null;
@@ -65,6 +66,42 @@ export const useBrowse = create<BrowseState>((set, get) => ({
     set({ trees: { ...get().trees, [instance]: { ...entry, dbs: withTable(entry.dbs, database, info) } } });
   },
 }));
+
+const healthy = (s: InstanceStatus | undefined) => !!s && s.online && !s.error;
+
+/**
+ * The instances whose trees must be read again after a status change: those that are healthy
+ * now and either failed to load their tree (its cause, a wrong password or an outage, may be
+ * gone: the error is never left standing) or were not healthy before and are open.
+ */
+export function treesToReload(
+  before: Record<string, InstanceStatus>,
+  now: Record<string, InstanceStatus>,
+  trees: Record<string, TreeEntry>,
+  expanded: Record<string, boolean>,
+): string[] {
+  return Object.keys(now).filter((id) => {
+    if (!healthy(now[id]) || trees[id]?.loading) return false;
+    if (trees[id]?.error) return true;
+    return !healthy(before[id]) && !!expanded[id];
+  });
+}
+
+/** Reads trees again when their instance comes back healthy (the side effect of the pure
+ * `treesToReload`). Answers the unsubscribe. */
+export function startTreeRetry(): () => void {
+  return useInstances.subscribe((state, prev) => {
+    if (state.statuses === prev.statuses) return;
+    const b = useBrowse.getState();
+    for (const id of treesToReload(prev.statuses, state.statuses, b.trees, b.expanded)) void b.loadTree(id);
+  });
+}
+
+/** Refresh (F5, Ctrl+R): the instance's status and tree, read again. */
+export async function refreshInstance(id: string): Promise<void> {
+  await useInstances.getState().probe(id);
+  if (useBrowse.getState().expanded[id] || useBrowse.getState().trees[id]) await useBrowse.getState().loadTree(id);
+}
 
 const HISTORY_KEY = "switchyard.sqlHistory";
 

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { native, type InstanceSpec, type LocalCredentials } from "../platform";
 import { Modal } from "../components/Modal";
 import { useInstances } from "../stores/instances";
-import { useBrowse } from "../stores/browse";
+import { refreshInstance, useBrowse } from "../stores/browse";
 import { describeError, toastError, useUi } from "../stores/ui";
 
 interface Props {
@@ -131,6 +131,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                   <button onClick={() => onNewTable(spec.id)} data-testid="new-table-button">+ Table</button>
                   <button onClick={() => onNewDatabase(spec.id)}>+ Database</button>
                   <button onClick={() => onEdit(spec)} data-testid="edit-instance">Edit</button>
+                  <button onClick={() => void refreshInstance(spec.id)} data-testid="refresh-instance" title="Read its status and tree again (F5, Ctrl+R)">Refresh</button>
                   {spec.kind === "local" && <button onClick={() => void startStop(spec)} data-testid="start-stop">{local?.running ? "Stop" : "Start"}</button>}
                   {spec.kind === "local" && local?.running && (
                     <button onClick={() => native.localCredentials(spec.id).then((c) => setCreds({ ...c, name: spec.name }), toastError)} data-testid="local-credentials">Credentials</button>
@@ -138,7 +139,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                   <button className="danger" onClick={() => void remove(spec)} data-testid="remove-instance">Remove</button>
                 </div>
               )}
-              {isOpen && tree?.error && <div className="field-error small pad" role="alert">{describeError(tree.error)}</div>}
+              {isOpen && tree?.error && <div className="field-error small pad" role="alert" data-testid="tree-error">{describeError(tree.error)}</div>}
               {isOpen && tree?.loading && !tree.dbs && <div className="muted small pad">loading…</div>}
               {isOpen && tree?.dbs && (
                 <ul role="group">
