@@ -253,6 +253,20 @@ impl Session {
         Ok(())
     }
 
+    /// Double-clicks the centre of what `css` matches, as a mouse does (W3C pointer actions).
+    pub async fn double_click_css(&self, css: &str, timeout: Duration) -> Result<()> {
+        self.wait(css, timeout).await?;
+        let (x, y) = self.point(css, None).await?;
+        let click = [json!({"type": "pointerDown", "button": 0}), json!({"type": "pointerUp", "button": 0})];
+        let mut actions = vec![json!({"type": "pointerMove", "duration": 0, "origin": "viewport", "x": x, "y": y})];
+        actions.extend(click.iter().cloned());
+        actions.push(json!({"type": "pause", "duration": 60}));
+        actions.extend(click.iter().cloned());
+        let body = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]});
+        self.post("/actions", body).await.with_context(|| format!("double-clicking '{css}'"))?;
+        Ok(())
+    }
+
     /// Drags from the centre of the element `from` selects to the centre of the one `to` selects.
     pub async fn drag(&self, from: &str, to: &str) -> Result<()> {
         let (a, b) = (self.point(from, None).await?, self.point(to, None).await?);

@@ -143,8 +143,12 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     let d = ops.describe_table("dev", "dog").await.context("the table exists on the server")?;
     ensure!(d.hash_attribute == "id");
 
-    // Add a record through the form.
-    s.click_css("[data-testid='new-record']", T).await?;
+    // An empty table says so in its middle and offers the next steps.
+    s.wait_text("[data-testid='empty-table']", T, "the empty state", |t| t.contains("no records yet")).await?;
+    app.shot("02c-empty-table").await?;
+
+    // Add a record through the form (from the empty state).
+    s.click_css("[data-testid='empty-new-record']", T).await?;
     s.fill("[data-testid='field-id']", "1").await?;
     s.click_css("[data-testid='add-attribute']", T).await?;
     s.fill("[data-testid='new-attr-0']", "name").await?;
@@ -166,6 +170,23 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     let rows = ops.call(&json!({"operation": "search_by_id", "database": "dev", "table": "dog", "ids": [1], "get_attributes": ["*"]})).await?;
     ensure!(rows[0]["name"] == "Max", "server has {rows} after the edit");
     s.wait_text("[data-testid='grid']", T, "Max", |t| t.contains("Max") && !t.contains("Rex")).await?;
+    s.wait_gone("[data-testid='empty-table']", T).await?;
+    // Numbers align right; a column fits its content on a double-click of its border, and keeps
+    // that width when the table is opened again.
+    let kind: Value = s.execute("return document.querySelector(\"[data-testid='grid'] .grid-row[data-index='0'] .grid-cell\").className;", json!([])).await?;
+    ensure!(kind.as_str().is_some_and(|c| c.contains("k-number")), "the id cell is {kind}");
+    let width = |s: &Value| s.as_f64().unwrap_or(0.0);
+    let before = s.execute("return document.querySelector(\"[data-testid='col-name']\").getBoundingClientRect().width;", json!([])).await?;
+    s.double_click_css("[data-testid='resize-name']", T).await?;
+    let mut fitted = before.clone();
+    for _ in 0..50 {
+        fitted = s.execute("return document.querySelector(\"[data-testid='col-name']\").getBoundingClientRect().width;", json!([])).await?;
+        if width(&fitted) < width(&before) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(width(&fitted) < width(&before) && width(&fitted) >= 48.0, "the name column went from {before} to {fitted} wide");
     app.shot("04-table").await?;
 
     // Delete it, with confirmation.

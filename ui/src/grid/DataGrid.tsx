@@ -1,29 +1,13 @@
 //! A virtualized grid: only the rows in view are in the DOM, whatever the row count.
-import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ColumnFilter, SortSpec } from "../platform";
 import type { Row } from "./paging";
+import { COL_WIDTH, MAX_COL_WIDTH, MIN_COL_WIDTH, cellText, cellView, fitWidth, loadWidths, saveWidths } from "./cells";
+
+export { cellText } from "./cells";
 
 export const ROW_HEIGHT = 28;
-const COL_WIDTH = 180;
-
-const TIMESTAMPS = ["__createdtime__", "__updatedtime__"];
-
-/** Server timestamps (epoch ms) read as local date-times. */
-export function cellText(v: unknown, column?: string): string {
-  if (v === null || v === undefined) return "";
-  if (column && TIMESTAMPS.includes(column) && typeof v === "number") {
-    const d = new Date(v);
-    const p = (n: number, w = 2) => String(n).padStart(w, "0");
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-  }
-  if (typeof v === "object") {
-    const s = JSON.stringify(v);
-    return s.length > 200 ? s.slice(0, 200) + "…" : s;
-  }
-  return String(v);
-}
-
 interface Props {
   columns: string[];
   rows: Row[];
@@ -39,6 +23,8 @@ interface Props {
   /** Scroll commands: `by` rows (keeps a row in view when rows are added or dropped above it), or `to` a row. */
   scroll?: { by?: number; to?: number; seq: number };
   testId?: string;
+  /** Where column widths the user sets are kept (one table: `instance/database/table`). */
+  widthKey?: string;
 }
 
 interface RowProps {
@@ -46,6 +32,7 @@ interface RowProps {
   start: number;
   row: Row;
   columns: string[];
+  widths: number[];
   width: number;
   selected: boolean;
   onSelect: (i: number) => void;
@@ -53,16 +40,19 @@ interface RowProps {
 }
 
 /** One row; memoized so that scrolling re-renders only the rows that come into view. */
-const GridRow = memo(function GridRow({ index, start, row, columns, width, selected, onSelect, onActivate }: RowProps) {
+const GridRow = memo(function GridRow({ index, start, row, columns, widths, width, selected, onSelect, onActivate }: RowProps) {
   return (
     <div className={"grid-row" + (selected ? " selected" : "")} role="row" data-index={index}
       style={{ position: "absolute", top: 0, transform: `translateY(${start}px)`, height: ROW_HEIGHT, width }}
       onClick={() => onSelect(index)} onDoubleClick={() => onActivate?.(index)}>
-      {columns.map((c) => (
-        <div key={c} className="grid-cell" role="gridcell" style={{ width: COL_WIDTH }}>
-          {cellText(row[c], c)}
-        </div>
-      ))}
+      {columns.map((c, i) => {
+        const cell = cellView(row[c], c);
+        return (
+          <div key={c} className={`grid-cell k-${cell.kind}`} role="gridcell" style={{ width: widths[i] }} title={cell.title}>
+            {cell.text}
+          </div>
+        );
+      })}
     </div>
   );
 });
@@ -110,7 +100,48 @@ export const DataGrid = memo(function DataGrid(p: Props) {
     else if (bottom > el.scrollTop + el.clientHeight) el.scrollTop = bottom - el.clientHeight;
   };
 
-  const width = Math.max(1, p.columns.length) * COL_WIDTH;
+  // Column widths: what the user set for this table (dragged, or fitted on double-click).
+  const [set, setSet] = useState<Record<string, number>>(() => (p.widthKey ? loadWidths(p.widthKey) : {}));
+  useEffect(() => setSet(p.widthKey ? loadWidths(p.widthKey) : {}), [p.widthKey]);
+  const widths = useMemo(() => p.columns.map((c) => set[c] ?? COL_WIDTH), [p.columns, set]);
+  const width = Math.max(COL_WIDTH, widths.reduce((a, b) => a + b, 0));
+  const keep = (next: Record<string, number>) => {
+    if (p.widthKey) saveWidths(p.widthKey, next);
+  };
+  const startResize = (c: string, e: React.MouseEvent) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const [x0, w0] = [e.clientX, set[c] ?? COL_WIDTH];
+    let latest = set;
+    const move = (m: MouseEvent) => {
+      latest = { ...latest, [c]: Math.round(Math.min(MAX_COL_WIDTH, Math.max(MIN_COL_WIDTH, w0 + m.clientX - x0))) };
+      setSet(latest);
+    };
+    const up = () => {
+      window.removeEventListener("mousemove", move);
+      window.removeEventListener("mouseup", up);
+      keep(latest);
+    };
+    window.addEventListener("mousemove", move);
+    window.addEventListener("mouseup", up);
+  };
+  /** Fits a column to its header and the loaded rows' text (the first 2,000). */
+  const fit = (c: string, e: React.MouseEvent) => {
+    e.stopPropagation();
+    const root = scroller.current;
+    const headCell = root?.querySelector(".grid-cell.head");
+    const rowCell = root?.querySelector(".grid-row:not(.head):not(.filters) .grid-cell") ?? headCell;
+    const ctx = document.createElement("canvas").getContext("2d");
+    if (!ctx || !headCell || !rowCell) return;
+    // The header (bold, with room for the sort arrow) and the rows each in their own font.
+    ctx.font = getComputedStyle(headCell).font;
+    const head = ctx.measureText(`${c} ▼`).width;
+    ctx.font = getComputedStyle(rowCell).font;
+    const texts = p.rows.slice(0, 2000).map((r) => cellView(r[c], c).text);
+    const next = { ...set, [c]: Math.max(fitWidth(texts, (t) => ctx.measureText(t).width), Math.round(head + 26)) };
+    setSet(next);
+    keep(next);
+  };
   const filterText = (a: string) => cellText(p.filters?.find((f) => f.attribute === a)?.value ?? "");
 
   const keyDown = (e: React.KeyboardEvent) => {
@@ -141,21 +172,23 @@ export const DataGrid = memo(function DataGrid(p: Props) {
       <div className="grid-scroll" ref={scroller}>
         <div className="grid-head" style={{ width }} ref={head}>
           <div className="grid-row head" role="row">
-            {p.columns.map((c) => {
+            {p.columns.map((c, i) => {
               const sorted = p.sort?.attribute === c ? (p.sort.descending ? " ▼" : " ▲") : "";
               return (
-                <div key={c} className="grid-cell head" role="columnheader" style={{ width: COL_WIDTH }} title={p.onSort ? `Sort by ${c}` : c}
+                <div key={c} className="grid-cell head" role="columnheader" style={{ width: widths[i] }} title={p.onSort ? `Sort by ${c}` : c}
                   onClick={() => p.onSort?.(c)} data-testid={`col-${c}`}>
                   {c}
                   {sorted}
+                  <span className="col-resize" role="separator" aria-orientation="vertical" aria-label={`Resize ${c}; double-click fits it`} data-testid={`resize-${c}`}
+                    onMouseDown={(e) => startResize(c, e)} onDoubleClick={(e) => fit(c, e)} onClick={(e) => e.stopPropagation()} />
                 </div>
               );
             })}
           </div>
           {p.onFilter && (
             <div className="grid-row filters" role="row">
-              {p.columns.map((c) => (
-                <div key={c} className="grid-cell" style={{ width: COL_WIDTH }}>
+              {p.columns.map((c, i) => (
+                <div key={c} className="grid-cell" style={{ width: widths[i] }}>
                   <input className="filter" placeholder="filter…" defaultValue={filterText(c)} aria-label={`Filter ${c}`} data-testid={`filter-${c}`}
                     onKeyDown={(e) => {
                       e.stopPropagation();
@@ -171,7 +204,7 @@ export const DataGrid = memo(function DataGrid(p: Props) {
         </div>
         <div style={{ height: v.getTotalSize(), width, position: "relative" }}>
           {items.map((it) => (
-            <GridRow key={it.key} index={it.index} start={it.start - headHeight} row={p.rows[it.index]} columns={p.columns} width={width}
+            <GridRow key={it.key} index={it.index} start={it.start - headHeight} row={p.rows[it.index]} columns={p.columns} widths={widths} width={width}
               selected={it.index === p.selected} onSelect={p.onSelect} onActivate={p.onActivate} />
           ))}
         </div>

@@ -159,6 +159,11 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                         </div>
                         {dbOpen && (
                           <ul role="group">
+                            {db.tables.length === 0 && (
+                              <li className="muted small pad" data-testid={`no-tables-${db.name}`}>
+                                no tables · <button className="link" onClick={() => onNewTable(spec.id, db.name)}>create one</button>
+                              </li>
+                            )}
                             {db.tables.map((t) => {
                               const active = view.kind === "table" && view.instance === spec.id && view.database === db.name && view.table === t.name;
                               return (

@@ -281,7 +281,25 @@ export function TableView({ instance, database, table }: Props) {
       )}
       <DataGrid columns={w.columns.length ? w.columns : info?.attributes ?? []} rows={w.rows} selected={selected} onSelect={setSelected}
         onActivate={onActivate} sort={sort} onSort={onSort} filters={filters} onFilter={onFilter}
-        onRange={onRange} onKey={onKey} scroll={scroll} />
+        onRange={onRange} onKey={onKey} scroll={scroll} widthKey={`${instance}/${database}/${table}`} />
+      {info && !loading && !error && w.rows.length === 0 && w.atEnd && w.atStart && (
+        <div className="empty-state" data-testid="empty-table">
+          {filters.length > 0 ? (
+            <>
+              <p>No record matches {filters.length === 1 ? "the filter" : `the ${filters.length} filters`}.</p>
+              <button onClick={() => setFilters([])}>Clear the filters</button>
+            </>
+          ) : (
+            <>
+              <p>{database}.{table} has no records yet.</p>
+              <div className="row">
+                <button className="primary" onClick={() => setForm({ record: null })} data-testid="empty-new-record">New record</button>
+                <button onClick={() => setImporting(true)} data-testid="empty-import">Import…</button>
+              </div>
+            </>
+          )}
+        </div>
+      )}
       <footer className="pager">
         <button onClick={() => void first()} disabled={w.atStart || loading} data-testid="first-page" title="First page (Ctrl+Home)">« First</button>
         <button onClick={() => void last()} disabled={w.atEnd || loading} data-testid="last-page" title="Last page (Ctrl+End)">Last »</button>
