@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildRecord, fromInput, inferFields, inferKind, parseRawRecord, toInput } from "./infer";
+import { buildRecord, fieldOrder, fromInput, inferFields, inferKind, parseRawRecord, toInput } from "./infer";
 
 describe("inferKind", () => {
   it("picks the most common kind and ignores nulls", () => {
@@ -29,6 +29,14 @@ describe("form fields", () => {
     expect(by.name.readOnly).toBe(false);
     expect(by.owner.kind).toBe("json");
     expect(by.vaccinated.kind).toBe("boolean");
+  });
+
+  it("come in the grid's column order, the key first and the server's fields last, as dates", () => {
+    const fields = inferFields(["id", "age", "name", "owner", "vaccinated", "__createdtime__"], "id", sample, true, ["id", "name", "owner", "age", "__createdtime__"]);
+    expect(fields.map((f) => f.attribute)).toEqual(["id", "name", "owner", "age", "vaccinated", "__createdtime__"]);
+    expect(fields.find((f) => f.attribute === "__createdtime__")?.kind).toBe("datetime");
+    expect(fieldOrder(["__updatedtime__", "b", "id", "__createdtime__", "a"], "id", [])).toEqual(["id", "b", "a", "__createdtime__", "__updatedtime__"]);
+    expect(fieldOrder(["a"], "key", ["a"])).toEqual(["key", "a"]);
   });
 
   it("a new record has no server timestamps to fill in", () => {

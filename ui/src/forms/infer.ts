@@ -50,16 +50,26 @@ export interface Field {
   guessed?: boolean;
 }
 
-/** Fields for a table's attributes, inferred from sample rows. */
-export function inferFields(attributes: string[], primaryKey: string, sample: Record<string, unknown>[], editing: boolean): Field[] {
-  const names = [...attributes];
+/**
+ * The order of a form's fields: the primary key first, then the grid's columns as the user sees
+ * them, then attributes the grid does not show; the server's fields last.
+ */
+export function fieldOrder(names: string[], primaryKey: string, columns: string[]): string[] {
+  const rank = (n: string) => (n === primaryKey ? -1 : SERVER_FIELDS.includes(n) ? 1e9 + SERVER_FIELDS.indexOf(n) : columns.includes(n) ? columns.indexOf(n) : 1e6 + names.indexOf(n));
+  return [...new Set([primaryKey, ...names])].sort((a, b) => rank(a) - rank(b));
+}
+
+/** Fields for a table's attributes, inferred from sample rows, in the grid's column order. */
+export function inferFields(attributes: string[], primaryKey: string, sample: Record<string, unknown>[], editing: boolean, columns: string[] = []): Field[] {
+  let names = [...attributes];
   for (const r of sample) for (const k of Object.keys(r)) if (!names.includes(k)) names.push(k);
-  if (!names.includes(primaryKey)) names.unshift(primaryKey);
+  names = fieldOrder(names, primaryKey, columns);
   // The server sets its timestamps: shown (read-only) on an edit, absent from a new record.
   if (!editing) for (const s of SERVER_FIELDS) if (names.includes(s)) names.splice(names.indexOf(s), 1);
   return names.map((attribute) => {
     const values = sample.map((r) => r[attribute]);
-    const kind = inferKind(attribute, values);
+    // The server's timestamps are dates wherever they show (epoch ms), whatever their name says.
+    const kind = SERVER_FIELDS.includes(attribute) ? "datetime" : inferKind(attribute, values);
     const isoString = kind === "datetime" && values.some((v) => typeof v === "string");
     const guessed = values.every((v) => v === null || v === undefined);
     return { attribute, kind, isoString, guessed, readOnly: SERVER_FIELDS.includes(attribute) || (editing && attribute === primaryKey) };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellText, cellView, fitWidth, MAX_COL_WIDTH, MIN_COL_WIDTH } from "./cells";
+import { cellText, cellView, fitWidth, MAX_COL_WIDTH, MIN_COL_WIDTH, zoneLabel } from "./cells";
 
 describe("grid cells", () => {
   it("tell NULL, a missing attribute and an empty string apart", () => {
@@ -36,5 +36,11 @@ describe("grid cells", () => {
     expect(fitWidth(["ab", "abcdefghij"], measure)).toBe(96);
     expect(fitWidth([""], measure)).toBe(MIN_COL_WIDTH);
     expect(fitWidth(["x".repeat(1000)], measure)).toBe(MAX_COL_WIDTH);
+  });
+});
+
+describe("dates", () => {
+  it("carry their zone as an offset from UTC", () => {
+    expect(zoneLabel(Date.UTC(2026, 0, 1))).toMatch(/^UTC[+-]\d\d:\d\d$/);
   });
 });

@@ -26,12 +26,19 @@ export function localDateTime(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
+/** The local zone at `ms` as an offset from UTC: `UTC+01:00`. */
+export function zoneLabel(ms: number): string {
+  const off = -new Date(ms).getTimezoneOffset();
+  const p = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+  return `UTC${off < 0 ? "-" : "+"}${p(off / 60)}:${p(off % 60)}`;
+}
+
 export function cellView(v: unknown, column?: string): CellView {
   if (v === undefined) return { text: "—", kind: "missing", title: "this record has no such attribute" };
   if (v === null) return { text: "NULL", kind: "null", title: "null" };
   if (v === "") return { text: "\"\"", kind: "empty", title: "empty text" };
   if (typeof v === "number") {
-    if (column && TIMESTAMPS.includes(column)) return { text: localDateTime(v), kind: "date", title: `${new Date(v).toISOString()} (${v})` };
+    if (column && TIMESTAMPS.includes(column)) return { text: localDateTime(v), kind: "date", title: `${localDateTime(v)} ${zoneLabel(v)} · ${new Date(v).toISOString()} · ${v}` };
     return { text: String(v), kind: "number" };
   }
   if (typeof v === "boolean") return { text: String(v), kind: "bool" };

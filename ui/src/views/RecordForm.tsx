@@ -2,6 +2,7 @@
 import { useMemo, useState } from "react";
 import { native, type TreeTable } from "../platform";
 import { buildRecord, inferFields, parseRawRecord, toInput, type Field } from "../forms/infer";
+import { localDateTime, zoneLabel } from "../grid/cells";
 import type { Row } from "../grid/paging";
 import { toastError, useUi } from "../stores/ui";
 import { Modal } from "../components/Modal";
@@ -13,15 +14,17 @@ interface Props {
   info: TreeTable;
   record: Row | null;
   sample: Row[];
+  /** The grid's columns, in the order the user sees them. */
+  columns?: string[];
   onClose: () => void;
   onSaved: () => void;
   onDelete?: () => void;
 }
 
-export function RecordForm({ instance, database, table, info, record, sample, onClose, onSaved, onDelete }: Props) {
+export function RecordForm({ instance, database, table, info, record, sample, columns, onClose, onSaved, onDelete }: Props) {
   const editing = record !== null;
   const pk = info.primaryKey;
-  const fields = useMemo(() => inferFields(info.attributes, pk, record ? [record, ...sample] : sample, editing), [info, pk, record, sample, editing]);
+  const fields = useMemo(() => inferFields(info.attributes, pk, record ? [record, ...sample] : sample, editing, columns), [info, pk, record, sample, editing, columns]);
   const [texts, setTexts] = useState<Record<string, string>>(() =>
     Object.fromEntries(fields.map((f) => [f.attribute, record ? toInput(f.kind, record[f.attribute]) : ""])),
   );
@@ -88,6 +91,12 @@ export function RecordForm({ instance, database, table, info, record, sample, on
       case "number":
         return <input {...common} inputMode="decimal" />;
       case "datetime":
+        // Read-only dates read as the grid shows them, with the zone they are in.
+        if (f.readOnly) {
+          const v = record?.[f.attribute];
+          const ms = typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
+          return <input {...common} value={Number.isNaN(ms) ? "" : `${localDateTime(ms)} ${zoneLabel(ms)}`} readOnly />;
+        }
         return <input {...common} type="datetime-local" step="1" />;
       case "json":
         return <textarea {...common} rows={3} spellCheck={false} />;

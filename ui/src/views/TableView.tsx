@@ -310,7 +310,7 @@ export function TableView({ instance, database, table }: Props) {
         <span className="muted">↑↓ select · Enter edit · Del delete · Ctrl+N new</span>
       </footer>
       {form && info && (
-        <RecordForm instance={instance} database={database} table={table} info={info} record={form.record} sample={w.rows.slice(0, 50)}
+        <RecordForm instance={instance} database={database} table={table} info={info} record={form.record} sample={w.rows.slice(0, 50)} columns={w.columns}
           onClose={() => setForm(null)} onSaved={() => { setForm(null); void reload(); void loadTree(instance); }}
           onDelete={form.record ? () => { const i = w.rows.indexOf(form.record as Row); if (i >= 0) void remove(i); } : undefined} />
       )}
