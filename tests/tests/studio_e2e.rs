@@ -208,6 +208,12 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     s.click_css("[data-testid='import']", T).await?;
     s.send_keys_css("[data-testid='import-file']", &csv.display().to_string(), T).await?;
     s.wait_text("[data-testid='import-parsed']", T, "the parsed file", |t| t.contains("dogs.csv")).await?;
+    // Before anything is written: the first rows, each column's type, and the key column.
+    let shown = s.wait_text("[data-testid='import-preview']", T, "the preview", |t| t.contains("age")).await?;
+    ensure!(shown.contains("number") && shown.contains("text") && shown.contains("Ty"), "preview: {shown:?}");
+    let key = s.execute("return document.querySelector(\"[data-testid='import-key']\").value;", json!([])).await?;
+    ensure!(key == json!("id"), "the key column offered is {key}");
+    app.shot("05a-import-preview").await?;
     let rejected = s.wait_text("[data-testid='import-rejected']", T, "the unreadable rows", |t| t.contains("line 6")).await?;
     ensure!(
         rejected.contains("line 5: too few fields: expected 3, found 2") && rejected.contains("line 6: too many fields: expected 3, found 4"),

@@ -1,7 +1,8 @@
 //! Import CSV or JSON into a table in batches, with progress, cancel and a summary.
-import { useRef, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { native, type WriteMode } from "../platform";
-import { batches, parseCsv, parseJson, rejectedFile, type ParsedImport } from "./importing";
+import { batches, parseCsv, parseJson, preview, rejectedFile, withKey, type ParsedImport } from "./importing";
+import { cellView } from "../grid/cells";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { Modal } from "../components/Modal";
 import { count } from "../text/count";
@@ -33,13 +34,18 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const [summary, setSummary] = useState<Summary | null>(null);
   const cancel = useRef(false);
+  const shown = useMemo(() => (parsed ? preview(parsed.records, primaryKey) : null), [parsed, primaryKey]);
+  /** The file's column written as the table's primary key (none: the server makes keys). */
+  const [key, setKey] = useState<string | null>(null);
 
   const pick = async (f: File | undefined) => {
     if (!f) return;
     setFileName(f.name);
     setSummary(null);
     const text = await f.text();
-    setParsed(/\.csv$/i.test(f.name) || (!text.trim().startsWith("[") && !text.trim().startsWith("{")) ? parseCsv(text) : parseJson(text));
+    const p = /\.csv$/i.test(f.name) || (!text.trim().startsWith("[") && !text.trim().startsWith("{")) ? parseCsv(text) : parseJson(text);
+    setParsed(p);
+    setKey(preview(p.records, primaryKey).key);
   };
 
   const saveRejected = async () => {
@@ -57,7 +63,7 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
     if (!parsed) return;
     cancel.current = false;
     const s: Summary = { written: 0, skipped: [], rejected: parsed.rejected, failed: null, cancelled: false };
-    const all = batches(parsed.records, BATCH);
+    const all = batches(withKey(parsed.records, key, primaryKey), BATCH);
     setProgress({ done: 0, total: parsed.records.length });
     let done = 0;
     for (const b of all) {
@@ -89,6 +95,29 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
         <p data-testid="import-parsed">
           {fileName}: {count(parsed.records.length, "record")}{parsed.rejected.length ? `, ${count(parsed.rejected.length, "row")} unreadable` : ""}
         </p>
+      )}
+      {shown && shown.columns.length > 0 && !summary && (
+        <div className="import-preview" data-testid="import-preview">
+          <label className="small">Key column (written as “{primaryKey}”){" "}
+            <select value={key ?? ""} onChange={(e) => setKey(e.target.value || null)} data-testid="import-key" disabled={!!progress}>
+              <option value="">none: the server makes keys</option>
+              {shown.columns.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
+            </select>
+          </label>
+          <div className="import-preview-grid">
+            <table className="small">
+              <thead>
+                <tr>{shown.columns.map((c) => <th key={c.name} title={`${c.name}: ${c.kind}`}>{c.name}{c.name === key ? <span className="badge">key</span> : null}<div className="muted">{c.kind}</div></th>)}</tr>
+              </thead>
+              <tbody>
+                {shown.rows.map((r, i) => (
+                  <tr key={i}>{shown.columns.map((c) => { const v = cellView(r[c.name], c.name); return <td key={c.name} className={`k-${v.kind}`} title={v.title}>{v.text}</td>; })}</tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {parsed && parsed.records.length > shown.rows.length && <p className="muted small">the first {shown.rows.length} of {count(parsed.records.length, "record")}</p>}
+        </div>
       )}
       {parsed && parsed.rejected.length > 0 && (
         <div className="import-rejected" data-testid="import-rejected">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batches, parseCsv, parseJson, rejectedFile } from "./importing";
+import { batches, parseCsv, parseJson, preview, rejectedFile, typed, withKey } from "./importing";
 
 describe("import parsing", () => {
   it("CSV rows become typed records; ragged rows are reported", () => {
@@ -48,5 +48,38 @@ describe("import parsing", () => {
 
   it("batches keep order and size", () => {
     expect(batches([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+  });
+});
+
+describe("import preview", () => {
+  it("shows each column's inferred type and the first rows, and offers the table's key when the file has it", () => {
+    const r = parseCsv("code,name,born,ok\nA1,Rex,2020-01-02T10:00:00Z,true\nB2,Bo,2021-03-04T11:00:00Z,false\n");
+    const p = preview(r.records, "id");
+    expect(p.columns).toEqual([
+      { name: "code", kind: "text" },
+      { name: "name", kind: "text" },
+      { name: "born", kind: "datetime" },
+      { name: "ok", kind: "boolean" },
+    ]);
+    expect(p.rows).toHaveLength(2);
+    expect(p.key).toBeNull();
+    expect(preview([{ id: 1, n: 2 }], "id").key).toBe("id");
+  });
+
+  it("writes the chosen key column under the table's primary key, losing nothing", () => {
+    const recs = [{ code: "A1", name: "Rex" }, { code: "B2", id: 7 }];
+    expect(withKey(recs, "code", "id")).toEqual([{ id: "A1", name: "Rex" }, { id: "B2", code: 7 }]);
+    expect(withKey(recs, null, "id")).toBe(recs);
+    expect(withKey(recs, "id", "id")).toBe(recs);
+  });
+});
+
+describe("CSV cells", () => {
+  it("become numbers a double holds exactly, booleans, or stay text (dates included)", () => {
+    expect([typed("12"), typed("-1.5"), typed("1e3"), typed("true"), typed("FALSE")]).toEqual([12, -1.5, 1000, true, false]);
+    expect(typed("12345678901234567890")).toBe("12345678901234567890");
+    expect(typed("2020-01-02T10:00:00Z")).toBe("2020-01-02T10:00:00Z");
+    expect(typed("007x")).toBe("007x");
+    expect(typed(" ")).toBe(" ");
   });
 });

@@ -1,6 +1,7 @@
 //! Import files: CSV (header row, typed values) or JSON (an array, one object, or NDJSON) into
 //! record objects, with the rows that cannot be records counted and described.
 import Papa from "papaparse";
+import { inferKind, type FieldKind } from "../forms/infer";
 
 export interface Rejected {
   /** The 1-based line the row starts on in the file (JSON arrays: the element's 1-based index). */
@@ -34,6 +35,21 @@ function lines(text: string): (offset: number) => number {
   };
 }
 
+const NUMBER = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/** A CSV cell's value: a number (one a double holds exactly), true or false, or the text. */
+export function typed(cell: string): unknown {
+  if (NUMBER.test(cell)) {
+    const n = Number(cell);
+    // An integer past 2^53 would come back as another number: it stays text.
+    if (Number.isFinite(n) && (!Number.isInteger(n) || Number.isSafeInteger(n))) return n;
+    return cell;
+  }
+  if (/^(true|TRUE|True)$/.test(cell)) return true;
+  if (/^(false|FALSE|False)$/.test(cell)) return false;
+  return cell;
+}
+
 /** Where the next row starts after `offset`: past the line breaks (and blank lines) before it. */
 function skipBlank(text: string, offset: number): number {
   let i = offset;
@@ -53,9 +69,10 @@ export function parseCsv(text: string): ParsedImport {
   let header: string[] | null = null;
   let headerRaw = "";
   let start = skipBlank(text, 0);
-  Papa.parse<unknown[]>(text, {
+  Papa.parse<string[]>(text, {
     header: false,
-    dynamicTyping: true,
+    // Typed here (`typed`), not by Papa, which would turn ISO date-times into Date objects.
+    dynamicTyping: false,
     skipEmptyLines: "greedy",
     step: (row) => {
       const end = row.meta.cursor;
@@ -63,7 +80,7 @@ export function parseCsv(text: string): ParsedImport {
       const at = lineAt(start);
       start = skipBlank(text, end);
       if (header === null) {
-        header = row.data.map((h) => String(h ?? "").trim());
+        header = row.data.map((h) => h.trim());
         headerRaw = raw;
         return;
       }
@@ -80,7 +97,7 @@ export function parseCsv(text: string): ParsedImport {
       const r: Record<string, unknown> = {};
       header.forEach((k, i) => {
         const v = row.data[i];
-        if (k !== "" && v !== null && v !== "") r[k] = v;
+        if (k !== "" && v !== "") r[k] = typed(v);
       });
       records.push(r);
     },
@@ -136,4 +153,41 @@ export function batches<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** What an import will write, shown before it does: the columns with their inferred types, the
+ * first rows, and which column becomes the table's primary key. */
+export interface ImportPreview {
+  columns: { name: string; kind: FieldKind }[];
+  rows: Record<string, unknown>[];
+  /** The column offered as the key: the table's primary key if the file has it, else none. */
+  key: string | null;
+}
+
+/** Rows a preview shows. */
+export const PREVIEW_ROWS = 5;
+
+export function preview(records: Record<string, unknown>[], primaryKey: string): ImportPreview {
+  const names: string[] = [];
+  for (const r of records.slice(0, 1000)) for (const k of Object.keys(r)) if (!names.includes(k)) names.push(k);
+  const columns = names.map((name) => ({ name, kind: inferKind(name, records.slice(0, 1000).map((r) => r[name])) }));
+  return { columns, rows: records.slice(0, PREVIEW_ROWS), key: names.includes(primaryKey) ? primaryKey : null };
+}
+
+/**
+ * The records as they will be written with `key` as the key column: renamed to the table's
+ * primary key (a record that also had an attribute of that name keeps it under `key`'s name,
+ * so nothing is lost), or, with no key column, written as they are (the server makes keys).
+ */
+export function withKey(records: Record<string, unknown>[], key: string | null, primaryKey: string): Record<string, unknown>[] {
+  if (!key || key === primaryKey) return records;
+  return records.map((r) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r)) {
+      if (k === key) out[primaryKey] = v;
+      else if (k === primaryKey) out[key] = v;
+      else out[k] = v;
+    }
+    return out;
+  });
 }
