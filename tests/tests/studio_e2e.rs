@@ -112,7 +112,14 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     s.wait_gone("[data-testid='instance-fixme'] [data-testid='tree-error']", T).await.context("the tree's error goes once the password is right")?;
     s.wait("[data-testid='instance-fixme'] [data-testid='table-dev-big']", T).await.context("the tree loads")?;
     app.shot("02b-fixed-password").await?;
-    s.click_css("[data-testid='instance-fixme'] [data-testid='remove-instance']", T).await?;
+    // Removing is in the instance's menu, not among its everyday buttons; Escape closes it.
+    s.click_css("[data-testid='instance-fixme'] [data-testid='instance-menu']", T).await?;
+    s.wait("[data-testid='context-menu']", T).await?;
+    s.press("\u{E00C}").await?;
+    s.wait_gone("[data-testid='context-menu']", T).await?;
+    s.click_css("[data-testid='instance-fixme'] [data-testid='instance-menu']", T).await?;
+    app.shot("02d-instance-menu").await?;
+    s.click_css("[data-testid='context-menu'] [data-testid='remove-instance']", T).await?;
     s.click_css("[data-testid='confirm-ok']", T).await?;
     s.wait_gone("[data-testid='instance-fixme']", T).await?;
 

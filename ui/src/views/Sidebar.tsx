@@ -1,7 +1,8 @@
 //! The sidebar: instances with live status, their databases and tables, keyboard-navigable.
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { native, type InstanceSpec, type LocalCredentials } from "../platform";
 import { Modal } from "../components/Modal";
+import { ContextMenu, type MenuAt, type MenuItem } from "../components/ContextMenu";
 import { useInstances } from "../stores/instances";
 import { refreshInstance, useBrowse } from "../stores/browse";
 import { describeError, toastError, useUi } from "../stores/ui";
@@ -36,6 +37,16 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
   const { trees, expanded, toggle, loadTree, open, view } = useBrowse();
   const { ask, toast } = useUi();
   const [creds, setCreds] = useState<(LocalCredentials & { name: string }) | null>(null);
+  // Destructive actions (Remove, Drop) live in a menu: right-click a row, or its "⋯".
+  const [menu, setMenu] = useState<MenuAt | null>(null);
+  const closeMenu = useCallback(() => setMenu(null), []);
+  const menuAt = (e: React.MouseEvent, items: MenuItem[]) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+    // A right-click opens where the pointer is; a button opens below itself.
+    setMenu(e.type === "contextmenu" ? { x: e.clientX, y: e.clientY, items } : { x: r.left, y: r.bottom + 2, items });
+  };
 
   // Expanded instances load their tree; a status change (back online) reloads it.
   useEffect(() => {
@@ -96,8 +107,23 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
     }
   };
 
+  const instanceItems = (spec: InstanceSpec): MenuItem[] => [
+    { label: "Refresh", run: () => void refreshInstance(spec.id) },
+    { label: "Edit…", run: () => onEdit(spec) },
+    { label: spec.kind === "local" ? "Delete instance and data…" : "Remove…", run: () => void remove(spec), danger: true, testId: "remove-instance" },
+  ];
+  const dbItems = (instance: string, database: string): MenuItem[] => [
+    { label: "New table…", run: () => onNewTable(instance, database) },
+    { label: "Drop database…", run: () => void dropDatabase(instance, database), danger: true, testId: "drop-database" },
+  ];
+  const tableItems = (instance: string, database: string, table: string): MenuItem[] => [
+    { label: "Open", run: () => open({ kind: "table", instance, database, table }) },
+    { label: "Drop table…", run: () => void dropTable(instance, database, table), danger: true, testId: "drop-table" },
+  ];
+
   return (
     <nav className="sidebar" aria-label="Instances" onKeyDown={navKey}>
+      {menu && <ContextMenu menu={menu} onClose={closeMenu} />}
       <div className="sidebar-actions">
         <button onClick={onAddRemote} data-testid="add-remote" title="Register a remote instance">+ Remote</button>
         <button onClick={() => native.createLocal(`local-${(registry?.instances.filter((i) => i.kind === "local").length ?? 0) + 1}`).then(refresh, toastError)} data-testid="add-local" title="Start a new local switchyard-node">+ Local</button>
@@ -116,6 +142,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
           return (
             <li key={spec.id} role="treeitem" aria-expanded={isOpen} data-testid={`instance-${spec.name}`}>
               <div className="tree-row instance" tabIndex={0} data-nav aria-expanded={isOpen}
+                onContextMenu={(e) => menuAt(e, instanceItems(spec))}
                 onClick={() => { toggle(spec.id); if (!isOpen) void loadTree(spec.id); }}
                 onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); (e.currentTarget as HTMLElement).click(); } }}>
                 <span className={`dot ${state}`} title={state} data-testid="status-dot" data-state={state} />
@@ -136,7 +163,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                   {spec.kind === "local" && local?.running && (
                     <button onClick={() => native.localCredentials(spec.id).then((c) => setCreds({ ...c, name: spec.name }), toastError)} data-testid="local-credentials">Credentials</button>
                   )}
-                  <button className="danger" onClick={() => void remove(spec)} data-testid="remove-instance">Remove</button>
+                  <button onClick={(e) => menuAt(e, instanceItems(spec))} data-testid="instance-menu" aria-haspopup="menu" title="More actions (or right-click the instance)">⋯</button>
                 </div>
               )}
               {isOpen && tree?.error && <div className="field-error small pad" role="alert" data-testid="tree-error">{describeError(tree.error)}</div>}
@@ -150,11 +177,12 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                     return (
                       <li key={db.name} role="treeitem" aria-expanded={dbOpen}>
                         <div className="tree-row db" tabIndex={0} data-nav aria-expanded={dbOpen} onClick={() => toggle(dbKey, !dbOpen)} data-testid={`db-${db.name}`}
+                          onContextMenu={(e) => menuAt(e, dbItems(spec.id, db.name))}
                           onKeyDown={(e) => { if (e.key === "Enter") (e.currentTarget as HTMLElement).click(); }}>
                           <span className="caret">{dbOpen ? "▾" : "▸"}</span> {db.name}
                           <span className="row-actions">
                             <button title="New table" onClick={(e) => { e.stopPropagation(); onNewTable(spec.id, db.name); }}>+</button>
-                            <button title="Drop database" className="danger" onClick={(e) => { e.stopPropagation(); void dropDatabase(spec.id, db.name); }}>×</button>
+                            <button title="More actions" aria-haspopup="menu" data-testid={`db-menu-${db.name}`} onClick={(e) => menuAt(e, dbItems(spec.id, db.name))}>⋯</button>
                           </span>
                         </div>
                         {dbOpen && (
@@ -169,12 +197,13 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                               return (
                                 <li key={t.name} role="treeitem">
                                   <div className={"tree-row table" + (active ? " active" : "")} tabIndex={0} data-nav data-testid={`table-${db.name}-${t.name}`}
+                                    onContextMenu={(e) => menuAt(e, tableItems(spec.id, db.name, t.name))}
                                     onClick={() => open({ kind: "table", instance: spec.id, database: db.name, table: t.name })}
                                     onKeyDown={(e) => { if (e.key === "Enter") open({ kind: "table", instance: spec.id, database: db.name, table: t.name }); }}>
                                     <span className="name">{t.name}</span>
                                     <span className="count muted" title={t.recordCountEstimated ? "an estimate (HarperDB stops counting after 500 ms)" : undefined}>{t.recordCount != null ? `${t.recordCountEstimated ? "≈" : ""}${t.recordCount.toLocaleString("en-US")}` : ""}</span>
                                     <span className="row-actions">
-                                      <button title="Drop table" className="danger" onClick={(e) => { e.stopPropagation(); void dropTable(spec.id, db.name, t.name); }}>×</button>
+                                      <button title="More actions" aria-haspopup="menu" data-testid={`table-menu-${db.name}-${t.name}`} onClick={(e) => menuAt(e, tableItems(spec.id, db.name, t.name))}>⋯</button>
                                     </span>
                                   </div>
                                 </li>
