@@ -5,7 +5,6 @@ import type { ColumnFilter, SortSpec } from "../platform";
 import type { Row } from "./paging";
 import { COL_WIDTH, MAX_COL_WIDTH, MIN_COL_WIDTH, cellText, cellView, fitWidth, loadWidths, saveWidths } from "./cells";
 
-export { cellText } from "./cells";
 
 export const ROW_HEIGHT = 28;
 interface Props {
