@@ -194,6 +194,21 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     ensure!(width(&fitted) < width(&before) && width(&fitted) >= 48.0, "the name column went from {before} to {fitted} wide");
+    // Date-times follow the zone chosen in the title bar: in UTC the server's timestamp reads as
+    // its ISO time (and back to local time after).
+    s.click_css("[data-testid='zone-toggle']", T).await?;
+    s.wait_text("[data-testid='zone-toggle']", T, "UTC", |t| t == "UTC").await?;
+    let pair = s
+        .execute(
+            "const c = document.querySelector(\"[data-testid='grid'] .grid-row[data-index='0'] .grid-cell.k-date\");\
+             const ms = Number(c.title.split(' · ').pop());\
+             return [c.textContent, new Date(ms).toISOString().replace('T', ' ').replace('Z', ''), c.title];",
+            json!([]),
+        )
+        .await?;
+    ensure!(pair[0] == pair[1] && pair[2].as_str().is_some_and(|t| t.contains(" UTC · ")), "a date cell in UTC: {pair}");
+    s.click_css("[data-testid='zone-toggle']", T).await?;
+    s.wait_text("[data-testid='zone-toggle']", T, "local time", |t| t.starts_with("Local time (UTC")).await?;
     app.shot("04-table").await?;
 
     // Delete it, with confirmation.

@@ -12,6 +12,7 @@ import { Toasts } from "./components/Toasts";
 import { ConfirmDialog } from "./components/ConfirmDialog";
 import { startStatusPolling, useInstances } from "./stores/instances";
 import { refreshInstance, startTreeRetry, useBrowse } from "./stores/browse";
+import { useZone, zoneLabel } from "./text/time";
 import { describeError, useUi } from "./stores/ui";
 
 type Dialog =
@@ -25,6 +26,7 @@ export function App() {
   const { view: registry, loadError, refresh, probeAll } = useInstances();
   const { view, loadTree } = useBrowse();
   const [dialog, setDialog] = useState<Dialog>(null);
+  const zone = useZone((s) => s.zone);
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -76,6 +78,10 @@ export function App() {
             No keychain: passwords of remote instances cannot be saved
           </span>
         )}
+        <button onClick={() => useZone.getState().setZone(zone === "utc" ? "local" : "utc")} data-testid="zone-toggle"
+          title="Show date-times in local time or in UTC (grid, forms, tail)">
+          {zone === "utc" ? "UTC" : `Local time (${zoneLabel(Date.now(), "local")})`}
+        </button>
         <button onClick={() => setTheme(theme === "dark" ? "light" : "dark")} data-testid="theme-toggle" title="Switch theme">
           {theme === "dark" ? "☀ Light" : "☾ Dark"}
         </button>

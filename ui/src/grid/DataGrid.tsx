@@ -4,6 +4,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ColumnFilter, SortSpec } from "../platform";
 import type { Row } from "./paging";
 import { COL_WIDTH, MAX_COL_WIDTH, MIN_COL_WIDTH, cellText, cellView, fitWidth, loadWidths, saveWidths } from "./cells";
+import { useZone, type Zone } from "../text/time";
 
 
 export const ROW_HEIGHT = 28;
@@ -33,19 +34,20 @@ interface RowProps {
   columns: string[];
   widths: number[];
   width: number;
+  zone: Zone;
   selected: boolean;
   onSelect: (i: number) => void;
   onActivate?: (i: number) => void;
 }
 
 /** One row; memoized so that scrolling re-renders only the rows that come into view. */
-const GridRow = memo(function GridRow({ index, start, row, columns, widths, width, selected, onSelect, onActivate }: RowProps) {
+const GridRow = memo(function GridRow({ index, start, row, columns, widths, width, zone, selected, onSelect, onActivate }: RowProps) {
   return (
     <div className={"grid-row" + (selected ? " selected" : "")} role="row" data-index={index}
       style={{ position: "absolute", top: 0, transform: `translateY(${start}px)`, height: ROW_HEIGHT, width }}
       onClick={() => onSelect(index)} onDoubleClick={() => onActivate?.(index)}>
       {columns.map((c, i) => {
-        const cell = cellView(row[c], c);
+        const cell = cellView(row[c], c, zone);
         return (
           <div key={c} className={`grid-cell k-${cell.kind}`} role="gridcell" style={{ width: widths[i] }} title={cell.title}>
             {cell.text}
@@ -60,6 +62,7 @@ const GridRow = memo(function GridRow({ index, start, row, columns, widths, widt
 export const DataGrid = memo(function DataGrid(p: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const head = useRef<HTMLDivElement>(null);
+  const zone = useZone((s) => s.zone);
   // The sticky header sits above the rows inside the scroller: the rows start below it.
   const [headHeight, setHeadHeight] = useState(0);
   useLayoutEffect(() => setHeadHeight(head.current?.offsetHeight ?? 0), [p.onFilter, p.columns.length]);
@@ -136,7 +139,7 @@ export const DataGrid = memo(function DataGrid(p: Props) {
     ctx.font = getComputedStyle(headCell).font;
     const head = ctx.measureText(`${c} ▼`).width;
     ctx.font = getComputedStyle(rowCell).font;
-    const texts = p.rows.slice(0, 2000).map((r) => cellView(r[c], c).text);
+    const texts = p.rows.slice(0, 2000).map((r) => cellView(r[c], c, zone).text);
     const next = { ...set, [c]: Math.max(fitWidth(texts, (t) => ctx.measureText(t).width), Math.round(head + 26)) };
     setSet(next);
     keep(next);
@@ -203,7 +206,7 @@ export const DataGrid = memo(function DataGrid(p: Props) {
         </div>
         <div style={{ height: v.getTotalSize(), width, position: "relative" }}>
           {items.map((it) => (
-            <GridRow key={it.key} index={it.index} start={it.start - headHeight} row={p.rows[it.index]} columns={p.columns} widths={widths} width={width}
+            <GridRow key={it.key} index={it.index} start={it.start - headHeight} row={p.rows[it.index]} columns={p.columns} widths={widths} width={width} zone={zone}
               selected={it.index === p.selected} onSelect={p.onSelect} onActivate={p.onActivate} />
           ))}
         </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellText, cellView, fitWidth, MAX_COL_WIDTH, MIN_COL_WIDTH, zoneLabel } from "./cells";
+import { cellText, cellView, fitWidth, MAX_COL_WIDTH, MIN_COL_WIDTH } from "./cells";
 
 describe("grid cells", () => {
   it("tell NULL, a missing attribute and an empty string apart", () => {
@@ -40,7 +40,9 @@ describe("grid cells", () => {
 });
 
 describe("dates", () => {
-  it("carry their zone as an offset from UTC", () => {
-    expect(zoneLabel(Date.UTC(2026, 0, 1))).toMatch(/^UTC[+-]\d\d:\d\d$/);
+  it("follow the zone chosen: UTC reads the same everywhere, and the tooltip names it", () => {
+    const v = cellView(Date.UTC(2026, 10, 30, 8, 0, 0, 5), "__createdtime__", "utc");
+    expect(v.text).toBe("2026-11-30 08:00:00.005");
+    expect(v.title).toMatch(/^2026-11-30 08:00:00\.005 UTC · /);
   });
 });

@@ -1,6 +1,7 @@
 //! How a grid cell shows a value: NULL, a missing attribute and an empty string each look
 //! different; numbers align right; a value too long for its column is whole in its tooltip.
 //! Column widths: fitted to content on double-click, kept per table.
+import { dateTime, zoneLabel, type Zone } from "../text/time";
 
 /** Server timestamps, epoch milliseconds, shown as date-times. */
 export const TIMESTAMPS = ["__createdtime__", "__updatedtime__"];
@@ -19,26 +20,12 @@ const CELL_CHARS = 200;
 /** A tooltip shows at most this much of a value. */
 const TITLE_CHARS = 4000;
 
-/** Local date-time with milliseconds, `YYYY-MM-DD hh:mm:ss.mmm`. */
-export function localDateTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2) => String(n).padStart(w, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
-
-/** The local zone at `ms` as an offset from UTC: `UTC+01:00`. */
-export function zoneLabel(ms: number): string {
-  const off = -new Date(ms).getTimezoneOffset();
-  const p = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, "0");
-  return `UTC${off < 0 ? "-" : "+"}${p(off / 60)}:${p(off % 60)}`;
-}
-
-export function cellView(v: unknown, column?: string): CellView {
+export function cellView(v: unknown, column?: string, zone: Zone = "local"): CellView {
   if (v === undefined) return { text: "—", kind: "missing", title: "this record has no such attribute" };
   if (v === null) return { text: "NULL", kind: "null", title: "null" };
   if (v === "") return { text: "\"\"", kind: "empty", title: "empty text" };
   if (typeof v === "number") {
-    if (column && TIMESTAMPS.includes(column)) return { text: localDateTime(v), kind: "date", title: `${localDateTime(v)} ${zoneLabel(v)} · ${new Date(v).toISOString()} · ${v}` };
+    if (column && TIMESTAMPS.includes(column)) return { text: dateTime(v, zone), kind: "date", title: `${dateTime(v, zone)} ${zoneLabel(v, zone)} · ${new Date(v).toISOString()} · ${v}` };
     return { text: String(v), kind: "number" };
   }
   if (typeof v === "boolean") return { text: String(v), kind: "bool" };
@@ -51,9 +38,9 @@ export function cellView(v: unknown, column?: string): CellView {
 }
 
 /** The text a cell shows (filters, exports of what is seen). */
-export function cellText(v: unknown, column?: string): string {
+export function cellText(v: unknown, column?: string, zone: Zone = "local"): string {
   if (v === null || v === undefined || v === "") return "";
-  return cellView(v, column).text;
+  return cellView(v, column, zone).text;
 }
 
 export const COL_WIDTH = 180;

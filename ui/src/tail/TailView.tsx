@@ -11,17 +11,11 @@ import { startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
 import { count } from "../text/count";
 import { fixedRange } from "./range";
+import { clock, dateTime, useZone, zoneLabel } from "../text/time";
 
 const ROW_HEIGHT = 26;
 const OVERSCAN = 6;
 const EXPORT_CHUNK = 5000;
-
-/** hh:mm:ss.mmm, local time, 24-hour. */
-function time(ms: number): string {
-  const d = new Date(ms);
-  const two = (n: number) => String(n).padStart(2, "0");
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
-}
 
 /** Previews made once per row: a shifting list shows the same rows in many renders. */
 const previews = new WeakMap<Row, string>();
@@ -72,6 +66,7 @@ interface ListProps {
  */
 const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName, running }: ListProps) {
   const scroller = useRef<HTMLDivElement>(null);
+  const zone = useZone((s) => s.zone);
   const n = rows.length;
   const at = (i: number) => (order === "newest" ? rows[n - 1 - i] : rows[i]);
   const v = useVirtualizer({ count: wrap ? n : 0, enabled: wrap, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: OVERSCAN });
@@ -101,7 +96,7 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
   return (
     <div className="tail-list" ref={scroller} data-testid="tail-list">
       <div className="tail-row head">
-        <span className="c-time">arrived</span><span className="c-node-name">node</span><span className="c-ch">channel</span><span className="c-op">op</span><span className="c-keys">keys</span>
+        <span className="c-time" title={`arrival times in ${zoneLabel(Date.now(), zone)}`}>arrived</span><span className="c-node-name">node</span><span className="c-ch">channel</span><span className="c-op">op</span><span className="c-keys">keys</span>
         <span className="c-origin">origin #id</span><span className="c-data">data</span>
       </div>
       <div style={{ height: wrap ? v.getTotalSize() : n * ROW_HEIGHT, position: "relative" }}>
@@ -114,7 +109,7 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
             <div key={place} className={`tail-row${selected === r.seq ? " selected" : ""}${wrap ? " wrap" : ""}`} data-testid="tail-row" data-key={r.keys}
               style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: wrap ? undefined : ROW_HEIGHT }}
               ref={wrap ? v.measureElement : undefined} data-index={it.index} onClick={() => select(r.seq)}>
-              <span className="c-time">{time(r.arrived)}</span>
+              <span className="c-time">{clock(r.arrived, zone)}</span>
               <span className="c-node-name">{nodeName}</span>
               <span className="c-ch">{r.channel}</span>
               <span className={`c-op op-${r.operation}`}>{r.operation}</span>
@@ -148,6 +143,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
   const registry = useInstances((s) => s.view);
   const t = useTail();
   const m = t.model;
+  const zone = useZone((s) => s.zone);
   const [instance, setInstance] = useState(initialInstance ?? t.instance ?? registry?.instances[0]?.id ?? "");
   const [channelText, setChannelText] = useState((initialChannels ?? t.channels).join(", "));
   const [known, setKnown] = useState<string[]>([]);
@@ -279,8 +275,8 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
             </div>
             <dl>
               <dt>origin</dt><dd>{selected.origin} #{selected.originId}</dd>
-              <dt>committed</dt><dd>{time(selected.ts)}</dd>
-              <dt>arrived</dt><dd>{time(selected.arrived)} ({Math.max(0, Math.round(selected.arrived - selected.ts))} ms later)</dd>
+              <dt>committed</dt><dd>{dateTime(selected.ts, zone)} {zoneLabel(selected.ts, zone)}</dd>
+              <dt>arrived</dt><dd>{clock(selected.arrived, zone)} ({Math.max(0, Math.round(selected.arrived - selected.ts))} ms later)</dd>
               {selected.user && (<><dt>user</dt><dd>{selected.user}</dd></>)}
             </dl>
             <pre>{JSON.stringify(selected.data, null, 2)}</pre>

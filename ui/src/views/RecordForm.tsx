@@ -2,7 +2,7 @@
 import { useMemo, useState } from "react";
 import { native, type TreeTable } from "../platform";
 import { buildRecord, inferFields, parseRawRecord, toInput, type Field } from "../forms/infer";
-import { localDateTime, zoneLabel } from "../grid/cells";
+import { dateTime, zoneLabel, useZone } from "../text/time";
 import type { Row } from "../grid/paging";
 import { toastError, useUi } from "../stores/ui";
 import { Modal } from "../components/Modal";
@@ -23,6 +23,7 @@ interface Props {
 
 export function RecordForm({ instance, database, table, info, record, sample, columns, onClose, onSaved, onDelete }: Props) {
   const editing = record !== null;
+  const zone = useZone((s) => s.zone);
   const pk = info.primaryKey;
   const fields = useMemo(() => inferFields(info.attributes, pk, record ? [record, ...sample] : sample, editing, columns), [info, pk, record, sample, editing, columns]);
   const [texts, setTexts] = useState<Record<string, string>>(() =>
@@ -95,9 +96,15 @@ export function RecordForm({ instance, database, table, info, record, sample, co
         if (f.readOnly) {
           const v = record?.[f.attribute];
           const ms = typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
-          return <input {...common} value={Number.isNaN(ms) ? "" : `${localDateTime(ms)} ${zoneLabel(ms)}`} readOnly />;
+          return <input {...common} value={Number.isNaN(ms) ? "" : `${dateTime(ms, zone)} ${zoneLabel(ms, zone)}`} readOnly />;
         }
-        return <input {...common} type="datetime-local" step="1" />;
+        // The browser's date-time input has no zone: it is local time, and says so.
+        return (
+          <span className="datetime-field">
+            <input {...common} type="datetime-local" step="1" className={common.value === "" ? "empty" : ""} />
+            <span className="muted small">local time, {zoneLabel(Date.now(), "local")}</span>
+          </span>
+        );
       case "json":
         return <textarea {...common} rows={3} spellCheck={false} />;
       default:
