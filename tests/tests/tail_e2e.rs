@@ -28,11 +28,24 @@ async fn insert(ops: &OpsClient, keys: std::ops::RangeInclusive<i64>) -> Result<
     Ok(())
 }
 
+/// `n` transactions as the studio writes it: "1 transaction", "1,500 transactions".
+fn transactions(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} {}", if n == 1 { "transaction" } else { "transactions" })
+}
+
 /// Exports the tail's view and answers the keys of its transactions, in order.
 async fn exported_keys(app: &StudioApp, n: u64) -> Result<Vec<i64>> {
     let s = app.s();
     s.click_css("[data-testid='tail-export']", T).await?;
-    let toast = s.wait_text("[data-testid='toast-info']", T, "the export", |t| t.contains(&format!("Exported {n} transactions to "))).await?;
+    let toast = s.wait_text("[data-testid='toast-info']", T, "the export", |t| t.contains(&format!("Exported {} to ", transactions(n)))).await?;
     let path = toast.split(" to ").nth(1).context("the export path")?.lines().next().unwrap_or_default().trim().to_string();
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     let mut keys = Vec::new();

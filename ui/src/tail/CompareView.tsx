@@ -1,5 +1,6 @@
 //! One channel on several nodes, side by side: each transaction once, with when it reached each
 //! node (its delay from the commit at its origin), or flagged missing after the grace period.
+import { count } from "../text/count";
 import { useEffect, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useInstances } from "../stores/instances";
@@ -51,7 +52,7 @@ export function CompareView() {
           <button className="primary" onClick={start} data-testid="compare-start">Compare</button>
         )}
         <div className="spacer" />
-        <span className="muted" data-testid="compare-count">{n.toLocaleString()} transactions · missing after {GRACE_MS / 1000} s</span>
+        <span className="muted" data-testid="compare-count">{count(n, "transaction")} · missing after {GRACE_MS / 1000} s</span>
       </div>
       <div className="tail-list" ref={scroller} data-testid="compare-list">
         <div className="tail-row head">

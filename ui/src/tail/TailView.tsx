@@ -179,7 +179,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
     }
     try {
       const path = await native.exportFile(`tail-${new Date().toISOString().replace(/[:.]/g, "-")}.ndjson`, text);
-      useUi.getState().toast(`Exported ${source.length} transactions to ${path}`);
+      useUi.getState().toast(`Exported ${count(source.length, "transaction")} to ${path}`);
     } catch (e) {
       toastError(e);
     } finally {

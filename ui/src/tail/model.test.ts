@@ -49,6 +49,7 @@ describe("the tail model", () => {
     m = resume(m);
     expect(m.rows.length).toBe(SHOWN_CAP);
     expect(m.notices.at(-1)).toContain("25 transactions");
+    expect(m.notices.at(-1)).toMatch(/\d\d:\d\d:\d\d\.\d{3}–\d\d:\d\d:\d\d\.\d{3} UTC/);
   });
 
   it("keeps memory bounded: a ring of SHOWN_CAP records", () => {

@@ -2,6 +2,8 @@
 //! a bounded buffer while paused (PAUSE_CAP) that says exactly what it dropped, filters applied
 //! to what is held and to what arrives, and the messages-per-second history.
 import type { TailEvent, TailRecord } from "../platform";
+import { count } from "../text/count";
+import { clock, zoneLabel, type Zone } from "../text/time";
 
 /** Records held for the list (a transaction counts its records); older ones leave the ring.
  * Counted in records, not transactions: a tail of batches of 100 holds 500 of them, not 50,000
@@ -185,7 +187,7 @@ export function receive(m: TailModel, batch: TailEvent[], primaryKeys: Record<st
         next.notices = notice(next, `Reconnecting: ${e.error}`);
         break;
       case "healed":
-        next.notices = notice(next, `${e.channel}: ${e.count} transactions missed while disconnected were read from the log`);
+        next.notices = notice(next, `${e.channel}: ${count(e.count, "transaction")} missed while disconnected ${e.count === 1 ? "was" : "were"} read from the log`);
         break;
       case "gap":
         next.notices = notice(next, `${e.channel}: transactions after #${e.after}${e.before !== undefined ? ` and before #${e.before}` : ""} are missing — ${e.reason}`);
@@ -225,12 +227,13 @@ export function pause(m: TailModel): TailModel {
   return m.paused ? m : { ...m, paused: true, buffer: [], buffered: 0, dropped: null };
 }
 
-/** Shows what arrived while paused. The count of what was dropped stays until cleared. */
-export function resume(m: TailModel): TailModel {
+/** Shows what arrived while paused. The count of what was dropped stays until cleared; its
+ * times are told in `zone`. */
+export function resume(m: TailModel, zone: Zone = "local"): TailModel {
   if (!m.paused) return m;
   const shown = show({ ...m }, m.buffer);
   const notices = m.dropped
-    ? notice(m, `While paused, ${m.dropped.count} transactions (#${m.dropped.firstId}–#${m.dropped.lastId}, ${new Date(m.dropped.firstTs).toLocaleTimeString()}–${new Date(m.dropped.lastTs).toLocaleTimeString()}) were past the buffer of ${PAUSE_CAP} and are not shown`)
+    ? notice(m, `While paused, ${count(m.dropped.count, "transaction")} (#${m.dropped.firstId}–#${m.dropped.lastId}, ${clock(m.dropped.firstTs, zone)}–${clock(m.dropped.lastTs, zone)} ${zoneLabel(m.dropped.lastTs, zone)}) ${m.dropped.count === 1 ? "was" : "were"} past the buffer of ${count(PAUSE_CAP, "record")} and ${m.dropped.count === 1 ? "is" : "are"} not shown`)
     : m.notices;
   return { ...m, ...shown, paused: false, buffer: [], buffered: 0, notices };
 }

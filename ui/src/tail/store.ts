@@ -5,6 +5,7 @@ import { create } from "zustand";
 import { native, type TailEvent } from "../platform";
 import { clear, initial, pause, receive, resume, setFilter, type Filter, type TailModel } from "./model";
 import { initialCompare, receiveOn, type CompareModel } from "./compare";
+import { useZone } from "../text/time";
 
 export type Order = "newest" | "oldest";
 
@@ -61,7 +62,7 @@ export const useTail = create<TailState>((set, get) => ({
   saved: loadSaved(),
   apply: (batch) => set((s) => ({ model: receive(s.model, batch, s.primaryKeys, Date.now()) })),
   pause: () => set((s) => ({ model: pause(s.model) })),
-  resume: () => set((s) => ({ model: resume(s.model) })),
+  resume: () => set((s) => ({ model: resume(s.model, useZone.getState().zone) })),
   clear: () => set((s) => ({ model: clear(s.model), selected: null })),
   dismissNotices: () => set((s) => ({ model: { ...s.model, notices: [] } })),
   setFilter: (f) => set((s) => ({ model: setFilter(s.model, f) })),
