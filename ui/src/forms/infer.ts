@@ -1,5 +1,6 @@
 //! Record forms: which input each attribute gets (inferred from the values seen), and the
 //! conversions between stored values and input text, with validation before anything is sent.
+import { dateTime } from "../text/time";
 
 export type FieldKind = "text" | "number" | "boolean" | "datetime" | "json";
 
@@ -76,10 +77,6 @@ export function inferFields(attributes: string[], primaryKey: string, sample: Re
   });
 }
 
-function pad(n: number) {
-  return String(n).padStart(2, "0");
-}
-
 /** The text an input shows for a stored value. */
 export function toInput(kind: FieldKind, v: unknown): string {
   if (v === null || v === undefined) return "";
@@ -92,7 +89,7 @@ export function toInput(kind: FieldKind, v: unknown): string {
       const d = new Date(typeof v === "number" ? v : String(v));
       if (Number.isNaN(d.getTime())) return String(v);
       // datetime-local wants local time without a zone, to the second.
-      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+      return dateTime(d.getTime(), "local").slice(0, 19).replace(" ", "T");
     }
     default:
       return typeof v === "object" ? JSON.stringify(v) : String(v);

@@ -1,6 +1,7 @@
 //! How a grid cell shows a value: NULL, a missing attribute and an empty string each look
 //! different; numbers align right; a value too long for its column is whole in its tooltip.
 //! Column widths: fitted to content on double-click, kept per table.
+import { readStored, writeStored } from "../stores/stored";
 import { dateTime, zoneLabel, type Zone } from "../text/time";
 
 /** Server timestamps, epoch milliseconds, shown as date-times. */
@@ -56,21 +57,13 @@ export function fitWidth(texts: string[], measure: (s: string) => number, paddin
 const WIDTHS_KEY = "switchyard.columnWidths";
 
 /** Column widths the user set, per table (`instance/database/table`). */
+type Widths = Record<string, Record<string, number>>;
+const isObject = (v: unknown) => !!v && typeof v === "object" && !Array.isArray(v);
+
 export function loadWidths(table: string): Record<string, number> {
-  try {
-    const all = JSON.parse(localStorage.getItem(WIDTHS_KEY) ?? "{}") as Record<string, Record<string, number>>;
-    return all[table] ?? {};
-  } catch {
-    return {};
-  }
+  return readStored<Widths>(WIDTHS_KEY, {}, isObject)[table] ?? {};
 }
 
 export function saveWidths(table: string, widths: Record<string, number>): void {
-  try {
-    const all = JSON.parse(localStorage.getItem(WIDTHS_KEY) ?? "{}") as Record<string, Record<string, number>>;
-    all[table] = widths;
-    localStorage.setItem(WIDTHS_KEY, JSON.stringify(all));
-  } catch {
-    // Widths are a comfort: a full or unavailable storage keeps them for this session only.
-  }
+  writeStored(WIDTHS_KEY, { ...readStored<Widths>(WIDTHS_KEY, {}, isObject), [table]: widths });
 }

@@ -1,4 +1,5 @@
 //! What the user is looking at: the database tree per instance and the open view.
+import { readStored, writeStored } from "./stored";
 import { create } from "zustand";
 import { native, type InstanceStatus, type TreeDatabase, type TreeTable, type UiError } from "../platform";
 import { useInstances } from "./instances";
@@ -107,16 +108,10 @@ const HISTORY_KEY = "switchyard.sqlHistory";
 
 /** SQL history, newest first, kept across sessions (queries only, never results). */
 export const useSqlHistory = create<{ items: string[]; add: (q: string) => void }>((set, get) => ({
-  items: (() => {
-    try {
-      return JSON.parse(localStorage.getItem(HISTORY_KEY) ?? "[]") as string[];
-    } catch {
-      return [];
-    }
-  })(),
+  items: readStored<string[]>(HISTORY_KEY, [], Array.isArray),
   add: (q) => {
     const items = [q, ...get().items.filter((x) => x !== q)].slice(0, 50);
-    localStorage.setItem(HISTORY_KEY, JSON.stringify(items));
+    writeStored(HISTORY_KEY, items);
     set({ items });
   },
 }));

@@ -1,4 +1,5 @@
 //! App-wide UI state: theme, notifications, confirmations.
+import { readStored, writeStored } from "./stored";
 import { create } from "zustand";
 import type { UiError } from "../platform";
 
@@ -41,9 +42,8 @@ interface UiState {
 const THEME_KEY = "switchyard.theme";
 
 function initialTheme(): Theme {
-  const saved = typeof localStorage !== "undefined" ? localStorage.getItem(THEME_KEY) : null;
-  if (saved === "light" || saved === "dark") return saved;
-  return typeof matchMedia !== "undefined" && matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  const system: Theme = typeof matchMedia !== "undefined" && matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  return readStored<Theme>(THEME_KEY, system, (v) => v === "light" || v === "dark");
 }
 
 let nextToast = 1;
@@ -55,7 +55,7 @@ export const useUi = create<UiState>((set, get) => ({
   toasts: [],
   confirm: null,
   setTheme: (theme) => {
-    localStorage.setItem(THEME_KEY, theme);
+    writeStored(THEME_KEY, theme);
     set({ theme });
   },
   toast: (text, kind = "info", action) => {

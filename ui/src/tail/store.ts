@@ -1,6 +1,7 @@
 //! The tail's store: the pure model (model.ts) plus what the user chose (instance, channels,
 //! order, wrap, saved filters). Starting and stopping the native tail are side effects kept in
 //! `startTail`/`stopTail`, outside the state transitions.
+import { readStored, writeStored } from "../stores/stored";
 import { create } from "zustand";
 import { native, type TailEvent } from "../platform";
 import { clear, initial, pause, receive, resume, setFilter, type Filter, type TailModel } from "./model";
@@ -18,13 +19,7 @@ const SAVED_KEY = "switchyard.tail.filters";
 const FLUSH_MS = 250;
 
 function loadSaved(): SavedFilter[] {
-  try {
-    const raw = typeof localStorage !== "undefined" ? localStorage.getItem(SAVED_KEY) : null;
-    const parsed: unknown = raw ? JSON.parse(raw) : [];
-    return Array.isArray(parsed) ? (parsed as SavedFilter[]) : [];
-  } catch {
-    return [];
-  }
+  return readStored<SavedFilter[]>(SAVED_KEY, [], Array.isArray);
 }
 
 interface TailState {
@@ -69,12 +64,12 @@ export const useTail = create<TailState>((set, get) => ({
   saveFilter: (name) => {
     const saved = get().saved.filter((f) => f.name !== name).concat({ ...get().model.filter, name });
     set({ saved });
-    localStorage.setItem(SAVED_KEY, JSON.stringify(saved));
+    writeStored(SAVED_KEY, saved);
   },
   removeFilter: (name) => {
     const saved = get().saved.filter((f) => f.name !== name);
     set({ saved });
-    localStorage.setItem(SAVED_KEY, JSON.stringify(saved));
+    writeStored(SAVED_KEY, saved);
   },
   setOrder: (order) => set({ order }),
   setWrap: (wrap) => set({ wrap }),

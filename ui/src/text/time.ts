@@ -1,5 +1,6 @@
 //! One rule for date-times in the grid, the form and the tail: shown in the user's time zone
 //! or in UTC (switched in the title bar, kept across sessions), always with the zone named.
+import { readStored, writeStored } from "../stores/stored";
 import { create } from "zustand";
 
 export type Zone = "local" | "utc";
@@ -7,19 +8,9 @@ export type Zone = "local" | "utc";
 const ZONE_KEY = "switchyard.zone";
 
 export const useZone = create<{ zone: Zone; setZone: (z: Zone) => void }>((set) => ({
-  zone: (() => {
-    try {
-      return localStorage.getItem(ZONE_KEY) === "utc" ? "utc" : "local";
-    } catch {
-      return "local";
-    }
-  })(),
+  zone: readStored<Zone>(ZONE_KEY, "local", (v) => v === "local" || v === "utc"),
   setZone: (zone) => {
-    try {
-      localStorage.setItem(ZONE_KEY, zone);
-    } catch {
-      // Kept for this session only.
-    }
+    writeStored(ZONE_KEY, zone);
     set({ zone });
   },
 }));
