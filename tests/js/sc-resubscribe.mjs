@@ -1,7 +1,9 @@
 // Issue 17's loop with the real socketcluster-client, each iteration on a new socket:
 // subscribe before login (refused), unsubscribe, log in, subscribe again and receive a
-// publication; then a subscribe sent while the login is still in flight. Prints one JSON line
-// per stuck iteration (with the frames it saw) and a summary line.
+// publication; then a subscribe sent while the login is still in flight. Keys are new on every
+// run: publishing a key that exists is skipped and publishes nothing, which would look like a
+// stuck subscription. Prints one JSON line per stuck iteration (with the frames it saw) and a
+// summary line.
 // Usage: node sc-resubscribe.mjs PORT USER PASSWORD CHANNEL ITERATIONS
 import socketClusterClient from 'socketcluster-client';
 
@@ -35,12 +37,15 @@ async function main() {
   for (let i = 0; i < iterations; i++) {
     const { socket, frames } = open();
     const early = socket.subscribe(channelName);
-    await within(Promise.race([early.listener('subscribe').once(), early.listener('subscribeFail').once()]), 300);
+    // Every fourth iteration waits as the report did: the full 300 ms for a `subscribe` that
+    // never comes (the refusal lands first); the others go on as soon as the refusal arrives.
+    const settled = i % 4 === 1 ? early.listener('subscribe').once() : Promise.race([early.listener('subscribe').once(), early.listener('subscribeFail').once()]);
+    await within(settled, 300);
     socket.unsubscribe(channelName);
     const authenticated = socket.listener('authenticate').once();
     await socket.invoke('login', { username: user, password });
     if (!socket.authToken) await within(authenticated, 3000);
-    const r = await subscribedAndReceiving(socket, `loop-${i}`);
+    const r = await subscribedAndReceiving(socket, `${process.pid}-loop-${i}`);
     if (!r.ok) {
       stuck++;
       out({ step: 'stuck', i, ...r, authState: socket.authState, socketState: socket.state, frames });
@@ -51,7 +56,7 @@ async function main() {
   const { socket, frames } = open();
   await socket.listener('connect').once();
   const login = socket.invoke('login', { username: user, password });
-  const inflight = await subscribedAndReceiving(socket, 'inflight');
+  const inflight = await subscribedAndReceiving(socket, `${process.pid}-inflight`);
   await login;
   socket.disconnect();
   out({ step: 'done', stuck, of: iterations, inflight, frames: inflight.ok ? [] : frames });
