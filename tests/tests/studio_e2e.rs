@@ -194,6 +194,42 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     ensure!(width(&fitted) < width(&before) && width(&fitted) >= 48.0, "the name column went from {before} to {fitted} wide");
+    // Columns move: a header dragged onto another takes its place, Alt+→ on a focused header
+    // steps it back; the order is kept per table, and Reset columns forgets it.
+    const ORDER: &str = "return [...document.querySelectorAll(\"[data-testid='grid'] .grid-cell.head\")].map(c => c.dataset.column);";
+    let natural = s.execute(ORDER, json!([])).await?;
+    ensure!(natural[0] == "id" && natural[1] == "name", "columns before a move: {natural}");
+    s.drag("[data-testid='col-name']", "[data-testid='col-id']").await?;
+    let mut moved = natural.clone();
+    for _ in 0..50 {
+        moved = s.execute(ORDER, json!([])).await?;
+        if moved[0] == "name" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(moved[0] == "name" && moved[1] == "id", "after dragging name onto id: {moved}");
+    let kept = s
+        .execute("return Object.entries(JSON.parse(localStorage.getItem('switchyard.columnOrder'))).filter(([k]) => k.endsWith('/dev/dog')).map(([, v]) => v);", json!([]))
+        .await?;
+    ensure!(kept == json!([moved]), "kept orders {kept}, shown {moved}");
+    ensure!(s.find_all("[data-testid='grid'] [aria-sort]").await?.is_empty(), "the drag sorted the grid");
+    // Alt, →: WebDriver holds a modifier down until the end of the keys.
+    s.send_keys_css("[data-testid='col-name']", "\u{E00A}\u{E014}", T).await?;
+    let mut stepped = moved.clone();
+    for _ in 0..50 {
+        stepped = s.execute(ORDER, json!([])).await?;
+        if stepped[0] == "id" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(stepped[0] == "id" && stepped[1] == "name", "after Alt+→ on name: {stepped}");
+    s.drag("[data-testid='col-id']", "[data-testid='col-name']").await?;
+    s.click_css("[data-testid='reset-columns']", T).await?;
+    s.wait_gone("[data-testid='reset-columns']", T).await?;
+    let reset = s.execute(ORDER, json!([])).await?;
+    ensure!(reset == natural, "after Reset columns: {reset}, the table's own order {natural}");
     // Date-times follow the zone chosen in the title bar: in UTC the server's timestamp reads as
     // its ISO time (and back to local time after).
     s.click_css("[data-testid='zone-toggle']", T).await?;

@@ -4,6 +4,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ColumnFilter, SortSpec } from "../platform";
 import type { Row } from "./paging";
 import { COL_WIDTH, MAX_COL_WIDTH, MIN_COL_WIDTH, cellText, cellView, fitWidth, loadWidths, saveWidths } from "./cells";
+import { moveColumn, stepColumn } from "./columns";
 import { useZone, type Zone } from "../text/time";
 
 
@@ -25,6 +26,8 @@ interface Props {
   testId?: string;
   /** Where column widths the user sets are kept (one table: `instance/database/table`). */
   widthKey?: string;
+  /** Columns can be moved (dragging a header, or Alt+←/→ on it): the new order of `columns`. */
+  onArrange?: (order: string[]) => void;
 }
 
 interface RowProps {
@@ -144,6 +147,58 @@ export const DataGrid = memo(function DataGrid(p: Props) {
     setSet(next);
     keep(next);
   };
+  // Moving columns: a header dragged past a few pixels lands where it is dropped; the click that
+  // ends the drag does not sort.
+  const [moving, setMoving] = useState<{ column: string; over: string | null } | null>(null);
+  const dragged = useRef(false);
+  const startMove = (c: string, e: React.MouseEvent) => {
+    const arrange = p.onArrange;
+    if (!arrange || e.button !== 0) return;
+    const x0 = e.clientX;
+    let over: string | null = null;
+    let moved = false;
+    const move = (m: MouseEvent) => {
+      if (!moved && Math.abs(m.clientX - x0) < 6) return;
+      moved = true;
+      const el = document.elementFromPoint(m.clientX, m.clientY)?.closest<HTMLElement>("[data-column]");
+      over = el?.dataset.column ?? null;
+      setMoving({ column: c, over });
+    };
+    const up = () => {
+      window.removeEventListener("mousemove", move);
+      window.removeEventListener("mouseup", up);
+      setMoving(null);
+      if (!moved) return;
+      dragged.current = true;
+      setTimeout(() => (dragged.current = false), 0);
+      if (over && over !== c) arrange(moveColumn(p.columns, c, over));
+    };
+    window.addEventListener("mousemove", move);
+    window.addEventListener("mouseup", up);
+  };
+  const headerCell = (c: string) => head.current?.querySelector<HTMLElement>(`[data-column="${CSS.escape(c)}"]`);
+  const headerKey = (c: string, e: React.KeyboardEvent) => {
+    const i = p.columns.indexOf(c);
+    if (e.key === "Enter" || e.key === " ") {
+      p.onSort?.(c);
+    } else if ((e.key === "ArrowLeft" || e.key === "ArrowRight") && e.altKey && p.onArrange) {
+      p.onArrange(stepColumn(p.columns, c, e.key === "ArrowLeft" ? -1 : 1));
+      requestAnimationFrame(() => headerCell(c)?.focus());
+    } else if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+      const next = p.columns[i + (e.key === "ArrowLeft" ? -1 : 1)];
+      if (next) headerCell(next)?.focus();
+    } else if (e.key === "ArrowDown") {
+      scroller.current?.closest<HTMLElement>(".grid")?.focus();
+    } else {
+      return;
+    }
+    e.preventDefault();
+    e.stopPropagation();
+  };
+  const dropSide = (c: string) => {
+    if (!moving || moving.over !== c || moving.column === c) return "";
+    return p.columns.indexOf(moving.column) < p.columns.indexOf(c) ? " drop-after" : " drop-before";
+  };
   const filterText = (a: string) => cellText(p.filters?.find((f) => f.attribute === a)?.value ?? "");
 
   const keyDown = (e: React.KeyboardEvent) => {
@@ -177,8 +232,11 @@ export const DataGrid = memo(function DataGrid(p: Props) {
             {p.columns.map((c, i) => {
               const sorted = p.sort?.attribute === c ? (p.sort.descending ? " ▼" : " ▲") : "";
               return (
-                <div key={c} className="grid-cell head" role="columnheader" style={{ width: widths[i] }} title={p.onSort ? `Sort by ${c}` : c}
-                  onClick={() => p.onSort?.(c)} data-testid={`col-${c}`}>
+                <div key={c} className={"grid-cell head" + (moving?.column === c ? " moving" : "") + dropSide(c)} role="columnheader" style={{ width: widths[i] }}
+                  title={[p.onSort ? `Sort by ${c}` : c, p.onArrange ? "drag (or Alt+←/→) to move" : ""].filter(Boolean).join(" · ")}
+                  aria-sort={p.sort?.attribute === c ? (p.sort.descending ? "descending" : "ascending") : undefined}
+                  tabIndex={i === 0 ? 0 : -1} data-column={c} onKeyDown={(e) => headerKey(c, e)} onMouseDown={(e) => startMove(c, e)}
+                  onClick={() => !dragged.current && p.onSort?.(c)} data-testid={`col-${c}`}>
                   {c}
                   {sorted}
                   <span className="col-resize" role="separator" aria-orientation="vertical" aria-label={`Resize ${c}; double-click fits it`} data-testid={`resize-${c}`}

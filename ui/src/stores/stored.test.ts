@@ -1,16 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { freshStorage } from "./memory-storage";
 import { readStored, writeStored } from "./stored";
-
-class Memory {
-  m = new Map<string, string>();
-  getItem(k: string) { return this.m.get(k) ?? null; }
-  setItem(k: string, v: string) { this.m.set(k, v); }
-  removeItem(k: string) { this.m.delete(k); }
-}
 
 describe("stored preferences", () => {
   beforeEach(() => {
-    (globalThis as unknown as { localStorage: Memory }).localStorage = new Memory();
+    freshStorage();
   });
 
   it("read back what was written, or the fallback when absent or not valid", () => {

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { native, type ColumnFilter, type FilterOp, type PageAnchor, type SortSpec, type TreeTable, type UiError } from "../platform";
 import { DataGrid } from "../grid/DataGrid";
+import { useColumnOrder } from "../grid/columns";
 import { applyPage, emptyWindow, nextAnchor, PAGE_SIZE, positionLabel, prevAnchor, wantsMore, type Direction, type PagingWindow, type Row } from "../grid/paging";
 import { RecordForm } from "./RecordForm";
 import { ImportDialog } from "./ImportDialog";
@@ -222,8 +223,12 @@ export function TableView({ instance, database, table }: Props) {
     }
   };
 
+  // The columns as the user arranged them: the grid, the form and a CSV export follow it.
+  const tableKey = `${instance}/${database}/${table}`;
+  const { ordered: columns, arranged, arrange } = useColumnOrder(tableKey, w.columns.length ? w.columns : info?.attributes ?? []);
+
   const exportView = async (format: "csv" | "json") => {
-    const contents = format === "csv" ? toCsv(w.columns, w.rows) : JSON.stringify(w.rows, null, 2);
+    const contents = format === "csv" ? toCsv(columns, w.rows) : JSON.stringify(w.rows, null, 2);
     try {
       const path = await native.exportFile(`${database}.${table}.${format}`, contents);
       toast(`Exported ${count(w.rows.length, "row")} to ${path}`);
@@ -271,6 +276,7 @@ export function TableView({ instance, database, table }: Props) {
         <button onClick={() => setImporting(true)} data-testid="import">Import…</button>
         <button onClick={() => exportView("csv")} disabled={!w.rows.length}>Export CSV</button>
         <button onClick={() => exportView("json")} disabled={!w.rows.length}>Export JSON</button>
+        {arranged && <button onClick={() => arrange(undefined)} title="Put the columns back in the table's own order" data-testid="reset-columns">Reset columns</button>}
         <button onClick={() => void reload()} title="Reload" data-testid="reload">Reload</button>
       </header>
       {notice && <div className="page-notice" role="status" data-testid="page-notice">{notice}</div>}
@@ -279,9 +285,9 @@ export function TableView({ instance, database, table }: Props) {
           {describeError(error)} <button onClick={() => void reload()}>Retry</button>
         </div>
       )}
-      <DataGrid columns={w.columns.length ? w.columns : info?.attributes ?? []} rows={w.rows} selected={selected} onSelect={setSelected}
+      <DataGrid columns={columns} onArrange={arrange} rows={w.rows} selected={selected} onSelect={setSelected}
         onActivate={onActivate} sort={sort} onSort={onSort} filters={filters} onFilter={onFilter}
-        onRange={onRange} onKey={onKey} scroll={scroll} widthKey={`${instance}/${database}/${table}`} />
+        onRange={onRange} onKey={onKey} scroll={scroll} widthKey={tableKey} />
       {info && !loading && !error && w.rows.length === 0 && w.atEnd && w.atStart && (
         <div className="empty-state" data-testid="empty-table">
           {filters.length > 0 ? (
@@ -310,7 +316,7 @@ export function TableView({ instance, database, table }: Props) {
         <span className="muted">↑↓ select · Enter edit · Del delete · Ctrl+N new</span>
       </footer>
       {form && info && (
-        <RecordForm instance={instance} database={database} table={table} info={info} record={form.record} sample={w.rows.slice(0, 50)} columns={w.columns}
+        <RecordForm instance={instance} database={database} table={table} info={info} record={form.record} sample={w.rows.slice(0, 50)} columns={columns}
           onClose={() => setForm(null)} onSaved={() => { setForm(null); void reload(); void loadTree(instance); }}
           onDelete={form.record ? () => { const i = w.rows.indexOf(form.record as Row); if (i >= 0) void remove(i); } : undefined} />
       )}
