@@ -12,7 +12,7 @@ use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_e2e::studio::StudioApp;
-use switchyard_e2e::webdriver::{KEY_DELETE, KEY_ENTER, KEY_ESCAPE, KEY_TAB};
+use switchyard_e2e::webdriver::{KEY_CONTROL, KEY_DELETE, KEY_ENTER, KEY_ESCAPE, KEY_TAB};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -45,16 +45,24 @@ async fn until(what: &str, check: impl AsyncFn() -> Result<bool>) -> Result<()> 
     Ok(())
 }
 
-/// Applies the open dialog's plan and waits for its report.
-async fn apply(app: &StudioApp) -> Result<String> {
+/// Applies the open dialog's plan (with its button, or Ctrl+Enter in the field `keys_in`) and
+/// waits for its report.
+async fn apply_with(app: &StudioApp, keys_in: Option<&str>) -> Result<String> {
     let s = app.s();
     s.wait("[data-testid='topo-plan']", T).await.context("the plan is shown before anything is sent")?;
-    s.click_css("[data-testid='topo-apply']", T).await?;
+    match keys_in {
+        Some(css) => s.send_keys_css(css, &format!("{KEY_CONTROL}{KEY_ENTER}"), T).await?,
+        None => s.click_css("[data-testid='topo-apply']", T).await?,
+    }
     let report = s.wait_text("[data-testid='topo-report']", T, "the apply report", |t| t.contains("Applied") || t.contains("Not applied")).await?;
     ensure!(report.contains("Applied:"), "the apply failed: {report}");
     s.click_css("[data-testid='topo-cancel']", T).await?;
     s.wait_gone("[data-testid='topo-report']", T).await?;
     Ok(report)
+}
+
+async fn apply(app: &StudioApp) -> Result<String> {
+    apply_with(app, None).await
 }
 
 /// The accessible names of what Tab focuses, from the canvas on, one round (80 presses at most).
@@ -156,7 +164,14 @@ async fn journey(app: &StudioApp) -> Result<()> {
     s.wait("[data-testid='topo-node-hq'] .react-flow__handle-left", T).await?;
     s.drag("[data-testid='topo-node-edge-1'] .react-flow__handle-right", "[data-testid='topo-node-hq'] .react-flow__handle-left").await?;
     s.wait("[data-testid='topo-dialog']", T).await.context("dragging edge-1 to hq opens the link dialog")?;
+    // A typed channel that is not one says why; nothing is carried yet.
+    s.fill("[data-testid='topo-new-channel']", "sensor data").await?;
+    s.wait_text("[data-testid='topo-channel-problem']", T, "why 'sensor data' is not a channel", |t| t.contains("database:table")).await?;
+    s.send_keys_css("[data-testid='topo-new-channel']", "\u{E009}a\u{E009}\u{E003}", T).await?; // Ctrl+A, Backspace
+    s.wait_gone("[data-testid='topo-channel-problem']", T).await?;
+    s.wait_text("[data-testid='topo-carried']", T, "nothing carried yet", |t| t.starts_with("0 channels carried")).await?;
     s.click_css("[data-testid='topo-channel-dev:sensor_data'] input[type=checkbox]", T).await?;
+    s.wait_text("[data-testid='topo-carried']", T, "one channel carried", |t| t.starts_with("1 channel carried, of ")).await?;
     let plan = s.wait_text("[data-testid='topo-plan']", T, "the plan", |t| t.contains("add_node")).await?;
     ensure!(plan.contains("add_role") && plan.contains("add_user") && plan.contains("********"), "the plan shows every step, passwords masked: {plan}");
     app.shot("topology-02-dialog").await?;
@@ -180,7 +195,7 @@ async fn journey(app: &StudioApp) -> Result<()> {
     )
     .await?;
     s.wait_text("[data-testid='topo-plan']", T, "the changed plan", |t| t.contains("update_node") && t.contains("dev:config")).await?;
-    apply(app).await?;
+    apply_with(app, Some("[data-testid='topo-channel-dev:config'] select")).await?;
     hq.insert("dev", "config", &[json!({"id": "rate", "hz": 10})]).await?;
     until("config reaches edge-1", async || Ok(count(&edge, "config").await == 1)).await?;
     s.wait("[data-testid='topo-edge-hq-edge-1']", T).await.context("the edge hq → edge-1 is drawn")?;

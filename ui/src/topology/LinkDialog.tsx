@@ -5,7 +5,8 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import type { ApplyReport, Direction, LinkChannel, LinkPlan, TopologyView, UiError } from "../platform";
 import { Modal } from "../components/Modal";
 import { describeError } from "../stores/ui";
-import { offeredChannels, validChannel } from "./model";
+import { count } from "../text/count";
+import { channelProblem, offeredChannels, reportHeadline, shownChannels, validChannel } from "./model";
 import { applyPlan, closeDialog, previewLink, previewUnlink, useTopology } from "./store";
 
 const PREVIEW_DELAY_MS = 250;
@@ -29,7 +30,7 @@ function PlanView({ plan }: { plan: LinkPlan }) {
 function ReportView({ report }: { report: ApplyReport }) {
   return (
     <div className="topo-report" data-testid="topo-report" role="status">
-      <p className={report.ok ? "ok-text" : "error-text"}>{report.ok ? "Applied: every node answered." : "Not applied: a step failed, and what was done before it was taken back."}</p>
+      <p className={report.ok ? "ok-text" : "error-text"} data-testid="topo-report-headline">{reportHeadline(report)}</p>
       <ul>
         {report.steps.map((s, i) => (
           <li key={i} className={s.ok ? "" : "error-text"} data-testid={`topo-result-${i}`}>
@@ -64,7 +65,8 @@ function Footer({ busy, plan, report, error, onApply }: { busy: boolean; plan: L
     <>
       {error && <div className="error-panel" role="alert" data-testid="topo-error">{describeError(error)}</div>}
       <div className="modal-actions">
-        {busy && <span className="muted">Working…</span>}
+        {busy && <span className="muted" role="status"><span className="spinner" aria-hidden="true" /> Working…</span>}
+        {!busy && !report && plan && <span className="muted small">Ctrl+Enter applies</span>}
         <div className="spacer" />
         <button type="button" onClick={() => void closeDialog()} data-testid="topo-cancel">{report ? "Close" : "Cancel"}</button>
         {!report && (
@@ -90,6 +92,7 @@ export function LinkDialog({ view }: { view: TopologyView }) {
   );
   const [extra, setExtra] = useState<string[]>([]);
   const [typed, setTyped] = useState("");
+  const [filter, setFilter] = useState("");
   const [bDials, setBDials] = useState(d?.seed.bDials ?? false);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
@@ -116,6 +119,11 @@ export function LinkDialog({ view }: { view: TopologyView }) {
 
   if (!d) return null;
   const [a, b] = [name(d.seed.a), name(d.seed.b)];
+  const shown = shownChannels(offered, filter, (c) => !!chosen[c]);
+  const problem = channelProblem(typed);
+  const apply = () => {
+    if (!d.busy && !d.report && d.plan) void applyPlan();
+  };
   const addTyped = () => {
     const c = typed.trim();
     if (!validChannel(c)) return;
@@ -125,14 +133,22 @@ export function LinkDialog({ view }: { view: TopologyView }) {
   };
   return (
     <Modal title={`Link ${a} and ${b}`} onClose={() => void closeDialog()} testId="topo-dialog" wide>
+      <div className="modal-keys" onKeyDown={(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); apply(); } }}>
       {!d.report && (
         <>
+          <div className="row">
+            <span data-testid="topo-carried">{count(channels.length, "channel")} carried, of {offered.length} offered</span>
+            <div className="spacer" />
+            {offered.length > 8 && (
+              <input type="search" placeholder="filter channels" aria-label="Filter channels" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="topo-filter" />
+            )}
+          </div>
           <table className="topo-channels">
             <thead>
               <tr><th>Channel</th><th>Carry</th><th>Direction</th></tr>
             </thead>
             <tbody>
-              {offered.map((c) => (
+              {shown.map((c) => (
                 <tr key={c} data-testid={`topo-channel-${c}`}>
                   <td><code>{c}</code></td>
                   <td>
@@ -146,13 +162,18 @@ export function LinkDialog({ view }: { view: TopologyView }) {
                 </tr>
               ))}
               {offered.length === 0 && <tr><td colSpan={3} className="muted">Neither side has a table yet: type a channel below.</td></tr>}
+              {offered.length > 0 && shown.length < offered.length && (
+                <tr><td colSpan={3} className="muted">{count(offered.length - shown.length, "channel")} hidden by the filter</td></tr>
+              )}
             </tbody>
           </table>
           <div className="row">
             <input placeholder="new channel database:table" value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="topo-new-channel"
-              onKeyDown={(e) => { if (e.key === "Enter") { e.preventDefault(); addTyped(); } }} />
+              aria-invalid={!!problem} aria-describedby="topo-new-channel-problem"
+              onKeyDown={(e) => { if (e.key === "Enter" && !e.ctrlKey && !e.metaKey) { e.preventDefault(); addTyped(); } }} />
             <button type="button" onClick={addTyped} disabled={!validChannel(typed)}>Add channel</button>
           </div>
+          {problem && <p className="error-text small" id="topo-new-channel-problem" data-testid="topo-channel-problem">{problem}</p>}
           <fieldset className="topo-dialer">
             <legend>Who dials out</legend>
             <label className="inline"><input type="radio" checked={!bDials} onChange={() => setBDials(false)} data-testid="topo-dialer-a" /> {a} dials {b}</label>
@@ -164,7 +185,8 @@ export function LinkDialog({ view }: { view: TopologyView }) {
         </>
       )}
       {d.report && <ReportView report={d.report} />}
-      <Footer busy={d.busy} plan={d.plan} report={d.report} error={d.error} onApply={() => void applyPlan()} />
+      </div>
+      <Footer busy={d.busy} plan={d.plan} report={d.report} error={d.error} onApply={apply} />
     </Modal>
   );
 }

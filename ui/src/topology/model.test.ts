@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { EdgeChannel, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, edgeRate, floatingEdge, labelOffset, layout, nodeKey, offeredChannels, rates, seed, short, validChannel } from "./model";
+import type { ApplyReport, EdgeChannel, TopoEdge, TopoNode, TopologyView } from "../platform";
+import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, edgeRate, floatingEdge, labelOffset, layout, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel } from "./model";
 
 function node(id: string, channels: string[] = []): TopoNode {
   return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, backlog: 0 };
@@ -123,5 +123,31 @@ describe("floating edges", () => {
     const upDown = labelOffset({ x: 0, y: 0 }, { x: 0, y: 400 });
     expect(across).toBeGreaterThan(18);
     expect(upDown).toBeGreaterThan(85);
+  });
+});
+
+describe("the link dialog's words", () => {
+  it("says why a typed channel is not one, and nothing while it is empty or valid", () => {
+    expect(channelProblem("")).toBeNull();
+    expect(channelProblem("dev:dog")).toBeNull();
+    expect(channelProblem("dev")).toContain("colon");
+    expect(channelProblem("dev:big dog")).toContain("without spaces");
+    expect(channelProblem("a:b:c")).toContain("one colon");
+  });
+
+  it("filters the channels by name, never hiding one that is carried", () => {
+    const offered = ["dev:cat", "dev:dog", "factory:config"];
+    expect(shownChannels(offered, "", () => false)).toEqual(offered);
+    expect(shownChannels(offered, "DOG", () => false)).toEqual(["dev:dog"]);
+    expect(shownChannels(offered, "dog", (c) => c === "factory:config")).toEqual(["dev:dog", "factory:config"]);
+  });
+
+  it("heads a report with what the nodes hold now", () => {
+    const step = { instanceName: "hq", operation: "add_user", ok: true, message: "created" };
+    const report = (r: Partial<ApplyReport>): ApplyReport => ({ ok: false, steps: [], undone: [], leftBehind: [], ...r });
+    expect(reportHeadline(report({ ok: true, steps: [step] }))).toMatch(/^Applied/);
+    expect(reportHeadline(report({ steps: [{ ...step, ok: false }] }))).toContain("nothing was changed");
+    expect(reportHeadline(report({ undone: [step] }))).toContain("was taken back");
+    expect(reportHeadline(report({ undone: [step], leftBehind: ["the user link-a on hq"] }))).toContain("not everything");
   });
 });

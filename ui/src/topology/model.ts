@@ -1,7 +1,7 @@
 //! The cluster canvas's pure model: rates from successive snapshots, where new nodes go
 //! (dagre, around the ones already placed), and what the link dialog starts from.
 import dagre from "@dagrejs/dagre";
-import type { Direction, LinkChannel, Position, TopoEdge, TopologyView } from "../platform";
+import type { ApplyReport, Direction, LinkChannel, Position, TopoEdge, TopologyView } from "../platform";
 
 export const NODE_WIDTH = 210;
 export const NODE_HEIGHT = 96;
@@ -192,6 +192,27 @@ export function validChannel(text: string): boolean {
 }
 
 /** A short human number: 1.2k, 35, 0.4. */
+/** Why `text` is not a channel, in words, or null when it is one (or is still empty). */
+export function channelProblem(text: string): string | null {
+  const t = text.trim();
+  if (!t || validChannel(t)) return null;
+  return t.includes(":") ? "a channel is database:table: two names without spaces, one colon between them" : "a channel is database:table (a colon between them)";
+}
+
+/** The channels of `offered` whose name contains `filter` (any case); carried ones always show. */
+export function shownChannels(offered: string[], filter: string, carried: (c: string) => boolean): string[] {
+  const f = filter.trim().toLowerCase();
+  return f ? offered.filter((c) => carried(c) || c.toLowerCase().includes(f)) : offered;
+}
+
+/** The first line of an apply's report: what the nodes hold now. */
+export function reportHeadline(report: ApplyReport): string {
+  if (report.ok) return "Applied: every node answered.";
+  if (report.leftBehind.length) return "Not applied: a step failed, and not everything done before it could be taken back (listed below).";
+  if (report.undone.length) return "Not applied: a step failed, and what was done before it was taken back.";
+  return "Not applied: the first step failed, so nothing was changed.";
+}
+
 export function short(n: number): string {
   if (n >= 10_000) return `${Math.round(n / 1000)}k`;
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
