@@ -8,7 +8,7 @@ use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_e2e::studio::{files_containing, Keyring, StudioApp};
-use switchyard_e2e::webdriver::KEY_ENTER;
+use switchyard_e2e::webdriver::{KEY_CONTROL, KEY_ENTER, KEY_ESCAPE};
 use switchyard_node::{start, NodeConfig};
 use tokio::net::TcpListener;
 
@@ -74,7 +74,9 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     s.fill("[data-testid='instance-password']", "not-the-password").await?;
     s.click_css("[data-testid='test-connection']", T).await?;
     let wrong = s.wait_text("[data-testid='test-result']", T, "a wrong-password error", |t| !t.is_empty()).await?;
-    ensure!(wrong.contains("Wrong user name or password"), "wrong password showed: {wrong}");
+    ensure!(wrong.contains("Wrong user name or password") && !wrong.contains("Login failed"), "wrong password showed (said once): {wrong}");
+    // TLS choices are for https:// only.
+    ensure!(s.find_all("[data-testid='instance-tls']").await?.is_empty(), "TLS options shown for {url}");
     app.shot("02-wrong-password").await?;
     s.fill("[data-testid='instance-password']", PASSWORD).await?;
     s.click_css("[data-testid='test-connection']", T).await?;
@@ -352,7 +354,38 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     .await?;
     s.click_css("[data-testid='sql-run']", T).await?;
     s.wait_text("[data-testid='sql-grid']", T, "the count", |t| t.contains("100000")).await?;
+    // Keywords are coloured apart from names.
+    let coloured = s
+        .execute(
+            "const c = document.querySelector('[data-testid=sql-editor] .cm-content');\
+             const kw = [...c.querySelectorAll('span')].find(s => s.textContent === 'SELECT');\
+             const name = [...c.querySelectorAll('.cm-line')][0];\
+             return kw ? [getComputedStyle(kw).color, getComputedStyle(name).color] : null;",
+            json!([]),
+        )
+        .await?;
+    ensure!(coloured.as_array().is_some_and(|c| c.len() == 2 && c[0] != c[1]), "SELECT is not highlighted: {coloured}");
     app.shot("07-sql").await?;
+    // Completion knows the instance's tables: after `dev.`, Ctrl+Space offers big and dog.
+    s.execute(
+        "const v = document.querySelector('[data-testid=sql-editor] .cm-content'); v.focus(); document.execCommand('selectAll'); document.execCommand('insertText', false, arguments[0]);",
+        json!(["SELECT * FROM dev."]),
+    )
+    .await?;
+    s.send_keys_css("[data-testid='sql-editor'] .cm-content", &format!("{KEY_CONTROL} "), T).await?;
+    let offered = s.wait_text(".cm-tooltip-autocomplete", T, "the completions", |t| t.contains("big") && t.contains("dog")).await?;
+    app.shot("07b-sql-completion").await?;
+    s.send_keys_css("[data-testid='sql-editor'] .cm-content", KEY_ESCAPE, T).await?;
+    s.wait_gone(".cm-tooltip-autocomplete", T).await.with_context(|| format!("completions {offered:?} stay open after Escape"))?;
+    // The history is a list to search: the count query comes back by a word of it.
+    s.click_css("[data-testid='sql-history']", T).await?;
+    s.fill("[data-testid='sql-history-search']", "count").await?;
+    s.wait_text("[data-testid='sql-history-item-0']", T, "the query found", |t| t.contains("COUNT(*)")).await?;
+    ensure!(s.find_all("[data-testid='sql-history-item-1']").await?.is_empty(), "more than the count query matches 'count'");
+    app.shot("07c-sql-history").await?;
+    s.send_keys_css("[data-testid='sql-history-search']", KEY_ENTER, T).await?;
+    s.wait_gone("[data-testid='sql-history-search']", T).await?;
+    s.wait_text("[data-testid='sql-editor'] .cm-content", T, "the query back in the editor", |t| t == "SELECT COUNT(*) AS n FROM dev.big").await?;
 
     // The dark theme, on the big table.
     s.click_css("[data-testid='theme-toggle']", T).await?;
@@ -361,6 +394,12 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     s.click_css("[data-testid='table-dev-big']", T).await?;
     s.wait_text("[data-testid='position']", T, "the first rows", |t| t.starts_with("rows 1–")).await?;
     app.shot("08-dark").await?;
+    // A dialog in the dark theme, over the table.
+    s.click_css("[data-testid='new-record']", T).await?;
+    s.wait("[data-testid='record-form']", T).await?;
+    app.shot("09-dark-dialog").await?;
+    s.send_keys_css("[data-testid='record-form'] input", KEY_ESCAPE, T).await?;
+    s.wait_gone("[data-testid='record-form']", T).await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { onRegistryChanged, type InstanceSpec } from "./platform";
 import { Sidebar } from "./views/Sidebar";
 import { TableView } from "./views/TableView";
-import { QueryTab } from "./views/QueryTab";
+import { QueryTab } from "./query/QueryTab";
 import { TailView } from "./tail/TailView";
 import { TopologyView } from "./topology/TopologyView";
 import { InstanceDialog } from "./views/InstanceDialog";

@@ -31,6 +31,11 @@ const PAIRS: [string, string[]][] = [
   ["ok", ["bg", "bg2"]],
   ["accent-fg", ["accent"]],
   ["ok-fg", ["ok"]],
+  // The SQL editor's tokens, on the editor and its completion list.
+  ["syn-keyword", ["bg", "bg2"]],
+  ["syn-string", ["bg", "bg2"]],
+  ["syn-number", ["bg", "bg2"]],
+  ["syn-type", ["bg", "bg2"]],
 ];
 
 describe("the themes", () => {

@@ -68,27 +68,34 @@ export const useUi = create<UiState>((set, get) => ({
 }));
 
 /** A sentence for an error, naming what to do where the code says it. */
+const HEADINGS: Partial<Record<UiError["code"], string>> = {
+  unauthorized: "Wrong user name or password",
+  forbidden: "Permission denied",
+  unreachable: "Cannot reach the instance",
+  timeout: "Timed out",
+  untrusted: "Untrusted certificate",
+  keychain: "No keychain",
+  not_found: "Not found",
+  storage: "The server could not store the data",
+};
+
+/** Words a server's message may use that say nothing its heading does not already say. */
+const SAYS_NOTHING_MORE = new Set(["login", "failed", "invalid", "incorrect", "unauthorized", "authentication", "credentials", "username", "or", "the", "a", "error"]);
+const words = (t: string) => t.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+
 export function describeError(e: UiError): string {
-  switch (e.code) {
-    case "unauthorized":
-      return `Wrong user name or password — ${e.message}`;
-    case "forbidden":
-      return `Permission denied — ${e.message}`;
-    case "unreachable":
-      return `Cannot reach the instance — ${e.message}`;
-    case "timeout":
-      return `Timed out — ${e.message}`;
-    case "untrusted":
-      return `Untrusted certificate — ${e.message}`;
-    case "keychain":
-      return `No keychain — ${e.message}`;
-    case "not_found":
-      return `Not found — ${e.message}`;
-    case "storage":
-      return `The server could not store the data — ${e.message}`;
-    default:
-      return e.message;
+  const heading = HEADINGS[e.code];
+  if (!heading) return e.message;
+  // A message that only repeats the heading ("Login failed" under "Wrong user name or
+  // password") is left out rather than said twice.
+  // A message that starts as the heading does ("cannot reach http://…" under "Cannot reach
+  // the instance") says it better alone.
+  if (e.message.toLowerCase().startsWith(words(heading).slice(0, 2).join(" ") + " ")) {
+    return e.message.charAt(0).toUpperCase() + e.message.slice(1);
   }
+  const said = new Set(words(heading));
+  const more = words(e.message).some((w) => !said.has(w) && !SAYS_NOTHING_MORE.has(w));
+  return more ? `${heading} — ${e.message}` : heading;
 }
 
 export function toastError(e: unknown) {

@@ -83,7 +83,7 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
       <div className="small">
         <span data-testid={`topo-writes-${n.name}`} title="transactions written to its log per second">{short(data.rate)} writes/s</span>
       </div>
-      {n.error && <div className="small error-text" title={n.error}>{n.error.length > 60 ? `${n.error.slice(0, 60)}…` : n.error}</div>}
+      {n.error && <div className="small error-text topo-node-error" title={n.error}>{n.error}</div>}
       <Handle type="source" position={Side.Right} />
     </div>
   );

@@ -73,14 +73,14 @@ export function InstanceDialog({ existing, preset, keychainAvailable, onClose }:
             <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} data-testid="instance-password" autoComplete="off"
               placeholder={existing ? "unchanged (stored in the keychain)" : ""} />
           </label>
-          <fieldset className="tls">
+          {/^https:\/\//i.test(url.trim()) && <fieldset className="tls" data-testid="instance-tls">
             <legend>TLS (https://)</legend>
             <label className="inline"><input type="radio" checked={tls.mode === "system"} onChange={() => setTls({ mode: "system" })} /> system roots</label>
             <label className="inline"><input type="radio" checked={tls.mode === "ca"} onChange={() => setTls({ mode: "ca", pem: "" })} /> custom CA</label>
             <label className="inline"><input type="radio" checked={tls.mode === "pinned"} onChange={() => setTls({ mode: "pinned", fingerprint: test?.certificateFingerprint ?? "" })} /> pinned certificate</label>
             {tls.mode === "ca" && <textarea rows={4} placeholder="-----BEGIN CERTIFICATE-----" value={tls.pem} onChange={(e) => setTls({ mode: "ca", pem: e.target.value })} />}
             {tls.mode === "pinned" && <input placeholder="SHA-256 fingerprint AB:CD:…" value={tls.fingerprint} onChange={(e) => setTls({ mode: "pinned", fingerprint: e.target.value })} data-testid="instance-fingerprint" />}
-          </fieldset>
+          </fieldset>}
           {test && (
             <div className={test.online && !test.error ? "info-panel" : "error-panel"} role="status" data-testid="test-result">
               {test.online && !test.error
