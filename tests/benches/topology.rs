@@ -75,6 +75,7 @@ fn synthetic(nodes: usize, links: usize) -> TopologyView {
             },
             channels: (0..10).map(|t| format!("dev:t{t}")).collect(),
             cluster: Ok(ClusterStatus { kind: "cluster-status".into(), node_name: name(i), is_enabled: true, read_only: None, connections, receivers: vec![], log_head: 0 }),
+            harperdb: None,
         })
         .collect();
     topology::build(&observed)
@@ -235,6 +236,7 @@ fn six_nodes() -> TopologyView {
                 receivers: vec![],
                 log_head: 0,
             }),
+            harperdb: None,
         })
         .collect();
     topology::build(&observed)

@@ -1,12 +1,17 @@
 //! The studio's status, browse, forms and SQL against a real HarperDB 4.7 (from npm, installed
 //! by `make test`): the client tells the server's kind and reads its quirks into the studio's
-//! shapes and error codes (each one a difference in `switchyard_client::DIFFERENCES`).
+//! shapes and error codes (each one a difference in `switchyard_client::DIFFERENCES`); two real
+//! instances drawn on the canvas from their own cluster_status, linked and unlinked in
+//! HarperDB's own add_node and remove_node forms.
 
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, ServerKind};
 use switchyard_e2e::harperdb::HarperDb;
+use switchyard_protocol::tls::Trust;
 use switchyard_protocol::ErrorCode;
-use switchyard_studio::{probe, Browse, NewTable, PageAnchor, PageRequest, WriteMode};
+use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Party};
+use switchyard_studio::topology::{self, TopologyView};
+use switchyard_studio::{probe, Browse, InstanceKind, InstanceSpec, NewTable, PageAnchor, PageRequest, WriteMode};
 
 fn page(anchor: PageAnchor, limit: u32) -> PageRequest {
     PageRequest { database: "shop".into(), table: "item".into(), primary_key: "id".into(), sort: None, filters: vec![], anchor, limit }
@@ -96,4 +101,126 @@ async fn the_studio_reads_and_writes_a_real_harperdb_4_7_through_its_adapter() {
         .unwrap_err();
     assert_eq!(add.code(), ErrorCode::Unreachable, "{add}");
     assert!(add.to_string().contains("ECONNREFUSED"), "{add}");
+}
+
+/// A HarperDB instance as the studio's link plans take it.
+fn hdb_party(id: &str, name: &str, node_name: &str, hdb: &HarperDb) -> Party {
+    let client = hdb.client().unwrap().with_kind(ServerKind::HarperDb);
+    Party { id: id.into(), name: name.into(), node_name: node_name.into(), url: hdb.url.clone(), trust: Trust::System, server_kind: Some("harperdb".into()), client }
+}
+
+fn hdb_spec(id: &str, name: &str, hdb: &HarperDb) -> InstanceSpec {
+    InstanceSpec { id: id.into(), name: name.into(), url: hdb.url.clone(), username: hdb.user.clone(), kind: InstanceKind::Remote, tls: Trust::System, port: None }
+}
+
+async fn hdb_view(instances: &[(&str, &str, &HarperDb)]) -> TopologyView {
+    let mut observed = Vec::new();
+    for (id, name, hdb) in instances {
+        observed.push(topology::observe(hdb_spec(id, name, hdb), &hdb.client().unwrap().with_kind(ServerKind::HarperDb)).await);
+    }
+    topology::build(&observed)
+}
+
+async fn hdb_nodes(hdb: &HarperDb) -> Vec<String> {
+    let c = hdb.client().unwrap().with_kind(ServerKind::HarperDb).harperdb_cluster().await.unwrap();
+    c.nodes.into_iter().map(|n| n.name).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() {
+    let a = HarperDb::start_named("localhost").await.expect("a real HarperDB 4.7 (installed by `make test` into .cache/harperdb)");
+    let mut b = HarperDb::start_named("127.0.0.1").await.expect("a second real HarperDB 4.7");
+    for h in [&a, &b] {
+        let c = h.client().unwrap().with_kind(ServerKind::HarperDb);
+        c.new_database("shop").await.unwrap();
+        c.new_table(&NewTable { database: "shop".into(), table: "item".into(), primary_key: "id".into(), expiration: None }).await.unwrap();
+    }
+    // Read from HarperDB's own cluster_status: two nodes named as HarperDB names them, no link,
+    // and no write rate claimed (HarperDB keeps no log position).
+    let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
+    assert_eq!(v.nodes.iter().map(|n| (n.node_name.clone(), n.server_kind.clone(), n.log_head)).collect::<Vec<_>>(), vec![
+        (Some("localhost".to_string()), Some("harperdb".to_string()), None),
+        (Some("127.0.0.1".to_string()), Some("harperdb".to_string()), None)
+    ]);
+    assert!(v.edges.is_empty(), "{v:#?}");
+    let req = LinkRequest { a: "id-a".into(), b: "id-b".into(), channels: vec![LinkChannel { channel: "shop:item".into(), direction: Direction::AToB }], b_dials: false };
+
+    // A HarperDB instance and a switchyard-node cannot be linked: said before anything is sent.
+    let dir = tempfile::tempdir().unwrap();
+    let node = switchyard_node::start(switchyard_node::NodeConfig::new(dir.path(), "sy").with_admin("admin", "pw"), tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+        .await
+        .unwrap();
+    let sy = Party {
+        id: "id-sy".into(),
+        name: "sy".into(),
+        node_name: "sy".into(),
+        url: node.url(),
+        trust: Trust::System,
+        server_kind: Some("switchyard-node".into()),
+        client: switchyard_client::OpsClient::new(node.url(), Credentials::basic("admin", "pw")).unwrap(),
+    };
+    let mixed = plan_link(&LinkRequest { b: "id-sy".into(), ..req.clone() }, hdb_party("id-a", "hdb-a", "localhost", &a), sy).await.unwrap_err();
+    assert!(mixed.to_string().contains("HarperDB replicates only with HarperDB"), "{mixed}");
+    node.stop().await;
+
+    // The plan is HarperDB's add_node: hostname, url (the peer's replication port), verify_tls,
+    // authorization (masked) and per-table subscriptions, with the note that HarperDB calls them
+    // discouraged.
+    let plan = plan_link(&req, hdb_party("id-a", "hdb-a", "localhost", &a), hdb_party("id-b", "hdb-b", "127.0.0.1", &b)).await.unwrap();
+    let shown = plan.preview("p");
+    assert_eq!(shown.steps.len(), 1, "{shown:#?}");
+    assert_eq!(
+        shown.steps[0].request,
+        json!({"operation": "add_node", "hostname": "127.0.0.1", "url": format!("wss://127.0.0.1:{}", b.replication_port), "verify_tls": false,
+            "authorization": {"username": b.user, "password": "********"},
+            "subscriptions": [{"database": "shop", "table": "item", "publish": true, "subscribe": false}]})
+    );
+    assert!(shown.notes.iter().any(|n| n.contains("discouraged")), "{:?}", shown.notes);
+
+    // Applied while the peer is down: add_node fails, and what HarperDB stored of it is removed.
+    b.stop();
+    let failed = plan.apply().await;
+    assert!(!failed.ok, "{failed:#?}");
+    assert_eq!(failed.steps[0].operation, "add_node");
+    assert_eq!(failed.undone.iter().map(|u| (u.operation.as_str(), u.ok)).collect::<Vec<_>>(), vec![("remove_node", true)], "{failed:#?}");
+    assert!(failed.left_behind.is_empty(), "{failed:#?}");
+    assert!(!hdb_nodes(&a).await.contains(&"127.0.0.1".to_string()), "the failed add_node is not left in hdb_nodes");
+    b.start_again().await.unwrap();
+
+    // Applied with the peer up: a record written on A reaches B, and the canvas draws one edge
+    // A → B carrying shop:item (both ends report the link; it is drawn once), none back.
+    let plan = plan_link(&req, hdb_party("id-a", "hdb-a", "localhost", &a), hdb_party("id-b", "hdb-b", "127.0.0.1", &b)).await.unwrap();
+    let report = plan.apply().await;
+    assert!(report.ok, "{report:#?}");
+    let (ca, cb) = (a.client().unwrap().with_kind(ServerKind::HarperDb), b.client().unwrap().with_kind(ServerKind::HarperDb));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    for i in 0.. {
+        ca.upsert("shop", "item", &[json!({"id": 100 + i, "name": "replicated"})]).await.unwrap();
+        let seen = cb.call(&json!({"operation": "search_by_value", "database": "shop", "table": "item", "search_attribute": "id", "search_value": "*", "get_attributes": ["id"]})).await.unwrap();
+        if seen.as_array().is_some_and(|r| !r.is_empty()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no record written on A reached B within 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
+    let ab = v.edges.iter().find(|e| e.source == "id-a" && e.target == "id-b").unwrap_or_else(|| panic!("no edge A → B: {v:#?}"));
+    assert_eq!(ab.channels.iter().map(|c| c.channel.as_str()).collect::<Vec<_>>(), vec!["shop:item"], "{ab:#?}");
+    assert_eq!((ab.state.as_str(), ab.mesh), ("open", false), "{ab:#?}");
+    assert!(!v.edges.iter().any(|e| e.source == "id-b"), "nothing flows B → A: {v:#?}");
+    assert!(!v.warnings.iter().any(|w| w.kind == "stale_link"), "{:#?}", v.warnings);
+
+    // Removing it: HarperDB's remove_node by hostname, with its warning about links it keeps.
+    let unlink = plan_unlink(hdb_party("id-a", "hdb-a", "localhost", &a), "127.0.0.1", None).await.unwrap();
+    let shown = unlink.preview("u");
+    assert_eq!(shown.steps.iter().map(|s| s.request.clone()).collect::<Vec<_>>(), vec![json!({"operation": "remove_node", "hostname": "127.0.0.1"})]);
+    assert!(shown.notes.iter().any(|n| n.contains("restart_service http_workers")), "{:?}", shown.notes);
+    let report = unlink.apply().await;
+    assert!(report.ok, "{report:#?}");
+    assert!(!hdb_nodes(&a).await.contains(&"127.0.0.1".to_string()));
+    // Whatever HarperDB still runs of it is flagged, never drawn as a configured link.
+    let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
+    let drawn = v.edges.iter().any(|e| e.source == "id-a" && e.target == "id-b");
+    let flagged = v.warnings.iter().any(|w| w.kind == "stale_link" && w.message.contains("127.0.0.1"));
+    assert!(!drawn || flagged, "a removed link drawn without its warning: {v:#?}");
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_node::{start, NodeConfig, RunningNode};
 use switchyard_protocol::tls::Trust;
-use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Party};
+use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Party, Request};
 use switchyard_studio::topology::{self, TopologyView};
 use switchyard_studio::{InstanceKind, InstanceSpec};
 use tokio::net::TcpListener;
@@ -189,7 +189,7 @@ async fn a_planned_link_carries_only_its_channels_is_changed_and_removed_with_it
     let ops: Vec<(&str, &str)> = preview.steps.iter().map(|s| (s.instance_name.as_str(), s.operation.as_str())).collect();
     assert_eq!(ops, vec![("hq", "add_role"), ("hq", "add_user"), ("edge", "add_node")]);
     let shown = serde_json::to_string(&preview).unwrap();
-    let switchyard_protocol::Operation::AddUser(user) = &plan.steps[1].op else { panic!("step 2 adds the user") };
+    let Request::Node(switchyard_protocol::Operation::AddUser(user)) = &plan.steps[1].op else { panic!("step 2 adds the user") };
     assert!(shown.contains("********") && !shown.contains(&user.password), "passwords are masked in the preview: {shown}");
     assert_eq!(preview.steps[0].request["permission"]["dev"]["tables"]["sensor_data"]["insert"], true);
     assert_eq!(preview.steps[0].request["permission"]["dev"]["tables"]["sensor_data"]["read"], false);

@@ -3,6 +3,7 @@
 
 pub mod differences;
 mod error;
+pub mod harperdb;
 mod kind;
 mod ops;
 pub mod tls;

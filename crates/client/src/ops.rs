@@ -6,7 +6,7 @@ use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use switchyard_protocol::operation::NoFields;
-use switchyard_protocol::ops::{CreateTable, DatabaseRef, InsertReply, Message, RegistrationInfo, Sql, TableDescription, TableRef, UpsertReply, WriteRecords};
+use switchyard_protocol::ops::{CreateTable, DatabaseRef, InsertReply, Message, RegistrationInfo, SearchByValue, Sql, TableDescription, TableRef, UpsertReply, WriteRecords};
 use switchyard_protocol::Operation;
 use switchyard_protocol::ErrorCode;
 
@@ -111,6 +111,42 @@ impl OpsClient {
 
     pub fn kind(&self) -> Option<ServerKind> {
         self.kind
+    }
+
+    /// The credentials this client logs in with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// A HarperDB instance's links: cluster_status and its `system.hdb_nodes`.
+    pub async fn harperdb_cluster(&self) -> Result<crate::harperdb::Cluster> {
+        let status = self.run_as(&Operation::ClusterStatus(NoFields {})).await?;
+        let nodes = self
+            .run_as(&Operation::SearchByValue(SearchByValue {
+                database: "system".into(),
+                table: "hdb_nodes".into(),
+                search_attribute: "name".into(),
+                search_value: Value::from("*"),
+                get_attributes: Some(vec!["*".into()]),
+                limit: None,
+                offset: None,
+                sort: None,
+            }))
+            .await?;
+        Ok(crate::harperdb::Cluster { status, nodes })
+    }
+
+    /// Where HarperDB peers reach this instance (its replication URL, from get_configuration).
+    pub async fn harperdb_peer_url(&self) -> Result<String> {
+        let config: crate::harperdb::Configuration = self.parse(self.run_harperdb(&crate::harperdb::Request::GetConfiguration).await?)?;
+        config.replication.peer_url().map_err(|reason| Error::Protocol { url: self.url.clone(), reason })
+    }
+
+    /// Sends one cluster operation in HarperDB's form.
+    pub async fn run_harperdb(&self, request: &crate::harperdb::Request) -> Result<Value> {
+        let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("the request could not be written: {e}")))?;
+        let r = self.send_bytes(body, "application/json").await?;
+        self.answer(r)
     }
 
     /// Asks `registration_info` which server this is.

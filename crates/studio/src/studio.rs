@@ -52,6 +52,7 @@ impl Studio {
                     spec,
                     channels: Vec::new(),
                     cluster: Err(e.to_string()),
+                    harperdb: None,
                 },
             }
         });
@@ -86,8 +87,14 @@ impl Studio {
             let why = status.error.map(|e| e.message).unwrap_or_else(|| "it does not answer".into());
             return Err(Error::Invalid(format!("{} cannot be reached: {why}", spec.name)));
         }
-        let node_name = status.node_name.clone().ok_or_else(|| Error::Invalid(format!("{} did not say its node name", spec.name)))?;
-        Ok(Party { id: spec.id.clone(), name: spec.name.clone(), node_name, url: spec.url.clone(), trust: spec.tls.clone(), server_kind: status.server_kind, client: self.registry.client(id)? })
+        let client = self.registry.client(id)?;
+        let node_name = match (&status.node_name, status.server_kind.as_deref()) {
+            (Some(n), _) => n.clone(),
+            // HarperDB names itself in cluster_status only.
+            (None, Some("harperdb")) => client.harperdb_cluster().await?.status.node_name,
+            (None, _) => return Err(Error::Invalid(format!("{} did not say its node name", spec.name))),
+        };
+        Ok(Party { id: spec.id.clone(), name: spec.name.clone(), node_name, url: spec.url.clone(), trust: spec.tls.clone(), server_kind: status.server_kind, client })
     }
 
     fn keep(&self, plan: Plan) -> LinkPlan {

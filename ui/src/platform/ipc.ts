@@ -239,7 +239,12 @@ since: number, latencyMs?: number, lastError?: string, channels: Array<EdgeChann
 /**
  * Whether some channel on it runs in a cycle (allowed; marked).
  */
-cycle: boolean, };
+cycle: boolean, 
+/**
+ * It replicates whole databases both ways (HarperDB's default full mesh): its channels
+ * are every table of those databases, now and later.
+ */
+mesh: boolean, };
 
 export type TopoWarning = { 
 /**
@@ -272,7 +277,11 @@ bDials: boolean, };
 
 export type PlanStep = { instance: string, instanceName: string, operation: string, request: JsonValue, };
 
-export type LinkPlan = { id: string, summary: string, steps: Array<PlanStep>, };
+export type LinkPlan = { id: string, summary: string, 
+/**
+ * What the user should know before applying (a server's own caveats), in words.
+ */
+notes: Array<string>, steps: Array<PlanStep>, };
 
 export type StepResult = { instanceName: string, operation: string, ok: boolean, message: string, };
 

@@ -15,6 +15,11 @@ function PlanView({ plan }: { plan: LinkPlan }) {
   return (
     <div className="topo-plan" data-testid="topo-plan">
       <p>{plan.summary}</p>
+      {plan.notes.length > 0 && (
+        <div className="warn-panel" role="note" data-testid="topo-plan-notes">
+          {plan.notes.map((n, i) => <p key={i}>{n}</p>)}
+        </div>
+      )}
       <ol>
         {plan.steps.map((s, i) => (
           <li key={i} data-testid={`topo-step-${i}`}>
@@ -120,6 +125,7 @@ export function LinkDialog({ view }: { view: TopologyView }) {
   if (!d) return null;
   const [a, b] = [name(d.seed.a), name(d.seed.b)];
   const shown = shownChannels(offered, filter, (c) => !!chosen[c]);
+  const harperdb = [d.seed.a, d.seed.b].some((id) => view.nodes.find((n) => n.id === id)?.serverKind === "harperdb");
   const problem = channelProblem(typed);
   const apply = () => {
     if (!d.busy && !d.report && d.plan) void applyPlan();
@@ -179,7 +185,11 @@ export function LinkDialog({ view }: { view: TopologyView }) {
             <label className="inline"><input type="radio" checked={!bDials} onChange={() => setBDials(false)} data-testid="topo-dialer-a" /> {a} dials {b}</label>
             <label className="inline"><input type="radio" checked={bDials} onChange={() => setBDials(true)} data-testid="topo-dialer-b" /> {b} dials {a} (when {a} cannot be reached, for example behind a firewall)</label>
           </fieldset>
-          <p className="muted small">The dialled node gets a user of its own for this link, whose role grants read on what flows out of it and insert, update and delete on what flows in — nothing else.</p>
+          {harperdb ? (
+            <p className="muted small">HarperDB links with its own add_node: the dialling node logs in once on the other with the credentials the studio holds for it, to have its certificate signed; HarperDB has no per-link user.</p>
+          ) : (
+            <p className="muted small">The dialled node gets a user of its own for this link, whose role grants read on what flows out of it and insert, update and delete on what flows in — nothing else.</p>
+          )}
           {d.plan && <PlanView plan={d.plan} />}
           {!d.plan && !d.busy && channels.length === 0 && <p className="muted">Choose at least one channel to see what will be sent.</p>}
         </>

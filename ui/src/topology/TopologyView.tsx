@@ -113,7 +113,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
           data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
           onClick={() => useTopology.getState().selectEdge(e.id)}
           title={e.lastError ?? e.channels.map((c) => `${c.channel}${c.error ? `: ${c.error}` : ""}`).join("\n")}>
-          <div className="chans">{[...new Set(e.channels.map((c) => c.channel))].join(", ")}{e.cycle ? " ↻" : ""}</div>
+          <div className="chans">{e.mesh && <span className="badge" title="HarperDB's default: every table of these databases, both ways">full mesh</span>}{[...new Set(e.channels.map((c) => c.channel))].join(", ")}{e.cycle ? " ↻" : ""}</div>
           <div className="stats">
             <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>
             {backlog > 0 && <span> · lag {short(backlog)}</span>}
@@ -178,6 +178,7 @@ const Panel = memo(function Panel({ view }: { view: View }) {
         <section data-testid="topo-edge-panel">
           <h3>{name(edge.source)} → {name(edge.target)}</h3>
           <p className="small">{edge.state}{edge.latencyMs !== undefined ? ` · ${edge.latencyMs.toFixed(1)} ms` : ""}{edge.lastError ? ` · ${edge.lastError}` : ""}</p>
+          {edge.mesh && <p className="small" data-testid="topo-edge-mesh">HarperDB's full mesh: every table of these databases flows both ways, tables made later too.</p>}
           <table className="small">
             <thead><tr><th>channel</th><th>at</th><th>/s</th><th>lag</th></tr></thead>
             <tbody>

@@ -4,7 +4,7 @@ import { distanceToSegment, farEdges, mergeEdges, mergeNodes, nearestSegment, to
 
 const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], backlog });
 const edge = (s: string, t: string, position = 1): TopoEdge => ({
-  id: `${s}->${t}`, source: s, target: t, state: "open", since: 0, cycle: false,
+  id: `${s}->${t}`, source: s, target: t, state: "open", since: 0, cycle: false, mesh: false,
   channels: [{ channel: "dev:x", dialer: t, linkName: s, position, carried: position, gaps: 0 }],
 });
 const view = (nodes: TopoNode[], edges: TopoEdge[]): TopologyView => ({ nodes, edges, flows: [{ channel: "dev:x", edges: edges.map((e) => e.id), reach: { a: ["b"] }, cycleEdges: [] }], warnings: [] });

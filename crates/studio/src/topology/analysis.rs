@@ -76,6 +76,7 @@ mod tests {
                 .map(|c| EdgeChannel { channel: (*c).into(), dialer: source.into(), link_name: target.into(), position: None, backlog: None, carried: 0.0, gaps: 0.0, error: None })
                 .collect(),
             cycle: false,
+            mesh: false,
         }
     }
 

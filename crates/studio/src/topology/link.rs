@@ -9,12 +9,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use switchyard_client::OpsClient;
+use switchyard_client::harperdb::{self, Node, NodeRef, Subscription};
+use switchyard_client::{Credentials, OpsClient};
 use switchyard_protocol::operation::NoFields;
 use switchyard_protocol::ops::{
     AddNode, AddUser, ClusterStatus, DatabasePermission, NodeAuthorization, NodeSubscription, RemoveNode, RoleDef, RoleRef, RoleReply, TablePermission, UserRef, UserReply,
 };
-use switchyard_protocol::{Channel, Operation};
+use switchyard_protocol::{Channel, ErrorCode, Operation};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
@@ -66,6 +67,8 @@ pub struct PlanStep {
 pub struct LinkPlan {
     pub id: String,
     pub summary: String,
+    /// What the user should know before applying (a server's own caveats), in words.
+    pub notes: Vec<String>,
     pub steps: Vec<PlanStep>,
 }
 
@@ -103,12 +106,52 @@ pub struct Party {
     pub client: OpsClient,
 }
 
+/// What a step sends: a switchyard-node operation, or a cluster operation in HarperDB's form.
+#[derive(Debug, Clone)]
+pub enum Request {
+    Node(Operation),
+    HarperDb(harperdb::Request),
+}
+
+impl Request {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Node(op) => op.name(),
+            Request::HarperDb(r) => r.name(),
+        }
+    }
+
+    fn body(&self) -> Value {
+        match self {
+            Request::Node(op) => serde_json::to_value(op),
+            Request::HarperDb(r) => serde_json::to_value(r),
+        }
+        .unwrap_or(Value::Null)
+    }
+
+    async fn send(&self, client: &OpsClient) -> switchyard_client::Result<Value> {
+        match self {
+            Request::Node(op) => client.run(op).await,
+            Request::HarperDb(r) => client.run_harperdb(r).await,
+        }
+    }
+}
+
 /// A step with the request it sends and the one that takes it back.
 #[derive(Debug, Clone)]
 pub struct Step {
     pub party: usize,
-    pub op: Operation,
-    pub undo: Option<Operation>,
+    pub op: Request,
+    pub undo: Option<Request>,
+    /// The request may have changed something even when it fails (HarperDB stores an add_node
+    /// whose peer could not be reached): its undo runs then too.
+    pub undo_if_failed: bool,
+}
+
+impl Step {
+    fn node(party: usize, op: Operation, undo: Option<Operation>) -> Step {
+        Step { party, op: Request::Node(op), undo: undo.map(Request::Node), undo_if_failed: false }
+    }
 }
 
 /// A plan as applied: the two parties and the steps (real passwords inside).
@@ -117,6 +160,7 @@ pub struct Plan {
     pub parties: Vec<Party>,
     pub steps: Vec<Step>,
     pub summary: String,
+    pub notes: Vec<String>,
 }
 
 /// The user and role the studio makes on a dialled node for the link from `dialer`.
@@ -126,8 +170,8 @@ pub fn link_user(dialer_node_name: &str) -> String {
 
 const MASK: &str = "********";
 
-fn masked(op: &Operation) -> Value {
-    let mut v = serde_json::to_value(op).unwrap_or(Value::Null);
+fn masked(op: &Request) -> Value {
+    let mut v = op.body();
     if let Some(p) = v.get_mut("password") {
         *p = Value::from(MASK);
     }
@@ -143,6 +187,7 @@ impl Plan {
         LinkPlan {
             id: id.to_string(),
             summary: self.summary.clone(),
+            notes: self.notes.clone(),
             steps: self
                 .steps
                 .iter()
@@ -159,10 +204,13 @@ impl Plan {
     /// Sends every step in order; on the first failure undoes what was done, newest first.
     pub async fn apply(&self) -> ApplyReport {
         let mut report = ApplyReport { ok: true, steps: Vec::new(), undone: Vec::new(), left_behind: Vec::new() };
-        let mut done: Vec<&Step> = Vec::new();
-        for step in &self.steps {
+        // Indices of the steps to take back on a failure, and the failed one when it may have
+        // changed something anyway.
+        let mut done: Vec<usize> = Vec::new();
+        let mut failed = None;
+        for (i, step) in self.steps.iter().enumerate() {
             let party = &self.parties[step.party];
-            let answer = party.client.run(&step.op).await;
+            let answer = step.op.send(&party.client).await;
             let ok = answer.is_ok();
             report.steps.push(StepResult {
                 instance_name: party.name.clone(),
@@ -175,20 +223,35 @@ impl Plan {
             });
             if !ok {
                 report.ok = false;
+                if step.undo_if_failed {
+                    done.push(i);
+                    failed = Some(i);
+                }
                 break;
             }
-            done.push(step);
+            done.push(i);
         }
         if report.ok {
             return report;
         }
-        for step in done.into_iter().rev() {
+        for i in done.into_iter().rev() {
+            let step = &self.steps[i];
             let party = &self.parties[step.party];
             let Some(undo) = &step.undo else {
                 report.left_behind.push(format!("{} on {} cannot be taken back", step.op.name(), party.name));
                 continue;
             };
-            let answer = party.client.run(undo).await;
+            let answer = undo.send(&party.client).await;
+            // The failed step may have left nothing: its undo then finds nothing to remove.
+            if failed == Some(i) && answer.as_ref().is_err_and(|e| matches!(e.code(), ErrorCode::BadRequest | ErrorCode::NotFound)) {
+                report.undone.push(StepResult {
+                    instance_name: party.name.clone(),
+                    operation: undo.name().into(),
+                    ok: true,
+                    message: format!("the failed {} had left nothing to take back", step.op.name()),
+                });
+                continue;
+            }
             if let Err(e) = &answer {
                 report.left_behind.push(format!("{} on {} was not undone ({} failed: {e})", step.op.name(), party.name, undo.name()));
             }
@@ -206,11 +269,8 @@ impl Plan {
     }
 }
 
-fn refuse_harperdb(p: &Party) -> Result<()> {
-    if p.server_kind.as_deref() == Some("harperdb") {
-        return Err(Error::Invalid(format!("{} is a HarperDB instance: links with HarperDB are not drawn from the studio yet", p.name)));
-    }
-    Ok(())
+fn is_harperdb(p: &Party) -> bool {
+    p.server_kind.as_deref() == Some("harperdb")
 }
 
 /// The role permission that lets a link carry exactly `subscriptions` (from the dialler's
@@ -276,11 +336,17 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
     if a.id == b.id {
         return Err(Error::Invalid("a link needs two different instances".into()));
     }
-    refuse_harperdb(&a)?;
-    refuse_harperdb(&b)?;
     let subs = subscriptions(req)?;
     // parties[0] dials, parties[1] is dialled.
     let parties = if req.b_dials { vec![b, a] } else { vec![a, b] };
+    match (is_harperdb(&parties[0]), is_harperdb(&parties[1])) {
+        (true, true) => return plan_harperdb_link(parties, subs).await,
+        (false, false) => {}
+        _ => {
+            let (h, n) = if is_harperdb(&parties[0]) { (&parties[0], &parties[1]) } else { (&parties[1], &parties[0]) };
+            return Err(Error::Invalid(format!("{} is a HarperDB instance and {} a switchyard-node: HarperDB replicates only with HarperDB", h.name, n.name)));
+        }
+    }
     let (d, t) = (&parties[0], &parties[1]);
     let status: ClusterStatus = d.client.run_as(&Operation::ClusterStatus(NoFields {})).await?;
     let existing = status.connections.iter().find(|l| l.name == t.node_name);
@@ -293,17 +359,17 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
     let summary = match existing {
         Some(link) => {
             if let Some(previous) = previous_role {
-                steps.push(Step {
-                    party: 1,
-                    op: Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission }),
-                    undo: Some(Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission: previous })),
-                });
+                steps.push(Step::node(
+                    1,
+                    Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission }),
+                    Some(Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission: previous })),
+                ));
             }
-            steps.push(Step {
-                party: 0,
-                op: Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: subs.clone(), authorization: None, tls: None }),
-                undo: Some(Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: link.subscriptions.clone(), authorization: None, tls: None })),
-            });
+            steps.push(Step::node(
+                0,
+                Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: subs.clone(), authorization: None, tls: None }),
+                Some(Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: link.subscriptions.clone(), authorization: None, tls: None })),
+            ));
             format!("{} already links to {}: it will carry {names}", d.name, t.name)
         }
         None => {
@@ -311,26 +377,26 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
             let password = random_password();
             match previous_role {
                 // A role left from an earlier link of the same dialler is reused.
-                Some(previous) => steps.push(Step {
-                    party: 1,
-                    op: Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission }),
-                    undo: Some(Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission: previous })),
-                }),
-                None => steps.push(Step {
-                    party: 1,
-                    op: Operation::AddRole(RoleDef { id: None, role: Some(user.clone()), permission }),
-                    undo: Some(Operation::DropRole(RoleRef { id: user.clone() })),
-                }),
+                Some(previous) => steps.push(Step::node(
+                    1,
+                    Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission }),
+                    Some(Operation::AlterRole(RoleDef { id: Some(user.clone()), role: None, permission: previous })),
+                )),
+                None => steps.push(Step::node(
+                    1,
+                    Operation::AddRole(RoleDef { id: None, role: Some(user.clone()), permission }),
+                    Some(Operation::DropRole(RoleRef { id: user.clone() })),
+                )),
             }
-            steps.push(Step {
-                party: 1,
-                op: Operation::AddUser(AddUser { username: user.clone(), password: password.clone(), role: user.clone(), active: true }),
-                undo: Some(Operation::DropUser(UserRef { username: user.clone() })),
-            });
+            steps.push(Step::node(
+                1,
+                Operation::AddUser(AddUser { username: user.clone(), password: password.clone(), role: user.clone(), active: true }),
+                Some(Operation::DropUser(UserRef { username: user.clone() })),
+            ));
             let tls = t.url.starts_with("https://").then(|| t.trust.clone());
-            steps.push(Step {
-                party: 0,
-                op: Operation::AddNode(AddNode {
+            steps.push(Step::node(
+                0,
+                Operation::AddNode(AddNode {
                     name: t.node_name.clone(),
                     host: Some(host),
                     port: Some(port),
@@ -338,34 +404,99 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
                     authorization: Some(NodeAuthorization { username: user.clone(), password }),
                     tls,
                 }),
-                undo: Some(Operation::RemoveNode(RemoveNode { name: t.node_name.clone() })),
-            });
+                Some(Operation::RemoveNode(RemoveNode { name: t.node_name.clone() })),
+            ));
             format!("{} dials {} as '{user}', a user that may replicate only {names}", d.name, t.name)
         }
     };
-    Ok(Plan { parties, steps, summary })
+    Ok(Plan { parties, steps, summary, notes: Vec::new() })
+}
+
+/// The link between two HarperDB instances, in HarperDB's add_node form: the dialler is given
+/// the peer's replication URL and, once, credentials on the peer (HarperDB uses them to have
+/// the peer sign its certificate; it has no per-link user). Per-table subscriptions, as the
+/// dialog chose them.
+async fn plan_harperdb_link(parties: Vec<Party>, subs: Vec<NodeSubscription>) -> Result<Plan> {
+    let (d, t) = (&parties[0], &parties[1]);
+    let peer = t.client.harperdb_cluster().await?;
+    let url = t.client.harperdb_peer_url().await?;
+    let authorization = match t.client.credentials() {
+        Credentials::Basic { username, password } => NodeAuthorization { username: username.clone(), password: password.clone() },
+        _ => return Err(Error::Invalid(format!("the studio holds no user name and password for {}, which add_node needs", t.name))),
+    };
+    let mine = d.client.harperdb_cluster().await?;
+    let hostname = peer.status.node_name.clone();
+    let names = subs.iter().map(|s| s.channel.to_string()).collect::<Vec<_>>().join(", ");
+    let subscriptions = Some(subs.iter().map(Subscription::from_node).collect::<Vec<_>>());
+    let existing = mine.status.connections.iter().find(|c| c.name == hostname).map(|c| c.subscriptions.clone()).or_else(|| mine.nodes.iter().find(|n| n.name == hostname).map(|n| n.subscriptions.clone()));
+    let mut notes = vec![
+        "HarperDB calls per-table subscriptions discouraged: by default it replicates every database both ways (a full mesh). A \
+         subscription copies no row that existed before it, and fails until a restart if the table is missing on the subscribing \
+         node."
+            .to_string(),
+    ];
+    let (step, summary) = match existing {
+        Some(previous) => {
+            let undo = previous.clone().map(|p| Request::HarperDb(harperdb::Request::UpdateNode(Node { hostname: hostname.clone(), url: None, verify_tls: None, authorization: None, subscriptions: Some(p) })));
+            if undo.is_none() {
+                notes.push(format!("{} and {} replicate as a full mesh now: update_node cannot put that back if a later step fails.", d.name, t.name));
+            }
+            let op = Request::HarperDb(harperdb::Request::UpdateNode(Node { hostname: hostname.clone(), url: None, verify_tls: None, authorization: None, subscriptions }));
+            (Step { party: 0, op, undo, undo_if_failed: false }, format!("{} already replicates with {}: it will carry {names}", d.name, t.name))
+        }
+        None => {
+            let op = Request::HarperDb(harperdb::Request::AddNode(Node {
+                hostname: hostname.clone(),
+                url: Some(url.clone()),
+                verify_tls: Some(false),
+                authorization: Some(authorization.clone()),
+                subscriptions,
+            }));
+            let undo = Some(Request::HarperDb(harperdb::Request::RemoveNode(NodeRef { hostname: hostname.clone() })));
+            let summary = format!(
+                "{} adds {} ({url}) as a HarperDB node carrying {names}, logging in once as {}'s user '{}' to have its certificate signed",
+                d.name, t.name, t.name, authorization.username
+            );
+            // HarperDB stores the node even when the peer cannot be reached: a failed add_node is removed again.
+            (Step { party: 0, op, undo, undo_if_failed: true }, summary)
+        }
+    };
+    Ok(Plan { parties, steps: vec![step], summary, notes })
 }
 
 /// The plan that removes the link `dialer` runs to `link_name`, and the user and role the
 /// studio made for it on `dialled` (when there is one).
 pub async fn plan_unlink(dialer: Party, link_name: &str, dialled: Option<Party>) -> Result<Plan> {
-    refuse_harperdb(&dialer)?;
+    if is_harperdb(&dialer) {
+        let cluster = dialer.client.harperdb_cluster().await?;
+        if !cluster.nodes.iter().any(|n| n.name == link_name) && !cluster.status.connections.iter().any(|c| c.name == link_name) {
+            return Err(Error::Invalid(format!("{} has no link to {link_name}", dialer.name)));
+        }
+        let op = Request::HarperDb(harperdb::Request::RemoveNode(NodeRef { hostname: link_name.to_string() }));
+        let summary = format!("{} stops replicating with {link_name} (the removal reaches every node of its mesh through hdb_nodes)", dialer.name);
+        let notes = vec![format!(
+            "HarperDB 4.7 can keep a removed link running until its HTTP workers restart (restart_service http_workers on {}); the \
+             canvas warns while it does.",
+            dialer.name
+        )];
+        return Ok(Plan { parties: vec![dialer], steps: vec![Step { party: 0, op, undo: None, undo_if_failed: false }], summary, notes });
+    }
     let status: ClusterStatus = dialer.client.run_as(&Operation::ClusterStatus(NoFields {})).await?;
     if !status.connections.iter().any(|l| l.name == link_name) {
         return Err(Error::Invalid(format!("{} has no link to {link_name}", dialer.name)));
     }
     let user = link_user(&dialer.node_name);
-    let mut steps = vec![Step { party: 0, op: Operation::RemoveNode(RemoveNode { name: link_name.to_string() }), undo: None }];
+    let mut steps = vec![Step::node(0, Operation::RemoveNode(RemoveNode { name: link_name.to_string() }), None)];
     let mut parties = vec![dialer];
     let mut summary = format!("{} stops linking to {link_name}", parties[0].name);
     if let Some(t) = dialled {
         let users: Vec<UserReply> = t.client.run_as(&Operation::ListUsers(NoFields {})).await?;
         if users.iter().any(|u| u.username == user) {
-            steps.push(Step { party: 1, op: Operation::DropUser(UserRef { username: user.clone() }), undo: None });
-            steps.push(Step { party: 1, op: Operation::DropRole(RoleRef { id: user.clone() }), undo: None });
+            steps.push(Step::node(1, Operation::DropUser(UserRef { username: user.clone() }), None));
+            steps.push(Step::node(1, Operation::DropRole(RoleRef { id: user.clone() }), None));
             summary = format!("{summary}; the user '{user}' made for it on {} is removed", t.name);
         }
         parties.push(t);
     }
-    Ok(Plan { parties, steps, summary })
+    Ok(Plan { parties, steps, summary, notes: Vec::new() })
 }

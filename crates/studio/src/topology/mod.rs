@@ -26,25 +26,51 @@ pub struct Observed {
     pub status: InstanceStatus,
     /// Its tables as `database:table` (empty when it could not be asked).
     pub channels: Vec<String>,
-    /// Its links (switchyard-node), or why they could not be read.
+    /// Its links, or why they could not be read.
     pub cluster: Result<ClusterStatus, String>,
+    /// What only a HarperDB instance says of its links.
+    pub harperdb: Option<HarperDbLinks>,
 }
 
-/// Looks at one instance: its status, its tables and (a switchyard-node's) cluster_status.
+/// Of a HarperDB instance's links: those that replicate whole databases both ways (its default
+/// full mesh), and those still running although removed from hdb_nodes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HarperDbLinks {
+    pub mesh: Vec<String>,
+    pub stale: Vec<String>,
+    /// Links whose state only the peer can tell (it opens their sockets).
+    pub passive: Vec<String>,
+}
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+}
+
+/// Looks at one instance: its status, its tables and its links (cluster_status; a HarperDB
+/// instance's also from its hdb_nodes).
 pub async fn observe(spec: InstanceSpec, client: &OpsClient) -> Observed {
     let status = crate::probe::status(&spec.id, client).await;
     let (mut channels, mut cluster) = (Vec::new(), Err("not asked: the instance does not answer".to_string()));
+    let mut harperdb = None;
     if status.online && status.error.is_none() {
         if let Ok(tree) = client.tree().await {
             channels = tree.iter().flat_map(|d| d.tables.iter().map(move |t| format!("{}:{}", d.name, t.name))).collect();
         }
         cluster = if status.server_kind.as_deref() == Some("harperdb") {
-            Err("HarperDB's cluster status is not read yet".to_string())
+            match client.harperdb_cluster().await.map_err(|e| e.to_string()).and_then(|c| {
+                c.links(&channels, now_ms()).map_err(|e| format!("{} answered a cluster_status the studio cannot read: {e}", spec.name))
+            }) {
+                Ok(links) => {
+                    harperdb = Some(HarperDbLinks { mesh: links.mesh, stale: links.stale, passive: links.passive });
+                    Ok(links.status)
+                }
+                Err(e) => Err(e),
+            }
         } else {
             client.run_as(&Operation::ClusterStatus(NoFields {})).await.map_err(|e| e.to_string())
         };
     }
-    Observed { spec, status, channels, cluster }
+    Observed { spec, status, channels, cluster, harperdb }
 }
 
 /// The links an instance had when it last answered, now closed: it is down, so none of them
@@ -149,6 +175,9 @@ pub struct TopoEdge {
     pub channels: Vec<EdgeChannel>,
     /// Whether some channel on it runs in a cycle (allowed; marked).
     pub cycle: bool,
+    /// It replicates whole databases both ways (HarperDB's default full mesh): its channels
+    /// are every table of those databases, now and later.
+    pub mesh: bool,
 }
 
 /// Something the user should know about the topology.
@@ -271,7 +300,8 @@ pub fn build(observed: &[Observed]) -> TopologyView {
             error,
             channels: o.channels.clone(),
             backlog,
-            log_head: o.cluster.as_ref().ok().map(|c| c.log_head as f64),
+            // HarperDB keeps no log position to tell its write rate from.
+            log_head: o.cluster.as_ref().ok().filter(|_| o.harperdb.is_none()).map(|c| c.log_head as f64),
             url: None,
         });
     }
@@ -286,10 +316,27 @@ pub fn build(observed: &[Observed]) -> TopologyView {
         }
     }
     let mut edges: BTreeMap<(String, String), TopoEdge> = BTreeMap::new();
+    // Edges whose state some link that can see it has set (a passive HarperDB link cannot).
+    let mut informed: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     for o in observed {
         let Ok(cluster) = &o.cluster else { continue };
         let me = cluster.node_name.clone();
+        for stale in o.harperdb.iter().flat_map(|h| &h.stale) {
+            warnings.push(TopoWarning {
+                kind: "stale_link".into(),
+                message: format!(
+                    "{} still replicates with {stale}, which is no longer in its hdb_nodes: HarperDB 4.7 keeps a removed link \
+                     until its HTTP workers restart (restart_service http_workers)",
+                    o.spec.name
+                ),
+                node: Some(o.spec.id.clone()),
+                edge: None,
+                channel: None,
+            });
+        }
         for link in &cluster.connections {
+            let mesh = o.harperdb.as_ref().is_some_and(|h| h.mesh.contains(&link.name));
+            let passive = o.harperdb.as_ref().is_some_and(|h| h.passive.contains(&link.name));
             let peer = resolve(link, &by_node_name, &by_address).unwrap_or_else(|| ghost(&mut nodes, &mut warnings, &o.spec.name, link));
             let peer_channels = nodes.iter().find(|n| n.id == peer).filter(|n| n.online).map(|n| n.channels.clone());
             if link.refused_by.as_deref() == Some(switchyard_protocol::sc::name::LOGIN) {
@@ -331,6 +378,9 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                 let error = status.and_then(|c| c.error.clone());
                 let mut add = |source: &str, target: &str, position: Option<i64>, backlog: Option<i64>, carried: u64| {
                     let key = (source.to_string(), target.to_string());
+                    // The first report that can see the link's state sets it; later ones can
+                    // only make it worse.
+                    let first_informed = !passive && informed.insert(key.clone());
                     let edge = edges.entry(key).or_insert_with(|| TopoEdge {
                         id: format!("{source}->{target}"),
                         source: source.to_string(),
@@ -341,11 +391,18 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                         last_error: link.last_error.clone(),
                         channels: Vec::new(),
                         cycle: false,
+                        mesh: false,
                     });
-                    if rank(state_name(link.state)) < rank(&edge.state) {
+                    edge.mesh |= mesh;
+                    if !passive && (first_informed || rank(state_name(link.state)) < rank(&edge.state)) {
                         edge.state = state_name(link.state).into();
                         edge.since = link.since;
+                        edge.latency_ms = link.latency_ms;
                         edge.last_error = link.last_error.clone();
+                    }
+                    // Both ends of a HarperDB link report it: each channel is drawn once.
+                    if o.harperdb.is_some() && edge.channels.iter().any(|c| c.channel == channel) {
+                        return;
                     }
                     edge.channels.push(EdgeChannel {
                         channel: channel.clone(),

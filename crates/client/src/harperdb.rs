@@ -1,0 +1,398 @@
+//! HarperDB 4.7's cluster shapes where they differ from switchyard-node's: its add_node,
+//! update_node and remove_node requests (a peer by `hostname` and `url`, per-table subscriptions
+//! by `database` and `table`), and its cluster_status and `system.hdb_nodes`, read into the
+//! studio's `ClusterStatus` (reference: shared/reference/harperdb-4.7.md §1.6, §2).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use switchyard_protocol::ops::{ChannelStatus, ClusterStatus, LinkState, LinkStatus, NodeAuthorization, NodeSubscription};
+use switchyard_protocol::Channel;
+
+/// A cluster operation in HarperDB's form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "operation", rename_all = "snake_case")]
+pub enum Request {
+    AddNode(Node),
+    UpdateNode(Node),
+    RemoveNode(NodeRef),
+    /// The instance's whole configuration (its replication endpoint is in it).
+    GetConfiguration,
+}
+
+impl Request {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::AddNode(_) => "add_node",
+            Request::UpdateNode(_) => "update_node",
+            Request::RemoveNode(_) => "remove_node",
+            Request::GetConfiguration => "get_configuration",
+        }
+    }
+}
+
+/// What the studio reads of get_configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Configuration {
+    pub replication: Replication,
+}
+
+/// The `replication` section: where peers reach this node.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Replication {
+    #[serde(default)]
+    pub hostname: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The insecure (ws://) port, when one is set.
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default, rename = "securePort")]
+    pub secure_port: Option<u16>,
+}
+
+impl Replication {
+    /// The URL peers dial: `replication.url` when set, else `ws://hostname:port` when an
+    /// insecure port is set, else `wss://hostname:securePort` (reference §0).
+    pub fn peer_url(&self) -> Result<String, String> {
+        if let Some(url) = &self.url {
+            return Ok(url.clone());
+        }
+        let host = self.hostname.as_deref().ok_or("its configuration names no replication.hostname")?;
+        match (self.port, self.secure_port) {
+            (Some(port), _) => Ok(format!("ws://{host}:{port}")),
+            (None, Some(port)) => Ok(format!("wss://{host}:{port}")),
+            (None, None) => Err("its configuration names no replication port".into()),
+        }
+    }
+}
+
+/// add_node and update_node: the peer `hostname` (its `replication.hostname`) at `url`
+/// (`wss://host:replication-port`; without it HarperDB builds one with its *own* port).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub hostname: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Whether the peer's certificate must chain to a known CA (false for the self-signed CA
+    /// of a fresh instance: first contact then exchanges certificates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_tls: Option<bool>,
+    /// Credentials on the peer, used once to have it sign this node's certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<NodeAuthorization>,
+    /// Per-table subscriptions (HarperDB calls them discouraged); none means its default, every
+    /// database both ways.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<Subscription>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeRef {
+    pub hostname: String,
+}
+
+/// One table of a link, from the point of view of the node that holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub database: String,
+    pub table: String,
+    /// This node's writes go to the peer.
+    pub publish: bool,
+    /// The peer's writes come to this node.
+    pub subscribe: bool,
+}
+
+impl Subscription {
+    pub fn from_node(s: &NodeSubscription) -> Subscription {
+        Subscription { database: s.channel.database.clone(), table: s.channel.table.clone(), publish: s.publish, subscribe: s.subscribe }
+    }
+
+    fn to_node(&self) -> Result<NodeSubscription, String> {
+        let channel: Channel = format!("{}:{}", self.database, self.table).parse().map_err(|e: String| format!("a subscription names no table: {e}"))?;
+        Ok(NodeSubscription { channel, publish: self.publish, subscribe: self.subscribe })
+    }
+}
+
+/// cluster_status as HarperDB 4.7 answers it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Status {
+    pub node_name: String,
+    /// This node's replication URL (`wss://host:port`): what a peer's add_node names.
+    #[serde(default)]
+    pub url: Option<String>,
+    pub is_enabled: bool,
+    pub connections: Vec<Connection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Connection {
+    pub name: String,
+    pub url: String,
+    /// Per-table subscriptions; none (with `replicates`) for the default full mesh.
+    #[serde(default)]
+    pub subscriptions: Option<Vec<Subscription>>,
+    #[serde(default)]
+    pub replicates: Option<bool>,
+    /// One socket per replicated database.
+    #[serde(default)]
+    pub database_sockets: Vec<DatabaseSocket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DatabaseSocket {
+    pub database: String,
+    pub connected: bool,
+    #[serde(default)]
+    pub latency: Option<f64>,
+}
+
+/// A row of `system.hdb_nodes`: the links this node is configured with (replicated to every
+/// node of a mesh).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HdbNode {
+    pub name: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub subscriptions: Option<Vec<Subscription>>,
+    #[serde(default)]
+    pub replicates: Option<bool>,
+}
+
+/// What HarperDB says of its links: cluster_status (the live connections) and hdb_nodes (the
+/// configured ones).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    pub status: Status,
+    pub nodes: Vec<HdbNode>,
+}
+
+/// A HarperDB node's links as the studio draws them, with what only HarperDB has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Links {
+    pub status: ClusterStatus,
+    /// Links that replicate whole databases both ways (HarperDB's default full mesh).
+    pub mesh: Vec<String>,
+    /// Links still connected although no longer in hdb_nodes: remove_node left them running
+    /// until the HTTP workers restart (reference §2.4).
+    pub stale: Vec<String>,
+    /// Links this node only publishes on: the peer opens their sockets, so this side cannot
+    /// tell their state (the peer's own view can).
+    pub passive: Vec<String>,
+}
+
+/// The database HarperDB replicates users, roles and hdb_nodes in: not table data.
+const SYSTEM: &str = "system";
+
+impl Cluster {
+    /// The links in the studio's shape. `tables` (`database:table`) are this node's: a full mesh
+    /// carries every one of them (of the databases it has sockets for) to the peer, and the
+    /// peer's own view carries the way back, so each side contributes its outgoing half.
+    /// `now_ms` is when this was read (HarperDB does not say since when a link is in its state).
+    pub fn links(&self, tables: &[String], now_ms: f64) -> Result<Links, String> {
+        let configured: BTreeSet<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
+        let (mut mesh, mut stale, mut passive, mut connections) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for c in &self.status.connections {
+            let (host, port, tls) = address(&c.url)?;
+            let sockets: Vec<&DatabaseSocket> = c.database_sockets.iter().collect();
+            let state = match (sockets.is_empty(), sockets.iter().all(|s| s.connected)) {
+                (true, _) => LinkState::Connecting,
+                (false, true) => LinkState::Open,
+                (false, false) => LinkState::Closed,
+            };
+            let down: Vec<&str> = sockets.iter().filter(|s| !s.connected).map(|s| s.database.as_str()).collect();
+            let latencies: Vec<f64> = sockets.iter().filter_map(|s| s.latency).collect();
+            let subscriptions = match c.subscriptions.as_ref().filter(|s| !s.is_empty()) {
+                Some(list) => list.iter().map(Subscription::to_node).collect::<Result<Vec<_>, _>>()?,
+                None => {
+                    mesh.push(c.name.clone());
+                    let databases: BTreeSet<&str> = sockets.iter().map(|s| s.database.as_str()).filter(|d| *d != SYSTEM).collect();
+                    tables
+                        .iter()
+                        .filter_map(|t| t.parse::<Channel>().ok())
+                        .filter(|ch| databases.contains(ch.database.as_str()))
+                        .map(|channel| NodeSubscription { channel, publish: true, subscribe: false })
+                        .collect()
+                }
+            };
+            if !configured.contains(c.name.as_str()) {
+                stale.push(c.name.clone());
+            }
+            if sockets.is_empty() && c.subscriptions.as_ref().is_some_and(|l| !l.is_empty()) && subscriptions.iter().all(|s| !s.subscribe) {
+                passive.push(c.name.clone());
+            }
+            connections.push(LinkStatus {
+                name: c.name.clone(),
+                host,
+                port,
+                tls,
+                state,
+                since: now_ms,
+                latency_ms: (!latencies.is_empty()).then(|| latencies.iter().sum::<f64>() / latencies.len() as f64),
+                last_error: (!down.is_empty()).then(|| format!("not connected: {} (HarperDB does not say why)", down.join(", "))),
+                refused_by: None,
+                channels: subscriptions.iter().map(channel_status).collect(),
+                subscriptions,
+            });
+        }
+        // Configured but not connected at all: shown as links still connecting.
+        for n in self.nodes.iter().filter(|n| n.name != self.status.node_name && !self.status.connections.iter().any(|c| c.name == n.name)) {
+            let Some(url) = &n.url else { continue };
+            let (host, port, tls) = address(url)?;
+            let subscriptions = n.subscriptions.iter().flatten().map(Subscription::to_node).collect::<Result<Vec<_>, _>>()?;
+            connections.push(LinkStatus {
+                name: n.name.clone(),
+                host,
+                port,
+                tls,
+                state: LinkState::Connecting,
+                since: now_ms,
+                latency_ms: None,
+                last_error: Some("configured in hdb_nodes, not connected yet".into()),
+                refused_by: None,
+                channels: subscriptions.iter().map(channel_status).collect(),
+                subscriptions,
+            });
+        }
+        let status = ClusterStatus {
+            kind: "cluster-status".into(),
+            node_name: self.status.node_name.clone(),
+            is_enabled: self.status.is_enabled,
+            read_only: None,
+            connections,
+            receivers: Vec::new(),
+            log_head: 0,
+        };
+        Ok(Links { status, mesh, stale, passive })
+    }
+}
+
+/// HarperDB reports no positions: a channel's status says only which way it flows.
+fn channel_status(s: &NodeSubscription) -> ChannelStatus {
+    ChannelStatus {
+        channel: s.channel.to_string(),
+        subscribe: s.subscribe,
+        publish: s.publish,
+        last_received: None,
+        last_sent: None,
+        last_acknowledged: None,
+        local_head: 0,
+        backlog: 0,
+        gaps: 0,
+        error: None,
+        entries_received: 0,
+        entries_sent: 0,
+    }
+}
+
+/// Host, port and TLS of a replication URL (`wss://host:port` or `ws://…`).
+pub fn address(url: &str) -> Result<(String, u16, bool), String> {
+    let u = reqwest::Url::parse(url).map_err(|e| format!("'{url}' is not a replication URL: {e}"))?;
+    let tls = match u.scheme() {
+        "wss" => true,
+        "ws" => false,
+        other => return Err(format!("'{url}' is not a replication URL (scheme {other})")),
+    };
+    let host = u.host_str().ok_or_else(|| format!("'{url}' names no host"))?.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = u.port().ok_or_else(|| format!("'{url}' names no port"))?;
+    Ok((host, port, tls))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(v: serde_json::Value, nodes: serde_json::Value) -> Cluster {
+        Cluster { status: serde_json::from_value(v).unwrap(), nodes: serde_json::from_value(nodes).unwrap() }
+    }
+
+    #[test]
+    fn a_full_mesh_carries_every_table_of_its_databases_out_and_system_is_left_out() {
+        let c = cluster(
+            serde_json::json!({"type": "cluster-status", "node_name": "localhost", "url": "wss://localhost:9933", "is_enabled": true, "connections": [
+                {"name": "127.0.0.1", "url": "wss://127.0.0.1:9943", "subscriptions": null, "replicates": true, "database_sockets": [
+                    {"database": "system", "connected": true, "latency": 2.0, "threadId": 1, "nodes": ["127.0.0.1"]},
+                    {"database": "dev", "connected": true, "latency": 4.0}]}]}),
+            serde_json::json!([{"name": "127.0.0.1", "url": "wss://127.0.0.1:9943", "replicates": true}]),
+        );
+        let l = c.links(&["dev:dog".into(), "dev:cat".into(), "other:x".into()], 5.0).unwrap();
+        assert_eq!((l.mesh.clone(), l.stale.clone()), (vec!["127.0.0.1".to_string()], vec![]));
+        let link = &l.status.connections[0];
+        assert_eq!((link.host.as_str(), link.port, link.tls, link.state, link.latency_ms), ("127.0.0.1", 9943, true, LinkState::Open, Some(3.0)));
+        let carried: Vec<String> = link.subscriptions.iter().map(|s| s.channel.to_string()).collect();
+        assert_eq!(carried, vec!["dev:dog", "dev:cat"]);
+        assert!(link.subscriptions.iter().all(|s| s.publish && !s.subscribe));
+    }
+
+    #[test]
+    fn per_table_subscriptions_are_kept_a_socket_down_closes_the_link_and_a_removed_link_is_stale() {
+        let c = cluster(
+            serde_json::json!({"node_name": "localhost", "is_enabled": true, "connections": [
+                {"name": "gone", "url": "wss://127.0.0.1:9953", "subscriptions": [{"database": "dev", "table": "dog", "publish": false, "subscribe": true}],
+                 "database_sockets": [{"database": "dev", "connected": false}]}]}),
+            serde_json::json!([{"name": "later", "url": "wss://127.0.0.1:9963", "subscriptions": [{"database": "dev", "table": "cat", "publish": true, "subscribe": false}]}]),
+        );
+        let l = c.links(&[], 5.0).unwrap();
+        assert_eq!((l.mesh.clone(), l.stale.clone(), l.passive.clone()), (vec![], vec!["gone".to_string()], vec![]));
+        let gone = &l.status.connections[0];
+        assert_eq!(gone.state, LinkState::Closed);
+        assert!(gone.last_error.as_deref().is_some_and(|e| e.contains("dev")), "{gone:?}");
+        assert_eq!((gone.subscriptions[0].channel.to_string(), gone.subscriptions[0].subscribe), ("dev:dog".to_string(), true));
+        let later = &l.status.connections[1];
+        assert_eq!((later.name.as_str(), later.state), ("later", LinkState::Connecting));
+    }
+
+    #[test]
+    fn a_link_this_node_only_publishes_on_is_passive_its_peer_opens_the_sockets() {
+        let c = cluster(
+            serde_json::json!({"node_name": "localhost", "is_enabled": true, "connections": [
+                {"name": "127.0.0.1", "url": "wss://127.0.0.1:9943", "subscriptions": [{"database": "dev", "table": "dog", "publish": true, "subscribe": false}], "database_sockets": []}]}),
+            serde_json::json!([{"name": "127.0.0.1", "url": "wss://127.0.0.1:9943"}]),
+        );
+        let l = c.links(&[], 5.0).unwrap();
+        assert_eq!(l.passive, vec!["127.0.0.1".to_string()]);
+        assert_eq!((l.status.connections[0].state, l.status.connections[0].last_error.clone()), (LinkState::Connecting, None));
+    }
+
+    #[test]
+    fn malformed_peer_data_is_refused_not_filled_in() {
+        let bad_url = cluster(serde_json::json!({"node_name": "a", "is_enabled": true, "connections": [{"name": "b", "url": "https://b:1"}]}), serde_json::json!([]));
+        assert!(bad_url.links(&[], 0.0).is_err());
+        let bad_table = cluster(
+            serde_json::json!({"node_name": "a", "is_enabled": true, "connections": [{"name": "b", "url": "wss://b:1", "subscriptions": [{"database": "dev", "table": "", "publish": true, "subscribe": false}]}]}),
+            serde_json::json!([]),
+        );
+        assert!(bad_table.links(&[], 0.0).is_err());
+        assert!(serde_json::from_value::<Status>(serde_json::json!({"node_name": "a"})).is_err(), "a cluster_status without connections");
+    }
+
+    #[test]
+    fn the_replication_url_is_read_as_harperdb_builds_it() {
+        let r = |v: serde_json::Value| serde_json::from_value::<Configuration>(serde_json::json!({"replication": v, "http": {}})).unwrap().replication.peer_url();
+        assert_eq!(r(serde_json::json!({"securePort": 9933, "hostname": "localhost", "databases": "*"})), Ok("wss://localhost:9933".to_string()));
+        assert_eq!(r(serde_json::json!({"securePort": 9933, "port": 9932, "hostname": "localhost"})), Ok("ws://localhost:9932".to_string()));
+        assert_eq!(r(serde_json::json!({"url": "wss://hq.example:1", "hostname": "x"})), Ok("wss://hq.example:1".to_string()));
+        assert!(r(serde_json::json!({"securePort": 9933})).is_err());
+    }
+
+    #[test]
+    fn requests_take_harperdb_s_own_names() {
+        let add = Request::AddNode(Node {
+            hostname: "127.0.0.1".into(),
+            url: Some("wss://127.0.0.1:9943".into()),
+            verify_tls: Some(false),
+            authorization: Some(NodeAuthorization { username: "admin".into(), password: "pw".into() }),
+            subscriptions: Some(vec![Subscription { database: "dev".into(), table: "dog".into(), publish: true, subscribe: false }]),
+        });
+        assert_eq!(
+            serde_json::to_value(&add).unwrap(),
+            serde_json::json!({"operation": "add_node", "hostname": "127.0.0.1", "url": "wss://127.0.0.1:9943", "verify_tls": false,
+                "authorization": {"username": "admin", "password": "pw"}, "subscriptions": [{"database": "dev", "table": "dog", "publish": true, "subscribe": false}]})
+        );
+        assert_eq!(serde_json::to_value(Request::GetConfiguration).unwrap(), serde_json::json!({"operation": "get_configuration"}));
+        let remove = Request::RemoveNode(NodeRef { hostname: "127.0.0.1".into() });
+        assert_eq!(serde_json::to_value(&remove).unwrap(), serde_json::json!({"operation": "remove_node", "hostname": "127.0.0.1"}));
+        assert_eq!(remove.name(), "remove_node");
+    }
+}
