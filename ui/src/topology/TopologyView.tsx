@@ -78,10 +78,13 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
         {n.kind === "ghost" ? `not registered · ${n.url ?? ""}` : n.online ? `${n.serverKind ?? "?"} ${n.version ?? ""}` : "offline"}
       </div>
       <div className="small">
-        {count(n.channels.length, "table")} · backlog <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span>
+        {count(n.channels.length, "table")}
+        {n.serverKind !== "harperdb" && <> · backlog <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span></>}
       </div>
       <div className="small">
-        <span data-testid={`topo-writes-${n.name}`} title="transactions written to its log per second">{short(data.rate)} writes/s</span>
+        {data.rate === null
+          ? <span className="muted" data-testid={`topo-writes-${n.name}`} title="this server reports no log position to count writes from">write rate not reported</span>
+          : <span data-testid={`topo-writes-${n.name}`} title="transactions written to its log per second">{short(data.rate)} writes/s</span>}
       </div>
       {n.error && <div className="small error-text topo-node-error" title={n.error}>{n.error}</div>}
       <Handle type="source" position={Side.Right} />
@@ -106,7 +109,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
   const backlog = edgeBacklog(e);
   return (
     <>
-      <BaseEdge path={path} markerEnd={markerEnd} interactionWidth={20} className={`topo-edge-path ${look}${data.rate > 0 ? " busy" : ""}`} />
+      <BaseEdge path={path} markerEnd={markerEnd} interactionWidth={20} className={`topo-edge-path ${look}${(data.rate ?? 0) > 0 ? " busy" : ""}`} />
       <EdgeLabelRenderer>
         <div className={`topo-edge-label ${look}`}
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
@@ -115,7 +118,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
           title={e.lastError ?? e.channels.map((c) => `${c.channel}${c.error ? `: ${c.error}` : ""}`).join("\n")}>
           <div className="chans">{e.mesh && <span className="badge" title="HarperDB's default: every table of these databases, both ways">full mesh</span>}{[...new Set(e.channels.map((c) => c.channel))].join(", ")}{e.cycle ? " ↻" : ""}</div>
           <div className="stats">
-            <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>
+            {data.rate === null ? <span className="muted" title="HarperDB reports no counts per link">rate n/a</span> : <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>}
             {backlog > 0 && <span> · lag {short(backlog)}</span>}
             {e.state !== "open" && <span> · {e.state}</span>}
           </div>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TopoEdge, TopoNode, TopologyView } from "../platform";
 import { distanceToSegment, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow } from "./flow";
+import { nodeKey } from "./model";
 
 const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], backlog });
 const edge = (s: string, t: string, position = 1): TopoEdge => ({
@@ -32,6 +33,17 @@ describe("the canvas's elements", () => {
     const v = view([node("a"), node("b"), node("c")], [edge("a", "b")]);
     const f = toFlow(v, at, {}, { channel: "dev:x", node: "a", edge: null });
     expect(f.nodes.map((n) => [n.id, n.data.dim, n.data.reached])).toEqual([["a", false, true], ["b", false, true], ["c", true, false]]);
+  });
+});
+
+describe("rates a server does not report", () => {
+  it("are null, not zero, for a HarperDB node and the edges it dials", () => {
+    const hdb = (id: string): TopoNode => ({ ...node(id), serverKind: "harperdb" });
+    // The test edges are dialled by their target.
+    const v = view([{ ...node("a"), logHead: 10 }, hdb("b"), hdb("c")], [edge("b", "a"), edge("b", "c")]);
+    const f = toFlow(v, at, { [nodeKey("a")]: 2 }, sel);
+    expect(f.nodes.map((n) => n.data.rate)).toEqual([2, null, null]);
+    expect(f.edges.map((e) => [e.id, e.data?.rate === null])).toEqual([["b->a", false], ["b->c", true]]);
   });
 });
 

@@ -7,8 +7,9 @@ import { NODE_HEIGHT, NODE_WIDTH, edgeRate, floatingEdge, nodeKey, type Point, t
 
 export interface NodeData extends Record<string, unknown> {
   node: TopoNode;
-  /** Transactions written to its log per second. */
-  rate: number;
+  /** Transactions written to its log per second; null when the server reports no log position
+   * (HarperDB). */
+  rate: number | null;
   dim: boolean;
   reached: boolean;
 }
@@ -17,7 +18,8 @@ export interface EdgeData extends Record<string, unknown> {
   edge: TopoEdge;
   sourceName: string;
   targetName: string;
-  rate: number;
+  /** Messages per second; null when the links report no counts (HarperDB's). */
+  rate: number | null;
   /** The opposite edge exists too: the two are drawn side by side, labels apart. */
   paired: boolean;
   dim: boolean;
@@ -48,6 +50,7 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
   const reached = new Set<string>(sel.node && flow ? [sel.node, ...(flow.reach[sel.node] ?? [])] : []);
   const names = new Map(view.nodes.map((n) => [n.id, n.name]));
   const ids = new Set(view.edges.map((e) => e.id));
+  const uncounted = new Set(view.nodes.filter((n) => n.serverKind === "harperdb").map((n) => n.id));
   const nodes: Node<NodeData>[] = view.nodes.map((n) => ({
     id: n.id,
     type: "instance",
@@ -61,7 +64,7 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
     measured: MEASURED,
     selected: n.id === sel.node,
     ariaLabel: `${n.name}, ${n.kind === "ghost" ? "not registered" : n.online ? "online" : "offline"}`,
-    data: { node: n, rate: rates[nodeKey(n.id)] ?? 0, dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
+    data: { node: n, rate: n.logHead === undefined ? null : (rates[nodeKey(n.id)] ?? 0), dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
   }));
   const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
     id: e.id,
@@ -75,7 +78,7 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
       edge: e,
       sourceName: names.get(e.source) ?? e.source,
       targetName: names.get(e.target) ?? e.target,
-      rate: edgeRate(e, rates),
+      rate: e.channels.every((c) => uncounted.has(c.dialer)) ? null : edgeRate(e, rates),
       paired: ids.has(`${e.target}->${e.source}`),
       dim: !!sel.channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
     },

@@ -357,7 +357,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     edge: None,
                     channel: None,
                 });
-            } else if link.state != LinkState::Open || link.last_error.is_some() {
+            } else if !passive && (link.state != LinkState::Open || link.last_error.is_some()) {
                 warnings.push(TopoWarning {
                     kind: "failing_link".into(),
                     message: format!(
