@@ -208,6 +208,10 @@ commands! {
         Ok(s.tail_stop(&tail))
     }
 
+    fn harperdb_export(s, id: String, channels: Vec<String>) -> String {
+        Ok(s.harperdb_export(&id, &channels).await?)
+    }
+
     fn export_file(s, name: String, contents: String) -> String {
         Ok(s.export(&name, contents).await?)
     }

@@ -2,7 +2,8 @@
 //! registered through the dialog (a wrong password refused even on loopback, where HarperDB's
 //! dev mode lets any request in), browsed, a record added and edited through the form, the two
 //! wired on the canvas by dragging one onto the other (HarperDB's own add_node, with its note),
-//! and a record written on one arriving on the other.
+//! a record written on one arriving on the other, and the table tailed over MQTT on the other
+//! once the user agreed to export it.
 
 use std::time::Duration;
 
@@ -100,6 +101,24 @@ async fn journey(app: &StudioApp, a: &HarperDb, b: &HarperDb) -> Result<()> {
     let writes = s.wait_text("[data-testid='topo-writes-hdb-a']", T, "hdb-a's write rate", |t| !t.is_empty()).await?;
     ensure!(writes == "write rate not reported", "hdb-a's write rate reads {writes:?}");
     app.shot("04-harperdb-linked").await?;
+
+    // Tail shop:item on hdb-b: not exported, so HarperDB publishes nothing; the studio says so
+    // and exports it only once the user agrees; then inserts (replicated from hdb-a) arrive.
+    s.click_css("[data-testid='instance-hdb-b'] [data-testid='open-tail']", T).await?;
+    s.fill("[data-testid='tail-channels']", "shop:item").await?;
+    s.click_css("[data-testid='tail-start']", T).await?;
+    let offer = s.wait_text("[data-testid='tail-not-exported']", T, "the export offer", |t| t.contains("shop:item")).await?;
+    ensure!(offer.contains("set_component_file") && offer.contains("restarts"), "the offer says what it will do: {offer}");
+    app.shot("05-harperdb-tail-not-exported").await?;
+    s.click_css("[data-testid='tail-export-tables']", T).await?;
+    s.wait("[data-testid='confirm']", T).await.context("the export asks first")?;
+    s.click_css("[data-testid='confirm-ok']", T).await?;
+    s.wait_text("[data-testid='toast-info']", Duration::from_secs(60), "the export", |t| t.contains("Exported shop.item")).await?;
+    s.wait_text("[data-testid='tail-state']", T, "live", |t| t == "live").await?;
+    s.wait_gone("[data-testid='tail-not-exported']", T).await?;
+    ca.insert("shop", "item", &[json!({"id": 500, "name": "tailed on hdb-b"})]).await?;
+    s.wait_text("[data-testid='tail-view']", Duration::from_secs(60), "the insert made on hdb-a, on hdb-b's tail", |t| t.contains("tailed on hdb-b")).await?;
+    app.shot("06-harperdb-tail").await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use switchyard_protocol::tls::Trust;
 use switchyard_protocol::ErrorCode;
 use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Party};
 use switchyard_studio::topology::{self, TopologyView};
+use switchyard_studio::{tail_mqtt, TailEvent};
 use switchyard_studio::{probe, Browse, InstanceKind, InstanceSpec, NewTable, PageAnchor, PageRequest, WriteMode};
 
 fn page(anchor: PageAnchor, limit: u32) -> PageRequest {
@@ -223,4 +224,62 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
     let drawn = v.edges.iter().any(|e| e.source == "id-a" && e.target == "id-b");
     let flagged = v.warnings.iter().any(|w| w.kind == "stale_link" && w.message.contains("127.0.0.1"));
     assert!(!drawn || flagged, "a removed link drawn without its warning: {v:#?}");
+}
+
+/// The next tail event that `want` accepts, within 60 s (others are skipped).
+async fn tail_until(tail: &mut switchyard_studio::Tail, what: &str, want: impl Fn(&TailEvent) -> bool) -> TailEvent {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match tokio::time::timeout_at(deadline, tail.next()).await {
+            Ok(Some(e)) if want(&e) => return e,
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the tail ended before {what}"),
+            Err(_) => panic!("not within 60 s: {what}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_harperdb_table_is_tailed_over_mqtt_once_exported_with_the_users_consent() {
+    let hdb = HarperDb::start().await.expect("a real HarperDB 4.7 (installed by `make test` into .cache/harperdb)");
+    let client = hdb.client().unwrap().with_kind(ServerKind::HarperDb);
+    client.new_database("shop").await.unwrap();
+    client.new_table(&NewTable { database: "shop".into(), table: "item".into(), primary_key: "id".into(), expiration: None }).await.unwrap();
+    client.insert("shop", "item", &[json!({"id": 1, "name": "old"})]).await.unwrap();
+    let creds = (hdb.user.clone(), hdb.password.clone());
+    let request = || switchyard_studio::TailRequest::new(vec!["shop:item".into()]);
+
+    // Not exported: HarperDB refuses the subscription, and the tail says so (not silence).
+    let mut tail = tail_mqtt::start(client.clone(), creds.clone(), request()).unwrap();
+    let e = tail_until(&mut tail, "the table reported as not exported", |e| !matches!(e, TailEvent::Reconnecting { .. })).await;
+    assert!(matches!(&e, TailEvent::NotExported { channel } if channel == "shop:item"), "{e:?}");
+    drop(tail);
+
+    // Exported (the component, then the HTTP workers restart): live inserts, updates and
+    // deletes arrive, and the table's existing record is not replayed.
+    let done = tail_mqtt::export_tables(&client, &["shop:item".into()]).await.unwrap();
+    assert!(done.contains("shop.item as shop_item"), "{done}");
+    let resources = client.call(&json!({"operation": "get_component_file", "project": "switchyard_export", "file": "resources.js"})).await.unwrap();
+    assert_eq!(resources["message"], json!("export const shop_item = databases[\"shop\"]?.[\"item\"];\n"));
+    let mut tail = tail_mqtt::start(client.clone(), creds.clone(), request()).unwrap();
+    // The workers may still be restarting: the tail reconnects until they serve MQTT again.
+    tail_until(&mut tail, "the tail going live", |e| matches!(e, TailEvent::Live | TailEvent::NotExported { .. } | TailEvent::Failed { .. })).await;
+    client.insert("shop", "item", &[json!({"id": 2, "name": "new"})]).await.unwrap();
+    client.call(&json!({"operation": "update", "database": "shop", "table": "item", "records": [{"id": 2, "name": "newer"}]})).await.unwrap();
+    client.delete_records("shop", "item", vec![json!(2)]).await.unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        if let TailEvent::Record(r) = tail_until(&mut tail, "three live records", |e| matches!(e, TailEvent::Record(_))).await {
+            seen.push((r.channel, r.operation, serde_json::from_str::<Value>(r.data.get()).unwrap()));
+        }
+    }
+    assert_eq!(seen, vec![
+        ("shop:item".to_string(), "put".to_string(), json!([{"id": 2, "name": "new", "__createdtime__": seen[0].2[0]["__createdtime__"], "__updatedtime__": seen[0].2[0]["__updatedtime__"]}])),
+        ("shop:item".to_string(), "put".to_string(), json!([{"id": 2, "name": "newer", "__createdtime__": seen[1].2[0]["__createdtime__"], "__updatedtime__": seen[1].2[0]["__updatedtime__"]}])),
+        ("shop:item".to_string(), "delete".to_string(), json!([2])),
+    ]);
+    // Exporting again keeps one line per table.
+    tail_mqtt::export_tables(&client, &["shop:item".into()]).await.unwrap();
+    let resources = client.call(&json!({"operation": "get_component_file", "project": "switchyard_export", "file": "resources.js"})).await.unwrap();
+    assert_eq!(resources["message"].as_str().map(|s| s.lines().count()), Some(1));
 }

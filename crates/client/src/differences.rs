@@ -104,7 +104,7 @@ pub const DIFFERENCES: &[Difference] = &[
         harperdb: "add_node and update_node answer 200 with '… but there was an error updating target node: …' when the peer refused or could not be reached and the node record is stored (§2.1); a node whose certificate the peer must sign first answers 500 instead",
         switchyard_node: "answers with the error's status and stores nothing",
         why: "a failed link must not look like a made one",
-        studio: "the client reads such a 200 or 500 as the peer's failure (unreachable or unauthorized), saying when the node record was stored",
+        studio: "the client reads such a 200 or 500 as the peer's failure (unreachable or unauthorized); a link plan whose add_node failed removes the node record again",
         in_transcript: false,
     },
     Difference {
@@ -120,7 +120,7 @@ pub const DIFFERENCES: &[Difference] = &[
         harperdb: "remove_node leaves the removed link working until the workers restart (§2.4)",
         switchyard_node: "closes the link at once",
         why: "a removed link must stop carrying data",
-        studio: "not handled yet (the HarperDB topology is not drawn yet)",
+        studio: "the unlink plan says so before it is applied, and the canvas warns (stale_link) while cluster_status lists a link that hdb_nodes no longer holds",
         in_transcript: false,
     },
     Difference {
@@ -128,7 +128,23 @@ pub const DIFFERENCES: &[Difference] = &[
         harperdb: "a table created through the Operations API is not reachable over REST, WebSocket or MQTT until exported by a component (§4.1)",
         switchyard_node: "every table is a channel of its SocketCluster endpoint",
         why: "the tail needs no set-up",
-        studio: "not handled yet (the HarperDB tail over MQTT is not built)",
+        studio: "the tail reports a table HarperDB will not subscribe to as not exported, and exports it (a component written through set_component_file, then a restart of the HTTP workers) only once the user agrees",
+        in_transcript: false,
+    },
+    Difference {
+        id: "cluster-operation-shapes",
+        harperdb: "add_node names the peer by hostname and url (its replication port), with verify_tls and per-table subscriptions by database and table; with no subscriptions it replicates every database both ways, gossiped to a full mesh (§1.6, §2.1, §2.2)",
+        switchyard_node: "add_node names the peer by name, host and port (its Operations API port) with per-channel subscriptions; nothing is replicated that no link names",
+        why: "a link carries what it names and nothing else, and its permissions can be checked",
+        studio: "link plans are written in each server's own form (switchyard_client::harperdb); a full mesh is drawn as such",
+        in_transcript: false,
+    },
+    Difference {
+        id: "realtime-without-positions",
+        harperdb: "MQTT messages carry the record (or null for a delete) under the topic export/key: no transaction id, origin, operation or time, and nothing to resume from (§4.2)",
+        switchyard_node: "publications are log entries with an id, origin, operation and time; a subscriber resumes after the last id it saw",
+        why: "a tail must line up the same write across nodes and heal what it missed",
+        studio: "a HarperDB tail numbers records in arrival order, shows put or delete, and reports every reconnect as a gap it cannot heal",
         in_transcript: false,
     },
 ];

@@ -18,6 +18,12 @@ pub enum Request {
     RemoveNode(NodeRef),
     /// The instance's whole configuration (its replication endpoint is in it).
     GetConfiguration,
+    /// Writes one file of a component (a project under the instance's components folder).
+    SetComponentFile(ComponentFile),
+    /// Reads one file of a component.
+    GetComponentFile(ComponentFileRef),
+    /// Restarts a service: `http_workers` loads components anew.
+    RestartService(Service),
 }
 
 impl Request {
@@ -27,15 +33,88 @@ impl Request {
             Request::UpdateNode(_) => "update_node",
             Request::RemoveNode(_) => "remove_node",
             Request::GetConfiguration => "get_configuration",
+            Request::SetComponentFile(_) => "set_component_file",
+            Request::GetComponentFile(_) => "get_component_file",
+            Request::RestartService(_) => "restart_service",
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentFile {
+    pub project: String,
+    pub file: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentFileRef {
+    pub project: String,
+    pub file: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub service: String,
+}
+
+/// get_component_file's answer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FileContents {
+    pub message: String,
 }
 
 /// What the studio reads of get_configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Configuration {
     pub replication: Replication,
+    pub http: Http,
 }
+
+/// The `http` section: where REST, WebSocket and MQTT-over-WebSocket are served.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Http {
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default, rename = "securePort")]
+    pub secure_port: Option<u16>,
+}
+
+/// The project the studio writes its table exports into.
+pub const EXPORT_PROJECT: &str = "switchyard_export";
+
+/// The name a table is exported under by the studio's component: its MQTT topic root and REST
+/// path. `database_table`, with anything but letters, digits and `_` made `_` (a JavaScript
+/// identifier).
+pub fn export_name(database: &str, table: &str) -> String {
+    let name: String = format!("{database}_{table}").chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{name}")
+    } else {
+        name
+    }
+}
+
+/// The line of the component's `resources.js` that exports one table (optional chaining: a
+/// dropped table must not break the other exports).
+pub fn export_line(database: &str, table: &str) -> String {
+    let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("export const {} = databases[\"{}\"]?.[\"{}\"];", export_name(database, table), quote(database), quote(table))
+}
+
+/// `resources.js` exporting what `existing` exported and the `tables` (`(database, table)`),
+/// each once, in a stable order.
+pub fn export_resources(existing: &str, tables: &[(String, String)]) -> String {
+    let mut lines: BTreeSet<String> = existing.lines().map(str::trim).filter(|l| l.starts_with("export const ")).map(str::to_string).collect();
+    for (d, t) in tables {
+        lines.insert(export_line(d, t));
+    }
+    lines.into_iter().map(|l| l + "\n").collect()
+}
+
+/// The component's other two files (a module, serving REST and its resources).
+pub const EXPORT_PACKAGE_JSON: &str = r#"{"name":"switchyard_export","version":"1.0.0","type":"module"}"#;
+pub const EXPORT_CONFIG_YAML: &str = "rest: true\njsResource:\n  files: resources.js\n";
 
 /// The `replication` section: where peers reach this node.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -368,8 +447,20 @@ mod tests {
     }
 
     #[test]
+    fn exports_are_javascript_names_each_once_and_earlier_ones_are_kept() {
+        assert_eq!(export_name("shop", "item"), "shop_item");
+        assert_eq!(export_name("my-db", "9lives"), "my_db_9lives");
+        assert_eq!(export_name("1db", "t"), "_1db_t");
+        assert_eq!(export_line("shop", "item"), r#"export const shop_item = databases["shop"]?.["item"];"#);
+        let first = export_resources("", &[("shop".into(), "item".into())]);
+        let both = export_resources(&first, &[("dev".into(), "dog".into()), ("shop".into(), "item".into())]);
+        assert_eq!(both, "export const dev_dog = databases[\"dev\"]?.[\"dog\"];\nexport const shop_item = databases[\"shop\"]?.[\"item\"];\n");
+        assert_eq!(export_line("a\"b", "t"), r#"export const a_b_t = databases["a\"b"]?.["t"];"#);
+    }
+
+    #[test]
     fn the_replication_url_is_read_as_harperdb_builds_it() {
-        let r = |v: serde_json::Value| serde_json::from_value::<Configuration>(serde_json::json!({"replication": v, "http": {}})).unwrap().replication.peer_url();
+        let r = |v: serde_json::Value| serde_json::from_value::<Configuration>(serde_json::json!({"replication": v, "http": {"port": 9926}})).unwrap().replication.peer_url();
         assert_eq!(r(serde_json::json!({"securePort": 9933, "hostname": "localhost", "databases": "*"})), Ok("wss://localhost:9933".to_string()));
         assert_eq!(r(serde_json::json!({"securePort": 9933, "port": 9932, "hostname": "localhost"})), Ok("ws://localhost:9932".to_string()));
         assert_eq!(r(serde_json::json!({"url": "wss://hq.example:1", "hostname": "x"})), Ok("wss://hq.example:1".to_string()));

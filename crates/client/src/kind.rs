@@ -61,6 +61,10 @@ pub fn reinterpret(kind: Option<ServerKind>, status: u16, body: &Value) -> Optio
         if BAD_INPUT.iter().any(|p| message.contains(p)) {
             return Some((ErrorCode::BadRequest, format!("{message} (HarperDB answers this bad input with 500)")));
         }
+        // get_component_file of a file that does not exist.
+        if message.starts_with("Component file not found") {
+            return Some((ErrorCode::NotFound, format!("{message} (HarperDB answers this with 500)")));
+        }
         // add_node answers 500 when the peer it must reach first (to have its certificate
         // signed) cannot be reached or refuses: the peer's failure, not HarperDB's.
         if let Some(code) = peer_failure(message) {
@@ -116,6 +120,8 @@ mod tests {
         assert_eq!(code, ErrorCode::BadRequest);
         assert!(message.contains("'get_attributes' is required"), "{message}");
         assert_eq!(reinterpret(hdb, 500, &json!({"error": "out of memory"})), None, "a real 500 stays one");
+        let missing = json!({"error": "Component file not found 'switchyard_export/resources.js'"});
+        assert_eq!(reinterpret(hdb, 500, &missing).map(|r| r.0), Some(ErrorCode::NotFound));
         let csr = json!({"error": "Error returned from wss://localhost:1: connect ECONNREFUSED 127.0.0.1:1 and connection was required to sign certificate"});
         assert_eq!(reinterpret(hdb, 500, &csr).map(|r| r.0), Some(ErrorCode::Unreachable));
         let peer = json!({"message": "Successfully added 'wss://127.0.0.1:1' to cluster but there was an error updating target node: Error returned from wss://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1"});

@@ -142,6 +142,18 @@ impl OpsClient {
         config.replication.peer_url().map_err(|reason| Error::Protocol { url: self.url.clone(), reason })
     }
 
+    /// Where this HarperDB instance serves MQTT over WebSocket: `ws://host:http-port/mqtt`, on the
+    /// host the client reaches it at.
+    pub async fn harperdb_mqtt_url(&self) -> Result<String> {
+        let config: crate::harperdb::Configuration = self.parse(self.run_harperdb(&crate::harperdb::Request::GetConfiguration).await?)?;
+        let host = reqwest::Url::parse(&self.url).ok().and_then(|u| u.host_str().map(str::to_string)).ok_or_else(|| Error::Config(format!("'{}' names no host", self.url)))?;
+        match (config.http.port, config.http.secure_port) {
+            (Some(port), _) => Ok(format!("ws://{host}:{port}/mqtt")),
+            (None, Some(_)) => Err(Error::Config("this HarperDB serves HTTP over TLS only; the studio tails it over plain ws:// (loopback or a trusted network) for now".into())),
+            (None, None) => Err(Error::Protocol { url: self.url.clone(), reason: "its configuration names no HTTP port".into() }),
+        }
+    }
+
     /// Sends one cluster operation in HarperDB's form.
     pub async fn run_harperdb(&self, request: &crate::harperdb::Request) -> Result<Value> {
         let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("the request could not be written: {e}")))?;

@@ -10,6 +10,7 @@ pub mod probe;
 mod registry;
 mod studio;
 mod tail;
+pub mod tail_mqtt;
 pub mod topology;
 mod types;
 

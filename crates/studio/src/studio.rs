@@ -13,6 +13,7 @@ use crate::registry::Registry;
 use crate::tail::{Tail, TailEvent, TailRequest, TAIL_BATCH};
 use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
 use crate::topology::{self, Observed, TopologyView};
+use switchyard_client::ServerKind;
 use switchyard_protocol::ops::ClusterStatus;
 use crate::types::{InstanceKind, NodePositions};
 
@@ -175,7 +176,11 @@ impl Studio {
     /// tail is stopped. Answers the tail's id, for `tail_stop`.
     pub fn tail_start(&self, id: &str, request: TailRequest, mut sink: impl FnMut(Vec<TailEvent>) -> bool + Send + 'static) -> Result<String> {
         let (ops, endpoint, credentials) = self.registry.tail_access(id)?;
-        let mut tail = Tail::start(ops, endpoint, credentials, request)?;
+        // A HarperDB instance (as its last status probe told) is tailed over MQTT.
+        let mut tail = match self.registry.client(id)?.kind() {
+            Some(ServerKind::HarperDb) => crate::tail_mqtt::start(ops.with_kind(ServerKind::HarperDb), credentials, request)?,
+            _ => Tail::start(ops, endpoint, credentials, request)?,
+        };
         let tail_id = uuid::Uuid::new_v4().simple().to_string();
         let stop = CancellationToken::new();
         self.tails.lock().unwrap_or_else(|p| p.into_inner()).insert(tail_id.clone(), stop.clone());
@@ -185,6 +190,19 @@ impl Studio {
             tails.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         });
         Ok(tail_id)
+    }
+
+    /// Has HarperDB instance `id` publish `channels` (`database:table`): writes the studio's
+    /// component (`switchyard_export`: package.json, config.yaml, and resources.js exporting
+    /// these tables beside those it exported before) through set_component_file, then restarts
+    /// the instance's HTTP workers to load it (their open connections drop for a moment).
+    /// Answers what was done, in words.
+    pub async fn harperdb_export(&self, id: &str, channels: &[String]) -> Result<String> {
+        let client = self.registry.client(id)?;
+        if client.kind() != Some(ServerKind::HarperDb) {
+            return Err(Error::Invalid("only a HarperDB instance needs its tables exported to be tailed".into()));
+        }
+        crate::tail_mqtt::export_tables(&client, channels).await
     }
 
     /// Stops a tail; false when no such tail runs.

@@ -106,6 +106,9 @@ pub enum TailEvent {
     },
     /// The node refused a channel (no such table, no permission); it is not asked again.
     Refused { channel: String, reason: String },
+    /// HarperDB publishes nothing of this table: no component exports it (the studio can, once
+    /// the user agrees). It is not asked again by this tail.
+    NotExported { channel: String },
     /// The tail stopped for a reason retrying cannot fix.
     Failed { reason: String },
 }
@@ -130,6 +133,11 @@ impl Tail {
         let stop = CancellationToken::new();
         tokio::spawn(run(ops, endpoint, credentials, request, tx, stop.clone()));
         Ok(Tail { events: rx, stop })
+    }
+
+    /// A tail whose events come from `events`, stopped through `stop`.
+    pub(crate) fn from_parts(events: mpsc::Receiver<TailEvent>, stop: CancellationToken) -> Tail {
+        Tail { events, stop }
     }
 
     /// The next event; `None` once the tail has stopped.
@@ -158,7 +166,7 @@ impl Drop for Tail {
     }
 }
 
-fn now_ms() -> f64 {
+pub(crate) fn now_ms() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
 }
 

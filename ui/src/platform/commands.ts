@@ -5,7 +5,7 @@ import type { Channel } from "@tauri-apps/api/core";
 import type { ApplyReport, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, SqlResult, TailEvent, TailRequest, TopologyView, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_start", "tail_stop", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "topology_layout", "save_topology_layout"] as const;
+export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_start", "tail_stop", "harperdb_export", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "topology_layout", "save_topology_layout"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
@@ -32,6 +32,7 @@ export interface Commands {
   drop_table: { args: { id: string; database: string; table: string }; returns: string };
   tail_start: { args: { id: string; request: TailRequest; events: Channel<Array<TailEvent>> }; returns: string };
   tail_stop: { args: { tail: string }; returns: boolean };
+  harperdb_export: { args: { id: string; channels: Array<string> }; returns: string };
   export_file: { args: { name: string; contents: string }; returns: string };
   topology: { args: {}; returns: TopologyView };
   plan_link: { args: { request: LinkRequest }; returns: LinkPlan };

@@ -63,6 +63,8 @@ export const native = {
     return call("tail_start", { id, request, events });
   },
   tailStop: (tail: string) => call("tail_stop", { tail }),
+  /** Has a HarperDB instance publish these tables (a component, then a restart of its HTTP workers). */
+  harperdbExport: (id: string, channels: string[]) => call("harperdb_export", { id, channels }),
   topology: () => call("topology", {}),
   planLink: (request: LinkRequest) => call("plan_link", { request }),
   planUnlink: (dialer: string, linkName: string) => call("plan_unlink", { dialer, linkName }),

@@ -153,7 +153,7 @@ source: TailSource,
  */
 data: JsonValue, };
 
-export type TailEvent = { "kind": "record" } & TailRecord | { "kind": "live" } | { "kind": "reconnecting", error: string, retryInMs: number, } | { "kind": "healed", channel: string, count: number, } | { "kind": "gap", channel: string, after: number, before?: number, reason: string, } | { "kind": "refused", channel: string, reason: string, } | { "kind": "failed", reason: string, };
+export type TailEvent = { "kind": "record" } & TailRecord | { "kind": "live" } | { "kind": "reconnecting", error: string, retryInMs: number, } | { "kind": "healed", channel: string, count: number, } | { "kind": "gap", channel: string, after: number, before?: number, reason: string, } | { "kind": "refused", channel: string, reason: string, } | { "kind": "not_exported", channel: string, } | { "kind": "failed", reason: string, };
 
 export type Position = { x: number, y: number, };
 

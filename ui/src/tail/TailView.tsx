@@ -168,6 +168,27 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
     startTail(instance, list).catch(toastError);
   };
 
+  // HarperDB: export the tables it does not publish, once the user agrees, then tail again.
+  const [exportingTables, setExportingTables] = useState(false);
+  const exportTables = async (on: string, tables: string[]) => {
+    const ok = await useUi.getState().ask({
+      title: `Export ${tables.join(", ")} on ${nodeName}?`,
+      body: `This writes the component switchyard_export on ${nodeName} and restarts its HTTP workers (REST, WebSocket and MQTT clients reconnect). Nothing else changes.`,
+      confirmLabel: "Export and restart",
+      danger: false,
+    });
+    if (!ok) return;
+    setExportingTables(true);
+    try {
+      useUi.getState().toast(await native.harperdbExport(on, tables));
+      await startTail(on, channels.length ? channels : tables);
+    } catch (e) {
+      toastError(e);
+    } finally {
+      setExportingTables(false);
+    }
+  };
+
   const exportSession = async () => {
     const source = m.visible;
     setExporting(0);
@@ -257,6 +278,18 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
           </span>
         ))}
       </div>
+      {m.notExported.length > 0 && instance && (
+        <div className="warn-panel tail-export" role="alert" data-testid="tail-not-exported">
+          <p>
+            HarperDB publishes a table over MQTT only once a component exports it, and no component exports {m.notExported.join(", ")} on {nodeName}.
+            The studio can export {m.notExported.length === 1 ? "it" : "them"}: it writes the component <code>switchyard_export</code> (package.json,
+            config.yaml, resources.js) through set_component_file and restarts HarperDB's HTTP workers, which drops their open connections for a moment.
+          </p>
+          <button className="primary" disabled={exportingTables} onClick={() => void exportTables(instance, m.notExported)} data-testid="tail-export-tables">
+            {exportingTables ? "Exporting…" : `Export ${m.notExported.join(", ")}…`}
+          </button>
+        </div>
+      )}
       {m.notices.length > 0 && (
         <div className="tail-notices" data-testid="tail-notices">
           <button className="close" title="Dismiss" onClick={t.dismissNotices}>×</button>

@@ -121,4 +121,12 @@ describe("the tail model", () => {
     expect(lines[1].id).toBe(2);
     expect(clear(m).rows).toEqual([]);
   });
+
+  it("keeps the channels HarperDB does not publish, once each, and says why", () => {
+    let m = receive(initial(), [{ kind: "not_exported", channel: "shop:item" }, { kind: "not_exported", channel: "shop:item" }], {}, 0);
+    expect(m.notExported).toEqual(["shop:item"]);
+    expect(m.notices[0]).toContain("until a component exports it");
+    m = clear(m);
+    expect(m.notExported).toEqual([]);
+  });
 });

@@ -57,6 +57,8 @@ export interface TailModel {
   connection: Connection;
   /** Gaps, refusals and reconnects, newest last (at most 200). */
   notices: string[];
+  /** Channels a HarperDB instance publishes nothing of until a component exports them. */
+  notExported: string[];
   /** Records per second over the last RATE_SECONDS, oldest first, and the second of the last. */
   rate: number[];
   rateSecond: number;
@@ -76,6 +78,7 @@ export function initial(): TailModel {
     filter: NO_FILTER,
     connection: "idle",
     notices: [],
+    notExported: [],
     rate: new Array(RATE_SECONDS).fill(0),
     rateSecond: 0,
     received: 0,
@@ -195,6 +198,10 @@ export function receive(m: TailModel, batch: TailEvent[], primaryKeys: Record<st
       case "refused":
         next.notices = notice(next, `${e.channel}: ${e.reason}`);
         break;
+      case "not_exported":
+        if (!next.notExported.includes(e.channel)) next.notExported = next.notExported.concat(e.channel);
+        next.notices = notice(next, `${e.channel}: HarperDB publishes nothing of this table until a component exports it`);
+        break;
       case "failed":
         next.connection = "failed";
         next.notices = notice(next, `Stopped: ${e.reason}`);
@@ -239,7 +246,7 @@ export function resume(m: TailModel, zone: Zone = "local"): TailModel {
 }
 
 export function clear(m: TailModel): TailModel {
-  return { ...m, rows: [], held: 0, visible: [], buffer: [], buffered: 0, dropped: null, notices: [], received: 0 };
+  return { ...m, rows: [], held: 0, visible: [], buffer: [], buffered: 0, dropped: null, notices: [], notExported: [], received: 0 };
 }
 
 export function setFilter(m: TailModel, filter: Filter): TailModel {
