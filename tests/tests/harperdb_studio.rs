@@ -283,3 +283,34 @@ async fn a_harperdb_table_is_tailed_over_mqtt_once_exported_with_the_users_conse
     let resources = client.call(&json!({"operation": "get_component_file", "project": "switchyard_export", "file": "resources.js"})).await.unwrap();
     assert_eq!(resources["message"].as_str().map(|s| s.lines().count()), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harperdb_s_default_full_mesh_is_drawn_as_one_both_ways() {
+    let a = HarperDb::start_named("localhost").await.expect("a real HarperDB 4.7 (installed by `make test` into .cache/harperdb)");
+    let b = HarperDb::start_named("127.0.0.1").await.expect("a second real HarperDB 4.7");
+    let ca = a.client().unwrap().with_kind(ServerKind::HarperDb);
+    ca.new_database("shop").await.unwrap();
+    ca.new_table(&NewTable { database: "shop".into(), table: "item".into(), primary_key: "id".into(), expiration: None }).await.unwrap();
+    // HarperDB's own default: add_node without subscriptions replicates every database both ways.
+    let url = b.client().unwrap().with_kind(ServerKind::HarperDb).harperdb_peer_url().await.unwrap();
+    ca.call(&json!({"operation": "add_node", "hostname": "127.0.0.1", "url": url, "verify_tls": false, "authorization": {"username": b.user, "password": b.password}}))
+        .await
+        .unwrap();
+    // The table reaches B (schema replicates in a mesh), and then the canvas shows the mesh.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let v = loop {
+        let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
+        let both = |s: &str, t: &str| v.edges.iter().any(|e| e.source == s && e.target == t && e.mesh && e.state == "open" && e.channels.iter().any(|c| c.channel == "shop:item"));
+        if both("id-a", "id-b") && both("id-b", "id-a") {
+            break v;
+        }
+        assert!(std::time::Instant::now() < deadline, "no open full mesh carrying shop:item both ways within 60 s: {v:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    assert_eq!(v.edges.len(), 2, "one edge each way: {v:#?}");
+    for e in &v.edges {
+        assert_eq!(e.channels.iter().filter(|c| c.channel == "shop:item").count(), 1, "each table drawn once per edge: {e:#?}");
+        assert!(!e.channels.iter().any(|c| c.channel.starts_with("system:")), "HarperDB's system database is not table data: {e:#?}");
+    }
+    assert!(!v.warnings.iter().any(|w| matches!(w.kind.as_str(), "stale_link" | "failing_link")), "{:#?}", v.warnings);
+}
