@@ -11,6 +11,7 @@ use switchyard_studio::{
     TreeDatabase, TreeTable, WriteMode, WriteReport, NodePositions,
 };
 use switchyard_studio::topology::link::{ApplyReport, LinkPlan, LinkRequest};
+use switchyard_studio::factory::{Arrival, FactorySetup, LoadStats};
 use switchyard_studio::topology::TopologyView;
 use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
 use tauri::{Runtime, State};
@@ -210,6 +211,30 @@ commands! {
 
     fn harperdb_export(s, id: String, channels: Vec<String>) -> String {
         Ok(s.harperdb_export(&id, &channels).await?)
+    }
+
+    fn factory_setup(s, raw_expiration_s: f64) -> FactorySetup {
+        Ok(s.factory_setup(raw_expiration_s).await?)
+    }
+
+    fn factory_load_start(s, rate: f64) -> LoadStats {
+        Ok(s.factory_load_start(rate).await?)
+    }
+
+    fn factory_load_stats(s) -> LoadStats {
+        Ok(s.factory_load_stats().await)
+    }
+
+    fn factory_load_stop(s) -> LoadStats {
+        Ok(s.factory_load_stop().await)
+    }
+
+    fn factory_check(s) -> Arrival {
+        Ok(s.factory_check().await?)
+    }
+
+    fn factory_remove(s) -> Vec<String> {
+        Ok(s.factory_remove().await?)
     }
 
     fn export_file(s, name: String, contents: String) -> String {

@@ -234,6 +234,20 @@ impl StudioApp {
         s.click_css(&format!("[data-testid='instance-{name}'] .tree-row.instance"), t).await
     }
 
+    /// An Operations API client for the local instance `name`, with the credentials the studio
+    /// shows for it (the dialog is closed again).
+    pub async fn local_ops(&self, name: &str) -> Result<switchyard_client::OpsClient> {
+        let (s, t) = (self.s(), std::time::Duration::from_secs(30));
+        s.click_css(&format!("[data-testid='instance-{name}'] .tree-row.instance"), t).await?;
+        s.click_css(&format!("[data-testid='instance-{name}'] [data-testid='local-credentials']"), t).await?;
+        s.wait("[data-testid='credentials']", t).await?;
+        let creds: Vec<String> = serde_json::from_value(s.execute("return [...document.querySelectorAll('[data-testid=credentials] input')].map(i => i.value)", serde_json::json!([])).await?)?;
+        s.send_keys_css("[data-testid='credentials'] input", "\u{E00C}", t).await?;
+        s.wait_gone("[data-testid='credentials']", t).await?;
+        anyhow::ensure!(creds.len() == 3, "credentials shown: {creds:?}");
+        Ok(switchyard_client::OpsClient::new(&creds[0], switchyard_client::Credentials::basic(&creds[1], &creds[2]))?)
+    }
+
     /// Ends a failed test: a screenshot named `shot`, then a panic with the error and the end of
     /// the driver's log.
     pub async fn fail(&self, shot: &str, e: anyhow::Error) -> ! {

@@ -18,15 +18,7 @@ const T: Duration = Duration::from_secs(30);
 
 /// The credentials the studio shows for a local instance.
 async fn local_ops(app: &StudioApp, name: &str) -> Result<OpsClient> {
-    let s = app.s();
-    s.click_css(&format!("[data-testid='instance-{name}'] .tree-row.instance"), T).await?;
-    s.click_css(&format!("[data-testid='instance-{name}'] [data-testid='local-credentials']"), T).await?;
-    s.wait("[data-testid='credentials']", T).await?;
-    let creds: Vec<String> = serde_json::from_value(s.execute("return [...document.querySelectorAll('[data-testid=credentials] input')].map(i => i.value)", json!([])).await?)?;
-    s.send_keys_css("[data-testid='credentials'] input", "\u{E00C}", T).await?;
-    s.wait_gone("[data-testid='credentials']", T).await?;
-    ensure!(creds.len() == 3, "credentials shown: {creds:?}");
-    Ok(OpsClient::new(&creds[0], Credentials::basic(&creds[1], &creds[2]))?)
+    app.local_ops(name).await
 }
 
 async fn count(ops: &OpsClient, table: &str) -> u64 {

@@ -1,4 +1,5 @@
 //! The app shell: sidebar of instances, the open view, dialogs, notifications.
+import { startScenario } from "./factory/FactoryPanel";
 import { useEffect, useState } from "react";
 import { onRegistryChanged, type InstanceSpec } from "./platform";
 import { Sidebar } from "./views/Sidebar";
@@ -13,7 +14,7 @@ import { ConfirmDialog } from "./components/ConfirmDialog";
 import { startStatusPolling, useInstances } from "./stores/instances";
 import { refreshInstance, startTreeRetry, useBrowse } from "./stores/browse";
 import { useZone, zoneLabel } from "./text/time";
-import { describeError, useUi } from "./stores/ui";
+import { describeError, toastError, useUi } from "./stores/ui";
 
 type Dialog =
   | { kind: "instance"; existing: InstanceSpec | null; preset?: { name: string; url: string } }
@@ -105,6 +106,10 @@ export function App() {
                 <li>open an instance and use <b>SQL</b> for queries, or <b>Tail</b> to watch transactions arrive live,</li>
                 <li>open <b>Cluster</b> to see every instance and link, and drag from one node to another to make data flow.</li>
               </ul>
+              <p>
+                New here? <button className="primary" onClick={() => { useBrowse.getState().open({ kind: "cluster" }); void startScenario((useInstances.getState().view?.instances ?? []).map((i) => i.name)).catch(toastError); }} data-testid="home-factory">Factory scenario</button>{" "}
+                starts two edge nodes and a headquarters, links them and lets you run sensor load through them, in a minute.
+              </p>
               <p className="muted">Keyboard: ↑↓ in the sidebar, → opens, Enter selects · in a table Ctrl+N new record, Enter edits, Del deletes, Ctrl+Home / Ctrl+End first / last page.</p>
             </section>
           )}

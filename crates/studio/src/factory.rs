@@ -222,6 +222,53 @@ async fn write_on(i: usize, client: OpsClient, mut sensors: Sensors, rate: u32, 
     }
 }
 
+/// The scenario's instances once they are up with their tables, and the links to make (shown
+/// as link plans before anything is wired).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FactorySetup {
+    /// Instance ids of edge-1 and edge-2.
+    pub edges: Vec<String>,
+    pub hq: String,
+    /// Names of instances that existed and were reused.
+    pub reused: Vec<String>,
+    /// `factory:sensor_data` edge → hq and `factory:config` hq → edge, one link per edge.
+    pub links: Vec<crate::topology::link::LinkRequest>,
+}
+
+/// The scenario's tables on one instance, made where missing: `sensor_raw` (aged out after
+/// `raw_expiration_s`), `sensor_data` and `config`.
+pub async fn make_tables(client: &OpsClient, raw_expiration_s: f64) -> Result<()> {
+    use crate::browse::Browse;
+    let tree = client.tree().await?;
+    let db = tree.iter().find(|d| d.name == DATABASE);
+    if db.is_none() {
+        client.new_database(DATABASE).await?;
+    }
+    for (table, expiration) in [(RAW, Some(raw_expiration_s)), (DATA, None), (CONFIG, None)] {
+        if db.is_some_and(|d| d.tables.iter().any(|t| t.name == table)) {
+            continue;
+        }
+        client.new_table(&crate::types::NewTable { database: DATABASE.into(), table: table.into(), primary_key: "id".into(), expiration }).await?;
+    }
+    Ok(())
+}
+
+/// The link of one edge to hq: its readings' out-of-range share flows to hq, hq's configuration
+/// flows back.
+pub fn link_request(edge: &str, hq: &str) -> crate::topology::link::LinkRequest {
+    use crate::topology::link::{Direction, LinkChannel, LinkRequest};
+    LinkRequest {
+        a: edge.to_string(),
+        b: hq.to_string(),
+        channels: vec![
+            LinkChannel { channel: format!("{DATABASE}:{DATA}"), direction: Direction::AToB },
+            LinkChannel { channel: format!("{DATABASE}:{CONFIG}"), direction: Direction::BToA },
+        ],
+        b_dials: false,
+    }
+}
+
 /// Whether headquarters holds every out-of-range reading the edges wrote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -384,6 +384,10 @@ pub fn typescript_declarations() -> String {
         crate::topology::link::LinkPlan::decl(&cfg),
         crate::topology::link::StepResult::decl(&cfg),
         crate::topology::link::ApplyReport::decl(&cfg),
+        crate::factory::EdgeLoad::decl(&cfg),
+        crate::factory::LoadStats::decl(&cfg),
+        crate::factory::FactorySetup::decl(&cfg),
+        crate::factory::Arrival::decl(&cfg),
     ];
     let mut out = String::from("// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.\n\n");
     let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();

@@ -2,10 +2,10 @@
 // run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.
 
 import type { Channel } from "@tauri-apps/api/core";
-import type { ApplyReport, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, SqlResult, TailEvent, TailRequest, TopologyView, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
+import type { ApplyReport, Arrival, FactorySetup, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, SqlResult, TailEvent, TailRequest, TopologyView, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_start", "tail_stop", "harperdb_export", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "topology_layout", "save_topology_layout"] as const;
+export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_start", "tail_stop", "harperdb_export", "factory_setup", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "topology_layout", "save_topology_layout"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
@@ -33,6 +33,12 @@ export interface Commands {
   tail_start: { args: { id: string; request: TailRequest; events: Channel<Array<TailEvent>> }; returns: string };
   tail_stop: { args: { tail: string }; returns: boolean };
   harperdb_export: { args: { id: string; channels: Array<string> }; returns: string };
+  factory_setup: { args: { rawExpirationS: number }; returns: FactorySetup };
+  factory_load_start: { args: { rate: number }; returns: LoadStats };
+  factory_load_stats: { args: {}; returns: LoadStats };
+  factory_load_stop: { args: {}; returns: LoadStats };
+  factory_check: { args: {}; returns: Arrival };
+  factory_remove: { args: {}; returns: Array<string> };
   export_file: { args: { name: string; contents: string }; returns: string };
   topology: { args: {}; returns: TopologyView };
   plan_link: { args: { request: LinkRequest }; returns: LinkPlan };

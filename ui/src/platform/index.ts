@@ -65,6 +65,12 @@ export const native = {
   tailStop: (tail: string) => call("tail_stop", { tail }),
   /** Has a HarperDB instance publish these tables (a component, then a restart of its HTTP workers). */
   harperdbExport: (id: string, channels: string[]) => call("harperdb_export", { id, channels }),
+  factorySetup: (rawExpirationS: number) => call("factory_setup", { rawExpirationS }),
+  factoryLoadStart: (rate: number) => call("factory_load_start", { rate }),
+  factoryLoadStats: () => call("factory_load_stats", {}),
+  factoryLoadStop: () => call("factory_load_stop", {}),
+  factoryCheck: () => call("factory_check", {}),
+  factoryRemove: () => call("factory_remove", {}),
   topology: () => call("topology", {}),
   planLink: (request: LinkRequest) => call("plan_link", { request }),
   planUnlink: (dialer: string, linkName: string) => call("plan_unlink", { dialer, linkName }),

@@ -291,3 +291,47 @@ export type ApplyReport = { ok: boolean, steps: Array<StepResult>, undone: Array
  */
 leftBehind: Array<string>, };
 
+export type EdgeLoad = { edge: string, 
+/**
+ * Readings written to `sensor_raw`.
+ */
+written: number, 
+/**
+ * Of those, out of range, written to `sensor_data` as well.
+ */
+outOfRange: number, 
+/**
+ * Batches the edge refused or did not answer (not retried: the readings were not taken).
+ */
+failedBatches: number, lastError?: string, };
+
+export type LoadStats = { 
+/**
+ * Readings asked for, per edge and second.
+ */
+rate: number, running: boolean, edges: Array<EdgeLoad>, };
+
+export type FactorySetup = { 
+/**
+ * Instance ids of edge-1 and edge-2.
+ */
+edges: Array<string>, hq: string, 
+/**
+ * Names of instances that existed and were reused.
+ */
+reused: Array<string>, 
+/**
+ * `factory:sensor_data` edge → hq and `factory:config` hq → edge, one link per edge.
+ */
+links: Array<LinkRequest>, };
+
+export type Arrival = { expected: number, arrived: number, 
+/**
+ * Some of the readings that did not arrive (at most 20).
+ */
+missing: Array<string>, 
+/**
+ * In words, for the user: "12,408 of 12,408 readings arrived, none twice".
+ */
+summary: string, };
+

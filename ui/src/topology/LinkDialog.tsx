@@ -11,7 +11,7 @@ import { applyPlan, closeDialog, previewLink, previewUnlink, useTopology } from 
 
 const PREVIEW_DELAY_MS = 250;
 
-function PlanView({ plan }: { plan: LinkPlan }) {
+export function PlanView({ plan }: { plan: LinkPlan }) {
   return (
     <div className="topo-plan" data-testid="topo-plan">
       <p>{plan.summary}</p>

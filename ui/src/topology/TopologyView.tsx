@@ -1,6 +1,7 @@
 //! The Cluster view: every instance a node, every data flow an edge (one per direction), live
 //! about once a second; drag from one node to another to link them, select an edge to change
 //! or remove its link, pick a channel to see where its data goes.
+import { FactoryPanel, FactoryReview } from "../factory/FactoryPanel";
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent } from "react";
 import {
   Background,
@@ -149,6 +150,7 @@ const Panel = memo(function Panel({ view }: { view: View }) {
   };
   return (
     <aside className="topo-panel" data-testid="topo-panel">
+      <FactoryPanel view={view} />
       <label className="small">Follow a channel{" "}
         <select value={selectedChannel ?? ""} onChange={(e) => useTopology.getState().selectChannel(e.target.value || null)} data-testid="topo-follow">
           <option value="">all</option>
@@ -393,6 +395,7 @@ function Canvas() {
       {view ? <Panel view={view} /> : <aside className="topo-panel" />}
       {view && dialog?.kind === "link" && <LinkDialog key={`${dialog.seed.a}-${dialog.seed.b}`} view={view} />}
       {view && dialog?.kind === "unlink" && <UnlinkDialog view={view} />}
+      <FactoryReview />
     </div>
   );
 }

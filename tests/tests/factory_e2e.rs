@@ -1,0 +1,100 @@
+//! The factory scenario end to end in the real app (Xvfb, tauri-driver), from a fresh install:
+//! "Factory scenario" on the welcome screen starts edge-1, edge-2 and hq, shows the links' plans
+//! and applies them; hq's tail of factory:sensor_data goes live; the load runs at 1,000
+//! readings/s per edge while edge-1 is taken offline and brought back; hq then holds exactly the
+//! out-of-range readings the edges wrote (checked through the API), the tail received them and
+//! the summary says so; Remove scenario takes it all away.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use switchyard_e2e::studio::StudioApp;
+
+const T: Duration = Duration::from_secs(30);
+
+/// The number a text like "1,234 of 1,234 readings arrived" starts with.
+fn leading_number(t: &str) -> Option<u64> {
+    t.split_whitespace().next()?.replace(',', "").parse().ok()
+}
+
+async fn journey(app: &StudioApp) -> Result<()> {
+    let s = app.s();
+    s.wait("[data-testid='instance-local'] [data-state='online']", Duration::from_secs(60)).await.context("the first-launch local instance")?;
+    s.click_css("[data-testid='home-factory']", T).await?;
+    let review = s.wait_text("[data-testid='factory-review']", Duration::from_secs(60), "the links' plans", |t| t.matches("· add_node").count() == 2).await?;
+    ensure!(review.contains("factory:sensor_data") && review.contains("factory:config") && review.contains("********"), "the plans: {review}");
+    app.shot("01-factory-plans").await?;
+    s.click_css("[data-testid='factory-apply']", T).await?;
+    s.wait_gone("[data-testid='factory-review']", T).await.context("the links are made")?;
+    for n in ["edge-1", "edge-2", "hq"] {
+        s.wait(&format!("[data-testid='topo-node-{n}']"), T).await.with_context(|| format!("{n} on the canvas"))?;
+    }
+    s.wait_text("[data-testid='topo-edge-edge-1-hq']", T, "edge-1 → hq", |t| t.contains("factory:sensor_data")).await?;
+    s.wait_text("[data-testid='topo-edge-hq-edge-2']", T, "hq → edge-2", |t| t.contains("factory:config")).await?;
+    let hq = app.local_ops("hq").await?;
+
+    // hq's tail of the out-of-range readings, live before the load starts.
+    s.click_css("[data-testid='instance-hq'] [data-testid='open-tail']", T).await?;
+    s.fill("[data-testid='tail-channels']", "factory:sensor_data").await?;
+    s.click_css("[data-testid='tail-start']", T).await?;
+    s.wait_text("[data-testid='tail-state']", T, "live", |t| t == "live").await?;
+
+    // The load at 1,000 readings/s per edge; edge-1 offline and back in the middle.
+    s.click_css("[data-testid='open-cluster']", T).await?;
+    s.fill("[data-testid='factory-rate']", "1000").await?;
+    s.click_css("[data-testid='factory-load-start']", T).await?;
+    s.wait_text("[data-testid='factory-stats']", T, "readings written", |t| t.contains("edge-1") && t.contains("edge-2")).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.shot("02-factory-running").await?;
+    s.click_css("[data-testid='factory-offline']", T).await?;
+    s.wait("[data-testid='factory-online']", T).await.context("edge-1 offline")?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.shot("03-factory-edge-1-offline").await?;
+    s.click_css("[data-testid='factory-online']", T).await?;
+    s.wait("[data-testid='factory-offline']", T).await.context("edge-1 back")?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.click_css("[data-testid='factory-load-stop']", T).await?;
+    s.wait("[data-testid='factory-load-start']", T).await?;
+    let stats = s.wait_text("[data-testid='factory-stats']", T, "the totals", |t| !t.is_empty()).await?;
+
+    // hq holds every out-of-range reading: the summary says so, and the API agrees.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let summary = loop {
+        s.click_css("[data-testid='factory-check']", T).await?;
+        let text = s.wait_text("[data-testid='factory-summary']", T, "the check", |t| !t.is_empty()).await?;
+        if text.ends_with("none twice") {
+            break text;
+        }
+        ensure!(tokio::time::Instant::now() < deadline, "hq did not get every reading within 60 s: {text}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let (arrived, expected) = summary.split_once(" of ").map(|(a, b)| (leading_number(a), leading_number(b))).unwrap_or((None, None));
+    let n = arrived.filter(|a| *a > 0 && arrived == expected).with_context(|| format!("the summary: {summary}"))?;
+    let held = hq.describe_table("factory", "sensor_data").await?.record_count;
+    ensure!(held == n, "hq holds {held} out-of-range readings, the summary says {summary} (stats: {stats})");
+    app.shot("04-factory-checked").await?;
+
+    // The tail on hq received them (as transactions of one or more readings each).
+    s.click_css("[data-testid='instance-hq'] [data-testid='open-tail']", T).await?;
+    let received = s.wait_text("[data-testid='tail-count']", T, "what the tail received", |t| t.contains("received")).await?;
+    let got = received.split(" · ").find(|p| p.ends_with("received")).and_then(leading_number).unwrap_or(0);
+    ensure!(got > 0, "the tail on hq received nothing: {received}");
+    app.shot("05-factory-tail").await?;
+
+    // Remove scenario: the three instances go.
+    s.click_css("[data-testid='open-cluster']", T).await?;
+    s.click_css("[data-testid='factory-remove']", T).await?;
+    s.click_css("[data-testid='confirm-ok']", T).await?;
+    for n in ["edge-1", "edge-2", "hq"] {
+        s.wait_gone(&format!("[data-testid='instance-{n}']"), T).await.with_context(|| format!("{n} removed"))?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_factory_scenario_runs_from_a_fresh_install_and_hq_gets_every_reading() {
+    let app = StudioApp::launch("factory").await.expect("the studio under Xvfb with tauri-driver");
+    if let Err(e) = journey(&app).await {
+        app.fail("failure", e).await;
+    }
+}

@@ -1,0 +1,149 @@
+//! The factory scenario in the Cluster view: set it up (the links' plans shown first), run the
+//! load at a chosen rate, take edge-1 offline and back, check what reached hq, remove it all.
+import { useEffect, useRef, useState } from "react";
+import { native, type TopologyView } from "../platform";
+import { Modal } from "../components/Modal";
+import { PlanView } from "../topology/LinkDialog";
+import { refreshTopology } from "../topology/store";
+import { describeError, toastError, useUi } from "../stores/ui";
+import { useInstances } from "../stores/instances";
+import { count } from "../text/count";
+import { applyLinks, cancelLinks, checkArrival, DEFAULT_RATE, perSecond, refreshStats, removeScenario, setUp, startLoad, stopLoad, useFactory } from "./store";
+
+const NAMES = ["edge-1", "edge-2", "hq"];
+
+/** Asks before reusing instances of the scenario's names, then sets it up. */
+export async function startScenario(existing: string[]): Promise<void> {
+  const reused = NAMES.filter((n) => existing.includes(n));
+  if (reused.length) {
+    const ok = await useUi.getState().ask({
+      title: "Reuse the instances already named so?",
+      body: `${reused.join(", ")} ${reused.length === 1 ? "exists" : "exist"}: the scenario adds its factory tables and links to ${reused.length === 1 ? "it" : "them"} instead of making new ones.`,
+      confirmLabel: "Reuse",
+      danger: false,
+    });
+    if (!ok) return;
+  }
+  await setUp();
+  await refreshTopology();
+  await useInstances.getState().refresh();
+}
+
+export function FactoryReview() {
+  const f = useFactory();
+  if (f.phase !== "review" && f.phase !== "applying") return null;
+  return (
+    <Modal title="Factory scenario: the links to make" onClose={() => void cancelLinks()} testId="factory-review" wide>
+      <p>edge-1 and edge-2 send their out-of-range readings (<code>factory:sensor_data</code>) to hq, and hq sends its configuration (<code>factory:config</code>) back, through these requests:</p>
+      {f.plans.map((p) => <PlanView key={p.id} plan={p} />)}
+      {f.reports.filter((r) => !r.ok).map((r, i) => (
+        <div key={i} className="error-panel" role="alert">{r.steps.filter((s) => !s.ok).map((s) => `${s.instanceName} ${s.operation}: ${s.message}`).join("; ")}</div>
+      ))}
+      {f.error && <div className="error-panel" role="alert">{describeError(f.error)}</div>}
+      <div className="modal-actions">
+        {f.phase === "applying" && <span className="muted" role="status"><span className="spinner" aria-hidden="true" /> Linking…</span>}
+        <div className="spacer" />
+        <button type="button" onClick={() => void cancelLinks()} disabled={f.phase === "applying"}>Cancel</button>
+        <button type="button" className="primary" onClick={() => void applyLinks()} disabled={f.phase === "applying" || !f.plans.length} data-testid="factory-apply">Apply</button>
+      </div>
+    </Modal>
+  );
+}
+
+export function FactoryPanel({ view }: { view: TopologyView }) {
+  const f = useFactory();
+  const [rate, setRate] = useState(String(DEFAULT_RATE));
+  const edge1 = view.nodes.find((n) => n.name === "edge-1" && n.kind === "local");
+  const present = NAMES.every((n) => view.nodes.some((v) => v.name === n && v.kind === "local"));
+  const running = !!f.stats?.running;
+  // Totals a second apart give the rate actually written.
+  const last = useRef<{ at: number; written: number } | null>(null);
+  const [written, setWritten] = useState(0);
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => void refreshStats(), 1000);
+    return () => clearInterval(t);
+  }, [running]);
+  useEffect(() => {
+    const total = (f.stats?.edges ?? []).reduce((a, e) => a + e.written, 0);
+    const now = performance.now();
+    if (last.current) setWritten(perSecond(last.current.written, total, (now - last.current.at) / 1000));
+    last.current = { at: now, written: total };
+  }, [f.stats]);
+
+  const toggleEdge1 = async () => {
+    if (!edge1) return;
+    try {
+      if (edge1.online) await native.stopLocal(edge1.id);
+      else await native.startLocal(edge1.id);
+      await Promise.all([refreshTopology(), useInstances.getState().refresh(), useInstances.getState().probe(edge1.id)]);
+    } catch (e) {
+      toastError(e);
+    }
+  };
+  const remove = async () => {
+    const ok = await useUi.getState().ask({
+      title: "Remove the factory scenario?",
+      body: "The load stops, and the local instances edge-1, edge-2 and hq are deleted with their data, tables and links.",
+      confirmLabel: "Remove",
+      danger: true,
+    });
+    if (!ok) return;
+    const removed = await removeScenario();
+    await Promise.all([refreshTopology(), useInstances.getState().refresh()]);
+    if (removed.length) useUi.getState().toast(`Removed ${removed.join(", ")}`);
+  };
+
+  return (
+    <section className="factory" data-testid="factory-panel">
+      <h3>Factory scenario</h3>
+      {!present && (
+        <>
+          <p className="small muted">Two edge nodes write sensor readings; hq receives the out-of-range ones and sends configuration back.</p>
+          <button className="primary" disabled={f.phase === "setting-up"} onClick={() => void startScenario(view.nodes.map((n) => n.name)).catch(toastError)} data-testid="factory-start">
+            {f.phase === "setting-up" ? "Starting edge-1, edge-2 and hq…" : "Set up the factory scenario…"}
+          </button>
+        </>
+      )}
+      {present && (
+        <>
+          <div className="row">
+            <label className="small">Readings/s per edge{" "}
+              <input type="number" min={1} max={50000} value={rate} onChange={(e) => setRate(e.target.value)} style={{ width: 80 }} data-testid="factory-rate" />
+            </label>
+            {running
+              ? <button onClick={() => void stopLoad()} disabled={f.busy} data-testid="factory-load-stop">Stop load</button>
+              : <button className="primary" onClick={() => void startLoad(Number(rate))} disabled={f.busy || !(Number(rate) >= 1)} data-testid="factory-load-start">Start load</button>}
+          </div>
+          {f.stats && f.stats.edges.length > 0 && (
+            <table className="small" data-testid="factory-stats">
+              <thead><tr><th>edge</th><th>written</th><th title="out of range: also written to factory.sensor_data">hot</th><th title="batches the edge refused or did not answer">failed</th></tr></thead>
+              <tbody>
+                {f.stats.edges.map((e) => (
+                  <tr key={e.edge} className={e.lastError ? "error-text" : ""} title={e.lastError ?? ""}>
+                    <td>{e.edge}</td><td>{e.written.toLocaleString("en-US")}</td><td>{e.outOfRange.toLocaleString("en-US")}</td><td>{e.failedBatches}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {running && <p className="small muted" data-testid="factory-rate-now">{Math.round(written).toLocaleString("en-US")} readings/s written, {f.stats?.rate.toLocaleString("en-US")}/s per edge asked</p>}
+          <div className="row">
+            {edge1 && (
+              <button onClick={() => void toggleEdge1()} data-testid={edge1.online ? "factory-offline" : "factory-online"}>
+                {edge1.online ? "Take edge-1 offline" : "Bring edge-1 back"}
+              </button>
+            )}
+            <button onClick={() => void checkArrival()} disabled={f.busy || !f.stats?.edges.length} data-testid="factory-check">Check hq</button>
+          </div>
+          {f.arrival && (
+            <p className={f.arrival.missing.length ? "error-text" : "ok-text"} data-testid="factory-summary" title={f.arrival.missing.join("\n")}>{f.arrival.summary}</p>
+          )}
+          <button className="danger" onClick={() => void remove()} disabled={f.busy} data-testid="factory-remove">Remove scenario…</button>
+        </>
+      )}
+      {f.error && <div className="error-panel small" role="alert">{describeError(f.error)}</div>}
+      {f.phase === "ready" && f.reports.length > 0 && <p className="small ok-text">Linked: {count(f.reports.length, "link")} made.</p>}
+    </section>
+  );
+}

@@ -1,0 +1,110 @@
+//! The factory scenario: its instances and links (shown as link plans before anything is
+//! wired), its load generator and the check that hq holds every out-of-range reading.
+import { create } from "zustand";
+import { useTopology } from "../topology/store";
+import { asUiError, native, type ApplyReport, type Arrival, type FactorySetup, type LinkPlan, type LoadStats, type UiError } from "../platform";
+
+/** Where the scenario's nodes go on the canvas: the edges left, hq right. */
+export const LAYOUT: Record<string, { x: number; y: number }> = { "edge-1": { x: 0, y: 0 }, "edge-2": { x: 0, y: 220 }, hq: { x: 420, y: 110 } };
+export const DEFAULT_RATE = 200;
+export const DEFAULT_EXPIRATION_S = 600;
+
+export type Phase = "idle" | "setting-up" | "review" | "applying" | "ready";
+
+interface FactoryState {
+  phase: Phase;
+  setup: FactorySetup | null;
+  plans: LinkPlan[];
+  reports: ApplyReport[];
+  stats: LoadStats | null;
+  arrival: Arrival | null;
+  error: UiError | null;
+  busy: boolean;
+}
+
+export const useFactory = create<FactoryState>(() => ({ phase: "idle", setup: null, plans: [], reports: [], stats: null, arrival: null, error: null, busy: false }));
+
+const patch = (p: Partial<FactoryState>) => useFactory.setState(p);
+
+/** Starts (or reuses) edge-1, edge-2 and hq with their tables, then shows the links' plans. */
+export async function setUp(rawExpirationS = DEFAULT_EXPIRATION_S): Promise<void> {
+  patch({ phase: "setting-up", error: null, plans: [], reports: [], arrival: null });
+  try {
+    const setup = await native.factorySetup(rawExpirationS);
+    const plans = [];
+    for (const l of setup.links) plans.push(await native.planLink(l));
+    patch({ setup, plans, phase: "review" });
+  } catch (e) {
+    patch({ phase: "idle", error: asUiError(e) });
+  }
+}
+
+/** Applies the links shown, then lays the three nodes out. */
+export async function applyLinks(): Promise<void> {
+  const { plans } = useFactory.getState();
+  patch({ phase: "applying", error: null });
+  const reports: ApplyReport[] = [];
+  try {
+    for (const p of plans) reports.push(await native.applyPlan(p.id));
+    const layout = await native.topologyLayout();
+    const positions = { ...layout.positions, ...LAYOUT };
+    await native.saveTopologyLayout({ positions });
+    useTopology.getState().loadedPositions(positions);
+    const ok = reports.every((r) => r.ok);
+    patch({ reports, plans: [], phase: ok ? "ready" : "review" });
+  } catch (e) {
+    patch({ reports, phase: "review", error: asUiError(e) });
+  }
+}
+
+/** Drops the plans shown; nothing was wired. */
+export async function cancelLinks(): Promise<void> {
+  const { plans } = useFactory.getState();
+  patch({ plans: [], phase: "idle" });
+  await Promise.all(plans.map((p) => native.dropPlan(p.id).catch(() => undefined)));
+}
+
+export async function startLoad(rate: number): Promise<void> {
+  await run(async () => patch({ stats: await native.factoryLoadStart(rate) }));
+}
+
+export async function stopLoad(): Promise<void> {
+  await run(async () => patch({ stats: await native.factoryLoadStop() }));
+}
+
+export async function refreshStats(): Promise<void> {
+  try {
+    patch({ stats: await native.factoryLoadStats() });
+  } catch {
+    // The next refresh tries again.
+  }
+}
+
+export async function checkArrival(): Promise<void> {
+  await run(async () => patch({ arrival: await native.factoryCheck() }));
+}
+
+export async function removeScenario(): Promise<string[]> {
+  let removed: string[] = [];
+  await run(async () => {
+    removed = await native.factoryRemove();
+    patch({ phase: "idle", setup: null, stats: null, arrival: null, reports: [] });
+  });
+  return removed;
+}
+
+async function run(f: () => Promise<void>): Promise<void> {
+  patch({ busy: true, error: null });
+  try {
+    await f();
+  } catch (e) {
+    patch({ error: asUiError(e) });
+  } finally {
+    patch({ busy: false });
+  }
+}
+
+/** Readings per second from two looks at the totals `seconds` apart. */
+export function perSecond(before: number, after: number, seconds: number): number {
+  return seconds > 0 ? Math.max(0, after - before) / seconds : 0;
+}
