@@ -3,7 +3,8 @@
 //! and applies them; hq's tail of factory:sensor_data goes live; the load runs at 1,000
 //! readings/s per edge while edge-1 is taken offline and brought back; hq then holds exactly the
 //! out-of-range readings the edges wrote (checked through the API), the tail received them and
-//! the summary says so; Remove scenario takes it all away.
+//! the summary says so; a configuration record made in a form on hq reaches both edges; Remove
+//! scenario takes it all away.
 
 use std::time::Duration;
 
@@ -44,15 +45,16 @@ async fn journey(app: &StudioApp) -> Result<()> {
     s.fill("[data-testid='factory-rate']", "1000").await?;
     s.click_css("[data-testid='factory-load-start']", T).await?;
     s.wait_text("[data-testid='factory-stats']", T, "readings written", |t| t.contains("edge-1") && t.contains("edge-2")).await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // About 10 s of load, edge-1 offline for 5 s of it.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     app.shot("02-factory-running").await?;
     s.click_css("[data-testid='factory-offline']", T).await?;
     s.wait("[data-testid='factory-online']", T).await.context("edge-1 offline")?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
     app.shot("03-factory-edge-1-offline").await?;
     s.click_css("[data-testid='factory-online']", T).await?;
     s.wait("[data-testid='factory-offline']", T).await.context("edge-1 back")?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     s.click_css("[data-testid='factory-load-stop']", T).await?;
     s.wait("[data-testid='factory-load-start']", T).await?;
     let stats = s.wait_text("[data-testid='factory-stats']", T, "the totals", |t| !t.is_empty()).await?;
@@ -80,6 +82,33 @@ async fn journey(app: &StudioApp) -> Result<()> {
     let got = received.split(" · ").find(|p| p.ends_with("received")).and_then(leading_number).unwrap_or(0);
     ensure!(got > 0, "the tail on hq received nothing: {received}");
     app.shot("05-factory-tail").await?;
+
+    // A configuration record made in a form on hq reaches both edges.
+    let (edge1, edge2) = (app.local_ops("edge-1").await?, app.local_ops("edge-2").await?);
+    // hq's tree is open from the steps before (its row toggles it): opened only if it is not.
+    if s.find_all("[data-testid='instance-hq'] [data-testid='table-factory-config']").await?.is_empty() {
+        s.click_css("[data-testid='instance-hq'] .tree-row.instance", T).await?;
+    }
+    s.click_css("[data-testid='instance-hq'] [data-testid='table-factory-config']", T).await?;
+    s.wait_text("[data-testid='table-title']", T, "factory.config", |t| t == "factory.config").await?;
+    s.click_css("[data-testid='new-record']", T).await?;
+    s.fill("[data-testid='field-id']", "mode").await?;
+    s.click_css("[data-testid='add-attribute']", T).await?;
+    s.fill("[data-testid='new-attr-0']", "target").await?;
+    s.fill("[data-testid='field-target']", "eco").await?;
+    s.click_css("[data-testid='save-record']", T).await?;
+    s.wait_gone("[data-testid='record-form']", T).await?;
+    let deadline = tokio::time::Instant::now() + T;
+    for edge in [&edge1, &edge2] {
+        loop {
+            let rows = edge.call(&serde_json::json!({"operation": "search_by_id", "database": "factory", "table": "config", "ids": ["mode"], "get_attributes": ["target"]})).await?;
+            if rows == serde_json::json!([{"target": "eco"}]) {
+                break;
+            }
+            ensure!(tokio::time::Instant::now() < deadline, "hq's configuration did not reach {} within 30 s: {rows}", edge.url());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 
     // Remove scenario: the three instances go.
     s.click_css("[data-testid='open-cluster']", T).await?;

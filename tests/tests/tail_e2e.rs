@@ -30,15 +30,7 @@ async fn insert(ops: &OpsClient, keys: std::ops::RangeInclusive<i64>) -> Result<
 
 /// `n` transactions as the studio writes it: "1 transaction", "1,500 transactions".
 fn transactions(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{grouped} {}", if n == 1 { "transaction" } else { "transactions" })
+    format!("{} {}", switchyard_studio::words::grouped(n), if n == 1 { "transaction" } else { "transactions" })
 }
 
 /// Exports the tail's view and answers the keys of its transactions, in order.

@@ -299,17 +299,7 @@ pub async fn check_arrival(hq: &OpsClient, ids: &[String]) -> Result<Arrival> {
     let held: HashSet<&str> = rows.iter().filter_map(|r| r.get("id").and_then(Value::as_str)).collect();
     let missing: Vec<String> = ids.iter().filter(|id| !held.contains(id.as_str())).cloned().collect();
     let arrived = ids.len() - missing.len();
-    let n = |x: usize| {
-        let s = x.to_string();
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    };
+    let n = |x: usize| crate::words::grouped(x as u64);
     let reading = if ids.len() == 1 { "reading" } else { "readings" };
     let summary = if missing.is_empty() {
         format!("{} of {} {reading} arrived, none twice", n(arrived), n(ids.len()))

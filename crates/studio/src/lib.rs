@@ -14,6 +14,7 @@ mod tail;
 pub mod tail_mqtt;
 pub mod topology;
 mod types;
+pub mod words;
 
 pub use browse::{page_request_ops, rows_columns, Browse};
 pub use error::{Error, Result};

@@ -8,12 +8,13 @@ import { refreshTopology } from "../topology/store";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { useInstances } from "../stores/instances";
 import { count } from "../text/count";
-import { applyLinks, cancelLinks, checkArrival, DEFAULT_RATE, perSecond, refreshStats, removeScenario, setUp, startLoad, stopLoad, useFactory } from "./store";
+import { applyLinks, cancelLinks, checkArrival, DEFAULT_EXPIRATION_S, DEFAULT_RATE, perSecond, refreshStats, removeScenario, setUp, startLoad, stopLoad, useFactory } from "./store";
 
 const NAMES = ["edge-1", "edge-2", "hq"];
 
-/** Asks before reusing instances of the scenario's names, then sets it up. */
-export async function startScenario(existing: string[]): Promise<void> {
+/** Asks before reusing instances of the scenario's names, then sets it up (raw readings expiring
+ * after `expirationS`). */
+export async function startScenario(existing: string[], expirationS = DEFAULT_EXPIRATION_S): Promise<void> {
   const reused = NAMES.filter((n) => existing.includes(n));
   if (reused.length) {
     const ok = await useUi.getState().ask({
@@ -24,7 +25,7 @@ export async function startScenario(existing: string[]): Promise<void> {
     });
     if (!ok) return;
   }
-  await setUp();
+  await setUp(expirationS);
   await refreshTopology();
   await useInstances.getState().refresh();
 }
@@ -53,6 +54,7 @@ export function FactoryReview() {
 export function FactoryPanel({ view }: { view: TopologyView }) {
   const f = useFactory();
   const [rate, setRate] = useState(String(DEFAULT_RATE));
+  const [expiration, setExpiration] = useState(String(DEFAULT_EXPIRATION_S / 60));
   const edge1 = view.nodes.find((n) => n.name === "edge-1" && n.kind === "local");
   const present = NAMES.every((n) => view.nodes.some((v) => v.name === n && v.kind === "local"));
   const running = !!f.stats?.running;
@@ -100,7 +102,10 @@ export function FactoryPanel({ view }: { view: TopologyView }) {
       {!present && (
         <>
           <p className="small muted">Two edge nodes write sensor readings; hq receives the out-of-range ones and sends configuration back.</p>
-          <button className="primary" disabled={f.phase === "setting-up"} onClick={() => void startScenario(view.nodes.map((n) => n.name)).catch(toastError)} data-testid="factory-start">
+          <label className="small">Raw readings expire after{" "}
+            <input type="number" min={1} max={43200} value={expiration} onChange={(e) => setExpiration(e.target.value)} style={{ width: 64 }} data-testid="factory-expiration" /> min
+          </label>
+          <button className="primary" disabled={f.phase === "setting-up" || !(Number(expiration) >= 1)} onClick={() => void startScenario(view.nodes.map((n) => n.name), Number(expiration) * 60).catch(toastError)} data-testid="factory-start">
             {f.phase === "setting-up" ? "Starting edge-1, edge-2 and hq…" : "Set up the factory scenario…"}
           </button>
         </>

@@ -145,7 +145,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
   const m = t.model;
   const zone = useZone((s) => s.zone);
   const [instance, setInstance] = useState(initialInstance ?? t.instance ?? registry?.instances[0]?.id ?? "");
-  const [channelText, setChannelText] = useState((initialChannels ?? t.channels).join(", "));
+  const [channelText, setChannelText] = useState((initialChannels?.length ? initialChannels : t.channels).join(", "));
   const [known, setKnown] = useState<string[]>([]);
   const [exporting, setExporting] = useState<number | null>(null);
   const [filterName, setFilterName] = useState("");
