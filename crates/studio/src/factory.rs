@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
+use crate::words::now_ms;
 
 pub const DATABASE: &str = "factory";
 /// Every reading, aged out locally (the table's expiration).
@@ -125,9 +126,6 @@ pub struct Generator {
     rate: u32,
 }
 
-fn now_ms() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
-}
 
 impl Generator {
     /// Starts writing `rate` readings a second on each edge (`(name, client)`), in batches every

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
+use crate::words::now_ms;
 
 /// What to tail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -166,9 +167,6 @@ impl Drop for Tail {
     }
 }
 
-pub(crate) fn now_ms() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
-}
 
 fn record(t: Transaction, source: TailSource) -> Option<TailRecord> {
     let data = match (t.records, t.ids) {

@@ -24,7 +24,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::tail::{now_ms, Tail, TailEvent, TailRecord, TailRequest, TailSource};
+use crate::tail::{Tail, TailEvent, TailRecord, TailRequest, TailSource};
+use crate::words::now_ms;
 
 /// Waits between reconnects, growing to the last.
 const BACKOFF_MS: [u64; 5] = [250, 500, 1000, 2000, 5000];

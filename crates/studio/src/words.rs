@@ -1,4 +1,10 @@
-//! Numbers in the words the studio writes them for the user.
+//! Numbers in the words the studio writes them for the user, and the wall clock they are read
+//! against.
+
+/// Now, in ms since the epoch (0 on a clock set before 1970).
+pub fn now_ms() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+}
 
 /// `n` with its thousands grouped: 12,408.
 pub fn grouped(n: u64) -> String {

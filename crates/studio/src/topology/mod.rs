@@ -17,6 +17,7 @@ use switchyard_protocol::operation::NoFields;
 use switchyard_protocol::Operation;
 
 use crate::browse::Browse;
+use crate::words::now_ms;
 use crate::types::{InstanceKind, InstanceSpec, InstanceStatus};
 
 /// What one registered instance told the studio in one refresh.
@@ -42,9 +43,6 @@ pub struct HarperDbLinks {
     pub passive: Vec<String>,
 }
 
-fn now_ms() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
-}
 
 /// Looks at one instance: its status, its tables and its links (cluster_status; a HarperDB
 /// instance's also from its hdb_nodes).
