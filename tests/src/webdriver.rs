@@ -60,8 +60,19 @@ impl Session {
         value_of(resp)
     }
 
+    /// Every element `css` matches. A match the page re-renders while WebKitWebDriver makes its
+    /// handle fails the lookup as "stale": the lookup is made again (20 times at most).
     pub async fn find_all(&self, css: &str) -> Result<Vec<Element>> {
-        let v = self.post("/elements", json!({"using": "css selector", "value": css})).await?;
+        let mut attempt = 0;
+        let v = loop {
+            match self.post("/elements", json!({"using": "css selector", "value": css})).await {
+                Err(err) if err.to_string().contains("stale element") && attempt < 20 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                r => break r?,
+            }
+        };
         Ok(v.as_array()
             .map(|a| a.iter().filter_map(element_id).map(|s| Element(s.to_string())).collect())
             .unwrap_or_default())
