@@ -199,17 +199,22 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     // Columns move: a header dragged onto another takes its place, Alt+→ on a focused header
     // steps it back; the order is kept per table, and Reset columns forgets it.
     const ORDER: &str = "return [...document.querySelectorAll(\"[data-testid='grid'] .grid-cell.head\")].map(c => c.dataset.column);";
+    // The header order once its first column is `first` (5 s at most), else as it stands.
+    let order_once = async |first: &str| -> Result<Value> {
+        let mut order = s.execute(ORDER, json!([])).await?;
+        for _ in 0..50 {
+            if order[0] == first {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            order = s.execute(ORDER, json!([])).await?;
+        }
+        Ok(order)
+    };
     let natural = s.execute(ORDER, json!([])).await?;
     ensure!(natural[0] == "id" && natural[1] == "name", "columns before a move: {natural}");
     s.drag("[data-testid='col-name']", "[data-testid='col-id']").await?;
-    let mut moved = natural.clone();
-    for _ in 0..50 {
-        moved = s.execute(ORDER, json!([])).await?;
-        if moved[0] == "name" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let moved = order_once("name").await?;
     ensure!(moved[0] == "name" && moved[1] == "id", "after dragging name onto id: {moved}");
     let kept = s
         .execute("return Object.entries(JSON.parse(localStorage.getItem('switchyard.columnOrder'))).filter(([k]) => k.endsWith('/dev/dog')).map(([, v]) => v);", json!([]))
@@ -218,14 +223,7 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     ensure!(s.find_all("[data-testid='grid'] [aria-sort]").await?.is_empty(), "the drag sorted the grid");
     // Alt, →: WebDriver holds a modifier down until the end of the keys.
     s.send_keys_css("[data-testid='col-name']", "\u{E00A}\u{E014}", T).await?;
-    let mut stepped = moved.clone();
-    for _ in 0..50 {
-        stepped = s.execute(ORDER, json!([])).await?;
-        if stepped[0] == "id" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let stepped = order_once("id").await?;
     ensure!(stepped[0] == "id" && stepped[1] == "name", "after Alt+→ on name: {stepped}");
     s.drag("[data-testid='col-id']", "[data-testid='col-name']").await?;
     s.click_css("[data-testid='reset-columns']", T).await?;
@@ -400,6 +398,13 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     app.shot("09-dark-dialog").await?;
     s.send_keys_css("[data-testid='record-form'] input", KEY_ESCAPE, T).await?;
     s.wait_gone("[data-testid='record-form']", T).await?;
+    // The SQL tab and the tail in the dark theme too.
+    s.click_css("[data-testid='instance-remote'] [data-testid='open-sql']", T).await?;
+    s.wait("[data-testid='sql-editor'] .cm-content", T).await?;
+    app.shot("10-dark-sql").await?;
+    s.click_css("[data-testid='instance-remote'] [data-testid='open-tail']", T).await?;
+    s.wait("[data-testid='tail-view']", T).await?;
+    app.shot("11-dark-tail").await?;
     Ok(())
 }
 
