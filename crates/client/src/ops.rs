@@ -122,16 +122,7 @@ impl OpsClient {
     pub async fn harperdb_cluster(&self) -> Result<crate::harperdb::Cluster> {
         let status = self.run_as(&Operation::ClusterStatus(NoFields {})).await?;
         let nodes = self
-            .run_as(&Operation::SearchByValue(SearchByValue {
-                database: "system".into(),
-                table: "hdb_nodes".into(),
-                search_attribute: "name".into(),
-                search_value: Value::from("*"),
-                get_attributes: Some(vec!["*".into()]),
-                limit: None,
-                offset: None,
-                sort: None,
-            }))
+            .run_as(&Operation::SearchByValue(SearchByValue::every("system", "hdb_nodes", "name", &["*"])))
             .await?;
         Ok(crate::harperdb::Cluster { status, nodes })
     }

@@ -121,6 +121,22 @@ pub struct SearchByValue {
     pub sort: Option<Sort>,
 }
 
+impl SearchByValue {
+    /// Every record of `database.table` (`attribute` matched against `*`), with `get_attributes`.
+    pub fn every(database: &str, table: &str, attribute: &str, get_attributes: &[&str]) -> SearchByValue {
+        SearchByValue {
+            database: database.into(),
+            table: table.into(),
+            search_attribute: attribute.into(),
+            search_value: Value::from("*"),
+            get_attributes: Some(get_attributes.iter().map(|a| a.to_string()).collect()),
+            limit: None,
+            offset: None,
+            sort: None,
+        }
+    }
+}
+
 /// How the conditions of a group combine.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]

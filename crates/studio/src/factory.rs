@@ -283,16 +283,7 @@ pub struct Arrival {
 /// at all).
 pub async fn check_arrival(hq: &OpsClient, ids: &[String]) -> Result<Arrival> {
     let rows: Vec<Value> = hq
-        .run_as(&Operation::SearchByValue(SearchByValue {
-            database: DATABASE.into(),
-            table: DATA.into(),
-            search_attribute: "id".into(),
-            search_value: Value::from("*"),
-            get_attributes: Some(vec!["id".into()]),
-            limit: None,
-            offset: None,
-            sort: None,
-        }))
+        .run_as(&Operation::SearchByValue(SearchByValue::every(DATABASE, DATA, "id", &["id"])))
         .await?;
     let held: HashSet<&str> = rows.iter().filter_map(|r| r.get("id").and_then(Value::as_str)).collect();
     let missing: Vec<String> = ids.iter().filter(|id| !held.contains(id.as_str())).cloned().collect();
