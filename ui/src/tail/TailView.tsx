@@ -7,14 +7,20 @@ import { native } from "../platform";
 import { useInstances } from "../stores/instances";
 import { toastError, useUi } from "../stores/ui";
 import { NO_FILTER, PAUSE_CAP, SHOWN_CAP, SHOWN_KEYS, ndjson, shownKeys, type Row } from "./model";
+import { headerPrefix, prefix, widths } from "./line";
 import { startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
 import { count } from "../text/count";
-import { fixedRange } from "./range";
+import { cutTo, fittingChars, fixedRange } from "./range";
 import { clock, dateTime, useZone, zoneLabel } from "../text/time";
 
 const ROW_HEIGHT = 26;
-const OVERSCAN = 6;
+/** A line's font size and horizontal padding (styles.css, `.tail-row.line`). */
+const LINE_FONT_PX = 12;
+const LINE_PADDING_PX = 16;
+/** Rows drawn beyond each edge of the list. Few: a live tail changes every row on screen four
+ * times a second, and each row drawn is laid out again each time. */
+const OVERSCAN = 2;
 const EXPORT_CHUNK = 5000;
 
 /** Previews made once per row: a shifting list shows the same rows in many renders. */
@@ -56,25 +62,32 @@ interface ListProps {
   wrap: boolean;
   selected: number | null;
   nodeName: string;
+  channels: string[];
   running: boolean;
 }
 
 /**
- * The list of transactions, virtualized. Unwrapped, every row is ROW_HEIGHT high and the rows on
- * screen follow from the scroll position by arithmetic (no per-row bookkeeping over 50,000 rows
- * on every batch); wrapped, rows differ in height and the virtualizer measures them.
+ * The list of transactions, virtualized. Unwrapped, every row is ROW_HEIGHT high, one line of
+ * text in fixed columns (line.ts), and the rows on screen follow from the scroll position by
+ * arithmetic (no per-row bookkeeping over 50,000 rows on every batch); wrapped, rows differ in
+ * height and the virtualizer measures them.
  */
-const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName, running }: ListProps) {
+const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName, channels, running }: ListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const zone = useZone((s) => s.zone);
   const n = rows.length;
   const at = (i: number) => (order === "newest" ? rows[n - 1 - i] : rows[i]);
   const v = useVirtualizer({ count: wrap ? n : 0, enabled: wrap, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: OVERSCAN });
-  const [port, setPort] = useState({ top: 0, height: 0 });
+  // The scroll position, the viewport's height, and how many characters of a line the list
+  // shows: only those are laid out (the rest would be shaped on every row, four times a second).
+  const [port, setPort] = useState({ top: 0, height: 0, chars: 0 });
   useEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    const read = () => setPort((p) => (p.top === el.scrollTop && p.height === el.clientHeight ? p : { top: el.scrollTop, height: el.clientHeight }));
+    const read = () => {
+      const chars = fittingChars(el.clientWidth - LINE_PADDING_PX, LINE_FONT_PX);
+      setPort((p) => (p.top === el.scrollTop && p.height === el.clientHeight && p.chars === chars ? p : { top: el.scrollTop, height: el.clientHeight, chars }));
+    };
     read();
     el.addEventListener("scroll", read, { passive: true });
     const observer = new ResizeObserver(read);
@@ -84,6 +97,7 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
       observer.disconnect();
     };
   }, []);
+  const w = useMemo(() => widths(nodeName, channels), [nodeName, channels]);
   let items: { index: number; start: number }[];
   if (wrap) {
     items = v.getVirtualItems();
@@ -93,29 +107,27 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
     for (let i = first; i < last; i++) items.push({ index: i, start: i * ROW_HEIGHT });
   }
   const select = useTail.getState().select;
+  const head = headerPrefix(w);
   return (
-    <div className="tail-list" ref={scroller} data-testid="tail-list">
-      <div className="tail-row head">
-        <span className="c-time" title={`arrival times in ${zoneLabel(Date.now(), zone)}`}>arrived</span><span className="c-node-name">node</span><span className="c-ch">channel</span><span className="c-op">op</span><span className="c-keys">keys</span>
-        <span className="c-origin">origin #id</span><span className="c-data">data</span>
+    <div className="tail-list tail-lines" ref={scroller} data-testid="tail-list">
+      <div className="tail-row head" title={`arrival times in ${zoneLabel(Date.now(), zone)}`}>
+        <span className="c-prefix">{head}</span><span className="c-data">data</span>
       </div>
       <div style={{ height: wrap ? v.getTotalSize() : n * ROW_HEIGHT, position: "relative" }}>
         {items.map((it, place) => {
           const r = at(it.index);
           if (!r) return null;
+          const line = prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: shownKeys(r), origin: `${r.origin} #${r.originId}` }, w);
           return (
             // Keyed by place, not by record: when a batch shifts every row (newest first), the
             // rows on screen are updated in place instead of unmounted and made anew.
-            <div key={place} className={`tail-row${selected === r.seq ? " selected" : ""}${wrap ? " wrap" : ""}`} data-testid="tail-row" data-key={r.keys}
+            <div key={place} className={`tail-row row-${r.operation}${selected === r.seq ? " selected" : ""}${wrap ? " wrap" : " line"}`} data-testid="tail-row" data-key={r.keys}
               style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: wrap ? undefined : ROW_HEIGHT }}
+              title={r.count > SHOWN_KEYS ? r.keys : undefined}
               ref={wrap ? v.measureElement : undefined} data-index={it.index} onClick={() => select(r.seq)}>
-              <span className="c-time">{clock(r.arrived, zone)}</span>
-              <span className="c-node-name">{nodeName}</span>
-              <span className="c-ch">{r.channel}</span>
-              <span className={`c-op op-${r.operation}`}>{r.operation}</span>
-              <span className="c-keys" title={r.count > SHOWN_KEYS ? r.keys : undefined}>{shownKeys(r)}</span>
-              <span className="c-origin">{r.origin} #{r.originId}</span>
-              <span className="c-data">{preview(r)}</span>
+              {wrap
+                ? <><span className="c-prefix">{line}</span><span className="c-data">{preview(r)}</span></>
+                : cutTo(line + preview(r), port.chars)}
             </div>
           );
         })}
@@ -297,7 +309,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         </div>
       )}
       <div className="tail-body">
-        <TailList rows={rows} order={t.order} wrap={t.wrap} selected={t.selected} nodeName={nodeName} running={!!t.tailId} />
+        <TailList rows={rows} order={t.order} wrap={t.wrap} selected={t.selected} nodeName={nodeName} channels={channels} running={!!t.tailId} />
         {selected && (
           <aside className="tail-detail" data-testid="tail-detail">
             <div className="toolbar">

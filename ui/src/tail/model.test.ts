@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TailEvent } from "../platform";
-import { PAUSE_CAP, SHOWN_CAP, SHOWN_KEYS, shownKeys, clear, initial, ndjson, pause, receive, resume, setFilter, type TailModel } from "./model";
+import { PAUSE_CAP, SHOWN_CAP, SHOWN_KEYS, shownKeys, clear, initial, ndjson, pause, prepare, receive, resume, setFilter, type TailModel } from "./model";
 
 function rec(id: number, extra: Partial<{ channel: string; operation: string; data: unknown }> = {}): TailEvent {
   return {
@@ -105,6 +105,15 @@ describe("the tail model", () => {
     expect(m.notices.at(-1)).toContain("after #7");
   });
 
+  it("takes batches prepared as they arrived exactly as unprepared ones", () => {
+    const early = batch(1, 50);
+    prepare(early, KEYS);
+    const a = receive(initial(), early, KEYS, 0);
+    const b = receive(initial(), batch(1, 50), KEYS, 0);
+    expect(a.rows.map((r) => [r.seq, r.keys, r.count])).toEqual(b.rows.map((r) => [r.seq, r.keys, r.count]));
+    expect(a.held).toBe(b.held);
+  });
+
   it("counts records per second over the last minute", () => {
     let m = receive(initial(), batch(1, 10), KEYS, 100_000);
     m = receive(m, batch(11, 5), KEYS, 100_500);
@@ -118,6 +127,7 @@ describe("the tail model", () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).not.toHaveProperty("seq");
     expect(lines[0]).not.toHaveProperty("keys");
+    expect(lines[0]).not.toHaveProperty("kind");
     expect(lines[1].id).toBe(2);
     expect(clear(m).rows).toEqual([]);
   });

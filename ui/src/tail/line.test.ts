@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { fit, headerPrefix, prefix, widths } from "./line";
+
+describe("a tail row as one line", () => {
+  const w = widths("edge-1", ["dev:sensor_data", "dev:config"]);
+  const fields = { time: "12:58:58.357", node: "edge-1", channel: "dev:config", operation: "insert", keys: "42", origin: "edge-1 #7" };
+
+  it("pads and cuts each field to its column", () => {
+    expect(fit("ab", 4)).toBe("ab  ");
+    expect(fit("abcdef", 4)).toBe("abc…");
+    expect(fit("abcd", 4)).toBe("abcd");
+  });
+
+  it("lines every row and the header up in the same columns", () => {
+    const row = prefix(fields, w);
+    const other = prefix({ ...fields, channel: "dev:sensor_data", keys: "1, 2, 3, 4, 5 … (100 keys)", origin: "a-much-longer-origin-name #123456" }, w);
+    const head = headerPrefix(w);
+    expect(row.length).toBe(head.length);
+    expect(other.length).toBe(head.length);
+    // Each column starts at the same place in every line.
+    expect(row.indexOf("dev:config")).toBe(head.indexOf("channel"));
+    expect(other.indexOf("dev:sensor_data")).toBe(head.indexOf("channel"));
+    expect(row.indexOf("insert")).toBe(head.indexOf("op"));
+    expect(other).toContain("…");
+  });
+
+  it("fits the node name and the channels, within bounds", () => {
+    expect(w.channel).toBe("dev:sensor_data".length);
+    expect(w.node).toBe("edge-1".length);
+    expect(widths("x".repeat(40), ["y".repeat(60)]).channel).toBe(28);
+    expect(widths("x".repeat(40), []).node).toBe(16);
+  });
+});

@@ -1,0 +1,53 @@
+//! A tail row as one line of monospace text in fixed-width columns. A live tail changes every row
+//! on screen four times a second; one text per row is laid out and painted in about half the time
+//! of seven cells (measured in WebKitGTK: 35 rows, 12–16 ms against 26–36 ms).
+
+/** Column widths in characters, the data column excepted (it takes the rest of the line). */
+export interface Widths {
+  node: number;
+  channel: number;
+  keys: number;
+  origin: number;
+}
+
+export const TIME_CHARS = 12; // 12:58:58.357
+export const OP_CHARS = 6; // insert, update, upsert, delete
+const GUTTER = "  ";
+
+/** Widths that fit this tail's node name and channels (within bounds, so that data keeps room). */
+export function widths(nodeName: string, channels: string[]): Widths {
+  const longest = channels.reduce((n, c) => Math.max(n, c.length), 7);
+  return {
+    node: Math.min(16, Math.max(4, nodeName.length)),
+    channel: Math.min(28, longest),
+    keys: 12,
+    origin: Math.min(28, Math.max(9, nodeName.length + 8)),
+  };
+}
+
+/** `text` in exactly `width` characters: padded, or cut with an ellipsis. */
+export function fit(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text.padEnd(width);
+}
+
+export interface LineFields {
+  time: string;
+  node: string;
+  channel: string;
+  operation: string;
+  keys: string;
+  origin: string;
+}
+
+/** Everything before the data column, gutter included. */
+export function prefix(f: LineFields, w: Widths): string {
+  return (
+    fit(f.time, TIME_CHARS) + GUTTER + fit(f.node, w.node) + GUTTER + fit(f.channel, w.channel) + GUTTER +
+    fit(f.operation, OP_CHARS) + GUTTER + fit(f.keys, w.keys) + GUTTER + fit(f.origin, w.origin) + GUTTER
+  );
+}
+
+/** The header's labels in the same columns. */
+export function headerPrefix(w: Widths): string {
+  return prefix({ time: "arrived", node: "node", channel: "channel", operation: "op", keys: "keys", origin: "origin #id" }, w);
+}
