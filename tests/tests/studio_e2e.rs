@@ -306,6 +306,12 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     let want = format!("{}", n + 2);
     s.wait_text("[data-testid='table-dev-dog'] .count", T, "the count after F5", |t| t == want).await?;
     s.wait_text("[data-testid='table-title']", T, "the table still open", |t| t == "dev.dog").await?;
+    // Written elsewhere and nothing pressed (rows that arrive by replication): the open tree's
+    // counts are read again every 10 s, the table's header follows the tree.
+    ops.insert("dev", "dog", &[json!({"id": 22, "name": "Replicated"})]).await?;
+    let want = format!("{}", n + 3);
+    s.wait_text("[data-testid='table-dev-dog'] .count", T, "the count read again on its own", |t| t == want).await?;
+    s.wait_text("[data-testid='record-count']", T, "the header's count", |t| t == format!("{want} records")).await?;
 
     // The 100k-row table: open it, then jump to the last page.
     s.click_css("[data-testid='table-dev-big']", T).await?;

@@ -12,7 +12,7 @@ import { NewDatabaseDialog, NewTableDialog } from "./views/TableDialogs";
 import { Toasts } from "./components/Toasts";
 import { ConfirmDialog } from "./components/ConfirmDialog";
 import { startStatusPolling, useInstances } from "./stores/instances";
-import { refreshInstance, startTreeRetry, useBrowse } from "./stores/browse";
+import { refreshInstance, startRecounting, startTreeRetry, useBrowse } from "./stores/browse";
 import { useZone, zoneLabel } from "./text/time";
 import { describeError, toastError, useUi } from "./stores/ui";
 
@@ -43,6 +43,7 @@ export function App() {
   useEffect(() => {
     const stop = startStatusPolling();
     const stopRetry = startTreeRetry();
+    const stopRecounting = startRecounting();
     // F5 or Ctrl+R refreshes the instance in view (or every open one) instead of reloading
     // the window, which would lose every open view.
     const onKey = (e: KeyboardEvent) => {
@@ -61,6 +62,7 @@ export function App() {
     return () => {
       stop();
       stopRetry();
+      stopRecounting();
       window.removeEventListener("keydown", onKey);
       void un.then((f) => f());
     };

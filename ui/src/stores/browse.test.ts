@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { native } from "../platform";
 import type { InstanceStatus, TreeDatabase, TreeTable } from "../platform";
-import { findTable, treesToReload, useBrowse, withTable } from "./browse";
+import { findTable, treesToRecount, treesToReload, useBrowse, withTable } from "./browse";
 
 const table = (name: string, recordCount: number): TreeTable => ({ name, primaryKey: "id", recordCount, recordCountEstimated: false, attributes: ["id"] });
 const tree: TreeDatabase[] = [
@@ -50,5 +51,49 @@ describe("trees that failed", () => {
     expect(treesToReload({}, { a: ok("a") }, { a: { ...failed, loading: true } }, { a: true })).toEqual([]);
     const loaded = { dbs: tree, loading: false, error: null };
     expect(treesToReload({ a: ok("a") }, { a: ok("a") }, { a: loaded }, { a: true })).toEqual([]);
+  });
+});
+
+describe("record counts kept current", () => {
+  const ok = (id: string): InstanceStatus => ({ id, online: true });
+  const down = (id: string): InstanceStatus => ({ id, online: false, error: { code: "unreachable", message: "refused" } });
+  const loaded = { dbs: tree, loading: false, error: null };
+
+  it("read again the trees open in the sidebar of healthy instances", () => {
+    const statuses = { a: ok("a"), b: ok("b"), c: down("c"), d: ok("d"), e: ok("e") };
+    const trees = { a: loaded, b: loaded, c: loaded, d: { ...loaded, loading: true }, e: { dbs: null, loading: false, error: { code: "unauthorized" as const, message: "Login failed" } } };
+    // b is closed, c is down, d is loading already, e failed (the retry on recovery reads it).
+    expect(treesToRecount(statuses, trees, { a: true, c: true, d: true, e: true })).toEqual(["a"]);
+    expect(treesToRecount(statuses, {}, { a: true })).toEqual([]);
+  });
+
+  it("take what they read, but never over a table read anew while they were reading", async () => {
+    const later = [{ name: "dev", tables: [table("cat", 4), table("dog", 7)] }];
+    const read = vi.spyOn(native, "tree");
+    try {
+      useBrowse.setState({ trees: { i1: { dbs: tree, loading: false, error: null, version: 3 } } });
+      read.mockResolvedValueOnce(later);
+      await useBrowse.getState().recount("i1");
+      expect(findTable(useBrowse.getState().trees.i1.dbs, "dev", "dog")?.recordCount).toBe(7);
+
+      // The studio writes (and reads the table anew) while a recount is under way.
+      let answer: (dbs: TreeDatabase[]) => void = () => {};
+      read.mockReturnValueOnce(new Promise((r) => (answer = r)));
+      const recount = useBrowse.getState().recount("i1");
+      useBrowse.getState().tableSeen("i1", "dev", table("dog", 9));
+      answer(later);
+      await recount;
+      expect(findTable(useBrowse.getState().trees.i1.dbs, "dev", "dog")?.recordCount).toBe(9);
+    } finally {
+      read.mockRestore();
+    }
+  });
+
+  it("leave the tree as it was when the read fails", async () => {
+    useBrowse.setState({ trees: { i1: { dbs: tree, loading: false, error: null } } });
+    const before = useBrowse.getState().trees.i1;
+    // No instance answers in a unit test: the read fails and the tree is left as it was.
+    await useBrowse.getState().recount("i1");
+    expect(useBrowse.getState().trees.i1).toBe(before);
   });
 });

@@ -15,6 +15,9 @@ export interface TreeEntry {
   dbs: TreeDatabase[] | null;
   loading: boolean;
   error: UiError | null;
+  /** Counts the tree's changes by a load or a table read anew: a recount that started before
+   * one of them does not overwrite it with what it read. */
+  version?: number;
 }
 
 interface BrowseState {
@@ -22,6 +25,9 @@ interface BrowseState {
   expanded: Record<string, boolean>;
   view: View;
   loadTree: (instance: string) => Promise<void>;
+  /** Reads an open tree again for its counts, quietly: the tree stays as it is until the answer
+   * comes, and a failure leaves it (the instance's status says why). */
+  recount: (instance: string) => Promise<void>;
   toggle: (key: string, open?: boolean) => void;
   open: (v: View) => void;
   /** A table's description read anew (a table opened, reloaded, written): the tree takes it,
@@ -50,12 +56,24 @@ export const useBrowse = create<BrowseState>((set, get) => ({
   view: { kind: "home" },
   loadTree: async (instance) => {
     const prev = get().trees[instance];
-    set({ trees: { ...get().trees, [instance]: { dbs: prev?.dbs ?? null, loading: true, error: null } } });
+    const version = (prev?.version ?? 0) + 1;
+    set({ trees: { ...get().trees, [instance]: { dbs: prev?.dbs ?? null, loading: true, error: null, version } } });
     try {
       const dbs = await native.tree(instance);
-      set({ trees: { ...get().trees, [instance]: { dbs, loading: false, error: null } } });
+      set({ trees: { ...get().trees, [instance]: { dbs, loading: false, error: null, version } } });
     } catch (e) {
-      set({ trees: { ...get().trees, [instance]: { dbs: prev?.dbs ?? null, loading: false, error: e as UiError } } });
+      set({ trees: { ...get().trees, [instance]: { dbs: prev?.dbs ?? null, loading: false, error: e as UiError, version } } });
+    }
+  },
+  recount: async (instance) => {
+    const version = get().trees[instance]?.version;
+    try {
+      const dbs = await native.tree(instance);
+      const now = get().trees[instance];
+      // A load or a table read anew meanwhile (Refresh, a write, a retry) has the last word.
+      if (now?.dbs && !now.loading && now.version === version) set({ trees: { ...get().trees, [instance]: { ...now, dbs } } });
+    } catch {
+      // Left as it was: the status polling reports an instance that stopped answering.
     }
   },
   toggle: (key, open) => set({ expanded: { ...get().expanded, [key]: open ?? !get().expanded[key] } }),
@@ -64,7 +82,7 @@ export const useBrowse = create<BrowseState>((set, get) => ({
     const entry = get().trees[instance];
     // A tree not loaded yet is not made up from one table: it loads whole.
     if (!entry?.dbs) return;
-    set({ trees: { ...get().trees, [instance]: { ...entry, dbs: withTable(entry.dbs, database, info) } } });
+    set({ trees: { ...get().trees, [instance]: { ...entry, dbs: withTable(entry.dbs, database, info), version: (entry.version ?? 0) + 1 } } });
   },
 }));
 
@@ -86,6 +104,33 @@ export function treesToReload(
     if (trees[id]?.error) return true;
     return !healthy(before[id]) && !!expanded[id];
   });
+}
+
+/**
+ * The instances whose trees are read again for their record counts (rows also arrive by
+ * replication, which the studio does not see): healthy, open in the sidebar, loaded, and not
+ * being loaded already.
+ */
+export function treesToRecount(statuses: Record<string, InstanceStatus>, trees: Record<string, TreeEntry>, expanded: Record<string, boolean>): string[] {
+  return Object.keys(trees).filter((id) => healthy(statuses[id]) && !!expanded[id] && !!trees[id]?.dbs && !trees[id]?.loading && !trees[id]?.error);
+}
+
+/** How often open trees are read again for their counts. */
+export const RECOUNT_MS = 10_000;
+
+/** Keeps the sidebar's record counts current (the side effect of `treesToRecount`), one read
+ * per instance at a time. Answers the stop. */
+export function startRecounting(every = RECOUNT_MS): () => void {
+  const busy = new Set<string>();
+  const timer = setInterval(() => {
+    const b = useBrowse.getState();
+    for (const id of treesToRecount(useInstances.getState().statuses, b.trees, b.expanded)) {
+      if (busy.has(id)) continue;
+      busy.add(id);
+      void b.recount(id).finally(() => busy.delete(id));
+    }
+  }, every);
+  return () => clearInterval(timer);
 }
 
 /** Reads trees again when their instance comes back healthy (the side effect of the pure

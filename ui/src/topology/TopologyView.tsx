@@ -103,8 +103,8 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
   if (!data || !a || !b) return null;
   const line = floatingEdge(a, b, data.paired ? 5 : 0);
   const path = `M ${line.from.x},${line.from.y} L ${line.to.x},${line.to.y}`;
-  // A pair's labels: each nearer its own source, and off its own side of the pair.
-  const { x: labelX, y: labelY } = data.paired ? along(floatingEdge(a, b, labelOffset(a, b)), 0.4) : line.mid;
+  // Placed clear of the other labels and of the nodes (`placeLabels`), at a fraction of the way.
+  const { x: labelX, y: labelY } = along(data.paired ? floatingEdge(a, b, labelOffset(a, b)) : line, data.labelAt);
   const e = data.edge;
   const look = edgeLook(data, !!selected);
   const backlog = edgeBacklog(e);

@@ -3,7 +3,7 @@
 //! refresh or a drag then re-renders only the nodes and edges that changed.
 import { MarkerType, Position as Side, type Edge, type Node, type NodeHandle } from "@xyflow/react";
 import type { Position, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, edgeRate, floatingEdge, nodeKey, type Point, type Rates } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, edgeRate, floatingEdge, nodeKey, placeLabels, type Point, type Rates } from "./model";
 
 export interface NodeData extends Record<string, unknown> {
   node: TopoNode;
@@ -22,6 +22,8 @@ export interface EdgeData extends Record<string, unknown> {
   rate: number | null;
   /** The opposite edge exists too: the two are drawn side by side, labels apart. */
   paired: boolean;
+  /** How far along the edge its label goes (0–1), placed clear of other labels and nodes. */
+  labelAt: number;
   dim: boolean;
 }
 
@@ -42,6 +44,11 @@ const HANDLES: NodeHandle[] = [
 ];
 
 const MEASURED = { width: NODE_WIDTH, height: NODE_HEIGHT };
+
+/** An edge label's first line: its channels, once each (and HarperDB's full-mesh badge). */
+export function labelText(e: TopoEdge): string {
+  return `${e.mesh ? "full mesh " : ""}${[...new Set(e.channels.map((c) => c.channel))].join(", ")}${e.cycle ? " ↻" : ""}`;
+}
 
 export function toFlow(view: TopologyView, positions: Record<string, Position>, rates: Rates, sel: Selection) {
   const flow = sel.channel ? view.flows.find((f) => f.channel === sel.channel) : undefined;
@@ -66,6 +73,12 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
     ariaLabel: `${n.name}, ${n.kind === "ghost" ? "not registered" : n.online ? "online" : "offline"}`,
     data: { node: n, rate: n.logHead === undefined ? null : (rates[nodeKey(n.id)] ?? 0), dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
   }));
+  const at = new Map(nodes.map((n) => [n.id, n.position]));
+  const origin = { x: 0, y: 0 };
+  const labels = placeLabels(
+    view.edges.map((e) => ({ id: e.id, a: at.get(e.source) ?? origin, b: at.get(e.target) ?? origin, paired: ids.has(`${e.target}->${e.source}`), text: labelText(e) })),
+    nodes.map((n) => n.position),
+  );
   const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
     id: e.id,
     source: e.source,
@@ -80,6 +93,7 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
       targetName: names.get(e.target) ?? e.target,
       rate: e.channels.every((c) => uncounted.has(c.dialer)) ? null : edgeRate(e, rates),
       paired: ids.has(`${e.target}->${e.source}`),
+      labelAt: labels.get(e.id) ?? 0.5,
       dim: !!sel.channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
     },
   }));
@@ -111,6 +125,7 @@ function sameEdge(a: Edge<EdgeData>, b: Edge<EdgeData>): boolean {
     x.rate === y.rate &&
     x.dim === y.dim &&
     x.paired === y.paired &&
+    x.labelAt === y.labelAt &&
     x.sourceName === y.sourceName &&
     x.targetName === y.targetName &&
     sameJson(x.edge, y.edge)

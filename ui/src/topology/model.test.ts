@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ApplyReport, EdgeChannel, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, edgeBacklog, edgeRate, floatingEdge, labelOffset, layout, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, edgeRate, floatingEdge, labelOffset, labelSize, layout, placeLabels, PLACED_EDGES, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel } from "./model";
 
 function node(id: string, channels: string[] = []): TopoNode {
   return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, backlog: 0 };
@@ -149,5 +149,39 @@ describe("the link dialog's words", () => {
     expect(reportHeadline(report({ steps: [{ ...step, ok: false }] }))).toContain("nothing was changed");
     expect(reportHeadline(report({ undone: [step] }))).toContain("was taken back");
     expect(reportHeadline(report({ undone: [step], leftBehind: ["the user link-a on hq"] }))).toContain("not everything");
+  });
+});
+
+describe("edge labels", () => {
+  // The factory's layout: two edges linked both ways to hq, between them and to its left.
+  const at = { "edge-1": { x: 0, y: 0 }, "edge-2": { x: 0, y: 210 }, hq: { x: 400, y: 105 } };
+  // Readings flow to hq, its config back to the edges.
+  const pair = (x: keyof typeof at, y: keyof typeof at) => [
+    { id: `${x}->${y}`, a: at[x], b: at[y], paired: true, text: "factory:sensor_data" },
+    { id: `${y}->${x}`, a: at[y], b: at[x], paired: true, text: "factory:config" },
+  ];
+  const edges = [...pair("edge-1", "hq"), ...pair("edge-2", "hq")];
+  const centre = (e: (typeof edges)[number], t: number) => along(floatingEdge(e.a, e.b, labelOffset(e.a, e.b)), t);
+
+  it("never cover one another where there is room, and stay on their edge", () => {
+    const spots = placeLabels(edges, Object.values(at));
+    const centres = edges.map((e) => centre(e, spots.get(e.id) ?? -1));
+    for (const t of spots.values()) expect(t).toBeGreaterThan(0.1), expect(t).toBeLessThan(0.9);
+    for (let i = 0; i < centres.length; i++)
+      for (let j = i + 1; j < centres.length; j++) {
+        const [p, q] = [centres[i], centres[j]];
+        const [w, v] = [labelSize(edges[i].text), labelSize(edges[j].text)];
+        expect(Math.abs(p.x - q.x) >= (w.width + v.width) / 2 || Math.abs(p.y - q.y) >= (w.height + v.height) / 2, `${edges[i].id} and ${edges[j].id}`).toBe(true);
+      }
+  });
+
+  it("keep their usual place when nothing is in the way, and the same places for the same topology", () => {
+    const alone = pair("edge-1", "hq");
+    const spots = placeLabels(alone, [at["edge-1"], at.hq]);
+    expect([...spots.values()]).toEqual([0.4, 0.4]);
+    expect(placeLabels([...edges].reverse(), Object.values(at))).toEqual(placeLabels(edges, Object.values(at)));
+    // Past PLACED_EDGES (seen zoomed out, without labels) every label keeps its usual spot.
+    const many = Array.from({ length: PLACED_EDGES + 1 }, (_, i) => ({ ...edges[i % 4], id: `e${i}` }));
+    expect(new Set(placeLabels(many, Object.values(at)).values())).toEqual(new Set([0.4]));
   });
 });

@@ -267,3 +267,68 @@ export function labelOffset(a: Point, b: Point): number {
 export function along(line: { from: Point; to: Point }, t: number): Point {
   return { x: line.from.x + (line.to.x - line.from.x) * t, y: line.from.y + (line.to.y - line.from.y) * t };
 }
+
+/** An edge as label placement sees it: its nodes' top-left corners, and whether it is one of a pair. */
+export interface LabelledEdge {
+  id: string;
+  a: Point;
+  b: Point;
+  paired: boolean;
+  /** The label's first line (its channels), which sets its width. */
+  text: string;
+}
+
+/** A label's size as CSS draws it (`.topo-edge-label`: 11 px bold, 6 px padding, at most 220 px
+ * wide, two lines), estimated from its text without measuring it. */
+export function labelSize(text: string): { width: number; height: number } {
+  return { width: Math.min(LABEL.width + 50, Math.max(60, text.length * 6.3 + 14)), height: LABEL.height };
+}
+
+/** Edges whose labels are placed clear of one another (see `placeLabels`). */
+export const PLACED_EDGES = 120;
+
+/** Covering another label hides its words; covering a node's edge hides less. */
+const LABEL_WEIGHT = 4;
+
+/** Where along its edge a label may go, best first: a pair's labels nearer their own source. */
+const SPOTS = { paired: [0.4, 0.3, 0.5, 0.22, 0.6, 0.7, 0.15, 0.8], single: [0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.8] };
+
+function overlap(p: Point, w: number, h: number, q: Point, qw: number, qh: number): number {
+  const dx = Math.min(p.x + w / 2, q.x + qw / 2) - Math.max(p.x - w / 2, q.x - qw / 2);
+  const dy = Math.min(p.y + h / 2, q.y + qh / 2) - Math.max(p.y - h / 2, q.y - qh / 2);
+  return dx > 0 && dy > 0 ? dx * dy : 0;
+}
+
+/**
+ * The fraction of the way along its edge where each edge's label goes: the first of its spots
+ * that covers no label placed before it and no node, else the one that covers least. Edges are
+ * taken in the order of their ids, so the same topology always gets the same places.
+ */
+export function placeLabels(edges: LabelledEdge[], nodes: Point[]): Map<string, number> {
+  const out = new Map<string, number>();
+  // Every spot is checked against every label and node: quadratic. Past PLACED_EDGES the
+  // cluster is seen zoomed out, where labels are not drawn, and each label keeps its usual spot
+  // (this runs whenever the view refreshes, and first when it opens).
+  if (edges.length > PLACED_EDGES) {
+    for (const e of edges) out.set(e.id, e.paired ? SPOTS.paired[0] : SPOTS.single[0]);
+    return out;
+  }
+  const placed: { at: Point; width: number; height: number }[] = [];
+  const boxes = nodes.map((n) => ({ x: n.x + NODE_WIDTH / 2, y: n.y + NODE_HEIGHT / 2 }));
+  for (const e of [...edges].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
+    const { width, height } = labelSize(e.text);
+    const line = floatingEdge(e.a, e.b, e.paired ? labelOffset(e.a, e.b) : 0);
+    let best = { t: e.paired ? SPOTS.paired[0] : SPOTS.single[0], covered: Infinity, at: line.mid };
+    for (const t of e.paired ? SPOTS.paired : SPOTS.single) {
+      const at = along(line, t);
+      let covered = 0;
+      for (const q of placed) covered += LABEL_WEIGHT * overlap(at, width, height, q.at, q.width, q.height);
+      for (const q of boxes) covered += overlap(at, width, height, q, NODE_WIDTH, NODE_HEIGHT);
+      if (covered < best.covered) best = { t, covered, at };
+      if (covered === 0) break;
+    }
+    placed.push({ at: best.at, width, height });
+    out.set(e.id, best.t);
+  }
+  return out;
+}
