@@ -99,6 +99,13 @@ async fn journey(app: &StudioApp) -> Result<()> {
     s.click_css("[data-testid='tail-row']", T).await?;
     s.wait_text("[data-testid='tail-detail']", T, "the detail", |t| t.contains("\"name\"")).await?;
     app.shot("tail-03-after-restart").await?;
+    // Line wrap: the same columns, the payload wrapped under its own column.
+    s.click_css("[data-testid='tail-wrap']", T).await?;
+    let row = s.wait_text("[data-testid='tail-row'].wrap", T, "a wrapped row", |t| t.contains("insert") && t.contains("\"name\"")).await?;
+    ensure!(row.contains("local #"), "a wrapped row shows its origin: {row}");
+    app.shot("tail-04-wrapped").await?;
+    s.click_css("[data-testid='tail-wrap']", T).await?;
+    s.wait("[data-testid='tail-row'].line", T).await?;
     Ok(())
 }
 

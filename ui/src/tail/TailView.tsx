@@ -260,7 +260,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         )}
         <button onClick={t.clear} data-testid="tail-clear">Clear</button>
         <button onClick={() => t.setOrder(t.order === "newest" ? "oldest" : "newest")} data-testid="tail-order">{t.order === "newest" ? "Newest first" : "Oldest first"}</button>
-        <label className="inline-check"><input type="checkbox" checked={t.wrap} onChange={(e) => t.setWrap(e.target.checked)} /> Wrap</label>
+        <label className="inline-check"><input type="checkbox" checked={t.wrap} onChange={(e) => t.setWrap(e.target.checked)} data-testid="tail-wrap" /> Wrap</label>
         <button onClick={() => void exportSession()} disabled={exporting !== null || n === 0} data-testid="tail-export">
           {exporting === null ? "Export NDJSON" : `Exporting ${Math.round(exporting * 100)}%`}
         </button>

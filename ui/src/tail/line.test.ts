@@ -29,5 +29,7 @@ describe("a tail row as one line", () => {
     expect(w.node).toBe("edge-1".length);
     expect(widths("x".repeat(40), ["y".repeat(60)]).channel).toBe(28);
     expect(widths("x".repeat(40), []).node).toBe(16);
+    // Before a tail starts (no node, no channel) the header's words still fit their columns.
+    expect(headerPrefix(widths("", []))).not.toContain("…");
   });
 });

@@ -21,7 +21,7 @@ export function widths(nodeName: string, channels: string[]): Widths {
     node: Math.min(16, Math.max(4, nodeName.length)),
     channel: Math.min(28, longest),
     keys: 12,
-    origin: Math.min(28, Math.max(9, nodeName.length + 8)),
+    origin: Math.min(28, Math.max("origin #id".length, nodeName.length + 8)),
   };
 }
 
