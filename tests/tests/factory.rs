@@ -5,45 +5,21 @@
 
 use std::time::{Duration, Instant};
 
-use switchyard_client::{Credentials, OpsClient};
-use switchyard_node::{start, NodeConfig, RunningNode};
-use switchyard_protocol::tls::Trust;
+use switchyard_e2e::loopback::LoopbackNode;
 use switchyard_studio::factory::{check_arrival, Generator, DATA, DATABASE, RAW};
-use switchyard_studio::topology::link::{plan_link, Direction, LinkChannel, LinkRequest, Party};
+use switchyard_studio::topology::link::{plan_link, Direction, LinkChannel, LinkRequest};
 use switchyard_studio::NewTable;
 use switchyard_studio::Browse;
-use tokio::net::TcpListener;
 
 const PW: &str = "factory-pw";
 
-struct Node {
-    name: String,
-    dir: tempfile::TempDir,
-    running: Option<RunningNode>,
-    port: u16,
-}
-
-impl Node {
-    async fn start(name: &str) -> Node {
-        let (dir, listener) = (tempfile::tempdir().unwrap(), TcpListener::bind(("127.0.0.1", 0)).await.unwrap());
-        let port = listener.local_addr().unwrap().port();
-        let running = start(NodeConfig::new(dir.path(), name).with_admin("admin", PW), listener).await.expect("node starts");
-        Node { name: name.into(), dir, running: Some(running), port }
-    }
-
-    fn client(&self) -> OpsClient {
-        OpsClient::with_timeout(format!("http://127.0.0.1:{}", self.port), Credentials::basic("admin", PW), Duration::from_secs(5)).unwrap()
-    }
-
-    fn party(&self) -> Party {
-        let url = format!("http://127.0.0.1:{}", self.port);
-        Party { id: self.name.clone(), name: self.name.clone(), node_name: self.name.clone(), url, trust: Trust::System, server_kind: Some("switchyard-node".into()), client: self.client() }
-    }
+async fn node(name: &str) -> LoopbackNode {
+    LoopbackNode::start(name, PW).await.expect("a node on loopback")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hq_holds_every_out_of_range_reading_the_edges_wrote_through_an_outage() {
-    let (mut edge1, edge2, hq) = (Node::start("edge-1").await, Node::start("edge-2").await, Node::start("hq").await);
+    let (mut edge1, edge2, hq) = (node("edge-1").await, node("edge-2").await, node("hq").await);
     for n in [&edge1, &edge2, &hq] {
         let c = n.client();
         c.new_database(DATABASE).await.unwrap();
@@ -52,7 +28,7 @@ async fn hq_holds_every_out_of_range_reading_the_edges_wrote_through_an_outage()
         }
     }
     for e in [&edge1, &edge2] {
-        let req = LinkRequest { a: e.name.clone(), b: "hq".into(), channels: vec![LinkChannel { channel: format!("{DATABASE}:{DATA}"), direction: Direction::AToB }], b_dials: false };
+        let req = LinkRequest { a: e.party().id, b: hq.party().id, channels: vec![LinkChannel { channel: format!("{DATABASE}:{DATA}"), direction: Direction::AToB }], b_dials: false };
         let report = plan_link(&req, e.party(), hq.party()).await.unwrap().apply().await;
         assert!(report.ok, "{report:#?}");
     }
@@ -63,10 +39,9 @@ async fn hq_holds_every_out_of_range_reading_the_edges_wrote_through_an_outage()
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // edge-1 goes offline for 1.5 s: its batches fail meanwhile (counted, not written), and what
     // it wrote before and after still reaches hq.
-    edge1.running.take().unwrap().stop().await;
+    edge1.stop().await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let listener = TcpListener::bind(("127.0.0.1", edge1.port)).await.unwrap();
-    edge1.running = Some(start(NodeConfig::new(edge1.dir.path(), "edge-1").with_admin("admin", PW), listener).await.expect("edge-1 restarts"));
+    edge1.restart().await.expect("edge-1 restarts");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let stats = generator.stop().await;
     let elapsed = began.elapsed().as_secs_f64();

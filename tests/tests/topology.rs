@@ -5,59 +5,27 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use switchyard_client::{Credentials, OpsClient};
-use switchyard_node::{start, NodeConfig, RunningNode};
-use switchyard_protocol::tls::Trust;
-use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Party, Request};
+use switchyard_e2e::loopback::LoopbackNode;
+use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Request};
 use switchyard_studio::topology::{self, TopologyView};
-use switchyard_studio::{InstanceKind, InstanceSpec};
-use tokio::net::TcpListener;
 
 const PW: &str = "topo-pw";
 
-struct Node {
-    name: String,
-    dir: tempfile::TempDir,
-    running: Option<RunningNode>,
-    port: u16,
+type Node = LoopbackNode;
+
+async fn node(name: &str) -> Node {
+    LoopbackNode::start(name, PW).await.expect("a node on loopback")
 }
 
-impl Node {
-    async fn start(name: &str) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let running = start(NodeConfig::new(dir.path(), name).with_admin("admin", PW), listener).await.expect("node starts");
-        Node { name: name.into(), dir, running: Some(running), port }
-    }
+/// The Operations API calls these tests make on a node, as its admin.
+trait NodeOps {
+    async fn ok(&self, op: Value) -> Value;
+    async fn table(&self, table: &str);
+    async fn count(&self, table: &str) -> u64;
+    async fn link(&self, peer: &Node, subscriptions: Value);
+}
 
-    async fn stop(&mut self) {
-        if let Some(r) = self.running.take() {
-            r.stop().await;
-        }
-    }
-
-    async fn restart(&mut self) {
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
-        self.running = Some(start(NodeConfig::new(self.dir.path(), &self.name).with_admin("admin", PW), listener).await.expect("node restarts"));
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn client(&self) -> OpsClient {
-        OpsClient::with_timeout(self.url(), Credentials::basic("admin", PW), Duration::from_secs(5)).unwrap()
-    }
-
-    fn spec(&self) -> InstanceSpec {
-        InstanceSpec { id: format!("id-{}", self.name), name: self.name.clone(), url: self.url(), username: "admin".into(), kind: InstanceKind::Remote, tls: Trust::System, port: None }
-    }
-
-    fn party(&self) -> Party {
-        Party { id: self.spec().id, name: self.name.clone(), node_name: self.name.clone(), url: self.url(), trust: Trust::System, server_kind: Some("switchyard-node".into()), client: self.client() }
-    }
-
+impl NodeOps for Node {
     async fn ok(&self, op: Value) -> Value {
         self.client().call(&op).await.unwrap_or_else(|e| panic!("{op} on {}: {e}", self.name))
     }
@@ -114,7 +82,7 @@ fn edge<'a>(v: &'a TopologyView, source: &str, target: &str) -> Option<&'a topol
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chains_rings_and_what_goes_wrong_are_drawn_from_real_cluster_status() {
-    let (a, b, c) = (Node::start("a").await, Node::start("b").await, Node::start("c").await);
+    let (a, b, c) = (node("a").await, node("b").await, node("c").await);
     for n in [&a, &b, &c] {
         n.table("x").await;
     }
@@ -159,7 +127,7 @@ async fn chains_rings_and_what_goes_wrong_are_drawn_from_real_cluster_status() {
     b.ok(json!({"operation": "remove_node", "name": "c"})).await;
 
     // A peer that is not registered is a ghost, where it was dialled; one that is down fails.
-    let mut d = Node::start("d").await;
+    let mut d = node("d").await;
     d.table("x").await;
     c.link(&d, json!([{"channel": "dev:x", "publish": true}])).await;
     let v = view_when(&[&a, &b, &c], "the ghost appears", |v| v.nodes.iter().any(|n| n.id == "ghost:d")).await;
@@ -175,7 +143,7 @@ async fn chains_rings_and_what_goes_wrong_are_drawn_from_real_cluster_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planned_link_carries_only_its_channels_is_changed_and_removed_with_its_user() {
-    let (edge_node, hq) = (Node::start("edge").await, Node::start("hq").await);
+    let (edge_node, hq) = (node("edge").await, node("hq").await);
     edge_node.table("sensor_data").await;
     edge_node.table("config").await;
     hq.table("sensor_data").await;
@@ -236,7 +204,7 @@ async fn a_planned_link_carries_only_its_channels_is_changed_and_removed_with_it
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_that_fails_midway_leaves_no_user_role_or_link_behind() {
-    let (mut edge_node, hq) = (Node::start("edge").await, Node::start("hq").await);
+    let (mut edge_node, hq) = (node("edge").await, node("hq").await);
     edge_node.table("sensor_data").await;
     let req = LinkRequest { a: "id-edge".into(), b: "id-hq".into(), channels: vec![LinkChannel { channel: "dev:sensor_data".into(), direction: Direction::AToB }], b_dials: false };
     let plan = plan_link(&req, edge_node.party(), hq.party()).await.unwrap();
@@ -252,7 +220,7 @@ async fn an_apply_that_fails_midway_leaves_no_user_role_or_link_behind() {
     assert!(report.left_behind.is_empty(), "{:?}", report.left_behind);
     let (users, roles) = (hq.ok(json!({"operation": "list_users"})).await, hq.ok(json!({"operation": "list_roles"})).await);
     assert!(!users.to_string().contains("sy_link_edge") && !roles.to_string().contains("sy_link_edge"), "{users} {roles}");
-    edge_node.restart().await;
+    edge_node.restart().await.expect("edge restarts");
     let status = edge_node.ok(json!({"operation": "cluster_status"})).await;
     assert_eq!(status["connections"], json!([]), "no link was made");
 }
