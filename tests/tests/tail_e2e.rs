@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_e2e::studio::StudioApp;
@@ -117,18 +117,6 @@ async fn the_tail_shows_every_insert_across_pause_and_a_restart() {
     }
 }
 
-/// The credentials the studio shows for a local instance.
-async fn local_ops(app: &StudioApp, name: &str) -> Result<(OpsClient, String)> {
-    let s = app.s();
-    s.click_css(&format!("[data-testid='instance-{name}'] .tree-row.instance"), T).await?;
-    s.click_css(&format!("[data-testid='instance-{name}'] [data-testid='local-credentials']"), T).await?;
-    s.wait("[data-testid='credentials']", T).await?;
-    let creds: Vec<String> = serde_json::from_value(s.execute("return [...document.querySelectorAll('[data-testid=credentials] input')].map(i => i.value)", json!([])).await?)?;
-    s.send_keys_css("[data-testid='credentials'] input", "\u{E00C}", T).await?;
-    s.wait_gone("[data-testid='credentials']", T).await?;
-    ensure!(creds.len() == 3, "credentials shown: {creds:?}");
-    Ok((OpsClient::new(&creds[0], Credentials::basic(&creds[1], &creds[2]))?, creds[2].clone()))
-}
 
 /// How many compare rows show `presence` on `node`.
 async fn count_presence(app: &StudioApp, node: &str, presence: &str) -> Result<u64> {
@@ -143,8 +131,8 @@ async fn cross_node(app: &StudioApp) -> Result<()> {
     for n in ["edge-1", "edge-2", "hq"] {
         s.wait(&format!("[data-testid='instance-{n}'] [data-state='online']"), T).await.with_context(|| format!("{n} online"))?;
     }
-    let (edge, password) = local_ops(app, "edge-1").await?;
-    let (hq, _) = local_ops(app, "hq").await?;
+    let (edge, hq) = (app.local_ops("edge-1").await?, app.local_ops("hq").await?);
+    let Credentials::Basic { password, .. } = edge.credentials() else { bail!("a local instance's credentials are a user and a password") };
     edge.create_table("dev", "sensor_data", "id").await?;
     let edge_port = edge.url().rsplit(':').next().unwrap_or_default().trim_end_matches('/').parse::<u16>()?;
     hq.call(&json!({"operation": "add_node", "name": "edge-1", "host": "127.0.0.1", "port": edge_port,

@@ -16,10 +16,6 @@ use switchyard_e2e::webdriver::{KEY_CONTROL, KEY_DELETE, KEY_ENTER, KEY_ESCAPE, 
 
 const T: Duration = Duration::from_secs(30);
 
-/// The credentials the studio shows for a local instance.
-async fn local_ops(app: &StudioApp, name: &str) -> Result<OpsClient> {
-    app.local_ops(name).await
-}
 
 async fn count(ops: &OpsClient, table: &str) -> u64 {
     match ops.describe_table("dev", table).await {
@@ -139,8 +135,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     for n in ["edge-1", "edge-2", "hq"] {
         s.wait(&format!("[data-testid='instance-{n}'] [data-state='online']"), T).await.with_context(|| format!("{n} online"))?;
     }
-    let edge = local_ops(app, "edge-1").await?;
-    let hq = local_ops(app, "hq").await?;
+    let edge = app.local_ops("edge-1").await?;
+    let hq = app.local_ops("hq").await?;
     for ops in [&edge, &hq] {
         ops.create_table("dev", "sensor_data", "id").await?;
         ops.create_table("dev", "config", "id").await?;
