@@ -7,11 +7,11 @@ import { native } from "../platform";
 import { useInstances } from "../stores/instances";
 import { toastError, useUi } from "../stores/ui";
 import { NO_FILTER, PAUSE_CAP, SHOWN_CAP, SHOWN_KEYS, ndjson, shownKeys, type Row } from "./model";
-import { headerPrefix, prefix, widths } from "./line";
+import { cutTo, fittingChars, headerPrefix, prefix, widths } from "./line";
 import { startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
 import { count } from "../text/count";
-import { cutTo, fittingChars, fixedRange } from "./range";
+import { fixedRange } from "./range";
 import { clock, dateTime, useZone, zoneLabel } from "../text/time";
 
 const ROW_HEIGHT = 26;

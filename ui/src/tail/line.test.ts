@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fit, headerPrefix, prefix, widths } from "./line";
+import { cutTo, fit, fittingChars, headerPrefix, prefix, widths } from "./line";
 
 describe("a tail row as one line", () => {
   const w = widths("edge-1", ["dev:sensor_data", "dev:config"]);
@@ -31,5 +31,19 @@ describe("a tail row as one line", () => {
     expect(widths("x".repeat(40), []).node).toBe(16);
     // Before a tail starts (no node, no channel) the header's words still fit their columns.
     expect(headerPrefix(widths("", []))).not.toContain("…");
+  });
+});
+
+describe("a line cut to the list's width", () => {
+  it("keeps at least the characters that fit, and leaves unmeasured cells alone", () => {
+    // 360 px of 12 px monospace show about 50 characters (7.2 px each).
+    const n = fittingChars(360, 12);
+    expect(n).toBeGreaterThanOrEqual(50);
+    expect(n).toBeLessThan(60);
+    expect(fittingChars(0, 12)).toBe(0);
+    const text = "x".repeat(160);
+    expect(cutTo(text, n)).toHaveLength(n);
+    expect(cutTo(text, 0)).toBe(text);
+    expect(cutTo("short", n)).toBe("short");
   });
 });

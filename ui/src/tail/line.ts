@@ -51,3 +51,16 @@ export function prefix(f: LineFields, w: Widths): string {
 export function headerPrefix(w: Widths): string {
   return prefix({ time: "arrived", node: "node", channel: "channel", operation: "op", keys: "keys", origin: "origin #id" }, w);
 }
+
+/** The characters of monospace text that fit `width` pixels at `fontPx` (at least one more, so
+ * that the row's own ellipsis still shows where the text goes on). Monospace advances are about
+ * 0.6 em; 0.55 errs towards one character too many. */
+export function fittingChars(width: number, fontPx: number): number {
+  if (width <= 0 || fontPx <= 0) return 0;
+  return Math.ceil(width / (fontPx * 0.55)) + 1;
+}
+
+/** `text` cut to `chars` characters (unchanged when it fits or when `chars` is 0: not measured). */
+export function cutTo(text: string, chars: number): string {
+  return chars > 0 && text.length > chars ? text.slice(0, chars) : text;
+}

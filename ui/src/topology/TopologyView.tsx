@@ -36,7 +36,7 @@ import { useBrowse } from "../stores/browse";
 import { useInstances } from "../stores/instances";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, floatingEdge, labelOffset, seed, short } from "./model";
-import { edgeLook, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, type EdgeData, type NodeData } from "./flow";
+import { edgeChannels, edgeLook, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, type EdgeData, type NodeData } from "./flow";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
 import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
@@ -117,7 +117,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
           data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
           onClick={() => useTopology.getState().selectEdge(e.id)}
           title={e.lastError ?? e.channels.map((c) => `${c.channel}${c.error ? `: ${c.error}` : ""}`).join("\n")}>
-          <div className="chans">{e.mesh && <span className="badge" title="HarperDB's default: every table of these databases, both ways">full mesh</span>}{[...new Set(e.channels.map((c) => c.channel))].join(", ")}{e.cycle ? " ↻" : ""}</div>
+          <div className="chans">{e.mesh && <span className="badge" title="HarperDB's default: every table of these databases, both ways">full mesh</span>}{edgeChannels(e).join(", ")}{e.cycle ? " ↻" : ""}</div>
           <div className="stats">
             {data.rate === null ? <span className="muted" title="HarperDB reports no counts per link">rate n/a</span> : <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>}
             {backlog > 0 && <span> · lag {short(backlog)}</span>}
@@ -202,12 +202,12 @@ const Panel = memo(function Panel({ view }: { view: View }) {
             <button onClick={() => openLink(view, edge.channels[0]?.dialer ?? edge.source, edge.channels[0]?.dialer === edge.source ? edge.target : edge.source)} data-testid="topo-edit">Edit…</button>
             <button className="danger" onClick={() => openUnlink(edge)} data-testid="topo-remove">Remove…</button>
             {view.nodes.find((n) => n.id === edge.target)?.kind !== "ghost" && (
-              <button className="link" onClick={() => open({ kind: "tail", instance: edge.target, channels: [...new Set(edge.channels.map((c) => c.channel))] })}>Tail on {name(edge.target)}…</button>
+              <button className="link" onClick={() => open({ kind: "tail", instance: edge.target, channels: edgeChannels(edge) })}>Tail on {name(edge.target)}…</button>
             )}
           </div>
           <div className="row">
             {[edge.source, edge.target].every((id) => view.nodes.find((n) => n.id === id)?.kind !== "ghost") &&
-              [...new Set(edge.channels.map((c) => c.channel))].map((c) => (
+              edgeChannels(edge).map((c) => (
                 <button key={c} className="link" data-testid={`topo-compare-${c}`}
                   onClick={() => startCompare([edge.source, edge.target], c).then(() => open({ kind: "tail", instance: edge.target, channels: [c], compare: true }), toastError)}>
                   Compare {c} on both…

@@ -45,9 +45,14 @@ const HANDLES: NodeHandle[] = [
 
 const MEASURED = { width: NODE_WIDTH, height: NODE_HEIGHT };
 
-/** An edge label's first line: its channels, once each (and HarperDB's full-mesh badge). */
+/** The channels an edge carries, once each (a channel both sides dial is listed twice in it). */
+export function edgeChannels(e: TopoEdge): string[] {
+  return [...new Set(e.channels.map((c) => c.channel))];
+}
+
+/** An edge label's first line: its channels (and HarperDB's full-mesh badge), as FlowEdge draws it. */
 export function labelText(e: TopoEdge): string {
-  return `${e.mesh ? "full mesh " : ""}${[...new Set(e.channels.map((c) => c.channel))].join(", ")}${e.cycle ? " ↻" : ""}`;
+  return `${e.mesh ? "full mesh " : ""}${edgeChannels(e).join(", ")}${e.cycle ? " ↻" : ""}`;
 }
 
 export function toFlow(view: TopologyView, positions: Record<string, Position>, rates: Rates, sel: Selection) {
@@ -73,10 +78,11 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
     ariaLabel: `${n.name}, ${n.kind === "ghost" ? "not registered" : n.online ? "online" : "offline"}`,
     data: { node: n, rate: n.logHead === undefined ? null : (rates[nodeKey(n.id)] ?? 0), dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
   }));
+  const paired = (e: TopoEdge) => ids.has(`${e.target}->${e.source}`);
   const at = new Map(nodes.map((n) => [n.id, n.position]));
   const origin = { x: 0, y: 0 };
   const labels = placeLabels(
-    view.edges.map((e) => ({ id: e.id, a: at.get(e.source) ?? origin, b: at.get(e.target) ?? origin, paired: ids.has(`${e.target}->${e.source}`), text: labelText(e) })),
+    view.edges.map((e) => ({ id: e.id, a: at.get(e.source) ?? origin, b: at.get(e.target) ?? origin, paired: paired(e), text: labelText(e) })),
     nodes.map((n) => n.position),
   );
   const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
@@ -86,13 +92,13 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
     type: "flow",
     selected: e.id === sel.edge,
     markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
-    ariaLabel: `${names.get(e.source) ?? e.source} to ${names.get(e.target) ?? e.target}: ${[...new Set(e.channels.map((c) => c.channel))].join(", ")}, ${e.state}`,
+    ariaLabel: `${names.get(e.source) ?? e.source} to ${names.get(e.target) ?? e.target}: ${edgeChannels(e).join(", ")}, ${e.state}`,
     data: {
       edge: e,
       sourceName: names.get(e.source) ?? e.source,
       targetName: names.get(e.target) ?? e.target,
       rate: e.channels.every((c) => uncounted.has(c.dialer)) ? null : edgeRate(e, rates),
-      paired: ids.has(`${e.target}->${e.source}`),
+      paired: paired(e),
       labelAt: labels.get(e.id) ?? 0.5,
       dim: !!sel.channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
     },
