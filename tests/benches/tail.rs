@@ -5,8 +5,12 @@
 //! sent, the app's and the webview's memory at the end, and the highest rate the tail holds with
 //! no frame gap over 50 ms.
 //!
+//! The anchors, measured first in the same run: the page with the tail not started, idle and
+//! while the node takes the same 20,000 records/s (frames the machine loses without the tail).
+//!
 //! Run: `cargo build --release -p switchyard-app` then
-//! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench tail`.
+//! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench tail`
+//! (`TAIL_BENCH_QUICK=1`: anchors, the single-record live phase and the 20,000/s step only).
 
 use std::time::{Duration, Instant};
 
@@ -88,15 +92,37 @@ async fn run() -> Result<()> {
     app.register_remote("bench", &node.url(), "bench-pw").await?;
     s.click_css("[data-testid='instance-bench'] [data-testid='open-tail']", T).await?;
     s.fill("[data-testid='tail-channels']", "dev:load").await?;
+
+    let mut key = 1u64;
+    // The anchors: the same page before the tail starts, first idle, then with the node and the
+    // publisher under the same load as the live phases (nothing reaches the webview). Frames over
+    // 50 ms here are the machine's, not the tail's.
+    let mut controls = Vec::new();
+    for (what, rate) in [("idle", 0u64), ("20,000 records/s published, not tailed", 20_000)] {
+        s.frames_start().await?;
+        if rate == 0 {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        } else {
+            publish_at(&node, rate, 1, Duration::from_secs(10), &mut key).await?;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let gaps: Vec<f64> = s.frames_stop().await?;
+        let (longest, over50) = max_and_over(&gaps, 50.0);
+        controls.push(format!("{what}: longest frame gap {longest:.0} ms, {over50} over 50 ms of {}", gaps.len()));
+    }
     s.click_css("[data-testid='tail-start']", T).await?;
     s.wait_text("[data-testid='tail-state']", T, "live", |t| t == "live").await?;
 
-    let mut key = 1u64;
     let mut rows = Vec::new();
     // Sent since the view was last cleared (what "received" counts).
     let mut since_clear = 0u64;
-    for (shape, per_txn) in [("single-record transactions", 1u64), ("batches of 100", 100)] {
-        for paused in [false, true] {
+    // TAIL_BENCH_QUICK=1: the anchors, the single-record live phase and the 20,000/s step only
+    // (for comparing builds; the full run is what BENCHMARKS.md reports).
+    let quick = std::env::var("TAIL_BENCH_QUICK").is_ok_and(|v| v == "1");
+    let shapes: &[(&str, u64)] = if quick { &[("single-record transactions", 1)] } else { &[("single-record transactions", 1), ("batches of 100", 100)] };
+    let pauses: &[bool] = if quick { &[false] } else { &[false, true] };
+    for &(shape, per_txn) in shapes {
+        for &paused in pauses {
             if paused {
                 s.click_css("[data-testid='tail-pause']", T).await?;
             }
@@ -118,8 +144,10 @@ async fn run() -> Result<()> {
                 sent as f64 / secs,
                 gaps.len()
             ));
-            if paused {
-                s.click_css("[data-testid='tail-pause']", T).await?;
+            if paused || quick {
+                if paused {
+                    s.click_css("[data-testid='tail-pause']", T).await?;
+                }
                 s.click_css("[data-testid='tail-clear']", T).await?;
                 since_clear = 0;
             }
@@ -131,7 +159,8 @@ async fn run() -> Result<()> {
     // The highest rate held with no frame gap over 50 ms (single-record transactions, 10 s each).
     let mut held = 0u64;
     let mut steps = Vec::new();
-    for rate in [20_000u64, 30_000, 40_000, 50_000] {
+    let rates: &[u64] = if quick { &[20_000] } else { &[20_000, 30_000, 40_000, 50_000] };
+    for &rate in rates {
         s.frames_start().await?;
         let t0 = Instant::now();
         let sent = publish_at(&node, rate, 1, Duration::from_secs(10), &mut key).await?;
@@ -154,6 +183,7 @@ async fn run() -> Result<()> {
     for r in rows {
         println!("{r}");
     }
+    println!("anchors (the tail view open, not started): {}", controls.join("; "));
     println!("memory at the end of the four phases: app {app_mib:.0} MiB, webview {web_mib:.0} MiB (RSS)");
     println!("rate steps: {}", steps.join("; "));
     println!("highest rate held with no frame gap over 50 ms: {held}/s (target 20,000/s, aim 50,000/s)");

@@ -299,15 +299,18 @@ impl Session {
     /// Starts recording the gaps between animation frames in the page (the main thread's
     /// longest blocks show as the longest gaps).
     pub async fn frames_start(&self) -> Result<()> {
-        const START: &str = "window.__gaps = []; window.__probe = true; let last = null;\
-            const frame = (now) => { if (last !== null) window.__gaps.push(now - last); last = now; if (window.__probe) requestAnimationFrame(frame); };\
+        // Each recording has its own generation: a loop stopped less than a frame before the next
+        // one starts would otherwise see the flag set again, run on beside it, and count every
+        // frame (and every long one) twice.
+        const START: &str = "window.__gaps = []; window.__probe = (window.__probe || 0) + 1; const gen = window.__probe; let last = null;\
+            const frame = (now) => { if (window.__probe !== gen) return; if (last !== null) window.__gaps.push(now - last); last = now; requestAnimationFrame(frame); };\
             requestAnimationFrame(frame);";
         self.execute(START, json!([])).await.map(|_| ())
     }
 
     /// Stops recording and answers the gaps, in ms.
     pub async fn frames_stop(&self) -> Result<Vec<f64>> {
-        let v = self.execute("window.__probe = false; const g = window.__gaps; window.__gaps = []; return g;", json!([])).await?;
+        let v = self.execute("window.__probe = (window.__probe || 0) + 1; const g = window.__gaps; window.__gaps = []; return g;", json!([])).await?;
         Ok(serde_json::from_value(v)?)
     }
 

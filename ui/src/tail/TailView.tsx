@@ -15,8 +15,7 @@ import { fixedRange } from "./range";
 import { clock, dateTime, useZone, zoneLabel } from "../text/time";
 
 const ROW_HEIGHT = 26;
-/** A line's font size and horizontal padding (styles.css, `.tail-row.line`). */
-const LINE_FONT_PX = 12;
+/** A line's horizontal padding and edge (styles.css, `.tail-row.line`). */
 const LINE_PADDING_PX = 16;
 /** Rows drawn beyond each edge of the list. Few: a live tail changes every row on screen four
  * times a second, and each row drawn is laid out again each time. */
@@ -38,6 +37,24 @@ function preview(r: Row): string {
   const text = s.length > PREVIEW_CHARS || data !== r.data ? `${s.slice(0, PREVIEW_CHARS)}…` : s;
   previews.set(r, text);
   return text;
+}
+
+let lineAdvance = 0;
+
+/** The width of one character of a line, measured once in the list's own font (0 until the
+ * list is laid out). */
+function advance(list: HTMLElement): number {
+  if (lineAdvance > 0) return lineAdvance;
+  const probe = document.createElement("span");
+  probe.className = "tail-row line";
+  // Sized by its text alone (the rows' own containment and padding would hide it).
+  probe.style.cssText = "position:absolute;visibility:hidden;contain:none;width:auto;padding:0;border:0";
+  probe.textContent = "0".repeat(100);
+  list.appendChild(probe);
+  const measured = probe.getBoundingClientRect().width / 100;
+  probe.remove();
+  if (measured > 0) lineAdvance = measured;
+  return measured;
 }
 
 /** Messages per second over the last minute, as a small line chart. */
@@ -85,7 +102,7 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
     const el = scroller.current;
     if (!el) return;
     const read = () => {
-      const chars = fittingChars(el.clientWidth - LINE_PADDING_PX, LINE_FONT_PX);
+      const chars = fittingChars(el.clientWidth - LINE_PADDING_PX, advance(el));
       setPort((p) => (p.top === el.scrollTop && p.height === el.clientHeight && p.chars === chars ? p : { top: el.scrollTop, height: el.clientHeight, chars }));
     };
     read();

@@ -35,15 +35,19 @@ describe("a tail row as one line", () => {
 });
 
 describe("a line cut to the list's width", () => {
-  it("keeps at least the characters that fit, and leaves unmeasured cells alone", () => {
-    // 360 px of 12 px monospace show about 50 characters (7.2 px each).
-    const n = fittingChars(360, 12);
-    expect(n).toBeGreaterThanOrEqual(50);
-    expect(n).toBeLessThan(60);
-    expect(fittingChars(0, 12)).toBe(0);
+  it("keeps the characters that fit, the last an ellipsis, and leaves unmeasured rows alone", () => {
+    // 360 px of monospace 7.2 px wide show 50 characters.
+    const n = fittingChars(360, 7.2);
+    expect(n).toBe(50);
+    expect(fittingChars(359, 7.2)).toBe(49);
+    expect(fittingChars(0, 7.2)).toBe(0);
+    expect(fittingChars(360, 0)).toBe(0);
     const text = "x".repeat(160);
-    expect(cutTo(text, n)).toHaveLength(n);
+    const cut = cutTo(text, n);
+    expect(cut).toHaveLength(n);
+    expect(cut.endsWith("x…")).toBe(true);
     expect(cutTo(text, 0)).toBe(text);
+    expect(cutTo("x".repeat(50), n)).toBe("x".repeat(50));
     expect(cutTo("short", n)).toBe("short");
   });
 });

@@ -52,15 +52,16 @@ export function headerPrefix(w: Widths): string {
   return prefix({ time: "arrived", node: "node", channel: "channel", operation: "op", keys: "keys", origin: "origin #id" }, w);
 }
 
-/** The characters of monospace text that fit `width` pixels at `fontPx` (at least one more, so
- * that the row's own ellipsis still shows where the text goes on). Monospace advances are about
- * 0.6 em; 0.55 errs towards one character too many. */
-export function fittingChars(width: number, fontPx: number): number {
-  if (width <= 0 || fontPx <= 0) return 0;
-  return Math.ceil(width / (fontPx * 0.55)) + 1;
+/** The characters of monospace text, each `advance` px wide, that fit `width` px. */
+export function fittingChars(width: number, advance: number): number {
+  if (width <= 0 || advance <= 0) return 0;
+  return Math.floor(width / advance);
 }
 
-/** `text` cut to `chars` characters (unchanged when it fits or when `chars` is 0: not measured). */
+/** `text` in at most `chars` characters, its last one an ellipsis when cut (unchanged when it
+ * fits or when `chars` is 0: not measured). The line cuts itself rather than leave it to CSS:
+ * WebKit's `text-overflow: ellipsis` cost a quarter of a list update's layout and paint
+ * (measured: 35 rows, 35 against 26 ms). */
 export function cutTo(text: string, chars: number): string {
-  return chars > 0 && text.length > chars ? text.slice(0, chars) : text;
+  return chars > 0 && text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
 }
