@@ -3,7 +3,8 @@
 //! studio's own `topology::build` (the same code the app runs on real answers) and fed to the
 //! canvas's store through its bench hook. Measured: the time from opening the view to the first
 //! paint of every node and edge, and the longest frame (gap between animation frames) while a node
-//! is dragged and while the canvas is panned. Targets: < 300 ms and < 50 ms.
+//! is dragged and while the canvas is panned. Targets: < 300 ms and < 50 ms. Then the view is
+//! left and opened again (the second open in one process, for what the first pays once).
 //!
 //! Run: `cargo build --release -p switchyard-app` then
 //! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench topology`.
@@ -136,10 +137,20 @@ fn p95(gaps: &[f64]) -> f64 {
     g.get(g.len() * 95 / 100).copied().unwrap_or(0.0)
 }
 
-async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, Vec<f64>, Vec<f64>)> {
+async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, f64, Vec<f64>, Vec<f64>)> {
     let s = app.s();
     s.wait("[data-testid='open-cluster']", T).await?;
     s.execute("window.switchyardBench.loadTopology(arguments[0]);", json!([view])).await.context("the bench hook")?;
+    // The studio warms its canvas up once, out of sight, a second after start (topology/Warmup.tsx):
+    // the view is opened after that, as a user would, and what the warm-up cost is reported.
+    // (Builds from before it have none: compared side by side, they are opened 5 s after start too.)
+    match s.wait("html[data-canvas-warmup]", Duration::from_secs(5)).await {
+        Ok(_) => {
+            let warmup = s.execute("return document.documentElement.dataset.canvasWarmup;", json!([])).await?;
+            println!("the canvas's warm-up, a second after start: {} ms", warmup.as_str().unwrap_or("?"));
+        }
+        Err(_) => println!("no canvas warm-up in this build"),
+    }
     let (first_paint, drawn_nodes, drawn_edges, first_nodes, frames, clicked): (f64, u64, u64, f64, u64, f64) =
         serde_json::from_value(s.execute_async(FIRST_PAINT, json!([])).await?)?;
     println!(
@@ -161,7 +172,17 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, Vec<f64>, Vec
     let panning: Vec<f64> = s.frames_stop().await?;
     app.shot("topology-100-panned").await?;
     ensure!(!dragging.is_empty() && !panning.is_empty(), "no frames were seen");
-    Ok((first_paint, dragging, panning))
+
+    // Away (the local instance's tail) and back: the open again, in a process that has drawn
+    // the view once (what the first open pays only once: fonts, compiled code).
+    s.click_css("[data-testid='instance-local'] .tree-row", T).await?;
+    s.click_css("[data-testid='instance-local'] [data-testid='open-tail']", T).await?;
+    s.wait("[data-testid='tail-view']", T).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (again, n, e, ..): (f64, u64, u64, f64, u64, f64) = serde_json::from_value(s.execute_async(FIRST_PAINT, json!([])).await?)?;
+    println!("opened again: {again:.0} ms with {n} nodes and {e} edges drawn");
+    ensure!(n == drawn_nodes, "opened again with {n} nodes drawn, {drawn_nodes} the first time");
+    Ok((first_paint, again, dragging, panning))
 }
 
 /// A link `dialer` runs to `peer`: `(channel, subscribe, publish)` each, in a state.
@@ -265,7 +286,7 @@ async fn main() -> Result<()> {
     let view = synthetic(NODES, LINKS);
     println!("synthetic topology: {} nodes, {} edges, {} channels", view.nodes.len(), view.edges.len(), view.flows.len());
     let app = StudioApp::launch("bench_topology").await?;
-    let (first_paint, dragging, panning) = match run(&app, &view).await {
+    let (first_paint, again, dragging, panning) = match run(&app, &view).await {
         Ok(r) => r,
         Err(e) => app.fail("bench-topology-failure", e).await,
     };
@@ -279,6 +300,7 @@ async fn main() -> Result<()> {
     println!("| measure | value | target |");
     println!("|---|---:|---:|");
     println!("| opening the view to every node painted (ms) | {first_paint:.0} | < 300 |");
+    println!("| opening it again, after another view (ms) | {again:.0} | — |");
     println!("| longest frame while dragging a node (ms) | {:.1} | < 50 |", longest(&dragging));
     println!("| p95 frame while dragging (ms) | {:.1} | — |", p95(&dragging));
     println!("| longest frame while panning (ms) | {:.1} | < 50 |", longest(&panning));
