@@ -36,8 +36,8 @@ import { native, type TopoEdge, type TopoNode, type TopologyView as View } from 
 import { useBrowse } from "../stores/browse";
 import { useInstances } from "../stores/instances";
 import { describeError, toastError, useUi } from "../stores/ui";
-import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, floatingEdge, labelOffset, seed, short } from "./model";
-import { edgeChannels, edgeLook, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, type EdgeData, type NodeData } from "./flow";
+import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, floatingEdge, labelOffset, seed, short, type Point } from "./model";
+import { edgeChannels, edgeLook, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels, type EdgeData, type NodeData } from "./flow";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
 import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
@@ -259,18 +259,22 @@ const NO_EDGES: Edge<EdgeData>[] = [];
 interface FlowProps {
   nodes: Node<NodeData>[];
   edges: Edge<EdgeData>[];
+  /** Where each node is stored (by id): where its edges' labels are placed from. */
+  placedAt: Map<string, Point>;
   setNodes: (f: (prev: Node<NodeData>[]) => Node<NodeData>[]) => void;
   initial: Viewport;
 }
 
 /** The canvas itself, inside a provider created already fitted (see `Canvas`). */
-function Flow({ nodes, edges, setNodes, initial }: FlowProps) {
+function Flow({ nodes, edges, placedAt, setNodes, initial }: FlowProps) {
   const far = useStore(zoomedOut);
   const { fitView, screenToFlowPosition } = useReactFlow();
   const store = useStoreApi();
   // Zoomed out, xyflow draws no edge: the far layer does (an edge component each for 300 edges
   // is most of the time the view takes to open).
   const farLayer = useMemo(() => (far ? farEdges(nodes, edges) : null), [far, nodes, edges]);
+  // Zoomed in, labels are drawn: each is placed clear of the others and of the nodes.
+  const shown = useMemo(() => (far ? NO_EDGES : withPlacedLabels(edges, placedAt)), [far, edges, placedAt]);
   // Zooming in gives the nodes their handles: xyflow learns where they are (measured zoomed out,
   // a node had none, and its edges would have nowhere to start).
   const updateNodeInternals = useUpdateNodeInternals();
@@ -313,7 +317,7 @@ function Flow({ nodes, edges, setNodes, initial }: FlowProps) {
     s.selectEdge(hit);
   }, [farLayer, screenToFlowPosition, store]);
   return (
-    <ReactFlow nodes={nodes} defaultViewport={initial} edges={far ? NO_EDGES : edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
+    <ReactFlow nodes={nodes} defaultViewport={initial} edges={shown} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
       onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
       onEdgeClick={onEdgeClick} onPaneClick={onPaneClick}
       deleteKeyCode={null} selectNodesOnDrag={false} onlyRenderVisibleElements minZoom={MIN_ZOOM} maxZoom={2} proOptions={{ hideAttribution: true }}>
@@ -351,6 +355,7 @@ function Canvas() {
     setNodes((prev) => mergeNodes(prev, next.nodes));
     setEdges((prev) => mergeEdges(prev, next.edges));
   }, [view, positions, rates, selectedChannel, selectedNode, selectedEdge]);
+  const placedAt = useMemo(() => new Map((view?.nodes ?? []).map((n) => [n.id, positions[n.name] ?? { x: 0, y: 0 }])), [view, positions]);
   const canvas = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
   useLayoutEffect(() => {
@@ -400,7 +405,7 @@ function Canvas() {
         {ready && initial && (
           <ReactFlowProvider initialNodes={nodes} initialWidth={size.width} initialHeight={size.height} fitView
             initialFitViewOptions={FIT} initialMinZoom={MIN_ZOOM} initialMaxZoom={FIT_MAX_ZOOM}>
-            <Flow nodes={nodes} edges={edges} setNodes={setNodes} initial={initial} />
+            <Flow nodes={nodes} edges={edges} placedAt={placedAt} setNodes={setNodes} initial={initial} />
           </ReactFlowProvider>
         )}
       </div>

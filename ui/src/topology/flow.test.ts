@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TopoEdge, TopoNode, TopologyView } from "../platform";
-import { distanceToSegment, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow } from "./flow";
+import { distanceToSegment, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels } from "./flow";
 import { nodeKey } from "./model";
 
 const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], backlog });
@@ -33,6 +33,24 @@ describe("the canvas's elements", () => {
     const v = view([node("a"), node("b"), node("c")], [edge("a", "b")]);
     const f = toFlow(v, at, {}, { channel: "dev:x", node: "a", edge: null });
     expect(f.nodes.map((n) => [n.id, n.data.dim, n.data.reached])).toEqual([["a", false, true], ["b", false, true], ["c", true, false]]);
+  });
+});
+
+describe("edge labels zoomed in", () => {
+  it("are placed clear of one another, the same objects refresh after refresh", () => {
+    // a→b and c→d cross at the same point: their labels' usual places coincide.
+    const nodes = { a: { x: 0, y: 0 }, b: { x: 400, y: 400 }, c: { x: 0, y: 400 }, d: { x: 400, y: 0 } };
+    const v = view([node("a"), node("b"), node("c"), node("d")], [edge("a", "b"), edge("c", "d")]);
+    const f = toFlow(v, nodes, {}, sel);
+    expect(f.edges.map((e) => e.data?.labelAt)).toEqual([0.5, 0.5]);
+    const placedAt = new Map(Object.entries(nodes));
+    const placed = withPlacedLabels(f.edges, placedAt);
+    const spots = placed.map((e) => e.data?.labelAt);
+    expect(spots[0]).toBe(0.5);
+    expect(spots[1]).not.toBe(0.5);
+    // The label that stays is the edge itself; the moved one is the same object next time.
+    expect(placed[0]).toBe(f.edges[0]);
+    expect(withPlacedLabels(f.edges, placedAt)[1]).toBe(placed[1]);
   });
 });
 

@@ -3,7 +3,7 @@
 //! refresh or a drag then re-renders only the nodes and edges that changed.
 import { MarkerType, Position as Side, type Edge, type Node, type NodeHandle } from "@xyflow/react";
 import type { Position, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, edgeRate, floatingEdge, nodeKey, placeLabels, type Point, type Rates } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, edgeRate, floatingEdge, nodeKey, placeLabels, usualSpot, type Point, type Rates } from "./model";
 
 export interface NodeData extends Record<string, unknown> {
   node: TopoNode;
@@ -79,12 +79,6 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
     data: { node: n, rate: n.logHead === undefined ? null : (rates[nodeKey(n.id)] ?? 0), dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
   }));
   const paired = (e: TopoEdge) => ids.has(`${e.target}->${e.source}`);
-  const at = new Map(nodes.map((n) => [n.id, n.position]));
-  const origin = { x: 0, y: 0 };
-  const labels = placeLabels(
-    view.edges.map((e) => ({ id: e.id, a: at.get(e.source) ?? origin, b: at.get(e.target) ?? origin, paired: paired(e), text: labelText(e) })),
-    nodes.map((n) => n.position),
-  );
   const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
     id: e.id,
     source: e.source,
@@ -99,11 +93,37 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
       targetName: names.get(e.target) ?? e.target,
       rate: e.channels.every((c) => uncounted.has(c.dialer)) ? null : edgeRate(e, rates),
       paired: paired(e),
-      labelAt: labels.get(e.id) ?? 0.5,
+      labelAt: usualSpot(paired(e)),
       dim: !!sel.channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
     },
   }));
   return { nodes, edges };
+}
+
+/** Edges given their labels' places, as `placeLabels` finds them (the edge itself when its label
+ * stays where it is; the same object for the same edge and place, refresh after refresh). */
+const placedCache = new WeakMap<Edge<EdgeData>, { labelAt: number; edge: Edge<EdgeData> }>();
+
+/**
+ * `edges` with each label placed clear of the others and of the nodes at `at` (node positions
+ * by id). Done where labels are drawn (zoomed in), and from the stored positions, not on every
+ * frame of a drag.
+ */
+export function withPlacedLabels(edges: Edge<EdgeData>[], at: Map<string, Point>): Edge<EdgeData>[] {
+  const origin = { x: 0, y: 0 };
+  const spots = placeLabels(
+    edges.flatMap((e) => (e.data ? [{ id: e.id, a: at.get(e.source) ?? origin, b: at.get(e.target) ?? origin, paired: e.data.paired, text: labelText(e.data.edge) }] : [])),
+    [...at.values()],
+  );
+  return edges.map((e) => {
+    const labelAt = spots.get(e.id);
+    if (!e.data || labelAt === undefined || labelAt === e.data.labelAt) return e;
+    const known = placedCache.get(e);
+    if (known && known.labelAt === labelAt) return known.edge;
+    const edge = { ...e, data: { ...e.data, labelAt } };
+    placedCache.set(e, { labelAt, edge });
+    return edge;
+  });
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

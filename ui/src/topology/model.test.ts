@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ApplyReport, EdgeChannel, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, edgeRate, floatingEdge, labelOffset, labelSize, layout, placeLabels, PLACED_EDGES, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, edgeRate, floatingEdge, labelOffset, labelSize, layout, placeLabels, LABEL_WEIGHT, SPOTS, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel } from "./model";
 
 function node(id: string, channels: string[] = []): TopoNode {
   return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, backlog: 0 };
@@ -180,8 +180,42 @@ describe("edge labels", () => {
     const spots = placeLabels(alone, [at["edge-1"], at.hq]);
     expect([...spots.values()]).toEqual([0.4, 0.4]);
     expect(placeLabels([...edges].reverse(), Object.values(at))).toEqual(placeLabels(edges, Object.values(at)));
-    // Past PLACED_EDGES (seen zoomed out, without labels) every label keeps its usual spot.
-    const many = Array.from({ length: PLACED_EDGES + 1 }, (_, i) => ({ ...edges[i % 4], id: `e${i}` }));
-    expect(new Set(placeLabels(many, Object.values(at)).values())).toEqual(new Set([0.4]));
+  });
+
+  it("at 300 edges, are placed as weighing every spot against every label and node would place them", () => {
+    // 100 nodes on a grid, 300 edges between them (as in the benchmark), some both ways.
+    const nodes = Array.from({ length: 100 }, (_, i) => ({ x: (i % 13) * 260, y: Math.floor(i / 13) * 190 }));
+    const many = Array.from({ length: 300 }, (_, l) => {
+      const a = l % 100;
+      const b = (a + 1 + 17 * Math.floor(l / 100)) % 100;
+      return { id: `e${String(l).padStart(3, "0")}`, a: nodes[a], b: nodes[b], paired: l % 7 === 0, text: `dev:t${l % 10}${l % 3 ? ", dev:config" : ""}` };
+    });
+    // The quadratic reference: every spot weighed against every label placed and every node.
+    const reference = new Map<string, number>();
+    const placed: { at: { x: number; y: number }; width: number; height: number }[] = [];
+    const cover = (p: { x: number; y: number }, w: number, h: number, q: { x: number; y: number }, qw: number, qh: number) => {
+      const dx = Math.min(p.x + w / 2, q.x + qw / 2) - Math.max(p.x - w / 2, q.x - qw / 2);
+      const dy = Math.min(p.y + h / 2, q.y + qh / 2) - Math.max(p.y - h / 2, q.y - qh / 2);
+      return dx > 0 && dy > 0 ? dx * dy : 0;
+    };
+    for (const e of [...many].sort((x, y) => (x.id < y.id ? -1 : 1))) {
+      const { width, height } = labelSize(e.text);
+      const line = floatingEdge(e.a, e.b, e.paired ? labelOffset(e.a, e.b) : 0);
+      let best = { t: -1, covered: Infinity, at: line.mid };
+      for (const t of e.paired ? SPOTS.paired : SPOTS.single) {
+        const p = along(line, t);
+        let covered = 0;
+        for (const q of placed) covered += LABEL_WEIGHT * cover(p, width, height, q.at, q.width, q.height);
+        for (const n of nodes) covered += cover(p, width, height, { x: n.x + NODE_WIDTH / 2, y: n.y + NODE_HEIGHT / 2 }, NODE_WIDTH, NODE_HEIGHT);
+        if (covered < best.covered) best = { t, covered, at: p };
+        if (covered === 0) break;
+      }
+      placed.push({ at: best.at, width, height });
+      reference.set(e.id, best.t);
+    }
+    const spots = placeLabels(many, nodes);
+    expect(spots).toEqual(reference);
+    // Not all at their usual spot: the crowded ones moved.
+    expect(new Set(spots.values()).size).toBeGreaterThan(2);
   });
 });

@@ -284,19 +284,76 @@ export function labelSize(text: string): { width: number; height: number } {
   return { width: Math.min(LABEL.width + 50, Math.max(60, text.length * 6.3 + 14)), height: LABEL.height };
 }
 
-/** Edges whose labels are placed clear of one another (see `placeLabels`). */
-export const PLACED_EDGES = 120;
-
 /** Covering another label hides its words; covering a node's edge hides less. */
-const LABEL_WEIGHT = 4;
+export const LABEL_WEIGHT = 4;
 
 /** Where along its edge a label may go, best first: a pair's labels nearer their own source. */
-const SPOTS = { paired: [0.4, 0.3, 0.5, 0.22, 0.6, 0.7, 0.15, 0.8], single: [0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.8] };
+export const SPOTS = { paired: [0.4, 0.3, 0.5, 0.22, 0.6, 0.7, 0.15, 0.8], single: [0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.8] };
+
+/** Where a label goes when nothing is in its way. */
+export function usualSpot(paired: boolean): number {
+  return (paired ? SPOTS.paired : SPOTS.single)[0];
+}
 
 function overlap(p: Point, w: number, h: number, q: Point, qw: number, qh: number): number {
   const dx = Math.min(p.x + w / 2, q.x + qw / 2) - Math.max(p.x - w / 2, q.x - qw / 2);
   const dy = Math.min(p.y + h / 2, q.y + qh / 2) - Math.max(p.y - h / 2, q.y - qh / 2);
   return dx > 0 && dy > 0 ? dx * dy : 0;
+}
+
+/** A box centred at `at`, and what covering it costs per square pixel. */
+interface Box {
+  at: Point;
+  width: number;
+  height: number;
+  weight: number;
+  /** The last lookup that met this box (a box spans several cells; it counts once). */
+  seen: number;
+}
+
+/** A grid cell's side: wider than any label or node, so that a box lies in at most four cells. */
+const CELL = 256;
+
+/**
+ * The boxes already on the canvas (nodes, labels placed), by the grid cells they touch: a label's
+ * spot is weighed against the boxes near it only, so placing every label is linear in the edges
+ * (it runs when the view opens and on every refresh, at hundreds of edges).
+ */
+class BoxGrid {
+  private cells = new Map<number, Box[]>();
+  private lookups = 0;
+
+  private static key(cx: number, cy: number): number {
+    return cx * 1_000_003 + cy;
+  }
+
+  private span(at: Point, width: number, height: number, visit: (key: number) => void): void {
+    const [x0, x1] = [Math.floor((at.x - width / 2) / CELL), Math.floor((at.x + width / 2) / CELL)];
+    const [y0, y1] = [Math.floor((at.y - height / 2) / CELL), Math.floor((at.y + height / 2) / CELL)];
+    for (let cx = x0; cx <= x1; cx++) for (let cy = y0; cy <= y1; cy++) visit(BoxGrid.key(cx, cy));
+  }
+
+  add(box: Box): void {
+    this.span(box.at, box.width, box.height, (k) => {
+      const cell = this.cells.get(k);
+      if (cell) cell.push(box);
+      else this.cells.set(k, [box]);
+    });
+  }
+
+  /** What a box at `at` would cover of the boxes here, weighed. */
+  covered(at: Point, width: number, height: number): number {
+    const lookup = ++this.lookups;
+    let covered = 0;
+    this.span(at, width, height, (k) => {
+      for (const q of this.cells.get(k) ?? []) {
+        if (q.seen === lookup) continue;
+        q.seen = lookup;
+        covered += q.weight * overlap(at, width, height, q.at, q.width, q.height);
+      }
+    });
+    return covered;
+  }
 }
 
 /**
@@ -306,28 +363,19 @@ function overlap(p: Point, w: number, h: number, q: Point, qw: number, qh: numbe
  */
 export function placeLabels(edges: LabelledEdge[], nodes: Point[]): Map<string, number> {
   const out = new Map<string, number>();
-  // Every spot is checked against every label and node: quadratic. Past PLACED_EDGES the
-  // cluster is seen zoomed out, where labels are not drawn, and each label keeps its usual spot
-  // (this runs whenever the view refreshes, and first when it opens).
-  if (edges.length > PLACED_EDGES) {
-    for (const e of edges) out.set(e.id, e.paired ? SPOTS.paired[0] : SPOTS.single[0]);
-    return out;
-  }
-  const placed: { at: Point; width: number; height: number }[] = [];
-  const boxes = nodes.map((n) => ({ x: n.x + NODE_WIDTH / 2, y: n.y + NODE_HEIGHT / 2 }));
+  const grid = new BoxGrid();
+  for (const n of nodes) grid.add({ at: { x: n.x + NODE_WIDTH / 2, y: n.y + NODE_HEIGHT / 2 }, width: NODE_WIDTH, height: NODE_HEIGHT, weight: 1, seen: 0 });
   for (const e of [...edges].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
     const { width, height } = labelSize(e.text);
     const line = floatingEdge(e.a, e.b, e.paired ? labelOffset(e.a, e.b) : 0);
-    let best = { t: e.paired ? SPOTS.paired[0] : SPOTS.single[0], covered: Infinity, at: line.mid };
+    let best = { t: usualSpot(e.paired), covered: Infinity, at: line.mid };
     for (const t of e.paired ? SPOTS.paired : SPOTS.single) {
       const at = along(line, t);
-      let covered = 0;
-      for (const q of placed) covered += LABEL_WEIGHT * overlap(at, width, height, q.at, q.width, q.height);
-      for (const q of boxes) covered += overlap(at, width, height, q, NODE_WIDTH, NODE_HEIGHT);
+      const covered = grid.covered(at, width, height);
       if (covered < best.covered) best = { t, covered, at };
       if (covered === 0) break;
     }
-    placed.push({ at: best.at, width, height });
+    grid.add({ at: best.at, width, height, weight: LABEL_WEIGHT, seen: 0 });
     out.set(e.id, best.t);
   }
   return out;
