@@ -3,6 +3,7 @@
 import { create } from "zustand";
 import { native, type ApplyReport, type LinkPlan, type LinkRequest, type Position, type TopologyView, type UiError } from "../platform";
 import { asUiError } from "../platform";
+import { toastError } from "../stores/ui";
 import { layout, rates, type DialogSeed, type Rates } from "./model";
 
 export const REFRESH_MS = 1000;
@@ -103,7 +104,11 @@ export function startTopologyPolling(): () => void {
     void native
       .topologyLayout()
       .then((l) => useTopology.getState().loadedPositions(l.positions))
-      .catch(() => useTopology.getState().loadedPositions({}));
+      .catch((e) => {
+        // Unreadable (a damaged file): said, and the nodes laid out anew.
+        toastError(e);
+        useTopology.getState().loadedPositions({});
+      });
   }
   void tick();
   return () => {
@@ -120,7 +125,7 @@ export function savePositionsSoon(): void {
   saveTimer = setTimeout(() => {
     saveTimer = null;
     const rounded = Object.fromEntries(Object.entries(useTopology.getState().positions).map(([name, p]) => [name, { x: Math.round(p.x), y: Math.round(p.y) }]));
-    void native.saveTopologyLayout({ positions: rounded }).catch(() => undefined);
+    void native.saveTopologyLayout({ positions: rounded }).catch(toastError);
   }, 500);
 }
 
