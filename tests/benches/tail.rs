@@ -7,10 +7,13 @@
 //!
 //! The anchors, measured first in the same run: the page with the tail not started, idle and
 //! while the node takes the same 20,000 records/s (frames the machine loses without the tail).
+//! Last, the single-record live phase again with the node and the publisher at nice 10: the
+//! studio's own cost apart from sharing two cores at equal priority with the load it watches.
 //!
 //! Run: `cargo build --release -p switchyard-app` then
 //! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench tail`
-//! (`TAIL_BENCH_QUICK=1`: anchors, the single-record live phase and the 20,000/s step only).
+//! (`TAIL_BENCH_QUICK=1`: anchors, the single-record live phase, the 20,000/s step and the nice
+//! phase only).
 
 use std::time::{Duration, Instant};
 
@@ -47,6 +50,15 @@ async fn publish_at(node: &RunningNode, rate: u64, per_txn: u64, how_long: Durat
     socket.publish("dev:load", &json!({"id": *next_key, "v": "end"})).await?;
     *next_key += 1;
     Ok(sent + 1)
+}
+
+/// Lowers every thread of this process (the node and the publisher; threads made later inherit
+/// it) to nice 10. The studio, a process of its own started before, keeps its priority.
+fn lower_own_priority() -> Result<()> {
+    let tids: Vec<String> = std::fs::read_dir("/proc/self/task")?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let status = std::process::Command::new("renice").args(["-n", "10", "-p"]).args(&tids).stdout(std::process::Stdio::null()).status().context("running renice")?;
+    ensure!(status.success(), "renice -n 10 failed: {status}");
+    Ok(())
 }
 
 fn max_and_over(gaps: &[f64], ms: f64) -> (f64, usize) {
@@ -175,6 +187,24 @@ async fn run() -> Result<()> {
         s.click_css("[data-testid='tail-clear']", T).await?;
     }
     app.shot("tail-bench").await.context("screenshot")?;
+
+    // Last, because it cannot be undone: the same single-record live phase with this process
+    // (the node and the publisher) at a lower CPU priority than the studio, which on a user's
+    // machine would be elsewhere. What the tail costs the webview, apart from two cores shared
+    // at equal priority with the load it watches.
+    lower_own_priority()?;
+    s.frames_start().await?;
+    let t0 = Instant::now();
+    let sent = publish_at(&node, 20_000, 1, PHASE, &mut key).await?;
+    let secs = t0.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let gaps: Vec<f64> = s.frames_stop().await?;
+    let (longest, over50) = max_and_over(&gaps, 50.0);
+    rows.push(format!(
+        "| single-record transactions, live, node and publisher at nice 10 | {:.0} records/s ({sent} in {secs:.1} s) | {longest:.0} ms ({over50} frames over 50 ms of {}) | |",
+        sent as f64 / secs,
+        gaps.len()
+    ));
 
     println!();
     println!("live tail, WebKitGTK under Xvfb, {} ({date}); publisher, node and studio on the same 2 cores", std::env::consts::ARCH);

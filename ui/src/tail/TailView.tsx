@@ -1,7 +1,8 @@
 //! The live tail: pick an instance and channels, watch transactions arrive (virtualized list,
 //! newest or oldest first), pause without losing any below the buffer's cap, filter, inspect
 //! one in the detail pane, and export the session as NDJSON.
-import { memo, useEffect, useMemo, useRef, useState } from "react";
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { native } from "../platform";
 import { useInstances } from "../stores/instances";
@@ -11,8 +12,8 @@ import { cutTo, fittingChars, headerPrefix, prefix, widths } from "./line";
 import { startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
 import { count } from "../text/count";
-import { fixedRange } from "./range";
-import { clock, dateTime, useZone, zoneLabel } from "../text/time";
+import { BAND_ROWS, arrivedSince, bandSources, fixedRange, nextBand } from "./range";
+import { clock, dateTime, useZone, zoneLabel, type Zone } from "../text/time";
 
 const ROW_HEIGHT = 26;
 /** A line's horizontal padding and edge (styles.css, `.tail-row.line`). */
@@ -93,7 +94,6 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
   const scroller = useRef<HTMLDivElement>(null);
   const zone = useZone((s) => s.zone);
   const n = rows.length;
-  const at = (i: number) => (order === "newest" ? rows[n - 1 - i] : rows[i]);
   const v = useVirtualizer({ count: wrap ? n : 0, enabled: wrap, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: OVERSCAN });
   // The scroll position, the viewport's height, and how many characters of a line the list
   // shows: only those are laid out (the rest would be shaped on every row, four times a second).
@@ -115,41 +115,96 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
     };
   }, []);
   const w = useMemo(() => widths(nodeName, channels), [nodeName, channels]);
-  let items: { index: number; start: number }[];
-  if (wrap) {
-    items = v.getVirtualItems();
-  } else {
-    const { first, last } = fixedRange(port.top, port.height, ROW_HEIGHT, n, OVERSCAN);
-    items = [];
-    for (let i = first; i < last; i++) items.push({ index: i, start: i * ROW_HEIGHT });
+
+  // Unwrapped: the rows on screen by arithmetic, drawn band by band when arrivals replace them
+  // all (range.ts `bandSources`): each band reads from the rows it was last given.
+  const { first, last } = wrap ? { first: 0, last: 0 } : fixedRange(port.top, port.height, ROW_HEIGHT, n, OVERSCAN);
+  const bands = Math.max(1, Math.ceil((last - first) / BAND_ROWS));
+  const banded = useRef<{ rows: Row[]; sources: Row[][]; newest: number | null; inFrame: boolean }>({ rows, sources: [], newest: null, inFrame: false });
+  const b = banded.current;
+  if (!wrap && (b.rows !== rows || b.sources.length !== bands)) {
+    const wholesale = b.rows !== rows && running && arrivedSince(rows, b.newest) >= last - first;
+    b.sources = bandSources(b.sources, rows, bands, wholesale);
+    b.rows = rows;
+    b.newest = n ? rows[n - 1].seq : null;
   }
+  const [, step] = useState(0);
+  useLayoutEffect(() => {
+    const bb = banded.current;
+    if (wrap || bb.sources.every((src) => src === bb.rows)) return;
+    // One band a frame. A render outside a frame (a batch taken, a scroll) is painted in the
+    // coming frame, so the next band waits for the one after it.
+    const run = () => {
+      bb.sources = nextBand(bb.sources, bb.rows);
+      bb.inFrame = true;
+      try {
+        flushSync(() => step((x) => x + 1));
+      } finally {
+        bb.inFrame = false;
+      }
+    };
+    let id = bb.inFrame ? requestAnimationFrame(run) : requestAnimationFrame(() => (id = requestAnimationFrame(run)));
+    return () => cancelAnimationFrame(id);
+  });
+
   const select = useTail.getState().select;
   const head = headerPrefix(w);
+  const lines: React.ReactNode[] = [];
+  if (wrap) {
+    for (const [place, it] of v.getVirtualItems().entries()) {
+      const r = order === "newest" ? rows[n - 1 - it.index] : rows[it.index];
+      if (!r) continue;
+      const line = prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: shownKeys(r), origin: `${r.origin} #${r.originId}` }, w);
+      lines.push(
+        <div key={place} className={`tail-row row-${r.operation}${selected === r.seq ? " selected" : ""} wrap`} data-testid="tail-row" data-key={r.keys}
+          style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)` }}
+          title={r.count > SHOWN_KEYS ? r.keys : undefined} ref={v.measureElement} data-index={it.index} onClick={() => select(r.seq)}>
+          <span className="c-prefix">{line}</span><span className="c-data">{preview(r)}</span>
+        </div>,
+      );
+    }
+  } else {
+    for (let i = first; i < last; i++) {
+      const place = i - first;
+      const src = b.sources[Math.floor(place / BAND_ROWS)] ?? rows;
+      const r = order === "newest" ? src[src.length - 1 - i] : src[i];
+      if (!r) continue;
+      // Keyed by place, not by record: when a batch shifts every row (newest first), the rows
+      // on screen are updated in place instead of unmounted and made anew.
+      lines.push(<TailLine key={place} r={r} top={i * ROW_HEIGHT} selected={selected === r.seq} chars={port.chars} w={w} zone={zone} nodeName={nodeName} select={select} />);
+    }
+  }
   return (
     <div className="tail-list tail-lines" ref={scroller} data-testid="tail-list">
       <div className="tail-row head" title={`arrival times in ${zoneLabel(Date.now(), zone)}`}>
         <span className="c-prefix">{head}</span><span className="c-data">data</span>
       </div>
-      <div style={{ height: wrap ? v.getTotalSize() : n * ROW_HEIGHT, position: "relative" }}>
-        {items.map((it, place) => {
-          const r = at(it.index);
-          if (!r) return null;
-          const line = prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: shownKeys(r), origin: `${r.origin} #${r.originId}` }, w);
-          return (
-            // Keyed by place, not by record: when a batch shifts every row (newest first), the
-            // rows on screen are updated in place instead of unmounted and made anew.
-            <div key={place} className={`tail-row row-${r.operation}${selected === r.seq ? " selected" : ""}${wrap ? " wrap" : " line"}`} data-testid="tail-row" data-key={r.keys}
-              style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: wrap ? undefined : ROW_HEIGHT }}
-              title={r.count > SHOWN_KEYS ? r.keys : undefined}
-              ref={wrap ? v.measureElement : undefined} data-index={it.index} onClick={() => select(r.seq)}>
-              {wrap
-                ? <><span className="c-prefix">{line}</span><span className="c-data">{preview(r)}</span></>
-                : cutTo(line + preview(r), port.chars)}
-            </div>
-          );
-        })}
-      </div>
+      <div style={{ height: wrap ? v.getTotalSize() : n * ROW_HEIGHT, position: "relative" }}>{lines}</div>
       {n === 0 && <div className="muted tail-empty">{running ? "Waiting for transactions…" : "Pick channels and press Start."}</div>}
+    </div>
+  );
+});
+
+interface LineProps {
+  r: Row;
+  top: number;
+  selected: boolean;
+  chars: number;
+  w: ReturnType<typeof widths>;
+  zone: Zone;
+  nodeName: string;
+  select: (seq: number | null) => void;
+}
+
+/** One unwrapped row: one line in fixed columns, cut to the characters the list shows. Not
+ * drawn again while its record and place stay (a band's rows while another band is drawn). */
+const TailLine = memo(function TailLine({ r, top, selected, chars, w, zone, nodeName, select }: LineProps) {
+  const line = prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: shownKeys(r), origin: `${r.origin} #${r.originId}` }, w);
+  return (
+    <div className={`tail-row row-${r.operation}${selected ? " selected" : ""} line`} data-testid="tail-row" data-key={r.keys}
+      style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${top}px)`, height: ROW_HEIGHT }}
+      title={r.count > SHOWN_KEYS ? r.keys : undefined} onClick={() => select(r.seq)}>
+      {cutTo(line + preview(r), chars)}
     </div>
   );
 });

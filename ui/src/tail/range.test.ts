@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fixedRange } from "./range";
+import { arrivedSince, bandSources, fixedRange, nextBand } from "./range";
 
 describe("the rows on screen", () => {
   it("cover the viewport and the overscan, clamped to the list", () => {
@@ -12,5 +12,37 @@ describe("the rows on screen", () => {
     expect(fixedRange(0, 260, 26, 0, 6)).toEqual({ first: 0, last: 0 });
     expect(fixedRange(26 * 5000, 260, 26, 100, 6)).toEqual({ first: 100, last: 100 });
     expect(fixedRange(-40, 260, 26, 100, 6)).toEqual({ first: 0, last: 16 });
+  });
+});
+
+describe("the list's bands", () => {
+  const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ seq: from + i }));
+
+  it("count the arrivals since the last row shown", () => {
+    const list = rows(10, 110);
+    expect(arrivedSince(list, null)).toBe(100);
+    expect(arrivedSince(list, 109)).toBe(0);
+    expect(arrivedSince(list, 104)).toBe(5);
+    expect(arrivedSince(list, 3)).toBe(100);
+    expect(arrivedSince([{ seq: 1 }, { seq: 5 }, { seq: 9 }], 6)).toBe(1); // filtered: seqs skip
+    expect(arrivedSince([], 4)).toBe(0);
+  });
+
+  it("take a whole-screen update one band a frame, anything else at once", () => {
+    const [a, b] = [rows(0, 10), rows(10, 20)];
+    let s = bandSources([a, a, a, a], b, 4, true);
+    expect(s).toEqual([b, a, a, a]);
+    expect(s[0]).toBe(b);
+    s = nextBand(s, b);
+    expect(s[1]).toBe(b);
+    expect(s[2]).toBe(a);
+    s = nextBand(nextBand(s, b), b);
+    expect(s.every((x) => x === b)).toBe(true);
+    expect(nextBand(s, b)).toBe(s);
+    // Not every row changed, or no bands yet: drawn whole.
+    expect(bandSources([a, a, a], b, 3, false).every((x) => x === b)).toBe(true);
+    expect(bandSources([], b, 3, true).every((x) => x === b)).toBe(true);
+    // More bands than before (the list grew taller): the new ones take the rows at once.
+    expect(bandSources([a], b, 3, true)).toEqual([b, b, b]);
   });
 });
