@@ -96,7 +96,7 @@ export async function startTail(instance: string, channels: string[], window = 1
     }
   }
   useTail.setState((s) => ({ instance, channels, primaryKeys, selected: null, model: { ...clear(s.model), connection: "opening" } }));
-  // Batches arrive up to 20 times a second; the view takes them at most every FLUSH_MS, so that a
+  // Batches arrive up to 10 times a second; the view takes them at most every FLUSH_MS, so that a
   // busy tail renders a few times a second, not once per batch. The work is spread: each batch's
   // records are made rows as it arrives (`prepare`), the store takes them in one task, and the
   // browser lays the list out and paints it in the next frame. (Taking them at the start of a
