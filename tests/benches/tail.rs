@@ -52,6 +52,17 @@ async fn publish_at(node: &RunningNode, rate: u64, per_txn: u64, how_long: Durat
     Ok(sent + 1)
 }
 
+/// Frames recorded while `rate` records/s are published for `how_long` (`per_txn` a
+/// transaction) and until the last batches have landed: (records sent, seconds, gaps in ms).
+async fn frames_while_publishing(app: &StudioApp, node: &RunningNode, rate: u64, per_txn: u64, how_long: Duration, key: &mut u64) -> Result<(u64, f64, Vec<f64>)> {
+    app.s().frames_start().await?;
+    let t0 = Instant::now();
+    let sent = publish_at(node, rate, per_txn, how_long, key).await?;
+    let secs = t0.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok((sent, secs, app.s().frames_stop().await?))
+}
+
 /// Lowers every thread of this process (the node and the publisher; threads made later inherit
 /// it) to nice 10. The studio, a process of its own started before, keeps its priority.
 fn lower_own_priority() -> Result<()> {
@@ -138,14 +149,8 @@ async fn run() -> Result<()> {
             if paused {
                 s.click_css("[data-testid='tail-pause']", T).await?;
             }
-            s.frames_start().await?;
-            let t0 = Instant::now();
-            let sent = publish_at(&node, 20_000, per_txn, PHASE, &mut key).await?;
-            let secs = t0.elapsed().as_secs_f64();
+            let (sent, secs, gaps) = frames_while_publishing(&app, &node, 20_000, per_txn, PHASE, &mut key).await?;
             since_clear += sent;
-            // Let the last batches land before the probe stops.
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let gaps: Vec<f64> = s.frames_stop().await?;
             let (longest, over50) = max_and_over(&gaps, 50.0);
             let (shown, received) = counts(&app).await?;
             ensure!(received > 0, "the tail received nothing while {sent} records were sent");
@@ -173,12 +178,8 @@ async fn run() -> Result<()> {
     let mut steps = Vec::new();
     let rates: &[u64] = if quick { &[20_000] } else { &[20_000, 30_000, 40_000, 50_000] };
     for &rate in rates {
-        s.frames_start().await?;
-        let t0 = Instant::now();
-        let sent = publish_at(&node, rate, 1, Duration::from_secs(10), &mut key).await?;
-        let achieved = sent as f64 / t0.elapsed().as_secs_f64();
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let gaps: Vec<f64> = s.frames_stop().await?;
+        let (sent, secs, gaps) = frames_while_publishing(&app, &node, rate, 1, Duration::from_secs(10), &mut key).await?;
+        let achieved = sent as f64 / secs;
         let (longest, over50) = max_and_over(&gaps, 50.0);
         steps.push(format!("{rate}/s asked, {achieved:.0}/s sent: longest frame gap {longest:.0} ms, {over50} over 50 ms"));
         if over50 == 0 && achieved >= rate as f64 * 0.95 {
@@ -193,12 +194,7 @@ async fn run() -> Result<()> {
     // machine would be elsewhere. What the tail costs the webview, apart from two cores shared
     // at equal priority with the load it watches.
     lower_own_priority()?;
-    s.frames_start().await?;
-    let t0 = Instant::now();
-    let sent = publish_at(&node, 20_000, 1, PHASE, &mut key).await?;
-    let secs = t0.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let gaps: Vec<f64> = s.frames_stop().await?;
+    let (sent, secs, gaps) = frames_while_publishing(&app, &node, 20_000, 1, PHASE, &mut key).await?;
     let (longest, over50) = max_and_over(&gaps, 50.0);
     rows.push(format!(
         "| single-record transactions, live, node and publisher at nice 10 | {:.0} records/s ({sent} in {secs:.1} s) | {longest:.0} ms ({over50} frames over 50 ms of {}) | |",

@@ -58,6 +58,11 @@ function advance(list: HTMLElement): number {
   return measured;
 }
 
+/** A row's fixed columns (time, node, channel, operation, keys, origin), padded to `w`. */
+function rowPrefix(r: Row, zone: Zone, nodeName: string, w: ReturnType<typeof widths>): string {
+  return prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: shownKeys(r), origin: `${r.origin} #${r.originId}` }, w);
+}
+
 /** Messages per second over the last minute, as a small line chart. */
 function RateChart({ rate }: { rate: number[] }) {
   const max = Math.max(1, ...rate);
@@ -154,7 +159,7 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
     for (const [place, it] of v.getVirtualItems().entries()) {
       const r = order === "newest" ? rows[n - 1 - it.index] : rows[it.index];
       if (!r) continue;
-      const line = prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: shownKeys(r), origin: `${r.origin} #${r.originId}` }, w);
+      const line = rowPrefix(r, zone, nodeName, w);
       lines.push(
         <div key={place} className={`tail-row row-${r.operation}${selected === r.seq ? " selected" : ""} wrap`} data-testid="tail-row" data-key={r.keys}
           style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)` }}
@@ -199,7 +204,7 @@ interface LineProps {
 /** One unwrapped row: one line in fixed columns, cut to the characters the list shows. Not
  * drawn again while its record and place stay (a band's rows while another band is drawn). */
 const TailLine = memo(function TailLine({ r, top, selected, chars, w, zone, nodeName, select }: LineProps) {
-  const line = prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: shownKeys(r), origin: `${r.origin} #${r.originId}` }, w);
+  const line = rowPrefix(r, zone, nodeName, w);
   return (
     <div className={`tail-row row-${r.operation}${selected ? " selected" : ""} line`} data-testid="tail-row" data-key={r.keys}
       style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${top}px)`, height: ROW_HEIGHT }}

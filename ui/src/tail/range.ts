@@ -1,5 +1,6 @@
-//! Which rows of a list of fixed-height rows are on screen: arithmetic on the scroll position,
-//! with no per-row bookkeeping (a tail holds up to 50,000 rows and changes four times a second).
+//! Which rows of a list of fixed-height rows are on screen (arithmetic on the scroll position,
+//! no per-row bookkeeping: a tail holds up to 50,000 rows and changes four times a second), and
+//! in which frame each band of them takes new rows.
 
 /** Rows `[first, last)` to draw for a list scrolled to `top` in a viewport `height` pixels high,
  * `overscan` rows beyond each edge, clamped to `count`. */
@@ -32,11 +33,11 @@ export function arrivedSince(rows: readonly { seq: number }[], seq: number | nul
 
 /**
  * What each band of the list draws from: `sources[b]` is the rows the b-th band of rows on
- * screen was last drawn from. When `rows` replaces every row on screen (at least `onScreen`
- * arrivals since `shownSeq`), only the first band takes it now and the others keep theirs until
- * `nextBand` hands it on, one band a frame; any other change (scroll, filter, order, a few
- * arrivals) is drawn whole at once, so a band never shows a row out of step with its
- * neighbours except for those few frames of a list whose every row changed anyway.
+ * screen was last drawn from. When `rows` replaces every row on screen (`wholesale`: at least as
+ * many arrivals, by `arrivedSince`, as rows on screen), only the first band takes it now and the
+ * others keep theirs until `nextBand` hands it on, one band a frame; any other change (scroll,
+ * filter, order, a few arrivals) is drawn whole at once, so a band never shows a row out of step
+ * with its neighbours except for those few frames of a list whose every row changed anyway.
  */
 export function bandSources<T>(sources: readonly T[], rows: T, bands: number, wholesale: boolean): T[] {
   const out: T[] = [];
