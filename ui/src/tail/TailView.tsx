@@ -127,16 +127,17 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
   const bands = Math.max(1, Math.ceil((last - first) / BAND_ROWS));
   const banded = useRef<{ rows: Row[]; sources: Row[][]; newest: number | null; inFrame: boolean }>({ rows, sources: [], newest: null, inFrame: false });
   const b = banded.current;
-  if (!wrap && (b.rows !== rows || b.sources.length !== bands)) {
-    const wholesale = b.rows !== rows && running && arrivedSince(rows, b.newest) >= last - first;
-    b.sources = bandSources(b.sources, rows, bands, wholesale);
+  if (b.rows !== rows || b.sources.length !== (wrap ? 0 : bands)) {
+    // Wrapped rows are drawn whole (and followed here, so that unwrapping is drawn whole too).
+    const wholesale = !wrap && b.rows !== rows && running && arrivedSince(rows, b.newest) >= last - first;
+    b.sources = wrap ? [] : bandSources(b.sources, rows, bands, wholesale);
     b.rows = rows;
     b.newest = n ? rows[n - 1].seq : null;
   }
   const [, step] = useState(0);
   useLayoutEffect(() => {
     const bb = banded.current;
-    if (wrap || bb.sources.every((src) => src === bb.rows)) return;
+    if (bb.sources.every((src) => src === bb.rows)) return;
     // One band a frame. A render outside a frame (a batch taken, a scroll) is painted in the
     // coming frame, so the next band waits for the one after it.
     const run = () => {
