@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use switchyard_studio::{
-    Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, TailEvent, TailRequest,
+    Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, TailAction, TailEvent, TailExported, TailRecord, TailRequest, TailUpdate,
     TreeDatabase, TreeTable, WriteMode, WriteReport, NodePositions,
 };
 use switchyard_studio::topology::link::{ApplyReport, LinkPlan, LinkRequest};
@@ -20,26 +20,43 @@ use crate::error::Result;
 
 type S<'a> = State<'a, Arc<Studio>>;
 
-/// The channel a tail's event batches reach the window on (`tauri::ipc::Channel`), typed for
-/// the generated TypeScript.
-pub struct TailChannel(Channel<Vec<TailEvent>>);
+/// A channel of `tauri::ipc::Channel` typed for the generated TypeScript as `$ts`.
+macro_rules! channel_arg {
+    ($(#[$doc:meta])* $name:ident, $payload:ty, $ts:literal) => {
+        $(#[$doc])*
+        pub struct $name(Channel<$payload>);
 
-impl<'de, R: Runtime> CommandArg<'de, R> for TailChannel {
-    fn from_command(command: CommandItem<'de, R>) -> std::result::Result<Self, InvokeError> {
-        Channel::from_command(command).map(TailChannel)
-    }
+        impl<'de, R: Runtime> CommandArg<'de, R> for $name {
+            fn from_command(command: CommandItem<'de, R>) -> std::result::Result<Self, InvokeError> {
+                Channel::from_command(command).map($name)
+            }
+        }
+
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+            fn name(_: &ts_rs::Config) -> String {
+                $ts.into()
+            }
+            fn inline(cfg: &ts_rs::Config) -> String {
+                Self::name(cfg)
+            }
+        }
+    };
 }
 
-impl ts_rs::TS for TailChannel {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-    fn name(_: &ts_rs::Config) -> String {
-        "Channel<Array<TailEvent>>".into()
-    }
-    fn inline(cfg: &ts_rs::Config) -> String {
-        Self::name(cfg)
-    }
-}
+channel_arg!(
+    /// Where a raw tail's event batches reach the window.
+    TailChannel, Vec<TailEvent>, "Channel<Array<TailEvent>>"
+);
+channel_arg!(
+    /// Where an open tail's updates reach the window.
+    TailUpdates, TailUpdate, "Channel<TailUpdate>"
+);
+channel_arg!(
+    /// Where a long job's progress (the share done, 0 to 1) reaches the window.
+    Progress, f64, "Channel<number>"
+);
 
 /// `link_name` → `linkName`, as Tauri names command arguments on the JavaScript side.
 #[cfg(test)]
@@ -207,6 +224,28 @@ commands! {
 
     fn tail_stop(s, tail: String) -> bool {
         Ok(s.tail_stop(&tail))
+    }
+
+    fn tail_open(s, id: String, request: TailRequest, updates: TailUpdates) -> String {
+        let TailUpdates(channel) = updates;
+        Ok(s.tail_open(&id, request, move |u| channel.send(u).is_ok()).await?)
+    }
+
+    fn tail_act(s, tail: String, action: TailAction) -> TailUpdate {
+        Ok(s.tail_act(&tail, action)?)
+    }
+
+    fn tail_record(s, tail: String, seq: f64) -> TailRecord {
+        Ok(s.tail_record(&tail, seq)?)
+    }
+
+    fn tail_export(s, tail: String, name: String, progress: Progress) -> TailExported {
+        let Progress(channel) = progress;
+        Ok(s.tail_export(&tail, &name, move |done| drop(channel.send(done))).await?)
+    }
+
+    fn tail_close(s, tail: String) -> bool {
+        Ok(s.tail_close(&tail))
     }
 
     fn harperdb_export(s, id: String, channels: Vec<String>) -> String {

@@ -2,13 +2,16 @@
 //! live with no duplicate and no hole at the seam; across node restarts it resumes, heals from
 //! the node's log what it cannot resume, and reports as a gap what it cannot heal.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_node::{start, NodeConfig, RunningNode};
 use switchyard_sc::{Endpoint, Options, Socket};
+use switchyard_studio::tail_session::{feed, lock, Connection, Order, TailAction, TailFilter, TailPort, TailSession, TailUpdate};
 use switchyard_studio::{Tail, TailEvent, TailRecord, TailRequest, TailSource};
+use tokio_util::sync::CancellationToken;
 use tokio::net::TcpListener;
 
 const PW: &str = "tail-pw";
@@ -196,4 +199,59 @@ async fn writes_made_while_the_tail_reconnects_arrive_once() {
         assert_eq!(keys(&records), (11..=65).collect::<Vec<_>>(), "before the tail: {before_the_tail}; {events:?}");
         node.stop().await;
     }
+}
+
+/// The next update (30 s at most) that satisfies `done`.
+async fn update_until(updates: &mut tokio::sync::mpsc::UnboundedReceiver<TailUpdate>, what: &str, done: impl Fn(&TailUpdate) -> bool) -> TailUpdate {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let u = tokio::time::timeout_at(deadline, updates.recv()).await.unwrap_or_else(|_| panic!("no update with {what}")).expect("the feed runs");
+        if done(&u) {
+            return u;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_fed_by_a_tail_shows_its_port_pauses_without_loss_and_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_on(dir.path(), 0).await;
+    ops(&node).create_table("dev", "dog", "id").await.unwrap();
+    let session = Arc::new(Mutex::new(TailSession::new(vec![("dev:dog".into(), "id".into())])));
+    let (tx, mut updates) = tokio::sync::mpsc::unbounded_channel();
+    let stop = CancellationToken::new();
+    let feeding = tokio::spawn(feed(tail(&node, TailRequest::new(vec!["dev:dog".into()])), session.clone(), stop.clone(), move |u| tx.send(u).is_ok()));
+    let act = |a: TailAction| lock(&session).act(a);
+    act(TailAction::Port { port: TailPort { order: Order::Newest, first: 0, count: 5 } });
+    update_until(&mut updates, "live", |u| u.connection == Connection::Live).await;
+
+    publish(&node, 1, 1000).await;
+    let u = update_until(&mut updates, "1,000 shown", |u| u.shown == 1000).await;
+    assert_eq!(u.lines.iter().map(|l| l.keys.as_str()).collect::<Vec<_>>(), ["1000", "999", "998", "997", "996"], "the port's rows, newest first");
+    assert_eq!(u.received, 1000);
+
+    // Paused: 500 more are buffered, not shown; resumed, all are shown, in order.
+    act(TailAction::Pause);
+    publish(&node, 1001, 500).await;
+    let u = update_until(&mut updates, "500 buffered", |u| u.buffered == 500).await;
+    assert_eq!((u.shown, u.paused, u.dropped), (1000, true, None));
+    act(TailAction::Resume);
+    let u = update_until(&mut updates, "1,500 shown", |u| u.shown == 1500 && !u.paused).await;
+    assert_eq!(u.lines[0].keys, "1500");
+    let exported: Vec<i64> = lock(&session).exported().iter().map(|r| key(r.record())).collect();
+    assert_eq!(exported, (1..=1500).collect::<Vec<_>>(), "every transaction once, in order");
+
+    // A filter applies to what is held and to what arrives, and says what it hides.
+    act(TailAction::Filter { filter: TailFilter { key: "150".into(), ..Default::default() } });
+    publish(&node, 1501, 10).await;
+    let u = update_until(&mut updates, "the filtered arrivals", |u| u.received == 1510).await;
+    // Keys with "150" in them: 150, 1150, 1500–1509 (not 1510).
+    assert_eq!((u.shown, u.rows), (12, 1510));
+    assert_eq!(u.lines.iter().map(|l| l.keys.as_str()).collect::<Vec<_>>(), ["1509", "1508", "1507", "1506", "1505"]);
+
+    // Stopped: the tail ends, what it received stays.
+    stop.cancel();
+    feeding.await.unwrap();
+    let last = update_until(&mut updates, "idle", |u| u.connection == Connection::Idle).await;
+    assert_eq!((last.rows, last.shown), (1510, 12));
 }

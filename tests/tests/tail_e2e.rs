@@ -95,6 +95,14 @@ async fn journey(app: &StudioApp) -> Result<()> {
     insert(&ops, 1501..=1510).await?;
     wait_shown(app, 1510).await?;
     ensure!(exported_keys(app, 1510).await? == (1..=1510).collect::<Vec<_>>(), "after the restart, each once");
+    // A key filter: what it hides is counted; cleared, everything is back.
+    s.fill("[data-testid='tail-filter-key']", "150").await?;
+    // Keys with "150" in them: 150, 1150, 1500–1509.
+    let filtered = wait_shown(app, 12).await?;
+    ensure!(number_before(&filtered, "hidden by the filter") == Some(1498), "the filter says what it hides: {filtered}");
+    ensure!(exported_keys(app, 12).await? == [150, 1150].into_iter().chain(1500..=1509).collect::<Vec<_>>(), "the export is the filtered view");
+    s.click_css("[data-testid='tail-filter-reset']", T).await?;
+    wait_shown(app, 1510).await?;
     // The detail pane of the newest transaction.
     s.click_css("[data-testid='tail-row']", T).await?;
     s.wait_text("[data-testid='tail-detail']", T, "the detail", |t| t.contains("\"name\"")).await?;

@@ -17,6 +17,10 @@ pub enum Error {
     Keychain(String),
     #[error("no instance '{0}' is registered")]
     NotRegistered(String),
+    /// Something asked for by id is not (or no longer) there: a closed tail, a transaction
+    /// that left its ring.
+    #[error("{0}")]
+    Gone(String),
     #[error("the local instance could not start: {0}")]
     Node(#[from] switchyard_node::Error),
     #[error("{0}")]
@@ -32,7 +36,7 @@ impl Error {
             Error::Client(e) => e.code(),
             Error::Invalid(_) => ErrorCode::BadRequest,
             Error::Keychain(_) => ErrorCode::Keychain,
-            Error::NotRegistered(_) => ErrorCode::NotFound,
+            Error::NotRegistered(_) | Error::Gone(_) => ErrorCode::NotFound,
             Error::Node(_) | Error::Io(_) | Error::Store(_) => ErrorCode::Internal,
         }
     }

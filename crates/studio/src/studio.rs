@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 use crate::factory::{Arrival, FactorySetup, Generator, LoadStats};
 use crate::local::LocalInstances;
 use crate::registry::Registry;
-use crate::tail::{Tail, TailEvent, TailRequest, TAIL_BATCH};
+use crate::browse::Browse;
+use crate::tail::{Tail, TailEvent, TailRecord, TailRequest, TAIL_BATCH};
+use crate::tail_session::{TailAction, TailExported, TailSession, TailUpdate};
 use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
 use crate::topology::{self, Observed, TopologyView};
 use switchyard_client::ServerKind;
@@ -21,6 +23,18 @@ use crate::types::{InstanceKind, NodePositions};
 
 /// Events of one tail handed over at most at once.
 const TAIL_BATCH_MAX: usize = 5000;
+/// Open tails kept (each holds up to its ring's cap); opening another closes the oldest.
+const OPEN_TAILS_MAX: usize = 8;
+
+/// A tail kept in the studio for the window (`tail_open`): its state, and the token that stops
+/// its relay (the state stays until the tail is closed).
+struct OpenTail {
+    id: String,
+    session: Arc<Mutex<TailSession>>,
+    stop: CancellationToken,
+}
+
+use crate::tail_session::lock;
 
 pub struct Studio {
     pub registry: Registry,
@@ -30,6 +44,8 @@ pub struct Studio {
     pub layout_file: PathBuf,
     /// Running tails by id; a tail's task removes its entry when it ends.
     tails: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Tails kept for the window, oldest first.
+    open_tails: Mutex<Vec<OpenTail>>,
     /// Link plans shown and not yet applied or dropped, by id (they hold the new passwords,
     /// which never cross to the UI).
     plans: Mutex<HashMap<String, Plan>>,
@@ -43,7 +59,7 @@ pub struct Studio {
 
 impl Studio {
     pub fn new(registry: Registry, local: LocalInstances, exports: PathBuf, layout_file: PathBuf) -> Self {
-        Studio { registry, local, exports, layout_file, tails: Arc::default(), plans: Mutex::default(), last_links: Mutex::default(), factory: Default::default() }
+        Studio { registry, local, exports, layout_file, tails: Arc::default(), open_tails: Mutex::default(), plans: Mutex::default(), last_links: Mutex::default(), factory: Default::default() }
     }
 
     /// One look at every registered instance (in parallel): status, tables, cluster_status.
@@ -179,12 +195,7 @@ impl Studio {
     /// `TAIL_BATCH` at most, never one call per transaction) until `sink` answers false or the
     /// tail is stopped. Answers the tail's id, for `tail_stop`.
     pub fn tail_start(&self, id: &str, request: TailRequest, mut sink: impl FnMut(Vec<TailEvent>) -> bool + Send + 'static) -> Result<String> {
-        let (ops, endpoint, credentials) = self.registry.tail_access(id)?;
-        // A HarperDB instance (as its last status probe told) is tailed over MQTT.
-        let mut tail = match self.registry.client(id)?.kind() {
-            Some(ServerKind::HarperDb) => crate::tail_mqtt::start(ops.with_kind(ServerKind::HarperDb), credentials, request)?,
-            _ => Tail::start(ops, endpoint, credentials, request)?,
-        };
+        let mut tail = self.tail(id, request)?;
         let tail_id = uuid::Uuid::new_v4().simple().to_string();
         let stop = CancellationToken::new();
         self.tails.lock().unwrap_or_else(|p| p.into_inner()).insert(tail_id.clone(), stop.clone());
@@ -194,6 +205,109 @@ impl Studio {
             tails.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         });
         Ok(tail_id)
+    }
+
+    /// A running tail of instance `id`: a HarperDB instance (as its last status probe told) is
+    /// tailed over MQTT, ours over SocketCluster.
+    fn tail(&self, id: &str, request: TailRequest) -> Result<Tail> {
+        let (ops, endpoint, credentials) = self.registry.tail_access(id)?;
+        match self.registry.client(id)?.kind() {
+            Some(ServerKind::HarperDb) => crate::tail_mqtt::start(ops.with_kind(ServerKind::HarperDb), credentials, request),
+            _ => Tail::start(ops, endpoint, credentials, request),
+        }
+    }
+
+    /// Opens a tail of channels of instance `id` kept in the studio: the ring, the pause buffer
+    /// and the filter live here, and `sink` is handed what the window shows (the counts and the
+    /// rows of its port) every `TAIL_SHOW` while anything changed, until the tail stops or
+    /// `sink` answers false. Answers the tail's id, for `tail_act`, `tail_record`, `tail_export`,
+    /// `tail_stop` and `tail_close`.
+    pub async fn tail_open(&self, id: &str, request: TailRequest, sink: impl FnMut(TailUpdate) -> bool + Send + 'static) -> Result<String> {
+        // Each channel's primary key, for the keys a line shows (none when the table is not
+        // there yet: the tail itself says so).
+        let client = self.registry.client(id)?;
+        let mut primary_keys = Vec::new();
+        for c in &request.channels {
+            let channel: switchyard_protocol::Channel = c.parse().map_err(Error::Invalid)?;
+            if let Ok(t) = client.table_info(&channel.database, &channel.table).await {
+                primary_keys.push((c.clone(), t.primary_key));
+            }
+        }
+        let tail = self.tail(id, request)?;
+        let session = Arc::new(Mutex::new(TailSession::new(primary_keys)));
+        let stop = CancellationToken::new();
+        let tail_id = uuid::Uuid::new_v4().simple().to_string();
+        tokio::spawn(crate::tail_session::feed(tail, session.clone(), stop.clone(), sink));
+        let mut open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
+        open.push(OpenTail { id: tail_id.clone(), session, stop });
+        while open.len() > OPEN_TAILS_MAX {
+            open.remove(0).stop.cancel();
+        }
+        Ok(tail_id)
+    }
+
+    fn open_tail(&self, tail_id: &str) -> Result<Arc<Mutex<TailSession>>> {
+        let open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
+        open.iter().find(|t| t.id == tail_id).map(|t| t.session.clone()).ok_or_else(|| Error::Gone("this tail was closed; start it again".into()))
+    }
+
+    /// Acts on an open tail; answers what the window shows then.
+    pub fn tail_act(&self, tail_id: &str, action: TailAction) -> Result<TailUpdate> {
+        let session = self.open_tail(tail_id)?;
+        let mut s = lock(&session);
+        s.act(action);
+        Ok(s.update())
+    }
+
+    /// A transaction of an open tail, by the `seq` its line showed, while the tail holds it
+    /// (`seq` a JavaScript number: a whole one is required).
+    pub fn tail_record(&self, tail_id: &str, seq: f64) -> Result<TailRecord> {
+        if !(seq >= 0.0 && seq.fract() == 0.0 && seq <= 9_007_199_254_740_991.0) {
+            return Err(Error::Invalid(format!("{seq} is not a transaction's place in the tail")));
+        }
+        let seq = seq as u64;
+        let session = self.open_tail(tail_id)?;
+        let record = lock(&session).record(seq);
+        record.ok_or_else(|| Error::Gone("this transaction has left the tail's ring".into()))
+    }
+
+    /// Writes what an open tail shows (its filter applied, oldest first) as NDJSON, one
+    /// transaction a line, into the exports folder under `name` (made unique); `progress` hears
+    /// the share written as it goes.
+    pub async fn tail_export(&self, tail_id: &str, name: &str, mut progress: impl FnMut(f64) + Send + 'static) -> Result<TailExported> {
+        const STEP: usize = 5000;
+        let session = self.open_tail(tail_id)?;
+        let rows = lock(&session).exported();
+        let (exports, name) = (self.exports.clone(), name.to_string());
+        let written = tokio::task::spawn_blocking(move || -> Result<TailExported> {
+            use std::io::Write;
+            let path = export_path(&exports, &name)?;
+            let file = std::fs::File::create_new(&path)?;
+            let mut out = std::io::BufWriter::new(file);
+            for (i, row) in rows.iter().enumerate() {
+                serde_json::to_writer(&mut out, row.record()).map_err(|e| Error::Io(e.into()))?;
+                out.write_all(b"\n")?;
+                if (i + 1) % STEP == 0 {
+                    progress((i + 1) as f64 / rows.len() as f64);
+                }
+            }
+            out.flush()?;
+            progress(1.0);
+            Ok(TailExported { path: path.display().to_string(), count: rows.len() as u64 })
+        });
+        written.await.map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?
+    }
+
+    /// Stops an open tail and forgets what it held; false when no such tail is open.
+    pub fn tail_close(&self, tail_id: &str) -> bool {
+        let mut open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
+        match open.iter().position(|t| t.id == tail_id) {
+            Some(at) => {
+                open.remove(at).stop.cancel();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Has HarperDB instance `id` publish `channels` (`database:table`): writes the studio's
@@ -286,8 +400,12 @@ impl Studio {
         Ok(removed)
     }
 
-    /// Stops a tail; false when no such tail runs.
+    /// Stops a tail (an open one keeps what it received); false when no such tail runs.
     pub fn tail_stop(&self, tail_id: &str) -> bool {
+        if let Some(t) = self.open_tails.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|t| t.id == tail_id) {
+            t.stop.cancel();
+            return true;
+        }
         match self.tails.lock().unwrap_or_else(|p| p.into_inner()).remove(tail_id) {
             Some(stop) => {
                 stop.cancel();
@@ -310,24 +428,31 @@ impl Studio {
     /// Writes an export into the exports folder under a unique name and returns its path. The
     /// disk is touched off the async workers.
     pub async fn export(&self, name: &str, contents: String) -> Result<String> {
-        let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-        if safe.is_empty() || safe.starts_with('.') {
-            return Err(Error::Invalid(format!("'{name}' is not a usable file name")));
-        }
-        let exports = self.exports.clone();
+        let (exports, name) = (self.exports.clone(), name.to_string());
         let written = tokio::task::spawn_blocking(move || -> Result<String> {
-            std::fs::create_dir_all(&exports)?;
-            let mut path = exports.join(&safe);
-            let mut n = 1;
-            while path.exists() {
-                path = exports.join(format!("{n}-{safe}"));
-                n += 1;
-            }
+            let path = export_path(&exports, &name)?;
             std::fs::write(&path, contents)?;
             Ok(path.display().to_string())
         });
         written.await.map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?
     }
+}
+
+/// A new file's path in the `exports` folder for `name` (`name`, else `1-name`, `2-name`…),
+/// the folder made when missing.
+fn export_path(exports: &std::path::Path, name: &str) -> Result<PathBuf> {
+    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    if safe.is_empty() || safe.starts_with('.') {
+        return Err(Error::Invalid(format!("'{name}' is not a usable file name")));
+    }
+    std::fs::create_dir_all(exports)?;
+    let mut path = exports.join(&safe);
+    let mut n = 1;
+    while path.exists() {
+        path = exports.join(format!("{n}-{safe}"));
+        n += 1;
+    }
+    Ok(path)
 }
 
 /// Hands a tail's events to `sink` in batches until the tail ends, `stop` fires, or `sink`

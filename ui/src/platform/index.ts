@@ -4,7 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Commands } from "./commands";
 import { ERROR_CODES } from "./ipc";
-import type { ErrorCode, InstanceInput, JsonValue, LinkRequest, NewTable, NodePositions, PageRequest, TailEvent, TailRequest, UiError, WriteMode } from "./ipc";
+import type { ErrorCode, InstanceInput, JsonValue, LinkRequest, NewTable, NodePositions, PageRequest, TailAction, TailEvent, TailRequest, TailUpdate, UiError, WriteMode } from "./ipc";
 
 export type * from "./ipc";
 
@@ -63,6 +63,26 @@ export const native = {
     return call("tail_start", { id, request, events });
   },
   tailStop: (tail: string) => call("tail_stop", { tail }),
+  /** Opens a tail kept in the studio; what the window shows of it (the counts and the rows of
+   * its port) arrives a few times a second, never per record. */
+  tailOpen: (id: string, request: TailRequest, onUpdate: (update: TailUpdate) => void) => {
+    const updates = new Channel<TailUpdate>();
+    updates.onmessage = onUpdate;
+    return call("tail_open", { id, request, updates });
+  },
+  /** Pauses, resumes, clears, filters an open tail or moves its port; answers what it shows. */
+  tailAct: (tail: string, action: TailAction) => call("tail_act", { tail, action }),
+  /** A transaction of an open tail, whole, while the tail holds it. */
+  tailRecord: (tail: string, seq: number) => call("tail_record", { tail, seq }),
+  /** Writes what an open tail shows (its filter applied) as NDJSON into the exports folder;
+   * `onProgress` hears the share written. */
+  tailExport: (tail: string, name: string, onProgress: (done: number) => void) => {
+    const progress = new Channel<number>();
+    progress.onmessage = onProgress;
+    return call("tail_export", { tail, name, progress });
+  },
+  /** Stops an open tail and forgets what it held. */
+  tailClose: (tail: string) => call("tail_close", { tail }),
   /** Has a HarperDB instance publish these tables (a component, then a restart of its HTTP workers). */
   harperdbExport: (id: string, channels: string[]) => call("harperdb_export", { id, channels }),
   factorySetup: (rawExpirationS: number) => call("factory_setup", { rawExpirationS }),

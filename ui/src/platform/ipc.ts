@@ -155,6 +155,99 @@ data: JsonValue, };
 
 export type TailEvent = { "kind": "record" } & TailRecord | { "kind": "live" } | { "kind": "reconnecting", error: string, retryInMs: number, } | { "kind": "healed", channel: string, count: number, } | { "kind": "gap", channel: string, after: number, before?: number, reason: string, } | { "kind": "refused", channel: string, reason: string, } | { "kind": "not_exported", channel: string, } | { "kind": "failed", reason: string, };
 
+export type TailFilter = { channel: string, operation: string, 
+/**
+ * Part of a key written or deleted.
+ */
+key: string, 
+/**
+ * Part of the payload or the origin, in any case.
+ */
+text: string, };
+
+export type Dropped = { count: number, firstId: number, lastId: number, 
+/**
+ * Arrival times (ms since the epoch) of the first and the last dropped.
+ */
+firstTs: number, lastTs: number, };
+
+export type TailNotice = { "kind": "said", text: string, } | { "kind": "dropped", dropped: Dropped, cap: number, };
+
+export type Connection = "opening" | "live" | "reconnecting" | "failed" | "idle";
+
+export type Order = "newest" | "oldest";
+
+export type TailPort = { order: Order, first: number, count: number, };
+
+export type TailLine = { 
+/**
+ * Its place in this tail's arrival order (stable while it is held; `tail_record` reads it).
+ */
+seq: number, id: number, arrived: number, channel: string, operation: string, 
+/**
+ * The first `SHOWN_KEYS` keys, and how many there are when more.
+ */
+keys: string, 
+/**
+ * Records in the transaction (keys of a delete).
+ */
+count: number, 
+/**
+ * Every key, when the line shows only the first (cut at a few thousand characters).
+ */
+allKeys?: string, origin: string, originId: number, 
+/**
+ * The first records as JSON, cut to `PREVIEW_CHARS` (with an ellipsis when cut).
+ */
+preview: string, };
+
+export type TailUpdate = { 
+/**
+ * Grows with every change; a window keeps the highest it has seen (pushed updates and
+ * answers to its actions may cross).
+ */
+version: number, connection: Connection, 
+/**
+ * Transactions received since the tail opened or was cleared.
+ */
+received: number, 
+/**
+ * Transactions in the ring, and the records they hold (at most `shownCap`).
+ */
+rows: number, held: number, 
+/**
+ * Transactions in the ring that pass the filter.
+ */
+shown: number, filter: TailFilter, paused: boolean, 
+/**
+ * Records in the pause buffer (at most `pauseCap`).
+ */
+buffered: number, dropped?: Dropped, shownCap: number, pauseCap: number, 
+/**
+ * The last notices, oldest first.
+ */
+notices: Array<TailNotice>, 
+/**
+ * Channels a HarperDB instance publishes nothing of until a component exports them.
+ */
+notExported: Array<string>, 
+/**
+ * Records per second over the last minute, oldest first (the last second still counting).
+ */
+rate: Array<number>, port: TailPort, 
+/**
+ * The port's rows (fewer at the list's end).
+ */
+lines: Array<TailLine>, };
+
+export type TailAction = { "kind": "pause" } | { "kind": "resume" } | { "kind": "clear" } | { "kind": "dismiss_notices" } | { "kind": "filter", filter: TailFilter, } | { "kind": "port", port: TailPort, };
+
+export type TailExported = { path: string, 
+/**
+ * Transactions written (one line each).
+ */
+count: number, };
+
 export type Position = { x: number, y: number, };
 
 export type NodePositions = { positions: { [key in string]: Position }, };

@@ -4,15 +4,14 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { flushSync } from "react-dom";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { native } from "../platform";
+import { native, type Order, type TailLine, type TailNotice, type TailRecord, type TailUpdate } from "../platform";
 import { useInstances } from "../stores/instances";
 import { toastError, useUi } from "../stores/ui";
-import { NO_FILTER, PAUSE_CAP, SHOWN_CAP, SHOWN_KEYS, ndjson, shownKeys, type Row } from "./model";
 import { cutTo, fittingChars, headerPrefix, prefix, widths } from "./line";
-import { startTail, stopTail, useTail } from "./store";
+import { NO_FILTER, act, setFilter, setPort, startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
 import { count } from "../text/count";
-import { BAND_ROWS, arrivedSince, bandSources, fixedRange, nextBand } from "./range";
+import { BAND_ROWS, bandSources, covers, fixedRange, nextBand, replacedAll } from "./range";
 import { clock, dateTime, useZone, zoneLabel, type Zone } from "../text/time";
 
 const ROW_HEIGHT = 26;
@@ -21,23 +20,27 @@ const LINE_PADDING_PX = 16;
 /** Rows drawn beyond each edge of the list. Few: a live tail changes every row on screen four
  * times a second, and each row drawn is laid out again each time. */
 const OVERSCAN = 2;
-const EXPORT_CHUNK = 5000;
+/** Rows asked for beyond each edge of the screen, so that a short scroll needs no new page. */
+const PORT_MARGIN = 20;
 
-/** Previews made once per row: a shifting list shows the same rows in many renders. */
-const previews = new WeakMap<Row, string>();
-/** Characters of a preview: more than the widest data column shows on one line (the row cuts
- * it with an ellipsis; every character laid out is shaped, on every row, four times a second). */
-const PREVIEW_CHARS = 160;
+/** The row at place `i` of the list in `order`, when `u`'s page holds it. */
+function lineAt(u: TailUpdate, order: Order, i: number): TailLine | undefined {
+  return u.port.order === order ? u.lines[i - u.port.first] : undefined;
+}
 
-function preview(r: Row): string {
-  const known = previews.get(r);
-  if (known !== undefined) return known;
-  // At most the first records: the preview of a 100-record batch never needs the other 97.
-  const data = Array.isArray(r.data) && r.data.length > 3 ? r.data.slice(0, 3) : r.data;
-  const s = JSON.stringify(data);
-  const text = s.length > PREVIEW_CHARS || data !== r.data ? `${s.slice(0, PREVIEW_CHARS)}…` : s;
-  previews.set(r, text);
-  return text;
+function seqsOn(u: TailUpdate, order: Order, first: number, last: number): number[] {
+  const out: number[] = [];
+  for (let i = first; i < last; i++) {
+    const l = lineAt(u, order, i);
+    if (l) out.push(l.seq);
+  }
+  return out;
+}
+
+/** The page to ask for so that rows `[first, last)` are on it, with margins. */
+function wantedPort(order: Order, first: number, last: number) {
+  const from = Math.max(0, first - PORT_MARGIN);
+  return { order, first: from, count: last + PORT_MARGIN - from };
 }
 
 let lineAdvance = 0;
@@ -59,8 +62,16 @@ function advance(list: HTMLElement): number {
 }
 
 /** A row's fixed columns (time, node, channel, operation, keys, origin), padded to `w`. */
-function rowPrefix(r: Row, zone: Zone, nodeName: string, w: ReturnType<typeof widths>): string {
-  return prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: shownKeys(r), origin: `${r.origin} #${r.originId}` }, w);
+function rowPrefix(r: TailLine, zone: Zone, nodeName: string, w: ReturnType<typeof widths>): string {
+  return prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: r.keys, origin: `${r.origin} #${r.originId}` }, w);
+}
+
+/** A notice as the user reads it (the dropped range's times in their zone). */
+function noticeText(n: TailNotice, zone: Zone): string {
+  if (n.kind === "said") return n.text;
+  const d = n.dropped;
+  const one = d.count === 1;
+  return `While paused, ${count(d.count, "transaction")} (#${d.firstId}–#${d.lastId}, ${clock(d.firstTs, zone)}–${clock(d.lastTs, zone)} ${zoneLabel(d.lastTs, zone)}) ${one ? "was" : "were"} past the buffer of ${count(n.cap, "record")} and ${one ? "is" : "are"} not shown`;
 }
 
 /** Messages per second over the last minute, as a small line chart. */
@@ -80,8 +91,8 @@ function RateChart({ rate }: { rate: number[] }) {
 }
 
 interface ListProps {
-  rows: Row[];
-  order: "newest" | "oldest";
+  view: TailUpdate;
+  order: Order;
   wrap: boolean;
   selected: number | null;
   nodeName: string;
@@ -90,25 +101,25 @@ interface ListProps {
 }
 
 /**
- * The list of transactions, virtualized. Unwrapped, every row is ROW_HEIGHT high, one line of
+ * The list of transactions, virtualized; its rows come from the studio a page at a time (the
+ * rows on screen and a margin: `setPort`). Unwrapped, every row is ROW_HEIGHT high, one line of
  * text in fixed columns (line.ts), and the rows on screen follow from the scroll position by
- * arithmetic (no per-row bookkeeping over 50,000 rows on every batch); wrapped, rows differ in
- * height and the virtualizer measures them.
+ * arithmetic; wrapped, rows differ in height and the virtualizer measures them.
  */
-const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName, channels, running }: ListProps) {
+const TailList = memo(function TailList({ view, order, wrap, selected, nodeName, channels, running }: ListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const zone = useZone((s) => s.zone);
-  const n = rows.length;
+  const n = view.shown;
   const v = useVirtualizer({ count: wrap ? n : 0, enabled: wrap, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: OVERSCAN });
   // The scroll position, the viewport's height, and how many characters of a line the list
   // shows: only those are laid out (the rest would be shaped on every row, four times a second).
-  const [port, setPort] = useState({ top: 0, height: 0, chars: 0 });
+  const [port, setPortBox] = useState({ top: 0, height: 0, chars: 0 });
   useEffect(() => {
     const el = scroller.current;
     if (!el) return;
     const read = () => {
       const chars = fittingChars(el.clientWidth - LINE_PADDING_PX, advance(el));
-      setPort((p) => (p.top === el.scrollTop && p.height === el.clientHeight && p.chars === chars ? p : { top: el.scrollTop, height: el.clientHeight, chars }));
+      setPortBox((p) => (p.top === el.scrollTop && p.height === el.clientHeight && p.chars === chars ? p : { top: el.scrollTop, height: el.clientHeight, chars }));
     };
     read();
     el.addEventListener("scroll", read, { passive: true });
@@ -121,27 +132,37 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
   }, []);
   const w = useMemo(() => widths(nodeName, channels), [nodeName, channels]);
 
-  // Unwrapped: the rows on screen by arithmetic, drawn band by band when arrivals replace them
-  // all (range.ts `bandSources`): each band reads from the rows it was last given.
-  const { first, last } = wrap ? { first: 0, last: 0 } : fixedRange(port.top, port.height, ROW_HEIGHT, n, OVERSCAN);
+  // The rows on screen: by arithmetic unwrapped, by the virtualizer wrapped.
+  const items = wrap ? v.getVirtualItems() : [];
+  const { first, last } = wrap
+    ? { first: items.length ? items[0].index : 0, last: items.length ? items[items.length - 1].index + 1 : 0 }
+    : fixedRange(port.top, port.height, ROW_HEIGHT, n, OVERSCAN);
+  // Asked for when the page does not hold them (a scroll, a resize, the order, a longer list).
+  useEffect(() => {
+    if (!covers(view.port, order, first, last)) setPort(wantedPort(order, first, last));
+  }, [view.port, order, first, last]);
+
+  // Unwrapped, drawn band by band when an update replaces every row on screen (range.ts
+  // `bandSources`): each band reads from the update it was last given.
   const bands = Math.max(1, Math.ceil((last - first) / BAND_ROWS));
-  const banded = useRef<{ rows: Row[]; sources: Row[][]; newest: number | null; inFrame: boolean }>({ rows, sources: [], newest: null, inFrame: false });
+  const banded = useRef<{ view: TailUpdate; sources: TailUpdate[]; onScreen: number[]; inFrame: boolean }>({ view, sources: [], onScreen: [], inFrame: false });
   const b = banded.current;
-  if (b.rows !== rows || b.sources.length !== (wrap ? 0 : bands)) {
+  if (b.view !== view || b.sources.length !== (wrap ? 0 : bands)) {
+    const now = wrap ? [] : seqsOn(view, order, first, last);
     // Wrapped rows are drawn whole (and followed here, so that unwrapping is drawn whole too).
-    const wholesale = !wrap && b.rows !== rows && running && arrivedSince(rows, b.newest) >= last - first;
-    b.sources = wrap ? [] : bandSources(b.sources, rows, bands, wholesale);
-    b.rows = rows;
-    b.newest = n ? rows[n - 1].seq : null;
+    const wholesale = !wrap && b.view !== view && running && replacedAll(b.onScreen, now);
+    b.sources = wrap ? [] : bandSources(b.sources, view, bands, wholesale);
+    b.view = view;
+    b.onScreen = now;
   }
   const [, step] = useState(0);
   useLayoutEffect(() => {
     const bb = banded.current;
-    if (bb.sources.every((src) => src === bb.rows)) return;
-    // One band a frame. A render outside a frame (a batch taken, a scroll) is painted in the
+    if (bb.sources.every((src) => src === bb.view)) return;
+    // One band a frame. A render outside a frame (an update taken, a scroll) is painted in the
     // coming frame, so the next band waits for the one after it.
     const run = () => {
-      bb.sources = nextBand(bb.sources, bb.rows);
+      bb.sources = nextBand(bb.sources, bb.view);
       bb.inFrame = true;
       try {
         flushSync(() => step((x) => x + 1));
@@ -157,27 +178,31 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
   const head = headerPrefix(w);
   const lines: React.ReactNode[] = [];
   if (wrap) {
-    for (const [place, it] of v.getVirtualItems().entries()) {
-      const r = order === "newest" ? rows[n - 1 - it.index] : rows[it.index];
-      if (!r) continue;
+    for (const [place, it] of items.entries()) {
+      const r = lineAt(view, order, it.index);
+      // Measured even before its page comes, so that the list keeps its height.
+      if (!r) {
+        lines.push(<div key={place} className="tail-row wrap" style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: ROW_HEIGHT }} ref={v.measureElement} data-index={it.index} />);
+        continue;
+      }
       const line = rowPrefix(r, zone, nodeName, w);
       lines.push(
-        <div key={place} className={`tail-row row-${r.operation}${selected === r.seq ? " selected" : ""} wrap`} data-testid="tail-row" data-key={r.keys}
+        <div key={place} className={`tail-row row-${r.operation}${selected === r.seq ? " selected" : ""} wrap`} data-testid="tail-row" data-key={r.allKeys ?? r.keys}
           style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)` }}
-          title={r.count > SHOWN_KEYS ? r.keys : undefined} ref={v.measureElement} data-index={it.index} onClick={() => select(r.seq)}>
-          <span className="c-prefix">{line}</span><span className="c-data">{preview(r)}</span>
+          title={r.allKeys} ref={v.measureElement} data-index={it.index} onClick={() => select(r.seq)}>
+          <span className="c-prefix">{line}</span><span className="c-data">{r.preview}</span>
         </div>,
       );
     }
   } else {
     for (let i = first; i < last; i++) {
       const place = i - first;
-      const src = b.sources[Math.floor(place / BAND_ROWS)] ?? rows;
-      const r = order === "newest" ? src[src.length - 1 - i] : src[i];
+      const src = b.sources[Math.floor(place / BAND_ROWS)] ?? view;
+      const r = lineAt(src, order, i) ?? lineAt(view, order, i);
       if (!r) continue;
-      // Keyed by place, not by record: when a batch shifts every row (newest first), the rows
+      // Keyed by place, not by record: when an update shifts every row (newest first), the rows
       // on screen are updated in place instead of unmounted and made anew.
-      lines.push(<TailLine key={place} r={r} top={i * ROW_HEIGHT} selected={selected === r.seq} chars={port.chars} w={w} zone={zone} nodeName={nodeName} select={select} />);
+      lines.push(<TailRow key={place} r={r} top={i * ROW_HEIGHT} selected={selected === r.seq} chars={port.chars} w={w} zone={zone} nodeName={nodeName} select={select} />);
     }
   }
   return (
@@ -192,7 +217,7 @@ const TailList = memo(function TailList({ rows, order, wrap, selected, nodeName,
 });
 
 interface LineProps {
-  r: Row;
+  r: TailLine;
   top: number;
   selected: boolean;
   chars: number;
@@ -203,17 +228,19 @@ interface LineProps {
 }
 
 /** One unwrapped row: one line in fixed columns, cut to the characters the list shows. Not
- * drawn again while its record and place stay (a band's rows while another band is drawn). */
-const TailLine = memo(function TailLine({ r, top, selected, chars, w, zone, nodeName, select }: LineProps) {
+ * drawn again while its row and place stay (a band's rows while another band is drawn). */
+const TailRow = memo(function TailRow({ r, top, selected, chars, w, zone, nodeName, select }: LineProps) {
   const line = rowPrefix(r, zone, nodeName, w);
   return (
-    <div className={`tail-row row-${r.operation}${selected ? " selected" : ""} line`} data-testid="tail-row" data-key={r.keys}
+    <div className={`tail-row row-${r.operation}${selected ? " selected" : ""} line`} data-testid="tail-row" data-key={r.allKeys ?? r.keys}
       style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${top}px)`, height: ROW_HEIGHT }}
-      title={r.count > SHOWN_KEYS ? r.keys : undefined} onClick={() => select(r.seq)}>
-      {cutTo(line + preview(r), chars)}
+      title={r.allKeys} onClick={() => select(r.seq)}>
+      {cutTo(line + r.preview, chars)}
     </div>
   );
-});
+}, (a, b) =>
+  // A row's content never changes once held: each update brings equal rows as new objects.
+  a.r.seq === b.r.seq && a.r.arrived === b.r.arrived && a.top === b.top && a.selected === b.selected && a.chars === b.chars && a.w === b.w && a.zone === b.zone && a.nodeName === b.nodeName && a.select === b.select);
 
 /** The tail page: one node, or one channel compared across nodes. */
 export function TailView(props: { instance?: string; channels?: string[]; compare?: boolean }) {
@@ -232,7 +259,7 @@ export function TailView(props: { instance?: string; channels?: string[]; compar
 function SingleTail({ instance: initialInstance, channels: initialChannels }: { instance?: string; channels?: string[] }) {
   const registry = useInstances((s) => s.view);
   const t = useTail();
-  const m = t.model;
+  const m = t.view;
   const zone = useZone((s) => s.zone);
   const [instance, setInstance] = useState(initialInstance ?? t.instance ?? registry?.instances[0]?.id ?? "");
   const [channelText, setChannelText] = useState((initialChannels?.length ? initialChannels : t.channels).join(", "));
@@ -245,11 +272,20 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
     native.tree(instance).then((dbs) => setKnown(dbs.flatMap((d) => d.tables.map((tb) => `${d.name}:${tb.name}`))), () => setKnown([]));
   }, [instance]);
 
-  const rows = m.visible;
-  const n = rows.length;
-  const selected = useMemo(() => (t.selected === null ? null : m.rows.find((r) => r.seq === t.selected) ?? null), [t.selected, m.rows]);
+  const n = m.shown;
+  // The selected transaction, read whole from the studio (the list holds only its lines).
+  const [selected, setSelected] = useState<TailRecord | null>(null);
+  useEffect(() => {
+    setSelected(null);
+    if (t.selected === null || !t.tailId) return;
+    let current = true;
+    native.tailRecord(t.tailId, t.selected).then((r) => current && setSelected(r), (e) => current && toastError(e));
+    return () => {
+      current = false;
+    };
+  }, [t.tailId, t.selected]);
   const channels = t.channels;
-  const hidden = m.rows.length - n;
+  const hidden = m.rows - n;
   const nodeName = registry?.instances.find((i) => i.id === t.instance)?.name ?? "";
 
   const start = () => {
@@ -280,17 +316,11 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
   };
 
   const exportSession = async () => {
-    const source = m.visible;
+    if (!t.tailId) return;
     setExporting(0);
-    let text = "";
-    for (let i = 0; i < source.length; i += EXPORT_CHUNK) {
-      text += ndjson(source, i, i + EXPORT_CHUNK);
-      setExporting(Math.min(source.length, i + EXPORT_CHUNK) / Math.max(1, source.length));
-      await new Promise((r) => setTimeout(r, 0));
-    }
     try {
-      const path = await native.exportFile(`tail-${new Date().toISOString().replace(/[:.]/g, "-")}.ndjson`, text);
-      useUi.getState().toast(`Exported ${count(source.length, "transaction")} to ${path}`);
+      const done = await native.tailExport(t.tailId, `tail-${new Date().toISOString().replace(/[:.]/g, "-")}.ndjson`, setExporting);
+      useUi.getState().toast(`Exported ${count(done.count, "transaction")} to ${done.path}`);
     } catch (e) {
       toastError(e);
     } finally {
@@ -298,10 +328,12 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
     }
   };
 
+  const pause = () => void act({ kind: m.paused ? "resume" : "pause" }).catch(toastError);
+
   const onKey = (e: React.KeyboardEvent) => {
     if (e.key === " " && e.target === e.currentTarget) {
       e.preventDefault();
-      (m.paused ? t.resume : t.pause)();
+      pause();
     }
   };
 
@@ -317,7 +349,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         <input list="tail-known" value={channelText} onChange={(e) => setChannelText(e.target.value)} placeholder="dev:dog, dev:cat" data-testid="tail-channels"
           aria-label="Channels" onKeyDown={(e) => e.key === "Enter" && start()} style={{ minWidth: 220 }} />
         <datalist id="tail-known">{known.map((k) => <option key={k} value={k} />)}</datalist>
-        {t.tailId ? (
+        {t.running ? (
           <button onClick={() => void stopTail()} data-testid="tail-stop">Stop</button>
         ) : (
           <button className="primary" onClick={start} data-testid="tail-start">Start</button>
@@ -327,16 +359,16 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         <RateChart rate={m.rate} />
       </div>
       <div className="toolbar tail-controls">
-        <button onClick={m.paused ? t.resume : t.pause} data-testid="tail-pause" title="Space">
+        <button onClick={pause} data-testid="tail-pause" title="Space">
           {m.paused ? `Resume (${count(m.buffered, "record")} held)` : "Pause"}
         </button>
         {m.paused && (
           <span className="muted" data-testid="tail-buffer">
-            buffer {m.buffered.toLocaleString()} / {PAUSE_CAP.toLocaleString()} records
+            buffer {m.buffered.toLocaleString()} / {m.pauseCap.toLocaleString()} records
             {m.dropped && <b className="tail-dropped" data-testid="tail-dropped"> · {m.dropped.count.toLocaleString()} dropped (#{m.dropped.firstId}–#{m.dropped.lastId})</b>}
           </span>
         )}
-        <button onClick={t.clear} data-testid="tail-clear">Clear</button>
+        <button onClick={() => { t.select(null); void act({ kind: "clear" }).catch(toastError); }} data-testid="tail-clear">Clear</button>
         <button onClick={() => t.setOrder(t.order === "newest" ? "oldest" : "newest")} data-testid="tail-order">{t.order === "newest" ? "Newest first" : "Oldest first"}</button>
         <label className="inline-check"><input type="checkbox" checked={t.wrap} onChange={(e) => t.setWrap(e.target.checked)} data-testid="tail-wrap" /> Wrap</label>
         <button onClick={() => void exportSession()} disabled={exporting !== null || n === 0} data-testid="tail-export">
@@ -344,26 +376,26 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         </button>
         <div className="spacer" />
         <span className="muted" data-testid="tail-count">
-          {n.toLocaleString()} shown{hidden > 0 ? ` · ${hidden.toLocaleString()} hidden by the filter` : ""} · {m.received.toLocaleString()} received · ring of {SHOWN_CAP.toLocaleString()} records
+          {n.toLocaleString()} shown{hidden > 0 ? ` · ${hidden.toLocaleString()} hidden by the filter` : ""} · {m.received.toLocaleString()} received · ring of {m.shownCap.toLocaleString()} records
         </span>
       </div>
       <div className="toolbar tail-filters">
-        <select value={m.filter.channel} onChange={(e) => t.setFilter({ ...m.filter, channel: e.target.value })} aria-label="Channel filter" data-testid="tail-filter-channel">
+        <select value={t.filter.channel} onChange={(e) => setFilter({ ...t.filter, channel: e.target.value })} aria-label="Channel filter" data-testid="tail-filter-channel">
           <option value="">all channels</option>
           {channels.map((c) => <option key={c} value={c}>{c}</option>)}
         </select>
-        <select value={m.filter.operation} onChange={(e) => t.setFilter({ ...m.filter, operation: e.target.value })} aria-label="Operation filter" data-testid="tail-filter-operation">
+        <select value={t.filter.operation} onChange={(e) => setFilter({ ...t.filter, operation: e.target.value })} aria-label="Operation filter" data-testid="tail-filter-operation">
           <option value="">all operations</option>
           {["insert", "update", "upsert", "delete"].map((o) => <option key={o} value={o}>{o}</option>)}
         </select>
-        <input placeholder="key" value={m.filter.key} onChange={(e) => t.setFilter({ ...m.filter, key: e.target.value })} data-testid="tail-filter-key" style={{ width: 90 }} />
-        <input placeholder="text" value={m.filter.text} onChange={(e) => t.setFilter({ ...m.filter, text: e.target.value })} data-testid="tail-filter-text" />
-        <button onClick={() => t.setFilter(NO_FILTER)} disabled={m.filter === NO_FILTER}>Reset</button>
+        <input placeholder="key" value={t.filter.key} onChange={(e) => setFilter({ ...t.filter, key: e.target.value })} data-testid="tail-filter-key" style={{ width: 90 }} />
+        <input placeholder="text" value={t.filter.text} onChange={(e) => setFilter({ ...t.filter, text: e.target.value })} data-testid="tail-filter-text" />
+        <button onClick={() => setFilter(NO_FILTER)} data-testid="tail-filter-reset" disabled={!t.filter.channel && !t.filter.operation && !t.filter.key && !t.filter.text}>Reset</button>
         <input placeholder="name" value={filterName} onChange={(e) => setFilterName(e.target.value)} style={{ width: 90 }} aria-label="Filter name" />
         <button onClick={() => filterName && t.saveFilter(filterName)} disabled={!filterName} data-testid="tail-filter-save">Save filter</button>
         {t.saved.map((f) => (
           <span key={f.name} className="chip">
-            <button className="link" onClick={() => t.setFilter({ channel: f.channel, operation: f.operation, key: f.key, text: f.text })}>{f.name}</button>
+            <button className="link" onClick={() => setFilter({ channel: f.channel, operation: f.operation, key: f.key, text: f.text })}>{f.name}</button>
             <button className="close" title="Forget this filter" onClick={() => t.removeFilter(f.name)}>×</button>
           </span>
         ))}
@@ -382,12 +414,12 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
       )}
       {m.notices.length > 0 && (
         <div className="tail-notices" data-testid="tail-notices">
-          <button className="close" title="Dismiss" onClick={t.dismissNotices}>×</button>
-          {m.notices.slice(-3).map((text, i) => <div key={i}>{text}</div>)}
+          <button className="close" title="Dismiss" onClick={() => void act({ kind: "dismiss_notices" }).catch(toastError)}>×</button>
+          {m.notices.map((notice, i) => <div key={i}>{noticeText(notice, zone)}</div>)}
         </div>
       )}
       <div className="tail-body">
-        <TailList rows={rows} order={t.order} wrap={t.wrap} selected={t.selected} nodeName={nodeName} channels={channels} running={!!t.tailId} />
+        <TailList view={m} order={t.order} wrap={t.wrap} selected={t.selected} nodeName={nodeName} channels={channels} running={t.running} />
         {selected && (
           <aside className="tail-detail" data-testid="tail-detail">
             <div className="toolbar">

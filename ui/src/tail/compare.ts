@@ -2,8 +2,7 @@
 //! it was written (origin, origin id), with when it reached each node. A transaction that has
 //! not reached a node a grace period after it first appeared anywhere is flagged missing there,
 //! and unflagged if it arrives later. Pure; bounded to COMPARE_CAP rows.
-import type { TailEvent } from "../platform";
-import { keysOf } from "./model";
+import type { TailEvent, TailRecord } from "../platform";
 
 export const COMPARE_CAP = 20_000;
 /** How long a transaction may take to reach every node before it counts as missing. */
@@ -31,6 +30,16 @@ export interface CompareModel {
   evicted: number;
   /** Per node: its connection state and last notice. */
   state: Record<string, string>;
+}
+
+/** The keys of a record: the ids of a delete, or each record's primary key. */
+export function keysOf(r: Pick<TailRecord, "operation" | "data">, primaryKey: string | undefined): string {
+  const data = r.data;
+  if (!Array.isArray(data)) return "";
+  if (r.operation === "delete") return data.map((k) => String(k)).join(", ");
+  return data
+    .map((rec) => (rec && typeof rec === "object" && !Array.isArray(rec) && primaryKey ? String((rec as Record<string, unknown>)[primaryKey] ?? "") : ""))
+    .join(", ");
 }
 
 export function initialCompare(nodes: string[]): CompareModel {

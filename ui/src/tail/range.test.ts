@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { arrivedSince, bandSources, fixedRange, nextBand } from "./range";
+import { bandSources, covers, fixedRange, nextBand, replacedAll } from "./range";
 
 describe("the rows on screen", () => {
   it("cover the viewport and the overscan, clamped to the list", () => {
@@ -18,14 +18,21 @@ describe("the rows on screen", () => {
 describe("the list's bands", () => {
   const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ seq: from + i }));
 
-  it("count the arrivals since the last row shown", () => {
-    const list = rows(10, 110);
-    expect(arrivedSince(list, null)).toBe(100);
-    expect(arrivedSince(list, 109)).toBe(0);
-    expect(arrivedSince(list, 104)).toBe(5);
-    expect(arrivedSince(list, 3)).toBe(100);
-    expect(arrivedSince([{ seq: 1 }, { seq: 5 }, { seq: 9 }], 6)).toBe(1); // filtered: seqs skip
-    expect(arrivedSince([], 4)).toBe(0);
+  it("are replaced all when no row on screen was on screen before", () => {
+    expect(replacedAll([1, 2, 3], [4, 5, 6])).toBe(true);
+    expect(replacedAll([1, 2, 3], [2, 3, 4])).toBe(false);
+    expect(replacedAll([], [4, 5])).toBe(true);
+    expect(replacedAll([1, 2], [])).toBe(false);
+  });
+
+  it("are covered by a page holding each of them, in the same order", () => {
+    const port = { order: "newest", first: 10, count: 40 };
+    expect(covers(port, "newest", 10, 50)).toBe(true);
+    expect(covers(port, "newest", 12, 30)).toBe(true);
+    expect(covers(port, "newest", 5, 30)).toBe(false);
+    expect(covers(port, "newest", 12, 51)).toBe(false);
+    expect(covers(port, "oldest", 12, 30)).toBe(false);
+    expect(covers({ order: "newest", first: 0, count: 0 }, "oldest", 0, 0)).toBe(true);
   });
 
   it("take a whole-screen update one band a frame, anything else at once", () => {

@@ -17,18 +17,17 @@ export function fixedRange(top: number, height: number, rowHeight: number, count
  * band by band over a few frames instead of in one long one. */
 export const BAND_ROWS = 6;
 
-/** How many of `rows` (ascending by `seq`) are newer than `seq`: the arrivals since the list
- * last showed a row with that `seq` (all of them when it showed none). */
-export function arrivedSince(rows: readonly { seq: number }[], seq: number | null): number {
-  if (seq === null) return rows.length;
-  let lo = 0;
-  let hi = rows.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid].seq <= seq) lo = mid + 1;
-    else hi = mid;
-  }
-  return rows.length - lo;
+/** Whether every row now on screen (`after`, by seq) is new: none of them was on screen before
+ * (`before`). Then the update replaces the whole screen and is drawn band by band. */
+export function replacedAll(before: readonly number[], after: readonly number[]): boolean {
+  if (!after.length) return false;
+  const was = new Set(before);
+  return after.every((seq) => !was.has(seq));
+}
+
+/** Whether a page of rows (`port`, in its order) holds every row of `[first, last)` in `order`. */
+export function covers(port: { order: string; first: number; count: number }, order: string, first: number, last: number): boolean {
+  return first >= last || (port.order === order && port.first <= first && port.first + port.count >= last);
 }
 
 /**

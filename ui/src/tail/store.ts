@@ -1,68 +1,92 @@
-//! The tail's store: the pure model (model.ts) plus what the user chose (instance, channels,
-//! order, wrap, saved filters). Starting and stopping the native tail are side effects kept in
-//! `startTail`/`stopTail`, outside the state transitions.
+//! The tail's store: what the studio last showed of the open tail (`TailUpdate`: the counts and
+//! the rows on screen; the ring, the pause buffer and the filtering live in the studio), plus
+//! what the user chose (instance, channels, order, wrap, the filter being typed, saved filters).
+//! Opening, acting on and closing the native tail are side effects kept in the functions below
+//! the store.
 import { readStored, writeStored } from "../stores/stored";
 import { create } from "zustand";
-import { native, type TailEvent } from "../platform";
-import { clear, initial, pause, prepare, receive, resume, setFilter, type Filter, type TailModel } from "./model";
+import { native, type Order, type TailAction, type TailEvent, type TailFilter, type TailPort, type TailUpdate } from "../platform";
 import { initialCompare, receiveOn, type CompareModel } from "./compare";
-import { useZone } from "../text/time";
+import { toastError } from "../stores/ui";
 
-export type Order = "newest" | "oldest";
-
-export interface SavedFilter extends Filter {
+export interface SavedFilter extends TailFilter {
   name: string;
 }
 
+export const NO_FILTER: TailFilter = { channel: "", operation: "", key: "", text: "" };
+
 const SAVED_KEY = "switchyard.tail.filters";
-/** The longest a batch of tail events waits before the view takes it. */
-const FLUSH_MS = 250;
 
 function loadSaved(): SavedFilter[] {
   return readStored<SavedFilter[]>(SAVED_KEY, [], Array.isArray);
 }
 
+/** What is shown before any tail opened. */
+export function emptyUpdate(): TailUpdate {
+  return {
+    version: 0,
+    connection: "idle",
+    received: 0,
+    rows: 0,
+    held: 0,
+    shown: 0,
+    filter: NO_FILTER,
+    paused: false,
+    buffered: 0,
+    shownCap: 0,
+    pauseCap: 0,
+    notices: [],
+    notExported: [],
+    rate: new Array(60).fill(0),
+    port: { order: "newest", first: 0, count: 0 },
+    lines: [],
+  };
+}
+
+/** Whether `u` is newer than `than` (pushed updates and answers to actions may cross). */
+export function isNewer(u: TailUpdate, than: TailUpdate): boolean {
+  return u.version > than.version;
+}
+
 interface TailState {
-  model: TailModel;
+  view: TailUpdate;
   instance: string | null;
   channels: string[];
+  /** The open tail (kept after Stop: what it received stays shown, exported, inspected). */
   tailId: string | null;
-  primaryKeys: Record<string, string>;
+  running: boolean;
   order: Order;
   wrap: boolean;
+  /** The filter as typed (the studio applies it; the inputs never wait for it). */
+  filter: TailFilter;
   selected: number | null;
   saved: SavedFilter[];
-  apply: (batch: TailEvent[]) => void;
-  pause: () => void;
-  resume: () => void;
-  clear: () => void;
-  dismissNotices: () => void;
-  setFilter: (f: Filter) => void;
-  saveFilter: (name: string) => void;
-  removeFilter: (name: string) => void;
+  /** Takes an update of tail `tailId`, when it is newer than what is shown. */
+  take: (tailId: string, u: TailUpdate) => void;
   setOrder: (o: Order) => void;
   setWrap: (w: boolean) => void;
   select: (seq: number | null) => void;
+  saveFilter: (name: string) => void;
+  removeFilter: (name: string) => void;
 }
 
 export const useTail = create<TailState>((set, get) => ({
-  model: initial(),
+  view: emptyUpdate(),
   instance: null,
   channels: [],
   tailId: null,
-  primaryKeys: {},
+  running: false,
   order: "newest",
   wrap: false,
+  filter: NO_FILTER,
   selected: null,
   saved: loadSaved(),
-  apply: (batch) => set((s) => ({ model: receive(s.model, batch, s.primaryKeys, Date.now()) })),
-  pause: () => set((s) => ({ model: pause(s.model) })),
-  resume: () => set((s) => ({ model: resume(s.model, useZone.getState().zone) })),
-  clear: () => set((s) => ({ model: clear(s.model), selected: null })),
-  dismissNotices: () => set((s) => ({ model: { ...s.model, notices: [] } })),
-  setFilter: (f) => set((s) => ({ model: setFilter(s.model, f) })),
+  take: (tailId, u) => set((s) => (s.tailId === tailId && isNewer(u, s.view) ? { view: u } : s)),
+  setOrder: (order) => set({ order }),
+  setWrap: (wrap) => set({ wrap }),
+  select: (selected) => set({ selected }),
   saveFilter: (name) => {
-    const saved = get().saved.filter((f) => f.name !== name).concat({ ...get().model.filter, name });
+    const saved = get().saved.filter((f) => f.name !== name).concat({ ...get().filter, name });
     set({ saved });
     writeStored(SAVED_KEY, saved);
   },
@@ -71,50 +95,66 @@ export const useTail = create<TailState>((set, get) => ({
     set({ saved });
     writeStored(SAVED_KEY, saved);
   },
-  setOrder: (order) => set({ order }),
-  setWrap: (wrap) => set({ wrap }),
-  select: (selected) => set({ selected }),
 }));
 
-/** Stops the running tail, if any. */
-export async function stopTail(): Promise<void> {
-  const id = useTail.getState().tailId;
-  useTail.setState((s) => ({ tailId: null, model: { ...s.model, connection: "idle" } }));
-  if (id) await native.tailStop(id);
+let acting: Promise<void> = Promise.resolve();
+
+/** Acts on the open tail and shows the studio's answer. Actions reach the studio one after the
+ * other, in the order taken (a filter typed key by key ends as typed). */
+export function act(action: TailAction): Promise<void> {
+  const run = async () => {
+    const id = useTail.getState().tailId;
+    if (!id) return;
+    useTail.getState().take(id, await native.tailAct(id, action));
+  };
+  const done = acting.then(run);
+  acting = done.catch(() => undefined);
+  return done;
 }
 
-/** Starts tailing `channels` of `instance` (stopping any running tail first). */
+/** Filters the open tail (what it holds and what arrives); remembered for the next tail. */
+export function setFilter(filter: TailFilter): void {
+  useTail.setState({ filter });
+  act({ kind: "filter", filter }).catch(toastError);
+}
+
+let asked: { tailId: string; port: TailPort } | null = null;
+
+/** Asks the open tail for the rows `port` covers, unless they were just asked for. */
+export function setPort(port: TailPort): void {
+  const tailId = useTail.getState().tailId;
+  if (!tailId) return;
+  const p = asked?.tailId === tailId ? asked.port : null;
+  if (p && p.order === port.order && p.first === port.first && p.count === port.count) return;
+  asked = { tailId, port };
+  act({ kind: "port", port }).catch(toastError);
+}
+
+/** Stops the running tail, if any; what it received stays shown. */
+export async function stopTail(): Promise<void> {
+  const { tailId, running } = useTail.getState();
+  useTail.setState({ running: false });
+  if (tailId && running) await native.tailStop(tailId);
+}
+
+/** Starts tailing `channels` of `instance`, in place of the open tail. The filter and the rows
+ * on screen carry over. */
 export async function startTail(instance: string, channels: string[], window = 100): Promise<void> {
-  await stopTail();
-  const primaryKeys: Record<string, string> = {};
-  for (const c of channels) {
-    const [database, table] = c.split(":");
-    try {
-      primaryKeys[c] = (await native.tableInfo(instance, database, table)).primaryKey;
-    } catch {
-      // The tail itself reports a missing table; keys are then shown without a primary key.
-    }
-  }
-  useTail.setState((s) => ({ instance, channels, primaryKeys, selected: null, model: { ...clear(s.model), connection: "opening" } }));
-  // Batches arrive up to 10 times a second; the view takes them at most every FLUSH_MS, so that a
-  // busy tail renders a few times a second, not once per batch. The work is spread: each batch's
-  // records are made rows as it arrives (`prepare`), the store takes them in one task, and the
-  // browser lays the list out and paints it in the next frame. (Taking them at the start of a
-  // frame instead put all of it in one frame: measured, twice as many frames over 50 ms.)
-  let pending: TailEvent[] = [];
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const flush = () => {
-    timer = null;
-    const batch = pending;
-    pending = [];
-    useTail.getState().apply(batch);
-  };
-  const tailId = await native.tailStart(instance, { channels, window, healMax: 20_000 }, (batch) => {
-    prepare(batch, primaryKeys);
-    pending = pending.length ? pending.concat(batch) : batch;
-    if (timer === null) timer = setTimeout(flush, FLUSH_MS);
+  const old = useTail.getState().tailId;
+  useTail.setState({ tailId: null, running: false, instance, channels, selected: null, view: { ...emptyUpdate(), connection: "opening" } });
+  if (old) await native.tailClose(old);
+  // Updates may come before the tail's id does: the latest is kept until then.
+  let opened: string | null = null;
+  let early: TailUpdate | null = null;
+  const tailId = await native.tailOpen(instance, { channels, window, healMax: 20_000 }, (u) => {
+    if (opened) useTail.getState().take(opened, u);
+    else if (!early || isNewer(u, early)) early = u;
   });
-  useTail.setState({ tailId });
+  opened = tailId;
+  useTail.setState({ tailId, running: true });
+  if (early) useTail.getState().take(tailId, early);
+  const { filter } = useTail.getState();
+  if (filter.channel || filter.operation || filter.key || filter.text) await act({ kind: "filter", filter });
 }
 
 interface CompareState {
