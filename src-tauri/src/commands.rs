@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use switchyard_studio::{
-    Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, TailAction, TailEvent, TailExported, TailRecord, TailRequest, TailUpdate,
+    Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, CompareUpdate, TailAction, TailExported, TailRecord, TailRequest, TailUpdate,
     TreeDatabase, TreeTable, WriteMode, WriteReport, NodePositions,
 };
 use switchyard_studio::topology::link::{ApplyReport, LinkPlan, LinkRequest};
@@ -46,8 +46,8 @@ macro_rules! channel_arg {
 }
 
 channel_arg!(
-    /// Where a raw tail's event batches reach the window.
-    TailChannel, Vec<TailEvent>, "Channel<Array<TailEvent>>"
+    /// Where an open comparison's updates reach the window.
+    CompareUpdates, CompareUpdate, "Channel<CompareUpdate>"
 );
 channel_arg!(
     /// Where an open tail's updates reach the window.
@@ -217,11 +217,6 @@ commands! {
         Ok(s.registry.client(&id)?.drop_table(&database, &table).await?)
     }
 
-    fn tail_start(s, id: String, request: TailRequest, events: TailChannel) -> String {
-        let TailChannel(channel) = events;
-        Ok(s.tail_start(&id, request, move |batch| channel.send(batch).is_ok())?)
-    }
-
     fn tail_stop(s, tail: String) -> bool {
         Ok(s.tail_stop(&tail))
     }
@@ -246,6 +241,15 @@ commands! {
 
     fn tail_close(s, tail: String) -> bool {
         Ok(s.tail_close(&tail))
+    }
+
+    fn compare_open(s, instances: Vec<String>, channel: String, updates: CompareUpdates) -> String {
+        let CompareUpdates(sink) = updates;
+        Ok(s.compare_open(&instances, &channel, move |u| sink.send(u).is_ok()).await?)
+    }
+
+    fn compare_port(s, compare: String, first: u32, count: u32) -> CompareUpdate {
+        Ok(s.compare_port(&compare, first, count)?)
     }
 
     fn harperdb_export(s, id: String, channels: Vec<String>) -> String {

@@ -12,7 +12,8 @@ use crate::factory::{Arrival, FactorySetup, Generator, LoadStats};
 use crate::local::LocalInstances;
 use crate::registry::Registry;
 use crate::browse::Browse;
-use crate::tail::{Tail, TailEvent, TailRecord, TailRequest, TAIL_BATCH};
+use crate::tail::{Tail, TailRecord, TailRequest};
+use crate::tail_compare::{CompareSession, CompareUpdate};
 use crate::tail_session::{TailAction, TailExported, TailSession, TailUpdate};
 use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
 use crate::topology::{self, Observed, TopologyView};
@@ -21,17 +22,22 @@ use switchyard_protocol::ops::ClusterStatus;
 use crate::types::{InstanceKind, NodePositions};
 
 
-/// Events of one tail handed over at most at once.
-const TAIL_BATCH_MAX: usize = 5000;
 /// Open tails kept (each holds up to its ring's cap); opening another closes the oldest.
 const OPEN_TAILS_MAX: usize = 8;
 
-/// A tail kept in the studio for the window (`tail_open`): its state, and the token that stops
-/// its relay (the state stays until the tail is closed).
+/// A tail kept in the studio for the window (`tail_open`, `compare_open`): its state, and the
+/// token that stops its feed (the state stays until the tail is closed).
 struct OpenTail {
     id: String,
-    session: Arc<Mutex<TailSession>>,
+    held: Held,
     stop: CancellationToken,
+}
+
+enum Held {
+    /// Channels of one instance.
+    One(Arc<Mutex<TailSession>>),
+    /// One channel across instances.
+    Across(Arc<Mutex<CompareSession>>),
 }
 
 use crate::tail_session::lock;
@@ -42,8 +48,6 @@ pub struct Studio {
     pub exports: PathBuf,
     /// Where the canvas keeps its node positions (JSON), across restarts.
     pub layout_file: PathBuf,
-    /// Running tails by id; a tail's task removes its entry when it ends.
-    tails: Arc<Mutex<HashMap<String, CancellationToken>>>,
     /// Tails kept for the window, oldest first.
     open_tails: Mutex<Vec<OpenTail>>,
     /// Link plans shown and not yet applied or dropped, by id (they hold the new passwords,
@@ -59,7 +63,7 @@ pub struct Studio {
 
 impl Studio {
     pub fn new(registry: Registry, local: LocalInstances, exports: PathBuf, layout_file: PathBuf) -> Self {
-        Studio { registry, local, exports, layout_file, tails: Arc::default(), open_tails: Mutex::default(), plans: Mutex::default(), last_links: Mutex::default(), factory: Default::default() }
+        Studio { registry, local, exports, layout_file, open_tails: Mutex::default(), plans: Mutex::default(), last_links: Mutex::default(), factory: Default::default() }
     }
 
     /// One look at every registered instance (in parallel): status, tables, cluster_status.
@@ -191,22 +195,6 @@ impl Studio {
         .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?
     }
 
-    /// Starts tailing channels of instance `id`. Events go to `sink` in batches (gathered for
-    /// `TAIL_BATCH` at most, never one call per transaction) until `sink` answers false or the
-    /// tail is stopped. Answers the tail's id, for `tail_stop`.
-    pub fn tail_start(&self, id: &str, request: TailRequest, mut sink: impl FnMut(Vec<TailEvent>) -> bool + Send + 'static) -> Result<String> {
-        let mut tail = self.tail(id, request)?;
-        let tail_id = uuid::Uuid::new_v4().simple().to_string();
-        let stop = CancellationToken::new();
-        self.tails.lock().unwrap_or_else(|p| p.into_inner()).insert(tail_id.clone(), stop.clone());
-        let (tails, id) = (self.tails.clone(), tail_id.clone());
-        tokio::spawn(async move {
-            relay(&mut tail, &stop, &mut sink).await;
-            tails.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-        });
-        Ok(tail_id)
-    }
-
     /// A running tail of instance `id`: a HarperDB instance (as its last status probe told) is
     /// tailed over MQTT, ours over SocketCluster.
     fn tail(&self, id: &str, request: TailRequest) -> Result<Tail> {
@@ -236,19 +224,68 @@ impl Studio {
         let tail = self.tail(id, request)?;
         let session = Arc::new(Mutex::new(TailSession::new(primary_keys)));
         let stop = CancellationToken::new();
-        let tail_id = uuid::Uuid::new_v4().simple().to_string();
         tokio::spawn(crate::tail_session::feed(tail, session.clone(), stop.clone(), sink));
+        Ok(self.keep_tail(Held::One(session), stop))
+    }
+
+    /// Keeps an open tail (closing the oldest beyond `OPEN_TAILS_MAX`); answers its id.
+    fn keep_tail(&self, held: Held, stop: CancellationToken) -> String {
+        let id = uuid::Uuid::new_v4().simple().to_string();
         let mut open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
-        open.push(OpenTail { id: tail_id.clone(), session, stop });
+        open.push(OpenTail { id: id.clone(), held, stop });
         while open.len() > OPEN_TAILS_MAX {
             open.remove(0).stop.cancel();
         }
-        Ok(tail_id)
+        id
     }
 
     fn open_tail(&self, tail_id: &str) -> Result<Arc<Mutex<TailSession>>> {
         let open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
-        open.iter().find(|t| t.id == tail_id).map(|t| t.session.clone()).ok_or_else(|| Error::Gone("this tail was closed; start it again".into()))
+        match open.iter().find(|t| t.id == tail_id).map(|t| &t.held) {
+            Some(Held::One(s)) => Ok(s.clone()),
+            _ => Err(Error::Gone("this tail was closed; start it again".into())),
+        }
+    }
+
+    /// Tails `channel` on each of `instances` (two or more) and lines the transactions up in the
+    /// studio by (origin, origin id); `sink` is handed what the window shows every `TAIL_SHOW`
+    /// when anything changed or a row turned missing. Answers the comparison's id, for
+    /// `compare_port`, `tail_stop` and `tail_close`.
+    pub async fn compare_open(&self, instances: &[String], channel: &str, sink: impl FnMut(CompareUpdate) -> bool + Send + 'static) -> Result<String> {
+        if instances.len() < 2 {
+            return Err(Error::Invalid("choose two or more instances to compare".into()));
+        }
+        let c: switchyard_protocol::Channel = channel.parse().map_err(Error::Invalid)?;
+        // The table's primary key, from the first instance that has the table.
+        let mut primary_key = None;
+        for id in instances {
+            if let Ok(t) = self.registry.client(id)?.table_info(&c.database, &c.table).await {
+                primary_key = Some(t.primary_key);
+                break;
+            }
+        }
+        let tails = instances
+            .iter()
+            .map(|id| self.tail(id, TailRequest { channels: vec![channel.to_string()], window: 0, heal_max: 20_000 }))
+            .collect::<Result<Vec<_>>>()?;
+        let session = Arc::new(Mutex::new(CompareSession::new(instances.to_vec(), primary_key)));
+        let stop = CancellationToken::new();
+        tokio::spawn(crate::tail_compare::feed(tails, session.clone(), stop.clone(), sink));
+        Ok(self.keep_tail(Held::Across(session), stop))
+    }
+
+    /// The rows (newest first) a comparison's window shows; answers what it shows then.
+    pub fn compare_port(&self, compare_id: &str, first: u32, count: u32) -> Result<CompareUpdate> {
+        let session = {
+            let open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
+            match open.iter().find(|t| t.id == compare_id).map(|t| &t.held) {
+                Some(Held::Across(s)) => s.clone(),
+                _ => return Err(Error::Gone("this comparison was closed; start it again".into())),
+            }
+        };
+        let mut s = crate::tail_compare::lock_compare(&session);
+        s.set_port(first, count);
+        Ok(s.update(crate::words::now_ms()))
     }
 
     /// Acts on an open tail; answers what the window shows then.
@@ -298,7 +335,8 @@ impl Studio {
         written.await.map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?
     }
 
-    /// Stops an open tail and forgets what it held; false when no such tail is open.
+    /// Stops an open tail or comparison and forgets what it held; false when none is open by
+    /// that id.
     pub fn tail_close(&self, tail_id: &str) -> bool {
         let mut open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
         match open.iter().position(|t| t.id == tail_id) {
@@ -400,19 +438,11 @@ impl Studio {
         Ok(removed)
     }
 
-    /// Stops a tail (an open one keeps what it received); false when no such tail runs.
+    /// Stops a tail or a comparison (what it received stays until it is closed); false when
+    /// none is open by that id.
     pub fn tail_stop(&self, tail_id: &str) -> bool {
-        if let Some(t) = self.open_tails.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|t| t.id == tail_id) {
-            t.stop.cancel();
-            return true;
-        }
-        match self.tails.lock().unwrap_or_else(|p| p.into_inner()).remove(tail_id) {
-            Some(stop) => {
-                stop.cancel();
-                true
-            }
-            None => false,
-        }
+        let open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
+        open.iter().find(|t| t.id == tail_id).map(|t| t.stop.cancel()).is_some()
     }
 
     /// Removes any instance; a local one is stopped and its data deleted.
@@ -453,33 +483,6 @@ fn export_path(exports: &std::path::Path, name: &str) -> Result<PathBuf> {
         n += 1;
     }
     Ok(path)
-}
-
-/// Hands a tail's events to `sink` in batches until the tail ends, `stop` fires, or `sink`
-/// answers false.
-async fn relay(tail: &mut Tail, stop: &CancellationToken, sink: &mut impl FnMut(Vec<TailEvent>) -> bool) {
-    loop {
-        let first = tokio::select! {
-            e = tail.next() => e,
-            _ = stop.cancelled() => return,
-        };
-        let Some(first) = first else { return };
-        let mut batch = vec![first];
-        let until = tokio::time::Instant::now() + TAIL_BATCH;
-        while batch.len() < TAIL_BATCH_MAX {
-            tail.drain(TAIL_BATCH_MAX, &mut batch);
-            if batch.len() >= TAIL_BATCH_MAX {
-                break;
-            }
-            match tokio::time::timeout_at(until, tail.next()).await {
-                Ok(Some(e)) => batch.push(e),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        if !sink(batch) {
-            return;
-        }
-    }
 }
 
 #[cfg(test)]

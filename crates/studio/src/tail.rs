@@ -5,7 +5,6 @@
 //! (`read_transaction_log`), and what cannot be read is reported as a gap, never hidden.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -359,10 +358,3 @@ async fn show(state: &mut ChannelState, t: Transaction, source: TailSource, out:
         None => true,
     }
 }
-
-/// How long the studio gathers tail events before handing them to the window in one batch. The
-/// window shows them at most four times a second anyway; each batch costs both processes a
-/// fixed share (a script, a fetch through the app's main thread, a shared-memory hand-over):
-/// at 20,000 records/s, 100 ms instead of 50 ms took ~10 % off the webview's CPU and ~5 % off
-/// the app's (BENCHMARKS.md).
-pub const TAIL_BATCH: Duration = Duration::from_millis(100);

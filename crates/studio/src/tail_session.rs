@@ -223,7 +223,7 @@ impl Row {
 }
 
 /// The keys of a record: the ids of a delete, or each record's primary key.
-fn keys_of(r: &TailRecord, primary_key: Option<&str>) -> String {
+pub(crate) fn keys_of(r: &TailRecord, primary_key: Option<&str>) -> String {
     let Ok(Value::Array(items)) = serde_json::from_str::<Value>(r.data.get()) else { return String::new() };
     let text = |v: &Value| match v {
         Value::String(s) => s.clone(),

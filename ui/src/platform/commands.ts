@@ -2,10 +2,10 @@
 // run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.
 
 import type { Channel } from "@tauri-apps/api/core";
-import type { ApplyReport, Arrival, FactorySetup, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, SqlResult, TailAction, TailEvent, TailExported, TailRecord, TailRequest, TailUpdate, TopologyView, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
+import type { ApplyReport, Arrival, CompareUpdate, FactorySetup, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, SqlResult, TailAction, TailExported, TailRecord, TailRequest, TailUpdate, TopologyView, TreeDatabase, TreeTable, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_start", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "harperdb_export", "factory_setup", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "topology_layout", "save_topology_layout"] as const;
+export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "harperdb_export", "factory_setup", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "topology_layout", "save_topology_layout"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
@@ -30,13 +30,14 @@ export interface Commands {
   drop_database: { args: { id: string; database: string }; returns: string };
   create_table: { args: { id: string; table: NewTable }; returns: string };
   drop_table: { args: { id: string; database: string; table: string }; returns: string };
-  tail_start: { args: { id: string; request: TailRequest; events: Channel<Array<TailEvent>> }; returns: string };
   tail_stop: { args: { tail: string }; returns: boolean };
   tail_open: { args: { id: string; request: TailRequest; updates: Channel<TailUpdate> }; returns: string };
   tail_act: { args: { tail: string; action: TailAction }; returns: TailUpdate };
   tail_record: { args: { tail: string; seq: number }; returns: TailRecord };
   tail_export: { args: { tail: string; name: string; progress: Channel<number> }; returns: TailExported };
   tail_close: { args: { tail: string }; returns: boolean };
+  compare_open: { args: { instances: Array<string>; channel: string; updates: Channel<CompareUpdate> }; returns: string };
+  compare_port: { args: { compare: string; first: number; count: number }; returns: CompareUpdate };
   harperdb_export: { args: { id: string; channels: Array<string> }; returns: string };
   factory_setup: { args: { rawExpirationS: number }; returns: FactorySetup };
   factory_load_start: { args: { rate: number }; returns: LoadStats };

@@ -4,7 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Commands } from "./commands";
 import { ERROR_CODES } from "./ipc";
-import type { ErrorCode, InstanceInput, JsonValue, LinkRequest, NewTable, NodePositions, PageRequest, TailAction, TailEvent, TailRequest, TailUpdate, UiError, WriteMode } from "./ipc";
+import type { ErrorCode, InstanceInput, JsonValue, LinkRequest, NewTable, NodePositions, PageRequest, TailAction, TailRequest, TailUpdate, UiError, CompareUpdate, WriteMode } from "./ipc";
 
 export type * from "./ipc";
 
@@ -56,12 +56,6 @@ export const native = {
   createTable: (id: string, table: NewTable) => call("create_table", { id, table }),
   dropTable: (id: string, database: string, table: string) => call("drop_table", { id, database, table }),
   exportFile: (name: string, contents: string) => call("export_file", { name, contents }),
-  /** Starts a tail; its events arrive in batches (one message per batch, never one per record). */
-  tailStart: (id: string, request: TailRequest, onBatch: (events: TailEvent[]) => void) => {
-    const events = new Channel<TailEvent[]>();
-    events.onmessage = onBatch;
-    return call("tail_start", { id, request, events });
-  },
   tailStop: (tail: string) => call("tail_stop", { tail }),
   /** Opens a tail kept in the studio; what the window shows of it (the counts and the rows of
    * its port) arrives a few times a second, never per record. */
@@ -81,7 +75,16 @@ export const native = {
     progress.onmessage = onProgress;
     return call("tail_export", { tail, name, progress });
   },
-  /** Stops an open tail and forgets what it held. */
+  /** Tails one channel on several instances, lined up (origin, origin id) in the studio; what
+   * the window shows of it arrives a few times a second. */
+  compareOpen: (instances: string[], channel: string, onUpdate: (update: CompareUpdate) => void) => {
+    const updates = new Channel<CompareUpdate>();
+    updates.onmessage = onUpdate;
+    return call("compare_open", { instances, channel, updates });
+  },
+  /** The rows (newest first) a comparison's window shows; answers what it shows then. */
+  comparePort: (compare: string, first: number, count: number) => call("compare_port", { compare, first, count }),
+  /** Stops an open tail or comparison and forgets what it held. */
   tailClose: (tail: string) => call("tail_close", { tail }),
   /** Has a HarperDB instance publish these tables (a component, then a restart of its HTTP workers). */
   harperdbExport: (id: string, channels: string[]) => call("harperdb_export", { id, channels }),

@@ -248,6 +248,38 @@ export type TailExported = { path: string,
  */
 count: number, };
 
+export type Presence = { "kind": "arrived", delayMs: number, } | { "kind": "pending" } | { "kind": "missing", forMs: number, };
+
+export type CrossingLine = { origin: string, originId: number, operation: string, keys: string, 
+/**
+ * Per node, in the order of `CompareUpdate::nodes`.
+ */
+presence: Array<Presence>, };
+
+export type CompareNode = { 
+/**
+ * The instance's id.
+ */
+id: string, connection: Connection, 
+/**
+ * Transactions held that are missing on this node now.
+ */
+missing: number, 
+/**
+ * The node's last notice (a refusal, a gap, why it stopped), when any.
+ */
+notice?: string, };
+
+export type CompareUpdate = { version: number, nodes: Array<CompareNode>, 
+/**
+ * Transactions held.
+ */
+rows: number, graceMs: number, 
+/**
+ * The place of the first of `lines` (newest first), and how many were asked for.
+ */
+first: number, count: number, lines: Array<CrossingLine>, };
+
 export type Position = { x: number, y: number, };
 
 export type NodePositions = { positions: { [key in string]: Position }, };

@@ -1,33 +1,53 @@
 //! One channel on several nodes, side by side: each transaction once, with when it reached each
 //! node (its delay from the commit at its origin), or flagged missing after the grace period.
+//! The lining up happens in the studio; the list shows the rows of its screen, a page at a time.
 import { count } from "../text/count";
 import { useEffect, useRef, useState } from "react";
-import { useVirtualizer } from "@tanstack/react-virtual";
+import type { CrossingLine, Presence } from "../platform";
 import { useInstances } from "../stores/instances";
 import { toastError, useUi } from "../stores/ui";
-import { GRACE_MS, missingCounts, presence } from "./compare";
-import { startCompare, stopCompare, useCompare } from "./store";
+import { covers, fixedRange } from "./range";
+import { setComparePort, startCompare, stopCompare, useCompare } from "./store";
 
 const ROW_HEIGHT = 26;
+/** Rows drawn beyond each edge, and asked for beyond them. */
+const OVERSCAN = 4;
+const PORT_MARGIN = 20;
+
+function presenceText(p: Presence): string {
+  return p.kind === "arrived" ? `+${p.delayMs} ms` : p.kind === "missing" ? "missing" : "…";
+}
 
 export function CompareView() {
   const registry = useInstances((s) => s.view);
   const c = useCompare();
-  const [chosen, setChosen] = useState<string[]>(c.model.nodes);
+  const view = c.view;
+  const [chosen, setChosen] = useState<string[]>(view.nodes.map((n) => n.id));
   const [channel, setChannel] = useState(c.channel);
-  const [now, setNow] = useState(Date.now());
   const scroller = useRef<HTMLDivElement>(null);
-
-  // Pending rows turn missing without new traffic: the clock moves the view.
+  const [port, setPortBox] = useState({ top: 0, height: 0 });
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
+    const el = scroller.current;
+    if (!el) return;
+    const read = () => setPortBox((p) => (p.top === el.scrollTop && p.height === el.clientHeight ? p : { top: el.scrollTop, height: el.clientHeight }));
+    read();
+    el.addEventListener("scroll", read, { passive: true });
+    const observer = new ResizeObserver(read);
+    observer.observe(el);
+    return () => {
+      el.removeEventListener("scroll", read);
+      observer.disconnect();
+    };
   }, []);
 
-  const rows = c.model.rows;
-  const n = rows.length;
-  const v = useVirtualizer({ count: n, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 20 });
-  const missing = missingCounts(c.model, now);
+  const n = view.rows;
+  const { first, last } = fixedRange(port.top, port.height, ROW_HEIGHT, n, OVERSCAN);
+  useEffect(() => {
+    if (!covers({ order: "newest", first: view.first, count: view.count }, "newest", first, last)) {
+      const from = Math.max(0, first - PORT_MARGIN);
+      setComparePort(from, last + PORT_MARGIN - from);
+    }
+  }, [view.first, view.count, first, last]);
   const name = (id: string) => registry?.instances.find((i) => i.id === id)?.name ?? id;
 
   const start = () => {
@@ -35,6 +55,11 @@ export function CompareView() {
     startCompare(chosen, channel.trim()).catch(toastError);
   };
 
+  const rows: { i: number; r: CrossingLine }[] = [];
+  for (let i = first; i < last; i++) {
+    const r = view.lines[i - view.first];
+    if (r) rows.push({ i, r });
+  }
   return (
     <section className="tail compare" data-testid="compare-view">
       <div className="toolbar tail-filters">
@@ -46,46 +71,42 @@ export function CompareView() {
         ))}
         <input value={channel} onChange={(e) => setChannel(e.target.value)} placeholder="dev:sensor_data" data-testid="compare-channel" aria-label="Channel"
           onKeyDown={(e) => e.key === "Enter" && start()} />
-        {c.tails.length ? (
+        {c.running ? (
           <button onClick={() => void stopCompare()} data-testid="compare-stop">Stop</button>
         ) : (
           <button className="primary" onClick={start} data-testid="compare-start">Compare</button>
         )}
         <div className="spacer" />
-        <span className="muted" data-testid="compare-count">{count(n, "transaction")} · missing after {GRACE_MS / 1000} s</span>
+        <span className="muted" data-testid="compare-count">{count(n, "transaction")} · missing after {view.graceMs / 1000} s</span>
       </div>
       <div className="tail-list" ref={scroller} data-testid="compare-list">
         <div className="tail-row head">
           <span className="c-origin">origin #id</span><span className="c-op">op</span><span className="c-keys">keys</span>
-          {c.model.nodes.map((id) => (
-            <span key={id} className="c-node" data-testid={`compare-head-${name(id)}`}>
-              {name(id)} <em className="muted">{c.model.state[id]}</em>{missing[id] ? <b className="tail-dropped"> · {missing[id]} missing</b> : null}
+          {view.nodes.map((node) => (
+            <span key={node.id} className="c-node" data-testid={`compare-head-${name(node.id)}`} title={node.notice}>
+              {name(node.id)} <em className="muted">{node.connection}</em>{node.missing ? <b className="tail-dropped"> · {node.missing} missing</b> : null}
             </span>
           ))}
         </div>
-        <div style={{ height: v.getTotalSize(), position: "relative" }}>
-          {v.getVirtualItems().map((it) => {
-            const r = rows[n - 1 - it.index];
-            if (!r) return null;
-            return (
-              <div key={r.key} className="tail-row" data-testid="compare-row" data-key={r.keys}
-                style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)`, height: ROW_HEIGHT }}>
-                <span className="c-origin">{r.origin} #{r.originId}</span>
-                <span className={`c-op op-${r.operation}`}>{r.operation}</span>
-                <span className="c-keys">{r.keys}</span>
-                {c.model.nodes.map((id) => {
-                  const p = presence(r, id, now);
-                  return (
-                    <span key={id} className={`c-node presence-${p.kind}`} data-testid={`presence-${name(id)}`} data-presence={p.kind}>
-                      {p.kind === "arrived" ? `+${p.delayMs} ms` : p.kind === "missing" ? "missing" : "…"}
-                    </span>
-                  );
-                })}
-              </div>
-            );
-          })}
+        <div style={{ height: n * ROW_HEIGHT, position: "relative" }}>
+          {rows.map(({ i, r }) => (
+            <div key={i - first} className="tail-row" data-testid="compare-row" data-key={r.keys}
+              style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${i * ROW_HEIGHT}px)`, height: ROW_HEIGHT }}>
+              <span className="c-origin">{r.origin} #{r.originId}</span>
+              <span className={`c-op op-${r.operation}`}>{r.operation}</span>
+              <span className="c-keys">{r.keys}</span>
+              {view.nodes.map((node, at) => {
+                const p = r.presence[at];
+                return (
+                  <span key={node.id} className={`c-node presence-${p.kind}`} data-testid={`presence-${name(node.id)}`} data-presence={p.kind}>
+                    {presenceText(p)}
+                  </span>
+                );
+              })}
+            </div>
+          ))}
         </div>
-        {n === 0 && <div className="muted tail-empty">{c.tails.length ? "Waiting for transactions…" : "Pick the nodes and a channel, then Compare."}</div>}
+        {n === 0 && <div className="muted tail-empty">{c.running ? "Waiting for transactions…" : "Pick the nodes and a channel, then Compare."}</div>}
       </div>
     </section>
   );

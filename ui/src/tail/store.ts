@@ -5,8 +5,7 @@
 //! the store.
 import { readStored, writeStored } from "../stores/stored";
 import { create } from "zustand";
-import { native, type Order, type TailAction, type TailEvent, type TailFilter, type TailPort, type TailUpdate } from "../platform";
-import { initialCompare, receiveOn, type CompareModel } from "./compare";
+import { native, type CompareUpdate, type Order, type TailAction, type TailFilter, type TailPort, type TailUpdate } from "../platform";
 import { toastError } from "../stores/ui";
 
 export interface SavedFilter extends TailFilter {
@@ -157,45 +156,58 @@ export async function startTail(instance: string, channels: string[], window = 1
   if (filter.channel || filter.operation || filter.key || filter.text) await act({ kind: "filter", filter });
 }
 
+/** What is shown before any comparison opened. */
+export function emptyCompare(): CompareUpdate {
+  return { version: 0, nodes: [], rows: 0, graceMs: 5000, first: 0, count: 0, lines: [] };
+}
+
 interface CompareState {
-  model: CompareModel;
+  view: CompareUpdate;
   channel: string;
-  tails: string[];
-  primaryKey: string | undefined;
-  apply: (node: string, batch: TailEvent[]) => void;
+  /** The open comparison (kept after Stop, like a tail). */
+  compareId: string | null;
+  running: boolean;
+  take: (compareId: string, u: CompareUpdate) => void;
 }
 
 export const useCompare = create<CompareState>((set) => ({
-  model: initialCompare([]),
+  view: emptyCompare(),
   channel: "",
-  tails: [],
-  primaryKey: undefined,
-  apply: (node, batch) => set((s) => ({ model: receiveOn(s.model, node, batch, s.primaryKey) })),
+  compareId: null,
+  running: false,
+  take: (compareId, u) => set((s) => (s.compareId === compareId && u.version > s.view.version ? { view: u } : s)),
 }));
 
-export async function stopCompare(): Promise<void> {
-  const tails = useCompare.getState().tails;
-  useCompare.setState({ tails: [] });
-  await Promise.all(tails.map((t) => native.tailStop(t)));
+let askedCompare: { compareId: string; first: number; count: number } | null = null;
+
+/** Asks the open comparison for `count` rows from `first` (newest first), unless just asked. */
+export function setComparePort(first: number, count: number): void {
+  const compareId = useCompare.getState().compareId;
+  if (!compareId) return;
+  if (askedCompare && askedCompare.compareId === compareId && askedCompare.first === first && askedCompare.count === count) return;
+  askedCompare = { compareId, first, count };
+  native.comparePort(compareId, first, count).then((u) => useCompare.getState().take(compareId, u), toastError);
 }
 
-/** Tails `channel` on every instance in `instances`, lined up by (origin, origin id). */
+export async function stopCompare(): Promise<void> {
+  const { compareId, running } = useCompare.getState();
+  useCompare.setState({ running: false });
+  if (compareId && running) await native.tailStop(compareId);
+}
+
+/** Tails `channel` on every instance in `instances`, lined up by (origin, origin id), in place
+ * of the open comparison. */
 export async function startCompare(instances: string[], channel: string): Promise<void> {
-  await stopCompare();
-  const [database, table] = channel.split(":");
-  let primaryKey: string | undefined;
-  for (const i of instances) {
-    try {
-      primaryKey = (await native.tableInfo(i, database, table)).primaryKey;
-      break;
-    } catch {
-      // Not on this node (yet); the tail says so.
-    }
-  }
-  useCompare.setState({ model: initialCompare(instances), channel, primaryKey, tails: [] });
-  const tails: string[] = [];
-  for (const i of instances) {
-    tails.push(await native.tailStart(i, { channels: [channel], window: 0, healMax: 20_000 }, (batch) => useCompare.getState().apply(i, batch)));
-  }
-  useCompare.setState({ tails });
+  const old = useCompare.getState().compareId;
+  useCompare.setState({ compareId: null, running: false, channel, view: emptyCompare() });
+  if (old) await native.tailClose(old);
+  let opened: string | null = null;
+  let early: CompareUpdate | null = null;
+  const compareId = await native.compareOpen(instances, channel, (u) => {
+    if (opened) useCompare.getState().take(opened, u);
+    else if (!early || u.version > early.version) early = u;
+  });
+  opened = compareId;
+  useCompare.setState({ compareId, running: true });
+  if (early) useCompare.getState().take(compareId, early);
 }
