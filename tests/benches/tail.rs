@@ -7,13 +7,15 @@
 //!
 //! The anchors, measured first in the same run: the page with the tail not started, idle and
 //! while the node takes the same 20,000 records/s (frames the machine loses without the tail).
-//! Last, the single-record live phase again with the node and the publisher at nice 10: the
-//! studio's own cost apart from sharing two cores at equal priority with the load it watches.
+//! Then the compare view for 10 s: the same channel on two instances (the node registered twice,
+//! so every record arrives on both and is lined up). Last, the single-record live phase again
+//! with the node and the publisher at nice 10: the studio's own cost apart from sharing two cores
+//! at equal priority with the load it watches.
 //!
 //! Run: `cargo build --release -p switchyard-app` then
 //! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench tail`
-//! (`TAIL_BENCH_QUICK=1`: anchors, the single-record live phase, the 20,000/s step and the nice
-//! phase only).
+//! (`TAIL_BENCH_QUICK=1`: anchors, the single-record live phase, the 20,000/s step, the compare
+//! view and the nice phase only).
 
 use std::time::{Duration, Instant};
 
@@ -112,6 +114,9 @@ async fn run() -> Result<()> {
 
     let app = StudioApp::launch("bench_tail").await?;
     let s = app.s();
+    // The node a second time, under another name: the compare view lines up one channel on two
+    // instances, and here every record arrives on both.
+    app.register_remote("bench2", &node.url(), "bench-pw").await?;
     app.register_remote("bench", &node.url(), "bench-pw").await?;
     s.click_css("[data-testid='instance-bench'] [data-testid='open-tail']", T).await?;
     s.fill("[data-testid='tail-channels']", "dev:load").await?;
@@ -188,6 +193,33 @@ async fn run() -> Result<()> {
         s.click_css("[data-testid='tail-clear']", T).await?;
     }
     app.shot("tail-bench").await.context("screenshot")?;
+
+    // The compare view: one channel on two instances (the same node twice), 20,000 records/s
+    // arriving on each, the one-node tail stopped meanwhile.
+    s.click_css("[data-testid='tail-stop']", T).await?;
+    s.click_css("[data-testid='tail-mode-compare']", T).await?;
+    s.click_css("[data-testid='compare-node-bench']", T).await?;
+    s.click_css("[data-testid='compare-node-bench2']", T).await?;
+    s.fill("[data-testid='compare-channel']", "dev:load").await?;
+    s.click_css("[data-testid='compare-start']", T).await?;
+    for name in ["bench", "bench2"] {
+        s.wait_text(&format!("[data-testid='compare-head-{name}']"), T, "live", |t| t.contains("live")).await?;
+    }
+    let (sent, secs, gaps) = frames_while_publishing(&app, &node, 20_000, 1, Duration::from_secs(10), &mut key).await?;
+    let (longest, over50) = max_and_over(&gaps, 50.0);
+    let lined = s.wait_text("[data-testid='compare-count']", T, "the count", |t| !t.is_empty()).await?;
+    let missing = s.execute("return document.querySelectorAll('[data-presence=missing]').length", json!([])).await?;
+    rows.push(format!(
+        "| compare view, single-record transactions on two instances (the node twice), 10 s | {:.0} records/s ({sent} in {secs:.1} s) | {longest:.0} ms ({over50} frames over 50 ms of {}) | {} lined up ({missing} shown missing) |",
+        sent as f64 / secs,
+        gaps.len(),
+        lined.split(" · ").next().unwrap_or_default()
+    ));
+    app.shot("tail-bench-compare").await.context("screenshot")?;
+    s.click_css("[data-testid='compare-stop']", T).await?;
+    s.click_css("[data-testid='tail-mode-one']", T).await?;
+    s.click_css("[data-testid='tail-start']", T).await?;
+    s.wait_text("[data-testid='tail-state']", T, "live", |t| t == "live").await?;
 
     // Last, because it cannot be undone: the same single-record live phase with this process
     // (the node and the publisher) at a lower CPU priority than the studio, which on a user's
