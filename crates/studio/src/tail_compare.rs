@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::tail::{Tail, TailEvent};
-use crate::tail_session::{keys_of, Connection, PORT_MAX, TAIL_SHOW};
+use crate::tail_session::{keys_of, show_every, Connection, PORT_MAX};
 use crate::words::now_ms;
 
 /// Transactions lined up at most; older ones leave.
@@ -268,8 +268,8 @@ impl CompareSession {
 }
 
 /// Feeds each node's tail (`tails[i]` is node i's) into `session` and hands `sink` the update
-/// every `TAIL_SHOW` when anything changed or a row turned missing, until `stop` fires,
-/// every tail ended, or `sink` answers false.
+/// every `TAIL_SHOW` (`crate::tail_session`) when anything changed or a row turned missing,
+/// until `stop` fires, every tail ended, or `sink` answers false.
 pub async fn feed(tails: Vec<Tail>, session: Arc<Mutex<CompareSession>>, stop: CancellationToken, mut sink: impl FnMut(CompareUpdate) -> bool) {
     const FEED_MAX: usize = 5000;
     let (tx, mut rx) = mpsc::channel::<(usize, Option<TailEvent>)>(4096);
@@ -289,8 +289,7 @@ pub async fn feed(tails: Vec<Tail>, session: Arc<Mutex<CompareSession>>, stop: C
         });
     }
     drop(tx);
-    let mut every = tokio::time::interval(TAIL_SHOW);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut every = show_every();
     let mut batch = Vec::new();
     loop {
         tokio::select! {

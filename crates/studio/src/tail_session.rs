@@ -644,12 +644,18 @@ pub fn lock(session: &Mutex<TailSession>) -> MutexGuard<'_, TailSession> {
     session.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The ticks at which a window is handed what changed (a late tick is not made up for).
+pub(crate) fn show_every() -> tokio::time::Interval {
+    let mut every = tokio::time::interval(TAIL_SHOW);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every
+}
+
 /// Feeds `tail`'s events into `session` and hands `sink` what changed every `TAIL_SHOW`, until
 /// the tail ends, `stop` fires, or `sink` answers false; then stops the tail and hands the last
 /// update (the session says it stopped).
 pub async fn feed(mut tail: Tail, session: Arc<Mutex<TailSession>>, stop: CancellationToken, mut sink: impl FnMut(TailUpdate) -> bool) {
-    let mut every = tokio::time::interval(TAIL_SHOW);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut every = show_every();
     let mut batch = Vec::new();
     loop {
         tokio::select! {

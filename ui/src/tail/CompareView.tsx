@@ -3,16 +3,16 @@
 //! The lining up happens in the studio; the list shows the rows of its screen, a page at a time.
 import { count } from "../text/count";
 import { useEffect, useRef, useState } from "react";
+import { useViewport } from "./viewport";
 import type { CrossingLine, Presence } from "../platform";
 import { useInstances } from "../stores/instances";
 import { toastError, useUi } from "../stores/ui";
-import { covers, fixedRange } from "./range";
+import { covers, fixedRange, portAround } from "./range";
 import { setComparePort, startCompare, stopCompare, useCompare } from "./store";
 
 const ROW_HEIGHT = 26;
-/** Rows drawn beyond each edge, and asked for beyond them. */
+/** Rows drawn beyond each edge. */
 const OVERSCAN = 4;
-const PORT_MARGIN = 20;
 
 function presenceText(p: Presence): string {
   return p.kind === "arrived" ? `+${p.delayMs} ms` : p.kind === "missing" ? "missing" : "…";
@@ -25,27 +25,14 @@ export function CompareView() {
   const [chosen, setChosen] = useState<string[]>(view.nodes.map((n) => n.id));
   const [channel, setChannel] = useState(c.channel);
   const scroller = useRef<HTMLDivElement>(null);
-  const [port, setPortBox] = useState({ top: 0, height: 0 });
-  useEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    const read = () => setPortBox((p) => (p.top === el.scrollTop && p.height === el.clientHeight ? p : { top: el.scrollTop, height: el.clientHeight }));
-    read();
-    el.addEventListener("scroll", read, { passive: true });
-    const observer = new ResizeObserver(read);
-    observer.observe(el);
-    return () => {
-      el.removeEventListener("scroll", read);
-      observer.disconnect();
-    };
-  }, []);
+  const port = useViewport(scroller);
 
   const n = view.rows;
   const { first, last } = fixedRange(port.top, port.height, ROW_HEIGHT, n, OVERSCAN);
   useEffect(() => {
     if (!covers({ order: "newest", first: view.first, count: view.count }, "newest", first, last)) {
-      const from = Math.max(0, first - PORT_MARGIN);
-      setComparePort(from, last + PORT_MARGIN - from);
+      const p = portAround("newest", first, last);
+      setComparePort(p.first, p.count);
     }
   }, [view.first, view.count, first, last]);
   const name = (id: string) => registry?.instances.find((i) => i.id === id)?.name ?? id;

@@ -11,7 +11,8 @@ import { cutTo, fittingChars, headerPrefix, prefix, widths } from "./line";
 import { NO_FILTER, act, setFilter, setPort, startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
 import { count } from "../text/count";
-import { BAND_ROWS, bandSources, covers, fixedRange, nextBand, replacedAll } from "./range";
+import { BAND_ROWS, bandSources, covers, fixedRange, nextBand, portAround, replacedAll } from "./range";
+import { useViewport } from "./viewport";
 import { clock, dateTime, useZone, zoneLabel, type Zone } from "../text/time";
 
 const ROW_HEIGHT = 26;
@@ -20,8 +21,6 @@ const LINE_PADDING_PX = 16;
 /** Rows drawn beyond each edge of the list. Few: a live tail changes every row on screen four
  * times a second, and each row drawn is laid out again each time. */
 const OVERSCAN = 2;
-/** Rows asked for beyond each edge of the screen, so that a short scroll needs no new page. */
-const PORT_MARGIN = 20;
 
 /** The row at place `i` of the list in `order`, when `u`'s page holds it. */
 function lineAt(u: TailUpdate, order: Order, i: number): TailLine | undefined {
@@ -35,12 +34,6 @@ function seqsOn(u: TailUpdate, order: Order, first: number, last: number): numbe
     if (l) out.push(l.seq);
   }
   return out;
-}
-
-/** The page to ask for so that rows `[first, last)` are on it, with margins. */
-function wantedPort(order: Order, first: number, last: number) {
-  const from = Math.max(0, first - PORT_MARGIN);
-  return { order, first: from, count: last + PORT_MARGIN - from };
 }
 
 let lineAdvance = 0;
@@ -113,23 +106,7 @@ const TailList = memo(function TailList({ view, order, wrap, selected, nodeName,
   const v = useVirtualizer({ count: wrap ? n : 0, enabled: wrap, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: OVERSCAN });
   // The scroll position, the viewport's height, and how many characters of a line the list
   // shows: only those are laid out (the rest would be shaped on every row, four times a second).
-  const [port, setPortBox] = useState({ top: 0, height: 0, chars: 0 });
-  useEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    const read = () => {
-      const chars = fittingChars(el.clientWidth - LINE_PADDING_PX, advance(el));
-      setPortBox((p) => (p.top === el.scrollTop && p.height === el.clientHeight && p.chars === chars ? p : { top: el.scrollTop, height: el.clientHeight, chars }));
-    };
-    read();
-    el.addEventListener("scroll", read, { passive: true });
-    const observer = new ResizeObserver(read);
-    observer.observe(el);
-    return () => {
-      el.removeEventListener("scroll", read);
-      observer.disconnect();
-    };
-  }, []);
+  const port = useViewport(scroller, (el) => fittingChars(el.clientWidth - LINE_PADDING_PX, advance(el)));
   const w = useMemo(() => widths(nodeName, channels), [nodeName, channels]);
 
   // The rows on screen: by arithmetic unwrapped, by the virtualizer wrapped.
@@ -139,7 +116,7 @@ const TailList = memo(function TailList({ view, order, wrap, selected, nodeName,
     : fixedRange(port.top, port.height, ROW_HEIGHT, n, OVERSCAN);
   // Asked for when the page does not hold them (a scroll, a resize, the order, a longer list).
   useEffect(() => {
-    if (!covers(view.port, order, first, last)) setPort(wantedPort(order, first, last));
+    if (!covers(view.port, order, first, last)) setPort(portAround(order, first, last));
   }, [view.port, order, first, last]);
 
   // Unwrapped, drawn band by band when an update replaces every row on screen (range.ts
@@ -202,7 +179,7 @@ const TailList = memo(function TailList({ view, order, wrap, selected, nodeName,
       if (!r) continue;
       // Keyed by place, not by record: when an update shifts every row (newest first), the rows
       // on screen are updated in place instead of unmounted and made anew.
-      lines.push(<TailRow key={place} r={r} top={i * ROW_HEIGHT} selected={selected === r.seq} chars={port.chars} w={w} zone={zone} nodeName={nodeName} select={select} />);
+      lines.push(<TailRow key={place} r={r} top={i * ROW_HEIGHT} selected={selected === r.seq} chars={port.extra} w={w} zone={zone} nodeName={nodeName} select={select} />);
     }
   }
   return (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bandSources, covers, fixedRange, nextBand, replacedAll } from "./range";
+import { PORT_MARGIN, bandSources, covers, fixedRange, nextBand, portAround, replacedAll } from "./range";
 
 describe("the rows on screen", () => {
   it("cover the viewport and the overscan, clamped to the list", () => {
@@ -23,6 +23,13 @@ describe("the list's bands", () => {
     expect(replacedAll([1, 2, 3], [2, 3, 4])).toBe(false);
     expect(replacedAll([], [4, 5])).toBe(true);
     expect(replacedAll([1, 2], [])).toBe(false);
+  });
+
+  it("are asked for with a margin each side, from the list's start at most", () => {
+    expect(portAround("newest", 100, 130)).toEqual({ order: "newest", first: 100 - PORT_MARGIN, count: 30 + 2 * PORT_MARGIN });
+    expect(portAround("oldest", 5, 30)).toEqual({ order: "oldest", first: 0, count: 30 + PORT_MARGIN });
+    const p = portAround("newest", 100, 130);
+    expect(covers(p, "newest", 100, 130)).toBe(true);
   });
 
   it("are covered by a page holding each of them, in the same order", () => {

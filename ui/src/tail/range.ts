@@ -25,6 +25,16 @@ export function replacedAll(before: readonly number[], after: readonly number[])
   return after.every((seq) => !was.has(seq));
 }
 
+/** Rows asked for beyond each edge of the screen, so that a short scroll needs no new page. */
+export const PORT_MARGIN = 20;
+
+/** The page to ask the studio for so that rows `[first, last)` in `order` are on it, with
+ * PORT_MARGIN rows beyond each edge. */
+export function portAround<O extends string>(order: O, first: number, last: number): { order: O; first: number; count: number } {
+  const from = Math.max(0, first - PORT_MARGIN);
+  return { order, first: from, count: last + PORT_MARGIN - from };
+}
+
 /** Whether a page of rows (`port`, in its order) holds every row of `[first, last)` in `order`. */
 export function covers(port: { order: string; first: number; count: number }, order: string, first: number, last: number): boolean {
   return first >= last || (port.order === order && port.first <= first && port.first + port.count >= last);
