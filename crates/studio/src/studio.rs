@@ -14,7 +14,7 @@ use crate::registry::Registry;
 use crate::browse::Browse;
 use crate::tail::{Tail, TailRecord, TailRequest};
 use crate::tail_compare::{CompareSession, CompareUpdate};
-use crate::tail_session::{TailAction, TailExported, TailSession, TailUpdate};
+use crate::tail_session::{lock, TailAction, TailExported, TailSession, TailUpdate};
 use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
 use crate::topology::{self, Observed, TopologyView};
 use switchyard_client::ServerKind;
@@ -33,14 +33,13 @@ struct OpenTail {
     stop: CancellationToken,
 }
 
+#[derive(Clone)]
 enum Held {
     /// Channels of one instance.
     One(Arc<Mutex<TailSession>>),
     /// One channel across instances.
     Across(Arc<Mutex<CompareSession>>),
 }
-
-use crate::tail_session::lock;
 
 pub struct Studio {
     pub registry: Registry,
@@ -239,10 +238,15 @@ impl Studio {
         id
     }
 
-    fn open_tail(&self, tail_id: &str) -> Result<Arc<Mutex<TailSession>>> {
+    /// What the open tail or comparison `tail_id` holds.
+    fn held(&self, tail_id: &str) -> Option<Held> {
         let open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
-        match open.iter().find(|t| t.id == tail_id).map(|t| &t.held) {
-            Some(Held::One(s)) => Ok(s.clone()),
+        open.iter().find(|t| t.id == tail_id).map(|t| t.held.clone())
+    }
+
+    fn open_tail(&self, tail_id: &str) -> Result<Arc<Mutex<TailSession>>> {
+        match self.held(tail_id) {
+            Some(Held::One(s)) => Ok(s),
             _ => Err(Error::Gone("this tail was closed; start it again".into())),
         }
     }
@@ -276,12 +280,8 @@ impl Studio {
 
     /// The rows (newest first) a comparison's window shows; answers what it shows then.
     pub fn compare_port(&self, compare_id: &str, first: u32, count: u32) -> Result<CompareUpdate> {
-        let session = {
-            let open = self.open_tails.lock().unwrap_or_else(|p| p.into_inner());
-            match open.iter().find(|t| t.id == compare_id).map(|t| &t.held) {
-                Some(Held::Across(s)) => s.clone(),
-                _ => return Err(Error::Gone("this comparison was closed; start it again".into())),
-            }
+        let Some(Held::Across(session)) = self.held(compare_id) else {
+            return Err(Error::Gone("this comparison was closed; start it again".into()));
         };
         let mut s = crate::tail_compare::lock_compare(&session);
         s.set_port(first, count);

@@ -145,10 +145,16 @@ export async function startTail(instance: string, channels: string[], window = 1
   // Updates may come before the tail's id does: the latest is kept until then.
   let opened: string | null = null;
   let early: TailUpdate | null = null;
-  const tailId = await native.tailOpen(instance, { channels, window, healMax: 20_000 }, (u) => {
-    if (opened) useTail.getState().take(opened, u);
-    else if (!early || isNewer(u, early)) early = u;
-  });
+  let tailId: string;
+  try {
+    tailId = await native.tailOpen(instance, { channels, window, healMax: 20_000 }, (u) => {
+      if (opened) useTail.getState().take(opened, u);
+      else if (!early || isNewer(u, early)) early = u;
+    });
+  } catch (e) {
+    useTail.setState({ view: { ...emptyUpdate(), connection: "failed" } });
+    throw e;
+  }
   opened = tailId;
   useTail.setState({ tailId, running: true });
   if (early) useTail.getState().take(tailId, early);
