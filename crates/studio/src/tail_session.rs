@@ -160,7 +160,6 @@ pub struct TailUpdate {
     /// Transactions in the ring that pass the filter.
     #[ts(type = "number")]
     pub shown: u64,
-    pub filter: TailFilter,
     pub paused: bool,
     /// Records in the pause buffer (at most `pauseCap`).
     #[ts(type = "number")]
@@ -259,11 +258,7 @@ fn cut(text: &str, max: usize) -> String {
 
 /// The first records of a transaction as JSON, cut to `PREVIEW_CHARS`.
 fn preview(r: &TailRecord) -> String {
-    let raw = r.data.get();
-    if raw.len() <= PREVIEW_CHARS {
-        return raw.to_string();
-    }
-    cut(raw, PREVIEW_CHARS)
+    cut(r.data.get(), PREVIEW_CHARS)
 }
 
 /// A tail's state: what it holds, shows, and buffers. Pure: events and the user's actions in,
@@ -569,7 +564,7 @@ impl TailSession {
             })
             .map(|r| self.line(r))
             .collect();
-        let skip = self.notices.len().saturating_sub(NOTICES_SHOWN);
+        let last_notices = self.notices.len().saturating_sub(NOTICES_SHOWN)..;
         TailUpdate {
             version: self.version,
             connection: self.connection,
@@ -577,13 +572,12 @@ impl TailSession {
             rows: self.rows.len() as u64,
             held: self.held,
             shown: n as u64,
-            filter: self.filter.clone(),
             paused: self.paused,
             buffered: self.buffered,
             dropped: self.dropped,
             shown_cap: SHOWN_CAP,
             pause_cap: PAUSE_CAP,
-            notices: self.notices.iter().skip(skip).cloned().collect(),
+            notices: self.notices.range(last_notices).cloned().collect(),
             not_exported: self.not_exported.clone(),
             rate: self.rate.to_vec(),
             port: self.port,

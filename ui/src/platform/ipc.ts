@@ -218,7 +218,7 @@ rows: number, held: number,
 /**
  * Transactions in the ring that pass the filter.
  */
-shown: number, filter: TailFilter, paused: boolean, 
+shown: number, paused: boolean, 
 /**
  * Records in the pause buffer (at most `pauseCap`).
  */

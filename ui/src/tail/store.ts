@@ -29,7 +29,6 @@ export function emptyUpdate(): TailUpdate {
     rows: 0,
     held: 0,
     shown: 0,
-    filter: NO_FILTER,
     paused: false,
     buffered: 0,
     shownCap: 0,
