@@ -22,6 +22,9 @@ pub enum Error {
     /// The answer was not what the protocol promises.
     #[error("unexpected answer from {url}: {reason}")]
     Protocol { url: String, reason: String },
+    /// The answer is larger than this client takes for the operation: nothing of it was kept.
+    #[error("the server's answer exceeds {limit_mb} MB ({url}); nothing of it was kept: ask for a smaller page")]
+    TooLarge { url: String, limit_mb: u64 },
     /// The URL or credentials given are not usable.
     #[error("{0}")]
     Config(String),
@@ -34,7 +37,7 @@ impl Error {
             Error::Unreachable { .. } => ErrorCode::Unreachable,
             Error::Timeout { .. } => ErrorCode::Timeout,
             Error::Untrusted { .. } => ErrorCode::Untrusted,
-            Error::Protocol { .. } => ErrorCode::Internal,
+            Error::Protocol { .. } | Error::TooLarge { .. } => ErrorCode::Internal,
             Error::Config(_) => ErrorCode::BadRequest,
         }
     }

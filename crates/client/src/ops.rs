@@ -64,6 +64,24 @@ pub struct OpsClient {
     timeout: Duration,
     /// The server's kind, when known: its answers are then read with its quirks in mind.
     kind: Option<ServerKind>,
+    /// The largest answer read for a page of records (search, SQL, a transaction log); other
+    /// operations answer small things and take at most METADATA_ANSWER_BYTES.
+    page_limit: usize,
+}
+
+/// The largest answer taken for a page of records, unless set with `with_answer_limit`.
+pub const PAGE_ANSWER_BYTES: usize = 256 * 1024 * 1024;
+/// The largest answer taken for anything that is not a page of records (descriptions, status,
+/// messages): a server that answers more is not answering what was asked.
+pub const METADATA_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// How many bytes of answer `op` may bring back.
+fn answer_limit(op: &Operation, page_limit: usize) -> usize {
+    use Operation as O;
+    match op {
+        O::SearchById(_) | O::SearchByValue(_) | O::SearchByConditions(_) | O::Sql(_) | O::ReadTransactionLog(_) | O::ReadLog(_) | O::ClusterRead(_) => page_limit,
+        _ => METADATA_ANSWER_BYTES.min(page_limit),
+    }
 }
 
 impl OpsClient {
@@ -89,11 +107,17 @@ impl OpsClient {
             .timeout(timeout)
             .build()
             .map_err(|e| Error::Config(format!("cannot build HTTP client: {e}")))?;
-        Ok(OpsClient { http, url, credentials, timeout, kind: None })
+        Ok(OpsClient { http, url, credentials, timeout, kind: None, page_limit: PAGE_ANSWER_BYTES })
     }
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The same client, taking answers of at most `bytes` (pages of records; other answers at
+    /// most the smaller of this and METADATA_ANSWER_BYTES).
+    pub fn with_answer_limit(self, bytes: usize) -> Self {
+        OpsClient { page_limit: bytes, ..self }
     }
 
     /// The same client, reading answers as `kind`'s.
@@ -183,17 +207,36 @@ impl OpsClient {
         }
     }
 
-    /// Sends raw bytes and returns whatever came back, error statuses included.
+    /// Sends raw bytes and returns whatever came back, error statuses included (at most the
+    /// page limit).
     pub async fn send_bytes(&self, body: Vec<u8>, content_type: &str) -> Result<RawResponse> {
+        let (status, bytes) = self.fetch(body, content_type, self.page_limit).await?;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(RawResponse { status, body, text: String::from_utf8_lossy(&bytes).into_owned() })
+    }
+
+    /// Sends a request and reads at most `limit` bytes of its answer: a larger answer is
+    /// refused as soon as it is known to be larger (its length, or the byte past the limit).
+    async fn fetch(&self, body: Vec<u8>, content_type: &str, limit: usize) -> Result<(u16, Vec<u8>)> {
         let mut req = self.http.post(&self.url).header("content-type", content_type).body(body);
         if let Some(h) = self.credentials.header() {
             req = req.header("authorization", h);
         }
-        let resp = req.send().await.map_err(|e| self.transport_error(e))?;
+        let mut resp = req.send().await.map_err(|e| self.transport_error(e))?;
         let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| self.transport_error(e))?;
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Ok(RawResponse { status, body, text })
+        let too_large = || Error::TooLarge { url: self.url.clone(), limit_mb: (limit as u64).div_ceil(1024 * 1024) };
+        let announced = resp.content_length().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        if announced.is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(announced.unwrap_or(0));
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e))? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((status, bytes))
     }
 
     /// Sends one operation and returns status and body, error statuses included.
@@ -215,15 +258,27 @@ impl OpsClient {
 
     /// Sends one typed operation; an error status becomes `Error::Api`.
     pub async fn run(&self, op: &Operation) -> Result<Value> {
-        let body = serde_json::to_vec(op).map_err(|e| Error::Config(format!("the request could not be written: {e}")))?;
-        let r = self.send_bytes(body, "application/json").await?;
-        self.answer(r)
+        let (status, bytes) = self.fetch_op(op).await?;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        self.answer(RawResponse { status, body, text: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned() })
     }
 
-    /// Sends one typed operation and reads its typed reply.
+    /// Sends one typed operation and reads its typed reply. A success is parsed straight into
+    /// the reply (no intermediate JSON value); an error, or any answer of a HarperDB, is read
+    /// as a value first for what it says.
     pub async fn run_as<T: DeserializeOwned>(&self, op: &Operation) -> Result<T> {
-        let v = self.run(op).await?;
+        let (status, bytes) = self.fetch_op(op).await?;
+        if (200..300).contains(&status) && self.kind != Some(ServerKind::HarperDb) {
+            return serde_json::from_slice(&bytes).map_err(|e| Error::Protocol { url: self.url.clone(), reason: e.to_string() });
+        }
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let v = self.answer(RawResponse { status, body, text: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned() })?;
         self.parse(v)
+    }
+
+    async fn fetch_op(&self, op: &Operation) -> Result<(u16, Vec<u8>)> {
+        let body = serde_json::to_vec(op).map_err(|e| Error::Config(format!("the request could not be written: {e}")))?;
+        self.fetch(body, "application/json", answer_limit(op, self.page_limit)).await
     }
 
     fn parse<T: DeserializeOwned>(&self, v: Value) -> Result<T> {

@@ -28,6 +28,9 @@ pub struct NodeConfig {
     pub header_read_timeout: std::time::Duration,
     /// A request body that stops arriving for this long fails the request.
     pub body_read_timeout: std::time::Duration,
+    /// A WebSocket that has handshaken but is not logged in (or lost its login) for this long is
+    /// closed (4101): an open socket holds one of `max_connections`.
+    pub socket_login_timeout: std::time::Duration,
     /// How long the tombstone of a delete is kept: a replicated write older than the delete
     /// that arrives within this time cannot bring the record back.
     pub tombstone_retention: std::time::Duration,
@@ -75,6 +78,7 @@ impl NodeConfig {
             max_connections: 1000,
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(30),
+            socket_login_timeout: std::time::Duration::from_secs(30),
             cluster_user: None,
         }
     }

@@ -37,6 +37,13 @@ pub enum Error {
     /// asked to send again from `at`.
     #[error("a batch on {channel} continues from {from}, but this node has applied up to {at}: resend from {at}")]
     Gap { channel: String, at: i64, from: i64 },
+    /// Too many failed logins for this user or from this address: refused before any password
+    /// check, for `retry_after` seconds (429).
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
+    /// Every password check is busy and the queue for them is full (503); nothing was checked.
+    #[error("{message}")]
+    Overloaded { message: String, retry_after: u64 },
     /// A bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -55,14 +62,23 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Conflict(_) | Error::Gap { .. } => ErrorCode::Conflict,
             Error::StorageFull(_) | Error::Storage(_) | Error::ReadOnly(_) => ErrorCode::Storage,
+            Error::Throttled { .. } | Error::Overloaded { .. } => ErrorCode::Busy,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
 
     pub fn status(&self) -> u16 {
         match self {
-            Error::Storage(_) | Error::ReadOnly(_) => 503,
+            Error::Storage(_) | Error::ReadOnly(_) | Error::Overloaded { .. } => 503,
             other => other.code().http_status(),
+        }
+    }
+
+    /// Seconds after which the same request may succeed (the answer's Retry-After).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::Throttled { retry_after, .. } | Error::Overloaded { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 

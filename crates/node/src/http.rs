@@ -2,6 +2,7 @@
 //! before any operation runs; nothing is trusted for coming from loopback.
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use axum::Router;
 use base64::Engine;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -87,9 +88,29 @@ fn open_files_limit() -> Option<usize> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
+/// The connection a request came over: the client's address, and the connection's slot of
+/// `max_connections`, which a WebSocket upgraded from it keeps for as long as it is open.
+#[derive(Clone)]
+pub struct Connection {
+    pub peer: SocketAddr,
+    slot: Arc<OwnedSemaphorePermit>,
+}
+
+impl Connection {
+    /// Holds the connection's slot until the returned value is dropped.
+    pub fn hold(&self) -> Arc<OwnedSemaphorePermit> {
+        self.slot.clone()
+    }
+}
+
+/// The address a request came from, when it came through `run`.
+pub fn client_ip(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions.get::<Connection>().map(|c| c.peer.ip())
+}
+
 /// The accept loop: each connection is served by hyper (HTTP/1.1 with upgrades for the
 /// WebSocket) under the header timeout, holding one of `limits.connections` slots until it
-/// closes or is upgraded (sockets then live by their own ping and handshake timeouts).
+/// closes, or, once upgraded, until its WebSocket closes (sockets count like any connection).
 async fn serve<L>(
     mut listener: L,
     app: Router,
@@ -98,7 +119,7 @@ async fn serve<L>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
-    L: axum::serve::Listener,
+    L: axum::serve::Listener<Addr = SocketAddr>,
     L::Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let slots = Arc::new(Semaphore::new(limits.connections));
@@ -106,7 +127,7 @@ where
     let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
-        let (io, _) = tokio::select! {
+        let (io, peer) = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = &mut shutdown => break,
         };
@@ -120,7 +141,13 @@ where
             }
             continue;
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = Connection { peer, slot: Arc::new(slot) };
+        let app = hyper_util::service::TowerToHyperService::new(app.clone());
+        let held = connection.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(connection.clone());
+            hyper::service::Service::call(&app, request)
+        });
         let mut stopping = stopping.clone();
         tasks.spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
@@ -136,7 +163,7 @@ where
                     let _ = conn.as_mut().await;
                 }
             }
-            drop(slot);
+            drop(held);
         });
     }
     drop(listener);
@@ -206,25 +233,31 @@ pub const MAX_JSON_VALUES: usize = 2_000_000;
 
 async fn operations(State(node): State<Arc<Node>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    match handle(&node, &parts.headers, body).await {
+    match handle(&node, &parts.headers, body, client_ip(&parts.extensions)).await {
         Ok(Reply::Json(v)) => json_response(200, &v),
         Ok(Reply::Raw(text)) => raw_json(200, text),
         Err(e) => {
             let status = e.status();
-            if status >= 500 {
+            if status >= 500 && e.retry_after().is_none() {
                 node.log.error(&["operation"], e.to_string());
             }
-            json_response(status, &e.body())
+            let mut r = json_response(status, &e.body());
+            if let Some(secs) = e.retry_after() {
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            r
         }
     }
 }
 
 /// Authenticates from the headers before a byte of the body is read: a request without valid
 /// credentials never costs more than ANONYMOUS_BODY_BYTES of memory.
-async fn handle(node: &Arc<Node>, headers: &HeaderMap, body: Body) -> Result<Reply> {
+async fn handle(node: &Arc<Node>, headers: &HeaderMap, body: Body, from: Option<IpAddr>) -> Result<Reply> {
     let who = match credentials(headers)? {
-        Credentials::Basic(user, pass) => node.auth.login(&user, &pass).await.inspect_err(|_| {
-            node.log.info(&["auth"], format!("login failed for user '{user}'"));
+        Credentials::Basic(user, pass) => node.auth.login(&user, &pass, from).await.inspect_err(|e| {
+            if matches!(e, Error::Unauthorized(_)) {
+                node.log.info(&["auth"], format!("login failed for user '{user}'"));
+            }
         })?,
         Credentials::Bearer(token) => match node.auth.bearer(&token).await {
             Ok(p) => p,
@@ -244,7 +277,10 @@ async fn handle(node: &Arc<Node>, headers: &HeaderMap, body: Body) -> Result<Rep
             let op = ops::operation(value)?;
             let who = match &op {
                 Operation::CreateAuthenticationTokens(c) | Operation::Login(c) => match (&c.username, &c.password) {
-                    (Some(u), Some(p)) => node.auth.login(u, p).await.map_err(|_| Error::Unauthorized("invalid credentials".into()))?,
+                    (Some(u), Some(p)) => node.auth.login(u, p, from).await.map_err(|e| match e {
+                        Error::Unauthorized(_) => Error::Unauthorized("invalid credentials".into()),
+                        other => other,
+                    })?,
                     _ => return Err(must_login()),
                 },
                 Operation::RefreshOperationToken(_) => return Err(refresh_needs_bearer()),

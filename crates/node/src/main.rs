@@ -42,17 +42,17 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     }
     println!("data folder: {}", settings.node.data_dir.display());
     let shutdown = async {
-        let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
-        {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return std::future::pending().await,
-            };
-            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-        }
+        let term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => Some(async move { term.recv().await }),
+            Err(e) => {
+                eprintln!("switchyard-node: cannot handle SIGTERM ({e}); stop it with Ctrl-C");
+                None
+            }
+        };
         #[cfg(not(unix))]
-        let _ = ctrl_c.await;
+        let term: Option<std::future::Pending<()>> = None;
+        stop_requested(tokio::signal::ctrl_c(), term).await;
     };
     node.start_background().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let stop = node.shutdown.clone();
@@ -66,4 +66,32 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     node.stop().await;
     println!("switchyard-node stopped");
     Ok(())
+}
+
+/// Resolves on Ctrl-C or on SIGTERM; on Ctrl-C alone when SIGTERM could not be handled.
+async fn stop_requested<C: std::future::Future, T: std::future::Future>(ctrl_c: C, term: Option<T>) {
+    match term {
+        Some(term) => tokio::select! { _ = ctrl_c => {}, _ = term => {} },
+        None => {
+            let _ = ctrl_c.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stop_requested;
+    use std::future::{pending, ready};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn ctrl_c_stops_the_node_also_without_a_sigterm_handler() {
+        let wait = Duration::from_secs(5);
+        let without_term = tokio::time::timeout(wait, stop_requested(ready(()), None::<std::future::Pending<()>>)).await;
+        assert!(without_term.is_ok(), "Ctrl-C is heard when SIGTERM has no handler");
+        let by_term = tokio::time::timeout(wait, stop_requested(pending::<()>(), Some(ready(())))).await;
+        assert!(by_term.is_ok(), "SIGTERM is heard");
+        let neither = tokio::time::timeout(Duration::from_millis(50), stop_requested(pending::<()>(), Some(pending::<()>()))).await;
+        assert!(neither.is_err(), "nothing stops the node until a signal comes");
+    }
 }

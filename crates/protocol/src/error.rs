@@ -18,6 +18,9 @@ pub enum ErrorCode {
     Conflict,
     /// The server could not store the data: disk full, read-only, busy (HTTP 503/507).
     Storage,
+    /// The server is too busy to take this now, or refuses more attempts for a while (HTTP 429
+    /// or 503 with Retry-After): the same request may succeed later.
+    Busy,
     /// The peer could not be reached.
     Unreachable,
     /// The peer was reached but did not answer in time.
@@ -32,13 +35,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for generated clients (the UI's `ErrorCode` union).
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::Conflict,
         ErrorCode::Storage,
+        ErrorCode::Busy,
         ErrorCode::Unreachable,
         ErrorCode::Timeout,
         ErrorCode::Untrusted,
@@ -55,6 +59,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Storage => "storage",
+            ErrorCode::Busy => "busy",
             ErrorCode::Unreachable => "unreachable",
             ErrorCode::Timeout => "timeout",
             ErrorCode::Untrusted => "untrusted",
@@ -72,6 +77,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::Storage => 507,
+            ErrorCode::Busy => 429,
             ErrorCode::Unreachable | ErrorCode::Untrusted => 502,
             ErrorCode::Timeout => 504,
             ErrorCode::Keychain | ErrorCode::Internal => 500,
@@ -86,6 +92,7 @@ impl ErrorCode {
             403 => ErrorCode::Forbidden,
             404 => ErrorCode::NotFound,
             409 => ErrorCode::Conflict,
+            429 => ErrorCode::Busy,
             503 | 507 => ErrorCode::Storage,
             502 => ErrorCode::Unreachable,
             504 => ErrorCode::Timeout,

@@ -43,6 +43,8 @@ pub mod close {
     pub const BEFORE_HANDSHAKE: u16 = 4009;
     /// The subscriber fell behind the commit feed; it may reconnect (and resume with `from`).
     pub const FELL_BEHIND: u16 = 4100;
+    /// A socket that handshook but did not log in (or lost its login) within the node's time.
+    pub const LOGIN_TIMEOUT: u16 = 4101;
 }
 
 /// What one text frame holds.

@@ -2,7 +2,7 @@
 // run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.
 
 /** The error codes the UI branches on. */
-export const ERROR_CODES = ["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "storage", "unreachable", "timeout", "untrusted", "keychain", "internal"] as const;
+export const ERROR_CODES = ["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "storage", "busy", "unreachable", "timeout", "untrusted", "keychain", "internal"] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,17 +1,22 @@
 //! Who is asking and what they may do: users and roles, password and token checks, permissions.
 
 mod permission;
+mod throttle;
 mod tokens;
 mod users;
+mod verifier;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 pub use permission::{Access, Principal, Role};
+use throttle::{Attempt, Throttle};
+use verifier::Lane;
 
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -30,7 +35,16 @@ pub struct Auth {
     /// The generation of users and roles: bumped by every change, which invalidates the cache
     /// at once and tells open sockets to check their identity again.
     changed: tokio::sync::watch::Sender<u64>,
+    /// Failed logins per user and per address, which make the next ones wait.
+    throttle: Throttle,
+    /// user → sha256 of the last credentials that logged in as them: those are checked ahead of
+    /// the rest and past the throttle, so a flood of wrong passwords does not lock them out.
+    /// Outlives cache invalidation (it authorizes nothing: the password is still checked).
+    known_good: Mutex<HashMap<String, [u8; 32]>>,
 }
+
+/// Users remembered in `known_good` before it starts over.
+const KNOWN_GOOD_MAX: usize = 10_000;
 
 struct Cached {
     principal: Principal,
@@ -72,6 +86,8 @@ impl Auth {
             cache: RwLock::new(HashMap::new()),
             token_ttl: token_ttl.as_secs().max(1),
             changed: tokio::sync::watch::channel(0).0,
+            throttle: Throttle::default(),
+            known_good: Mutex::new(HashMap::new()),
         };
         let generated = auth.bootstrap(admin_user, admin_password).await?;
         if let Some(cluster) = cluster_user {
@@ -90,11 +106,16 @@ impl Auth {
     }
 
     fn cached(&self, key: &[u8; 32]) -> Option<Principal> {
+        self.cached_until(key).map(|(p, _)| p)
+    }
+
+    /// A live cache entry, with its token's `exp` if it is a token's.
+    fn cached_until(&self, key: &[u8; 32]) -> Option<(Principal, Option<u64>)> {
         let gen = self.generation();
         let cache = self.cache.read().ok()?;
         let c = cache.get(key)?;
         let live = c.generation == gen && c.at.elapsed() < CREDENTIAL_TTL && c.expires.is_none_or(|exp| epoch_secs() < exp);
-        live.then(|| c.principal.clone())
+        live.then(|| (c.principal.clone(), c.expires))
     }
 
     fn remember(&self, key: [u8; 32], p: &Principal, gen: u64, expires: Option<u64>) {
@@ -116,30 +137,64 @@ impl Auth {
         self.changed.subscribe()
     }
 
-    /// Basic credentials. Wrong user and wrong password give the same answer.
-    pub async fn login(&self, username: &str, password: &str) -> Result<Principal> {
+    /// Basic credentials, from `from` when they came over the network. Wrong user and wrong
+    /// password give the same answer in the same time. A user or address with too many recent
+    /// failures is refused (429) before any check, unless these credentials logged in before.
+    pub async fn login(&self, username: &str, password: &str, from: Option<IpAddr>) -> Result<Principal> {
         let key = digest(&[b"basic", username.as_bytes(), password.as_bytes()]);
         if let Some(p) = self.cached(&key) {
             return Ok(p);
         }
+        let attempt = Attempt { user: username, from };
+        let known = self.known_good.lock().is_ok_and(|k| k.get(username) == Some(&key));
+        let lane = if known { Lane::Known } else { Lane::Other };
+        if !known {
+            if let Some(retry_after) = self.throttle.wait(attempt) {
+                return Err(Error::Throttled {
+                    message: format!("too many failed logins for this user or from this address; try again in {retry_after} s"),
+                    retry_after,
+                });
+            }
+        }
         let gen = self.generation();
-        let p = self.verify_password(username, password).await?;
-        self.remember(key, &p, gen, None);
-        Ok(p)
+        match self.verify_password(username, password, lane).await {
+            Ok(p) => {
+                self.remember(key, &p, gen, None);
+                if let Ok(mut k) = self.known_good.lock() {
+                    if k.len() >= KNOWN_GOOD_MAX {
+                        k.clear();
+                    }
+                    k.insert(username.to_string(), key);
+                }
+                Ok(p)
+            }
+            Err(e) => {
+                if matches!(e, Error::Unauthorized(_)) {
+                    self.throttle.failed(attempt);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// A Bearer operation token.
     pub async fn bearer(&self, token: &str) -> Result<Principal> {
+        self.bearer_until(token).await.map(|(p, _)| p)
+    }
+
+    /// A Bearer operation token's user, and the token's `exp` (epoch seconds; valid while
+    /// now < exp).
+    pub async fn bearer_until(&self, token: &str) -> Result<(Principal, u64)> {
         let key = digest(&[b"bearer", token.as_bytes()]);
-        if let Some(p) = self.cached(&key) {
-            return Ok(p);
+        if let Some((p, Some(exp))) = self.cached_until(&key) {
+            return Ok((p, exp));
         }
         let gen = self.generation();
         let claims = tokens::verify(&self.secret, token, tokens::OPERATION)?;
         let p = self.principal(&claims.username).await?.ok_or_else(|| Error::Unauthorized("invalid token".into()))?;
         // JWT `exp` is in whole seconds and the token is valid while now < exp (leeway 0).
         self.remember(key, &p, gen, Some(claims.exp));
-        Ok(p)
+        Ok((p, claims.exp))
     }
 }
 

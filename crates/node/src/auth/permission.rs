@@ -53,8 +53,12 @@ impl Principal {
         self.role.super_user()
     }
 
+    /// Whether the role grants `access` on `database.table`. A cluster user reads every table:
+    /// it replicates every table's log anyway, and a cluster-wide read over a link made with it
+    /// runs as it on the peer.
     pub fn allows(&self, database: &str, table: &str, access: Access) -> bool {
         self.is_super()
+            || (matches!(access, Access::Read) && self.role.cluster_user())
             || self
                 .role
                 .permission
@@ -64,6 +68,20 @@ impl Principal {
                 .and_then(|t| t.get(access.key()))
                 .and_then(Value::as_bool)
                 .unwrap_or(false)
+    }
+
+    /// 403 unless the role may read some table of `database` (whether it exists or not), so a
+    /// database's existence is told only to those who may see into it.
+    pub fn require_database(&self, database: &str) -> Result<()> {
+        let reads_some = self.is_super()
+            || self.role.cluster_user()
+            || self.role.permission.get(database).and_then(|d| d.get("tables")).and_then(Value::as_object).is_some_and(|tables| {
+                tables.values().any(|t| t.get(Access::Read.key()).and_then(Value::as_bool).unwrap_or(false))
+            });
+        if reads_some {
+            return Ok(());
+        }
+        Err(Error::Forbidden(vec![Denied::Restricted(format!("no permission to read any table of database '{database}'"))]))
     }
 
     /// 403 naming every permission that is missing on the table.

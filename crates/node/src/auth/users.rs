@@ -1,12 +1,13 @@
 //! Users and roles: bootstrap, password verification, add/alter/drop/list, tokens (the SQL is
 //! `store/accounts.rs`).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
 use argon2::Argon2;
 use serde_json::Value;
 use switchyard_protocol::ops::{AddUser, AlterUser, Message, RoleDef, RoleReply, Tokens, UpdateReply, UserInfo, UserReply};
 
 use super::permission::validate_permission;
+use super::verifier::{self, Lane};
 use super::{tokens, Auth, Principal, Role};
 use crate::error::{Error, Result};
 use crate::store::{AccountChange, StoredRole};
@@ -25,14 +26,14 @@ async fn hash_password(password: String) -> Result<String> {
     .map_err(|e| Error::Internal(e.to_string()))?
 }
 
-async fn password_matches(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+/// Whether `password` matches the stored `hash` (None: the user does not exist, which costs the
+/// same), checked on the bounded verifier pool.
+pub(super) async fn password_matches(password: &str, hash: Option<String>, lane: Lane) -> Result<bool> {
+    let answer = verifier::submit(password, hash, lane).map_err(|verifier::Busy| Error::Overloaded {
+        message: "every password check is busy; try again shortly".into(),
+        retry_after: 1,
+    })?;
+    answer.await.map_err(|_| Error::Internal("a password check ended without an answer".into()))
 }
 
 fn generate_password() -> String {
@@ -52,7 +53,7 @@ impl Auth {
     /// built-in cluster_user role and the configured password, creating or correcting it.
     pub(super) async fn ensure_cluster_user(&self, cluster: &crate::config::ClusterUser) -> Result<()> {
         if let Some((hash, role)) = self.store.user_hash_and_role(&cluster.username).await? {
-            if role == "cluster_user" && password_matches(cluster.password.clone(), hash).await {
+            if role == "cluster_user" && password_matches(&cluster.password, Some(hash), Lane::Known).await? {
                 return Ok(());
             }
         }
@@ -88,10 +89,12 @@ impl Auth {
         Ok(Some(Principal { username: user.username, role: Role { id: user.role.id, permission } }))
     }
 
-    pub(super) async fn verify_password(&self, username: &str, password: &str) -> Result<Principal> {
+    /// The user, when `password` is theirs. A name that does not exist (or is inactive) costs a
+    /// full check too and fails alike.
+    pub(super) async fn verify_password(&self, username: &str, password: &str, lane: Lane) -> Result<Principal> {
         let failed = || Error::Unauthorized("Login failed".into());
-        let Some(hash) = self.store.active_user_hash(username).await? else { return Err(failed()) };
-        if !password_matches(password.to_string(), hash).await {
+        let hash = self.store.active_user_hash(username).await?;
+        if !password_matches(password, hash, lane).await? {
             return Err(failed());
         }
         self.principal(username).await?.ok_or_else(failed)

@@ -7,11 +7,12 @@ impl Conn {
     pub(super) async fn handshake(&mut self, cid: Option<i64>, data: &Value) {
         self.handshaken = true;
         self.last_pong = Instant::now();
+        self.anonymous_since = Some(tokio::time::Instant::now());
         let auth_error = match data.get("authToken") {
             None | Some(Value::Null) => None,
-            Some(Value::String(token)) => match self.node.auth.bearer(token).await {
-                Ok(p) => {
-                    self.who = Some(p);
+            Some(Value::String(token)) => match self.node.auth.bearer_until(token).await {
+                Ok((p, exp)) => {
+                    self.signed_in(p, Some(exp));
                     None
                 }
                 Err(_) => Some(ScError::bad_token("AuthTokenInvalidError", "invalid token")),
@@ -28,9 +29,9 @@ impl Conn {
 
     pub(super) async fn authenticate(&mut self, cid: Option<i64>, data: &Value) {
         let token = data.as_str().unwrap_or("");
-        match self.node.auth.bearer(token).await {
-            Ok(p) => {
-                self.who = Some(p);
+        match self.node.auth.bearer_until(token).await {
+            Ok((p, exp)) => {
+                self.signed_in(p, Some(exp));
                 self.reply(cid, Some(&sc::AuthenticateReply { is_authenticated: true, auth_error: None }));
             }
             Err(_) => {
@@ -41,9 +42,33 @@ impl Conn {
         }
     }
 
+    /// Takes `who` as this socket's identity; `token_exp` (epoch seconds) when it came from a
+    /// token, which the socket then loses at that second exactly.
+    fn signed_in(&mut self, who: Principal, token_exp: Option<u64>) {
+        self.who = Some(who);
+        self.anonymous_since = None;
+        self.token_until = token_exp.map(|exp| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            tokio::time::Instant::now() + Duration::from_secs(exp).saturating_sub(now)
+        });
+    }
+
+    /// The token this socket authenticated with expired: as `#removeAuthToken`, announced.
+    pub(super) fn token_expired(&mut self) {
+        if let Some(who) = &self.who {
+            self.node.log.info(&["auth", "socket"], format!("the token of '{}' expired: its socket is logged out", who.username));
+        }
+        self.deauthenticate();
+        self.send_text(sc::signal(sc::name::REMOVE_AUTH_TOKEN));
+    }
+
     /// Loses the identity and with it every subscription, each announced with `#kickOut`.
     pub(super) fn deauthenticate(&mut self) {
         self.who = None;
+        self.token_until = None;
+        if self.anonymous_since.is_none() {
+            self.anonymous_since = Some(tokio::time::Instant::now());
+        }
         self.peer = None;
         for (_, task) in self.streams.drain() {
             task.abort();
@@ -113,19 +138,23 @@ impl Conn {
             self.fail(cid, error_object("LoginError", "login needs {\"username\", \"password\"}"));
             return;
         };
-        let principal = match self.node.auth.login(user, password).await {
+        let principal = match self.node.auth.login(user, password, self.from).await {
             Ok(p) => p,
-            Err(_) => {
+            Err(Error::Unauthorized(_)) => {
                 self.node.log.info(&["auth", "socket"], format!("socket login failed for user '{user}'"));
                 self.fail(cid, error_object("LoginError", "Invalid username or password"));
                 return;
             }
+            // Throttled or busy: said as it is, with when to try again.
+            Err(e) => return self.fail(cid, error_object("LoginError", e.to_string())),
         };
         match self.node.auth.issue_tokens(&principal) {
             Ok(tokens) => {
                 self.reply(cid, Some(&sc::LoginReply { username: principal.username.clone() }));
                 self.event(sc::name::SET_AUTH_TOKEN, &sc::AuthToken { token: tokens.operation_token });
-                self.who = Some(principal);
+                // A password login stays for the socket's life (replication links rely on it);
+                // only a token brought to the socket expires on it.
+                self.signed_in(principal, None);
             }
             Err(e) => self.fail(cid, error_object("AuthError", e.to_string())),
         }

@@ -8,12 +8,15 @@
 //! subscriber that falls behind the feed is closed with 4100 rather than silently missing
 //! transactions.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::Extension;
 use axum::response::Response;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -25,6 +28,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{Access, Principal};
 use crate::error::Error;
+use crate::http::Connection;
 use crate::store::{Committed, RemoteEntry, WriteMode};
 use crate::Node;
 
@@ -45,6 +49,12 @@ const PUBLISHES_IN_FLIGHT: usize = 256;
 const RESUME_MAX: usize = 2000;
 /// Frames written to a socket before one flush, when more are already queued.
 const FRAMES_PER_FLUSH: usize = 64;
+/// Replies one socket may have waiting beyond its queue (one frame of many requests).
+const BACKLOG_BYTES: usize = 16 * 1024 * 1024;
+/// Publications one socket may hold while its client does not read.
+const HELD_BYTES: usize = 16 * 1024 * 1024;
+/// A write that makes no progress for this long ends the socket (its client resumes with `from`).
+const WRITE_STALL: Duration = Duration::from_secs(10);
 
 
 /// Bytes read from a socket at a time. The WebSocket library zeroes this much before every read
@@ -52,9 +62,19 @@ const FRAMES_PER_FLUSH: usize = 64;
 /// its 128 KiB default costs more than the read itself; large frames just take more reads.
 pub const READ_CHUNK: usize = 4 * 1024;
 
-pub async fn upgrade(State(node): State<Arc<Node>>, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(State(node): State<Arc<Node>>, connection: Option<Extension<Connection>>, ws: WebSocketUpgrade) -> Response {
     let tasks = node.tasks.clone();
-    ws.read_buffer_size(READ_CHUNK).on_upgrade(move |socket| tasks.track_future(serve(node, socket)))
+    // The socket keeps its connection's slot of max_connections for as long as it is open.
+    let (slot, from) = match connection {
+        Some(Extension(c)) => (Some(c.hold()), Some(c.peer.ip())),
+        None => (None, None),
+    };
+    ws.read_buffer_size(READ_CHUNK).on_upgrade(move |socket| {
+        tasks.track_future(async move {
+            serve(node, socket, from).await;
+            drop(slot);
+        })
+    })
 }
 
 /// What a socket's task sends: a frame or a close.
@@ -66,15 +86,25 @@ pub enum Out {
 struct Conn {
     node: Arc<Node>,
     id: String,
+    /// The client's address (throttles failed logins).
+    from: Option<IpAddr>,
     handshaken: bool,
     who: Option<Principal>,
+    /// When `who` came from a token: the token's expiry, at which the socket loses it.
+    token_until: Option<tokio::time::Instant>,
+    /// Since when a handshaken socket has had no identity (closed after the login timeout).
+    anonymous_since: Option<tokio::time::Instant>,
     /// Channels this socket subscribed to; publications come from the commit feed.
     channels: HashSet<String>,
     /// Replication log streams to a peer on this socket, by channel.
     streams: HashMap<String, JoinHandle<()>>,
     out: mpsc::Sender<Out>,
+    /// Replies that did not fit in `out`, in order; the socket is not read again until they
+    /// are queued (back-pressure on a client that sends many requests in one frame).
+    backlog: VecDeque<String>,
+    backlog_bytes: usize,
     last_pong: Instant,
-    /// Set when a reply could not be queued: the peer is not reading, so it is closed (4100).
+    /// Set when replies exceed what one socket may hold: the peer is closed (4100).
     overflowed: bool,
     /// The node name of a peer that said `sy:hello` (replication on this socket).
     peer: Option<String>,
@@ -85,6 +115,8 @@ struct Conn {
     /// Committed entries in commit order, from the first subscription on (dropped when none
     /// is left).
     feed: Option<broadcast::Receiver<Arc<Committed>>>,
+    /// Feed entries for this socket taken off the feed while a write was stalled, in order.
+    held: Held,
     /// Per channel subscribed with `from`: the last log id sent from the log; the feed's
     /// entries up to it were sent already.
     resumed: HashMap<String, i64>,
@@ -93,24 +125,40 @@ struct Conn {
     gaps: HashMap<String, i64>,
 }
 
-async fn serve(node: Arc<Node>, mut socket: WebSocket) {
+/// What a socket is waiting for on its own clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deadline {
+    /// A login: the socket has no identity.
+    Login,
+    /// Its token's expiry.
+    TokenExpiry,
+}
+
+async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
     let (tx, mut rx) = mpsc::channel::<Out>(OUTBOUND_QUEUE);
     let shutdown = node.shutdown.clone();
     let permissions = node.auth.changes();
+    let login_timeout = node.config.socket_login_timeout;
     let mut conn = Conn {
         node,
         id: uuid::Uuid::new_v4().simple().to_string(),
+        from,
         handshaken: false,
         who: None,
+        token_until: None,
+        anonymous_since: None,
         channels: HashSet::new(),
         streams: HashMap::new(),
         out: tx,
+        backlog: VecDeque::new(),
+        backlog_bytes: 0,
         last_pong: Instant::now(),
         overflowed: false,
         peer: None,
         publishing: Arc::new(Semaphore::new(PUBLISHES_IN_FLIGHT)),
         permissions,
         feed: None,
+        held: Held::default(),
         resumed: HashMap::new(),
         gaps: HashMap::new(),
     };
@@ -118,9 +166,22 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     let handshake_deadline = tokio::time::sleep(HANDSHAKE_TIMEOUT);
     tokio::pin!(handshake_deadline);
+    // One timer for the login timeout and the token's expiry, moved only when they change.
+    let auth_timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(auth_timer);
+    let mut armed: Option<(tokio::time::Instant, Deadline)> = None;
     let close_with = loop {
+        conn.refill();
+        let due = conn.deadline(login_timeout);
+        if due != armed {
+            if let Some((at, _)) = due {
+                auth_timer.as_mut().reset(at);
+            }
+            armed = due;
+        }
         let first = tokio::select! {
-            incoming = socket.recv() => match incoming {
+            // Read only when the replies of the last frame are all queued.
+            incoming = socket.recv(), if conn.backlog.is_empty() => match incoming {
                 Some(Ok(Message::Text(t))) => {
                     if let Some(code) = conn.handle(t.as_str()).await {
                         break Some((code, ""));
@@ -137,7 +198,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 Some(Ok(_)) => None, // WebSocket-level ping/pong: answered by the library
             },
             Some(out) = rx.recv() => Some(Pending::Out(out)),
-            committed = recv_some(&mut conn.feed) => Some(Pending::Feed(committed)),
+            committed = conn.held.next_or(&mut conn.feed) => Some(Pending::Feed(committed)),
             _ = ping.tick() => {
                 if conn.last_pong.elapsed() > PING_TIMEOUT {
                     break Some((close::PONG_TIMEOUT, ""));
@@ -148,6 +209,13 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 None
             }
             _ = &mut handshake_deadline, if !conn.handshaken => break Some((close::HANDSHAKE_TIMEOUT, "")),
+            _ = &mut auth_timer, if armed.is_some() => match armed.map(|(_, d)| d) {
+                Some(Deadline::Login) => break Some((close::LOGIN_TIMEOUT, "no login in time")),
+                _ => {
+                    conn.token_expired();
+                    None
+                }
+            },
             _ = shutdown.cancelled() => break Some((close::GOING_AWAY, "node is shutting down")),
             // A user or role changed: what this socket may do is checked again at once.
             Ok(()) = conn.permissions.changed() => {
@@ -157,10 +225,13 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
         };
         if conn.channels.is_empty() {
             conn.feed = None;
+            conn.held.clear();
             conn.resumed.clear();
         }
         // Write this frame and whatever is already queued behind it (replies first, then
         // publications), then flush once: one syscall for a burst instead of one per frame.
+        // While a write waits on a client that does not read, the feed is still taken off
+        // (see `Conn::write`), so the socket never pins the node's commits.
         let mut next = first;
         let mut written = 0;
         let mut close = None;
@@ -173,10 +244,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                     close = Some((code, reason));
                     break;
                 }
-                // Entries a resumed subscription already got from the log are not sent again.
-                Pending::Feed(Ok(c)) => (conn.channels.contains(&c.channel) && (conn.resumed.is_empty() || conn.resumed.get(&c.channel).is_none_or(|sent| c.id > *sent)))
-                    .then(|| c.frame.get_or_init(|| publish_frame(&c.channel, &c.entry).unwrap_or_default().into()).clone())
-                    .filter(|f| !f.as_str().is_empty()),
+                Pending::Feed(Ok(c)) => conn.wants(&c).then(|| c.frame.get_or_init(|| publish_frame(&c.channel, &c.entry).unwrap_or_default().into()).clone()).filter(|f| !f.as_str().is_empty()),
                 Pending::Feed(Err(broadcast::error::RecvError::Lagged(_))) => {
                     close = Some((close::FELL_BEHIND, "subscriber fell behind; reconnect to resume"));
                     break;
@@ -187,24 +255,37 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
                 }
             };
             if let Some(frame) = frame {
-                if socket.feed(Message::Text(frame)).await.is_err() {
-                    failed = true;
-                    break;
+                match conn.write(&mut socket, Some(Message::Text(frame))).await {
+                    Ok(()) => written += 1,
+                    Err(stop) => {
+                        failed = true;
+                        close = stop;
+                        break;
+                    }
                 }
-                written += 1;
             }
             if written < FRAMES_PER_FLUSH {
-                next = take_queued(&mut rx, &mut conn.feed);
+                next = take_queued(&mut rx, &mut conn.held, &mut conn.feed);
                 if next.is_none() && written > 0 && !lingered {
                     // Let the tasks that are ready run once (other sockets, the commit in
                     // progress): what they produce for this socket goes out in the same flush.
                     lingered = true;
                     tokio::task::yield_now().await;
-                    next = take_queued(&mut rx, &mut conn.feed);
+                    next = take_queued(&mut rx, &mut conn.held, &mut conn.feed);
                 }
             }
         }
-        if failed || (written > 0 && socket.flush().await.is_err()) {
+        if !failed && written > 0 {
+            if let Err(stop) = conn.write(&mut socket, None).await {
+                failed = true;
+                close = stop;
+            }
+        }
+        if failed {
+            // A write that cannot go through cannot carry a close frame either.
+            if let Some((code, reason)) = close {
+                tracing::debug!(id = %conn.id, code, reason, "socket dropped");
+            }
             break None;
         }
         if close.is_some() {
@@ -216,16 +297,51 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket) {
     }
     if let Some((code, reason)) = close_with {
         // Replies already queued go out before the close: a refusal's reason reaches the peer.
-        while let Ok(Out::Text(frame)) = rx.try_recv() {
-            if socket.feed(Message::Text(frame.into())).await.is_err() {
-                break;
+        // Bounded: a client that does not read gets no close frame after WRITE_STALL.
+        let _ = tokio::time::timeout(WRITE_STALL, async {
+            conn.refill();
+            while let Ok(Out::Text(frame)) = rx.try_recv() {
+                if socket.feed(Message::Text(frame.into())).await.is_err() {
+                    return;
+                }
+                conn.refill();
             }
-        }
-        let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+            let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+        })
+        .await;
     }
     tracing::debug!(id = %conn.id, secs = opened.elapsed().as_secs_f64(), "socket closed");
 }
 
+/// Feed entries a socket took off the commit feed while its client was not reading, waiting
+/// to be written in order. Bounded by HELD_BYTES: past it the socket is closed (4100) and its
+/// client resumes from the log.
+#[derive(Default)]
+struct Held {
+    entries: VecDeque<Arc<Committed>>,
+    bytes: usize,
+}
+
+impl Held {
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
+    }
+
+    fn pop(&mut self) -> Option<Arc<Committed>> {
+        let c = self.entries.pop_front()?;
+        self.bytes -= c.entry.len();
+        Some(c)
+    }
+
+    /// The next entry: a held one first, then the feed's next (never, without a feed).
+    async fn next_or(&mut self, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Result<Arc<Committed>, broadcast::error::RecvError> {
+        match self.pop() {
+            Some(c) => Ok(c),
+            None => recv_some(feed).await,
+        }
+    }
+}
 /// The `#publish` frame delivering one log entry (JSON text, as the store wrote it) on a channel.
 fn publish_frame(channel: &str, entry: &str) -> Option<String> {
     match RawValue::from_string(entry.to_string()) {
@@ -244,15 +360,19 @@ enum Pending {
     Feed(Result<Arc<Committed>, broadcast::error::RecvError>),
 }
 
-/// A frame already waiting for the socket, if any: its own queue first, then the feed.
-fn take_queued(rx: &mut mpsc::Receiver<Out>, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Option<Pending> {
-    match rx.try_recv() {
-        Ok(out) => Some(Pending::Out(out)),
-        Err(_) => match feed.as_mut().map(|f| f.try_recv()) {
-            Some(Ok(c)) => Some(Pending::Feed(Ok(c))),
-            Some(Err(broadcast::error::TryRecvError::Lagged(n))) => Some(Pending::Feed(Err(broadcast::error::RecvError::Lagged(n)))),
-            _ => None,
-        },
+/// A frame already waiting for the socket, if any: its own queue first, then what was held,
+/// then the feed.
+fn take_queued(rx: &mut mpsc::Receiver<Out>, held: &mut Held, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Option<Pending> {
+    if let Ok(out) = rx.try_recv() {
+        return Some(Pending::Out(out));
+    }
+    if let Some(c) = held.pop() {
+        return Some(Pending::Feed(Ok(c)));
+    }
+    match feed.as_mut().map(|f| f.try_recv()) {
+        Some(Ok(c)) => Some(Pending::Feed(Ok(c))),
+        Some(Err(broadcast::error::TryRecvError::Lagged(n))) => Some(Pending::Feed(Err(broadcast::error::RecvError::Lagged(n)))),
+        _ => None,
     }
 }
 
@@ -269,9 +389,95 @@ fn error_object(name: &str, message: impl Into<String>) -> ScError {
 }
 
 impl Conn {
+    /// Queues a frame for the socket; what does not fit waits in `backlog`, in order (and the
+    /// socket is not read meanwhile). Past BACKLOG_BYTES the client is closed (4100).
     fn send_text(&mut self, frame: String) {
-        if self.out.try_send(Out::Text(frame)).is_err() {
+        let frame = if self.backlog.is_empty() {
+            match self.out.try_send(Out::Text(frame)) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(Out::Text(frame))) => frame,
+                Err(_) => return, // the socket is closing
+            }
+        } else {
+            frame
+        };
+        self.backlog_bytes += frame.len();
+        self.backlog.push_back(frame);
+        if self.backlog_bytes > BACKLOG_BYTES {
             self.overflowed = true;
+        }
+    }
+
+    /// Moves what waits in `backlog` into the socket's queue while it has room.
+    fn refill(&mut self) {
+        while let Some(frame) = self.backlog.pop_front() {
+            let len = frame.len();
+            match self.out.try_send(Out::Text(frame)) {
+                Ok(()) => self.backlog_bytes -= len,
+                Err(mpsc::error::TrySendError::Full(Out::Text(frame))) => {
+                    self.backlog.push_front(frame);
+                    return;
+                }
+                Err(_) => {
+                    self.backlog.clear();
+                    self.backlog_bytes = 0;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Whether a committed entry goes to this socket: a channel it subscribed, and not already
+    /// sent from the log by a resumed subscription.
+    fn wants(&self, c: &Committed) -> bool {
+        self.channels.contains(&c.channel) && (self.resumed.is_empty() || self.resumed.get(&c.channel).is_none_or(|sent| c.id > *sent))
+    }
+
+    /// Writes a frame (None: flushes). While the client does not take it, entries for this
+    /// socket are taken off the feed into `held` (others are dropped at once), so the feed
+    /// never waits on it. Fails with the close to give when `held` passes HELD_BYTES or the
+    /// write makes no progress for WRITE_STALL; with None when the socket failed.
+    async fn write(&mut self, socket: &mut WebSocket, frame: Option<Message>) -> Result<(), Option<(u16, &'static str)>> {
+        let mut write = std::pin::pin!(async {
+            match frame {
+                Some(frame) => socket.feed(frame).await,
+                None => socket.flush().await,
+            }
+        });
+        // The usual case: the socket takes it at once, and no timer is set.
+        if let std::task::Poll::Ready(r) = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await {
+            return r.map_err(|_| None);
+        }
+        let stall = tokio::time::sleep(WRITE_STALL);
+        tokio::pin!(stall);
+        loop {
+            tokio::select! {
+                biased;
+                r = write.as_mut() => return r.map_err(|_| None),
+                committed = recv_some(&mut self.feed) => match committed {
+                    Ok(c) => {
+                        if self.wants(&c) {
+                            self.held.bytes += c.entry.len();
+                            self.held.entries.push_back(c);
+                            if self.held.bytes > HELD_BYTES {
+                                return Err(Some((close::FELL_BEHIND, "subscriber is not reading; reconnect to resume")));
+                            }
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Err(Some((close::FELL_BEHIND, "subscriber fell behind; reconnect to resume"))),
+                    Err(broadcast::error::RecvError::Closed) => return Err(Some((close::GOING_AWAY, "node is shutting down"))),
+                },
+                _ = &mut stall => return Err(Some((close::FELL_BEHIND, "subscriber stopped reading"))),
+            }
+        }
+    }
+
+    /// The next thing this socket waits for on its clock, if any.
+    fn deadline(&self, login_timeout: Duration) -> Option<(tokio::time::Instant, Deadline)> {
+        match (&self.who, self.token_until, self.anonymous_since) {
+            (Some(_), Some(until), _) => Some((until, Deadline::TokenExpiry)),
+            (None, _, Some(since)) if self.handshaken => Some((since + login_timeout, Deadline::Login)),
+            _ => None,
         }
     }
 

@@ -15,13 +15,15 @@ impl Conn {
             return Err(error_object(name_kind, format!("You must be logged in to {verb} to {name}")));
         };
         let channel: Channel = name.parse().map_err(|e: String| error_object("InvalidActionError", e))?;
-        if let Err(e) = self.node.store.table(&channel.database, &channel.table) {
-            return Err(error_object("InvalidActionError", e.to_string()));
-        }
+        // Permission first, by name: a user without it is refused alike whether the table
+        // exists or not.
         if let Some(missing) = needs.iter().find(|a| !who.allows(&channel.database, &channel.table, **a)) {
             let needed = missing.key();
             let name_kind = if verb == "subscribe" { "SubscribeAuthError" } else { "PublishAuthError" };
             return Err(error_object(name_kind, format!("user '{}' needs {needed} permission on {}.{}", who.username, channel.database, channel.table)));
+        }
+        if let Err(e) = self.node.store.table(&channel.database, &channel.table) {
+            return Err(error_object("InvalidActionError", e.to_string()));
         }
         Ok((channel, who))
     }
@@ -73,8 +75,8 @@ impl Conn {
         self.done(cid);
         for entry in &entries {
             let Some(frame) = publish_frame(&channel, entry) else { continue };
-            if self.out.try_send(Out::Text(frame)).is_err() {
-                self.overflowed = true;
+            self.send_text(frame);
+            if self.overflowed {
                 return;
             }
         }

@@ -75,8 +75,8 @@ pub async fn load(node: &Node, who: &Principal, req: CsvDataLoad) -> Result<Repl
         "upsert" => WriteMode::Upsert,
         other => return Err(Error::bad(format!("'action' must be insert, update or upsert, not '{other}'"))),
     };
-    node.store.table(&req.database, &req.table)?;
     who.require(&req.database, &req.table, required_access(mode))?;
+    node.store.table(&req.database, &req.table)?;
     let data = req.data;
     let records = tokio::task::spawn_blocking(move || parse_csv(&data))
         .await

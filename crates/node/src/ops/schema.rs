@@ -90,8 +90,8 @@ pub async fn describe(node: &Node, meta: &TableMeta) -> Result<TableDescription>
 }
 
 pub async fn describe_table(node: &Node, who: &Principal, req: TableRef) -> Result<Reply> {
-    let meta = node.store.table(&req.database, &req.table)?;
     who.require(&req.database, &req.table, &[Access::Read])?;
+    let meta = node.store.table(&req.database, &req.table)?;
     Reply::of(&describe(node, &meta).await?)
 }
 
@@ -107,6 +107,7 @@ async fn describe_tables(node: &Node, who: &Principal, database: &str) -> Result
 }
 
 pub async fn describe_database(node: &Node, who: &Principal, req: DatabaseRef) -> Result<Reply> {
+    who.require_database(&req.database)?;
     Ok(Reply::Json(Value::Object(describe_tables(node, who, &req.database).await?)))
 }
 

@@ -31,16 +31,14 @@ pub async fn run(node: &Node, who: &Principal, req: Sql) -> Result<Reply> {
                 TableObject::TableName(n) => n.clone(),
                 other => return Err(unsupported(other)),
             };
-            let meta = table(node, &name)?;
-            who.require(&meta.database, &meta.name, &[Access::Insert])?;
+            let meta = table(node, who, &name, &[Access::Insert])?;
             insert(node, who, &meta, &ins.columns, ins.source.as_deref()).await
         }
         Statement::Update { table: t, assignments, from, selection, returning, .. } => {
             if from.is_some() || returning.is_some() {
                 return Err(unsupported("UPDATE ... FROM / RETURNING"));
             }
-            let (meta, alias) = from_table(node, &t)?;
-            who.require(&meta.database, &meta.name, &[Access::Update])?;
+            let (meta, alias) = from_table(node, who, &t, &[Access::Update])?;
             update(node, who, &meta, alias, &assignments, selection.as_ref()).await
         }
         Statement::Delete(del) => {
@@ -50,8 +48,7 @@ pub async fn run(node: &Node, who: &Principal, req: Sql) -> Result<Reply> {
             if tables.len() != 1 || del.using.is_some() || del.returning.is_some() {
                 return Err(unsupported("DELETE must name exactly one table, without USING or RETURNING"));
             }
-            let (meta, alias) = from_table(node, &tables[0])?;
-            who.require(&meta.database, &meta.name, &[Access::Delete])?;
+            let (meta, alias) = from_table(node, who, &tables[0], &[Access::Delete])?;
             delete(node, who, &meta, alias, del.selection.as_ref()).await
         }
         other => Err(Error::bad(format!(
@@ -61,21 +58,25 @@ pub async fn run(node: &Node, who: &Principal, req: Sql) -> Result<Reply> {
     }
 }
 
-fn table(node: &Node, name: &ObjectName) -> Result<std::sync::Arc<TableMeta>> {
+/// The table a statement names, for `who` needing `needs`: the permission is checked first, by
+/// name, so a user without it is refused alike whether the table exists or not.
+fn table(node: &Node, who: &Principal, name: &ObjectName, needs: &[Access]) -> Result<std::sync::Arc<TableMeta>> {
     let parts = name_parts(name);
-    match parts.as_slice() {
-        [t] => node.store.table(DEFAULT_DATABASE, t),
-        [db, t] => node.store.table(db, t),
-        _ => Err(Error::bad(format!("table name '{name}' must be database.table"))),
-    }
+    let (db, t) = match parts.as_slice() {
+        [t] => (DEFAULT_DATABASE, t.as_str()),
+        [db, t] => (db.as_str(), t.as_str()),
+        _ => return Err(Error::bad(format!("table name '{name}' must be database.table"))),
+    };
+    who.require(db, t, needs)?;
+    node.store.table(db, t)
 }
 
-fn from_table(node: &Node, t: &TableWithJoins) -> Result<(std::sync::Arc<TableMeta>, Option<String>)> {
+fn from_table(node: &Node, who: &Principal, t: &TableWithJoins, needs: &[Access]) -> Result<(std::sync::Arc<TableMeta>, Option<String>)> {
     if !t.joins.is_empty() {
         return Err(unsupported("joins"));
     }
     match &t.relation {
-        TableFactor::Table { name, alias, args: None, .. } => Ok((table(node, name)?, alias.as_ref().map(|a| a.name.value.clone()))),
+        TableFactor::Table { name, alias, args: None, .. } => Ok((table(node, who, name, needs)?, alias.as_ref().map(|a| a.name.value.clone()))),
         other => Err(unsupported(format!("FROM {other}"))),
     }
 }
@@ -91,8 +92,7 @@ async fn select(node: &Node, who: &Principal, q: &Query) -> Result<Reply> {
     if s.from.len() != 1 {
         return Err(Error::bad("SELECT must read FROM exactly one table (database.table)"));
     }
-    let (meta, alias) = from_table(node, &s.from[0])?;
-    who.require(&meta.database, &meta.name, &[Access::Read])?;
+    let (meta, alias) = from_table(node, who, &s.from[0], &[Access::Read])?;
     Ok(Reply::Json(Value::Array(node.store.sql_select(&meta, alias, q, s).await?)))
 }
 

@@ -83,8 +83,8 @@ const TRANSACTION_LOG_MAX: u64 = 10_000;
 
 /// A table's transaction log, permission-checked like a read of the table.
 pub async fn read_transaction_log(node: &Node, who: &Principal, req: ReadTransactionLog) -> Result<Reply> {
+    who.require(&req.database, &req.table, &[crate::auth::Access::Read])?;
     let meta = node.store.table(&req.database, &req.table)?;
-    who.require(&meta.database, &meta.name, &[crate::auth::Access::Read])?;
     let limit = req.limit.unwrap_or(TRANSACTION_LOG_DEFAULT);
     if limit == 0 || limit > TRANSACTION_LOG_MAX {
         return Err(Error::bad(format!("'limit' must be from 1 to {TRANSACTION_LOG_MAX}")));

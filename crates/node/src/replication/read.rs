@@ -88,6 +88,14 @@ async fn ask(node: &Node, p: &PeerConfig, search: &Operation) -> std::result::Re
         Ok(answer)
     } else {
         let error = answer.get("error").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| answer.to_string());
+        if status == hyper::StatusCode::FORBIDDEN {
+            // Said plainly: the read ran there as the link's user, not as the caller.
+            return Err(format!(
+                "{url} answered {status}: {error} (a cluster-wide read runs on each peer as the user its link logs in \
+                 with, here '{}'; give that user read permission there, or link with a user that has it)",
+                p.username
+            ));
+        }
         Err(format!("{url} answered {status}: {error}"))
     }
 }

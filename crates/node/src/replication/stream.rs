@@ -34,11 +34,13 @@ impl Progress {
 /// originated at `peer` are left out. `sent` follows the position and counts the entries, for
 /// cluster_status.
 pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: i64, out: mpsc::Sender<Out>, sent: Arc<Progress>) {
-    let mut feed = store.subscribe_commits();
     let mut durable = store.watch_durable_head();
     let mut pos = from;
     sent.position.store(pos, Ordering::Relaxed);
     loop {
+        // Taken before the log is read, so no commit after the read is missed; dropped before a
+        // batch is sent, so a peer that stops reading holds no commits of the node in memory.
+        let mut feed = store.subscribe_commits();
         let page = match store.log_after(&channel, pos, PAGE, &peer).await {
             Ok(p) => p,
             Err(e) => {
@@ -88,6 +90,7 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
         let count = entries.len() as u64;
         let frame = sc::event(name::TXNS, &Txns { channel: channel.clone(), from: pos, upto: page.upto, entries });
         pos = page.upto;
+        drop(feed);
         if out.send(Out::Text(frame)).await.is_err() {
             return;
         }

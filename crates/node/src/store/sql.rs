@@ -265,8 +265,21 @@ enum Column {
     Named(String),
 }
 
+/// LIMIT and OFFSET: a whole number written in the statement, nothing else (a column there
+/// has no row to be read from).
 fn literal_limit(r: &mut Render, e: Option<&Expr>) -> Result<Option<String>> {
-    e.map(|e| r.expr(e)).transpose()
+    let Some(e) = e else { return Ok(None) };
+    let whole = match e {
+        Expr::Value(v) => match &v.value {
+            SqlValue::Number(n, _) => n.parse::<u64>().ok().filter(|n| i64::try_from(*n).is_ok()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match whole {
+        Some(_) => r.expr(e).map(Some),
+        None => Err(Error::bad(format!("LIMIT and OFFSET take a whole number, not '{e}'"))),
+    }
 }
 
 /// `WHERE ...` for a predicate write, refusing aggregates (SQL has no row to apply them to).

@@ -62,10 +62,7 @@ pub fn normalize_key(v: &Value, pk: &str) -> Result<Value> {
         Value::Number(n) => {
             if n.is_u64() && !n.is_i64() {
                 // Stored as a double it would become another key (and collide with neighbours).
-                return Err(Error::bad(format!(
-                    "primary key '{pk}' {n} is out of range: integer keys must fit in a signed 64-bit \
-                     integer (-9223372036854775808 to 9223372036854775807); use a string for larger ones"
-                )));
+                return Err(out_of_range(pk, n));
             }
             if n.is_i64() {
                 return Ok(v.clone());
@@ -74,10 +71,17 @@ pub fn normalize_key(v: &Value, pk: &str) -> Result<Value> {
             if !f.is_finite() {
                 return Err(Error::bad(format!("primary key '{pk}' must be a finite number")));
             }
-            // SQLite compares an integer and an integral double by value, so `1e16` and
-            // `10000000000000000` are one key there: fold every integral double that an i64
-            // holds exactly. Other doubles stay doubles and never equal an integer.
-            if f.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&f) {
+            if f.fract() == 0.0 {
+                // An integer literal outside 64 bits reaches us as the nearest double (serde
+                // parses `100000000000000000000` and `-9223372036854775809` so): its own value is
+                // lost, and neighbours would become one key. Refused, however it was written;
+                // -2^63 as a double can only be such a rounding (the literal parses as an i64).
+                if f <= -I64_BOUND || f >= I64_BOUND {
+                    return Err(out_of_range(pk, n));
+                }
+                // SQLite compares an integer and an integral double by value, so `1e16` and
+                // `10000000000000000` are one key there: fold every integral double (each is
+                // exactly an i64 here). Other doubles stay doubles and never equal an integer.
                 return Ok(Value::from(f as i64));
             }
             Ok(Value::from(f))
@@ -87,6 +91,13 @@ pub fn normalize_key(v: &Value, pk: &str) -> Result<Value> {
             kind_of(other)
         ))),
     }
+}
+
+fn out_of_range(pk: &str, n: &Number) -> Error {
+    Error::bad(format!(
+        "primary key '{pk}' {n} is out of range: integer keys must fit in a signed 64-bit integer \
+         (-9223372036854775808 to 9223372036854775807); use a string for larger ones"
+    ))
 }
 
 /// The canonical text of a normalised key, used to match keys coming back from SQLite.
@@ -140,14 +151,15 @@ pub fn kind_of(v: &Value) -> &'static str {
 }
 
 /// `doc ->> '$."name"'`: the SQL value of a top-level attribute. Names are inlined as a string
-/// literal (single quotes doubled); a `"` cannot be expressed in a SQLite JSON path label.
+/// literal (single quotes doubled). SQLite reads a quoted path label with a backslash in it as
+/// JSON-escaped, so a backslash is written `\\`; a `"` cannot be expressed in a label at all.
 pub fn attr_sql(name: &str, arrow: &str) -> Result<String> {
     if name.contains('"') || name.chars().any(char::is_control) {
         return Err(Error::bad(format!(
             "attribute '{name}' cannot be searched: its name contains '\"' or a control character"
         )));
     }
-    Ok(format!("(doc {arrow} '$.\"{}\"')", name.replace('\'', "''")))
+    Ok(format!("(doc {arrow} '$.\"{}\"')", name.replace('\\', "\\\\").replace('\'', "''")))
 }
 
 /// Epoch milliseconds with microsecond fraction, as HarperDB stamps records.
@@ -174,7 +186,14 @@ mod tests {
         assert_eq!(normalize_key(&json!(0.30000000000000004), "id").unwrap(), json!(0.30000000000000004));
         assert_eq!(normalize_key(&json!(-9223372036854775808i64), "id").unwrap(), json!(i64::MIN));
         assert!(normalize_key(&json!(18446744073709551615u64), "id").is_err());
-        assert!(normalize_key(&json!(9.3e18), "id").unwrap().is_f64(), "beyond i64 a double stays a double");
+        assert!(normalize_key(&json!(9.3e18), "id").is_err(), "an integral double beyond i64 is refused");
+        for text in ["100000000000000000000", "100000000000000000001", "18446744073709551616", "-9223372036854775809", "-9223372036854775808.0", "1e300"] {
+            let v: Value = serde_json::from_str(text).unwrap();
+            assert!(normalize_key(&v, "id").is_err(), "{text} is refused, not rounded");
+        }
+        assert_eq!(normalize_key(&serde_json::from_str("9223372036854775807").unwrap(), "id").unwrap(), json!(i64::MAX));
+        assert_eq!(normalize_key(&json!(1.5e300), "id").is_err(), true);
+        assert_eq!(normalize_key(&json!(2.5), "id").unwrap(), json!(2.5), "fractions stay doubles");
     }
 
     #[test]
@@ -182,5 +201,6 @@ mod tests {
         assert_eq!(attr_sql("a.b", "->>").unwrap(), "(doc ->> '$.\"a.b\"')");
         assert_eq!(attr_sql("it's", "->").unwrap(), "(doc -> '$.\"it''s\"')");
         assert!(attr_sql("bad\"name", "->>").is_err());
+        assert_eq!(attr_sql("a\\b", "->>").unwrap(), "(doc ->> '$.\"a\\\\b\"')");
     }
 }

@@ -8,6 +8,7 @@ mod data_ops;
 mod expiry;
 mod fuzz;
 mod hardening;
+mod hostile;
 mod kill9;
 mod replication;
 mod restart;

@@ -94,7 +94,8 @@ async fn subscriptions_follow_permissions_and_carry_committed_transactions() {
     assert_eq!(recv(&mut ws).await, json!({"rid": 4}));
     assert_eq!(recv(&mut ws).await["error"]["name"], "SubscribeAuthError");
     assert_eq!(recv(&mut ws).await["error"]["message"], "Subscribe channel name was malformatted");
-    assert_eq!(recv(&mut ws).await["error"]["message"], "Table 'dev.nope' does not exist");
+    // No permission on it: refused like an existing forbidden table (existence is not told).
+    assert_eq!(recv(&mut ws).await["error"]["message"], "user 'w' needs read permission on dev.nope");
     // The watcher may not publish.
     send(&mut ws, json!({"event": "#publish", "data": {"channel": "dev:dog", "data": {"id": 9}}, "cid": 8})).await;
     assert_eq!(recv(&mut ws).await["error"]["name"], "PublishAuthError");

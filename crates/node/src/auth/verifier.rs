@@ -1,0 +1,179 @@
+//! Password checks on a fixed pool of threads, each reusing its own Argon2 memory: at most
+//! `VERIFIERS` hashes run at once in the process, at most `QUEUED` wait, and what a flood of
+//! logins costs in memory is `VERIFIERS` × the hash's memory, whoever sends it.
+//!
+//! Invariants: a job past the queue is refused at once (the caller answers 503 with
+//! Retry-After), never queued without bound; credentials known to be good go through a small
+//! queue of their own that is served first, so a flood of wrong passwords does not lock out the
+//! users who have them right; a user that does not exist costs one full hash too, so the time of
+//! an answer does not tell which names exist.
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, OnceLock};
+
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use tokio::sync::oneshot;
+
+/// Hashes that may run at once in the process. The CPU is shared with the requests themselves:
+/// more would only queue on the cores.
+fn verifiers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4)
+}
+
+/// Checks that may wait for a verifier; past it a check is refused (503, Retry-After).
+pub const QUEUED: usize = 32;
+/// Checks of credentials known to be good that may wait in their own queue.
+const QUEUED_KNOWN: usize = 64;
+/// The largest Argon2 memory a stored hash may ask for (our own hashes take 19 MiB).
+const MAX_BLOCKS: usize = 64 * 1024;
+
+/// Which queue a check waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Credentials this node saw succeed before: served first.
+    Known,
+    Other,
+}
+
+/// No verifier is free and the queue is full: try again shortly.
+#[derive(Debug)]
+pub struct Busy;
+
+struct Job {
+    password: String,
+    /// None: the user does not exist; a hash of the same cost is computed all the same.
+    hash: Option<String>,
+    answer: oneshot::Sender<bool>,
+}
+
+#[derive(Default)]
+struct Queues {
+    known: VecDeque<Job>,
+    other: VecDeque<Job>,
+}
+
+struct Pool {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<&'static Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let pool: &'static Pool = Box::leak(Box::new(Pool { queues: Mutex::new(Queues::default()), ready: Condvar::new() }));
+        for i in 0..verifiers() {
+            let spawned = std::thread::Builder::new().name(format!("password-check-{i}")).spawn(move || work(pool));
+            if let Err(e) = spawned {
+                tracing::error!("a password-check thread could not start: {e}");
+            }
+        }
+        pool
+    })
+}
+
+/// Queues a check of `password` against the stored PHC `hash` (None for a user that does not
+/// exist: the answer is false after the same work). The receiver answers whether it matched.
+pub fn submit(password: &str, hash: Option<String>, lane: Lane) -> Result<oneshot::Receiver<bool>, Busy> {
+    let pool = pool();
+    let (answer, rx) = oneshot::channel();
+    let job = Job { password: password.to_string(), hash, answer };
+    let mut q = pool.queues.lock().map_err(|_| Busy)?;
+    let (queue, room) = match lane {
+        Lane::Known => (&mut q.known, QUEUED_KNOWN),
+        Lane::Other => (&mut q.other, QUEUED),
+    };
+    if queue.len() >= room {
+        return Err(Busy);
+    }
+    queue.push_back(job);
+    drop(q);
+    pool.ready.notify_one();
+    Ok(rx)
+}
+
+fn work(pool: &'static Pool) {
+    let mut memory: Vec<Block> = Vec::new();
+    loop {
+        let job = {
+            let Ok(mut q) = pool.queues.lock() else { return };
+            loop {
+                if let Some(job) = q.known.pop_front().or_else(|| q.other.pop_front()) {
+                    break job;
+                }
+                q = match pool.ready.wait(q) {
+                    Ok(q) => q,
+                    Err(_) => return,
+                };
+            }
+        };
+        // A caller that gave up (its request was dropped) costs no hash.
+        if job.answer.is_closed() {
+            continue;
+        }
+        let matched = match &job.hash {
+            Some(hash) => verify(&mut memory, job.password.as_bytes(), hash),
+            None => {
+                let _ = verify(&mut memory, job.password.as_bytes(), decoy());
+                false
+            }
+        };
+        let _ = job.answer.send(matched);
+    }
+}
+
+/// A hash of the same cost as every user's, checked for names that do not exist.
+fn decoy() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        SaltString::encode_b64(b"switchyard-decoy")
+            .and_then(|salt| Argon2::default().hash_password(b"decoy", &salt).map(|h| h.to_string()))
+            .unwrap_or_default()
+    })
+}
+
+/// Whether `password` hashes to the PHC string `phc`, computed in `memory` (grown once to the
+/// hash's size and kept). A hash that cannot be read never matches.
+fn verify(memory: &mut Vec<Block>, password: &[u8], phc: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else { return false };
+    let (Some(expected), Some(salt)) = (hash.hash, hash.salt) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm) else { return false };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&hash) else { return false };
+    if params.block_count() > MAX_BLOCKS {
+        return false;
+    }
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+    memory.resize(params.block_count(), Block::default());
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let out = &mut out[..expected.len()];
+    if Argon2::new(algorithm, version, params).hash_password_into_with_memory(password, salt, out, &mut memory[..]).is_err() {
+        return false;
+    }
+    // Output's equality is constant-time.
+    Output::new(out).is_ok_and(|computed| computed == expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::password_hash::rand_core::OsRng;
+
+    #[test]
+    fn checks_what_the_argon2_crate_hashed() {
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = Argon2::default().hash_password(b"right", &salt).unwrap().to_string();
+        let mut memory = Vec::new();
+        assert!(verify(&mut memory, b"right", &phc));
+        assert!(!verify(&mut memory, b"wrong", &phc));
+        assert!(!verify(&mut memory, b"right", "not a hash"));
+        // The memory is kept for the next check, at the hash's size.
+        assert_eq!(memory.len(), Params::default().block_count());
+        assert!(PasswordHash::new(decoy()).is_ok(), "the decoy is a hash of the same kind");
+    }
+}
