@@ -344,3 +344,61 @@ impl OpsClient {
 fn truncate(s: &str) -> String {
     s.chars().take(200).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server on loopback that answers every request with `head` and then `body_mib` MiB of
+    /// JSON array (or as much as the client reads before it hangs up).
+    async fn answering(head: &'static str, body_mib: usize) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            for _ in 0..4 {
+                let Ok((mut s, _)) = listener.accept().await else { return };
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    let _ = s.write_all(head.as_bytes()).await;
+                    let _ = s.write_all(b"[").await;
+                    let chunk = format!("\"{}\",", "x".repeat(1021)).into_bytes();
+                    for _ in 0..body_mib * 1024 {
+                        if s.write_all(&chunk).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = s.write_all(b"\"x\"]").await;
+                });
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_limit_is_refused_not_read_whole() {
+        let search = Operation::Sql(Sql { sql: "SELECT * FROM dev.t".into() });
+        // Streamed without a length: refused at the byte past the limit.
+        let url = answering("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n", 8).await;
+        let c = OpsClient::new(url, Credentials::None).unwrap().with_answer_limit(2 * 1024 * 1024);
+        let e = c.run(&search).await.unwrap_err();
+        assert!(matches!(e, Error::TooLarge { limit_mb: 2, .. }), "{e}");
+        assert!(e.to_string().contains("exceeds 2 MB"), "{e}");
+        // An announced length over the limit is refused before any of it is read.
+        let url = answering("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10000000000\r\n\r\n", 1).await;
+        let c = OpsClient::new(url, Credentials::None).unwrap();
+        let e = c.run_as::<Value>(&search).await.unwrap_err();
+        assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+        // Not a page: a description takes far less than a page does.
+        let url = answering("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n", 20).await;
+        let c = OpsClient::new(url, Credentials::None).unwrap();
+        let e = c.describe_table("dev", "t").await.unwrap_err();
+        assert!(matches!(e, Error::TooLarge { limit_mb: 16, .. }), "{e}");
+        // Within the limit an answer is read and parsed as usual.
+        let url = answering("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n", 1).await;
+        let c = OpsClient::new(url, Credentials::None).unwrap().with_answer_limit(2 * 1024 * 1024);
+        let rows: Vec<Value> = c.run_as(&search).await.unwrap();
+        assert_eq!(rows.len(), 1025);
+    }
+}

@@ -291,6 +291,34 @@ async fn a_frame_of_ten_thousand_subscribes_is_answered_whole() {
     assert_eq!(recv(&mut s).await["rid"], 1);
 }
 
+// ---- 6. every #subscribe with a cid is answered exactly once -----------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscribe_refused_before_login_and_sent_again_is_answered_exactly_once() {
+    let n = TestNode::start().await;
+    n.table("observed").await;
+    for i in 0..150 {
+        let (mut s, _) = ws::handshaken(&n, None).await;
+        send(&mut s, json!({"event": "#subscribe", "data": {"channel": "dev:observed"}, "cid": 2})).await;
+        assert_eq!(recv(&mut s).await["error"]["name"], "SubscribeAuthError");
+        // The login and the next subscribe back to back, as a client sends them the moment the
+        // login is answered (here without even waiting for it).
+        let login = json!({"event": "login", "data": {"username": ADMIN, "password": PASSWORD}, "cid": 3}).to_string();
+        let subscribe = json!({"event": "#subscribe", "data": {"channel": "dev:observed"}, "cid": 4}).to_string();
+        s.feed(Message::Text(login.into())).await.unwrap();
+        s.feed(Message::Text(subscribe.into())).await.unwrap();
+        s.flush().await.unwrap();
+        let mut replies = std::collections::BTreeMap::<i64, Value>::new();
+        while let Some(frame) = ws::recv_within(&mut s, Duration::from_millis(if replies.contains_key(&4) { 100 } else { 3000 })).await {
+            if let Some(rid) = frame["rid"].as_i64() {
+                assert!(replies.insert(rid, frame.clone()).is_none(), "iteration {i}: rid {rid} answered twice");
+            }
+        }
+        assert_eq!(replies.get(&3).map(|r| r["data"]["username"].clone()), Some(json!(ADMIN)), "iteration {i}: {replies:?}");
+        assert_eq!(replies.get(&4), Some(&json!({"rid": 4})), "iteration {i}: the second subscribe is answered: {replies:?}");
+    }
+}
+
 // ---- 7. a token expires on an open socket ----------------------------------------------------
 
 #[tokio::test]
