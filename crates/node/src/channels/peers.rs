@@ -53,7 +53,8 @@ impl Conn {
             return self.fail(cid, error_object("InvalidArgumentsError", "sy:pull needs 'from', the position to continue after"));
         };
         // The peer holds our log up to where it asks to continue.
-        self.node.acks.record(&peer, &channel.to_string(), from);
+        let user = self.who.as_ref().map(|w| w.username.clone());
+        self.node.acks.record_as(&peer, &channel.to_string(), from, user.as_deref());
         let key = format!("sy:{channel}");
         if let Some(old) = self.streams.remove(&key) {
             old.abort();
@@ -89,7 +90,7 @@ impl Conn {
         let (Some(peer), Some(channel), Some(upto)) = (self.peer.as_deref(), data.get("channel").and_then(Value::as_str), data.get("upto").and_then(Value::as_i64)) else {
             return;
         };
-        self.node.acks.record(peer, channel, upto);
+        self.node.acks.record_as(peer, channel, upto, self.who.as_ref().map(|w| w.username.as_str()));
     }
 
     /// A batch the peer publishes to us. One that skips past where we stand is refused and the

@@ -61,7 +61,11 @@ pub async fn update_node(node: &Arc<Node>, req: AddNode) -> Result<Message> {
     };
     let config = validate(&req, Some(&existing), node.config.cluster_user.as_ref())?;
     node.store.save_peer(&config.to_stored()?).await?;
+    let published = |c: &PeerConfig| -> Vec<String> { c.subscriptions.iter().filter(|s| s.publish).map(|s| s.channel.to_string()).collect() };
+    let still = published(&config);
+    let dropped: Vec<String> = published(&existing).into_iter().filter(|c| !still.contains(c)).collect();
     node.peers.spawn(node, config);
+    node.acks.forget_channels(node, &req.name, &dropped).await?;
     Ok(Message { message: format!("Successfully updated '{}'", req.name) })
 }
 
@@ -72,6 +76,8 @@ pub async fn remove_node(node: &Arc<Node>, name: &str) -> Result<Message> {
     if !deleted && !stopped {
         return Err(Error::NotFound(format!("node '{name}' is not in the cluster")));
     }
+    // It receives nothing from this node any more: no receiver entry, no hold on pruning.
+    node.acks.forget_peer(node, name).await?;
     Ok(Message { message: format!("Successfully removed '{name}' from cluster") })
 }
 

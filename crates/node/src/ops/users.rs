@@ -23,7 +23,12 @@ pub async fn dispatch(node: &Node, who: &Principal, op: Operation) -> Result<Rep
                 Operation::ListRoles(_) => Reply::of(&auth.list_roles().await?),
                 Operation::AddUser(r) => Reply::of(&auth.add_user(r).await?),
                 Operation::AlterUser(r) => Reply::of(&auth.alter_user(r).await?),
-                Operation::DropUser(r) => Reply::of(&auth.drop_user(&r.username, &who.username).await?),
+                Operation::DropUser(r) => {
+                    let answer = auth.drop_user(&r.username, &who.username).await?;
+                    // Peers that logged in as it can no longer receive from this node.
+                    node.acks.forget_user(node, &r.username).await?;
+                    Reply::of(&answer)
+                }
                 Operation::ListUsers(_) => Reply::of(&auth.list_users().await?),
                 other => Err(Error::Internal(format!("'{}' is not a user operation", other.name()))),
             }

@@ -180,6 +180,20 @@ impl Store {
         Ok(())
     }
 
+    /// Removes stored acknowledged positions of `(peer, channel)` pairs.
+    pub async fn delete_acks(&self, gone: &[(String, String)]) -> Result<()> {
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.writer().await?;
+        let mut tx = sqlx::Connection::begin(&mut *w).await?;
+        for (peer, channel) in gone {
+            sqlx::query("DELETE FROM peer_acks WHERE peer = ? AND channel = ?").bind(peer).bind(channel).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Every stored acknowledged position: `(peer, channel, acked)`.
     pub async fn load_acks(&self) -> Result<Vec<(String, String, i64)>> {
         Ok(sqlx::query_as("SELECT peer, channel, acked FROM peer_acks").fetch_all(&self.read).await?)

@@ -426,3 +426,57 @@ async fn a_link_user_replicates_only_what_its_role_grants() {
     let ok: PullReply = socket.call("sy:pull", &Pull { channel: "dev:sensor_data".into(), from: 0 }).await.unwrap();
     assert_eq!(ok.primary_key, "id");
 }
+
+/// The receivers `n`'s cluster_status lists, as (peer, channel).
+async fn receivers(n: &TestNode) -> Vec<(String, String)> {
+    let status = n.ok(json!({"operation": "cluster_status"})).await;
+    status["receivers"].as_array().unwrap().iter().map(|r| (r["peer"].as_str().unwrap().to_string(), r["channel"].as_str().unwrap().to_string())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_link_leaves_no_receiver_behind() {
+    let edge = TestNode::start_named("edge").await;
+    let hq = TestNode::start_named("hq").await;
+    edge.table("sensor").await;
+    hq.table("sensor").await;
+    // edge dials hq and pushes its sensor table there.
+    add_node(&edge, &hq, json!([{"channel": "dev:sensor", "subscribe": false, "publish": true}])).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 1}, {"id": 2}]})).await;
+    eventually("hq receives and acknowledges", || async { receivers(&edge).await == vec![("hq".to_string(), "dev:sensor".to_string())] }).await;
+    edge.ok(json!({"operation": "remove_node", "name": "hq"})).await;
+    assert_eq!(receivers(&edge).await, vec![], "hq receives nothing from edge any more");
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 3}]})).await;
+    assert_eq!(receivers(&edge).await, vec![], "and no backlog grows for it");
+    // Also after a restart (the acknowledged position is gone from storage too).
+    let mut edge = edge;
+    edge.restart().await;
+    assert_eq!(receivers(&edge).await, vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_link_user_or_unpublishing_a_channel_ends_its_receivers() {
+    let edge = TestNode::start_named("edge").await;
+    let hq = TestNode::start_named("hq").await;
+    edge.table("sensor").await;
+    edge.table("config").await;
+    edge.ok(json!({"operation": "add_user", "username": "link_hq", "password": "link-pass", "role": "super_user", "active": true})).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 1}]})).await;
+    // hq dials edge as link_hq and pulls sensor: edge counts hq as a receiver of it.
+    hq.ok(json!({"operation": "add_node", "name": "edge", "host": "127.0.0.1", "port": port(&edge),
+        "authorization": {"username": "link_hq", "password": "link-pass"},
+        "subscriptions": [{"channel": "dev:sensor", "subscribe": true, "publish": false}]})).await;
+    eventually("hq pulls from edge", || async { receivers(&edge).await.contains(&("hq".to_string(), "dev:sensor".to_string())) }).await;
+    edge.ok(json!({"operation": "drop_user", "username": "link_hq"})).await;
+    assert!(!receivers(&edge).await.iter().any(|(p, _)| p == "hq"), "a dropped link user's peer receives nothing");
+
+    // edge dials hq publishing two channels, then stops publishing one.
+    hq.table("config").await;
+    add_node(&edge, &hq, json!([{"channel": "dev:sensor", "subscribe": false, "publish": true}, {"channel": "dev:config", "subscribe": false, "publish": true}])).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "config", "records": [{"id": "rate"}]})).await;
+    eventually("hq acknowledges both", || async { receivers(&edge).await.len() == 2 }).await;
+    edge.ok(json!({"operation": "update_node", "name": "hq", "host": "127.0.0.1", "port": port(&hq),
+        "authorization": {"username": ADMIN, "password": PASSWORD},
+        "subscriptions": [{"channel": "dev:sensor", "subscribe": false, "publish": true}]})).await;
+    let left = receivers(&edge).await;
+    assert!(!left.contains(&("hq".to_string(), "dev:config".to_string())), "config is no longer published to hq: {left:?}");
+}
