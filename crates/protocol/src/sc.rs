@@ -316,6 +316,9 @@ pub struct Transaction {
     pub user: Option<String>,
     /// Commit time at the origin, ms since the epoch.
     pub ts: f64,
+    /// The write's version from its origin's hybrid logical clock: what last-writer-wins orders
+    /// by, with the origin (milliseconds << 20 | a counter).
+    pub version: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<Box<RawValue>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod catalog;
+pub mod clock;
 mod durability;
 mod jobs;
 mod peers;
@@ -68,6 +69,8 @@ pub struct Store {
     barrier: Arc<durability::Barrier>,
     /// The node's task tracker: the store's tasks are waited for when the node stops.
     tasks: tokio_util::task::TaskTracker,
+    /// The versions of this node's writes (and the highest seen from peers).
+    clock: clock::Clock,
 }
 
 /// The attributes every table starts with after its primary key.
@@ -113,10 +116,14 @@ impl Store {
             .max_lifetime(None)
             .connect_with(opts)
             .await?;
-        let (catalog, head) = {
+        let (catalog, head, high) = {
             let mut conn = write.acquire().await?;
             let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM txn_log").fetch_one(&mut *conn).await?;
-            (Catalog::load(&mut conn).await?, head)
+            let catalog = Catalog::load(&mut conn).await?;
+            add_version_columns(&mut conn, &catalog).await?;
+            // Every version stored is in the log (it is never trimmed): the clock starts past it.
+            let high: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM txn_log").fetch_one(&mut *conn).await?;
+            (catalog, head, high)
         };
         Ok(Store {
             read,
@@ -126,6 +133,7 @@ impl Store {
             commits: tokio::sync::broadcast::channel(COMMIT_FEED_CAPACITY).0,
             queue: records::WriteQueue::default(),
             barrier: durability::Barrier::new(file.with_extension("db-wal"), head, tasks.clone()),
+            clock: clock::Clock::starting_after(high),
             tasks,
             file,
         })
@@ -145,32 +153,23 @@ impl Store {
         self.commits.subscribe()
     }
 
-    /// Announces a committed entry. `records_json` is the entry's `records` (or `ids`) JSON text.
-    pub(crate) fn announce(&self, id: i64, channel: &str, operation: &str, user: Option<&str>, records_json: &str, ts: f64) {
-        let origin = self.node_name.clone();
-        self.announce_from(id, channel, operation, user, records_json, ts, &origin, id);
-    }
-
-    /// Announces an entry that may have originated elsewhere (`origin`, `origin_id`), committed
-    /// durably (`synchronous = FULL`). Called while the writer is still held, like the group
-    /// commit's announcements, so the feed keeps log order; the durable head reaches it once
-    /// the entries before it are synced too.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn announce_from(&self, id: i64, channel: &str, operation: &str, user: Option<&str>, records_json: &str, ts: f64, origin: &str, origin_id: i64) {
-        if let Some(c) = self.committed(id, channel, operation, user, records_json, ts, origin, origin_id) {
+    /// Announces a committed entry (originated here or elsewhere), committed durably
+    /// (`synchronous = FULL`). Called while the writer is still held, like the group commit's
+    /// announcements, so the feed keeps log order; the durable head reaches it once the entries
+    /// before it are synced too.
+    pub(crate) fn announce(&self, e: &LogEntry) {
+        if let Some(c) = self.committed(e) {
             let _ = self.commits.send(c);
         }
-        self.barrier.queue(false, id, Box::new(|_| {}));
+        self.barrier.queue(false, e.id, Box::new(|_| {}));
     }
 
     /// The feed's item for an entry; `None` when nobody listens.
-    #[allow(clippy::too_many_arguments)]
-    fn committed(&self, id: i64, channel: &str, operation: &str, user: Option<&str>, records_json: &str, ts: f64, origin: &str, origin_id: i64) -> Option<Arc<Committed>> {
+    fn committed(&self, e: &LogEntry) -> Option<Arc<Committed>> {
         if self.commits.receiver_count() == 0 {
             return None;
         }
-        let entry = entry_json(id, origin, origin_id, channel, operation, user, ts, records_json);
-        Some(Arc::new(Committed { id, channel: channel.to_string(), entry, frame: std::sync::OnceLock::new() }))
+        Some(Arc::new(Committed { id: e.id, channel: e.channel.to_string(), entry: e.json(), frame: std::sync::OnceLock::new() }))
     }
 
     /// Every log id at or below this is on disk; readers of the log stop there.
@@ -362,7 +361,8 @@ impl Store {
         }
         // `pk` has no declared type, so SQLite keeps numbers as numbers and strings as strings.
         sqlx::query(&format!(
-            "CREATE TABLE r{id} (pk PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated REAL NOT NULL, origin TEXT NOT NULL DEFAULT '') WITHOUT ROWID"
+            "CREATE TABLE r{id} (pk PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated REAL NOT NULL, origin TEXT NOT NULL DEFAULT '', \
+             version INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID"
         ))
         .execute(&mut *tx)
         .await?;
@@ -515,15 +515,61 @@ impl Store {
 /// `{"id","origin","origin_id","channel","operation","user","ts","records"|"ids"}`.
 /// `records_json` is already JSON text and is embedded without re-serializing.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn entry_json(id: i64, origin: &str, origin_id: i64, channel: &str, operation: &str, user: Option<&str>, ts: f64, records_json: &str) -> String {
-    let key = if operation == "delete" { "ids" } else { "records" };
-    format!(
-        "{{\"id\":{id},\"origin\":{},\"origin_id\":{origin_id},\"channel\":{},\"operation\":{},\"user\":{},\"ts\":{ts},\"{key}\":{records_json}}}",
-        Value::String(origin.to_string()),
-        Value::String(channel.to_string()),
-        Value::String(operation.to_string()),
-        user.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null),
-    )
+/// Gives the record tables made before versions existed their `version` column, each row the
+/// version of its update time (as migration 0006 does for the log and tombstones). Idempotent.
+async fn add_version_columns(conn: &mut sqlx::SqliteConnection, catalog: &Catalog) -> Result<()> {
+    for meta in catalog.databases.values().flat_map(|t| t.values()) {
+        let t = meta.physical();
+        let has: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{t}') WHERE name = 'version')")).fetch_one(&mut *conn).await?;
+        if has {
+            continue;
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        sqlx::query(&format!("ALTER TABLE {t} ADD COLUMN version INTEGER NOT NULL DEFAULT 0")).execute(&mut *tx).await?;
+        sqlx::query(&format!(
+            "UPDATE {t} SET version = (CAST(updated AS INTEGER) << 20) | CAST((updated - CAST(updated AS INTEGER)) * 1000 AS INTEGER) WHERE updated > 0"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// One log entry as subscribers and peers receive it (`switchyard_protocol::sc::Transaction`).
+pub(crate) struct LogEntry<'a> {
+    /// Its place in this node's log.
+    pub id: i64,
+    /// The node where the write happened, and its id there.
+    pub origin: &'a str,
+    pub origin_id: i64,
+    pub channel: &'a str,
+    pub operation: &'a str,
+    pub user: Option<&'a str>,
+    /// Commit time at the origin, epoch ms (for people; the version orders writes).
+    pub ts: f64,
+    /// The write's version from its origin's clock (`clock.rs`).
+    pub version: i64,
+    /// The `records` (or, for a delete, `ids`) as JSON text.
+    pub records: &'a str,
+}
+
+impl LogEntry<'_> {
+    pub fn json(&self) -> String {
+        let key = if self.operation == "delete" { "ids" } else { "records" };
+        format!(
+            "{{\"id\":{},\"origin\":{},\"origin_id\":{},\"channel\":{},\"operation\":{},\"user\":{},\"ts\":{},\"version\":{},\"{key}\":{}}}",
+            self.id,
+            Value::String(self.origin.to_string()),
+            self.origin_id,
+            Value::String(self.channel.to_string()),
+            Value::String(self.operation.to_string()),
+            self.user.map(|u| Value::String(u.to_string())).unwrap_or(Value::Null),
+            self.ts,
+            self.version,
+            self.records,
+        )
+    }
 }
 
 /// A failing query generated from a client's request (SQL, conditions, searches). What SQLite

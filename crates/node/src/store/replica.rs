@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
-use super::records::{add_attributes, adjust_count, collect_new_attributes, put_tombstones, rows_by_key, upsert_rows};
-use super::value::{key_text, normalize_key};
-use super::{entry_json, Store, TableMeta, UPDATED};
+use super::records::{add_attributes, adjust_count, collect_new_attributes, put_tombstones, rows_by_key, upsert_rows, Stamp};
+use super::value::{bind_all, key_from_row, key_param, key_text, normalize_key, Param};
+use super::{LogEntry, Store, TableMeta};
 use crate::error::{Error, Result};
 
 /// A page holds at least one entry and stops after about this many bytes of records, so a
@@ -33,6 +33,9 @@ pub struct RemoteEntry {
     pub origin_id: i64,
     pub operation: String,
     pub ts: f64,
+    /// The write's version at its origin: required (an entry without one cannot be ordered, and
+    /// is refused rather than given a default).
+    pub version: i64,
     /// Kept as the sender's text: logged as is, parsed once for applying.
     #[serde(default)]
     pub records: Option<Box<serde_json::value::RawValue>>,
@@ -64,7 +67,7 @@ impl Store {
 
     async fn log_page(&self, channel: &str, after: i64, upto: i64, limit: i64, exclude_origin: &str) -> Result<LogPage> {
         let rows = sqlx::query(
-            "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+            "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user, version FROM txn_log \
              WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
         )
         .bind(channel)
@@ -89,7 +92,20 @@ impl Store {
             let records: String = row.try_get(5)?;
             bytes += records.len();
             let user: Option<String> = row.try_get(6)?;
-            page.entries.push(entry_json(id, &origin, row.try_get(2)?, channel, &operation, user.as_deref(), row.try_get(4)?, &records));
+            page.entries.push(
+                LogEntry {
+                    id,
+                    origin: &origin,
+                    origin_id: row.try_get(2)?,
+                    channel,
+                    operation: &operation,
+                    user: user.as_deref(),
+                    ts: row.try_get(4)?,
+                    version: row.try_get(7)?,
+                    records: &records,
+                }
+                .json(),
+            );
         }
         Ok(page)
     }
@@ -100,13 +116,13 @@ impl Store {
     /// With `last`, the last `limit` entries of the range (answered in log order).
     pub async fn transaction_log(&self, channel: &str, by_time: bool, from: Option<f64>, to: Option<f64>, limit: i64, last: bool) -> Result<Vec<String>> {
         let sql = match (by_time, last) {
-            (true, false) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+            (true, false) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user, version FROM txn_log \
                               WHERE channel = ? AND ts >= ? AND ts <= ? ORDER BY id LIMIT ?",
-            (true, true) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+            (true, true) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user, version FROM txn_log \
                              WHERE channel = ? AND ts >= ? AND ts <= ? ORDER BY id DESC LIMIT ?",
-            (false, false) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+            (false, false) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user, version FROM txn_log \
                                WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
-            (false, true) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user FROM txn_log \
+            (false, true) => "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user, version FROM txn_log \
                               WHERE channel = ? AND id > ? AND id <= ? ORDER BY id DESC LIMIT ?",
         };
         let (lo, hi) = if by_time {
@@ -123,16 +139,20 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let user: Option<String> = row.try_get(6)?;
-            out.push(entry_json(
-                row.try_get(0)?,
-                &row.try_get::<String, _>(1)?,
-                row.try_get(2)?,
-                channel,
-                &row.try_get::<String, _>(3)?,
-                user.as_deref(),
-                row.try_get(4)?,
-                &row.try_get::<String, _>(5)?,
-            ));
+            out.push(
+                LogEntry {
+                    id: row.try_get(0)?,
+                    origin: &row.try_get::<String, _>(1)?,
+                    origin_id: row.try_get(2)?,
+                    channel,
+                    operation: &row.try_get::<String, _>(3)?,
+                    user: user.as_deref(),
+                    ts: row.try_get(4)?,
+                    version: row.try_get(7)?,
+                    records: &row.try_get::<String, _>(5)?,
+                }
+                .json(),
+            );
         }
         Ok(out)
     }
@@ -297,9 +317,14 @@ impl Store {
                 (_, Some(ids)) if e.operation == "delete" => Value::Array(ids.clone()).to_string(),
                 _ => return Err(Error::bad(format!("entry {}#{} has no records or ids", e.origin, e.origin_id))),
             };
+            if e.version <= 0 {
+                return Err(Error::bad(format!("entry {}#{} has no version", e.origin, e.origin_id)));
+            }
+            // What this node writes from now on is newer than what it received.
+            self.clock.observe(e.version);
             // Logged first: a delete's tombstones carry its id in this node's log.
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO txn_log (origin, origin_id, channel, operation, user, records, ts) VALUES (?, ?, ?, ?, NULL, ?, ?) RETURNING id",
+                "INSERT INTO txn_log (origin, origin_id, channel, operation, user, records, ts, version) VALUES (?, ?, ?, ?, NULL, ?, ?, ?) RETURNING id",
             )
             .bind(&e.origin)
             .bind(e.origin_id)
@@ -307,15 +332,17 @@ impl Store {
             .bind(&e.operation)
             .bind(&payload)
             .bind(e.ts)
+            .bind(e.version)
             .fetch_one(&mut *tx)
             .await?;
+            let stamp = Stamp { at: e.ts, version: e.version, origin: &e.origin };
             match (&e.records, &e.ids) {
                 (Some(raw), _) if e.operation != "delete" => {
                     let records: Vec<Map<String, Value>> = serde_json::from_str(raw.get())
                         .map_err(|err| Error::bad(format!("entry {}#{}: records must be objects: {err}", e.origin, e.origin_id)))?;
-                    count_delta += apply_records(&mut tx, &meta, &e.origin, records, &mut new_attrs).await?;
+                    count_delta += apply_records(&mut tx, &meta, stamp, records, &mut new_attrs).await?;
                 }
-                (_, Some(ids)) if e.operation == "delete" => count_delta -= delete_keys(&mut tx, &meta, ids, e.ts, &e.origin, id).await?,
+                (_, Some(ids)) if e.operation == "delete" => count_delta -= delete_keys(&mut tx, &meta, ids, stamp, id).await?,
                 _ => {}
             }
             sqlx::query(
@@ -329,7 +356,7 @@ impl Store {
             .await?;
             seen.insert(e.origin.clone(), e.origin_id);
             last_ts = Some(e.ts);
-            announce.push((id, e.operation, payload, e.ts, e.origin, e.origin_id));
+            announce.push((id, e.operation, payload, e.ts, e.origin, e.origin_id, e.version));
             result.applied += 1;
         }
         if result.applied > 0 {
@@ -349,36 +376,31 @@ impl Store {
         if let Some(next) = next_meta {
             self.replace_meta(next);
         }
-        for (id, operation, payload, ts, origin, origin_id) in announce {
-            self.announce_from(id, channel, &operation, None, &payload, ts, &origin, origin_id);
+        for (id, operation, payload, ts, origin, origin_id, version) in announce {
+            self.announce(&LogEntry { id, origin: &origin, origin_id, channel, operation: &operation, user: None, ts, version, records: &payload });
         }
         Ok(result)
     }
 }
 
-/// Writes replicated documents where they win last-writer-wins by (`__updatedtime__`, origin),
-/// in multi-row statements. Returns how many rows are new.
+/// Writes replicated documents of one entry (written at `stamp`) where they win
+/// last-writer-wins by (version, origin), in multi-row statements. Returns how many rows are new.
 async fn apply_records(
     tx: &mut SqliteConnection,
     meta: &TableMeta,
-    origin: &str,
+    stamp: Stamp<'_>,
     records: Vec<Map<String, Value>>,
     new_attrs: &mut Vec<String>,
 ) -> Result<i64> {
-    let mut docs: Vec<(Value, Map<String, Value>, f64)> = Vec::with_capacity(records.len());
+    let mut docs: Vec<(Value, Map<String, Value>)> = Vec::with_capacity(records.len());
     for doc in records {
         let key = doc.get(&meta.primary_key).ok_or_else(|| Error::bad(format!("a replicated record has no '{}'", meta.primary_key)))?;
         let key = normalize_key(key, &meta.primary_key)?;
-        // Last-writer-wins needs the record's own time: a record without it is refused.
-        let updated = doc.get(UPDATED).and_then(Value::as_f64).ok_or_else(|| {
-            Error::bad(format!("a replicated record of {} has no numeric '{UPDATED}'", meta.qualified()))
-        })?;
-        docs.push((key, doc, updated));
+        docs.push((key, doc));
     }
-    let keys: Vec<Value> = docs.iter().map(|(k, _, _)| k.clone()).collect();
-    let sql = format!("SELECT pk, json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
-    let current = versions(tx, &sql, &keys).await?;
-    // Deleted keys compete with their delete's time: an older write does not resurrect them.
+    let keys: Vec<Value> = docs.iter().map(|(k, _)| k.clone()).collect();
+    let current = versions(tx, &format!("SELECT pk, version, origin FROM {} WHERE pk IN ({{keys}})", meta.physical()), &keys).await?;
+    // Deleted keys compete with their delete's version: an older write does not resurrect them.
     // Keys only absent from the table can have one, and a table without deletes has none.
     let absent: Vec<Value> = keys.iter().filter(|k| !current.contains_key(&key_text(k))).cloned().collect();
     let any: bool = if absent.is_empty() {
@@ -387,59 +409,59 @@ async fn apply_records(
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tombstones WHERE table_id = ?)").bind(meta.id).fetch_one(&mut *tx).await?
     };
     let tombs = if any { versions(tx, &tombstones_sql(meta), &absent).await? } else { HashMap::new() };
-    let mut live: HashMap<String, (f64, String)> = current;
+    let mine = (stamp.version, stamp.origin);
+    let mut live: HashMap<String, (i64, String)> = current;
     let mut added = 0;
-    let mut winners: Vec<(Value, String, f64)> = Vec::with_capacity(docs.len());
-    for (key, doc, updated) in docs {
+    let mut winners: Vec<(Value, String, f64, i64)> = Vec::with_capacity(docs.len());
+    for (key, doc) in docs {
         let kt = key_text(&key);
         let rival = live.get(&kt).or_else(|| tombs.get(&kt));
-        if rival.is_some_and(|(t, o)| (*t, o.as_str()) > (updated, origin)) {
-            continue;
+        if rival.is_some_and(|(v, o)| (*v, o.as_str()) >= mine) {
+            continue; // newer, or this very write arriving again by another path
         }
         if !live.contains_key(&kt) {
             added += 1;
         }
         collect_new_attributes(meta, &doc, new_attrs);
-        live.insert(kt, (updated, origin.to_string()));
-        winners.push((key, serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, updated));
+        live.insert(kt, (stamp.version, stamp.origin.to_string()));
+        winners.push((key, serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, stamp.at, stamp.version));
     }
-    upsert_rows(tx, meta, &winners, origin, true).await?;
+    upsert_rows(tx, meta, &winners, stamp.origin, true).await?;
     Ok(added)
 }
 
-/// `(updated, origin)` per key text, from a statement answering `pk, json_array(updated, origin)`.
-async fn versions(tx: &mut SqliteConnection, sql: &str, keys: &[Value]) -> Result<HashMap<String, (f64, String)>> {
-    let mut out = HashMap::new();
-    for (k, v) in rows_by_key(tx, sql, keys, true).await? {
-        let v: Value = serde_json::from_str(&v.unwrap_or_default()).map_err(|e| Error::Internal(e.to_string()))?;
-        let (Some(t), Some(o)) = (v[0].as_f64(), v[1].as_str()) else {
-            return Err(Error::Internal(format!("a stored version of {k} is malformed: {v}")));
-        };
-        out.insert(k, (t, o.to_string()));
+/// `(version, origin)` per key text, from a statement answering `pk, version, origin` for the
+/// keys in `{keys}`: integers read as integers, compared exactly.
+async fn versions(tx: &mut SqliteConnection, statement: &str, keys: &[Value]) -> Result<HashMap<String, (i64, String)>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(super::records::ROWS_PER_STATEMENT) {
+        let sql = statement.replace("{keys}", &vec!["?"; chunk.len()].join(","));
+        let params: Vec<Param> = chunk.iter().map(key_param).collect();
+        for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await? {
+            let version: i64 = row.try_get(1)?;
+            let origin: String = row.try_get(2)?;
+            out.insert(key_text(&key_from_row(&row, 0)?), (version, origin));
+        }
     }
     Ok(out)
 }
 
 fn tombstones_sql(meta: &TableMeta) -> String {
     // The table id is ours (an integer), never client text.
-    format!("SELECT pk, json_array(updated, origin) FROM tombstones WHERE table_id = {} AND pk IN ({{keys}})", meta.id)
+    format!("SELECT pk, version, origin FROM tombstones WHERE table_id = {} AND pk IN ({{keys}})", meta.id)
 }
 
-/// Applies a replicated delete made at `at` on `origin`: a record updated after it (by
+/// Applies a replicated delete written at `stamp`: a record written after it (by
 /// last-writer-wins order) stays; the others go, and every key keeps a tombstone. Returns how
 /// many records were deleted.
-async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value], at: f64, origin: &str, log_id: i64) -> Result<i64> {
+async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value], stamp: Stamp<'_>, log_id: i64) -> Result<i64> {
     let keys = ids.iter().map(|k| normalize_key(k, &meta.primary_key)).collect::<Result<Vec<_>>>()?;
-    let sql = format!("SELECT pk, json_array(updated, origin) FROM {} WHERE pk IN ({{keys}})", meta.physical());
-    let current = versions(tx, &sql, &keys).await?;
-    let losing: Vec<Value> = keys
-        .iter()
-        .filter(|k| current.get(&key_text(k)).is_none_or(|(t, o)| (*t, o.as_str()) <= (at, origin)))
-        .cloned()
-        .collect();
+    let current = versions(tx, &format!("SELECT pk, version, origin FROM {} WHERE pk IN ({{keys}})", meta.physical()), &keys).await?;
+    let mine = (stamp.version, stamp.origin);
+    let losing: Vec<Value> = keys.iter().filter(|k| current.get(&key_text(k)).is_none_or(|(v, o)| (*v, o.as_str()) <= mine)).cloned().collect();
     let doomed: Vec<Value> = losing.iter().filter(|k| current.contains_key(&key_text(k))).cloned().collect();
     let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING pk", meta.physical());
     let deleted = rows_by_key(tx, &sql, &doomed, false).await?.len() as i64;
-    put_tombstones(tx, meta, &losing, at, origin, log_id).await?;
+    put_tombstones(tx, meta, &losing, stamp, log_id).await?;
     Ok(deleted)
 }

@@ -723,7 +723,7 @@ async fn malformed_replication_frames_are_refused_not_defaulted() {
     assert!(r["error"]["message"].as_str().unwrap().contains("'from'"), "{r}");
     // A batch that does not say where it continues from cannot be checked for a gap: refused.
     let entry = json!({"id": 1, "origin": "fake-peer", "origin_id": 1, "channel": "dev:r", "operation": "insert", "user": null, "ts": 1.0,
-         "records": [{"id": 1, "v": "no time", "__updatedtime__": 1.0}]});
+         "version": 1 << 20, "records": [{"id": 1, "v": "no time", "__updatedtime__": 1.0}]});
     send(&mut ws, json!({"event": "sy:txns", "cid": 6, "data": {"channel": "dev:r", "upto": 1, "entries": [entry]}})).await;
     let r = recv(&mut ws).await;
     assert!(r["error"]["message"].as_str().unwrap().contains("from"), "{r}");
@@ -731,12 +731,12 @@ async fn malformed_replication_frames_are_refused_not_defaulted() {
     let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
     send(&mut ws, json!({"event": "sy:hello", "data": {"node_name": "fake-peer"}, "cid": 3})).await;
     assert_eq!(recv(&mut ws).await["data"]["node_name"], "test-node");
-    // A record without its update time cannot take part in last-writer-wins: the batch is refused.
+    // An entry without its version cannot take part in last-writer-wins: the batch is refused.
     send(&mut ws, json!({"event": "sy:txns", "cid": 6, "data": {"channel": "dev:r", "from": 0, "upto": 1, "entries": [
         {"id": 1, "origin": "fake-peer", "origin_id": 1, "channel": "dev:r", "operation": "insert", "user": null, "ts": 1.0,
-         "records": [{"id": 1, "v": "no time"}]}]}})).await;
+         "records": [{"id": 1, "v": "no version"}]}]}})).await;
     let r = recv(&mut ws).await;
-    assert!(r["error"]["message"].as_str().unwrap().contains("__updatedtime__"), "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("version"), "{r}");
     // The reason arrives before the socket closes (the peer reconnects and resends).
     assert_eq!(crate::common::ws::closed_with(&mut ws).await, 4100);
     assert_eq!(n.count("r").await, 0, "nothing of the refused batch was applied");

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use super::*;
 use crate::store::value::key_text;
-use crate::store::Store;
+use crate::store::{LogEntry, Store};
 use crate::error::{Error, Result};
 
 impl Store {
@@ -107,7 +107,18 @@ impl Store {
         // Live subscribers get the entries now, as any reader sees committed rows, in log order
         // (the writer is still held). Answers wait for the disk.
         for (id, a) in &announcements {
-            if let Some(c) = self.committed(*id, &a.channel, a.operation, a.user.as_deref(), &a.payload, a.ts, &self.node_name, *id) {
+            let entry = LogEntry {
+                id: *id,
+                origin: &self.node_name,
+                origin_id: *id,
+                channel: &a.channel,
+                operation: a.operation,
+                user: a.user.as_deref(),
+                ts: a.ts,
+                version: a.version,
+                records: &a.payload,
+            };
+            if let Some(c) = self.committed(&entry) {
                 let _ = self.commits.send(c);
             }
         }
@@ -212,9 +223,11 @@ impl Store {
                 continue;
             }
             let t = &mut tables[i];
-            let (outcome, payload, now) = t.apply(p);
+            // Every entry its own version, newer than all this node wrote or received before.
+            let version = self.clock.tick();
+            let (outcome, payload, now) = t.apply(p, version);
             entry_of.push(Some(announcements.len()));
-            announcements.push(Announcement { channel: t.meta.channel(), operation: mode.name(), user: user.clone(), payload, ts: now });
+            announcements.push(Announcement { channel: t.meta.channel(), operation: mode.name(), user: user.clone(), payload, ts: now, version });
             answers.push(Ok(outcome));
         }
 

@@ -7,7 +7,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::*;
 use crate::store::value::{bind_all, key_from_row, key_param, key_text, normalize_key, now_ms, Param};
-use crate::store::{user_query_error, Store, TableMeta};
+use crate::store::{user_query_error, LogEntry, Store, TableMeta};
 use crate::error::{Error, Result};
 
 impl Store {
@@ -54,12 +54,13 @@ impl Store {
             return Ok(outcome);
         }
         let now = now_ms();
+        let version = self.clock.tick();
         adjust_count(&mut tx, meta.id, -(outcome.deleted.len() as i64), Some(now)).await?;
         let payload = Value::Array(outcome.deleted.clone()).to_string();
-        let txn_id = self.append_log(&mut tx, &meta, "delete", user, &payload, now).await?;
-        put_tombstones(&mut tx, &meta, &outcome.deleted, now, &self.node_name, txn_id).await?;
+        let txn_id = self.append_log(&mut tx, &meta, "delete", user, &payload, now, version).await?;
+        put_tombstones(&mut tx, &meta, &outcome.deleted, Stamp { at: now, version, origin: &self.node_name }, txn_id).await?;
         tx.commit().await?;
-        self.announce(txn_id, &meta.channel(), "delete", user, &payload, now);
+        self.announce(&LogEntry { id: txn_id, origin: &self.node_name, origin_id: txn_id, channel: &meta.channel(), operation: "delete", user, ts: now, version, records: &payload });
         outcome.txn_id = Some(txn_id);
         Ok(outcome)
     }
@@ -82,8 +83,9 @@ impl Store {
         let mut tx = sqlx::Connection::begin(&mut *w).await?;
         let rows = bind_all(sqlx::query(select), params).fetch_all(&mut *tx).await.map_err(user_query_error)?;
         let now = now_ms();
+        let version = self.clock.tick();
         let mut outcome = WriteOutcome::default();
-        let mut docs: Vec<(Value, String, f64)> = Vec::with_capacity(rows.len());
+        let mut docs: Vec<(Value, String, f64, i64)> = Vec::with_capacity(rows.len());
         let mut new_attrs = Vec::new();
         for row in &rows {
             let key = key_from_row(row, 0)?;
@@ -101,7 +103,7 @@ impl Store {
             }
             let doc = merge(doc, set, now);
             collect_new_attributes(&meta, &doc, &mut new_attrs);
-            docs.push((key.clone(), serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, now));
+            docs.push((key.clone(), serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, now, version));
             outcome.written.push(key);
         }
         if docs.is_empty() {
@@ -112,24 +114,25 @@ impl Store {
         let next_meta = add_attributes(&mut tx, &meta, new_attrs).await?;
         adjust_count(&mut tx, meta.id, 0, Some(now)).await?;
         let mut payload = String::from("[");
-        for (i, (_, doc, _)) in docs.iter().enumerate() {
+        for (i, (_, doc, _, _)) in docs.iter().enumerate() {
             if i > 0 {
                 payload.push(',');
             }
             payload.push_str(doc);
         }
         payload.push(']');
-        let txn_id = self.append_log(&mut tx, &meta, "update", user, &payload, now).await?;
+        let txn_id = self.append_log(&mut tx, &meta, "update", user, &payload, now, version).await?;
         tx.commit().await?;
         if let Some(next) = next_meta {
             self.replace_meta(next);
         }
-        self.announce(txn_id, &meta.channel(), "update", user, &payload, now);
+        self.announce(&LogEntry { id: txn_id, origin: &self.node_name, origin_id: txn_id, channel: &meta.channel(), operation: "update", user, ts: now, version, records: &payload });
         outcome.txn_id = Some(txn_id);
         Ok(outcome)
     }
 
     /// Appends to the transaction log inside the caller's transaction; returns the new id.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn append_log(
         &self,
         tx: &mut SqliteConnection,
@@ -138,9 +141,10 @@ impl Store {
         user: Option<&str>,
         records: &str,
         ts: f64,
+        version: i64,
     ) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO txn_log (origin, channel, operation, user, records, ts) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO txn_log (origin, channel, operation, user, records, ts, version) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&self.node_name)
         .bind(meta.channel())
@@ -148,25 +152,35 @@ impl Store {
         .bind(user)
         .bind(records)
         .bind(ts)
+        .bind(version)
         .fetch_one(&mut *tx)
         .await?)
     }
 }
 
-/// Records that `keys` were deleted at `at` on `origin`; a tombstone only ever moves forward
-/// by (time, origin), the order last-writer-wins uses. `log_id` is the delete's entry in this
+/// When and where a write happened: its wall-clock time (for people and expiry), its version
+/// and its origin (the order last-writer-wins uses).
+#[derive(Debug, Clone, Copy)]
+pub(in crate::store) struct Stamp<'a> {
+    pub at: f64,
+    pub version: i64,
+    pub origin: &'a str,
+}
+
+/// Records that `keys` were deleted by the write `stamp`; a tombstone only ever moves forward
+/// by (version, origin), the order last-writer-wins uses. `log_id` is the delete's entry in this
 /// node's log (what peers acknowledge before the tombstone may go).
-pub(in crate::store) async fn put_tombstones(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value], at: f64, origin: &str, log_id: i64) -> Result<()> {
+pub(in crate::store) async fn put_tombstones(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value], stamp: Stamp<'_>, log_id: i64) -> Result<()> {
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let marks = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(",");
+        let marks = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
         let sql = format!(
-            "INSERT INTO tombstones (table_id, pk, updated, origin, log_id) VALUES {marks} ON CONFLICT(table_id, pk) DO UPDATE \
-             SET updated = excluded.updated, origin = excluded.origin, log_id = excluded.log_id \
-             WHERE (excluded.updated, excluded.origin) > (tombstones.updated, tombstones.origin)"
+            "INSERT INTO tombstones (table_id, pk, updated, origin, log_id, version) VALUES {marks} ON CONFLICT(table_id, pk) DO UPDATE \
+             SET updated = excluded.updated, origin = excluded.origin, log_id = excluded.log_id, version = excluded.version \
+             WHERE (excluded.version, excluded.origin) > (tombstones.version, tombstones.origin)"
         );
         let mut q = sqlx::query(&sql);
         for k in chunk {
-            q = bind_all(q.bind(meta.id), &[key_param(k)]).bind(at).bind(origin).bind(log_id);
+            q = bind_all(q.bind(meta.id), &[key_param(k)]).bind(stamp.at).bind(stamp.origin).bind(log_id).bind(stamp.version);
         }
         q.execute(&mut *tx).await?;
     }

@@ -54,7 +54,7 @@ pub struct DeleteOutcome {
 }
 
 /// Rows per multi-row statement: 3 parameters each, well under SQLite's 32766.
-const ROWS_PER_STATEMENT: usize = 500;
+pub(in crate::store) const ROWS_PER_STATEMENT: usize = 500;
 /// Log entries per multi-row statement: 7 parameters each.
 const LOG_ROWS_PER_STATEMENT: usize = 500;
 
@@ -131,6 +131,7 @@ pub(in crate::store) struct Announcement {
     user: Option<String>,
     payload: String,
     ts: f64,
+    version: i64,
 }
 
 /// What a committed group answers: per batch its outcome, the log entries with their ids, and

@@ -20,8 +20,9 @@ pub(in crate::store) struct TableWrites {
     /// What the table held before the group for the keys its batches name: key text →
     /// document (`None` when only presence was loaded, because every batch inserts).
     pub(super) stored: HashMap<String, Option<String>>,
-    /// The latest document per key written by the group so far: key, text, update time.
-    pub(super) rows: HashMap<String, (Value, String, f64)>,
+    /// The latest document per key written by the group so far: key, text, update time,
+    /// version.
+    pub(super) rows: HashMap<String, (Value, String, f64, i64)>,
     /// Attributes the group's documents bring that the table does not know yet.
     pub(super) new_attrs: Vec<String>,
     /// The latest update time the group writes.
@@ -65,7 +66,7 @@ impl TableWrites {
     /// The current document for a key: written earlier in the group, else stored.
     pub(super) fn current(&self, kt: &str) -> Result<Option<Map<String, Value>>> {
         match self.rows.get(kt) {
-            Some((_, text, _)) => parse_doc(text).map(Some),
+            Some((_, text, _, _)) => parse_doc(text).map(Some),
             None => match self.stored.get(kt) {
                 Some(Some(text)) => parse_doc(text).map(Some),
                 Some(None) => Err(Error::Internal("a stored record's body was not loaded".into())),
@@ -130,8 +131,9 @@ impl TableWrites {
         Ok(PlannedBatch { outcome, docs, new_rows, new_attrs, now })
     }
 
-    /// Takes a planned batch into the group's rows; answers its log payload (`[doc,…]`).
-    pub(super) fn apply(&mut self, p: PlannedBatch) -> (WriteOutcome, String, f64) {
+    /// Takes a planned batch, written at `version`, into the group's rows; answers its log
+    /// payload (`[doc,…]`).
+    pub(super) fn apply(&mut self, p: PlannedBatch, version: i64) -> (WriteOutcome, String, f64) {
         let PlannedBatch { outcome, docs, new_rows, new_attrs, now } = p;
         let mut payload = String::with_capacity(docs.iter().map(|(_, _, d)| d.len() + 1).sum::<usize>() + 2);
         payload.push('[');
@@ -140,7 +142,7 @@ impl TableWrites {
                 payload.push(',');
             }
             payload.push_str(&text);
-            if self.rows.insert(kt.clone(), (key, text, now)).is_none() {
+            if self.rows.insert(kt.clone(), (key, text, now, version)).is_none() {
                 self.order.push(kt);
             }
         }

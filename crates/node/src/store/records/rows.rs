@@ -61,7 +61,7 @@ pub(in crate::store) async fn write_group(
     origin: &str,
 ) -> Result<Vec<TableMeta>> {
     let mut metas = Vec::new();
-    let rows: Vec<Vec<(Value, String, f64)>> =
+    let rows: Vec<Vec<(Value, String, f64, i64)>> =
         tables.iter_mut().map(|t| t.order.iter().filter_map(|kt| t.rows.remove(kt)).collect()).collect();
     let mut sql = String::new();
     let mut args: Vec<Arg> = Vec::new();
@@ -73,8 +73,8 @@ pub(in crate::store) async fn write_group(
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             sql.push_str(&insert_rows_sql(&t.meta, chunk.len(), t.replaces));
             sql.push(';');
-            for (key, doc, updated) in chunk {
-                args.extend([Arg::Key(key), Arg::Text(doc), Arg::Real(*updated), Arg::Text(origin)]);
+            for (key, doc, updated, version) in chunk {
+                args.extend([Arg::Key(key), Arg::Text(doc), Arg::Real(*updated), Arg::Text(origin), Arg::Int(*version)]);
             }
         }
         if !t.new_attrs.is_empty() {
@@ -94,10 +94,19 @@ pub(in crate::store) async fn write_group(
         args.extend([Arg::Int(t.new_rows), Arg::Real(t.last_updated), Arg::Int(t.meta.id)]);
     }
     for (chunk, chunk_ids) in entries.chunks(LOG_ROWS_PER_STATEMENT).zip(ids.chunks(LOG_ROWS_PER_STATEMENT)) {
-        let marks = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
-        sql.push_str(&format!("INSERT INTO txn_log (id, origin, channel, operation, user, records, ts) VALUES {marks};"));
+        let marks = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
+        sql.push_str(&format!("INSERT INTO txn_log (id, origin, channel, operation, user, records, ts, version) VALUES {marks};"));
         for (e, id) in chunk.iter().zip(chunk_ids) {
-            args.extend([Arg::Int(*id), Arg::Text(origin), Arg::Text(&e.channel), Arg::Text(e.operation), Arg::OptText(e.user.as_deref()), Arg::Text(&e.payload), Arg::Real(e.ts)]);
+            args.extend([
+                Arg::Int(*id),
+                Arg::Text(origin),
+                Arg::Text(&e.channel),
+                Arg::Text(e.operation),
+                Arg::OptText(e.user.as_deref()),
+                Arg::Text(&e.payload),
+                Arg::Real(e.ts),
+                Arg::Int(e.version),
+            ]);
         }
     }
     sql.push_str("COMMIT;");
@@ -114,15 +123,16 @@ pub(in crate::store) async fn write_group(
     q.execute(&mut *tx).await?;
     Ok(metas)
 }
-/// An insert of `n` rows `(pk, doc, updated, origin)`; with `upsert` an existing key is replaced.
+/// An insert of `n` rows `(pk, doc, updated, origin, version)`; with `upsert` an existing key
+/// is replaced.
 pub(in crate::store) fn insert_rows_sql(meta: &TableMeta, n: usize, upsert: bool) -> String {
     let conflict = if upsert {
-        " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin"
+        " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin, version = excluded.version"
     } else {
         ""
     };
-    let marks = vec!["(?, ?, ?, ?)"; n].join(",");
-    format!("INSERT INTO {} (pk, doc, updated, origin) VALUES {marks}{conflict}", meta.physical())
+    let marks = vec!["(?, ?, ?, ?, ?)"; n].join(",");
+    format!("INSERT INTO {} (pk, doc, updated, origin, version) VALUES {marks}{conflict}", meta.physical())
 }
 
 /// Records `n` attributes `(table_id, position, name)`, indexed; names already known are kept.
@@ -134,20 +144,21 @@ pub(in crate::store) fn add_attributes_sql(n: usize) -> String {
 /// Moves a table's count by `?` and sets its last update (`?`, unless null) for table `?`.
 pub(in crate::store) const ADJUST_COUNT_SQL: &str = "UPDATE tables SET record_count = record_count + ?, last_updated = COALESCE(?, last_updated) WHERE id = ?";
 
-/// Writes `(key, document, updated)` rows stamped with `origin`, in multi-row statements.
+/// Writes `(key, document, updated, version)` rows stamped with `origin`, in multi-row
+/// statements.
 /// With `upsert` an existing key is replaced; without, an existing key is an error.
 pub(in crate::store) async fn upsert_rows(
     tx: &mut SqliteConnection,
     meta: &TableMeta,
-    rows: &[(Value, String, f64)],
+    rows: &[(Value, String, f64, i64)],
     origin: &str,
     upsert: bool,
 ) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = insert_rows_sql(meta, chunk.len(), upsert);
         let mut q = sqlx::query(&sql);
-        for (key, doc, updated) in chunk {
-            q = bind_all(q, &[key_param(key)]).bind(doc.as_str()).bind(*updated).bind(origin);
+        for (key, doc, updated, version) in chunk {
+            q = bind_all(q, &[key_param(key)]).bind(doc.as_str()).bind(*updated).bind(origin).bind(*version);
         }
         q.execute(&mut *tx).await?;
     }
