@@ -278,6 +278,14 @@ async fn a_harperdb_table_is_tailed_over_mqtt_once_exported_with_the_users_conse
         ("shop:item".to_string(), "put".to_string(), json!([{"id": 2, "name": "newer", "__createdtime__": seen[1].2[0]["__createdtime__"], "__updatedtime__": seen[1].2[0]["__updatedtime__"]}])),
         ("shop:item".to_string(), "delete".to_string(), json!([2])),
     ]);
+    // Records far past rumqttc's default packet limit (10 KiB) arrive whole.
+    for (id, kib) in [(100, 100usize), (1000, 1024)] {
+        client.insert("shop", "item", &[json!({"id": id, "name": "x".repeat(kib * 1024)})]).await.unwrap();
+        let e = tail_until(&mut tail, "a large record", |e| matches!(e, TailEvent::Record(_) | TailEvent::Reconnecting { .. })).await;
+        let TailEvent::Record(r) = e else { panic!("the tail broke on a {kib} KiB record: {e:?}") };
+        let data: Value = serde_json::from_str(r.data.get()).unwrap();
+        assert_eq!(data[0]["name"].as_str().map(str::len), Some(kib * 1024), "the {kib} KiB record arrived whole");
+    }
     // Exporting again keeps one line per table.
     tail_mqtt::export_tables(&client, &["shop:item".into()]).await.unwrap();
     let resources = client.call(&json!({"operation": "get_component_file", "project": "switchyard_export", "file": "resources.js"})).await.unwrap();

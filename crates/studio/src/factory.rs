@@ -208,6 +208,9 @@ async fn write_on(i: usize, client: OpsClient, mut sensors: Sensors, rate: u32, 
         let mut l = loads.lock().unwrap_or_else(|p| p.into_inner());
         match result {
             Ok(()) => {
+                // Back and writing: an error of an earlier batch is history (failed_batches
+                // keeps the count), not the edge's state.
+                l[i].last_error = None;
                 l[i].written += n as f64;
                 l[i].out_of_range += hot.len() as f64;
                 sent.lock().unwrap_or_else(|p| p.into_inner())[i].extend(hot.iter().map(|r| r.id.clone()));

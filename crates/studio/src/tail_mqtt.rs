@@ -103,8 +103,14 @@ fn mqtt_options(url: &str, credentials: &(String, String)) -> MqttOptions {
     options.set_credentials(credentials.0.clone(), credentials.1.clone());
     options.set_keep_alive(Duration::from_secs(20));
     options.set_clean_start(true);
+    // rumqttc takes packets of at most 10 KiB unless told (a larger record broke the
+    // connection); the CONNECT tells HarperDB the same limit, so nothing larger is sent.
+    options.set_max_packet_size(Some(MAX_PACKET_BYTES));
     options
 }
+
+/// The largest MQTT packet the tail takes from HarperDB: a record (with its topic) up to 64 MiB.
+pub const MAX_PACKET_BYTES: u32 = 64 * 1024 * 1024;
 
 fn filter(topic: &str) -> Filter {
     // Retain-handling 2: subscribing does not replay the table.
