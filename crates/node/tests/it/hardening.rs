@@ -6,19 +6,10 @@
 
 use std::time::Duration;
 
-use crate::common::{TestNode, ADMIN, PASSWORD};
+use crate::common::{node_with, TestNode, ADMIN, PASSWORD};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
-use switchyard_node::{start, NodeConfig, RunningNode};
 use tokio::net::TcpListener;
-
-async fn node_with(name: &str, dir: &std::path::Path, tweak: impl FnOnce(&mut NodeConfig)) -> (RunningNode, OpsClient) {
-    let mut config = NodeConfig::new(dir, name).with_admin(ADMIN, PASSWORD);
-    tweak(&mut config);
-    let node = start(config, TcpListener::bind("127.0.0.1:0").await.unwrap()).await.expect("node starts");
-    let client = OpsClient::new(node.url(), Credentials::basic(ADMIN, PASSWORD)).unwrap();
-    (node, client)
-}
 
 fn sql(q: &str) -> Value {
     json!({"operation": "sql", "sql": q})

@@ -9,20 +9,10 @@ use std::time::{Duration, Instant};
 use futures_util::SinkExt;
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
-use switchyard_node::{start, NodeConfig, RunningNode};
-use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::ws::{self, closed_with, recv, send};
-use crate::common::{spawn, TestNode, ADMIN, PASSWORD};
-
-async fn node_with(name: &str, dir: &std::path::Path, tweak: impl FnOnce(&mut NodeConfig)) -> (RunningNode, OpsClient) {
-    let mut config = NodeConfig::new(dir, name).with_admin(ADMIN, PASSWORD);
-    tweak(&mut config);
-    let node = start(config, TcpListener::bind("127.0.0.1:0").await.unwrap()).await.expect("node starts");
-    let client = OpsClient::new(node.url(), Credentials::basic(ADMIN, PASSWORD)).unwrap();
-    (node, client)
-}
+use crate::common::{node_with, spawn, TestNode, ADMIN, PASSWORD};
 
 /// The resident memory of a process, in MiB (Linux).
 fn rss_mib(pid: u32) -> f64 {

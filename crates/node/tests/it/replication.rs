@@ -581,7 +581,6 @@ async fn a_peer_an_hour_ahead_cannot_freeze_a_record_and_nodes_converge() {
 
 #[test]
 fn random_writes_on_three_partitioned_nodes_converge_once_linked() {
-    use proptest::prelude::*;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     // (node, key, op): 0 upsert, 1 update, 2 delete.
     let ops = proptest::collection::vec((0..3usize, 0..12i64, 0..3u8), 10..60);

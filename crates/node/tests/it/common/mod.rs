@@ -22,6 +22,15 @@ pub struct TestNode {
     pub client: OpsClient,
 }
 
+/// A node named `name` on 127.0.0.1:0 with its config tweaked first, and an admin client for it.
+pub async fn node_with(name: &str, dir: &std::path::Path, tweak: impl FnOnce(&mut NodeConfig)) -> (RunningNode, OpsClient) {
+    let mut config = NodeConfig::new(dir, name).with_admin(ADMIN, PASSWORD);
+    tweak(&mut config);
+    let node = start(config, TcpListener::bind("127.0.0.1:0").await.unwrap()).await.expect("node starts");
+    let client = OpsClient::new(node.url(), Credentials::basic(ADMIN, PASSWORD)).unwrap();
+    (node, client)
+}
+
 pub async fn boot(dir: &std::path::Path) -> RunningNode {
     boot_as(dir, "test-node", 0).await
 }
