@@ -7,7 +7,7 @@ import { PlanView } from "../topology/LinkDialog";
 import { refreshTopology } from "../topology/store";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { useInstances } from "../stores/instances";
-import { count } from "../text/count";
+import { count, grouped } from "../text/count";
 import { applyLinks, cancelLinks, checkArrival, DEFAULT_EXPIRATION_S, DEFAULT_RATE, perSecond, refreshStats, removeScenario, setUp, startLoad, stopLoad, useFactory } from "./store";
 
 const NAMES = ["edge-1", "edge-2", "hq"];
@@ -126,13 +126,13 @@ export function FactoryPanel({ view }: { view: TopologyView }) {
               <tbody>
                 {f.stats.edges.map((e) => (
                   <tr key={e.edge} className={e.lastError ? "error-text" : ""} title={e.lastError ?? ""}>
-                    <td>{e.edge}</td><td>{e.written.toLocaleString("en-US")}</td><td>{e.outOfRange.toLocaleString("en-US")}</td><td>{e.failedBatches}</td>
+                    <td>{e.edge}</td><td>{grouped(e.written)}</td><td>{grouped(e.outOfRange)}</td><td>{grouped(e.failedBatches)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           )}
-          {running && <p className="small muted" data-testid="factory-rate-now">{Math.round(written).toLocaleString("en-US")} readings/s written, {f.stats?.rate.toLocaleString("en-US")}/s per edge asked</p>}
+          {running && <p className="small muted" data-testid="factory-rate-now">{grouped(Math.round(written))} readings/s written, {f.stats ? grouped(f.stats.rate) : ""}/s per edge asked</p>}
           <div className="row">
             {edge1 && (
               <button onClick={() => void toggleEdge1()} data-testid={edge1.online ? "factory-offline" : "factory-online"}>

@@ -1,6 +1,7 @@
 //! Paging state of a server-paged grid: a bounded window of rows that grows by key-anchored
 //! pages as the user scrolls, and jumps to the first or last page. Pure: no I/O here.
 import type { Page, PageAnchor, SortSpec } from "../platform/ipc";
+import { grouped } from "../text/count";
 
 export type Row = Record<string, unknown>;
 
@@ -100,7 +101,7 @@ export function prevAnchor(w: PagingWindow, primaryKey: string, sort: SortSpec |
 /** "rows 1–200 of 100,000" for the visible range (indices into the window). */
 export function positionLabel(w: PagingWindow, firstVisible: number, lastVisible: number): string {
   if (w.rows.length === 0) return w.total === 0 ? "no records" : "no rows";
-  const fmt = (n: number) => n.toLocaleString("en-US");
+  const fmt = grouped;
   const lo = Math.max(0, Math.min(firstVisible, w.rows.length - 1));
   const hi = Math.max(lo, Math.min(lastVisible, w.rows.length - 1));
   const of = w.total !== null ? ` of ${fmt(w.total)}` : "";

@@ -13,6 +13,7 @@ import { DataGrid } from "../grid/DataGrid";
 import { describeError } from "../stores/ui";
 import { useBrowse, useSqlHistory } from "../stores/browse";
 import { searchHistory, sqlSchema } from "./schema";
+import { count } from "../text/count";
 
 /** Token colours from the theme (styles.css, checked for contrast by theme.test.ts). */
 const highlight = HighlightStyle.define([
@@ -106,7 +107,7 @@ export function QueryTab({ instance, name }: { instance: string; name: string })
       {result?.message && <div className="info-panel" data-testid="sql-message">{result.message}</div>}
       {result && !result.message && (
         <>
-          <div className="muted result-meta" data-testid="sql-meta">{result.rows.length.toLocaleString("en-US")} {result.rows.length === 1 ? "row" : "rows"} · {result.elapsedMs.toFixed(1)} ms</div>
+          <div className="muted result-meta" data-testid="sql-meta">{count(result.rows.length, "row")} · {result.elapsedMs.toFixed(1)} ms</div>
           <DataGrid columns={result.columns} rows={result.rows} selected={selected} onSelect={setSelected} testId="sql-grid" />
         </>
       )}

@@ -10,7 +10,7 @@ import { toastError, useUi } from "../stores/ui";
 import { cutTo, fittingChars, headerPrefix, prefix, widths } from "./line";
 import { NO_FILTER, act, setFilter, setPort, startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
-import { count } from "../text/count";
+import { count, grouped } from "../text/count";
 import { BAND_ROWS, bandSources, covers, fixedRange, nextBand, portAround, replacedAll } from "./range";
 import { useViewport } from "./viewport";
 import { clock, dateTime, useZone, zoneLabel, type Zone } from "../text/time";
@@ -341,8 +341,8 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         </button>
         {m.paused && (
           <span className="muted" data-testid="tail-buffer">
-            buffer {m.buffered.toLocaleString()} / {m.pauseCap.toLocaleString()} records
-            {m.dropped && <b className="tail-dropped" data-testid="tail-dropped"> · {m.dropped.count.toLocaleString()} dropped (#{m.dropped.firstId}–#{m.dropped.lastId})</b>}
+            buffer {grouped(m.buffered)} / {grouped(m.pauseCap)} records
+            {m.dropped && <b className="tail-dropped" data-testid="tail-dropped"> · {grouped(m.dropped.count)} dropped (#{m.dropped.firstId}–#{m.dropped.lastId})</b>}
           </span>
         )}
         <button onClick={() => { t.select(null); void act({ kind: "clear" }).catch(toastError); }} data-testid="tail-clear">Clear</button>
@@ -353,7 +353,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         </button>
         <div className="spacer" />
         <span className="muted" data-testid="tail-count">
-          {n.toLocaleString()} shown{hidden > 0 ? ` · ${hidden.toLocaleString()} hidden by the filter` : ""} · {m.received.toLocaleString()} received · ring of {m.shownCap.toLocaleString()} records
+          {grouped(n)} shown{hidden > 0 ? ` · ${grouped(hidden)} hidden by the filter` : ""} · {grouped(m.received)} received · ring of {grouped(m.shownCap)} records
         </span>
       </div>
       <div className="toolbar tail-filters">

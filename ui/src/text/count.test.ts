@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { count } from "./count";
+import { count, grouped } from "./count";
 
 describe("count", () => {
   it("agrees the noun with the number", () => {
@@ -9,5 +9,14 @@ describe("count", () => {
     expect(count(12408, "reading")).toBe("12,408 readings");
     expect(count(1, "entry", "entries")).toBe("1 entry");
     expect(count(3, "entry", "entries")).toBe("3 entries");
+  });
+});
+
+describe("grouped", () => {
+  it("groups thousands the same way whatever the locale", () => {
+    expect(grouped(100000)).toBe("100,000");
+    expect(grouped(50000)).toBe("50,000");
+    expect(grouped(999)).toBe("999");
+    expect(grouped(0)).toBe("0");
   });
 });

@@ -5,7 +5,7 @@ import { batches, parseCsv, parseJson, preview, rejectedFile, withKey, type Pars
 import { cellView } from "../grid/cells";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { Modal } from "../components/Modal";
-import { count } from "../text/count";
+import { count, grouped } from "../text/count";
 
 const BATCH = 500;
 /** Rejected rows named in the dialog; the saved file has every one. */
@@ -138,7 +138,7 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
       </label>
       {progress && (
         <div className="progress" data-testid="import-progress">
-          <progress max={progress.total} value={progress.done} /> {progress.done.toLocaleString("en-US")} / {progress.total.toLocaleString("en-US")}
+          <progress max={progress.total} value={progress.done} /> {grouped(progress.done)} / {grouped(progress.total)}
         </div>
       )}
       {summary && (

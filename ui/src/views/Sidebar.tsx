@@ -6,6 +6,7 @@ import { ContextMenu, type MenuAt, type MenuItem } from "../components/ContextMe
 import { useInstances } from "../stores/instances";
 import { refreshInstance, useBrowse } from "../stores/browse";
 import { describeError, toastError, useUi } from "../stores/ui";
+import { grouped } from "../text/count";
 
 interface Props {
   onAddRemote: () => void;
@@ -201,7 +202,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                                     onClick={() => open({ kind: "table", instance: spec.id, database: db.name, table: t.name })}
                                     onKeyDown={(e) => { if (e.key === "Enter") open({ kind: "table", instance: spec.id, database: db.name, table: t.name }); }}>
                                     <span className="name">{t.name}</span>
-                                    <span className="count muted" title={t.recordCountEstimated ? "an estimate (HarperDB stops counting after 500 ms)" : undefined}>{t.recordCount != null ? `${t.recordCountEstimated ? "≈" : ""}${t.recordCount.toLocaleString("en-US")}` : ""}</span>
+                                    <span className="count muted" title={t.recordCountEstimated ? "an estimate (HarperDB stops counting after 500 ms)" : undefined}>{t.recordCount != null ? `${t.recordCountEstimated ? "≈" : ""}${grouped(t.recordCount)}` : ""}</span>
                                     <span className="row-actions">
                                       <button title="More actions" aria-haspopup="menu" data-testid={`table-menu-${db.name}-${t.name}`} onClick={(e) => menuAt(e, tableItems(spec.id, db.name, t.name))}>⋯</button>
                                     </span>
