@@ -192,7 +192,7 @@ mod tests {
             assert!(normalize_key(&v, "id").is_err(), "{text} is refused, not rounded");
         }
         assert_eq!(normalize_key(&serde_json::from_str("9223372036854775807").unwrap(), "id").unwrap(), json!(i64::MAX));
-        assert_eq!(normalize_key(&json!(1.5e300), "id").is_err(), true);
+        assert!(normalize_key(&json!(1.5e300), "id").is_err());
         assert_eq!(normalize_key(&json!(2.5), "id").unwrap(), json!(2.5), "fractions stay doubles");
     }
 
