@@ -114,7 +114,10 @@ impl Conn {
             self.node.log.warn(&["replication", "auth"], format!("a batch from '{peer}' was refused: {msg}"));
             return self.fail(cid, error_object("AuthError", msg));
         }
-        match crate::replication::apply_batch(&self.node.store, &peer, batch).await {
+        // A limited user may relay other nodes' entries (chains) but never moves their own
+        // positions: what it claims is kept to its path.
+        let relay = (!who.replicates_everything()).then_some(who.username.as_str());
+        match crate::replication::apply_batch(&self.node.store, &peer, batch, relay).await {
             Ok(ack) => {
                 self.done(cid);
                 self.gaps.remove(&ack.channel);

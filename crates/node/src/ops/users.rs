@@ -27,6 +27,7 @@ pub async fn dispatch(node: &Node, who: &Principal, op: Operation) -> Result<Rep
                     let answer = auth.drop_user(&r.username, &who.username).await?;
                     // Peers that logged in as it can no longer receive from this node.
                     node.acks.forget_user(node, &r.username).await?;
+                    node.store.forget_relay(&r.username).await?;
                     Reply::of(&answer)
                 }
                 Operation::ListUsers(_) => Reply::of(&auth.list_users().await?),

@@ -95,7 +95,7 @@ async fn inbound(node: &Arc<Node>, config: &PeerConfig, state: &LinkState, socke
                 let batch: Txns<RemoteEntry> = e.data().map_err(|err| format!("refused a malformed batch: {err}"))?;
                 let channel = batch.channel.clone();
                 let count = batch.entries.len() as u64;
-                match super::apply_batch(&node.store, &config.name, batch).await {
+                match super::apply_batch(&node.store, &config.name, batch, None).await {
                     Ok(ack) => {
                         repulled.remove(&ack.channel);
                         state.channel(&ack.channel, |c| {

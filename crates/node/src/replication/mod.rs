@@ -260,10 +260,11 @@ async fn load_peers(store: &Store) -> Result<Vec<PeerConfig>> {
     store.peers().await?.into_iter().map(PeerConfig::from_stored).collect()
 }
 
-/// Applies one `sy:txns` batch from `peer`. A batch that does not continue from where this node
-/// stands is refused (`Error::Gap`): the sender is asked to resend from there.
-pub async fn apply_batch(store: &Store, peer: &str, batch: Txns<RemoteEntry>) -> Result<Ack> {
-    store.apply_remote(peer, &batch.channel, batch.entries, batch.from, batch.upto).await?;
+/// Applies one `sy:txns` batch from `peer` (`relay`: the limited user it pushed as, if any; see
+/// `Store::apply_remote`). A batch that does not continue from where this node stands is refused
+/// (`Error::Gap`): the sender is asked to resend from there.
+pub async fn apply_batch(store: &Store, peer: &str, batch: Txns<RemoteEntry>, relay: Option<&str>) -> Result<Ack> {
+    store.apply_remote(peer, &batch.channel, batch.entries, batch.from, batch.upto, relay).await?;
     Ok(Ack { channel: batch.channel, upto: batch.upto })
 }
 

@@ -200,6 +200,13 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets the positions of entries relayed by `via` (its user was dropped).
+    pub async fn forget_relay(&self, via: &str) -> Result<()> {
+        let mut w = self.writer().await?;
+        sqlx::query("DELETE FROM relay_positions WHERE via = ?").bind(via).execute(&mut *w).await?;
+        Ok(())
+    }
+
     /// Removes stored acknowledged positions of `(peer, channel)` pairs.
     pub async fn delete_acks(&self, gone: &[(String, String)]) -> Result<()> {
         if gone.is_empty() {
@@ -272,7 +279,11 @@ impl Store {
     /// `from` is where the batch continues from in the peer's log: a batch starting after the
     /// position stored for the peer would skip what lies between (and its entries would then
     /// mark the skipped ones as seen), so it is refused with `Error::Gap` and nothing is written.
-    pub async fn apply_remote(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, from: i64, upto: i64) -> Result<Applied> {
+    ///
+    /// `relay` names the limited user a peer pushed the batch as (None for a trusted peer: a
+    /// super or cluster user, or a peer this node dials): its entries are checked against, and
+    /// move, that path's positions only (see migration 0007).
+    pub async fn apply_remote(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, from: i64, upto: i64, relay: Option<&str>) -> Result<Applied> {
         let parsed: switchyard_protocol::Channel = channel.parse().map_err(Error::BadRequest)?;
         let mut w = self.writer().await?;
         let meta = self.table(&parsed.database, &parsed.table)?;
@@ -300,12 +311,23 @@ impl Store {
             let last = match seen.get(&e.origin) {
                 Some(v) => *v,
                 None => {
-                    let v: Option<i64> = sqlx::query_scalar("SELECT last_id FROM origin_positions WHERE origin = ? AND channel = ?")
+                    let own: Option<i64> = sqlx::query_scalar("SELECT last_id FROM origin_positions WHERE origin = ? AND channel = ?")
                         .bind(&e.origin)
                         .bind(channel)
                         .fetch_optional(&mut *tx)
                         .await?;
-                    v.unwrap_or(0)
+                    let path: Option<i64> = match relay {
+                        Some(via) => {
+                            sqlx::query_scalar("SELECT last_id FROM relay_positions WHERE origin = ? AND channel = ? AND via = ?")
+                                .bind(&e.origin)
+                                .bind(channel)
+                                .bind(via)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                        }
+                        None => None,
+                    };
+                    own.unwrap_or(0).max(path.unwrap_or(0))
                 }
             };
             if e.origin_id <= last {
@@ -345,15 +367,31 @@ impl Store {
                 (_, Some(ids)) if e.operation == "delete" => count_delta -= delete_keys(&mut tx, &meta, ids, stamp, id).await?,
                 _ => {}
             }
-            sqlx::query(
-                "INSERT INTO origin_positions (origin, channel, last_id) VALUES (?, ?, ?) \
-                 ON CONFLICT(origin, channel) DO UPDATE SET last_id = excluded.last_id",
-            )
-            .bind(&e.origin)
-            .bind(channel)
-            .bind(e.origin_id)
-            .execute(&mut *tx)
-            .await?;
+            match relay {
+                None => {
+                    sqlx::query(
+                        "INSERT INTO origin_positions (origin, channel, last_id) VALUES (?, ?, ?) \
+                         ON CONFLICT(origin, channel) DO UPDATE SET last_id = excluded.last_id",
+                    )
+                    .bind(&e.origin)
+                    .bind(channel)
+                    .bind(e.origin_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Some(via) => {
+                    sqlx::query(
+                        "INSERT INTO relay_positions (origin, channel, via, last_id) VALUES (?, ?, ?, ?) \
+                         ON CONFLICT(origin, channel, via) DO UPDATE SET last_id = excluded.last_id",
+                    )
+                    .bind(&e.origin)
+                    .bind(channel)
+                    .bind(via)
+                    .bind(e.origin_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             seen.insert(e.origin.clone(), e.origin_id);
             last_ts = Some(e.ts);
             announce.push((id, e.operation, payload, e.ts, e.origin, e.origin_id, e.version));

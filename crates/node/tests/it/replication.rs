@@ -610,3 +610,38 @@ fn random_writes_on_three_partitioned_nodes_converge_once_linked() {
         })
         .unwrap();
 }
+
+// ---- origins a limited link user claims -----------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_origin_from_a_link_user_never_drops_the_real_origins_entries() {
+    use switchyard_protocol::sc::{Hello, Transaction, Txns};
+    let hq = TestNode::start_named("hq").await;
+    let victim = TestNode::start_named("victim").await;
+    hq.table("t").await;
+    victim.table("t").await;
+    // A link user that may push into t only (as the studio makes for a link).
+    let grant = json!({"read": true, "insert": true, "update": true, "delete": true, "attribute_permissions": []});
+    hq.ok(json!({"operation": "add_role", "role": "pusher", "permission": {"dev": {"tables": {"t": grant}}}})).await;
+    hq.ok(json!({"operation": "add_user", "username": "pusher", "password": "push-pw", "role": "pusher", "active": true})).await;
+    // It claims to relay the victim's entry number 10^12.
+    let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(&hq), trust: None };
+    let (socket, _events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
+    socket.login("pusher", "push-pw").await.unwrap();
+    let _: Hello = socket.call("sy:hello", &Hello { node_name: "mallory".into() }).await.unwrap();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let records = serde_json::value::RawValue::from_string(json!([{"id": "forged"}]).to_string()).unwrap();
+    let forged = Transaction { id: 1, origin: "victim".into(), origin_id: 1_000_000_000_000, channel: "dev:t".into(), operation: "insert".into(), user: None, ts: now_ms as f64, version: now_ms << 20, records: Some(records), ids: None };
+    socket.invoke("sy:txns", &Txns { channel: "dev:t".into(), from: 0, upto: 1, entries: vec![forged] }).await.unwrap();
+    eventually("the relayed entry is applied", || async { count(&hq, "t").await == 1 }).await;
+    // The real victim pushes its own entries: every one arrives.
+    add_node(&victim, &hq, json!([{"channel": "dev:t", "subscribe": false, "publish": true}])).await;
+    victim.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 1}, {"id": 2}]})).await;
+    victim.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 3}]})).await;
+    eventually("the victim's entries reach hq", || async { count(&hq, "t").await == 4 }).await;
+    // Also after the link user is gone.
+    drop(socket);
+    hq.ok(json!({"operation": "drop_user", "username": "pusher"})).await;
+    victim.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 4}]})).await;
+    eventually("later entries too", || async { count(&hq, "t").await == 5 }).await;
+}
