@@ -90,6 +90,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     // Stop and start the instance: the tail reconnects; what is written after shows once.
     s.click_css("[data-testid='instance-local'] [data-testid='start-stop']", T).await?;
     s.wait_text("[data-testid='tail-state']", T, "reconnecting", |t| t == "reconnecting").await?;
+    // The button says "Stopping…" (and takes no click) until the node has stopped.
+    s.wait_text("[data-testid='instance-local'] [data-testid='start-stop']", T, "Start", |t| t == "Start").await?;
     s.click_css("[data-testid='instance-local'] [data-testid='start-stop']", T).await?;
     s.wait_text("[data-testid='tail-state']", T, "live again", |t| t == "live").await?;
     insert(&ops, 1501..=1510).await?;
@@ -114,6 +116,14 @@ async fn journey(app: &StudioApp) -> Result<()> {
     app.shot("tail-04-wrapped").await?;
     s.click_css("[data-testid='tail-wrap']", T).await?;
     s.wait("[data-testid='tail-row'].line", T).await?;
+    // A batch's row says how many records it holds, in its keys column and its tooltip.
+    let batch: Vec<serde_json::Value> = (2001..=2100).map(|k| json!({"id": k, "name": format!("dog {k}")})).collect();
+    ops.insert("dev", "dog", &batch).await?;
+    wait_shown(app, 1511).await?;
+    let row = s.wait_text("[data-testid='tail-row']", T, "the batch's row", |t| t.contains("100× 2001")).await?;
+    let title: String = serde_json::from_value(s.execute("return document.querySelector('[data-testid=tail-row]').title", json!([])).await?)?;
+    ensure!(title.starts_with("100 records: 2001, 2002"), "the batch's tooltip: {title} (row {row})");
+    app.shot("tail-05-batch").await?;
     Ok(())
 }
 

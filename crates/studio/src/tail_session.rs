@@ -125,7 +125,7 @@ pub struct TailLine {
     pub arrived: f64,
     pub channel: String,
     pub operation: String,
-    /// The first `SHOWN_KEYS` keys, and how many there are when more.
+    /// The first `SHOWN_KEYS` keys, "…" after them when there are more (`count` says how many).
     pub keys: String,
     /// Records in the transaction (keys of a delete).
     pub count: u32,
@@ -589,7 +589,7 @@ impl TailSession {
         let keys = r.keys(self.primary_key(&r.record.channel));
         let (shown, all) = if r.count as usize > SHOWN_KEYS {
             let end = keys.match_indices(", ").nth(SHOWN_KEYS - 1).map(|(at, _)| at).unwrap_or(keys.len());
-            (format!("{} … ({} keys)", &keys[..end], crate::words::grouped(r.count)), Some(cut(keys, ALL_KEYS_CHARS)))
+            (format!("{} …", &keys[..end]), Some(cut(keys, ALL_KEYS_CHARS)))
         } else {
             (keys.to_string(), None)
         };
@@ -737,7 +737,7 @@ mod tests {
         assert_eq!(u.held, 14);
         let (delete, batch) = (&u.lines[0], &u.lines[1]);
         assert_eq!((delete.keys.as_str(), delete.count, delete.all_keys.as_deref()), ("a, 2", 2, None));
-        assert_eq!(batch.keys, "1, 2, 3, 4, 5, 6, 7, 8 … (12 keys)");
+        assert_eq!(batch.keys, "1, 2, 3, 4, 5, 6, 7, 8 …");
         assert_eq!(batch.all_keys.as_deref(), Some("1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"));
         assert_eq!(batch.preview.chars().count(), PREVIEW_CHARS + 1);
         assert!(batch.preview.ends_with('…') && batch.preview.starts_with(r#"[{"id":1,"#), "{}", batch.preview);

@@ -185,7 +185,7 @@ export type TailLine = {
  */
 seq: number, id: number, arrived: number, channel: string, operation: string, 
 /**
- * The first `SHOWN_KEYS` keys, and how many there are when more.
+ * The first `SHOWN_KEYS` keys, "…" after them when there are more (`count` says how many).
  */
 keys: string, 
 /**

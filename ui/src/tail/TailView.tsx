@@ -7,7 +7,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { native, type Order, type TailLine, type TailNotice, type TailRecord, type TailUpdate } from "../platform";
 import { useInstances } from "../stores/instances";
 import { toastError, useUi } from "../stores/ui";
-import { cutTo, fittingChars, headerPrefix, prefix, widths } from "./line";
+import { cutTo, fittingChars, headerPrefix, keysColumn, prefix, widths } from "./line";
 import { NO_FILTER, act, setFilter, setPort, startTail, stopTail, useTail } from "./store";
 import { CompareView } from "./CompareView";
 import { count, grouped } from "../text/count";
@@ -56,7 +56,12 @@ function advance(list: HTMLElement): number {
 
 /** A row's fixed columns (time, node, channel, operation, keys, origin), padded to `w`. */
 function rowPrefix(r: TailLine, zone: Zone, nodeName: string, w: ReturnType<typeof widths>): string {
-  return prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: r.keys, origin: `${r.origin} #${r.originId}` }, w);
+  return prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: keysColumn(r.keys, r.count), origin: `${r.origin} #${r.originId}` }, w);
+}
+
+/** A row's tooltip: how many records it holds and every key, for a batch. */
+function rowTitle(r: TailLine): string | undefined {
+  return r.count > 1 ? `${count(r.count, "record")}: ${r.allKeys ?? r.keys}` : r.allKeys;
 }
 
 /** A notice as the user reads it (the dropped range's times in their zone). */
@@ -166,7 +171,7 @@ const TailList = memo(function TailList({ view, order, wrap, selected, nodeName,
       lines.push(
         <div key={place} className={`tail-row row-${r.operation}${selected === r.seq ? " selected" : ""} wrap`} data-testid="tail-row" data-key={r.allKeys ?? r.keys}
           style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${it.start}px)` }}
-          title={r.allKeys} ref={v.measureElement} data-index={it.index} onClick={() => select(r.seq)}>
+          title={rowTitle(r)} ref={v.measureElement} data-index={it.index} onClick={() => select(r.seq)}>
           <span className="c-prefix">{line}</span><span className="c-data">{r.preview}</span>
         </div>,
       );
@@ -211,7 +216,7 @@ const TailRow = memo(function TailRow({ r, top, selected, chars, w, zone, nodeNa
   return (
     <div className={`tail-row row-${r.operation}${selected ? " selected" : ""} line`} data-testid="tail-row" data-key={r.allKeys ?? r.keys}
       style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${top}px)`, height: ROW_HEIGHT }}
-      title={r.allKeys} onClick={() => select(r.seq)}>
+      title={rowTitle(r)} onClick={() => select(r.seq)}>
       {cutTo(line + r.preview, chars)}
     </div>
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cutTo, fit, fittingChars, headerPrefix, prefix, widths } from "./line";
+import { cutTo, fit, fittingChars, headerPrefix, keysColumn, prefix, widths } from "./line";
 
 describe("a tail row as one line", () => {
   const w = widths("edge-1", ["dev:sensor_data", "dev:config"]);
@@ -13,7 +13,7 @@ describe("a tail row as one line", () => {
 
   it("lines every row and the header up in the same columns", () => {
     const row = prefix(fields, w);
-    const other = prefix({ ...fields, channel: "dev:sensor_data", keys: "1, 2, 3, 4, 5 … (100 keys)", origin: "a-much-longer-origin-name #123456" }, w);
+    const other = prefix({ ...fields, channel: "dev:sensor_data", keys: keysColumn("1, 2, 3, 4, 5, 6, 7, 8 …", 100), origin: "a-much-longer-origin-name #123456" }, w);
     const head = headerPrefix(w);
     expect(row.length).toBe(head.length);
     expect(other.length).toBe(head.length);
@@ -22,6 +22,14 @@ describe("a tail row as one line", () => {
     expect(other.indexOf("dev:sensor_data")).toBe(head.indexOf("channel"));
     expect(row.indexOf("insert")).toBe(head.indexOf("op"));
     expect(other).toContain("…");
+  });
+
+  it("shows how many records a batch holds, whatever the column's cut", () => {
+    expect(keysColumn("42", 1)).toBe("42");
+    expect(keysColumn("594001, 594002 …", 100)).toBe("100× 594001, 594002 …");
+    const row = prefix({ ...fields, keys: keysColumn("594001, 594002, 594003 …", 1000) }, w);
+    const keysAt = headerPrefix(w).indexOf("keys");
+    expect(row.slice(keysAt, keysAt + w.keys)).toMatch(/^1,000× 594001/);
   });
 
   it("fits the node name and the channels, within bounds", () => {

@@ -10,6 +10,8 @@ export interface Widths {
   origin: number;
 }
 
+import { grouped } from "../text/count";
+
 export const TIME_CHARS = 12; // 12:58:58.357
 export const OP_CHARS = 6; // insert, update, upsert, delete
 const GUTTER = "  ";
@@ -20,9 +22,15 @@ export function widths(nodeName: string, channels: string[]): Widths {
   return {
     node: Math.min(16, Math.max(4, nodeName.length)),
     channel: Math.min(28, longest),
-    keys: 12,
+    keys: 16,
     origin: Math.min(28, Math.max("origin #id".length, nodeName.length + 8)),
   };
+}
+
+/** A row's keys column: how many records its transaction holds first, when more than one, so
+ * that the column's cut never hides the count; then its first keys. */
+export function keysColumn(keys: string, records: number): string {
+  return records > 1 ? `${grouped(records)}× ${keys}` : keys;
 }
 
 /** `text` in exactly `width` characters: padded, or cut with an ellipsis. */

@@ -75,15 +75,23 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
     }
   };
 
+  // Instances being started or stopped: their button says so and takes no second click (one
+  // taken while a stop is still under way would stop again instead of starting).
+  const [switching, setSwitching] = useState<Record<string, "starting" | "stopping">>({});
   const startStop = async (spec: InstanceSpec) => {
+    if (switching[spec.id]) return;
+    const stopping = !!locals[spec.id]?.running;
+    setSwitching((s) => ({ ...s, [spec.id]: stopping ? "stopping" : "starting" }));
     try {
-      if (locals[spec.id]?.running) await native.stopLocal(spec.id);
+      if (stopping) await native.stopLocal(spec.id);
       else await native.startLocal(spec.id);
       await refresh();
       await probe(spec.id);
       if (expanded[spec.id]) void loadTree(spec.id);
     } catch (e) {
       toastError(e);
+    } finally {
+      setSwitching(({ [spec.id]: _, ...rest }) => rest);
     }
   };
 
@@ -160,7 +168,11 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                   <button onClick={() => onNewDatabase(spec.id)}>+ Database</button>
                   <button onClick={() => onEdit(spec)} data-testid="edit-instance">Edit</button>
                   <button onClick={() => void refreshInstance(spec.id)} data-testid="refresh-instance" title="Read its status and tree again (F5, Ctrl+R)">Refresh</button>
-                  {spec.kind === "local" && <button onClick={() => void startStop(spec)} data-testid="start-stop">{local?.running ? "Stop" : "Start"}</button>}
+                  {spec.kind === "local" && (
+                    <button onClick={() => void startStop(spec)} data-testid="start-stop" disabled={!!switching[spec.id]} aria-busy={!!switching[spec.id]}>
+                      {switching[spec.id] === "stopping" ? "Stopping…" : switching[spec.id] === "starting" ? "Starting…" : local?.running ? "Stop" : "Start"}
+                    </button>
+                  )}
                   {spec.kind === "local" && local?.running && (
                     <button onClick={() => native.localCredentials(spec.id).then((c) => setCreds({ ...c, name: spec.name }), toastError)} data-testid="local-credentials">Credentials</button>
                   )}
