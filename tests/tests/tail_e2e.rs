@@ -94,6 +94,9 @@ async fn journey(app: &StudioApp) -> Result<()> {
     s.wait_text("[data-testid='instance-local'] [data-testid='start-stop']", T, "Start", |t| t == "Start").await?;
     s.click_css("[data-testid='instance-local'] [data-testid='start-stop']", T).await?;
     s.wait_text("[data-testid='tail-state']", T, "live again", |t| t == "live").await?;
+    // Back: one notice says so and where it resumed; the failed attempts' notices are retired.
+    let notices = s.wait_text("[data-testid='tail-notices']", T, "the reconnected notice", |t| t.contains("Reconnected after")).await?;
+    ensure!(notices.contains("resumed after #1500; nothing missed") && !notices.contains("Reconnecting:"), "after the restart the notices read: {notices}");
     insert(&ops, 1501..=1510).await?;
     wait_shown(app, 1510).await?;
     ensure!(exported_keys(app, 1510).await? == (1..=1510).collect::<Vec<_>>(), "after the restart, each once");

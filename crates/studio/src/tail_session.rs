@@ -77,6 +77,23 @@ pub struct Dropped {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TailNotice {
     Said { text: String },
+    /// The connection ended; the tail is trying again. Retired once it is live again.
+    Reconnecting { error: String },
+    /// Live again after a reconnect: how long it was away, after which transaction it resumed,
+    /// and what it missed meanwhile (read from the log, or a gap), filled in as that is known.
+    Reconnected {
+        #[serde(rename = "awayMs")]
+        #[ts(rename = "awayMs")]
+        away_ms: f64,
+        #[serde(rename = "resumedAfter", skip_serializing_if = "Option::is_none")]
+        #[ts(rename = "resumedAfter", optional, type = "number")]
+        resumed_after: Option<i64>,
+        /// Transactions missed while away that were read from the log.
+        #[ts(type = "number")]
+        healed: u64,
+        /// Some of what it missed could not be read: the gap is said in its own notice.
+        gap: bool,
+    },
     /// Told on resume: what the pause buffer could not keep (its times told in the user's zone).
     Dropped {
         dropped: Dropped,
@@ -278,6 +295,10 @@ pub struct TailSession {
     dropped: Option<Dropped>,
     connection: Connection,
     notices: VecDeque<TailNotice>,
+    /// Since when the tail has been reconnecting (arrival time, ms), while it is.
+    away_since: Option<f64>,
+    /// The log id of the newest transaction received: where a reconnect resumes after.
+    newest_id: Option<i64>,
     not_exported: Vec<String>,
     rate: [u32; RATE_SECONDS],
     rate_second: i64,
@@ -303,6 +324,8 @@ impl TailSession {
             dropped: None,
             connection: Connection::Opening,
             notices: VecDeque::new(),
+            away_since: None,
+            newest_id: None,
             not_exported: Vec::new(),
             rate: [0; RATE_SECONDS],
             rate_second: 0,
@@ -347,6 +370,14 @@ impl TailSession {
 
     fn said(&mut self, text: String) {
         self.notice(TailNotice::Said { text });
+    }
+
+    /// The notice of the reconnect the tail is live again after, while what it missed is told.
+    fn reconnected(&mut self) -> Option<(&mut u64, &mut bool)> {
+        match self.notices.back_mut() {
+            Some(TailNotice::Reconnected { healed, gap, .. }) => Some((healed, gap)),
+            _ => None,
+        }
     }
 
     fn count_rate(&mut self, n: u32, now_ms: f64) {
@@ -403,19 +434,36 @@ impl TailSession {
             match e {
                 TailEvent::Record(record) => {
                     let count = records_in(&record);
+                    self.newest_id = Some(self.newest_id.map_or(record.id, |n| n.max(record.id)));
                     arrived.push(Arc::new(Row { seq: self.next_seq, record, count, keys: OnceLock::new() }));
                     self.next_seq += 1;
                 }
-                TailEvent::Live => self.connection = Connection::Live,
+                TailEvent::Live => {
+                    if let Some(since) = self.away_since.take() {
+                        // The attempts that failed are history now: one notice says it is back.
+                        self.notices.retain(|n| !matches!(n, TailNotice::Reconnecting { .. }));
+                        let away_ms = (now_ms - since).max(0.0);
+                        self.notice(TailNotice::Reconnected { away_ms, resumed_after: self.newest_id, healed: 0, gap: false });
+                    }
+                    self.connection = Connection::Live;
+                }
                 TailEvent::Reconnecting { error, .. } => {
                     self.connection = Connection::Reconnecting;
-                    self.said(format!("Reconnecting: {error}"));
+                    self.away_since.get_or_insert(now_ms);
+                    self.notice(TailNotice::Reconnecting { error });
                 }
                 TailEvent::Healed { channel, count } => {
-                    let what = if count == 1 { "1 transaction missed while disconnected was".to_string() } else { format!("{} transactions missed while disconnected were", crate::words::grouped(count.into())) };
-                    self.said(format!("{channel}: {what} read from the log"));
+                    if let Some((healed, _)) = self.reconnected() {
+                        *healed += u64::from(count);
+                    } else {
+                        let what = if count == 1 { "1 transaction missed while disconnected was".to_string() } else { format!("{} transactions missed while disconnected were", crate::words::grouped(count.into())) };
+                        self.said(format!("{channel}: {what} read from the log"));
+                    }
                 }
                 TailEvent::Gap { channel, after, before, reason } => {
+                    if let Some((_, gap)) = self.reconnected() {
+                        *gap = true;
+                    }
                     let before = before.map(|b| format!(" and before #{b}")).unwrap_or_default();
                     self.said(format!("{channel}: transactions after #{after}{before} are missing — {reason}"));
                 }
@@ -835,6 +883,28 @@ mod tests {
         assert_eq!(s.update().connection, Connection::Failed);
         s.dismiss_notices();
         assert!(s.update().notices.is_empty());
+    }
+
+    #[test]
+    fn a_reconnect_retires_its_attempts_and_says_where_it_resumed_and_what_it_missed() {
+        let mut s = session();
+        s.receive([TailEvent::Live], 0.0);
+        s.receive((1..=3).map(dog), 1_000.0);
+        s.receive([TailEvent::Reconnecting { error: "cannot reach".into(), retry_in_ms: 500 }], 2_000.0);
+        s.receive([TailEvent::Reconnecting { error: "cannot reach".into(), retry_in_ms: 1000 }], 2_500.0);
+        assert_eq!(s.update().notices.len(), 2, "each attempt is said while it lasts");
+        s.receive([TailEvent::Live], 5_000.0);
+        let u = s.update();
+        assert_eq!(u.connection, Connection::Live);
+        assert_eq!(u.notices, vec![TailNotice::Reconnected { away_ms: 3_000.0, resumed_after: Some(3), healed: 0, gap: false }], "the stale attempts are gone");
+        // Away again; this time what it missed is read from the log, and some of it is lost.
+        s.receive([TailEvent::Reconnecting { error: "closed".into(), retry_in_ms: 500 }], 6_000.0);
+        s.receive([TailEvent::Live, TailEvent::Healed { channel: "dev:dog".into(), count: 40 }], 6_500.0);
+        s.receive([TailEvent::Gap { channel: "dev:dog".into(), after: 43, before: None, reason: "too many".into() }], 6_600.0);
+        let u = s.update();
+        assert!(matches!(&u.notices[1], TailNotice::Reconnected { healed: 40, gap: true, resumed_after: Some(3), .. }), "{:?}", u.notices);
+        assert!(matches!(&u.notices[2], TailNotice::Said { text } if text.contains("after #43")), "the gap is said: {:?}", u.notices);
+        assert!(!u.notices.iter().any(|n| matches!(n, TailNotice::Reconnecting { .. })));
     }
 
     #[test]

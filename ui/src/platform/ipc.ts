@@ -171,7 +171,15 @@ export type Dropped = { count: number, firstId: number, lastId: number,
  */
 firstTs: number, lastTs: number, };
 
-export type TailNotice = { "kind": "said", text: string, } | { "kind": "dropped", dropped: Dropped, cap: number, };
+export type TailNotice = { "kind": "said", text: string, } | { "kind": "reconnecting", error: string, } | { "kind": "reconnected", awayMs: number, resumedAfter?: number, 
+/**
+ * Transactions missed while away that were read from the log.
+ */
+healed: number, 
+/**
+ * Some of what it missed could not be read: the gap is said in its own notice.
+ */
+gap: boolean, } | { "kind": "dropped", dropped: Dropped, cap: number, };
 
 export type Connection = "opening" | "live" | "reconnecting" | "failed" | "idle";
 
