@@ -119,6 +119,14 @@ async fn journey(app: &StudioApp, a: &HarperDb, b: &HarperDb) -> Result<()> {
     ca.insert("shop", "item", &[json!({"id": 500, "name": "tailed on hdb-b"})]).await?;
     s.wait_text("[data-testid='tail-view']", Duration::from_secs(60), "the insert made on hdb-a, on hdb-b's tail", |t| t.contains("tailed on hdb-b")).await?;
     app.shot("06-harperdb-tail").await?;
+    // Its operation filter offers what a HarperDB tail shows (put and delete), and put keeps the row.
+    let offered: Vec<String> = serde_json::from_value(
+        s.execute("return [...document.querySelectorAll('[data-testid=tail-filter-operation] option')].map(o => o.value).filter(v => v)", json!([])).await?,
+    )?;
+    ensure!(offered == ["put", "delete"], "a HarperDB tail's operation filter offers {offered:?}");
+    s.execute("const e = document.querySelector('[data-testid=tail-filter-operation]'); e.value = 'put'; e.dispatchEvent(new Event('change', { bubbles: true }));", json!([])).await?;
+    s.wait_text("[data-testid='tail-count']", T, "the put filter hiding nothing", |t| t.contains("shown") && !t.contains("hidden")).await?;
+    s.wait_text("[data-testid='tail-view']", T, "the put row under the put filter", |t| t.contains("tailed on hdb-b")).await?;
     Ok(())
 }
 

@@ -217,7 +217,7 @@ async fn a_session_fed_by_a_tail_shows_its_port_pauses_without_loss_and_filters(
     let dir = tempfile::tempdir().unwrap();
     let node = node_on(dir.path(), 0).await;
     ops(&node).create_table("dev", "dog", "id").await.unwrap();
-    let session = Arc::new(Mutex::new(TailSession::new(vec![("dev:dog".into(), "id".into())])));
+    let session = Arc::new(Mutex::new(TailSession::new(vec![("dev:dog".into(), "id".into())], switchyard_studio::NODE_TAIL_OPERATIONS)));
     let (tx, mut updates) = tokio::sync::mpsc::unbounded_channel();
     let stop = CancellationToken::new();
     let feeding = tokio::spawn(feed(tail(&node, TailRequest::new(vec!["dev:dog".into()])), session.clone(), stop.clone(), move |u| tx.send(u).is_ok()));

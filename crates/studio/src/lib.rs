@@ -22,7 +22,7 @@ pub use browse::{page_request_ops, rows_columns, Browse};
 pub use error::{Error, Result};
 pub use local::{LocalInstances, ADMIN_USER};
 pub use studio::Studio;
-pub use tail::{Tail, TailEvent, TailRecord, TailRequest, TailSource};
+pub use tail::{Tail, TailEvent, TailRecord, TailRequest, TailSource, OPERATIONS as NODE_TAIL_OPERATIONS};
 pub use tail_compare::CompareUpdate;
 pub use tail_session::{TailAction, TailExported, TailUpdate};
 pub use keychain::Keychain;

@@ -196,11 +196,12 @@ impl Studio {
 
     /// A running tail of instance `id`: a HarperDB instance (as its last status probe told) is
     /// tailed over MQTT, ours over SocketCluster.
-    fn tail(&self, id: &str, request: TailRequest) -> Result<Tail> {
+    /// Answers the tail and the operations its records can carry.
+    fn tail(&self, id: &str, request: TailRequest) -> Result<(Tail, &'static [&'static str])> {
         let (ops, endpoint, credentials) = self.registry.tail_access(id)?;
         match self.registry.client(id)?.kind() {
-            Some(ServerKind::HarperDb) => crate::tail_mqtt::start(ops.with_kind(ServerKind::HarperDb), credentials, request),
-            _ => Tail::start(ops, endpoint, credentials, request),
+            Some(ServerKind::HarperDb) => Ok((crate::tail_mqtt::start(ops.with_kind(ServerKind::HarperDb), credentials, request)?, crate::tail_mqtt::OPERATIONS)),
+            _ => Ok((Tail::start(ops, endpoint, credentials, request)?, crate::tail::OPERATIONS)),
         }
     }
 
@@ -220,8 +221,8 @@ impl Studio {
                 primary_keys.push((c.clone(), t.primary_key));
             }
         }
-        let tail = self.tail(id, request)?;
-        let session = Arc::new(Mutex::new(TailSession::new(primary_keys)));
+        let (tail, operations) = self.tail(id, request)?;
+        let session = Arc::new(Mutex::new(TailSession::new(primary_keys, operations)));
         let stop = CancellationToken::new();
         tokio::spawn(crate::tail_session::feed(tail, session.clone(), stop.clone(), sink));
         Ok(self.keep_tail(Held::One(session), stop))
@@ -270,7 +271,7 @@ impl Studio {
         }
         let tails = instances
             .iter()
-            .map(|id| self.tail(id, TailRequest { channels: vec![channel.to_string()], window: 0, heal_max: 20_000 }))
+            .map(|id| self.tail(id, TailRequest { channels: vec![channel.to_string()], window: 0, heal_max: 20_000 }).map(|(tail, _)| tail))
             .collect::<Result<Vec<_>>>()?;
         let session = Arc::new(Mutex::new(CompareSession::new(instances.to_vec(), primary_key)));
         let stop = CancellationToken::new();

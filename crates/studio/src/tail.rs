@@ -18,6 +18,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+/// The operations a switchyard-node tail's transactions carry.
+pub const OPERATIONS: &[&str] = &["insert", "update", "upsert", "delete"];
+
 use crate::error::{Error, Result};
 use crate::words::now_ms;
 

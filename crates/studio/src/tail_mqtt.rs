@@ -27,6 +27,10 @@ use crate::error::{Error, Result};
 use crate::tail::{Tail, TailEvent, TailRecord, TailRequest, TailSource};
 use crate::words::now_ms;
 
+/// The operations a HarperDB tail's records carry: HarperDB publishes a write as `put` (insert,
+/// update and upsert alike) and a delete as `delete`.
+pub const OPERATIONS: &[&str] = &["put", "delete"];
+
 /// Waits between reconnects, growing to the last.
 const BACKOFF_MS: [u64; 5] = [250, 500, 1000, 2000, 5000];
 
@@ -150,8 +154,8 @@ fn record(topics: &[(String, String)], topic: &str, payload: &[u8], seq: i64) ->
     // A topic's key is text; HarperDB's keys are numbers when they read as one.
     let key = key.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(key));
     let (operation, data, ts) = match &value {
-        Value::Null => ("delete", Value::Array(vec![key]), arrived),
-        Value::Object(o) => ("put", Value::Array(vec![value.clone()]), o.get("__updatedtime__").and_then(Value::as_f64).unwrap_or(arrived)),
+        Value::Null => (OPERATIONS[1], Value::Array(vec![key]), arrived),
+        Value::Object(o) => (OPERATIONS[0], Value::Array(vec![value.clone()]), o.get("__updatedtime__").and_then(Value::as_f64).unwrap_or(arrived)),
         _ => return None,
     };
     Some(TailRecord {

@@ -166,6 +166,9 @@ pub struct TailUpdate {
     #[ts(type = "number")]
     pub version: u64,
     pub connection: Connection,
+    /// The operations this tail's records can carry (by the server's kind): what the operation
+    /// filter offers.
+    pub operations: Vec<String>,
     /// Transactions received since the tail opened or was cleared.
     #[ts(type = "number")]
     pub received: u64,
@@ -294,6 +297,8 @@ pub struct TailSession {
     buffered: u64,
     dropped: Option<Dropped>,
     connection: Connection,
+    /// The operations this tail's records can carry.
+    operations: Vec<String>,
     notices: VecDeque<TailNotice>,
     /// Since when the tail has been reconnecting (arrival time, ms), while it is.
     away_since: Option<f64>,
@@ -311,9 +316,11 @@ pub struct TailSession {
 }
 
 impl TailSession {
-    pub fn new(primary_keys: Vec<(String, String)>) -> Self {
+    /// A session of a tail whose records carry `operations` (what its filter offers).
+    pub fn new(primary_keys: Vec<(String, String)>, operations: &[&str]) -> Self {
         TailSession {
             primary_keys,
+            operations: operations.iter().map(|o| o.to_string()).collect(),
             rows: VecDeque::new(),
             held: 0,
             visible: None,
@@ -616,6 +623,7 @@ impl TailSession {
         TailUpdate {
             version: self.version,
             connection: self.connection,
+            operations: self.operations.clone(),
             received: self.received,
             rows: self.rows.len() as u64,
             held: self.held,
@@ -754,7 +762,7 @@ mod tests {
     }
 
     fn session() -> TailSession {
-        let mut s = TailSession::new(vec![("dev:dog".into(), "id".into())]);
+        let mut s = TailSession::new(vec![("dev:dog".into(), "id".into())], crate::tail::OPERATIONS);
         s.set_port(TailPort { order: Order::Newest, first: 0, count: 10 });
         s
     }

@@ -216,6 +216,11 @@ export type TailUpdate = {
  */
 version: number, connection: Connection, 
 /**
+ * The operations this tail's records can carry (by the server's kind): what the operation
+ * filter offers.
+ */
+operations: Array<string>, 
+/**
  * Transactions received since the tail opened or was cleared.
  */
 received: number, 

@@ -392,7 +392,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
         </select>
         <select value={t.filter.operation} onChange={(e) => setFilter({ ...t.filter, operation: e.target.value })} aria-label="Operation filter" data-testid="tail-filter-operation">
           <option value="">all operations</option>
-          {["insert", "update", "upsert", "delete"].map((o) => <option key={o} value={o}>{o}</option>)}
+          {m.operations.map((o) => <option key={o} value={o}>{o}</option>)}
         </select>
         <input placeholder="key" value={t.filter.key} onChange={(e) => setFilter({ ...t.filter, key: e.target.value })} data-testid="tail-filter-key" style={{ width: 90 }} />
         <input placeholder="text" value={t.filter.text} onChange={(e) => setFilter({ ...t.filter, text: e.target.value })} data-testid="tail-filter-text" />

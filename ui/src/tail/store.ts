@@ -25,6 +25,7 @@ export function emptyUpdate(): TailUpdate {
   return {
     version: 0,
     connection: "idle",
+    operations: [],
     received: 0,
     rows: 0,
     held: 0,
