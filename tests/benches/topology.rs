@@ -75,6 +75,7 @@ fn synthetic(nodes: usize, links: usize) -> TopologyView {
                 certificate_fingerprint: None,
             },
             channels: (0..10).map(|t| format!("dev:t{t}")).collect(),
+            channels_last_known: false,
             cluster: Ok(ClusterStatus { kind: "cluster-status".into(), node_name: name(i), is_enabled: true, read_only: None, connections, receivers: vec![], log_head: 0 }),
             harperdb: None,
         })
@@ -266,6 +267,7 @@ fn six_nodes() -> TopologyView {
                 error: None,
                 certificate_fingerprint: None,
             },
+            channels_last_known: false,
             channels: vec!["factory:sensor_data".into(), "factory:config".into()],
             cluster: Ok(ClusterStatus {
                 kind: "cluster-status".into(),

@@ -193,6 +193,9 @@ async fn journey(app: &StudioApp) -> Result<()> {
     s.click_css("[data-testid='topo-node-edge-1']", T).await?;
     s.click_css("[data-testid='topo-stop']", T).await?;
     s.wait("[data-testid='topo-start']", T).await.context("edge-1 stopped")?;
+    // Offline, its card shows the tables it had when it last answered, marked so, not "0 tables".
+    let card = s.wait_text("[data-testid='topo-node-edge-1']", T, "edge-1's last known tables", |t| t.contains("(last known)")).await?;
+    ensure!(!card.contains("0 tables"), "edge-1 offline reads: {card}");
     hq.insert("dev", "config", &[json!({"id": "mode", "v": "eco"})]).await?;
     // hq knows what edge-1 has not pulled: the edge hq → edge-1 shows it as lag.
     s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the backlog edge-1 missed", |t| t.split_whitespace().collect::<Vec<_>>().windows(2).any(|w| w == ["lag", "1"])).await?;

@@ -54,7 +54,8 @@ pub struct Studio {
     plans: Mutex<HashMap<String, Plan>>,
     /// Each instance's last cluster_status: the links of an instance that stopped answering
     /// are still drawn (closed) instead of vanishing with it.
-    last_links: Mutex<HashMap<String, ClusterStatus>>,
+    /// Per instance, its links and tables as it last answered: an offline one is drawn with them.
+    last_links: Mutex<HashMap<String, (ClusterStatus, Vec<String>)>>,
     /// The factory scenario's load generator, kept after it stops (its check needs what it
     /// wrote); dropped with the studio, which stops it.
     factory: tokio::sync::Mutex<Option<Generator>>,
@@ -75,6 +76,7 @@ impl Studio {
                     status: crate::types::InstanceStatus::unreachable(&spec.id, (&e).into()),
                     spec,
                     channels: Vec::new(),
+                    channels_last_known: false,
                     cluster: Err(e.to_string()),
                     harperdb: None,
                 },
@@ -85,11 +87,13 @@ impl Studio {
         for o in &mut observed {
             match &o.cluster {
                 Ok(c) => {
-                    last.insert(o.spec.id.clone(), c.clone());
+                    last.insert(o.spec.id.clone(), (c.clone(), o.channels.clone()));
                 }
                 Err(_) if !o.status.online => {
-                    if let Some(known) = last.get(&o.spec.id) {
+                    if let Some((known, channels)) = last.get(&o.spec.id) {
                         o.cluster = Ok(topology::links_of_offline(known, &o.spec.name));
+                        o.channels = channels.clone();
+                        o.channels_last_known = true;
                     }
                 }
                 Err(_) => {}

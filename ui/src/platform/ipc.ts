@@ -327,6 +327,10 @@ error?: string,
  */
 channels: Array<string>, 
 /**
+ * The tables are those it had when it last answered (it is offline).
+ */
+channelsLastKnown: boolean, 
+/**
  * Entries of its own log its peers have not acknowledged (or, before any did, not yet sent
  * by the links it dials).
  */

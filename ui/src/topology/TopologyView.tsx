@@ -80,8 +80,10 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
         {n.kind === "ghost" ? `not registered · ${n.url ?? ""}` : n.online ? `${n.serverKind ?? "?"} ${n.version ?? ""}` : "offline"}
       </div>
       <div className="small">
-        {count(n.channels.length, "table")}
-        {n.serverKind !== "harperdb" && <> · backlog <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span></>}
+        <span title={n.channelsLastKnown ? "offline: the tables it had when it last answered" : undefined}>
+          {count(n.channels.length, "table")}{n.channelsLastKnown ? " (last known)" : ""}
+        </span>
+        {n.serverKind !== "harperdb" && !n.channelsLastKnown && <> · backlog <span data-testid={`topo-backlog-${n.name}`}>{short(n.backlog)}</span></>}
       </div>
       <div className="small">
         {data.rate === null

@@ -3,7 +3,7 @@ import type { TopoEdge, TopoNode, TopologyView } from "../platform";
 import { distanceToSegment, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels } from "./flow";
 import { nodeKey } from "./model";
 
-const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], backlog });
+const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], channelsLastKnown: false, backlog });
 const edge = (s: string, t: string, position = 1): TopoEdge => ({
   id: `${s}->${t}`, source: s, target: t, state: "open", since: 0, cycle: false, mesh: false,
   channels: [{ channel: "dev:x", dialer: t, linkName: s, position, carried: position, gaps: 0 }],

@@ -3,7 +3,7 @@ import type { ApplyReport, EdgeChannel, TopoEdge, TopoNode, TopologyView } from 
 import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, edgeRate, floatingEdge, labelOffset, labelSize, layout, placeLabels, LABEL_WEIGHT, SPOTS, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel } from "./model";
 
 function node(id: string, channels: string[] = []): TopoNode {
-  return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, backlog: 0 };
+  return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, channelsLastKnown: false, backlog: 0 };
 }
 
 function chan(channel: string, dialer: string, carried = 0, backlog?: number): EdgeChannel {

@@ -25,8 +25,10 @@ use crate::types::{InstanceKind, InstanceSpec, InstanceStatus};
 pub struct Observed {
     pub spec: InstanceSpec,
     pub status: InstanceStatus,
-    /// Its tables as `database:table` (empty when it could not be asked).
+    /// Its tables as `database:table` (empty when it could not be asked and none were known).
     pub channels: Vec<String>,
+    /// `channels` are what it had when it last answered: it is offline now.
+    pub channels_last_known: bool,
     /// Its links, or why they could not be read.
     pub cluster: Result<ClusterStatus, String>,
     /// What only a HarperDB instance says of its links.
@@ -68,7 +70,7 @@ pub async fn observe(spec: InstanceSpec, client: &OpsClient) -> Observed {
             client.run_as(&Operation::ClusterStatus(NoFields {})).await.map_err(|e| e.to_string())
         };
     }
-    Observed { spec, status, channels, cluster, harperdb }
+    Observed { spec, status, channels, channels_last_known: false, cluster, harperdb }
 }
 
 /// The links an instance had when it last answered, now closed: it is down, so none of them
@@ -112,6 +114,8 @@ pub struct TopoNode {
     pub error: Option<String>,
     /// Its tables, `database:table`.
     pub channels: Vec<String>,
+    /// The tables are those it had when it last answered (it is offline).
+    pub channels_last_known: bool,
     /// Entries of its own log its peers have not acknowledged (or, before any did, not yet sent
     /// by the links it dials).
     pub backlog: f64,
@@ -297,6 +301,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
             version: o.status.version.clone(),
             error,
             channels: o.channels.clone(),
+            channels_last_known: o.channels_last_known,
             backlog,
             // HarperDB keeps no log position to tell its write rate from.
             log_head: o.cluster.as_ref().ok().filter(|_| o.harperdb.is_none()).map(|c| c.log_head as f64),
@@ -501,6 +506,7 @@ fn ghost(nodes: &mut Vec<TopoNode>, warnings: &mut Vec<TopoWarning>, dialer: &st
             version: None,
             error: None,
             channels: Vec::new(),
+            channels_last_known: false,
             backlog: 0.0,
             log_head: None,
             url: Some(format!("{scheme}://{}:{}", link.host, link.port)),
