@@ -33,14 +33,20 @@ fn fresh_http() -> reqwest::Client {
 
 // ---- 1. a flood of wrong passwords -----------------------------------------------------------
 
-#[test]
-fn a_wrong_password_flood_keeps_memory_flat_and_the_right_password_still_logs_in() {
+/// A node binary on a fresh data folder, so that its memory is its own: its folder, process,
+/// URL and pid, a runtime to drive it and an admin client.
+fn measured_node() -> (tempfile::TempDir, crate::common::Proc, String, u32, tokio::runtime::Runtime, OpsClient) {
     let dir = tempfile::tempdir().unwrap();
     let (proc, url, _) = spawn(&["--data", dir.path().to_str().unwrap(), "--port", "0", "--admin-password", PASSWORD], &[]);
     let pid = proc.0.id();
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let admin = OpsClient::new(url.clone(), Credentials::basic(ADMIN, PASSWORD)).unwrap();
+    (dir, proc, url, pid, tokio::runtime::Runtime::new().unwrap(), admin)
+}
+
+#[test]
+fn a_wrong_password_flood_keeps_memory_flat_and_the_right_password_still_logs_in() {
+    let (_dir, proc, url, pid, rt, admin) = measured_node();
     rt.block_on(async {
-        let admin = OpsClient::new(url.clone(), Credentials::basic(ADMIN, PASSWORD)).unwrap();
         admin.call(&json!({"operation": "describe_all"})).await.expect("admin logs in before the flood");
         // Changing a role clears the node's cache of verified credentials: the next right login
         // is checked with a hash again, during the flood.
@@ -209,12 +215,8 @@ async fn sockets_hold_connection_slots_and_those_that_never_log_in_are_closed() 
 
 #[test]
 fn a_subscriber_that_stops_reading_does_not_pin_the_nodes_memory() {
-    let dir = tempfile::tempdir().unwrap();
-    let (proc, url, _) = spawn(&["--data", dir.path().to_str().unwrap(), "--port", "0", "--admin-password", PASSWORD], &[]);
-    let pid = proc.0.id();
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (_dir, proc, url, pid, rt, admin) = measured_node();
     rt.block_on(async {
-        let admin = OpsClient::new(url.clone(), Credentials::basic(ADMIN, PASSWORD)).unwrap();
         admin.create_table("dev", "s", "id").await.unwrap();
         admin.create_table("dev", "t", "id").await.unwrap();
         // A subscriber of s whose client then reads nothing more, on a small receive buffer.
