@@ -150,7 +150,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
 
     // Drag from edge-1's handle to hq.
     s.wait("[data-testid='topo-node-hq'] .react-flow__handle-left", T).await?;
-    s.drag("[data-testid='topo-node-edge-1'] .react-flow__handle-right", "[data-testid='topo-node-hq'] .react-flow__handle-left").await?;
+    // Let go over the middle of hq's card, not on its handle: the card takes the drop.
+    s.drag("[data-testid='topo-node-edge-1'] .react-flow__handle-right", "[data-testid='topo-node-hq']").await?;
     s.wait("[data-testid='topo-dialog']", T).await.context("dragging edge-1 to hq opens the link dialog")?;
     // A typed channel that is not one says why; nothing is carried yet.
     s.fill("[data-testid='topo-new-channel']", "sensor data").await?;

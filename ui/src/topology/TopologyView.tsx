@@ -22,7 +22,9 @@ import {
   useStore,
   useStoreApi,
   useUpdateNodeInternals,
+  useConnection,
   type Connection,
+  type FinalConnectionState,
   type Edge,
   type EdgeChange,
   type EdgeProps,
@@ -52,10 +54,13 @@ const FIT_PADDING = 0.15;
 const FIT = { padding: FIT_PADDING, minZoom: MIN_ZOOM, maxZoom: FIT_MAX_ZOOM };
 const zoomedOut = (s: { transform: [number, number, number] }) => s.transform[2] < DETAIL_ZOOM;
 
-const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<Node<NodeData>>) {
+const InstanceNode = memo(function InstanceNode({ id, data, selected }: NodeProps<Node<NodeData>>) {
   const n = data.node;
   const state = n.kind === "ghost" ? "ghost" : n.online ? (n.error ? "warn" : "online") : "offline";
   const far = useStore(zoomedOut);
+  // While a link is dragged from another node, this whole card takes the drop (it shows so
+  // under the pointer); only a change of that answer re-renders the card.
+  const accepts = useConnection((c) => c.inProgress && c.fromNode.id !== id);
   if (far) {
     // Zoomed out, a node is its name. No handles: at that zoom they are a few pixels wide, too
     // small to drag a link from, and 200 of them were a good part of what opening 100 nodes
@@ -68,7 +73,7 @@ const InstanceNode = memo(function InstanceNode({ data, selected }: NodeProps<No
     );
   }
   return (
-    <div className={`topo-node ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}`}
+    <div className={`topo-node ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}${accepts ? " accepts" : ""}`}
       data-testid={`topo-node-${n.name}`} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}>
       <Handle type="target" position={Side.Left} />
       <div className="topo-node-head">
@@ -312,6 +317,17 @@ function Flow({ nodes, edges, placedAt, setNodes, initial }: FlowProps) {
     const v = useTopology.getState().view;
     if (v && c.source && c.target && c.source !== c.target) openLink(v, c.source, c.target);
   }, []);
+  // A link let go anywhere on another node's card (not only on its small handle) connects to it.
+  const onConnectEnd = useCallback((event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (state.isValid !== null || !state.fromNode) return; // a handle took it, or refused it
+    const at = "changedTouches" in event ? event.changedTouches[0] : event;
+    // Every element under the pointer: an edge's label may lie over the card.
+    const dropped = document.elementsFromPoint(at.clientX, at.clientY).map((e) => e.closest<HTMLElement>(".react-flow__node")).find((e) => e)?.dataset.id;
+    if (!dropped || dropped === state.fromNode.id) return;
+    const from = state.fromNode.id;
+    const [source, target] = state.fromHandle?.type === "target" ? [dropped, from] : [from, dropped];
+    onConnect({ source, target, sourceHandle: null, targetHandle: null });
+  }, [onConnect]);
   const onPaneClick = useCallback((e: ReactMouseEvent) => {
     const s = useTopology.getState();
     const hit = farLayer ? nearestSegment(screenToFlowPosition({ x: e.clientX, y: e.clientY }), farLayer.segments, FAR_HIT_PX / store.getState().transform[2]) : null;
@@ -320,7 +336,7 @@ function Flow({ nodes, edges, placedAt, setNodes, initial }: FlowProps) {
   }, [farLayer, screenToFlowPosition, store]);
   return (
     <ReactFlow nodes={nodes} defaultViewport={initial} edges={shown} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
-      onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} connectionMode={ConnectionMode.Loose}
+      onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} onConnectEnd={onConnectEnd} connectionMode={ConnectionMode.Loose}
       onEdgeClick={onEdgeClick} onPaneClick={onPaneClick}
       deleteKeyCode={null} selectNodesOnDrag={false} onlyRenderVisibleElements minZoom={MIN_ZOOM} maxZoom={2} proOptions={{ hideAttribution: true }}>
       <Background />
