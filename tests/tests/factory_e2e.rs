@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use serde_json::json;
 use switchyard_e2e::studio::StudioApp;
 
 const T: Duration = Duration::from_secs(30);
@@ -25,11 +26,36 @@ async fn journey(app: &StudioApp) -> Result<()> {
     let review = s.wait_text("[data-testid='factory-review']", Duration::from_secs(60), "the links' plans", |t| t.matches("· add_node").count() == 2).await?;
     ensure!(review.contains("factory:sensor_data") && review.contains("factory:config") && review.contains("********"), "the plans: {review}");
     app.shot("01-factory-plans").await?;
+    // The user reads the plans a while before Apply.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     s.click_css("[data-testid='factory-apply']", T).await?;
     s.wait_gone("[data-testid='factory-review']", T).await.context("the links are made")?;
     for n in ["edge-1", "edge-2", "hq"] {
         s.wait(&format!("[data-testid='topo-node-{n}']"), T).await.with_context(|| format!("{n} on the canvas"))?;
     }
+    // Laid out by Apply, every node is framed: inside the canvas's rectangle.
+    let mut outside = Vec::new();
+    for _ in 0..50 {
+        let v = s
+            .execute(
+                "const pane = document.querySelector('.react-flow').getBoundingClientRect();
+                 return ['edge-1', 'edge-2', 'hq', 'local'].filter(n => {
+                   const e = document.querySelector(`[data-testid='topo-node-${n}']`);
+                   if (!e) return false;
+                   const r = e.getBoundingClientRect();
+                   return r.left < pane.left || r.top < pane.top || r.right > pane.right || r.bottom > pane.bottom;
+                 });",
+                json!([]),
+            )
+            .await?;
+        outside = serde_json::from_value::<Vec<String>>(v)?;
+        if outside.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(outside.is_empty(), "after Apply these nodes lie outside the canvas: {outside:?}");
+    app.shot("01b-factory-applied").await?;
     s.wait_text("[data-testid='topo-edge-edge-1-hq']", T, "edge-1 → hq", |t| t.contains("factory:sensor_data")).await?;
     s.wait_text("[data-testid='topo-edge-hq-edge-2']", T, "hq → edge-2", |t| t.contains("factory:config")).await?;
     let hq = app.local_ops("hq").await?;

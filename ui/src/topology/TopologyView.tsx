@@ -290,15 +290,21 @@ function Flow({ nodes, edges, placedAt, setNodes, initial }: FlowProps) {
     if (wasFar.current && !far) updateNodeInternals(nodes.map((n) => n.id));
     wasFar.current = far;
   }, [far, nodes, updateNodeInternals]);
-  // A node that comes or goes (an instance registered, a ghost) is framed with the rest.
+  // A node that comes or goes (an instance registered, a ghost), or nodes the studio placed (the
+  // factory's layout after Apply), are framed with the rest.
   const nodeSet = nodes.map((n) => n.id).join(" ");
-  const framed = useRef(nodeSet);
+  const placements = useTopology((s) => s.placements);
+  const framed = useRef(`${nodeSet}|${placements}`);
   useEffect(() => {
-    if (framed.current === nodeSet) return;
-    framed.current = nodeSet;
-    const frame = requestAnimationFrame(() => void fitView({ maxZoom: FIT_MAX_ZOOM, padding: FIT_PADDING }));
+    const now = `${nodeSet}|${placements}`;
+    if (framed.current === now) return;
+    framed.current = now;
+    // Two frames: the canvas takes the new positions in its own effect first.
+    let frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => void fitView({ maxZoom: FIT_MAX_ZOOM, padding: FIT_PADDING }));
+    });
     return () => cancelAnimationFrame(frame);
-  }, [nodeSet, fitView]);
+  }, [nodeSet, placements, fitView]);
   const onNodesChange = useCallback((changes: NodeChange<Node<NodeData>>[]) => {
     const s = useTopology.getState();
     setNodes((nds) => applyNodeChanges(changes, nds));

@@ -21,6 +21,8 @@ interface TopologyState {
   /** Node positions by node name; saved ones survive restarts. */
   positions: Record<string, Position>;
   positionsLoaded: boolean;
+  /** Bumped whenever the studio (not the user) places nodes: the canvas frames them all again. */
+  placements: number;
   /** A view fed from outside (the benchmark's synthetic topology): refreshes are ignored. */
   frozen: boolean;
   selectedChannel: string | null;
@@ -44,6 +46,7 @@ export const useTopology = create<TopologyState>((set) => ({
   error: null,
   positions: {},
   positionsLoaded: false,
+  placements: 0,
   frozen: false,
   selectedChannel: null,
   selectedNode: null,
@@ -59,7 +62,7 @@ export const useTopology = create<TopologyState>((set) => ({
       positions: s.positionsLoaded ? layout(view, s.positions) : s.positions,
     })),
   failed: (error) => set({ error }),
-  loadedPositions: (p) => set((s) => ({ positionsLoaded: true, positions: s.view ? layout(s.view, p) : p })),
+  loadedPositions: (p) => set((s) => ({ positionsLoaded: true, positions: s.view ? layout(s.view, p) : p, placements: s.placements + 1 })),
   moved: (name, p) => set((s) => ({ positions: { ...s.positions, [name]: p } })),
   selectChannel: (selectedChannel) => set({ selectedChannel }),
   selectNode: (selectedNode) => set({ selectedNode, selectedEdge: null }),
