@@ -159,6 +159,19 @@ async fn journey(app: &StudioApp) -> Result<()> {
     s.send_keys_css("[data-testid='topo-new-channel']", "\u{E009}a\u{E009}\u{E003}", T).await?; // Ctrl+A, Backspace
     s.wait_gone("[data-testid='topo-channel-problem']", T).await?;
     s.wait_text("[data-testid='topo-carried']", T, "nothing carried yet", |t| t.starts_with("0 channels carried")).await?;
+    // A channel whose table neither side has: the dialog says where each table is and warns,
+    // before anything is applied, that nothing would flow on it.
+    s.fill("[data-testid='topo-new-channel']", "dev:nowhere").await?;
+    s.send_keys_css("[data-testid='topo-new-channel']", "\u{E007}", T).await?; // Enter
+    let warning = s.wait_text("[data-testid='topo-cannot-flow']", T, "the warning for dev:nowhere", |t| t.contains("dev:nowhere")).await?;
+    ensure!(warning.contains("edge-1 has no such table"), "the warning names the source: {warning}");
+    let nowhere = s.wait_text("[data-testid='topo-where-dev:nowhere']", T, "where dev:nowhere is", |t| !t.is_empty()).await?;
+    ensure!(nowhere == "neither", "dev:nowhere's tables: {nowhere}");
+    let sensor = s.wait_text("[data-testid='topo-where-dev:sensor_data']", T, "where dev:sensor_data is", |t| !t.is_empty()).await?;
+    ensure!(sensor.contains("edge-1"), "dev:sensor_data's tables: {sensor}");
+    app.shot("topology-02a-cannot-flow").await?;
+    s.click_css("[data-testid='topo-channel-dev:nowhere'] input[type=checkbox]", T).await?;
+    s.wait_gone("[data-testid='topo-cannot-flow']", T).await?;
     s.click_css("[data-testid='topo-channel-dev:sensor_data'] input[type=checkbox]", T).await?;
     s.wait_text("[data-testid='topo-carried']", T, "one channel carried", |t| t.starts_with("1 channel carried, of ")).await?;
     let plan = s.wait_text("[data-testid='topo-plan']", T, "the plan", |t| t.contains("add_node")).await?;

@@ -3,6 +3,7 @@
 //! Also the removal of a link, with its own preview.
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { ApplyReport, Direction, LinkChannel, LinkPlan, TopologyView, UiError } from "../platform";
+import { cannotFlow, type CannotFlow } from "./model";
 import { Modal } from "../components/Modal";
 import { describeError } from "../stores/ui";
 import { count } from "../text/count";
@@ -32,10 +33,19 @@ export function PlanView({ plan }: { plan: LinkPlan }) {
   );
 }
 
-function ReportView({ report }: { report: ApplyReport }) {
+function cannotFlowText(c: CannotFlow): string {
+  return `${c.channel}: ${c.sources.join(" and ")} ${c.sources.length === 1 ? "has" : "have"} no such table, so nothing flows on it until ${c.sources.length === 1 ? "it has" : "one has"} one (the receiving side then makes its copy with the same primary key)`;
+}
+
+function ReportView({ report, blocked }: { report: ApplyReport; blocked: CannotFlow[] }) {
   return (
     <div className="topo-report" data-testid="topo-report" role="status">
       <p className={report.ok ? "ok-text" : "error-text"} data-testid="topo-report-headline">{reportHeadline(report)}</p>
+      {report.ok && blocked.length > 0 && (
+        <p className="warn-panel small" data-testid="topo-report-cannot-flow">
+          The link is made, but {blocked.map((c) => c.channel).join(", ")} cannot flow yet: {blocked.map(cannotFlowText).join("; ")}.
+        </p>
+      )}
       <ul>
         {report.steps.map((s, i) => (
           <li key={i} className={s.ok ? "" : "error-text"} data-testid={`topo-result-${i}`}>
@@ -126,6 +136,9 @@ export function LinkDialog({ view }: { view: TopologyView }) {
   const [a, b] = [name(d.seed.a), name(d.seed.b)];
   const shown = shownChannels(offered, filter, (c) => !!chosen[c]);
   const harperdb = [d.seed.a, d.seed.b].some((id) => view.nodes.find((n) => n.id === id)?.serverKind === "harperdb");
+  const has = (id: string, c: string) => view.nodes.find((n) => n.id === id)?.channels.includes(c) ?? false;
+  const blocked = cannotFlow(channels, d.seed.a, d.seed.b, has, name);
+  const where = (c: string) => [d.seed.a, d.seed.b].filter((id) => has(id, c)).map(name);
   const problem = channelProblem(typed);
   const apply = () => {
     if (!d.busy && !d.report && d.plan) void applyPlan();
@@ -151,7 +164,7 @@ export function LinkDialog({ view }: { view: TopologyView }) {
           </div>
           <table className="topo-channels">
             <thead>
-              <tr><th>Channel</th><th>Carry</th><th>Direction</th></tr>
+              <tr><th>Channel</th><th>Carry</th><th>Direction</th><th>Table on</th></tr>
             </thead>
             <tbody>
               {shown.map((c) => (
@@ -165,11 +178,12 @@ export function LinkDialog({ view }: { view: TopologyView }) {
                       {DIRECTIONS.map((o) => <option key={o.value} value={o.value}>{o.label(a, b)}</option>)}
                     </select>
                   </td>
+                  <td className={where(c).length ? "small" : "small muted"} data-testid={`topo-where-${c}`}>{where(c).join(", ") || "neither"}</td>
                 </tr>
               ))}
-              {offered.length === 0 && <tr><td colSpan={3} className="muted">Neither side has a table yet: type a channel below.</td></tr>}
+              {offered.length === 0 && <tr><td colSpan={4} className="muted">Neither side has a table yet: type a channel below.</td></tr>}
               {offered.length > 0 && shown.length < offered.length && (
-                <tr><td colSpan={3} className="muted">{count(offered.length - shown.length, "channel")} hidden by the filter</td></tr>
+                <tr><td colSpan={4} className="muted">{count(offered.length - shown.length, "channel")} hidden by the filter</td></tr>
               )}
             </tbody>
           </table>
@@ -190,11 +204,16 @@ export function LinkDialog({ view }: { view: TopologyView }) {
           ) : (
             <p className="muted small">The dialled node gets a user of its own for this link, whose role grants read on what flows out of it and insert, update and delete on what flows in — nothing else.</p>
           )}
+          {blocked.length > 0 && (
+            <ul className="warn-panel small" data-testid="topo-cannot-flow" role="alert">
+              {blocked.map((c) => <li key={c.channel}>{cannotFlowText(c)}</li>)}
+            </ul>
+          )}
           {d.plan && <PlanView plan={d.plan} />}
           {!d.plan && !d.busy && channels.length === 0 && <p className="muted">Choose at least one channel to see what will be sent.</p>}
         </>
       )}
-      {d.report && <ReportView report={d.report} />}
+      {d.report && <ReportView report={d.report} blocked={blocked} />}
       </div>
       <Footer busy={d.busy} plan={d.plan} report={d.report} error={d.error} onApply={apply} />
     </Modal>
@@ -214,7 +233,7 @@ export function UnlinkDialog({ view }: { view: TopologyView }) {
   return (
     <Modal title={`Remove the link from ${name} to ${d.linkName}`} onClose={() => void closeDialog()} testId="topo-unlink-dialog" wide>
       {!d.report && d.plan && <PlanView plan={d.plan} />}
-      {d.report && <ReportView report={d.report} />}
+      {d.report && <ReportView report={d.report} blocked={[]} />}
       <Footer busy={d.busy} plan={d.plan} report={d.report} error={d.error} onApply={() => void applyPlan()} />
     </Modal>
   );

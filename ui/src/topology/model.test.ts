@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ApplyReport, EdgeChannel, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, edgeRate, floatingEdge, labelOffset, labelSize, layout, placeLabels, LABEL_WEIGHT, SPOTS, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, edgeRate, floatingEdge, labelOffset, labelSize, layout, placeLabels, LABEL_WEIGHT, SPOTS, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel, cannotFlow } from "./model";
 
 function node(id: string, channels: string[] = []): TopoNode {
   return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, channelsLastKnown: false, backlog: 0 };
@@ -217,5 +217,20 @@ describe("edge labels", () => {
     expect(spots).toEqual(reference);
     // Not all at their usual spot: the crowded ones moved.
     expect(new Set(spots.values()).size).toBeGreaterThan(2);
+  });
+});
+
+describe("channels that cannot flow", () => {
+  const tables: Record<string, string[]> = { a: ["dev:t"], b: ["dev:u"] };
+  const has = (n: string, c: string) => tables[n]?.includes(c) ?? false;
+  const name = (n: string) => n.toUpperCase();
+  it("names the side a channel flows from when it lacks the table", () => {
+    expect(cannotFlow([{ channel: "dev:t", direction: "aToB" }], "a", "b", has, name)).toEqual([]);
+    expect(cannotFlow([{ channel: "dev:t", direction: "bToA" }], "a", "b", has, name)).toEqual([{ channel: "dev:t", sources: ["B"] }]);
+    expect(cannotFlow([{ channel: "dev:new", direction: "aToB" }], "a", "b", has, name)).toEqual([{ channel: "dev:new", sources: ["A"] }]);
+  });
+  it("lets both ways flow when either side has the table", () => {
+    expect(cannotFlow([{ channel: "dev:u", direction: "both" }], "a", "b", has, name)).toEqual([]);
+    expect(cannotFlow([{ channel: "dev:none", direction: "both" }], "a", "b", has, name)).toEqual([{ channel: "dev:none", sources: ["A", "B"] }]);
   });
 });

@@ -380,3 +380,17 @@ export function placeLabels(edges: LabelledEdge[], nodes: Point[]): Map<string, 
   }
   return out;
 }
+
+/** A channel nothing can flow on: no side it flows from has the table. */
+export interface CannotFlow {
+  channel: string;
+  sources: string[];
+}
+
+/** What a link's channels cannot carry yet, by where each table exists (`has`). */
+export function cannotFlow(channels: LinkChannel[], a: string, b: string, has: (node: string, channel: string) => boolean, name: (node: string) => string): CannotFlow[] {
+  return channels
+    .map(({ channel, direction }) => ({ channel, from: direction === "aToB" ? [a] : direction === "bToA" ? [b] : [a, b] }))
+    .filter(({ channel, from }) => from.every((n) => !has(n, channel)))
+    .map(({ channel, from }) => ({ channel, sources: from.map(name) }));
+}
