@@ -101,8 +101,7 @@ struct Conn {
     out: mpsc::Sender<Out>,
     /// Replies that did not fit in `out`, in order; the socket is not read again until they
     /// are queued (back-pressure on a client that sends many requests in one frame).
-    backlog: VecDeque<String>,
-    backlog_bytes: usize,
+    backlog: Waiting<String>,
     last_pong: Instant,
     /// Set when replies exceed what one socket may hold: the peer is closed (4100).
     overflowed: bool,
@@ -116,7 +115,7 @@ struct Conn {
     /// is left).
     feed: Option<broadcast::Receiver<Arc<Committed>>>,
     /// Feed entries for this socket taken off the feed while a write was stalled, in order.
-    held: Held,
+    held: Waiting<Arc<Committed>>,
     /// Per channel subscribed with `from`: the last log id sent from the log; the feed's
     /// entries up to it were sent already.
     resumed: HashMap<String, i64>,
@@ -150,15 +149,14 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
         channels: HashSet::new(),
         streams: HashMap::new(),
         out: tx,
-        backlog: VecDeque::new(),
-        backlog_bytes: 0,
+        backlog: Waiting::default(),
         last_pong: Instant::now(),
         overflowed: false,
         peer: None,
         publishing: Arc::new(Semaphore::new(PUBLISHES_IN_FLIGHT)),
         permissions,
         feed: None,
-        held: Held::default(),
+        held: Waiting::default(),
         resumed: HashMap::new(),
         gaps: HashMap::new(),
     };
@@ -313,27 +311,68 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
     tracing::debug!(id = %conn.id, secs = opened.elapsed().as_secs_f64(), "socket closed");
 }
 
-/// Feed entries a socket took off the commit feed while its client was not reading, waiting
-/// to be written in order. Bounded by HELD_BYTES: past it the socket is closed (4100) and its
-/// client resumes from the log.
-#[derive(Default)]
-struct Held {
-    entries: VecDeque<Arc<Committed>>,
+/// What waits for a socket, in order, with its total size in bytes (what bounds it): replies
+/// past the socket's queue (`backlog`, BACKLOG_BYTES) and feed entries taken off while its client
+/// was not reading (`held`, HELD_BYTES); past its bound the socket is closed (4100).
+struct Waiting<T> {
+    items: VecDeque<T>,
     bytes: usize,
 }
 
-impl Held {
+/// The bytes an item holds.
+trait Weighed {
+    fn weight(&self) -> usize;
+}
+
+impl Weighed for String {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Weighed for Arc<Committed> {
+    fn weight(&self) -> usize {
+        self.entry.len()
+    }
+}
+
+impl<T> Default for Waiting<T> {
+    fn default() -> Self {
+        Waiting { items: VecDeque::new(), bytes: 0 }
+    }
+}
+
+impl<T: Weighed> Waiting<T> {
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
     fn clear(&mut self) {
-        self.entries.clear();
+        self.items.clear();
         self.bytes = 0;
     }
 
-    fn pop(&mut self) -> Option<Arc<Committed>> {
-        let c = self.entries.pop_front()?;
-        self.bytes -= c.entry.len();
-        Some(c)
+    /// Adds `item` last; answers whether the total is still within `bound`.
+    fn push(&mut self, item: T, bound: usize) -> bool {
+        self.bytes += item.weight();
+        self.items.push_back(item);
+        self.bytes <= bound
     }
 
+    /// Puts back an item just popped, first.
+    fn unpop(&mut self, item: T) {
+        self.bytes += item.weight();
+        self.items.push_front(item);
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        let item = self.items.pop_front()?;
+        self.bytes -= item.weight();
+        Some(item)
+    }
+}
+
+impl Waiting<Arc<Committed>> {
     /// The next entry: a held one first, then the feed's next (never, without a feed).
     async fn next_or(&mut self, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Result<Arc<Committed>, broadcast::error::RecvError> {
         match self.pop() {
@@ -342,6 +381,7 @@ impl Held {
         }
     }
 }
+
 /// The `#publish` frame delivering one log entry (JSON text, as the store wrote it) on a channel.
 fn publish_frame(channel: &str, entry: &str) -> Option<String> {
     match RawValue::from_string(entry.to_string()) {
@@ -362,7 +402,7 @@ enum Pending {
 
 /// A frame already waiting for the socket, if any: its own queue first, then what was held,
 /// then the feed.
-fn take_queued(rx: &mut mpsc::Receiver<Out>, held: &mut Held, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Option<Pending> {
+fn take_queued(rx: &mut mpsc::Receiver<Out>, held: &mut Waiting<Arc<Committed>>, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Option<Pending> {
     if let Ok(out) = rx.try_recv() {
         return Some(Pending::Out(out));
     }
@@ -401,26 +441,22 @@ impl Conn {
         } else {
             frame
         };
-        self.backlog_bytes += frame.len();
-        self.backlog.push_back(frame);
-        if self.backlog_bytes > BACKLOG_BYTES {
+        if !self.backlog.push(frame, BACKLOG_BYTES) {
             self.overflowed = true;
         }
     }
 
     /// Moves what waits in `backlog` into the socket's queue while it has room.
     fn refill(&mut self) {
-        while let Some(frame) = self.backlog.pop_front() {
-            let len = frame.len();
+        while let Some(frame) = self.backlog.pop() {
             match self.out.try_send(Out::Text(frame)) {
-                Ok(()) => self.backlog_bytes -= len,
+                Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(Out::Text(frame))) => {
-                    self.backlog.push_front(frame);
+                    self.backlog.unpop(frame);
                     return;
                 }
                 Err(_) => {
                     self.backlog.clear();
-                    self.backlog_bytes = 0;
                     return;
                 }
             }
@@ -456,12 +492,8 @@ impl Conn {
                 r = write.as_mut() => return r.map_err(|_| None),
                 committed = recv_some(&mut self.feed) => match committed {
                     Ok(c) => {
-                        if self.wants(&c) {
-                            self.held.bytes += c.entry.len();
-                            self.held.entries.push_back(c);
-                            if self.held.bytes > HELD_BYTES {
-                                return Err(Some((close::FELL_BEHIND, "subscriber is not reading; reconnect to resume")));
-                            }
+                        if self.wants(&c) && !self.held.push(c, HELD_BYTES) {
+                            return Err(Some((close::FELL_BEHIND, "subscriber is not reading; reconnect to resume")));
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => return Err(Some((close::FELL_BEHIND, "subscriber fell behind; reconnect to resume"))),

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
-use super::records::{add_attributes, adjust_count, collect_new_attributes, put_tombstones, rows_by_key, upsert_rows, Stamp};
-use super::value::{bind_all, key_from_row, key_param, key_text, normalize_key, Param};
+use super::records::{add_attributes, adjust_count, collect_new_attributes, put_tombstones, rows_by_key, rows_by_key_as, upsert_rows, Stamp};
+use super::value::{key_text, normalize_key};
 use super::{LogEntry, Store, TableMeta};
 use crate::error::{Error, Result};
 
@@ -471,17 +471,7 @@ async fn apply_records(
 /// `(version, origin)` per key text, from a statement answering `pk, version, origin` for the
 /// keys in `{keys}`: integers read as integers, compared exactly.
 async fn versions(tx: &mut SqliteConnection, statement: &str, keys: &[Value]) -> Result<HashMap<String, (i64, String)>> {
-    let mut out = HashMap::with_capacity(keys.len());
-    for chunk in keys.chunks(super::records::ROWS_PER_STATEMENT) {
-        let sql = statement.replace("{keys}", &vec!["?"; chunk.len()].join(","));
-        let params: Vec<Param> = chunk.iter().map(key_param).collect();
-        for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await? {
-            let version: i64 = row.try_get(1)?;
-            let origin: String = row.try_get(2)?;
-            out.insert(key_text(&key_from_row(&row, 0)?), (version, origin));
-        }
-    }
-    Ok(out)
+    rows_by_key_as(tx, statement, keys, |row| Ok((row.try_get::<i64, _>(1)?, row.try_get::<String, _>(2)?))).await
 }
 
 fn tombstones_sql(meta: &TableMeta) -> String {

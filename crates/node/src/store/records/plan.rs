@@ -230,13 +230,22 @@ pub(in crate::store) async fn rows_by_key(
     keys: &[Value],
     with_doc: bool,
 ) -> Result<HashMap<String, Option<String>>> {
+    rows_by_key_as(conn, statement, keys, |row| if with_doc { row.try_get::<String, _>(1).map(Some).map_err(Into::into) } else { Ok(None) }).await
+}
+
+/// As `rows_by_key`, each row (`pk` first) read by `read`; answers canonical key → what it read.
+pub(in crate::store) async fn rows_by_key_as<T>(
+    conn: &mut SqliteConnection,
+    statement: &str,
+    keys: &[Value],
+    read: impl Fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
+) -> Result<HashMap<String, T>> {
     let mut found = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
         let sql = statement.replace("{keys}", &vec!["?"; chunk.len()].join(","));
         let params: Vec<Param> = chunk.iter().map(key_param).collect();
         for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *conn).await? {
-            let doc = if with_doc { Some(row.try_get::<String, _>(1)?) } else { None };
-            found.insert(key_text(&key_from_row(&row, 0)?), doc);
+            found.insert(key_text(&key_from_row(&row, 0)?), read(&row)?);
         }
     }
     Ok(found)
