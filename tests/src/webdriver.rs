@@ -278,10 +278,25 @@ impl Session {
         Ok(())
     }
 
-    /// Drags from the centre of the element `from` selects to the centre of the one `to` selects.
+    /// Drags from the centre of the element `from` selects to the centre of the one `to` selects,
+    /// once both stand still (a canvas may still be framing what just appeared on it).
     pub async fn drag(&self, from: &str, to: &str) -> Result<()> {
-        let (a, b) = (self.point(from, None).await?, self.point(to, None).await?);
+        let (a, b) = (self.still_point(from).await?, self.still_point(to).await?);
         self.drag_points(a, b, 10).await
+    }
+
+    /// The centre of what `css` selects once it stays put for 250 ms (at most 5 s of waiting).
+    async fn still_point(&self, css: &str) -> Result<(i64, i64)> {
+        let mut last = self.point(css, None).await?;
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let now = self.point(css, None).await?;
+            if now == last {
+                return Ok(now);
+            }
+            last = now;
+        }
+        anyhow::bail!("'{css}' kept moving for 5 s (last at {last:?})")
     }
 
     /// Drags the element `css` selects (from its centre) by `dx`, `dy`.
