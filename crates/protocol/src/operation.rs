@@ -132,6 +132,8 @@ operations! {
     UpdateNode(AddNode) = "update_node";
     RemoveNode(RemoveNode) = "remove_node";
     ClusterRead(ClusterRead) = "cluster_read";
+    TableDigest(TableDigestRequest) = "table_digest";
+    TableDigestRecords(DigestRecordsRequest) = "table_digest_records";
 }
 
 impl Operation {
@@ -145,6 +147,8 @@ impl Operation {
                 | Operation::DescribeTable(_)
                 | Operation::DescribeAll(_)
                 | Operation::Sql(_)
+                | Operation::TableDigest(_)
+                | Operation::TableDigestRecords(_)
         )
     }
 }

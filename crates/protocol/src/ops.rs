@@ -29,6 +29,30 @@ pub struct TableRef {
     pub table: String,
 }
 
+/// table_digest: a table's digest, every bucket with its count and hash, and the watermark it
+/// reflects (Switchyard only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableDigestRequest {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+}
+
+/// table_digest_records: the records of one bucket of a table's digest, in key order, from
+/// after `after`, at most `limit` (Switchyard only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DigestRecordsRequest {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    pub bucket: u16,
+    /// The last key of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
 /// A declared attribute of a schema-defined table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttributeDef {
@@ -793,4 +817,62 @@ pub struct TablePermission {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DatabasePermission {
     pub tables: std::collections::BTreeMap<String, TablePermission>,
+}
+
+/// One bucket of a table digest: how many records it holds and the sum of their hashes
+/// (32 hex digits; equal buckets hold equal records, whatever order they were written in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketDigest {
+    pub count: u64,
+    pub digest: String,
+}
+
+/// How far a node has applied one origin's writes on the table's channel: every write of
+/// `origin` up to log id `id` and version `version` is here. For the node itself, `version` is
+/// its clock when the digest was read (every write it made is here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginMark {
+    pub origin: String,
+    pub id: i64,
+    pub version: i64,
+}
+
+/// table_digest's answer, read in one snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableDigest {
+    pub node: String,
+    pub database: String,
+    pub table: String,
+    /// Records in the table (the sum of the buckets' counts).
+    pub count: u64,
+    /// The whole table's digest: the sum of the buckets' (32 hex digits).
+    pub digest: String,
+    /// Every bucket, by number (`TableDigest::BUCKETS` of them).
+    pub buckets: Vec<BucketDigest>,
+    pub watermark: Vec<OriginMark>,
+}
+
+impl TableDigest {
+    /// Buckets per table digest.
+    pub const BUCKETS: usize = 256;
+}
+
+/// One record as a digest bucket lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigestRecord {
+    pub key: Value,
+    pub version: i64,
+    pub origin: String,
+    /// Its hash in the bucket's digest (32 hex digits).
+    pub hash: String,
+}
+
+/// table_digest_records' answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigestRecords {
+    pub node: String,
+    pub bucket: u16,
+    pub records: Vec<DigestRecord>,
+    /// Whether the bucket holds more after the last record listed (ask again with `after`).
+    pub more: bool,
 }

@@ -3,6 +3,7 @@
 mod cluster;
 mod csv;
 mod data;
+mod digest;
 mod project;
 mod schema;
 mod search;
@@ -96,6 +97,8 @@ pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: Operatio
             who.require_super("update_node")?;
             Reply::of(&cluster::update_node(node, r).await?)
         }
+        O::TableDigest(r) => digest::table_digest(node, who, r).await,
+        O::TableDigestRecords(r) => digest::table_digest_records(node, who, r).await,
         O::RemoveNode(r) => {
             who.require_super("remove_node")?;
             Reply::of(&cluster::remove_node(node, &r.name).await?)

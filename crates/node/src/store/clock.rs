@@ -63,6 +63,11 @@ impl Clock {
         }
     }
 
+    /// The highest version issued or observed so far.
+    pub fn last(&self) -> i64 {
+        self.last.load(Ordering::Acquire)
+    }
+
     /// A version received from elsewhere: later ticks are past it.
     pub fn observe(&self, v: i64) {
         self.last.fetch_max(v, Ordering::AcqRel);

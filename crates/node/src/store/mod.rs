@@ -10,6 +10,7 @@
 mod accounts;
 mod catalog;
 pub mod clock;
+pub mod digest;
 mod durability;
 mod jobs;
 mod peers;
@@ -121,6 +122,7 @@ impl Store {
             let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM txn_log").fetch_one(&mut *conn).await?;
             let catalog = Catalog::load(&mut conn).await?;
             add_version_columns(&mut conn, &catalog).await?;
+            add_digest_columns(&mut conn, &catalog).await?;
             // Every version stored is in the log (it is never trimmed): the clock starts past it.
             let high: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM txn_log").fetch_one(&mut *conn).await?;
             (catalog, head, high)
@@ -362,7 +364,7 @@ impl Store {
         // `pk` has no declared type, so SQLite keeps numbers as numbers and strings as strings.
         sqlx::query(&format!(
             "CREATE TABLE r{id} (pk PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated REAL NOT NULL, origin TEXT NOT NULL DEFAULT '', \
-             version INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID"
+             version INTEGER NOT NULL DEFAULT 0, bucket INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID"
         ))
         .execute(&mut *tx)
         .await?;
@@ -432,14 +434,21 @@ impl Store {
             .bind(attribute)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(&format!(
-            "UPDATE {} SET doc = json_remove(doc, '$.\"{}\"') WHERE json_type(doc, '$.\"{}\"') IS NOT NULL",
-            meta.physical(),
-            attribute.replace('\'', "''"),
-            attribute.replace('\'', "''"),
-        ))
-        .execute(&mut *tx)
-        .await?;
+        // The documents change in place: the digest takes back what they held and adds what
+        // they hold after.
+        let (t, name) = (meta.physical(), attribute.replace('\'', "''"));
+        let holding = format!("json_type(doc, '$.\"{name}\"') IS NOT NULL");
+        let mut changes = digest::Changes::default();
+        for row in sqlx::query(&format!("SELECT pk, version, doc FROM {t} WHERE {holding}")).fetch_all(&mut *tx).await? {
+            let (kt, hash) = digest::keyed_row_hash(&row)?;
+            changes.remove(meta.id, digest::bucket_of(&kt), hash);
+        }
+        let changed = sqlx::query(&format!("UPDATE {t} SET doc = json_remove(doc, '$.\"{name}\"') WHERE {holding} RETURNING pk, version, doc")).fetch_all(&mut *tx).await?;
+        for row in &changed {
+            let (kt, hash) = digest::keyed_row_hash(row)?;
+            changes.add(meta.id, digest::bucket_of(&kt), hash);
+        }
+        changes.write(&mut tx).await?;
         tx.commit().await?;
         let mut next = (*meta).clone();
         next.attributes.retain(|a| a.name != attribute);
@@ -466,11 +475,17 @@ impl Store {
             }
             let mut tx = sqlx::Connection::begin(&mut *w).await?;
             let t = meta.physical();
-            let gone = sqlx::query(&format!("DELETE FROM {t} WHERE pk IN (SELECT pk FROM {t} WHERE updated < ? LIMIT 5000)"))
+            let rows = sqlx::query(&format!("DELETE FROM {t} WHERE pk IN (SELECT pk FROM {t} WHERE updated < ? LIMIT 5000) RETURNING pk, version, doc"))
                 .bind(cutoff)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .fetch_all(&mut *tx)
+                .await?;
+            let gone = rows.len() as u64;
+            let mut changes = digest::Changes::default();
+            for row in &rows {
+                let (kt, hash) = digest::keyed_row_hash(row)?;
+                changes.remove(meta.id, digest::bucket_of(&kt), hash);
+            }
+            changes.write(&mut tx).await?;
             if gone > 0 {
                 records::adjust_count(&mut tx, meta.id, -(gone as i64), None).await?;
             }
@@ -531,6 +546,23 @@ async fn add_version_columns(conn: &mut sqlx::SqliteConnection, catalog: &Catalo
         ))
         .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Gives the record tables made before digests their `bucket` column, and their digest
+/// (store/digest.rs). Idempotent: a table that has the columns is left alone.
+async fn add_digest_columns(conn: &mut sqlx::SqliteConnection, catalog: &Catalog) -> Result<()> {
+    for meta in catalog.databases.values().flat_map(|t| t.values()) {
+        let t = meta.physical();
+        let has: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{t}') WHERE name = 'bucket')")).fetch_one(&mut *conn).await?;
+        if has {
+            continue;
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        sqlx::query(&format!("ALTER TABLE {t} ADD COLUMN bucket INTEGER NOT NULL DEFAULT 0")).execute(&mut *tx).await?;
+        digest::rebuild(&mut tx, meta).await?;
         tx.commit().await?;
     }
     Ok(())

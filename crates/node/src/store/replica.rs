@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
-use super::records::{add_attributes, adjust_count, collect_new_attributes, put_tombstones, rows_by_key, rows_by_key_as, upsert_rows, Stamp};
+use super::digest::row_hash;
+use super::records::{add_attributes, adjust_count, collect_new_attributes, delete_rows, put_tombstones, rows_by_key_as, upsert_rows, Stamp};
 use super::value::{key_text, normalize_key};
 use super::{LogEntry, Store, TableMeta};
 use crate::error::{Error, Result};
@@ -370,24 +371,26 @@ impl Store {
             match relay {
                 None => {
                     sqlx::query(
-                        "INSERT INTO origin_positions (origin, channel, last_id) VALUES (?, ?, ?) \
-                         ON CONFLICT(origin, channel) DO UPDATE SET last_id = excluded.last_id",
+                        "INSERT INTO origin_positions (origin, channel, last_id, last_version) VALUES (?, ?, ?, ?) \
+                         ON CONFLICT(origin, channel) DO UPDATE SET last_id = excluded.last_id, last_version = excluded.last_version",
                     )
                     .bind(&e.origin)
                     .bind(channel)
                     .bind(e.origin_id)
+                    .bind(e.version)
                     .execute(&mut *tx)
                     .await?;
                 }
                 Some(via) => {
                     sqlx::query(
-                        "INSERT INTO relay_positions (origin, channel, via, last_id) VALUES (?, ?, ?, ?) \
-                         ON CONFLICT(origin, channel, via) DO UPDATE SET last_id = excluded.last_id",
+                        "INSERT INTO relay_positions (origin, channel, via, last_id, last_version) VALUES (?, ?, ?, ?, ?) \
+                         ON CONFLICT(origin, channel, via) DO UPDATE SET last_id = excluded.last_id, last_version = excluded.last_version",
                     )
                     .bind(&e.origin)
                     .bind(channel)
                     .bind(via)
                     .bind(e.origin_id)
+                    .bind(e.version)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -437,7 +440,7 @@ async fn apply_records(
         docs.push((key, doc));
     }
     let keys: Vec<Value> = docs.iter().map(|(k, _)| k.clone()).collect();
-    let current = versions(tx, &format!("SELECT pk, version, origin FROM {} WHERE pk IN ({{keys}})", meta.physical()), &keys).await?;
+    let current = versions(tx, &format!("SELECT pk, version, origin, doc FROM {} WHERE pk IN ({{keys}})", meta.physical()), &keys, true).await?;
     // Deleted keys compete with their delete's version: an older write does not resurrect them.
     // Keys only absent from the table can have one, and a table without deletes has none.
     let absent: Vec<Value> = keys.iter().filter(|k| !current.contains_key(&key_text(k))).cloned().collect();
@@ -446,9 +449,14 @@ async fn apply_records(
     } else {
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tombstones WHERE table_id = ?)").bind(meta.id).fetch_one(&mut *tx).await?
     };
-    let tombs = if any { versions(tx, &tombstones_sql(meta), &absent).await? } else { HashMap::new() };
+    let tombs: HashMap<String, (i64, String)> = if any {
+        versions(tx, &tombstones_sql(meta), &absent, false).await?.into_iter().map(|(k, (v, o, _))| (k, (v, o))).collect()
+    } else {
+        HashMap::new()
+    };
     let mine = (stamp.version, stamp.origin);
-    let mut live: HashMap<String, (i64, String)> = current;
+    let replaced: HashMap<String, u128> = current.iter().filter_map(|(k, (_, _, h))| h.map(|h| (k.clone(), h))).collect();
+    let mut live: HashMap<String, (i64, String)> = current.into_iter().map(|(k, (v, o, _))| (k, (v, o))).collect();
     let mut added = 0;
     let mut winners: Vec<(Value, String, f64, i64)> = Vec::with_capacity(docs.len());
     for (key, doc) in docs {
@@ -464,14 +472,19 @@ async fn apply_records(
         live.insert(kt, (stamp.version, stamp.origin.to_string()));
         winners.push((key, serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, stamp.at, stamp.version));
     }
-    upsert_rows(tx, meta, &winners, stamp.origin, true).await?;
+    upsert_rows(tx, meta, &winners, stamp.origin, &replaced).await?;
     Ok(added)
 }
 
-/// `(version, origin)` per key text, from a statement answering `pk, version, origin` for the
-/// keys in `{keys}`: integers read as integers, compared exactly.
-async fn versions(tx: &mut SqliteConnection, statement: &str, keys: &[Value]) -> Result<HashMap<String, (i64, String)>> {
-    rows_by_key_as(tx, statement, keys, |row| Ok((row.try_get::<i64, _>(1)?, row.try_get::<String, _>(2)?))).await
+/// `(version, origin, digest hash)` per key text, from a statement answering `pk, version,
+/// origin` (and, `with_hash`, a record table's `doc`) for the keys in `{keys}`: integers read
+/// as integers, compared exactly.
+async fn versions(tx: &mut SqliteConnection, statement: &str, keys: &[Value], with_hash: bool) -> Result<HashMap<String, (i64, String, Option<u128>)>> {
+    rows_by_key_as(tx, statement, keys, |row| {
+        let hash = if with_hash { Some(row_hash(row)?) } else { None };
+        Ok((row.try_get::<i64, _>(1)?, row.try_get::<String, _>(2)?, hash))
+    })
+    .await
 }
 
 fn tombstones_sql(meta: &TableMeta) -> String {
@@ -484,12 +497,11 @@ fn tombstones_sql(meta: &TableMeta) -> String {
 /// many records were deleted.
 async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value], stamp: Stamp<'_>, log_id: i64) -> Result<i64> {
     let keys = ids.iter().map(|k| normalize_key(k, &meta.primary_key)).collect::<Result<Vec<_>>>()?;
-    let current = versions(tx, &format!("SELECT pk, version, origin FROM {} WHERE pk IN ({{keys}})", meta.physical()), &keys).await?;
+    let current = versions(tx, &format!("SELECT pk, version, origin, doc FROM {} WHERE pk IN ({{keys}})", meta.physical()), &keys, true).await?;
     let mine = (stamp.version, stamp.origin);
-    let losing: Vec<Value> = keys.iter().filter(|k| current.get(&key_text(k)).is_none_or(|(v, o)| (*v, o.as_str()) <= mine)).cloned().collect();
+    let losing: Vec<Value> = keys.iter().filter(|k| current.get(&key_text(k)).is_none_or(|(v, o, _)| (*v, o.as_str()) <= mine)).cloned().collect();
     let doomed: Vec<Value> = losing.iter().filter(|k| current.contains_key(&key_text(k))).cloned().collect();
-    let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING pk", meta.physical());
-    let deleted = rows_by_key(tx, &sql, &doomed, false).await?.len() as i64;
+    let deleted = delete_rows(tx, meta, &doomed).await?.len() as i64;
     put_tombstones(tx, meta, &losing, stamp, log_id).await?;
     Ok(deleted)
 }

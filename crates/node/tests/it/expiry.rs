@@ -24,6 +24,8 @@ async fn records_older_than_the_expiration_are_removed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(n.all("raw").await.is_empty(), "the count and the rows agree");
+    let digest = n.ok(json!({"operation": "table_digest", "database": "dev", "table": "raw"})).await;
+    assert_eq!((digest["count"].as_u64(), digest["digest"].as_str()), (Some(0), Some("0".repeat(32).as_str())), "expired records leave the digest: {digest}");
     assert_eq!(n.count("keep").await, 20, "tables without expiration keep their records");
     // An update renews a record's life (3 s expiration, touched every 0.5 s for 4 s).
     n.ok(json!({"operation": "create_table", "database": "dev", "table": "touched", "primary_key": "id", "expiration": 3})).await;

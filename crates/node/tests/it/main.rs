@@ -5,6 +5,7 @@ mod common;
 mod auth;
 mod csv_and_system;
 mod data_ops;
+mod digest;
 mod expiry;
 mod fuzz;
 mod hardening;

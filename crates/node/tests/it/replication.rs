@@ -605,6 +605,11 @@ fn random_writes_on_three_partitioned_nodes_converge_once_linked() {
                 heal(&nodes[0], &nodes[1], "p").await;
                 heal(&nodes[1], &nodes[2], "p").await;
                 converged(&[&nodes[0], &nodes[1], &nodes[2]], "p").await;
+                // Equal records, equal digests: bucket by bucket on all three.
+                let digests = futures_util::future::join_all(nodes.iter().map(|n| n.ok(json!({"operation": "table_digest", "database": "dev", "table": "p"})))).await;
+                for d in &digests[1..] {
+                    assert_eq!((&d["count"], &d["digest"], &d["buckets"]), (&digests[0]["count"], &digests[0]["digest"], &digests[0]["buckets"]), "digests of converged nodes");
+                }
             });
             Ok(())
         })

@@ -2,12 +2,14 @@
 //! its own transaction with its log entry and tombstones.
 
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
 use super::*;
 use crate::store::value::{bind_all, key_from_row, key_param, key_text, normalize_key, now_ms, Param};
-use crate::store::{user_query_error, LogEntry, Store, TableMeta};
+use crate::store::{digest, user_query_error, LogEntry, Store, TableMeta};
 use crate::error::{Error, Result};
 
 impl Store {
@@ -39,8 +41,7 @@ impl Store {
                 rows.iter().map(|r| key_from_row(r, 0)).collect::<Result<Vec<_>>>()?
             }
         };
-        let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING pk", meta.physical());
-        let mut gone = rows_by_key(&mut tx, &sql, &keys, false).await?;
+        let mut gone = delete_rows(&mut tx, &meta, &keys).await?;
         let mut outcome = DeleteOutcome::default();
         for k in keys {
             if gone.remove(&key_text(&k)).is_some() {
@@ -110,7 +111,9 @@ impl Store {
             tx.commit().await?;
             return Ok(outcome);
         }
-        upsert_rows(&mut tx, &meta, &docs, &self.node_name, true).await?;
+        let keys: Vec<Value> = docs.iter().map(|(k, _, _, _)| k.clone()).collect();
+        let replaced = stored_hashes(&mut tx, &meta, &keys).await?;
+        upsert_rows(&mut tx, &meta, &docs, &self.node_name, &replaced).await?;
         let next_meta = add_attributes(&mut tx, &meta, new_attrs).await?;
         adjust_count(&mut tx, meta.id, 0, Some(now)).await?;
         let mut payload = String::from("[");
@@ -165,6 +168,25 @@ pub(in crate::store) struct Stamp<'a> {
     pub at: f64,
     pub version: i64,
     pub origin: &'a str,
+}
+
+/// Deletes the rows of these keys and takes them out of the table's digest; answers the keys
+/// that were there (by key text).
+pub(in crate::store) async fn delete_rows(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value]) -> Result<HashMap<String, ()>> {
+    let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING pk, version, doc", meta.physical());
+    let gone = rows_by_key_as(tx, &sql, keys, digest::row_hash).await?;
+    let mut changes = digest::Changes::default();
+    for (kt, hash) in &gone {
+        changes.remove(meta.id, digest::bucket_of(kt), *hash);
+    }
+    changes.write(tx).await?;
+    Ok(gone.into_keys().map(|k| (k, ())).collect())
+}
+
+/// The digest hash of each stored row among these keys (by key text).
+pub(in crate::store) async fn stored_hashes(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value]) -> Result<HashMap<String, u128>> {
+    let sql = format!("SELECT pk, version, doc FROM {} WHERE pk IN ({{keys}})", meta.physical());
+    rows_by_key_as(tx, &sql, keys, digest::row_hash).await
 }
 
 /// Records that `keys` were deleted by the write `stamp`; a tombstone only ever moves forward

@@ -20,6 +20,10 @@ pub(in crate::store) struct TableWrites {
     /// What the table held before the group for the keys its batches name: key text →
     /// document (`None` when only presence was loaded, because every batch inserts).
     pub(super) stored: HashMap<String, Option<String>>,
+    /// The digest hash of each stored record in `stored` (what a replacing row takes back).
+    pub(super) stored_hashes: HashMap<String, u128>,
+    /// The table's digest parts as stored before the group.
+    pub(super) stored_parts: crate::store::digest::Parts,
     /// The latest document per key written by the group so far: key, text, update time,
     /// version.
     pub(super) rows: HashMap<String, (Value, String, f64, i64)>,
@@ -50,6 +54,8 @@ impl TableWrites {
         TableWrites {
             meta,
             stored: HashMap::new(),
+            stored_hashes: HashMap::new(),
+            stored_parts: Default::default(),
             rows: HashMap::new(),
             new_attrs: Vec::new(),
             last_updated: 0.0,

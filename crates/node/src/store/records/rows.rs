@@ -7,6 +7,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::*;
 use crate::store::value::{bind_all, key_from_row, key_param, key_text, Param};
+use crate::store::digest::{self, bucket_of, record_hash};
 use crate::store::{AttributeMeta, TableMeta};
 use crate::error::Result;
 
@@ -15,13 +16,14 @@ use crate::error::Result;
 /// answers the log's last id (its AUTOINCREMENT counter; the log is never trimmed, so nothing
 /// above it was ever used).
 pub(in crate::store) async fn read_group_state(tx: &mut SqliteConnection, tables: &mut [TableWrites], keys: &[Vec<Value>]) -> Result<i64> {
-    let mut sql = String::from("BEGIN IMMEDIATE; SELECT -1, NULL, CAST(seq AS TEXT) FROM sqlite_sequence WHERE name = 'txn_log';");
+    let mut sql = String::from("BEGIN IMMEDIATE; SELECT -1, NULL, CAST(seq AS TEXT), NULL FROM sqlite_sequence WHERE name = 'txn_log';");
     let mut params: Vec<Param> = Vec::new();
     for (i, (t, keys)) in tables.iter().zip(keys).enumerate() {
+        sql.push_str(&digest::parts_sql(i, t.meta.id));
         let doc = if t.replaces { "doc" } else { "NULL" };
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
             let marks = vec!["?"; chunk.len()].join(",");
-            sql.push_str(&format!("SELECT {i}, pk, {doc} FROM {} WHERE pk IN ({marks});", t.meta.physical()));
+            sql.push_str(&format!("SELECT {i}, pk, {doc}, version FROM {} WHERE pk IN ({marks});", t.meta.physical()));
             params.extend(chunk.iter().map(key_param));
         }
     }
@@ -29,14 +31,27 @@ pub(in crate::store) async fn read_group_state(tx: &mut SqliteConnection, tables
     for row in bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await? {
         let table: i64 = row.try_get(0)?;
         let third: Option<String> = row.try_get(2)?;
-        if table < 0 {
+        if table == -1 {
             last_log_id = third.and_then(|s| s.parse().ok()).unwrap_or(0);
+            continue;
+        }
+        if table < -1 {
+            // A stored digest part of table -2 - table.
+            let part: i64 = row.try_get(1)?;
+            if let Some(t) = usize::try_from(-2 - table).ok().and_then(|i| tables.get_mut(i)) {
+                t.stored_parts.insert((t.meta.id, part as u8), row.try_get(3)?);
+            }
             continue;
         }
         let key = key_from_row(&row, 1)?;
         if let Some(t) = tables.get_mut(table as usize) {
+            let kt = key_text(&key);
+            // Where the group may replace rows, what each one holds in the digest.
             let doc = if t.replaces { Some(third.unwrap_or_default()) } else { None };
-            t.stored.insert(key_text(&key), doc);
+            if let Some(doc) = &doc {
+                t.stored_hashes.insert(kt.clone(), record_hash(&kt, row.try_get(3)?, doc));
+            }
+            t.stored.insert(kt, doc);
         }
     }
     Ok(last_log_id)
@@ -49,6 +64,7 @@ pub(in crate::store) enum Arg<'a> {
     OptText(Option<&'a str>),
     Int(i64),
     Real(f64),
+    Bytes(&'a [u8]),
 }
 
 /// One round trip: per table the final rows, the attributes it learns and its count; then the
@@ -61,8 +77,28 @@ pub(in crate::store) async fn write_group(
     origin: &str,
 ) -> Result<Vec<TableMeta>> {
     let mut metas = Vec::new();
-    let rows: Vec<Vec<(Value, String, f64, i64)>> =
-        tables.iter_mut().map(|t| t.order.iter().filter_map(|kt| t.rows.remove(kt)).collect()).collect();
+    // Each final row with its bucket and hash; the digest takes back what a row replaces.
+    let mut changes = digest::Changes::default();
+    let rows: Vec<Vec<((Value, String, f64, i64), i64)>> = tables
+        .iter_mut()
+        .map(|t| {
+            let order = std::mem::take(&mut t.order);
+            order
+                .into_iter()
+                .filter_map(|kt| {
+                    let row = t.rows.remove(&kt)?;
+                    let (bucket, hash) = (bucket_of(&kt), record_hash(&kt, row.3, &row.1));
+                    if let Some(old) = t.stored_hashes.get(&kt) {
+                        changes.remove(t.meta.id, bucket, *old);
+                    }
+                    changes.add(t.meta.id, bucket, hash);
+                    Some((row, bucket as i64))
+                })
+                .collect()
+        })
+        .collect();
+    let stored: digest::Parts = tables.iter_mut().flat_map(|t| std::mem::take(&mut t.stored_parts)).collect();
+    let parts = changes.merged(&stored)?;
     let mut sql = String::new();
     let mut args: Vec<Arg> = Vec::new();
     for (t, rows) in tables.iter().zip(&rows) {
@@ -73,8 +109,8 @@ pub(in crate::store) async fn write_group(
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             sql.push_str(&insert_rows_sql(&t.meta, chunk.len(), t.replaces));
             sql.push(';');
-            for (key, doc, updated, version) in chunk {
-                args.extend([Arg::Key(key), Arg::Text(doc), Arg::Real(*updated), Arg::Text(origin), Arg::Int(*version)]);
+            for ((key, doc, updated, version), bucket) in chunk {
+                args.extend([Arg::Key(key), Arg::Text(doc), Arg::Real(*updated), Arg::Text(origin), Arg::Int(*version), Arg::Int(*bucket)]);
             }
         }
         if !t.new_attrs.is_empty() {
@@ -92,6 +128,13 @@ pub(in crate::store) async fn write_group(
         sql.push_str(ADJUST_COUNT_SQL);
         sql.push(';');
         args.extend([Arg::Int(t.new_rows), Arg::Real(t.last_updated), Arg::Int(t.meta.id)]);
+    }
+    if !parts.is_empty() {
+        sql.push_str(&digest::write_sql(parts.len()));
+        sql.push(';');
+        for (t, p, data) in &parts {
+            args.extend([Arg::Int(*t), Arg::Int(*p as i64), Arg::Bytes(data)]);
+        }
     }
     for (chunk, chunk_ids) in entries.chunks(LOG_ROWS_PER_STATEMENT).zip(ids.chunks(LOG_ROWS_PER_STATEMENT)) {
         let marks = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
@@ -118,21 +161,22 @@ pub(in crate::store) async fn write_group(
             Arg::OptText(s) => q.bind(s),
             Arg::Int(i) => q.bind(i),
             Arg::Real(f) => q.bind(f),
+            Arg::Bytes(b) => q.bind(b),
         };
     }
     q.execute(&mut *tx).await?;
     Ok(metas)
 }
-/// An insert of `n` rows `(pk, doc, updated, origin, version)`; with `upsert` an existing key
-/// is replaced.
+/// An insert of `n` rows `(pk, doc, updated, origin, version, bucket)`; with `upsert` an
+/// existing key is replaced (its bucket is its key's).
 pub(in crate::store) fn insert_rows_sql(meta: &TableMeta, n: usize, upsert: bool) -> String {
     let conflict = if upsert {
         " ON CONFLICT(pk) DO UPDATE SET doc = excluded.doc, updated = excluded.updated, origin = excluded.origin, version = excluded.version"
     } else {
         ""
     };
-    let marks = vec!["(?, ?, ?, ?, ?)"; n].join(",");
-    format!("INSERT INTO {} (pk, doc, updated, origin, version) VALUES {marks}{conflict}", meta.physical())
+    let marks = vec!["(?, ?, ?, ?, ?, ?)"; n].join(",");
+    format!("INSERT INTO {} (pk, doc, updated, origin, version, bucket) VALUES {marks}{conflict}", meta.physical())
 }
 
 /// Records `n` attributes `(table_id, position, name)`, indexed; names already known are kept.
@@ -145,24 +189,31 @@ pub(in crate::store) fn add_attributes_sql(n: usize) -> String {
 pub(in crate::store) const ADJUST_COUNT_SQL: &str = "UPDATE tables SET record_count = record_count + ?, last_updated = COALESCE(?, last_updated) WHERE id = ?";
 
 /// Writes `(key, document, updated, version)` rows stamped with `origin`, in multi-row
-/// statements.
-/// With `upsert` an existing key is replaced; without, an existing key is an error.
+/// statements, replacing stored ones, and moves the table's digest: `replaced` holds the hash
+/// of every stored row a key replaces (by key text).
 pub(in crate::store) async fn upsert_rows(
     tx: &mut SqliteConnection,
     meta: &TableMeta,
     rows: &[(Value, String, f64, i64)],
     origin: &str,
-    upsert: bool,
+    replaced: &std::collections::HashMap<String, u128>,
 ) -> Result<()> {
+    let mut changes = digest::Changes::default();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = insert_rows_sql(meta, chunk.len(), upsert);
+        let sql = insert_rows_sql(meta, chunk.len(), true);
         let mut q = sqlx::query(&sql);
         for (key, doc, updated, version) in chunk {
-            q = bind_all(q, &[key_param(key)]).bind(doc.as_str()).bind(*updated).bind(origin).bind(*version);
+            let kt = key_text(key);
+            let (bucket, hash) = (bucket_of(&kt), record_hash(&kt, *version, doc));
+            if let Some(old) = replaced.get(&kt) {
+                changes.remove(meta.id, bucket, *old);
+            }
+            changes.add(meta.id, bucket, hash);
+            q = bind_all(q, &[key_param(key)]).bind(doc.as_str()).bind(*updated).bind(origin).bind(*version).bind(bucket as i64);
         }
         q.execute(&mut *tx).await?;
     }
-    Ok(())
+    changes.write(tx).await
 }
 
 /// Records attributes new to the table; answers the table's next metadata, to install in the

@@ -1,0 +1,34 @@
+//! table_digest and table_digest_records: what a node holds of a table, as bucket digests and
+//! the records of one bucket, for proving two nodes converged (the SQL is `store/digest.rs`).
+
+use switchyard_protocol::ops::{DigestRecordsRequest, TableDigestRequest};
+
+use super::Reply;
+use crate::auth::{Access, Principal};
+use crate::error::{Error, Result};
+use crate::store::digest::{BUCKETS, LIST_LIMIT};
+use crate::store::value::normalize_key;
+use crate::Node;
+
+/// Anyone who may read the table may read its digest.
+pub async fn table_digest(node: &Node, who: &Principal, req: TableDigestRequest) -> Result<Reply> {
+    who.require(&req.database, &req.table, &[Access::Read])?;
+    let meta = node.store.table(&req.database, &req.table)?;
+    Reply::of(&node.store.table_digest(&meta).await?)
+}
+
+pub async fn table_digest_records(node: &Node, who: &Principal, req: DigestRecordsRequest) -> Result<Reply> {
+    who.require(&req.database, &req.table, &[Access::Read])?;
+    let meta = node.store.table(&req.database, &req.table)?;
+    let bucket = u8::try_from(req.bucket).map_err(|_| Error::bad(format!("'bucket' must be from 0 to {}, got {}", BUCKETS - 1, req.bucket)))?;
+    let limit = match req.limit {
+        None => LIST_LIMIT,
+        Some(n) if (1..=LIST_LIMIT).contains(&n) => n,
+        Some(n) => return Err(Error::bad(format!("'limit' must be from 1 to {LIST_LIMIT}, got {n}"))),
+    };
+    let after = match &req.after {
+        Some(k) => Some(normalize_key(k, &meta.primary_key).map_err(|e| Error::bad(format!("'after': {e}")))?),
+        None => None,
+    };
+    Reply::of(&node.store.digest_records(&meta, bucket, after.as_ref(), limit).await?)
+}
