@@ -1,6 +1,7 @@
 //! Operations API benchmark, switchyard-node and HarperDB 4.7 side by side in one run:
 //! insert 100k small records in batches of 500 over HTTP; search_by_conditions page 1, page at
-//! offset 90k and by key at 90k on the 100k-row table; describe_table at 100k and at 1M rows.
+//! offset 90k and by key at 90k on the 100k-row table; describe_table at 100k and at 1M rows;
+//! switchyard-node's table digest and ten buckets' records at 1M rows.
 //!
 //!   cargo bench -p switchyard-e2e --bench ops_api                 # both servers (make harperdb first)
 //!   cargo bench -p switchyard-e2e --bench ops_api -- --no-harperdb
@@ -25,6 +26,9 @@ struct Results {
     describe_100k_ms: f64,
     describe_1m_ms: Option<f64>,
     insert_1m_rps: Option<f64>,
+    /// switchyard-node only (HarperDB keeps no digest).
+    digest_1m_ms: Option<f64>,
+    bucket_1m_ms: Option<f64>,
 }
 
 fn record(i: u64) -> Value {
@@ -77,7 +81,7 @@ fn first_id(v: &Value) -> u64 {
     v[0]["id"].as_u64().unwrap_or(u64::MAX)
 }
 
-async fn measure(label: &str, c: &OpsClient, million: bool) -> Results {
+async fn measure(label: &str, c: &OpsClient, million: bool, digests: bool) -> Results {
     eprintln!("[{label}] creating bench.sensor");
     let _ = c.call(&json!({"operation": "drop_database", "database": "bench"})).await;
     call(c, json!({"operation": "create_database", "database": "bench"})).await;
@@ -106,6 +110,13 @@ async fn measure(label: &str, c: &OpsClient, million: bool) -> Results {
         eprintln!("[{label}] filling to 1M records");
         r.insert_1m_rps = Some(fill(c, 100_000, 1_000_000).await);
         r.describe_1m_ms = Some(median_ms(c, 21, describe, |v| assert_eq!(v["record_count"], 1_000_000)).await);
+        if digests {
+            let digest = json!({"operation": "table_digest", "database": "bench", "table": "sensor"});
+            r.digest_1m_ms = Some(median_ms(c, 21, digest, |v| assert_eq!(v["count"], 1_000_000)).await);
+            // Ten buckets (as ten differing records would name) hold about 10 × 1M / 256 records.
+            let buckets = json!({"operation": "table_digest_records", "database": "bench", "table": "sensor", "buckets": (0..10).map(|i| i * 25).collect::<Vec<u16>>()});
+            r.bucket_1m_ms = Some(median_ms(c, 11, buckets, |v| assert!(v["records"].as_array().is_some_and(|a| a.len() > 30_000), "ten buckets' records")).await);
+        }
     }
     r
 }
@@ -138,12 +149,12 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let node = start(NodeConfig::new(dir.path(), "bench").with_admin("admin", "bench-pw"), TcpListener::bind("127.0.0.1:0").await?).await?;
     let ours_client = OpsClient::new(node.url(), Credentials::basic("admin", "bench-pw"))?;
-    let ours = measure("switchyard-node", &ours_client, true).await;
+    let ours = measure("switchyard-node", &ours_client, true, true).await;
     node.stop().await;
 
     let theirs = if with_hdb {
         let hdb = HarperDb::start().await?;
-        let r = measure("HarperDB 4.7", &hdb.client()?, hdb_million).await;
+        let r = measure("HarperDB 4.7", &hdb.client()?, hdb_million, false).await;
         drop(hdb);
         Some(r)
     } else {
@@ -161,6 +172,8 @@ async fn main() -> anyhow::Result<()> {
         ("describe_table at 100k rows (ms)", Some(ours.describe_100k_ms), t.map(|r| r.describe_100k_ms), false, 2),
         ("insert 100k→1M, batches of 500 (records/s)", ours.insert_1m_rps, t.and_then(|r| r.insert_1m_rps), true, 0),
         ("describe_table at 1M rows (ms)", ours.describe_1m_ms, t.and_then(|r| r.describe_1m_ms), false, 2),
+        ("table_digest at 1M rows, 256 buckets (ms)", ours.digest_1m_ms, None, false, 2),
+        ("table_digest_records, 10 buckets at 1M rows (~39k records) (ms)", ours.bucket_1m_ms, None, false, 2),
     ];
     println!("\n## Operations API — {} ({} cores, {})", std::env::var("BENCH_DATE").unwrap_or_else(|_| "today".into()),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), cpu_model());

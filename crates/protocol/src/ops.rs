@@ -38,14 +38,14 @@ pub struct TableDigestRequest {
     pub table: String,
 }
 
-/// table_digest_records: the records of one bucket of a table's digest, in key order, from
-/// after `after`, at most `limit` (Switchyard only).
+/// table_digest_records: the records of some buckets of a table's digest (read in one pass), in
+/// key order, from after `after`, at most `limit` (Switchyard only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DigestRecordsRequest {
     #[serde(alias = "schema", default = "default_database")]
     pub database: String,
     pub table: String,
-    pub bucket: u16,
+    pub buckets: Vec<u16>,
     /// The last key of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Value>,
@@ -860,6 +860,7 @@ impl TableDigest {
 /// One record as a digest bucket lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DigestRecord {
+    pub bucket: u16,
     pub key: Value,
     pub version: i64,
     pub origin: String,
@@ -871,8 +872,8 @@ pub struct DigestRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DigestRecords {
     pub node: String,
-    pub bucket: u16,
+    pub buckets: Vec<u16>,
     pub records: Vec<DigestRecord>,
-    /// Whether the bucket holds more after the last record listed (ask again with `after`).
+    /// Whether the buckets hold more after the last record listed (ask again with `after`).
     pub more: bool,
 }

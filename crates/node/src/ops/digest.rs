@@ -20,7 +20,14 @@ pub async fn table_digest(node: &Node, who: &Principal, req: TableDigestRequest)
 pub async fn table_digest_records(node: &Node, who: &Principal, req: DigestRecordsRequest) -> Result<Reply> {
     who.require(&req.database, &req.table, &[Access::Read])?;
     let meta = node.store.table(&req.database, &req.table)?;
-    let bucket = u8::try_from(req.bucket).map_err(|_| Error::bad(format!("'bucket' must be from 0 to {}, got {}", BUCKETS - 1, req.bucket)))?;
+    if req.buckets.is_empty() {
+        return Err(Error::bad("'buckets' names no bucket"));
+    }
+    let buckets = req
+        .buckets
+        .iter()
+        .map(|b| u8::try_from(*b).map_err(|_| Error::bad(format!("'buckets' must be from 0 to {}, got {b}", BUCKETS - 1))))
+        .collect::<Result<Vec<u8>>>()?;
     let limit = match req.limit {
         None => LIST_LIMIT,
         Some(n) if (1..=LIST_LIMIT).contains(&n) => n,
@@ -30,5 +37,5 @@ pub async fn table_digest_records(node: &Node, who: &Principal, req: DigestRecor
         Some(k) => Some(normalize_key(k, &meta.primary_key).map_err(|e| Error::bad(format!("'after': {e}")))?),
         None => None,
     };
-    Reply::of(&node.store.digest_records(&meta, bucket, after.as_ref(), limit).await?)
+    Reply::of(&node.store.digest_records(&meta, &buckets, after.as_ref(), limit).await?)
 }

@@ -219,15 +219,17 @@ pub struct Listed {
     pub hash: u128,
 }
 
-/// The records of one bucket in key order, after `after` (exclusive), at most `limit`.
-pub(in crate::store) async fn list(conn: &mut SqliteConnection, meta: &TableMeta, bucket: u8, after: Option<&Value>, limit: i64) -> Result<Vec<Listed>> {
+/// The records of some buckets in key order, after `after` (exclusive), at most `limit`.
+pub(in crate::store) async fn list(conn: &mut SqliteConnection, meta: &TableMeta, buckets: &[u8], after: Option<&Value>, limit: i64) -> Result<Vec<Listed>> {
     let t = meta.physical();
     let (filter, mut params): (&str, Vec<Param>) = match after {
         Some(k) => (" AND pk > ?", vec![key_param(k)]),
         None => ("", Vec::new()),
     };
-    let sql = format!("SELECT pk, version, origin, doc FROM {t} WHERE bucket = ?{filter} ORDER BY pk LIMIT ?");
-    let mut all = vec![Param::Int(bucket as i64)];
+    // Bucket numbers are ours (bytes), never client text.
+    let list = buckets.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
+    let sql = format!("SELECT pk, version, origin, doc FROM {t} WHERE bucket IN ({list}){filter} ORDER BY pk LIMIT ?");
+    let mut all = Vec::new();
     all.append(&mut params);
     all.push(Param::Int(limit));
     let rows = bind_all(sqlx::query(&sql), &all).fetch_all(&mut *conn).await?;
@@ -249,7 +251,7 @@ pub fn hex(sum: u128) -> String {
 }
 
 /// Records a bucket lists per page unless asked for fewer.
-pub const LIST_LIMIT: u32 = 10_000;
+pub const LIST_LIMIT: u32 = 100_000;
 
 impl Store {
     /// The table's digest and the watermark it reflects, read in one snapshot: what this node
@@ -288,16 +290,17 @@ impl Store {
         })
     }
 
-    /// The records of one bucket, in key order after `after`, at most `limit`.
-    pub async fn digest_records(&self, meta: &TableMeta, bucket: u8, after: Option<&Value>, limit: u32) -> Result<DigestRecords> {
+    /// The records of some buckets (one pass over the table), in key order after `after`, at
+    /// most `limit`.
+    pub async fn digest_records(&self, meta: &TableMeta, buckets: &[u8], after: Option<&Value>, limit: u32) -> Result<DigestRecords> {
         let mut conn = self.read_pool().acquire().await?;
-        let mut listed = list(&mut conn, meta, bucket, after, limit as i64 + 1).await?;
+        let mut listed = list(&mut conn, meta, buckets, after, limit as i64 + 1).await?;
         let more = listed.len() > limit as usize;
         listed.truncate(limit as usize);
         Ok(DigestRecords {
             node: self.node_name.clone(),
-            bucket: bucket as u16,
-            records: listed.into_iter().map(|l| DigestRecord { key: l.key, version: l.version, origin: l.origin, hash: hex(l.hash) }).collect(),
+            buckets: buckets.iter().map(|b| *b as u16).collect(),
+            records: listed.into_iter().map(|l| DigestRecord { bucket: bucket_of(&key_text(&l.key)) as u16, key: l.key, version: l.version, origin: l.origin, hash: hex(l.hash) }).collect(),
             more,
         })
     }
