@@ -14,3 +14,7 @@ pub use operation::{Operation, OperationError};
 
 /// The database a request addresses when it names none (HarperDB's default).
 pub const DEFAULT_DATABASE: &str = "data";
+
+/// A link user's name is this prefix and the name of the node it links (the dialler): a peer
+/// logged in as such a user with a limited role speaks for that node only.
+pub const LINK_USER_PREFIX: &str = "sy_link_";

@@ -6,6 +6,11 @@ use super::*;
 impl Conn {
     /// A peer node introduces itself. Any user may: what it may then pull or push is checked
     /// per channel against its role (`Principal::replicates`).
+    ///
+    /// Who the peer is (whose positions and acknowledgements it moves) follows its user: a super
+    /// or cluster user is trusted with the name it gives; a link user (`sy_link_<node>`) with a
+    /// limited role speaks for its node only; any other limited user is known by its user name,
+    /// whatever it claims. So no peer moves another node's positions by naming it.
     pub(super) fn peer_hello(&mut self, cid: Option<i64>, data: &Value) {
         let Some(who) = &self.who else {
             return self.fail(cid, error_object("AuthError", "log in before sy:hello"));
@@ -13,8 +18,21 @@ impl Conn {
         let Some(name) = data.get("node_name").and_then(Value::as_str) else {
             return self.fail(cid, error_object("InvalidArgumentsError", "sy:hello needs node_name"));
         };
-        self.peer = Some(name.to_string());
-        self.node.log.info(&["replication"], format!("peer '{name}' connected as '{}'", who.username));
+        let peer = if who.replicates_everything() {
+            name.to_string()
+        } else {
+            match who.username.strip_prefix(switchyard_protocol::LINK_USER_PREFIX) {
+                Some(bound) if bound == name => name.to_string(),
+                Some(bound) => {
+                    let msg = format!("user '{}' links node '{bound}' and cannot speak for '{name}'", who.username);
+                    self.node.log.warn(&["replication", "auth"], format!("sy:hello refused: {msg}"));
+                    return self.fail(cid, error_object("AuthError", msg));
+                }
+                None => who.username.clone(),
+            }
+        };
+        self.node.log.info(&["replication"], format!("peer '{peer}' connected as '{}' (says it is '{name}')", who.username));
+        self.peer = Some(peer);
         let me = self.node.config.node_name.clone();
         self.reply(cid, Some(&sc::Hello { node_name: me }));
     }

@@ -650,3 +650,36 @@ async fn a_forged_origin_from_a_link_user_never_drops_the_real_origins_entries()
     victim.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 4}]})).await;
     eventually("later entries too", || async { count(&hq, "t").await == 5 }).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limited_peer_speaks_only_for_the_node_its_user_links() {
+    use switchyard_protocol::sc::{Hello, Pull, PullReply};
+    let hq = TestNode::start_named("hq").await;
+    hq.table("t").await;
+    let grant = json!({"read": true, "insert": true, "update": true, "delete": true, "attribute_permissions": []});
+    hq.ok(json!({"operation": "add_role", "role": "t_link", "permission": {"dev": {"tables": {"t": grant}}}})).await;
+    for user in ["sy_link_edge", "pusher"] {
+        hq.ok(json!({"operation": "add_user", "username": user, "password": "link-pw", "role": "t_link", "active": true})).await;
+    }
+    let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(&hq), trust: None };
+    // The link user of edge cannot say it is another node.
+    let (socket, _events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
+    socket.login("sy_link_edge", "link-pw").await.unwrap();
+    let refused = socket.call::<_, Hello>("sy:hello", &Hello { node_name: "victim".into() }).await.unwrap_err();
+    assert_eq!(refused.refusal(), Some("AuthError"), "{refused}");
+    assert!(refused.to_string().contains("links node 'edge'"), "{refused}");
+    let _: Hello = socket.call("sy:hello", &Hello { node_name: "edge".into() }).await.unwrap();
+    let _: PullReply = socket.call("sy:pull", &Pull { channel: "dev:t".into(), from: 0 }).await.unwrap();
+    // Another limited user claiming the victim's name is known by its user name: what it pulls
+    // and acknowledges is its own, never the victim's.
+    let (other, _events2) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
+    other.login("pusher", "link-pw").await.unwrap();
+    let _: Hello = other.call("sy:hello", &Hello { node_name: "victim".into() }).await.unwrap();
+    let _: PullReply = other.call("sy:pull", &Pull { channel: "dev:t".into(), from: 0 }).await.unwrap();
+    eventually("both pullers are receivers under their own names", || async {
+        let r = receivers(&hq).await;
+        r.contains(&("edge".to_string(), "dev:t".to_string())) && r.contains(&("pusher".to_string(), "dev:t".to_string()))
+    })
+    .await;
+    assert!(!receivers(&hq).await.iter().any(|(p, _)| p == "victim"), "nobody moved the victim's position");
+}

@@ -165,7 +165,7 @@ pub struct Plan {
 
 /// The user and role the studio makes on a dialled node for the link from `dialer`.
 pub fn link_user(dialer_node_name: &str) -> String {
-    format!("sy_link_{dialer_node_name}")
+    format!("{}{dialer_node_name}", switchyard_protocol::LINK_USER_PREFIX)
 }
 
 const MASK: &str = "********";
