@@ -257,6 +257,26 @@ impl StudioApp {
         panic!("{e:#}\n--- driver log ---\n{tail}");
     }
 
+    /// Edge labels on the canvas that lie over a node card (`"label over node"` each), and how
+    /// many labels were looked at: a label sits on or beside its own line, never on a node.
+    pub async fn labels_over_nodes(&self) -> Result<(usize, Vec<String>)> {
+        let v = self
+            .s()
+            .execute(
+                "const labels = [...document.querySelectorAll('.topo-edge-label')];\
+                 const nodes = [...document.querySelectorAll('.react-flow__node')];\
+                 const over = [];\
+                 for (const l of labels) { const a = l.getBoundingClientRect();\
+                   for (const n of nodes) { const b = n.getBoundingClientRect();\
+                     if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)\
+                       over.push(`${l.dataset.testid} over ${n.dataset.testid}`); } }\
+                 return [labels.length, over];",
+                serde_json::json!([]),
+            )
+            .await?;
+        Ok(serde_json::from_value(v)?)
+    }
+
     /// Saves a screenshot as an artifact (target/e2e-artifacts/<test>/<name>.png).
     pub async fn shot(&self, name: &str) -> Result<()> {
         self.s().screenshot(&self.artifacts.join(format!("{name}.png"))).await

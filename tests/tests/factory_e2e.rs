@@ -74,6 +74,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     // About 10 s of load, edge-1 offline for 5 s of it.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     app.shot("02-factory-running").await?;
+    let (labels, over) = app.labels_over_nodes().await?;
+    anyhow::ensure!(labels >= 4 && over.is_empty(), "the factory's {labels} edge labels sit clear of the nodes: {over:?}");
     s.click_css("[data-testid='factory-offline']", T).await?;
     s.wait("[data-testid='factory-online']", T).await.context("edge-1 offline")?;
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -202,6 +202,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     until("config reaches edge-1", async || Ok(count(&edge, "config").await == 1)).await?;
     s.wait("[data-testid='topo-edge-hq-edge-1']", T).await.context("the edge hq → edge-1 is drawn")?;
     app.shot("topology-03-linked").await?;
+    let (labels, over) = app.labels_over_nodes().await?;
+    anyhow::ensure!(labels >= 1 && over.is_empty(), "{labels} edge labels sit clear of the nodes: {over:?}");
 
     // edge-1 goes down; what hq writes meanwhile arrives after it starts again.
     s.click_css("[data-testid='topo-node-edge-1']", T).await?;

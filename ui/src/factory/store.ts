@@ -5,7 +5,8 @@ import { useTopology } from "../topology/store";
 import { asUiError, native, type ApplyReport, type Arrival, type FactorySetup, type LinkPlan, type LoadStats, type UiError } from "../platform";
 
 /** Where the scenario's nodes go on the canvas: the edges left, hq right. */
-export const LAYOUT: Record<string, { x: number; y: number }> = { "edge-1": { x: 0, y: 0 }, "edge-2": { x: 0, y: 220 }, hq: { x: 420, y: 110 } };
+// Wide enough apart that each link of a pair carries its label on its own line.
+export const LAYOUT: Record<string, { x: number; y: number }> = { "edge-1": { x: 0, y: 0 }, "edge-2": { x: 0, y: 300 }, hq: { x: 680, y: 150 } };
 export const DEFAULT_RATE = 200;
 export const DEFAULT_EXPIRATION_S = 600;
 

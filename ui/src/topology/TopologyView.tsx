@@ -38,7 +38,7 @@ import { native, type TopoEdge, type TopoNode, type TopologyView as View } from 
 import { useBrowse } from "../stores/browse";
 import { useInstances } from "../stores/instances";
 import { describeError, toastError, useUi } from "../stores/ui";
-import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, floatingEdge, labelOffset, seed, short, type Point } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, PAIR_GAP, along, edgeBacklog, floatingEdge, labelLine, seed, short, type Point } from "./model";
 import { edgeChannels, edgeLook, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels, type EdgeData, type NodeData } from "./flow";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
@@ -109,29 +109,44 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
   const a = useInternalNode(source)?.internals.positionAbsolute;
   const b = useInternalNode(target)?.internals.positionAbsolute;
   if (!data || !a || !b) return null;
-  const line = floatingEdge(a, b, data.paired ? 5 : 0);
+  const line = floatingEdge(a, b, data.paired ? PAIR_GAP : 0);
   const path = `M ${line.from.x},${line.from.y} L ${line.to.x},${line.to.y}`;
-  // Placed clear of the other labels and of the nodes (`placeLabels`), at a fraction of the way.
-  const { x: labelX, y: labelY } = along(data.paired ? floatingEdge(a, b, labelOffset(a, b)) : line, data.labelAt);
+  // On its own line (or beside it, on its side), clear of the other labels and of the nodes
+  // (`placeLabels`); its arrow points the way the data flows along that line.
+  const { x: labelX, y: labelY } = along(data.labelBeside ? labelLine(a, b, true, true) : line, data.labelAt);
+  const angle = Math.atan2(line.to.y - line.from.y, line.to.x - line.from.x);
   const e = data.edge;
   const look = edgeLook(data, !!selected);
   const backlog = edgeBacklog(e);
+  const channels = edgeChannels(e);
+  const whole = `${data.sourceName} → ${data.targetName}: ${channels.join(", ")}${e.lastError ? `\n${e.lastError}` : ""}${e.channels.filter((c) => c.error).map((c) => `\n${c.channel}: ${c.error}`).join("")}`;
+  const arrow = <span className="dir" aria-hidden style={{ transform: `rotate(${angle}rad)` }}>➜</span>;
   return (
     <>
       <BaseEdge path={path} markerEnd={markerEnd} interactionWidth={20} className={`topo-edge-path ${look}${(data.rate ?? 0) > 0 ? " busy" : ""}`} />
       <EdgeLabelRenderer>
-        <div className={`topo-edge-label ${look}`}
-          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
-          data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
-          onClick={() => useTopology.getState().selectEdge(e.id)}
-          title={e.lastError ?? e.channels.map((c) => `${c.channel}${c.error ? `: ${c.error}` : ""}`).join("\n")}>
-          <div className="chans">{e.mesh && <span className="badge" title="HarperDB's default: every table of these databases, both ways">full mesh</span>}{edgeChannels(e).join(", ")}{e.cycle ? " ↻" : ""}</div>
-          <div className="stats">
-            {data.rate === null ? <span className="muted" title="HarperDB reports no counts per link">rate n/a</span> : <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>}
-            {backlog > 0 && <span> · lag {short(backlog)}</span>}
-            {e.state !== "open" && <span> · {e.state}</span>}
+        {data.labelCompact ? (
+          <div className={`topo-edge-label compact ${look}`}
+            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+            data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
+            onClick={() => useTopology.getState().selectEdge(e.id)}
+            title={whole}>
+            {arrow}<span data-testid="topo-edge-count">{channels.length}</span>
           </div>
-        </div>
+        ) : (
+          <div className={`topo-edge-label ${look}`}
+            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+            data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
+            onClick={() => useTopology.getState().selectEdge(e.id)}
+            title={whole}>
+            <div className="chans">{arrow}{e.mesh && <span className="badge" title="HarperDB's default: every table of these databases, both ways">full mesh</span>}{channels.join(", ")}{e.cycle ? " ↻" : ""}</div>
+            <div className="stats">
+              {data.rate === null ? <span className="muted" title="HarperDB reports no counts per link">rate n/a</span> : <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>}
+              {backlog > 0 && <span> · lag {short(backlog)}</span>}
+              {e.state !== "open" && <span> · {e.state}</span>}
+            </div>
+          </div>
+        )}
       </EdgeLabelRenderer>
     </>
   );

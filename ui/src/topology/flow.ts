@@ -3,7 +3,7 @@
 //! refresh or a drag then re-renders only the nodes and edges that changed.
 import { MarkerType, Position as Side, type Edge, type Node, type NodeHandle } from "@xyflow/react";
 import type { Position, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, edgeRate, floatingEdge, nodeKey, placeLabels, usualSpot, type Point, type Rates } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, PAIR_GAP, edgeRate, floatingEdge, nodeKey, placeLabels, usualSpot, type Point, type Rates, type Spot } from "./model";
 
 export interface NodeData extends Record<string, unknown> {
   node: TopoNode;
@@ -24,6 +24,10 @@ export interface EdgeData extends Record<string, unknown> {
   paired: boolean;
   /** How far along the edge its label goes (0–1), placed clear of other labels and nodes. */
   labelAt: number;
+  /** The label lies beside its line (a pair's, where on it would cover a label). */
+  labelBeside: boolean;
+  /** The label is folded to its arrow and channel count (no spot along the edge is free). */
+  labelCompact: boolean;
   dim: boolean;
 }
 
@@ -94,6 +98,8 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
       rate: e.channels.every((c) => uncounted.has(c.dialer)) ? null : edgeRate(e, rates),
       paired: paired(e),
       labelAt: usualSpot(paired(e)),
+      labelBeside: false,
+      labelCompact: false,
       dim: !!sel.channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
     },
   }));
@@ -102,7 +108,7 @@ export function toFlow(view: TopologyView, positions: Record<string, Position>, 
 
 /** Edges given their labels' places, as `placeLabels` finds them (the edge itself when its label
  * stays where it is; the same object for the same edge and place, refresh after refresh). */
-const placedCache = new WeakMap<Edge<EdgeData>, { labelAt: number; edge: Edge<EdgeData> }>();
+const placedCache = new WeakMap<Edge<EdgeData>, { spot: Spot; edge: Edge<EdgeData> }>();
 
 /**
  * `edges` with each label placed clear of the others and of the nodes at `at` (node positions
@@ -116,12 +122,13 @@ export function withPlacedLabels(edges: Edge<EdgeData>[], at: Map<string, Point>
     [...at.values()],
   );
   return edges.map((e) => {
-    const labelAt = spots.get(e.id);
-    if (!e.data || labelAt === undefined || labelAt === e.data.labelAt) return e;
+    const spot = spots.get(e.id);
+    const same = (s: Spot, t: number, beside: boolean, compact: boolean) => s.t === t && s.beside === beside && s.compact === compact;
+    if (!e.data || spot === undefined || same(spot, e.data.labelAt, e.data.labelBeside, e.data.labelCompact)) return e;
     const known = placedCache.get(e);
-    if (known && known.labelAt === labelAt) return known.edge;
-    const edge = { ...e, data: { ...e.data, labelAt } };
-    placedCache.set(e, { labelAt, edge });
+    if (known && same(known.spot, spot.t, spot.beside, spot.compact)) return known.edge;
+    const edge = { ...e, data: { ...e.data, labelAt: spot.t, labelBeside: spot.beside, labelCompact: spot.compact } };
+    placedCache.set(e, { spot, edge });
     return edge;
   });
 }
@@ -152,6 +159,8 @@ function sameEdge(a: Edge<EdgeData>, b: Edge<EdgeData>): boolean {
     x.dim === y.dim &&
     x.paired === y.paired &&
     x.labelAt === y.labelAt &&
+    x.labelCompact === y.labelCompact &&
+    x.labelBeside === y.labelBeside &&
     x.sourceName === y.sourceName &&
     x.targetName === y.targetName &&
     sameJson(x.edge, y.edge)
@@ -203,7 +212,7 @@ export function farEdges(nodes: Node<NodeData>[], edges: Edge<EdgeData>[]): { se
   for (const e of edges) {
     const [a, b] = [at.get(e.source), at.get(e.target)];
     if (!a || !b || !e.data) continue;
-    const line = floatingEdge(a, b, e.data.paired ? 5 : 0);
+    const line = floatingEdge(a, b, e.data.paired ? PAIR_GAP : 0);
     segments.push({ id: e.id, from: line.from, to: line.to });
     const look = edgeLook(e.data, !!e.selected);
     const d = `M${line.from.x.toFixed(1)},${line.from.y.toFixed(1)}L${line.to.x.toFixed(1)},${line.to.y.toFixed(1)}`;

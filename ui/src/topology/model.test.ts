@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ApplyReport, EdgeChannel, TopoEdge, TopoNode, TopologyView } from "../platform";
-import { NODE_HEIGHT, NODE_WIDTH, along, edgeBacklog, edgeRate, floatingEdge, labelOffset, labelSize, layout, placeLabels, LABEL_WEIGHT, SPOTS, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel, cannotFlow } from "./model";
+import { NODE_HEIGHT, NODE_WIDTH, COMPACT, NODE_WEIGHT, PAIR_GAP, labelLine, labelOffset, along, edgeBacklog, edgeRate, floatingEdge, labelSize, layout, placeLabels, LABEL_WEIGHT, SPOTS, nodeKey, offeredChannels, rates, reportHeadline, seed, short, shownChannels, channelProblem, validChannel, cannotFlow } from "./model";
 
 function node(id: string, channels: string[] = []): TopoNode {
   return { id, name: id.replace("id-", ""), kind: "local", online: true, channels, channelsLastKnown: false, backlog: 0 };
@@ -161,12 +161,12 @@ describe("edge labels", () => {
     { id: `${y}->${x}`, a: at[y], b: at[x], paired: true, text: "factory:config" },
   ];
   const edges = [...pair("edge-1", "hq"), ...pair("edge-2", "hq")];
-  const centre = (e: (typeof edges)[number], t: number) => along(floatingEdge(e.a, e.b, labelOffset(e.a, e.b)), t);
+  const centre = (e: (typeof edges)[number], s: { t: number; beside: boolean }) => along(labelLine(e.a, e.b, true, s.beside), s.t);
 
-  it("never cover one another where there is room, and stay on their edge", () => {
+  it("never cover one another where there is room, and sit on their own line", () => {
     const spots = placeLabels(edges, Object.values(at));
-    const centres = edges.map((e) => centre(e, spots.get(e.id) ?? -1));
-    for (const t of spots.values()) expect(t).toBeGreaterThan(0.1), expect(t).toBeLessThan(0.9);
+    const centres = edges.map((e) => centre(e, spots.get(e.id) ?? { t: -1, beside: false }));
+    for (const s of spots.values()) expect(s.t).toBeGreaterThan(0.1), expect(s.t).toBeLessThan(0.9), expect(s.compact).toBe(false);
     for (let i = 0; i < centres.length; i++)
       for (let j = i + 1; j < centres.length; j++) {
         const [p, q] = [centres[i], centres[j]];
@@ -175,10 +175,22 @@ describe("edge labels", () => {
       }
   });
 
+  it("fold to their arrow and count when every spot along a short edge would cover a node", () => {
+    // Two nodes 40 px apart: no room for a label between them.
+    const near = { a: { x: 0, y: 0 }, b: { x: NODE_WIDTH + 40, y: 0 } };
+    const spots = placeLabels([{ id: "a->b", ...near, paired: false, text: "dev:sensor_data, dev:config" }], [near.a, near.b]);
+    expect(spots.get("a->b")).toEqual({ t: 0.5, beside: false, compact: true });
+    // With room, the same edge keeps its words.
+    const far = { a: { x: 0, y: 0 }, b: { x: NODE_WIDTH + 400, y: 0 } };
+    expect(placeLabels([{ id: "a->b", ...far, paired: false, text: "dev:sensor_data, dev:config" }], [far.a, far.b]).get("a->b")?.compact).toBe(false);
+  });
+
   it("keep their usual place when nothing is in the way, and the same places for the same topology", () => {
     const alone = pair("edge-1", "hq");
     const spots = placeLabels(alone, [at["edge-1"], at.hq]);
-    expect([...spots.values()]).toEqual([0.4, 0.4]);
+    // A short pair: the first sits on its line, the second (on its line it would cover the first)
+    // just beside its own.
+    expect([...spots.values()]).toEqual([{ t: 0.4, beside: false, compact: false }, { t: 0.4, beside: true, compact: false }]);
     expect(placeLabels([...edges].reverse(), Object.values(at))).toEqual(placeLabels(edges, Object.values(at)));
   });
 
@@ -191,7 +203,7 @@ describe("edge labels", () => {
       return { id: `e${String(l).padStart(3, "0")}`, a: nodes[a], b: nodes[b], paired: l % 7 === 0, text: `dev:t${l % 10}${l % 3 ? ", dev:config" : ""}` };
     });
     // The quadratic reference: every spot weighed against every label placed and every node.
-    const reference = new Map<string, number>();
+    const reference = new Map<string, { t: number; beside: boolean; compact: boolean }>();
     const placed: { at: { x: number; y: number }; width: number; height: number }[] = [];
     const cover = (p: { x: number; y: number }, w: number, h: number, q: { x: number; y: number }, qw: number, qh: number) => {
       const dx = Math.min(p.x + w / 2, q.x + qw / 2) - Math.max(p.x - w / 2, q.x - qw / 2);
@@ -200,23 +212,39 @@ describe("edge labels", () => {
     };
     for (const e of [...many].sort((x, y) => (x.id < y.id ? -1 : 1))) {
       const { width, height } = labelSize(e.text);
-      const line = floatingEdge(e.a, e.b, e.paired ? labelOffset(e.a, e.b) : 0);
-      let best = { t: -1, covered: Infinity, at: line.mid };
-      for (const t of e.paired ? SPOTS.paired : SPOTS.single) {
-        const p = along(line, t);
-        let covered = 0;
-        for (const q of placed) covered += LABEL_WEIGHT * cover(p, width, height, q.at, q.width, q.height);
-        for (const n of nodes) covered += cover(p, width, height, { x: n.x + NODE_WIDTH / 2, y: n.y + NODE_HEIGHT / 2 }, NODE_WIDTH, NODE_HEIGHT);
-        if (covered < best.covered) best = { t, covered, at: p };
-        if (covered === 0) break;
+      const line = floatingEdge(e.a, e.b, e.paired ? PAIR_GAP : 0);
+      let best = { t: -1, beside: false, covered: Infinity, at: line.mid };
+      const lines = e.paired ? [{ beside: false, l: line }, { beside: true, l: floatingEdge(e.a, e.b, labelOffset(e.a, e.b)) }] : [{ beside: false, l: line }];
+      search: for (const { beside, l } of lines) {
+        for (const t of e.paired ? SPOTS.paired : SPOTS.single) {
+          const p = along(l, t);
+          let covered = 0;
+          for (const q of placed) covered += LABEL_WEIGHT * cover(p, width, height, q.at, q.width, q.height);
+          for (const n of nodes) covered += NODE_WEIGHT * cover(p, width, height, { x: n.x + NODE_WIDTH / 2, y: n.y + NODE_HEIGHT / 2 }, NODE_WIDTH, NODE_HEIGHT);
+          if (covered < best.covered) best = { t, beside, covered, at: p };
+          if (covered === 0) break search;
+        }
+      }
+      if (best.covered >= NODE_WEIGHT) {
+        placed.push({ at: line.mid, width: COMPACT.width, height: COMPACT.height });
+        reference.set(e.id, { t: 0.5, beside: false, compact: true });
+        continue;
       }
       placed.push({ at: best.at, width, height });
-      reference.set(e.id, best.t);
+      reference.set(e.id, { t: best.t, beside: best.beside, compact: false });
     }
     const spots = placeLabels(many, nodes);
     expect(spots).toEqual(reference);
     // Not all at their usual spot: the crowded ones moved.
-    expect(new Set(spots.values()).size).toBeGreaterThan(2);
+    expect(new Set([...spots.values()].map((s) => s.t)).size).toBeGreaterThan(2);
+    // No label lies on a node.
+    for (const e of many) {
+      const s = spots.get(e.id);
+      if (!s || s.compact) continue;
+      const { width, height } = labelSize(e.text);
+      const p = along(labelLine(e.a, e.b, e.paired, s.beside), s.t);
+      for (const n of nodes) expect(cover(p, width, height, { x: n.x + NODE_WIDTH / 2, y: n.y + NODE_HEIGHT / 2 }, NODE_WIDTH, NODE_HEIGHT), e.id).toBe(0);
+    }
   });
 });
 

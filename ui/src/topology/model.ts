@@ -253,15 +253,23 @@ export function floatingEdge(a: Point, b: Point, offset: number): { from: Point;
 /** The size an edge label takes at most (CSS: `.topo-edge-label`, max-width 220 px). */
 const LABEL = { width: 170, height: 36 };
 
+/** How far each edge of a pair (a → b and b → a) runs beside the line between the nodes. */
+export const PAIR_GAP = 5;
+
 /**
- * How far from the line between `a` and `b` (along its normal) a label's centre goes so that
- * the label stays clear of it: side by side labels of a pair of edges then never overlap.
+ * How far from the line between `a` and `b` (along its normal) a label's centre goes to lie
+ * just beside that line, on the side its own edge of a pair runs: where labels on the lines
+ * would cover one another (a short pair), each sits against its own line instead.
  */
 export function labelOffset(a: Point, b: Point): number {
   const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
   const [nx, ny] = [(b.y - a.y) / len, (a.x - b.x) / len];
   return Math.abs(nx) * (LABEL.width / 2) + Math.abs(ny) * (LABEL.height / 2) + 6;
 }
+
+/** The size of a label folded to its arrow and channel count (no spot along its edge is free
+ * of nodes): CSS `.topo-edge-label.compact`. */
+export const COMPACT = { width: 34, height: 20 };
 
 /** The point a fraction `t` of the way along a line. */
 export function along(line: { from: Point; to: Point }, t: number): Point {
@@ -286,6 +294,23 @@ export function labelSize(text: string): { width: number; height: number } {
 
 /** Covering another label hides its words; covering a node's edge hides less. */
 export const LABEL_WEIGHT = 4;
+
+/** A label never covers a node while any spot along its edge is free of nodes. */
+export const NODE_WEIGHT = 1_000_000;
+
+/** Where an edge's label goes: a fraction of the way along its own line, on it or (a pair's,
+ * where on it would cover a label) just beside it on its own side; folded to its arrow and
+ * channel count when every spot would cover a node. */
+export interface Spot {
+  t: number;
+  beside: boolean;
+  compact: boolean;
+}
+
+/** The line a label is placed along: the edge's own, or beside it. */
+export function labelLine(a: Point, b: Point, paired: boolean, beside: boolean): { from: Point; to: Point; mid: Point } {
+  return floatingEdge(a, b, beside ? labelOffset(a, b) : paired ? PAIR_GAP : 0);
+}
 
 /** Where along its edge a label may go, best first: a pair's labels nearer their own source. */
 export const SPOTS = { paired: [0.4, 0.3, 0.5, 0.22, 0.6, 0.7, 0.15, 0.8], single: [0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.8] };
@@ -357,26 +382,37 @@ class BoxGrid {
 }
 
 /**
- * The fraction of the way along its edge where each edge's label goes: the first of its spots
- * that covers no label placed before it and no node, else the one that covers least. Edges are
- * taken in the order of their ids, so the same topology always gets the same places.
+ * Where each edge's label goes, on the edge's own line (or, for a pair, just beside it on its
+ * own side): the first of its spots that covers no label placed before it and no node, else the
+ * one that covers least, and never a node while a spot free of nodes exists; with none, the
+ * label is folded small at the middle of its line.
+ * Edges are taken in the order of their ids, so the same topology always gets the same places.
  */
-export function placeLabels(edges: LabelledEdge[], nodes: Point[]): Map<string, number> {
-  const out = new Map<string, number>();
+export function placeLabels(edges: LabelledEdge[], nodes: Point[]): Map<string, Spot> {
+  const out = new Map<string, Spot>();
   const grid = new BoxGrid();
-  for (const n of nodes) grid.add({ at: { x: n.x + NODE_WIDTH / 2, y: n.y + NODE_HEIGHT / 2 }, width: NODE_WIDTH, height: NODE_HEIGHT, weight: 1, seen: 0 });
+  for (const n of nodes) grid.add({ at: { x: n.x + NODE_WIDTH / 2, y: n.y + NODE_HEIGHT / 2 }, width: NODE_WIDTH, height: NODE_HEIGHT, weight: NODE_WEIGHT, seen: 0 });
   for (const e of [...edges].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
     const { width, height } = labelSize(e.text);
-    const line = floatingEdge(e.a, e.b, e.paired ? labelOffset(e.a, e.b) : 0);
-    let best = { t: usualSpot(e.paired), covered: Infinity, at: line.mid };
-    for (const t of e.paired ? SPOTS.paired : SPOTS.single) {
-      const at = along(line, t);
-      const covered = grid.covered(at, width, height);
-      if (covered < best.covered) best = { t, covered, at };
-      if (covered === 0) break;
+    const line = labelLine(e.a, e.b, e.paired, false);
+    let best = { t: usualSpot(e.paired), beside: false, covered: Infinity, at: line.mid };
+    // On the line first; a pair's labels may then go beside their own line.
+    const lines = e.paired ? [{ beside: false, line }, { beside: true, line: labelLine(e.a, e.b, true, true) }] : [{ beside: false, line }];
+    search: for (const { beside, line: l } of lines) {
+      for (const t of e.paired ? SPOTS.paired : SPOTS.single) {
+        const at = along(l, t);
+        const covered = grid.covered(at, width, height);
+        if (covered < best.covered) best = { t, beside, covered, at };
+        if (covered === 0) break search;
+      }
+    }
+    if (best.covered >= NODE_WEIGHT) {
+      grid.add({ at: line.mid, width: COMPACT.width, height: COMPACT.height, weight: LABEL_WEIGHT, seen: 0 });
+      out.set(e.id, { t: 0.5, beside: false, compact: true });
+      continue;
     }
     grid.add({ at: best.at, width, height, weight: LABEL_WEIGHT, seen: 0 });
-    out.set(e.id, best.t);
+    out.set(e.id, { t: best.t, beside: best.beside, compact: false });
   }
   return out;
 }
