@@ -19,6 +19,8 @@ pub struct StudioApp {
     pub bus_address: String,
     xvfb: Child,
     driver: Child,
+    /// What axe-core found on each screen shot so far (critical and serious only).
+    audits: std::sync::Mutex<Vec<String>>,
     /// Held while this app runs: one studio window at a time per test process. Two WebKit
     /// windows, their nodes and drivers on two cores made WebKitWebDriver answer "unknown
     /// error" now and then; dropped after the processes are killed (fields drop after `drop`).
@@ -183,7 +185,7 @@ impl StudioApp {
         let artifacts = workspace().join("target/e2e-artifacts").join(name);
         let _ = std::fs::remove_dir_all(&artifacts); // screenshots of this run only
         std::fs::create_dir_all(&artifacts)?;
-        let mut me = StudioApp { session: None, home, artifacts, bus_address, xvfb, driver, _turn: turn };
+        let mut me = StudioApp { session: None, home, artifacts, bus_address, xvfb, driver, audits: Default::default(), _turn: turn };
         me.session = Some(Session::start(&driver_url, &app.display().to_string()).await.context("starting a WebDriver session on the studio")?);
         me.page_started().await?;
         Ok(me)
@@ -277,9 +279,44 @@ impl StudioApp {
         Ok(serde_json::from_value(v)?)
     }
 
-    /// Saves a screenshot as an artifact (target/e2e-artifacts/<test>/<name>.png).
+    /// Saves a screenshot as an artifact (target/e2e-artifacts/<test>/<name>.png) and audits the
+    /// screen with axe-core: what it finds critical or serious is kept for `accessible`.
     pub async fn shot(&self, name: &str) -> Result<()> {
-        self.s().screenshot(&self.artifacts.join(format!("{name}.png"))).await
+        self.s().screenshot(&self.artifacts.join(format!("{name}.png"))).await?;
+        let found = self.axe().await.with_context(|| format!("auditing '{name}' with axe-core"))?;
+        let mut audits = self.audits.lock().unwrap_or_else(|p| p.into_inner());
+        audits.extend(found.into_iter().map(|v| format!("{name}: {v}")));
+        Ok(())
+    }
+
+    /// The critical and serious axe-core violations on the screen now (WCAG 2.1 A and AA and
+    /// best practices), each with up to three of its elements.
+    pub async fn axe(&self) -> Result<Vec<String>> {
+        let s = self.s();
+        let loaded = s.execute("return typeof window.axe === 'object';", serde_json::json!([])).await?;
+        if loaded != serde_json::Value::Bool(true) {
+            let path = workspace().join("ui/node_modules/axe-core/axe.min.js");
+            let source = std::fs::read_to_string(&path).with_context(|| format!("axe-core ({}) is installed by `make test` with the UI's packages", path.display()))?;
+            s.execute(&format!("{source}\n;return typeof window.axe;"), serde_json::json!([])).await?;
+        }
+        let v = s
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 window.axe.run(document, {resultTypes: ['violations']}).then((r) => done(r.violations\
+                   .filter((v) => v.impact === 'critical' || v.impact === 'serious')\
+                   .map((v) => `${v.impact} ${v.id} (${v.nodes.length}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)),\
+                   (e) => done([`axe failed: ${e}`]));",
+                serde_json::json!([]),
+            )
+            .await?;
+        Ok(serde_json::from_value(v)?)
+    }
+
+    /// Fails with every critical or serious violation axe-core found on the screens shot.
+    pub fn accessible(&self) -> Result<()> {
+        let audits = self.audits.lock().unwrap_or_else(|p| p.into_inner());
+        anyhow::ensure!(audits.is_empty(), "axe-core found {} critical or serious violations:\n{}", audits.len(), audits.join("\n"));
+        Ok(())
     }
 
     /// Looks a password up in the test's keyring, as any Secret Service client would.

@@ -145,6 +145,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     for n in ["edge-1", "edge-2", "hq"] {
         s.wait_gone(&format!("[data-testid='instance-{n}']"), T).await.with_context(|| format!("{n} removed"))?;
     }
+    // Every screen shot above, audited by axe-core as it was shot.
+    app.accessible()?;
     Ok(())
 }
 

@@ -101,6 +101,8 @@ async fn journey(app: &StudioApp, a: &HarperDb, b: &HarperDb) -> Result<()> {
     let writes = s.wait_text("[data-testid='topo-writes-hdb-a']", T, "hdb-a's write rate", |t| !t.is_empty()).await?;
     ensure!(writes == "write rate not reported", "hdb-a's write rate reads {writes:?}");
     app.shot("04-harperdb-linked").await?;
+    let (labels, over) = app.labels_over_nodes().await?;
+    anyhow::ensure!(labels >= 1 && over.is_empty(), "the HarperDB edge's {labels} labels sit clear of the nodes: {over:?}");
 
     // Tail shop:item on hdb-b: not exported, so HarperDB publishes nothing; the studio says so
     // and exports it only once the user agrees; then inserts (replicated from hdb-a) arrive.
@@ -127,6 +129,8 @@ async fn journey(app: &StudioApp, a: &HarperDb, b: &HarperDb) -> Result<()> {
     s.execute("const e = document.querySelector('[data-testid=tail-filter-operation]'); e.value = 'put'; e.dispatchEvent(new Event('change', { bubbles: true }));", json!([])).await?;
     s.wait_text("[data-testid='tail-count']", T, "the put filter hiding nothing", |t| t.contains("shown") && !t.contains("hidden")).await?;
     s.wait_text("[data-testid='tail-view']", T, "the put row under the put filter", |t| t.contains("tailed on hdb-b")).await?;
+    // Every screen shot above, audited by axe-core as it was shot.
+    app.accessible()?;
     Ok(())
 }
 

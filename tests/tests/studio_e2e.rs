@@ -411,6 +411,8 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     s.click_css("[data-testid='instance-remote'] [data-testid='open-tail']", T).await?;
     s.wait("[data-testid='tail-view']", T).await?;
     app.shot("11-dark-tail").await?;
+    // Every screen shot above, audited by axe-core as it was shot.
+    app.accessible()?;
     Ok(())
 }
 

@@ -127,6 +127,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     let title: String = serde_json::from_value(s.execute("return document.querySelector('[data-testid=tail-row]').title", json!([])).await?)?;
     ensure!(title.starts_with("100 records: 2001, 2002"), "the batch's tooltip: {title} (row {row})");
     app.shot("tail-05-batch").await?;
+    // Every screen shot above, audited by axe-core as it was shot.
+    app.accessible()?;
     Ok(())
 }
 
@@ -201,6 +203,7 @@ async fn cross_node(app: &StudioApp) -> Result<()> {
     let head = s.wait_text("[data-testid='compare-head-hq']", T, "the missing count", |t| t.contains("1 missing")).await?;
     app.shot("compare-02-missing").await?;
     ensure!(!delay.is_empty() && head.contains("missing"));
+    app.accessible()?;
     Ok(())
 }
 

@@ -258,6 +258,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     app.shot("topology-05-light").await?;
     s.click_css("[data-testid='theme-toggle']", T).await?;
     app.shot("topology-06-dark").await?;
+    // Every screen shot above, audited by axe-core as it was shot.
+    app.accessible()?;
     Ok(())
 }
 

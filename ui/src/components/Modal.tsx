@@ -1,5 +1,33 @@
-//! A dialog: focus moves in, Escape closes, Enter in a field submits.
+//! A dialog: focus moves to its first field, stays inside while it is open (Tab and Shift+Tab
+//! wrap) and goes back where it was when it closes; Escape closes, Enter in a field submits.
 import { useEffect, useRef, type ReactNode } from "react";
+
+const FOCUSABLE = "input:not([disabled]):not([type=hidden]), textarea:not([disabled]), select:not([disabled]), button:not([disabled]), [href], [tabindex]:not([tabindex='-1'])";
+
+/** Keeps Tab inside `root`: past the last focusable element it wraps to the first, and back. */
+export function trapTab(root: HTMLElement | null, e: React.KeyboardEvent) {
+  if (e.key !== "Tab" || !root) return;
+  const all = Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => el.offsetParent !== null || el === document.activeElement);
+  if (!all.length) return;
+  const [first, last] = [all[0], all[all.length - 1]];
+  if (e.shiftKey && (document.activeElement === first || !root.contains(document.activeElement))) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
+/** Focus goes back to what had it before (the button that opened the dialog) on unmount. */
+export function useFocusReturn() {
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    return () => {
+      if (before && before.isConnected) before.focus();
+    };
+  }, []);
+}
 
 interface Props {
   title: string;
@@ -12,14 +40,18 @@ interface Props {
 
 export function Modal({ title, onClose, onSubmit, children, testId, wide }: Props) {
   const ref = useRef<HTMLFormElement>(null);
+  useFocusReturn();
   useEffect(() => {
-    const first = ref.current?.querySelector<HTMLElement>("input:not([disabled]), textarea:not([disabled]), select:not([disabled]), button");
+    // A field first (not the dialog's tabs or toolbar buttons), else its first button.
+    const root = ref.current;
+    const first = root?.querySelector<HTMLElement>("input:not([disabled]):not([type=hidden]), textarea:not([disabled]), select:not([disabled])") ?? root?.querySelector<HTMLElement>("button:not([disabled])");
     first?.focus();
   }, []);
   return (
     <div className="backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <form ref={ref} className={"modal" + (wide ? " wide" : "")} role="dialog" aria-label={title} data-testid={testId}
+      <form ref={ref} className={"modal" + (wide ? " wide" : "")} role="dialog" aria-modal="true" aria-label={title} data-testid={testId}
         onKeyDown={(e) => {
+          trapTab(ref.current, e);
           if (e.key === "Escape") {
             e.stopPropagation();
             onClose();

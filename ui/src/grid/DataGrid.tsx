@@ -248,7 +248,7 @@ export const DataGrid = memo(function DataGrid(p: Props) {
           {p.onFilter && (
             <div className="grid-row filters" role="row">
               {p.columns.map((c, i) => (
-                <div key={c} className="grid-cell" style={{ width: widths[i] }}>
+                <div key={c} className="grid-cell" role="gridcell" style={{ width: widths[i] }}>
                   <input className="filter" placeholder="filter…" defaultValue={filterText(c)} aria-label={`Filter ${c}`} data-testid={`filter-${c}`}
                     onKeyDown={(e) => {
                       e.stopPropagation();

@@ -76,6 +76,7 @@ export function QueryTab({ instance, name }: { instance: string; name: string })
           placeholder("SELECT * FROM dev.dog WHERE age > 3 ORDER BY name LIMIT 100"),
           keymap.of([{ key: "Mod-Enter", run: () => (runRef.current(), true) }, ...completionKeymap, ...defaultKeymap, ...historyKeymap]),
           EditorView.lineWrapping,
+          EditorView.contentAttributes.of({ "aria-label": "SQL query (Ctrl+Enter runs it)" }),
         ],
       }),
     });
@@ -159,14 +160,14 @@ function HistoryPicker({ items, onPick }: { items: string[]; onPick: (q: string)
         <div className="history-pop" role="dialog" aria-label="SQL history" onKeyDown={keyDown}>
           <input type="search" autoFocus placeholder="search the history" value={search} onChange={(e) => setSearch(e.target.value)}
             aria-label="Search the history" aria-controls="sql-history-list" data-testid="sql-history-search" />
-          <ul id="sql-history-list" role="listbox" ref={list}>
+          <ul id="sql-history-list" role="listbox" aria-label="Queries run before" ref={list}>
             {found.map((q, i) => (
               <li key={q} role="option" aria-selected={i === active} data-index={i} title={q} className={i === active ? "active" : ""}
                 onMouseEnter={() => setActive(i)} onMouseDown={(e) => { e.preventDefault(); pick(q); }} data-testid={`sql-history-item-${i}`}>
                 {q}
               </li>
             ))}
-            {!found.length && <li className="muted">No query in the history has {search.trim().split(/\s+/).length > 1 ? "all these words" : "this"}.</li>}
+            {!found.length && <li className="muted" role="option" aria-selected={false} aria-disabled>No query in the history has {search.trim().split(/\s+/).length > 1 ? "all these words" : "this"}.</li>}
           </ul>
         </div>
       )}

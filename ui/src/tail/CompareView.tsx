@@ -66,7 +66,7 @@ export function CompareView() {
         <div className="spacer" />
         <span className="muted" data-testid="compare-count">{count(n, "transaction")} · missing after {view.graceMs / 1000} s</span>
       </div>
-      <div className="tail-list" ref={scroller} data-testid="compare-list">
+      <div className="tail-list" ref={scroller} data-testid="compare-list" tabIndex={0} role="region" aria-label="Transactions on each node, side by side">
         <div className="tail-row head">
           <span className="c-origin">origin #id</span><span className="c-op">op</span><span className="c-keys">keys</span>
           {view.nodes.map((node) => (

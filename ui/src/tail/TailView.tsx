@@ -212,7 +212,7 @@ const TailList = memo(function TailList({ view, order, wrap, selected, nodeName,
     }
   }
   return (
-    <div className="tail-list tail-lines" ref={scroller} data-testid="tail-list">
+    <div className="tail-list tail-lines" ref={scroller} data-testid="tail-list" tabIndex={0} role="region" aria-label="Transactions received">
       <div className="tail-row head" title={`arrival times in ${zoneLabel(Date.now(), zone)}`}>
         <span className="c-prefix">{head}</span><span className="c-data">data</span>
       </div>

@@ -25,7 +25,7 @@ export function PlanView({ plan }: { plan: LinkPlan }) {
         {plan.steps.map((s, i) => (
           <li key={i} data-testid={`topo-step-${i}`}>
             <b>{s.instanceName}</b> · <code>{s.operation}</code>
-            <pre>{JSON.stringify(s.request, null, 2)}</pre>
+            <pre tabIndex={0} aria-label={`request ${i + 1}: ${s.operation} on ${s.instanceName}`}>{JSON.stringify(s.request, null, 2)}</pre>
           </li>
         ))}
       </ol>
@@ -188,7 +188,7 @@ export function LinkDialog({ view }: { view: TopologyView }) {
             </tbody>
           </table>
           <div className="row">
-            <input placeholder="new channel database:table" value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="topo-new-channel"
+            <input placeholder="new channel database:table" aria-label="New channel (database:table)" value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="topo-new-channel"
               aria-invalid={!!problem} aria-describedby="topo-new-channel-problem"
               onKeyDown={(e) => { if (e.key === "Enter" && !e.ctrlKey && !e.metaKey) { e.preventDefault(); addTyped(); } }} />
             <button type="button" onClick={addTyped} disabled={!validChannel(typed)}>Add channel</button>
@@ -205,9 +205,9 @@ export function LinkDialog({ view }: { view: TopologyView }) {
             <p className="muted small">The dialled node gets a user of its own for this link, whose role grants read on what flows out of it and insert, update and delete on what flows in — nothing else.</p>
           )}
           {blocked.length > 0 && (
-            <ul className="warn-panel small" data-testid="topo-cannot-flow" role="alert">
-              {blocked.map((c) => <li key={c.channel}>{cannotFlowText(c)}</li>)}
-            </ul>
+            <div className="warn-panel small" data-testid="topo-cannot-flow" role="alert">
+              <ul>{blocked.map((c) => <li key={c.channel}>{cannotFlowText(c)}</li>)}</ul>
+            </div>
           )}
           {d.plan && <PlanView plan={d.plan} />}
           {!d.plan && !d.busy && channels.length === 0 && <p className="muted">Choose at least one channel to see what will be sent.</p>}

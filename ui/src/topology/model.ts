@@ -60,6 +60,8 @@ const GRID_COLUMNS = 3;
  * the order of their layers (data still flows left to right, then down). */
 const LAYERED_MAX = 40;
 const GAP_X = 70;
+/** Between loose nodes side by side: room for one edge label, as they may be linked later. */
+const LOOSE_GAP_X = 190;
 const GAP_Y = 60;
 
 /**
@@ -104,7 +106,7 @@ export function layout(view: TopologyView, saved: Record<string, Position>): Rec
   missing
     .filter((n) => !linked.has(n.id))
     .forEach((n, i) => {
-      out[n.name] = { x: (i % GRID_COLUMNS) * (NODE_WIDTH + GAP_X), y: top + Math.floor(i / GRID_COLUMNS) * (NODE_HEIGHT + GAP_Y) };
+      out[n.name] = { x: (i % GRID_COLUMNS) * (NODE_WIDTH + LOOSE_GAP_X), y: top + Math.floor(i / GRID_COLUMNS) * (NODE_HEIGHT + GAP_Y) };
     });
   return out;
 }

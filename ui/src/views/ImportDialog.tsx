@@ -90,7 +90,7 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
   return (
     <Modal title={`Import into ${database}.${table}`} onClose={() => onClose(!!summary?.written)} testId="import-dialog" onSubmit={run}>
       <p className="muted">CSV with a header row, or JSON (an array of objects, one object, or one object per line). Records without “{primaryKey}” get a generated key.</p>
-      <input type="file" accept=".csv,.json,.ndjson,.jsonl,text/csv,application/json" onChange={(e) => void pick(e.target.files?.[0])} data-testid="import-file" disabled={!!progress} />
+      <input type="file" accept=".csv,.json,.ndjson,.jsonl,text/csv,application/json" onChange={(e) => void pick(e.target.files?.[0])} data-testid="import-file" aria-label="File to import (CSV or JSON)" disabled={!!progress} />
       {parsed && (
         <p data-testid="import-parsed">
           {fileName}: {count(parsed.records.length, "record")}{parsed.rejected.length ? `, ${count(parsed.rejected.length, "row")} unreadable` : ""}

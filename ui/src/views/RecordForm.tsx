@@ -76,6 +76,7 @@ export function RecordForm({ instance, database, table, info, record, sample, co
     const common = {
       id: `field-${f.attribute}`,
       "data-testid": `field-${f.attribute}`,
+      "aria-label": f.attribute,
       disabled: f.readOnly,
       value: texts[f.attribute] ?? "",
       onChange: (e: { target: { value: string } }) => setTexts({ ...texts, [f.attribute]: e.target.value }),

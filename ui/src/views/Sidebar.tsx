@@ -15,7 +15,8 @@ interface Props {
   onNewTable: (instance: string, database?: string) => void;
 }
 
-/** Arrow keys move between tree items; Right/Left open and close; Enter opens. */
+/** Arrow keys move between the rows (one Tab stop for the whole tree: a roving tabindex); Right
+ * and Left open and close; Enter opens. */
 function navKey(e: React.KeyboardEvent<HTMLElement>) {
   const items = Array.from(e.currentTarget.querySelectorAll<HTMLElement>("[data-nav]"));
   const i = items.indexOf(document.activeElement as HTMLElement);
@@ -38,6 +39,15 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
   const { trees, expanded, toggle, loadTree, open, view } = useBrowse();
   const { ask, toast } = useUi();
   const [creds, setCreds] = useState<(LocalCredentials & { name: string }) | null>(null);
+  // The row that holds the tree's one Tab stop (the last one focused); its actions are in the
+  // Tab order too, every other row's are reached by arrows, then Tab.
+  const [current, setCurrent] = useState<string | null>(null);
+  // A removed instance takes the Tab stop with it: the first instance has it again.
+  useEffect(() => {
+    if (current === null || !registry) return;
+    const id = current.startsWith("i:") ? current.slice(2) : current.split("/")[0];
+    if (!registry.instances.some((i) => i.id === id)) setCurrent(null);
+  }, [current, registry]);
   // Destructive actions (Remove, Drop) live in a menu: right-click a row, or its "⋯".
   const [menu, setMenu] = useState<MenuAt | null>(null);
   const closeMenu = useCallback(() => setMenu(null), []);
@@ -140,17 +150,26 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
         <button onClick={() => open({ kind: "cluster" })} className={view.kind === "cluster" ? "primary" : ""} data-testid="open-cluster" title="See and wire the cluster's topology">Cluster</button>
       </div>
       {registry && registry.instances.length === 0 && <p className="muted pad">No instances yet. Register a remote one or start a local one.</p>}
-      <ul className="tree" role="tree">
-        {registry?.instances.map((spec) => {
+      <ul className="tree" aria-label="Instances, databases and tables">
+        {registry?.instances.map((spec, index) => {
           const st = statuses[spec.id];
           const local = locals[spec.id];
           const isOpen = !!expanded[spec.id];
           const tree = trees[spec.id];
           const state = !st ? "unknown" : st.online && !st.error ? "online" : st.online ? "warn" : "offline";
           const detail = st?.error ? describeError(st.error) : st ? `${st.serverKind ?? ""} ${st.version ?? ""} · ${st.latencyMs?.toFixed(1)} ms` : "checking…";
+          // The Tab stop: the current row, else this instance's row when the current one is
+          // inside it and hidden (or gone), else the first instance.
+          // A row holds it when it is current, or when the current row is hidden inside it.
+          const inside = (prefix: string, shown: boolean) => current !== null && !shown && current.startsWith(prefix);
+          const stop = (key: string, prefix?: string, shown = true) =>
+            current === key || (prefix !== undefined && inside(prefix, shown)) || (key === `i:${spec.id}` && current === null && index === 0) ? 0 : -1;
+          const own = (key: string) => (current === key ? 0 : -1);
           return (
-            <li key={spec.id} role="treeitem" aria-expanded={isOpen} data-testid={`instance-${spec.name}`}>
-              <div className="tree-row instance" tabIndex={0} data-nav aria-expanded={isOpen}
+            <li key={spec.id} data-testid={`instance-${spec.name}`}>
+              <div className="tree-row instance" role="button" tabIndex={stop(`i:${spec.id}`, `${spec.id}/`, isOpen)} data-nav aria-expanded={isOpen}
+                aria-label={`${spec.name}, ${spec.kind} instance, ${state}`}
+                onFocus={() => setCurrent(`i:${spec.id}`)}
                 onContextMenu={(e) => menuAt(e, instanceItems(spec))}
                 onClick={() => { toggle(spec.id); if (!isOpen) void loadTree(spec.id); }}
                 onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); (e.currentTarget as HTMLElement).click(); } }}>
@@ -161,62 +180,69 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
               <div className="instance-detail muted" title={detail} data-testid="instance-status">{detail}</div>
               {local?.error && <div className="field-error small">{local.error}</div>}
               {isOpen && (
-                <div className="instance-actions">
-                  <button onClick={() => open({ kind: "query", instance: spec.id })} data-testid="open-sql">SQL</button>
-                  <button onClick={() => open({ kind: "tail", instance: spec.id, channels: [] })} data-testid="open-tail" title="Watch transactions arrive live">Tail</button>
-                  <button onClick={() => onNewTable(spec.id)} data-testid="new-table-button">+ Table</button>
-                  <button onClick={() => onNewDatabase(spec.id)}>+ Database</button>
-                  <button onClick={() => onEdit(spec)} data-testid="edit-instance">Edit</button>
-                  <button onClick={() => void refreshInstance(spec.id)} data-testid="refresh-instance" title="Read its status and tree again (F5, Ctrl+R)">Refresh</button>
+                <div className="instance-actions" role="group" aria-label={`${spec.name} actions`} onKeyDown={(e) => e.stopPropagation()}>
+                  <button tabIndex={own(`i:${spec.id}`)} onClick={() => open({ kind: "query", instance: spec.id })} data-testid="open-sql">SQL</button>
+                  <button tabIndex={own(`i:${spec.id}`)} onClick={() => open({ kind: "tail", instance: spec.id, channels: [] })} data-testid="open-tail" title="Watch transactions arrive live">Tail</button>
+                  <button tabIndex={own(`i:${spec.id}`)} onClick={() => onNewTable(spec.id)} data-testid="new-table-button">+ Table</button>
+                  <button tabIndex={own(`i:${spec.id}`)} onClick={() => onNewDatabase(spec.id)}>+ Database</button>
+                  <button tabIndex={own(`i:${spec.id}`)} onClick={() => onEdit(spec)} data-testid="edit-instance">Edit</button>
+                  <button tabIndex={own(`i:${spec.id}`)} onClick={() => void refreshInstance(spec.id)} data-testid="refresh-instance" title="Read its status and tree again (F5, Ctrl+R)">Refresh</button>
                   {spec.kind === "local" && (
-                    <button onClick={() => void startStop(spec)} data-testid="start-stop" disabled={!!switching[spec.id]} aria-busy={!!switching[spec.id]}>
+                    <button tabIndex={own(`i:${spec.id}`)} onClick={() => void startStop(spec)} data-testid="start-stop" disabled={!!switching[spec.id]} aria-busy={!!switching[spec.id]}>
                       {switching[spec.id] === "stopping" ? "Stopping…" : switching[spec.id] === "starting" ? "Starting…" : local?.running ? "Stop" : "Start"}
                     </button>
                   )}
                   {spec.kind === "local" && local?.running && (
-                    <button onClick={() => native.localCredentials(spec.id).then((c) => setCreds({ ...c, name: spec.name }), toastError)} data-testid="local-credentials">Credentials</button>
+                    <button tabIndex={own(`i:${spec.id}`)} onClick={() => native.localCredentials(spec.id).then((c) => setCreds({ ...c, name: spec.name }), toastError)} data-testid="local-credentials">Credentials</button>
                   )}
-                  <button onClick={(e) => menuAt(e, instanceItems(spec))} data-testid="instance-menu" aria-haspopup="menu" title="More actions (or right-click the instance)">⋯</button>
+                  <button tabIndex={own(`i:${spec.id}`)} onClick={(e) => menuAt(e, instanceItems(spec))} data-testid="instance-menu" aria-haspopup="menu" title="More actions (or right-click the instance)">⋯</button>
                 </div>
               )}
               {isOpen && tree?.error && <div className="field-error small pad" role="alert" data-testid="tree-error">{describeError(tree.error)}</div>}
               {isOpen && tree?.loading && !tree.dbs && <div className="muted small pad">loading…</div>}
               {isOpen && tree?.dbs && (
-                <ul role="group">
+                <ul aria-label={`databases of ${spec.name}`}>
                   {tree.dbs.length === 0 && <li className="muted small pad">no databases</li>}
                   {tree.dbs.map((db) => {
                     const dbKey = `${spec.id}/${db.name}`;
                     const dbOpen = expanded[dbKey] ?? true;
                     return (
-                      <li key={db.name} role="treeitem" aria-expanded={dbOpen}>
-                        <div className="tree-row db" tabIndex={0} data-nav aria-expanded={dbOpen} onClick={() => toggle(dbKey, !dbOpen)} data-testid={`db-${db.name}`}
-                          onContextMenu={(e) => menuAt(e, dbItems(spec.id, db.name))}
-                          onKeyDown={(e) => { if (e.key === "Enter") (e.currentTarget as HTMLElement).click(); }}>
-                          <span className="caret">{dbOpen ? "▾" : "▸"}</span> {db.name}
+                      <li key={db.name}>
+                        <div className="tree-line">
+                          <div className="tree-row db" role="button" tabIndex={stop(dbKey, `${dbKey}/`, dbOpen)} data-nav aria-expanded={dbOpen} onClick={() => toggle(dbKey, !dbOpen)} data-testid={`db-${db.name}`}
+                            aria-label={`database ${db.name}`} onFocus={() => setCurrent(dbKey)}
+                            onContextMenu={(e) => menuAt(e, dbItems(spec.id, db.name))}
+                            onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); (e.currentTarget as HTMLElement).click(); } }}>
+                            <span className="caret" aria-hidden>{dbOpen ? "▾" : "▸"}</span> {db.name}
+                          </div>
                           <span className="row-actions">
-                            <button title="New table" onClick={(e) => { e.stopPropagation(); onNewTable(spec.id, db.name); }}>+</button>
-                            <button title="More actions" aria-haspopup="menu" data-testid={`db-menu-${db.name}`} onClick={(e) => menuAt(e, dbItems(spec.id, db.name))}>⋯</button>
+                            <button tabIndex={own(dbKey)} title="New table" aria-label={`New table in ${db.name}`} onClick={(e) => { e.stopPropagation(); onNewTable(spec.id, db.name); }}>+</button>
+                            <button tabIndex={own(dbKey)} title="More actions" aria-label={`More actions on ${db.name}`} aria-haspopup="menu" data-testid={`db-menu-${db.name}`} onClick={(e) => menuAt(e, dbItems(spec.id, db.name))}>⋯</button>
                           </span>
                         </div>
                         {dbOpen && (
-                          <ul role="group">
+                          <ul aria-label={`tables of ${db.name}`}>
                             {db.tables.length === 0 && (
                               <li className="muted small pad" data-testid={`no-tables-${db.name}`}>
-                                no tables · <button className="link" onClick={() => onNewTable(spec.id, db.name)}>create one</button>
+                                no tables · <button className="link" tabIndex={own(dbKey)} onClick={() => onNewTable(spec.id, db.name)}>create one</button>
                               </li>
                             )}
                             {db.tables.map((t) => {
                               const active = view.kind === "table" && view.instance === spec.id && view.database === db.name && view.table === t.name;
+                              const tableKey = `${dbKey}/${t.name}`;
                               return (
-                                <li key={t.name} role="treeitem">
-                                  <div className={"tree-row table" + (active ? " active" : "")} tabIndex={0} data-nav data-testid={`table-${db.name}-${t.name}`}
-                                    onContextMenu={(e) => menuAt(e, tableItems(spec.id, db.name, t.name))}
-                                    onClick={() => open({ kind: "table", instance: spec.id, database: db.name, table: t.name })}
-                                    onKeyDown={(e) => { if (e.key === "Enter") open({ kind: "table", instance: spec.id, database: db.name, table: t.name }); }}>
-                                    <span className="name">{t.name}</span>
-                                    <span className="count muted" title={t.recordCountEstimated ? "an estimate (HarperDB stops counting after 500 ms)" : undefined}>{t.recordCount != null ? `${t.recordCountEstimated ? "≈" : ""}${grouped(t.recordCount)}` : ""}</span>
+                                <li key={t.name}>
+                                  <div className={"tree-line" + (active ? " active" : "")}>
+                                    <div className={"tree-row table" + (active ? " active" : "")} role="button" tabIndex={stop(tableKey)} data-nav data-testid={`table-${db.name}-${t.name}`}
+                                      aria-current={active ? "page" : undefined} onFocus={() => setCurrent(tableKey)}
+                                      onContextMenu={(e) => menuAt(e, tableItems(spec.id, db.name, t.name))}
+                                      onClick={() => open({ kind: "table", instance: spec.id, database: db.name, table: t.name })}
+                                      onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open({ kind: "table", instance: spec.id, database: db.name, table: t.name }); } }}>
+                                      <span className="name">{t.name}</span>
+                                      <span className="count" title={t.recordCountEstimated ? "an estimate (HarperDB stops counting after 500 ms)" : undefined}>{t.recordCount != null ? `${t.recordCountEstimated ? "≈" : ""}${grouped(t.recordCount)}` : ""}</span>
+                                    </div>
                                     <span className="row-actions">
-                                      <button title="More actions" aria-haspopup="menu" data-testid={`table-menu-${db.name}-${t.name}`} onClick={(e) => menuAt(e, tableItems(spec.id, db.name, t.name))}>⋯</button>
+                                      <button tabIndex={own(tableKey)} title="More actions" aria-label={`More actions on ${t.name}`} aria-haspopup="menu" data-testid={`table-menu-${db.name}-${t.name}`} onClick={(e) => menuAt(e, tableItems(spec.id, db.name, t.name))}>⋯</button>
                                     </span>
                                   </div>
                                 </li>
