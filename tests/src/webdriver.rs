@@ -15,6 +15,7 @@ pub const KEY_CONTROL: &str = "\u{E009}";
 pub const KEY_END: &str = "\u{E010}";
 pub const KEY_TAB: &str = "\u{E004}";
 pub const KEY_ESCAPE: &str = "\u{E00C}";
+pub const KEY_DOWN: &str = "\u{E015}";
 
 pub struct Session {
     http: reqwest::Client,

@@ -8,7 +8,7 @@ use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_e2e::studio::{files_containing, Keyring, StudioApp};
-use switchyard_e2e::webdriver::{KEY_CONTROL, KEY_ENTER, KEY_ESCAPE};
+use switchyard_e2e::webdriver::{KEY_CONTROL, KEY_DOWN, KEY_ENTER, KEY_ESCAPE, KEY_TAB};
 use switchyard_node::{start, NodeConfig};
 use tokio::net::TcpListener;
 
@@ -392,6 +392,26 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     s.wait_text("[data-testid='sql-editor'] .cm-content", T, "the query back in the editor", |t| t == "SELECT COUNT(*) AS n FROM dev.big").await?;
 
     // The dark theme, on the big table.
+    // The keyboard reaches a table in a few keys: the tree is one Tab stop (the actions of
+    // every instance are not in the way), arrows walk its rows, Enter opens one.
+    s.execute("document.querySelector('[data-testid=add-remote]').focus()", json!([])).await?;
+    let focused = || async { s.execute("const a = document.activeElement; return [a.dataset.testid || '', a.hasAttribute('data-nav')];", json!([])).await };
+    let mut tabs = 0;
+    while focused().await?[1] != json!(true) {
+        tabs += 1;
+        ensure!(tabs <= 6, "Tab from + Remote never reached the tree in 6 presses");
+        s.press(KEY_TAB).await?;
+    }
+    ensure!(tabs <= 4, "the tree is {tabs} Tabs from + Remote (its four buttons, then the tree)");
+    let mut downs = 0;
+    while focused().await?[0] != json!("table-dev-dog") {
+        downs += 1;
+        ensure!(downs <= 12, "arrows never reached dev.dog in 12 presses (at {})", focused().await?);
+        s.press(KEY_DOWN).await?;
+    }
+    s.press(KEY_ENTER).await?;
+    s.wait_text("[data-testid='position']", T, "dev.dog opened with the keyboard", |t| t.starts_with("rows 1–")).await?;
+    s.wait_text("[data-testid='table-title']", T, "the table's title", |t| t.contains("dev.dog")).await.context("Enter on a table row opens it")?;
     s.click_css("[data-testid='theme-toggle']", T).await?;
     let theme = s.execute("return document.documentElement.dataset.theme", json!([])).await?;
     ensure!(theme == "dark", "theme is {theme}");

@@ -97,6 +97,45 @@ async fn focus_by_tab(app: &StudioApp, prefix: &str) -> Result<()> {
     anyhow::bail!("Tab never reached '{prefix}'")
 }
 
+/// Where the focus is: the data-testid of the focused element or of the dialog holding it.
+async fn focus_in(app: &StudioApp) -> Result<(String, bool)> {
+    let v = app
+        .s()
+        .execute("const a = document.activeElement; return [a ? (a.dataset.testid || a.tagName) : '', !!(a && a.closest('[role=dialog]'))];", json!([]))
+        .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// Linking without a mouse: a node selected with the keyboard offers "Link to…"; its dialog
+/// opens on a field, keeps Tab inside however far one tabs, and gives the focus back on Escape.
+async fn keyboard_link(app: &StudioApp) -> Result<()> {
+    let s = app.s();
+    focus_by_tab(app, "edge-2, ").await?;
+    s.press(KEY_ENTER).await?;
+    s.wait_text("[data-testid='topo-node-panel'] h3", T, "Enter selects edge-2", |t| t == "edge-2").await?;
+    s.send_keys_css("[data-testid='topo-link-to-target']", "hq", T).await?;
+    let chosen = s.execute("return document.querySelector('[data-testid=topo-link-to-target]').selectedOptions[0].textContent", json!([])).await?;
+    ensure!(chosen == "hq", "typing picks hq: {chosen}");
+    s.send_keys_css("[data-testid='topo-link-to']", KEY_ENTER, T).await?;
+    s.wait("[data-testid='topo-dialog']", T).await.context("Link to… opens the link dialog")?;
+    let title = s.wait_text("[data-testid='topo-dialog'] h3", T, "the dialog's title", |t| !t.is_empty()).await?;
+    ensure!(title.contains("edge-2") && title.contains("hq"), "the dialog links edge-2 and hq: {title}");
+    let (first, inside) = focus_in(app).await?;
+    // Its first field: the first channel's "carry" box (no filter with this few channels).
+    let carry = s.execute("return document.activeElement === document.querySelector('[data-testid=topo-dialog] input')", json!([])).await?;
+    ensure!(inside && carry == json!(true), "the dialog opens on its first field, not {first}");
+    for i in 0..30 {
+        s.press(KEY_TAB).await?;
+        let (at, inside) = focus_in(app).await?;
+        ensure!(inside, "Tab {} left the dialog for {at}", i + 1);
+    }
+    s.press(KEY_ESCAPE).await?;
+    s.wait_gone("[data-testid='topo-dialog']", T).await.context("Escape closes the dialog")?;
+    let (back, _) = focus_in(app).await?;
+    ensure!(back == "topo-link-to", "the focus goes back to Link to…, not {back}");
+    Ok(())
+}
+
 /// A remote instance that goes away between the preview and Apply: its add_node cannot be
 /// sent; the report names the node and its error, and the account made on hq for the link is
 /// taken back.
@@ -253,6 +292,7 @@ async fn journey(app: &StudioApp) -> Result<()> {
     let users: Value = hq.call(&json!({"operation": "list_users"})).await?;
     ensure!(!users.to_string().contains("sy_link_edge-1"), "the link's user was removed: {users}");
 
+    keyboard_link(app).await?;
     unreachable_dialler(app, &hq).await?;
 
     app.shot("topology-05-light").await?;

@@ -181,7 +181,7 @@ const Panel = memo(function Panel({ view }: { view: View }) {
         </select>
       </label>
       {node && (
-        <section>
+        <section data-testid="topo-node-panel">
           <h3>{node.name}</h3>
           <p className="small muted">{node.nodeName && node.nodeName !== node.name ? `node name ${node.nodeName} · ` : ""}{node.kind}{node.version ? ` · ${node.serverKind} ${node.version}` : ""}</p>
           {node.kind === "local" && (
@@ -194,6 +194,7 @@ const Panel = memo(function Panel({ view }: { view: View }) {
           {node.kind !== "ghost" && node.online && node.channels.length > 0 && (
             <button className="link" onClick={() => open({ kind: "tail", instance: node.id, channels: [] })}>Tail this node…</button>
           )}
+          {node.kind !== "ghost" && <LinkTo view={view} from={node} />}
           {node.kind === "ghost" && (
             <>
               <p className="small">Another instance links to it at <code>{node.url}</code>, but it is not registered here.</p>
@@ -250,6 +251,22 @@ const Panel = memo(function Panel({ view }: { view: View }) {
     </aside>
   );
 });
+
+/** Linking without a drag: pick the other node, then the link dialog as a drop would open it. */
+function LinkTo({ view, from }: { view: View; from: TopoNode }) {
+  const others = view.nodes.filter((n) => n.id !== from.id && n.kind !== "ghost");
+  const [to, setTo] = useState("");
+  const target = others.find((n) => n.id === to) ?? others[0];
+  if (!target) return null;
+  return (
+    <div className="row">
+      <select value={target.id} onChange={(e) => setTo(e.target.value)} aria-label={`Node to link ${from.name} to`} data-testid="topo-link-to-target">
+        {others.map((n) => <option key={n.id} value={n.id}>{n.name}</option>)}
+      </select>
+      <button onClick={() => openLink(view, from.id, target.id)} data-testid="topo-link-to">Link to…</button>
+    </div>
+  );
+}
 
 function openLink(view: View, a: string, b: string) {
   useTopology.getState().setDialog({ kind: "link", seed: seed(view, a, b), plan: null, report: null, busy: false, error: null });
