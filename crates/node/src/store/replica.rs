@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
-use super::digest::row_hash;
+use super::digest::{row_hash, Changes};
 use super::records::{add_attributes, adjust_count, collect_new_attributes, delete_rows, put_tombstones, rows_by_key_as, upsert_rows, Stamp};
 use super::value::{key_text, normalize_key};
 use super::{LogEntry, Store, TableMeta};
@@ -303,6 +303,7 @@ impl Store {
         let mut announce = Vec::new();
         let mut new_attrs: Vec<String> = Vec::new();
         let mut count_delta: i64 = 0;
+        let mut changes = Changes::default();
         let mut last_ts: Option<f64> = None;
         for e in entries {
             if e.origin == self.node_name {
@@ -363,9 +364,9 @@ impl Store {
                 (Some(raw), _) if e.operation != "delete" => {
                     let records: Vec<Map<String, Value>> = serde_json::from_str(raw.get())
                         .map_err(|err| Error::bad(format!("entry {}#{}: records must be objects: {err}", e.origin, e.origin_id)))?;
-                    count_delta += apply_records(&mut tx, &meta, stamp, records, &mut new_attrs).await?;
+                    count_delta += apply_records(&mut tx, &meta, stamp, records, &mut new_attrs, &mut changes).await?;
                 }
-                (_, Some(ids)) if e.operation == "delete" => count_delta -= delete_keys(&mut tx, &meta, ids, stamp, id).await?,
+                (_, Some(ids)) if e.operation == "delete" => count_delta -= delete_keys(&mut tx, &meta, ids, stamp, id, &mut changes).await?,
                 _ => {}
             }
             match relay {
@@ -400,6 +401,8 @@ impl Store {
             announce.push((id, e.operation, payload, e.ts, e.origin, e.origin_id, e.version));
             result.applied += 1;
         }
+        // The digest moves once for the whole batch.
+        changes.write(&mut tx).await?;
         if result.applied > 0 {
             adjust_count(&mut tx, meta.id, count_delta, last_ts).await?;
         }
@@ -432,6 +435,7 @@ async fn apply_records(
     stamp: Stamp<'_>,
     records: Vec<Map<String, Value>>,
     new_attrs: &mut Vec<String>,
+    changes: &mut Changes,
 ) -> Result<i64> {
     let mut docs: Vec<(Value, Map<String, Value>)> = Vec::with_capacity(records.len());
     for doc in records {
@@ -472,7 +476,7 @@ async fn apply_records(
         live.insert(kt, (stamp.version, stamp.origin.to_string()));
         winners.push((key, serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, stamp.at, stamp.version));
     }
-    upsert_rows(tx, meta, &winners, stamp.origin, &replaced).await?;
+    upsert_rows(tx, meta, &winners, stamp.origin, &replaced, changes).await?;
     Ok(added)
 }
 
@@ -495,13 +499,13 @@ fn tombstones_sql(meta: &TableMeta) -> String {
 /// Applies a replicated delete written at `stamp`: a record written after it (by
 /// last-writer-wins order) stays; the others go, and every key keeps a tombstone. Returns how
 /// many records were deleted.
-async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value], stamp: Stamp<'_>, log_id: i64) -> Result<i64> {
+async fn delete_keys(tx: &mut SqliteConnection, meta: &TableMeta, ids: &[Value], stamp: Stamp<'_>, log_id: i64, changes: &mut Changes) -> Result<i64> {
     let keys = ids.iter().map(|k| normalize_key(k, &meta.primary_key)).collect::<Result<Vec<_>>>()?;
     let current = versions(tx, &format!("SELECT pk, version, origin, doc FROM {} WHERE pk IN ({{keys}})", meta.physical()), &keys, true).await?;
     let mine = (stamp.version, stamp.origin);
     let losing: Vec<Value> = keys.iter().filter(|k| current.get(&key_text(k)).is_none_or(|(v, o, _)| (*v, o.as_str()) <= mine)).cloned().collect();
     let doomed: Vec<Value> = losing.iter().filter(|k| current.contains_key(&key_text(k))).cloned().collect();
-    let deleted = delete_rows(tx, meta, &doomed).await?.len() as i64;
+    let deleted = delete_rows(tx, meta, &doomed, changes).await?.len() as i64;
     put_tombstones(tx, meta, &losing, stamp, log_id).await?;
     Ok(deleted)
 }

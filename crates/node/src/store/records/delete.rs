@@ -41,7 +41,9 @@ impl Store {
                 rows.iter().map(|r| key_from_row(r, 0)).collect::<Result<Vec<_>>>()?
             }
         };
-        let mut gone = delete_rows(&mut tx, &meta, &keys).await?;
+        let mut changes = digest::Changes::default();
+        let mut gone = delete_rows(&mut tx, &meta, &keys, &mut changes).await?;
+        changes.write(&mut tx).await?;
         let mut outcome = DeleteOutcome::default();
         for k in keys {
             if gone.remove(&key_text(&k)).is_some() {
@@ -113,7 +115,9 @@ impl Store {
         }
         let keys: Vec<Value> = docs.iter().map(|(k, _, _, _)| k.clone()).collect();
         let replaced = stored_hashes(&mut tx, &meta, &keys).await?;
-        upsert_rows(&mut tx, &meta, &docs, &self.node_name, &replaced).await?;
+        let mut changes = digest::Changes::default();
+        upsert_rows(&mut tx, &meta, &docs, &self.node_name, &replaced, &mut changes).await?;
+        changes.write(&mut tx).await?;
         let next_meta = add_attributes(&mut tx, &meta, new_attrs).await?;
         adjust_count(&mut tx, meta.id, 0, Some(now)).await?;
         let mut payload = String::from("[");
@@ -170,16 +174,14 @@ pub(in crate::store) struct Stamp<'a> {
     pub origin: &'a str,
 }
 
-/// Deletes the rows of these keys and takes them out of the table's digest; answers the keys
-/// that were there (by key text).
-pub(in crate::store) async fn delete_rows(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value]) -> Result<HashMap<String, ()>> {
+/// Deletes the rows of these keys and takes them out of the table's digest (`changes`, written
+/// by the caller in the same transaction); answers the keys that were there (by key text).
+pub(in crate::store) async fn delete_rows(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value], changes: &mut digest::Changes) -> Result<HashMap<String, ()>> {
     let sql = format!("DELETE FROM {} WHERE pk IN ({{keys}}) RETURNING pk, version, doc", meta.physical());
     let gone = rows_by_key_as(tx, &sql, keys, digest::row_hash).await?;
-    let mut changes = digest::Changes::default();
     for (kt, hash) in &gone {
         changes.remove(meta.id, digest::bucket_of(kt), *hash);
     }
-    changes.write(tx).await?;
     Ok(gone.into_keys().map(|k| (k, ())).collect())
 }
 

@@ -189,16 +189,17 @@ pub(in crate::store) fn add_attributes_sql(n: usize) -> String {
 pub(in crate::store) const ADJUST_COUNT_SQL: &str = "UPDATE tables SET record_count = record_count + ?, last_updated = COALESCE(?, last_updated) WHERE id = ?";
 
 /// Writes `(key, document, updated, version)` rows stamped with `origin`, in multi-row
-/// statements, replacing stored ones, and moves the table's digest: `replaced` holds the hash
-/// of every stored row a key replaces (by key text).
+/// statements, replacing stored ones, and records what moves in the table's digest in `changes`
+/// (the caller writes them in the same transaction): `replaced` holds the hash of every stored
+/// row a key replaces (by key text).
 pub(in crate::store) async fn upsert_rows(
     tx: &mut SqliteConnection,
     meta: &TableMeta,
     rows: &[(Value, String, f64, i64)],
     origin: &str,
     replaced: &std::collections::HashMap<String, u128>,
+    changes: &mut digest::Changes,
 ) -> Result<()> {
-    let mut changes = digest::Changes::default();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = insert_rows_sql(meta, chunk.len(), true);
         let mut q = sqlx::query(&sql);
@@ -213,7 +214,7 @@ pub(in crate::store) async fn upsert_rows(
         }
         q.execute(&mut *tx).await?;
     }
-    changes.write(tx).await
+    Ok(())
 }
 
 /// Records attributes new to the table; answers the table's next metadata, to install in the
