@@ -121,8 +121,7 @@ impl Store {
             let mut conn = write.acquire().await?;
             let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM txn_log").fetch_one(&mut *conn).await?;
             let catalog = Catalog::load(&mut conn).await?;
-            add_version_columns(&mut conn, &catalog).await?;
-            add_digest_columns(&mut conn, &catalog).await?;
+            upgrade_record_tables(&mut conn, &catalog).await?;
             // Every version stored is in the log (it is never trimmed): the clock starts past it.
             let high: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM txn_log").fetch_one(&mut *conn).await?;
             (catalog, head, high)
@@ -526,44 +525,32 @@ impl Store {
     }
 }
 
-/// One transaction-log entry as JSON, the same for subscribers and for peers:
-/// `{"id","origin","origin_id","channel","operation","user","ts","records"|"ids"}`.
-/// `records_json` is already JSON text and is embedded without re-serializing.
-#[allow(clippy::too_many_arguments)]
-/// Gives the record tables made before versions existed their `version` column, each row the
-/// version of its update time (as migration 0006 does for the log and tombstones). Idempotent.
-async fn add_version_columns(conn: &mut sqlx::SqliteConnection, catalog: &Catalog) -> Result<()> {
+/// Brings record tables made by earlier versions of the node up to date, each in its own
+/// transaction; idempotent (a table that has a column is left alone):
+/// * a `version` column, each row the version of its update time (as migration 0006 does for
+///   the log and tombstones);
+/// * a `bucket` column and the table's digest (store/digest.rs).
+async fn upgrade_record_tables(conn: &mut sqlx::SqliteConnection, catalog: &Catalog) -> Result<()> {
     for meta in catalog.databases.values().flat_map(|t| t.values()) {
         let t = meta.physical();
-        let has: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{t}') WHERE name = 'version')")).fetch_one(&mut *conn).await?;
-        if has {
-            continue;
+        let columns: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')")).fetch_all(&mut *conn).await?;
+        let has = |name: &str| columns.iter().any(|c| c == name);
+        if !has("version") {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::query(&format!("ALTER TABLE {t} ADD COLUMN version INTEGER NOT NULL DEFAULT 0")).execute(&mut *tx).await?;
+            sqlx::query(&format!(
+                "UPDATE {t} SET version = (CAST(updated AS INTEGER) << 20) | CAST((updated - CAST(updated AS INTEGER)) * 1000 AS INTEGER) WHERE updated > 0"
+            ))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
         }
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        sqlx::query(&format!("ALTER TABLE {t} ADD COLUMN version INTEGER NOT NULL DEFAULT 0")).execute(&mut *tx).await?;
-        sqlx::query(&format!(
-            "UPDATE {t} SET version = (CAST(updated AS INTEGER) << 20) | CAST((updated - CAST(updated AS INTEGER)) * 1000 AS INTEGER) WHERE updated > 0"
-        ))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-    }
-    Ok(())
-}
-
-/// Gives the record tables made before digests their `bucket` column, and their digest
-/// (store/digest.rs). Idempotent: a table that has the columns is left alone.
-async fn add_digest_columns(conn: &mut sqlx::SqliteConnection, catalog: &Catalog) -> Result<()> {
-    for meta in catalog.databases.values().flat_map(|t| t.values()) {
-        let t = meta.physical();
-        let has: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{t}') WHERE name = 'bucket')")).fetch_one(&mut *conn).await?;
-        if has {
-            continue;
+        if !has("bucket") {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::query(&format!("ALTER TABLE {t} ADD COLUMN bucket INTEGER NOT NULL DEFAULT 0")).execute(&mut *tx).await?;
+            digest::rebuild(&mut tx, meta).await?;
+            tx.commit().await?;
         }
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        sqlx::query(&format!("ALTER TABLE {t} ADD COLUMN bucket INTEGER NOT NULL DEFAULT 0")).execute(&mut *tx).await?;
-        digest::rebuild(&mut tx, meta).await?;
-        tx.commit().await?;
     }
     Ok(())
 }

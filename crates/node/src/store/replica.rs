@@ -462,7 +462,7 @@ async fn apply_records(
     let replaced: HashMap<String, u128> = current.iter().filter_map(|(k, (_, _, h))| h.map(|h| (k.clone(), h))).collect();
     let mut live: HashMap<String, (i64, String)> = current.into_iter().map(|(k, (v, o, _))| (k, (v, o))).collect();
     let mut added = 0;
-    let mut winners: Vec<(Value, String, f64, i64)> = Vec::with_capacity(docs.len());
+    let mut winners: Vec<super::records::RowWrite> = Vec::with_capacity(docs.len());
     for (key, doc) in docs {
         let kt = key_text(&key);
         let rival = live.get(&kt).or_else(|| tombs.get(&kt));

@@ -88,7 +88,7 @@ impl Store {
         let now = now_ms();
         let version = self.clock.tick();
         let mut outcome = WriteOutcome::default();
-        let mut docs: Vec<(Value, String, f64, i64)> = Vec::with_capacity(rows.len());
+        let mut docs: Vec<RowWrite> = Vec::with_capacity(rows.len());
         let mut new_attrs = Vec::new();
         for row in &rows {
             let key = key_from_row(row, 0)?;

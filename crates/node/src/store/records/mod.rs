@@ -53,6 +53,9 @@ pub struct DeleteOutcome {
     pub txn_id: Option<i64>,
 }
 
+/// A row as written: key, document, update time, version.
+pub(in crate::store) type RowWrite = (Value, String, f64, i64);
+
 /// Rows per multi-row statement: 3 parameters each, well under SQLite's 32766.
 const ROWS_PER_STATEMENT: usize = 500;
 /// Log entries per multi-row statement: 7 parameters each.

@@ -26,7 +26,7 @@ pub(in crate::store) struct TableWrites {
     pub(super) stored_parts: crate::store::digest::Parts,
     /// The latest document per key written by the group so far: key, text, update time,
     /// version.
-    pub(super) rows: HashMap<String, (Value, String, f64, i64)>,
+    pub(super) rows: HashMap<String, RowWrite>,
     /// Attributes the group's documents bring that the table does not know yet.
     pub(super) new_attrs: Vec<String>,
     /// The latest update time the group writes.

@@ -79,7 +79,7 @@ pub(in crate::store) async fn write_group(
     let mut metas = Vec::new();
     // Each final row with its bucket and hash; the digest takes back what a row replaces.
     let mut changes = digest::Changes::default();
-    let rows: Vec<Vec<((Value, String, f64, i64), i64)>> = tables
+    let rows: Vec<Vec<(RowWrite, i64)>> = tables
         .iter_mut()
         .map(|t| {
             let order = std::mem::take(&mut t.order);
@@ -195,7 +195,7 @@ pub(in crate::store) const ADJUST_COUNT_SQL: &str = "UPDATE tables SET record_co
 pub(in crate::store) async fn upsert_rows(
     tx: &mut SqliteConnection,
     meta: &TableMeta,
-    rows: &[(Value, String, f64, i64)],
+    rows: &[RowWrite],
     origin: &str,
     replaced: &std::collections::HashMap<String, u128>,
     changes: &mut digest::Changes,
