@@ -60,6 +60,6 @@ impl LoopbackNode {
 
     /// The node as a side of a link plan.
     pub fn party(&self) -> Party {
-        Party { id: self.spec().id, name: self.name.clone(), node_name: self.name.clone(), url: self.url(), trust: Trust::System, server_kind: Some("switchyard-node".into()), client: self.client() }
+        Party { id: self.spec().id, name: self.name.clone(), node_name: self.name.clone(), url: self.url(), trust: Trust::System, server_kind: Some(switchyard_client::ServerKind::SwitchyardNode), client: self.client() }
     }
 }

@@ -10,7 +10,7 @@ use switchyard_e2e::harperdb::HarperDb;
 use switchyard_protocol::tls::Trust;
 use switchyard_protocol::ErrorCode;
 use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Party};
-use switchyard_studio::topology::{self, TopologyView};
+use switchyard_studio::topology::{self, LinkState, TopologyView, WarningKind};
 use switchyard_studio::{tail_mqtt, TailEvent};
 use switchyard_studio::{probe, Browse, InstanceKind, InstanceSpec, NewTable, PageAnchor, PageRequest, WriteMode};
 
@@ -31,7 +31,7 @@ async fn the_studio_reads_and_writes_a_real_harperdb_4_7_through_its_adapter() {
     assert_eq!(raw.detect_kind().await.unwrap(), ServerKind::HarperDb);
     let ok = probe::status("h", &raw).await;
     assert!(ok.online && ok.error.is_none(), "{ok:?}");
-    assert_eq!(ok.server_kind.as_deref(), Some("harperdb"));
+    assert_eq!(ok.server_kind, Some(ServerKind::HarperDb));
     assert!(ok.version.as_deref().is_some_and(|v| v.starts_with("4.7")), "{ok:?}");
     let wrong = probe::status("h", &raw.with_credentials(Credentials::basic(&hdb.user, "not-the-password"))).await;
     assert_eq!(wrong.error.map(|e| e.code), Some(ErrorCode::Unauthorized), "a wrong password is refused, on loopback too");
@@ -107,7 +107,7 @@ async fn the_studio_reads_and_writes_a_real_harperdb_4_7_through_its_adapter() {
 /// A HarperDB instance as the studio's link plans take it.
 fn hdb_party(id: &str, name: &str, node_name: &str, hdb: &HarperDb) -> Party {
     let client = hdb.client().unwrap().with_kind(ServerKind::HarperDb);
-    Party { id: id.into(), name: name.into(), node_name: node_name.into(), url: hdb.url.clone(), trust: Trust::System, server_kind: Some("harperdb".into()), client }
+    Party { id: id.into(), name: name.into(), node_name: node_name.into(), url: hdb.url.clone(), trust: Trust::System, server_kind: Some(ServerKind::HarperDb), client }
 }
 
 fn hdb_spec(id: &str, name: &str, hdb: &HarperDb) -> InstanceSpec {
@@ -140,8 +140,8 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
     // and no write rate claimed (HarperDB keeps no log position).
     let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
     assert_eq!(v.nodes.iter().map(|n| (n.node_name.clone(), n.server_kind.clone(), n.log_head)).collect::<Vec<_>>(), vec![
-        (Some("localhost".to_string()), Some("harperdb".to_string()), None),
-        (Some("127.0.0.1".to_string()), Some("harperdb".to_string()), None)
+        (Some("localhost".to_string()), Some(ServerKind::HarperDb), None),
+        (Some("127.0.0.1".to_string()), Some(ServerKind::HarperDb), None)
     ]);
     assert!(v.edges.is_empty(), "{v:#?}");
     let req = LinkRequest { a: "id-a".into(), b: "id-b".into(), channels: vec![LinkChannel { channel: "shop:item".into(), direction: Direction::AToB }], b_dials: false };
@@ -157,7 +157,7 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
         node_name: "sy".into(),
         url: node.url(),
         trust: Trust::System,
-        server_kind: Some("switchyard-node".into()),
+        server_kind: Some(ServerKind::SwitchyardNode),
         client: switchyard_client::OpsClient::new(node.url(), Credentials::basic("admin", "pw")).unwrap(),
     };
     let mixed = plan_link(&LinkRequest { b: "id-sy".into(), ..req.clone() }, hdb_party("id-a", "hdb-a", "localhost", &a), sy).await.unwrap_err();
@@ -207,9 +207,9 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
     let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
     let ab = v.edges.iter().find(|e| e.source == "id-a" && e.target == "id-b").unwrap_or_else(|| panic!("no edge A → B: {v:#?}"));
     assert_eq!(ab.channels.iter().map(|c| c.channel.as_str()).collect::<Vec<_>>(), vec!["shop:item"], "{ab:#?}");
-    assert_eq!((ab.state.as_str(), ab.mesh), ("open", false), "{ab:#?}");
+    assert_eq!((ab.state, ab.mesh), (LinkState::Open, false), "{ab:#?}");
     assert!(!v.edges.iter().any(|e| e.source == "id-b"), "nothing flows B → A: {v:#?}");
-    assert!(!v.warnings.iter().any(|w| w.kind == "stale_link" || w.kind == "failing_link"), "{:#?}", v.warnings);
+    assert!(!v.warnings.iter().any(|w| w.kind == WarningKind::StaleLink || w.kind == WarningKind::FailingLink), "{:#?}", v.warnings);
 
     // Removing it: HarperDB's remove_node by hostname, with its warning about links it keeps.
     let unlink = plan_unlink(hdb_party("id-a", "hdb-a", "localhost", &a), "127.0.0.1", None).await.unwrap();
@@ -222,7 +222,7 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
     // Whatever HarperDB still runs of it is flagged, never drawn as a configured link.
     let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
     let drawn = v.edges.iter().any(|e| e.source == "id-a" && e.target == "id-b");
-    let flagged = v.warnings.iter().any(|w| w.kind == "stale_link" && w.message.contains("127.0.0.1"));
+    let flagged = v.warnings.iter().any(|w| w.kind == WarningKind::StaleLink && w.message.contains("127.0.0.1"));
     assert!(!drawn || flagged, "a removed link drawn without its warning: {v:#?}");
 }
 
@@ -308,7 +308,7 @@ async fn harperdb_s_default_full_mesh_is_drawn_as_one_both_ways() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let v = loop {
         let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
-        let both = |s: &str, t: &str| v.edges.iter().any(|e| e.source == s && e.target == t && e.mesh && e.state == "open" && e.channels.iter().any(|c| c.channel == "shop:item"));
+        let both = |s: &str, t: &str| v.edges.iter().any(|e| e.source == s && e.target == t && e.mesh && e.state == LinkState::Open && e.channels.iter().any(|c| c.channel == "shop:item"));
         if both("id-a", "id-b") && both("id-b", "id-a") {
             break v;
         }
@@ -320,5 +320,5 @@ async fn harperdb_s_default_full_mesh_is_drawn_as_one_both_ways() {
         assert_eq!(e.channels.iter().filter(|c| c.channel == "shop:item").count(), 1, "each table drawn once per edge: {e:#?}");
         assert!(!e.channels.iter().any(|c| c.channel.starts_with("system:")), "HarperDB's system database is not table data: {e:#?}");
     }
-    assert!(!v.warnings.iter().any(|w| matches!(w.kind.as_str(), "stale_link" | "failing_link")), "{:#?}", v.warnings);
+    assert!(!v.warnings.iter().any(|w| matches!(w.kind, WarningKind::StaleLink | WarningKind::FailingLink)), "{:#?}", v.warnings);
 }

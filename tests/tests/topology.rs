@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use switchyard_e2e::loopback::LoopbackNode;
 use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Request};
-use switchyard_studio::topology::{self, TopologyView};
+use switchyard_studio::topology::{self, LinkState, NodeKind, TopologyView, WarningKind};
 
 const PW: &str = "topo-pw";
 
@@ -89,7 +89,7 @@ async fn chains_rings_and_what_goes_wrong_are_drawn_from_real_cluster_status() {
     // A chain a → b → c on dev:x: b and c each pull from the one before.
     b.link(&a, json!([{"channel": "dev:x", "subscribe": true}])).await;
     c.link(&b, json!([{"channel": "dev:x", "subscribe": true}])).await;
-    let v = view_when(&[&a, &b, &c], "the chain's links open", |v| v.edges.len() == 2 && v.edges.iter().all(|e| e.state == "open")).await;
+    let v = view_when(&[&a, &b, &c], "the chain's links open", |v| v.edges.len() == 2 && v.edges.iter().all(|e| e.state == LinkState::Open)).await;
     assert!(edge(&v, "a", "b").is_some() && edge(&v, "b", "c").is_some(), "edges run the way data flows: {:?}", v.edges);
     let flow = v.flows.iter().find(|f| f.channel == "dev:x").expect("a flow for dev:x");
     assert_eq!(flow.reach["id-a"], vec!["id-b", "id-c"]);
@@ -107,23 +107,23 @@ async fn chains_rings_and_what_goes_wrong_are_drawn_from_real_cluster_status() {
     a.link(&c, json!([{"channel": "dev:x", "subscribe": true}])).await;
     let v = view_when(&[&a, &b, &c], "the ring closes", |v| v.edges.len() == 3).await;
     assert!(v.edges.iter().all(|e| e.cycle), "{:?}", v.edges);
-    assert!(v.warnings.iter().any(|w| w.kind == "cycle" && w.channel.as_deref() == Some("dev:x")));
+    assert!(v.warnings.iter().any(|w| w.kind == WarningKind::Cycle && w.channel.as_deref() == Some("dev:x")));
 
     // A subscription to a table the source lacks.
     a.link(&b, json!([{"channel": "dev:nothere", "subscribe": true}])).await;
-    let v = view_when(&[&a, &b, &c], "the missing table is flagged", |v| v.warnings.iter().any(|w| w.kind == "missing_table")).await;
-    let w = v.warnings.iter().find(|w| w.kind == "missing_table").unwrap();
+    let v = view_when(&[&a, &b, &c], "the missing table is flagged", |v| v.warnings.iter().any(|w| w.kind == WarningKind::MissingTable)).await;
+    let w = v.warnings.iter().find(|w| w.kind == WarningKind::MissingTable).unwrap();
     assert_eq!((w.node.as_deref(), w.channel.as_deref()), (Some("id-b"), Some("dev:nothere")), "{w:?}");
 
     // A link configured on one side only: b dials c as a user c does not have.
     b.ok(json!({"operation": "add_node", "name": "c", "host": "127.0.0.1", "port": c.port,
         "authorization": {"username": "sy_link_b", "password": "nobody-made-me"}, "subscriptions": [{"channel": "dev:x", "publish": true}]}))
     .await;
-    let v = view_when(&[&a, &b, &c], "the one-sided link is flagged", |v| v.warnings.iter().any(|w| w.kind == "one_sided")).await;
-    let w = v.warnings.iter().find(|w| w.kind == "one_sided").unwrap();
+    let v = view_when(&[&a, &b, &c], "the one-sided link is flagged", |v| v.warnings.iter().any(|w| w.kind == WarningKind::OneSided)).await;
+    let w = v.warnings.iter().find(|w| w.kind == WarningKind::OneSided).unwrap();
     assert_eq!(w.node.as_deref(), Some("id-b"), "{w:?}");
     assert!(w.message.contains("configured on b only") && w.message.contains("c refuses its login"), "{w:?}");
-    assert!(!v.warnings.iter().any(|w| w.kind == "failing_link" && w.node.as_deref() == Some("id-b")), "said once, as one-sided: {:?}", v.warnings);
+    assert!(!v.warnings.iter().any(|w| w.kind == WarningKind::FailingLink && w.node.as_deref() == Some("id-b")), "said once, as one-sided: {:?}", v.warnings);
     b.ok(json!({"operation": "remove_node", "name": "c"})).await;
 
     // A peer that is not registered is a ghost, where it was dialled; one that is down fails.
@@ -132,13 +132,13 @@ async fn chains_rings_and_what_goes_wrong_are_drawn_from_real_cluster_status() {
     c.link(&d, json!([{"channel": "dev:x", "publish": true}])).await;
     let v = view_when(&[&a, &b, &c], "the ghost appears", |v| v.nodes.iter().any(|n| n.id == "ghost:d")).await;
     let ghost = v.nodes.iter().find(|n| n.id == "ghost:d").unwrap();
-    assert_eq!((ghost.kind.as_str(), ghost.url.clone()), ("ghost", Some(d.url())));
+    assert_eq!((ghost.kind, ghost.url.clone()), (NodeKind::Ghost, Some(d.url())));
     assert!(v.edges.iter().any(|e| e.source == "id-c" && e.target == "ghost:d"));
-    assert!(v.warnings.iter().any(|w| w.kind == "ghost" && w.node.as_deref() == Some("ghost:d")));
+    assert!(v.warnings.iter().any(|w| w.kind == WarningKind::Ghost && w.node.as_deref() == Some("ghost:d")));
     d.stop().await;
-    let v = view_when(&[&a, &b, &c], "the link to a stopped node fails", |v| v.warnings.iter().any(|w| w.kind == "failing_link")).await;
+    let v = view_when(&[&a, &b, &c], "the link to a stopped node fails", |v| v.warnings.iter().any(|w| w.kind == WarningKind::FailingLink)).await;
     let failing = v.edges.iter().find(|e| e.target == "ghost:d").unwrap();
-    assert_ne!(failing.state, "open");
+    assert_ne!(failing.state, LinkState::Open);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,9 +7,10 @@ use switchyard_protocol::ErrorCode;
 
 /// The servers the studio speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum ServerKind {
+    #[serde(rename = "switchyard-node")]
     SwitchyardNode,
+    #[serde(rename = "harperdb")]
     HarperDb,
 }
 
@@ -30,9 +31,12 @@ impl ServerKind {
         }
     }
 
+    /// Every kind, in the order the studio lists them.
+    pub const ALL: [ServerKind; 2] = [ServerKind::SwitchyardNode, ServerKind::HarperDb];
+
     /// The kind named by `name` (as `name()` spells it).
     pub fn from_name(name: &str) -> Option<ServerKind> {
-        [ServerKind::SwitchyardNode, ServerKind::HarperDb].into_iter().find(|k| k.name() == name)
+        ServerKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
     /// The name shown to the user and sent over IPC (`server_kind`).
@@ -103,6 +107,14 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_kind_is_written_as_its_name() {
+        for k in ServerKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), json!(k.name()));
+            assert_eq!(serde_json::from_value::<ServerKind>(json!(k.name())).unwrap(), k);
+        }
+    }
 
     #[test]
     fn the_kind_is_read_from_registration_info_and_anything_else_is_refused() {

@@ -39,7 +39,7 @@ pub async fn status(id: &str, client: &OpsClient) -> InstanceStatus {
                 online: true,
                 latency_ms: Some(latency_ms),
                 version: s("version"),
-                server_kind: Some(kind.name().to_string()),
+                server_kind: Some(kind),
                 node_name: s("node_name").or_else(|| s("hostname")),
                 error,
                 certificate_fingerprint: None,

@@ -250,7 +250,7 @@ impl Registry {
             Err(e) => return Ok(InstanceStatus::unreachable(id, (&e).into())),
         };
         let status = crate::probe::status(id, &client).await;
-        if let Some(kind) = status.server_kind.as_deref().and_then(ServerKind::from_name) {
+        if let Some(kind) = status.server_kind {
             self.kinds.write().map_err(lock_err)?.insert(id.to_string(), kind);
         }
         Ok(status)

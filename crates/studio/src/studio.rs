@@ -116,10 +116,10 @@ impl Studio {
             return Err(Error::Invalid(format!("{} cannot be reached: {why}", spec.name)));
         }
         let client = self.registry.client(id)?;
-        let node_name = match (&status.node_name, status.server_kind.as_deref()) {
+        let node_name = match (&status.node_name, status.server_kind) {
             (Some(n), _) => n.clone(),
             // HarperDB names itself in cluster_status only.
-            (None, Some("harperdb")) => client.harperdb_cluster().await?.status.node_name,
+            (None, Some(ServerKind::HarperDb)) => client.harperdb_cluster().await?.status.node_name,
             (None, _) => return Err(Error::Invalid(format!("{} did not say its node name", spec.name))),
         };
         Ok(Party { id: spec.id.clone(), name: spec.name.clone(), node_name, url: spec.url.clone(), trust: spec.tls.clone(), server_kind: status.server_kind, client })

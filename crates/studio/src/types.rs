@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
+use switchyard_client::ServerKind;
 use switchyard_protocol::tls::Trust;
 use switchyard_protocol::ErrorCode;
 
@@ -89,10 +90,9 @@ pub struct InstanceStatus {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// `switchyard-node` or `harperdb`.
-    #[ts(optional)]
+    #[ts(optional, type = "ServerKind")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_kind: Option<String>,
+    pub server_kind: Option<ServerKind>,
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
@@ -385,6 +385,9 @@ pub fn typescript_declarations() -> String {
         crate::tail_compare::CompareUpdate::decl(&cfg),
         Position::decl(&cfg),
         NodePositions::decl(&cfg),
+        crate::topology::NodeKind::decl(&cfg),
+        crate::topology::LinkState::decl(&cfg),
+        crate::topology::WarningKind::decl(&cfg),
         crate::topology::TopoNode::decl(&cfg),
         crate::topology::EdgeChannel::decl(&cfg),
         crate::topology::TopoEdge::decl(&cfg),
@@ -406,6 +409,8 @@ pub fn typescript_declarations() -> String {
     let mut out = String::from("// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.\n\n");
     let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();
     out.push_str(&format!("/** The error codes the UI branches on. */\nexport const ERROR_CODES = [{}] as const;\n\nexport type ErrorCode = (typeof ERROR_CODES)[number];\n\n", codes.join(", ")));
+    let kinds: Vec<String> = ServerKind::ALL.iter().map(|k| format!("\"{}\"", k.name())).collect();
+    out.push_str(&format!("/** The servers the studio speaks to (`switchyard_client::ServerKind`). */\nexport const SERVER_KINDS = [{}] as const;\n\nexport type ServerKind = (typeof SERVER_KINDS)[number];\n\n", kinds.join(", ")));
     for d in decls {
         out.push_str("export ");
         out.push_str(&d);

@@ -6,6 +6,11 @@ export const ERROR_CODES = ["bad_request", "unauthorized", "forbidden", "not_fou
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** The servers the studio speaks to (`switchyard_client::ServerKind`). */
+export const SERVER_KINDS = ["switchyard-node", "harperdb"] as const;
+
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 export type Trust = { "mode": "system" } | { "mode": "ca", pem: string, } | { "mode": "pinned", fingerprint: string, };
@@ -26,11 +31,7 @@ export type UiError = {
  */
 code: ErrorCode, message: string, };
 
-export type InstanceStatus = { id: string, online: boolean, latencyMs?: number, version?: string, 
-/**
- * `switchyard-node` or `harperdb`.
- */
-serverKind?: string, nodeName?: string, error?: UiError, 
+export type InstanceStatus = { id: string, online: boolean, latencyMs?: number, version?: string, serverKind?: ServerKind, nodeName?: string, error?: UiError, 
 /**
  * The certificate an https:// instance presented when it was not trusted.
  */
@@ -297,6 +298,12 @@ export type Position = { x: number, y: number, };
 
 export type NodePositions = { positions: { [key in string]: Position }, };
 
+export type NodeKind = "local" | "remote" | "ghost";
+
+export type LinkState = "closed" | "connecting" | "open";
+
+export type WarningKind = "missing_table" | "failing_link" | "one_sided" | "refused_channel" | "ghost" | "unreachable" | "cycle" | "stale_link";
+
 export type TopoNode = { 
 /**
  * The instance id, or `ghost:<node name>`.
@@ -309,15 +316,11 @@ name: string,
 /**
  * The node's own name (the one peers use in add_node).
  */
-nodeName?: string, 
+nodeName?: string, kind: NodeKind, 
 /**
- * `local`, `remote` or `ghost`.
+ * The server, when it answered.
  */
-kind: string, 
-/**
- * `switchyard-node` or `harperdb`, when it answered.
- */
-serverKind?: string, online: boolean, version?: string, 
+serverKind?: ServerKind, online: boolean, version?: string, 
 /**
  * Why it could not be asked, or why it refuses writes.
  */
@@ -371,9 +374,9 @@ export type TopoEdge = {
  */
 id: string, source: string, target: string, 
 /**
- * `open`, `connecting` or `closed` (the worst of its links).
+ * The worst of its links' states.
  */
-state: string, 
+state: LinkState, 
 /**
  * Since when (ms since the epoch) the link is in its state.
  */
@@ -388,12 +391,7 @@ cycle: boolean,
  */
 mesh: boolean, };
 
-export type TopoWarning = { 
-/**
- * `missing_table`, `failing_link`, `one_sided`, `refused_channel`, `ghost`, `unreachable`,
- * `cycle`.
- */
-kind: string, message: string, node?: string, edge?: string, channel?: string, };
+export type TopoWarning = { kind: WarningKind, message: string, node?: string, edge?: string, channel?: string, };
 
 export type ChannelFlow = { channel: string, edges: Array<string>, reach: { [key in string]: Array<string> }, 
 /**

@@ -38,7 +38,7 @@ import { native, type TopoEdge, type TopoNode, type TopologyView as View } from 
 import { useBrowse } from "../stores/browse";
 import { useInstances } from "../stores/instances";
 import { describeError, toastError, useUi } from "../stores/ui";
-import { NODE_HEIGHT, NODE_WIDTH, PAIR_GAP, along, edgeBacklog, floatingEdge, labelLine, seed, short, type Point } from "./model";
+import { NODE_HEIGHT, NODE_KIND_LABEL, NODE_WIDTH, PAIR_GAP, WARNING_ABOUT, along, edgeBacklog, floatingEdge, labelLine, seed, short, type Point } from "./model";
 import { edgeChannels, edgeLook, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels, type EdgeData, type NodeData } from "./flow";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
@@ -79,7 +79,7 @@ const InstanceNode = memo(function InstanceNode({ id, data, selected }: NodeProp
       <div className="topo-node-head">
         <span className={`dot ${state}`} aria-hidden />
         <b title={n.nodeName ?? n.name}>{n.name}</b>
-        <span className="badge">{n.kind}</span>
+        <span className="badge">{NODE_KIND_LABEL[n.kind]}</span>
       </div>
       <div className="small muted">
         {n.kind === "ghost" ? `not registered · ${n.url ?? ""}` : n.online ? `${n.serverKind ?? "?"} ${n.version ?? ""}` : "offline"}
@@ -245,7 +245,7 @@ const Panel = memo(function Panel({ view }: { view: View }) {
         <h3>Warnings {view.warnings.length > 0 && <span className="badge">{view.warnings.length}</span>}</h3>
         {view.warnings.length === 0 && <p className="small muted">None.</p>}
         <ul className="topo-warnings" data-testid="topo-warnings">
-          {view.warnings.map((w, i) => <li key={i} className={`small w-${w.kind}`}>{w.message}</li>)}
+          {view.warnings.map((w, i) => <li key={i} className={`small w-${w.kind}`} title={WARNING_ABOUT[w.kind]}>{w.message}</li>)}
         </ul>
       </section>
     </aside>

@@ -1,7 +1,23 @@
 //! The cluster canvas's pure model: rates from successive snapshots, where new nodes go
 //! (dagre, around the ones already placed), and what the link dialog starts from.
 import dagre from "@dagrejs/dagre";
-import type { ApplyReport, Direction, LinkChannel, Position, TopoEdge, TopologyView } from "../platform";
+import type { ApplyReport, Direction, LinkChannel, NodeKind, Position, TopoEdge, TopologyView, WarningKind } from "../platform";
+
+/** What each kind of warning is about. A record over the closed set: a kind added on the Rust
+ * side does not compile here until it is described. */
+export const WARNING_ABOUT: Record<WarningKind, string> = {
+  missing_table: "a channel's table is missing where it should be",
+  failing_link: "a link is not open or reports an error",
+  one_sided: "only one side knows of a link",
+  refused_channel: "a peer refuses a channel",
+  ghost: "a peer that is not registered here",
+  unreachable: "a registered instance does not answer",
+  cycle: "a channel runs in a cycle (allowed)",
+  stale_link: "a link points at a node that no longer answers for its name",
+};
+
+/** How a node's kind reads on its card (every kind named: see `WARNING_ABOUT`). */
+export const NODE_KIND_LABEL: Record<NodeKind, string> = { local: "local", remote: "remote", ghost: "not registered" };
 
 export const NODE_WIDTH = 210;
 export const NODE_HEIGHT = 96;

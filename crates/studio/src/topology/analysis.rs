@@ -67,7 +67,7 @@ mod tests {
             id: format!("{source}->{target}"),
             source: source.into(),
             target: target.into(),
-            state: "open".into(),
+            state: crate::topology::LinkState::Open,
             since: 0.0,
             latency_ms: None,
             last_error: None,

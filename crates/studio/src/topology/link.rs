@@ -102,7 +102,7 @@ pub struct Party {
     pub node_name: String,
     pub url: String,
     pub trust: switchyard_protocol::tls::Trust,
-    pub server_kind: Option<String>,
+    pub server_kind: Option<switchyard_client::ServerKind>,
     pub client: OpsClient,
 }
 
@@ -270,7 +270,7 @@ impl Plan {
 }
 
 fn is_harperdb(p: &Party) -> bool {
-    p.server_kind.as_deref() == Some("harperdb")
+    p.server_kind == Some(switchyard_client::ServerKind::HarperDb)
 }
 
 /// The role permission that lets a link carry exactly `subscriptions` (from the dialler's

@@ -8,7 +8,8 @@ pub mod link;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
-use switchyard_protocol::ops::{ClusterStatus, LinkState, LinkStatus};
+use switchyard_client::ServerKind;
+use switchyard_protocol::ops::{self, ClusterStatus, LinkStatus};
 use switchyard_protocol::Channel;
 use ts_rs::TS;
 
@@ -56,7 +57,7 @@ pub async fn observe(spec: InstanceSpec, client: &OpsClient) -> Observed {
         if let Ok(tree) = client.tree().await {
             channels = tree.iter().flat_map(|d| d.tables.iter().map(move |t| format!("{}:{}", d.name, t.name))).collect();
         }
-        cluster = if status.server_kind.as_deref() == Some("harperdb") {
+        cluster = if status.server_kind == Some(ServerKind::HarperDb) {
             match client.harperdb_cluster().await.map_err(|e| e.to_string()).and_then(|c| {
                 c.links(&channels, now_ms()).map_err(|e| format!("{} answered a cluster_status the studio cannot read: {e}", spec.name))
             }) {
@@ -78,11 +79,75 @@ pub async fn observe(spec: InstanceSpec, client: &OpsClient) -> Observed {
 pub fn links_of_offline(last: &ClusterStatus, name: &str) -> ClusterStatus {
     let mut c = last.clone();
     for link in &mut c.connections {
-        link.state = LinkState::Closed;
+        link.state = ops::LinkState::Closed;
         link.latency_ms = None;
         link.last_error = Some(format!("{name} is offline"));
     }
     c
+}
+
+/// What a node of the canvas is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    /// A switchyard-node the studio runs.
+    Local,
+    /// A registered instance reached by URL.
+    Remote,
+    /// A peer some node links to that is not registered.
+    Ghost,
+}
+
+/// An edge's state: the worst of its links'. Ordered worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkState {
+    Closed,
+    Connecting,
+    Open,
+}
+
+impl LinkState {
+    /// As the user reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkState::Closed => "closed",
+            LinkState::Connecting => "connecting",
+            LinkState::Open => "open",
+        }
+    }
+}
+
+impl From<ops::LinkState> for LinkState {
+    fn from(s: ops::LinkState) -> LinkState {
+        match s {
+            ops::LinkState::Open => LinkState::Open,
+            ops::LinkState::Connecting => LinkState::Connecting,
+            ops::LinkState::Closed => LinkState::Closed,
+        }
+    }
+}
+
+/// What a warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A channel's table is missing on a side that should have it.
+    MissingTable,
+    /// A link that is not open, or reports an error.
+    FailingLink,
+    /// A link only one side knows of.
+    OneSided,
+    /// A channel the peer refuses.
+    RefusedChannel,
+    /// A peer that is not registered.
+    Ghost,
+    /// A registered instance that does not answer.
+    Unreachable,
+    /// A channel that runs in a cycle.
+    Cycle,
+    /// A link to a node that no longer answers for its name.
+    StaleLink,
 }
 
 /// A node of the canvas: a registered instance, or a peer named in some cluster_status that is
@@ -98,12 +163,11 @@ pub struct TopoNode {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
-    /// `local`, `remote` or `ghost`.
-    pub kind: String,
-    /// `switchyard-node` or `harperdb`, when it answered.
-    #[ts(optional)]
+    pub kind: NodeKind,
+    /// The server, when it answered.
+    #[ts(optional, type = "ServerKind")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_kind: Option<String>,
+    pub server_kind: Option<ServerKind>,
     pub online: bool,
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,8 +228,8 @@ pub struct TopoEdge {
     pub id: String,
     pub source: String,
     pub target: String,
-    /// `open`, `connecting` or `closed` (the worst of its links).
-    pub state: String,
+    /// The worst of its links' states.
+    pub state: LinkState,
     /// Since when (ms since the epoch) the link is in its state.
     pub since: f64,
     #[ts(optional)]
@@ -186,9 +250,7 @@ pub struct TopoEdge {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TopoWarning {
-    /// `missing_table`, `failing_link`, `one_sided`, `refused_channel`, `ghost`, `unreachable`,
-    /// `cycle`.
-    pub kind: String,
+    pub kind: WarningKind,
     pub message: String,
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,22 +285,6 @@ pub struct TopologyView {
     pub warnings: Vec<TopoWarning>,
 }
 
-fn state_name(s: LinkState) -> &'static str {
-    match s {
-        LinkState::Open => "open",
-        LinkState::Connecting => "connecting",
-        LinkState::Closed => "closed",
-    }
-}
-
-/// Worse first: closed, connecting, open.
-fn rank(state: &str) -> u8 {
-    match state {
-        "closed" => 0,
-        "connecting" => 1,
-        _ => 2,
-    }
-}
 
 fn host_port(url: &str) -> Option<(String, u16)> {
     let u = reqwest::Url::parse(url).ok()?;
@@ -281,7 +327,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
             .unwrap_or(0.0);
         if !o.status.online {
             warnings.push(TopoWarning {
-                kind: "unreachable".into(),
+                kind: WarningKind::Unreachable,
                 message: format!("{} does not answer{}", o.spec.name, error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()),
                 node: Some(o.spec.id.clone()),
                 edge: None,
@@ -293,8 +339,8 @@ pub fn build(observed: &[Observed]) -> TopologyView {
             name: o.spec.name.clone(),
             node_name,
             kind: match o.spec.kind {
-                InstanceKind::Local => "local".into(),
-                InstanceKind::Remote => "remote".into(),
+                InstanceKind::Local => NodeKind::Local,
+                InstanceKind::Remote => NodeKind::Remote,
             },
             server_kind: o.status.server_kind.clone(),
             online: o.status.online,
@@ -326,7 +372,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
         let me = cluster.node_name.clone();
         for stale in o.harperdb.iter().flat_map(|h| &h.stale) {
             warnings.push(TopoWarning {
-                kind: "stale_link".into(),
+                kind: WarningKind::StaleLink,
                 message: format!(
                     "{} still replicates with {stale}, which is no longer in its hdb_nodes: HarperDB 4.7 keeps a removed link \
                      until its HTTP workers restart (restart_service http_workers)",
@@ -346,7 +392,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                 // A link is made on both sides: the dialler's add_node and its account on the
                 // dialled node. Refused logins mean the second is missing (or another password).
                 warnings.push(TopoWarning {
-                    kind: "one_sided".into(),
+                    kind: WarningKind::OneSided,
                     message: format!(
                         "{}'s link to {} is configured on {} only: {} refuses its login (no account for it there, or \
                          another password){}",
@@ -360,14 +406,14 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     edge: None,
                     channel: None,
                 });
-            } else if !passive && (link.state != LinkState::Open || link.last_error.is_some()) {
+            } else if !passive && (link.state != ops::LinkState::Open || link.last_error.is_some()) {
                 warnings.push(TopoWarning {
-                    kind: "failing_link".into(),
+                    kind: WarningKind::FailingLink,
                     message: format!(
                         "{}'s link to {} is {}{}",
                         o.spec.name,
                         link.name,
-                        state_name(link.state),
+                        LinkState::from(link.state).name(),
                         link.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
                     ),
                     node: Some(o.spec.id.clone()),
@@ -388,7 +434,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                         id: format!("{source}->{target}"),
                         source: source.to_string(),
                         target: target.to_string(),
-                        state: state_name(link.state).into(),
+                        state: LinkState::from(link.state),
                         since: link.since,
                         latency_ms: link.latency_ms,
                         last_error: link.last_error.clone(),
@@ -397,8 +443,8 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                         mesh: false,
                     });
                     edge.mesh |= mesh;
-                    if !passive && (first_informed || rank(state_name(link.state)) < rank(&edge.state)) {
-                        edge.state = state_name(link.state).into();
+                    if !passive && (first_informed || LinkState::from(link.state) < edge.state) {
+                        edge.state = LinkState::from(link.state);
                         edge.since = link.since;
                         edge.latency_ms = link.latency_ms;
                         edge.last_error = link.last_error.clone();
@@ -426,7 +472,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     if let Some(tables) = &peer_channels {
                         if !tables.contains(&channel) {
                             warnings.push(TopoWarning {
-                                kind: "missing_table".into(),
+                                kind: WarningKind::MissingTable,
                                 message: format!("{} subscribes to {channel} from {}, which has no such table", o.spec.name, link.name),
                                 node: Some(peer.clone()),
                                 edge: Some(format!("{peer}->{}", o.spec.id)),
@@ -439,7 +485,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     add(&o.spec.id, &peer, status.and_then(|c| c.last_sent), status.map(|c| c.backlog), status.map(|c| c.entries_sent).unwrap_or(0));
                     if !o.channels.is_empty() && !o.channels.contains(&channel) {
                         warnings.push(TopoWarning {
-                            kind: "missing_table".into(),
+                            kind: WarningKind::MissingTable,
                             message: format!("{} publishes {channel} to {}, but has no such table", o.spec.name, link.name),
                             node: Some(o.spec.id.clone()),
                             edge: Some(format!("{}->{peer}", o.spec.id)),
@@ -449,7 +495,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                 }
                 if let Some(e) = &error {
                     warnings.push(TopoWarning {
-                        kind: "refused_channel".into(),
+                        kind: WarningKind::RefusedChannel,
                         message: format!("{channel} on {}'s link to {}: {e}", o.spec.name, link.name),
                         node: Some(o.spec.id.clone()),
                         edge: None,
@@ -464,7 +510,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
     for f in &flows {
         if !f.cycle_edges.is_empty() {
             warnings.push(TopoWarning {
-                kind: "cycle".into(),
+                kind: WarningKind::Cycle,
                 message: format!(
                     "{} runs in a cycle over {} edge{} (allowed: each write is applied once per node)",
                     f.channel,
@@ -500,9 +546,9 @@ fn ghost(nodes: &mut Vec<TopoNode>, warnings: &mut Vec<TopoWarning>, dialer: &st
             id: id.clone(),
             name: link.name.clone(),
             node_name: Some(link.name.clone()),
-            kind: "ghost".into(),
+            kind: NodeKind::Ghost,
             server_kind: None,
-            online: link.state == LinkState::Open,
+            online: link.state == ops::LinkState::Open,
             version: None,
             error: None,
             channels: Vec::new(),
@@ -512,7 +558,7 @@ fn ghost(nodes: &mut Vec<TopoNode>, warnings: &mut Vec<TopoWarning>, dialer: &st
             url: Some(format!("{scheme}://{}:{}", link.host, link.port)),
         });
         warnings.push(TopoWarning {
-            kind: "ghost".into(),
+            kind: WarningKind::Ghost,
             message: format!("{dialer} links to {}, which is not registered here", link.name),
             node: Some(id.clone()),
             edge: None,
