@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
 use switchyard_studio::{Error, InstanceSpec, RegistryStorage, Result};
 use tauri::Runtime;
 use tauri_plugin_store::Store;
@@ -27,7 +26,8 @@ impl<R: Runtime> RegistryStorage for PluginStore<R> {
     }
 
     fn save(&self, instances: &[InstanceSpec]) -> Result<()> {
-        self.store.set(KEY, json!(instances));
+        let value = serde_json::to_value(instances).map_err(|e| Error::Store(format!("the instance list cannot be written: {e}")))?;
+        self.store.set(KEY, value);
         self.store.save().map_err(failed)
     }
 }

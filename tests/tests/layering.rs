@@ -1,5 +1,6 @@
 //! The crates' layering, as the dependency graph says it: the node is a server and depends on
-//! no client (neither switchyard-client nor reqwest), and no crate under crates/ depends on Tauri.
+//! no client (neither switchyard-client nor reqwest), no crate under crates/ depends on Tauri,
+//! SQL stays in the node's store, wire shapes are typed, and no crate has a circle of modules.
 
 use std::process::Command;
 
@@ -27,7 +28,7 @@ fn the_node_depends_on_no_client() {
 
 #[test]
 fn no_crate_under_crates_depends_on_tauri() {
-    for package in ["switchyard-protocol", "switchyard-node", "switchyard-client"] {
+    for package in ["switchyard-protocol", "switchyard-node", "switchyard-client", "switchyard-sc", "switchyard-studio"] {
         let deps = normal_dependencies(package);
         assert!(!deps.iter().any(|d| d == "tauri" || d.starts_with("tauri-")), "{package} depends on Tauri");
     }
@@ -67,9 +68,93 @@ fn sql_lives_only_in_the_nodes_store() {
 
 #[test]
 fn no_wire_shape_is_built_with_json_macros() {
-    for dir in ["crates/node/src", "crates/client/src", "crates/sc/src", "crates/studio/src"] {
+    for dir in ["crates/node/src", "crates/client/src", "crates/sc/src", "crates/studio/src", "crates/protocol/src", "src-tauri/src"] {
         for (file, code) in sources(dir) {
             assert!(!code.contains("json!("), "{dir}/{file} builds JSON with json!; use the switchyard-protocol types");
         }
     }
+}
+
+/// Which top-level modules of a crate's `src` each one names: `crate::x` paths, also inside
+/// `crate::{…}` groups (tests left out). Items re-exported at the crate root (`crate::Name`)
+/// are not followed to their module.
+fn module_graph(dir: &str) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut graph: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for (file, code) in sources(dir) {
+        let top = file.split('/').next().unwrap_or("").trim_end_matches(".rs").to_string();
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        let mut named = std::collections::BTreeSet::new();
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + "crate::".len()..];
+            let paths: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => group.split('}').next().unwrap_or("").split(',').collect(),
+                None => vec![rest],
+            };
+            for p in paths {
+                let name: String = p.trim().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if name.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && name != "self" && name != top {
+                    named.insert(name);
+                }
+            }
+        }
+        graph.entry(top).or_default().extend(named);
+    }
+    graph
+}
+
+/// A circle in `graph`, as the modules along it, if there is one.
+fn a_circle(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        at: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|m| m == at) {
+            let mut circle = path[start..].to_vec();
+            circle.push(at.to_string());
+            return Some(circle);
+        }
+        if done.contains(at) {
+            return None;
+        }
+        path.push(at.to_string());
+        for next in graph.get(at).into_iter().flatten() {
+            if let Some(c) = visit(next, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(at.to_string());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    graph.keys().find_map(|m| visit(m, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_crate_has_a_circle_of_modules() {
+    for dir in ["crates/node/src", "crates/studio/src", "crates/client/src", "crates/sc/src", "crates/protocol/src"] {
+        let graph = module_graph(dir);
+        assert!(graph.len() >= 3, "{dir}: only {} modules found", graph.len());
+        if let Some(circle) = a_circle(&graph) {
+            panic!("{dir} has a circle of modules: {}", circle.join(" → "));
+        }
+    }
+}
+
+#[test]
+fn the_circle_check_finds_a_circle_and_lets_a_chain_be() {
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+        for (a, b) in edges {
+            g.entry(a.to_string()).or_default().insert(b.to_string());
+            g.entry(b.to_string()).or_default();
+        }
+        g
+    };
+    assert_eq!(a_circle(&graph(&[("a", "b"), ("b", "c"), ("c", "a")])), Some(vec!["a".into(), "b".into(), "c".into(), "a".into()]));
+    assert_eq!(a_circle(&graph(&[("a", "b"), ("b", "c"), ("a", "c")])), None);
 }

@@ -15,7 +15,9 @@ use axum::Router;
 use base64::Engine;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, Semaphore};
+
+use crate::connection::{client_ip, Connection};
 use tokio_util::task::TaskTracker;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -88,25 +90,6 @@ fn open_files_limit() -> Option<usize> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// The connection a request came over: the client's address, and the connection's slot of
-/// `max_connections`, which a WebSocket upgraded from it keeps for as long as it is open.
-#[derive(Clone)]
-pub struct Connection {
-    pub peer: SocketAddr,
-    slot: Arc<OwnedSemaphorePermit>,
-}
-
-impl Connection {
-    /// Holds the connection's slot until the returned value is dropped.
-    pub fn hold(&self) -> Arc<OwnedSemaphorePermit> {
-        self.slot.clone()
-    }
-}
-
-/// The address a request came from, when it came through `run`.
-pub fn client_ip(extensions: &axum::http::Extensions) -> Option<IpAddr> {
-    extensions.get::<Connection>().map(|c| c.peer.ip())
-}
 
 /// The accept loop: each connection is served by hyper (HTTP/1.1 with upgrades for the
 /// WebSocket) under the header timeout, holding one of `limits.connections` slots until it
@@ -141,7 +124,7 @@ where
             }
             continue;
         };
-        let connection = Connection { peer, slot: Arc::new(slot) };
+        let connection = Connection::new(peer, slot);
         let app = hyper_util::service::TowerToHyperService::new(app.clone());
         let held = connection.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {

@@ -5,10 +5,12 @@
 pub mod auth;
 pub mod channels;
 pub mod config;
+pub mod connection;
 pub mod error;
 pub mod expiry;
 pub mod http;
 pub mod log;
+pub mod outbound;
 pub mod ops;
 pub mod replication;
 pub mod store;

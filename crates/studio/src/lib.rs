@@ -15,6 +15,7 @@ pub mod tail_mqtt;
 pub mod tail_compare;
 pub mod tail_session;
 pub mod topology;
+mod ts;
 mod types;
 pub mod words;
 
@@ -28,4 +29,5 @@ pub use tail_session::{TailAction, TailExported, TailUpdate};
 pub use keychain::Keychain;
 pub use probe::peek_certificate;
 pub use registry::{Registry, RegistryStorage};
+pub use ts::typescript_declarations;
 pub use types::*;

@@ -28,7 +28,8 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{Access, Principal};
 use crate::error::Error;
-use crate::http::Connection;
+use crate::connection::Connection;
+use crate::outbound::{Out, READ_CHUNK};
 use crate::store::{Committed, RemoteEntry, WriteMode};
 use crate::Node;
 
@@ -57,10 +58,6 @@ const HELD_BYTES: usize = 16 * 1024 * 1024;
 const WRITE_STALL: Duration = Duration::from_secs(10);
 
 
-/// Bytes read from a socket at a time. The WebSocket library zeroes this much before every read
-/// attempt, even one that finds nothing (each time a subscriber's task wakes for the feed), so
-/// its 128 KiB default costs more than the read itself; large frames just take more reads.
-pub const READ_CHUNK: usize = 4 * 1024;
 
 pub async fn upgrade(State(node): State<Arc<Node>>, connection: Option<Extension<Connection>>, ws: WebSocketUpgrade) -> Response {
     let tasks = node.tasks.clone();
@@ -77,11 +74,6 @@ pub async fn upgrade(State(node): State<Arc<Node>>, connection: Option<Extension
     })
 }
 
-/// What a socket's task sends: a frame or a close.
-pub enum Out {
-    Text(String),
-    Close(u16, &'static str),
-}
 
 struct Conn {
     node: Arc<Node>,

@@ -1,6 +1,7 @@
 //! The Operations API: one function per operation, one module per family, one dispatcher.
 
 mod cluster;
+mod cluster_read;
 mod csv;
 mod data;
 mod digest;
@@ -87,7 +88,7 @@ pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: Operatio
         }
         O::ClusterRead(r) => {
             who.require_super("cluster_read")?;
-            Reply::of(&crate::replication::cluster_read(node, who, *r.search).await?)
+            Reply::of(&cluster_read::cluster_read(node, who, *r.search).await?)
         }
         O::AddNode(r) => {
             who.require_super("add_node")?;

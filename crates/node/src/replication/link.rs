@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use super::stream::Progress;
 use super::{ChannelStatus, LinkState, PeerConfig};
-use crate::channels::Out;
+use crate::outbound::Out;
 use crate::store::RemoteEntry;
 use crate::Node;
 
@@ -54,7 +54,7 @@ pub async fn run(node: Arc<Node>, config: PeerConfig, state: Arc<LinkState>) {
 /// Connects, logs in and checks that the peer is the node it is configured as.
 async fn open(node: &Arc<Node>, config: &PeerConfig) -> Result<(Socket, Events), ScErr> {
     let endpoint = config.endpoint();
-    let options = Options { tracker: Some(node.tasks.clone()), read_chunk: crate::channels::READ_CHUNK, ..Options::default() };
+    let options = Options { tracker: Some(node.tasks.clone()), read_chunk: crate::outbound::READ_CHUNK, ..Options::default() };
     let (socket, events) = Socket::connect(&endpoint, options).await?;
     socket.login(&config.username, &config.password).await?;
     let hello: Hello = socket.call(name::HELLO, &Hello { node_name: node.config.node_name.clone() }).await?;

@@ -3,7 +3,6 @@
 
 pub mod acks;
 mod link;
-mod read;
 pub mod stream;
 
 use std::collections::HashMap;
@@ -268,5 +267,4 @@ pub async fn apply_batch(store: &Store, peer: &str, batch: Txns<RemoteEntry>, re
     Ok(Ack { channel: batch.channel, upto: batch.upto })
 }
 
-pub use read::cluster_read;
 

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use switchyard_protocol::sc::{self, name, Txns};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::channels::Out;
+use crate::outbound::Out;
 use crate::store::Store;
 
 /// Log rows read per batch ("a few thousand records per frame").

@@ -13,7 +13,7 @@ use serde_json::Value;
 use switchyard_protocol::ops::{ClusterReadAnswer, ClusterReadReply};
 use switchyard_protocol::Operation;
 
-use super::PeerConfig;
+use crate::replication::PeerConfig;
 use crate::error::{Error, Result};
 use crate::Node;
 
@@ -35,7 +35,7 @@ pub async fn cluster_read(node: &Arc<Node>, who: &crate::auth::Principal, search
     }
     let peers: Vec<PeerConfig> = node.peers.configs();
     let local = async {
-        let answer = Box::pin(crate::ops::dispatch(node, who, search.clone())).await.and_then(|r| r.into_value());
+        let answer = Box::pin(super::dispatch(node, who, search.clone())).await.and_then(|r| r.into_value());
         (node.config.node_name.clone(), answer.map_err(|e| e.to_string()))
     };
     let remote = peers.into_iter().map(|p| {

@@ -1,0 +1,91 @@
+//! The TypeScript declarations of every IPC type (`ui/src/platform/ipc.ts`, checked by the
+//! `ipc_types` test). It names the types of every feature, so nothing depends on it.
+
+use serde_json::Value;
+use switchyard_client::ServerKind;
+use switchyard_protocol::tls::Trust;
+use switchyard_protocol::ErrorCode;
+use ts_rs::TS;
+
+use crate::types::*;
+use crate::{factory, tail, tail_compare, tail_session, topology};
+
+/// Every IPC type, in declaration order, for the generated TypeScript file.
+pub fn typescript_declarations() -> String {
+    let cfg = ts_rs::Config::default();
+    let decls = [
+        <Value as TS>::decl(&cfg),
+        Trust::decl(&cfg),
+        InstanceKind::decl(&cfg),
+        InstanceSpec::decl(&cfg),
+        InstanceInput::decl(&cfg),
+        UiError::decl(&cfg),
+        InstanceStatus::decl(&cfg),
+        RegistryView::decl(&cfg),
+        TreeTable::decl(&cfg),
+        TreeDatabase::decl(&cfg),
+        FilterOp::decl(&cfg),
+        ColumnFilter::decl(&cfg),
+        SortSpec::decl(&cfg),
+        PageAnchor::decl(&cfg),
+        PageRequest::decl(&cfg),
+        Page::decl(&cfg),
+        SqlResult::decl(&cfg),
+        WriteMode::decl(&cfg),
+        WriteReport::decl(&cfg),
+        NewTable::decl(&cfg),
+        LocalState::decl(&cfg),
+        LocalCredentials::decl(&cfg),
+        tail::TailRequest::decl(&cfg),
+        tail::TailSource::decl(&cfg),
+        tail::TailRecord::decl(&cfg),
+        tail::TailEvent::decl(&cfg),
+        tail_session::TailFilter::decl(&cfg),
+        tail_session::Dropped::decl(&cfg),
+        tail_session::TailNotice::decl(&cfg),
+        tail_session::Connection::decl(&cfg),
+        tail_session::Order::decl(&cfg),
+        tail_session::TailPort::decl(&cfg),
+        tail_session::TailLine::decl(&cfg),
+        tail_session::TailUpdate::decl(&cfg),
+        tail_session::TailAction::decl(&cfg),
+        tail_session::TailExported::decl(&cfg),
+        tail_compare::Presence::decl(&cfg),
+        tail_compare::CrossingLine::decl(&cfg),
+        tail_compare::CompareNode::decl(&cfg),
+        tail_compare::CompareUpdate::decl(&cfg),
+        Position::decl(&cfg),
+        NodePositions::decl(&cfg),
+        topology::NodeKind::decl(&cfg),
+        topology::LinkState::decl(&cfg),
+        topology::WarningKind::decl(&cfg),
+        topology::TopoNode::decl(&cfg),
+        topology::EdgeChannel::decl(&cfg),
+        topology::TopoEdge::decl(&cfg),
+        topology::TopoWarning::decl(&cfg),
+        topology::ChannelFlow::decl(&cfg),
+        topology::TopologyView::decl(&cfg),
+        topology::link::Direction::decl(&cfg),
+        topology::link::LinkChannel::decl(&cfg),
+        topology::link::LinkRequest::decl(&cfg),
+        topology::link::PlanStep::decl(&cfg),
+        topology::link::LinkPlan::decl(&cfg),
+        topology::link::StepResult::decl(&cfg),
+        topology::link::ApplyReport::decl(&cfg),
+        factory::EdgeLoad::decl(&cfg),
+        factory::LoadStats::decl(&cfg),
+        factory::FactorySetup::decl(&cfg),
+        factory::Arrival::decl(&cfg),
+    ];
+    let mut out = String::from("// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.\n\n");
+    let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();
+    out.push_str(&format!("/** The error codes the UI branches on. */\nexport const ERROR_CODES = [{}] as const;\n\nexport type ErrorCode = (typeof ERROR_CODES)[number];\n\n", codes.join(", ")));
+    let kinds: Vec<String> = ServerKind::ALL.iter().map(|k| format!("\"{}\"", k.name())).collect();
+    out.push_str(&format!("/** The servers the studio speaks to (`switchyard_client::ServerKind`). */\nexport const SERVER_KINDS = [{}] as const;\n\nexport type ServerKind = (typeof SERVER_KINDS)[number];\n\n", kinds.join(", ")));
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out
+}
