@@ -139,7 +139,7 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
     // Read from HarperDB's own cluster_status: two nodes named as HarperDB names them, no link,
     // and no write rate claimed (HarperDB keeps no log position).
     let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
-    assert_eq!(v.nodes.iter().map(|n| (n.node_name.clone(), n.server_kind.clone(), n.log_head)).collect::<Vec<_>>(), vec![
+    assert_eq!(v.nodes.iter().map(|n| (n.node_name.clone(), n.server_kind, n.log_head)).collect::<Vec<_>>(), vec![
         (Some("localhost".to_string()), Some(ServerKind::HarperDb), None),
         (Some("127.0.0.1".to_string()), Some(ServerKind::HarperDb), None)
     ]);

@@ -342,7 +342,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                 InstanceKind::Local => NodeKind::Local,
                 InstanceKind::Remote => NodeKind::Remote,
             },
-            server_kind: o.status.server_kind.clone(),
+            server_kind: o.status.server_kind,
             online: o.status.online,
             version: o.status.version.clone(),
             error,
