@@ -78,14 +78,18 @@ pub fn typescript_declarations() -> String {
         factory::Arrival::decl(&cfg),
     ];
     let mut out = String::from("// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.\n\n");
-    let codes: Vec<String> = ErrorCode::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();
-    out.push_str(&format!("/** The error codes the UI branches on. */\nexport const ERROR_CODES = [{}] as const;\n\nexport type ErrorCode = (typeof ERROR_CODES)[number];\n\n", codes.join(", ")));
-    let kinds: Vec<String> = ServerKind::ALL.iter().map(|k| format!("\"{}\"", k.name())).collect();
-    out.push_str(&format!("/** The servers the studio speaks to (`switchyard_client::ServerKind`). */\nexport const SERVER_KINDS = [{}] as const;\n\nexport type ServerKind = (typeof SERVER_KINDS)[number];\n\n", kinds.join(", ")));
+    out.push_str(&closed_set("The error codes the UI branches on.", "ERROR_CODES", "ErrorCode", ErrorCode::ALL.iter().map(|c| c.as_str())));
+    out.push_str(&closed_set("The servers the studio speaks to (`switchyard_client::ServerKind`).", "SERVER_KINDS", "ServerKind", ServerKind::ALL.iter().map(|k| k.name())));
     for d in decls {
         out.push_str("export ");
         out.push_str(&d);
         out.push_str("\n\n");
     }
     out
+}
+
+/// A closed set of names as a TS constant and the literal union of its members.
+fn closed_set<'a>(doc: &str, constant: &str, union: &str, names: impl Iterator<Item = &'a str>) -> String {
+    let quoted: Vec<String> = names.map(|n| format!("\"{n}\"")).collect();
+    format!("/** {doc} */\nexport const {constant} = [{}] as const;\n\nexport type {union} = (typeof {constant})[number];\n\n", quoted.join(", "))
 }

@@ -59,19 +59,18 @@ pub fn record_hash(key_text: &str, version: i64, doc: &str) -> u128 {
     u128::from_le_bytes(first)
 }
 
-/// The hash of a row read as `pk, version, doc` (from column 0), with its key's text.
+/// The hash of a row read as `pk, version, …, doc` (the document last: `pk, version, doc` or
+/// `pk, version, origin, doc`), with its key's text.
 pub fn keyed_row_hash(row: &SqliteRow) -> Result<(String, u128)> {
     let kt = key_text(&key_from_row(row, 0)?);
-    let hash = record_hash(&kt, row.try_get(1)?, &row.try_get::<String, _>(2)?);
+    let doc: String = row.try_get(row.len() - 1)?;
+    let hash = record_hash(&kt, row.try_get(1)?, &doc);
     Ok((kt, hash))
 }
 
-/// The hash of a row read as `pk, version, …, doc` where the document is the last column:
-/// `pk, version, doc` or `pk, version, origin, doc`.
+/// `keyed_row_hash` without the key.
 pub fn row_hash(row: &SqliteRow) -> Result<u128> {
-    let kt = key_text(&key_from_row(row, 0)?);
-    let doc: String = row.try_get(row.len() - 1)?;
-    Ok(record_hash(&kt, row.try_get(1)?, &doc))
+    keyed_row_hash(row).map(|(_, hash)| hash)
 }
 
 /// One bucket: how many records and the sum of their hashes.
@@ -210,37 +209,22 @@ pub(in crate::store) async fn read(conn: &mut SqliteConnection, table_id: i64) -
     Ok(buckets)
 }
 
-/// One record as a bucket lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Listed {
-    pub key: Value,
-    pub version: i64,
-    pub origin: String,
-    pub hash: u128,
-}
-
 /// The records of some buckets in key order, after `after` (exclusive), at most `limit`.
-pub(in crate::store) async fn list(conn: &mut SqliteConnection, meta: &TableMeta, buckets: &[u8], after: Option<&Value>, limit: i64) -> Result<Vec<Listed>> {
+pub(in crate::store) async fn list(conn: &mut SqliteConnection, meta: &TableMeta, buckets: &[u8], after: Option<&Value>, limit: i64) -> Result<Vec<DigestRecord>> {
     let t = meta.physical();
     let (filter, mut params): (&str, Vec<Param>) = match after {
         Some(k) => (" AND pk > ?", vec![key_param(k)]),
         None => ("", Vec::new()),
     };
+    params.push(Param::Int(limit));
     // Bucket numbers are ours (bytes), never client text.
     let list = buckets.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(",");
-    let sql = format!("SELECT pk, version, origin, doc FROM {t} WHERE bucket IN ({list}){filter} ORDER BY pk LIMIT ?");
-    let mut all = Vec::new();
-    all.append(&mut params);
-    all.push(Param::Int(limit));
-    let rows = bind_all(sqlx::query(&sql), &all).fetch_all(&mut *conn).await?;
+    let sql = format!("SELECT pk, version, origin, bucket, doc FROM {t} WHERE bucket IN ({list}){filter} ORDER BY pk LIMIT ?");
+    let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|r| {
-            Ok(Listed {
-                key: key_from_row(r, 0)?,
-                version: r.try_get(1)?,
-                origin: r.try_get(2)?,
-                hash: row_hash(r)?,
-            })
+            let (_, hash) = keyed_row_hash(r)?;
+            Ok(DigestRecord { key: key_from_row(r, 0)?, version: r.try_get(1)?, origin: r.try_get(2)?, bucket: r.try_get::<i64, _>(3)? as u16, hash: hex(hash) })
         })
         .collect()
 }
@@ -300,7 +284,7 @@ impl Store {
         Ok(DigestRecords {
             node: self.node_name.clone(),
             buckets: buckets.iter().map(|b| *b as u16).collect(),
-            records: listed.into_iter().map(|l| DigestRecord { bucket: bucket_of(&key_text(&l.key)) as u16, key: l.key, version: l.version, origin: l.origin, hash: hex(l.hash) }).collect(),
+            records: listed,
             more,
         })
     }
