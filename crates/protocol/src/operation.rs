@@ -134,6 +134,8 @@ operations! {
     ClusterRead(ClusterRead) = "cluster_read";
     TableDigest(TableDigestRequest) = "table_digest";
     TableDigestRecords(DigestRecordsRequest) = "table_digest_records";
+    RecordStates(RecordStatesRequest) = "record_states";
+    RepairRecords(RepairRecordsRequest) = "repair_records";
 }
 
 impl Operation {
@@ -149,6 +151,7 @@ impl Operation {
                 | Operation::Sql(_)
                 | Operation::TableDigest(_)
                 | Operation::TableDigestRecords(_)
+                | Operation::RecordStates(_)
         )
     }
 }

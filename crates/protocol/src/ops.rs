@@ -53,6 +53,34 @@ pub struct DigestRecordsRequest {
     pub limit: Option<u32>,
 }
 
+/// record_states: how a node holds some keys of a table, deleted ones included (Switchyard
+/// only): what Verify shows side by side and decides the winner from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordStatesRequest {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    pub keys: Vec<Value>,
+}
+
+/// repair_records: sets keys of a table to the state that won elsewhere, each only if the node
+/// still holds what the repair was planned against (Switchyard only, super users).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RepairRecordsRequest {
+    #[serde(alias = "schema", default = "default_database")]
+    pub database: String,
+    pub table: String,
+    pub repairs: Vec<RecordRepair>,
+}
+
+/// One key's repair: from `expected` (as the plan saw it) to `set`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordRepair {
+    pub key: Value,
+    pub expected: RecordMark,
+    pub set: RecordState,
+}
+
 /// A declared attribute of a schema-defined table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttributeDef {
@@ -866,6 +894,71 @@ pub struct DigestRecord {
     pub origin: String,
     /// Its hash in the bucket's digest (32 hex digits).
     pub hash: String,
+}
+
+/// How a node holds one key: a record (its document as stored), a tombstone, or nothing.
+/// `version` and `origin` are what last-writer-wins orders by; `updated` is the write's time
+/// (milliseconds since the epoch), for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RecordState {
+    Live { version: i64, origin: String, updated: f64, record: serde_json::Map<String, Value> },
+    Deleted { version: i64, origin: String, updated: f64 },
+    Absent,
+}
+
+impl RecordState {
+    /// What orders it (absent is below every write).
+    pub fn mark(&self) -> RecordMark {
+        match self {
+            RecordState::Live { version, origin, .. } => RecordMark::Live { version: *version, origin: origin.clone() },
+            RecordState::Deleted { version, origin, .. } => RecordMark::Deleted { version: *version, origin: origin.clone() },
+            RecordState::Absent => RecordMark::Absent,
+        }
+    }
+}
+
+/// A key's state without its document: what a repair expects to find.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RecordMark {
+    Live { version: i64, origin: String },
+    Deleted { version: i64, origin: String },
+    Absent,
+}
+
+impl RecordMark {
+    /// The (version, origin) last-writer-wins compares; `None` for absent.
+    pub fn order(&self) -> Option<(i64, &str)> {
+        match self {
+            RecordMark::Live { version, origin } | RecordMark::Deleted { version, origin } => Some((*version, origin.as_str())),
+            RecordMark::Absent => None,
+        }
+    }
+}
+
+/// One key as record_states answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyState {
+    pub key: Value,
+    #[serde(flatten)]
+    pub state: RecordState,
+}
+
+/// record_states' answer, in the order the keys were asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordStates {
+    pub node: String,
+    pub keys: Vec<KeyState>,
+}
+
+/// repair_records' answer: how many keys were set, and the keys left alone because the node no
+/// longer held what the repair expected (verify again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairReport {
+    pub node: String,
+    pub repaired: u64,
+    pub changed: Vec<Value>,
 }
 
 /// table_digest_records' answer.

@@ -1,7 +1,9 @@
-//! table_digest and table_digest_records: what a node holds of a table, as bucket digests and
-//! the records of one bucket, for proving two nodes converged (the SQL is `store/digest.rs`).
+//! The convergence operations: table_digest and table_digest_records (what a node holds of a
+//! table, as bucket digests and the records of some buckets), record_states and repair_records
+//! (single keys, read and set), for proving two nodes converged and repairing them (the SQL is
+//! `store/digest.rs` and `store/repair.rs`).
 
-use switchyard_protocol::ops::{DigestRecordsRequest, TableDigestRequest};
+use switchyard_protocol::ops::{DigestRecordsRequest, RecordStatesRequest, RepairRecordsRequest, TableDigestRequest};
 
 use super::Reply;
 use crate::auth::{Access, Principal};
@@ -38,4 +40,18 @@ pub async fn table_digest_records(node: &Node, who: &Principal, req: DigestRecor
         None => None,
     };
     Reply::of(&node.store.digest_records(&meta, &buckets, after.as_ref(), limit).await?)
+}
+
+/// Anyone who may read the table may read its keys' states.
+pub async fn record_states(node: &Node, who: &Principal, req: RecordStatesRequest) -> Result<Reply> {
+    who.require(&req.database, &req.table, &[Access::Read])?;
+    let meta = node.store.table(&req.database, &req.table)?;
+    Reply::of(&node.store.record_states(&meta, &req.keys).await?)
+}
+
+/// A repair sets versions of other origins, which no write may: super users only.
+pub async fn repair_records(node: &Node, who: &Principal, req: RepairRecordsRequest) -> Result<Reply> {
+    who.require_super("repair_records")?;
+    let meta = node.store.table(&req.database, &req.table)?;
+    Reply::of(&node.store.repair_records(&meta, &req.repairs).await?)
 }

@@ -100,6 +100,8 @@ pub async fn dispatch(node: &std::sync::Arc<Node>, who: &Principal, op: Operatio
         }
         O::TableDigest(r) => digest::table_digest(node, who, r).await,
         O::TableDigestRecords(r) => digest::table_digest_records(node, who, r).await,
+        O::RecordStates(r) => digest::record_states(node, who, r).await,
+        O::RepairRecords(r) => digest::repair_records(node, who, r).await,
         O::RemoveNode(r) => {
             who.require_super("remove_node")?;
             Reply::of(&cluster::remove_node(node, &r.name).await?)

@@ -16,6 +16,7 @@ mod jobs;
 mod peers;
 mod records;
 mod replica;
+pub mod repair;
 mod search;
 pub mod sql;
 pub mod value;

@@ -161,3 +161,69 @@ async fn digest_requests_are_checked_like_reads() {
     assert!(e.contains("'limit'"), "{e}");
     n.fails(json!({"operation": "table_digest_records", "database": "dev", "table": "t", "buckets": [1], "after": {"no": "object keys"}}), 400).await;
 }
+
+async fn states(n: &TestNode, table: &str, keys: Value) -> switchyard_protocol::ops::RecordStates {
+    serde_json::from_value(n.ok(json!({"operation": "record_states", "database": "dev", "table": table, "keys": keys})).await).expect("record states")
+}
+
+/// Verify's read and Repair's write (issue 31, item 5): record_states tells a record, a
+/// tombstone and nothing apart; repair_records sets the winner's exact version, so the digests
+/// become equal, and leaves alone a key that moved since the repair was planned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repair_sets_the_winning_state_exactly_and_never_over_a_newer_write() {
+    use switchyard_protocol::ops::{RecordMark, RecordRepair, RecordState, RepairReport};
+    let (a, b) = (TestNode::start().await, TestNode::start().await);
+    for n in [&a, &b] {
+        n.table("t").await;
+        n.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 1, "v": "one"}, {"id": 2, "v": "two"}]})).await;
+    }
+    a.ok(json!({"operation": "update", "database": "dev", "table": "t", "records": [{"id": 1, "v": "newer on a"}]})).await;
+    a.ok(json!({"operation": "delete", "database": "dev", "table": "t", "ids": [2]})).await;
+    a.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 3, "v": "only a"}]})).await;
+    let sa = states(&a, "t", json!([1, 2, 3, 4])).await;
+    assert!(matches!(&sa.keys[0].state, RecordState::Live { record, .. } if record["v"] == "newer on a"), "{sa:?}");
+    assert!(matches!(&sa.keys[1].state, RecordState::Deleted { version, .. } if *version > 0), "{sa:?}");
+    assert!(matches!(&sa.keys[3].state, RecordState::Absent), "{sa:?}");
+    let sb = states(&b, "t", json!([1, 2, 3])).await;
+    let repairs: Vec<RecordRepair> = (0..3).map(|i| RecordRepair { key: sa.keys[i].key.clone(), expected: sb.keys[i].state.mark(), set: sa.keys[i].state.clone() }).collect();
+    let op = json!({"operation": "repair_records", "database": "dev", "table": "t", "repairs": repairs});
+
+    // Only a super user repairs; a reader may read states.
+    b.ok(json!({"operation": "add_role", "role": "t_reader", "permission": {"super_user": false, "dev": {"tables": {"t": {"read": true, "insert": true, "update": true, "delete": true}}}}})).await;
+    b.ok(json!({"operation": "add_user", "role": "t_reader", "username": "writer", "password": "pw-writer", "active": true})).await;
+    let writer = b.as_user("writer", "pw-writer");
+    assert_eq!(writer.send(&op).await.unwrap().status, 403);
+    assert_eq!(writer.send(&json!({"operation": "record_states", "database": "dev", "table": "t", "keys": [1]})).await.unwrap().status, 200);
+
+    // Key 2 moves on b after the plan: left alone and answered as changed.
+    b.ok(json!({"operation": "update", "database": "dev", "table": "t", "records": [{"id": 2, "v": "moved"}]})).await;
+    let report: RepairReport = serde_json::from_value(b.ok(op.clone()).await).unwrap();
+    assert_eq!((report.repaired, report.changed.clone()), (2, vec![json!(2)]), "{report:?}");
+    let again = states(&b, "t", json!([1, 2, 3])).await;
+    assert_eq!(again.keys[0].state, sa.keys[0].state, "the winner's version, origin, time and document exactly");
+    assert_eq!(again.keys[2].state, sa.keys[2].state);
+    assert!(matches!(&again.keys[1].state, RecordState::Live { record, .. } if record["v"] == "moved"), "the newer write stays");
+    // Replanned from what b holds now, key 2 takes a's tombstone: the tables are equal.
+    let fix = json!({"operation": "repair_records", "database": "dev", "table": "t", "repairs": [RecordRepair { key: json!(2), expected: again.keys[1].state.mark(), set: sa.keys[1].state.clone() }]});
+    b.ok(fix).await;
+    let (da, db) = (digest(&a, "t").await, digest(&b, "t").await);
+    assert_eq!((da.count, &da.digest), (db.count, &db.digest), "equal digests after the repair");
+    assert_eq!(states(&b, "t", json!([2])).await.keys[0].state, sa.keys[1].state);
+    let described = b.ok(json!({"operation": "describe_table", "database": "dev", "table": "t"})).await;
+    assert_eq!(described["record_count"], 2, "the count follows the repair");
+
+    // Undo is a repair back: absent again, and the digest with it.
+    let undo = json!({"operation": "repair_records", "database": "dev", "table": "t", "repairs": [RecordRepair { key: json!(3), expected: sa.keys[2].state.mark(), set: RecordState::Absent }]});
+    b.ok(undo).await;
+    assert_eq!(states(&b, "t", json!([3])).await.keys[0].state.mark(), RecordMark::Absent);
+    assert_eq!(digest(&b, "t").await.count, 1);
+
+    // A record whose key is not the key repaired, or too many keys, is refused whole.
+    let wrong = json!({"operation": "repair_records", "database": "dev", "table": "t", "repairs": [{"key": 9, "expected": {"state": "absent"}, "set": {"state": "live", "version": 5, "origin": "x", "updated": 1.0, "record": {"id": 10}}}]});
+    let e = b.fails(wrong, 400).await;
+    assert!(e.contains("does not hold that key"), "{e}");
+    let many: Vec<i64> = (0..1001).collect();
+    let e = b.fails(json!({"operation": "record_states", "database": "dev", "table": "t", "keys": many}), 400).await;
+    assert!(e.contains("at most 1000 keys"), "{e}");
+    assert_eq!(states(&b, "t", json!([9])).await.keys[0].state, RecordState::Absent);
+}
