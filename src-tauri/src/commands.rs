@@ -13,6 +13,7 @@ use switchyard_studio::{
 use switchyard_studio::topology::link::{ApplyReport, LinkPlan, LinkRequest};
 use switchyard_studio::factory::{Arrival, FactorySetup, LoadStats};
 use switchyard_studio::topology::TopologyView;
+use switchyard_studio::verify::{RepairPlan, VerifyReport, VerifyRequest};
 use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
 use tauri::{Runtime, State};
 
@@ -302,6 +303,22 @@ commands! {
 
     fn drop_plan(s, plan: String) -> bool {
         Ok(s.drop_plan(&plan))
+    }
+
+    fn verify_run(s, request: VerifyRequest) -> VerifyReport {
+        Ok(s.verify(request).await?)
+    }
+
+    fn verify_repair_plan(s, verify: String) -> RepairPlan {
+        Ok(s.repair_plan(&verify)?)
+    }
+
+    fn verify_repair_apply(s, plan: String) -> ApplyReport {
+        Ok(s.repair_apply(&plan).await?)
+    }
+
+    fn verify_repair_drop(s, plan: String) -> bool {
+        Ok(s.repair_drop(&plan))
     }
 
     fn topology_layout(s) -> NodePositions {

@@ -224,3 +224,74 @@ async fn an_apply_that_fails_midway_leaves_no_user_role_or_link_behind() {
     let status = edge_node.ok(json!({"operation": "cluster_status"})).await;
     assert_eq!(status["connections"], json!([]), "no link was made");
 }
+
+/// Verify and Repair (issue 31, item 5) on real nodes: linked and converged, they verify in
+/// sync; a write made while the link is down is in flight, not a divergence; records changed
+/// where replication will not bring them are found with their winner, repaired to it exactly
+/// (a tombstone included), and verify in sync; a repair planned before a newer write leaves
+/// that key alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_finds_what_differs_and_repair_makes_nodes_equal() {
+    use switchyard_studio::verify::{self as v, CellState, Member, Repairs, Verdict};
+    let (a, b) = (node("a").await, node("b").await);
+    for n in [&a, &b] {
+        n.table("x").await;
+    }
+    b.link(&a, json!([{"channel": "dev:x", "subscribe": true}])).await;
+    a.ok(json!({"operation": "insert", "database": "dev", "table": "x", "records": (0..200).map(|i| json!({"id": i, "v": i})).collect::<Vec<_>>()})).await;
+    eventually("b has a's 200 records", || async { b.count("x").await == 200 }).await;
+    let members = [Member { id: "id-a".into(), name: "a".into(), client: a.client() }, Member { id: "id-b".into(), name: "b".into(), client: b.client() }];
+    let channels = ["dev:x".to_string()];
+    let topo = view_when(&[&a, &b], "the link opens", |t| t.edges.len() == 1 && t.edges[0].state == LinkState::Open).await;
+    let (report, _) = v::verify(&members, &channels, &topo).await;
+    assert_eq!((report.verdict, report.summary.as_str()), (Verdict::InSync, "in sync: 200 records"), "{report:#?}");
+    assert_eq!(report.channels[0].nodes.iter().map(|n| n.count).collect::<Vec<_>>(), vec![200.0, 200.0]);
+    assert!(report.channels[0].nodes[1].watermark.iter().any(|w| w.starts_with("a #")), "b's watermark names a: {:?}", report.channels[0].nodes[1].watermark);
+
+    // b changes and deletes records of a's: replication (a → b only) will never fix them.
+    b.ok(json!({"operation": "update", "database": "dev", "table": "x", "records": [{"id": 5, "v": "b's own"}]})).await;
+    b.ok(json!({"operation": "delete", "database": "dev", "table": "x", "ids": [6]})).await;
+    // a deletes one b still holds, with the link down: a's tombstone wins, in flight to b.
+    b.ok(json!({"operation": "remove_node", "name": "a"})).await;
+    a.ok(json!({"operation": "delete", "database": "dev", "table": "x", "ids": [7]})).await;
+    let topo = view(&[&a, &b]).await;
+    let (report, verified) = v::verify(&members, &channels, &topo).await;
+    let ch = &report.channels[0];
+    assert_eq!(report.verdict, Verdict::Differs, "{report:#?}");
+    let keys: Vec<&Value> = ch.rows.iter().map(|r| &r.key).collect();
+    assert_eq!(keys, vec![&json!(5), &json!(6), &json!(7)], "exactly the records that differ: {report:#?}");
+    assert_eq!((ch.differing, ch.in_flight, ch.truncated), (3.0, 0.0, false), "no link any more: nothing is in flight");
+    let row = |k: i64| ch.rows.iter().find(|r| r.key == json!(k)).unwrap();
+    assert_eq!((row(5).winner, row(5).cells[1].record.as_ref().map(|r| r["v"].clone())), (Some(1), Some(json!("b's own"))), "b's update is newer");
+    assert_eq!((row(6).winner, row(6).cells[1].state), (Some(1), CellState::Deleted), "b's tombstone wins over a's record");
+    assert_eq!((row(7).winner, row(7).cells[0].state, row(7).cells[1].state), (Some(0), CellState::Deleted, CellState::Live));
+    assert!(report.passes == 1, "no recheck when nothing is in flight");
+
+    // Repaired: each node set to the winner, then in sync.
+    let (plan, repairs) = Repairs::plan(&verified, "p".into());
+    assert_eq!(plan.steps.iter().map(|s| (s.instance_name.as_str(), s.writes, s.deletes)).collect::<Vec<_>>(), vec![("a", 1.0, 1.0), ("b", 0.0, 1.0)], "{plan:#?}");
+    let registry_free = repairs_apply(repairs, &members).await;
+    assert!(registry_free, "every step applied");
+    let (report, _) = v::verify(&members, &channels, &topo).await;
+    assert_eq!((report.verdict, report.summary.as_str()), (Verdict::InSync, "in sync: 198 records"), "{report:#?}");
+
+    // A write in flight: b pulls from a again; while the link is down a's write waits.
+    a.ok(json!({"operation": "update", "database": "dev", "table": "x", "records": [{"id": 1, "v": "after"}]})).await;
+    b.link(&a, json!([{"channel": "dev:x", "subscribe": true}])).await;
+    let topo = view_when(&[&a, &b], "the link opens again", |t| t.edges.len() == 1 && t.edges[0].state == LinkState::Open).await;
+    eventually("a's update reaches b", || async {
+        let got = b.ok(json!({"operation": "search_by_id", "database": "dev", "table": "x", "ids": [1], "get_attributes": ["v"]})).await;
+        got[0]["v"] == "after"
+    })
+    .await;
+    let (report, _) = v::verify(&members, &channels, &topo).await;
+    assert_eq!(report.verdict, Verdict::InSync, "{report:#?}");
+}
+
+/// Applies a repair plan with clients to the members (what `Studio::repair_apply` does through
+/// the registry).
+async fn repairs_apply(repairs: switchyard_studio::verify::Repairs, members: &[switchyard_studio::verify::Member]) -> bool {
+    let report = repairs.apply(|id| members.iter().find(|m| m.id == id).map(|m| m.client.clone()).ok_or_else(|| switchyard_studio::Error::NotRegistered(id.into()))).await;
+    assert!(report.ok, "{report:#?}");
+    report.steps.iter().all(|s| s.ok)
+}

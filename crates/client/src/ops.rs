@@ -6,7 +6,10 @@ use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use switchyard_protocol::operation::NoFields;
-use switchyard_protocol::ops::{CreateTable, DatabaseRef, InsertReply, Message, RegistrationInfo, SearchByValue, Sql, TableDescription, TableRef, UpsertReply, WriteRecords};
+use switchyard_protocol::ops::{
+    CreateTable, DatabaseRef, DigestRecords, DigestRecordsRequest, InsertReply, Message, RecordRepair, RecordStates, RecordStatesRequest, RegistrationInfo, RepairRecordsRequest, RepairReport,
+    SearchByValue, Sql, TableDescription, TableDigest, TableDigestRequest, TableRef, UpsertReply, WriteRecords,
+};
 use switchyard_protocol::Operation;
 use switchyard_protocol::ErrorCode;
 
@@ -79,7 +82,15 @@ pub const METADATA_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 fn answer_limit(op: &Operation, page_limit: usize) -> usize {
     use Operation as O;
     match op {
-        O::SearchById(_) | O::SearchByValue(_) | O::SearchByConditions(_) | O::Sql(_) | O::ReadTransactionLog(_) | O::ReadLog(_) | O::ClusterRead(_) => page_limit,
+        O::SearchById(_)
+        | O::SearchByValue(_)
+        | O::SearchByConditions(_)
+        | O::Sql(_)
+        | O::ReadTransactionLog(_)
+        | O::ReadLog(_)
+        | O::ClusterRead(_)
+        | O::TableDigestRecords(_)
+        | O::RecordStates(_) => page_limit,
         _ => METADATA_ANSWER_BYTES.min(page_limit),
     }
 }
@@ -338,6 +349,26 @@ impl OpsClient {
 
     pub async fn registration_info(&self) -> Result<RegistrationInfo> {
         self.run_as(&Operation::RegistrationInfo(NoFields {})).await
+    }
+
+    /// A table's bucket digests and the watermark they reflect (switchyard-node only).
+    pub async fn table_digest(&self, database: &str, table: &str) -> Result<TableDigest> {
+        self.run_as(&Operation::TableDigest(TableDigestRequest { database: database.into(), table: table.into() })).await
+    }
+
+    /// The records of some digest buckets, a page from after `after`.
+    pub async fn digest_records(&self, database: &str, table: &str, buckets: Vec<u16>, after: Option<Value>, limit: u32) -> Result<DigestRecords> {
+        self.run_as(&Operation::TableDigestRecords(DigestRecordsRequest { database: database.into(), table: table.into(), buckets, after, limit: Some(limit) })).await
+    }
+
+    /// How the node holds these keys, deleted ones included.
+    pub async fn record_states(&self, database: &str, table: &str, keys: Vec<Value>) -> Result<RecordStates> {
+        self.run_as(&Operation::RecordStates(RecordStatesRequest { database: database.into(), table: table.into(), keys })).await
+    }
+
+    /// Sets keys to the states that won elsewhere, each where the node still holds what it expects.
+    pub async fn repair_records(&self, database: &str, table: &str, repairs: Vec<RecordRepair>) -> Result<RepairReport> {
+        self.run_as(&Operation::RepairRecords(RepairRecordsRequest { database: database.into(), table: table.into(), repairs })).await
     }
 }
 

@@ -17,6 +17,7 @@ pub mod tail_session;
 pub mod topology;
 mod ts;
 mod types;
+pub mod verify;
 pub mod words;
 
 pub use browse::{page_request_ops, rows_columns, Browse};

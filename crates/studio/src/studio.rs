@@ -20,6 +20,7 @@ use crate::topology::{self, Observed, TopologyView};
 use switchyard_client::ServerKind;
 use switchyard_protocol::ops::ClusterStatus;
 use crate::types::{InstanceKind, NodePositions};
+use crate::verify::{Member, RepairPlan, Repairs, Verified, VerifyReport, VerifyRequest};
 
 
 /// Open tails kept (each holds up to its ring's cap); opening another closes the oldest.
@@ -59,11 +60,29 @@ pub struct Studio {
     /// The factory scenario's load generator, kept after it stops (its check needs what it
     /// wrote); dropped with the studio, which stops it.
     factory: tokio::sync::Mutex<Option<Generator>>,
+    /// The last verifications (what a repair is planned from), oldest first.
+    verified: Mutex<Vec<(String, Verified)>>,
+    /// Repair plans shown and not yet applied or dropped, by id.
+    repairs: Mutex<HashMap<String, Repairs>>,
 }
+
+/// Verifications kept for planning a repair.
+const VERIFIED_KEPT: usize = 8;
 
 impl Studio {
     pub fn new(registry: Registry, local: LocalInstances, exports: PathBuf, layout_file: PathBuf) -> Self {
-        Studio { registry, local, exports, layout_file, open_tails: Mutex::default(), plans: Mutex::default(), last_links: Mutex::default(), factory: Default::default() }
+        Studio {
+            registry,
+            local,
+            exports,
+            layout_file,
+            open_tails: Mutex::default(),
+            plans: Mutex::default(),
+            last_links: Mutex::default(),
+            factory: Default::default(),
+            verified: Mutex::default(),
+            repairs: Mutex::default(),
+        }
     }
 
     /// One look at every registered instance (in parallel): status, tables, cluster_status.
@@ -167,6 +186,61 @@ impl Studio {
     /// Forgets a plan (the dialog was cancelled): nothing was sent.
     pub fn drop_plan(&self, plan_id: &str) -> bool {
         self.plans.lock().unwrap_or_else(|p| p.into_inner()).remove(plan_id).is_some()
+    }
+
+    /// Verifies channels across instances: equal digests, or the records that differ with
+    /// the winner of each (checked again while the differences are in flight).
+    pub async fn verify(&self, req: VerifyRequest) -> Result<VerifyReport> {
+        let mut ids = req.instances.clone();
+        ids.dedup();
+        if ids.len() < 2 {
+            return Err(Error::Invalid("Verify compares two or more instances".into()));
+        }
+        if req.channels.is_empty() {
+            return Err(Error::Invalid("Verify needs at least one channel (database:table)".into()));
+        }
+        let mut members = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let spec = self.registry.get(id)?;
+            let status = self.registry.status(id).await?;
+            if !status.online {
+                let why = status.error.map(|e| e.message).unwrap_or_else(|| "it does not answer".into());
+                return Err(Error::Invalid(format!("{} cannot be reached: {why}", spec.name)));
+            }
+            if status.server_kind == Some(ServerKind::HarperDb) {
+                return Err(Error::Invalid(format!("{} is a HarperDB instance: Verify compares switchyard-node digests, and HarperDB keeps none (verifying it by paging is not built yet)", spec.name)));
+            }
+            members.push(Member { id: spec.id.clone(), name: spec.name.clone(), client: self.registry.client(id)? });
+        }
+        let view = self.topology().await?;
+        let (report, verified) = crate::verify::verify(&members, &req.channels, &view).await;
+        let mut kept = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        kept.push((report.id.clone(), verified));
+        let excess = kept.len().saturating_sub(VERIFIED_KEPT);
+        kept.drain(..excess);
+        Ok(report)
+    }
+
+    /// The repair of what a verification found, to show first.
+    pub fn repair_plan(&self, verify_id: &str) -> Result<RepairPlan> {
+        let kept = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        let verified = kept.iter().find(|(id, _)| id == verify_id).map(|(_, v)| v).ok_or_else(|| Error::Gone("this verification is no longer kept; verify again".into()))?;
+        let (plan, repairs) = Repairs::plan(verified, uuid::Uuid::new_v4().simple().to_string());
+        drop(kept);
+        self.repairs.lock().unwrap_or_else(|p| p.into_inner()).insert(plan.id.clone(), repairs);
+        Ok(plan)
+    }
+
+    /// Sends a repair shown before (at most once); verify again to see its effect.
+    pub async fn repair_apply(&self, plan_id: &str) -> Result<ApplyReport> {
+        let repairs = self.repairs.lock().unwrap_or_else(|p| p.into_inner()).remove(plan_id);
+        let repairs = repairs.ok_or_else(|| Error::Invalid("this repair was already applied or dropped; verify again".into()))?;
+        Ok(repairs.apply(|id| self.registry.client(id)).await)
+    }
+
+    /// Forgets a repair plan: nothing was sent.
+    pub fn repair_drop(&self, plan_id: &str) -> bool {
+        self.repairs.lock().unwrap_or_else(|p| p.into_inner()).remove(plan_id).is_some()
     }
 
     /// The canvas's saved node positions, by node name.

@@ -8,7 +8,7 @@ use switchyard_protocol::ErrorCode;
 use ts_rs::TS;
 
 use crate::types::*;
-use crate::{factory, tail, tail_compare, tail_session, topology};
+use crate::{factory, tail, tail_compare, tail_session, topology, verify};
 
 /// Every IPC type, in declaration order, for the generated TypeScript file.
 pub fn typescript_declarations() -> String {
@@ -76,6 +76,16 @@ pub fn typescript_declarations() -> String {
         factory::LoadStats::decl(&cfg),
         factory::FactorySetup::decl(&cfg),
         factory::Arrival::decl(&cfg),
+        verify::VerifyRequest::decl(&cfg),
+        verify::Verdict::decl(&cfg),
+        verify::VerifyNode::decl(&cfg),
+        verify::CellState::decl(&cfg),
+        verify::Cell::decl(&cfg),
+        verify::DiffRow::decl(&cfg),
+        verify::ChannelReport::decl(&cfg),
+        verify::VerifyReport::decl(&cfg),
+        verify::RepairStep::decl(&cfg),
+        verify::RepairPlan::decl(&cfg),
     ];
     let mut out = String::from("// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.\n\n");
     out.push_str(&closed_set("The error codes the UI branches on.", "ERROR_CODES", "ErrorCode", ErrorCode::ALL.iter().map(|c| c.as_str())));

@@ -475,3 +475,91 @@ missing: Array<string>,
  */
 summary: string, };
 
+export type VerifyRequest = { instances: Array<string>, 
+/**
+ * `database:table`, each.
+ */
+channels: Array<string>, };
+
+export type Verdict = "inSync" | "inFlight" | "differs" | "failed";
+
+export type VerifyNode = { id: string, name: string, 
+/**
+ * Records it holds.
+ */
+count: number, 
+/**
+ * What it had applied of each origin when read: `origin #log id`.
+ */
+watermark: Array<string>, };
+
+export type CellState = "live" | "deleted" | "absent";
+
+export type Cell = { state: CellState, version?: string, origin?: string, 
+/**
+ * When the write was made (ms since the epoch).
+ */
+updated?: number, record?: JsonValue, };
+
+export type DiffRow = { key: JsonValue, cells: Array<Cell>, winner?: number, behind: Array<number>, inFlight: boolean, note?: string, };
+
+export type ChannelReport = { channel: string, verdict: Verdict, nodes: Array<VerifyNode>, 
+/**
+ * Buckets (of 256) whose digests differ.
+ */
+bucketsDiffering: number, 
+/**
+ * Records listed from the differing buckets, all nodes together.
+ */
+scanned: number, 
+/**
+ * Keys found differing (all of them, also past `rows`).
+ */
+differing: number, inFlight: number, 
+/**
+ * The differing keys shown, at most `ROWS_SHOWN`.
+ */
+rows: Array<DiffRow>, 
+/**
+ * The listing stopped at its bound: more may differ than `differing` says.
+ */
+truncated: boolean, error?: string, };
+
+export type VerifyReport = { 
+/**
+ * What a repair plan is made from.
+ */
+id: string, 
+/**
+ * When it finished (ms since the epoch).
+ */
+at: number, instances: Array<string>, verdict: Verdict, channels: Array<ChannelReport>, 
+/**
+ * Passes made: differences in flight are checked again, a few times.
+ */
+passes: number, 
+/**
+ * In words: "in sync: 1,000 records as of …" or "3 records differ".
+ */
+summary: string, 
+/**
+ * How long it took (ms).
+ */
+tookMs: number, };
+
+export type RepairStep = { instance: string, instanceName: string, channel: string, 
+/**
+ * Records written (the winner's version), tombstones set, keys emptied.
+ */
+writes: number, deletes: number, 
+/**
+ * Keys whose repair waits on replication anyway (in flight when verified).
+ */
+keys: Array<JsonValue>, };
+
+export type RepairPlan = { id: string, summary: string, steps: Array<RepairStep>, 
+/**
+ * Differing keys left alone (no winner by the replication rule), in words.
+ */
+skipped: Array<string>, };
+
