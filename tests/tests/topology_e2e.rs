@@ -167,6 +167,51 @@ async fn unreachable_dialler(app: &StudioApp, hq: &OpsClient) -> Result<()> {
     Ok(())
 }
 
+/// Verify on the edge edge-1 → hq: in sync; then hq alone deletes a record and writes one
+/// (dev:sensor_data does not flow from hq, so replication will never fix them): Verify lists
+/// both with hq's side winning, Repair shows its plan, applies it, and Verify says in sync; the
+/// edge's label says so too.
+async fn verify_and_repair(app: &StudioApp, hq: &OpsClient) -> Result<()> {
+    let s = app.s();
+    s.click_css("[data-testid='topo-edge-edge-1-hq']", T).await?;
+    s.click_css("[data-testid='verify-edge-1-hq']", T).await?;
+    s.wait("[data-testid='verify-dialog']", T).await.context("Verify opens its dialog")?;
+    let result = s.wait_text("[data-testid='verify-summary']", T, "the first verification", |t| !t.is_empty()).await?;
+    ensure!(result.contains("in sync: 1 record"), "edge-1 and hq hold the same: {result}");
+    s.press(KEY_ESCAPE).await?;
+    s.wait_gone("[data-testid='verify-dialog']", T).await?;
+    let label = s.wait_text("[data-testid='topo-edge-edge-1-hq']", T, "the edge's last result", |t| t.contains("verified")).await?;
+    ensure!(label.contains("✓ verified"), "the edge shows its result: {label}");
+
+    hq.call(&json!({"operation": "delete", "database": "dev", "table": "sensor_data", "ids": [1]})).await?;
+    hq.insert("dev", "sensor_data", &[json!({"id": 50, "t": -3.5})]).await?;
+    s.click_css("[data-testid='verify-edge-1-hq']", T).await?;
+    let result = s.wait_text("[data-testid='verify-summary']", T, "the verification that differs", |t| !t.is_empty()).await?;
+    ensure!(result.contains("2 records differ"), "two records differ: {result}");
+    for key in ["1", "50"] {
+        let row = s.wait_text(&format!("[data-testid='verify-diff-row-{key}']"), T, "a differing record", |t| !t.is_empty()).await?;
+        ensure!(row.contains("wins") && !row.contains("in flight"), "record {key} has a winner and is not in flight: {row}");
+    }
+    let row = s.wait_text("[data-testid='verify-diff-row-1']", T, "record 1", |t| !t.is_empty()).await?;
+    ensure!(row.contains("deleted") && row.contains("20.5"), "record 1: edge-1's record beside hq's tombstone: {row}");
+    app.shot("topology-04b-verify-differs").await?;
+    s.click_css("[data-testid='repair-plan-open']", T).await?;
+    let plan = s.wait_text("[data-testid='repair-plan']", T, "the repair plan", |t| !t.is_empty()).await?;
+    ensure!(plan.contains("edge-1") && plan.contains("1 record written, 1 delete") && !plan.contains("hq ·"), "only edge-1 changes: {plan}");
+    app.shot("topology-04c-repair-plan").await?;
+    s.click_css("[data-testid='repair-apply']", T).await?;
+    s.wait_text("[data-testid='topo-report']", T, "the repair's report", |t| t.contains("Applied")).await?;
+    let result = s.wait_text("[data-testid='verify-summary']", T, "the verification after the repair", |t| t.contains("in sync") || t.contains("differ")).await?;
+    ensure!(result.contains("in sync: 1 record"), "repaired: {result}");
+    app.shot("topology-04d-repaired").await?;
+    s.press(KEY_ESCAPE).await?;
+    s.wait_gone("[data-testid='verify-dialog']", T).await?;
+    let label = s.wait_text("[data-testid='topo-edge-edge-1-hq']", T, "the edge's result after the repair", |t| t.contains("verified")).await?;
+    ensure!(label.contains("✓ verified"), "the edge shows the repaired result: {label}");
+    app.shot("topology-04e-verified-edge").await?;
+    Ok(())
+}
+
 async fn journey(app: &StudioApp) -> Result<()> {
     let s = app.s();
     s.wait("[data-testid='instance-local'] [data-state='online']", T).await.context("the first-launch local instance")?;
@@ -260,6 +305,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     // Same port and password: the studio restarts a local instance as it was.
     until("the record written while edge-1 was down arrives", async || Ok(count(&edge, "config").await == 2)).await?;
     s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the catch-up drained", |t| !t.contains("lag") && !t.contains("closed")).await?;
+
+    verify_and_repair(app, &hq).await?;
 
     // With the keyboard: Tab goes through every node and edge; Enter selects, Escape clears.
     let focused = tab_through(app).await?;

@@ -47,6 +47,17 @@ export function Modal({ title, onClose, onSubmit, children, testId, wide }: Prop
     const first = root?.querySelector<HTMLElement>("input:not([disabled]):not([type=hidden]), textarea:not([disabled]), select:not([disabled])") ?? root?.querySelector<HTMLElement>("button:not([disabled])");
     first?.focus();
   }, []);
+  // A button that went away (Apply, once applied) leaves the focus on the page: Escape still
+  // closes the dialog, which is the page's only active part.
+  const close = useRef(onClose);
+  close.current = onClose;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape" && (document.activeElement === null || document.activeElement === document.body)) close.current();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
   return (
     <div className="backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <form ref={ref} className={"modal" + (wide ? " wide" : "")} role="dialog" aria-modal="true" aria-label={title} data-testid={testId}

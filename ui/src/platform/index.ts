@@ -4,7 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Commands } from "./commands";
 import { ERROR_CODES } from "./ipc";
-import type { ErrorCode, InstanceInput, JsonValue, LinkRequest, NewTable, NodePositions, PageRequest, TailAction, TailRequest, TailUpdate, UiError, CompareUpdate, WriteMode } from "./ipc";
+import type { ErrorCode, InstanceInput, JsonValue, LinkRequest, NewTable, NodePositions, PageRequest, TailAction, TailRequest, TailUpdate, UiError, CompareUpdate, VerifyRequest, WriteMode } from "./ipc";
 
 export type * from "./ipc";
 
@@ -99,6 +99,12 @@ export const native = {
   planUnlink: (dialer: string, linkName: string) => call("plan_unlink", { dialer, linkName }),
   applyPlan: (plan: string) => call("apply_plan", { plan }),
   dropPlan: (plan: string) => call("drop_plan", { plan }),
+  /** Verifies channels across instances (digests, then the differing records with their winner). */
+  verifyRun: (request: VerifyRequest) => call("verify_run", { request }),
+  /** The repair of what a verification found, to show before it is applied. */
+  verifyRepairPlan: (verify: string) => call("verify_repair_plan", { verify }),
+  verifyRepairApply: (plan: string) => call("verify_repair_apply", { plan }),
+  verifyRepairDrop: (plan: string) => call("verify_repair_drop", { plan }),
   topologyLayout: () => call("topology_layout", {}),
   saveTopologyLayout: (layout: NodePositions) => call("save_topology_layout", { layout }),
 } satisfies Record<string, (...args: never[]) => Promise<unknown>>;

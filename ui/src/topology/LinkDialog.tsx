@@ -37,7 +37,7 @@ function cannotFlowText(c: CannotFlow): string {
   return `${c.channel}: ${c.sources.join(" and ")} ${c.sources.length === 1 ? "has" : "have"} no such table, so nothing flows on it until ${c.sources.length === 1 ? "it has" : "one has"} one (the receiving side then makes its copy with the same primary key)`;
 }
 
-function ReportView({ report, blocked }: { report: ApplyReport; blocked: CannotFlow[] }) {
+export function ReportView({ report, blocked }: { report: ApplyReport; blocked: CannotFlow[] }) {
   return (
     <div className="topo-report" data-testid="topo-report" role="status">
       <p className={report.ok ? "ok-text" : "error-text"} data-testid="topo-report-headline">{reportHeadline(report)}</p>

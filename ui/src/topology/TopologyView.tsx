@@ -44,6 +44,10 @@ import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
 import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
 import { count } from "../text/count";
+import { EdgeVerify, lastWords } from "../verify/EdgeVerify";
+import { VerifyDialog } from "../verify/VerifyDialog";
+import { startPeriodic, useVerify } from "../verify/store";
+import { useZone } from "../text/time";
 
 /** Below this zoom labels cannot be read: edges drop them and nodes show their name only. */
 const DETAIL_ZOOM = 0.5;
@@ -108,6 +112,8 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
   // lies on (a handle-to-handle curve loops around the nodes when the target lies left).
   const a = useInternalNode(source)?.internals.positionAbsolute;
   const b = useInternalNode(target)?.internals.positionAbsolute;
+  const verified = useVerify((s) => (data ? s.last[data.edge.id] : undefined));
+  const zone = useZone((z) => z.zone);
   if (!data || !a || !b) return null;
   const line = floatingEdge(a, b, data.paired ? PAIR_GAP : 0);
   const path = `M ${line.from.x},${line.from.y} L ${line.to.x},${line.to.y}`;
@@ -144,6 +150,7 @@ const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
               {data.rate === null ? <span className="muted" title="HarperDB reports no counts per link">rate n/a</span> : <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>}
               {backlog > 0 && <span> · lag {short(backlog)}</span>}
               {e.state !== "open" && <span> · {e.state}</span>}
+              {verified && <span className={`verified ${verified.verdict}`} data-testid="topo-edge-verified"> · {lastWords(verified, zone)}</span>}
             </div>
           </div>
         )}
@@ -229,6 +236,7 @@ const Panel = memo(function Panel({ view }: { view: View }) {
               <button className="link" onClick={() => open({ kind: "tail", instance: edge.target, channels: edgeChannels(edge) })}>Tail on {name(edge.target)}…</button>
             )}
           </div>
+          <EdgeVerify view={view} edge={edge} />
           <div className="row">
             {[edge.source, edge.target].every((id) => view.nodes.find((n) => n.id === id)?.kind !== "ghost") &&
               edgeChannels(edge).map((c) => (
@@ -401,6 +409,7 @@ function Canvas() {
   const error = useTopology((s) => s.error);
   const dialog = useTopology((s) => s.dialog);
   useEffect(() => startTopologyPolling(), []);
+  useEffect(() => startPeriodic(periodicEdges), []);
   // The canvas holds its nodes: a drag moves one node's object only; the store learns the
   // position when the drag ends. Refreshes merge in, keeping what did not change.
   const [nodes, setNodes] = useState<Node<NodeData>[]>([]);
@@ -431,7 +440,7 @@ function Canvas() {
     return () => observer.disconnect();
   }, []);
   const onKeyDown = (e: KeyboardEvent) => {
-    if (dialog) return;
+    if (dialog || useVerify.getState().dialog) return;
     const s = useTopology.getState();
     if ((e.key === "Delete" || e.key === "Backspace") && s.selectedEdge && s.view) {
       const edge = s.view.edges.find((x) => x.id === s.selectedEdge);
@@ -469,9 +478,16 @@ function Canvas() {
       {view ? <Panel view={view} /> : <aside className="topo-panel" />}
       {view && dialog?.kind === "link" && <LinkDialog key={`${dialog.seed.a}-${dialog.seed.b}`} view={view} />}
       {view && dialog?.kind === "unlink" && <UnlinkDialog view={view} />}
+      <VerifyDialog />
       <FactoryReview />
     </div>
   );
+}
+
+/** Each edge's instances and channels now, for the periodic verification. */
+function periodicEdges(): Record<string, { instances: string[]; channels: string[] }> {
+  const view = useTopology.getState().view;
+  return Object.fromEntries((view?.edges ?? []).map((e) => [e.id, { instances: [e.source, e.target], channels: edgeChannels(e) }]));
 }
 
 export function TopologyView() {

@@ -123,7 +123,7 @@ fn summary(reports: &[ChannelReport]) -> String {
     let more = if reports.iter().any(|r| r.truncated) { " or more" } else { "" };
     if differing == 0.0 {
         let records: f64 = reports.iter().filter_map(|r| r.nodes.first()).map(|n| n.count).sum();
-        return format!("in sync: {} records", words::grouped(records as u64));
+        return format!("in sync: {} {}", words::grouped(records as u64), plural(records));
     }
     let diverged = differing - in_flight;
     match (diverged > 0.0, in_flight > 0.0) {

@@ -1,0 +1,134 @@
+//! Verify and Repair's state (pure: each action computes the next state) and its side effects
+//! (asking the studio, the periodic verification of the edges it is switched on for) beside it.
+import { create } from "zustand";
+import { asUiError, native, type ApplyReport, type RepairPlan, type UiError, type Verdict, type VerifyReport } from "../platform";
+
+/** A periodic verification runs this often, per edge it is switched on for. */
+export const PERIODIC_MS = 5 * 60_000;
+
+/** What an edge shows of its last verification. */
+export interface LastResult {
+  at: number;
+  verdict: Verdict;
+  summary: string;
+}
+
+/** The Verify dialog of one edge: its report, then a repair's plan and its outcome. */
+export interface VerifyDialog {
+  edge: string;
+  title: string;
+  instances: string[];
+  channels: string[];
+  report: VerifyReport | null;
+  busy: "verify" | "plan" | "repair" | null;
+  plan: RepairPlan | null;
+  applied: ApplyReport | null;
+  error: UiError | null;
+}
+
+interface VerifyState {
+  /** By edge id. */
+  last: Record<string, LastResult>;
+  /** Edges verified every PERIODIC_MS (off by default). */
+  periodic: Record<string, boolean>;
+  dialog: VerifyDialog | null;
+  opened: (d: Pick<VerifyDialog, "edge" | "title" | "instances" | "channels">) => void;
+  busy: (what: VerifyDialog["busy"]) => void;
+  verified: (edge: string, report: VerifyReport) => void;
+  planned: (plan: RepairPlan) => void;
+  applied: (report: ApplyReport) => void;
+  failed: (e: UiError) => void;
+  /** A periodic verification could not run: the edge says why. */
+  notVerified: (edge: string, e: UiError) => void;
+  closed: () => void;
+  setPeriodic: (edge: string, on: boolean) => void;
+}
+
+export const useVerify = create<VerifyState>((set) => ({
+  last: {},
+  periodic: {},
+  dialog: null,
+  opened: (d) => set({ dialog: { ...d, report: null, busy: "verify", plan: null, applied: null, error: null } }),
+  busy: (what) => set((s) => (s.dialog ? { dialog: { ...s.dialog, busy: what, error: null } } : {})),
+  verified: (edge, report) =>
+    set((s) => ({
+      last: { ...s.last, [edge]: { at: report.at, verdict: report.verdict, summary: report.summary } },
+      dialog: s.dialog?.edge === edge ? { ...s.dialog, report, busy: null, error: null } : s.dialog,
+    })),
+  planned: (plan) => set((s) => (s.dialog ? { dialog: { ...s.dialog, plan, busy: null, applied: null } } : {})),
+  applied: (report) => set((s) => (s.dialog ? { dialog: { ...s.dialog, applied: report, plan: null, busy: null } } : {})),
+  failed: (error) => set((s) => (s.dialog ? { dialog: { ...s.dialog, error, busy: null } } : {})),
+  notVerified: (edge, e) => set((s) => ({ last: { ...s.last, [edge]: { at: Date.now(), verdict: "failed", summary: `could not verify: ${e.message}` } } })),
+  closed: () => set({ dialog: null }),
+  setPeriodic: (edge, on) => set((s) => ({ periodic: { ...s.periodic, [edge]: on } })),
+}));
+
+/** Opens the dialog and verifies at once. */
+export function openVerify(edge: string, title: string, instances: string[], channels: string[]) {
+  useVerify.getState().opened({ edge, title, instances, channels });
+  void verifyAgain();
+}
+
+/** Verifies the dialog's edge (again). */
+export async function verifyAgain() {
+  const d = useVerify.getState().dialog;
+  if (!d) return;
+  useVerify.getState().busy("verify");
+  try {
+    useVerify.getState().verified(d.edge, await native.verifyRun({ instances: d.instances, channels: d.channels }));
+  } catch (e) {
+    useVerify.getState().failed(asUiError(e));
+    useVerify.getState().notVerified(d.edge, asUiError(e));
+  }
+}
+
+export async function planRepair() {
+  const d = useVerify.getState().dialog;
+  if (!d?.report) return;
+  useVerify.getState().busy("plan");
+  try {
+    useVerify.getState().planned(await native.verifyRepairPlan(d.report.id));
+  } catch (e) {
+    useVerify.getState().failed(asUiError(e));
+  }
+}
+
+/** Applies the shown repair, then verifies again to show its effect. */
+export async function applyRepair() {
+  const d = useVerify.getState().dialog;
+  if (!d?.plan) return;
+  useVerify.getState().busy("repair");
+  try {
+    useVerify.getState().applied(await native.verifyRepairApply(d.plan.id));
+  } catch (e) {
+    useVerify.getState().failed(asUiError(e));
+    return;
+  }
+  await verifyAgain();
+}
+
+export function closeVerify() {
+  const plan = useVerify.getState().dialog?.plan;
+  if (plan) void native.verifyRepairDrop(plan.id).catch(() => undefined);
+  useVerify.getState().closed();
+}
+
+/**
+ * Verifies, every PERIODIC_MS, each edge its switch is on for (`edges` says which instances and
+ * channels an edge has now); answers the stop function.
+ */
+export function startPeriodic(edges: () => Record<string, { instances: string[]; channels: string[] }>): () => void {
+  const timer = setInterval(() => {
+    const { periodic } = useVerify.getState();
+    const now = edges();
+    for (const [edge, on] of Object.entries(periodic)) {
+      const e = now[edge];
+      if (!on || !e || e.channels.length === 0) continue;
+      native.verifyRun({ instances: e.instances, channels: e.channels }).then(
+        (r) => useVerify.getState().verified(edge, r),
+        (e) => useVerify.getState().notVerified(edge, asUiError(e)),
+      );
+    }
+  }, PERIODIC_MS);
+  return () => clearInterval(timer);
+}
