@@ -209,6 +209,29 @@ async fn verify_and_repair(app: &StudioApp, hq: &OpsClient) -> Result<()> {
     let label = s.wait_text("[data-testid='topo-edge-edge-1-hq']", T, "the edge's result after the repair", |t| t.contains("verified")).await?;
     ensure!(label.contains("✓ verified"), "the edge shows the repaired result: {label}");
     app.shot("topology-04e-verified-edge").await?;
+
+    // A channel across every node that holds it, from "Follow a channel".
+    s.execute(
+        "const sel = document.querySelector('[data-testid=\"topo-follow\"]');\
+         Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(sel, 'dev:sensor_data');\
+         sel.dispatchEvent(new Event('change', {bubbles: true}));",
+        json!([]),
+    )
+    .await?;
+    s.click_css("[data-testid='verify-channel-dev:sensor_data']", T).await?;
+    let title = s.wait_text("[data-testid='verify-dialog'] h3", T, "the channel's Verify", |t| !t.is_empty()).await?;
+    ensure!(title.contains("edge-1") && title.contains("hq"), "the nodes holding dev:sensor_data: {title}");
+    let result = s.wait_text("[data-testid='verify-summary']", T, "the channel's verification", |t| !t.is_empty()).await?;
+    ensure!(result.contains("in sync: 1 record"), "the channel across its nodes: {result}");
+    s.press(KEY_ESCAPE).await?;
+    s.wait_gone("[data-testid='verify-dialog']", T).await?;
+    s.execute(
+        "const sel = document.querySelector('[data-testid=\"topo-follow\"]');\
+         Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(sel, '');\
+         sel.dispatchEvent(new Event('change', {bubbles: true}));",
+        json!([]),
+    )
+    .await?;
     Ok(())
 }
 

@@ -44,7 +44,7 @@ import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
 import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
 import { count } from "../text/count";
-import { EdgeVerify, lastWords } from "../verify/EdgeVerify";
+import { ChannelVerify, EdgeVerify, lastWords } from "../verify/EdgeVerify";
 import { VerifyDialog } from "../verify/VerifyDialog";
 import { startPeriodic, useVerify } from "../verify/store";
 import { useZone } from "../text/time";
@@ -187,6 +187,7 @@ const Panel = memo(function Panel({ view }: { view: View }) {
           {view.flows.map((f) => <option key={f.channel} value={f.channel}>{f.channel}{f.cycleEdges.length ? " (cycle)" : ""}</option>)}
         </select>
       </label>
+      {selectedChannel && <ChannelVerify view={view} channel={selectedChannel} />}
       {node && (
         <section data-testid="topo-node-panel">
           <h3>{node.name}</h3>

@@ -45,3 +45,25 @@ export function EdgeVerify({ view, edge }: { view: TopologyView; edge: TopoEdge 
     </div>
   );
 }
+
+/** The nodes a channel can be verified on: registered switchyard-nodes online that hold its table. */
+export function verifiableHolders(view: TopologyView, channel: string) {
+  return view.nodes.filter((n) => n.kind !== "ghost" && n.online && n.serverKind !== "harperdb" && n.channels.includes(channel));
+}
+
+/** Verify one channel across every node that holds it (beside "Follow a channel"). */
+export function ChannelVerify({ view, channel }: { view: TopologyView; channel: string }) {
+  const holders = verifiableHolders(view, channel);
+  const last = useVerify((s) => s.last[`channel:${channel}`]);
+  const zone = useZone((z) => z.zone);
+  if (holders.length < 2) return <p className="small muted">Fewer than two online switchyard-nodes hold {channel}: nothing to verify it across.</p>;
+  return (
+    <div className="row">
+      <button className="link" data-testid={`verify-channel-${channel}`}
+        onClick={() => openVerify(`channel:${channel}`, `${channel} on ${holders.map((n) => n.name).join(", ")}`, holders.map((n) => n.id), [channel])}>
+        Verify {channel} on its {holders.length} nodes…
+      </button>
+      {last && <span className={`small verdict-${last.verdict}`}>{lastWords(last, zone)}</span>}
+    </div>
+  );
+}
