@@ -305,8 +305,12 @@ commands! {
         Ok(s.drop_plan(&plan))
     }
 
-    fn verify_run(s, request: VerifyRequest) -> VerifyReport {
-        Ok(s.verify(request).await?)
+    fn verify_run(s, request: VerifyRequest, progress: Progress) -> VerifyReport {
+        Ok(s.verify(request, move |f| drop(progress.0.send(f))).await?)
+    }
+
+    fn verify_cancel(s, run: String) -> bool {
+        Ok(s.verify_cancel(&run))
     }
 
     fn verify_repair_plan(s, verify: String) -> RepairPlan {

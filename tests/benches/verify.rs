@@ -38,7 +38,7 @@ async fn verify_once(a: &LoopbackNode, b: &LoopbackNode, members: &[Member]) -> 
     let t = Instant::now();
     let observed = futures_util::future::join_all([a, b].map(|n| async move { topology::observe(n.spec(), &n.client()).await })).await;
     let view = topology::build(&observed);
-    let (report, _) = verify::verify(members, &["bench:sensor".to_string()], &view).await;
+    let (report, _) = verify::verify(members, &["bench:sensor".to_string()], &view, &tokio_util::sync::CancellationToken::new(), &|_| {}).await;
     (t.elapsed().as_secs_f64() * 1000.0, report)
 }
 
@@ -93,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
         anyhow::ensure!(Instant::now() < deadline, "b did not receive {rows} records in 10 minutes");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let members = [Member { id: "id-a".into(), name: "a".into(), client: ca.clone() }, Member { id: "id-b".into(), name: "b".into(), client: cb.clone() }];
+    let members = [Member { id: "id-a".into(), name: "a".into(), client: ca.clone(), digests: true }, Member { id: "id-b".into(), name: "b".into(), client: cb.clone(), digests: true }];
 
     eprintln!("verifying identical tables");
     let mut same = Vec::new();

@@ -102,6 +102,61 @@ async fn the_studio_reads_and_writes_a_real_harperdb_4_7_through_its_adapter() {
         .unwrap_err();
     assert_eq!(add.code(), ErrorCode::Unreachable, "{add}");
     assert!(add.to_string().contains("ECONNREFUSED"), "{add}");
+
+    verify_by_scanning(&client).await;
+}
+
+/// Verify with a HarperDB member (issue 31, item 6): no digests, so both tables are read whole
+/// and compared by content (without the servers' stamps); a newer record wins, a record one side
+/// lacks has no winner (HarperDB does not say whether it deleted it); Repair upserts the winner.
+async fn verify_by_scanning(hdb: &switchyard_client::OpsClient) {
+    use switchyard_studio::verify::{self as v, Member, Repairs, Verdict};
+    let node = switchyard_e2e::loopback::LoopbackNode::start("sy", "verify-pw").await.expect("a node on loopback");
+    let sy = node.client();
+    let records: Vec<Value> = (0..120).map(|i| json!({"id": i, "name": format!("part {i}"), "dims": {"w": i, "h": 2}})).collect();
+    for c in [hdb, &sy] {
+        c.new_table(&NewTable { database: "shop".into(), table: "verify".into(), primary_key: "id".into(), expiration: None }).await.unwrap();
+        c.write_records("shop", "verify", WriteMode::Insert, records.clone()).await.unwrap();
+    }
+    let members = [
+        Member { id: "h".into(), name: "hdb".into(), client: hdb.clone(), digests: false },
+        Member { id: "s".into(), name: "sy".into(), client: sy.clone(), digests: true },
+    ];
+    let view = TopologyView { nodes: vec![], edges: vec![], flows: vec![], warnings: vec![] };
+    let never = tokio_util::sync::CancellationToken::new();
+    let channels = ["shop:verify".to_string()];
+    let shares = std::sync::Mutex::new(Vec::new());
+    let (report, _) = v::verify(&members, &channels, &view, &never, &|f| shares.lock().unwrap().push(f)).await;
+    assert_eq!((report.verdict, report.summary.as_str()), (Verdict::InSync, "in sync: 120 records"), "{report:#?}");
+    assert_eq!(report.channels[0].scanned, 240.0, "every record of both read");
+    let shares = shares.into_inner().unwrap();
+    assert!(shares.last().is_some_and(|f| (*f - 1.0).abs() < 1e-9) && shares.windows(2).all(|w| w[0] <= w[1]), "progress grows to 1: {shares:?}");
+
+    // The node changes one later (it wins); HarperDB alone has one more (no winner).
+    sy.write_records("shop", "verify", WriteMode::Update, vec![json!({"id": 7, "name": "changed on sy"})]).await.unwrap();
+    hdb.write_records("shop", "verify", WriteMode::Insert, vec![json!({"id": 500, "name": "only here"})]).await.unwrap();
+    let (report, verified) = v::verify(&members, &channels, &view, &never, &|_| {}).await;
+    let ch = &report.channels[0];
+    assert_eq!((report.verdict, ch.differing), (Verdict::Differs, 2.0), "{report:#?}");
+    let row = |k: i64| ch.rows.iter().find(|r| r.key == json!(k)).unwrap_or_else(|| panic!("key {k} in {report:#?}"));
+    assert_eq!((row(7).winner, row(7).behind.clone()), (Some(1), vec![0]), "sy's later write wins");
+    assert_eq!(row(500).winner, None);
+    assert!(row(500).note.as_deref().is_some_and(|n| n.contains("not repaired")), "{:?}", row(500).note);
+    let (plan, repairs) = Repairs::plan(&verified, "p".into());
+    assert_eq!(plan.steps.iter().map(|s| (s.instance_name.as_str(), s.writes)).collect::<Vec<_>>(), vec![("hdb", 1.0)], "{plan:#?}");
+    assert_eq!(plan.skipped.len(), 1, "{plan:#?}");
+    let applied = repairs.apply(|id| members.iter().find(|m| m.id == id).map(|m| m.client.clone()).ok_or_else(|| switchyard_studio::Error::NotRegistered(id.into()))).await;
+    assert!(applied.ok, "{applied:#?}");
+    let (report, _) = v::verify(&members, &channels, &view, &never, &|_| {}).await;
+    let keys: Vec<&Value> = report.channels[0].rows.iter().map(|r| &r.key).collect();
+    assert_eq!(keys, vec![&json!(500)], "record 7 repaired; the one without a winner is left: {report:#?}");
+
+    // Cancelled, a scan stops with the reason.
+    let cancelled = tokio_util::sync::CancellationToken::new();
+    cancelled.cancel();
+    let (report, _) = v::verify(&members, &channels, &view, &cancelled, &|_| {}).await;
+    assert_eq!(report.verdict, Verdict::Failed);
+    assert!(report.summary.contains("cancelled"), "{}", report.summary);
 }
 
 /// A HarperDB instance as the studio's link plans take it.

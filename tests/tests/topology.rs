@@ -240,10 +240,11 @@ async fn verify_finds_what_differs_and_repair_makes_nodes_equal() {
     b.link(&a, json!([{"channel": "dev:x", "subscribe": true}])).await;
     a.ok(json!({"operation": "insert", "database": "dev", "table": "x", "records": (0..200).map(|i| json!({"id": i, "v": i})).collect::<Vec<_>>()})).await;
     eventually("b has a's 200 records", || async { b.count("x").await == 200 }).await;
-    let members = [Member { id: "id-a".into(), name: "a".into(), client: a.client() }, Member { id: "id-b".into(), name: "b".into(), client: b.client() }];
+    let members = [Member { id: "id-a".into(), name: "a".into(), client: a.client(), digests: true }, Member { id: "id-b".into(), name: "b".into(), client: b.client(), digests: true }];
+    let never = tokio_util::sync::CancellationToken::new();
     let channels = ["dev:x".to_string()];
     let topo = view_when(&[&a, &b], "the link opens", |t| t.edges.len() == 1 && t.edges[0].state == LinkState::Open).await;
-    let (report, _) = v::verify(&members, &channels, &topo).await;
+    let (report, _) = v::verify(&members, &channels, &topo, &never, &|_| {}).await;
     assert_eq!((report.verdict, report.summary.as_str()), (Verdict::InSync, "in sync: 200 records"), "{report:#?}");
     assert_eq!(report.channels[0].nodes.iter().map(|n| n.count).collect::<Vec<_>>(), vec![200.0, 200.0]);
     assert!(report.channels[0].nodes[1].watermark.iter().any(|w| w.starts_with("a #")), "b's watermark names a: {:?}", report.channels[0].nodes[1].watermark);
@@ -255,7 +256,7 @@ async fn verify_finds_what_differs_and_repair_makes_nodes_equal() {
     b.ok(json!({"operation": "remove_node", "name": "a"})).await;
     a.ok(json!({"operation": "delete", "database": "dev", "table": "x", "ids": [7]})).await;
     let topo = view(&[&a, &b]).await;
-    let (report, verified) = v::verify(&members, &channels, &topo).await;
+    let (report, verified) = v::verify(&members, &channels, &topo, &never, &|_| {}).await;
     let ch = &report.channels[0];
     assert_eq!(report.verdict, Verdict::Differs, "{report:#?}");
     let keys: Vec<&Value> = ch.rows.iter().map(|r| &r.key).collect();
@@ -272,7 +273,7 @@ async fn verify_finds_what_differs_and_repair_makes_nodes_equal() {
     assert_eq!(plan.steps.iter().map(|s| (s.instance_name.as_str(), s.writes, s.deletes)).collect::<Vec<_>>(), vec![("a", 1.0, 1.0), ("b", 0.0, 1.0)], "{plan:#?}");
     let registry_free = repairs_apply(repairs, &members).await;
     assert!(registry_free, "every step applied");
-    let (report, _) = v::verify(&members, &channels, &topo).await;
+    let (report, _) = v::verify(&members, &channels, &topo, &never, &|_| {}).await;
     assert_eq!((report.verdict, report.summary.as_str()), (Verdict::InSync, "in sync: 198 records"), "{report:#?}");
 
     // A write in flight: b pulls from a again; while the link is down a's write waits.
@@ -284,7 +285,7 @@ async fn verify_finds_what_differs_and_repair_makes_nodes_equal() {
         got[0]["v"] == "after"
     })
     .await;
-    let (report, _) = v::verify(&members, &channels, &topo).await;
+    let (report, _) = v::verify(&members, &channels, &topo, &never, &|_| {}).await;
     assert_eq!(report.verdict, Verdict::InSync, "{report:#?}");
 }
 

@@ -64,6 +64,8 @@ pub struct Studio {
     verified: Mutex<Vec<(String, Verified)>>,
     /// Repair plans shown and not yet applied or dropped, by id.
     repairs: Mutex<HashMap<String, Repairs>>,
+    /// Verifications under way, by the run name the window gave them.
+    running: Mutex<HashMap<String, CancellationToken>>,
 }
 
 /// Verifications kept for planning a repair.
@@ -82,6 +84,7 @@ impl Studio {
             factory: Default::default(),
             verified: Mutex::default(),
             repairs: Mutex::default(),
+            running: Mutex::default(),
         }
     }
 
@@ -189,8 +192,10 @@ impl Studio {
     }
 
     /// Verifies channels across instances: equal digests, or the records that differ with
-    /// the winner of each (checked again while the differences are in flight).
-    pub async fn verify(&self, req: VerifyRequest) -> Result<VerifyReport> {
+    /// the winner of each (checked again while the differences are in flight). Instances
+    /// without digests (HarperDB) are verified by reading every record, with progress (the
+    /// share done) and cancel (`verify_cancel` with the request's `run`).
+    pub async fn verify(&self, req: VerifyRequest, progress: impl Fn(f64) + Sync) -> Result<VerifyReport> {
         let mut ids = req.instances.clone();
         ids.dedup();
         if ids.len() < 2 {
@@ -207,18 +212,41 @@ impl Studio {
                 let why = status.error.map(|e| e.message).unwrap_or_else(|| "it does not answer".into());
                 return Err(Error::Invalid(format!("{} cannot be reached: {why}", spec.name)));
             }
-            if status.server_kind == Some(ServerKind::HarperDb) {
-                return Err(Error::Invalid(format!("{} is a HarperDB instance: Verify compares switchyard-node digests, and HarperDB keeps none (verifying it by paging is not built yet)", spec.name)));
-            }
-            members.push(Member { id: spec.id.clone(), name: spec.name.clone(), client: self.registry.client(id)? });
+            let digests = status.server_kind != Some(ServerKind::HarperDb);
+            members.push(Member { id: spec.id.clone(), name: spec.name.clone(), client: self.registry.client(id)?, digests });
         }
-        let view = self.topology().await?;
-        let (report, verified) = crate::verify::verify(&members, &req.channels, &view).await;
+        let cancel = CancellationToken::new();
+        if let Some(run) = &req.run {
+            self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(run.clone(), cancel.clone());
+        }
+        let view = self.topology().await;
+        let outcome = match view {
+            Ok(view) => Ok(crate::verify::verify(&members, &req.channels, &view, &cancel, &progress).await),
+            Err(e) => Err(e),
+        };
+        if let Some(run) = &req.run {
+            self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(run);
+        }
+        let (report, verified) = outcome?;
+        if cancel.is_cancelled() {
+            return Err(Error::Gone("Verify was cancelled".into()));
+        }
         let mut kept = self.verified.lock().unwrap_or_else(|p| p.into_inner());
         kept.push((report.id.clone(), verified));
         let excess = kept.len().saturating_sub(VERIFIED_KEPT);
         kept.drain(..excess);
         Ok(report)
+    }
+
+    /// Stops a running verification (by its request's `run`); answers whether one was running.
+    pub fn verify_cancel(&self, run: &str) -> bool {
+        match self.running.lock().unwrap_or_else(|p| p.into_inner()).get(run) {
+            Some(t) => {
+                t.cancel();
+                true
+            }
+            None => false,
+        }
     }
 
     /// The repair of what a verification found, to show first.

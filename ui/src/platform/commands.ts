@@ -5,7 +5,7 @@ import type { Channel } from "@tauri-apps/api/core";
 import type { ApplyReport, Arrival, CompareUpdate, FactorySetup, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, RepairPlan, SqlResult, TailAction, TailExported, TailRecord, TailRequest, TailUpdate, TopologyView, TreeDatabase, TreeTable, VerifyReport, VerifyRequest, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "harperdb_export", "factory_setup", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "verify_run", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "topology_layout", "save_topology_layout"] as const;
+export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "harperdb_export", "factory_setup", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "verify_run", "verify_cancel", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "topology_layout", "save_topology_layout"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
@@ -51,7 +51,8 @@ export interface Commands {
   plan_unlink: { args: { dialer: string; linkName: string }; returns: LinkPlan };
   apply_plan: { args: { plan: string }; returns: ApplyReport };
   drop_plan: { args: { plan: string }; returns: boolean };
-  verify_run: { args: { request: VerifyRequest }; returns: VerifyReport };
+  verify_run: { args: { request: VerifyRequest; progress: Channel<number> }; returns: VerifyReport };
+  verify_cancel: { args: { run: string }; returns: boolean };
   verify_repair_plan: { args: { verify: string }; returns: RepairPlan };
   verify_repair_apply: { args: { plan: string }; returns: ApplyReport };
   verify_repair_drop: { args: { plan: string }; returns: boolean };

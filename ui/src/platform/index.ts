@@ -100,7 +100,13 @@ export const native = {
   applyPlan: (plan: string) => call("apply_plan", { plan }),
   dropPlan: (plan: string) => call("drop_plan", { plan }),
   /** Verifies channels across instances (digests, then the differing records with their winner). */
-  verifyRun: (request: VerifyRequest) => call("verify_run", { request }),
+  verifyRun: (request: VerifyRequest, onProgress: (done: number) => void = () => undefined) => {
+    const progress = new Channel<number>();
+    progress.onmessage = onProgress;
+    return call("verify_run", { request, progress });
+  },
+  /** Stops a verification under way (by the `run` its request named). */
+  verifyCancel: (run: string) => call("verify_cancel", { run }),
   /** The repair of what a verification found, to show before it is applied. */
   verifyRepairPlan: (verify: string) => call("verify_repair_plan", { verify }),
   verifyRepairApply: (plan: string) => call("verify_repair_apply", { plan }),

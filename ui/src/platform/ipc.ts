@@ -479,7 +479,11 @@ export type VerifyRequest = { instances: Array<string>,
 /**
  * `database:table`, each.
  */
-channels: Array<string>, };
+channels: Array<string>, 
+/**
+ * A name for this run, to cancel it by (`verify_cancel`).
+ */
+run?: string, };
 
 export type Verdict = "inSync" | "inFlight" | "differs" | "failed";
 

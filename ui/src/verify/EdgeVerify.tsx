@@ -9,7 +9,6 @@ import { openVerify, PERIODIC_MS, useVerify, type LastResult } from "./store";
 export function cannotVerify(view: TopologyView, edge: TopoEdge): string | null {
   const ends = [edge.source, edge.target].map((id) => view.nodes.find((n) => n.id === id));
   if (ends.some((n) => !n || n.kind === "ghost")) return "Register both nodes to verify them.";
-  if (ends.some((n) => n?.serverKind === "harperdb")) return "Verify compares switchyard-node digests; verifying HarperDB instances (by paging) is not built yet.";
   if (ends.some((n) => !n?.online)) return "Both nodes must be online to verify.";
   return null;
 }
@@ -41,14 +40,17 @@ export function EdgeVerify({ view, edge }: { view: TopologyView; edge: TopoEdge 
         </label>
       </div>
       {why && <p className="small muted">{why}</p>}
+      {!why && [edge.source, edge.target].some((id) => view.nodes.find((n) => n.id === id)?.serverKind === "harperdb") && (
+        <p className="small muted">HarperDB keeps no digest: Verify reads both tables whole (slower, with progress and Cancel).</p>
+      )}
       {last && <p className={`small verdict-${last.verdict}`} data-testid="verify-last">Last: {last.summary}, {clock(last.at, zone).slice(0, 8)}</p>}
     </div>
   );
 }
 
-/** The nodes a channel can be verified on: registered switchyard-nodes online that hold its table. */
+/** The nodes a channel can be verified on: registered, online, holding its table. */
 export function verifiableHolders(view: TopologyView, channel: string) {
-  return view.nodes.filter((n) => n.kind !== "ghost" && n.online && n.serverKind !== "harperdb" && n.channels.includes(channel));
+  return view.nodes.filter((n) => n.kind !== "ghost" && n.online && n.channels.includes(channel));
 }
 
 /** Verify one channel across every node that holds it (beside "Follow a channel"). */
@@ -56,7 +58,7 @@ export function ChannelVerify({ view, channel }: { view: TopologyView; channel: 
   const holders = verifiableHolders(view, channel);
   const last = useVerify((s) => s.last[`channel:${channel}`]);
   const zone = useZone((z) => z.zone);
-  if (holders.length < 2) return <p className="small muted">Fewer than two online switchyard-nodes hold {channel}: nothing to verify it across.</p>;
+  if (holders.length < 2) return <p className="small muted">Fewer than two online instances hold {channel}: nothing to verify it across.</p>;
   return (
     <div className="row">
       <button className="link" data-testid={`verify-channel-${channel}`}

@@ -9,7 +9,7 @@ import { describeError } from "../stores/ui";
 import { count, grouped } from "../text/count";
 import { ReportView } from "../topology/LinkDialog";
 import { clock, dateTime, useZone, zoneLabel, type Zone } from "../text/time";
-import { applyRepair, closeVerify, planRepair, useVerify, verifyAgain } from "./store";
+import { applyRepair, cancelVerify, closeVerify, planRepair, useVerify, verifyAgain } from "./store";
 
 const ROW_HEIGHT = 46;
 const LIST_HEIGHT = 320;
@@ -128,7 +128,13 @@ export function VerifyDialog() {
   return (
     <Modal title={`Verify ${d.title}`} onClose={closeVerify} testId="verify-dialog" wide>
       <div role="status" aria-live="polite" data-testid="verify-result" data-verdict={d.busy === "verify" ? "running" : r?.verdict ?? "none"}>
-        {d.busy === "verify" && <p className="muted">Verifying {d.channels.join(", ")}…</p>}
+        {d.busy === "verify" && (
+          <div className="row">
+            <span className="muted">Verifying {d.channels.join(", ")}…{d.progress > 0 ? ` ${Math.floor(d.progress * 100)} % read` : ""}</span>
+            {d.progress > 0 && <progress max={1} value={d.progress} aria-label="share of the records read" data-testid="verify-progress" />}
+            <button type="button" onClick={cancelVerify} data-testid="verify-cancel">Cancel</button>
+          </div>
+        )}
         {d.busy !== "verify" && r && (
           <p className={r.verdict === "inSync" ? "ok-text" : r.verdict === "inFlight" ? "" : "error-text"} data-testid="verify-summary">
             {r.verdict === "inSync" ? "✓ " : ""}{r.summary} · verified {clock(r.at, zone).slice(0, 8)} in {r.tookMs.toFixed(0)} ms{r.passes > 1 ? ` (${r.passes} passes: differences in flight were checked again)` : ""}

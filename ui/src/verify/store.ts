@@ -21,6 +21,9 @@ export interface VerifyDialog {
   channels: string[];
   report: VerifyReport | null;
   busy: "verify" | "plan" | "repair" | null;
+  /** The running verification's name (to cancel it) and the share of its reading done. */
+  run: string | null;
+  progress: number;
   plan: RepairPlan | null;
   applied: ApplyReport | null;
   error: UiError | null;
@@ -34,6 +37,8 @@ interface VerifyState {
   dialog: VerifyDialog | null;
   opened: (d: Pick<VerifyDialog, "edge" | "title" | "instances" | "channels">) => void;
   busy: (what: VerifyDialog["busy"]) => void;
+  started: (run: string) => void;
+  progressed: (run: string, share: number) => void;
   verified: (edge: string, report: VerifyReport) => void;
   planned: (plan: RepairPlan) => void;
   applied: (report: ApplyReport) => void;
@@ -48,16 +53,18 @@ export const useVerify = create<VerifyState>((set) => ({
   last: {},
   periodic: {},
   dialog: null,
-  opened: (d) => set({ dialog: { ...d, report: null, busy: "verify", plan: null, applied: null, error: null } }),
+  opened: (d) => set({ dialog: { ...d, report: null, busy: "verify", run: null, progress: 0, plan: null, applied: null, error: null } }),
   busy: (what) => set((s) => (s.dialog ? { dialog: { ...s.dialog, busy: what, error: null } } : {})),
+  started: (run) => set((s) => (s.dialog ? { dialog: { ...s.dialog, busy: "verify", run, progress: 0, error: null } } : {})),
+  progressed: (run, share) => set((s) => (s.dialog?.run === run ? { dialog: { ...s.dialog, progress: share } } : {})),
   verified: (edge, report) =>
     set((s) => ({
       last: { ...s.last, [edge]: { at: report.at, verdict: report.verdict, summary: report.summary } },
-      dialog: s.dialog?.edge === edge ? { ...s.dialog, report, busy: null, error: null } : s.dialog,
+      dialog: s.dialog?.edge === edge ? { ...s.dialog, report, busy: null, run: null, error: null } : s.dialog,
     })),
   planned: (plan) => set((s) => (s.dialog ? { dialog: { ...s.dialog, plan, busy: null, applied: null } } : {})),
   applied: (report) => set((s) => (s.dialog ? { dialog: { ...s.dialog, applied: report, plan: null, busy: null } } : {})),
-  failed: (error) => set((s) => (s.dialog ? { dialog: { ...s.dialog, error, busy: null } } : {})),
+  failed: (error) => set((s) => (s.dialog ? { dialog: { ...s.dialog, error, busy: null, run: null } } : {})),
   notVerified: (edge, e) => set((s) => ({ last: { ...s.last, [edge]: { at: Date.now(), verdict: "failed", summary: `could not verify: ${e.message}` } } })),
   closed: () => set({ dialog: null }),
   setPeriodic: (edge, on) => set((s) => ({ periodic: { ...s.periodic, [edge]: on } })),
@@ -73,9 +80,11 @@ export function openVerify(edge: string, title: string, instances: string[], cha
 export async function verifyAgain() {
   const d = useVerify.getState().dialog;
   if (!d) return;
-  useVerify.getState().busy("verify");
+  const run = `run-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  useVerify.getState().started(run);
   try {
-    useVerify.getState().verified(d.edge, await native.verifyRun({ instances: d.instances, channels: d.channels }));
+    const report = await native.verifyRun({ instances: d.instances, channels: d.channels, run }, (share) => useVerify.getState().progressed(run, share));
+    useVerify.getState().verified(d.edge, report);
   } catch (e) {
     useVerify.getState().failed(asUiError(e));
     useVerify.getState().notVerified(d.edge, asUiError(e));
@@ -107,7 +116,14 @@ export async function applyRepair() {
   await verifyAgain();
 }
 
+/** Stops the verification under way (it answers "cancelled"). */
+export function cancelVerify() {
+  const run = useVerify.getState().dialog?.run;
+  if (run) void native.verifyCancel(run).catch(() => undefined);
+}
+
 export function closeVerify() {
+  cancelVerify();
   const plan = useVerify.getState().dialog?.plan;
   if (plan) void native.verifyRepairDrop(plan.id).catch(() => undefined);
   useVerify.getState().closed();

@@ -5,13 +5,14 @@
 pub mod compare;
 mod repair;
 mod run;
+mod scan;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
 pub use repair::{RepairPlan, RepairStep, Repairs};
-pub use run::{verify, Member, Verified};
+pub use run::{verify, Held, Member, Verified};
 
 /// What to verify: some channels across some registered instances (two or more).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -20,6 +21,10 @@ pub struct VerifyRequest {
     pub instances: Vec<String>,
     /// `database:table`, each.
     pub channels: Vec<String>,
+    /// A name for this run, to cancel it by (`verify_cancel`).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }
 
 /// A channel's (or a whole verification's) outcome, worst last.

@@ -7,11 +7,11 @@
 //! what it held, for exactly the keys it set.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use switchyard_protocol::ops::{RecordRepair, RecordState};
 use ts_rs::TS;
 
-use super::run::Verified;
+use super::run::{Held, Verified};
 use crate::error::Result;
 use switchyard_client::OpsClient;
 use crate::topology::link::{ApplyReport, StepResult};
@@ -44,8 +44,22 @@ pub struct RepairPlan {
 /// The requests of a repair plan, kept in the studio until applied or dropped.
 #[derive(Debug, Clone)]
 pub struct Repairs {
-    /// Per node and channel: what is shown, the table, the repairs and each key's state before.
-    steps: Vec<(RepairStep, String, String, Vec<RecordRepair>, Vec<RecordState>)>,
+    /// Per node and channel: what is shown, the table, and the writes.
+    steps: Vec<(RepairStep, String, String, Writes)>,
+}
+
+/// One node's writes on one table, with what each key held before (its undo).
+#[derive(Debug, Clone)]
+enum Writes {
+    /// repair_records at the winners' versions (switchyard-node).
+    Repair { repairs: Vec<RecordRepair>, before: Vec<RecordState> },
+    /// The winners' records upserted (a verification by scanning: any server).
+    Upsert { records: Vec<Value>, before: Vec<Value> },
+}
+
+/// A record to upsert: without the stamps its server sets itself.
+fn unstamped(record: &Map<String, Value>) -> Value {
+    Value::Object(record.iter().filter(|(k, _)| k.as_str() != "__createdtime__" && k.as_str() != "__updatedtime__").map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 impl Repairs {
@@ -54,38 +68,45 @@ impl Repairs {
         let mut steps = Vec::new();
         let mut skipped = Vec::new();
         for ch in &verified.channels {
+            for row in ch.rows.iter().filter(|r| r.winner.is_none()) {
+                skipped.push(format!("{} key {}: no winner", ch.channel, row.key));
+            }
             for (i, (instance, name)) in ch.members.iter().enumerate() {
-                let (mut repairs, mut before) = (Vec::new(), Vec::new());
                 let (mut writes, mut deletes) = (0.0, 0.0);
+                let (mut repairs, mut before_states, mut records, mut before_records, mut keys) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
                 for row in &ch.rows {
-                    let Some(w) = row.winner else {
-                        if i == 0 {
-                            skipped.push(format!("{} key {}: no winner", ch.channel, row.key));
+                    let Some(w) = row.winner else { continue };
+                    match &row.held {
+                        Held::States(states) => {
+                            if states[i] == states[w] {
+                                continue;
+                            }
+                            match &states[w] {
+                                RecordState::Deleted { .. } => deletes += 1.0,
+                                _ => writes += 1.0,
+                            }
+                            repairs.push(RecordRepair { key: row.key.clone(), expected: states[i].mark(), set: states[w].clone() });
+                            before_states.push(states[i].clone());
                         }
-                        continue;
-                    };
-                    if row.states[i] == row.states[w] {
-                        continue;
+                        Held::Records(held) => {
+                            // A winner exists only where every member holds the key.
+                            let (Some(mine), Some(best)) = (&held[i], &held[w]) else { continue };
+                            if super::scan::content(mine) == super::scan::content(best) {
+                                continue;
+                            }
+                            writes += 1.0;
+                            records.push(unstamped(best));
+                            before_records.push(unstamped(mine));
+                        }
                     }
-                    match &row.states[w] {
-                        RecordState::Deleted { .. } => deletes += 1.0,
-                        _ => writes += 1.0,
-                    }
-                    repairs.push(RecordRepair { key: row.key.clone(), expected: row.states[i].mark(), set: row.states[w].clone() });
-                    before.push(row.states[i].clone());
+                    keys.push(row.key.clone());
                 }
-                if repairs.is_empty() {
+                if keys.is_empty() {
                     continue;
                 }
-                let step = RepairStep {
-                    instance: instance.clone(),
-                    instance_name: name.clone(),
-                    channel: ch.channel.to_string(),
-                    writes,
-                    deletes,
-                    keys: repairs.iter().take(20).map(|r| r.key.clone()).collect(),
-                };
-                steps.push((step, ch.channel.database.clone(), ch.channel.table.clone(), repairs, before));
+                let w = if records.is_empty() { Writes::Repair { repairs, before: before_states } } else { Writes::Upsert { records, before: before_records } };
+                let step = RepairStep { instance: instance.clone(), instance_name: name.clone(), channel: ch.channel.to_string(), writes, deletes, keys: keys.into_iter().take(20).collect() };
+                steps.push((step, ch.channel.database.clone(), ch.channel.table.clone(), w));
             }
         }
         let total: f64 = steps.iter().map(|(s, ..)| s.writes + s.deletes).sum();
@@ -103,24 +124,24 @@ impl Repairs {
     pub async fn apply(self, client_of: impl Fn(&str) -> Result<OpsClient>) -> ApplyReport {
         let mut report = ApplyReport { ok: true, steps: Vec::new(), undone: Vec::new(), left_behind: Vec::new() };
         let mut done: Vec<(usize, Vec<Value>)> = Vec::new();
-        for (i, (step, db, table, repairs, _)) in self.steps.iter().enumerate() {
+        for (i, (step, db, table, writes)) in self.steps.iter().enumerate() {
             let answer = match client_of(&step.instance) {
-                Ok(c) => c.repair_records(db, table, repairs.clone()).await.map_err(crate::Error::from),
+                Ok(c) => send(&c, db, table, writes).await,
                 Err(e) => Err(e),
             };
             match answer {
-                Ok(r) => {
-                    let message = if r.changed.is_empty() {
-                        format!("{} set on {}", r.repaired, step.channel)
+                Ok((set, changed)) => {
+                    let message = if changed.is_empty() {
+                        format!("{set} set on {}", step.channel)
                     } else {
-                        format!("{} set on {}; {} changed since Verify and left alone (verify again)", r.repaired, step.channel, r.changed.len())
+                        format!("{set} set on {}; {} changed since Verify and left alone (verify again)", step.channel, changed.len())
                     };
-                    report.steps.push(StepResult { instance_name: step.instance_name.clone(), operation: "repair_records".into(), ok: true, message });
-                    done.push((i, r.changed));
+                    report.steps.push(StepResult { instance_name: step.instance_name.clone(), operation: writes.operation().into(), ok: true, message });
+                    done.push((i, changed));
                 }
                 Err(e) => {
                     report.ok = false;
-                    report.steps.push(StepResult { instance_name: step.instance_name.clone(), operation: "repair_records".into(), ok: false, message: e.to_string() });
+                    report.steps.push(StepResult { instance_name: step.instance_name.clone(), operation: writes.operation().into(), ok: false, message: e.to_string() });
                     break;
                 }
             }
@@ -129,30 +150,65 @@ impl Repairs {
             return report;
         }
         for (i, changed) in done.into_iter().rev() {
-            let (step, db, table, repairs, before) = &self.steps[i];
-            let back: Vec<RecordRepair> = repairs
-                .iter()
-                .zip(before)
-                .filter(|(r, _)| !changed.contains(&r.key))
-                .map(|(r, was)| RecordRepair { key: r.key.clone(), expected: r.set.mark(), set: was.clone() })
-                .collect();
+            let (step, db, table, writes) = &self.steps[i];
+            let back = writes.undo(&changed);
             let answer = match client_of(&step.instance) {
-                Ok(c) => c.repair_records(db, table, back).await.map_err(crate::Error::from),
+                Ok(c) => send(&c, db, table, &back).await,
                 Err(e) => Err(e),
             };
             let (ok, message) = match answer {
-                Ok(r) if r.changed.is_empty() => (true, format!("set {} back on {}", r.repaired, step.channel)),
-                Ok(r) => {
-                    report.left_behind.push(format!("{} keys of {} on {} changed again and were not set back", r.changed.len(), step.channel, step.instance_name));
-                    (true, format!("set {} back on {}", r.repaired, step.channel))
+                Ok((set, again)) => {
+                    if !again.is_empty() {
+                        report.left_behind.push(format!("{} keys of {} on {} changed again and were not set back", again.len(), step.channel, step.instance_name));
+                    }
+                    (true, format!("set {set} back on {}", step.channel))
                 }
                 Err(e) => {
                     report.left_behind.push(format!("the repair of {} on {} was not taken back: {e}", step.channel, step.instance_name));
                     (false, e.to_string())
                 }
             };
-            report.undone.push(StepResult { instance_name: step.instance_name.clone(), operation: "repair_records".into(), ok, message });
+            report.undone.push(StepResult { instance_name: step.instance_name.clone(), operation: writes.operation().into(), ok, message });
         }
         report
+    }
+}
+
+impl Writes {
+    fn operation(&self) -> &'static str {
+        match self {
+            Writes::Repair { .. } => "repair_records",
+            Writes::Upsert { .. } => "upsert",
+        }
+    }
+
+    /// What sets back these writes, but for the keys that were `changed` (left alone).
+    fn undo(&self, changed: &[Value]) -> Writes {
+        match self {
+            Writes::Repair { repairs, before } => {
+                let (repairs, before) = repairs
+                    .iter()
+                    .zip(before)
+                    .filter(|(r, _)| !changed.contains(&r.key))
+                    .map(|(r, was)| (RecordRepair { key: r.key.clone(), expected: r.set.mark(), set: was.clone() }, r.set.clone()))
+                    .unzip();
+                Writes::Repair { repairs, before }
+            }
+            Writes::Upsert { records, before } => Writes::Upsert { records: before.clone(), before: records.clone() },
+        }
+    }
+}
+
+/// Sends one node's writes; answers how many keys were set and the keys left alone.
+async fn send(c: &OpsClient, db: &str, table: &str, writes: &Writes) -> Result<(u64, Vec<Value>)> {
+    match writes {
+        Writes::Repair { repairs, .. } => {
+            let r = c.repair_records(db, table, repairs.clone()).await?;
+            Ok((r.repaired, r.changed))
+        }
+        Writes::Upsert { records, .. } => {
+            let r = c.upsert(db, table, records).await?;
+            Ok((r.upserted_hashes.len() as u64, Vec::new()))
+        }
     }
 }

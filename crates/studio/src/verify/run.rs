@@ -15,6 +15,7 @@ use switchyard_protocol::Channel;
 use super::compare::{self, Reach};
 use super::{ChannelReport, Verdict, VerifyNode, VerifyReport, ROWS_SHOWN};
 use crate::topology::TopologyView;
+use tokio_util::sync::CancellationToken;
 use crate::words;
 
 /// Records one page of a bucket listing carries.
@@ -31,6 +32,8 @@ pub struct Member {
     pub id: String,
     pub name: String,
     pub client: OpsClient,
+    /// It keeps table digests (a switchyard-node); without, the channel is verified by scanning.
+    pub digests: bool,
 }
 
 /// What a verification found, kept for planning its repair: per channel, the members and
@@ -51,8 +54,23 @@ pub struct VerifiedChannel {
 #[derive(Debug, Clone)]
 pub struct VerifiedRow {
     pub key: Value,
-    pub states: Vec<RecordState>,
+    pub held: Held,
     pub winner: Option<usize>,
+}
+
+/// What each member held of a differing key, in the members' order.
+#[derive(Debug, Clone)]
+pub enum Held {
+    /// Read with record_states (switchyard-nodes): versions, origins, tombstones.
+    States(Vec<RecordState>),
+    /// Read as records (a verification by scanning): the record, or none.
+    Records(Vec<Option<serde_json::Map<String, Value>>>),
+}
+
+impl VerifiedRow {
+    pub fn scanned(key: Value, records: Vec<Option<serde_json::Map<String, Value>>>, winner: Option<usize>) -> VerifiedRow {
+        VerifiedRow { key, held: Held::Records(records), winner }
+    }
 }
 
 /// Who writes reach whom on each channel, from the canvas's model: by the registered origin's
@@ -75,7 +93,7 @@ impl Reach for FlowReach<'_> {
 
 /// Verifies each channel across the members, checking again (a few times) while the only
 /// differences are in flight.
-pub async fn verify(members: &[Member], channels: &[String], view: &TopologyView) -> (VerifyReport, Verified) {
+pub async fn verify(members: &[Member], channels: &[String], view: &TopologyView, cancel: &CancellationToken, progress: &(dyn Fn(f64) + Sync)) -> (VerifyReport, Verified) {
     let started = Instant::now();
     let by_node_name: HashMap<String, String> = view.nodes.iter().filter_map(|n| n.node_name.clone().map(|nn| (nn, n.id.clone()))).collect();
     let mut reports: Vec<Option<(ChannelReport, VerifiedChannel)>> = vec![None; channels.len()];
@@ -86,11 +104,21 @@ pub async fn verify(members: &[Member], channels: &[String], view: &TopologyView
         }
         passes += 1;
         let todo: Vec<usize> = (0..channels.len()).filter(|i| reports[*i].as_ref().is_none_or(|(r, _)| r.verdict == Verdict::InFlight)).collect();
-        let runs = todo.iter().map(|i| {
-            let reach = view.flows.iter().find(|f| f.channel == channels[*i]).map(|f| &f.reach);
-            verify_channel(members, &channels[*i], reach, &by_node_name)
-        });
-        let done = futures_util::future::join_all(runs).await;
+        let done = if members.iter().all(|m| m.digests) {
+            let runs = todo.iter().map(|i| {
+                let reach = view.flows.iter().find(|f| f.channel == channels[*i]).map(|f| &f.reach);
+                verify_channel(members, &channels[*i], reach, &by_node_name)
+            });
+            futures_util::future::join_all(runs).await
+        } else {
+            // Scanned one channel after the other: each already reads every member at once.
+            let mut done = Vec::with_capacity(todo.len());
+            for (n, i) in todo.iter().enumerate() {
+                let share = |f: f64| progress((n as f64 + f) / todo.len() as f64);
+                done.push(super::scan::scan_channel(members, &channels[*i], cancel, &share).await);
+            }
+            done
+        };
         for (i, r) in todo.into_iter().zip(done) {
             reports[i] = Some(r);
         }
@@ -245,7 +273,7 @@ async fn verify_channel(members: &[Member], channel: &str, reach: Option<&BTreeM
             report.differing -= 1.0;
             continue;
         }
-        verified.push(VerifiedRow { key, states: row.into_iter().cloned().collect(), winner: judged.winner.map(|w| w as usize) });
+        verified.push(VerifiedRow { key, held: Held::States(row.into_iter().cloned().collect()), winner: judged.winner.map(|w| w as usize) });
         report.in_flight += judged.in_flight as u8 as f64;
         report.rows.push(judged);
     }
