@@ -4,7 +4,8 @@
 //! cancelled.
 //!
 //! Invariants: records compare by content without the server's own timestamps (each server
-//! stamps a write it receives by its own clock) and with object keys in one order; the winner
+//! stamps a write it receives by its own clock), with object keys in one order and whole floats
+//! as integers (JavaScript has one number type); the winner
 //! of a content difference is the later `__updatedtime__` (HarperDB's last-writer-wins), and a
 //! record one node lacks has no winner (HarperDB does not say whether it deleted it); loops are
 //! bounded by SCAN_MAX records per member.
@@ -37,6 +38,11 @@ pub fn content(record: &Map<String, Value>) -> Value {
                 Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
             }
             Value::Array(a) => Value::Array(a.iter().map(canon).collect()),
+            // One number, one text: HarperDB (JavaScript) answers 1 for a 1.0 it was sent.
+            Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => Value::from(f as i64),
+                _ => v.clone(),
+            },
             other => other.clone(),
         }
     }
@@ -255,5 +261,10 @@ mod tests {
         assert_eq!(content_hash(&a), content_hash(&b));
         let Value::Object(c) = json!({"id": 1, "b": {"x": 3, "y": 1}}) else { unreachable!() };
         assert_ne!(content_hash(&a), content_hash(&c));
+        // A whole float is the number JavaScript answers for it.
+        let (Value::Object(f), Value::Object(i)) = (json!({"id": 1, "v": 2.0}), json!({"id": 1, "v": 2})) else { unreachable!() };
+        assert_eq!(content_hash(&f), content_hash(&i));
+        let Value::Object(h) = json!({"id": 1, "v": 2.5}) else { unreachable!() };
+        assert_ne!(content_hash(&f), content_hash(&h));
     }
 }
