@@ -17,7 +17,10 @@ use switchyard_studio::verify::{RepairPlan, VerifyReport, VerifyRequest};
 use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
 use tauri::{Runtime, State};
 
-use crate::error::Result;
+use switchyard_studio::ErrorBody;
+
+/// A command's answer: its result, or the one `{code, message}` (a studio error converts).
+type Result<T> = std::result::Result<T, ErrorBody>;
 
 type S<'a> = State<'a, Arc<Studio>>;
 

@@ -2,7 +2,6 @@
 //! behaviour lives in switchyard-studio (and the nodes it runs, in switchyard-node).
 
 mod commands;
-mod error;
 mod storage;
 
 use std::sync::Arc;
@@ -11,7 +10,6 @@ use switchyard_studio::{Keychain, LocalInstances, Registry, Studio};
 use tauri::{Emitter, Manager, RunEvent};
 use tauri_plugin_store::StoreExt;
 
-pub use error::{Error, Result};
 
 /// Emitted when the set or state of instances changed outside a command's answer.
 pub const REGISTRY_CHANGED: &str = "registry-changed";

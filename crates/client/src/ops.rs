@@ -313,7 +313,9 @@ impl OpsClient {
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| format!("HTTP {}: {}", r.status, truncate(&r.text)));
-        Err(Error::Api { code: ErrorCode::from_http_status(r.status), status: r.status, message, body: r.body })
+        // switchyard-node says its code beside the error; HarperDB says none (read from the status).
+        let code = r.body.get("code").and_then(|c| serde_json::from_value::<ErrorCode>(c.clone()).ok()).unwrap_or_else(|| ErrorCode::from_http_status(r.status));
+        Err(Error::Api { code, status: r.status, message, body: r.body })
     }
 
     pub async fn create_database(&self, database: &str) -> Result<Message> {

@@ -1,4 +1,5 @@
-//! The node's error type and its mapping to Operations API answers (`{"error": …}` + status).
+//! The node's error type and its mapping to Operations API answers (`{"error": …, "code": …}` +
+//! status).
 
 use switchyard_protocol::ops::{ErrorReply, Denied};
 use switchyard_protocol::ErrorCode;
@@ -60,7 +61,8 @@ impl Error {
             Error::Unauthorized(_) => ErrorCode::Unauthorized,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::NotFound(_) => ErrorCode::NotFound,
-            Error::Conflict(_) | Error::Gap { .. } => ErrorCode::Conflict,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Gap { .. } => ErrorCode::Gap,
             Error::StorageFull(_) | Error::Storage(_) | Error::ReadOnly(_) => ErrorCode::Storage,
             Error::Throttled { .. } | Error::Overloaded { .. } => ErrorCode::Busy,
             Error::Internal(_) => ErrorCode::Internal,
@@ -82,13 +84,15 @@ impl Error {
         }
     }
 
-    /// The JSON body HarperDB clients expect: `{"error": …}`, plus what was missing on a 403.
+    /// The JSON body HarperDB clients expect, `{"error": …}` (plus what was missing on a 403),
+    /// with the `code` our clients branch on.
     pub fn body(&self) -> ErrorReply {
+        let code = Some(self.code());
         match self {
             Error::Forbidden(missing) => {
-                ErrorReply { error: self.to_string(), unauthorized_access: Some(missing.clone()), invalid_schema_items: Some(vec![]) }
+                ErrorReply { error: self.to_string(), code, unauthorized_access: Some(missing.clone()), invalid_schema_items: Some(vec![]) }
             }
-            other => ErrorReply { error: other.to_string(), unauthorized_access: None, invalid_schema_items: None },
+            other => ErrorReply { error: other.to_string(), code, unauthorized_access: None, invalid_schema_items: None },
         }
     }
 

@@ -37,7 +37,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(node.config.body_read_timeout))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             let error = "internal error: the server hit a bug; nothing was committed by this request".to_string();
-            json_response(500, &ErrorReply { error, unauthorized_access: None, invalid_schema_items: None })
+            json_response(500, &ErrorReply { error, code: Some(switchyard_protocol::ErrorCode::Internal), unauthorized_access: None, invalid_schema_items: None })
         }))
         .with_state(node)
 }
@@ -165,7 +165,7 @@ async fn stopped(stopping: &mut watch::Receiver<bool>) {
 /// Answers a connection over the limit with 503 and closes it.
 async fn refuse_connection<I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut io: I) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let body = r#"{"error":"the node is serving as many connections as it may; try again shortly"}"#;
+    let body = r#"{"error":"the node is serving as many connections as it may; try again shortly","code":"busy"}"#;
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
         body.len()
@@ -368,7 +368,7 @@ fn count_json_values(bytes: &[u8]) -> usize {
 fn json_response<T: serde::Serialize>(status: u16, v: &T) -> Response {
     match serde_json::to_string(v) {
         Ok(text) => raw_json(status, text),
-        Err(_) => raw_json(500, r#"{"error":"internal error: an answer could not be written"}"#.to_string()),
+        Err(_) => raw_json(500, r#"{"error":"internal error: an answer could not be written","code":"internal"}"#.to_string()),
     }
 }
 

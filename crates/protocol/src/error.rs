@@ -16,6 +16,9 @@ pub enum ErrorCode {
     NotFound,
     /// The thing to create already exists (HTTP 409).
     Conflict,
+    /// A batch continues from a position after the one the receiver stands at: something in
+    /// between was lost; send again from where the receiver is (HTTP 409).
+    Gap,
     /// The server could not store the data: disk full, read-only, busy (HTTP 503/507).
     Storage,
     /// The server is too busy to take this now, or refuses more attempts for a while (HTTP 429
@@ -35,12 +38,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for generated clients (the UI's `ErrorCode` union).
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::Conflict,
+        ErrorCode::Gap,
         ErrorCode::Storage,
         ErrorCode::Busy,
         ErrorCode::Unreachable,
@@ -58,6 +62,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::Gap => "gap",
             ErrorCode::Storage => "storage",
             ErrorCode::Busy => "busy",
             ErrorCode::Unreachable => "unreachable",
@@ -75,7 +80,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
-            ErrorCode::Conflict => 409,
+            ErrorCode::Conflict | ErrorCode::Gap => 409,
             ErrorCode::Storage => 507,
             ErrorCode::Busy => 429,
             ErrorCode::Unreachable | ErrorCode::Untrusted => 502,
@@ -101,11 +106,21 @@ impl ErrorCode {
     }
 }
 
-/// The error as it crosses IPC: a code to branch on and a sentence for the user.
+/// The one `{code, message}`: what crosses IPC to the UI (a code to branch on, a sentence for
+/// the user), and the code a node's error answer carries beside HarperDB's `error`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorBody {
+    /// One of the few classes a caller branches on; never branch on `message`.
+    #[cfg_attr(feature = "ts", ts(type = "ErrorCode"))]
     pub code: ErrorCode,
     pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorBody {
+        ErrorBody { code, message: message.into() }
+    }
 }
 
 #[cfg(test)]

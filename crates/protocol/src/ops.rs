@@ -710,10 +710,13 @@ pub struct JobStarted {
     pub result: LoadResult,
 }
 
-/// An Operations API error answer: `{"error"}`, plus on a 403 what was missing.
+/// An Operations API error answer: `{"error"}` (HarperDB's), the `code` a client branches on
+/// (switchyard-node; HarperDB sends none), plus on a 403 what was missing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorReply {
     pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<crate::ErrorCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unauthorized_access: Option<Vec<Denied>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -45,3 +45,10 @@ impl Error {
         ErrorBody { code: self.code(), message: self.to_string() }
     }
 }
+
+/// What a command answers the window on failure.
+impl From<Error> for ErrorBody {
+    fn from(e: Error) -> ErrorBody {
+        e.to_body()
+    }
+}

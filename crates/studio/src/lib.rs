@@ -22,6 +22,7 @@ pub mod words;
 
 pub use browse::{page_request_ops, rows_columns, Browse};
 pub use error::{Error, Result};
+pub use switchyard_protocol::ErrorBody;
 pub use local::{LocalInstances, ADMIN_USER};
 pub use studio::Studio;
 pub use tail::{Tail, TailEvent, TailRecord, TailRequest, TailSource, OPERATIONS as NODE_TAIL_OPERATIONS};

@@ -11,7 +11,8 @@ use serde_json::Value;
 use switchyard_protocol::operation::NoFields;
 use switchyard_protocol::Operation;
 
-use crate::types::{InstanceStatus, UiError};
+use crate::types::InstanceStatus;
+use switchyard_protocol::ErrorBody;
 use crate::error::{Error, Result};
 use switchyard_client::{OpsClient, ServerKind};
 use switchyard_protocol::ErrorCode;
@@ -59,7 +60,7 @@ pub async fn status(id: &str, client: &OpsClient) -> InstanceStatus {
                 version: None,
                 server_kind: None,
                 node_name: None,
-                error: Some(UiError::from(&e)),
+                error: Some(e.to_body()),
                 certificate_fingerprint,
             }
         }
@@ -68,12 +69,12 @@ pub async fn status(id: &str, client: &OpsClient) -> InstanceStatus {
 
 /// Whether HarperDB's `user_info` names the user the client logs in as (difference
 /// `authorize-local`).
-async fn verify_user(client: &OpsClient) -> std::result::Result<(), UiError> {
+async fn verify_user(client: &OpsClient) -> std::result::Result<(), ErrorBody> {
     let expected = client.username().unwrap_or_default().to_string();
-    let answer = client.run(&Operation::UserInfo(NoFields {})).await.map_err(|e| UiError::from(&e))?;
+    let answer = client.run(&Operation::UserInfo(NoFields {})).await.map_err(|e| e.to_body())?;
     match answer.get("username").and_then(Value::as_str) {
         Some(name) if name == expected => Ok(()),
-        named => Err(UiError {
+        named => Err(ErrorBody {
             code: ErrorCode::Unauthorized,
             message: format!(
                 "the credentials could not be verified: HarperDB answered as {} instead of '{expected}' (in its dev mode, authorizeLocal lets requests from this machine in without checking them)",

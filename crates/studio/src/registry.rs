@@ -247,7 +247,7 @@ impl Registry {
         let spec = self.get(id)?;
         let client = match self.password(&spec).and_then(|p| client_for(&spec, &p, PROBE_TIMEOUT)) {
             Ok(c) => c,
-            Err(e) => return Ok(InstanceStatus::unreachable(id, (&e).into())),
+            Err(e) => return Ok(InstanceStatus::unreachable(id, e.to_body())),
         };
         let status = crate::probe::status(id, &client).await;
         if let Some(kind) = status.server_kind {

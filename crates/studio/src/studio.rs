@@ -95,7 +95,7 @@ impl Studio {
             match self.registry.client(&spec.id) {
                 Ok(client) => topology::observe(spec, &client).await,
                 Err(e) => Observed {
-                    status: crate::types::InstanceStatus::unreachable(&spec.id, (&e).into()),
+                    status: crate::types::InstanceStatus::unreachable(&spec.id, e.to_body()),
                     spec,
                     channels: Vec::new(),
                     channels_last_known: false,

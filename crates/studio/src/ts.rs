@@ -4,7 +4,7 @@
 use serde_json::Value;
 use switchyard_client::ServerKind;
 use switchyard_protocol::tls::Trust;
-use switchyard_protocol::ErrorCode;
+use switchyard_protocol::{ErrorBody, ErrorCode};
 use ts_rs::TS;
 
 use crate::types::*;
@@ -19,7 +19,7 @@ pub fn typescript_declarations() -> String {
         InstanceKind::decl(&cfg),
         InstanceSpec::decl(&cfg),
         InstanceInput::decl(&cfg),
-        UiError::decl(&cfg),
+        ErrorBody::decl(&cfg),
         InstanceStatus::decl(&cfg),
         RegistryView::decl(&cfg),
         TreeTable::decl(&cfg),

@@ -6,7 +6,7 @@ use serde_json::Value;
 use ts_rs::TS;
 use switchyard_client::ServerKind;
 use switchyard_protocol::tls::Trust;
-use switchyard_protocol::ErrorCode;
+use switchyard_protocol::ErrorBody;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -51,33 +51,6 @@ pub struct InstanceInput {
     pub tls: Trust,
 }
 
-/// The error as the UI sees it: a code to branch on, a sentence for the user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct UiError {
-    /// One of the few classes the UI branches on; never branch on `message`.
-    #[ts(type = "ErrorCode")]
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl From<switchyard_protocol::ErrorBody> for UiError {
-    fn from(body: switchyard_protocol::ErrorBody) -> Self {
-        UiError { code: body.code, message: body.message }
-    }
-}
-
-impl From<&crate::Error> for UiError {
-    fn from(e: &crate::Error) -> Self {
-        e.to_body().into()
-    }
-}
-
-impl From<&switchyard_client::Error> for UiError {
-    fn from(e: &switchyard_client::Error) -> Self {
-        e.to_body().into()
-    }
-}
-
 /// One probe of an instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -98,7 +71,7 @@ pub struct InstanceStatus {
     pub node_name: Option<String>,
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<UiError>,
+    pub error: Option<ErrorBody>,
     /// The certificate an https:// instance presented when it was not trusted.
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,7 +80,7 @@ pub struct InstanceStatus {
 
 impl InstanceStatus {
     /// An instance that could not even be asked (no password, a bad URL, …).
-    pub fn unreachable(id: &str, error: UiError) -> InstanceStatus {
+    pub fn unreachable(id: &str, error: ErrorBody) -> InstanceStatus {
         InstanceStatus {
             id: id.to_string(),
             online: false,

@@ -2,7 +2,7 @@
 //! wired), its load generator and the check that hq holds every out-of-range reading.
 import { create } from "zustand";
 import { useTopology } from "../topology/store";
-import { asUiError, native, type ApplyReport, type Arrival, type FactorySetup, type LinkPlan, type LoadStats, type UiError } from "../platform";
+import { asErrorBody, native, type ApplyReport, type Arrival, type FactorySetup, type LinkPlan, type LoadStats, type ErrorBody } from "../platform";
 
 /** Where the scenario's nodes go on the canvas: the edges left, hq right. */
 // Wide enough apart that each link of a pair carries its label on its own line.
@@ -19,7 +19,7 @@ interface FactoryState {
   reports: ApplyReport[];
   stats: LoadStats | null;
   arrival: Arrival | null;
-  error: UiError | null;
+  error: ErrorBody | null;
   busy: boolean;
 }
 
@@ -36,7 +36,7 @@ export async function setUp(rawExpirationS = DEFAULT_EXPIRATION_S): Promise<void
     for (const l of setup.links) plans.push(await native.planLink(l));
     patch({ setup, plans, phase: "review" });
   } catch (e) {
-    patch({ phase: "idle", error: asUiError(e) });
+    patch({ phase: "idle", error: asErrorBody(e) });
   }
 }
 
@@ -54,7 +54,7 @@ export async function applyLinks(): Promise<void> {
     const ok = reports.every((r) => r.ok);
     patch({ reports, plans: [], phase: ok ? "ready" : "review" });
   } catch (e) {
-    patch({ reports, phase: "review", error: asUiError(e) });
+    patch({ reports, phase: "review", error: asErrorBody(e) });
   }
 }
 
@@ -99,7 +99,7 @@ async function run(f: () => Promise<void>): Promise<void> {
   try {
     await f();
   } catch (e) {
-    patch({ error: asUiError(e) });
+    patch({ error: asErrorBody(e) });
   } finally {
     patch({ busy: false });
   }

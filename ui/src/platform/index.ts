@@ -4,7 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Commands } from "./commands";
 import { ERROR_CODES } from "./ipc";
-import type { ErrorCode, InstanceInput, JsonValue, LinkRequest, NewTable, NodePositions, PageRequest, TailAction, TailRequest, TailUpdate, UiError, CompareUpdate, VerifyRequest, WriteMode } from "./ipc";
+import type { ErrorCode, InstanceInput, JsonValue, LinkRequest, NewTable, NodePositions, PageRequest, TailAction, TailRequest, TailUpdate, ErrorBody, CompareUpdate, VerifyRequest, WriteMode } from "./ipc";
 
 export type * from "./ipc";
 
@@ -14,9 +14,9 @@ function asErrorCode(code: unknown): ErrorCode {
 }
 
 /** Every failure from the native side arrives as `{code, message}`. */
-export function asUiError(e: unknown): UiError {
+export function asErrorBody(e: unknown): ErrorBody {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
-    return { code: asErrorCode((e as UiError).code), message: String((e as UiError).message) };
+    return { code: asErrorCode((e as ErrorBody).code), message: String((e as ErrorBody).message) };
   }
   return { code: "internal", message: e instanceof Error ? e.message : String(e) };
 }
@@ -26,7 +26,7 @@ async function call<K extends keyof Commands>(cmd: K, args: Commands[K]["args"])
   try {
     return await invoke<Commands[K]["returns"]>(cmd, args);
   } catch (e) {
-    throw asUiError(e);
+    throw asErrorBody(e);
   }
 }
 

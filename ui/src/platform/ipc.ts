@@ -2,7 +2,7 @@
 // run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.
 
 /** The error codes the UI branches on. */
-export const ERROR_CODES = ["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "storage", "busy", "unreachable", "timeout", "untrusted", "keychain", "internal"] as const;
+export const ERROR_CODES = ["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "gap", "storage", "busy", "unreachable", "timeout", "untrusted", "keychain", "internal"] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -25,13 +25,13 @@ port?: number, };
 
 export type InstanceInput = { id?: string, name: string, url: string, username: string, password?: string, tls: Trust, };
 
-export type UiError = { 
+export type ErrorBody = { 
 /**
- * One of the few classes the UI branches on; never branch on `message`.
+ * One of the few classes a caller branches on; never branch on `message`.
  */
 code: ErrorCode, message: string, };
 
-export type InstanceStatus = { id: string, online: boolean, latencyMs?: number, version?: string, serverKind?: ServerKind, nodeName?: string, error?: UiError, 
+export type InstanceStatus = { id: string, online: boolean, latencyMs?: number, version?: string, serverKind?: ServerKind, nodeName?: string, error?: ErrorBody, 
 /**
  * The certificate an https:// instance presented when it was not trusted.
  */

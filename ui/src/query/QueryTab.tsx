@@ -8,7 +8,7 @@ import { autocompletion, closeBrackets, completionKeymap } from "@codemirror/aut
 import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { tags as t } from "@lezer/highlight";
 import { sql, StandardSQL } from "@codemirror/lang-sql";
-import { native, type SqlResult, type UiError } from "../platform";
+import { native, type SqlResult, type ErrorBody } from "../platform";
 import { DataGrid } from "../grid/DataGrid";
 import { describeError } from "../stores/ui";
 import { useBrowse, useSqlHistory } from "../stores/browse";
@@ -32,7 +32,7 @@ export function QueryTab({ instance, name }: { instance: string; name: string })
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const [result, setResult] = useState<SqlResult | null>(null);
-  const [error, setError] = useState<UiError | null>(null);
+  const [error, setError] = useState<ErrorBody | null>(null);
   const [running, setRunning] = useState(false);
   const [selected, setSelected] = useState<number | null>(null);
   const { items, add } = useSqlHistory();
@@ -53,7 +53,7 @@ export function QueryTab({ instance, name }: { instance: string; name: string })
       setSelected(null);
       add(q);
     } catch (e) {
-      setError(e as UiError);
+      setError(e as ErrorBody);
       setResult(null);
     } finally {
       setRunning(false);

@@ -1,7 +1,7 @@
 //! What the user is looking at: the database tree per instance and the open view.
 import { readStored, writeStored } from "./stored";
 import { create } from "zustand";
-import { native, type InstanceStatus, type TreeDatabase, type TreeTable, type UiError } from "../platform";
+import { native, type InstanceStatus, type TreeDatabase, type TreeTable, type ErrorBody } from "../platform";
 import { useInstances } from "./instances";
 
 export type View =
@@ -14,7 +14,7 @@ export type View =
 export interface TreeEntry {
   dbs: TreeDatabase[] | null;
   loading: boolean;
-  error: UiError | null;
+  error: ErrorBody | null;
   /** Counts the tree's changes by a load or a table read anew: a recount that started before
    * one of them does not overwrite it with what it read. */
   version?: number;
@@ -62,7 +62,7 @@ export const useBrowse = create<BrowseState>((set, get) => ({
       const dbs = await native.tree(instance);
       set({ trees: { ...get().trees, [instance]: { dbs, loading: false, error: null, version } } });
     } catch (e) {
-      set({ trees: { ...get().trees, [instance]: { dbs: prev?.dbs ?? null, loading: false, error: e as UiError, version } } });
+      set({ trees: { ...get().trees, [instance]: { dbs: prev?.dbs ?? null, loading: false, error: e as ErrorBody, version } } });
     }
   },
   recount: async (instance) => {

@@ -1,12 +1,12 @@
 //! Registered instances, their live status and local supervisor state.
 import { create } from "zustand";
-import { native, type InstanceStatus, type LocalState, type RegistryView, type UiError } from "../platform";
+import { native, type InstanceStatus, type LocalState, type RegistryView, type ErrorBody } from "../platform";
 
 interface InstancesState {
   view: RegistryView | null;
   statuses: Record<string, InstanceStatus>;
   locals: Record<string, LocalState>;
-  loadError: UiError | null;
+  loadError: ErrorBody | null;
   refresh: () => Promise<void>;
   probe: (id: string) => Promise<void>;
   probeAll: () => Promise<void>;
@@ -22,7 +22,7 @@ export const useInstances = create<InstancesState>((set, get) => ({
       const [view, locals] = await Promise.all([native.registryView(), native.localStates()]);
       set({ view, locals: Object.fromEntries(locals.map((l) => [l.id, l])), loadError: null });
     } catch (e) {
-      set({ loadError: e as UiError });
+      set({ loadError: e as ErrorBody });
     }
   },
   probe: async (id) => {
@@ -30,7 +30,7 @@ export const useInstances = create<InstancesState>((set, get) => ({
       const s = await native.instanceStatus(id);
       set({ statuses: { ...get().statuses, [id]: s } });
     } catch (e) {
-      const err = e as UiError;
+      const err = e as ErrorBody;
       set({ statuses: { ...get().statuses, [id]: { id, online: false, error: err } } });
     }
   },

@@ -1,7 +1,7 @@
 //! App-wide UI state: theme, notifications, confirmations.
 import { readStored, writeStored } from "./stored";
 import { create } from "zustand";
-import type { UiError } from "../platform";
+import type { ErrorBody } from "../platform";
 
 export type Theme = "light" | "dark";
 
@@ -68,7 +68,7 @@ export const useUi = create<UiState>((set, get) => ({
 }));
 
 /** A sentence for an error, naming what to do where the code says it. */
-const HEADINGS: Partial<Record<UiError["code"], string>> = {
+const HEADINGS: Partial<Record<ErrorBody["code"], string>> = {
   unauthorized: "Wrong user name or password",
   forbidden: "Permission denied",
   unreachable: "Cannot reach the instance",
@@ -83,7 +83,7 @@ const HEADINGS: Partial<Record<UiError["code"], string>> = {
 const SAYS_NOTHING_MORE = new Set(["login", "failed", "invalid", "incorrect", "unauthorized", "authentication", "credentials", "username", "or", "the", "a", "error"]);
 const words = (t: string) => t.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 
-export function describeError(e: UiError): string {
+export function describeError(e: ErrorBody): string {
   const heading = HEADINGS[e.code];
   if (!heading) return e.message;
   // A message that only repeats the heading ("Login failed" under "Wrong user name or
@@ -99,6 +99,6 @@ export function describeError(e: UiError): string {
 }
 
 export function toastError(e: unknown) {
-  const err = e as UiError;
+  const err = e as ErrorBody;
   useUi.getState().toast(describeError(err && err.code ? err : { code: "internal", message: String(e) }), "error");
 }

@@ -2,7 +2,7 @@
 //! which side dials out, and the exact requests per node (passwords masked) before Apply.
 //! Also the removal of a link, with its own preview.
 import { useEffect, useMemo, useRef, useState } from "react";
-import type { ApplyReport, Direction, LinkChannel, LinkPlan, TopologyView, UiError } from "../platform";
+import type { ApplyReport, Direction, LinkChannel, LinkPlan, TopologyView, ErrorBody } from "../platform";
 import { cannotFlow, type CannotFlow } from "./model";
 import { Modal } from "../components/Modal";
 import { describeError } from "../stores/ui";
@@ -75,7 +75,7 @@ export function ReportView({ report, blocked }: { report: ApplyReport; blocked: 
   );
 }
 
-function Footer({ busy, plan, report, error, onApply }: { busy: boolean; plan: LinkPlan | null; report: ApplyReport | null; error: UiError | null; onApply: () => void }) {
+function Footer({ busy, plan, report, error, onApply }: { busy: boolean; plan: LinkPlan | null; report: ApplyReport | null; error: ErrorBody | null; onApply: () => void }) {
   return (
     <>
       {error && <div className="error-panel" role="alert" data-testid="topo-error">{describeError(error)}</div>}

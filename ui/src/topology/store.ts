@@ -1,23 +1,23 @@
 //! The cluster canvas's state (pure: each action computes the next state) and its side effects
 //! (polling every instance about once a second, keeping positions) in functions beside it.
 import { create } from "zustand";
-import { native, type ApplyReport, type LinkPlan, type LinkRequest, type Position, type TopologyView, type UiError } from "../platform";
-import { asUiError } from "../platform";
+import { native, type ApplyReport, type LinkPlan, type LinkRequest, type Position, type TopologyView, type ErrorBody } from "../platform";
+import { asErrorBody } from "../platform";
 import { toastError } from "../stores/ui";
 import { layout, rates, type DialogSeed, type Rates } from "./model";
 
 export const REFRESH_MS = 1000;
 
 export type Dialog =
-  | { kind: "link"; seed: DialogSeed; plan: LinkPlan | null; report: ApplyReport | null; busy: boolean; error: UiError | null }
-  | { kind: "unlink"; dialer: string; linkName: string; plan: LinkPlan | null; report: ApplyReport | null; busy: boolean; error: UiError | null }
+  | { kind: "link"; seed: DialogSeed; plan: LinkPlan | null; report: ApplyReport | null; busy: boolean; error: ErrorBody | null }
+  | { kind: "unlink"; dialer: string; linkName: string; plan: LinkPlan | null; report: ApplyReport | null; busy: boolean; error: ErrorBody | null }
   | null;
 
 interface TopologyState {
   view: TopologyView | null;
   takenAt: number;
   rates: Rates;
-  error: UiError | null;
+  error: ErrorBody | null;
   /** Node positions by node name; saved ones survive restarts. */
   positions: Record<string, Position>;
   positionsLoaded: boolean;
@@ -30,7 +30,7 @@ interface TopologyState {
   selectedEdge: string | null;
   dialog: Dialog;
   received: (view: TopologyView, at: number) => void;
-  failed: (e: UiError) => void;
+  failed: (e: ErrorBody) => void;
   loadedPositions: (p: Record<string, Position>) => void;
   moved: (name: string, p: Position) => void;
   selectChannel: (c: string | null) => void;
@@ -90,7 +90,7 @@ export async function refreshTopology(): Promise<void> {
     const view = await native.topology();
     useTopology.getState().received(view, Date.now());
   } catch (e) {
-    useTopology.getState().failed(asUiError(e));
+    useTopology.getState().failed(asErrorBody(e));
   }
 }
 
@@ -146,7 +146,7 @@ export async function previewLink(request: LinkRequest): Promise<void> {
   try {
     patch({ plan: await native.planLink(request), busy: false });
   } catch (e) {
-    patch({ error: asUiError(e), busy: false });
+    patch({ error: asErrorBody(e), busy: false });
   }
 }
 
@@ -156,7 +156,7 @@ export async function previewUnlink(dialer: string, linkName: string): Promise<v
   try {
     patch({ plan: await native.planUnlink(dialer, linkName), busy: false });
   } catch (e) {
-    patch({ error: asUiError(e), busy: false });
+    patch({ error: asErrorBody(e), busy: false });
   }
 }
 
@@ -171,7 +171,7 @@ export async function applyPlan(): Promise<ApplyReport | null> {
     void refreshTopology();
     return report;
   } catch (e) {
-    patch({ error: asUiError(e), busy: false });
+    patch({ error: asErrorBody(e), busy: false });
     return null;
   }
 }

@@ -1,7 +1,7 @@
 //! Verify and Repair's state (pure: each action computes the next state) and its side effects
 //! (asking the studio, the periodic verification of the edges it is switched on for) beside it.
 import { create } from "zustand";
-import { asUiError, native, type ApplyReport, type RepairPlan, type UiError, type Verdict, type VerifyReport } from "../platform";
+import { asErrorBody, native, type ApplyReport, type RepairPlan, type ErrorBody, type Verdict, type VerifyReport } from "../platform";
 
 /** A periodic verification runs this often, per edge it is switched on for. */
 export const PERIODIC_MS = 5 * 60_000;
@@ -26,7 +26,7 @@ export interface VerifyDialog {
   progress: number;
   plan: RepairPlan | null;
   applied: ApplyReport | null;
-  error: UiError | null;
+  error: ErrorBody | null;
 }
 
 interface VerifyState {
@@ -42,9 +42,9 @@ interface VerifyState {
   verified: (edge: string, report: VerifyReport) => void;
   planned: (plan: RepairPlan) => void;
   applied: (report: ApplyReport) => void;
-  failed: (e: UiError) => void;
+  failed: (e: ErrorBody) => void;
   /** A periodic verification could not run: the edge says why. */
-  notVerified: (edge: string, e: UiError) => void;
+  notVerified: (edge: string, e: ErrorBody) => void;
   closed: () => void;
   setPeriodic: (edge: string, on: boolean) => void;
 }
@@ -86,8 +86,8 @@ export async function verifyAgain() {
     const report = await native.verifyRun({ instances: d.instances, channels: d.channels, run }, (share) => useVerify.getState().progressed(run, share));
     useVerify.getState().verified(d.edge, report);
   } catch (e) {
-    useVerify.getState().failed(asUiError(e));
-    useVerify.getState().notVerified(d.edge, asUiError(e));
+    useVerify.getState().failed(asErrorBody(e));
+    useVerify.getState().notVerified(d.edge, asErrorBody(e));
   }
 }
 
@@ -98,7 +98,7 @@ export async function planRepair() {
   try {
     useVerify.getState().planned(await native.verifyRepairPlan(d.report.id));
   } catch (e) {
-    useVerify.getState().failed(asUiError(e));
+    useVerify.getState().failed(asErrorBody(e));
   }
 }
 
@@ -110,7 +110,7 @@ export async function applyRepair() {
   try {
     useVerify.getState().applied(await native.verifyRepairApply(d.plan.id));
   } catch (e) {
-    useVerify.getState().failed(asUiError(e));
+    useVerify.getState().failed(asErrorBody(e));
     return;
   }
   await verifyAgain();
@@ -142,7 +142,7 @@ export function startPeriodic(edges: () => Record<string, { instances: string[];
       if (!on || !e || e.channels.length === 0) continue;
       native.verifyRun({ instances: e.instances, channels: e.channels }).then(
         (r) => useVerify.getState().verified(edge, r),
-        (e) => useVerify.getState().notVerified(edge, asUiError(e)),
+        (e) => useVerify.getState().notVerified(edge, asErrorBody(e)),
       );
     }
   }, PERIODIC_MS);

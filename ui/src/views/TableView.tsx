@@ -1,6 +1,6 @@
 //! A table: server-paged grid with sort and filters per column, record form, import, export.
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
-import { native, type ColumnFilter, type FilterOp, type PageAnchor, type SortSpec, type TreeTable, type UiError } from "../platform";
+import { native, type ColumnFilter, type FilterOp, type PageAnchor, type SortSpec, type TreeTable, type ErrorBody } from "../platform";
 import { DataGrid } from "../grid/DataGrid";
 import { useColumnOrder } from "../grid/columns";
 import { applyPage, emptyWindow, nextAnchor, PAGE_SIZE, positionLabel, prevAnchor, wantsMore, type Direction, type PagingWindow, type Row } from "../grid/paging";
@@ -66,7 +66,7 @@ export function TableView({ instance, database, table }: Props) {
   /** What the server's answers made the studio leave out (HarperDB's resurrected rows). */
   const [notice, setNotice] = useState<string | null>(null);
   const [w, setW] = useState<PagingWindow>(emptyWindow());
-  const [error, setError] = useState<UiError | null>(null);
+  const [error, setError] = useState<ErrorBody | null>(null);
   const [loading, setLoading] = useState(false);
   const [sort, setSort] = useState<SortSpec | null>(null);
   const [filters, setFilters] = useState<ColumnFilter[]>([]);
@@ -123,7 +123,7 @@ export function TableView({ instance, database, table }: Props) {
         }
         setError(null);
       } catch (e) {
-        if (gen === generation.current) setError(e as UiError);
+        if (gen === generation.current) setError(e as ErrorBody);
       } finally {
         busy.current = false;
         setLoading(false);
@@ -145,7 +145,7 @@ export function TableView({ instance, database, table }: Props) {
     native.tableInfo(instance, database, table).then((fresh) => {
       setInfo(fresh);
       useBrowse.getState().tableSeen(instance, database, fresh);
-    }, (e) => setError(e as UiError));
+    }, (e) => setError(e as ErrorBody));
   }, [instance, database, table]);
 
   // Description, sort or filters changed: start over from the first page.
@@ -188,7 +188,7 @@ export function TableView({ instance, database, table }: Props) {
       setInfo(fresh);
       useBrowse.getState().tableSeen(instance, database, fresh);
     } catch (e) {
-      setError(e as UiError);
+      setError(e as ErrorBody);
     }
   };
 

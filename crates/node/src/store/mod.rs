@@ -600,9 +600,6 @@ pub(crate) fn user_query_error(e: sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = &e {
         let primary = db.code().and_then(|c| c.parse::<i64>().ok()).unwrap_or(0) & 0xff;
         let msg = db.message();
-        if msg.contains("malformed JSON") {
-            return Error::Internal("a stored document is not JSON".into());
-        }
         // SQLITE_ERROR (1), SQLITE_TOOBIG (18), SQLITE_MISMATCH (20), SQLITE_RANGE (25).
         if matches!(primary, 1 | 18 | 20 | 25) {
             tracing::debug!(error = %msg, "a generated query was refused");

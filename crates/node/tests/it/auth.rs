@@ -17,10 +17,10 @@ async fn every_request_needs_valid_credentials_even_from_loopback() {
     let n = TestNode::start().await;
     let describe = json!({"operation": "describe_all"});
     assert_eq!(status(&n.anonymous(), describe.clone()).await.0, 401);
-    assert_eq!(status(&n.as_user(ADMIN, "wrong"), describe.clone()).await, (401, json!({"error": "Login failed"})));
-    assert_eq!(status(&n.as_user("nouser", "x"), describe.clone()).await, (401, json!({"error": "Login failed"})));
+    assert_eq!(status(&n.as_user(ADMIN, "wrong"), describe.clone()).await, (401, json!({"error": "Login failed", "code": "unauthorized"})));
+    assert_eq!(status(&n.as_user("nouser", "x"), describe.clone()).await, (401, json!({"error": "Login failed", "code": "unauthorized"})));
     let bearer = n.client.with_credentials(Credentials::Bearer("not.a.token".into()));
-    assert_eq!(status(&bearer, describe.clone()).await, (401, json!({"error": "invalid token"})));
+    assert_eq!(status(&bearer, describe.clone()).await, (401, json!({"error": "invalid token", "code": "unauthorized"})));
     let r = n.client.send_bytes(br#"{"operation":"describe_all"}"#.to_vec(), "application/json").await.unwrap();
     assert_eq!(r.status, 200);
     // The client maps the status to the code the studio branches on.
@@ -51,6 +51,7 @@ async fn roles_grant_per_table_permissions_and_403_names_what_is_missing() {
     assert_eq!(s, 403);
     assert_eq!(body, json!({
         "error": "This operation is not authorized due to role restrictions and/or invalid database items",
+        "code": "forbidden",
         "unauthorized_access": [{"schema": "dev", "table": "breed", "required_table_permissions": ["insert"], "required_attribute_permissions": []}],
         "invalid_schema_items": []}));
     let (s, body) = status(&ann, json!({"operation": "upsert", "database": "dev", "table": "breed", "records": [{"id": 50}]})).await;
@@ -121,12 +122,12 @@ async fn operation_and_refresh_tokens() {
     let via_header = n.ok(json!({"operation": "create_authentication_tokens"})).await;
     assert!(via_header["operation_token"].is_string());
     let (s, body) = status(&n.anonymous(), json!({"operation": "create_authentication_tokens", "username": ADMIN, "password": "bad"})).await;
-    assert_eq!((s, body), (401, json!({"error": "invalid credentials"})));
+    assert_eq!((s, body), (401, json!({"error": "invalid credentials", "code": "unauthorized"})));
 
     let with_token = n.client.with_credentials(Credentials::Bearer(op_token.clone()));
     assert_eq!(with_token.call(&json!({"operation": "user_info"})).await.unwrap()["username"], ADMIN);
     let as_refresh = n.client.with_credentials(Credentials::Bearer(refresh.clone()));
-    assert_eq!(status(&as_refresh, json!({"operation": "user_info"})).await, (401, json!({"error": "invalid token"})));
+    assert_eq!(status(&as_refresh, json!({"operation": "user_info"})).await, (401, json!({"error": "invalid token", "code": "unauthorized"})));
     let renewed = as_refresh.call(&json!({"operation": "refresh_operation_token"})).await.unwrap();
     let fresh = renewed["operation_token"].as_str().unwrap().to_string();
     let with_fresh = n.client.with_credentials(Credentials::Bearer(fresh));

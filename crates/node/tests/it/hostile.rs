@@ -191,6 +191,12 @@ async fn sockets_hold_connection_slots_and_those_that_never_log_in_are_closed() 
     let r = fresh_http().post(node.url()).basic_auth(ADMIN, Some(PASSWORD)).body(r#"{"operation":"describe_all"}"#).send().await.expect("answered");
     assert_eq!(r.status(), 503, "sockets count against max_connections");
     assert!(r.headers().get("retry-after").is_some());
+    // The answer says its code: a client reads `busy` from it, not a guess from 503 (storage).
+    let body: serde_json::Value = r.json().await.expect("a JSON answer");
+    assert_eq!(body["code"], "busy", "{body}");
+    let client = switchyard_client::OpsClient::new(node.url(), switchyard_client::Credentials::basic(ADMIN, PASSWORD)).unwrap();
+    let e = client.call(&json!({"operation": "describe_all"})).await.expect_err("no slot");
+    assert_eq!(e.code(), switchyard_protocol::ErrorCode::Busy, "{e}");
     // The sockets that never logged in are closed after the login timeout.
     for s in &mut anonymous {
         assert_eq!(closed_with(s).await, switchyard_protocol::sc::close::LOGIN_TIMEOUT);
