@@ -121,6 +121,11 @@ impl OpsClient {
         Ok(OpsClient { http, url, credentials, timeout, kind: None, page_limit: PAGE_ANSWER_BYTES })
     }
 
+    /// The error for an answer that is not what its operation answers.
+    pub fn malformed(&self, reason: impl Into<String>) -> Error {
+        Error::Protocol { url: self.url.clone(), reason: reason.into() }
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }

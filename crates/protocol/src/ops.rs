@@ -398,6 +398,7 @@ pub struct AttributeDescription {
 pub struct TableDescription {
     pub schema: String,
     pub name: String,
+    #[serde(alias = "primary_key")]
     pub hash_attribute: String,
     #[serde(default)]
     pub audit: bool,
@@ -414,6 +415,10 @@ pub struct TableDescription {
     pub last_updated_record: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration: Option<u64>,
+    /// HarperDB: the range its estimated `record_count` lies in (difference
+    /// `record-count-estimate`); switchyard-node counts exactly and sends none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_record_range: Option<Value>,
 }
 
 /// A plain `{"message": …}` answer.

@@ -1,12 +1,14 @@
 //! Browsing and editing through the Operations API: the database tree, server-side pages (by
 //! key where possible), record writes, SQL. Works the same on switchyard-node and HarperDB.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use switchyard_protocol::operation::NoFields;
 use switchyard_protocol::ops::{
-    Condition, CreateTable, DatabaseRef, DeleteRecords, Operator, SearchByConditions, SearchByValue, Sort, TableRef, WriteRecords,
+    Condition, CreateTable, DatabaseRef, DeleteRecords, DeleteReply, InsertReply, Message, Operator, SearchByConditions, SearchByValue, Sort, TableDescription, TableRef, UpdateReply,
+    UpsertReply, WriteRecords,
 };
 use switchyard_protocol::Operation;
 
@@ -16,21 +18,17 @@ use switchyard_client::{OpsClient, ServerKind};
 
 const SERVER_TIMESTAMPS: [&str; 2] = ["__createdtime__", "__updatedtime__"];
 
-fn table_from(name: &str, d: &Value) -> TreeTable {
-    let mut attributes: Vec<String> = d
-        .get("attributes")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.get("attribute").and_then(Value::as_str).map(str::to_string)).collect())
-        .unwrap_or_default();
-    let primary_key = d.get("hash_attribute").or_else(|| d.get("primary_key")).and_then(Value::as_str).unwrap_or("id").to_string();
+fn table_from(d: TableDescription) -> TreeTable {
+    let primary_key = d.hash_attribute;
+    let mut attributes: Vec<String> = d.attributes.into_iter().map(|a| a.attribute).collect();
     attributes.sort_by_key(|a| (a != &primary_key, SERVER_TIMESTAMPS.contains(&a.as_str()), a.clone()));
     TreeTable {
-        name: d.get("name").and_then(Value::as_str).unwrap_or(name).to_string(),
+        name: d.name,
         primary_key,
-        record_count: d.get("record_count").and_then(Value::as_f64),
+        record_count: Some(d.record_count as f64),
         // HarperDB's estimate comes with the range it lies in (difference `record-count-estimate`).
-        record_count_estimated: d.get("estimated_record_range").is_some_and(|r| !r.is_null()),
-        expiration: d.get("expiration").and_then(Value::as_f64),
+        record_count_estimated: d.estimated_record_range.is_some_and(|r| !r.is_null()),
+        expiration: d.expiration.map(|e| e as f64),
         attributes,
     }
 }
@@ -110,10 +108,6 @@ pub fn page_request_ops(req: &PageRequest, total: Option<u64>) -> Result<(Operat
     Ok((base(conditions, &sort.attribute, sort.descending, Some(offset)), false))
 }
 
-fn keys_of(v: &Value, field: &str) -> Vec<Value> {
-    v.get(field).and_then(Value::as_array).cloned().unwrap_or_default()
-}
-
 /// Browsing and writing through an instance's Operations API, in the shapes the studio shows.
 #[allow(async_fn_in_trait)]
 pub trait Browse {
@@ -135,26 +129,13 @@ pub trait Browse {
 impl Browse for OpsClient {
     /// Databases and their tables with record counts (describe_all).
     async fn tree(&self) -> Result<Vec<TreeDatabase>> {
-        let all = self.run(&Operation::DescribeAll(NoFields {})).await?;
-        let empty = Map::new();
-        let mut dbs: Vec<TreeDatabase> = all
-            .as_object()
-            .unwrap_or(&empty)
-            .iter()
-            .map(|(db, tables)| {
-                let mut tables: Vec<TreeTable> =
-                    tables.as_object().unwrap_or(&empty).iter().map(|(name, d)| table_from(name, d)).collect();
-                tables.sort_by(|a, b| a.name.cmp(&b.name));
-                TreeDatabase { name: db.clone(), tables }
-            })
-            .collect();
-        dbs.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(dbs)
+        let all: BTreeMap<String, BTreeMap<String, TableDescription>> = self.run_as(&Operation::DescribeAll(NoFields {})).await?;
+        // BTreeMaps: databases and tables come out sorted by name.
+        Ok(all.into_iter().map(|(name, tables)| TreeDatabase { name, tables: tables.into_values().map(table_from).collect() }).collect())
     }
 
     async fn table_info(&self, database: &str, table: &str) -> Result<TreeTable> {
-        let d = self.run(&Operation::DescribeTable(TableRef { database: database.into(), table: table.into() })).await?;
-        Ok(table_from(table, &d))
+        Ok(table_from(self.describe_table(database, table).await?))
     }
 
     /// One page of a table, paged and filtered on the server.
@@ -168,7 +149,7 @@ impl Browse for OpsClient {
         let answer = self.run(&op).await?;
         let mut rows = match answer {
             Value::Array(rows) => rows,
-            other => return Err(Error::Client(switchyard_client::Error::Protocol { url: self.url().to_string(), reason: format!("a search answered {other}") })),
+            other => return Err(self.malformed(format!("a search answered {other}")).into()),
         };
         let at_end = rows.len() < req.limit as usize;
         if reversed {
@@ -206,11 +187,19 @@ impl Browse for OpsClient {
             WriteMode::Update => Operation::Update(w),
             WriteMode::Upsert => Operation::Upsert(w),
         };
-        let v = self.run(&op).await?;
-        let mut written_keys = match mode {
-            WriteMode::Insert => keys_of(&v, "inserted_hashes"),
-            WriteMode::Update => keys_of(&v, "update_hashes"),
-            WriteMode::Upsert => keys_of(&v, "upserted_hashes"),
+        let (message, mut written_keys, skipped_keys) = match mode {
+            WriteMode::Insert => {
+                let r: InsertReply = self.run_as(&op).await?;
+                (r.message, r.inserted_hashes, r.skipped_hashes)
+            }
+            WriteMode::Update => {
+                let r: UpdateReply = self.run_as(&op).await?;
+                (r.message, r.update_hashes, r.skipped_hashes)
+            }
+            WriteMode::Upsert => {
+                let r: UpsertReply = self.run_as(&op).await?;
+                (r.message, r.upserted_hashes, Vec::new())
+            }
         };
         let written = written_keys.len() as f64;
         // HarperDB reports a key it generated as null (difference `generated-key-reported-null`):
@@ -224,25 +213,12 @@ impl Browse for OpsClient {
                 if unreported == 1 { "it" } else { "them" }
             )
         });
-        Ok(WriteReport {
-            message: v.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
-            written,
-            written_keys,
-            skipped_keys: keys_of(&v, "skipped_hashes"),
-            notice,
-        })
+        Ok(WriteReport { message, written, written_keys, skipped_keys, notice })
     }
 
     async fn delete_records(&self, database: &str, table: &str, keys: Vec<Value>) -> Result<WriteReport> {
-        let v = self.run(&Operation::Delete(DeleteRecords { database: database.into(), table: table.into(), ids: keys })).await?;
-        let written_keys = keys_of(&v, "deleted_hashes");
-        Ok(WriteReport {
-            message: v.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
-            written: written_keys.len() as f64,
-            written_keys,
-            skipped_keys: keys_of(&v, "skipped_hashes"),
-            notice: None,
-        })
+        let r: DeleteReply = self.run_as(&Operation::Delete(DeleteRecords { database: database.into(), table: table.into(), ids: keys })).await?;
+        Ok(WriteReport { message: r.message, written: r.deleted_hashes.len() as f64, written_keys: r.deleted_hashes, skipped_keys: r.skipped_hashes, notice: None })
     }
 
     async fn run_sql(&self, sql: &str) -> Result<SqlResult> {
@@ -254,19 +230,20 @@ impl Browse for OpsClient {
                 let columns = rows_columns(&rows, None);
                 SqlResult { rows, columns, message: None, elapsed_ms }
             }
+            // A statement that is not a query answers a message (and maybe the keys it wrote).
             other => {
-                let message = other.get("message").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| other.to_string());
-                SqlResult { rows: vec![], columns: vec![], message: Some(message), elapsed_ms }
+                let reply: Message = serde_json::from_value(other).map_err(|e| self.malformed(format!("a SQL statement answered neither rows nor a message: {e}")))?;
+                SqlResult { rows: vec![], columns: vec![], message: Some(reply.message), elapsed_ms }
             }
         })
     }
 
     async fn new_database(&self, database: &str) -> Result<String> {
-        message(self.run(&Operation::CreateDatabase(DatabaseRef { database: database.into() })).await?)
+        Ok(self.run_as::<Message>(&Operation::CreateDatabase(DatabaseRef { database: database.into() })).await?.message)
     }
 
     async fn drop_database(&self, database: &str) -> Result<String> {
-        message(self.run(&Operation::DropDatabase(DatabaseRef { database: database.into() })).await?)
+        Ok(self.run_as::<Message>(&Operation::DropDatabase(DatabaseRef { database: database.into() })).await?.message)
     }
 
     async fn new_table(&self, t: &NewTable) -> Result<String> {
@@ -277,16 +254,12 @@ impl Browse for OpsClient {
             expiration: t.expiration.map(|e| e as u64),
             attributes: None,
         });
-        message(self.run(&op).await?)
+        Ok(self.run_as::<Message>(&op).await?.message)
     }
 
     async fn drop_table(&self, database: &str, table: &str) -> Result<String> {
-        message(self.run(&Operation::DropTable(TableRef { database: database.into(), table: table.into() })).await?)
+        Ok(self.run_as::<Message>(&Operation::DropTable(TableRef { database: database.into(), table: table.into() })).await?.message)
     }
-}
-
-fn message(v: Value) -> Result<String> {
-    Ok(v.get("message").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| v.to_string()))
 }
 
 #[cfg(test)]
@@ -315,6 +288,38 @@ mod tests {
         assert_eq!(op["sort"], json!({"attribute": "id", "descending": true}));
         assert!(op.get("offset").is_none());
         assert!(rev);
+    }
+
+    /// An instance that answers every request with `body` (200), on loopback.
+    async fn answering(body: &'static str) -> OpsClient {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            for _ in 0..8 {
+                let Ok((mut s, _)) = listener.accept().await else { return };
+                let mut buf = vec![0u8; 65536];
+                let _ = s.read(&mut buf).await;
+                let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                let _ = s.write_all(answer.as_bytes()).await;
+            }
+        });
+        OpsClient::new(url, switchyard_client::Credentials::None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_malformed_answer_is_refused_as_a_protocol_error_never_read_as_empty() {
+        use switchyard_protocol::ErrorCode;
+        // describe_all that is not databases of tables, a table without its primary key, an
+        // insert without its keys: each an error, not "no databases", "id" or "0 written".
+        let e = answering(r#"{"dev": 5}"#).await.tree().await.unwrap_err();
+        assert!(matches!(&e, Error::Client(switchyard_client::Error::Protocol { .. })), "{e}");
+        let e = answering(r#"{"schema": "dev", "name": "t", "record_count": 1}"#).await.table_info("dev", "t").await.unwrap_err();
+        assert!(e.to_string().contains("hash_attribute"), "{e}");
+        let e = answering(r#"{"message": "inserted 1"}"#).await.write_records("dev", "t", WriteMode::Insert, vec![json!({"id": 1})]).await.unwrap_err();
+        assert!(e.to_string().contains("inserted_hashes"), "{e}");
+        let e = answering(r#"[1]"#).await.new_database("x").await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Internal, "{e}");
     }
 
     #[test]

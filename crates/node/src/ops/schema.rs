@@ -86,6 +86,7 @@ pub async fn describe(node: &Node, meta: &TableMeta) -> Result<TableDescription>
         record_count,
         last_updated_record,
         expiration: meta.expiration,
+        estimated_record_range: None,
     })
 }
 
