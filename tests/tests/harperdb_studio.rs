@@ -11,7 +11,8 @@ use switchyard_protocol::tls::Trust;
 use switchyard_protocol::ErrorCode;
 use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Party};
 use switchyard_studio::topology::{self, LinkState, TopologyView, WarningKind};
-use switchyard_studio::{tail_mqtt, TailEvent};
+use switchyard_studio::tail::mqtt as tail_mqtt;
+use switchyard_studio::TailEvent;
 use switchyard_studio::{probe, Browse, InstanceKind, InstanceSpec, NewTable, PageAnchor, PageRequest, WriteMode};
 
 fn page(anchor: PageAnchor, limit: u32) -> PageRequest {

@@ -47,7 +47,10 @@ fn sources(dir: &str) -> Vec<(String, String)> {
                 stack.push(path);
             } else if path.extension().is_some_and(|x| x == "rs") {
                 let text = std::fs::read_to_string(&path).expect("read");
-                let code = text.split("#[cfg(test)]").next().unwrap_or("").to_string();
+                // Test code is left out: what follows `#[cfg(test)]`, and whole `*_tests.rs`
+                // files (a module's tests kept beside it with `#[path]`).
+                let is_tests = path.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_tests.rs"));
+                let code = if is_tests { String::new() } else { text.split("#[cfg(test)]").next().unwrap_or("").to_string() };
                 out.push((path.strip_prefix(&root).expect("under root").display().to_string(), code));
             }
         }

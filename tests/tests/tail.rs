@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_node::{start, NodeConfig, RunningNode};
 use switchyard_sc::{Endpoint, Options, Socket};
-use switchyard_studio::tail_session::{feed, lock, Connection, Order, TailAction, TailFilter, TailPort, TailSession, TailUpdate};
+use switchyard_studio::tail::{feed, lock, Connection, Order, TailAction, TailFilter, TailPort, TailSession, TailUpdate};
 use switchyard_studio::{Tail, TailEvent, TailRecord, TailRequest, TailSource};
 use tokio_util::sync::CancellationToken;
 use tokio::net::TcpListener;

@@ -12,9 +12,8 @@ use crate::factory::{Arrival, FactorySetup, Generator, LoadStats};
 use crate::local::LocalInstances;
 use crate::registry::Registry;
 use crate::browse::Browse;
-use crate::tail::{Tail, TailRecord, TailRequest};
-use crate::tail_compare::{CompareSession, CompareUpdate};
-use crate::tail_session::{lock, TailAction, TailExported, TailSession, TailUpdate};
+use crate::tail::compare::{CompareSession, CompareUpdate};
+use crate::tail::{lock, Tail, TailAction, TailExported, TailRecord, TailRequest, TailSession, TailUpdate};
 use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
 use crate::topology::{self, Observed, TopologyView};
 use switchyard_client::ServerKind;
@@ -306,7 +305,7 @@ impl Studio {
     fn tail(&self, id: &str, request: TailRequest) -> Result<(Tail, &'static [&'static str])> {
         let (ops, endpoint, credentials) = self.registry.tail_access(id)?;
         match self.registry.client(id)?.kind() {
-            Some(ServerKind::HarperDb) => Ok((crate::tail_mqtt::start(ops.with_kind(ServerKind::HarperDb), credentials, request)?, crate::tail_mqtt::OPERATIONS)),
+            Some(ServerKind::HarperDb) => Ok((crate::tail::mqtt::start(ops.with_kind(ServerKind::HarperDb), credentials, request)?, crate::tail::mqtt::OPERATIONS)),
             _ => Ok((Tail::start(ops, endpoint, credentials, request)?, crate::tail::OPERATIONS)),
         }
     }
@@ -330,7 +329,7 @@ impl Studio {
         let (tail, operations) = self.tail(id, request)?;
         let session = Arc::new(Mutex::new(TailSession::new(primary_keys, operations)));
         let stop = CancellationToken::new();
-        tokio::spawn(crate::tail_session::feed(tail, session.clone(), stop.clone(), sink));
+        tokio::spawn(crate::tail::feed(tail, session.clone(), stop.clone(), sink));
         Ok(self.keep_tail(Held::One(session), stop))
     }
 
@@ -381,7 +380,7 @@ impl Studio {
             .collect::<Result<Vec<_>>>()?;
         let session = Arc::new(Mutex::new(CompareSession::new(instances.to_vec(), primary_key)));
         let stop = CancellationToken::new();
-        tokio::spawn(crate::tail_compare::feed(tails, session.clone(), stop.clone(), sink));
+        tokio::spawn(crate::tail::compare::feed(tails, session.clone(), stop.clone(), sink));
         Ok(self.keep_tail(Held::Across(session), stop))
     }
 
@@ -390,7 +389,7 @@ impl Studio {
         let Some(Held::Across(session)) = self.held(compare_id) else {
             return Err(Error::Gone("this comparison was closed; start it again".into()));
         };
-        let mut s = crate::tail_compare::lock_compare(&session);
+        let mut s = lock(&session);
         s.set_port(first, count);
         Ok(s.update(crate::words::now_ms()))
     }
@@ -465,7 +464,7 @@ impl Studio {
         if client.kind() != Some(ServerKind::HarperDb) {
             return Err(Error::Invalid("only a HarperDB instance needs its tables exported to be tailed".into()));
         }
-        crate::tail_mqtt::export_tables(&client, channels).await
+        crate::tail::mqtt::export_tables(&client, channels).await
     }
 
     /// The factory scenario's instances: edge-1, edge-2 and hq, local, made where missing (those

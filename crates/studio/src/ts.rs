@@ -8,7 +8,7 @@ use switchyard_protocol::{ErrorBody, ErrorCode};
 use ts_rs::TS;
 
 use crate::types::*;
-use crate::{factory, tail, tail_compare, tail_session, topology, verify};
+use crate::{factory, tail, topology, verify};
 
 /// Every IPC type, in declaration order, for the generated TypeScript file.
 pub fn typescript_declarations() -> String {
@@ -40,20 +40,20 @@ pub fn typescript_declarations() -> String {
         tail::TailSource::decl(&cfg),
         tail::TailRecord::decl(&cfg),
         tail::TailEvent::decl(&cfg),
-        tail_session::TailFilter::decl(&cfg),
-        tail_session::Dropped::decl(&cfg),
-        tail_session::TailNotice::decl(&cfg),
-        tail_session::Connection::decl(&cfg),
-        tail_session::Order::decl(&cfg),
-        tail_session::TailPort::decl(&cfg),
-        tail_session::TailLine::decl(&cfg),
-        tail_session::TailUpdate::decl(&cfg),
-        tail_session::TailAction::decl(&cfg),
-        tail_session::TailExported::decl(&cfg),
-        tail_compare::Presence::decl(&cfg),
-        tail_compare::CrossingLine::decl(&cfg),
-        tail_compare::CompareNode::decl(&cfg),
-        tail_compare::CompareUpdate::decl(&cfg),
+        tail::TailFilter::decl(&cfg),
+        tail::Dropped::decl(&cfg),
+        tail::TailNotice::decl(&cfg),
+        tail::Connection::decl(&cfg),
+        tail::Order::decl(&cfg),
+        tail::TailPort::decl(&cfg),
+        tail::TailLine::decl(&cfg),
+        tail::TailUpdate::decl(&cfg),
+        tail::TailAction::decl(&cfg),
+        tail::TailExported::decl(&cfg),
+        tail::compare::Presence::decl(&cfg),
+        tail::compare::CrossingLine::decl(&cfg),
+        tail::compare::CompareNode::decl(&cfg),
+        tail::compare::CompareUpdate::decl(&cfg),
         Position::decl(&cfg),
         NodePositions::decl(&cfg),
         topology::NodeKind::decl(&cfg),

@@ -12,8 +12,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use crate::tail::{Tail, TailEvent};
-use crate::tail_session::{keys_of, show_every, Connection, PORT_MAX};
+use super::feed::show_every;
+use super::row::keys_of;
+use super::session::PORT_MAX;
+use super::view::Connection;
+use super::{lock, Tail, TailEvent};
 use crate::words::now_ms;
 
 /// Transactions lined up at most; older ones leave.
@@ -268,7 +271,7 @@ impl CompareSession {
 }
 
 /// Feeds each node's tail (`tails[i]` is node i's) into `session` and hands `sink` the update
-/// every `TAIL_SHOW` (`crate::tail_session`) when anything changed or a row turned missing,
+/// every `TAIL_SHOW` (`super::feed`) when anything changed or a row turned missing,
 /// until `stop` fires, every tail ended, or `sink` answers false.
 pub async fn feed(tails: Vec<Tail>, session: Arc<Mutex<CompareSession>>, stop: CancellationToken, mut sink: impl FnMut(CompareUpdate) -> bool) {
     const FEED_MAX: usize = 5000;
@@ -298,7 +301,7 @@ pub async fn feed(tails: Vec<Tail>, session: Arc<Mutex<CompareSession>>, stop: C
                 if got == 0 {
                     break;
                 }
-                let mut s = lock_compare(&session);
+                let mut s = lock(&session);
                 for (node, e) in batch.drain(..) {
                     match e {
                         Some(e) => s.receive(node, [e]),
@@ -309,7 +312,7 @@ pub async fn feed(tails: Vec<Tail>, session: Arc<Mutex<CompareSession>>, stop: C
             _ = every.tick() => {
                 let now = now_ms();
                 let update = {
-                    let mut s = lock_compare(&session);
+                    let mut s = lock(&session);
                     (s.changed() || s.due(now)).then(|| s.update(now))
                 };
                 if update.is_some_and(|u| !sink(u)) {
@@ -320,18 +323,13 @@ pub async fn feed(tails: Vec<Tail>, session: Arc<Mutex<CompareSession>>, stop: C
     }
     stop.cancel();
     let last = {
-        let mut s = lock_compare(&session);
+        let mut s = lock(&session);
         for node in 0..s.nodes.len() {
             s.stopped(node);
         }
         s.update(now_ms())
     };
     sink(last);
-}
-
-/// A comparison's lock (a panic while it was held leaves a state still worth showing).
-pub fn lock_compare(session: &Mutex<CompareSession>) -> std::sync::MutexGuard<'_, CompareSession> {
-    session.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]
