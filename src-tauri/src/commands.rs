@@ -101,6 +101,7 @@ macro_rules! commands {
             let cfg = ts_rs::Config::default();
             let mut names = Vec::new();
             let mut entries = Vec::new();
+            let mut functions = Vec::new();
             $(
                 // Tauri reads a command's arguments under their camelCase names.
                 let args: Vec<String> = vec![$(format!("{}: {}", camel(stringify!($arg)), <$ty as ts_rs::TS>::name(&cfg))),*];
@@ -109,6 +110,23 @@ macro_rules! commands {
                     n => n,
                 };
                 names.push(format!("\"{}\"", stringify!($name)));
+                // The gateway's function: the arguments in Rust's order, a channel taken as the
+                // callback it feeds, records from forms and files as plain values.
+                let params: Vec<(String, String)> = vec![$((camel(stringify!($arg)), <$ty as ts_rs::TS>::name(&cfg))),*];
+                let signature: Vec<String> = params
+                    .iter()
+                    .map(|(n, t)| match (t.strip_prefix("Channel<").and_then(|x| x.strip_suffix('>')), t.as_str()) {
+                        (Some(item), _) => format!("{n}: (item: {item}) => void"),
+                        (None, "Array<JsonValue>") => format!("{n}: unknown[]"),
+                        _ => format!("{n}: {t}"),
+                    })
+                    .collect();
+                let passed: Vec<String> = params
+                    .iter()
+                    .map(|(n, t)| if t.starts_with("Channel<") { format!("{n}: listen({n})") } else if t == "Array<JsonValue>" { format!("{n}: {n} as JsonValue[]") } else { n.clone() })
+                    .collect();
+                let passed = if passed.is_empty() { "{}".to_string() } else { format!("{{ {} }}", passed.join(", ")) };
+                functions.push(format!("    {}: ({}) => call(\"{}\", {passed}),\n", stringify!($name), signature.join(", "), stringify!($name)));
                 let args = if args.is_empty() { "{}".to_string() } else { format!("{{ {} }}", args.join("; ")) };
                 entries.push(format!("  {}: {{ args: {}; returns: {} }};\n", stringify!($name), args, returns));
             )*
@@ -121,23 +139,28 @@ macro_rules! commands {
             used.sort();
             used.dedup();
             let mut out = String::from(HEADER);
-            if entries.iter().any(|e| e.contains("Channel<")) {
-                out.push_str("import type { Channel } from \"@tauri-apps/api/core\";\n");
-            }
+            out.push_str("import type { Channel } from \"@tauri-apps/api/core\";\n");
             out.push_str(&format!("import type {{ {} }} from \"./ipc\";\n\n", used.join(", ")));
             out.push_str(&format!("/** Every command the native side registers. */\nexport const COMMAND_NAMES = [{}] as const;\n\n", names.join(", ")));
             out.push_str("/** Each command's arguments and result. */\nexport interface Commands {\n");
             for e in entries {
                 out.push_str(&e);
             }
-            out.push_str("}\n");
+            out.push_str("}\n\n");
+            out.push_str("/** Sends one command (the gateway's `invoke`). */\nexport type Call = <K extends keyof Commands>(cmd: K, args: Commands[K][\"args\"]) => Promise<Commands[K][\"returns\"]>;\n\n");
+            out.push_str("/** A channel that hands what arrives to `on` (the gateway makes it). */\nexport type Listen = <T>(on: (item: T) => void) => Channel<T>;\n\n");
+            out.push_str("/** One function per command, named as the command and its Rust method, arguments in their order. */\nexport function nativeOf(call: Call, listen: Listen) {\n  return {\n");
+            for f in functions {
+                out.push_str(&f);
+            }
+            out.push_str("  };\n}\n");
             out
         }
     };
 }
 
 commands! {
-    fn registry_view(s) -> RegistryView {
+    fn instance_list(s) -> RegistryView {
         Ok(s.registry.view()?)
     }
 
@@ -181,43 +204,43 @@ commands! {
         Ok(s.registry.local_credentials(&id)?)
     }
 
-    fn tree(s, id: String) -> Vec<TreeDatabase> {
+    fn browse_tree(s, id: String) -> Vec<TreeDatabase> {
         Ok(s.registry.client(&id)?.tree().await?)
     }
 
-    fn table_info(s, id: String, database: String, table: String) -> TreeTable {
+    fn browse_table(s, id: String, database: String, table: String) -> TreeTable {
         Ok(s.registry.client(&id)?.table_info(&database, &table).await?)
     }
 
-    fn page(s, id: String, request: PageRequest) -> Page {
+    fn browse_page(s, id: String, request: PageRequest) -> Page {
         Ok(s.registry.client(&id)?.page(&request).await?)
     }
 
-    fn write_records(s, id: String, database: String, table: String, mode: WriteMode, records: Vec<Value>) -> WriteReport {
+    fn browse_write(s, id: String, database: String, table: String, mode: WriteMode, records: Vec<Value>) -> WriteReport {
         Ok(s.registry.client(&id)?.write_records(&database, &table, mode, records).await?)
     }
 
-    fn delete_records(s, id: String, database: String, table: String, keys: Vec<Value>) -> WriteReport {
+    fn browse_delete(s, id: String, database: String, table: String, keys: Vec<Value>) -> WriteReport {
         Ok(s.registry.client(&id)?.delete_records(&database, &table, keys).await?)
     }
 
-    fn run_sql(s, id: String, sql: String) -> SqlResult {
+    fn sql_run(s, id: String, sql: String) -> SqlResult {
         Ok(s.registry.client(&id)?.run_sql(&sql).await?)
     }
 
-    fn create_database(s, id: String, database: String) -> String {
+    fn browse_create_database(s, id: String, database: String) -> String {
         Ok(s.registry.client(&id)?.new_database(&database).await?)
     }
 
-    fn drop_database(s, id: String, database: String) -> String {
+    fn browse_drop_database(s, id: String, database: String) -> String {
         Ok(s.registry.client(&id)?.drop_database(&database).await?)
     }
 
-    fn create_table(s, id: String, table: NewTable) -> String {
+    fn browse_create_table(s, id: String, table: NewTable) -> String {
         Ok(s.registry.client(&id)?.new_table(&table).await?)
     }
 
-    fn drop_table(s, id: String, database: String, table: String) -> String {
+    fn browse_drop_table(s, id: String, database: String, table: String) -> String {
         Ok(s.registry.client(&id)?.drop_table(&database, &table).await?)
     }
 
@@ -256,8 +279,8 @@ commands! {
         Ok(s.compare_port(&compare, first, count)?)
     }
 
-    fn harperdb_export(s, id: String, channels: Vec<String>) -> String {
-        Ok(s.harperdb_export(&id, &channels).await?)
+    fn tail_harperdb_export(s, id: String, channels: Vec<String>) -> String {
+        Ok(s.tail_harperdb_export(&id, &channels).await?)
     }
 
     fn factory_setup(s, raw_expiration_s: f64) -> FactorySetup {
@@ -284,32 +307,32 @@ commands! {
         Ok(s.factory_remove().await?)
     }
 
-    fn export_file(s, name: String, contents: String) -> String {
-        Ok(s.export(&name, contents).await?)
+    fn exports_write(s, name: String, contents: String) -> String {
+        Ok(s.exports_write(&name, contents).await?)
     }
 
-    fn topology(s) -> TopologyView {
-        Ok(s.topology().await?)
+    fn topology_view(s) -> TopologyView {
+        Ok(s.topology_view().await?)
     }
 
-    fn plan_link(s, request: LinkRequest) -> LinkPlan {
-        Ok(s.plan_link(request).await?)
+    fn link_plan(s, request: LinkRequest) -> LinkPlan {
+        Ok(s.link_plan(request).await?)
     }
 
-    fn plan_unlink(s, dialer: String, link_name: String) -> LinkPlan {
-        Ok(s.plan_unlink(&dialer, &link_name).await?)
+    fn link_plan_removal(s, dialer: String, link_name: String) -> LinkPlan {
+        Ok(s.link_plan_removal(&dialer, &link_name).await?)
     }
 
-    fn apply_plan(s, plan: String) -> ApplyReport {
-        Ok(s.apply_plan(&plan).await?)
+    fn link_apply(s, plan: String) -> ApplyReport {
+        Ok(s.link_apply(&plan).await?)
     }
 
-    fn drop_plan(s, plan: String) -> bool {
-        Ok(s.drop_plan(&plan))
+    fn link_drop(s, plan: String) -> bool {
+        Ok(s.link_drop(&plan))
     }
 
     fn verify_run(s, request: VerifyRequest, progress: Progress) -> VerifyReport {
-        Ok(s.verify(request, move |f| drop(progress.0.send(f))).await?)
+        Ok(s.verify_run(request, move |f| drop(progress.0.send(f))).await?)
     }
 
     fn verify_cancel(s, run: String) -> bool {
@@ -317,23 +340,23 @@ commands! {
     }
 
     fn verify_repair_plan(s, verify: String) -> RepairPlan {
-        Ok(s.repair_plan(&verify)?)
+        Ok(s.verify_repair_plan(&verify)?)
     }
 
     fn verify_repair_apply(s, plan: String) -> ApplyReport {
-        Ok(s.repair_apply(&plan).await?)
+        Ok(s.verify_repair_apply(&plan).await?)
     }
 
     fn verify_repair_drop(s, plan: String) -> bool {
-        Ok(s.repair_drop(&plan))
+        Ok(s.verify_repair_drop(&plan))
     }
 
-    fn topology_layout(s) -> NodePositions {
-        Ok(s.layout().await?)
+    fn layout_load(s) -> NodePositions {
+        Ok(s.layout_load().await?)
     }
 
-    fn save_topology_layout(s, layout: NodePositions) -> () {
-        Ok(s.save_layout(layout).await?)
+    fn layout_save(s, layout: NodePositions) -> () {
+        Ok(s.layout_save(layout).await?)
     }
 }
 

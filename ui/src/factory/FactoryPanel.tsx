@@ -76,8 +76,8 @@ export function FactoryPanel({ view }: { view: TopologyView }) {
   const toggleEdge1 = async () => {
     if (!edge1) return;
     try {
-      if (edge1.online) await native.stopLocal(edge1.id);
-      else await native.startLocal(edge1.id);
+      if (edge1.online) await native.local_stop(edge1.id);
+      else await native.local_start(edge1.id);
       await Promise.all([refreshTopology(), useInstances.getState().refresh(), useInstances.getState().probe(edge1.id)]);
     } catch (e) {
       toastError(e);

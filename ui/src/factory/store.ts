@@ -31,9 +31,9 @@ const patch = (p: Partial<FactoryState>) => useFactory.setState(p);
 export async function setUp(rawExpirationS = DEFAULT_EXPIRATION_S): Promise<void> {
   patch({ phase: "setting-up", error: null, plans: [], reports: [], arrival: null });
   try {
-    const setup = await native.factorySetup(rawExpirationS);
+    const setup = await native.factory_setup(rawExpirationS);
     const plans = [];
-    for (const l of setup.links) plans.push(await native.planLink(l));
+    for (const l of setup.links) plans.push(await native.link_plan(l));
     patch({ setup, plans, phase: "review" });
   } catch (e) {
     patch({ phase: "idle", error: asErrorBody(e) });
@@ -46,10 +46,10 @@ export async function applyLinks(): Promise<void> {
   patch({ phase: "applying", error: null });
   const reports: ApplyReport[] = [];
   try {
-    for (const p of plans) reports.push(await native.applyPlan(p.id));
-    const layout = await native.topologyLayout();
+    for (const p of plans) reports.push(await native.link_apply(p.id));
+    const layout = await native.layout_load();
     const positions = { ...layout.positions, ...LAYOUT };
-    await native.saveTopologyLayout({ positions });
+    await native.layout_save({ positions });
     useTopology.getState().loadedPositions(positions);
     const ok = reports.every((r) => r.ok);
     patch({ reports, plans: [], phase: ok ? "ready" : "review" });
@@ -62,33 +62,33 @@ export async function applyLinks(): Promise<void> {
 export async function cancelLinks(): Promise<void> {
   const { plans } = useFactory.getState();
   patch({ plans: [], phase: "idle" });
-  await Promise.all(plans.map((p) => native.dropPlan(p.id).catch(() => undefined)));
+  await Promise.all(plans.map((p) => native.link_drop(p.id).catch(() => undefined)));
 }
 
 export async function startLoad(rate: number): Promise<void> {
-  await run(async () => patch({ stats: await native.factoryLoadStart(rate) }));
+  await run(async () => patch({ stats: await native.factory_load_start(rate) }));
 }
 
 export async function stopLoad(): Promise<void> {
-  await run(async () => patch({ stats: await native.factoryLoadStop() }));
+  await run(async () => patch({ stats: await native.factory_load_stop() }));
 }
 
 export async function refreshStats(): Promise<void> {
   try {
-    patch({ stats: await native.factoryLoadStats() });
+    patch({ stats: await native.factory_load_stats() });
   } catch {
     // The next refresh tries again.
   }
 }
 
 export async function checkArrival(): Promise<void> {
-  await run(async () => patch({ arrival: await native.factoryCheck() }));
+  await run(async () => patch({ arrival: await native.factory_check() }));
 }
 
 export async function removeScenario(): Promise<string[]> {
   let removed: string[] = [];
   await run(async () => {
-    removed = await native.factoryRemove();
+    removed = await native.factory_remove();
     patch({ phase: "idle", setup: null, stats: null, arrival: null, reports: [] });
   });
   return removed;

@@ -5,11 +5,11 @@ import type { Channel } from "@tauri-apps/api/core";
 import type { ApplyReport, Arrival, CompareUpdate, FactorySetup, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, RepairPlan, SqlResult, TailAction, TailExported, TailRecord, TailRequest, TailUpdate, TopologyView, TreeDatabase, TreeTable, VerifyReport, VerifyRequest, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["registry_view", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "tree", "table_info", "page", "write_records", "delete_records", "run_sql", "create_database", "drop_database", "create_table", "drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "harperdb_export", "factory_setup", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "export_file", "topology", "plan_link", "plan_unlink", "apply_plan", "drop_plan", "verify_run", "verify_cancel", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "topology_layout", "save_topology_layout"] as const;
+export const COMMAND_NAMES = ["instance_list", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "browse_tree", "browse_table", "browse_page", "browse_write", "browse_delete", "sql_run", "browse_create_database", "browse_drop_database", "browse_create_table", "browse_drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "tail_harperdb_export", "factory_setup", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "exports_write", "topology_view", "link_plan", "link_plan_removal", "link_apply", "link_drop", "verify_run", "verify_cancel", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "layout_load", "layout_save"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
-  registry_view: { args: {}; returns: RegistryView };
+  instance_list: { args: {}; returns: RegistryView };
   instance_save: { args: { input: InstanceInput }; returns: InstanceSpec };
   instance_remove: { args: { id: string }; returns: void };
   instance_test: { args: { input: InstanceInput }; returns: InstanceStatus };
@@ -20,16 +20,16 @@ export interface Commands {
   local_stop: { args: { id: string }; returns: LocalState };
   local_states: { args: {}; returns: Array<LocalState> };
   local_credentials: { args: { id: string }; returns: LocalCredentials };
-  tree: { args: { id: string }; returns: Array<TreeDatabase> };
-  table_info: { args: { id: string; database: string; table: string }; returns: TreeTable };
-  page: { args: { id: string; request: PageRequest }; returns: Page };
-  write_records: { args: { id: string; database: string; table: string; mode: WriteMode; records: Array<JsonValue> }; returns: WriteReport };
-  delete_records: { args: { id: string; database: string; table: string; keys: Array<JsonValue> }; returns: WriteReport };
-  run_sql: { args: { id: string; sql: string }; returns: SqlResult };
-  create_database: { args: { id: string; database: string }; returns: string };
-  drop_database: { args: { id: string; database: string }; returns: string };
-  create_table: { args: { id: string; table: NewTable }; returns: string };
-  drop_table: { args: { id: string; database: string; table: string }; returns: string };
+  browse_tree: { args: { id: string }; returns: Array<TreeDatabase> };
+  browse_table: { args: { id: string; database: string; table: string }; returns: TreeTable };
+  browse_page: { args: { id: string; request: PageRequest }; returns: Page };
+  browse_write: { args: { id: string; database: string; table: string; mode: WriteMode; records: Array<JsonValue> }; returns: WriteReport };
+  browse_delete: { args: { id: string; database: string; table: string; keys: Array<JsonValue> }; returns: WriteReport };
+  sql_run: { args: { id: string; sql: string }; returns: SqlResult };
+  browse_create_database: { args: { id: string; database: string }; returns: string };
+  browse_drop_database: { args: { id: string; database: string }; returns: string };
+  browse_create_table: { args: { id: string; table: NewTable }; returns: string };
+  browse_drop_table: { args: { id: string; database: string; table: string }; returns: string };
   tail_stop: { args: { tail: string }; returns: boolean };
   tail_open: { args: { id: string; request: TailRequest; updates: Channel<TailUpdate> }; returns: string };
   tail_act: { args: { tail: string; action: TailAction }; returns: TailUpdate };
@@ -38,24 +38,85 @@ export interface Commands {
   tail_close: { args: { tail: string }; returns: boolean };
   compare_open: { args: { instances: Array<string>; channel: string; updates: Channel<CompareUpdate> }; returns: string };
   compare_port: { args: { compare: string; first: number; count: number }; returns: CompareUpdate };
-  harperdb_export: { args: { id: string; channels: Array<string> }; returns: string };
+  tail_harperdb_export: { args: { id: string; channels: Array<string> }; returns: string };
   factory_setup: { args: { rawExpirationS: number }; returns: FactorySetup };
   factory_load_start: { args: { rate: number }; returns: LoadStats };
   factory_load_stats: { args: {}; returns: LoadStats };
   factory_load_stop: { args: {}; returns: LoadStats };
   factory_check: { args: {}; returns: Arrival };
   factory_remove: { args: {}; returns: Array<string> };
-  export_file: { args: { name: string; contents: string }; returns: string };
-  topology: { args: {}; returns: TopologyView };
-  plan_link: { args: { request: LinkRequest }; returns: LinkPlan };
-  plan_unlink: { args: { dialer: string; linkName: string }; returns: LinkPlan };
-  apply_plan: { args: { plan: string }; returns: ApplyReport };
-  drop_plan: { args: { plan: string }; returns: boolean };
+  exports_write: { args: { name: string; contents: string }; returns: string };
+  topology_view: { args: {}; returns: TopologyView };
+  link_plan: { args: { request: LinkRequest }; returns: LinkPlan };
+  link_plan_removal: { args: { dialer: string; linkName: string }; returns: LinkPlan };
+  link_apply: { args: { plan: string }; returns: ApplyReport };
+  link_drop: { args: { plan: string }; returns: boolean };
   verify_run: { args: { request: VerifyRequest; progress: Channel<number> }; returns: VerifyReport };
   verify_cancel: { args: { run: string }; returns: boolean };
   verify_repair_plan: { args: { verify: string }; returns: RepairPlan };
   verify_repair_apply: { args: { plan: string }; returns: ApplyReport };
   verify_repair_drop: { args: { plan: string }; returns: boolean };
-  topology_layout: { args: {}; returns: NodePositions };
-  save_topology_layout: { args: { layout: NodePositions }; returns: void };
+  layout_load: { args: {}; returns: NodePositions };
+  layout_save: { args: { layout: NodePositions }; returns: void };
+}
+
+/** Sends one command (the gateway's `invoke`). */
+export type Call = <K extends keyof Commands>(cmd: K, args: Commands[K]["args"]) => Promise<Commands[K]["returns"]>;
+
+/** A channel that hands what arrives to `on` (the gateway makes it). */
+export type Listen = <T>(on: (item: T) => void) => Channel<T>;
+
+/** One function per command, named as the command and its Rust method, arguments in their order. */
+export function nativeOf(call: Call, listen: Listen) {
+  return {
+    instance_list: () => call("instance_list", {}),
+    instance_save: (input: InstanceInput) => call("instance_save", { input }),
+    instance_remove: (id: string) => call("instance_remove", { id }),
+    instance_test: (input: InstanceInput) => call("instance_test", { input }),
+    instance_status: (id: string) => call("instance_status", { id }),
+    local_create: (name: string) => call("local_create", { name }),
+    local_cluster: () => call("local_cluster", {}),
+    local_start: (id: string) => call("local_start", { id }),
+    local_stop: (id: string) => call("local_stop", { id }),
+    local_states: () => call("local_states", {}),
+    local_credentials: (id: string) => call("local_credentials", { id }),
+    browse_tree: (id: string) => call("browse_tree", { id }),
+    browse_table: (id: string, database: string, table: string) => call("browse_table", { id, database, table }),
+    browse_page: (id: string, request: PageRequest) => call("browse_page", { id, request }),
+    browse_write: (id: string, database: string, table: string, mode: WriteMode, records: unknown[]) => call("browse_write", { id, database, table, mode, records: records as JsonValue[] }),
+    browse_delete: (id: string, database: string, table: string, keys: unknown[]) => call("browse_delete", { id, database, table, keys: keys as JsonValue[] }),
+    sql_run: (id: string, sql: string) => call("sql_run", { id, sql }),
+    browse_create_database: (id: string, database: string) => call("browse_create_database", { id, database }),
+    browse_drop_database: (id: string, database: string) => call("browse_drop_database", { id, database }),
+    browse_create_table: (id: string, table: NewTable) => call("browse_create_table", { id, table }),
+    browse_drop_table: (id: string, database: string, table: string) => call("browse_drop_table", { id, database, table }),
+    tail_stop: (tail: string) => call("tail_stop", { tail }),
+    tail_open: (id: string, request: TailRequest, updates: (item: TailUpdate) => void) => call("tail_open", { id, request, updates: listen(updates) }),
+    tail_act: (tail: string, action: TailAction) => call("tail_act", { tail, action }),
+    tail_record: (tail: string, seq: number) => call("tail_record", { tail, seq }),
+    tail_export: (tail: string, name: string, progress: (item: number) => void) => call("tail_export", { tail, name, progress: listen(progress) }),
+    tail_close: (tail: string) => call("tail_close", { tail }),
+    compare_open: (instances: Array<string>, channel: string, updates: (item: CompareUpdate) => void) => call("compare_open", { instances, channel, updates: listen(updates) }),
+    compare_port: (compare: string, first: number, count: number) => call("compare_port", { compare, first, count }),
+    tail_harperdb_export: (id: string, channels: Array<string>) => call("tail_harperdb_export", { id, channels }),
+    factory_setup: (rawExpirationS: number) => call("factory_setup", { rawExpirationS }),
+    factory_load_start: (rate: number) => call("factory_load_start", { rate }),
+    factory_load_stats: () => call("factory_load_stats", {}),
+    factory_load_stop: () => call("factory_load_stop", {}),
+    factory_check: () => call("factory_check", {}),
+    factory_remove: () => call("factory_remove", {}),
+    exports_write: (name: string, contents: string) => call("exports_write", { name, contents }),
+    topology_view: () => call("topology_view", {}),
+    link_plan: (request: LinkRequest) => call("link_plan", { request }),
+    link_plan_removal: (dialer: string, linkName: string) => call("link_plan_removal", { dialer, linkName }),
+    link_apply: (plan: string) => call("link_apply", { plan }),
+    link_drop: (plan: string) => call("link_drop", { plan }),
+    verify_run: (request: VerifyRequest, progress: (item: number) => void) => call("verify_run", { request, progress: listen(progress) }),
+    verify_cancel: (run: string) => call("verify_cancel", { run }),
+    verify_repair_plan: (verify: string) => call("verify_repair_plan", { verify }),
+    verify_repair_apply: (plan: string) => call("verify_repair_apply", { plan }),
+    verify_repair_drop: (plan: string) => call("verify_repair_drop", { plan }),
+    layout_load: () => call("layout_load", {}),
+    layout_save: (layout: NodePositions) => call("layout_save", { layout }),
+  };
 }

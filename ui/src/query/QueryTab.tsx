@@ -48,7 +48,7 @@ export function QueryTab({ instance, name }: { instance: string; name: string })
     setRunning(true);
     setError(null);
     try {
-      const r = await native.runSql(instance, q);
+      const r = await native.sql_run(instance, q);
       setResult(r);
       setSelected(null);
       add(q);

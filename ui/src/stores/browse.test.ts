@@ -69,7 +69,7 @@ describe("record counts kept current", () => {
 
   it("take what they read, but never over a table read anew while they were reading", async () => {
     const later = [{ name: "dev", tables: [table("cat", 4), table("dog", 7)] }];
-    const read = vi.spyOn(native, "tree");
+    const read = vi.spyOn(native, "browse_tree");
     try {
       useBrowse.setState({ trees: { i1: { dbs: tree, loading: false, error: null, version: 3 } } });
       read.mockResolvedValueOnce(later);

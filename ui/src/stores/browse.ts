@@ -59,7 +59,7 @@ export const useBrowse = create<BrowseState>((set, get) => ({
     const version = (prev?.version ?? 0) + 1;
     set({ trees: { ...get().trees, [instance]: { dbs: prev?.dbs ?? null, loading: true, error: null, version } } });
     try {
-      const dbs = await native.tree(instance);
+      const dbs = await native.browse_tree(instance);
       set({ trees: { ...get().trees, [instance]: { dbs, loading: false, error: null, version } } });
     } catch (e) {
       set({ trees: { ...get().trees, [instance]: { dbs: prev?.dbs ?? null, loading: false, error: e as ErrorBody, version } } });
@@ -68,7 +68,7 @@ export const useBrowse = create<BrowseState>((set, get) => ({
   recount: async (instance) => {
     const version = get().trees[instance]?.version;
     try {
-      const dbs = await native.tree(instance);
+      const dbs = await native.browse_tree(instance);
       const now = get().trees[instance];
       // A load or a table read anew meanwhile (Refresh, a write, a retry) has the last word.
       if (now?.dbs && !now.loading && now.version === version) set({ trees: { ...get().trees, [instance]: { ...now, dbs } } });

@@ -19,7 +19,7 @@ export const useInstances = create<InstancesState>((set, get) => ({
   loadError: null,
   refresh: async () => {
     try {
-      const [view, locals] = await Promise.all([native.registryView(), native.localStates()]);
+      const [view, locals] = await Promise.all([native.instance_list(), native.local_states()]);
       set({ view, locals: Object.fromEntries(locals.map((l) => [l.id, l])), loadError: null });
     } catch (e) {
       set({ loadError: e as ErrorBody });
@@ -27,7 +27,7 @@ export const useInstances = create<InstancesState>((set, get) => ({
   },
   probe: async (id) => {
     try {
-      const s = await native.instanceStatus(id);
+      const s = await native.instance_status(id);
       set({ statuses: { ...get().statuses, [id]: s } });
     } catch (e) {
       const err = e as ErrorBody;

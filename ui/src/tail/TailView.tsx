@@ -275,7 +275,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
 
   useEffect(() => {
     if (!instance) return;
-    native.tree(instance).then((dbs) => setKnown(dbs.flatMap((d) => d.tables.map((tb) => `${d.name}:${tb.name}`))), () => setKnown([]));
+    native.browse_tree(instance).then((dbs) => setKnown(dbs.flatMap((d) => d.tables.map((tb) => `${d.name}:${tb.name}`))), () => setKnown([]));
   }, [instance]);
 
   const n = m.shown;
@@ -285,7 +285,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
     setSelected(null);
     if (t.selected === null || !t.tailId) return;
     let current = true;
-    native.tailRecord(t.tailId, t.selected).then((r) => current && setSelected(r), (e) => current && toastError(e));
+    native.tail_record(t.tailId, t.selected).then((r) => current && setSelected(r), (e) => current && toastError(e));
     return () => {
       current = false;
     };
@@ -312,7 +312,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
     if (!ok) return;
     setExportingTables(true);
     try {
-      useUi.getState().toast(await native.harperdbExport(on, tables));
+      useUi.getState().toast(await native.tail_harperdb_export(on, tables));
       await startTail(on, channels.length ? channels : tables);
     } catch (e) {
       toastError(e);
@@ -325,7 +325,7 @@ function SingleTail({ instance: initialInstance, channels: initialChannels }: { 
     if (!t.tailId) return;
     setExporting(0);
     try {
-      const done = await native.tailExport(t.tailId, `tail-${new Date().toISOString().replace(/[:.]/g, "-")}.ndjson`, setExporting);
+      const done = await native.tail_export(t.tailId, `tail-${new Date().toISOString().replace(/[:.]/g, "-")}.ndjson`, setExporting);
       useUi.getState().toast(`Exported ${count(done.count, "transaction")} to ${done.path}`);
     } catch (e) {
       toastError(e);

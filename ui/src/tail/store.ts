@@ -104,7 +104,7 @@ export function act(action: TailAction): Promise<void> {
   const run = async () => {
     const id = useTail.getState().tailId;
     if (!id) return;
-    useTail.getState().take(id, await native.tailAct(id, action));
+    useTail.getState().take(id, await native.tail_act(id, action));
   };
   const done = acting.then(run);
   acting = done.catch(() => undefined);
@@ -133,7 +133,7 @@ export function setPort(port: TailPort): void {
 export async function stopTail(): Promise<void> {
   const { tailId, running } = useTail.getState();
   useTail.setState({ running: false });
-  if (tailId && running) await native.tailStop(tailId);
+  if (tailId && running) await native.tail_stop(tailId);
 }
 
 /** Starts tailing `channels` of `instance`, in place of the open tail. The filter and the rows
@@ -141,13 +141,13 @@ export async function stopTail(): Promise<void> {
 export async function startTail(instance: string, channels: string[], window = 100): Promise<void> {
   const old = useTail.getState().tailId;
   useTail.setState({ tailId: null, running: false, instance, channels, selected: null, view: { ...emptyUpdate(), connection: "opening" } });
-  if (old) await native.tailClose(old);
+  if (old) await native.tail_close(old);
   // Updates may come before the tail's id does: the latest is kept until then.
   let opened: string | null = null;
   let early: TailUpdate | null = null;
   let tailId: string;
   try {
-    tailId = await native.tailOpen(instance, { channels, window, healMax: 20_000 }, (u) => {
+    tailId = await native.tail_open(instance, { channels, window, healMax: 20_000 }, (u) => {
       if (opened) useTail.getState().take(opened, u);
       else if (!early || isNewer(u, early)) early = u;
     });
@@ -192,13 +192,13 @@ export function setComparePort(first: number, count: number): void {
   if (!compareId) return;
   if (askedCompare && askedCompare.compareId === compareId && askedCompare.first === first && askedCompare.count === count) return;
   askedCompare = { compareId, first, count };
-  native.comparePort(compareId, first, count).then((u) => useCompare.getState().take(compareId, u), toastError);
+  native.compare_port(compareId, first, count).then((u) => useCompare.getState().take(compareId, u), toastError);
 }
 
 export async function stopCompare(): Promise<void> {
   const { compareId, running } = useCompare.getState();
   useCompare.setState({ running: false });
-  if (compareId && running) await native.tailStop(compareId);
+  if (compareId && running) await native.tail_stop(compareId);
 }
 
 /** Tails `channel` on every instance in `instances`, lined up by (origin, origin id), in place
@@ -206,10 +206,10 @@ export async function stopCompare(): Promise<void> {
 export async function startCompare(instances: string[], channel: string): Promise<void> {
   const old = useCompare.getState().compareId;
   useCompare.setState({ compareId: null, running: false, channel, view: emptyCompare() });
-  if (old) await native.tailClose(old);
+  if (old) await native.tail_close(old);
   let opened: string | null = null;
   let early: CompareUpdate | null = null;
-  const compareId = await native.compareOpen(instances, channel, (u) => {
+  const compareId = await native.compare_open(instances, channel, (u) => {
     if (opened) useCompare.getState().take(opened, u);
     else if (!early || u.version > early.version) early = u;
   });

@@ -171,8 +171,8 @@ const Panel = memo(function Panel({ view }: { view: View }) {
   const name = (id: string) => view.nodes.find((n) => n.id === id)?.name ?? id;
   const stopStart = async (n: TopoNode, start: boolean) => {
     try {
-      if (start) await native.startLocal(n.id);
-      else await native.stopLocal(n.id);
+      if (start) await native.local_start(n.id);
+      else await native.local_stop(n.id);
       await Promise.all([refreshTopology(), useInstances.getState().refresh(), useInstances.getState().probe(n.id)]);
     } catch (e) {
       toastError(e);

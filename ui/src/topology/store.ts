@@ -87,7 +87,7 @@ if (typeof window !== "undefined") {
 /** Refreshes the view now. */
 export async function refreshTopology(): Promise<void> {
   try {
-    const view = await native.topology();
+    const view = await native.topology_view();
     useTopology.getState().received(view, Date.now());
   } catch (e) {
     useTopology.getState().failed(asErrorBody(e));
@@ -105,7 +105,7 @@ export function startTopologyPolling(): () => void {
   };
   if (!useTopology.getState().frozen) {
     void native
-      .topologyLayout()
+      .layout_load()
       .then((l) => useTopology.getState().loadedPositions(l.positions))
       .catch((e) => {
         // Unreadable (a damaged file): said, and the nodes laid out anew.
@@ -128,7 +128,7 @@ export function savePositionsSoon(): void {
   saveTimer = setTimeout(() => {
     saveTimer = null;
     const rounded = Object.fromEntries(Object.entries(useTopology.getState().positions).map(([name, p]) => [name, { x: Math.round(p.x), y: Math.round(p.y) }]));
-    void native.saveTopologyLayout({ positions: rounded }).catch(toastError);
+    void native.layout_save({ positions: rounded }).catch(toastError);
   }, 500);
 }
 
@@ -144,7 +144,7 @@ function patch(p: Partial<LinkDialog> | Partial<UnlinkDialog>) {
 export async function previewLink(request: LinkRequest): Promise<void> {
   patch({ busy: true, error: null, plan: null, report: null });
   try {
-    patch({ plan: await native.planLink(request), busy: false });
+    patch({ plan: await native.link_plan(request), busy: false });
   } catch (e) {
     patch({ error: asErrorBody(e), busy: false });
   }
@@ -154,7 +154,7 @@ export async function previewLink(request: LinkRequest): Promise<void> {
 export async function previewUnlink(dialer: string, linkName: string): Promise<void> {
   patch({ busy: true, error: null, plan: null, report: null });
   try {
-    patch({ plan: await native.planUnlink(dialer, linkName), busy: false });
+    patch({ plan: await native.link_plan_removal(dialer, linkName), busy: false });
   } catch (e) {
     patch({ error: asErrorBody(e), busy: false });
   }
@@ -166,7 +166,7 @@ export async function applyPlan(): Promise<ApplyReport | null> {
   if (!d?.plan) return null;
   patch({ busy: true, error: null });
   try {
-    const report = await native.applyPlan(d.plan.id);
+    const report = await native.link_apply(d.plan.id);
     patch({ report, busy: false, plan: null });
     void refreshTopology();
     return report;
@@ -180,5 +180,5 @@ export async function applyPlan(): Promise<ApplyReport | null> {
 export async function closeDialog(): Promise<void> {
   const d = useTopology.getState().dialog;
   useTopology.getState().setDialog(null);
-  if (d?.plan) await native.dropPlan(d.plan.id).catch(() => undefined);
+  if (d?.plan) await native.link_drop(d.plan.id).catch(() => undefined);
 }

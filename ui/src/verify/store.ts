@@ -83,7 +83,7 @@ export async function verifyAgain() {
   const run = `run-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   useVerify.getState().started(run);
   try {
-    const report = await native.verifyRun({ instances: d.instances, channels: d.channels, run }, (share) => useVerify.getState().progressed(run, share));
+    const report = await native.verify_run({ instances: d.instances, channels: d.channels, run }, (share) => useVerify.getState().progressed(run, share));
     useVerify.getState().verified(d.edge, report);
   } catch (e) {
     useVerify.getState().failed(asErrorBody(e));
@@ -96,7 +96,7 @@ export async function planRepair() {
   if (!d?.report) return;
   useVerify.getState().busy("plan");
   try {
-    useVerify.getState().planned(await native.verifyRepairPlan(d.report.id));
+    useVerify.getState().planned(await native.verify_repair_plan(d.report.id));
   } catch (e) {
     useVerify.getState().failed(asErrorBody(e));
   }
@@ -108,7 +108,7 @@ export async function applyRepair() {
   if (!d?.plan) return;
   useVerify.getState().busy("repair");
   try {
-    useVerify.getState().applied(await native.verifyRepairApply(d.plan.id));
+    useVerify.getState().applied(await native.verify_repair_apply(d.plan.id));
   } catch (e) {
     useVerify.getState().failed(asErrorBody(e));
     return;
@@ -119,13 +119,13 @@ export async function applyRepair() {
 /** Stops the verification under way (it answers "cancelled"). */
 export function cancelVerify() {
   const run = useVerify.getState().dialog?.run;
-  if (run) void native.verifyCancel(run).catch(() => undefined);
+  if (run) void native.verify_cancel(run).catch(() => undefined);
 }
 
 export function closeVerify() {
   cancelVerify();
   const plan = useVerify.getState().dialog?.plan;
-  if (plan) void native.verifyRepairDrop(plan.id).catch(() => undefined);
+  if (plan) void native.verify_repair_drop(plan.id).catch(() => undefined);
   useVerify.getState().closed();
 }
 
@@ -140,7 +140,7 @@ export function startPeriodic(edges: () => Record<string, { instances: string[];
     for (const [edge, on] of Object.entries(periodic)) {
       const e = now[edge];
       if (!on || !e || e.channels.length === 0) continue;
-      native.verifyRun({ instances: e.instances, channels: e.channels }).then(
+      native.verify_run({ instances: e.instances, channels: e.channels }, () => undefined).then(
         (r) => useVerify.getState().verified(edge, r),
         (e) => useVerify.getState().notVerified(edge, asErrorBody(e)),
       );

@@ -52,7 +52,7 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
     if (!parsed) return;
     const file = rejectedFile(parsed, fileName);
     try {
-      const path = await native.exportFile(file.name, file.contents);
+      const path = await native.exports_write(file.name, file.contents);
       useUi.getState().toast(`Saved ${count(parsed.rejected.length, "unreadable row")} to ${path}`);
     } catch (e) {
       toastError(e);
@@ -72,7 +72,7 @@ export function ImportDialog({ instance, database, table, primaryKey, onClose }:
         break;
       }
       try {
-        const r = await native.writeRecords(instance, database, table, mode, b);
+        const r = await native.browse_write(instance, database, table, mode, b);
         s.written += r.written;
         s.skipped.push(...r.skippedKeys);
       } catch (e) {

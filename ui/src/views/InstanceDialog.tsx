@@ -33,7 +33,7 @@ export function InstanceDialog({ existing, preset, keychainAvailable, onClose }:
     setTesting(true);
     setTest(null);
     try {
-      setTest(await native.testInstance(input()));
+      setTest(await native.instance_test(input()));
     } catch (e) {
       toastError(e);
     } finally {
@@ -44,7 +44,7 @@ export function InstanceDialog({ existing, preset, keychainAvailable, onClose }:
   const save = async () => {
     setSaving(true);
     try {
-      const spec = await native.saveInstance(input());
+      const spec = await native.instance_save(input());
       toast(existing ? `Saved ${spec.name}` : `Registered ${spec.name}`);
       await refresh();
       void probe(spec.id);

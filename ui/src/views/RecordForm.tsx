@@ -57,7 +57,7 @@ export function RecordForm({ instance, database, table, info, record, sample, co
     }
     setSaving(true);
     try {
-      const r = await native.writeRecords(instance, database, table, editing ? "update" : "insert", [out]);
+      const r = await native.browse_write(instance, database, table, editing ? "update" : "insert", [out]);
       if (r.skippedKeys.length) {
         setErrors({ __raw: editing ? "the record no longer exists (deleted meanwhile?)" : `a record with ${pk} = ${JSON.stringify(r.skippedKeys[0])} already exists` });
         return;

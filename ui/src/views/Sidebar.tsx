@@ -76,7 +76,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
     });
     if (!ok) return;
     try {
-      await native.removeInstance(spec.id);
+      await native.instance_remove(spec.id);
       if ("instance" in view && view.instance === spec.id) open({ kind: "home" });
       toast(`Removed ${spec.name}`);
       await refresh();
@@ -93,8 +93,8 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
     const stopping = !!locals[spec.id]?.running;
     setSwitching((s) => ({ ...s, [spec.id]: stopping ? "stopping" : "starting" }));
     try {
-      if (stopping) await native.stopLocal(spec.id);
-      else await native.startLocal(spec.id);
+      if (stopping) await native.local_stop(spec.id);
+      else await native.local_start(spec.id);
       await refresh();
       await probe(spec.id);
       if (expanded[spec.id]) void loadTree(spec.id);
@@ -108,7 +108,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
   const dropTable = async (instance: string, database: string, table: string) => {
     if (!(await ask({ title: "Drop table", body: `Drop ${database}.${table} and all its records? This cannot be undone.`, confirmLabel: "Drop table", danger: true }))) return;
     try {
-      toast(await native.dropTable(instance, database, table));
+      toast(await native.browse_drop_table(instance, database, table));
       if (view.kind === "table" && view.instance === instance && view.database === database && view.table === table) open({ kind: "home" });
       await loadTree(instance);
     } catch (e) {
@@ -119,7 +119,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
   const dropDatabase = async (instance: string, database: string) => {
     if (!(await ask({ title: "Drop database", body: `Drop the database ${database} with all its tables and records? This cannot be undone.`, confirmLabel: "Drop database", danger: true }))) return;
     try {
-      toast(await native.dropDatabase(instance, database));
+      toast(await native.browse_drop_database(instance, database));
       await loadTree(instance);
     } catch (e) {
       toastError(e);
@@ -145,8 +145,8 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
       {menu && <ContextMenu menu={menu} onClose={closeMenu} />}
       <div className="sidebar-actions">
         <button onClick={onAddRemote} data-testid="add-remote" title="Register a remote instance">+ Remote</button>
-        <button onClick={() => native.createLocal(`local-${(registry?.instances.filter((i) => i.kind === "local").length ?? 0) + 1}`).then(refresh, toastError)} data-testid="add-local" title="Start a new local switchyard-node">+ Local</button>
-        <button onClick={() => native.createLocalCluster().then((made) => { toast(made.length ? `Started ${made.map((m) => m.name).join(", ")}` : "The local cluster already exists"); return refresh(); }, toastError)} data-testid="local-cluster" title="edge-1, edge-2 and hq, for topology work">Local cluster</button>
+        <button onClick={() => native.local_create(`local-${(registry?.instances.filter((i) => i.kind === "local").length ?? 0) + 1}`).then(refresh, toastError)} data-testid="add-local" title="Start a new local switchyard-node">+ Local</button>
+        <button onClick={() => native.local_cluster().then((made) => { toast(made.length ? `Started ${made.map((m) => m.name).join(", ")}` : "The local cluster already exists"); return refresh(); }, toastError)} data-testid="local-cluster" title="edge-1, edge-2 and hq, for topology work">Local cluster</button>
         <button onClick={() => open({ kind: "cluster" })} className={view.kind === "cluster" ? "primary" : ""} data-testid="open-cluster" title="See and wire the cluster's topology">Cluster</button>
       </div>
       {registry && registry.instances.length === 0 && <p className="muted pad">No instances yet. Register a remote one or start a local one.</p>}
@@ -193,7 +193,7 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
                     </button>
                   )}
                   {spec.kind === "local" && local?.running && (
-                    <button tabIndex={own(`i:${spec.id}`)} onClick={() => native.localCredentials(spec.id).then((c) => setCreds({ ...c, name: spec.name }), toastError)} data-testid="local-credentials">Credentials</button>
+                    <button tabIndex={own(`i:${spec.id}`)} onClick={() => native.local_credentials(spec.id).then((c) => setCreds({ ...c, name: spec.name }), toastError)} data-testid="local-credentials">Credentials</button>
                   )}
                   <button tabIndex={own(`i:${spec.id}`)} onClick={(e) => menuAt(e, instanceItems(spec))} data-testid="instance-menu" aria-haspopup="menu" title="More actions (or right-click the instance)">⋯</button>
                 </div>

@@ -15,7 +15,7 @@ export function NewDatabaseDialog({ instance, onClose }: { instance: string; onC
   const save = async () => {
     if (!NAME.test(name)) return setErr("letters, digits, _ and -, not starting with a digit");
     try {
-      toast(await native.createDatabase(instance, name));
+      toast(await native.browse_create_database(instance, name));
       await loadTree(instance);
       onClose();
     } catch (e) {
@@ -46,7 +46,7 @@ export function NewTableDialog({ instance, database, onClose }: { instance: stri
     const exp = expiration.trim() ? Number(expiration) : undefined;
     if (exp !== undefined && (!Number.isInteger(exp) || exp <= 0)) return setErr("expiration is a whole number of seconds");
     try {
-      toast(await native.createTable(instance, { database: db, table, primaryKey: pk, expiration: exp }));
+      toast(await native.browse_create_table(instance, { database: db, table, primaryKey: pk, expiration: exp }));
       await loadTree(instance);
       open({ kind: "table", instance, database: db, table });
       onClose();

@@ -97,7 +97,7 @@ export function TableView({ instance, database, table }: Props) {
       setLoading(true);
       const gen = generation.current;
       try {
-        const page = await native.page(instance, { database, table, primaryKey: meta.primaryKey, sort: sort ?? undefined, filters, anchor, limit });
+        const page = await native.browse_page(instance, { database, table, primaryKey: meta.primaryKey, sort: sort ?? undefined, filters, anchor, limit });
         if (gen !== generation.current) return;
         const prev = direction === "replace" ? emptyWindow() : current.current;
         const next = applyPage(prev, page, anchor, direction);
@@ -142,7 +142,7 @@ export function TableView({ instance, database, table }: Props) {
     setFilters([]);
     setSelected(null);
     setError(null);
-    native.tableInfo(instance, database, table).then((fresh) => {
+    native.browse_table(instance, database, table).then((fresh) => {
       setInfo(fresh);
       useBrowse.getState().tableSeen(instance, database, fresh);
     }, (e) => setError(e as ErrorBody));
@@ -184,7 +184,7 @@ export function TableView({ instance, database, table }: Props) {
   const last = () => fetchPage({ kind: "last" }, "replace");
   const reload = async () => {
     try {
-      const fresh = await native.tableInfo(instance, database, table);
+      const fresh = await native.browse_table(instance, database, table);
       setInfo(fresh);
       useBrowse.getState().tableSeen(instance, database, fresh);
     } catch (e) {
@@ -207,12 +207,12 @@ export function TableView({ instance, database, table }: Props) {
     const ok = await ask({ title: "Delete record", body: `Delete the record ${pk} = ${JSON.stringify(key)} from ${database}.${table}?`, confirmLabel: "Delete", danger: true });
     if (!ok) return;
     try {
-      await native.deleteRecords(instance, database, table, [key]);
+      await native.browse_delete(instance, database, table, [key]);
       const restore = Object.fromEntries(Object.entries(row).filter(([k]) => !SERVER_FIELDS.includes(k)));
       toast(`Deleted ${pk} = ${JSON.stringify(key)}`, "info", {
         label: "Undo",
         run: () => {
-          native.writeRecords(instance, database, table, "insert", [restore]).then(() => { toast("Record restored"); void reload(); }, toastError);
+          native.browse_write(instance, database, table, "insert", [restore]).then(() => { toast("Record restored"); void reload(); }, toastError);
         },
       });
       setForm(null);
@@ -230,7 +230,7 @@ export function TableView({ instance, database, table }: Props) {
   const exportView = async (format: "csv" | "json") => {
     const contents = format === "csv" ? toCsv(columns, w.rows) : JSON.stringify(w.rows, null, 2);
     try {
-      const path = await native.exportFile(`${database}.${table}.${format}`, contents);
+      const path = await native.exports_write(`${database}.${table}.${format}`, contents);
       toast(`Exported ${count(w.rows.length, "row")} to ${path}`);
     } catch (e) {
       toastError(e);

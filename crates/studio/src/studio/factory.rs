@@ -1,0 +1,86 @@
+//! The factory scenario: its setup, load generator and arrival check.
+
+use crate::error::{Error, Result};
+use crate::factory::{Arrival, FactorySetup, Generator, LoadStats};
+use crate::types::InstanceKind;
+
+use super::Studio;
+
+impl Studio {
+    /// The factory scenario's instances: edge-1, edge-2 and hq, local, made where missing (those
+    /// that exist are reused; the UI asks first), started, each with the scenario's tables.
+    pub async fn factory_setup(&self, raw_expiration_s: f64) -> Result<FactorySetup> {
+        if !(1.0..=86_400.0 * 30.0).contains(&raw_expiration_s) {
+            return Err(Error::Invalid("raw readings expire after 1 s to 30 days".into()));
+        }
+        let before: Vec<String> = self.registry.list()?.into_iter().map(|i| i.name).collect();
+        self.local.create_cluster(&self.registry).await?;
+        let specs = self.registry.list()?;
+        let mut ids = Vec::new();
+        for name in ["edge-1", "edge-2", "hq"] {
+            let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| Error::Invalid(format!("{name} could not be made")))?;
+            if spec.kind != InstanceKind::Local {
+                return Err(Error::Invalid(format!("an instance named {name} is registered and is not local: rename or remove it first")));
+            }
+            let state = self.local.start(&self.registry, &spec.id).await?;
+            if let Some(e) = state.error {
+                return Err(Error::Invalid(format!("{name} did not start: {e}")));
+            }
+            crate::factory::make_tables(&self.registry.client(&spec.id)?, raw_expiration_s).await?;
+            ids.push(spec.id.clone());
+        }
+        let reused = ["edge-1", "edge-2", "hq"].iter().filter(|n| before.iter().any(|b| b == *n)).map(|n| n.to_string()).collect();
+        let links = ids[..2].iter().map(|e| crate::factory::link_request(e, &ids[2])).collect();
+        Ok(FactorySetup { edges: ids[..2].to_vec(), hq: ids[2].clone(), reused, links })
+    }
+
+    /// Starts (or restarts at another rate) writing readings on edge-1 and edge-2.
+    pub async fn factory_load_start(&self, rate: f64) -> Result<LoadStats> {
+        let specs = self.registry.list()?;
+        let mut edges = Vec::new();
+        for name in ["edge-1", "edge-2"] {
+            let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| Error::Invalid(format!("{name} is not registered: run the factory scenario first")))?;
+            edges.push((name.to_string(), self.registry.client(&spec.id)?));
+        }
+        let mut slot = self.factory.lock().await;
+        if let Some(g) = slot.as_mut() {
+            g.stop().await;
+        }
+        let g = Generator::start(edges, rate.round().clamp(0.0, u32::MAX as f64) as u32, 50)?;
+        let stats = g.stats();
+        *slot = Some(g);
+        Ok(stats)
+    }
+
+    pub async fn factory_load_stats(&self) -> LoadStats {
+        self.factory.lock().await.as_ref().map(Generator::stats).unwrap_or_default()
+    }
+
+    pub async fn factory_load_stop(&self) -> LoadStats {
+        match self.factory.lock().await.as_mut() {
+            Some(g) => g.stop().await,
+            None => LoadStats::default(),
+        }
+    }
+
+    /// Whether hq holds every out-of-range reading the generator wrote.
+    pub async fn factory_check(&self) -> Result<Arrival> {
+        let ids = self.factory.lock().await.as_ref().map(Generator::out_of_range_ids).ok_or_else(|| Error::Invalid("the generator has not run yet".into()))?;
+        let hq = self.registry.list()?.into_iter().find(|s| s.name == "hq").ok_or_else(|| Error::Invalid("hq is not registered".into()))?;
+        crate::factory::check_arrival(&self.registry.client(&hq.id)?, &ids).await
+    }
+
+    /// Stops the generator and removes the scenario's local instances (their tables and links
+    /// go with them).
+    pub async fn factory_remove(&self) -> Result<Vec<String>> {
+        if let Some(mut g) = self.factory.lock().await.take() {
+            g.stop().await;
+        }
+        let mut removed = Vec::new();
+        for spec in self.registry.list()?.into_iter().filter(|s| s.kind == InstanceKind::Local && ["edge-1", "edge-2", "hq"].contains(&s.name.as_str())) {
+            self.remove(&spec.id).await?;
+            removed.push(spec.name);
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,72 @@
+//! Link plans: the requests that make, change or remove a link between two instances, kept
+//! until applied (with undo) or dropped; their passwords never cross to the window.
+
+use crate::error::{Error, Result};
+use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
+use crate::topology::{self};
+use switchyard_client::ServerKind;
+
+use super::Studio;
+
+impl Studio {
+    async fn party(&self, id: &str) -> Result<Party> {
+        let spec = self.registry.get(id)?;
+        let status = self.registry.status(id).await?;
+        if !status.online {
+            let why = status.error.map(|e| e.message).unwrap_or_else(|| "it does not answer".into());
+            return Err(Error::Invalid(format!("{} cannot be reached: {why}", spec.name)));
+        }
+        let client = self.registry.client(id)?;
+        let node_name = match (&status.node_name, status.server_kind) {
+            (Some(n), _) => n.clone(),
+            // HarperDB names itself in cluster_status only.
+            (None, Some(ServerKind::HarperDb)) => client.harperdb_cluster().await?.status.node_name,
+            (None, _) => return Err(Error::Invalid(format!("{} did not say its node name", spec.name))),
+        };
+        Ok(Party { id: spec.id.clone(), name: spec.name.clone(), node_name, url: spec.url.clone(), trust: spec.tls.clone(), server_kind: status.server_kind, client })
+    }
+
+    fn keep(&self, plan: Plan) -> LinkPlan {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let preview = plan.preview(&id);
+        self.plans.lock().unwrap_or_else(|p| p.into_inner()).insert(id, plan);
+        preview
+    }
+
+    /// The requests that make (or change) the link the dialog describes, to show first.
+    pub async fn link_plan(&self, req: LinkRequest) -> Result<LinkPlan> {
+        let (a, b) = (self.party(&req.a).await?, self.party(&req.b).await?);
+        Ok(self.keep(topology::link::plan_link(&req, a, b).await?))
+    }
+
+    /// The requests that remove the link `dialer` runs to the node `link_name`, with the user
+    /// the studio made for it on that node when it is registered.
+    pub async fn link_plan_removal(&self, dialer: &str, link_name: &str) -> Result<LinkPlan> {
+        let d = self.party(dialer).await?;
+        let mut dialled = None;
+        for spec in self.registry.list()? {
+            if spec.id == d.id {
+                continue;
+            }
+            if let Ok(p) = self.party(&spec.id).await {
+                if p.node_name == link_name {
+                    dialled = Some(p);
+                    break;
+                }
+            }
+        }
+        Ok(self.keep(topology::link::plan_unlink(d, link_name, dialled).await?))
+    }
+
+    /// Sends a plan shown before; a plan is applied at most once.
+    pub async fn link_apply(&self, plan_id: &str) -> Result<ApplyReport> {
+        let plan = self.plans.lock().unwrap_or_else(|p| p.into_inner()).remove(plan_id);
+        let plan = plan.ok_or_else(|| Error::Invalid("this plan was already applied or dropped; make it again".into()))?;
+        Ok(plan.apply().await)
+    }
+
+    /// Forgets a plan (the dialog was cancelled): nothing was sent.
+    pub fn link_drop(&self, plan_id: &str) -> bool {
+        self.plans.lock().unwrap_or_else(|p| p.into_inner()).remove(plan_id).is_some()
+    }
+}

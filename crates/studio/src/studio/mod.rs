@@ -1,0 +1,165 @@
+//! The studio as one value: the registry of instances, the supervisor of local ones and the
+//! exports folder; what the shell's commands reach, one module per feature (`links`, `tails`,
+//! `verify`, `factory`, `layout`, `exports`), each method named `<feature>_<verb>` as the
+//! command that reaches it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Result;
+use crate::factory::Generator;
+use crate::local::LocalInstances;
+use crate::registry::Registry;
+use crate::topology::link::Plan;
+use crate::topology::{self, Observed, TopologyView};
+use switchyard_protocol::ops::ClusterStatus;
+use crate::types::InstanceKind;
+use crate::verify::{Repairs, Verified};
+
+mod exports;
+mod factory;
+mod layout;
+mod links;
+mod tails;
+mod verify;
+
+use tails::OpenTail;
+
+pub struct Studio {
+    pub registry: Registry,
+    pub local: LocalInstances,
+    pub exports: PathBuf,
+    /// Where the canvas keeps its node positions (JSON), across restarts.
+    pub layout_file: PathBuf,
+    /// Tails kept for the window, oldest first.
+    open_tails: Mutex<Vec<OpenTail>>,
+    /// Link plans shown and not yet applied or dropped, by id (they hold the new passwords,
+    /// which never cross to the UI).
+    plans: Mutex<HashMap<String, Plan>>,
+    /// Each instance's last cluster_status: the links of an instance that stopped answering
+    /// are still drawn (closed) instead of vanishing with it.
+    /// Per instance, its links and tables as it last answered: an offline one is drawn with them.
+    last_links: Mutex<HashMap<String, (ClusterStatus, Vec<String>)>>,
+    /// The factory scenario's load generator, kept after it stops (its check needs what it
+    /// wrote); dropped with the studio, which stops it.
+    factory: tokio::sync::Mutex<Option<Generator>>,
+    /// The last verifications (what a repair is planned from), oldest first.
+    verified: Mutex<Vec<(String, Verified)>>,
+    /// Repair plans shown and not yet applied or dropped, by id.
+    repairs: Mutex<HashMap<String, Repairs>>,
+    /// Verifications under way, by the run name the window gave them.
+    running: Mutex<HashMap<String, CancellationToken>>,
+}
+
+impl Studio {
+    pub fn new(registry: Registry, local: LocalInstances, exports: PathBuf, layout_file: PathBuf) -> Self {
+        Studio {
+            registry,
+            local,
+            exports,
+            layout_file,
+            open_tails: Mutex::default(),
+            plans: Mutex::default(),
+            last_links: Mutex::default(),
+            factory: Default::default(),
+            verified: Mutex::default(),
+            repairs: Mutex::default(),
+            running: Mutex::default(),
+        }
+    }
+
+    /// One look at every registered instance (in parallel): status, tables, cluster_status.
+    pub async fn observe(&self) -> Result<Vec<Observed>> {
+        let specs = self.registry.list()?;
+        let looks = specs.into_iter().map(|spec| async move {
+            match self.registry.client(&spec.id) {
+                Ok(client) => topology::observe(spec, &client).await,
+                Err(e) => Observed {
+                    status: crate::types::InstanceStatus::unreachable(&spec.id, e.to_body()),
+                    spec,
+                    channels: Vec::new(),
+                    channels_last_known: false,
+                    cluster: Err(e.to_string()),
+                    harperdb: None,
+                },
+            }
+        });
+        let mut observed = futures_util::future::join_all(looks).await;
+        let mut last = self.last_links.lock().unwrap_or_else(|p| p.into_inner());
+        for o in &mut observed {
+            match &o.cluster {
+                Ok(c) => {
+                    last.insert(o.spec.id.clone(), (c.clone(), o.channels.clone()));
+                }
+                Err(_) if !o.status.online => {
+                    if let Some((known, channels)) = last.get(&o.spec.id) {
+                        o.cluster = Ok(topology::links_of_offline(known, &o.spec.name));
+                        o.channels = channels.clone();
+                        o.channels_last_known = true;
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        last.retain(|id, _| observed.iter().any(|o| &o.spec.id == id));
+        Ok(observed)
+    }
+
+    /// The canvas's model, from one look at every instance.
+    pub async fn topology_view(&self) -> Result<TopologyView> {
+        Ok(topology::build(&self.observe().await?))
+    }
+
+    /// Removes any instance; a local one is stopped and its data deleted.
+    pub async fn remove(&self, id: &str) -> Result<()> {
+        if self.registry.get(id)?.kind == InstanceKind::Local {
+            self.local.delete(&self.registry, id).await
+        } else {
+            self.registry.remove(id)?;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Position;
+    use crate::{InstanceSpec, Keychain, RegistryStorage};
+
+    /// No instances: the layout is all these tests read.
+    struct NoInstances;
+
+    impl RegistryStorage for NoInstances {
+        fn load(&self) -> Result<Vec<InstanceSpec>> {
+            Ok(Vec::new())
+        }
+        fn save(&self, _: &[InstanceSpec]) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The studio as the app makes it at start, over `dir`.
+    fn studio(dir: &std::path::Path) -> Studio {
+        let registry = Registry::open(Box::new(NoInstances), Keychain::new("switchyard-test-unused")).expect("registry");
+        Studio::new(registry, LocalInstances::new(dir.join("instances")), dir.join("exports"), dir.join("topology.json"))
+    }
+
+    #[tokio::test]
+    async fn the_canvas_layout_is_kept_across_restarts_and_a_damaged_one_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(studio(dir.path()).layout().await.expect("no layout yet"), NodePositions::default());
+        let mut saved = NodePositions::default();
+        saved.positions.insert("edge-1".into(), Position { x: 40.0, y: -12.5 });
+        saved.positions.insert("hq".into(), Position { x: 420.0, y: 105.0 });
+        studio(dir.path()).save_layout(saved.clone()).await.expect("save");
+        // The app starts again: a new studio over the same folder.
+        assert_eq!(studio(dir.path()).layout().await.expect("read back"), saved);
+        std::fs::write(dir.path().join("topology.json"), "{\"positions\": {\"hq\": 3}}").expect("damage it");
+        let err = studio(dir.path()).layout().await.expect_err("a damaged layout is refused, not read as empty");
+        assert!(matches!(err, Error::Store(_)), "{err:?}");
+    }
+}
