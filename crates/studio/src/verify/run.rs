@@ -277,13 +277,9 @@ async fn verify_channel(members: &[Member], channel: &str, reach: Option<&BTreeM
         report.in_flight += judged.in_flight as u8 as f64;
         report.rows.push(judged);
     }
-    report.verdict = if report.differing == 0.0 {
-        Verdict::InFlight
-    } else if report.rows.iter().all(|r| r.in_flight) && !report.truncated && report.rows.len() as f64 == report.differing {
-        Verdict::InFlight
-    } else {
-        Verdict::Differs
-    };
+    // Nothing left differing (it arrived meanwhile), or only writes in flight: checked again.
+    let only_in_flight = report.rows.iter().all(|r| r.in_flight) && !report.truncated && report.rows.len() as f64 == report.differing;
+    report.verdict = if report.differing == 0.0 || only_in_flight { Verdict::InFlight } else { Verdict::Differs };
     (report, VerifiedChannel { channel: parsed, members: members_named, rows: verified })
 }
 
