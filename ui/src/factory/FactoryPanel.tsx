@@ -1,12 +1,12 @@
 //! The factory scenario in the Cluster view: set it up (the links' plans shown first), run the
 //! load at a chosen rate, take edge-1 offline and back, check what reached hq, remove it all.
 import { useEffect, useRef, useState } from "react";
-import { native, type TopologyView } from "../platform";
+import type { TopologyView } from "../platform";
 import { Modal } from "../components/Modal";
 import { PlanView } from "../topology/LinkDialog";
 import { refreshTopology } from "../topology/store";
 import { describeError, toastError, useUi } from "../stores/ui";
-import { useInstances } from "../stores/instances";
+import { switchLocal, useInstances } from "../stores/instances";
 import { count, grouped } from "../text/count";
 import { applyLinks, cancelLinks, checkArrival, DEFAULT_EXPIRATION_S, DEFAULT_RATE, perSecond, refreshStats, removeScenario, setUp, startLoad, stopLoad, useFactory } from "./store";
 
@@ -74,14 +74,7 @@ export function FactoryPanel({ view }: { view: TopologyView }) {
   }, [f.stats]);
 
   const toggleEdge1 = async () => {
-    if (!edge1) return;
-    try {
-      if (edge1.online) await native.local_stop(edge1.id);
-      else await native.local_start(edge1.id);
-      await Promise.all([refreshTopology(), useInstances.getState().refresh(), useInstances.getState().probe(edge1.id)]);
-    } catch (e) {
-      toastError(e);
-    }
+    if (edge1) await switchLocal(edge1.id, !edge1.online, toastError);
   };
   const remove = async () => {
     const ok = await useUi.getState().ask({

@@ -7,6 +7,10 @@ interface InstancesState {
   statuses: Record<string, InstanceStatus>;
   locals: Record<string, LocalState>;
   loadError: ErrorBody | null;
+  /** Local instances being started or stopped: their buttons say so and take no second click. */
+  switching: Record<string, "starting" | "stopping">;
+  /** Bumped when a local instance was started or stopped (views that draw it refresh). */
+  switched: number;
   refresh: () => Promise<void>;
   probe: (id: string) => Promise<void>;
   probeAll: () => Promise<void>;
@@ -17,6 +21,8 @@ export const useInstances = create<InstancesState>((set, get) => ({
   statuses: {},
   locals: {},
   loadError: null,
+  switching: {},
+  switched: 0,
   refresh: async () => {
     try {
       const [view, locals] = await Promise.all([native.instance_list(), native.local_states()]);
@@ -53,4 +59,26 @@ export function startStatusPolling(): () => void {
     stopped = true;
     clearInterval(timer);
   };
+}
+
+/**
+ * Starts or stops a local instance: the one toggle the sidebar, the canvas's panel and the
+ * factory share. A second call while one is under way is ignored (one taken while a stop is
+ * still running would stop again instead of starting); errors go to `onError`.
+ */
+export async function switchLocal(id: string, start: boolean, onError: (e: unknown) => void): Promise<void> {
+  const st = useInstances.getState();
+  if (st.switching[id]) return;
+  useInstances.setState({ switching: { ...st.switching, [id]: start ? "starting" : "stopping" } });
+  try {
+    if (start) await native.local_start(id);
+    else await native.local_stop(id);
+    await useInstances.getState().refresh();
+    await useInstances.getState().probe(id);
+  } catch (e) {
+    onError(e);
+  } finally {
+    const { [id]: _, ...rest } = useInstances.getState().switching;
+    useInstances.setState({ switching: rest, switched: useInstances.getState().switched + 1 });
+  }
 }

@@ -34,15 +34,15 @@ import {
   type Viewport,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { native, type TopoEdge, type TopoNode, type TopologyView as View } from "../platform";
+import type { TopoEdge, TopoNode, TopologyView as View } from "../platform";
 import { useBrowse } from "../stores/browse";
-import { useInstances } from "../stores/instances";
+import { switchLocal } from "../stores/instances";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { NODE_HEIGHT, NODE_KIND_LABEL, NODE_WIDTH, PAIR_GAP, WARNING_ABOUT, along, edgeBacklog, floatingEdge, labelLine, seed, short, type Point } from "./model";
 import { edgeChannels, edgeLook, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels, type EdgeData, type NodeData } from "./flow";
 import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { startCompare } from "../tail/store";
-import { refreshTopology, savePositionsSoon, startTopologyPolling, useTopology } from "./store";
+import { savePositionsSoon, startTopologyPolling, useTopology } from "./store";
 import { count } from "../text/count";
 import { ChannelVerify, EdgeVerify, lastWords } from "../verify/EdgeVerify";
 import { VerifyDialog } from "../verify/VerifyDialog";
@@ -169,15 +169,7 @@ const Panel = memo(function Panel({ view }: { view: View }) {
   const node = view.nodes.find((n) => n.id === selectedNode);
   const edge = view.edges.find((e) => e.id === selectedEdge);
   const name = (id: string) => view.nodes.find((n) => n.id === id)?.name ?? id;
-  const stopStart = async (n: TopoNode, start: boolean) => {
-    try {
-      if (start) await native.local_start(n.id);
-      else await native.local_stop(n.id);
-      await Promise.all([refreshTopology(), useInstances.getState().refresh(), useInstances.getState().probe(n.id)]);
-    } catch (e) {
-      toastError(e);
-    }
-  };
+  const stopStart = (n: TopoNode, start: boolean) => switchLocal(n.id, start, toastError);
   return (
     <aside className="topo-panel" data-testid="topo-panel">
       <FactoryPanel view={view} />

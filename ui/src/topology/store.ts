@@ -3,6 +3,7 @@
 import { create } from "zustand";
 import { native, type ApplyReport, type LinkPlan, type LinkRequest, type Position, type TopologyView, type ErrorBody } from "../platform";
 import { asErrorBody } from "../platform";
+import { useInstances } from "../stores/instances";
 import { toastError } from "../stores/ui";
 import { layout, rates, type DialogSeed, type Rates } from "./model";
 
@@ -114,8 +115,13 @@ export function startTopologyPolling(): () => void {
       });
   }
   void tick();
+  // A local instance started or stopped (from any view): drawn at once, not at the next tick.
+  const unsubscribe = useInstances.subscribe((now, before) => {
+    if (now.switched !== before.switched) void refreshTopology();
+  });
   return () => {
     stopped = true;
+    unsubscribe();
     if (timer) clearTimeout(timer);
   };
 }

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from "react";
 import { native, type InstanceSpec, type LocalCredentials } from "../platform";
 import { Modal } from "../components/Modal";
 import { ContextMenu, type MenuAt, type MenuItem } from "../components/ContextMenu";
-import { useInstances } from "../stores/instances";
+import { switchLocal, useInstances } from "../stores/instances";
 import { refreshInstance, useBrowse } from "../stores/browse";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { grouped } from "../text/count";
@@ -35,7 +35,7 @@ function navKey(e: React.KeyboardEvent<HTMLElement>) {
 }
 
 export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Props) {
-  const { view: registry, statuses, locals, refresh, probe } = useInstances();
+  const { view: registry, statuses, locals, refresh } = useInstances();
   const { trees, expanded, toggle, loadTree, open, view } = useBrowse();
   const { ask, toast } = useUi();
   const [creds, setCreds] = useState<(LocalCredentials & { name: string }) | null>(null);
@@ -85,24 +85,10 @@ export function Sidebar({ onAddRemote, onEdit, onNewDatabase, onNewTable }: Prop
     }
   };
 
-  // Instances being started or stopped: their button says so and takes no second click (one
-  // taken while a stop is still under way would stop again instead of starting).
-  const [switching, setSwitching] = useState<Record<string, "starting" | "stopping">>({});
+  const switching = useInstances((s) => s.switching);
   const startStop = async (spec: InstanceSpec) => {
-    if (switching[spec.id]) return;
-    const stopping = !!locals[spec.id]?.running;
-    setSwitching((s) => ({ ...s, [spec.id]: stopping ? "stopping" : "starting" }));
-    try {
-      if (stopping) await native.local_stop(spec.id);
-      else await native.local_start(spec.id);
-      await refresh();
-      await probe(spec.id);
-      if (expanded[spec.id]) void loadTree(spec.id);
-    } catch (e) {
-      toastError(e);
-    } finally {
-      setSwitching(({ [spec.id]: _, ...rest }) => rest);
-    }
+    await switchLocal(spec.id, !locals[spec.id]?.running, toastError);
+    if (expanded[spec.id]) void loadTree(spec.id);
   };
 
   const dropTable = async (instance: string, database: string, table: string) => {
