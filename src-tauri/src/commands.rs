@@ -287,6 +287,14 @@ commands! {
         Ok(s.factory_setup(raw_expiration_s).await?)
     }
 
+    fn factory_apply(s) -> Vec<ApplyReport> {
+        Ok(s.factory_apply().await?)
+    }
+
+    fn factory_drop(s) -> bool {
+        Ok(s.factory_drop())
+    }
+
     fn factory_load_start(s, rate: f64) -> LoadStats {
         Ok(s.factory_load_start(rate).await?)
     }

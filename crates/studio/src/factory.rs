@@ -233,8 +233,9 @@ pub struct FactorySetup {
     pub hq: String,
     /// Names of instances that existed and were reused.
     pub reused: Vec<String>,
-    /// `factory:sensor_data` edge → hq and `factory:config` hq → edge, one link per edge.
-    pub links: Vec<crate::topology::link::LinkRequest>,
+    /// The plans of its links (`factory:sensor_data` edge → hq and `factory:config` hq → edge,
+    /// one link per edge), to show; `factory_apply` applies them, `factory_drop` drops them.
+    pub plans: Vec<crate::topology::link::LinkPlan>,
 }
 
 /// The scenario's tables on one instance, made where missing: `sensor_raw` (aged out after

@@ -13,6 +13,10 @@ use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
 
+/// The local cluster's instances (and the factory scenario's: two edges, then hq), by name:
+/// the one list every layer names them from (exported to the UI as `CLUSTER_NODES`).
+pub const CLUSTER: [&str; 3] = ["edge-1", "edge-2", "hq"];
+
 pub const ADMIN_USER: &str = "admin";
 
 pub struct LocalInstances {
@@ -141,11 +145,11 @@ impl LocalInstances {
         Ok(())
     }
 
-    /// Three instances for topology work: edge-1, edge-2 and hq (names already taken are skipped).
+    /// Three instances for topology work, `CLUSTER` (names already taken are skipped).
     pub async fn create_cluster(&self, registry: &Registry) -> Result<Vec<InstanceSpec>> {
         let taken: Vec<String> = registry.list()?.into_iter().map(|i| i.name).collect();
         let mut made = Vec::new();
-        for name in ["edge-1", "edge-2", "hq"] {
+        for name in CLUSTER {
             if !taken.iter().any(|t| t == name) {
                 made.push(self.create(registry, name).await?);
             }

@@ -90,6 +90,7 @@ pub fn typescript_declarations() -> String {
     let mut out = String::from("// Generated from switchyard-studio's types by the `ipc_types` test. Do not edit:\n// run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-studio --test ipc_types` after changing them.\n\n");
     out.push_str(&closed_set("The error codes the UI branches on.", "ERROR_CODES", "ErrorCode", ErrorCode::ALL.iter().map(|c| c.as_str())));
     out.push_str(&closed_set("The servers the studio speaks to (`switchyard_client::ServerKind`).", "SERVER_KINDS", "ServerKind", ServerKind::ALL.iter().map(|k| k.name())));
+    out.push_str(&closed_set("The local cluster's instances, the factory scenario's: two edges, then hq (`local::CLUSTER`).", "CLUSTER_NODES", "ClusterNode", crate::local::CLUSTER.into_iter()));
     for d in decls {
         out.push_str("export ");
         out.push_str(&d);

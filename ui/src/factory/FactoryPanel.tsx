@@ -1,7 +1,7 @@
 //! The factory scenario in the Cluster view: set it up (the links' plans shown first), run the
 //! load at a chosen rate, take edge-1 offline and back, check what reached hq, remove it all.
 import { useEffect, useRef, useState } from "react";
-import type { TopologyView } from "../platform";
+import { CLUSTER_NODES, type TopologyView } from "../platform";
 import { Modal } from "../components/Modal";
 import { PlanView } from "../topology/LinkDialog";
 import { refreshTopology } from "../topology/store";
@@ -10,12 +10,10 @@ import { switchLocal, useInstances } from "../stores/instances";
 import { count, grouped } from "../text/count";
 import { applyLinks, cancelLinks, checkArrival, DEFAULT_EXPIRATION_S, DEFAULT_RATE, perSecond, refreshStats, removeScenario, setUp, startLoad, stopLoad, useFactory } from "./store";
 
-const NAMES = ["edge-1", "edge-2", "hq"];
-
 /** Asks before reusing instances of the scenario's names, then sets it up (raw readings expiring
  * after `expirationS`). */
 export async function startScenario(existing: string[], expirationS = DEFAULT_EXPIRATION_S): Promise<void> {
-  const reused = NAMES.filter((n) => existing.includes(n));
+  const reused = CLUSTER_NODES.filter((n) => existing.includes(n));
   if (reused.length) {
     const ok = await useUi.getState().ask({
       title: "Reuse the instances already named so?",
@@ -55,8 +53,8 @@ export function FactoryPanel({ view }: { view: TopologyView }) {
   const f = useFactory();
   const [rate, setRate] = useState(String(DEFAULT_RATE));
   const [expiration, setExpiration] = useState(String(DEFAULT_EXPIRATION_S / 60));
-  const edge1 = view.nodes.find((n) => n.name === "edge-1" && n.kind === "local");
-  const present = NAMES.every((n) => view.nodes.some((v) => v.name === n && v.kind === "local"));
+  const edge1 = view.nodes.find((n) => n.name === CLUSTER_NODES[0] && n.kind === "local");
+  const present = CLUSTER_NODES.every((n) => view.nodes.some((v) => v.name === n && v.kind === "local"));
   const running = !!f.stats?.running;
   // Totals a second apart give the rate actually written.
   const last = useRef<{ at: number; written: number } | null>(null);

@@ -2,11 +2,11 @@
 //! wired), its load generator and the check that hq holds every out-of-range reading.
 import { create } from "zustand";
 import { useTopology } from "../topology/store";
-import { asErrorBody, native, type ApplyReport, type Arrival, type FactorySetup, type LinkPlan, type LoadStats, type ErrorBody } from "../platform";
+import { asErrorBody, native, type ApplyReport, type Arrival, type ClusterNode, type FactorySetup, type LinkPlan, type LoadStats, type ErrorBody } from "../platform";
 
 /** Where the scenario's nodes go on the canvas: the edges left, hq right. */
 // Wide enough apart that each link of a pair carries its label on its own line.
-export const LAYOUT: Record<string, { x: number; y: number }> = { "edge-1": { x: 0, y: 0 }, "edge-2": { x: 0, y: 300 }, hq: { x: 680, y: 150 } };
+export const LAYOUT: Record<ClusterNode, { x: number; y: number }> = { "edge-1": { x: 0, y: 0 }, "edge-2": { x: 0, y: 300 }, hq: { x: 680, y: 150 } };
 export const DEFAULT_RATE = 200;
 export const DEFAULT_EXPIRATION_S = 600;
 
@@ -32,9 +32,7 @@ export async function setUp(rawExpirationS = DEFAULT_EXPIRATION_S): Promise<void
   patch({ phase: "setting-up", error: null, plans: [], reports: [], arrival: null });
   try {
     const setup = await native.factory_setup(rawExpirationS);
-    const plans = [];
-    for (const l of setup.links) plans.push(await native.link_plan(l));
-    patch({ setup, plans, phase: "review" });
+    patch({ setup, plans: setup.plans, phase: "review" });
   } catch (e) {
     patch({ phase: "idle", error: asErrorBody(e) });
   }
@@ -42,11 +40,10 @@ export async function setUp(rawExpirationS = DEFAULT_EXPIRATION_S): Promise<void
 
 /** Applies the links shown, then lays the three nodes out. */
 export async function applyLinks(): Promise<void> {
-  const { plans } = useFactory.getState();
   patch({ phase: "applying", error: null });
-  const reports: ApplyReport[] = [];
+  let reports: ApplyReport[] = [];
   try {
-    for (const p of plans) reports.push(await native.link_apply(p.id));
+    reports = await native.factory_apply();
     const layout = await native.layout_load();
     const positions = { ...layout.positions, ...LAYOUT };
     await native.layout_save({ positions });
@@ -60,9 +57,8 @@ export async function applyLinks(): Promise<void> {
 
 /** Drops the plans shown; nothing was wired. */
 export async function cancelLinks(): Promise<void> {
-  const { plans } = useFactory.getState();
   patch({ plans: [], phase: "idle" });
-  await Promise.all(plans.map((p) => native.link_drop(p.id).catch(() => undefined)));
+  await native.factory_drop().catch(() => undefined);
 }
 
 export async function startLoad(rate: number): Promise<void> {

@@ -5,7 +5,7 @@ import type { Channel } from "@tauri-apps/api/core";
 import type { ApplyReport, Arrival, CompareUpdate, FactorySetup, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, RepairPlan, SqlResult, TailAction, TailExported, TailRecord, TailRequest, TailUpdate, TopologyView, TreeDatabase, TreeTable, VerifyReport, VerifyRequest, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["instance_list", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "browse_tree", "browse_table", "browse_page", "browse_write", "browse_delete", "sql_run", "browse_create_database", "browse_drop_database", "browse_create_table", "browse_drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "tail_harperdb_export", "factory_setup", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "exports_write", "topology_view", "link_plan", "link_plan_removal", "link_apply", "link_drop", "verify_run", "verify_cancel", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "layout_load", "layout_save"] as const;
+export const COMMAND_NAMES = ["instance_list", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "browse_tree", "browse_table", "browse_page", "browse_write", "browse_delete", "sql_run", "browse_create_database", "browse_drop_database", "browse_create_table", "browse_drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "tail_harperdb_export", "factory_setup", "factory_apply", "factory_drop", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "exports_write", "topology_view", "link_plan", "link_plan_removal", "link_apply", "link_drop", "verify_run", "verify_cancel", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "layout_load", "layout_save"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
@@ -40,6 +40,8 @@ export interface Commands {
   compare_port: { args: { compare: string; first: number; count: number }; returns: CompareUpdate };
   tail_harperdb_export: { args: { id: string; channels: Array<string> }; returns: string };
   factory_setup: { args: { rawExpirationS: number }; returns: FactorySetup };
+  factory_apply: { args: {}; returns: Array<ApplyReport> };
+  factory_drop: { args: {}; returns: boolean };
   factory_load_start: { args: { rate: number }; returns: LoadStats };
   factory_load_stats: { args: {}; returns: LoadStats };
   factory_load_stop: { args: {}; returns: LoadStats };
@@ -100,6 +102,8 @@ export function nativeOf(call: Call, listen: Listen) {
     compare_port: (compare: string, first: number, count: number) => call("compare_port", { compare, first, count }),
     tail_harperdb_export: (id: string, channels: Array<string>) => call("tail_harperdb_export", { id, channels }),
     factory_setup: (rawExpirationS: number) => call("factory_setup", { rawExpirationS }),
+    factory_apply: () => call("factory_apply", {}),
+    factory_drop: () => call("factory_drop", {}),
     factory_load_start: (rate: number) => call("factory_load_start", { rate }),
     factory_load_stats: () => call("factory_load_stats", {}),
     factory_load_stop: () => call("factory_load_stop", {}),

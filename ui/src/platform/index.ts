@@ -7,6 +7,7 @@ import { ERROR_CODES } from "./ipc";
 import type { ErrorBody, ErrorCode } from "./ipc";
 
 export type * from "./ipc";
+export { CLUSTER_NODES, SERVER_KINDS } from "./ipc";
 
 /** A code from the native side, or `internal` for anything that is not one of ours. */
 function asErrorCode(code: unknown): ErrorCode {

@@ -11,6 +11,11 @@ export const SERVER_KINDS = ["switchyard-node", "harperdb"] as const;
 
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
+/** The local cluster's instances, the factory scenario's: two edges, then hq (`local::CLUSTER`). */
+export const CLUSTER_NODES = ["edge-1", "edge-2", "hq"] as const;
+
+export type ClusterNode = (typeof CLUSTER_NODES)[number];
+
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 export type Trust = { "mode": "system" } | { "mode": "ca", pem: string, } | { "mode": "pinned", fingerprint: string, };
@@ -461,9 +466,10 @@ edges: Array<string>, hq: string,
  */
 reused: Array<string>, 
 /**
- * `factory:sensor_data` edge → hq and `factory:config` hq → edge, one link per edge.
+ * The plans of its links (`factory:sensor_data` edge → hq and `factory:config` hq → edge,
+ * one link per edge), to show; `factory_apply` applies them, `factory_drop` drops them.
  */
-links: Array<LinkRequest>, };
+plans: Array<LinkPlan>, };
 
 export type Arrival = { expected: number, arrived: number, 
 /**

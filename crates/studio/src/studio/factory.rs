@@ -2,6 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::factory::{Arrival, FactorySetup, Generator, LoadStats};
+use crate::local::CLUSTER;
+use crate::topology::link::ApplyReport;
 use crate::types::InstanceKind;
 
 use super::Studio;
@@ -17,7 +19,7 @@ impl Studio {
         self.local.create_cluster(&self.registry).await?;
         let specs = self.registry.list()?;
         let mut ids = Vec::new();
-        for name in ["edge-1", "edge-2", "hq"] {
+        for name in CLUSTER {
             let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| Error::Invalid(format!("{name} could not be made")))?;
             if spec.kind != InstanceKind::Local {
                 return Err(Error::Invalid(format!("an instance named {name} is registered and is not local: rename or remove it first")));
@@ -29,16 +31,50 @@ impl Studio {
             crate::factory::make_tables(&self.registry.client(&spec.id)?, raw_expiration_s).await?;
             ids.push(spec.id.clone());
         }
-        let reused = ["edge-1", "edge-2", "hq"].iter().filter(|n| before.iter().any(|b| b == *n)).map(|n| n.to_string()).collect();
-        let links = ids[..2].iter().map(|e| crate::factory::link_request(e, &ids[2])).collect();
-        Ok(FactorySetup { edges: ids[..2].to_vec(), hq: ids[2].clone(), reused, links })
+        let reused = CLUSTER.iter().filter(|n| before.iter().any(|b| b == *n)).map(|n| n.to_string()).collect();
+        // Plans made again replace the ones shown before (dropped, never applied).
+        self.factory_drop();
+        let mut plans = Vec::new();
+        for edge in &ids[..2] {
+            plans.push(self.link_plan(crate::factory::link_request(edge, &ids[2])).await?);
+        }
+        *self.factory_plans.lock().unwrap_or_else(|p| p.into_inner()) = plans.iter().map(|p| p.id.clone()).collect();
+        Ok(FactorySetup { edges: ids[..2].to_vec(), hq: ids[2].clone(), reused, plans })
+    }
+
+    /// Applies the scenario's links, in order, as `factory_setup` showed them; stops at the
+    /// first that fails (its own undo ran) and drops the rest. Answers each one's report.
+    pub async fn factory_apply(&self) -> Result<Vec<ApplyReport>> {
+        let ids = std::mem::take(&mut *self.factory_plans.lock().unwrap_or_else(|p| p.into_inner()));
+        if ids.is_empty() {
+            return Err(Error::Invalid("no factory links to apply: set the scenario up first".into()));
+        }
+        let mut reports = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            let report = self.link_apply(id).await?;
+            let ok = report.ok;
+            reports.push(report);
+            if !ok {
+                for rest in &ids[i + 1..] {
+                    self.link_drop(rest);
+                }
+                break;
+            }
+        }
+        Ok(reports)
+    }
+
+    /// Drops the scenario's link plans (nothing was wired); false when none were shown.
+    pub fn factory_drop(&self) -> bool {
+        let ids = std::mem::take(&mut *self.factory_plans.lock().unwrap_or_else(|p| p.into_inner()));
+        ids.iter().fold(false, |any, id| self.link_drop(id) || any)
     }
 
     /// Starts (or restarts at another rate) writing readings on edge-1 and edge-2.
     pub async fn factory_load_start(&self, rate: f64) -> Result<LoadStats> {
         let specs = self.registry.list()?;
         let mut edges = Vec::new();
-        for name in ["edge-1", "edge-2"] {
+        for name in CLUSTER[..2].iter().copied() {
             let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| Error::Invalid(format!("{name} is not registered: run the factory scenario first")))?;
             edges.push((name.to_string(), self.registry.client(&spec.id)?));
         }
@@ -66,7 +102,7 @@ impl Studio {
     /// Whether hq holds every out-of-range reading the generator wrote.
     pub async fn factory_check(&self) -> Result<Arrival> {
         let ids = self.factory.lock().await.as_ref().map(Generator::out_of_range_ids).ok_or_else(|| Error::Invalid("the generator has not run yet".into()))?;
-        let hq = self.registry.list()?.into_iter().find(|s| s.name == "hq").ok_or_else(|| Error::Invalid("hq is not registered".into()))?;
+        let hq = self.registry.list()?.into_iter().find(|s| s.name == CLUSTER[2]).ok_or_else(|| Error::Invalid("hq is not registered".into()))?;
         crate::factory::check_arrival(&self.registry.client(&hq.id)?, &ids).await
     }
 
@@ -77,7 +113,7 @@ impl Studio {
             g.stop().await;
         }
         let mut removed = Vec::new();
-        for spec in self.registry.list()?.into_iter().filter(|s| s.kind == InstanceKind::Local && ["edge-1", "edge-2", "hq"].contains(&s.name.as_str())) {
+        for spec in self.registry.list()?.into_iter().filter(|s| s.kind == InstanceKind::Local && CLUSTER.contains(&s.name.as_str())) {
             self.remove(&spec.id).await?;
             removed.push(spec.name);
         }

@@ -46,6 +46,8 @@ pub struct Studio {
     /// The factory scenario's load generator, kept after it stops (its check needs what it
     /// wrote); dropped with the studio, which stops it.
     factory: tokio::sync::Mutex<Option<Generator>>,
+    /// The factory scenario's link plans shown by `factory_setup`, in the order to apply them.
+    factory_plans: Mutex<Vec<String>>,
     /// The last verifications (what a repair is planned from), oldest first.
     verified: Mutex<Vec<(String, Verified)>>,
     /// Repair plans shown and not yet applied or dropped, by id.
@@ -65,6 +67,7 @@ impl Studio {
             plans: Mutex::default(),
             last_links: Mutex::default(),
             factory: Default::default(),
+            factory_plans: Mutex::default(),
             verified: Mutex::default(),
             repairs: Mutex::default(),
             running: Mutex::default(),
