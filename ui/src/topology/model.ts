@@ -114,7 +114,25 @@ export function offeredChannels(view: TopologyView, a: string, b: string, linked
 
 /** `database:table`, both parts non-empty, no further colon. */
 export function validChannel(text: string): boolean {
-  return /^[^:\s]+:[^:\s]+$/.test(text.trim());
+  const parts = text.split(":");
+  return parts.length === 2 && parts.every((p) => nameProblem(p) === null);
+}
+
+const ENCODER = new TextEncoder();
+
+/**
+ * Why `name` cannot be a channel's database or table, or null: the rule of
+ * `switchyard_protocol::channel::name_problem` (the cases both check are
+ * crates/protocol/channel_cases.json).
+ */
+export function nameProblem(name: string): string | null {
+  if (!name) return "is empty";
+  if (ENCODER.encode(name).length > 250) return "is longer than 250 bytes";
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return "contains a control character";
+  if (/[.:/]/.test(name)) return "contains '.', ':' or '/'";
+  if (/^\s|\s$/.test(name)) return "starts or ends with a space";
+  return null;
 }
 
 /** A short human number: 1.2k, 35, 0.4. */
@@ -122,7 +140,10 @@ export function validChannel(text: string): boolean {
 export function channelProblem(text: string): string | null {
   const t = text.trim();
   if (!t || validChannel(t)) return null;
-  return t.includes(":") ? "a channel is database:table: two names without spaces, one colon between them" : "a channel is database:table (a colon between them)";
+  const parts = t.split(":");
+  if (parts.length !== 2) return parts.length === 1 ? "a channel is database:table (a colon between them)" : "a channel is database:table: one colon, between two names";
+  const [what, why] = nameProblem(parts[0]) !== null ? ["database", nameProblem(parts[0])] : ["table", nameProblem(parts[1])];
+  return `a channel is database:table: its ${what} ${why}`;
 }
 
 /** The channels of `offered` whose name contains `filter` (any case); carried ones always show. */

@@ -127,7 +127,7 @@ async fn add_node_refuses_bad_requests_and_reports_bad_peers() {
     assert!(a.fails(json!({"operation": "add_node", "name": "b", "host": "127.0.0.1", "port": port(&b), "subscriptions": []}), 400).await.contains("authorization"));
     assert!(a.fails(json!({"operation": "add_node", "name": "a", "host": "127.0.0.1", "port": 1, "authorization": {"username": "x", "password": "y"}}), 400).await.contains("own name"));
     assert!(a.fails(json!({"operation": "add_node", "name": "b", "host": "127.0.0.1", "port": port(&b), "authorization": {"username": ADMIN, "password": PASSWORD},
-        "subscriptions": [{"channel": "nocolon", "subscribe": true}]}), 400).await.contains("schema:table"));
+        "subscriptions": [{"channel": "nocolon", "subscribe": true}]}), 400).await.contains("database:table"));
     // Wrong password and wrong name are reported in cluster_status, not silently retried.
     a.ok(json!({"operation": "add_node", "name": "b", "host": "127.0.0.1", "port": port(&b), "authorization": {"username": ADMIN, "password": "wrong"}, "subscriptions": []})).await;
     assert_eq!(a.fails(json!({"operation": "add_node", "name": "b", "host": "127.0.0.1", "port": port(&b), "authorization": {"username": ADMIN, "password": "wrong"}}), 409).await,
