@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { native } from "./index";
+import { native } from ".";
 import { COMMAND_NAMES } from "./commands";
 
 const SRC = join(__dirname, "..");

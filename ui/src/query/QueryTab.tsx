@@ -11,7 +11,7 @@ import { sql, StandardSQL } from "@codemirror/lang-sql";
 import { native, type SqlResult, type ErrorBody } from "../platform";
 import { DataGrid } from "../grid/DataGrid";
 import { describeError } from "../stores/ui";
-import { useBrowse, useSqlHistory } from "../stores/browse";
+import { useBrowse, useSqlHistory } from "../browse/store";
 import { searchHistory, sqlSchema } from "./schema";
 import { count } from "../text/count";
 

@@ -1,11 +1,11 @@
 //! The cluster canvas's state (pure: each action computes the next state) and its side effects
 //! (polling every instance about once a second, keeping positions) in functions beside it.
 import { create } from "zustand";
-import { native, type ApplyReport, type LinkPlan, type LinkRequest, type Position, type TopologyView, type ErrorBody } from "../platform";
+import { native, type ApplyReport, type LinkPlan, type LinkRequest, type Position, type TopoEdge, type TopologyView, type ErrorBody } from "../platform";
 import { asErrorBody } from "../platform";
 import { useInstances } from "../stores/instances";
 import { toastError } from "../stores/ui";
-import { layout, rates, type DialogSeed, type Rates } from "./model";
+import { layout, rates, seed, type DialogSeed, type Rates } from "./model";
 
 export const REFRESH_MS = 1000;
 
@@ -187,4 +187,16 @@ export async function closeDialog(): Promise<void> {
   const d = useTopology.getState().dialog;
   useTopology.getState().setDialog(null);
   if (d?.plan) await native.link_drop(d.plan.id).catch(() => undefined);
+}
+
+/** Opens the link dialog for `a` and `b`, seeded with what they carry. */
+export function openLink(view: TopologyView, a: string, b: string) {
+  useTopology.getState().setDialog({ kind: "link", seed: seed(view, a, b), plan: null, report: null, busy: false, error: null });
+}
+
+/** Opens the removal of an edge's link. */
+export function openUnlink(edge: TopoEdge) {
+  const c = edge.channels[0];
+  if (!c) return;
+  useTopology.getState().setDialog({ kind: "unlink", dialer: c.dialer, linkName: c.linkName, plan: null, report: null, busy: false, error: null });
 }

@@ -4,7 +4,7 @@ import { native, type InstanceSpec, type LocalCredentials } from "../platform";
 import { Modal } from "../components/Modal";
 import { ContextMenu, type MenuAt, type MenuItem } from "../components/ContextMenu";
 import { switchLocal, useInstances } from "../stores/instances";
-import { refreshInstance, useBrowse } from "../stores/browse";
+import { refreshInstance, useBrowse } from "../browse/store";
 import { describeError, toastError, useUi } from "../stores/ui";
 import { grouped } from "../text/count";
 

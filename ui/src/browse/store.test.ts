@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { native } from "../platform";
 import type { InstanceStatus, TreeDatabase, TreeTable } from "../platform";
-import { findTable, treesToRecount, treesToReload, useBrowse, withTable } from "./browse";
+import { findTable, treesToRecount, treesToReload, useBrowse, withTable } from "./store";
 
 const table = (name: string, recordCount: number): TreeTable => ({ name, primaryKey: "id", recordCount, recordCountEstimated: false, attributes: ["id"] });
 const tree: TreeDatabase[] = [

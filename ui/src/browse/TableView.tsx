@@ -7,7 +7,7 @@ import { applyPage, emptyWindow, nextAnchor, PAGE_SIZE, positionLabel, prevAncho
 import { RecordForm } from "./RecordForm";
 import { ImportDialog } from "./ImportDialog";
 import { describeError, toastError, useUi } from "../stores/ui";
-import { findTable, useBrowse } from "../stores/browse";
+import { findTable, useBrowse } from "./store";
 import { SERVER_FIELDS } from "../forms/infer";
 import { toCsv } from "./exporting";
 import { count } from "../text/count";

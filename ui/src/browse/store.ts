@@ -1,8 +1,8 @@
 //! What the user is looking at: the database tree per instance and the open view.
-import { readStored, writeStored } from "./stored";
+import { readStored, writeStored } from "../stores/stored";
 import { create } from "zustand";
 import { native, type InstanceStatus, type TreeDatabase, type TreeTable, type ErrorBody } from "../platform";
-import { useInstances } from "./instances";
+import { useInstances } from "../stores/instances";
 
 export type View =
   | { kind: "home" }

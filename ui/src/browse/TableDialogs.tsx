@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { native } from "../platform";
 import { toastError, useUi } from "../stores/ui";
-import { useBrowse } from "../stores/browse";
+import { useBrowse } from "./store";
 import { Modal } from "../components/Modal";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;

@@ -1,0 +1,106 @@
+//! The canvas's side panel: the factory, Follow a channel, the selected node or edge (links,
+//! Verify, tails) and the warnings.
+import { FactoryPanel } from "../factory/FactoryPanel";
+import { memo } from "react";
+import type { TopoNode, TopologyView as View } from "../platform";
+import { useBrowse } from "../browse/store";
+import { switchLocal } from "../stores/instances";
+import { toastError, useUi } from "../stores/ui";
+import { WARNING_ABOUT, short } from "./model";
+import { edgeChannels } from "./flow";
+import { startCompare } from "../tail/store";
+import { useTopology } from "./store";
+import { ChannelVerify, EdgeVerify } from "../verify/EdgeVerify";
+import { LinkTo } from "./LinkTo";
+import { openLink, openUnlink } from "./store";
+
+/** Memoised: a drag re-renders the canvas every frame, never the panel. */
+export const Panel = memo(function Panel({ view }: { view: View }) {
+  const { selectedNode, selectedEdge, selectedChannel, rates } = useTopology();
+  const open = useBrowse((s) => s.open);
+  const node = view.nodes.find((n) => n.id === selectedNode);
+  const edge = view.edges.find((e) => e.id === selectedEdge);
+  const name = (id: string) => view.nodes.find((n) => n.id === id)?.name ?? id;
+  const stopStart = (n: TopoNode, start: boolean) => switchLocal(n.id, start, toastError);
+  return (
+    <aside className="topo-panel" data-testid="topo-panel">
+      <FactoryPanel view={view} />
+      <label className="small">Follow a channel{" "}
+        <select value={selectedChannel ?? ""} onChange={(e) => useTopology.getState().selectChannel(e.target.value || null)} data-testid="topo-follow">
+          <option value="">all</option>
+          {view.flows.map((f) => <option key={f.channel} value={f.channel}>{f.channel}{f.cycleEdges.length ? " (cycle)" : ""}</option>)}
+        </select>
+      </label>
+      {selectedChannel && <ChannelVerify view={view} channel={selectedChannel} />}
+      {node && (
+        <section data-testid="topo-node-panel">
+          <h3>{node.name}</h3>
+          <p className="small muted">{node.nodeName && node.nodeName !== node.name ? `node name ${node.nodeName} · ` : ""}{node.kind}{node.version ? ` · ${node.serverKind} ${node.version}` : ""}</p>
+          {node.kind === "local" && (
+            <div className="row">
+              {node.online
+                ? <button onClick={() => void stopStart(node, false)} data-testid="topo-stop">Stop</button>
+                : <button onClick={() => void stopStart(node, true)} data-testid="topo-start">Start</button>}
+            </div>
+          )}
+          {node.kind !== "ghost" && node.online && node.channels.length > 0 && (
+            <button className="link" onClick={() => open({ kind: "tail", instance: node.id, channels: [] })}>Tail this node…</button>
+          )}
+          {node.kind !== "ghost" && <LinkTo view={view} from={node} />}
+          {node.kind === "ghost" && (
+            <>
+              <p className="small">Another instance links to it at <code>{node.url}</code>, but it is not registered here.</p>
+              <button className="primary" onClick={() => useUi.getState().askRegister({ name: node.name, url: node.url ?? "" })} data-testid="topo-register">Register…</button>
+            </>
+          )}
+        </section>
+      )}
+      {edge && (
+        <section data-testid="topo-edge-panel">
+          <h3>{name(edge.source)} → {name(edge.target)}</h3>
+          <p className="small">{edge.state}{edge.latencyMs !== undefined ? ` · ${edge.latencyMs.toFixed(1)} ms` : ""}{edge.lastError ? ` · ${edge.lastError}` : ""}</p>
+          {edge.mesh && <p className="small" data-testid="topo-edge-mesh">HarperDB's full mesh: every table of these databases flows both ways, tables made later too.</p>}
+          <table className="small">
+            <thead><tr><th>channel</th><th>at</th><th>/s</th><th>lag</th></tr></thead>
+            <tbody>
+              {edge.channels.map((c) => (
+                <tr key={`${c.channel}|${c.dialer}`} className={c.error ? "error-text" : ""} title={c.error ?? ""}>
+                  <td>{c.channel}</td>
+                  <td>{c.position ?? "–"}</td>
+                  <td>{short(rates[`${edge.id}|${c.channel}|${c.dialer}`] ?? 0)}</td>
+                  <td>{c.backlog ?? "–"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {edge.channels.some((c) => c.error) && <p className="small error-text">{edge.channels.filter((c) => c.error).map((c) => `${c.channel}: ${c.error}`).join("; ")}</p>}
+          <div className="row">
+            <button onClick={() => openLink(view, edge.channels[0]?.dialer ?? edge.source, edge.channels[0]?.dialer === edge.source ? edge.target : edge.source)} data-testid="topo-edit">Edit…</button>
+            <button className="danger" onClick={() => openUnlink(edge)} data-testid="topo-remove">Remove…</button>
+            {view.nodes.find((n) => n.id === edge.target)?.kind !== "ghost" && (
+              <button className="link" onClick={() => open({ kind: "tail", instance: edge.target, channels: edgeChannels(edge) })}>Tail on {name(edge.target)}…</button>
+            )}
+          </div>
+          <EdgeVerify view={view} edge={edge} />
+          <div className="row">
+            {[edge.source, edge.target].every((id) => view.nodes.find((n) => n.id === id)?.kind !== "ghost") &&
+              edgeChannels(edge).map((c) => (
+                <button key={c} className="link" data-testid={`topo-compare-${c}`}
+                  onClick={() => startCompare([edge.source, edge.target], c).then(() => open({ kind: "tail", instance: edge.target, channels: [c], compare: true }), toastError)}>
+                  Compare {c} on both…
+                </button>
+              ))}
+          </div>
+        </section>
+      )}
+      {!node && !edge && <p className="small muted">Drag from the right handle of a node to another node to link them. Select an edge to change or remove it; Delete removes it, Escape clears.</p>}
+      <section>
+        <h3>Warnings {view.warnings.length > 0 && <span className="badge">{view.warnings.length}</span>}</h3>
+        {view.warnings.length === 0 && <p className="small muted">None.</p>}
+        <ul className="topo-warnings" data-testid="topo-warnings">
+          {view.warnings.map((w, i) => <li key={i} className={`small w-${w.kind}`} title={WARNING_ABOUT[w.kind]}>{w.message}</li>)}
+        </ul>
+      </section>
+    </aside>
+  );
+});
