@@ -214,7 +214,7 @@ impl OpsClient {
                 src = s.source();
             }
             // By type, not by text: rustls refused the certificate.
-            if switchyard_protocol::tls::is_untrusted_certificate(&e) {
+            if switchyard_tls::is_untrusted_certificate(&e) {
                 return Error::Untrusted { url: self.url.clone(), reason };
             }
             Error::Unreachable { url: self.url.clone(), reason }

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use rustls::ClientConfig;
-pub use switchyard_protocol::tls::{fingerprint, Trust};
+pub use switchyard_tls::{fingerprint, Trust};
 
 use crate::error::{Error, Result};
 
 /// A rustls client configuration for `trust`.
 pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>> {
-    switchyard_protocol::tls::client_config(trust).map_err(|e| Error::Config(e.0))
+    switchyard_tls::client_config(trust).map_err(|e| Error::Config(e.0))
 }

@@ -54,7 +54,7 @@ pub fn load(cert: Option<&Path>, key: Option<&Path>, dir: &Path, names: &[String
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| tls_error("the certificate is not valid PEM", e))?;
     let first = chain.first().ok_or_else(|| Error::bad("the certificate file holds no certificate"))?;
-    let fingerprint = switchyard_protocol::tls::fingerprint(first);
+    let fingerprint = switchyard_tls::fingerprint(first);
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| tls_error("the key is not valid PEM", e))?;
     let config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()

@@ -41,11 +41,11 @@ impl Endpoint {
         let io: Box<dyn Io> = match &self.trust {
             None => Box::new(tcp),
             Some(trust) => {
-                let tls = switchyard_protocol::tls::client_config(trust).map_err(|e| Error::Untrusted { url: url.clone(), reason: e.to_string() })?;
+                let tls = switchyard_tls::client_config(trust).map_err(|e| Error::Untrusted { url: url.clone(), reason: e.to_string() })?;
                 let name = rustls::pki_types::ServerName::try_from(self.host.clone()).map_err(|e| connect(format!("'{}' is not a valid server name: {e}", self.host)))?;
                 match tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await {
                     Ok(stream) => Box::new(stream),
-                    Err(e) if switchyard_protocol::tls::is_untrusted_certificate(&e) => return Err(Error::Untrusted { url: url.clone(), reason: e.to_string() }),
+                    Err(e) if switchyard_tls::is_untrusted_certificate(&e) => return Err(Error::Untrusted { url: url.clone(), reason: e.to_string() }),
                     Err(e) => return Err(connect(format!("TLS failed: {e}"))),
                 }
             }

@@ -93,7 +93,7 @@ struct Recorder {
 impl ServerCertVerifier for Recorder {
     fn verify_server_cert(&self, end_entity: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> std::result::Result<ServerCertVerified, rustls::Error> {
         if let Ok(mut s) = self.seen.lock() {
-            *s = Some(switchyard_protocol::tls::fingerprint(end_entity));
+            *s = Some(switchyard_tls::fingerprint(end_entity));
         }
         Err(rustls::Error::General("certificate recorded, not trusted".into()))
     }

@@ -52,7 +52,7 @@ fn validate(input: &InstanceInput) -> Result<()> {
         return Err(Error::Invalid("a user name is needed".into()));
     }
     // A malformed pin or CA is refused here, before it is stored.
-    input.tls.check().map_err(|e| Error::Invalid(e.0))?;
+    switchyard_tls::check(&input.tls).map_err(|e| Error::Invalid(e.0))?;
     Ok(())
 }
 
