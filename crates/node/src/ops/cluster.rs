@@ -36,7 +36,7 @@ fn validate(req: &AddNode, existing: Option<&PeerConfig>, cluster: Option<&crate
     let tls = req.tls.clone().or_else(|| existing.and_then(|e| e.tls.clone()));
     let config = PeerConfig { name: req.name.clone(), host, port, username, password, subscriptions: req.subscriptions.clone(), tls };
     if let Some(trust) = &config.tls {
-        switchyard_tls::check(&trust).map_err(|e| Error::bad(e.to_string()))?;
+        switchyard_tls::check(trust).map_err(|e| Error::bad(e.to_string()))?;
     }
     Ok(config)
 }

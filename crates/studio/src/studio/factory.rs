@@ -67,7 +67,12 @@ impl Studio {
     /// Drops the scenario's link plans (nothing was wired); false when none were shown.
     pub fn factory_drop(&self) -> bool {
         let ids = std::mem::take(&mut *self.factory_plans.lock().unwrap_or_else(|p| p.into_inner()));
-        ids.iter().fold(false, |any, id| self.link_drop(id) || any)
+        // Every plan is dropped (no short-circuit): `|=`, not `any`.
+        let mut dropped = false;
+        for id in &ids {
+            dropped |= self.link_drop(id);
+        }
+        dropped
     }
 
     /// Starts (or restarts at another rate) writing readings on edge-1 and edge-2.
