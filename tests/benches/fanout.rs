@@ -30,10 +30,6 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 /// A server process in its own process group, ended with it.
 struct Server {
     child: Child,
@@ -77,7 +73,7 @@ fn sc_dir() -> Result<PathBuf> {
 }
 
 fn start_socketcluster_server() -> Result<Server> {
-    let port = free_port()?;
+    let port = switchyard_e2e::kit::free_port()?;
     let mut cmd = Command::new("taskset");
     cmd.args(["-c", "0", "node", "server.js"]).current_dir(sc_dir()?).env("PORT", port.to_string()).env("LIFETIME_MS", "900000");
     Server::spawn(cmd, port, "socketcluster-server")
@@ -90,7 +86,7 @@ async fn start_switchyard(data: &Path) -> Result<(Server, OpsClient)> {
     if !bin.exists() {
         bail!("{} is missing (run `cargo build --release -p switchyard-node`)", bin.display());
     }
-    let port = free_port()?;
+    let port = switchyard_e2e::kit::free_port()?;
     let mut cmd = Command::new("taskset");
     cmd.args(["-c", "0"]).arg(&bin).arg("--data").arg(data).args(["--port", &port.to_string(), "--node-name", "fanout"]);
     cmd.args(["--admin-user", "admin", "--admin-password", PASSWORD]);

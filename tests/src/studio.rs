@@ -2,7 +2,6 @@
 //! tauri-driver + WebKitWebDriver, and a WebDriver session on the debug binary. Each launch has
 //! its own HOME, so app data, registry and keyring start empty. Missing tools fail loudly.
 
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,10 +54,6 @@ fn need(tool: &str) -> Result<PathBuf> {
         }
     }
     bail!("'{tool}' is not installed; `make test` installs it (scripts/deps.sh gui)")
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 fn free_display() -> Result<u32> {
@@ -132,8 +127,8 @@ impl StudioApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
 
-        let port = free_port()?;
-        let native_port = free_port()?;
+        let port = crate::kit::free_port()?;
+        let native_port = crate::kit::free_port()?;
         let bus_file = h.join("bus-address");
         let log = std::fs::File::create(h.join("driver.log"))?;
         let mut driver = match keyring {

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use switchyard_e2e::kit::eventually;
 use switchyard_e2e::loopback::LoopbackNode;
 use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Request};
 use switchyard_studio::topology::{self, LinkState, NodeKind, TopologyView, WarningKind};
@@ -65,14 +66,6 @@ async fn view_when(nodes: &[&Node], what: &str, check: impl Fn(&TopologyView) ->
         }
         assert!(Instant::now() < deadline, "not within 30 s: {what}; last view {v:#?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn eventually(what: &str, check: impl AsyncFn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(Instant::now() < deadline, "not within 30 s: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
