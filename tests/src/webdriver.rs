@@ -116,6 +116,25 @@ impl Session {
         }
     }
 
+    /// Waits until attribute `name` of `css` satisfies `pred`; returns its value.
+    pub async fn wait_attr(&self, css: &str, name: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        let mut last = None;
+        loop {
+            let got = self.execute("const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;", json!([css, name])).await?;
+            if let Some(v) = got.as_str() {
+                if pred(v) {
+                    return Ok(v.to_string());
+                }
+                last = Some(v.to_string());
+            }
+            if Instant::now() > deadline {
+                bail!("'{css}' never had a {name} that fits within {timeout:?}; last: {last:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until no element matches `css`.
     pub async fn wait_gone(&self, css: &str, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;

@@ -80,6 +80,7 @@ pub fn typescript_declarations() -> String {
         verify::Verdict::decl(&cfg),
         verify::VerifyNode::decl(&cfg),
         verify::CellState::decl(&cfg),
+        verify::Method::decl(&cfg),
         verify::Cell::decl(&cfg),
         verify::DiffRow::decl(&cfg),
         verify::ChannelReport::decl(&cfg),

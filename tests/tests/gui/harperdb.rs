@@ -104,6 +104,19 @@ async fn journey(app: &StudioApp, a: &HarperDb, b: &HarperDb) -> Result<()> {
     let (labels, over) = app.labels_over_nodes().await?;
     anyhow::ensure!(labels >= 1 && over.is_empty(), "the HarperDB edge's {labels} labels sit clear of the nodes: {over:?}");
 
+    // Verify the HarperDB edge: no digest, so both tables are read whole, and the dialog says so
+    // (coverage "read every record"), with a verdict and no error.
+    s.click_css("[data-testid='topo-edge-hdb-a-hdb-b']", T).await?;
+    s.click_css("[data-testid='verify-hdb-a-hdb-b']", T).await?;
+    let verdict = s.wait_attr("[data-testid='verify-result']", "data-verdict", Duration::from_secs(60), |v| v == "inSync" || v == "differs").await.context("Verify of two HarperDB instances answers")?;
+    let coverage = s.wait_text("[data-testid='verify-coverage']", T, "what Verify read", |t| !t.is_empty()).await?;
+    ensure!(coverage.starts_with("Read every record of each node") && coverage.contains("HarperDB keeps no digest"), "the coverage: {coverage}");
+    let summary = s.wait_text("[data-testid='verify-summary']", T, "the verdict", |t| !t.is_empty()).await?;
+    ensure!(summary.contains("record"), "a {verdict} verdict in words: {summary}");
+    app.shot("04b-harperdb-verify").await?;
+    s.press(switchyard_e2e::webdriver::KEY_ESCAPE).await?;
+    s.wait_gone("[data-testid='verify-dialog']", T).await?;
+
     // Tail shop:item on hdb-b: not exported, so HarperDB publishes nothing; the studio says so
     // and exports it only once the user agrees; then inserts (replicated from hdb-a) arrive.
     s.click_css("[data-testid='instance-hdb-b'] [data-testid='open-tail']", T).await?;

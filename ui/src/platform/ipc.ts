@@ -505,6 +505,8 @@ watermark: Array<string>, };
 
 export type CellState = "live" | "deleted" | "absent";
 
+export type Method = "digests" | "scan";
+
 export type Cell = { state: CellState, version?: string, origin?: string, 
 /**
  * When the write was made (ms since the epoch).
@@ -513,13 +515,14 @@ updated?: number, record?: JsonValue, };
 
 export type DiffRow = { key: JsonValue, cells: Array<Cell>, winner?: number, behind: Array<number>, inFlight: boolean, note?: string, };
 
-export type ChannelReport = { channel: string, verdict: Verdict, nodes: Array<VerifyNode>, 
+export type ChannelReport = { channel: string, method: Method, verdict: Verdict, nodes: Array<VerifyNode>, 
 /**
  * Buckets (of 256) whose digests differ.
  */
 bucketsDiffering: number, 
 /**
- * Records listed from the differing buckets, all nodes together.
+ * Records read to compare, all nodes together: those of the differing buckets (digests),
+ * or every record (scan).
  */
 scanned: number, 
 /**

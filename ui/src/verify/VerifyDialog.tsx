@@ -20,7 +20,9 @@ function when(ms: number | undefined, zone: Zone): string {
 }
 
 function CellView({ cell, wins, zone }: { cell: Cell; wins: boolean; zone: Zone }) {
-  const who = cell.state === "absent" ? "absent" : `${cell.state === "deleted" ? "deleted by" : "written by"} ${cell.origin}`;
+  // A scan (HarperDB) knows no origin: the record and its time only.
+  const by = cell.origin === undefined ? "" : ` by ${cell.origin}`;
+  const who = cell.state === "absent" ? "absent" : `${cell.state === "deleted" ? "deleted" : "written"}${by}`;
   const head = cell.updated === undefined ? who : `${who} · ${clock(cell.updated, zone)}`;
   const body = cell.record === undefined ? "" : JSON.stringify(cell.record);
   const version = cell.version ? `\n${when(cell.updated, zone)}, version ${cell.version}` : "";
@@ -37,7 +39,7 @@ const DiffRows = memo(function DiffRows({ report }: { report: ChannelReport }) {
   const scroller = useRef<HTMLDivElement>(null);
   const zone = useZone((z) => z.zone);
   const v = useVirtualizer({ count: report.rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 8 });
-  const columns = `minmax(60px, 0.6fr) ${report.nodes.map(() => "minmax(160px, 2fr)").join(" ")}`;
+  const columns = `minmax(90px, 0.7fr) ${report.nodes.map(() => "minmax(160px, 2fr)").join(" ")}`;
   return (
     <div className="verify-diff" role="table" aria-label={`records of ${report.channel} that differ`}>
       <div className="verify-row head" role="row" style={{ gridTemplateColumns: columns }}>
@@ -52,7 +54,7 @@ const DiffRows = memo(function DiffRows({ report }: { report: ChannelReport }) {
               <div key={item.key} role="row" className={`verify-row${row.inFlight ? " in-flight" : ""}`} data-testid={`verify-diff-row-${keyText(row.key)}`}
                 style={{ gridTemplateColumns: columns, position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
                 title={row.note ?? (row.inFlight ? "in flight: replication is still bringing the winner" : "")}>
-                <div role="cell" className="mono">{keyText(row.key)}{row.inFlight && <span className="badge">in flight</span>}{row.winner === undefined && <span className="badge warn">no winner</span>}</div>
+                <div role="cell"><div className="mono ellipsis" title={keyText(row.key)}>{keyText(row.key)}</div>{row.inFlight && <span className="badge">in flight</span>}{row.winner === undefined && <span className="badge warn">no winner</span>}</div>
                 {row.cells.map((c, i) => <div role="cell" key={i}><CellView cell={c} wins={row.winner === i} zone={zone} /></div>)}
               </div>
             );
@@ -75,7 +77,14 @@ function ChannelView({ report, zone }: { report: ChannelReport; zone: Zone }) {
       <p className="small muted">
         {report.nodes.map((n) => `${n.name}: ${count(n.count, "record")}${n.watermark.length ? ` as of ${n.watermark.join(", ")}` : ""}`).join(" · ")}
       </p>
-      {report.bucketsDiffering > 0 && (
+      {report.method === "scan" && report.error === undefined && (
+        <p className="small" data-testid="verify-coverage">
+          Read every record of each node: {grouped(report.scanned)} in all (HarperDB keeps no digest); {count(report.differing, "record")} differ
+          {report.rows.length < report.differing ? `, showing ${grouped(report.rows.length)}` : ""}
+          {report.truncated ? "; the reading stopped at its bound, more may differ" : ""}
+        </p>
+      )}
+      {report.method === "digests" && report.bucketsDiffering > 0 && (
         <p className="small" data-testid="verify-coverage">
           {report.bucketsDiffering} of 256 buckets differ; scanned {grouped(report.scanned)} records in them; {count(report.differing, "record")} differ
           {report.inFlight > 0 ? ` (${grouped(report.inFlight)} in flight)` : ""}
@@ -83,7 +92,11 @@ function ChannelView({ report, zone }: { report: ChannelReport; zone: Zone }) {
           {report.truncated ? "; the listing stopped at its bound, more may differ" : ""}
         </p>
       )}
-      {report.rows.length > 0 && <p className="small muted">★ marks the winner by the replication rule (the highest version). Times in {zoneLabel(Date.now(), zone)}; hover a cell for its whole record and version.</p>}
+      {report.rows.length > 0 && (
+        <p className="small muted">
+          ★ marks the winner by the replication rule ({report.method === "scan" ? "the later __updatedtime__; a record one side lacks has none: deleted there or never received, HarperDB does not say" : "the highest version"}). Times in {zoneLabel(Date.now(), zone)}; hover a cell for its whole record{report.method === "scan" ? "" : " and version"}.
+        </p>
+      )}
       {report.rows.length > 0 && <DiffRows report={report} />}
     </section>
   );

@@ -98,16 +98,28 @@ pub struct DiffRow {
     pub note: Option<String>,
 }
 
+/// How a channel was compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Method {
+    /// The nodes' table digests, then the records of the buckets that differ.
+    Digests,
+    /// Every record of every node read by key (a member keeps no digest: HarperDB).
+    Scan,
+}
+
 /// One channel across the nodes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelReport {
     pub channel: String,
+    pub method: Method,
     pub verdict: Verdict,
     pub nodes: Vec<VerifyNode>,
     /// Buckets (of 256) whose digests differ.
     pub buckets_differing: u32,
-    /// Records listed from the differing buckets, all nodes together.
+    /// Records read to compare, all nodes together: those of the differing buckets (digests),
+    /// or every record (scan).
     pub scanned: f64,
     /// Keys found differing (all of them, also past `rows`).
     pub differing: f64,

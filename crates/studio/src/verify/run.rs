@@ -13,7 +13,7 @@ use switchyard_protocol::ops::{RecordState, TableDigest};
 use switchyard_protocol::Channel;
 
 use super::compare::{self, Reach};
-use super::{ChannelReport, Verdict, VerifyNode, VerifyReport, ROWS_SHOWN};
+use super::{ChannelReport, Method, Verdict, VerifyNode, VerifyReport, ROWS_SHOWN};
 use crate::topology::TopologyView;
 use tokio_util::sync::CancellationToken;
 use crate::words;
@@ -172,6 +172,7 @@ fn plural(n: f64) -> &'static str {
 fn failed(channel: &str, nodes: Vec<VerifyNode>, error: String, parsed: Option<Channel>, members: &[Member]) -> (ChannelReport, VerifiedChannel) {
     let report = ChannelReport {
         channel: channel.to_string(),
+        method: Method::Digests,
         verdict: Verdict::Failed,
         nodes,
         buckets_differing: 0,
@@ -215,6 +216,7 @@ async fn verify_channel(members: &[Member], channel: &str, reach: Option<&BTreeM
     let members_named = members.iter().map(|m| (m.id.clone(), m.name.clone())).collect();
     let mut report = ChannelReport {
         channel: channel.to_string(),
+        method: Method::Digests,
         verdict: Verdict::InSync,
         nodes,
         buckets_differing: buckets.len() as u32,

@@ -19,7 +19,7 @@ use switchyard_protocol::{Channel, Operation};
 use tokio_util::sync::CancellationToken;
 
 use super::run::{Member, VerifiedChannel, VerifiedRow};
-use super::{Cell, CellState, ChannelReport, DiffRow, Verdict, VerifyNode, ROWS_SHOWN};
+use super::{Cell, CellState, ChannelReport, DiffRow, Method, Verdict, VerifyNode, ROWS_SHOWN};
 use crate::browse::{page_request_ops, Browse};
 use crate::types::{PageAnchor, PageRequest};
 
@@ -123,6 +123,7 @@ async fn records(m: &Member, channel: &Channel, pk: &str, keys: &[Value]) -> cra
 pub async fn scan_channel(members: &[Member], channel: &str, cancel: &CancellationToken, progress: &(dyn Fn(f64) + Sync)) -> (ChannelReport, VerifiedChannel) {
     let mut report = ChannelReport {
         channel: channel.into(),
+        method: Method::Scan,
         verdict: Verdict::Failed,
         nodes: Vec::new(),
         buckets_differing: 0,
