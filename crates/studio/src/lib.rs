@@ -4,6 +4,7 @@
 
 mod browse;
 mod error;
+pub mod instance;
 pub mod factory;
 mod keychain;
 mod local;

@@ -4,26 +4,16 @@
 use crate::error::{Error, Result};
 use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
 use crate::topology::{self};
-use switchyard_client::ServerKind;
+use crate::instance::Instance;
 
 use super::Studio;
 
 impl Studio {
     async fn party(&self, id: &str) -> Result<Party> {
-        let spec = self.registry.get(id)?;
-        let status = self.registry.status(id).await?;
-        if !status.online {
-            let why = status.error.map(|e| e.message).unwrap_or_else(|| "it does not answer".into());
-            return Err(Error::Invalid(format!("{} cannot be reached: {why}", spec.name)));
-        }
-        let client = self.registry.client(id)?;
-        let node_name = match (&status.node_name, status.server_kind) {
-            (Some(n), _) => n.clone(),
-            // HarperDB names itself in cluster_status only.
-            (None, Some(ServerKind::HarperDb)) => client.harperdb_cluster().await?.status.node_name,
-            (None, _) => return Err(Error::Invalid(format!("{} did not say its node name", spec.name))),
-        };
-        Ok(Party { id: spec.id.clone(), name: spec.name.clone(), node_name, url: spec.url.clone(), trust: spec.tls.clone(), server_kind: status.server_kind, client })
+        let (instance, status) = Instance::online(&self.registry, id).await?;
+        let node_name = instance.node_name(&status).await?;
+        let Instance { spec, client, .. } = instance;
+        Ok(Party { id: spec.id, name: spec.name, node_name, url: spec.url, trust: spec.tls, server_kind: status.server_kind, client })
     }
 
     fn keep(&self, plan: Plan) -> LinkPlan {

@@ -8,11 +8,11 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{Error, Result};
 use crate::browse::Browse;
 use crate::tail::compare::{CompareSession, CompareUpdate};
-use crate::tail::{lock, Tail, TailAction, TailExported, TailRecord, TailRequest, TailSession, TailUpdate};
-use switchyard_client::ServerKind;
+use crate::tail::{lock, TailAction, TailExported, TailRecord, TailRequest, TailSession, TailUpdate};
 
 use super::exports::export_path;
 use super::Studio;
+use crate::instance::Instance;
 
 /// Open tails kept (each holds up to its ring's cap); opening another closes the oldest.
 const OPEN_TAILS_MAX: usize = 8;
@@ -34,17 +34,6 @@ enum Held {
 }
 
 impl Studio {
-    /// A running tail of instance `id`: a HarperDB instance (as its last status probe told) is
-    /// tailed over MQTT, ours over SocketCluster.
-    /// Answers the tail and the operations its records can carry.
-    fn tail(&self, id: &str, request: TailRequest) -> Result<(Tail, &'static [&'static str])> {
-        let (ops, endpoint, credentials) = self.registry.tail_access(id)?;
-        match self.registry.client(id)?.kind() {
-            Some(ServerKind::HarperDb) => Ok((crate::tail::mqtt::start(ops.with_kind(ServerKind::HarperDb), credentials, request)?, crate::tail::mqtt::OPERATIONS)),
-            _ => Ok((Tail::start(ops, endpoint, credentials, request)?, crate::tail::OPERATIONS)),
-        }
-    }
-
     /// Opens a tail of channels of instance `id` kept in the studio: the ring, the pause buffer
     /// and the filter live here, and `sink` is handed what the window shows (the counts and the
     /// rows of its port) every `TAIL_SHOW` while anything changed, until the tail stops or
@@ -61,7 +50,7 @@ impl Studio {
                 primary_keys.push((c.clone(), t.primary_key));
             }
         }
-        let (tail, operations) = self.tail(id, request)?;
+        let (tail, operations) = Instance::last_known(&self.registry, id)?.tail(&self.registry, request)?;
         let session = Arc::new(Mutex::new(TailSession::new(primary_keys, operations)));
         let stop = CancellationToken::new();
         tokio::spawn(crate::tail::feed(tail, session.clone(), stop.clone(), sink));
@@ -111,7 +100,7 @@ impl Studio {
         }
         let tails = instances
             .iter()
-            .map(|id| self.tail(id, TailRequest { channels: vec![channel.to_string()], window: 0, heal_max: 20_000 }).map(|(tail, _)| tail))
+            .map(|id| Instance::last_known(&self.registry, id)?.tail(&self.registry, TailRequest { channels: vec![channel.to_string()], window: 0, heal_max: 20_000 }).map(|(tail, _)| tail))
             .collect::<Result<Vec<_>>>()?;
         let session = Arc::new(Mutex::new(CompareSession::new(instances.to_vec(), primary_key)));
         let stop = CancellationToken::new();
@@ -202,10 +191,6 @@ impl Studio {
     /// the instance's HTTP workers to load it (their open connections drop for a moment).
     /// Answers what was done, in words.
     pub async fn tail_harperdb_export(&self, id: &str, channels: &[String]) -> Result<String> {
-        let client = self.registry.client(id)?;
-        if client.kind() != Some(ServerKind::HarperDb) {
-            return Err(Error::Invalid("only a HarperDB instance needs its tables exported to be tailed".into()));
-        }
-        crate::tail::mqtt::export_tables(&client, channels).await
+        Instance::last_known(&self.registry, id)?.export_tables(channels).await
     }
 }

@@ -5,10 +5,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::topology::link::ApplyReport;
-use switchyard_client::ServerKind;
 use crate::verify::{Member, RepairPlan, Repairs, VerifyReport, VerifyRequest};
 
 use super::Studio;
+use crate::instance::Instance;
 
 /// Verifications kept for planning a repair.
 const VERIFIED_KEPT: usize = 8;
@@ -29,14 +29,9 @@ impl Studio {
         }
         let mut members = Vec::with_capacity(ids.len());
         for id in &ids {
-            let spec = self.registry.get(id)?;
-            let status = self.registry.status(id).await?;
-            if !status.online {
-                let why = status.error.map(|e| e.message).unwrap_or_else(|| "it does not answer".into());
-                return Err(Error::Invalid(format!("{} cannot be reached: {why}", spec.name)));
-            }
-            let digests = status.server_kind != Some(ServerKind::HarperDb);
-            members.push(Member { id: spec.id.clone(), name: spec.name.clone(), client: self.registry.client(id)?, digests });
+            let (instance, _) = Instance::online(&self.registry, id).await?;
+            let digests = instance.keeps_digests();
+            members.push(Member { id: instance.spec.id, name: instance.spec.name, client: instance.client, digests });
         }
         let cancel = CancellationToken::new();
         if let Some(run) = &req.run {

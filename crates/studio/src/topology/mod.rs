@@ -14,11 +14,8 @@ use switchyard_protocol::Channel;
 use ts_rs::TS;
 
 use switchyard_client::OpsClient;
-use switchyard_protocol::operation::NoFields;
-use switchyard_protocol::Operation;
 
 use crate::browse::Browse;
-use crate::words::now_ms;
 use crate::types::{InstanceKind, InstanceSpec, InstanceStatus};
 
 /// What one registered instance told the studio in one refresh.
@@ -36,15 +33,7 @@ pub struct Observed {
     pub harperdb: Option<HarperDbLinks>,
 }
 
-/// Of a HarperDB instance's links: those that replicate whole databases both ways (its default
-/// full mesh), and those still running although removed from hdb_nodes.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct HarperDbLinks {
-    pub mesh: Vec<String>,
-    pub stale: Vec<String>,
-    /// Links whose state only the peer can tell (it opens their sockets).
-    pub passive: Vec<String>,
-}
+pub use crate::instance::HarperDbLinks;
 
 
 /// Looks at one instance: its status, its tables and its links (cluster_status; a HarperDB
@@ -57,19 +46,14 @@ pub async fn observe(spec: InstanceSpec, client: &OpsClient) -> Observed {
         if let Ok(tree) = client.tree().await {
             channels = tree.iter().flat_map(|d| d.tables.iter().map(move |t| format!("{}:{}", d.name, t.name))).collect();
         }
-        cluster = if status.server_kind == Some(ServerKind::HarperDb) {
-            match client.harperdb_cluster().await.map_err(|e| e.to_string()).and_then(|c| {
-                c.links(&channels, now_ms()).map_err(|e| format!("{} answered a cluster_status the studio cannot read: {e}", spec.name))
-            }) {
-                Ok(links) => {
-                    harperdb = Some(HarperDbLinks { mesh: links.mesh, stale: links.stale, passive: links.passive });
-                    Ok(links.status)
-                }
-                Err(e) => Err(e),
+        let instance = crate::instance::Instance::probed(spec.clone(), client, &status);
+        match instance.cluster(&channels).await {
+            Ok((c, h)) => {
+                cluster = Ok(c);
+                harperdb = h;
             }
-        } else {
-            client.run_as(&Operation::ClusterStatus(NoFields {})).await.map_err(|e| e.to_string())
-        };
+            Err(e) => cluster = Err(e),
+        }
     }
     Observed { spec, status, channels, channels_last_known: false, cluster, harperdb }
 }
