@@ -289,3 +289,38 @@ async fn repairs_apply(repairs: switchyard_studio::verify::Repairs, members: &[s
     assert!(report.ok, "{report:#?}");
     report.steps.iter().all(|s| s.ok)
 }
+
+/// A write still on its way is in flight, not a divergence (issue 31, item 5): a → c → b on
+/// dev:x with c down, a write on a has not reached b; its origin reaches b on the canvas and b's
+/// watermark for a is below it, so Verify checks again and says in flight; once c is back, in sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_on_its_way_is_in_flight_and_arrives() {
+    use switchyard_studio::verify::{self as v, Member, Verdict};
+    let (a, b, mut c) = (node("a").await, node("b").await, node("c").await);
+    for n in [&a, &b, &c] {
+        n.table("x").await;
+    }
+    c.link(&a, json!([{"channel": "dev:x", "subscribe": true}])).await;
+    b.link(&c, json!([{"channel": "dev:x", "subscribe": true}])).await;
+    a.ok(json!({"operation": "insert", "database": "dev", "table": "x", "records": [{"id": 1, "v": "first"}]})).await;
+    eventually("the first write reaches b through c", || async { b.count("x").await == 1 }).await;
+    let topo = view_when(&[&a, &b, &c], "the chain's links open", |t| t.edges.len() == 2 && t.edges.iter().all(|e| e.state == LinkState::Open)).await;
+    let members = [Member { id: "id-a".into(), name: "a".into(), client: a.client(), digests: true }, Member { id: "id-b".into(), name: "b".into(), client: b.client(), digests: true }];
+    let (channels, never) = (["dev:x".to_string()], tokio_util::sync::CancellationToken::new());
+    assert_eq!(v::verify(&members, &channels, &topo, &never, &|_| {}).await.0.verdict, Verdict::InSync);
+
+    c.stop().await;
+    a.ok(json!({"operation": "update", "database": "dev", "table": "x", "records": [{"id": 1, "v": "second"}]})).await;
+    let (report, _) = v::verify(&members, &channels, &topo, &never, &|_| {}).await;
+    let ch = &report.channels[0];
+    assert_eq!((report.verdict, ch.differing, ch.in_flight), (Verdict::InFlight, 1.0, 1.0), "{report:#?}");
+    assert!(ch.rows[0].in_flight && ch.rows[0].winner == Some(0), "a's write wins and is on its way: {:?}", ch.rows[0]);
+    assert!(report.passes > 1, "checked again before answering");
+    assert!(report.summary.contains("in flight"), "{}", report.summary);
+
+    c.restart().await.expect("c starts again");
+    eventually("the write reaches b once c is back", || async {
+        v::verify(&members, &channels, &topo, &never, &|_| {}).await.0.verdict == Verdict::InSync
+    })
+    .await;
+}
