@@ -133,6 +133,25 @@ pub struct ChannelReport {
     pub error: Option<String>,
 }
 
+impl ChannelReport {
+    /// A channel's report before anything was compared: failed until a verdict is reached.
+    pub fn new(channel: &str, method: Method) -> ChannelReport {
+        ChannelReport {
+            channel: channel.to_string(),
+            method,
+            verdict: Verdict::Failed,
+            nodes: Vec::new(),
+            buckets_differing: 0,
+            scanned: 0.0,
+            differing: 0.0,
+            in_flight: 0.0,
+            rows: Vec::new(),
+            truncated: false,
+            error: None,
+        }
+    }
+}
+
 /// A verification: every channel's report, and the verdict of the worst.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

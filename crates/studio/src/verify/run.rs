@@ -170,19 +170,7 @@ fn plural(n: f64) -> &'static str {
 }
 
 fn failed(channel: &str, nodes: Vec<VerifyNode>, error: String, parsed: Option<Channel>, members: &[Member]) -> (ChannelReport, VerifiedChannel) {
-    let report = ChannelReport {
-        channel: channel.to_string(),
-        method: Method::Digests,
-        verdict: Verdict::Failed,
-        nodes,
-        buckets_differing: 0,
-        scanned: 0.0,
-        differing: 0.0,
-        in_flight: 0.0,
-        rows: Vec::new(),
-        truncated: false,
-        error: Some(error),
-    };
+    let report = ChannelReport { nodes, error: Some(error), ..ChannelReport::new(channel, Method::Digests) };
     let channel = parsed.unwrap_or(Channel { database: String::new(), table: String::new() });
     (report, VerifiedChannel { channel, members: members.iter().map(|m| (m.id.clone(), m.name.clone())).collect(), rows: Vec::new() })
 }
@@ -214,19 +202,7 @@ async fn verify_channel(members: &[Member], channel: &str, reach: Option<&BTreeM
     let refs: Vec<&TableDigest> = got.iter().collect();
     let buckets = compare::differing_buckets(&refs);
     let members_named = members.iter().map(|m| (m.id.clone(), m.name.clone())).collect();
-    let mut report = ChannelReport {
-        channel: channel.to_string(),
-        method: Method::Digests,
-        verdict: Verdict::InSync,
-        nodes,
-        buckets_differing: buckets.len() as u32,
-        scanned: 0.0,
-        differing: 0.0,
-        in_flight: 0.0,
-        rows: Vec::new(),
-        truncated: false,
-        error: None,
-    };
+    let mut report = ChannelReport { verdict: Verdict::InSync, nodes, buckets_differing: buckets.len() as u32, ..ChannelReport::new(channel, Method::Digests) };
     if buckets.is_empty() && got.iter().all(|d| d.count == got[0].count && d.digest == got[0].digest) {
         return (report, VerifiedChannel { channel: parsed, members: members_named, rows: Vec::new() });
     }

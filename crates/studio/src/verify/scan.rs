@@ -121,19 +121,7 @@ async fn records(m: &Member, channel: &Channel, pk: &str, keys: &[Value]) -> cra
 /// Verifies one channel across the members by reading every record; `progress` gets the share
 /// read of all members' records together.
 pub async fn scan_channel(members: &[Member], channel: &str, cancel: &CancellationToken, progress: &(dyn Fn(f64) + Sync)) -> (ChannelReport, VerifiedChannel) {
-    let mut report = ChannelReport {
-        channel: channel.into(),
-        method: Method::Scan,
-        verdict: Verdict::Failed,
-        nodes: Vec::new(),
-        buckets_differing: 0,
-        scanned: 0.0,
-        differing: 0.0,
-        in_flight: 0.0,
-        rows: Vec::new(),
-        truncated: false,
-        error: None,
-    };
+    let mut report = ChannelReport::new(channel, Method::Scan);
     let named = members.iter().map(|m| (m.id.clone(), m.name.clone())).collect();
     let parsed: Channel = match channel.parse() {
         Ok(c) => c,
