@@ -347,8 +347,8 @@ commands! {
         Ok(s.verify_cancel(&run))
     }
 
-    fn verify_repair_plan(s, verify: String) -> RepairPlan {
-        Ok(s.verify_repair_plan(&verify)?)
+    fn verify_repair_plan(s, verify: String, copy_missing: bool) -> RepairPlan {
+        Ok(s.verify_repair_plan(&verify, copy_missing)?)
     }
 
     fn verify_repair_apply(s, plan: String) -> ApplyReport {

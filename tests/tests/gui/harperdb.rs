@@ -114,6 +114,18 @@ async fn journey(app: &StudioApp, a: &HarperDb, b: &HarperDb) -> Result<()> {
     let summary = s.wait_text("[data-testid='verify-summary']", T, "the verdict", |t| !t.is_empty()).await?;
     ensure!(summary.contains("record"), "a {verdict} verdict in words: {summary}");
     app.shot("04b-harperdb-verify").await?;
+    if verdict == "differs" {
+        // HarperDB did not carry what hdb-a held before the link: copied when the user asks.
+        s.click_css("[data-testid='repair-copy-missing']", T).await?;
+        let plan = s.wait_text("[data-testid='repair-plan']", T, "the repair plan", |t| !t.is_empty()).await?;
+        ensure!(plan.contains("hdb-b"), "missing records are written to hdb-b: {plan}");
+        s.click_css("[data-testid='repair-apply']", T).await?;
+        s.wait_text("[data-testid='topo-report']", T, "the repair's report", |t| t.contains("Applied")).await?;
+        let after = s.wait_attr("[data-testid='verify-result']", "data-verdict", Duration::from_secs(60), |v| v == "inSync" || v == "differs").await?;
+        let summary = s.wait_text("[data-testid='verify-summary']", T, "the verdict after the repair", |t| !t.is_empty()).await?;
+        ensure!(after == "inSync", "repaired, verified again: {summary}");
+        app.shot("04c-harperdb-repaired").await?;
+    }
     s.press(switchyard_e2e::webdriver::KEY_ESCAPE).await?;
     s.wait_gone("[data-testid='verify-dialog']", T).await?;
 

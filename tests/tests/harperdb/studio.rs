@@ -143,7 +143,7 @@ async fn verify_by_scanning(hdb: &switchyard_client::OpsClient) {
     assert_eq!((row(7).winner, row(7).behind.clone()), (Some(1), vec![0]), "sy's later write wins");
     assert_eq!(row(500).winner, None);
     assert!(row(500).note.as_deref().is_some_and(|n| n.contains("not repaired")), "{:?}", row(500).note);
-    let (plan, repairs) = Repairs::plan(&verified, "p".into());
+    let (plan, repairs) = Repairs::plan(&verified, "p".into(), false);
     assert_eq!(plan.steps.iter().map(|s| (s.instance_name.as_str(), s.writes)).collect::<Vec<_>>(), vec![("hdb", 1.0)], "{plan:#?}");
     assert_eq!(plan.skipped.len(), 1, "{plan:#?}");
     let applied = repairs.apply(|id| members.iter().find(|m| m.id == id).map(|m| m.client.clone()).ok_or_else(|| switchyard_studio::Error::NotRegistered(id.into()))).await;
@@ -151,6 +151,27 @@ async fn verify_by_scanning(hdb: &switchyard_client::OpsClient) {
     let (report, _) = v::verify(&members, &channels, &view, &never, &|_| {}).await;
     let keys: Vec<&Value> = report.channels[0].rows.iter().map(|r| &r.key).collect();
     assert_eq!(keys, vec![&json!(500)], "record 7 repaired; the one without a winner is left: {report:#?}");
+
+    // Asked to, the record sy lacks is copied to it; a failure midway sets hdb back (its
+    // record 8 as it was), then the whole repair goes through and the tables are equal.
+    sy.write_records("shop", "verify", WriteMode::Update, vec![json!({"id": 8, "name": "changed on sy"})]).await.unwrap();
+    let (_, verified) = v::verify(&members, &channels, &view, &never, &|_| {}).await;
+    let (plan, repairs) = Repairs::plan(&verified, "p".into(), true);
+    assert_eq!(plan.steps.iter().map(|s| (s.instance_name.as_str(), s.writes)).collect::<Vec<_>>(), vec![("hdb", 1.0), ("sy", 1.0)], "{plan:#?}");
+    assert!(plan.skipped.is_empty(), "{plan:#?}");
+    let failed = repairs.apply(|id| match id {
+        "h" => Ok(hdb.clone()),
+        other => Err(switchyard_studio::Error::NotRegistered(other.into())),
+    }).await;
+    assert!(!failed.ok && failed.undone.len() == 1 && failed.undone[0].ok && failed.left_behind.is_empty(), "{failed:#?}");
+    let (report, verified) = v::verify(&members, &channels, &view, &never, &|_| {}).await;
+    let keys: Vec<&Value> = report.channels[0].rows.iter().map(|r| &r.key).collect();
+    assert_eq!(keys, vec![&json!(500), &json!(8)], "set back: {report:#?}");
+    let (_, repairs) = Repairs::plan(&verified, "p".into(), true);
+    let applied = repairs.apply(|id| members.iter().find(|m| m.id == id).map(|m| m.client.clone()).ok_or_else(|| switchyard_studio::Error::NotRegistered(id.into()))).await;
+    assert!(applied.ok, "{applied:#?}");
+    let (report, _) = v::verify(&members, &channels, &view, &never, &|_| {}).await;
+    assert_eq!(report.verdict, Verdict::InSync, "{report:#?}");
 
     // Cancelled, a scan stops with the reason.
     let cancelled = tokio_util::sync::CancellationToken::new();

@@ -262,7 +262,7 @@ async fn verify_finds_what_differs_and_repair_makes_nodes_equal() {
     assert!(report.passes == 1, "no recheck when nothing is in flight");
 
     // Repaired: each node set to the winner, then in sync.
-    let (plan, repairs) = Repairs::plan(&verified, "p".into());
+    let (plan, repairs) = Repairs::plan(&verified, "p".into(), false);
     assert_eq!(plan.steps.iter().map(|s| (s.instance_name.as_str(), s.writes, s.deletes)).collect::<Vec<_>>(), vec![("a", 1.0, 1.0), ("b", 0.0, 1.0)], "{plan:#?}");
     let registry_free = repairs_apply(repairs, &members).await;
     assert!(registry_free, "every step applied");

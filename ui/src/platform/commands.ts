@@ -55,7 +55,7 @@ export interface Commands {
   link_drop: { args: { plan: string }; returns: boolean };
   verify_run: { args: { request: VerifyRequest; progress: Channel<number> }; returns: VerifyReport };
   verify_cancel: { args: { run: string }; returns: boolean };
-  verify_repair_plan: { args: { verify: string }; returns: RepairPlan };
+  verify_repair_plan: { args: { verify: string; copyMissing: boolean }; returns: RepairPlan };
   verify_repair_apply: { args: { plan: string }; returns: ApplyReport };
   verify_repair_drop: { args: { plan: string }; returns: boolean };
   layout_load: { args: {}; returns: NodePositions };
@@ -117,7 +117,7 @@ export function nativeOf(call: Call, listen: Listen) {
     link_drop: (plan: string) => call("link_drop", { plan }),
     verify_run: (request: VerifyRequest, progress: (item: number) => void) => call("verify_run", { request, progress: listen(progress) }),
     verify_cancel: (run: string) => call("verify_cancel", { run }),
-    verify_repair_plan: (verify: string) => call("verify_repair_plan", { verify }),
+    verify_repair_plan: (verify: string, copyMissing: boolean) => call("verify_repair_plan", { verify, copyMissing }),
     verify_repair_apply: (plan: string) => call("verify_repair_apply", { plan }),
     verify_repair_drop: (plan: string) => call("verify_repair_drop", { plan }),
     layout_load: () => call("layout_load", {}),

@@ -138,6 +138,8 @@ export function VerifyDialog() {
   if (!d) return null;
   const r = d.report;
   const repairable = !!r && r.channels.some((c) => c.rows.some((row) => row.winner !== undefined && row.behind.length > 0));
+  // Scanned records one node lacks: copied only when asked (they may have been deleted there).
+  const missing = !!r && r.channels.some((c) => c.method === "scan" && c.rows.some((row) => row.winner === undefined && row.cells.some((cell) => cell.state === "absent")));
   return (
     <Modal title={`Verify ${d.title}`} onClose={closeVerify} testId="verify-dialog" wide>
       <div role="status" aria-live="polite" data-testid="verify-result" data-verdict={d.busy === "verify" ? "running" : r?.verdict ?? "none"}>
@@ -161,6 +163,12 @@ export function VerifyDialog() {
       <div className="row end">
         <button type="button" onClick={() => void verifyAgain()} disabled={d.busy !== null} data-testid="verify-again">Verify again</button>
         {repairable && !d.plan && <button type="button" onClick={() => void planRepair()} disabled={d.busy !== null} data-testid="repair-plan-open">Repair…</button>}
+        {missing && !d.plan && (
+          <button type="button" onClick={() => void planRepair(true)} disabled={d.busy !== null} data-testid="repair-copy-missing"
+            title="Also copy each record a node lacks from the nodes that hold it alike. HarperDB does not say whether the node deleted it: copy only what should be there.">
+            Repair, copying missing records…
+          </button>
+        )}
         {d.plan && d.plan.steps.length > 0 && (
           <button type="button" className="primary" onClick={() => void applyRepair()} disabled={d.busy !== null} data-testid="repair-apply">
             {d.busy === "repair" ? "Repairing…" : "Apply repair"}

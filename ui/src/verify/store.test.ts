@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ApplyReport, RepairPlan, VerifyReport } from "../platform";
+import { freshStorage } from "../stores/memory-storage";
+import { readStored } from "../stores/stored";
 import { useVerify } from "./store";
 
 const report = (verdict: VerifyReport["verdict"], summary: string): VerifyReport => ({
@@ -7,7 +9,18 @@ const report = (verdict: VerifyReport["verdict"], summary: string): VerifyReport
 });
 
 describe("verify store", () => {
-  beforeEach(() => useVerify.setState({ last: {}, periodic: {}, dialog: null }));
+  beforeEach(() => {
+    freshStorage();
+    useVerify.setState({ last: {}, periodic: {}, dialog: null });
+  });
+
+  it("keeps each edge's last result and periodic switch across restarts", () => {
+    useVerify.getState().verified("a->b", report("inSync", "in sync: 2 records"));
+    useVerify.getState().setPeriodic("a->b", true);
+    const isRecord = (v: unknown) => typeof v === "object" && v !== null;
+    expect(readStored<Record<string, { summary: string }>>("switchyard.verify.last", {}, isRecord)["a->b"].summary).toBe("in sync: 2 records");
+    expect(readStored("switchyard.verify.periodic", {}, isRecord)).toEqual({ "a->b": true });
+  });
 
   it("keeps an edge's last result and shows it in the open dialog of that edge only", () => {
     const s = useVerify.getState();

@@ -1,6 +1,7 @@
 //! Verify and Repair's state (pure: each action computes the next state) and its side effects
 //! (asking the studio, the periodic verification of the edges it is switched on for) beside it.
 import { create } from "zustand";
+import { readStored, writeStored } from "../stores/stored";
 import { asErrorBody, native, type ApplyReport, type RepairPlan, type ErrorBody, type Verdict, type VerifyReport } from "../platform";
 
 /** A periodic verification runs this often, per edge it is switched on for. */
@@ -49,9 +50,14 @@ interface VerifyState {
   setPeriodic: (edge: string, on: boolean) => void;
 }
 
+/** Where each edge's last result and periodic switch are kept across restarts. */
+const LAST_KEY = "switchyard.verify.last";
+const PERIODIC_KEY = "switchyard.verify.periodic";
+const isRecord = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+
 export const useVerify = create<VerifyState>((set) => ({
-  last: {},
-  periodic: {},
+  last: readStored<Record<string, LastResult>>(LAST_KEY, {}, isRecord),
+  periodic: readStored<Record<string, boolean>>(PERIODIC_KEY, {}, isRecord),
   dialog: null,
   opened: (d) => set({ dialog: { ...d, report: null, busy: "verify", run: null, progress: 0, plan: null, applied: null, error: null } }),
   busy: (what) => set((s) => (s.dialog ? { dialog: { ...s.dialog, busy: what, error: null } } : {})),
@@ -69,6 +75,12 @@ export const useVerify = create<VerifyState>((set) => ({
   closed: () => set({ dialog: null }),
   setPeriodic: (edge, on) => set((s) => ({ periodic: { ...s.periodic, [edge]: on } })),
 }));
+
+// Kept across restarts (a subscriber: the store stays pure).
+useVerify.subscribe((now, before) => {
+  if (now.last !== before.last) writeStored(LAST_KEY, now.last);
+  if (now.periodic !== before.periodic) writeStored(PERIODIC_KEY, now.periodic);
+});
 
 /** Opens the dialog and verifies at once. */
 export function openVerify(edge: string, title: string, instances: string[], channels: string[]) {
@@ -91,12 +103,14 @@ export async function verifyAgain() {
   }
 }
 
-export async function planRepair() {
+/** Plans the repair; `copyMissing` also copies records a scanned node lacks (HarperDB: deleted
+ * there or never received, it does not say) from the nodes that hold them. */
+export async function planRepair(copyMissing = false) {
   const d = useVerify.getState().dialog;
   if (!d?.report) return;
   useVerify.getState().busy("plan");
   try {
-    useVerify.getState().planned(await native.verify_repair_plan(d.report.id));
+    useVerify.getState().planned(await native.verify_repair_plan(d.report.id, copyMissing));
   } catch (e) {
     useVerify.getState().failed(asErrorBody(e));
   }

@@ -68,10 +68,11 @@ impl Studio {
     }
 
     /// The repair of what a verification found, to show first.
-    pub fn verify_repair_plan(&self, verify_id: &str) -> Result<RepairPlan> {
+    /// With `copy_missing`, records a scanned member lacks are copied to it (see `Repairs::plan`).
+    pub fn verify_repair_plan(&self, verify_id: &str, copy_missing: bool) -> Result<RepairPlan> {
         let kept = self.verified.lock().unwrap_or_else(|p| p.into_inner());
         let verified = kept.iter().find(|(id, _)| id == verify_id).map(|(_, v)| v).ok_or_else(|| Error::Gone("this verification is no longer kept; verify again".into()))?;
-        let (plan, repairs) = Repairs::plan(verified, uuid::Uuid::new_v4().simple().to_string());
+        let (plan, repairs) = Repairs::plan(verified, uuid::Uuid::new_v4().simple().to_string(), copy_missing);
         drop(kept);
         self.repairs.lock().unwrap_or_else(|p| p.into_inner()).insert(plan.id.clone(), repairs);
         Ok(plan)

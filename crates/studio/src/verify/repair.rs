@@ -53,8 +53,11 @@ pub struct Repairs {
 enum Writes {
     /// repair_records at the winners' versions (switchyard-node).
     Repair { repairs: Vec<RecordRepair>, before: Vec<RecordState> },
-    /// The winners' records upserted (a verification by scanning: any server).
-    Upsert { records: Vec<Value>, before: Vec<Value> },
+    /// The winners' records upserted (a verification by scanning: any server); `before` is what
+    /// each key held (none: a record copied where it was missing, deleted again on undo).
+    Upsert { keys: Vec<Value>, records: Vec<Value>, before: Vec<Option<Value>> },
+    /// An upsert's undo: the replaced records written back, the copied ones deleted.
+    Restore { upserts: Vec<Value>, deletes: Vec<Value> },
 }
 
 /// A record to upsert: without the stamps its server sets itself.
@@ -63,19 +66,21 @@ fn unstamped(record: &Map<String, Value>) -> Value {
 }
 
 impl Repairs {
-    /// The repair of everything a verification found behind its winner.
-    pub fn plan(verified: &Verified, id: String) -> (RepairPlan, Repairs) {
+    /// The repair of everything a verification found behind its winner. With `copy_missing`, a
+    /// record a scanned member lacks (HarperDB does not say whether it deleted it) is copied
+    /// there from the members that hold it, when they hold it alike.
+    pub fn plan(verified: &Verified, id: String, copy_missing: bool) -> (RepairPlan, Repairs) {
         let mut steps = Vec::new();
         let mut skipped = Vec::new();
         for ch in &verified.channels {
-            for row in ch.rows.iter().filter(|r| r.winner.is_none()) {
+            for row in ch.rows.iter().filter(|r| winner(r, copy_missing).is_none()) {
                 skipped.push(format!("{} key {}: no winner", ch.channel, row.key));
             }
             for (i, (instance, name)) in ch.members.iter().enumerate() {
                 let (mut writes, mut deletes) = (0.0, 0.0);
                 let (mut repairs, mut before_states, mut records, mut before_records, mut keys) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
                 for row in &ch.rows {
-                    let Some(w) = row.winner else { continue };
+                    let Some(w) = winner(row, copy_missing) else { continue };
                     match &row.held {
                         Held::States(states) => {
                             if states[i] == states[w] {
@@ -89,14 +94,13 @@ impl Repairs {
                             before_states.push(states[i].clone());
                         }
                         Held::Records(held) => {
-                            // A winner exists only where every member holds the key.
-                            let (Some(mine), Some(best)) = (&held[i], &held[w]) else { continue };
-                            if super::scan::content(mine) == super::scan::content(best) {
+                            let Some(best) = &held[w] else { continue };
+                            if held[i].as_ref().is_some_and(|mine| super::scan::content(mine) == super::scan::content(best)) {
                                 continue;
                             }
                             writes += 1.0;
                             records.push(unstamped(best));
-                            before_records.push(unstamped(mine));
+                            before_records.push(held[i].as_ref().map(unstamped));
                         }
                     }
                     keys.push(row.key.clone());
@@ -104,7 +108,11 @@ impl Repairs {
                 if keys.is_empty() {
                     continue;
                 }
-                let w = if records.is_empty() { Writes::Repair { repairs, before: before_states } } else { Writes::Upsert { records, before: before_records } };
+                let w = if records.is_empty() {
+                    Writes::Repair { repairs, before: before_states }
+                } else {
+                    Writes::Upsert { keys: keys.clone(), records, before: before_records }
+                };
                 let step = RepairStep { instance: instance.clone(), instance_name: name.clone(), channel: ch.channel.to_string(), writes, deletes, keys: keys.into_iter().take(20).collect() };
                 steps.push((step, ch.channel.database.clone(), ch.channel.table.clone(), w));
             }
@@ -179,6 +187,7 @@ impl Writes {
         match self {
             Writes::Repair { .. } => "repair_records",
             Writes::Upsert { .. } => "upsert",
+            Writes::Restore { .. } => "upsert and delete",
         }
     }
 
@@ -194,7 +203,13 @@ impl Writes {
                     .unzip();
                 Writes::Repair { repairs, before }
             }
-            Writes::Upsert { records, before } => Writes::Upsert { records: before.clone(), before: records.clone() },
+            // A replaced record comes back; a copied one goes again.
+            Writes::Upsert { keys, before, .. } => {
+                let upserts = before.iter().flatten().cloned().collect();
+                let deletes = keys.iter().zip(before).filter(|(_, b)| b.is_none()).map(|(k, _)| k.clone()).collect();
+                Writes::Restore { upserts, deletes }
+            }
+            Writes::Restore { .. } => Writes::Restore { upserts: Vec::new(), deletes: Vec::new() },
         }
     }
 }
@@ -210,5 +225,31 @@ async fn send(c: &OpsClient, db: &str, table: &str, writes: &Writes) -> Result<(
             let r = c.upsert(db, table, records).await?;
             Ok((r.upserted_hashes.len() as u64, Vec::new()))
         }
+        Writes::Restore { upserts, deletes } => {
+            let mut set = 0;
+            if !upserts.is_empty() {
+                set += c.upsert(db, table, upserts).await?.upserted_hashes.len() as u64;
+            }
+            if !deletes.is_empty() {
+                let r: switchyard_protocol::ops::DeleteReply =
+                    c.run_as(&switchyard_protocol::Operation::Delete(switchyard_protocol::ops::DeleteRecords { database: db.into(), table: table.into(), ids: deletes.clone() })).await?;
+                set += r.deleted_hashes.len() as u64;
+            }
+            Ok((set, Vec::new()))
+        }
     }
+}
+
+/// The member whose state a repair writes: the verification's winner, or with `copy_missing` (a
+/// scan, where a member lacks the key) the latest record of those who hold it, when they hold
+/// it alike.
+fn winner(row: &super::run::VerifiedRow, copy_missing: bool) -> Option<usize> {
+    if row.winner.is_some() || !copy_missing {
+        return row.winner;
+    }
+    let Held::Records(held) = &row.held else { return None };
+    let present: Vec<(usize, &Map<String, Value>)> = held.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i, r))).collect();
+    let first = present.first()?;
+    let alike = present.iter().all(|(_, r)| super::scan::content(r) == super::scan::content(first.1));
+    (alike && present.len() < held.len()).then_some(first.0)
 }
