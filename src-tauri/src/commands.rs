@@ -10,7 +10,7 @@ use switchyard_studio::{
     Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, CompareUpdate, TailAction, TailExported, TailRecord, TailRequest, TailUpdate,
     TreeDatabase, TreeTable, WriteMode, WriteReport, NodePositions,
 };
-use switchyard_studio::topology::link::{ApplyReport, LinkPlan, LinkRequest};
+use switchyard_studio::links::{ApplyReport, LinkPlan, LinkRequest};
 use switchyard_studio::factory::{Arrival, FactorySetup, LoadStats};
 use switchyard_studio::topology::TopologyView;
 use switchyard_studio::verify::{RepairPlan, VerifyReport, VerifyRequest};

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_node::{start, NodeConfig, RunningNode};
 use switchyard_protocol::tls::Trust;
-use switchyard_studio::topology::link::Party;
+use switchyard_studio::links::Party;
 use switchyard_studio::{InstanceKind, InstanceSpec};
 use tokio::net::TcpListener;
 

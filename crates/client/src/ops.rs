@@ -8,7 +8,7 @@ use serde_json::Value;
 use switchyard_protocol::operation::NoFields;
 use switchyard_protocol::ops::{
     CreateTable, DatabaseRef, DigestRecords, DigestRecordsRequest, InsertReply, Message, RecordRepair, RecordStates, RecordStatesRequest, RegistrationInfo, RepairRecordsRequest, RepairReport,
-    SearchByValue, Sql, TableDescription, TableDigest, TableDigestRequest, TableRef, UpsertReply, WriteRecords,
+    Sql, TableDescription, TableDigest, TableDigestRequest, TableRef, UpsertReply, WriteRecords,
 };
 use switchyard_protocol::Operation;
 use switchyard_protocol::ErrorCode;
@@ -158,40 +158,6 @@ impl OpsClient {
         &self.credentials
     }
 
-    /// A HarperDB instance's links: cluster_status and its `system.hdb_nodes`.
-    pub async fn harperdb_cluster(&self) -> Result<crate::harperdb::Cluster> {
-        let status = self.run_as(&Operation::ClusterStatus(NoFields {})).await?;
-        let nodes = self
-            .run_as(&Operation::SearchByValue(SearchByValue::every("system", "hdb_nodes", "name", &["*"])))
-            .await?;
-        Ok(crate::harperdb::Cluster { status, nodes })
-    }
-
-    /// Where HarperDB peers reach this instance (its replication URL, from get_configuration).
-    pub async fn harperdb_peer_url(&self) -> Result<String> {
-        let config: crate::harperdb::Configuration = self.parse(self.run_harperdb(&crate::harperdb::Request::GetConfiguration).await?)?;
-        config.replication.peer_url().map_err(|reason| Error::Protocol { url: self.url.clone(), reason })
-    }
-
-    /// Where this HarperDB instance serves MQTT over WebSocket: `ws://host:http-port/mqtt`, on the
-    /// host the client reaches it at.
-    pub async fn harperdb_mqtt_url(&self) -> Result<String> {
-        let config: crate::harperdb::Configuration = self.parse(self.run_harperdb(&crate::harperdb::Request::GetConfiguration).await?)?;
-        let host = reqwest::Url::parse(&self.url).ok().and_then(|u| u.host_str().map(str::to_string)).ok_or_else(|| Error::Config(format!("'{}' names no host", self.url)))?;
-        match (config.http.port, config.http.secure_port) {
-            (Some(port), _) => Ok(format!("ws://{host}:{port}/mqtt")),
-            (None, Some(_)) => Err(Error::Config("this HarperDB serves HTTP over TLS only; the studio tails it over plain ws:// (loopback or a trusted network) for now".into())),
-            (None, None) => Err(Error::Protocol { url: self.url.clone(), reason: "its configuration names no HTTP port".into() }),
-        }
-    }
-
-    /// Sends one cluster operation in HarperDB's form.
-    pub async fn run_harperdb(&self, request: &crate::harperdb::Request) -> Result<Value> {
-        let body = serde_json::to_vec(request).map_err(|e| Error::Config(format!("the request could not be written: {e}")))?;
-        let r = self.send_bytes(body, "application/json").await?;
-        self.answer(r)
-    }
-
     /// Asks `registration_info` which server this is.
     pub async fn detect_kind(&self) -> Result<ServerKind> {
         let answer = self.run(&Operation::RegistrationInfo(NoFields {})).await?;
@@ -297,11 +263,11 @@ impl OpsClient {
         self.fetch(body, "application/json", answer_limit(op, self.page_limit)).await
     }
 
-    fn parse<T: DeserializeOwned>(&self, v: Value) -> Result<T> {
+    pub(crate) fn parse<T: DeserializeOwned>(&self, v: Value) -> Result<T> {
         serde_json::from_value(v).map_err(|e| Error::Protocol { url: self.url.clone(), reason: e.to_string() })
     }
 
-    fn answer(&self, r: RawResponse) -> Result<Value> {
+    pub(crate) fn answer(&self, r: RawResponse) -> Result<Value> {
         if let Some((code, message)) = reinterpret(self.kind, r.status, &r.body) {
             return Err(Error::Api { code, status: r.status, message, body: r.body });
         }

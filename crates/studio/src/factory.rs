@@ -235,7 +235,7 @@ pub struct FactorySetup {
     pub reused: Vec<String>,
     /// The plans of its links (`factory:sensor_data` edge → hq and `factory:config` hq → edge,
     /// one link per edge), to show; `factory_apply` applies them, `factory_drop` drops them.
-    pub plans: Vec<crate::topology::link::LinkPlan>,
+    pub plans: Vec<crate::links::LinkPlan>,
 }
 
 /// The scenario's tables on one instance, made where missing: `sensor_raw` (aged out after
@@ -258,8 +258,8 @@ pub async fn make_tables(client: &OpsClient, raw_expiration_s: f64) -> Result<()
 
 /// The link of one edge to hq: its readings' out-of-range share flows to hq, hq's configuration
 /// flows back.
-pub fn link_request(edge: &str, hq: &str) -> crate::topology::link::LinkRequest {
-    use crate::topology::link::{Direction, LinkChannel, LinkRequest};
+pub fn link_request(edge: &str, hq: &str) -> crate::links::LinkRequest {
+    use crate::links::{Direction, LinkChannel, LinkRequest};
     LinkRequest {
         a: edge.to_string(),
         b: hq.to_string(),

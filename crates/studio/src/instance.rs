@@ -9,6 +9,7 @@ use switchyard_protocol::ops::ClusterStatus;
 use switchyard_protocol::Operation;
 
 use crate::error::{Error, Result};
+use crate::links::{LinkRequest, Party, Plan};
 use crate::registry::Registry;
 use crate::tail::{Tail, TailRequest};
 use crate::types::{InstanceSpec, InstanceStatus};
@@ -94,7 +95,7 @@ impl Instance {
     pub fn tail(&self, registry: &Registry, request: TailRequest) -> Result<(Tail, &'static [&'static str])> {
         let (ops, endpoint, credentials) = registry.tail_access(&self.spec.id)?;
         match self.kind {
-            ServerKind::HarperDb => Ok((crate::tail::mqtt::start(ops.with_kind(ServerKind::HarperDb), credentials, request)?, crate::tail::mqtt::OPERATIONS)),
+            ServerKind::HarperDb => Ok((crate::harperdb::tail::start(ops.with_kind(ServerKind::HarperDb), credentials, request)?, crate::harperdb::tail::OPERATIONS)),
             ServerKind::SwitchyardNode => Ok((Tail::start(ops, endpoint, credentials, request)?, crate::tail::OPERATIONS)),
         }
     }
@@ -103,8 +104,38 @@ impl Instance {
     /// exports; a node publishes every table already.
     pub async fn export_tables(&self, channels: &[String]) -> Result<String> {
         match self.kind {
-            ServerKind::HarperDb => crate::tail::mqtt::export_tables(&self.client, channels).await,
+            ServerKind::HarperDb => crate::harperdb::tail::export_tables(&self.client, channels).await,
             ServerKind::SwitchyardNode => Err(Error::Invalid("only a HarperDB instance needs its tables exported to be tailed".into())),
         }
+    }
+}
+
+/// The plan of the link the dialog describes, in the operations of the parties' kind: a link
+/// between switchyard-nodes (least-privilege user and role), or between HarperDB instances
+/// (HarperDB's add_node); the two kinds do not replicate with each other.
+pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
+    let harperdb = |p: &Party| p.server_kind == Some(ServerKind::HarperDb);
+    match (harperdb(&a), harperdb(&b)) {
+        (false, false) => crate::links::plan_link(req, a, b).await,
+        (true, true) => {
+            if a.id == b.id {
+                return Err(Error::Invalid("a link needs two different instances".into()));
+            }
+            let subs = crate::links::subscriptions(req)?;
+            // parties[0] dials, parties[1] is dialled.
+            let parties = if req.b_dials { vec![b, a] } else { vec![a, b] };
+            crate::harperdb::links::plan_link(parties, subs).await
+        }
+        (true, false) => Err(Error::Invalid(format!("{} is a HarperDB instance and {} a switchyard-node: HarperDB replicates only with HarperDB", a.name, b.name))),
+        (false, true) => Err(Error::Invalid(format!("{} is a HarperDB instance and {} a switchyard-node: HarperDB replicates only with HarperDB", b.name, a.name))),
+    }
+}
+
+/// The plan that removes the link `dialer` runs to `link_name`, in the operations of its kind
+/// (a node's also drops the user and role the studio made for it on `dialled`).
+pub async fn plan_unlink(dialer: Party, link_name: &str, dialled: Option<Party>) -> Result<Plan> {
+    match dialer.server_kind {
+        Some(ServerKind::HarperDb) => crate::harperdb::links::plan_unlink(dialer, link_name).await,
+        _ => crate::links::plan_unlink(dialer, link_name, dialled).await,
     }
 }

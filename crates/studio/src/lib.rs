@@ -4,9 +4,11 @@
 
 mod browse;
 mod error;
+pub mod harperdb;
 pub mod instance;
 pub mod factory;
 mod keychain;
+pub mod links;
 mod local;
 pub mod probe;
 mod registry;

@@ -8,7 +8,7 @@ use switchyard_protocol::{ErrorBody, ErrorCode};
 use ts_rs::TS;
 
 use crate::types::*;
-use crate::{factory, tail, topology, verify};
+use crate::{factory, links, tail, topology, verify};
 
 /// Every IPC type, in declaration order, for the generated TypeScript file.
 pub fn typescript_declarations() -> String {
@@ -65,13 +65,13 @@ pub fn typescript_declarations() -> String {
         topology::TopoWarning::decl(&cfg),
         topology::ChannelFlow::decl(&cfg),
         topology::TopologyView::decl(&cfg),
-        topology::link::Direction::decl(&cfg),
-        topology::link::LinkChannel::decl(&cfg),
-        topology::link::LinkRequest::decl(&cfg),
-        topology::link::PlanStep::decl(&cfg),
-        topology::link::LinkPlan::decl(&cfg),
-        topology::link::StepResult::decl(&cfg),
-        topology::link::ApplyReport::decl(&cfg),
+        links::Direction::decl(&cfg),
+        links::LinkChannel::decl(&cfg),
+        links::LinkRequest::decl(&cfg),
+        links::PlanStep::decl(&cfg),
+        links::LinkPlan::decl(&cfg),
+        links::StepResult::decl(&cfg),
+        links::ApplyReport::decl(&cfg),
         factory::EdgeLoad::decl(&cfg),
         factory::LoadStats::decl(&cfg),
         factory::FactorySetup::decl(&cfg),

@@ -22,6 +22,7 @@ async fn switchyard_node_answers_like_harperdb_4_7() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harperdb_4_7_answers_as_the_transcript_records() {
+    let _alone = crate::ALONE.write().await;
     let hdb = HarperDb::start().await.expect("a real HarperDB 4.7 (installed by `make test` into .cache/harperdb)");
     let target = Target { kind: "harperdb", url: hdb.url.clone(), admin_user: hdb.user.clone(), admin_password: hdb.password.clone() };
     let (ran, failures) = run(&target).await.unwrap();

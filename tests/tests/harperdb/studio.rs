@@ -9,9 +9,10 @@ use switchyard_client::{Credentials, ServerKind};
 use switchyard_e2e::harperdb::HarperDb;
 use switchyard_protocol::tls::Trust;
 use switchyard_protocol::ErrorCode;
-use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Party};
+use switchyard_studio::instance::{plan_link, plan_unlink};
+use switchyard_studio::links::{Direction, LinkChannel, LinkRequest, Party};
 use switchyard_studio::topology::{self, LinkState, TopologyView, WarningKind};
-use switchyard_studio::tail::mqtt as tail_mqtt;
+use switchyard_studio::harperdb::tail as tail_mqtt;
 use switchyard_studio::TailEvent;
 use switchyard_studio::{probe, Browse, InstanceKind, InstanceSpec, NewTable, PageAnchor, PageRequest, WriteMode};
 
@@ -25,6 +26,7 @@ fn ids(rows: &[Value]) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_studio_reads_and_writes_a_real_harperdb_4_7_through_its_adapter() {
+    let _shared = crate::ALONE.read().await;
     let hdb = HarperDb::start().await.expect("a real HarperDB 4.7 (installed by `make test` into .cache/harperdb)");
     let raw = hdb.client().unwrap();
 
@@ -206,6 +208,7 @@ async fn hdb_nodes(hdb: &HarperDb) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() {
+    let _shared = crate::ALONE.read().await;
     let a = HarperDb::start_named("localhost").await.expect("a real HarperDB 4.7 (installed by `make test` into .cache/harperdb)");
     let mut b = HarperDb::start_named("127.0.0.1").await.expect("a second real HarperDB 4.7");
     for h in [&a, &b] {
@@ -318,6 +321,7 @@ async fn tail_until(tail: &mut switchyard_studio::Tail, what: &str, want: impl F
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_harperdb_table_is_tailed_over_mqtt_once_exported_with_the_users_consent() {
+    let _shared = crate::ALONE.read().await;
     let hdb = HarperDb::start().await.expect("a real HarperDB 4.7 (installed by `make test` into .cache/harperdb)");
     let client = hdb.client().unwrap().with_kind(ServerKind::HarperDb);
     client.new_database("shop").await.unwrap();
@@ -371,6 +375,7 @@ async fn a_harperdb_table_is_tailed_over_mqtt_once_exported_with_the_users_conse
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harperdb_s_default_full_mesh_is_drawn_as_one_both_ways() {
+    let _shared = crate::ALONE.read().await;
     let a = HarperDb::start_named("localhost").await.expect("a real HarperDB 4.7 (installed by `make test` into .cache/harperdb)");
     let b = HarperDb::start_named("127.0.0.1").await.expect("a second real HarperDB 4.7");
     let ca = a.client().unwrap().with_kind(ServerKind::HarperDb);

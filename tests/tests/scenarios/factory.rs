@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use switchyard_e2e::loopback::LoopbackNode;
 use switchyard_studio::factory::{check_arrival, Generator, DATA, DATABASE, RAW};
-use switchyard_studio::topology::link::{plan_link, Direction, LinkChannel, LinkRequest};
+use switchyard_studio::links::{plan_link, Direction, LinkChannel, LinkRequest};
 use switchyard_studio::NewTable;
 use switchyard_studio::Browse;
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use switchyard_e2e::kit::eventually;
 use switchyard_e2e::loopback::LoopbackNode;
-use switchyard_studio::topology::link::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Request};
+use switchyard_studio::links::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Request};
 use switchyard_studio::topology::{self, LinkState, NodeKind, TopologyView, WarningKind};
 
 const PW: &str = "topo-pw";

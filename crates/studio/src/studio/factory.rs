@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::factory::{Arrival, FactorySetup, Generator, LoadStats};
 use crate::local::CLUSTER;
-use crate::topology::link::ApplyReport;
+use crate::links::ApplyReport;
 use crate::types::InstanceKind;
 
 use super::Studio;

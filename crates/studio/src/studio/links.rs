@@ -2,8 +2,7 @@
 //! until applied (with undo) or dropped; their passwords never cross to the window.
 
 use crate::error::{Error, Result};
-use crate::topology::link::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
-use crate::topology::{self};
+use crate::links::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
 use crate::instance::Instance;
 
 use super::Studio;
@@ -26,7 +25,7 @@ impl Studio {
     /// The requests that make (or change) the link the dialog describes, to show first.
     pub async fn link_plan(&self, req: LinkRequest) -> Result<LinkPlan> {
         let (a, b) = (self.party(&req.a).await?, self.party(&req.b).await?);
-        Ok(self.keep(topology::link::plan_link(&req, a, b).await?))
+        Ok(self.keep(crate::instance::plan_link(&req, a, b).await?))
     }
 
     /// The requests that remove the link `dialer` runs to the node `link_name`, with the user
@@ -45,7 +44,7 @@ impl Studio {
                 }
             }
         }
-        Ok(self.keep(topology::link::plan_unlink(d, link_name, dialled).await?))
+        Ok(self.keep(crate::instance::plan_unlink(d, link_name, dialled).await?))
     }
 
     /// Sends a plan shown before; a plan is applied at most once.

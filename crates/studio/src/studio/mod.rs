@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::factory::Generator;
 use crate::local::LocalInstances;
 use crate::registry::Registry;
-use crate::topology::link::Plan;
+use crate::links::Plan;
 use crate::topology::{self, Observed, TopologyView};
 use switchyard_protocol::ops::ClusterStatus;
 use crate::types::InstanceKind;

@@ -4,7 +4,7 @@
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::topology::link::ApplyReport;
+use crate::links::ApplyReport;
 use crate::verify::{Member, RepairPlan, Repairs, VerifyReport, VerifyRequest};
 
 use super::Studio;

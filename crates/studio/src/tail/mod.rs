@@ -1,11 +1,10 @@
-//! The live tail: channels of one instance over SocketCluster (`socket`) or of a HarperDB over
-//! MQTT (`mqtt`), kept for the window in a session (`session`, its rows in `row`, its shapes
+//! The live tail: channels of one instance over SocketCluster (`socket`) (a HarperDB's over
+//! MQTT is `harperdb::tail`), kept for the window in a session (`session`, its rows in `row`, its shapes
 //! across IPC in `view`), relayed into it by `feed`; and one channel compared across instances
 //! (`compare`).
 
 pub mod compare;
 mod feed;
-pub mod mqtt;
 mod row;
 pub mod session;
 mod socket;

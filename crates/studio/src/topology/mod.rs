@@ -3,7 +3,6 @@
 //! (`analysis`), and the operations that make, change and remove a link (`link`).
 
 pub mod analysis;
-pub mod link;
 
 use std::collections::{BTreeMap, HashMap};
 

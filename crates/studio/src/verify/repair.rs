@@ -14,7 +14,7 @@ use ts_rs::TS;
 use super::run::{Held, Verified};
 use crate::error::Result;
 use switchyard_client::OpsClient;
-use crate::topology::link::{ApplyReport, StepResult};
+use crate::links::{ApplyReport, StepResult};
 
 /// One node's repair on one channel, as shown before it is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use super::{Tail, TailEvent, TailRecord, TailRequest, TailSource};
+use crate::tail::{Tail, TailEvent, TailRecord, TailRequest, TailSource};
 use crate::words::now_ms;
 
 /// The operations a HarperDB tail's records carry: HarperDB publishes a write as `put` (insert,
