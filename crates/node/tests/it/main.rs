@@ -2,15 +2,18 @@
 //! nodes on 127.0.0.1:0 with temporary data folders, every wait bounded.
 
 mod common;
+mod access;
 mod auth;
+mod bad_input;
+mod convergence;
 mod csv_and_system;
 mod data_ops;
 mod digest;
 mod expiry;
 mod fuzz;
-mod hardening;
 mod hostile;
 mod kill9;
+mod lifecycle;
 mod replication;
 mod restart;
 mod schema_ops;
@@ -19,3 +22,4 @@ mod socketcluster;
 mod sql_ops;
 mod storage_full;
 mod tls;
+mod writes;

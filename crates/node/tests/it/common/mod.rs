@@ -158,3 +158,7 @@ pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (Proc, String, Vec<String>
     panic!("switchyard-node did not report its address; it printed {lines:?}");
 }
 
+/// A sql operation.
+pub fn sql(q: &str) -> Value {
+    json!({"operation": "sql", "sql": q})
+}
