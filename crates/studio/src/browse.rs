@@ -14,7 +14,7 @@ use switchyard_protocol::Operation;
 
 use crate::types::{ColumnFilter, NewTable, Page, PageAnchor, PageRequest, SqlResult, TreeDatabase, TreeTable, WriteMode, WriteReport};
 use crate::error::{Error, Result};
-use switchyard_client::{OpsClient, ServerKind};
+use switchyard_client::OpsClient;
 
 const SERVER_TIMESTAMPS: [&str; 2] = ["__createdtime__", "__updatedtime__"];
 
@@ -155,20 +155,18 @@ impl Browse for OpsClient {
         if reversed {
             rows.reverse();
         }
-        // HarperDB returns records deleted before a drop_attribute as rows with a null key
-        // (difference `drop-attribute-resurrects`): left out, and said so.
-        let mut notice = None;
-        if self.kind() == Some(ServerKind::HarperDb) {
-            let before = rows.len();
-            rows.retain(|r| !r.get(&req.primary_key).is_none_or(Value::is_null));
-            let ghosts = before - rows.len();
-            if ghosts > 0 {
-                notice = Some(format!(
-                    "{ghosts} {} without a primary key left out: HarperDB 4.7 returns records deleted before a drop_attribute as empty rows (and counts them in the table's record count)",
-                    if ghosts == 1 { "row" } else { "rows" }
-                ));
-            }
-        }
+        // A row without its primary key is not a record: left out, and said so. (Only HarperDB
+        // answers such rows: records deleted before a drop_attribute, difference
+        // `drop-attribute-resurrects`; on a node the rule never fires, so no kind is asked.)
+        let before = rows.len();
+        rows.retain(|r| !r.get(&req.primary_key).is_none_or(Value::is_null));
+        let ghosts = before - rows.len();
+        let notice = (ghosts > 0).then(|| {
+            format!(
+                "{ghosts} {} without a primary key left out: HarperDB 4.7 returns records deleted before a drop_attribute as empty rows (and counts them in the table's record count)",
+                if ghosts == 1 { "row" } else { "rows" }
+            )
+        });
         let offset = match (&req.anchor, total) {
             (PageAnchor::First, _) => Some(0),
             (PageAnchor::Offset { offset }, _) => Some(*offset as u64),
