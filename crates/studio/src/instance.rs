@@ -126,8 +126,10 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
             let parties = if req.b_dials { vec![b, a] } else { vec![a, b] };
             crate::harperdb::links::plan_link(parties, subs).await
         }
-        (true, false) => Err(Error::Invalid(format!("{} is a HarperDB instance and {} a switchyard-node: HarperDB replicates only with HarperDB", a.name, b.name))),
-        (false, true) => Err(Error::Invalid(format!("{} is a HarperDB instance and {} a switchyard-node: HarperDB replicates only with HarperDB", b.name, a.name))),
+        (true, false) | (false, true) => {
+            let (h, n) = if harperdb(&a) { (&a, &b) } else { (&b, &a) };
+            Err(Error::Invalid(format!("{} is a HarperDB instance and {} a switchyard-node: HarperDB replicates only with HarperDB", h.name, n.name)))
+        }
     }
 }
 

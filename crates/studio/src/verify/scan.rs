@@ -71,16 +71,16 @@ async fn scan(m: &Member, channel: &Channel, pk: &str, cancel: &CancellationToke
             return Err(crate::Error::Gone("Verify was cancelled".into()));
         }
         let req = PageRequest { database: channel.database.clone(), table: channel.table.clone(), primary_key: pk.into(), sort: None, filters: Vec::new(), anchor, limit: PAGE };
-        let (op, reversed) = page_request_ops(&req, None)?;
+        // First and After pages by key are read forward: never reversed.
+        let (op, _) = page_request_ops(&req, None)?;
         let rows = match m.client.run(&op).await? {
             Value::Array(rows) => rows,
-            other => return Err(crate::Error::Invalid(format!("{} answered a search with {}", m.name, truncate(&other)))),
+            other => return Err(m.client.malformed(format!("a search answered {}", truncate(&other))).into()),
         };
-        debug_assert!(!reversed, "pages read forward");
         let full = rows.len() == PAGE as usize;
         let mut last = None;
         for row in rows {
-            let Value::Object(record) = row else { return Err(crate::Error::Invalid(format!("{} answered a row that is not a record", m.name))) };
+            let Value::Object(record) = row else { return Err(m.client.malformed("a search answered a row that is not a record").into()) };
             // HarperDB's rows without a key (records deleted before a drop_attribute) are not records.
             let Some(key) = record.get(pk).filter(|k| !k.is_null()).cloned() else { continue };
             out.insert(key.to_string(), (key.clone(), content_hash(&record), updated(&record)));
@@ -107,7 +107,7 @@ async fn records(m: &Member, channel: &Channel, pk: &str, keys: &[Value]) -> cra
     let op = Operation::SearchById(SearchById { database: channel.database.clone(), table: channel.table.clone(), ids: keys.to_vec(), get_attributes: vec!["*".into()] });
     let rows = match m.client.run(&op).await? {
         Value::Array(rows) => rows,
-        other => return Err(crate::Error::Invalid(format!("{} answered search_by_id with {}", m.name, truncate(&other)))),
+        other => return Err(m.client.malformed(format!("search_by_id answered {}", truncate(&other))).into()),
     };
     Ok(rows
         .into_iter()
