@@ -10,10 +10,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use switchyard_client::{Credentials, OpsClient};
+use switchyard_client::OpsClient;
 use switchyard_e2e::harperdb::HarperDb;
-use switchyard_node::{start, NodeConfig};
-use tokio::net::TcpListener;
 
 const BATCH: u64 = 500;
 
@@ -147,8 +145,7 @@ async fn main() -> anyhow::Result<()> {
     let hdb_million = args.iter().any(|a| a == "--harperdb-1m");
 
     let dir = tempfile::tempdir()?;
-    let node = start(NodeConfig::new(dir.path(), "bench").with_admin("admin", "bench-pw"), TcpListener::bind("127.0.0.1:0").await?).await?;
-    let ours_client = OpsClient::new(node.url(), Credentials::basic("admin", "bench-pw"))?;
+    let (node, ours_client) = switchyard_testkit::launch_in(dir.path(), "bench", 0, |c| c.admin_password = Some("bench-pw".into())).await;
     let ours = measure("switchyard-node", &ours_client, true, true).await;
     node.stop().await;
 

@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
 use switchyard_e2e::harperdb::HarperDb;
-use switchyard_node::{start, NodeConfig, RunningNode};
-use tokio::net::TcpListener;
+use switchyard_node::RunningNode;
 
 #[derive(Debug, Default)]
 struct Results {
@@ -94,7 +93,7 @@ async fn measure(label: &str, a: &OpsClient, mut b: OpsClient, mut stop_b: impl 
 }
 
 async fn boot(dir: &std::path::Path, name: &str) -> anyhow::Result<RunningNode> {
-    Ok(start(NodeConfig::new(dir, name).with_admin("admin", "bench-pw"), TcpListener::bind("127.0.0.1:0").await?).await?)
+    Ok(switchyard_testkit::launch_in(dir, name, 0, |c| c.admin_password = Some("bench-pw".into())).await.0)
 }
 
 async fn switchyard() -> anyhow::Result<Results> {

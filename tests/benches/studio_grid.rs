@@ -9,10 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
-use switchyard_client::{Credentials, OpsClient};
 use switchyard_e2e::studio::StudioApp;
-use switchyard_node::{start, NodeConfig};
-use tokio::net::TcpListener;
 
 const ROWS: usize = 1_000_000;
 const OPENS: usize = 15;
@@ -84,8 +81,7 @@ requestAnimationFrame(frame);
 async fn run() -> Result<()> {
     let date = std::env::var("BENCH_DATE").unwrap_or_else(|_| "today".into());
     let dir = tempfile::tempdir()?;
-    let node = start(NodeConfig::new(dir.path(), "bench").with_admin("admin", "bench-pw"), TcpListener::bind("127.0.0.1:0").await?).await?;
-    let ops = OpsClient::new(node.url(), Credentials::basic("admin", "bench-pw"))?;
+    let (node, ops) = switchyard_testkit::launch_in(dir.path(), "bench", 0, |c| c.admin_password = Some("bench-pw".into())).await;
     ops.create_table("dev", "million", "id").await?;
     ops.create_table("dev", "small", "id").await?;
     ops.insert("dev", "small", &[json!({"id": 1, "name": "small"})]).await?;

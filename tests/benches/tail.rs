@@ -21,11 +21,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use serde_json::json;
-use switchyard_client::{Credentials, OpsClient};
 use switchyard_e2e::studio::StudioApp;
-use switchyard_node::{start, NodeConfig, RunningNode};
+use switchyard_node::RunningNode;
 use switchyard_sc::{Endpoint, Options, Socket};
-use tokio::net::TcpListener;
 
 const T: Duration = Duration::from_secs(60);
 const PHASE: Duration = Duration::from_secs(30);
@@ -108,8 +106,7 @@ async fn counts(app: &StudioApp) -> Result<(u64, u64)> {
 async fn run() -> Result<()> {
     let date = std::env::var("BENCH_DATE").unwrap_or_else(|_| "today".into());
     let dir = tempfile::tempdir()?;
-    let node = start(NodeConfig::new(dir.path(), "bench").with_admin("admin", "bench-pw"), TcpListener::bind("127.0.0.1:0").await?).await?;
-    let ops = OpsClient::new(node.url(), Credentials::basic("admin", "bench-pw"))?;
+    let (node, ops) = switchyard_testkit::launch_in(dir.path(), "bench", 0, |c| c.admin_password = Some("bench-pw".into())).await;
     ops.create_table("dev", "load", "id").await?;
 
     let app = StudioApp::launch("bench_tail").await?;

@@ -54,8 +54,8 @@ impl HarperDb {
         let root = tempfile::tempdir()?;
         let home = root.path().join("home");
         std::fs::create_dir_all(&home)?;
-        let ops = crate::kit::free_port()?;
-        let replication_port = crate::kit::free_port()?;
+        let ops = switchyard_testkit::free_port()?;
+        let replication_port = switchyard_testkit::free_port()?;
         let (user, password) = ("admin".to_string(), "bench-admin-pw".to_string());
         let env: Vec<(String, String)> = [
             ("HOME", home.display().to_string()),
@@ -64,11 +64,11 @@ impl HarperDb {
             ("HDB_ADMIN_PASSWORD", password.clone()),
             ("ROOTPATH", root.path().join("hdb").display().to_string()),
             ("OPERATIONSAPI_NETWORK_PORT", ops.to_string()),
-            ("HTTP_PORT", crate::kit::free_port()?.to_string()),
+            ("HTTP_PORT", switchyard_testkit::free_port()?.to_string()),
             ("REPLICATION_HOSTNAME", name.to_string()),
             ("REPLICATION_SECUREPORT", replication_port.to_string()),
-            ("MQTT_NETWORK_PORT", crate::kit::free_port()?.to_string()),
-            ("MQTT_NETWORK_SECUREPORT", crate::kit::free_port()?.to_string()),
+            ("MQTT_NETWORK_PORT", switchyard_testkit::free_port()?.to_string()),
+            ("MQTT_NETWORK_SECUREPORT", switchyard_testkit::free_port()?.to_string()),
             ("THREADS_COUNT", "1".into()),
             ("THREADS_DEBUG", "false".into()),
             ("DEFAULTS_MODE", "dev".into()),

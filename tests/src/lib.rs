@@ -4,7 +4,6 @@
 
 pub mod conformance;
 pub mod harperdb;
-pub mod kit;
 pub mod loopback;
 pub mod studio;
 pub mod webdriver;

@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use switchyard_client::{Credentials, OpsClient};
-use switchyard_node::{start, NodeConfig, RunningNode};
+use switchyard_node::RunningNode;
 use switchyard_protocol::tls::Trust;
 use switchyard_studio::links::Party;
 use switchyard_studio::{InstanceKind, InstanceSpec};
-use tokio::net::TcpListener;
 
 pub struct LoopbackNode {
     pub name: String,
@@ -23,10 +22,8 @@ impl LoopbackNode {
     /// A node named `name` whose admin (`admin`) has `password`.
     pub async fn start(name: &str, password: &str) -> Result<LoopbackNode> {
         let dir = tempfile::tempdir()?;
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let port = listener.local_addr()?.port();
-        let running = start(NodeConfig::new(dir.path(), name).with_admin("admin", password), listener).await.with_context(|| format!("{name} starts"))?;
-        Ok(LoopbackNode { name: name.into(), port, password: password.into(), dir, running: Some(running) })
+        let (running, _) = switchyard_testkit::launch_in(dir.path(), name, 0, |c| c.admin_password = Some(password.into())).await;
+        Ok(LoopbackNode { name: name.into(), port: running.addr.port(), password: password.into(), dir, running: Some(running) })
     }
 
     /// Stops the node (its port closes; its data stays).
@@ -38,9 +35,9 @@ impl LoopbackNode {
 
     /// Starts the stopped node again, on its port, with its data.
     pub async fn restart(&mut self) -> Result<()> {
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
-        let config = NodeConfig::new(self.dir.path(), &self.name).with_admin("admin", &self.password);
-        self.running = Some(start(config, listener).await.with_context(|| format!("{} restarts", self.name))?);
+        let password = self.password.clone();
+        let (running, _) = switchyard_testkit::launch_in(self.dir.path(), &self.name, self.port, |c| c.admin_password = Some(password)).await;
+        self.running = Some(running);
         Ok(())
     }
 

@@ -127,8 +127,8 @@ impl StudioApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
 
-        let port = crate::kit::free_port()?;
-        let native_port = crate::kit::free_port()?;
+        let port = switchyard_testkit::free_port()?;
+        let native_port = switchyard_testkit::free_port()?;
         let bus_file = h.join("bus-address");
         let log = std::fs::File::create(h.join("driver.log"))?;
         let mut driver = match keyring {
@@ -247,6 +247,16 @@ impl StudioApp {
 
     /// Ends a failed test: a screenshot named `shot`, then a panic with the error and the end of
     /// the driver's log.
+    /// A GUI journey: launches the studio (`name` names its artifacts), runs `journey` in its
+    /// window, and on a failure takes the screenshot `failure` and panics with the error and the
+    /// end of the driver's log. Every GUI test is one call of this.
+    pub async fn journey(name: &str, keyring: Keyring, journey: impl AsyncFnOnce(&StudioApp) -> Result<()>) {
+        let app = StudioApp::launch_with(name, keyring).await.expect("the studio under Xvfb with tauri-driver");
+        if let Err(e) = journey(&app).await {
+            app.fail("failure", e).await;
+        }
+    }
+
     pub async fn fail(&self, shot: &str, e: anyhow::Error) -> ! {
         let _ = self.shot(shot).await;
         let log = self.driver_log();

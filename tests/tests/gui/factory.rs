@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use serde_json::json;
-use switchyard_e2e::studio::StudioApp;
+use switchyard_e2e::studio::{Keyring, StudioApp};
+use switchyard_testkit::until;
 
 const T: Duration = Duration::from_secs(30);
 
@@ -88,16 +89,12 @@ async fn journey(app: &StudioApp) -> Result<()> {
     let stats = s.wait_text("[data-testid='factory-stats']", T, "the totals", |t| !t.is_empty()).await?;
 
     // hq holds every out-of-range reading: the summary says so, and the API agrees.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let summary = loop {
+    let summary = until("the check says every reading arrived, none twice", Duration::from_secs(60), Duration::from_millis(500), async || {
         s.click_css("[data-testid='factory-check']", T).await?;
         let text = s.wait_text("[data-testid='factory-summary']", T, "the check", |t| !t.is_empty()).await?;
-        if text.ends_with("none twice") {
-            break text;
-        }
-        ensure!(tokio::time::Instant::now() < deadline, "hq did not get every reading within 60 s: {text}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+        Ok::<_, anyhow::Error>(text.ends_with("none twice").then_some(text))
+    })
+    .await?;
     let (arrived, expected) = summary.split_once(" of ").map(|(a, b)| (leading_number(a), leading_number(b))).unwrap_or((None, None));
     let n = arrived.filter(|a| *a > 0 && arrived == expected).with_context(|| format!("the summary: {summary}"))?;
     let held = hq.describe_table("factory", "sensor_data").await?.record_count;
@@ -126,16 +123,12 @@ async fn journey(app: &StudioApp) -> Result<()> {
     s.fill("[data-testid='field-target']", "eco").await?;
     s.click_css("[data-testid='save-record']", T).await?;
     s.wait_gone("[data-testid='record-form']", T).await?;
-    let deadline = tokio::time::Instant::now() + T;
     for edge in [&edge1, &edge2] {
-        loop {
+        until(format!("hq's configuration reaches {}", edge.url()), T, Duration::from_millis(200), async || {
             let rows = edge.call(&serde_json::json!({"operation": "search_by_id", "database": "factory", "table": "config", "ids": ["mode"], "get_attributes": ["target"]})).await?;
-            if rows == serde_json::json!([{"target": "eco"}]) {
-                break;
-            }
-            ensure!(tokio::time::Instant::now() < deadline, "hq's configuration did not reach {} within 30 s: {rows}", edge.url());
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+            Ok::<_, anyhow::Error>((rows == serde_json::json!([{"target": "eco"}])).then_some(()))
+        })
+        .await?;
     }
 
     // Remove scenario: the three instances go.
@@ -152,8 +145,5 @@ async fn journey(app: &StudioApp) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_factory_scenario_runs_from_a_fresh_install_and_hq_gets_every_reading() {
-    let app = StudioApp::launch("factory").await.expect("the studio under Xvfb with tauri-driver");
-    if let Err(e) = journey(&app).await {
-        app.fail("failure", e).await;
-    }
+    StudioApp::journey("factory", Keyring::Unlocked, journey).await;
 }

@@ -6,5 +6,6 @@
 mod factory;
 mod harperdb;
 mod studio;
+mod studio_sql;
 mod tail;
 mod topology;

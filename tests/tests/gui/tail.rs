@@ -10,7 +10,8 @@ use std::time::Duration;
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
-use switchyard_e2e::studio::StudioApp;
+use switchyard_e2e::studio::{Keyring, StudioApp};
+use switchyard_testkit::until;
 
 const T: Duration = Duration::from_secs(30);
 
@@ -134,10 +135,7 @@ async fn journey(app: &StudioApp) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tail_shows_every_insert_across_pause_and_a_restart() {
-    let app = StudioApp::launch("tail").await.expect("the studio under Xvfb with tauri-driver");
-    if let Err(e) = journey(&app).await {
-        app.fail("tail-failure", e).await;
-    }
+    StudioApp::journey("tail", Keyring::Unlocked, journey).await;
 }
 
 
@@ -161,11 +159,7 @@ async fn cross_node(app: &StudioApp) -> Result<()> {
     hq.call(&json!({"operation": "add_node", "name": "edge-1", "host": "127.0.0.1", "port": edge_port,
         "authorization": {"username": "admin", "password": password},
         "subscriptions": [{"channel": "dev:sensor_data", "subscribe": true, "publish": false}]})).await?;
-    let deadline = tokio::time::Instant::now() + T;
-    while hq.describe_table("dev", "sensor_data").await.is_err() {
-        ensure!(tokio::time::Instant::now() < deadline, "hq never got dev.sensor_data from the link");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until("hq gets dev.sensor_data from the link", T, Duration::from_millis(200), async || Ok::<_, anyhow::Error>(hq.describe_table("dev", "sensor_data").await.ok())).await?;
 
     s.click_css("[data-testid='instance-hq'] [data-testid='open-tail']", T).await?;
     s.click_css("[data-testid='tail-mode-compare']", T).await?;
@@ -179,26 +173,18 @@ async fn cross_node(app: &StudioApp) -> Result<()> {
     for k in 1..=20 {
         edge.insert("dev", "sensor_data", &[json!({"id": k, "t": 20.5})]).await?;
     }
-    let deadline = tokio::time::Instant::now() + T;
-    loop {
+    until("20 records arrived on both nodes", T, Duration::from_millis(200), async || {
         let (on_edge, on_hq) = (count_presence(app, "edge-1", "arrived").await?, count_presence(app, "hq", "arrived").await?);
-        if on_edge == 20 && on_hq == 20 {
-            break;
-        }
-        ensure!(tokio::time::Instant::now() < deadline, "20 records on both nodes; arrived on edge-1 {on_edge}, on hq {on_hq}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        Ok::<_, anyhow::Error>((on_edge == 20 && on_hq == 20).then_some(()))
+    })
+    .await?;
     let delay = s.wait_text("[data-testid='compare-row'] [data-testid='presence-hq']", T, "a delay", |t| t.starts_with('+') && t.ends_with("ms")).await?;
     app.shot("compare-01-linked").await?;
 
     // The link goes: the next record reaches edge-1 only, and is flagged missing on hq.
     hq.call(&json!({"operation": "remove_node", "name": "edge-1"})).await?;
     edge.insert("dev", "sensor_data", &[json!({"id": 21, "t": 21.0})]).await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while count_presence(app, "hq", "missing").await? != 1 {
-        ensure!(tokio::time::Instant::now() < deadline, "record 21 was never flagged missing on hq");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    until("record 21 is flagged missing on hq", Duration::from_secs(30), Duration::from_millis(250), async || Ok::<_, anyhow::Error>((count_presence(app, "hq", "missing").await? == 1).then_some(()))).await?;
     ensure!(count_presence(app, "edge-1", "arrived").await? == 21, "edge-1 has all 21");
     let head = s.wait_text("[data-testid='compare-head-hq']", T, "the missing count", |t| t.contains("1 missing")).await?;
     app.shot("compare-02-missing").await?;
@@ -209,8 +195,5 @@ async fn cross_node(app: &StudioApp) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_channel_on_two_nodes_lines_up_and_flags_what_is_missing() {
-    let app = StudioApp::launch("tail_compare").await.expect("the studio under Xvfb with tauri-driver");
-    if let Err(e) = cross_node(&app).await {
-        app.fail("compare-failure", e).await;
-    }
+    StudioApp::journey("tail_compare", Keyring::Unlocked, cross_node).await;
 }

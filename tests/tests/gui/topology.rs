@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
-use switchyard_client::{Credentials, OpsClient};
-use switchyard_e2e::studio::StudioApp;
+use switchyard_client::OpsClient;
+use switchyard_e2e::studio::{Keyring, StudioApp};
 use switchyard_e2e::webdriver::{KEY_CONTROL, KEY_DELETE, KEY_ENTER, KEY_ESCAPE, KEY_TAB};
 
 const T: Duration = Duration::from_secs(30);
@@ -25,12 +25,7 @@ async fn count(ops: &OpsClient, table: &str) -> u64 {
 }
 
 async fn until(what: &str, check: impl AsyncFn() -> Result<bool>) -> Result<()> {
-    let deadline = tokio::time::Instant::now() + T;
-    while !check().await? {
-        ensure!(tokio::time::Instant::now() < deadline, "not within {} s: {what}", T.as_secs());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Ok(())
+    switchyard_testkit::until(what, T, Duration::from_millis(200), async || Ok(check().await?.then_some(()))).await
 }
 
 /// Applies the open dialog's plan (with its button, or Ctrl+Enter in the field `keys_in`) and
@@ -142,9 +137,8 @@ async fn keyboard_link(app: &StudioApp) -> Result<()> {
 async fn unreachable_dialler(app: &StudioApp, hq: &OpsClient) -> Result<()> {
     let s = app.s();
     let dir = tempfile::tempdir()?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let far = switchyard_node::start(switchyard_node::NodeConfig::new(dir.path(), "far").with_admin("admin", "far-pw"), listener).await?;
-    OpsClient::new(far.url(), Credentials::basic("admin", "far-pw"))?.create_table("dev", "sensor_data", "id").await?;
+    let (far, far_ops) = switchyard_testkit::launch_in(dir.path(), "far", 0, |c| c.admin_password = Some("far-pw".into())).await;
+    far_ops.create_table("dev", "sensor_data", "id").await?;
     app.register_remote("far", &far.url(), "far-pw").await?;
     s.click_css("[data-testid='open-cluster']", T).await?;
     s.wait("[data-testid='topo-node-far'] .react-flow__handle-right", T).await.context("the remote instance on the canvas")?;
@@ -375,8 +369,5 @@ async fn journey(app: &StudioApp) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drag_to_connect_carries_data_and_removing_the_edge_stops_it() {
-    let app = StudioApp::launch("topology").await.expect("the studio under Xvfb with tauri-driver");
-    if let Err(e) = journey(&app).await {
-        app.fail("topology-failure", e).await;
-    }
+    StudioApp::journey("topology", Keyring::Unlocked, journey).await;
 }

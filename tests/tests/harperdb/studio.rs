@@ -228,9 +228,7 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
 
     // A HarperDB instance and a switchyard-node cannot be linked: said before anything is sent.
     let dir = tempfile::tempdir().unwrap();
-    let node = switchyard_node::start(switchyard_node::NodeConfig::new(dir.path(), "sy").with_admin("admin", "pw"), tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
-        .await
-        .unwrap();
+    let (node, sy_ops) = switchyard_testkit::launch_in(dir.path(), "sy", 0, |_| {}).await;
     let sy = Party {
         id: "id-sy".into(),
         name: "sy".into(),
@@ -238,7 +236,7 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
         url: node.url(),
         trust: Trust::System,
         server_kind: Some(ServerKind::SwitchyardNode),
-        client: switchyard_client::OpsClient::new(node.url(), Credentials::basic("admin", "pw")).unwrap(),
+        client: sy_ops,
     };
     let mixed = plan_link(&LinkRequest { b: "id-sy".into(), ..req.clone() }, hdb_party("id-a", "hdb-a", "localhost", &a), sy).await.unwrap_err();
     assert!(mixed.to_string().contains("HarperDB replicates only with HarperDB"), "{mixed}");
@@ -274,16 +272,14 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
     let report = plan.apply().await;
     assert!(report.ok, "{report:#?}");
     let (ca, cb) = (a.client().unwrap().with_kind(ServerKind::HarperDb), b.client().unwrap().with_kind(ServerKind::HarperDb));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    for i in 0.. {
-        ca.upsert("shop", "item", &[json!({"id": 100 + i, "name": "replicated"})]).await.unwrap();
+    let next = std::sync::atomic::AtomicI64::new(100);
+    switchyard_testkit::eventually_some_within("a record written on A reaches B", std::time::Duration::from_secs(60), async || {
+        let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ca.upsert("shop", "item", &[json!({"id": id, "name": "replicated"})]).await.unwrap();
         let seen = cb.call(&json!({"operation": "search_by_value", "database": "shop", "table": "item", "search_attribute": "id", "search_value": "*", "get_attributes": ["id"]})).await.unwrap();
-        if seen.as_array().is_some_and(|r| !r.is_empty()) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no record written on A reached B within 60 s");
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
+        seen.as_array().is_some_and(|r| !r.is_empty()).then_some(())
+    })
+    .await;
     let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
     let ab = v.edges.iter().find(|e| e.source == "id-a" && e.target == "id-b").unwrap_or_else(|| panic!("no edge A → B: {v:#?}"));
     assert_eq!(ab.channels.iter().map(|c| c.channel.as_str()).collect::<Vec<_>>(), vec!["shop:item"], "{ab:#?}");
@@ -387,16 +383,12 @@ async fn harperdb_s_default_full_mesh_is_drawn_as_one_both_ways() {
         .await
         .unwrap();
     // The table reaches B (schema replicates in a mesh), and then the canvas shows the mesh.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let v = loop {
+    let v = switchyard_testkit::eventually_some_within("an open full mesh carrying shop:item both ways", std::time::Duration::from_secs(60), async || {
         let v = hdb_view(&[("id-a", "hdb-a", &a), ("id-b", "hdb-b", &b)]).await;
         let both = |s: &str, t: &str| v.edges.iter().any(|e| e.source == s && e.target == t && e.mesh && e.state == LinkState::Open && e.channels.iter().any(|c| c.channel == "shop:item"));
-        if both("id-a", "id-b") && both("id-b", "id-a") {
-            break v;
-        }
-        assert!(std::time::Instant::now() < deadline, "no open full mesh carrying shop:item both ways within 60 s: {v:#?}");
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    };
+        (both("id-a", "id-b") && both("id-b", "id-a")).then_some(v)
+    })
+    .await;
     assert_eq!(v.edges.len(), 2, "one edge each way: {v:#?}");
     for e in &v.edges {
         assert_eq!(e.channels.iter().filter(|c| c.channel == "shop:item").count(), 1, "each table drawn once per edge: {e:#?}");

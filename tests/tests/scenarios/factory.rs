@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use switchyard_e2e::loopback::LoopbackNode;
+use switchyard_testkit::eventually_some;
 use switchyard_studio::factory::{check_arrival, Generator, DATA, DATABASE, RAW};
 use switchyard_studio::links::{plan_link, Direction, LinkChannel, LinkRequest};
 use switchyard_studio::NewTable;
@@ -63,14 +64,7 @@ async fn hq_holds_every_out_of_range_reading_the_edges_wrote_through_an_outage()
 
     let ids = generator.out_of_range_ids();
     assert_eq!(ids.len() as f64, e1.out_of_range + e2.out_of_range);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let arrival = loop {
-        let a = check_arrival(&hq.client(), &ids).await.unwrap();
-        if a.arrived == a.expected || Instant::now() > deadline {
-            break a;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let arrival = eventually_some("every out-of-range reading arrives on hq", async || Some(check_arrival(&hq.client(), &ids).await.unwrap()).filter(|a| a.arrived == a.expected)).await;
     assert!(arrival.missing.is_empty(), "{arrival:?}");
     let n = ids.len();
     assert!(arrival.summary.ends_with(" readings arrived, none twice"), "{}", arrival.summary);

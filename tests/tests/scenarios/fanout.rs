@@ -3,17 +3,14 @@
 //! Every subscriber gets every publish once and in order, and every publish is stored once.
 
 use serde_json::json;
-use switchyard_client::{Credentials, OpsClient};
+use switchyard_client::OpsClient;
 use switchyard_e2e::fanout::{run, FanoutConfig};
-use switchyard_node::{start, NodeConfig, RunningNode};
-use tokio::net::TcpListener;
+use switchyard_node::RunningNode;
 
 /// A node with an empty `bench.fanout` keyed by `seq`, and an admin client for it.
 async fn node_with_table() -> (tempfile::TempDir, RunningNode, OpsClient) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let node = start(NodeConfig::new(dir.path(), "fanout").with_admin("admin", "pw-fanout"), listener).await.expect("node starts");
-    let client = OpsClient::new(node.url(), Credentials::basic("admin", "pw-fanout")).expect("client");
+    let (node, client) = switchyard_testkit::launch_in(dir.path(), "fanout", 0, |c| c.admin_password = Some("pw-fanout".into())).await;
     client.call(&json!({"operation": "create_table", "database": "bench", "table": "fanout", "primary_key": "seq"})).await.expect("create table");
     (dir, node, client)
 }

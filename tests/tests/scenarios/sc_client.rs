@@ -6,13 +6,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
-use switchyard_node::{start, NodeConfig, RunningNode};
+use switchyard_node::RunningNode;
 use switchyard_sc::{Endpoint, Options, Socket, Subscriber, SubscriberConfig, SubscriberEvent};
-use tokio::net::TcpListener;
 
 async fn node_on(dir: &std::path::Path, port: u16) -> RunningNode {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
-    start(NodeConfig::new(dir, "edge").with_admin("admin", "sc-pw"), listener).await.expect("node starts")
+    switchyard_testkit::launch_in(dir, "edge", port, |c| c.admin_password = Some("sc-pw".into())).await.0
 }
 
 /// The next event of a subscriber, within 30 s.

@@ -9,9 +9,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use switchyard_client::{Credentials, OpsClient};
-use switchyard_node::{start, NodeConfig};
-use tokio::net::TcpListener;
 
 struct Script(Child);
 
@@ -65,10 +62,7 @@ fn next_step(rx: &mpsc::Receiver<Value>, deadline: Instant) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_socketcluster_client_tails_and_publishes() {
     let dir = tempfile::tempdir().unwrap();
-    let node = start(NodeConfig::new(dir.path(), "edge").with_admin("admin", "sc-pw"), TcpListener::bind("127.0.0.1:0").await.unwrap())
-        .await
-        .unwrap();
-    let ops = OpsClient::new(node.url(), Credentials::basic("admin", "sc-pw")).unwrap();
+    let (node, ops) = switchyard_testkit::launch_in(dir.path(), "edge", 0, |c| c.admin_password = Some("sc-pw".into())).await;
     ops.create_table("dev", "dog", "id").await.unwrap();
 
     let port = node.addr.port().to_string();
@@ -132,10 +126,7 @@ async fn the_real_socketcluster_client_tails_and_publishes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscription_refused_before_login_never_leaves_the_next_one_pending() {
     let dir = tempfile::tempdir().unwrap();
-    let node = start(NodeConfig::new(dir.path(), "observed").with_admin("admin", "sc-pw"), TcpListener::bind("127.0.0.1:0").await.unwrap())
-        .await
-        .unwrap();
-    let ops = OpsClient::new(node.url(), Credentials::basic("admin", "sc-pw")).unwrap();
+    let (node, ops) = switchyard_testkit::launch_in(dir.path(), "observed", 0, |c| c.admin_password = Some("sc-pw".into())).await;
     ops.create_table("dev", "observed", "id").await.unwrap();
     let port = node.addr.port().to_string();
     let (_script, rx) = run_script("sc-resubscribe.mjs", &[port, "admin".into(), "sc-pw".into(), "dev:observed".into(), "400".into()]);

@@ -7,18 +7,16 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use switchyard_client::{Credentials, OpsClient};
-use switchyard_node::{start, NodeConfig, RunningNode};
+use switchyard_node::RunningNode;
 use switchyard_sc::{Endpoint, Options, Socket};
 use switchyard_studio::tail::{feed, lock, Connection, Order, TailAction, TailFilter, TailPort, TailSession, TailUpdate};
 use switchyard_studio::{Tail, TailEvent, TailRecord, TailRequest, TailSource};
 use tokio_util::sync::CancellationToken;
-use tokio::net::TcpListener;
 
-const PW: &str = "tail-pw";
+const PW: &str = switchyard_testkit::PASSWORD;
 
 async fn node_on(dir: &std::path::Path, port: u16) -> RunningNode {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
-    start(NodeConfig::new(dir, "edge").with_admin("admin", PW), listener).await.expect("node starts")
+    switchyard_testkit::launch_in(dir, "edge", port, |_| {}).await.0
 }
 
 fn ops(node: &RunningNode) -> OpsClient {

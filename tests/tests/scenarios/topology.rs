@@ -2,10 +2,10 @@
 //! from real cluster_status answers (chain, ring, failing link, ghost peer, missing source
 //! table), and least-privilege links made, changed, undone and removed through their plans.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
-use switchyard_e2e::kit::eventually;
+use switchyard_testkit::{eventually, eventually_some};
 use switchyard_e2e::loopback::LoopbackNode;
 use switchyard_studio::links::{plan_link, plan_unlink, Direction, LinkChannel, LinkRequest, Request};
 use switchyard_studio::topology::{self, LinkState, NodeKind, TopologyView, WarningKind};
@@ -58,15 +58,7 @@ async fn view(nodes: &[&Node]) -> TopologyView {
 
 /// The view once `check` holds (at most 30 s).
 async fn view_when(nodes: &[&Node], what: &str, check: impl Fn(&TopologyView) -> bool) -> TopologyView {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let v = view(nodes).await;
-        if check(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "not within 30 s: {what}; last view {v:#?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually_some(what, async || Some(view(nodes).await).filter(|v| check(v))).await
 }
 
 fn edge<'a>(v: &'a TopologyView, source: &str, target: &str) -> Option<&'a topology::TopoEdge> {

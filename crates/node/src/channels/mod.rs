@@ -8,8 +8,7 @@
 //! subscriber that falls behind the feed is closed with 4100 rather than silently missing
 //! transactions.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::future::Future;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,8 +18,7 @@ use axum::extract::State;
 use axum::Extension;
 use axum::response::Response;
 use serde_json::Value;
-use serde_json::value::RawValue;
-use switchyard_protocol::sc::{self, close, name, Gap, Publication, ScError, Txns};
+use switchyard_protocol::sc::{self, close, name, Gap, ScError, Txns};
 use switchyard_protocol::Channel;
 use futures_util::SinkExt;
 use tokio::sync::{broadcast, mpsc, Semaphore};
@@ -36,7 +34,11 @@ use crate::Node;
 mod auth;
 mod peers;
 mod publish;
+mod queue;
+mod writing;
 mod subscriptions;
+
+use queue::{publish_frame, take_queued, Pending, Waiting};
 
 /// Server pings every PING_INTERVAL; a client that has not answered within PING_TIMEOUT is closed.
 pub const PING_INTERVAL: Duration = Duration::from_secs(8);
@@ -303,199 +305,11 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
     tracing::debug!(id = %conn.id, secs = opened.elapsed().as_secs_f64(), "socket closed");
 }
 
-/// What waits for a socket, in order, with its total size in bytes (what bounds it): replies
-/// past the socket's queue (`backlog`, BACKLOG_BYTES) and feed entries taken off while its client
-/// was not reading (`held`, HELD_BYTES); past its bound the socket is closed (4100).
-struct Waiting<T> {
-    items: VecDeque<T>,
-    bytes: usize,
-}
-
-/// The bytes an item holds.
-trait Weighed {
-    fn weight(&self) -> usize;
-}
-
-impl Weighed for String {
-    fn weight(&self) -> usize {
-        self.len()
-    }
-}
-
-impl Weighed for Arc<Committed> {
-    fn weight(&self) -> usize {
-        self.entry.len()
-    }
-}
-
-impl<T> Default for Waiting<T> {
-    fn default() -> Self {
-        Waiting { items: VecDeque::new(), bytes: 0 }
-    }
-}
-
-impl<T: Weighed> Waiting<T> {
-    fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    fn clear(&mut self) {
-        self.items.clear();
-        self.bytes = 0;
-    }
-
-    /// Adds `item` last; answers whether the total is still within `bound`.
-    fn push(&mut self, item: T, bound: usize) -> bool {
-        self.bytes += item.weight();
-        self.items.push_back(item);
-        self.bytes <= bound
-    }
-
-    /// Puts back an item just popped, first.
-    fn unpop(&mut self, item: T) {
-        self.bytes += item.weight();
-        self.items.push_front(item);
-    }
-
-    fn pop(&mut self) -> Option<T> {
-        let item = self.items.pop_front()?;
-        self.bytes -= item.weight();
-        Some(item)
-    }
-}
-
-impl Waiting<Arc<Committed>> {
-    /// The next entry: a held one first, then the feed's next (never, without a feed).
-    async fn next_or(&mut self, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Result<Arc<Committed>, broadcast::error::RecvError> {
-        match self.pop() {
-            Some(c) => Ok(c),
-            None => recv_some(feed).await,
-        }
-    }
-}
-
-/// The `#publish` frame delivering one log entry (JSON text, as the store wrote it) on a channel.
-fn publish_frame(channel: &str, entry: &str) -> Option<String> {
-    match RawValue::from_string(entry.to_string()) {
-        Ok(data) => Some(sc::event(name::PUBLISH, &Publication { channel: channel.to_string(), data })),
-        // The store writes entries as JSON; anything else is a bug, and is not sent.
-        Err(e) => {
-            tracing::error!(%channel, "a log entry is not JSON: {e}");
-            None
-        }
-    }
-}
-
-/// A frame for the socket: from its own queue, or from the commit feed.
-enum Pending {
-    Out(Out),
-    Feed(Result<Arc<Committed>, broadcast::error::RecvError>),
-}
-
-/// A frame already waiting for the socket, if any: its own queue first, then what was held,
-/// then the feed.
-fn take_queued(rx: &mut mpsc::Receiver<Out>, held: &mut Waiting<Arc<Committed>>, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Option<Pending> {
-    if let Ok(out) = rx.try_recv() {
-        return Some(Pending::Out(out));
-    }
-    if let Some(c) = held.pop() {
-        return Some(Pending::Feed(Ok(c)));
-    }
-    match feed.as_mut().map(|f| f.try_recv()) {
-        Some(Ok(c)) => Some(Pending::Feed(Ok(c))),
-        Some(Err(broadcast::error::TryRecvError::Lagged(n))) => Some(Pending::Feed(Err(broadcast::error::RecvError::Lagged(n)))),
-        _ => None,
-    }
-}
-
-/// The next commit, or never when the socket has no feed.
-async fn recv_some(feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Result<Arc<Committed>, broadcast::error::RecvError> {
-    match feed {
-        Some(f) => f.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
 fn error_object(name: &str, message: impl Into<String>) -> ScError {
     ScError::new(name, message)
 }
 
 impl Conn {
-    /// Queues a frame for the socket; what does not fit waits in `backlog`, in order (and the
-    /// socket is not read meanwhile). Past BACKLOG_BYTES the client is closed (4100).
-    fn send_text(&mut self, frame: String) {
-        let frame = if self.backlog.is_empty() {
-            match self.out.try_send(Out::Text(frame)) {
-                Ok(()) => return,
-                Err(mpsc::error::TrySendError::Full(Out::Text(frame))) => frame,
-                Err(_) => return, // the socket is closing
-            }
-        } else {
-            frame
-        };
-        if !self.backlog.push(frame, BACKLOG_BYTES) {
-            self.overflowed = true;
-        }
-    }
-
-    /// Moves what waits in `backlog` into the socket's queue while it has room.
-    fn refill(&mut self) {
-        while let Some(frame) = self.backlog.pop() {
-            match self.out.try_send(Out::Text(frame)) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(Out::Text(frame))) => {
-                    self.backlog.unpop(frame);
-                    return;
-                }
-                Err(_) => {
-                    self.backlog.clear();
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Whether a committed entry goes to this socket: a channel it subscribed, and not already
-    /// sent from the log by a resumed subscription.
-    fn wants(&self, c: &Committed) -> bool {
-        self.channels.contains(&c.channel) && (self.resumed.is_empty() || self.resumed.get(&c.channel).is_none_or(|sent| c.id > *sent))
-    }
-
-    /// Writes a frame (None: flushes). While the client does not take it, entries for this
-    /// socket are taken off the feed into `held` (others are dropped at once), so the feed
-    /// never waits on it. Fails with the close to give when `held` passes HELD_BYTES or the
-    /// write makes no progress for WRITE_STALL; with None when the socket failed.
-    async fn write(&mut self, socket: &mut WebSocket, frame: Option<Message>) -> Result<(), Option<(u16, &'static str)>> {
-        let mut write = std::pin::pin!(async {
-            match frame {
-                Some(frame) => socket.feed(frame).await,
-                None => socket.flush().await,
-            }
-        });
-        // The usual case: the socket takes it at once, and no timer is set.
-        if let std::task::Poll::Ready(r) = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx))).await {
-            return r.map_err(|_| None);
-        }
-        let stall = tokio::time::sleep(WRITE_STALL);
-        tokio::pin!(stall);
-        loop {
-            tokio::select! {
-                biased;
-                r = write.as_mut() => return r.map_err(|_| None),
-                committed = recv_some(&mut self.feed) => match committed {
-                    Ok(c) => {
-                        if self.wants(&c) && !self.held.push(c, HELD_BYTES) {
-                            return Err(Some((close::FELL_BEHIND, "subscriber is not reading; reconnect to resume")));
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => return Err(Some((close::FELL_BEHIND, "subscriber fell behind; reconnect to resume"))),
-                    Err(broadcast::error::RecvError::Closed) => return Err(Some((close::GOING_AWAY, "node is shutting down"))),
-                },
-                _ = &mut stall => return Err(Some((close::FELL_BEHIND, "subscriber stopped reading"))),
-            }
-        }
-    }
-
     /// The next thing this socket waits for on its clock, if any.
     fn deadline(&self, login_timeout: Duration) -> Option<(tokio::time::Instant, Deadline)> {
         match (&self.who, self.token_until, self.anonymous_since) {

@@ -76,8 +76,8 @@ async fn converges(n: &TestNode, want: Value) {
 
 #[tokio::test]
 async fn an_older_replicated_update_does_not_resurrect_a_delete() {
-    let a = TestNode::start_named("a").await;
-    let b = TestNode::start_named("b").await;
+    let a = TestNode::launch("a").await;
+    let b = TestNode::launch("b").await;
     a.table("t").await;
     b.table("t").await;
     a.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 1, "v": "first"}, {"id": 2, "v": "first"}]})).await;
@@ -110,7 +110,7 @@ async fn tombstones_are_pruned_once_every_receiving_peer_acknowledged_them() {
     let dir = tempfile::tempdir().unwrap();
     // No grace period, so acknowledgement alone decides.
     let (a_node, a) = node_with("a", dir.path(), |cfg| cfg.tombstone_grace = Duration::ZERO).await;
-    let b = TestNode::start_named("b").await;
+    let b = TestNode::launch("b").await;
     let c_dir = tempfile::tempdir().unwrap();
     let (c_node, c) = node_with("c", c_dir.path(), |cfg| cfg.tombstone_grace = Duration::ZERO).await;
     for client in [&a, &b.client, &c] {

@@ -3,12 +3,11 @@
 //! that differ when they did not.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use switchyard_protocol::ops::{DigestRecords, TableDigest};
 
-use crate::common::{TestNode, ADMIN, PASSWORD};
+use crate::common::{eventually_some, TestNode, ADMIN, PASSWORD};
 
 async fn digest(n: &TestNode, table: &str) -> TableDigest {
     serde_json::from_value(n.ok(json!({"operation": "table_digest", "database": "dev", "table": table})).await).expect("a table digest")
@@ -92,8 +91,8 @@ async fn every_kind_of_write_keeps_the_digest_equal_to_one_built_from_scratch() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_that_converged_have_equal_digests_and_a_difference_is_found_in_its_bucket() {
-    let a = TestNode::start_named("a").await;
-    let b = TestNode::start_named("b").await;
+    let a = TestNode::launch("a").await;
+    let b = TestNode::launch("b").await;
     a.table("t").await;
     b.table("t").await;
     let port = a.running.as_ref().unwrap().addr.port();
@@ -103,15 +102,11 @@ async fn nodes_that_converged_have_equal_digests_and_a_difference_is_found_in_it
     let records: Vec<Value> = (0..500).map(|i| json!({"id": i, "v": i * 3})).collect();
     a.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": records})).await;
     b.ok(json!({"operation": "upsert", "database": "dev", "table": "t", "records": [{"id": 1000, "from": "b"}]})).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (da, db) = loop {
+    let (da, db) = eventually_some("the digests of a and b meet at 501 records", async || {
         let (da, db) = (digest(&a, "t").await, digest(&b, "t").await);
-        if da.digest == db.digest && da.count == 501 {
-            break (da, db);
-        }
-        assert!(Instant::now() < deadline, "digests never met: a {} ({}), b {} ({})", da.digest, da.count, db.digest, db.count);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        (da.digest == db.digest && da.count == 501).then_some((da, db))
+    })
+    .await;
     assert_eq!((da.buckets == db.buckets, db.count), (true, 501));
     // b's watermark says it holds a's writes up to a's own entry, and a's holds b's.
     let mark = |d: &TableDigest, origin: &str| d.watermark.iter().find(|m| m.origin == origin).cloned().unwrap_or_else(|| panic!("{origin} in {:?}", d.watermark));

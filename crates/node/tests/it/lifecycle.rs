@@ -9,8 +9,8 @@ use serde_json::json;
 #[tokio::test]
 async fn stopping_a_busy_node_ends_every_task_it_started() {
     use crate::common::ws::{logged_in_as, recv, send};
-    let a = TestNode::start_named("a").await;
-    let b = TestNode::start_named("b").await;
+    let a = TestNode::launch("a").await;
+    let b = TestNode::launch("b").await;
     a.table("t").await;
     b.table("t").await;
     link_both_ways(&a, &b).await;

@@ -2,9 +2,9 @@
 //! clients trust it by its SHA-256 fingerprint (or not at all), and replication links use wss.
 
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::{boot_as, ADMIN, PASSWORD};
+use crate::common::{eventually, launch_in, ADMIN, PASSWORD};
 use serde_json::json;
 use switchyard_client::{Credentials, Error, OpsClient, Trust};
 use switchyard_node::{start, NodeConfig, RunningNode};
@@ -58,9 +58,8 @@ async fn replication_links_use_wss_with_a_pinned_certificate() {
     let (de, dh) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let edge = tls_node(de.path(), "edge").await;
     let fp = edge.node.tls.as_ref().unwrap().fingerprint.clone();
-    let hq = boot_as(dh.path(), "hq", 0).await;
+    let (hq, h) = launch_in(dh.path(), "hq", 0, |_| {}).await;
     let e = client(&edge, Trust::Pinned { fingerprint: fp.clone() });
-    let h = OpsClient::new(hq.url(), Credentials::basic(ADMIN, PASSWORD)).unwrap();
     e.create_table("dev", "sensor", "id").await.unwrap();
     e.insert("dev", "sensor", &[json!({"id": 1, "t": 20})]).await.unwrap();
 
@@ -70,14 +69,7 @@ async fn replication_links_use_wss_with_a_pinned_certificate() {
             "subscriptions": [{"channel": "dev:sensor", "subscribe": true}]})
     };
     h.call(&add("edge", &fp)).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if h.sql("SELECT id FROM dev.sensor").await.is_ok_and(|v| v == json!([{"id": 1}])) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the record did not arrive over wss");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the record arrives over wss", async || h.sql("SELECT id FROM dev.sensor").await.is_ok_and(|v| v == json!([{"id": 1}]))).await;
     let status = h.call(&json!({"operation": "cluster_status"})).await.unwrap();
     assert_eq!(status["connections"][0]["tls"], true);
     assert_eq!(status["connections"][0]["state"], "open");
@@ -86,15 +78,11 @@ async fn replication_links_use_wss_with_a_pinned_certificate() {
 
     // A wrong pin is refused and says why.
     h.call(&json!({"operation": "update_node", "name": "edge", "tls": {"mode": "pinned", "fingerprint": "11".repeat(32)}, "subscriptions": [{"channel": "dev:sensor", "subscribe": true}]})).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually("the wrong pin's fingerprint error is reported", async || {
         let s = h.call(&json!({"operation": "cluster_status"})).await.unwrap();
-        if s["connections"][0]["last_error"].as_str().is_some_and(|e| e.contains("fingerprint")) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no fingerprint error reported: {s}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        s["connections"][0]["last_error"].as_str().is_some_and(|e| e.contains("fingerprint"))
+    })
+    .await;
     assert!(h.call(&json!({"operation": "update_node", "name": "edge", "tls": {"mode": "pinned", "fingerprint": "zz"}})).await.is_err(), "a malformed pin is refused up front");
     hq.stop().await;
     edge.stop().await;

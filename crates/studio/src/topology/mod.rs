@@ -3,14 +3,14 @@
 //! (`analysis`), and the operations that make, change and remove a link (`link`).
 
 pub mod analysis;
+mod view;
+
+pub use view::{ChannelFlow, EdgeChannel, LinkState, NodeKind, TopoEdge, TopoNode, TopoWarning, TopologyView, WarningKind};
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
-use switchyard_client::ServerKind;
 use switchyard_protocol::ops::{self, ClusterStatus, LinkStatus};
 use switchyard_protocol::Channel;
-use ts_rs::TS;
 
 use switchyard_client::OpsClient;
 
@@ -33,7 +33,6 @@ pub struct Observed {
 }
 
 pub use crate::instance::HarperDbLinks;
-
 
 /// Looks at one instance: its status, its tables and its links (cluster_status; a HarperDB
 /// instance's also from its hdb_nodes).
@@ -68,206 +67,6 @@ pub fn links_of_offline(last: &ClusterStatus, name: &str) -> ClusterStatus {
     }
     c
 }
-
-/// What a node of the canvas is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum NodeKind {
-    /// A switchyard-node the studio runs.
-    Local,
-    /// A registered instance reached by URL.
-    Remote,
-    /// A peer some node links to that is not registered.
-    Ghost,
-}
-
-/// An edge's state: the worst of its links'. Ordered worst first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum LinkState {
-    Closed,
-    Connecting,
-    Open,
-}
-
-impl LinkState {
-    /// As the user reads it.
-    pub fn name(self) -> &'static str {
-        match self {
-            LinkState::Closed => "closed",
-            LinkState::Connecting => "connecting",
-            LinkState::Open => "open",
-        }
-    }
-}
-
-impl From<ops::LinkState> for LinkState {
-    fn from(s: ops::LinkState) -> LinkState {
-        match s {
-            ops::LinkState::Open => LinkState::Open,
-            ops::LinkState::Connecting => LinkState::Connecting,
-            ops::LinkState::Closed => LinkState::Closed,
-        }
-    }
-}
-
-/// What a warning is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum WarningKind {
-    /// A channel's table is missing on a side that should have it.
-    MissingTable,
-    /// A link that is not open, or reports an error.
-    FailingLink,
-    /// A link only one side knows of.
-    OneSided,
-    /// A channel the peer refuses.
-    RefusedChannel,
-    /// A peer that is not registered.
-    Ghost,
-    /// A registered instance that does not answer.
-    Unreachable,
-    /// A channel that runs in a cycle.
-    Cycle,
-    /// A link to a node that no longer answers for its name.
-    StaleLink,
-}
-
-/// A node of the canvas: a registered instance, or a peer named in some cluster_status that is
-/// not registered (a ghost, registrable in one click).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct TopoNode {
-    /// The instance id, or `ghost:<node name>`.
-    pub id: String,
-    /// The registry's name (the ghost's node name): what `topo-node-<name>` carries.
-    pub name: String,
-    /// The node's own name (the one peers use in add_node).
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
-    pub kind: NodeKind,
-    /// The server, when it answered.
-    #[ts(optional, type = "ServerKind")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_kind: Option<ServerKind>,
-    pub online: bool,
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// Why it could not be asked, or why it refuses writes.
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Its tables, `database:table`.
-    pub channels: Vec<String>,
-    /// The tables are those it had when it last answered (it is offline).
-    pub channels_last_known: bool,
-    /// Entries of its own log its peers have not acknowledged (or, before any did, not yet sent
-    /// by the links it dials).
-    pub backlog: f64,
-    /// The last transaction of its log (any channel), when it said: successive views give its
-    /// write rate.
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_head: Option<f64>,
-    /// Where a ghost was dialled (`http://host:port`), to register it.
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
-
-/// One channel on an edge, with the link that carries it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct EdgeChannel {
-    pub channel: String,
-    /// The node running the link (add_node was sent to it), and the name it gave the peer.
-    pub dialer: String,
-    pub link_name: String,
-    /// The source's log position this channel has carried up to (sent by the dialer, or
-    /// applied from the peer): successive refreshes give the rate.
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<f64>,
-    /// Entries on the source not yet sent (known when the dialer is the source).
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backlog: Option<f64>,
-    /// Entries this channel carried on the link since the dialler started it: successive
-    /// refreshes give messages per second.
-    pub carried: f64,
-    pub gaps: f64,
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// The data flow from `source` to `target` (one edge per direction), over one or more links.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct TopoEdge {
-    /// `<source id>-><target id>`.
-    pub id: String,
-    pub source: String,
-    pub target: String,
-    /// The worst of its links' states.
-    pub state: LinkState,
-    /// Since when (ms since the epoch) the link is in its state.
-    pub since: f64,
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_ms: Option<f64>,
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    pub channels: Vec<EdgeChannel>,
-    /// Whether some channel on it runs in a cycle (allowed; marked).
-    pub cycle: bool,
-    /// It replicates whole databases both ways (HarperDB's default full mesh): its channels
-    /// are every table of those databases, now and later.
-    pub mesh: bool,
-}
-
-/// Something the user should know about the topology.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct TopoWarning {
-    pub kind: WarningKind,
-    pub message: String,
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<String>,
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edge: Option<String>,
-    #[ts(optional)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-}
-
-/// Where one channel's data goes: the edges carrying it, and from each node the nodes its
-/// writes on that channel reach.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ChannelFlow {
-    pub channel: String,
-    pub edges: Vec<String>,
-    pub reach: BTreeMap<String, Vec<String>>,
-    /// Edges that lie on a cycle of this channel.
-    pub cycle_edges: Vec<String>,
-}
-
-/// The canvas's model, refreshed about once a second.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct TopologyView {
-    pub nodes: Vec<TopoNode>,
-    pub edges: Vec<TopoEdge>,
-    pub flows: Vec<ChannelFlow>,
-    pub warnings: Vec<TopoWarning>,
-}
-
 
 fn host_port(url: &str) -> Option<(String, u16)> {
     let u = reqwest::Url::parse(url).ok()?;

@@ -1,0 +1,102 @@
+//! Convergence by exact versions from a hybrid logical clock: conflicting writes microseconds
+//! apart, a peer an hour ahead, and random writes on three partitioned nodes.
+
+use crate::common::cluster::{converged, heal, name, port, rows};
+use crate::common::{eventually, TestNode, ADMIN, PASSWORD};
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflicting_writes_microseconds_apart_converge_after_a_partition_heals() {
+    let a = TestNode::launch("a").await;
+    let b = TestNode::launch("b").await;
+    a.table("c").await;
+    b.table("c").await;
+    // Each key written on both sides while they are apart, a few microseconds apart, in
+    // both orders; some deleted on one side after.
+    for i in 0..20 {
+        let (first, second) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        for n in [first, second] {
+            n.ok(json!({"operation": "upsert", "database": "dev", "table": "c", "records": [{"id": i, "by": name(n)}]})).await;
+        }
+        if i % 5 == 0 {
+            first.ok(json!({"operation": "delete", "database": "dev", "table": "c", "ids": [i]})).await;
+        }
+    }
+    heal(&a, &b, "c").await;
+    let both = converged(&[&a, &b], "c").await;
+    assert!(both.len() >= 16 && both.len() <= 20, "{both:?}");
+    // Once more after the link is up: updates on both sides still agree.
+    a.ok(json!({"operation": "update", "database": "dev", "table": "c", "records": [{"id": 1, "late": "a"}]})).await;
+    b.ok(json!({"operation": "update", "database": "dev", "table": "c", "records": [{"id": 1, "late": "b"}]})).await;
+    let again = converged(&[&a, &b], "c").await;
+    assert!(again.iter().any(|r| r["id"] == 1 && r["late"].is_string()), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_an_hour_ahead_cannot_freeze_a_record_and_nodes_converge() {
+    use switchyard_protocol::sc::{Hello, Transaction, Txns};
+    let a = TestNode::launch("a").await;
+    let b = TestNode::launch("b").await;
+    a.table("s").await;
+    b.table("s").await;
+    heal(&a, &b, "s").await;
+    // A peer whose clock runs an hour ahead writes record 1 into a; it reaches b too.
+    let ahead_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 3_600_000;
+    let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(&a), trust: None };
+    let (socket, _events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
+    socket.login(ADMIN, PASSWORD).await.unwrap();
+    let _: Hello = socket.call("sy:hello", &Hello { node_name: "skewed".into() }).await.unwrap();
+    let records = serde_json::value::RawValue::from_string(json!([{"id": 1, "v": "from the future", "__updatedtime__": ahead_ms as f64}]).to_string()).unwrap();
+    let entry = Transaction { id: 1, origin: "skewed".into(), origin_id: 1, channel: "dev:s".into(), operation: "upsert".into(), user: None, ts: ahead_ms as f64, version: ahead_ms << 20, records: Some(records), ids: None };
+    socket.invoke("sy:txns", &Txns { channel: "dev:s".into(), from: 0, upto: 1, entries: vec![entry] }).await.unwrap();
+    eventually("the skewed write reaches b", || async { rows(&b, "s").await.first().is_some_and(|r| r["v"] == "from the future") }).await;
+    // An update on a is newer than what it replaces, whatever a's clock says: b takes it.
+    a.ok(json!({"operation": "update", "database": "dev", "table": "s", "records": [{"id": 1, "v": "a's update"}]})).await;
+    let both = converged(&[&a, &b], "s").await;
+    assert_eq!(both[0]["v"], "a's update", "{both:?}");
+    // And one on b after it, likewise.
+    b.ok(json!({"operation": "update", "database": "dev", "table": "s", "records": [{"id": 1, "v": "b's update"}]})).await;
+    let both = converged(&[&a, &b], "s").await;
+    assert_eq!(both[0]["v"], "b's update", "{both:?}");
+    // A delete on a wins over the skewed write too.
+    a.ok(json!({"operation": "delete", "database": "dev", "table": "s", "ids": [1]})).await;
+    assert_eq!(converged(&[&a, &b], "s").await, Vec::<Value>::new());
+}
+
+#[test]
+fn random_writes_on_three_partitioned_nodes_converge_once_linked() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // (node, key, op): 0 upsert, 1 update, 2 delete.
+    let ops = proptest::collection::vec((0..3usize, 0..12i64, 0..3u8), 10..60);
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config { cases: 8, failure_persistence: None, max_shrink_iters: 0, ..Default::default() });
+    runner
+        .run(&ops, |ops| {
+            rt.block_on(async {
+                let nodes = [TestNode::launch("n0").await, TestNode::launch("n1").await, TestNode::launch("n2").await];
+                for n in &nodes {
+                    n.table("p").await;
+                }
+                for (step, (at, key, op)) in ops.iter().enumerate() {
+                    let n = &nodes[*at];
+                    let body = match op {
+                        0 => json!({"operation": "upsert", "database": "dev", "table": "p", "records": [{"id": key, "step": step, "by": at}]}),
+                        1 => json!({"operation": "update", "database": "dev", "table": "p", "records": [{"id": key, "touched": step}]}),
+                        _ => json!({"operation": "delete", "database": "dev", "table": "p", "ids": [key]}),
+                    };
+                    n.ok(body).await;
+                }
+                // A chain: n0 - n1 - n2.
+                heal(&nodes[0], &nodes[1], "p").await;
+                heal(&nodes[1], &nodes[2], "p").await;
+                converged(&[&nodes[0], &nodes[1], &nodes[2]], "p").await;
+                // Equal records, equal digests: bucket by bucket on all three.
+                let digests = futures_util::future::join_all(nodes.iter().map(|n| n.ok(json!({"operation": "table_digest", "database": "dev", "table": "p"})))).await;
+                for d in &digests[1..] {
+                    assert_eq!((&d["count"], &d["digest"], &d["buckets"]), (&digests[0]["count"], &digests[0]["digest"], &digests[0]["buckets"]), "digests of converged nodes");
+                }
+            });
+            Ok(())
+        })
+        .unwrap();
+}
+
