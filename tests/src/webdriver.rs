@@ -1,6 +1,13 @@
 //! A small W3C WebDriver client (the part the studio tests use) for tauri-driver and
 //! WebKitWebDriver: sessions, finding elements, clicks, typing, text, scripts, screenshots.
 //! Every wait is bounded by a deadline and fails with what it was waiting for.
+//!
+//! Kept rather than replaced by fantoccini or thirtyfour (issue 32, item 8, weighed 2026-12-06):
+//! either would serve tauri-driver (it speaks W3C WebDriver), but fantoccini 0.22 brings about
+//! twenty crates this workspace does not build today (Mozilla's `webdriver` with a second ICU
+//! stack, `icu_segmenter` and its data, `http` 0.2, `cookie`, `time`), which a cold `make test`
+//! on two cores would pay for, against the issue's own bar that cold test time goes down. This
+//! client is the ~20 endpoints the journeys use, over the reqwest the workspace already builds.
 
 use std::time::{Duration, Instant};
 
