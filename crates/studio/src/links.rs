@@ -356,8 +356,8 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
             }
             steps.push(Step::node(
                 0,
-                Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: subs.clone(), authorization: None, tls: None }),
-                Some(Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: link.subscriptions.clone(), authorization: None, tls: None })),
+                Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: subs.clone(), authorization: None, tls: None, paused: None }),
+                Some(Operation::UpdateNode(AddNode { name: t.node_name.clone(), host: None, port: None, subscriptions: link.subscriptions.clone(), authorization: None, tls: None, paused: None })),
             ));
             format!("{} already links to {}: it will carry {names}", d.name, t.name)
         }
@@ -392,6 +392,7 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
                     subscriptions: subs.clone(),
                     authorization: Some(NodeAuthorization { username: user.clone(), password }),
                     tls,
+                    paused: None,
                 }),
                 Some(Operation::RemoveNode(RemoveNode { name: t.node_name.clone() })),
             ));

@@ -349,6 +349,10 @@ backlog: number,
  */
 logHead?: number, 
 /**
+ * The worst lag in time of the edges into it (ms), when any of them reports one.
+ */
+inboundLagMs?: number, 
+/**
  * Where a ghost was dialled (`http://host:port`), to register it.
  */
 url?: string, };
@@ -368,6 +372,12 @@ position?: number,
  */
 backlog?: number, 
 /**
+ * How far behind the target is on this channel, in ms (the source's receivers: the age of
+ * the oldest entry it lacks; 0 when caught up). None when the source does not report it
+ * (HarperDB).
+ */
+lagMs?: number, 
+/**
  * Entries this channel carried on the link since the dialler started it: successive
  * refreshes give messages per second.
  */
@@ -386,6 +396,10 @@ state: LinkState,
  * Since when (ms since the epoch) the link is in its state.
  */
 since: number, latencyMs?: number, lastError?: string, channels: Array<EdgeChannel>, 
+/**
+ * The worst lag in time of its channels (ms), when any reports one.
+ */
+lagMs?: number, 
 /**
  * Whether some channel on it runs in a cycle (allowed; marked).
  */

@@ -7,6 +7,7 @@ use switchyard_protocol::ops::{AddNode, ClusterStatus, LinkStatus, Message, Rece
 
 use crate::error::{Error, Result};
 use crate::replication::{LinkSnapshot, PeerConfig};
+use crate::store::value::now_ms;
 use crate::Node;
 
 fn validate(req: &AddNode, existing: Option<&PeerConfig>, cluster: Option<&crate::config::ClusterUser>) -> Result<PeerConfig> {
@@ -34,7 +35,8 @@ fn validate(req: &AddNode, existing: Option<&PeerConfig>, cluster: Option<&crate
         }
     }
     let tls = req.tls.clone().or_else(|| existing.and_then(|e| e.tls.clone()));
-    let config = PeerConfig { name: req.name.clone(), host, port, username, password, subscriptions: req.subscriptions.clone(), tls };
+    let paused = req.paused.or(existing.map(|e| e.paused)).unwrap_or(false);
+    let config = PeerConfig { name: req.name.clone(), host, port, username, password, subscriptions: req.subscriptions.clone(), tls, paused };
     if let Some(trust) = &config.tls {
         switchyard_tls::check(trust).map_err(|e| Error::bad(e.to_string()))?;
     }
@@ -128,7 +130,11 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<ClusterStatus> {
     let mut receivers = Vec::new();
     for (peer, channel, acknowledged) in node.acks.all() {
         let backlog = node.store.backlog(&channel, acknowledged, &peer).await?;
-        receivers.push(ReceiverStatus { peer, channel, acknowledged, backlog });
+        let lag_ms = match backlog {
+            0 => 0.0,
+            _ => node.store.oldest_after(&channel, acknowledged, &peer).await?.map_or(0.0, |ts| (now_ms() - ts).max(0.0)),
+        };
+        receivers.push(ReceiverStatus { peer, channel, acknowledged, backlog, lag_ms });
     }
     Ok(ClusterStatus {
         kind: "cluster-status".into(),

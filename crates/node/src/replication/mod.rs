@@ -29,6 +29,8 @@ pub struct PeerConfig {
     pub subscriptions: Vec<NodeSubscription>,
     /// Some: connect with TLS, trusting the peer's certificate so.
     pub tls: Option<Trust>,
+    /// Configured, not dialled (update_node `paused`).
+    pub paused: bool,
 }
 
 impl PeerConfig {
@@ -40,6 +42,7 @@ impl PeerConfig {
                 Some(t) => Some(serde_json::from_str(t).map_err(|e| Error::Internal(format!("stored TLS settings of '{}' are corrupt: {e}", p.name)))?),
                 None => None,
             },
+            paused: p.paused,
             name: p.name,
             host: p.host,
             port: p.port,
@@ -61,6 +64,7 @@ impl PeerConfig {
                 Some(t) => Some(json(serde_json::to_string(t))?),
                 None => None,
             },
+            paused: self.paused,
         })
     }
 
@@ -192,7 +196,16 @@ impl LinkState {
 struct Link {
     config: PeerConfig,
     state: Arc<LinkState>,
-    task: JoinHandle<()>,
+    /// None while the link is paused.
+    task: Option<JoinHandle<()>>,
+}
+
+impl Link {
+    fn abort(&self) {
+        if let Some(t) = &self.task {
+            t.abort();
+        }
+    }
 }
 
 /// The links this node dials, by peer name.
@@ -209,12 +222,18 @@ impl Peers {
         }
     }
 
-    /// Dials a peer (again): a link already running under its name is replaced.
+    /// Dials a peer (again), or holds it paused: a link already running under its name is
+    /// replaced.
     pub(crate) fn spawn(&self, node: &Arc<Node>, config: PeerConfig) {
         let state = Arc::new(LinkState::default());
-        let task = node.tasks.spawn(link::run(node.clone(), config.clone(), state.clone()));
+        let task = if config.paused {
+            state.set(LinkStatusState::Paused, None);
+            None
+        } else {
+            Some(node.tasks.spawn(link::run(node.clone(), config.clone(), state.clone())))
+        };
         if let Some(old) = self.lock().insert(config.name.clone(), Link { config, state, task }) {
-            old.task.abort();
+            old.abort();
         }
     }
 
@@ -222,7 +241,7 @@ impl Peers {
     pub(crate) fn stop(&self, name: &str) -> bool {
         match self.lock().remove(name) {
             Some(link) => {
-                link.task.abort();
+                link.abort();
                 true
             }
             None => false,
@@ -249,7 +268,7 @@ impl Peers {
 
     pub fn stop_all(&self) {
         for (_, link) in self.lock().drain() {
-            link.task.abort();
+            link.abort();
         }
     }
 }

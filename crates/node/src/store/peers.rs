@@ -19,11 +19,12 @@ pub struct StoredPeer {
     pub subscriptions: String,
     /// `Trust` as JSON, for a TLS peer.
     pub tls: Option<String>,
+    pub paused: bool,
 }
 
 impl Store {
     pub async fn peers(&self) -> Result<Vec<StoredPeer>> {
-        let rows = sqlx::query("SELECT name, host, port, username, password, subscriptions, tls FROM peers ORDER BY name").fetch_all(self.read_pool()).await?;
+        let rows = sqlx::query("SELECT name, host, port, username, password, subscriptions, tls, paused FROM peers ORDER BY name").fetch_all(self.read_pool()).await?;
         rows.iter()
             .map(|r| {
                 Ok(StoredPeer {
@@ -34,6 +35,7 @@ impl Store {
                     password: r.try_get("password")?,
                     subscriptions: r.try_get("subscriptions")?,
                     tls: r.try_get("tls")?,
+                    paused: r.try_get("paused")?,
                 })
             })
             .collect()
@@ -44,9 +46,10 @@ impl Store {
         let now = now_ms();
         let mut w = self.writer().await?;
         sqlx::query(
-            "INSERT INTO peers (name, host, port, username, password, subscriptions, tls, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO peers (name, host, port, username, password, subscriptions, tls, paused, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT(name) DO UPDATE SET host = excluded.host, port = excluded.port, username = excluded.username, \
-             password = excluded.password, subscriptions = excluded.subscriptions, tls = excluded.tls, updated = excluded.updated",
+             password = excluded.password, subscriptions = excluded.subscriptions, tls = excluded.tls, paused = excluded.paused, \
+             updated = excluded.updated",
         )
         .bind(&p.name)
         .bind(&p.host)
@@ -55,6 +58,7 @@ impl Store {
         .bind(&p.password)
         .bind(&p.subscriptions)
         .bind(&p.tls)
+        .bind(p.paused)
         .bind(now)
         .bind(now)
         .execute(&mut *w)

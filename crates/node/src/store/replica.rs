@@ -220,6 +220,18 @@ impl Store {
             .await?)
     }
 
+    /// The commit time (at its origin, ms since the epoch) of the oldest entry on `channel`
+    /// after `after` not from `peer`: the oldest one `peer` still lacks.
+    pub async fn oldest_after(&self, channel: &str, after: i64, peer: &str) -> Result<Option<f64>> {
+        Ok(sqlx::query_scalar("SELECT ts FROM txn_log WHERE channel = ? AND id > ? AND id <= ? AND origin != ? ORDER BY id LIMIT 1")
+            .bind(channel)
+            .bind(after)
+            .bind(self.durable_head())
+            .bind(peer)
+            .fetch_optional(self.read_pool())
+            .await?)
+    }
+
     pub async fn peer_position(&self, peer: &str, channel: &str) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT last_id FROM peer_positions WHERE peer = ? AND channel = ?")
             .bind(peer)

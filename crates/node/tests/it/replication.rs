@@ -300,3 +300,76 @@ async fn a_batch_withheld_on_the_wire_is_detected_and_pulled_again() {
     assert_eq!(channels.len(), 2, "{status}");
 }
 
+
+// ---- lag in time --------------------------------------------------------------------------------
+
+/// `n`'s receiver entry for (`peer`, `channel`) in cluster_status: its backlog and lag.
+async fn receiver_lag(n: &TestNode, peer: &str, channel: &str) -> Option<(i64, f64)> {
+    let status = n.ok(json!({"operation": "cluster_status"})).await;
+    let r = status["receivers"].as_array()?.iter().find(|r| r["peer"] == peer && r["channel"] == channel)?.clone();
+    Some((r["backlog"].as_i64()?, r["lag_ms"].as_f64()?))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receivers_lag_in_time_grows_while_it_is_away_and_is_zero_once_caught_up() {
+    let edge = TestNode::launch("edge").await;
+    let mut hq = TestNode::launch("hq").await;
+    edge.table("sensor").await;
+    add_node(&hq, &edge, json!([{"channel": "dev:sensor", "subscribe": true}])).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 0}]})).await;
+    eventually("hq has caught up, lag zero", async || receiver_lag(&edge, "hq", "dev:sensor").await == Some((0, 0.0))).await;
+
+    // hq goes away; what edge writes meanwhile ages on edge.
+    hq.stop().await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 1}]})).await;
+    let (backlog, first) = receiver_lag(&edge, "hq", "dev:sensor").await.expect("hq is still a receiver");
+    assert_eq!(backlog, 1);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 2}]})).await;
+    let (backlog, later) = receiver_lag(&edge, "hq", "dev:sensor").await.expect("hq is still a receiver");
+    assert_eq!(backlog, 2);
+    // The age of the oldest entry hq lacks: it grows with time, not with the newer write.
+    assert!(later >= first + 500.0, "lag grows while hq is away: {first} ms, then {later} ms");
+
+    hq.resume().await;
+    eventually("hq catches up, lag back to zero", async || receiver_lag(&edge, "hq", "dev:sensor").await == Some((0, 0.0))).await;
+    assert_eq!(count(&hq, "sensor").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_link_carries_nothing_keeps_its_place_across_a_restart_and_resumes() {
+    let mut edge = TestNode::launch("edge").await;
+    let hq = TestNode::launch("hq").await;
+    edge.table("sensor").await;
+    hq.table("sensor").await;
+    // edge dials hq and pushes sensor, as the factory's edges do.
+    add_node(&edge, &hq, json!([{"channel": "dev:sensor", "subscribe": false, "publish": true}])).await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 0}]})).await;
+    eventually("the first record reaches hq", async || count(&hq, "sensor").await == 1).await;
+    let state = async |n: &TestNode| n.ok(json!({"operation": "cluster_status"})).await["connections"][0]["state"].clone();
+
+    // Paused: the link stays configured (its subscriptions kept), carries nothing, and what edge
+    // writes meanwhile waits, ageing.
+    edge.ok(json!({"operation": "update_node", "name": "hq", "paused": true,
+        "subscriptions": [{"channel": "dev:sensor", "subscribe": false, "publish": true}]})).await;
+    assert_eq!(state(&edge).await, "paused");
+    for id in 1..=5 {
+        edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": id}]})).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count(&hq, "sensor").await, 1, "nothing crosses a paused link");
+    let (backlog, lag) = receiver_lag(&edge, "hq", "dev:sensor").await.expect("hq stays a receiver");
+    assert_eq!(backlog, 5);
+    assert!(lag >= 250.0, "the backlog ages: {lag} ms");
+
+    // Still paused after edge restarts.
+    edge.restart().await;
+    assert_eq!(state(&edge).await, "paused", "a pause outlives a restart");
+
+    // Resumed (update_node with paused false): the backlog drains, each record once.
+    edge.ok(json!({"operation": "update_node", "name": "hq", "paused": false,
+        "subscriptions": [{"channel": "dev:sensor", "subscribe": false, "publish": true}]})).await;
+    eventually("hq catches up after the pause", async || count(&hq, "sensor").await == 6).await;
+    eventually("the backlog has drained, lag zero", async || receiver_lag(&edge, "hq", "dev:sensor").await == Some((0, 0.0))).await;
+    assert_eq!(log_entries(&hq, "dev:sensor").await, 6, "each entry applied once");
+}

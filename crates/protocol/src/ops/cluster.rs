@@ -39,6 +39,11 @@ pub struct AddNode {
     /// Connect with TLS (wss://), trusting the peer as described.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<crate::tls::Trust>,
+    /// Keep the link configured but carry nothing (an outage on purpose: both sides hold their
+    /// positions, what is written meanwhile waits and is sent when it resumes). update_node
+    /// without it keeps the link as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<bool>,
 }
 
 /// remove_node.
@@ -76,6 +81,8 @@ pub enum LinkState {
     Connecting,
     Open,
     Closed,
+    /// Configured but paused by its operator (update_node `paused`): carries nothing.
+    Paused,
 }
 
 /// One channel of a link, with the positions (this node's or the peer's log ids) it has reached.
@@ -139,6 +146,10 @@ pub struct ReceiverStatus {
     pub acknowledged: i64,
     /// Entries of this node's log on the channel after `acknowledged` (not from the peer).
     pub backlog: i64,
+    /// How far behind the peer is, in milliseconds: the age, by this node's clock, of the oldest
+    /// entry in `backlog` (its commit time at its origin); 0 when the peer has everything.
+    #[serde(default)]
+    pub lag_ms: f64,
 }
 
 /// cluster_status's answer: what the topology canvas reads of each node.

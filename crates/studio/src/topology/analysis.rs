@@ -73,8 +73,9 @@ mod tests {
             last_error: None,
             channels: channels
                 .iter()
-                .map(|c| EdgeChannel { channel: (*c).into(), dialer: source.into(), link_name: target.into(), position: None, backlog: None, carried: 0.0, gaps: 0.0, error: None })
+                .map(|c| EdgeChannel { channel: (*c).into(), dialer: source.into(), link_name: target.into(), position: None, backlog: None, lag_ms: None, carried: 0.0, gaps: 0.0, error: None })
                 .collect(),
+            lag_ms: None,
             cycle: false,
             mesh: false,
         }

@@ -133,16 +133,18 @@ pub fn build(observed: &[Observed]) -> TopologyView {
             backlog,
             // HarperDB keeps no log position to tell its write rate from.
             log_head: o.cluster.as_ref().ok().filter(|_| o.harperdb.is_none()).map(|c| c.log_head as f64),
+            inbound_lag_ms: None,
             url: None,
         });
     }
 
-    // What each node says of the peers that pull its log: (node id, peer node name, channel).
-    let mut owed: HashMap<(String, String, String), i64> = HashMap::new();
+    // What each node says of the peers that receive its log, by (node id, peer node name,
+    // channel): their backlog and lag in time.
+    let mut owed: HashMap<(String, String, String), (i64, f64)> = HashMap::new();
     for o in observed {
         if let Ok(c) = &o.cluster {
             for r in &c.receivers {
-                owed.insert((o.spec.id.clone(), r.peer.clone(), r.channel.clone()), r.backlog);
+                owed.insert((o.spec.id.clone(), r.peer.clone(), r.channel.clone()), (r.backlog, r.lag_ms));
             }
         }
     }
@@ -188,7 +190,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     edge: None,
                     channel: None,
                 });
-            } else if !passive && (link.state != ops::LinkState::Open || link.last_error.is_some()) {
+            } else if !passive && link.state != ops::LinkState::Paused && (link.state != ops::LinkState::Open || link.last_error.is_some()) {
                 warnings.push(TopoWarning {
                     kind: WarningKind::FailingLink,
                     message: format!(
@@ -207,7 +209,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                 let channel = sub.channel.to_string();
                 let status = link.channels.iter().find(|c| c.channel == channel);
                 let error = status.and_then(|c| c.error.clone());
-                let mut add = |source: &str, target: &str, position: Option<i64>, backlog: Option<i64>, carried: u64| {
+                let mut add = |source: &str, target: &str, position: Option<i64>, backlog: Option<i64>, lag_ms: Option<f64>, carried: u64| {
                     let key = (source.to_string(), target.to_string());
                     // The first report that can see the link's state sets it; later ones can
                     // only make it worse.
@@ -221,6 +223,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                         latency_ms: link.latency_ms,
                         last_error: link.last_error.clone(),
                         channels: Vec::new(),
+                        lag_ms: None,
                         cycle: false,
                         mesh: false,
                     });
@@ -241,6 +244,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                         link_name: link.name.clone(),
                         position: position.map(|p| p as f64),
                         backlog: backlog.map(|b| b as f64),
+                        lag_ms,
                         carried: carried as f64,
                         gaps: status.map(|c| c.gaps as f64).unwrap_or(0.0),
                         error: error.clone(),
@@ -249,8 +253,8 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                 if sub.subscribe {
                     // The source knows what the dialler has not pulled yet (it grows while the
                     // dialler is down): its receivers.
-                    let backlog = owed.get(&(peer.clone(), me.clone(), channel.clone())).copied();
-                    add(&peer, &o.spec.id, status.and_then(|c| c.last_received), backlog, status.map(|c| c.entries_received).unwrap_or(0));
+                    let receiver = owed.get(&(peer.clone(), me.clone(), channel.clone())).copied();
+                    add(&peer, &o.spec.id, status.and_then(|c| c.last_received), receiver.map(|r| r.0), receiver.map(|r| r.1), status.map(|c| c.entries_received).unwrap_or(0));
                     if let Some(tables) = &peer_channels {
                         if !tables.contains(&channel) {
                             warnings.push(TopoWarning {
@@ -264,7 +268,8 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     }
                 }
                 if sub.publish {
-                    add(&o.spec.id, &peer, status.and_then(|c| c.last_sent), status.map(|c| c.backlog), status.map(|c| c.entries_sent).unwrap_or(0));
+                    let lag = owed.get(&(o.spec.id.clone(), link.name.clone(), channel.clone())).map(|r| r.1);
+                    add(&o.spec.id, &peer, status.and_then(|c| c.last_sent), status.map(|c| c.backlog), lag, status.map(|c| c.entries_sent).unwrap_or(0));
                     if !o.channels.is_empty() && !o.channels.contains(&channel) {
                         warnings.push(TopoWarning {
                             kind: WarningKind::MissingTable,
@@ -288,6 +293,12 @@ pub fn build(observed: &[Observed]) -> TopologyView {
         }
     }
     let mut edges: Vec<TopoEdge> = edges.into_values().collect();
+    for e in &mut edges {
+        e.lag_ms = e.channels.iter().filter_map(|c| c.lag_ms).reduce(f64::max);
+    }
+    for n in &mut nodes {
+        n.inbound_lag_ms = edges.iter().filter(|e| e.target == n.id).filter_map(|e| e.lag_ms).reduce(f64::max);
+    }
     let flows = analysis::flows(&edges);
     for f in &flows {
         if !f.cycle_edges.is_empty() {
@@ -337,6 +348,7 @@ fn ghost(nodes: &mut Vec<TopoNode>, warnings: &mut Vec<TopoWarning>, dialer: &st
             channels_last_known: false,
             backlog: 0.0,
             log_head: None,
+            inbound_lag_ms: None,
             url: Some(format!("{scheme}://{}:{}", link.host, link.port)),
         });
         warnings.push(TopoWarning {

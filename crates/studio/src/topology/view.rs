@@ -26,6 +26,8 @@ pub enum NodeKind {
 #[serde(rename_all = "lowercase")]
 pub enum LinkState {
     Closed,
+    /// Paused by its operator: configured, carrying nothing until resumed.
+    Paused,
     Connecting,
     Open,
 }
@@ -35,6 +37,7 @@ impl LinkState {
     pub fn name(self) -> &'static str {
         match self {
             LinkState::Closed => "closed",
+            LinkState::Paused => "paused",
             LinkState::Connecting => "connecting",
             LinkState::Open => "open",
         }
@@ -47,6 +50,7 @@ impl From<ops::LinkState> for LinkState {
             ops::LinkState::Open => LinkState::Open,
             ops::LinkState::Connecting => LinkState::Connecting,
             ops::LinkState::Closed => LinkState::Closed,
+            ops::LinkState::Paused => LinkState::Paused,
         }
     }
 }
@@ -111,6 +115,10 @@ pub struct TopoNode {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_head: Option<f64>,
+    /// The worst lag in time of the edges into it (ms), when any of them reports one.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbound_lag_ms: Option<f64>,
     /// Where a ghost was dialled (`http://host:port`), to register it.
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,6 +142,12 @@ pub struct EdgeChannel {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog: Option<f64>,
+    /// How far behind the target is on this channel, in ms (the source's receivers: the age of
+    /// the oldest entry it lacks; 0 when caught up). None when the source does not report it
+    /// (HarperDB).
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_ms: Option<f64>,
     /// Entries this channel carried on the link since the dialler started it: successive
     /// refreshes give messages per second.
     pub carried: f64,
@@ -162,6 +176,10 @@ pub struct TopoEdge {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     pub channels: Vec<EdgeChannel>,
+    /// The worst lag in time of its channels (ms), when any reports one.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_ms: Option<f64>,
     /// Whether some channel on it runs in a cycle (allowed; marked).
     pub cycle: bool,
     /// It replicates whole databases both ways (HarperDB's default full mesh): its channels
