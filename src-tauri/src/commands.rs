@@ -14,6 +14,7 @@ use switchyard_studio::links::{ApplyReport, LinkPlan, LinkRequest};
 use switchyard_studio::factory::{Arrival, FactorySetup, LoadStats};
 use switchyard_studio::topology::TopologyView;
 use switchyard_studio::verify::{RepairPlan, VerifyReport, VerifyRequest};
+use switchyard_studio::health::{EdgeHistory, HealthRules, HealthState};
 use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
 use tauri::{Runtime, State};
 
@@ -357,6 +358,26 @@ commands! {
 
     fn verify_repair_drop(s, plan: String) -> bool {
         Ok(s.verify_repair_drop(&plan))
+    }
+
+    fn link_pause(s, dialer: String, link_name: String, paused: bool) -> () {
+        Ok(s.link_pause(&dialer, &link_name, paused).await?)
+    }
+
+    fn factory_cut_link(s, edge: String, cut: bool) -> () {
+        Ok(s.factory_cut_link(&edge, cut).await?)
+    }
+
+    fn health_state(s) -> HealthState {
+        Ok(s.health_state())
+    }
+
+    fn health_set_rules(s, rules: HealthRules) -> HealthState {
+        Ok(s.health_set_rules(rules)?)
+    }
+
+    fn health_history(s, edge: String) -> EdgeHistory {
+        Ok(s.health_history(&edge))
     }
 
     fn layout_load(s) -> NodePositions {

@@ -26,12 +26,51 @@ fn setup(app: &mut tauri::App) -> std::result::Result<(), Box<dyn std::error::Er
     let studio = Arc::new(Studio::new(registry, LocalInstances::new(data.join("instances")), exports, data.join("topology.json")));
     app.manage(studio.clone());
     let handle = app.handle().clone();
+    let launching = studio.clone();
     tauri::async_runtime::spawn(async move {
-        studio.local.launch(&studio.registry, first_launch).await;
+        launching.local.launch(&launching.registry, first_launch).await;
         let _ = handle.emit(REGISTRY_CHANGED, ());
     });
+    watch_health(app.handle().clone(), studio);
     Ok(())
 }
+
+/// Health in time while the app runs: the studio looks at the cluster when the canvas does not,
+/// and each alert that starts or ends is a desktop notification and a `health-changed` event.
+fn watch_health(handle: tauri::AppHandle, studio: Arc<Studio>) {
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut alerts = studio.health_alerts();
+    let watching = studio.clone();
+    let until = stop.clone();
+    tauri::async_runtime::spawn(async move { watching.health_watch(until).await });
+    handle.manage(HealthStop(stop));
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let change = match alerts.recv().await {
+                Ok(c) => c,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let (title, alert) = match &change {
+                switchyard_studio::health::AlertChange::Started(a) => ("Replication alert", a),
+                switchyard_studio::health::AlertChange::Ended(a) => ("Replication recovered", a),
+            };
+            // No notification service (a bare X server): the Health list still has it.
+            let (title, body) = (title.to_string(), alert.words());
+            let shown = tauri::async_runtime::spawn_blocking(move || notify_rust::Notification::new().appname("Switchyard").summary(&title).body(&body).show().map(drop)).await;
+            if let Ok(Err(e)) = shown {
+                tracing::info!("notification not shown ({e}): {}", alert.words());
+            }
+            let _ = handle.emit(HEALTH_CHANGED, ());
+        }
+    });
+}
+
+/// Stops the health watch when the app exits.
+struct HealthStop(tokio_util::sync::CancellationToken);
+
+/// Emitted when an alert started or ended.
+pub const HEALTH_CHANGED: &str = "health-changed";
 
 pub fn run() {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
@@ -50,6 +89,7 @@ pub fn run() {
     app.run(|handle, event| {
         if let RunEvent::Exit = event {
             // Local instances flush and close their databases before the process ends.
+            handle.state::<HealthStop>().0.cancel();
             let studio = handle.state::<Arc<Studio>>().inner().clone();
             tauri::async_runtime::block_on(studio.local.stop_all());
         }

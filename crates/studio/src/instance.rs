@@ -5,7 +5,7 @@
 
 use switchyard_client::{OpsClient, ServerKind};
 use switchyard_protocol::operation::NoFields;
-use switchyard_protocol::ops::ClusterStatus;
+use switchyard_protocol::ops::{AddNode, ClusterStatus, Message};
 use switchyard_protocol::Operation;
 
 use crate::error::{Error, Result};
@@ -98,6 +98,23 @@ impl Instance {
             ServerKind::HarperDb => Ok((crate::harperdb::tail::start(ops.with_kind(ServerKind::HarperDb), credentials, request)?, crate::harperdb::tail::OPERATIONS)),
             ServerKind::SwitchyardNode => Ok((Tail::start(ops, endpoint, credentials, request)?, crate::tail::OPERATIONS)),
         }
+    }
+
+    /// Pauses (or resumes) a link it dials, keeping the link's channels: an outage on purpose,
+    /// its backlog kept and sent on resume. A HarperDB cannot pause a link.
+    pub async fn pause_link(&self, link_name: &str, paused: bool) -> Result<()> {
+        if self.kind == ServerKind::HarperDb {
+            return Err(Error::Invalid(format!("{} is a HarperDB instance: HarperDB links cannot be paused (remove the link instead)", self.spec.name)));
+        }
+        let status: ClusterStatus = self.client.run_as(&Operation::ClusterStatus(NoFields {})).await?;
+        let link = status
+            .connections
+            .into_iter()
+            .find(|l| l.name == link_name)
+            .ok_or_else(|| Error::Invalid(format!("{} has no link to {link_name}", self.spec.name)))?;
+        let update = AddNode { name: link.name, host: None, port: None, subscriptions: link.subscriptions, authorization: None, tls: None, paused: Some(paused) };
+        self.client.run_as::<Message>(&Operation::UpdateNode(update)).await?;
+        Ok(())
     }
 
     /// Has it publish these tables for a tail: a HarperDB publishes only what a component

@@ -5,6 +5,7 @@
 mod browse;
 mod error;
 pub mod harperdb;
+pub mod health;
 pub mod instance;
 pub mod factory;
 mod keychain;

@@ -305,7 +305,7 @@ export type NodePositions = { positions: { [key in string]: Position }, };
 
 export type NodeKind = "local" | "remote" | "ghost";
 
-export type LinkState = "closed" | "connecting" | "open";
+export type LinkState = "closed" | "paused" | "connecting" | "open";
 
 export type WarningKind = "missing_table" | "failing_link" | "one_sided" | "refused_channel" | "ghost" | "unreachable" | "cycle" | "stale_link";
 
@@ -419,6 +419,64 @@ export type ChannelFlow = { channel: string, edges: Array<string>, reach: { [key
 cycleEdges: Array<string>, };
 
 export type TopologyView = { nodes: Array<TopoNode>, edges: Array<TopoEdge>, flows: Array<ChannelFlow>, warnings: Array<TopoWarning>, };
+
+export type Thresholds = { 
+/**
+ * Alert while the link is more than this many seconds behind.
+ */
+lagSeconds?: number, 
+/**
+ * Alert once the link has not been open for this many seconds.
+ */
+downSeconds?: number, };
+
+export type HealthRules = { default: Thresholds, perEdge: { [key in string]: Thresholds }, };
+
+export type AlertKind = "lag" | "down";
+
+export type Alert = { edge: string, sourceName: string, targetName: string, kind: AlertKind, 
+/**
+ * The threshold crossed (seconds).
+ */
+thresholdSeconds: number, 
+/**
+ * When it started and, once over, ended (ms since the epoch).
+ */
+started: number, ended?: number, 
+/**
+ * The worst it got: seconds behind, or seconds down.
+ */
+worstSeconds: number, };
+
+export type HealthState = { rules: HealthRules, alerts: Array<Alert>, };
+
+export type Sample = { 
+/**
+ * When (ms since the epoch); a minute's start for per-minute samples.
+ */
+at: number, 
+/**
+ * How far behind (ms), when the source reports it.
+ */
+lagMs?: number, 
+/**
+ * Entries the source owes the target.
+ */
+backlog: number, 
+/**
+ * Entries carried per second.
+ */
+rate: number, 
+/**
+ * The link was not open.
+ */
+down: boolean, };
+
+export type EdgeHistory = { edge: string, samples: Array<Sample>, 
+/**
+ * The spacing of the recent samples and of the older ones (ms).
+ */
+fineMs: number, coarseMs: number, };
 
 export type Direction = "aToB" | "bToA" | "both";
 

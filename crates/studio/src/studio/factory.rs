@@ -111,6 +111,21 @@ impl Studio {
         crate::factory::check_arrival(&self.registry.client(&hq.id)?, &ids).await
     }
 
+    /// A network outage on purpose: `edge`'s link to hq is paused (`cut`) or resumed. The edge
+    /// keeps running and its generator keeps writing; what it writes meanwhile waits, ageing,
+    /// and is sent when the link is restored.
+    pub async fn factory_cut_link(&self, edge: &str, cut: bool) -> Result<()> {
+        if !CLUSTER[..2].contains(&edge) {
+            return Err(Error::Invalid(format!("'{edge}' is not one of the scenario's edges ({})", CLUSTER[..2].join(", "))));
+        }
+        let named = |name: &str| -> Result<String> {
+            self.registry.list()?.into_iter().find(|s| s.name == name).map(|s| s.id).ok_or_else(|| Error::Invalid(format!("{name} is not registered")))
+        };
+        let hq = self.registry.status(&named(CLUSTER[2])?).await?;
+        let link = hq.node_name.ok_or_else(|| Error::Invalid("hq did not say its node name".into()))?;
+        self.link_pause(&named(edge)?, &link, cut).await
+    }
+
     /// Stops the generator and removes the scenario's local instances (their tables and links
     /// go with them).
     pub async fn factory_remove(&self) -> Result<Vec<String>> {

@@ -55,6 +55,12 @@ impl Studio {
     }
 
     /// Forgets a plan (the dialog was cancelled): nothing was sent.
+    /// Pauses or resumes the link `dialer` (an instance id) dials to `link_name`.
+    pub async fn link_pause(&self, dialer: &str, link_name: &str, paused: bool) -> Result<()> {
+        let (instance, _) = Instance::online(&self.registry, dialer).await?;
+        instance.pause_link(link_name, paused).await
+    }
+
     pub fn link_drop(&self, plan_id: &str) -> bool {
         self.plans.lock().unwrap_or_else(|p| p.into_inner()).remove(plan_id).is_some()
     }

@@ -21,6 +21,7 @@ use crate::verify::{Repairs, Verified};
 
 mod exports;
 mod factory;
+mod health;
 mod layout;
 mod links;
 mod tails;
@@ -54,6 +55,8 @@ pub struct Studio {
     repairs: Mutex<HashMap<String, Repairs>>,
     /// Verifications under way, by the run name the window gave them.
     running: Mutex<HashMap<String, CancellationToken>>,
+    /// Replication health in time, fed by every view built (see `health`).
+    health: health::Watch,
 }
 
 impl Studio {
@@ -62,7 +65,6 @@ impl Studio {
             registry,
             local,
             exports,
-            layout_file,
             open_tails: Mutex::default(),
             plans: Mutex::default(),
             last_links: Mutex::default(),
@@ -71,6 +73,8 @@ impl Studio {
             verified: Mutex::default(),
             repairs: Mutex::default(),
             running: Mutex::default(),
+            health: health::Watch::open(layout_file.with_file_name("health.json")),
+            layout_file,
         }
     }
 
@@ -113,7 +117,9 @@ impl Studio {
 
     /// The canvas's model, from one look at every instance.
     pub async fn topology_view(&self) -> Result<TopologyView> {
-        Ok(topology::build(&self.observe().await?))
+        let view = topology::build(&self.observe().await?);
+        self.health.observe(&view);
+        Ok(view)
     }
 
     /// Removes any instance; a local one is stopped and its data deleted.

@@ -268,8 +268,11 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     }
                 }
                 if sub.publish {
-                    let lag = owed.get(&(o.spec.id.clone(), link.name.clone(), channel.clone())).map(|r| r.1);
-                    add(&o.spec.id, &peer, status.and_then(|c| c.last_sent), status.map(|c| c.backlog), lag, status.map(|c| c.entries_sent).unwrap_or(0));
+                    // What the peer acknowledged (the dialler's receivers) counts what it lacks,
+                    // also while the link is down or paused and nothing is being sent.
+                    let receiver = owed.get(&(o.spec.id.clone(), link.name.clone(), channel.clone())).copied();
+                    let backlog = receiver.map(|r| r.0).or(status.map(|c| c.backlog));
+                    add(&o.spec.id, &peer, status.and_then(|c| c.last_sent), backlog, receiver.map(|r| r.1), status.map(|c| c.entries_sent).unwrap_or(0));
                     if !o.channels.is_empty() && !o.channels.contains(&channel) {
                         warnings.push(TopoWarning {
                             kind: WarningKind::MissingTable,
