@@ -29,6 +29,7 @@ const PAIRS: [string, string[]][] = [
   ["danger", ["bg", "bg2", "bg3", "err-bg"]],
   ["accent", ["bg", "bg2", "bg3"]],
   ["ok", ["bg", "bg2"]],
+  ["warn-text", ["bg", "bg2", "bg3"]],
   ["accent-fg", ["accent"]],
   ["ok-fg", ["ok"]],
   // The SQL editor's tokens, on the editor and its completion list.

@@ -20,6 +20,71 @@ fn leading_number(t: &str) -> Option<u64> {
     t.split_whitespace().next()?.replace(',', "").parse().ok()
 }
 
+/// The edge-1 → hq edge's lag as the canvas states it (ms), and whether its alert is listed
+/// going on (`Some(true)`), ended (`Some(false)`) or not at all.
+async fn lag_and_alert(app: &StudioApp) -> Result<(Option<f64>, Option<bool>)> {
+    let v = app
+        .s()
+        .execute(
+            "const lag = document.querySelector(\"[data-testid='edge-lag-edge-1-hq']\");
+             const alerts = [...document.querySelectorAll(\"[data-testid='health-alert-edge-1-hq']\")];
+             return [lag ? lag.dataset.lagMs : null, alerts.length ? alerts.some(a => a.dataset.active === 'true') : null];",
+            json!([]),
+        )
+        .await?;
+    Ok((v[0].as_str().and_then(|s| s.parse().ok()), v[1].as_bool()))
+}
+
+/// Failed batches per edge, as the factory's table says them.
+async fn failed_batches(app: &StudioApp) -> Result<Vec<u64>> {
+    let v = app
+        .s()
+        .execute("return [...document.querySelectorAll(\"[data-testid='factory-stats'] tbody tr\")].map(r => r.cells[3].textContent.replace(/,/g, ''));", json!([]))
+        .await?;
+    Ok(serde_json::from_value::<Vec<String>>(v)?.iter().filter_map(|t| t.parse().ok()).collect())
+}
+
+/// The network outage: edge-1 keeps running and writing while its link to hq is cut. The edge
+/// shows its lag in time growing and an alert starts past a 2 s threshold; after Restore the
+/// backlog drains, the lag is zero again and the alert ends, kept in the Health list. Nothing
+/// failed to be written meanwhile.
+async fn link_cut_and_restored(app: &StudioApp) -> Result<()> {
+    let s = app.s();
+    s.fill("[data-testid='default-thresholds-lag']", "2").await?;
+    s.click_css("[data-testid='default-thresholds-save']", T).await?;
+    s.click_css("[data-testid='factory-cut-link']", T).await?;
+    s.wait("[data-testid='factory-restore-link']", T).await.context("the link is cut")?;
+    let first = until("edge-1 → hq shows lag in time", T, Duration::from_millis(250), async || Ok::<_, anyhow::Error>(lag_and_alert(app).await?.0.filter(|l| *l > 0.0))).await?;
+    until("the lag passes the 2 s threshold and its alert starts", T, Duration::from_millis(250), async || {
+        let (lag, alert) = lag_and_alert(app).await?;
+        Ok::<_, anyhow::Error>((lag.is_some_and(|l| l > 2_000.0) && alert == Some(true)).then_some(()))
+    })
+    .await?;
+    // Cut for more than 5 s: the history (a sample per 5 s) holds the outage.
+    let grown = until("the lag grows past 6 s while the link is cut", T, Duration::from_millis(250), async || Ok::<_, anyhow::Error>(lag_and_alert(app).await?.0.filter(|l| *l > 6_000.0))).await?;
+    ensure!(grown > first, "the lag grows while the link is cut: {first} ms, then {grown} ms");
+    s.wait("[data-testid='topo-inbound-lag-hq']", T).await.context("hq's card shows how far behind it is")?;
+    app.shot("03a-factory-link-cut").await?;
+    s.click_css("[data-testid='factory-restore-link']", T).await?;
+    s.wait("[data-testid='factory-cut-link']", T).await.context("the link is restored")?;
+    until("the backlog drains and the alert ends", Duration::from_secs(60), Duration::from_millis(250), async || {
+        let (lag, alert) = lag_and_alert(app).await?;
+        Ok::<_, anyhow::Error>((lag == Some(0.0) && alert == Some(false)).then_some(()))
+    })
+    .await?;
+    let listed = s.wait_text("[data-testid='health-alert-edge-1-hq']", T, "the ended alert", |t| t.contains("ended")).await?;
+    ensure!(listed.contains("behind by up to"), "the Health list says how bad it got: {listed}");
+    app.shot("03b-factory-link-restored").await?;
+    // The edge's panel charts its history, the outage marked.
+    s.click_css("[data-testid='topo-edge-edge-1-hq']", T).await?;
+    s.wait("[data-testid='health-chart'] [data-testid='health-outage']", T).await.context("the edge's chart marks the outage")?;
+    app.shot("03c-factory-edge-history").await?;
+    s.press(switchyard_e2e::webdriver::KEY_ESCAPE).await?;
+    let failed = failed_batches(app).await?;
+    ensure!(failed.len() == 2 && failed.iter().all(|f| *f == 0), "no batch failed while the link was cut: {failed:?}");
+    Ok(())
+}
+
 async fn journey(app: &StudioApp) -> Result<()> {
     let s = app.s();
     s.wait("[data-testid='instance-local'] [data-state='online']", Duration::from_secs(60)).await.context("the first-launch local instance")?;
@@ -77,6 +142,7 @@ async fn journey(app: &StudioApp) -> Result<()> {
     app.shot("02-factory-running").await?;
     let (labels, over) = app.labels_over_nodes().await?;
     anyhow::ensure!(labels >= 4 && over.is_empty(), "the factory's {labels} edge labels sit clear of the nodes: {over:?}");
+    link_cut_and_restored(app).await?;
     s.click_css("[data-testid='factory-offline']", T).await?;
     s.wait("[data-testid='factory-online']", T).await.context("edge-1 offline")?;
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -1,7 +1,7 @@
 //! The factory scenario in the Cluster view: set it up (the links' plans shown first), run the
 //! load at a chosen rate, take edge-1 offline and back, check what reached hq, remove it all.
 import { useEffect, useRef, useState } from "react";
-import { CLUSTER_NODES, type TopologyView } from "../platform";
+import { CLUSTER_NODES, native, type TopologyView } from "../platform";
 import { Modal } from "../components/Modal";
 import { PlanView } from "../topology/LinkDialog";
 import { refreshTopology } from "../topology/store";
@@ -47,6 +47,18 @@ export function FactoryReview() {
       </div>
     </Modal>
   );
+}
+
+/** A network outage on purpose: edge-1 keeps running and writing, its link to hq carries
+ * nothing until restored (the canvas shows the backlog and lag growing, then draining). */
+function CutLink({ view }: { view: TopologyView }) {
+  const id = (name: string) => view.nodes.find((n) => n.name === name)?.id;
+  const link = view.edges.find((e) => e.source === id(CLUSTER_NODES[0]) && e.target === id(CLUSTER_NODES[2]));
+  if (!link) return null;
+  const cut = (yes: boolean) => native.factory_cut_link(CLUSTER_NODES[0], yes).then(refreshTopology, toastError);
+  return link.state === "paused"
+    ? <button onClick={() => void cut(false)} data-testid="factory-restore-link">Restore edge-1's link</button>
+    : <button onClick={() => void cut(true)} data-testid="factory-cut-link" title="edge-1 keeps running and writing; its link to hq carries nothing">Cut edge-1's link</button>;
 }
 
 export function FactoryPanel({ view }: { view: TopologyView }) {
@@ -130,6 +142,7 @@ export function FactoryPanel({ view }: { view: TopologyView }) {
                 {edge1.online ? "Take edge-1 offline" : "Bring edge-1 back"}
               </button>
             )}
+            {edge1?.online && <CutLink view={view} />}
             <button onClick={() => void checkArrival()} disabled={f.busy || !f.stats?.edges.length} data-testid="factory-check">Check hq</button>
           </div>
           {f.arrival && (

@@ -48,3 +48,8 @@ export const native = nativeOf(call, listen);
 export function onRegistryChanged(f: () => void): Promise<UnlistenFn> {
   return listenEvent("registry-changed", () => f());
 }
+
+/** The native side says an alert started or ended (the studio watches with the canvas closed). */
+export function onHealthChanged(f: () => void): Promise<UnlistenFn> {
+  return listenEvent("health-changed", () => f());
+}

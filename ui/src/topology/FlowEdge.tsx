@@ -2,7 +2,8 @@
 //! its label on its own line (placed clear of nodes and other labels) with the way data flows.
 import { memo } from "react";
 import { BaseEdge, EdgeLabelRenderer, useInternalNode, type Edge, type EdgeProps } from "@xyflow/react";
-import { PAIR_GAP, along, edgeBacklog, floatingEdge, labelLine, short } from "./model";
+import { PAIR_GAP, along, floatingEdge, labelLine, short } from "./model";
+import { EdgeLag } from "../health/EdgeLag";
 import { edgeChannels, edgeLook, type EdgeData } from "./flow";
 import { useTopology } from "./store";
 import { lastWords } from "../verify/EdgeVerify";
@@ -27,7 +28,6 @@ export const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>)
   const angle = Math.atan2(line.to.y - line.from.y, line.to.x - line.from.x);
   const e = data.edge;
   const look = edgeLook(data, !!selected);
-  const backlog = edgeBacklog(e);
   const channels = edgeChannels(e);
   const whole = `${data.sourceName} → ${data.targetName}: ${channels.join(", ")}${e.lastError ? `\n${e.lastError}` : ""}${e.channels.filter((c) => c.error).map((c) => `\n${c.channel}: ${c.error}`).join("")}`;
   const arrow = <span className="dir" aria-hidden style={{ transform: `rotate(${angle}rad)` }}>➜</span>;
@@ -52,7 +52,7 @@ export const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>)
             <div className="chans">{arrow}{e.mesh && <span className="badge" title="HarperDB's default: every table of these databases, both ways">full mesh</span>}{channels.join(", ")}{e.cycle ? " ↻" : ""}</div>
             <div className="stats">
               {data.rate === null ? <span className="muted" title="HarperDB reports no counts per link">rate n/a</span> : <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>}
-              {backlog > 0 && <span> · lag {short(backlog)}</span>}
+              <EdgeLag edge={e} source={data.sourceName} target={data.targetName} />
               {e.state !== "open" && <span> · {e.state}</span>}
               {verified && <span className={`verified ${verified.verdict}`} data-testid="topo-edge-verified"> · {lastWords(verified, zone)}</span>}
             </div>

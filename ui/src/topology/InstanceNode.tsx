@@ -5,6 +5,8 @@ import { Handle, Position as Side, useStore, useConnection, type Node, type Node
 import { NODE_HEIGHT, NODE_KIND_LABEL, NODE_WIDTH, short } from "./model";
 import { type NodeData } from "./flow";
 import { count } from "../text/count";
+import { lagLevel, lagText, thresholdsOf } from "../health/model";
+import { useHealth } from "../health/store";
 import { zoomedOut } from "./viewport";
 
 export const InstanceNode = memo(function InstanceNode({ id, data, selected }: NodeProps<Node<NodeData>>) {
@@ -14,6 +16,7 @@ export const InstanceNode = memo(function InstanceNode({ id, data, selected }: N
   // While a link is dragged from another node, this whole card takes the drop (it shows so
   // under the pointer); only a change of that answer re-renders the card.
   const accepts = useConnection((c) => c.inProgress && c.fromNode.id !== id);
+  const defaults = useHealth((s) => thresholdsOf(s.state?.rules ?? null, ""));
   if (far) {
     // Zoomed out, a node is its name. No handles: at that zoom they are a few pixels wide, too
     // small to drag a link from, and 200 of them were a good part of what opening 100 nodes
@@ -48,6 +51,13 @@ export const InstanceNode = memo(function InstanceNode({ id, data, selected }: N
           ? <span className="muted" data-testid={`topo-writes-${n.name}`} title="this server reports no log position to count writes from">write rate not reported</span>
           : <span data-testid={`topo-writes-${n.name}`} title="transactions written to its log per second">{short(data.rate)} writes/s</span>}
       </div>
+      {n.inboundLagMs !== undefined && (
+        <div className="small">
+          <span className={`edge-lag ${lagLevel(n.inboundLagMs, defaults)}`} data-testid={`topo-inbound-lag-${n.name}`} title="the worst lag of the links into it">
+            {n.inboundLagMs > 0 ? `behind by up to ${lagText(n.inboundLagMs)}` : "caught up"}
+          </span>
+        </div>
+      )}
       {n.error && <div className="small error-text topo-node-error" title={n.error}>{n.error}</div>}
       <Handle type="source" position={Side.Right} />
     </div>

@@ -12,7 +12,21 @@ import { startCompare } from "../tail/store";
 import { useTopology } from "./store";
 import { ChannelVerify, EdgeVerify } from "../verify/EdgeVerify";
 import { LinkTo } from "./LinkTo";
-import { openLink, openUnlink } from "./store";
+import { EdgeHealth } from "../health/EdgeHealth";
+import { HealthList } from "../health/HealthList";
+import { lagText } from "../health/model";
+import { openLink, openUnlink, refreshTopology } from "./store";
+import { native } from "../platform";
+
+/** Pauses or resumes the link `dialer` dials to `linkName`, then shows it. */
+async function pause(dialer: string, linkName: string, paused: boolean): Promise<void> {
+  try {
+    await native.link_pause(dialer, linkName, paused);
+    await refreshTopology();
+  } catch (e) {
+    toastError(e);
+  }
+}
 
 /** Memoised: a drag re-renders the canvas every frame, never the panel. */
 export const Panel = memo(function Panel({ view }: { view: View }) {
@@ -61,7 +75,7 @@ export const Panel = memo(function Panel({ view }: { view: View }) {
           <p className="small">{edge.state}{edge.latencyMs !== undefined ? ` · ${edge.latencyMs.toFixed(1)} ms` : ""}{edge.lastError ? ` · ${edge.lastError}` : ""}</p>
           {edge.mesh && <p className="small" data-testid="topo-edge-mesh">HarperDB's full mesh: every table of these databases flows both ways, tables made later too.</p>}
           <table className="small">
-            <thead><tr><th>channel</th><th>at</th><th>/s</th><th>lag</th></tr></thead>
+            <thead><tr><th>channel</th><th>at</th><th>/s</th><th title="entries its target lacks">behind</th><th title="the age of the oldest entry its target lacks">lag</th></tr></thead>
             <tbody>
               {edge.channels.map((c) => (
                 <tr key={`${c.channel}|${c.dialer}`} className={c.error ? "error-text" : ""} title={c.error ?? ""}>
@@ -69,6 +83,7 @@ export const Panel = memo(function Panel({ view }: { view: View }) {
                   <td>{c.position ?? "–"}</td>
                   <td>{short(rates[`${edge.id}|${c.channel}|${c.dialer}`] ?? 0)}</td>
                   <td>{c.backlog ?? "–"}</td>
+                  <td>{c.lagMs === undefined ? "n/a" : lagText(c.lagMs)}</td>
                 </tr>
               ))}
             </tbody>
@@ -81,7 +96,15 @@ export const Panel = memo(function Panel({ view }: { view: View }) {
               <button className="link" onClick={() => open({ kind: "tail", instance: edge.target, channels: edgeChannels(edge) })}>Tail on {name(edge.target)}…</button>
             )}
           </div>
+          {edge.channels[0] && view.nodes.find((n) => n.id === edge.channels[0].dialer)?.serverKind !== "harperdb" && (
+            <div className="row">
+              {edge.state === "paused"
+                ? <button onClick={() => void pause(edge.channels[0].dialer, edge.channels[0].linkName, false)} data-testid="topo-resume">Resume link</button>
+                : <button onClick={() => void pause(edge.channels[0].dialer, edge.channels[0].linkName, true)} data-testid="topo-pause" title="carry nothing until resumed; what is written meanwhile waits">Pause link</button>}
+            </div>
+          )}
           <EdgeVerify view={view} edge={edge} />
+          <EdgeHealth edge={edge} />
           <div className="row">
             {[edge.source, edge.target].every((id) => view.nodes.find((n) => n.id === id)?.kind !== "ghost") &&
               edgeChannels(edge).map((c) => (
@@ -94,6 +117,7 @@ export const Panel = memo(function Panel({ view }: { view: View }) {
         </section>
       )}
       {!node && !edge && <p className="small muted">Drag from the right handle of a node to another node to link them. Select an edge to change or remove it; Delete removes it, Escape clears.</p>}
+      <HealthList />
       <section>
         <h3>Warnings {view.warnings.length > 0 && <span className="badge">{view.warnings.length}</span>}</h3>
         {view.warnings.length === 0 && <p className="small muted">None.</p>}

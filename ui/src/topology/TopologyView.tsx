@@ -11,6 +11,7 @@ import { LinkDialog, UnlinkDialog } from "./LinkDialog";
 import { openUnlink, startTopologyPolling, useTopology } from "./store";
 import { VerifyDialog } from "../verify/VerifyDialog";
 import { startPeriodic, useVerify } from "../verify/store";
+import { startHealth } from "../health/store";
 import { FIT, FIT_MAX_ZOOM, FIT_PADDING, MIN_ZOOM } from "./viewport";
 import { Panel } from "./Panel";
 import { Flow } from "./Flow";
@@ -27,6 +28,7 @@ function Canvas() {
   const dialog = useTopology((s) => s.dialog);
   useEffect(() => startTopologyPolling(), []);
   useEffect(() => startPeriodic(periodicEdges), []);
+  useEffect(() => startHealth(), []);
   // The canvas holds its nodes: a drag moves one node's object only; the store learns the
   // position when the drag ends. Refreshes merge in, keeping what did not change.
   const [nodes, setNodes] = useState<Node<NodeData>[]>([]);
