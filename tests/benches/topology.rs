@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use serde_json::json;
 use switchyard_e2e::studio::StudioApp;
-use switchyard_protocol::ops::{ChannelStatus, ClusterStatus, LinkState, LinkStatus, NodeSubscription};
+use switchyard_protocol::ops::{ChannelStatus, ClusterStatus, LinkState, LinkStatus, NodeSubscription, ReceiverStatus};
 use switchyard_protocol::tls::Trust;
 use switchyard_studio::topology::{self, Observed, TopologyView};
 use switchyard_studio::{InstanceKind, InstanceSpec, InstanceStatus};
@@ -27,11 +27,14 @@ const LINKS: usize = 300;
 fn synthetic(nodes: usize, links: usize) -> TopologyView {
     let name = |i: usize| format!("n{i:02}");
     let mut connections: Vec<Vec<LinkStatus>> = vec![Vec::new(); nodes];
+    let mut receivers: Vec<Vec<ReceiverStatus>> = vec![Vec::new(); nodes];
     for l in 0..links {
         // Every link joins a different pair: offsets 1, 18, 35, … from the dialler.
         let dialer = l % nodes;
         let peer = (dialer + 1 + 17 * (l / nodes)) % nodes;
         let channel = format!("dev:t{}", l % 10);
+        // The source's view of the dialler's pull: its backlog and lag in time (drawn on the edge).
+        receivers[peer].push(ReceiverStatus { peer: name(dialer), channel: channel.clone(), acknowledged: l as i64 * 10, backlog: (l % 5) as i64 * 3, lag_ms: (l % 7) as f64 * 900.0 });
         connections[dialer].push(LinkStatus {
             name: name(peer),
             host: "127.0.0.1".into(),
@@ -61,8 +64,9 @@ fn synthetic(nodes: usize, links: usize) -> TopologyView {
     }
     let observed: Vec<Observed> = connections
         .into_iter()
+        .zip(receivers)
         .enumerate()
-        .map(|(i, connections)| Observed {
+        .map(|(i, (connections, receivers))| Observed {
             spec: InstanceSpec { id: format!("id-{i}"), name: name(i), url: format!("http://127.0.0.1:{}", 10_000 + i), username: "admin".into(), kind: InstanceKind::Remote, tls: Trust::System, port: None },
             status: InstanceStatus {
                 id: format!("id-{i}"),
@@ -76,7 +80,7 @@ fn synthetic(nodes: usize, links: usize) -> TopologyView {
             },
             channels: (0..10).map(|t| format!("dev:t{t}")).collect(),
             channels_last_known: false,
-            cluster: Ok(ClusterStatus { kind: "cluster-status".into(), node_name: name(i), is_enabled: true, read_only: None, connections, receivers: vec![], log_head: 0 }),
+            cluster: Ok(ClusterStatus { kind: "cluster-status".into(), node_name: name(i), is_enabled: true, read_only: None, connections, receivers, log_head: 0 }),
             harperdb: None,
         })
         .collect();
