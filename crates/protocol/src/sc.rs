@@ -45,6 +45,9 @@ pub mod close {
     pub const FELL_BEHIND: u16 = 4100;
     /// A socket that handshook but did not log in (or lost its login) within the node's time.
     pub const LOGIN_TIMEOUT: u16 = 4101;
+    /// The node refused a batch the peer pushed (the reason says why); the peer may reconnect
+    /// and send again from the node's position once it is allowed.
+    pub const REFUSED: u16 = 4102;
 }
 
 /// What one text frame holds.

@@ -268,6 +268,7 @@ pub fn link_request(edge: &str, hq: &str) -> crate::links::LinkRequest {
             LinkChannel { channel: format!("{DATABASE}:{CONFIG}"), direction: Direction::BToA },
         ],
         b_dials: false,
+        relay_origins: Vec::new(),
     }
 }
 

@@ -40,7 +40,7 @@ pub struct LinkChannel {
 /// What the dialog asks for: between `a` and `b` (instance ids, as dragged from `a` to `b`),
 /// these channels, the link dialled by `a` (or by `b`, for an `a` that cannot be reached).
 /// The channels are the link's whole set: an existing link is changed to carry exactly these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkRequest {
     pub a: String,
@@ -49,6 +49,12 @@ pub struct LinkRequest {
     /// The dialler is `b` instead of `a`.
     #[serde(default)]
     pub b_dials: bool,
+    /// The nodes (their node names) whose entries the dialler relays on what it pushes: those
+    /// upstream of it on those channels, as the studio's view of the cluster finds them. The
+    /// dialled node accepts pushed entries of these origins and of the dialler only.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub relay_origins: Vec<String>,
 }
 
 /// One request of a plan as the dialog shows it (passwords masked).
@@ -270,8 +276,9 @@ impl Plan {
 }
 
 /// The role permission that lets a link carry exactly `subscriptions` (from the dialler's
-/// side): read what the dialler pulls, insert/update/delete what it pushes.
-pub fn link_permission(subscriptions: &[NodeSubscription]) -> Value {
+/// side): read what the dialler pulls, insert/update/delete what it pushes, and relay the
+/// entries of `relay_origins` (when it pushes anything) besides its own.
+pub fn link_permission(subscriptions: &[NodeSubscription], relay_origins: &[String]) -> Value {
     let mut dbs: BTreeMap<String, DatabasePermission> = BTreeMap::new();
     for s in subscriptions {
         let (read, write) = (s.subscribe, s.publish);
@@ -280,6 +287,12 @@ pub fn link_permission(subscriptions: &[NodeSubscription]) -> Value {
     }
     let mut permission = serde_json::Map::new();
     permission.insert("super_user".into(), Value::Bool(false));
+    let mut relay: Vec<&String> = relay_origins.iter().collect();
+    relay.sort();
+    relay.dedup();
+    if subscriptions.iter().any(|s| s.publish) && !relay.is_empty() {
+        permission.insert(switchyard_protocol::RELAY_ORIGINS.into(), Value::from(relay.into_iter().cloned().collect::<Vec<_>>()));
+    }
     for (db, tables) in dbs {
         permission.insert(db, serde_json::to_value(tables).unwrap_or(Value::Null));
     }
@@ -342,7 +355,8 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
     let user = link_user(&d.node_name);
     let roles: Vec<RoleReply> = t.client.run_as(&Operation::ListRoles(NoFields {})).await?;
     let previous_role = roles.into_iter().find(|r| r.id == user).map(|r| r.permission);
-    let permission = link_permission(&subs);
+    let relay: Vec<String> = req.relay_origins.iter().filter(|o| **o != d.node_name).cloned().collect();
+    let permission = link_permission(&subs, &relay);
     let names = subs.iter().map(|s| s.channel.to_string()).collect::<Vec<_>>().join(", ");
     let mut steps = Vec::new();
     let summary = match existing {

@@ -224,7 +224,7 @@ async fn two_harperdb_instances_are_drawn_linked_in_its_own_form_and_unlinked() 
         (Some("127.0.0.1".to_string()), Some(ServerKind::HarperDb), None)
     ]);
     assert!(v.edges.is_empty(), "{v:#?}");
-    let req = LinkRequest { a: "id-a".into(), b: "id-b".into(), channels: vec![LinkChannel { channel: "shop:item".into(), direction: Direction::AToB }], b_dials: false };
+    let req = LinkRequest { a: "id-a".into(), b: "id-b".into(), channels: vec![LinkChannel { channel: "shop:item".into(), direction: Direction::AToB }], b_dials: false, ..Default::default() };
 
     // A HarperDB instance and a switchyard-node cannot be linked: said before anything is sent.
     let dir = tempfile::tempdir().unwrap();

@@ -29,7 +29,7 @@ async fn hq_holds_every_out_of_range_reading_the_edges_wrote_through_an_outage()
         }
     }
     for e in [&edge1, &edge2] {
-        let req = LinkRequest { a: e.party().id, b: hq.party().id, channels: vec![LinkChannel { channel: format!("{DATABASE}:{DATA}"), direction: Direction::AToB }], b_dials: false };
+        let req = LinkRequest { a: e.party().id, b: hq.party().id, channels: vec![LinkChannel { channel: format!("{DATABASE}:{DATA}"), direction: Direction::AToB }], b_dials: false, ..Default::default() };
         let report = plan_link(&req, e.party(), hq.party()).await.unwrap().apply().await;
         assert!(report.ok, "{report:#?}");
     }

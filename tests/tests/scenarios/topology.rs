@@ -136,7 +136,7 @@ async fn a_planned_link_carries_only_its_channels_is_changed_and_removed_with_it
     hq.table("secret").await;
 
     // Dragged edge → hq: sensor_data flows to hq; edge dials.
-    let req = LinkRequest { a: "id-edge".into(), b: "id-hq".into(), channels: vec![LinkChannel { channel: "dev:sensor_data".into(), direction: Direction::AToB }], b_dials: false };
+    let req = LinkRequest { a: "id-edge".into(), b: "id-hq".into(), channels: vec![LinkChannel { channel: "dev:sensor_data".into(), direction: Direction::AToB }], b_dials: false, ..Default::default() };
     let plan = plan_link(&req, edge_node.party(), hq.party()).await.unwrap();
     let preview = plan.preview("p1");
     let ops: Vec<(&str, &str)> = preview.steps.iter().map(|s| (s.instance_name.as_str(), s.operation.as_str())).collect();
@@ -167,6 +167,7 @@ async fn a_planned_link_carries_only_its_channels_is_changed_and_removed_with_it
             LinkChannel { channel: "dev:config".into(), direction: Direction::BToA },
         ],
         b_dials: false,
+        relay_origins: Vec::new(),
     };
     let plan = plan_link(&req, edge_node.party(), hq.party()).await.unwrap();
     let ops: Vec<String> = plan.preview("p2").steps.iter().map(|s| format!("{}:{}", s.instance_name, s.operation)).collect();
@@ -187,11 +188,55 @@ async fn a_planned_link_carries_only_its_channels_is_changed_and_removed_with_it
     assert_eq!(hq.count("sensor_data").await, 1, "after removal nothing flows");
 }
 
+/// The error `n` reports on its link to `peer`, if any.
+async fn link_error(n: &Node, peer: &str) -> Option<String> {
+    let status = n.ok(json!({"operation": "cluster_status"})).await;
+    status["connections"].as_array()?.iter().find(|l| l["name"] == peer)?["last_error"].as_str().map(str::to_string)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_of_planned_links_relays_only_the_origins_upstream_of_each_pusher() {
+    let (a, b, c) = (node("a").await, node("b").await, node("c").await);
+    for n in [&a, &b, &c] {
+        n.table("t").await;
+    }
+    let push = |from: &str, to: &str| LinkRequest {
+        a: format!("id-{from}"),
+        b: format!("id-{to}"),
+        channels: vec![LinkChannel { channel: "dev:t".into(), direction: Direction::AToB }],
+        ..Default::default()
+    };
+    // a pushes t to b; then b pushes t to c, so b relays a's writes.
+    assert!(plan_link(&push("a", "b"), a.party(), b.party()).await.unwrap().apply().await.ok);
+    let v = view_when(&[&a, &b, &c], "the edge a → b", |v| edge(v, "a", "b").is_some()).await;
+    let upstream = topology::upstream(&v, "id-b", &["dev:t".to_string()]);
+    assert_eq!(upstream, vec!["a".to_string()], "a is upstream of b on dev:t");
+    assert!(topology::upstream(&v, "id-a", &["dev:t".to_string()]).is_empty());
+
+    // Planned without what lies upstream: c refuses a's entries that b relays, says why on b's
+    // link, and takes nothing of them (nor of what follows them).
+    assert!(plan_link(&push("b", "c"), b.party(), c.party()).await.unwrap().apply().await.ok);
+    a.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 1}]})).await;
+    eventually("b has a's record", async || b.count("t").await == 1).await;
+    eventually("b's link to c says c refuses a's entries", async || link_error(&b, "c").await.is_some_and(|e| e.contains("may not relay entries of origin 'a'"))).await;
+    assert_eq!(c.count("t").await, 0);
+
+    // Planned as the studio plans it (its upstream in the role): a's record reaches c through b,
+    // once, and so do b's own.
+    let planned = LinkRequest { relay_origins: upstream, ..push("b", "c") };
+    let plan = plan_link(&planned, b.party(), c.party()).await.unwrap();
+    assert_eq!(plan.preview("p").steps[0].request["permission"][switchyard_protocol::RELAY_ORIGINS], json!(["a"]), "the role lists a");
+    assert!(plan.apply().await.ok);
+    eventually("a's record reaches c through b", async || c.count("t").await == 1).await;
+    b.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 2}]})).await;
+    eventually("b's own record too", async || c.count("t").await == 2).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_that_fails_midway_leaves_no_user_role_or_link_behind() {
     let (mut edge_node, hq) = (node("edge").await, node("hq").await);
     edge_node.table("sensor_data").await;
-    let req = LinkRequest { a: "id-edge".into(), b: "id-hq".into(), channels: vec![LinkChannel { channel: "dev:sensor_data".into(), direction: Direction::AToB }], b_dials: false };
+    let req = LinkRequest { a: "id-edge".into(), b: "id-hq".into(), channels: vec![LinkChannel { channel: "dev:sensor_data".into(), direction: Direction::AToB }], b_dials: false, ..Default::default() };
     let plan = plan_link(&req, edge_node.party(), hq.party()).await.unwrap();
     // The dialler goes away between the preview and Apply: its add_node cannot be sent.
     edge_node.stop().await;

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use switchyard_protocol::ops::{Denied, MissingPermission};
+use switchyard_protocol::RELAY_ORIGINS;
 
 use crate::error::{Error, Result};
 
@@ -19,6 +20,13 @@ impl Role {
 
     pub fn cluster_user(&self) -> bool {
         self.permission.get("cluster_user").and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// The nodes whose entries a limited link user may relay besides its own node's
+    /// (`"relay_origins": ["a", "b"]`, set by whoever makes the link: the studio lists the nodes
+    /// upstream of the dialler on what it pushes).
+    pub fn relay_origins(&self) -> Vec<&str> {
+        self.permission.get(RELAY_ORIGINS).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
     }
 }
 
@@ -134,6 +142,11 @@ pub fn validate_permission(p: &Value) -> Result<()> {
     let obj = p.as_object().ok_or_else(|| Error::bad("'permission' must be an object"))?;
     for (k, v) in obj {
         match k.as_str() {
+            RELAY_ORIGINS => {
+                if !v.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
+                    return Err(Error::bad(format!("permission '{RELAY_ORIGINS}' must be an array of node names")));
+                }
+            }
             "super_user" | "cluster_user" | "structure_user" => {
                 if !(v.is_boolean() || (k == "structure_user" && v.is_array())) {
                     return Err(Error::bad(format!("permission '{k}' must be a boolean")));

@@ -99,6 +99,8 @@ struct Conn {
     last_pong: Instant,
     /// Set when replies exceed what one socket may hold: the peer is closed (4100).
     overflowed: bool,
+    /// Why a batch the peer pushed was refused: the socket is closed with it (4102).
+    refused: Option<String>,
     /// The node name of a peer that said `sy:hello` (replication on this socket).
     peer: Option<String>,
     /// Permits for publishes not yet committed (PUBLISHES_IN_FLIGHT).
@@ -146,6 +148,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
         backlog: Waiting::default(),
         last_pong: Instant::now(),
         overflowed: false,
+        refused: None,
         peer: None,
         publishing: Arc::new(Semaphore::new(PUBLISHES_IN_FLIGHT)),
         permissions,
@@ -298,7 +301,12 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
                 }
                 conn.refill();
             }
-            let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+            // A close frame's reason holds at most 123 bytes.
+            let reason = match conn.refused.take() {
+                Some(why) => why.char_indices().take_while(|(i, c)| i + c.len_utf8() <= 123).map(|(_, c)| c).collect::<String>().into(),
+                None => reason.into(),
+            };
+            let _ = socket.send(Message::Close(Some(CloseFrame { code, reason }))).await;
         })
         .await;
     }
@@ -363,6 +371,9 @@ impl Conn {
             if let Some(code) = self.packet(p).await {
                 return Some(code);
             }
+        }
+        if self.refused.is_some() {
+            return Some(close::REFUSED);
         }
         self.overflowed.then_some(close::FELL_BEHIND)
     }

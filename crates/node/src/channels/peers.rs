@@ -132,9 +132,29 @@ impl Conn {
             self.node.log.warn(&["replication", "auth"], format!("a batch from '{peer}' was refused: {msg}"));
             return self.fail(cid, error_object("AuthError", msg));
         }
-        // A limited user may relay other nodes' entries (chains) but never moves their own
-        // positions: what it claims is kept to its path.
+        // A limited user speaks for its own node, and relays the entries of the nodes its role
+        // lists (chains) and no others: an entry in any other node's name is refused whole,
+        // said and logged, and the socket closed (the peer reconnects and sends again from our
+        // position, so nothing is lost once its role lists the origin). What it relays never
+        // moves those nodes' own positions: it is kept to its path.
         let relay = (!who.replicates_everything()).then_some(who.username.as_str());
+        if relay.is_some() {
+            let allowed = who.role.relay_origins();
+            if let Some(e) = batch.entries.iter().find(|e| e.origin != peer && !allowed.contains(&e.origin.as_str())) {
+                let msg = format!(
+                    "user '{}' (node '{peer}') may not relay entries of origin '{}' on {}: its role's {} are [{}]",
+                    who.username,
+                    e.origin,
+                    batch.channel,
+                    switchyard_protocol::RELAY_ORIGINS,
+                    allowed.join(", ")
+                );
+                self.node.log.warn(&["replication", "auth"], format!("a batch from '{peer}' was refused: {msg}"));
+                self.fail(cid, error_object("AuthError", msg.clone()));
+                self.refused = Some(msg);
+                return;
+            }
+        }
         match crate::replication::apply_batch(&self.node.store, &peer, batch, relay).await {
             Ok(ack) => {
                 self.done(cid);

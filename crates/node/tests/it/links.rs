@@ -23,12 +23,12 @@ async fn a_link_user_replicates_only_what_its_role_grants() {
     let grant = |read: bool, write: bool| json!({"read": read, "insert": write, "update": write, "delete": write, "attribute_permissions": []});
     edge.ok(json!({"operation": "add_role", "role": "link_hq", "permission": {"super_user": false,
         "dev": {"tables": {"sensor_data": grant(true, false), "config": grant(false, true)}}}})).await;
-    edge.ok(json!({"operation": "add_user", "username": "link_hq", "password": "link-pass", "role": "link_hq", "active": true})).await;
+    edge.ok(json!({"operation": "add_user", "username": "sy_link_hq", "password": "link-pass", "role": "link_hq", "active": true})).await;
     edge.ok(json!({"operation": "insert", "database": "dev", "table": "secret", "records": [{"id": 1, "pin": 1234}]})).await;
     edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor_data", "records": [{"id": 1, "t": 20.5}]})).await;
 
     hq.ok(json!({"operation": "add_node", "name": "edge", "host": "127.0.0.1", "port": port(&edge),
-        "authorization": {"username": "link_hq", "password": "link-pass"},
+        "authorization": {"username": "sy_link_hq", "password": "link-pass"},
         "subscriptions": [
             {"channel": "dev:sensor_data", "subscribe": true, "publish": true},
             {"channel": "dev:config", "subscribe": false, "publish": true},
@@ -59,14 +59,14 @@ async fn a_link_user_replicates_only_what_its_role_grants() {
     assert_eq!(count(&edge, "sensor_data").await, 2, "hq's write did not flow into edge");
 
     // The same user, on the wire itself: neither pull nor push outside the role.
-    let link = OpsClient::new(edge.url(), Credentials::basic("link_hq", "link-pass")).unwrap();
+    let link = OpsClient::new(edge.url(), Credentials::basic("sy_link_hq", "link-pass")).unwrap();
     let refused = link.send(&json!({"operation": "search_by_id", "database": "dev", "table": "secret", "ids": [1], "get_attributes": ["*"]})).await.unwrap();
     assert_eq!(refused.status, 403, "the link user cannot read secret through the API either: {}", refused.text);
     use switchyard_protocol::sc::{Hello, Pull, PullReply, Transaction, Txns};
     let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(&edge), trust: None };
     let (socket, _events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
-    socket.login("link_hq", "link-pass").await.unwrap();
-    let _: Hello = socket.call("sy:hello", &Hello { node_name: "probe".into() }).await.unwrap();
+    socket.login("sy_link_hq", "link-pass").await.unwrap();
+    let _: Hello = socket.call("sy:hello", &Hello { node_name: "hq".into() }).await.unwrap();
     let pull = socket.call::<_, PullReply>("sy:pull", &Pull { channel: "dev:secret".into(), from: 0 }).await.unwrap_err();
     assert_eq!(pull.refusal(), Some("AuthError"), "{pull}");
     let push = Txns::<Transaction> { channel: "dev:sensor_data".into(), from: 0, upto: 0, entries: vec![] };
@@ -124,37 +124,56 @@ async fn dropping_a_link_user_or_unpublishing_a_channel_ends_its_receivers() {
     assert!(!left.contains(&("hq".to_string(), "dev:config".to_string())), "config is no longer published to hq: {left:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forged_origin_from_a_link_user_never_drops_the_real_origins_entries() {
+/// A limited link user pushing one entry in `origin`'s name with id 10^12 (as a relay would).
+async fn push_as(hq: &TestNode, user: &str, origin: &str, key: &str) -> switchyard_sc::Result<()> {
     use switchyard_protocol::sc::{Hello, Transaction, Txns};
+    let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(hq), trust: None };
+    let (socket, _events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
+    socket.login(user, "push-pw").await.unwrap();
+    let _: Hello = socket.call("sy:hello", &Hello { node_name: "mallory".into() }).await.unwrap();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let records = serde_json::value::RawValue::from_string(json!([{"id": key}]).to_string()).unwrap();
+    let entry = Transaction { id: 1, origin: origin.into(), origin_id: 1_000_000_000_000, channel: "dev:t".into(), operation: "insert".into(), user: None, ts: now_ms as f64, version: now_ms << 20, records: Some(records), ids: None };
+    socket.invoke("sy:txns", &Txns { channel: "dev:t".into(), from: 0, upto: 1, entries: vec![entry] }).await.map(drop)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_user_relays_only_the_origins_its_role_lists_and_never_drops_the_real_origins_entries() {
     let hq = TestNode::launch("hq").await;
     let victim = TestNode::launch("victim").await;
     hq.table("t").await;
     victim.table("t").await;
-    // A link user that may push into t only (as the studio makes for a link).
+    // A link user that may push into t only (as the studio makes for a link), relaying nobody.
     let grant = json!({"read": true, "insert": true, "update": true, "delete": true, "attribute_permissions": []});
     hq.ok(json!({"operation": "add_role", "role": "pusher", "permission": {"dev": {"tables": {"t": grant}}}})).await;
     hq.ok(json!({"operation": "add_user", "username": "pusher", "password": "push-pw", "role": "pusher", "active": true})).await;
-    // It claims to relay the victim's entry number 10^12.
-    let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(&hq), trust: None };
-    let (socket, _events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
-    socket.login("pusher", "push-pw").await.unwrap();
-    let _: Hello = socket.call("sy:hello", &Hello { node_name: "mallory".into() }).await.unwrap();
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    let records = serde_json::value::RawValue::from_string(json!([{"id": "forged"}]).to_string()).unwrap();
-    let forged = Transaction { id: 1, origin: "victim".into(), origin_id: 1_000_000_000_000, channel: "dev:t".into(), operation: "insert".into(), user: None, ts: now_ms as f64, version: now_ms << 20, records: Some(records), ids: None };
-    socket.invoke("sy:txns", &Txns { channel: "dev:t".into(), from: 0, upto: 1, entries: vec![forged] }).await.unwrap();
-    eventually("the relayed entry is applied", || async { count(&hq, "t").await == 1 }).await;
-    // The real victim pushes its own entries: every one arrives.
+    // An entry in the victim's name is refused, said, and nothing of it is written.
+    let refused = push_as(&hq, "pusher", "victim", "forged").await.expect_err("a forged origin is refused");
+    assert_eq!(refused.refusal(), Some("AuthError"), "{refused}");
+    assert!(refused.to_string().contains("may not relay entries of origin 'victim'"), "{refused}");
+    assert_eq!(count(&hq, "t").await, 0, "nothing of the forged entry was written");
+    let log = hq.ok(json!({"operation": "read_log", "limit": 50, "order": "desc"})).await.to_string();
+    assert!(log.contains("may not relay entries of origin"), "the refusal is logged: {log}");
+    // Its own node's entries pass (the user's name is its node here).
+    push_as(&hq, "pusher", "pusher", "own").await.expect("its own entries");
+    eventually("its own entry is applied", || async { count(&hq, "t").await == 1 }).await;
+
+    // Listed in its role, the victim's entries may be relayed (a chain through this link).
+    hq.ok(json!({"operation": "alter_role", "id": "pusher", "permission": {"relay_origins": ["victim"], "dev": {"tables": {"t": grant}}}})).await;
+    push_as(&hq, "pusher", "victim", "relayed").await.expect("a listed origin is relayed");
+    eventually("the relayed entry is applied", || async { count(&hq, "t").await == 2 }).await;
+    // The real victim pushes its own entries: every one arrives (what a relay claimed of it is
+    // kept to that relay's path).
     add_node(&victim, &hq, json!([{"channel": "dev:t", "subscribe": false, "publish": true}])).await;
     victim.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 1}, {"id": 2}]})).await;
     victim.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 3}]})).await;
-    eventually("the victim's entries reach hq", || async { count(&hq, "t").await == 4 }).await;
+    eventually("the victim's entries reach hq", || async { count(&hq, "t").await == 5 }).await;
     // Also after the link user is gone.
-    drop(socket);
     hq.ok(json!({"operation": "drop_user", "username": "pusher"})).await;
     victim.ok(json!({"operation": "insert", "database": "dev", "table": "t", "records": [{"id": 4}]})).await;
-    eventually("later entries too", || async { count(&hq, "t").await == 5 }).await;
+    eventually("later entries too", || async { count(&hq, "t").await == 6 }).await;
+    // A role's relay list is names.
+    hq.fails(json!({"operation": "alter_role", "id": "pusher", "permission": {"relay_origins": "victim"}}), 400).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

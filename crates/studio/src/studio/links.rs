@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::links::{ApplyReport, LinkPlan, LinkRequest, Party, Plan};
 use crate::instance::Instance;
+use crate::topology;
 
 use super::Studio;
 
@@ -23,8 +24,12 @@ impl Studio {
     }
 
     /// The requests that make (or change) the link the dialog describes, to show first.
-    pub async fn link_plan(&self, req: LinkRequest) -> Result<LinkPlan> {
+    pub async fn link_plan(&self, mut req: LinkRequest) -> Result<LinkPlan> {
         let (a, b) = (self.party(&req.a).await?, self.party(&req.b).await?);
+        // What the dialler pushes, it relays from the nodes upstream of it on those channels.
+        let dialer = if req.b_dials { req.b.clone() } else { req.a.clone() };
+        let pushed: Vec<String> = crate::links::subscriptions(&req)?.into_iter().filter(|s| s.publish).map(|s| s.channel.to_string()).collect();
+        req.relay_origins = topology::upstream(&self.topology_view().await?, &dialer, &pushed);
         Ok(self.keep(crate::instance::plan_link(&req, a, b).await?))
     }
 
@@ -65,3 +70,4 @@ impl Studio {
         self.plans.lock().unwrap_or_else(|p| p.into_inner()).remove(plan_id).is_some()
     }
 }
+

@@ -373,3 +373,18 @@ pub fn known_channels(view: &TopologyView) -> Vec<String> {
     all.retain(|c| c.parse::<Channel>().is_ok());
     all
 }
+
+/// The node names of the nodes upstream of `node` (an instance id) on `channels`: those whose
+/// writes on them reach it. A link it dials to push those channels relays their entries.
+pub fn upstream(view: &TopologyView, node: &str, channels: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = view
+        .flows
+        .iter()
+        .filter(|f| channels.contains(&f.channel))
+        .flat_map(|f| f.reach.iter().filter(|(from, to)| *from != node && to.iter().any(|t| t == node)).map(|(from, _)| from.clone()))
+        .filter_map(|id| view.nodes.iter().find(|n| n.id == id).map(|n| n.node_name.clone().unwrap_or_else(|| n.name.clone())))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
