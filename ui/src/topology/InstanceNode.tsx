@@ -16,7 +16,9 @@ export const InstanceNode = memo(function InstanceNode({ id, data, selected }: N
   // While a link is dragged from another node, this whole card takes the drop (it shows so
   // under the pointer); only a change of that answer re-renders the card.
   const accepts = useConnection((c) => c.inProgress && c.fromNode.id !== id);
-  const defaults = useHealth((s) => thresholdsOf(s.state?.rules ?? null, ""));
+  // The rules themselves (a stable reference) are selected; what follows from them is not.
+  const rules = useHealth((s) => s.state?.rules ?? null);
+  const defaults = thresholdsOf(rules, "");
   if (far) {
     // Zoomed out, a node is its name. No handles: at that zoom they are a few pixels wide, too
     // small to drag a link from, and 200 of them were a good part of what opening 100 nodes
