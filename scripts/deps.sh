@@ -25,7 +25,7 @@ fi
 if [[ "${1:-}" == "gui" ]]; then
   for p in pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
            librsvg2-dev libxdo-dev libdbus-1-dev xvfb webkit2gtk-driver gnome-keyring libsecret-tools \
-           dbus dbus-daemon; do
+           dbus dbus-daemon dunst; do
     have_pkg "$p" || need_apt+=("$p")
   done
 fi

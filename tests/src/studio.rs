@@ -100,6 +100,8 @@ impl StudioApp {
         let xvfb_bin = need("Xvfb")?;
         need("dbus-run-session")?;
         need("gnome-keyring-daemon")?;
+        need("dunst")?;
+        need("dunstctl")?;
         need("WebKitWebDriver")?;
         let tauri_driver = need("tauri-driver")?;
 
@@ -322,6 +324,18 @@ impl StudioApp {
         let audits = self.audits.lock().unwrap_or_else(|p| p.into_inner());
         anyhow::ensure!(audits.is_empty(), "axe-core found {} critical or serious violations:\n{}", audits.len(), audits.join("\n"));
         Ok(())
+    }
+
+    /// The desktop notifications the studio has shown in its session (dunst's, every one closed
+    /// first so that it is in the history), as dunst's JSON history.
+    pub fn notifications(&self) -> Result<String> {
+        let dunstctl = |arg: &str| -> Result<std::process::Output> {
+            let out = Command::new("dunstctl").arg(arg).env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address).output().context("running dunstctl (package dunst)")?;
+            anyhow::ensure!(out.status.success(), "dunstctl {arg} failed: {}", String::from_utf8_lossy(&out.stderr));
+            Ok(out)
+        };
+        dunstctl("close-all")?;
+        Ok(String::from_utf8_lossy(&dunstctl("history")?.stdout).into_owned())
     }
 
     /// Looks a password up in the test's keyring, as any Secret Service client would.

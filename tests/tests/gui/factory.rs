@@ -64,6 +64,12 @@ async fn link_cut_and_restored(app: &StudioApp) -> Result<()> {
     let grown = until("the lag grows past 6 s while the link is cut", T, Duration::from_millis(250), async || Ok::<_, anyhow::Error>(lag_and_alert(app).await?.0.filter(|l| *l > 6_000.0))).await?;
     ensure!(grown > first, "the lag grows while the link is cut: {first} ms, then {grown} ms");
     s.wait("[data-testid='topo-inbound-lag-hq']", T).await.context("hq's card shows how far behind it is")?;
+    // The alert is a desktop notification too (dunst, in the app's session).
+    until("the alert is a desktop notification", T, Duration::from_millis(250), async || {
+        let shown = app.notifications()?;
+        Ok::<_, anyhow::Error>((shown.contains("Replication alert") && shown.contains("edge-1 → hq")).then_some(()))
+    })
+    .await?;
     app.shot("03a-factory-link-cut").await?;
     s.click_css("[data-testid='factory-restore-link']", T).await?;
     s.wait("[data-testid='factory-cut-link']", T).await.context("the link is restored")?;
@@ -73,6 +79,7 @@ async fn link_cut_and_restored(app: &StudioApp) -> Result<()> {
     })
     .await?;
     let listed = s.wait_text("[data-testid='health-alert-edge-1-hq']", T, "the ended alert", |t| t.contains("ended")).await?;
+    until("the recovery is a desktop notification", T, Duration::from_millis(250), async || Ok::<_, anyhow::Error>(app.notifications()?.contains("Replication recovered").then_some(()))).await?;
     ensure!(listed.contains("behind by up to"), "the Health list says how bad it got: {listed}");
     app.shot("03b-factory-link-restored").await?;
     // The edge's panel charts its history, the outage marked.
