@@ -314,14 +314,16 @@ async fn journey(app: &StudioApp) -> Result<()> {
     let card = s.wait_text("[data-testid='topo-node-edge-1']", T, "edge-1's last known tables", |t| t.contains("(last known)")).await?;
     ensure!(!card.contains("0 tables"), "edge-1 offline reads: {card}");
     hq.insert("dev", "config", &[json!({"id": "mode", "v": "eco"})]).await?;
-    // hq knows what edge-1 has not pulled: the edge hq → edge-1 shows it as lag.
-    s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the backlog edge-1 missed", |t| t.split_whitespace().collect::<Vec<_>>().windows(2).any(|w| w == ["lag", "1"])).await?;
+    // hq knows what edge-1 has not pulled: the edge hq → edge-1 shows it as lag, in time, with
+    // the one entry it lacks.
+    s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the backlog edge-1 missed", |t| t.contains(" (1)")).await?;
+    s.wait_attr("[data-testid='edge-lag-hq-edge-1']", "data-lag-ms", T, |ms| ms.parse::<f64>().is_ok_and(|ms| ms > 0.0)).await.context("the lag in time grows while edge-1 is down")?;
     app.shot("topology-04-edge-down").await?;
     s.click_css("[data-testid='topo-start']", T).await?;
     s.wait("[data-testid='topo-stop']", T).await.context("edge-1 started")?;
     // Same port and password: the studio restarts a local instance as it was.
     until("the record written while edge-1 was down arrives", async || Ok(count(&edge, "config").await == 2)).await?;
-    s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the catch-up drained", |t| !t.contains("lag") && !t.contains("closed")).await?;
+    s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the catch-up drained", |t| t.contains("lag 0 s") && !t.contains(" (") && !t.contains("closed")).await?;
 
     verify_and_repair(app, &hq).await?;
 

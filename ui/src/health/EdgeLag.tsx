@@ -16,13 +16,13 @@ export const EdgeLag = memo(function EdgeLag({ edge, source, target }: { edge: T
   const level = lagLevel(edge.lagMs, thresholdsOf(rules, edge.id));
   const eta = trend ? catchUpMs(trend) : null;
   const now = trend?.[trend.length - 1]?.at ?? 0;
-  const points = trend ? polyline(trend.map((p) => ({ at: p.at, v: p.lagMs ?? 0 })), 48, 12, now - TREND_MS, now) : "";
+  const points = trend ? polyline(trend.map((p) => ({ at: p.at, v: p.lagMs ?? 0 })), 32, 10, now - TREND_MS, now) : "";
   return (
     <span className={`edge-lag ${level}`} data-testid={`edge-lag-${source}-${target}`} data-lag-ms={Math.round(edge.lagMs)} data-level={level}
       title={`${target} is ${lagText(edge.lagMs)} behind ${source}${behind ? ` (${behind} entries)` : ""}; the line: the last 5 minutes`}>
       {" · lag "}{lagText(edge.lagMs)}
       {behind > 0 && <span className="muted"> ({short(behind)})</span>}
-      {points && <svg className="spark" width={48} height={12} aria-hidden><polyline points={points} /></svg>}
+      {points && <svg className="spark" width={32} height={10} aria-hidden><polyline points={points} /></svg>}
       {eta !== null && <span data-testid={`edge-eta-${source}-${target}`}> · ~{lagText(eta)} to catch up</span>}
     </span>
   );

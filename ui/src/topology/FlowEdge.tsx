@@ -2,9 +2,9 @@
 //! its label on its own line (placed clear of nodes and other labels) with the way data flows.
 import { memo } from "react";
 import { BaseEdge, EdgeLabelRenderer, useInternalNode, type Edge, type EdgeProps } from "@xyflow/react";
-import { PAIR_GAP, along, floatingEdge, labelLine, short } from "./model";
+import { PAIR_GAP, along, floatingEdge, labelLine, labelSize, short } from "./model";
 import { EdgeLag } from "../health/EdgeLag";
-import { edgeChannels, edgeLook, type EdgeData } from "./flow";
+import { edgeChannels, edgeLook, labelText, type EdgeData } from "./flow";
 import { useTopology } from "./store";
 import { lastWords } from "../verify/EdgeVerify";
 import { useVerify } from "../verify/store";
@@ -45,7 +45,7 @@ export const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>)
           </div>
         ) : (
           <div className={`topo-edge-label ${look}`}
-            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)`, width: labelSize(labelText(e)).width, boxSizing: "border-box" }}
             data-testid={`topo-edge-${data.sourceName}-${data.targetName}`}
             onClick={() => useTopology.getState().selectEdge(e.id)}
             title={whole}>

@@ -34,10 +34,14 @@ export interface LabelledEdge {
   text: string;
 }
 
-/** A label's size as CSS draws it (`.topo-edge-label`: 11 px bold, 6 px padding, at most 220 px
- * wide, two lines), estimated from its text without measuring it. */
+/** The narrowest a label is: its second line (rate, lag in time and its sparkline) reads in it. */
+export const LABEL_MIN_WIDTH = 128;
+
+/** A label's size as drawn (`.topo-edge-label`: 11 px bold, 6 px padding, two lines that do not
+ * wrap): estimated from its first line's text, and given to the label as its width, so that the
+ * box drawn is the box placed (what does not fit ends in an ellipsis; the tooltip has it all). */
 export function labelSize(text: string): { width: number; height: number } {
-  return { width: Math.min(LABEL.width + 50, Math.max(60, text.length * 6.3 + 14)), height: LABEL.height };
+  return { width: Math.min(LABEL.width + 50, Math.max(LABEL_MIN_WIDTH, text.length * 6.3 + 14)), height: LABEL.height };
 }
 
 /** Covering another label hides its words; covering a node's edge hides less. */
