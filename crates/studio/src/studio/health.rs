@@ -142,3 +142,53 @@ impl Studio {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Watch;
+    use crate::health::{AlertKind, Thresholds};
+    use crate::topology::{LinkState, NodeKind, TopoEdge, TopoNode, TopologyView};
+
+    fn view(lag_ms: f64) -> TopologyView {
+        let node = |id: &str| TopoNode {
+            id: id.into(),
+            name: id.into(),
+            node_name: None,
+            kind: NodeKind::Local,
+            server_kind: None,
+            online: true,
+            version: None,
+            error: None,
+            channels: vec![],
+            channels_last_known: false,
+            backlog: 0.0,
+            log_head: None,
+            inbound_lag_ms: None,
+            url: None,
+        };
+        let edge = TopoEdge { id: "a->b".into(), source: "a".into(), target: "b".into(), state: LinkState::Open, since: 0.0, latency_ms: None, last_error: None, channels: vec![], lag_ms: Some(lag_ms), cycle: false, mesh: false };
+        TopologyView { nodes: vec![node("a"), node("b")], edges: vec![edge], flows: vec![], warnings: vec![] }
+    }
+
+    #[test]
+    fn rules_alerts_and_history_are_kept_across_restarts_and_a_damaged_file_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("health.json");
+        let watch = Watch::open(file.clone());
+        watch.lock().rules.per_edge.insert("a->b".into(), Thresholds { lag_seconds: Some(1.0), down_seconds: None });
+        let mut alerts = watch.changes.subscribe();
+        watch.observe(&view(5_000.0));
+        assert!(alerts.try_recv().is_ok(), "the alert that started is announced");
+        // The app starts again over the same folder.
+        let again = Watch::open(file.clone());
+        let state = again.lock().state();
+        assert_eq!(state.rules.per_edge.get("a->b").and_then(|t| t.lag_seconds), Some(1.0));
+        assert_eq!((state.alerts.len(), state.alerts[0].kind, state.alerts[0].ended), (1, AlertKind::Lag, None));
+        assert_eq!(again.lock().history.of("a->b").samples.len(), 1);
+        // A damaged file: health starts anew, the file kept aside for whoever wants to look.
+        std::fs::write(&file, "{\"rules\": 3}").unwrap();
+        let fresh = Watch::open(file.clone());
+        assert!(fresh.lock().state().alerts.is_empty());
+        assert!(dir.path().join("health.json.damaged").exists());
+    }
+}
