@@ -19,6 +19,7 @@ pub mod topology;
 mod ts;
 mod types;
 pub mod verify;
+pub mod wiring;
 pub mod words;
 
 pub use browse::{page_request_ops, rows_columns, Browse};

@@ -13,7 +13,7 @@ use switchyard_client::harperdb::{self};
 use switchyard_client::OpsClient;
 use switchyard_protocol::operation::NoFields;
 use switchyard_protocol::ops::{
-    AddNode, AddUser, ClusterStatus, DatabasePermission, NodeAuthorization, NodeSubscription, RemoveNode, RoleDef, RoleRef, RoleReply, TablePermission, UserRef, UserReply,
+    AddNode, AddUser, AlterUser, ClusterStatus, DatabasePermission, NodeAuthorization, NodeSubscription, RemoveNode, RoleDef, RoleRef, RoleReply, TablePermission, UserRef, UserReply,
 };
 use switchyard_protocol::{Channel, ErrorCode, Operation};
 use ts_rs::TS;
@@ -359,6 +359,7 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
     let permission = link_permission(&subs, &relay);
     let names = subs.iter().map(|s| s.channel.to_string()).collect::<Vec<_>>().join(", ");
     let mut steps = Vec::new();
+    let mut notes = Vec::new();
     let summary = match existing {
         Some(link) => {
             if let Some(previous) = previous_role {
@@ -391,11 +392,24 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
                     Some(Operation::DropRole(RoleRef { id: user.clone() })),
                 )),
             }
-            steps.push(Step::node(
-                1,
-                Operation::AddUser(AddUser { username: user.clone(), password: password.clone(), role: user.clone(), active: true }),
-                Some(Operation::DropUser(UserRef { username: user.clone() })),
-            ));
+            // A user left from an earlier link of the same dialler (removed from the dialler
+            // alone) gets the new password instead; its old one is not known, so that step
+            // cannot be taken back.
+            let users: Vec<UserReply> = t.client.run_as(&Operation::ListUsers(NoFields {})).await?;
+            if users.iter().any(|u| u.username == user) {
+                notes.push(format!("{} still has the user '{user}' of an earlier link from {}: it is given the new password and role", t.name, d.name));
+                steps.push(Step::node(
+                    1,
+                    Operation::AlterUser(AlterUser { username: user.clone(), password: Some(password.clone()), role: Some(user.clone()), active: Some(true) }),
+                    None,
+                ));
+            } else {
+                steps.push(Step::node(
+                    1,
+                    Operation::AddUser(AddUser { username: user.clone(), password: password.clone(), role: user.clone(), active: true }),
+                    Some(Operation::DropUser(UserRef { username: user.clone() })),
+                ));
+            }
             let tls = t.url.starts_with("https://").then(|| t.trust.clone());
             steps.push(Step::node(
                 0,
@@ -413,7 +427,7 @@ pub async fn plan_link(req: &LinkRequest, a: Party, b: Party) -> Result<Plan> {
             format!("{} dials {} as '{user}', a user that may replicate only {names}", d.name, t.name)
         }
     };
-    Ok(Plan { parties, steps, summary, notes: Vec::new() })
+    Ok(Plan { parties, steps, summary, notes })
 }
 
 /// The plan that removes the link `dialer` runs to `link_name`, and the user and role the
