@@ -15,6 +15,7 @@ use switchyard_studio::factory::{Arrival, FactorySetup, LoadStats};
 use switchyard_studio::topology::TopologyView;
 use switchyard_studio::verify::{RepairPlan, VerifyReport, VerifyRequest};
 use switchyard_studio::health::{EdgeHistory, HealthRules, HealthState};
+use switchyard_studio::wiring::{WiringExport, WiringPreview};
 use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
 use tauri::{Runtime, State};
 
@@ -366,6 +367,22 @@ commands! {
 
     fn factory_cut_link(s, edge: String, cut: bool) -> () {
         Ok(s.factory_cut_link(&edge, cut).await?)
+    }
+
+    fn wiring_export(s) -> WiringExport {
+        Ok(s.wiring_export().await?)
+    }
+
+    fn wiring_plan(s, text: String) -> WiringPreview {
+        Ok(s.wiring_plan(text).await?)
+    }
+
+    fn wiring_apply(s, plan: String) -> Vec<ApplyReport> {
+        Ok(s.wiring_apply(&plan).await?)
+    }
+
+    fn wiring_drop(s, plan: String) -> bool {
+        Ok(s.wiring_drop(&plan))
     }
 
     fn health_state(s) -> HealthState {

@@ -8,7 +8,7 @@ use switchyard_protocol::{ErrorBody, ErrorCode};
 use ts_rs::TS;
 
 use crate::types::*;
-use crate::{factory, health, links, tail, topology, verify};
+use crate::{factory, health, links, tail, topology, verify, wiring};
 
 /// Every IPC type, in declaration order, for the generated TypeScript file.
 pub fn typescript_declarations() -> String {
@@ -65,6 +65,8 @@ pub fn typescript_declarations() -> String {
         topology::TopoWarning::decl(&cfg),
         topology::ChannelFlow::decl(&cfg),
         topology::TopologyView::decl(&cfg),
+        wiring::WiringExport::decl(&cfg),
+        wiring::WiringPreview::decl(&cfg),
         health::Thresholds::decl(&cfg),
         health::HealthRules::decl(&cfg),
         health::AlertKind::decl(&cfg),

@@ -12,7 +12,28 @@ use switchyard_protocol::ops::ClusterStatus;
 use switchyard_protocol::Channel;
 
 use crate::error::{Error, Result};
-use crate::links::{ApplyReport, Direction, LinkChannel, LinkRequest, Party, Plan};
+use crate::links::{ApplyReport, Direction, LinkChannel, LinkPlan, LinkRequest, Party, Plan};
+use ts_rs::TS;
+
+/// A wiring file as written, and what it leaves out (instances that did not answer, links to
+/// nodes that are not registered).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WiringExport {
+    pub text: String,
+    pub left_out: Vec<String>,
+}
+
+/// A wiring file's plan as the window shows it: the changes in words (`+`, `~`, `-`), each
+/// link's requests (passwords masked), and what the live view left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WiringPreview {
+    pub id: String,
+    pub changes: Vec<String>,
+    pub plans: Vec<LinkPlan>,
+    pub left_out: Vec<String>,
+}
 
 /// The file's format; a file of another version is refused, not guessed at.
 pub const VERSION: u32 = 1;

@@ -204,8 +204,32 @@ async fn journey(app: &StudioApp) -> Result<()> {
         .await?;
     }
 
-    // Remove scenario: the three instances go.
+    // Wiring as code: the cluster's links exported (no password in the file); edge-2's link
+    // removed behind the studio's back; the file opened shows exactly that link to add, and
+    // Apply restores it.
     s.click_css("[data-testid='open-cluster']", T).await?;
+    s.click_css("[data-testid='wiring-export']", T).await?;
+    s.wait_text("[data-testid='wiring-exported']", T, "where the wiring was written", |t| t.contains("switchyard-wiring")).await?;
+    let path = s.execute("return document.querySelector(\"[data-testid='wiring-exported'] code\").textContent;", json!([])).await?;
+    let path = path.as_str().context("the wiring file's path")?.to_string();
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    ensure!(text.contains("dialer = \"edge-2\"") && text.contains("to = \"hq\""), "the wiring file: {text}");
+    // Credentials are named (the registry entries, whose passwords stay in the keychain).
+    ensure!(!text.contains("password =") && text.contains("registry = \"hq\""), "the wiring file holds no password: {text}");
+    edge2.call(&json!({"operation": "remove_node", "name": "hq"})).await?;
+    s.wait_gone("[data-testid='topo-edge-edge-2-hq']", T).await.context("the removed link leaves the canvas")?;
+    s.send_keys_css("[data-testid='wiring-open']", &path, T).await?;
+    let plan = s.wait_text("[data-testid='wiring-plan']", T, "the wiring plan", |t| t.contains("+ edge-2 → hq")).await?;
+    let changes = s.find_all("[data-testid='wiring-plan'] .wiring-changes li").await?.len();
+    ensure!(changes == 1, "exactly the removed link is planned back ({changes} changes): {plan}");
+    app.shot("06-wiring-plan").await?;
+    s.click_css("[data-testid='wiring-apply']", T).await?;
+    s.wait_text("[data-testid='wiring-applied']", T, "the wiring applied", |t| t.starts_with("Applied")).await?;
+    s.press(switchyard_e2e::webdriver::KEY_ESCAPE).await?;
+    s.wait_gone("[data-testid='wiring-plan']", T).await?;
+    s.wait("[data-testid='topo-edge-edge-2-hq']", T).await.context("edge-2's link is back on the canvas")?;
+
+    // Remove scenario: the three instances go.
     s.click_css("[data-testid='factory-remove']", T).await?;
     s.click_css("[data-testid='confirm-ok']", T).await?;
     for n in ["edge-1", "edge-2", "hq"] {

@@ -420,6 +420,10 @@ cycleEdges: Array<string>, };
 
 export type TopologyView = { nodes: Array<TopoNode>, edges: Array<TopoEdge>, flows: Array<ChannelFlow>, warnings: Array<TopoWarning>, };
 
+export type WiringExport = { text: string, leftOut: Array<string>, };
+
+export type WiringPreview = { id: string, changes: Array<string>, plans: Array<LinkPlan>, leftOut: Array<string>, };
+
 export type Thresholds = { 
 /**
  * Alert while the link is more than this many seconds behind.

@@ -14,6 +14,7 @@ import { ChannelVerify, EdgeVerify } from "../verify/EdgeVerify";
 import { LinkTo } from "./LinkTo";
 import { EdgeHealth } from "../health/EdgeHealth";
 import { HealthList } from "../health/HealthList";
+import { WiringPanel } from "../wiring/WiringPanel";
 import { lagText } from "../health/model";
 import { openLink, openUnlink, refreshTopology } from "./store";
 import { native } from "../platform";
@@ -118,6 +119,7 @@ export const Panel = memo(function Panel({ view }: { view: View }) {
       )}
       {!node && !edge && <p className="small muted">Drag from the right handle of a node to another node to link them. Select an edge to change or remove it; Delete removes it, Escape clears.</p>}
       <HealthList />
+      <WiringPanel />
       <section>
         <h3>Warnings {view.warnings.length > 0 && <span className="badge">{view.warnings.length}</span>}</h3>
         {view.warnings.length === 0 && <p className="small muted">None.</p>}

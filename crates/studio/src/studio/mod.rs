@@ -26,6 +26,7 @@ mod layout;
 mod links;
 mod tails;
 mod verify;
+mod wiring;
 
 use tails::OpenTail;
 
@@ -57,6 +58,8 @@ pub struct Studio {
     running: Mutex<HashMap<String, CancellationToken>>,
     /// Replication health in time, fed by every view built (see `health`).
     health: health::Watch,
+    /// Wiring plans shown and not yet applied or dropped, by id.
+    wiring_plans: Mutex<HashMap<String, crate::wiring::WiringPlan>>,
 }
 
 impl Studio {
@@ -74,6 +77,7 @@ impl Studio {
             repairs: Mutex::default(),
             running: Mutex::default(),
             health: health::Watch::open(layout_file.with_file_name("health.json")),
+            wiring_plans: Mutex::default(),
             layout_file,
         }
     }
