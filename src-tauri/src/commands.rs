@@ -15,7 +15,7 @@ use switchyard_studio::factory::{Arrival, FactorySetup, LoadStats};
 use switchyard_studio::topology::TopologyView;
 use switchyard_studio::verify::{RepairPlan, VerifyReport, VerifyRequest};
 use switchyard_studio::health::{EdgeHistory, HealthRules, HealthState};
-use switchyard_studio::wiring::{WiringExport, WiringPreview};
+use switchyard_studio::wiring::{Drift, WiringExport, WiringPreview};
 use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
 use tauri::{Runtime, State};
 
@@ -383,6 +383,14 @@ commands! {
 
     fn wiring_drop(s, plan: String) -> bool {
         Ok(s.wiring_drop(&plan))
+    }
+
+    fn wiring_attach(s, text: Option<String>) -> () {
+        Ok(s.wiring_attach(text)?)
+    }
+
+    fn wiring_drift(s) -> Option<Vec<Drift>> {
+        Ok(s.wiring_drift().await?)
     }
 
     fn health_state(s) -> HealthState {

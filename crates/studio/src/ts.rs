@@ -67,6 +67,8 @@ pub fn typescript_declarations() -> String {
         topology::TopologyView::decl(&cfg),
         wiring::WiringExport::decl(&cfg),
         wiring::WiringPreview::decl(&cfg),
+        wiring::DriftKind::decl(&cfg),
+        wiring::Drift::decl(&cfg),
         health::Thresholds::decl(&cfg),
         health::HealthRules::decl(&cfg),
         health::AlertKind::decl(&cfg),

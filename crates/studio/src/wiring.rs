@@ -35,6 +35,44 @@ pub struct WiringPreview {
     pub left_out: Vec<String>,
 }
 
+/// How the live cluster differs from an attached wiring file, link by link (dialler → dialled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    pub dialer: String,
+    pub to: String,
+    pub kind: DriftKind,
+    /// The change that would make the cluster as the file says (`+`, `~`, `-`).
+    pub words: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftKind {
+    /// In the file, not live.
+    Missing,
+    /// Live with other channels than the file's.
+    Changed,
+    /// Live, not in the file.
+    Extra,
+}
+
+/// The drift of the live cluster from `wanted`.
+pub fn drift(wanted: &Wiring, live: &Wiring) -> Vec<Drift> {
+    diff(wanted, live)
+        .into_iter()
+        .map(|c| {
+            let words = c.words();
+            let (l, kind) = match c {
+                Change::Add(l) => (l, DriftKind::Missing),
+                Change::Change { wanted, .. } => (wanted, DriftKind::Changed),
+                Change::Remove(l) => (l, DriftKind::Extra),
+            };
+            Drift { dialer: l.dialer, to: l.to, kind, words }
+        })
+        .collect()
+}
+
 /// The file's format; a file of another version is refused, not guessed at.
 pub const VERSION: u32 = 1;
 
@@ -391,6 +429,10 @@ channels = [{ channel = "dev:sensor", flow = "push" }, { channel = "dev:config",
         assert!(matches!(&changes[0], Change::Change { wanted, .. } if wanted.channels.len() == 2));
         assert!(matches!(&changes[1], Change::Remove(l) if l.dialer == "hq"));
         assert!(changes[1].words().starts_with("- hq → edge"));
+        let d = drift(&wanted, &live);
+        assert_eq!(d.iter().map(|d| (d.dialer.as_str(), d.to.as_str(), d.kind)).collect::<Vec<_>>(), vec![("edge", "hq", DriftKind::Changed), ("hq", "edge", DriftKind::Extra)]);
+        live.links.retain(|l| l.dialer != "edge");
+        assert_eq!(drift(&wanted, &live)[0].kind, DriftKind::Missing);
         // edge pushes sensor to hq: edge is upstream of hq on it, nothing is upstream of edge;
         // hq's config reaches edge (pulled).
         assert_eq!(upstream(&wanted, "hq", "dev:sensor"), BTreeSet::from(["edge".to_string()]));

@@ -225,9 +225,20 @@ async fn journey(app: &StudioApp) -> Result<()> {
     app.shot("06-wiring-plan").await?;
     s.click_css("[data-testid='wiring-apply']", T).await?;
     s.wait_text("[data-testid='wiring-applied']", T, "the wiring applied", |t| t.starts_with("Applied")).await?;
+    // Kept attached, the file marks where the cluster drifts from it.
+    s.click_css("[data-testid='wiring-attach']", T).await?;
     s.press(switchyard_e2e::webdriver::KEY_ESCAPE).await?;
     s.wait_gone("[data-testid='wiring-plan']", T).await?;
     s.wait("[data-testid='topo-edge-edge-2-hq']", T).await.context("edge-2's link is back on the canvas")?;
+    s.wait_text("[data-testid='wiring-attached']", T, "no drift", |t| t.contains("as it says")).await?;
+    edge1.call(&json!({"operation": "update_node", "name": "hq", "subscriptions": [{"channel": "factory:sensor_data", "subscribe": false, "publish": true}]})).await?;
+    edge2.call(&json!({"operation": "remove_node", "name": "hq"})).await?;
+    s.wait("[data-testid='edge-drift-edge-1-hq']", T).await.context("edge-1's changed link is marked as drift on the canvas")?;
+    s.wait_attr("[data-testid='wiring-drift-edge-2-hq']", "data-kind", T, |k| k == "missing").await.context("edge-2's missing link is listed")?;
+    app.shot("07-wiring-drift").await?;
+    // Below the panel's fold, under the last toast: clicked where it is.
+    s.execute("document.querySelector(\"[data-testid='wiring-detach']\").click();", json!([])).await?;
+    s.wait_gone("[data-testid='edge-drift-edge-1-hq']", T).await?;
 
     // Remove scenario: the three instances go.
     s.click_css("[data-testid='factory-remove']", T).await?;

@@ -2,10 +2,10 @@
 // run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.
 
 import type { Channel } from "@tauri-apps/api/core";
-import type { ApplyReport, Arrival, CompareUpdate, EdgeHistory, FactorySetup, HealthRules, HealthState, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, RepairPlan, SqlResult, TailAction, TailExported, TailRecord, TailRequest, TailUpdate, TopologyView, TreeDatabase, TreeTable, VerifyReport, VerifyRequest, WiringExport, WiringPreview, WriteMode, WriteReport } from "./ipc";
+import type { ApplyReport, Arrival, CompareUpdate, Drift, EdgeHistory, FactorySetup, HealthRules, HealthState, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, RepairPlan, SqlResult, TailAction, TailExported, TailRecord, TailRequest, TailUpdate, TopologyView, TreeDatabase, TreeTable, VerifyReport, VerifyRequest, WiringExport, WiringPreview, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["instance_list", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "browse_tree", "browse_table", "browse_page", "browse_write", "browse_delete", "sql_run", "browse_create_database", "browse_drop_database", "browse_create_table", "browse_drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "tail_harperdb_export", "factory_setup", "factory_apply", "factory_drop", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "exports_write", "topology_view", "link_plan", "link_plan_removal", "link_apply", "link_drop", "verify_run", "verify_cancel", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "link_pause", "factory_cut_link", "wiring_export", "wiring_plan", "wiring_apply", "wiring_drop", "health_state", "health_set_rules", "health_history", "layout_load", "layout_save"] as const;
+export const COMMAND_NAMES = ["instance_list", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "browse_tree", "browse_table", "browse_page", "browse_write", "browse_delete", "sql_run", "browse_create_database", "browse_drop_database", "browse_create_table", "browse_drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "tail_harperdb_export", "factory_setup", "factory_apply", "factory_drop", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "exports_write", "topology_view", "link_plan", "link_plan_removal", "link_apply", "link_drop", "verify_run", "verify_cancel", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "link_pause", "factory_cut_link", "wiring_export", "wiring_plan", "wiring_apply", "wiring_drop", "wiring_attach", "wiring_drift", "health_state", "health_set_rules", "health_history", "layout_load", "layout_save"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
@@ -64,6 +64,8 @@ export interface Commands {
   wiring_plan: { args: { text: string }; returns: WiringPreview };
   wiring_apply: { args: { plan: string }; returns: Array<ApplyReport> };
   wiring_drop: { args: { plan: string }; returns: boolean };
+  wiring_attach: { args: { text: string | null }; returns: void };
+  wiring_drift: { args: {}; returns: Array<Drift> | null };
   health_state: { args: {}; returns: HealthState };
   health_set_rules: { args: { rules: HealthRules }; returns: HealthState };
   health_history: { args: { edge: string }; returns: EdgeHistory };
@@ -135,6 +137,8 @@ export function nativeOf(call: Call, listen: Listen) {
     wiring_plan: (text: string) => call("wiring_plan", { text }),
     wiring_apply: (plan: string) => call("wiring_apply", { plan }),
     wiring_drop: (plan: string) => call("wiring_drop", { plan }),
+    wiring_attach: (text: string | null) => call("wiring_attach", { text }),
+    wiring_drift: () => call("wiring_drift", {}),
     health_state: () => call("health_state", {}),
     health_set_rules: (rules: HealthRules) => call("health_set_rules", { rules }),
     health_history: (edge: string) => call("health_history", { edge }),

@@ -424,6 +424,14 @@ export type WiringExport = { text: string, leftOut: Array<string>, };
 
 export type WiringPreview = { id: string, changes: Array<string>, plans: Array<LinkPlan>, leftOut: Array<string>, };
 
+export type DriftKind = "missing" | "changed" | "extra";
+
+export type Drift = { dialer: string, to: string, kind: DriftKind, 
+/**
+ * The change that would make the cluster as the file says (`+`, `~`, `-`).
+ */
+words: string, };
+
 export type Thresholds = { 
 /**
  * Alert while the link is more than this many seconds behind.

@@ -9,6 +9,7 @@ import { useTopology } from "./store";
 import { lastWords } from "../verify/EdgeVerify";
 import { useVerify } from "../verify/store";
 import { useZone } from "../text/time";
+import { edgeDrift, useWiring } from "../wiring/store";
 
 /** An edge drawn by xyflow: only when zoomed in (zoomed out, `FarEdges` draws them all). */
 export const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>) {
@@ -19,6 +20,7 @@ export const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>)
   const b = useInternalNode(target)?.internals.positionAbsolute;
   const verified = useVerify((s) => (data ? s.last[data.edge.id] : undefined));
   const zone = useZone((z) => z.zone);
+  const drift = useWiring((s) => (data ? edgeDrift(s.drift, data.sourceName, data.targetName) : undefined));
   if (!data || !a || !b) return null;
   const line = floatingEdge(a, b, data.paired ? PAIR_GAP : 0);
   const path = `M ${line.from.x},${line.from.y} L ${line.to.x},${line.to.y}`;
@@ -51,10 +53,12 @@ export const FlowEdge = memo(function FlowEdge(props: EdgeProps<Edge<EdgeData>>)
             title={whole}>
             <div className="chans">{arrow}{e.mesh && <span className="badge" title="HarperDB's default: every table of these databases, both ways">full mesh</span>}{channels.join(", ")}{e.cycle ? " ↻" : ""}</div>
             <div className="stats">
+              {drift && <span className="drift" data-testid={`edge-drift-${data.sourceName}-${data.targetName}`} title={`not as the attached wiring file says: ${drift.words}`}>drift · </span>}
               {data.rate === null ? <span className="muted" title="HarperDB reports no counts per link">rate n/a</span> : <span data-testid="topo-edge-rate">{short(data.rate)}/s</span>}
               <EdgeLag edge={e} source={data.sourceName} target={data.targetName} />
               {e.state !== "open" && <span> · {e.state}</span>}
               {verified && <span className={`verified ${verified.verdict}`} data-testid="topo-edge-verified"> · {lastWords(verified, zone)}</span>}
+
             </div>
           </div>
         )}

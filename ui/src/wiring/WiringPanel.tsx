@@ -1,14 +1,15 @@
 //! The canvas's Wiring section: export the cluster's links to a file, open a wiring file to see
 //! what it would add, change and remove (every request, passwords masked), then apply it.
-import { useRef } from "react";
+import { useEffect, useRef } from "react";
 import { Modal } from "../components/Modal";
 import { PlanView, ReportView } from "../topology/LinkDialog";
 import { describeError } from "../stores/ui";
-import { applyWiring, closeWiring, exportWiring, planWiring, useWiring } from "./store";
+import { applyWiring, attachWiring, closeWiring, detachWiring, exportWiring, planWiring, startDriftChecks, useWiring } from "./store";
 
 export function WiringPanel() {
   const w = useWiring();
   const file = useRef<HTMLInputElement>(null);
+  useEffect(() => startDriftChecks(), []);
   const open = async (f: File | undefined) => {
     if (f) await planWiring(await f.text());
     if (file.current) file.current.value = "";
@@ -28,6 +29,19 @@ export function WiringPanel() {
         <p className="small" data-testid="wiring-exported" title={w.exported.leftOut.join("\n")}>
           Written to <code>{w.exported.path}</code>{w.exported.leftOut.length ? ` (${w.exported.leftOut.length} left out)` : ""}
         </p>
+      )}
+      {w.attached && (
+        <div className="small" data-testid="wiring-attached">
+          <p>
+            A wiring file is attached: {w.drift === null ? "checking…" : w.drift.length === 0 ? "the cluster is as it says." : `${w.drift.length} difference${w.drift.length === 1 ? "" : "s"}:`}{" "}
+            <button className="link" onClick={() => void detachWiring()} data-testid="wiring-detach">Detach</button>
+          </p>
+          {w.drift && w.drift.length > 0 && (
+            <ul className="wiring-changes">
+              {w.drift.map((d) => <li key={`${d.dialer}-${d.to}`} className={`change-${d.kind === "missing" ? "add" : d.kind === "extra" ? "remove" : "change"}`} data-testid={`wiring-drift-${d.dialer}-${d.to}`} data-kind={d.kind}><code>{d.words}</code></li>)}
+            </ul>
+          )}
+        </div>
       )}
       {w.error && !w.preview && <div className="error-panel small" role="alert">{describeError(w.error)}</div>}
       {w.preview && <WiringPlanDialog />}
@@ -55,6 +69,7 @@ function WiringPlanDialog() {
       {w.error && <div className="error-panel" role="alert">{describeError(w.error)}</div>}
       <div className="modal-actions">
         <div className="spacer" />
+        {w.opened && <button type="button" onClick={() => void attachWiring()} data-testid="wiring-attach" title="the canvas then marks where the cluster differs from this file">Keep attached</button>}
         <button type="button" onClick={() => void closeWiring()}>{w.reports ? "Close" : "Cancel"}</button>
         {!w.reports && p.changes.length > 0 && (
           <button type="button" className="primary" onClick={() => void applyWiring()} disabled={w.busy} data-testid="wiring-apply">Apply</button>

@@ -1,12 +1,17 @@
 //! Wiring as code in the window: the last export's file, the plan of an opened file and what
 //! applying it did. Pure actions; asking the studio in the functions beside them.
 import { create } from "zustand";
-import { asErrorBody, native, type ApplyReport, type ErrorBody, type WiringPreview } from "../platform";
+import { asErrorBody, native, type ApplyReport, type Drift, type ErrorBody, type WiringPreview } from "../platform";
 import { refreshTopology } from "../topology/store";
 
 interface WiringStore {
   exported: { path: string; leftOut: string[] } | null;
   preview: WiringPreview | null;
+  /** The text of the file last opened (what Attach keeps). */
+  opened: string | null;
+  /** A file is attached to the canvas; its drift from the live cluster (null until checked). */
+  attached: boolean;
+  drift: Drift[] | null;
   reports: ApplyReport[] | null;
   busy: boolean;
   error: ErrorBody | null;
@@ -16,6 +21,9 @@ interface WiringStore {
 export const useWiring = create<WiringStore>((set) => ({
   exported: null,
   preview: null,
+  opened: null,
+  attached: false,
+  drift: null,
   reports: null,
   busy: false,
   error: null,
@@ -38,7 +46,7 @@ export async function exportWiring(): Promise<void> {
 /** Plans a wiring file against the live cluster; nothing is sent. */
 export async function planWiring(text: string): Promise<void> {
   const s = useWiring.getState();
-  s.set({ busy: true, error: null, preview: null, reports: null });
+  s.set({ busy: true, error: null, preview: null, reports: null, opened: text });
   try {
     s.set({ preview: await native.wiring_plan(text), busy: false });
   } catch (e) {
@@ -66,4 +74,45 @@ export async function closeWiring(): Promise<void> {
   const id = s.reports ? null : s.preview?.id;
   s.set({ preview: null, reports: null, error: null });
   if (id) await native.wiring_drop(id).catch(() => undefined);
+}
+
+/** Keeps the file last opened attached to the canvas, which then marks its drift. */
+export async function attachWiring(): Promise<void> {
+  const s = useWiring.getState();
+  if (!s.opened) return;
+  try {
+    await native.wiring_attach(s.opened);
+    s.set({ attached: true, drift: null });
+    await checkDrift();
+  } catch (e) {
+    s.set({ error: asErrorBody(e) });
+  }
+}
+
+export async function detachWiring(): Promise<void> {
+  await native.wiring_attach(null).catch(() => undefined);
+  useWiring.getState().set({ attached: false, drift: null });
+}
+
+/** Asks how the live cluster differs from the attached file. */
+export async function checkDrift(): Promise<void> {
+  try {
+    const drift = await native.wiring_drift();
+    useWiring.getState().set({ drift, attached: drift !== null });
+  } catch (e) {
+    useWiring.getState().set({ error: asErrorBody(e) });
+  }
+}
+
+/** While a file is attached: its drift checked every 3 s. */
+export function startDriftChecks(): () => void {
+  const timer = setInterval(() => {
+    if (useWiring.getState().attached) void checkDrift();
+  }, 3000);
+  return () => clearInterval(timer);
+}
+
+/** The drift marked on the edge between the nodes named `a` and `b` (either way), if any. */
+export function edgeDrift(drift: Drift[] | null, a: string, b: string): Drift | undefined {
+  return drift?.find((d) => d.kind !== "missing" && ((d.dialer === a && d.to === b) || (d.dialer === b && d.to === a)));
 }

@@ -60,6 +60,8 @@ pub struct Studio {
     health: health::Watch,
     /// Wiring plans shown and not yet applied or dropped, by id.
     wiring_plans: Mutex<HashMap<String, crate::wiring::WiringPlan>>,
+    /// The wiring file attached to the canvas, whose drift it marks.
+    wiring_attached: Mutex<Option<crate::wiring::Wiring>>,
 }
 
 impl Studio {
@@ -78,6 +80,7 @@ impl Studio {
             running: Mutex::default(),
             health: health::Watch::open(layout_file.with_file_name("health.json")),
             wiring_plans: Mutex::default(),
+            wiring_attached: Mutex::default(),
             layout_file,
         }
     }

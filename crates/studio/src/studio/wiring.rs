@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::links::{ApplyReport, Party};
-use crate::wiring::{Wiring, WiringExport, WiringPlan, WiringPreview};
+use crate::wiring::{Drift, Wiring, WiringExport, WiringPlan, WiringPreview};
 
 use super::Studio;
 
@@ -64,6 +64,20 @@ impl Studio {
         let plan = self.wiring_plans.lock().unwrap_or_else(|p| p.into_inner()).remove(id).ok_or_else(|| Error::Invalid("this wiring plan was applied or dropped already; plan again".into()))?;
         let (live, _, _) = self.wiring_live().await?;
         plan.apply(&live).await
+    }
+
+    /// Keeps a wiring file attached to the canvas (None: detaches it); checked when attached.
+    pub fn wiring_attach(&self, text: Option<String>) -> Result<()> {
+        let wiring = text.map(|t| Wiring::parse(&t)).transpose()?;
+        *self.wiring_attached.lock().unwrap_or_else(|p| p.into_inner()) = wiring;
+        Ok(())
+    }
+
+    /// How the live cluster differs from the attached file (None: none is attached).
+    pub async fn wiring_drift(&self) -> Result<Option<Vec<Drift>>> {
+        let Some(wanted) = self.wiring_attached.lock().unwrap_or_else(|p| p.into_inner()).clone() else { return Ok(None) };
+        let (live, _, _) = self.wiring_live().await?;
+        Ok(Some(crate::wiring::drift(&wanted, &live)))
     }
 
     /// Forgets a wiring plan shown and not applied (nothing was sent).
