@@ -18,8 +18,9 @@ gui-deps:
 	@scripts/deps.sh gui
 
 ## Build and open the studio (release build), with a ready local instance on first launch.
+## The `switchyard` command line is built beside it (target/release/switchyard).
 run: gui-deps $(UI_DIST)
-	$(CARGO) build --release --locked -p switchyard-app
+	$(CARGO) build --release --locked -p switchyard-app -p switchyard-cli
 	@scripts/run-studio.sh
 
 ## Only a local switchyard-node, no window (PORT=9925 by default).

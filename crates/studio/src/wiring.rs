@@ -224,6 +224,31 @@ impl Wiring {
     }
 }
 
+/// The live wiring of `instances` (each with a client): those that answer, each also as a
+/// party for planning; what was left out, and why.
+pub async fn live_of(instances: Vec<(crate::InstanceSpec, switchyard_client::OpsClient)>) -> Result<(Wiring, BTreeMap<String, Party>, Vec<String>)> {
+    let mut seen = Vec::new();
+    let mut parties = BTreeMap::new();
+    let mut left_out = Vec::new();
+    for (spec, client) in instances {
+        let status = crate::probe::status(&spec.id, &client).await;
+        if !status.online {
+            left_out.push(format!("{}: {}", spec.name, status.error.map(|e| e.message).unwrap_or_else(|| "it does not answer".into())));
+            continue;
+        }
+        let instance = crate::instance::Instance::probed(spec, &client, &status);
+        let node_name = instance.node_name(&status).await?;
+        let kind = instance.kind();
+        let (cluster, _) = instance.cluster(&[]).await.map_err(Error::Invalid)?;
+        let crate::instance::Instance { spec, client, .. } = instance;
+        parties.insert(spec.name.clone(), Party { id: spec.id.clone(), name: spec.name.clone(), node_name: node_name.clone(), url: spec.url.clone(), trust: spec.tls.clone(), server_kind: Some(kind), client });
+        seen.push((spec, node_name, cluster, kind));
+    }
+    let (wiring, unknown) = Wiring::live(&seen);
+    left_out.extend(unknown);
+    Ok((wiring, parties, left_out))
+}
+
 /// One difference between a file and the live cluster, as the plan lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
-use crate::instance::Instance;
 use crate::links::{ApplyReport, Party};
 use crate::wiring::{Drift, Wiring, WiringExport, WiringPlan, WiringPreview};
 
@@ -14,26 +13,16 @@ use super::Studio;
 impl Studio {
     /// The live wiring of the registered instances that answer, with each as a party.
     async fn wiring_live(&self) -> Result<(Wiring, BTreeMap<String, Party>, Vec<String>)> {
-        let mut seen = Vec::new();
-        let mut parties = BTreeMap::new();
+        let mut instances = Vec::new();
         let mut left_out = Vec::new();
         for spec in self.registry.list()? {
-            let (instance, status) = match Instance::online(&self.registry, &spec.id).await {
-                Ok(x) => x,
-                Err(e) => {
-                    left_out.push(format!("{}: {e}", spec.name));
-                    continue;
-                }
-            };
-            let node_name = instance.node_name(&status).await?;
-            let kind = instance.kind();
-            let (cluster, _) = instance.cluster(&[]).await.map_err(Error::Invalid)?;
-            let Instance { spec, client, .. } = instance;
-            parties.insert(spec.name.clone(), Party { id: spec.id.clone(), name: spec.name.clone(), node_name: node_name.clone(), url: spec.url.clone(), trust: spec.tls.clone(), server_kind: Some(kind), client });
-            seen.push((spec, node_name, cluster, kind));
+            match self.registry.client(&spec.id) {
+                Ok(client) => instances.push((spec, client)),
+                Err(e) => left_out.push(format!("{}: {e}", spec.name)),
+            }
         }
-        let (wiring, unknown) = Wiring::live(&seen);
-        left_out.extend(unknown);
+        let (wiring, parties, more) = crate::wiring::live_of(instances).await?;
+        left_out.extend(more);
         Ok((wiring, parties, left_out))
     }
 
