@@ -173,25 +173,10 @@ impl Alerts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::topology::{NodeKind, TopoNode};
+    use crate::topology::TopoNode;
 
     fn node(id: &str) -> TopoNode {
-        TopoNode {
-            id: id.into(),
-            name: format!("name-{id}"),
-            node_name: None,
-            kind: NodeKind::Local,
-            server_kind: None,
-            online: true,
-            version: None,
-            error: None,
-            channels: vec![],
-            channels_last_known: false,
-            backlog: 0.0,
-            log_head: None,
-            inbound_lag_ms: None,
-            url: None,
-        }
+        TopoNode::plain(id, &format!("name-{id}"))
     }
 
     /// A view of one edge a → b in `state` since `since`, `lag_ms` behind.

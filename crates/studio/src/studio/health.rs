@@ -147,25 +147,10 @@ impl Studio {
 mod tests {
     use super::Watch;
     use crate::health::{AlertKind, Thresholds};
-    use crate::topology::{LinkState, NodeKind, TopoEdge, TopoNode, TopologyView};
+    use crate::topology::{LinkState, TopoEdge, TopoNode, TopologyView};
 
     fn view(lag_ms: f64) -> TopologyView {
-        let node = |id: &str| TopoNode {
-            id: id.into(),
-            name: id.into(),
-            node_name: None,
-            kind: NodeKind::Local,
-            server_kind: None,
-            online: true,
-            version: None,
-            error: None,
-            channels: vec![],
-            channels_last_known: false,
-            backlog: 0.0,
-            log_head: None,
-            inbound_lag_ms: None,
-            url: None,
-        };
+        let node = |id: &str| TopoNode::plain(id, id);
         let edge = TopoEdge { id: "a->b".into(), source: "a".into(), target: "b".into(), state: LinkState::Open, since: 0.0, latency_ms: None, last_error: None, channels: vec![], lag_ms: Some(lag_ms), cycle: false, mesh: false };
         TopologyView { nodes: vec![node("a"), node("b")], edges: vec![edge], flows: vec![], warnings: vec![] }
     }

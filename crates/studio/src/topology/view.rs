@@ -125,6 +125,30 @@ pub struct TopoNode {
     pub url: Option<String>,
 }
 
+#[cfg(test)]
+impl TopoNode {
+    /// A local node `id` named `name`, online, with nothing else said (for tests of what is
+    /// built on views).
+    pub(crate) fn plain(id: &str, name: &str) -> TopoNode {
+        TopoNode {
+            id: id.into(),
+            name: name.into(),
+            node_name: None,
+            kind: NodeKind::Local,
+            server_kind: None,
+            online: true,
+            version: None,
+            error: None,
+            channels: vec![],
+            channels_last_known: false,
+            backlog: 0.0,
+            log_head: None,
+            inbound_lag_ms: None,
+            url: None,
+        }
+    }
+}
+
 /// One channel on an edge, with the link that carries it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
