@@ -1,4 +1,5 @@
-//! An edge's last 24 hours: lag in time as a line, the backlog as a shaded area, outages marked.
+//! An edge's last 24 hours: lag in time and entries carried per second as lines, the backlog as a
+//! shaded area, outages marked. Each line is scaled to its own highest value.
 import type { EdgeHistory } from "../platform";
 import { lagText, outages, polyline } from "./model";
 
@@ -20,10 +21,11 @@ export function HealthChart({ history }: { history: EdgeHistory }) {
       <svg width={W} height={H} role="img" aria-label={`lag over ${lagText(to - from)}, worst ${lagText(worst)}, ${down.length} outage${down.length === 1 ? "" : "s"}`}>
         {down.map(([a, b], i) => <rect key={i} className="outage" x={x(a)} y={0} width={Math.max(1, x(Math.min(b, to)) - x(a))} height={H} data-testid="health-outage" />)}
         <polygon className="backlog" points={`0,${H} ${backlog} ${W},${H}`} />
+        <polyline className="rate" points={polyline(s.map((p) => ({ at: p.at, v: p.rate })), W, H, from, to)} />
         <polyline className="lag" points={polyline(s.map((p) => ({ at: p.at, v: p.lagMs ?? 0 })), W, H, from, to)} />
       </svg>
       <figcaption className="small muted">
-        last {lagText(to - from)} · worst lag {lagText(worst)} · {down.length} outage{down.length === 1 ? "" : "s"} (shaded) · backlog shaded below
+        last {lagText(to - from)} · <span className="lag-key">lag</span> (worst {lagText(worst)}) · <span className="rate-key">entries/s</span> (up to {Math.round(Math.max(...s.map((p) => p.rate)))}) · backlog shaded below · {down.length} outage{down.length === 1 ? "" : "s"} shaded red
       </figcaption>
     </figure>
   );
