@@ -129,11 +129,8 @@ pub async fn cluster_status(node: &Arc<Node>) -> Result<ClusterStatus> {
     }
     let mut receivers = Vec::new();
     for (peer, channel, acknowledged) in node.acks.all() {
-        let backlog = node.store.backlog(&channel, acknowledged, &peer).await?;
-        let lag_ms = match backlog {
-            0 => 0.0,
-            _ => node.store.oldest_after(&channel, acknowledged, &peer).await?.map_or(0.0, |ts| (now_ms() - ts).max(0.0)),
-        };
+        let (backlog, oldest) = node.store.lacking(&channel, acknowledged, &peer).await?;
+        let lag_ms = oldest.map_or(0.0, |ts| (now_ms() - ts).max(0.0));
         receivers.push(ReceiverStatus { peer, channel, acknowledged, backlog, lag_ms });
     }
     Ok(ClusterStatus {

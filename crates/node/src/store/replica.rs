@@ -220,16 +220,22 @@ impl Store {
             .await?)
     }
 
-    /// The commit time (at its origin, ms since the epoch) of the oldest entry on `channel`
-    /// after `after` not from `peer`: the oldest one `peer` still lacks.
-    pub async fn oldest_after(&self, channel: &str, after: i64, peer: &str) -> Result<Option<f64>> {
-        Ok(sqlx::query_scalar("SELECT ts FROM txn_log WHERE channel = ? AND id > ? AND id <= ? AND origin != ? ORDER BY id LIMIT 1")
+    /// What `peer` lacks on `channel` after `after`, in one read: how many entries (not from
+    /// it), and the commit time at its origin (ms since the epoch) of the oldest of them.
+    pub async fn lacking(&self, channel: &str, after: i64, peer: &str) -> Result<(i64, Option<f64>)> {
+        // One scan: the count over every row it finds, beside the first row's time.
+        let row = sqlx::query("SELECT COUNT(*) OVER (), ts FROM txn_log WHERE channel = ? AND id > ? AND id <= ? AND origin != ? ORDER BY id LIMIT 1")
             .bind(channel)
             .bind(after)
             .bind(self.durable_head())
             .bind(peer)
             .fetch_optional(self.read_pool())
-            .await?)
+            .await?;
+        let (count, oldest): (i64, Option<f64>) = match row {
+            Some(r) => (r.try_get(0)?, Some(r.try_get(1)?)),
+            None => (0, None),
+        };
+        Ok((count, oldest))
     }
 
     pub async fn peer_position(&self, peer: &str, channel: &str) -> Result<i64> {
