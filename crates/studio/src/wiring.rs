@@ -170,15 +170,20 @@ impl Wiring {
         Ok(w)
     }
 
-    /// The file's text: nodes, links and channels in a stable order, so that an unchanged
-    /// cluster exports the same bytes.
-    pub fn to_toml(&self) -> Result<String> {
-        let mut w = self.clone();
-        w.nodes.sort_by(|a, b| a.name.cmp(&b.name));
-        for l in &mut w.links {
+    /// The same wiring with nodes, links and channels in a stable order (what compares and
+    /// exports: an unchanged cluster exports the same bytes).
+    fn sorted(mut self) -> Wiring {
+        self.nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        for l in &mut self.links {
             l.channels.sort();
         }
-        w.links.sort();
+        self.links.sort();
+        self
+    }
+
+    /// The file's text, in the stable order.
+    pub fn to_toml(&self) -> Result<String> {
+        let w = self.clone().sorted();
         let body = toml::to_string(&w).map_err(|e| Error::Store(format!("the wiring could not be written: {e}")))?;
         Ok(format!("# Switchyard wiring: the cluster's links (no passwords; see `credentials`).\n{body}"))
     }
@@ -214,13 +219,7 @@ impl Wiring {
             .iter()
             .map(|(spec, _, _, kind)| WiredNode { name: spec.name.clone(), url: spec.url.clone(), kind: *kind, credentials: Credentials::Registry { registry: spec.name.clone() } })
             .collect();
-        let mut w = Wiring { version: VERSION, nodes, links };
-        w.nodes.sort_by(|a, b| a.name.cmp(&b.name));
-        for l in &mut w.links {
-            l.channels.sort();
-        }
-        w.links.sort();
-        (w, unknown)
+        (Wiring { version: VERSION, nodes, links }.sorted(), unknown)
     }
 }
 
@@ -270,22 +269,16 @@ impl Change {
 
 /// What differs between the file and the live cluster, link by link (added, changed, removed).
 pub fn diff(wanted: &Wiring, live: &Wiring) -> Vec<Change> {
+    let (wanted, live) = (wanted.clone().sorted(), live.clone().sorted());
     let key = |l: &WiredLink| (l.dialer.clone(), l.to.clone());
     let live_links: BTreeMap<_, _> = live.links.iter().map(|l| (key(l), l)).collect();
     let wanted_links: BTreeMap<_, _> = wanted.links.iter().map(|l| (key(l), l)).collect();
     let mut changes = Vec::new();
     for (k, w) in &wanted_links {
-        let mut w = (*w).clone();
-        w.channels.sort();
         match live_links.get(k) {
-            None => changes.push(Change::Add(w)),
-            Some(l) => {
-                let mut l = (*l).clone();
-                l.channels.sort();
-                if l.channels != w.channels {
-                    changes.push(Change::Change { live: l, wanted: w });
-                }
-            }
+            None => changes.push(Change::Add((*w).clone())),
+            Some(l) if l.channels != w.channels => changes.push(Change::Change { live: (*l).clone(), wanted: (*w).clone() }),
+            Some(_) => {}
         }
     }
     for (k, l) in &live_links {
