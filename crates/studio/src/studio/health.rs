@@ -28,6 +28,8 @@ pub(super) struct Watch {
     health: Mutex<Health>,
     /// When a view was last observed, and when the file was last written (ms).
     times: Mutex<(f64, f64)>,
+    /// The last view observed, and when (what a link plan reads its upstream from).
+    last: Mutex<Option<(f64, TopologyView)>>,
     /// One write at a time.
     writing: Mutex<()>,
     changes: broadcast::Sender<AlertChange>,
@@ -49,7 +51,7 @@ impl Watch {
             },
             Err(_) => Health::default(),
         };
-        Watch { file, health: Mutex::new(health), times: Mutex::new((0.0, 0.0)), writing: Mutex::new(()), changes: broadcast::channel(256).0 }
+        Watch { file, health: Mutex::new(health), times: Mutex::new((0.0, 0.0)), last: Mutex::new(None), writing: Mutex::new(()), changes: broadcast::channel(256).0 }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Health> {
@@ -61,6 +63,7 @@ impl Watch {
     pub(super) fn observe(&self, view: &TopologyView) {
         let now = now_ms();
         let changes = self.lock().observe(view, now);
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some((now, view.clone()));
         let due = {
             let mut t = self.times.lock().unwrap_or_else(|p| p.into_inner());
             t.0 = now;
@@ -95,9 +98,22 @@ impl Watch {
     fn last_view_at(&self) -> f64 {
         self.times.lock().unwrap_or_else(|p| p.into_inner()).0
     }
+
+    /// The last view observed, when it is at most `age_ms` old.
+    fn recent(&self, age_ms: f64) -> Option<TopologyView> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|(at, _)| now_ms() - at <= age_ms).map(|(_, v)| v.clone())
+    }
 }
 
 impl Studio {
+    /// The cluster's view: the one the canvas (or the watch) built in the last 2 s, else a new one.
+    pub(super) async fn recent_view(&self) -> crate::error::Result<TopologyView> {
+        match self.health.recent(2_000.0) {
+            Some(v) => Ok(v),
+            None => self.topology_view().await,
+        }
+    }
+
     /// The rules and the alerts, newest first.
     pub fn health_state(&self) -> HealthState {
         self.health.lock().state()

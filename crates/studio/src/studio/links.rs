@@ -29,7 +29,7 @@ impl Studio {
         // What the dialler pushes, it relays from the nodes upstream of it on those channels.
         let dialer = if req.b_dials { req.b.clone() } else { req.a.clone() };
         let pushed: Vec<String> = crate::links::subscriptions(&req)?.into_iter().filter(|s| s.publish).map(|s| s.channel.to_string()).collect();
-        req.relay_origins = topology::upstream(&self.topology_view().await?, &dialer, &pushed);
+        req.relay_origins = topology::upstream(&self.recent_view().await?, &dialer, &pushed);
         Ok(self.keep(crate::instance::plan_link(&req, a, b).await?))
     }
 
