@@ -1,26 +1,41 @@
 //! `switchyard`, the command line over switchyard-studio: the instances of a registry, a
-//! cluster's wiring exported, planned and applied (exit 2 when a plan has changes), and SQL on a
-//! node. Passwords come from the keychain as the studio keeps them, or, for scripts and CI, from
-//! `SWITCHYARD_PASSWORD_<NAME>` (the instance name upper-cased, other characters as `_`).
+//! cluster's wiring exported, planned and applied (exit 2 when a plan has changes), Verify,
+//! a node's tail as NDJSON and SQL. Passwords come from the keychain as the studio keeps them,
+//! or, for scripts and CI, from `SWITCHYARD_PASSWORD_<NAME>` (the instance name upper-cased,
+//! other characters as `_`).
+
+mod instances;
+mod out;
+mod registry;
+mod tail;
+mod verify;
+mod wiring;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use switchyard_client::{Credentials, OpsClient};
-use switchyard_studio::wiring::{live_of, Wiring, WiringPlan};
-use switchyard_studio::{InstanceSpec, Keychain, Registry, RegistryStorage};
+use clap::{CommandFactory, Parser, Subcommand};
+
+use out::{Failed, Out};
 
 const EXAMPLES: &str = "Examples:
+  switchyard instances add hq https://hq.example:9925 --username admin --password-stdin < pw.txt
   switchyard instances list
   switchyard wiring export > cluster.toml
-  switchyard wiring plan cluster.toml      # exit 2: the cluster differs from the file
-  switchyard wiring apply cluster.toml
+  switchyard wiring plan cluster.toml --out plan.json   # exit 2: the cluster differs from the file
+  switchyard wiring apply --plan plan.json               # refused if the cluster changed since
+  switchyard verify factory:sensor_data --nodes hq,edge-1,edge-2
+  switchyard tail factory:sensor_data --node hq --from 0 | jq .data
   switchyard sql --node hq \"SELECT COUNT(*) AS n FROM factory.sensor_data\"
 
-The instances are the studio's (its registry and keychain), or --registry FILE (a JSON list of
-{id, name, url, username, kind}, or the studio's instances.json) with each password in
-SWITCHYARD_PASSWORD_<NAME>.";
+Exit codes: 0 done; 1 an error (said on stderr); 2 a plan has changes, or verify found
+differences.
+
+The instances are the studio's (its registry and keychain; the studio reads its list when it
+starts), or --registry FILE (a JSON list of {id, name, url, username, kind}, or the studio's
+instances.json). A password in SWITCHYARD_PASSWORD_<NAME> is used before the keychain. Output is
+coloured only on a terminal, never with NO_COLOR set; progress goes to stderr, only on a
+terminal.";
 
 #[derive(Parser)]
 #[command(name = "switchyard", version, about = "The Switchyard studio from a terminal", after_help = EXAMPLES)]
@@ -37,7 +52,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The registered instances.
+    /// The registered instances: list, add, test, remove.
     Instances {
         #[command(subcommand)]
         command: Instances,
@@ -47,164 +62,154 @@ enum Command {
         #[command(subcommand)]
         command: WiringCommand,
     },
-    /// Runs one SQL statement on an instance and prints its rows.
+    /// Whether channels hold the same records on every node given; exit 2 when not.
+    Verify {
+        /// `database:table`, one or more.
+        #[arg(required = true)]
+        channels: Vec<String>,
+        /// The instances to compare, by name (default: every registered one).
+        #[arg(long, value_delimiter = ',')]
+        nodes: Vec<String>,
+    },
+    /// A node's channel traffic as NDJSON, one transaction per line, then live.
+    Tail {
+        /// `database:table`, one or more.
+        #[arg(required = true)]
+        channels: Vec<String>,
+        /// The instance, by name.
+        #[arg(long)]
+        node: String,
+        /// Every transaction after this log id first (0: the whole log), instead of the recent ones.
+        #[arg(long)]
+        from: Option<i64>,
+        /// Recent transactions per channel shown first (without --from).
+        #[arg(long, default_value_t = 0)]
+        window: u32,
+        /// Only these operations (insert, update, upsert, delete).
+        #[arg(long = "op", value_delimiter = ',')]
+        operations: Vec<String>,
+        /// Only transactions whose records or origin contain this text (any case).
+        #[arg(long)]
+        grep: Option<String>,
+        /// Stop after this many transactions.
+        #[arg(long)]
+        count: Option<u64>,
+    },
+    /// Runs one SQL statement on an instance and prints its rows (one JSON object a line).
     Sql {
         /// The instance, by name.
         #[arg(long)]
         node: String,
         statement: String,
     },
+    /// Prints a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Subcommand)]
 enum Instances {
     /// Lists them with whether each answers.
     List,
+    /// Registers an instance once it answers with these credentials. The password is read from
+    /// SWITCHYARD_PASSWORD_<NAME> (then never stored) or from stdin (then kept in the keychain).
+    Add {
+        name: String,
+        /// http(s)://host:port of its Operations API.
+        url: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Add it without asking it first (it may be down now).
+        #[arg(long)]
+        no_test: bool,
+    },
+    /// Asks one instance; exit 1 when it does not answer.
+    Test { name: String },
+    /// Forgets an instance and its password.
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
 enum WiringCommand {
-    /// Prints the live cluster's wiring (no password in it).
+    /// Prints the live cluster's wiring (TOML, no password in it).
     Export,
     /// Says what making FILE true would change; exit 2 when anything would.
-    Plan { file: PathBuf },
-    /// Makes FILE true (what `plan` lists), with the canvas's undo on failure.
-    Apply { file: PathBuf },
+    Plan {
+        file: PathBuf,
+        /// Save the plan for `apply --plan` (what it saw of the cluster, no password).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Makes FILE true (what `plan` lists), or a saved plan, with the canvas's undo on failure.
+    Apply {
+        #[arg(required_unless_present = "plan", conflicts_with = "plan")]
+        file: Option<PathBuf>,
+        /// A plan saved by `plan --out`: refused when the cluster changed since.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+    },
 }
 
-/// A failure to say, and the exit code it ends with.
-struct Failed(String);
-
-impl<E: std::fmt::Display> From<E> for Failed {
-    fn from(e: E) -> Failed {
-        Failed(e.to_string())
+async fn run(cli: Cli, out: &Out) -> Result<ExitCode, Failed> {
+    let ok = Ok(ExitCode::SUCCESS);
+    let changes = |c: bool| Ok(if c { ExitCode::from(2) } else { ExitCode::SUCCESS });
+    if let Command::Completions { shell } = cli.command {
+        let mut text = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "switchyard", &mut text);
+        out.line(String::from_utf8_lossy(&text).trim_end_matches('\n'))?;
+        return ok;
     }
-}
-
-/// The instance list as the studio keeps it (`{"instances": [...]}`) or a bare list.
-struct FileStorage(PathBuf);
-
-impl RegistryStorage for FileStorage {
-    fn load(&self) -> switchyard_studio::Result<Vec<InstanceSpec>> {
-        let text = std::fs::read_to_string(&self.0).map_err(|e| switchyard_studio::Error::Store(format!("{}: {e}", self.0.display())))?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| switchyard_studio::Error::Store(format!("{} is not JSON: {e}", self.0.display())))?;
-        let list = v.get("instances").cloned().unwrap_or(v);
-        serde_json::from_value(list).map_err(|e| switchyard_studio::Error::Store(format!("{} is not a list of instances: {e}", self.0.display())))
-    }
-
-    fn save(&self, _: &[InstanceSpec]) -> switchyard_studio::Result<()> {
-        Err(switchyard_studio::Error::Invalid("the command line does not change the instance list".into()))
-    }
-}
-
-/// The studio's own instance list (the app's data folder), when no --registry is given.
-fn studio_registry_file() -> Result<PathBuf, Failed> {
-    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
-    base.map(|b| b.join("dev.switchyard.studio/instances.json")).ok_or_else(|| Failed("no --registry, and no home folder to find the studio's instances in".into()))
-}
-
-/// `SWITCHYARD_PASSWORD_<NAME>` for an instance name.
-fn password_env(name: &str) -> String {
-    format!("SWITCHYARD_PASSWORD_{}", name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect::<String>())
-}
-
-/// Every instance with a client: its password from the environment, else the keychain.
-fn instances(cli: &Cli) -> Result<Vec<(InstanceSpec, OpsClient)>, Failed> {
-    let file = match &cli.registry {
-        Some(f) => f.clone(),
-        None => studio_registry_file()?,
-    };
-    let registry = Registry::open(Box::new(FileStorage(file)), Keychain::default())?;
-    let mut out = Vec::new();
-    for spec in registry.list()? {
-        let client = match std::env::var(password_env(&spec.name)) {
-            Ok(pw) => OpsClient::with_trust(spec.url.clone(), Credentials::basic(&spec.username, pw), std::time::Duration::from_secs(30), &spec.tls)?,
-            Err(_) => registry.client(&spec.id)?,
-        };
-        out.push((spec, client));
-    }
-    Ok(out)
-}
-
-async fn run(cli: Cli) -> Result<ExitCode, Failed> {
-    match &cli.command {
-        Command::Instances { command: Instances::List } => {
-            let mut rows = Vec::new();
-            for (spec, client) in instances(&cli)? {
-                let status = switchyard_studio::probe::status(&spec.id, &client).await;
-                rows.push(serde_json::json!({"name": spec.name, "url": spec.url, "online": status.online, "version": status.version, "error": status.error.map(|e| e.message)}));
-            }
-            if cli.json {
-                println!("{}", serde_json::Value::from(rows));
-            } else {
-                for r in rows {
-                    let state = if r["online"] == true { format!("online {}", r["version"].as_str().unwrap_or("")) } else { format!("offline: {}", r["error"].as_str().unwrap_or("")) };
-                    println!("{}\t{}\t{state}", r["name"].as_str().unwrap_or(""), r["url"].as_str().unwrap_or(""));
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Wiring { command } => {
-            let (live, parties, left_out) = live_of(instances(&cli)?).await?;
-            for l in &left_out {
-                eprintln!("switchyard: left out: {l}");
-            }
+    let registry = registry::open(cli.registry.as_ref())?;
+    let json = cli.json;
+    match cli.command {
+        Command::Instances { command } => {
             match command {
-                WiringCommand::Export => {
-                    print!("{}", live.to_toml()?);
-                    Ok(ExitCode::SUCCESS)
-                }
-                WiringCommand::Plan { file } | WiringCommand::Apply { file } => {
-                    let wanted = Wiring::parse(&std::fs::read_to_string(file).map_err(|e| Failed(format!("{}: {e}", file.display())))?)?;
-                    let plan = WiringPlan::make(&wanted, &live, &parties).await?;
-                    let apply = matches!(command, WiringCommand::Apply { .. });
-                    if cli.json && !apply {
-                        println!("{}", serde_json::json!({"changes": plan.changes.iter().map(|c| c.words()).collect::<Vec<_>>(), "requests": plan.plans.iter().enumerate().map(|(i, p)| p.preview(&i.to_string())).collect::<Vec<_>>()}));
-                    } else {
-                        for c in &plan.changes {
-                            println!("{}", c.words());
-                        }
-                    }
-                    if !apply {
-                        return Ok(if plan.changes.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) });
-                    }
-                    let reports = plan.apply(&live).await?;
-                    let ok = reports.iter().all(|r| r.ok);
-                    for r in &reports {
-                        for s in &r.steps {
-                            eprintln!("{} {} · {}: {}", if s.ok { "ok" } else { "FAILED" }, s.instance_name, s.operation, s.message);
-                        }
-                        for u in &r.undone {
-                            eprintln!("undone {} · {}: {}", u.instance_name, u.operation, u.message);
-                        }
-                    }
-                    if ok {
-                        println!("applied: {} link change{}", reports.len(), if reports.len() == 1 { "" } else { "s" });
-                        Ok(ExitCode::SUCCESS)
-                    } else {
-                        Err(Failed("not everything was applied (see above)".into()))
-                    }
-                }
+                Instances::List => instances::list(&registry, out, json).await?,
+                Instances::Add { name, url, username, password_stdin, no_test } => instances::add(&registry, out, json, instances::Add { name, url, username, password_stdin, no_test }).await?,
+                Instances::Test { name } => instances::test(&registry, out, json, &name).await?,
+                Instances::Remove { name } => instances::remove(&registry, out, &name)?,
             }
+            ok
+        }
+        Command::Wiring { command } => match command {
+            WiringCommand::Export => {
+                wiring::export(&registry, out).await?;
+                ok
+            }
+            WiringCommand::Plan { file, out: save } => changes(wiring::plan(&registry, out, json, &file, save.as_deref()).await?),
+            WiringCommand::Apply { file, plan } => {
+                wiring::apply(&registry, out, json, file.as_deref(), plan.as_deref()).await?;
+                ok
+            }
+        },
+        Command::Verify { channels, nodes } => changes(!verify::run(&registry, out, json, channels, nodes).await?),
+        Command::Tail { channels, node, from, window, operations, grep, count } => {
+            tail::run(&registry, out, tail::TailArgs { channels, node, from, window, operations, grep, count }).await?;
+            ok
         }
         Command::Sql { node, statement } => {
-            let (_, client) = instances(&cli)?.into_iter().find(|(s, _)| &s.name == node).ok_or_else(|| Failed(format!("no instance named '{node}'")))?;
+            let spec = registry::named(&registry, &node)?;
+            let client = registry.client(&spec.id)?;
             let rows = client.call(&serde_json::json!({"operation": "sql", "sql": statement})).await?;
             match rows.as_array() {
-                Some(rows) if !cli.json => {
+                Some(rows) if !json => {
                     for r in rows {
-                        println!("{r}");
+                        out.line(&r.to_string())?;
                     }
                 }
-                _ => println!("{rows}"),
+                _ => out.line(&rows.to_string())?,
             }
-            Ok(ExitCode::SUCCESS)
+            ok
         }
+        Command::Completions { .. } => ok,
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let out = Out::new();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -212,12 +217,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(cli, &out)) {
         Ok(code) => code,
-        Err(Failed(why)) => {
+        // The reader of stdout went away (`| head`): a normal end.
+        Err(Failed::Closed) => ExitCode::SUCCESS,
+        Err(Failed::Error(why)) => {
+            out.progress_done();
             eprintln!("switchyard: {why}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // A tail's connection tasks are not waited for.
+    runtime.shutdown_background();
+    code
 }
-

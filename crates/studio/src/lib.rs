@@ -26,7 +26,7 @@ pub use browse::{page_request_ops, rows_columns, Browse};
 pub use error::{Error, Result};
 pub use switchyard_protocol::ErrorBody;
 pub use local::{LocalInstances, ADMIN_USER};
-pub use studio::Studio;
+pub use studio::{observe, verify_members, Studio};
 pub use tail::{CompareUpdate, Tail, TailAction, TailEvent, TailExported, TailRecord, TailRequest, TailSource, TailUpdate, OPERATIONS as NODE_TAIL_OPERATIONS};
 pub use keychain::Keychain;
 pub use probe::peek_certificate;

@@ -95,6 +95,37 @@ impl Registry {
     /// Adds (no id) or edits (id) a remote instance. The password goes to the keychain first: if
     /// that fails nothing is saved, so no instance is left without its secret.
     pub fn save_remote(&self, input: InstanceInput) -> Result<InstanceSpec> {
+        self.save(input, true)
+    }
+
+    /// Adds a remote instance whose password is given each time it is used (the command line's
+    /// `SWITCHYARD_PASSWORD_<NAME>`): the password is checked to be there, and kept for this
+    /// process only, never in the keychain.
+    pub fn register_remote(&self, input: InstanceInput) -> Result<InstanceSpec> {
+        if input.id.is_some() {
+            return Err(Error::Invalid("register_remote adds an instance; edit one with save_remote".into()));
+        }
+        self.save(input, false)
+    }
+
+    /// Uses `password` for the instance `id` in this process (before the keychain); never stored.
+    pub fn use_password(&self, id: &str, password: &str) -> Result<()> {
+        self.passwords.write().map_err(lock_err)?.insert(id.to_string(), password.to_string());
+        Ok(())
+    }
+
+    /// Forgets an instance registered without its password (`register_remote`): the keychain is
+    /// not asked.
+    pub fn unregister(&self, id: &str) -> Result<InstanceSpec> {
+        let mut next = self.list()?;
+        let pos = next.iter().position(|i| i.id == id).ok_or_else(|| Error::NotRegistered(id.to_string()))?;
+        let spec = next.remove(pos);
+        self.passwords.write().map_err(lock_err)?.remove(id);
+        self.persist(next)?;
+        Ok(spec)
+    }
+
+    fn save(&self, input: InstanceInput, keychain: bool) -> Result<InstanceSpec> {
         let mut next = self.list()?;
         let local = input.id.as_ref().and_then(|id| next.iter().find(|i| &i.id == id)).is_some_and(|i| i.kind == InstanceKind::Local);
         if local {
@@ -139,7 +170,9 @@ impl Registry {
             }
         };
         if let Some(pw) = input.password.as_deref().filter(|p| !p.is_empty()) {
-            self.keychain.set(&spec.id, pw)?;
+            if keychain {
+                self.keychain.set(&spec.id, pw)?;
+            }
             self.passwords.write().map_err(lock_err)?.insert(spec.id.clone(), pw.to_string());
         }
         self.persist(next)?;

@@ -129,7 +129,12 @@ window: number,
 /**
  * Transactions read from the log at most to heal one gap; more is reported as a gap.
  */
-healMax: number, };
+healMax: number, 
+/**
+ * Starts after this log id instead of the window: every transaction since (up to
+ * `heal_max`, the rest reported as a gap), then live ones.
+ */
+from?: number, };
 
 export type TailSource = "window" | "live" | "healed";
 

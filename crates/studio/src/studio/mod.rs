@@ -28,6 +28,8 @@ mod tails;
 mod verify;
 mod wiring;
 
+pub use verify::members as verify_members;
+
 use tails::OpenTail;
 
 pub struct Studio {
@@ -64,6 +66,25 @@ pub struct Studio {
     wiring_attached: Mutex<Option<crate::wiring::Wiring>>,
 }
 
+/// One look at every instance of `registry` (in parallel): status, tables, cluster_status.
+pub async fn observe(registry: &Registry) -> Result<Vec<Observed>> {
+    let specs = registry.list()?;
+    let looks = specs.into_iter().map(|spec| async move {
+        match registry.client(&spec.id) {
+            Ok(client) => topology::observe(spec, &client).await,
+            Err(e) => Observed {
+                status: crate::types::InstanceStatus::unreachable(&spec.id, e.to_body()),
+                spec,
+                channels: Vec::new(),
+                channels_last_known: false,
+                cluster: Err(e.to_string()),
+                harperdb: None,
+            },
+        }
+    });
+    Ok(futures_util::future::join_all(looks).await)
+}
+
 impl Studio {
     pub fn new(registry: Registry, local: LocalInstances, exports: PathBuf, layout_file: PathBuf) -> Self {
         Studio {
@@ -87,21 +108,7 @@ impl Studio {
 
     /// One look at every registered instance (in parallel): status, tables, cluster_status.
     pub async fn observe(&self) -> Result<Vec<Observed>> {
-        let specs = self.registry.list()?;
-        let looks = specs.into_iter().map(|spec| async move {
-            match self.registry.client(&spec.id) {
-                Ok(client) => topology::observe(spec, &client).await,
-                Err(e) => Observed {
-                    status: crate::types::InstanceStatus::unreachable(&spec.id, e.to_body()),
-                    spec,
-                    channels: Vec::new(),
-                    channels_last_known: false,
-                    cluster: Err(e.to_string()),
-                    harperdb: None,
-                },
-            }
-        });
-        let mut observed = futures_util::future::join_all(looks).await;
+        let mut observed = observe(&self.registry).await?;
         let mut last = self.last_links.lock().unwrap_or_else(|p| p.into_inner());
         for o in &mut observed {
             match &o.cluster {

@@ -100,7 +100,7 @@ impl Studio {
         }
         let tails = instances
             .iter()
-            .map(|id| Instance::last_known(&self.registry, id)?.tail(&self.registry, TailRequest { channels: vec![channel.to_string()], window: 0, heal_max: 20_000 }).map(|(tail, _)| tail))
+            .map(|id| Instance::last_known(&self.registry, id)?.tail(&self.registry, TailRequest { channels: vec![channel.to_string()], window: 0, heal_max: 20_000, from: None }).map(|(tail, _)| tail))
             .collect::<Result<Vec<_>>>()?;
         let session = Arc::new(Mutex::new(CompareSession::new(instances.to_vec(), primary_key)));
         let stop = CancellationToken::new();

@@ -13,6 +13,17 @@ use crate::instance::Instance;
 /// Verifications kept for planning a repair.
 const VERIFIED_KEPT: usize = 8;
 
+/// The instances `ids` as members of a verification; refused when one is offline.
+pub async fn members(registry: &crate::Registry, ids: &[String]) -> Result<Vec<Member>> {
+    let mut members = Vec::with_capacity(ids.len());
+    for id in ids {
+        let (instance, _) = Instance::online(registry, id).await?;
+        let digests = instance.keeps_digests();
+        members.push(Member { id: instance.spec.id, name: instance.spec.name, client: instance.client, digests });
+    }
+    Ok(members)
+}
+
 impl Studio {
     /// Verifies channels across instances: equal digests, or the records that differ with
     /// the winner of each (checked again while the differences are in flight). Instances
@@ -27,12 +38,7 @@ impl Studio {
         if req.channels.is_empty() {
             return Err(Error::Invalid("Verify needs at least one channel (database:table)".into()));
         }
-        let mut members = Vec::with_capacity(ids.len());
-        for id in &ids {
-            let (instance, _) = Instance::online(&self.registry, id).await?;
-            let digests = instance.keeps_digests();
-            members.push(Member { id: instance.spec.id, name: instance.spec.name, client: instance.client, digests });
-        }
+        let members = members(&self.registry, &ids).await?;
         let cancel = CancellationToken::new();
         if let Some(run) = &req.run {
             self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(run.clone(), cancel.clone());

@@ -34,11 +34,16 @@ pub struct TailRequest {
     pub window: u32,
     /// Transactions read from the log at most to heal one gap; more is reported as a gap.
     pub heal_max: u32,
+    /// Starts after this log id instead of the window: every transaction since (up to
+    /// `heal_max`, the rest reported as a gap), then live ones.
+    #[ts(optional, type = "number")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
 }
 
 impl TailRequest {
     pub fn new(channels: Vec<String>) -> Self {
-        TailRequest { channels, window: 100, heal_max: 20_000 }
+        TailRequest { channels, window: 100, heal_max: 20_000, from: None }
     }
 }
 
@@ -237,7 +242,39 @@ async fn run(ops: OpsClient, endpoint: Endpoint, credentials: (String, String), 
                     // Subscribed live first, then the window read: whatever commits between the
                     // two is in both, and shown once.
                     opened = true;
-                    for name in request.channels.iter().filter(|_| request.window > 0) {
+                    if let Some(from) = request.from {
+                        for name in &request.channels {
+                            let state = channels.entry(name.clone()).or_default();
+                            let read = tokio::select! {
+                                r = heal(&ops, name, from, request.heal_max) => r,
+                                _ = stop.cancelled() => return,
+                            };
+                            let (entries, complete) = match read {
+                                Ok(r) => r,
+                                Err(e) => {
+                                    let gap = TailEvent::Gap { channel: name.clone(), after: from, before: None, reason: format!("the transactions since #{from} could not be read: {e}") };
+                                    if out.send(gap).await.is_err() {
+                                        return;
+                                    }
+                                    continue;
+                                }
+                            };
+                            let last_read = entries.last().map(|t| t.id).unwrap_or(from);
+                            sub.seen(name, last_read);
+                            for t in entries {
+                                if !show(state, t, TailSource::Window, &out).await {
+                                    return;
+                                }
+                            }
+                            if !complete {
+                                let reason = format!("more than {} transactions follow #{from}; the rest was not read", request.heal_max);
+                                if out.send(TailEvent::Gap { channel: name.clone(), after: last_read, before: None, reason }).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                    for name in request.channels.iter().filter(|_| request.window > 0 && request.from.is_none()) {
                         let window = tokio::select! {
                             w = read_log(&ops, name, None, request.window, true) => w,
                             _ = stop.cancelled() => return,

@@ -1,31 +1,11 @@
-//! `switchyard` against real nodes on loopback: a three-node cluster's wiring exported (no
-//! password in it), a link removed by hand planned back (exit 2, exactly that link), applied,
-//! planned again (exit 0), and SQL and the instance list from the same registry file, each
-//! password from the environment.
-
-use std::process::{Command, Output};
+//! `switchyard wiring`: a three-node cluster's wiring exported (no password in it), a link
+//! removed by hand planned back (exit 2, exactly that link), applied, planned again (exit 0); a
+//! saved plan refused once the cluster changed; SQL from the same registry file.
 
 use serde_json::json;
-use switchyard_studio::links::{plan_link, Direction, LinkChannel, LinkRequest, Party};
-use switchyard_testkit::{TestNode, ADMIN, PASSWORD};
+use switchyard_testkit::{TestNode, PASSWORD};
 
-fn party(n: &TestNode) -> Party {
-    Party { id: format!("id-{}", n.name), name: n.name.clone(), node_name: n.name.clone(), url: n.url(), trust: Default::default(), server_kind: Some(switchyard_client::ServerKind::SwitchyardNode), client: n.client.clone() }
-}
-
-/// Runs `switchyard --registry FILE ARGS…` with every node's password in its variable.
-fn switchyard(registry: &std::path::Path, nodes: &[&TestNode], args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchyard"));
-    c.arg("--registry").arg(registry).args(args);
-    for n in nodes {
-        c.env(format!("SWITCHYARD_PASSWORD_{}", n.name.to_uppercase()), PASSWORD);
-    }
-    c.output().expect("switchyard runs")
-}
-
-fn text(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use super::{errors, link, registry, switchyard, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wiring_is_exported_planned_with_exit_2_applied_and_then_in_step() {
@@ -35,13 +15,10 @@ async fn wiring_is_exported_planned_with_exit_2_applied_and_then_in_step() {
         n.table("t").await;
     }
     for (from, to) in [(&a, &b), (&c, &b)] {
-        let req = LinkRequest { a: format!("id-{}", from.name), b: format!("id-{}", to.name), channels: vec![LinkChannel { channel: "dev:t".into(), direction: Direction::AToB }], ..Default::default() };
-        assert!(plan_link(&req, party(from), party(to)).await.unwrap().apply().await.ok);
+        link(from, to, "dev:t").await;
     }
     let dir = tempfile::tempdir().unwrap();
-    let registry = dir.path().join("instances.json");
-    let specs: Vec<_> = nodes.iter().map(|n| json!({"id": format!("id-{}", n.name), "name": n.name, "url": n.url(), "username": ADMIN, "kind": "remote"})).collect();
-    std::fs::write(&registry, json!({"instances": specs}).to_string()).unwrap();
+    let registry = registry(dir.path(), &nodes);
 
     let listed = switchyard(&registry, &nodes, &["instances", "list", "--json"]);
     assert!(listed.status.success(), "{listed:?}");
@@ -73,5 +50,25 @@ async fn wiring_is_exported_planned_with_exit_2_applied_and_then_in_step() {
     assert_eq!((sql.status.code(), text(&sql)), (Some(0), "{\"id\":1}\n".to_string()), "{sql:?}");
     let missing = switchyard(&registry, &nodes, &["sql", "--node", "nowhere", "SELECT 1"]);
     assert_eq!(missing.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no instance named 'nowhere'"));
+    assert!(errors(&missing).contains("no instance named 'nowhere'"), "{missing:?}");
+
+    // A plan saved for review, then the cluster changes: applying the saved plan is refused and
+    // changes nothing; planned again, it applies.
+    a.ok(json!({"operation": "remove_node", "name": "b"})).await;
+    let saved = dir.path().join("plan.json");
+    let plan = switchyard(&registry, &nodes, &["wiring", "plan", path, "--out", saved.to_str().unwrap()]);
+    assert_eq!((plan.status.code(), text(&plan)), (Some(2), "+ a → b: dev:t (push)\n".to_string()), "{plan:?}");
+    let saved_text = std::fs::read_to_string(&saved).unwrap();
+    assert!(!saved_text.contains(PASSWORD) && saved_text.contains("a → b"), "{saved_text}");
+    c.ok(json!({"operation": "remove_node", "name": "b"})).await;
+    let stale = switchyard(&registry, &nodes, &["wiring", "apply", "--plan", saved.to_str().unwrap()]);
+    assert_eq!(stale.status.code(), Some(1), "{stale:?}");
+    assert!(errors(&stale).contains("changed since this plan was made"), "{stale:?}");
+    assert_eq!(switchyard(&registry, &nodes, &["wiring", "plan", path]).status.code(), Some(2), "the refused plan changed nothing");
+    let fresh = switchyard(&registry, &nodes, &["wiring", "plan", path, "--out", saved.to_str().unwrap()]);
+    assert_eq!(text(&fresh).lines().count(), 2, "{fresh:?}");
+    let applied = switchyard(&registry, &nodes, &["wiring", "apply", "--plan", saved.to_str().unwrap()]);
+    assert!(applied.status.success(), "{applied:?}");
+    assert_eq!(text(&applied).lines().filter(|l| l.starts_with("applied + ")).count(), 2, "{applied:?}");
+    assert_eq!(switchyard(&registry, &nodes, &["wiring", "plan", path]).status.code(), Some(0));
 }
