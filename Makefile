@@ -18,9 +18,12 @@ gui-deps:
 	@scripts/deps.sh gui
 
 ## Build and open the studio (release build), with a ready local instance on first launch.
-## The `switchyard` command line is built beside it (target/release/switchyard).
+## The `switchyard` command line is built beside it and linked into ~/.local/bin (a link, so a
+## rebuild updates it).
 run: gui-deps $(UI_DIST)
 	$(CARGO) build --release --locked -p switchyard-app -p switchyard-cli
+	@mkdir -p "$(HOME)/.local/bin" && ln -sfn "$(CURDIR)/target/release/switchyard" "$(HOME)/.local/bin/switchyard"
+	@case ":$$PATH:" in *":$(HOME)/.local/bin:"*) ;; *) echo "note: switchyard is in $(HOME)/.local/bin, which is not on your PATH";; esac
 	@scripts/run-studio.sh
 
 ## Only a local switchyard-node, no window (PORT=9925 by default).
