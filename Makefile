@@ -9,7 +9,7 @@ UI_DEPS := ui/node_modules/.installed
 UI_DIST := ui/dist/index.html
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/tsconfig.json
 
-.PHONY: run test deps gui-deps harperdb sc-fanout bench node clean
+.PHONY: run test deps gui-deps harperdb sc-fanout bench node clean package
 
 deps:
 	@scripts/deps.sh
@@ -25,6 +25,13 @@ run: gui-deps $(UI_DIST)
 	@mkdir -p "$(HOME)/.local/bin" && ln -sfn "$(CURDIR)/target/release/switchyard" "$(HOME)/.local/bin/switchyard"
 	@case ":$$PATH:" in *":$(HOME)/.local/bin:"*) ;; *) echo "note: switchyard is in $(HOME)/.local/bin, which is not on your PATH";; esac
 	@scripts/run-studio.sh
+
+## Installable packages in target/packages: the studio's .deb (with the `switchyard` command
+## line) and switchyard-node's .deb (a systemd service). APPIMAGE=1 adds the studio's AppImage
+## (the Tauri bundler downloads its tools from github.com).
+package: gui-deps $(UI_DIST)
+	$(CARGO) build --release --locked -p switchyard-app -p switchyard-cli -p switchyard-node
+	@scripts/package.sh release target/packages
 
 ## Only a local switchyard-node, no window (PORT=9925 by default).
 node: deps

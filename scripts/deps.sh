@@ -3,7 +3,8 @@
 # Usage: scripts/deps.sh [node|gui]
 #   node: also Node.js + npm (HarperDB, the UI build, JS test peers)
 #   gui:  also the studio's build and test stack: WebKitGTK, Xvfb, WebKitWebDriver, tauri-driver,
-#         gnome-keyring (a Secret Service) and secret-tool
+#         gnome-keyring (a Secret Service) and secret-tool; and what packaging and the install
+#         test use (binutils' strip, x11-utils' xwininfo, util-linux's script and setpriv)
 set -euo pipefail
 
 need_apt=()
@@ -25,7 +26,7 @@ fi
 if [[ "${1:-}" == "gui" ]]; then
   for p in pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev \
            librsvg2-dev libxdo-dev libdbus-1-dev xvfb webkit2gtk-driver gnome-keyring libsecret-tools \
-           dbus dbus-daemon dunst; do
+           dbus dbus-daemon dunst binutils x11-utils util-linux bsdutils; do
     have_pkg "$p" || need_apt+=("$p")
   done
 fi

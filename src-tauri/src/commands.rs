@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use switchyard_studio::{
-    Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, CompareUpdate, TailAction, TailExported, TailRecord, TailRequest, TailUpdate,
+    About, Browse, InstanceInput, InstanceSpec, InstanceStatus, LocalCredentials, LocalState, NewTable, Page, PageRequest, RegistryView, SqlResult, Studio, CompareUpdate, TailAction, TailExported, TailRecord, TailRequest, TailUpdate,
     TreeDatabase, TreeTable, WriteMode, WriteReport, NodePositions,
 };
 use switchyard_studio::links::{ApplyReport, LinkPlan, LinkRequest};
@@ -162,6 +162,10 @@ macro_rules! commands {
 }
 
 commands! {
+    fn app_about(s) -> About {
+        Ok(s.about())
+    }
+
     fn instance_list(s) -> RegistryView {
         Ok(s.registry.view()?)
     }

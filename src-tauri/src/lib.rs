@@ -14,16 +14,48 @@ use tauri_plugin_store::StoreExt;
 /// Emitted when the set or state of instances changed outside a command's answer.
 pub const REGISTRY_CHANGED: &str = "registry-changed";
 
+/// Log files kept (one a day).
+const LOG_FILES_KEPT: usize = 7;
+
+/// Logs to stderr and to a file a day in the app's log folder, the last `LOG_FILES_KEPT` kept.
+/// `RUST_LOG` chooses what reaches stderr (default: info); the file keeps info and up.
+fn start_logging(log_dir: &std::path::Path) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    std::fs::create_dir_all(log_dir)?;
+    let files = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("switchyard-studio")
+        .filename_suffix("log")
+        .max_log_files(LOG_FILES_KEPT)
+        .build(log_dir)?;
+    use tracing_subscriber::Layer;
+    let stderr_filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // The file keeps info and up whatever RUST_LOG says for the terminal: it is what a bug
+    // report attaches.
+    let file_filter = tracing_subscriber::EnvFilter::new("info");
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(stderr_filter))
+        .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(files).with_filter(file_filter))
+        .try_init()?;
+    Ok(())
+}
+
 fn setup(app: &mut tauri::App) -> std::result::Result<(), Box<dyn std::error::Error>> {
     let data = app.path().app_data_dir()?;
     std::fs::create_dir_all(&data)?;
+    let log_dir = app.path().app_log_dir()?;
+    if let Err(e) = start_logging(&log_dir) {
+        eprintln!("switchyard-studio: no log file in {} ({e}); logging to stderr only", log_dir.display());
+    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data.display(), logs = %log_dir.display(), "Switchyard studio started");
     let store = app.store("instances.json")?;
     let first_launch = store.get("launched").is_none();
     store.set("launched", true);
     store.save()?;
     let registry = Registry::open(Box::new(storage::PluginStore { store }), Keychain::default())?;
     let exports = app.path().download_dir().unwrap_or_else(|_| data.join("exports")).join("switchyard");
-    let studio = Arc::new(Studio::new(registry, LocalInstances::new(data.join("instances")), exports, data.join("topology.json")));
+    let studio = Arc::new(Studio::new(registry, LocalInstances::new(data.join("instances")), exports, data.join("topology.json")).with_log_dir(log_dir));
     app.manage(studio.clone());
     let handle = app.handle().clone();
     let launching = studio.clone();
@@ -72,9 +104,22 @@ struct HealthStop(tokio_util::sync::CancellationToken);
 /// Emitted when an alert started or ended.
 pub const HEALTH_CHANGED: &str = "health-changed";
 
+/// A second launch brings the running studio's window forward instead of opening another
+/// (both would run the same local instances on the same data).
+fn focus_main(app: &tauri::AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+    tracing::info!("a second launch was turned into focusing this window");
+}
+
 pub fn run() {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
     let app = tauri::Builder::default()
+        // First: a second process exits here, before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| focus_main(app)))
+        .plugin(tauri_plugin_window_state::Builder::new().build())
         .plugin(tauri_plugin_store::Builder::new().build())
         .setup(setup)
         .invoke_handler(commands::handler())

@@ -28,7 +28,12 @@ pub struct StudioApp {
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn workspace() -> PathBuf {
+/// A turn for a studio window run outside `StudioApp` (the installed one): held while it runs.
+pub async fn window_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().await
+}
+
+pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -42,7 +47,7 @@ pub fn studio_binary() -> PathBuf {
     target.join("debug").join("switchyard-studio")
 }
 
-fn need(tool: &str) -> Result<PathBuf> {
+pub fn need(tool: &str) -> Result<PathBuf> {
     let cargo_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin").join(tool));
     if let Some(p) = cargo_bin.filter(|p| p.exists()) {
         return Ok(p);
@@ -56,12 +61,12 @@ fn need(tool: &str) -> Result<PathBuf> {
     bail!("'{tool}' is not installed; `make test` installs it (scripts/deps.sh gui)")
 }
 
-fn free_display() -> Result<u32> {
+pub fn free_display() -> Result<u32> {
     (90..200).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
         .context("no free X display number")
 }
 
-fn kill_group(child: &mut Child) {
+pub fn kill_group(child: &mut Child) {
     // Each helper leads its own process group; end the whole group (driver, webdriver, app).
     let pid = child.id() as i32;
     let _ = Command::new("kill").args(["-s", "TERM", "--", &format!("-{pid}")]).status();

@@ -1,4 +1,5 @@
 //! The app shell: sidebar of instances, the open view, dialogs, notifications.
+import { AboutDialog } from "./about/AboutDialog";
 import { startScenario } from "./factory/FactoryPanel";
 import { useCallback, useEffect, useState } from "react";
 import { onRegistryChanged, type InstanceSpec } from "./platform";
@@ -24,6 +25,7 @@ type Dialog =
   | { kind: "instance"; existing: InstanceSpec | null; preset?: { name: string; url: string } }
   | { kind: "database"; instance: string }
   | { kind: "table"; instance: string; database?: string }
+  | { kind: "about" }
   | null;
 
 export function App() {
@@ -107,6 +109,7 @@ export function App() {
         <button onClick={() => setTheme(theme === "dark" ? "light" : "dark")} data-testid="theme-toggle" title="Switch theme">
           {theme === "dark" ? "☀ Light" : "☾ Dark"}
         </button>
+        <button onClick={() => setDialog({ kind: "about" })} data-testid="about-open" title="Version, and where data and logs are kept">About</button>
       </header>
       <div className="body">
         <Sidebar onAddRemote={() => setDialog({ kind: "instance", existing: null })} onEdit={(s) => setDialog({ kind: "instance", existing: s })}
@@ -139,6 +142,7 @@ export function App() {
       {warm === "drawing" && view.kind !== "cluster" && <CanvasWarmup onDone={warmed} />}
       {dialog?.kind === "instance" && <InstanceDialog existing={dialog.existing} preset={dialog.preset} keychainAvailable={registry?.keychainAvailable ?? false} onClose={() => setDialog(null)} />}
       {dialog?.kind === "database" && <NewDatabaseDialog instance={dialog.instance} onClose={() => setDialog(null)} />}
+      {dialog?.kind === "about" && <AboutDialog onClose={() => setDialog(null)} />}
       {dialog?.kind === "table" && <NewTableDialog instance={dialog.instance} database={dialog.database} onClose={() => setDialog(null)} />}
       <ConfirmDialog />
       <Toasts />

@@ -95,7 +95,7 @@ impl NodeConfig {
 #[command(name = "switchyard-node", version, about = "The Switchyard instance server")]
 pub struct Cli {
     /// A TOML file with any of: data, host, port, node_name, admin_user, admin_password,
-    /// max_storage_mb, max_body_mb, max_connections, tls, tls_cert, tls_key, cluster_user,
+    /// admin_password_file, max_storage_mb, max_body_mb, max_connections, tls, tls_cert, tls_key, cluster_user,
     /// cluster_password.
     #[arg(long, env = "SWITCHYARD_CONFIG")]
     pub config: Option<PathBuf>,
@@ -117,6 +117,9 @@ pub struct Cli {
     /// Its password; when absent on first start one is generated and printed once.
     #[arg(long, env = "SWITCHYARD_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// A file holding its password (the first line), as the packaged service is given it.
+    #[arg(long, env = "SWITCHYARD_ADMIN_PASSWORD_FILE", conflicts_with = "admin_password")]
+    pub admin_password_file: Option<PathBuf>,
     /// Storage quota in MiB; writes past it are refused with 507 and nothing is written.
     #[arg(long, env = "SWITCHYARD_MAX_STORAGE_MB")]
     pub max_storage_mb: Option<u64>,
@@ -153,6 +156,7 @@ struct FileConfig {
     node_name: Option<String>,
     admin_user: Option<String>,
     admin_password: Option<String>,
+    admin_password_file: Option<PathBuf>,
     max_storage_mb: Option<u64>,
     tls: Option<bool>,
     tls_cert: Option<PathBuf>,
@@ -171,6 +175,16 @@ pub struct Settings {
     pub port: u16,
 }
 
+/// The first line of a password file; an empty one is refused.
+fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("the admin password file {}: {e}", path.display()))?;
+    let password = text.lines().next().unwrap_or("").trim_end_matches('\r').to_string();
+    if password.is_empty() {
+        anyhow::bail!("the admin password file {} is empty", path.display());
+    }
+    Ok(password)
+}
+
 impl Cli {
     pub fn resolve(self) -> anyhow::Result<Settings> {
         let file = match &self.config {
@@ -181,7 +195,11 @@ impl Cli {
         let node_name = self.node_name.or(file.node_name).unwrap_or_else(default_node_name);
         let mut node = NodeConfig::new(data, node_name);
         node.admin_user = self.admin_user.or(file.admin_user).unwrap_or_else(|| "admin".into());
-        node.admin_password = self.admin_password.or(file.admin_password);
+        node.admin_password = match (self.admin_password, self.admin_password_file.or(file.admin_password_file), file.admin_password) {
+            (Some(p), _, _) => Some(p),
+            (None, Some(path), _) => Some(read_password(&path)?),
+            (None, None, p) => p,
+        };
         node.max_storage_bytes = self.max_storage_mb.or(file.max_storage_mb).map(|mb| mb * 1024 * 1024);
         node.tls_cert = self.tls_cert.or(file.tls_cert);
         node.tls_key = self.tls_key.or(file.tls_key);

@@ -3,6 +3,14 @@
 
 use std::process::ExitCode;
 
+/// A line on stdout that never panics: a closed stdout (a reader gone) must not stop a server.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use clap::Parser;
 use switchyard_node::config::Cli;
 use switchyard_node::{run, Node};
@@ -32,28 +40,42 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     let user = settings.node.admin_user.clone();
     let (node, generated) = Node::open(settings.node.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(p) = generated {
-        println!("generated password for super user '{user}': {p}");
-        println!("(shown once; change it with alter_user)");
+        say!("generated password for super user '{user}': {p}");
+        say!("(shown once; change it with alter_user)");
     }
-    let scheme = if node.tls.is_some() { "https" } else { "http" };
-    println!("switchyard-node '{}' listening on {scheme}://{addr}", settings.node.node_name);
-    if let Some(t) = &node.tls {
-        println!("TLS certificate SHA-256: {}", t.fingerprint);
-    }
-    println!("data folder: {}", settings.node.data_dir.display());
-    let shutdown = async {
-        #[cfg(unix)]
-        let term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    // The handlers are in place before the address is printed: a SIGTERM sent as soon as the
+    // node says it listens is a clean stop, not a kill.
+    #[cfg(unix)]
+    let (term, interrupt) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = match signal(SignalKind::terminate()) {
             Ok(mut term) => Some(async move { term.recv().await }),
             Err(e) => {
                 eprintln!("switchyard-node: cannot handle SIGTERM ({e}); stop it with Ctrl-C");
                 None
             }
         };
-        #[cfg(not(unix))]
-        let term: Option<std::future::Pending<()>> = None;
-        stop_requested(tokio::signal::ctrl_c(), term).await;
+        (term, signal(SignalKind::interrupt()).ok())
     };
+    #[cfg(not(unix))]
+    let (term, interrupt): (Option<std::future::Pending<()>>, Option<()>) = (None, None);
+    let ctrl_c = async move {
+        #[cfg(unix)]
+        if let Some(mut i) = interrupt {
+            i.recv().await;
+            return;
+        }
+        #[cfg(not(unix))]
+        let _ = interrupt;
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let shutdown = stop_requested(ctrl_c, term);
+    let scheme = if node.tls.is_some() { "https" } else { "http" };
+    say!("switchyard-node '{}' listening on {scheme}://{addr}", settings.node.node_name);
+    if let Some(t) = &node.tls {
+        say!("TLS certificate SHA-256: {}", t.fingerprint);
+    }
+    say!("data folder: {}", settings.node.data_dir.display());
     node.start_background().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let stop = node.shutdown.clone();
     run(listener, node.clone(), async move {
@@ -64,7 +86,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     })
     .await?;
     node.stop().await;
-    println!("switchyard-node stopped");
+    say!("switchyard-node stopped");
     Ok(())
 }
 

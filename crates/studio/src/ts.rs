@@ -22,6 +22,7 @@ pub fn typescript_declarations() -> String {
         ErrorBody::decl(&cfg),
         InstanceStatus::decl(&cfg),
         RegistryView::decl(&cfg),
+        About::decl(&cfg),
         TreeTable::decl(&cfg),
         TreeDatabase::decl(&cfg),
         FilterOp::decl(&cfg),

@@ -94,6 +94,19 @@ impl InstanceStatus {
     }
 }
 
+/// What the About dialog says: the version and where the studio keeps things.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct About {
+    pub version: String,
+    /// The instance list, local instances' data, the canvas layout and health history.
+    pub data_dir: String,
+    /// The studio's log files (rotated daily, the last 7 kept).
+    pub log_dir: String,
+    /// Where exports are written.
+    pub exports_dir: String,
+}
+
 /// The registry as the sidebar shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -5,6 +5,7 @@
 
 mod factory;
 mod harperdb;
+mod install;
 mod studio;
 mod studio_sql;
 mod tail;

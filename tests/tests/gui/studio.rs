@@ -45,6 +45,17 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     s.wait("[data-testid='instance-local'] [data-state='online']", Duration::from_secs(30)).await.context("the first-launch local instance")?;
     app.shot("01-first-launch").await?;
 
+    // About: the version and the folders; the log folder it names holds this run's log.
+    s.click_css("[data-testid='about-open']", T).await?;
+    s.wait_text("[data-testid='about-version']", T, "the version", |t| t == env!("CARGO_PKG_VERSION")).await?;
+    let logs = s.wait_text("[data-testid='about-log-dir']", T, "the log folder", |t| t.ends_with("/logs")).await?;
+    ensure!(logs.starts_with(&app.home.path().display().to_string()), "the log folder is the app's: {logs}");
+    let log: String = std::fs::read_dir(&logs)?.filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with("switchyard-studio")).map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect();
+    ensure!(log.contains("Switchyard studio started"), "the log file in {logs}: {log}");
+    app.shot("01a-about").await?;
+    s.click_css("[data-testid='about-close']", T).await?;
+    s.wait_gone("[data-testid='about-dialog']", T).await?;
+
     // Its session credentials reach it from outside the app.
     s.click_css("[data-testid='instance-local'] .tree-row.instance", T).await?;
     s.click_css("[data-testid='local-credentials']", T).await?;

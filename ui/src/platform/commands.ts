@@ -2,13 +2,14 @@
 // run `UPDATE_IPC_TYPES=1 cargo test -p switchyard-app --lib commands_ts` after changing a command.
 
 import type { Channel } from "@tauri-apps/api/core";
-import type { ApplyReport, Arrival, CompareUpdate, Drift, EdgeHistory, FactorySetup, HealthRules, HealthState, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, RepairPlan, SqlResult, TailAction, TailExported, TailRecord, TailRequest, TailUpdate, TopologyView, TreeDatabase, TreeTable, VerifyReport, VerifyRequest, WiringExport, WiringPreview, WriteMode, WriteReport } from "./ipc";
+import type { About, ApplyReport, Arrival, CompareUpdate, Drift, EdgeHistory, FactorySetup, HealthRules, HealthState, InstanceInput, InstanceSpec, InstanceStatus, JsonValue, LinkPlan, LinkRequest, LoadStats, LocalCredentials, LocalState, NewTable, NodePositions, Page, PageRequest, RegistryView, RepairPlan, SqlResult, TailAction, TailExported, TailRecord, TailRequest, TailUpdate, TopologyView, TreeDatabase, TreeTable, VerifyReport, VerifyRequest, WiringExport, WiringPreview, WriteMode, WriteReport } from "./ipc";
 
 /** Every command the native side registers. */
-export const COMMAND_NAMES = ["instance_list", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "browse_tree", "browse_table", "browse_page", "browse_write", "browse_delete", "sql_run", "browse_create_database", "browse_drop_database", "browse_create_table", "browse_drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "tail_harperdb_export", "factory_setup", "factory_apply", "factory_drop", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "exports_write", "topology_view", "link_plan", "link_plan_removal", "link_apply", "link_drop", "verify_run", "verify_cancel", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "link_pause", "factory_cut_link", "wiring_export", "wiring_plan", "wiring_apply", "wiring_drop", "wiring_attach", "wiring_drift", "health_state", "health_set_rules", "health_history", "layout_load", "layout_save"] as const;
+export const COMMAND_NAMES = ["app_about", "instance_list", "instance_save", "instance_remove", "instance_test", "instance_status", "local_create", "local_cluster", "local_start", "local_stop", "local_states", "local_credentials", "browse_tree", "browse_table", "browse_page", "browse_write", "browse_delete", "sql_run", "browse_create_database", "browse_drop_database", "browse_create_table", "browse_drop_table", "tail_stop", "tail_open", "tail_act", "tail_record", "tail_export", "tail_close", "compare_open", "compare_port", "tail_harperdb_export", "factory_setup", "factory_apply", "factory_drop", "factory_load_start", "factory_load_stats", "factory_load_stop", "factory_check", "factory_remove", "exports_write", "topology_view", "link_plan", "link_plan_removal", "link_apply", "link_drop", "verify_run", "verify_cancel", "verify_repair_plan", "verify_repair_apply", "verify_repair_drop", "link_pause", "factory_cut_link", "wiring_export", "wiring_plan", "wiring_apply", "wiring_drop", "wiring_attach", "wiring_drift", "health_state", "health_set_rules", "health_history", "layout_load", "layout_save"] as const;
 
 /** Each command's arguments and result. */
 export interface Commands {
+  app_about: { args: {}; returns: About };
   instance_list: { args: {}; returns: RegistryView };
   instance_save: { args: { input: InstanceInput }; returns: InstanceSpec };
   instance_remove: { args: { id: string }; returns: void };
@@ -82,6 +83,7 @@ export type Listen = <T>(on: (item: T) => void) => Channel<T>;
 /** One function per command, named as the command and its Rust method, arguments in their order. */
 export function nativeOf(call: Call, listen: Listen) {
   return {
+    app_about: () => call("app_about", {}),
     instance_list: () => call("instance_list", {}),
     instance_save: (input: InstanceInput) => call("instance_save", { input }),
     instance_remove: (id: string) => call("instance_remove", { id }),

@@ -48,6 +48,20 @@ export type RegistryView = { instances: Array<InstanceSpec>,
  */
 keychainAvailable: boolean, keychainError?: string, };
 
+export type About = { version: string, 
+/**
+ * The instance list, local instances' data, the canvas layout and health history.
+ */
+dataDir: string, 
+/**
+ * The studio's log files (rotated daily, the last 7 kept).
+ */
+logDir: string, 
+/**
+ * Where exports are written.
+ */
+exportsDir: string, };
+
 export type TreeTable = { name: string, primaryKey: string, recordCount?: number, 
 /**
  * The count is the server's estimate (HarperDB stops counting after 500 ms).

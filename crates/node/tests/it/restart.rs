@@ -74,3 +74,49 @@ async fn settings_come_from_env_and_a_toml_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is not valid") && err.contains("prot"), "{err}");
 }
+
+#[tokio::test]
+async fn the_admin_password_can_come_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("admin-password");
+    std::fs::write(&secret, "from-a-file\n").unwrap();
+    let data = dir.path().join("d");
+    let (_p, url, lines) = spawn(&["--data", data.to_str().unwrap(), "--port", "0", "--admin-password-file", secret.to_str().unwrap()], &[]);
+    assert!(!lines.iter().any(|l| l.contains("generated password")), "{lines:?}");
+    let c = OpsClient::new(&url, Credentials::basic("admin", "from-a-file")).unwrap();
+    assert!(c.registration_info().await.is_ok());
+
+    std::fs::write(&secret, "\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_switchyard-node")).args(["--data", dir.path().join("e").to_str().unwrap(), "--admin-password-file", secret.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("is empty"), "{out:?}");
+}
+
+/// Its reader gone (`switchyard-node | head -3`), the binary still serves and stops cleanly: no
+/// line it prints can panic it.
+#[test]
+fn a_closed_stdout_neither_panics_nor_stops_the_binary() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard-node"))
+        .args(["--data", dir.path().join("d").to_str().unwrap(), "--port", "0", "--admin-password", "pw"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        let listening = line.contains("listening on");
+        seen.push(line);
+        if listening {
+            break;
+        }
+    }
+    assert!(seen.iter().any(|l| l.contains("listening on")), "{seen:?}");
+    drop(lines);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !errors.contains("panicked"), "{:?} {errors}", out.status);
+}

@@ -38,6 +38,8 @@ pub struct Studio {
     pub exports: PathBuf,
     /// Where the canvas keeps its node positions (JSON), across restarts.
     pub layout_file: PathBuf,
+    /// Where the shell writes its log files (said in About).
+    pub log_dir: PathBuf,
     /// Tails kept for the window, oldest first.
     open_tails: Mutex<Vec<OpenTail>>,
     /// Link plans shown and not yet applied or dropped, by id (they hold the new passwords,
@@ -102,7 +104,25 @@ impl Studio {
             health: health::Watch::open(layout_file.with_file_name("health.json")),
             wiring_plans: Mutex::default(),
             wiring_attached: Mutex::default(),
+            log_dir: layout_file.with_file_name("logs"),
             layout_file,
+        }
+    }
+
+    /// The log folder, when the shell keeps its logs elsewhere than `logs` beside the layout.
+    pub fn with_log_dir(mut self, log_dir: PathBuf) -> Self {
+        self.log_dir = log_dir;
+        self
+    }
+
+    /// The version and the folders the studio uses.
+    pub fn about(&self) -> crate::types::About {
+        let text = |p: &std::path::Path| p.display().to_string();
+        crate::types::About {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            data_dir: self.layout_file.parent().map(text).unwrap_or_default(),
+            log_dir: text(&self.log_dir),
+            exports_dir: text(&self.exports),
         }
     }
 

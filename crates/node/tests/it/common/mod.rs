@@ -31,7 +31,7 @@ impl Drop for Proc {
 pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> (Proc, String, Vec<String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchyard-node"));
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::null());
-    for k in ["SWITCHYARD_CONFIG", "SWITCHYARD_DATA", "SWITCHYARD_HOST", "SWITCHYARD_PORT", "SWITCHYARD_NODE_NAME", "SWITCHYARD_ADMIN_USER", "SWITCHYARD_ADMIN_PASSWORD"] {
+    for k in ["SWITCHYARD_CONFIG", "SWITCHYARD_DATA", "SWITCHYARD_HOST", "SWITCHYARD_PORT", "SWITCHYARD_NODE_NAME", "SWITCHYARD_ADMIN_USER", "SWITCHYARD_ADMIN_PASSWORD", "SWITCHYARD_ADMIN_PASSWORD_FILE"] {
         cmd.env_remove(k);
     }
     for (k, v) in envs {
