@@ -8,3 +8,8 @@ pub mod loopback;
 pub mod studio;
 pub mod webdriver;
 pub mod fanout;
+
+/// The allocator switchyard-node and the studio ship with (their binaries set it too): the
+/// benchmarks run the node in process and measure it as shipped.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
