@@ -166,8 +166,9 @@ impl LocalInstances {
         }
         let locals: Vec<InstanceSpec> = registry.list().unwrap_or_default().into_iter().filter(|i| i.kind == InstanceKind::Local).collect();
         for spec in locals {
-            if let Err(e) = self.start(registry, &spec.id).await {
-                tracing::error!("local instance '{}' did not start: {e}", spec.name);
+            match self.start(registry, &spec.id).await {
+                Ok(_) => tracing::info!("local instance '{}' is running", spec.name),
+                Err(e) => tracing::error!("local instance '{}' did not start: {e}", spec.name),
             }
         }
     }

@@ -59,6 +59,9 @@ fn windows(display: &str) -> Result<usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_packages_install_run_and_purge_leaving_only_the_data() -> Result<()> {
+    // The whole test takes a window's turn: packaging and installing keep both cores busy, which
+    // slowed another studio test's HarperDB past its waits when they overlapped.
+    let _turn = window_turn().await;
     ensure!(run(Command::new("id").arg("-u"))?.trim() == "0", "the install test installs packages with dpkg: run it as root");
     for p in PACKAGES {
         ensure!(!installed(p), "the package {p} is installed on this machine; this test would replace it: remove it first (dpkg --purge {p})");
@@ -99,7 +102,6 @@ async fn the_packages_install_run_and_purge_leaving_only_the_data() -> Result<()
 /// Started as the desktop entry says, under Xvfb in its own D-Bus session: its window appears,
 /// its log file is written, and a second launch exits after handing over to the first.
 async fn studio_from_its_desktop_entry(dir: &Path) -> Result<()> {
-    let _turn = window_turn().await;
     let entry = std::fs::read_to_string("/usr/share/applications/Switchyard.desktop")?;
     let exec: Vec<String> = values(&entry, "Exec").first().context("the desktop entry's Exec")?.split_whitespace().filter(|w| !w.starts_with('%')).map(str::to_string).collect();
     ensure!(exec.first().is_some_and(|e| e == "switchyard-studio" || e == "/usr/bin/switchyard-studio"), "Exec={exec:?}");
