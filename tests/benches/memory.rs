@@ -11,12 +11,12 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use switchyard_e2e::studio::{free_display, kill_group, need, studio_binary};
+use switchyard_e2e::studio::{kill_group, need, studio_binary, Desktop};
 
 const SAMPLES: usize = 5;
 const TARGET_MB: f64 = 200.0;
@@ -84,36 +84,18 @@ fn main() -> Result<()> {
     let idle = args.iter().position(|a| a == "--idle").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(20u64);
     let app = studio_binary();
     ensure!(app.exists(), "{} is missing: cargo build --release -p switchyard-app", app.display());
-    for tool in ["Xvfb", "dbus-run-session"] {
-        need(tool)?;
-    }
-    let home = tempfile::Builder::new().prefix("switchyard-memory-").tempdir()?;
-    let h = home.path();
-    for d in ["data", "config", "cache", "run"] {
-        std::fs::create_dir_all(h.join(d))?;
-    }
-    std::fs::set_permissions(h.join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
-    let n = free_display()?;
-    let display = format!(":{n}");
-    let mut xvfb = Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0).spawn()?;
-    let mut studio = Command::new("dbus-run-session")
-        .arg("--")
-        .arg(&app)
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("HOME", h)
-        .env("XDG_DATA_HOME", h.join("data"))
-        .env("XDG_CONFIG_HOME", h.join("config"))
-        .env("XDG_CACHE_HOME", h.join("cache"))
-        .env("XDG_RUNTIME_DIR", h.join("run"))
-        .env("DISPLAY", &display)
+    need("dbus-run-session")?;
+    let desktop = Desktop::start("switchyard-memory-")?;
+    let mut studio = desktop
+        .env(Command::new("dbus-run-session").arg("--").arg(&app).env_remove("DBUS_SESSION_BUS_ADDRESS"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()?;
+    let h = desktop.home.path();
     let name = app.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let outcome = measure(&studio, &name, &h.join("data/dev.switchyard.studio/logs"), idle);
     kill_group(&mut studio);
-    kill_group(&mut xvfb);
     let rows = outcome?;
     report(&app, idle, &rows);
     Ok(())
@@ -151,7 +133,7 @@ fn measure(studio: &std::process::Child, app: &str, logs: &Path, idle: u64) -> R
         .collect())
 }
 
-fn report(app: &PathBuf, idle: u64, rows: &[(String, Memory)]) {
+fn report(app: &Path, idle: u64, rows: &[(String, Memory)]) {
     let mb = |kb: u64| kb as f64 / 1024.0;
     println!("\n### idle studio, one local instance, after {idle} s idle ({})\n", app.display());
     println!("| process | PSS (MB) | of it anonymous | of it files | RSS (MB) |\n|---|---:|---:|---:|---:|");

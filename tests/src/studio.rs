@@ -28,6 +28,51 @@ pub struct StudioApp {
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A fresh desktop for a studio started as a user starts it (not through WebDriver): a home with
+/// its XDG folders and an Xvfb display, both gone when it drops.
+pub struct Desktop {
+    pub home: tempfile::TempDir,
+    /// `:N`
+    pub display: String,
+    xvfb: Child,
+}
+
+impl Desktop {
+    /// Starts Xvfb and waits (at most 10 s) for its socket.
+    pub fn start(prefix: &str) -> Result<Desktop> {
+        let xvfb_bin = need("Xvfb")?;
+        let home = tempfile::Builder::new().prefix(prefix).tempdir()?;
+        for d in ["data", "config", "cache", "run"] {
+            std::fs::create_dir_all(home.path().join(d))?;
+        }
+        std::fs::set_permissions(home.path().join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+        let n = free_display()?;
+        let display = format!(":{n}");
+        let xvfb = Command::new(xvfb_bin).args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0).spawn().context("starting Xvfb")?;
+        let desktop = Desktop { home, display, xvfb };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+            if Instant::now() > deadline {
+                bail!("Xvfb {} did not start within 10 s", desktop.display);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(desktop)
+    }
+
+    /// Runs `c` on this desktop: its home, XDG folders and display.
+    pub fn env<'c>(&self, c: &'c mut Command) -> &'c mut Command {
+        let h = self.home.path();
+        c.env("HOME", h).env("XDG_DATA_HOME", h.join("data")).env("XDG_CONFIG_HOME", h.join("config")).env("XDG_CACHE_HOME", h.join("cache")).env("XDG_RUNTIME_DIR", h.join("run")).env("DISPLAY", &self.display)
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        kill_group(&mut self.xvfb);
+    }
+}
+
 /// A turn for a studio window run outside `StudioApp` (the installed one): held while it runs.
 pub async fn window_turn() -> tokio::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().await

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use switchyard_e2e::studio::{free_display, kill_group, need, window_turn, workspace};
+use switchyard_e2e::studio::{kill_group, need, window_turn, workspace, Desktop};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const PACKAGES: [&str; 2] = ["switchyard", "switchyard-node"];
@@ -105,25 +105,11 @@ async fn studio_from_its_desktop_entry(dir: &Path) -> Result<()> {
     let entry = std::fs::read_to_string("/usr/share/applications/Switchyard.desktop")?;
     let exec: Vec<String> = values(&entry, "Exec").first().context("the desktop entry's Exec")?.split_whitespace().filter(|w| !w.starts_with('%')).map(str::to_string).collect();
     ensure!(exec.first().is_some_and(|e| e == "switchyard-studio" || e == "/usr/bin/switchyard-studio"), "Exec={exec:?}");
-    let home = dir.join("home");
-    for d in ["data", "config", "cache", "run"] {
-        std::fs::create_dir_all(home.join(d))?;
-    }
-    std::fs::set_permissions(home.join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
-    let n = free_display()?;
-    let display = format!(":{n}");
-    let mut xvfb = Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0).spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-        if Instant::now() > deadline {
-            kill_group(&mut xvfb);
-            bail!("Xvfb {display} did not start within 10 s");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let desktop = Desktop::start("switchyard-install-")?;
+    let (home, display) = (desktop.home.path(), desktop.display.clone());
     let bus_file = dir.join("bus");
     let env = |c: &mut Command| {
-        c.env("HOME", &home).env("XDG_DATA_HOME", home.join("data")).env("XDG_CONFIG_HOME", home.join("config")).env("XDG_CACHE_HOME", home.join("cache")).env("XDG_RUNTIME_DIR", home.join("run")).env("DISPLAY", &display).env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin");
+        desktop.env(c).env("PATH", "/usr/bin:/bin:/usr/sbin:/sbin");
     };
     let mut first = Command::new("dbus-run-session");
     first.args(["--", "bash", "-c", "printf %s \"$DBUS_SESSION_BUS_ADDRESS\" > \"$0\"; exec \"$@\""]).arg(&bus_file).args(&exec).env_remove("DBUS_SESSION_BUS_ADDRESS").stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
@@ -171,7 +157,6 @@ async fn studio_from_its_desktop_entry(dir: &Path) -> Result<()> {
     }
     .await;
     kill_group(&mut first);
-    kill_group(&mut xvfb);
     outcome
 }
 
