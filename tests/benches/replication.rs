@@ -2,7 +2,9 @@
 //! each; B receives A's writes on dev:bench. Measured the same way for both, by polling B over
 //! the Operations API: latency insert on A → visible on B (200 single-record inserts), end-to-end
 //! throughput of 20k records in batches of 500, and catch-up of a 50k backlog after B restarts
-//! (from B's start command to the last record present; all records verified afterwards).
+//! (from B's start command to the last record present; all records verified afterwards). In the
+//! same run, the physical limit of a replicated write on this machine (two `fdatasync`s on the
+//! same disk and a loopback round trip), each latency also given as a ratio to it.
 //!
 //!   cargo bench -p switchyard-e2e --bench replication                 # both (make harperdb first)
 //!   cargo bench -p switchyard-e2e --bench replication -- --no-harperdb
@@ -177,6 +179,66 @@ async fn harperdb() -> anyhow::Result<Results> {
     Ok(r)
 }
 
+/// The durability and the network a replicated write cannot do without, measured in the same
+/// run on the same disk and loopback: `fdatasync` of a 4 KiB write (median, p95; ms) and a
+/// 64-byte TCP round trip on 127.0.0.1 (median; ms).
+struct PhysicalLimit {
+    fsync_median_ms: f64,
+    fsync_p95_ms: f64,
+    rtt_median_ms: f64,
+}
+
+impl PhysicalLimit {
+    /// A write made durable on A, carried to B, made durable there: two fsyncs and a round trip.
+    fn latency_ms(&self) -> f64 {
+        2.0 * self.fsync_median_ms + self.rtt_median_ms
+    }
+}
+
+async fn physical_limit() -> anyhow::Result<PhysicalLimit> {
+    use std::io::{Seek, Write};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SYNCS: usize = 200;
+    const TRIPS: usize = 1000;
+    let dir = tempfile::tempdir()?;
+    let mut file = std::fs::File::create(dir.path().join("fsync-probe"))?;
+    let block = [7u8; 4096];
+    let mut syncs = Vec::with_capacity(SYNCS);
+    for i in 0..SYNCS {
+        file.seek(std::io::SeekFrom::Start((i % 16) as u64 * 4096))?;
+        file.write_all(&block)?;
+        let t = Instant::now();
+        file.sync_data()?;
+        syncs.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    syncs.sort_by(f64::total_cmp);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let echo = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await?;
+        s.set_nodelay(true)?;
+        let mut buf = [0u8; 64];
+        for _ in 0..TRIPS {
+            s.read_exact(&mut buf).await?;
+            s.write_all(&buf).await?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+    let mut c = tokio::net::TcpStream::connect(addr).await?;
+    c.set_nodelay(true)?;
+    let mut buf = [1u8; 64];
+    let mut trips = Vec::with_capacity(TRIPS);
+    for _ in 0..TRIPS {
+        let t = Instant::now();
+        c.write_all(&buf).await?;
+        c.read_exact(&mut buf).await?;
+        trips.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    echo.await??;
+    trips.sort_by(f64::total_cmp);
+    Ok(PhysicalLimit { fsync_median_ms: syncs[SYNCS / 2], fsync_p95_ms: syncs[SYNCS * 95 / 100], rtt_median_ms: trips[TRIPS / 2] })
+}
+
 fn ratio(ours: f64, theirs: Option<f64>, higher_better: bool) -> String {
     match theirs {
         Some(t) if ours > 0.0 && t > 0.0 => format!("{:.1}×", if higher_better { ours / t } else { t / ours }),
@@ -187,6 +249,7 @@ fn ratio(ours: f64, theirs: Option<f64>, higher_better: bool) -> String {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let with_hdb = !std::env::args().any(|a| a == "--no-harperdb");
+    let limit = physical_limit().await?;
     let ours = switchyard().await?;
     let theirs = if with_hdb { Some(harperdb().await?) } else { None };
     let t = theirs.as_ref();
@@ -203,6 +266,14 @@ async fn main() -> anyhow::Result<()> {
     for (name, o, h, higher, d) in rows {
         let theirs = h.map(|x| format!("{x:.d$}")).unwrap_or_else(|| "—".into());
         println!("| {name} | {o:.d$} | {theirs} | {} |", ratio(o, h, higher));
+    }
+    println!("\n| the physical limit, same run | ms |\n|---|---:|");
+    println!("| fdatasync of a 4 KiB write, median / p95 | {:.3} / {:.3} |", limit.fsync_median_ms, limit.fsync_p95_ms);
+    println!("| TCP round trip on loopback, 64 bytes, median | {:.3} |", limit.rtt_median_ms);
+    println!("| limit of a replicated write: 2 fsyncs + a round trip | {:.3} |", limit.latency_ms());
+    println!("| switchyard latency median ÷ limit | {:.1}× |", ours.latency_median_ms / limit.latency_ms());
+    if let Some(t) = t {
+        println!("| HarperDB latency median ÷ limit | {:.1}× |", t.latency_median_ms / limit.latency_ms());
     }
     Ok(())
 }
