@@ -97,6 +97,7 @@ bench: gui-deps harperdb sc-fanout $(UI_DIST)
 	BENCH_DATE="$$(date -u +%F)" SWITCHYARD_STUDIO_BIN=$(CURDIR)/target/release/switchyard-studio $(CARGO) bench --locked -p switchyard-e2e --bench studio_grid
 	BENCH_DATE="$$(date -u +%F)" SWITCHYARD_STUDIO_BIN=$(CURDIR)/target/release/switchyard-studio $(CARGO) bench --locked -p switchyard-e2e --bench tail
 	BENCH_DATE="$$(date -u +%F)" SWITCHYARD_STUDIO_BIN=$(CURDIR)/target/release/switchyard-studio $(CARGO) bench --locked -p switchyard-e2e --bench topology
+	SWITCHYARD_STUDIO_BIN=$(CURDIR)/target/release/switchyard-studio $(CARGO) bench --locked -p switchyard-e2e --bench memory
 
 clean:
 	$(CARGO) clean
