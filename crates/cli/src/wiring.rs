@@ -104,6 +104,9 @@ pub async fn apply(registry: &Registry, out: &Out, json: bool, file: Option<&Pat
         for u in &r.undone {
             eprintln!("switchyard: undone {} · {}: {}", u.instance_name, u.operation, u.message);
         }
+        for left in &r.left_behind {
+            eprintln!("switchyard: LEFT BEHIND (take it back by hand): {left}");
+        }
     }
     if json {
         out.line(&serde_json::to_string(&reports)?)?;
@@ -113,6 +116,6 @@ pub async fn apply(registry: &Registry, out: &Out, json: bool, file: Option<&Pat
     if ok {
         Ok(())
     } else {
-        fail("not everything was applied (see above); what failed was undone")
+        fail("not everything was applied (see above): what failed was undone, except anything listed as left behind")
     }
 }
