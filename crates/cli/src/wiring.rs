@@ -36,11 +36,17 @@ fn change_line(out: &Out, c: &Change) -> String {
     }
 }
 
-pub async fn export(registry: &Registry, out: &Out) -> Result<(), Failed> {
-    let (live, _, left_out) = live_of(clients(registry)?).await?;
+/// The live cluster's wiring and its parties by file name; what it leaves out is said on stderr.
+async fn live(registry: &Registry) -> Result<(Wiring, std::collections::BTreeMap<String, switchyard_studio::links::Party>), Failed> {
+    let (live, parties, left_out) = live_of(clients(registry)?).await?;
     for l in &left_out {
         eprintln!("switchyard: left out: {l}");
     }
+    Ok((live, parties))
+}
+
+pub async fn export(registry: &Registry, out: &Out) -> Result<(), Failed> {
+    let (live, _) = live(registry).await?;
     let text = live.to_toml()?;
     out.line(text.trim_end_matches('\n'))
 }
@@ -49,10 +55,7 @@ pub async fn export(registry: &Registry, out: &Out) -> Result<(), Failed> {
 pub async fn plan(registry: &Registry, out: &Out, json: bool, file: &Path, save: Option<&Path>) -> Result<bool, Failed> {
     let wanted_text = read(file)?;
     let wanted = Wiring::parse(&wanted_text)?;
-    let (live, parties, left_out) = live_of(clients(registry)?).await?;
-    for l in &left_out {
-        eprintln!("switchyard: left out: {l}");
-    }
+    let (live, parties) = live(registry).await?;
     let plan = WiringPlan::make(&wanted, &live, &parties).await?;
     if json {
         let requests: Vec<_> = plan.plans.iter().enumerate().map(|(i, p)| p.preview(&i.to_string())).collect();
@@ -83,10 +86,7 @@ pub async fn apply(registry: &Registry, out: &Out, json: bool, file: Option<&Pat
         }
         _ => return fail("give a wiring file or --plan FILE"),
     };
-    let (live, parties, left_out) = live_of(clients(registry)?).await?;
-    for l in &left_out {
-        eprintln!("switchyard: left out: {l}");
-    }
+    let (live, parties) = live(registry).await?;
     let mut plan = WiringPlan::make(&wanted, &live, &parties).await?;
     if let Some(seen) = seen {
         // What the saved plan saw must still be what is live (`apply` refuses otherwise).
