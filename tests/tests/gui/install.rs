@@ -127,7 +127,12 @@ async fn studio_from_its_desktop_entry(dir: &Path) -> Result<()> {
         let log = || -> String {
             std::fs::read_dir(&logs).into_iter().flatten().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with("switchyard-studio")).map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect()
         };
-        ensure!(log().contains("Switchyard studio started"), "the log file in {}: {:?}", logs.display(), log());
+        // The window can be up a moment before the first line is written.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !log().contains("Switchyard studio started") {
+            ensure!(Instant::now() < deadline, "the log file in {}: {:?}", logs.display(), log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
 
         // A second launch in the same session: exits (0) once the first has its arguments.
         let bus = std::fs::read_to_string(&bus_file)?;
