@@ -9,6 +9,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::process::ExitCode;
 
+use clap::Parser;
+use switchyard_node::config::Cli;
+use switchyard_node::{run, Node};
+use tokio::net::TcpListener;
+
 /// A line on stdout that never panics: a closed stdout (a reader gone) must not stop a server.
 macro_rules! say {
     ($($arg:tt)*) => {{
@@ -16,11 +21,6 @@ macro_rules! say {
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
-
-use clap::Parser;
-use switchyard_node::config::Cli;
-use switchyard_node::{run, Node};
-use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> ExitCode {

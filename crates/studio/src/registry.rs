@@ -117,12 +117,7 @@ impl Registry {
     /// Forgets an instance registered without its password (`register_remote`): the keychain is
     /// not asked.
     pub fn unregister(&self, id: &str) -> Result<InstanceSpec> {
-        let mut next = self.list()?;
-        let pos = next.iter().position(|i| i.id == id).ok_or_else(|| Error::NotRegistered(id.to_string()))?;
-        let spec = next.remove(pos);
-        self.passwords.write().map_err(lock_err)?.remove(id);
-        self.persist(next)?;
-        Ok(spec)
+        self.forget(id, false)
     }
 
     fn save(&self, input: InstanceInput, keychain: bool) -> Result<InstanceSpec> {
@@ -215,10 +210,15 @@ impl Registry {
 
     /// Forgets an instance and its password.
     pub fn remove(&self, id: &str) -> Result<InstanceSpec> {
+        self.forget(id, true)
+    }
+
+    /// Forgets an instance; with `keychain`, a remote one's password is deleted from it first.
+    fn forget(&self, id: &str, keychain: bool) -> Result<InstanceSpec> {
         let mut next = self.list()?;
         let pos = next.iter().position(|i| i.id == id).ok_or_else(|| Error::NotRegistered(id.to_string()))?;
         let spec = next.remove(pos);
-        if spec.kind == InstanceKind::Remote {
+        if keychain && spec.kind == InstanceKind::Remote {
             self.keychain.delete(id)?;
         }
         self.passwords.write().map_err(lock_err)?.remove(id);
