@@ -38,7 +38,7 @@ mod queue;
 mod writing;
 mod subscriptions;
 
-use queue::{publish_frame, take_queued, Pending, Waiting};
+use queue::{next_pending, publish_frame, take_queued, Pending, Waiting};
 
 /// Server pings every PING_INTERVAL; a client that has not answered within PING_TIMEOUT is closed.
 pub const PING_INTERVAL: Duration = Duration::from_secs(8);
@@ -192,8 +192,9 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
                 Some(Ok(_)) => None, // WebSocket-level ping/pong: answered by the library
             },
-            Some(out) = rx.recv() => Some(Pending::Out(out)),
-            committed = conn.held.next_or(&mut conn.feed) => Some(Pending::Feed(committed)),
+            // One branch, its own queue first: a resumed subscription's log entries wait there
+            // and no live entry may overtake them.
+            pending = next_pending(&mut rx, &mut conn.held, &mut conn.feed) => Some(pending),
             _ = ping.tick() => {
                 if conn.last_pong.elapsed() > PING_TIMEOUT {
                     break Some((close::PONG_TIMEOUT, ""));
@@ -260,12 +261,15 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
                 }
             }
             if written < FRAMES_PER_FLUSH {
+                // The backlog behind the queue goes before the feed too.
+                conn.refill();
                 next = take_queued(&mut rx, &mut conn.held, &mut conn.feed);
                 if next.is_none() && written > 0 && !lingered {
                     // Let the tasks that are ready run once (other sockets, the commit in
                     // progress): what they produce for this socket goes out in the same flush.
                     lingered = true;
                     tokio::task::yield_now().await;
+                    conn.refill();
                     next = take_queued(&mut rx, &mut conn.held, &mut conn.feed);
                 }
             }

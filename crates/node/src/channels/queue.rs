@@ -101,6 +101,17 @@ pub(super) enum Pending {
     Feed(Result<Arc<Committed>, broadcast::error::RecvError>),
 }
 
+/// The next frame for the socket, waiting for one: its own queue always before what was held
+/// and the feed, so entries a resumed subscription queued from the log go out before any live
+/// one (which its client would otherwise take as the newer position and drop them as seen).
+pub(super) async fn next_pending(rx: &mut mpsc::Receiver<Out>, held: &mut Waiting<Arc<Committed>>, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Pending {
+    tokio::select! {
+        biased;
+        Some(out) = rx.recv() => Pending::Out(out),
+        committed = held.next_or(feed) => Pending::Feed(committed),
+    }
+}
+
 /// A frame already waiting for the socket, if any: its own queue first, then what was held,
 /// then the feed.
 pub(super) fn take_queued(rx: &mut mpsc::Receiver<Out>, held: &mut Waiting<Arc<Committed>>, feed: &mut Option<broadcast::Receiver<Arc<Committed>>>) -> Option<Pending> {
