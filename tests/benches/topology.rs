@@ -1,4 +1,5 @@
-//! The Cluster view at 100 nodes and 300 links, in the release app under Xvfb through WebDriver.
+//! The Cluster view at 100 nodes and 300 links (or `-- --nodes N --links M`: a fleet's 1,000 and
+//! 3,000), in the release app under Xvfb through WebDriver.
 //! The topology is synthetic: made-up cluster_status answers of 100 instances, joined by the
 //! studio's own `topology::build` (the same code the app runs on real answers) and fed to the
 //! canvas's store through its bench hook. Measured: the time from opening the view to the first
@@ -20,12 +21,20 @@ use switchyard_studio::topology::{self, Observed, TopologyView};
 use switchyard_studio::{InstanceKind, InstanceSpec, InstanceStatus};
 
 const T: Duration = Duration::from_secs(60);
+/// The size by default: `--nodes` and `--links` change it.
 const NODES: usize = 100;
 const LINKS: usize = 300;
 
-/// 100 instances with 10 tables each; 300 links, each pulling one channel from another node.
+/// The value after `--name` on the command line, or `default`.
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// `nodes` instances with 10 tables each; `links` links, each pulling one channel from another
+/// node.
 fn synthetic(nodes: usize, links: usize) -> TopologyView {
-    let name = |i: usize| format!("n{i:02}");
+    let name = |i: usize| if nodes > 100 { format!("n{i:03}") } else { format!("n{i:02}") };
     let mut connections: Vec<Vec<LinkStatus>> = vec![Vec::new(); nodes];
     let mut receivers: Vec<Vec<ReceiverStatus>> = vec![Vec::new(); nodes];
     for l in 0..links {
@@ -163,7 +172,7 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, f64, Vec<f64>
          first nodes in the page at {first_nodes:.0} ms; {frames} frames)"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    app.shot("topology-100").await?;
+    app.shot(&format!("topology-{}", view.nodes.len())).await?;
 
     // Drag the node nearest the canvas's centre 200 px across, the way a hand would (1.5 s).
     let target: String = serde_json::from_value(s.execute(NEAREST_NODE, json!([])).await?).context("a node in view")?;
@@ -175,7 +184,7 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, f64, Vec<f64>
     s.frames_start().await?;
     s.drag_by_at(".react-flow__pane", 12, 12, 250, 150, 30).await?;
     let panning: Vec<f64> = s.frames_stop().await?;
-    app.shot("topology-100-panned").await?;
+    app.shot(&format!("topology-{}-panned", view.nodes.len())).await?;
     ensure!(!dragging.is_empty() && !panning.is_empty(), "no frames were seen");
 
     // Away (the local instance's tail) and back: the open again, in a process that has drawn
@@ -205,7 +214,7 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, f64, Vec<f64>
     let drawn: u64 = serde_json::from_value(s.execute("return document.querySelectorAll('.react-flow__edge').length;", json!([])).await?)?;
     ensure!(drawn > 0, "zoomed in, xyflow drew no edge");
     println!("zoomed in: {drawn} edges drawn by xyflow");
-    app.shot("topology-100-zoomed-in").await?;
+    app.shot(&format!("topology-{}-zoomed-in", view.nodes.len())).await?;
     Ok((first_paint, again, dragging, panning))
 }
 
@@ -308,7 +317,7 @@ async fn main() -> Result<()> {
     if std::env::args().any(|a| a == "--list") {
         return Ok(()); // `cargo test --benches` lists; nothing to list here
     }
-    let view = synthetic(NODES, LINKS);
+    let view = synthetic(arg("--nodes", NODES), arg("--links", LINKS));
     println!("synthetic topology: {} nodes, {} edges, {} channels", view.nodes.len(), view.edges.len(), view.flows.len());
     let app = StudioApp::launch("bench_topology").await?;
     let (first_paint, again, dragging, panning) = match run(&app, &view).await {

@@ -3,7 +3,7 @@
 //! then carry both directions on the one socket. A batch that skips past our position is
 //! refused and pulled again. Reconnects with backoff and jitter until removed or the node stops.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,10 +18,13 @@ use tokio::task::JoinHandle;
 use super::stream::Progress;
 use super::{ChannelStatus, LinkState, PeerConfig};
 use crate::outbound::Out;
-use crate::store::RemoteEntry;
+use crate::store::{OnDisk, RemoteEntry};
 use crate::Node;
 
 const LATENCY_PROBE: Duration = Duration::from_secs(2);
+
+/// Batches applied ahead of the disk at most; past it, the next waits for the oldest's sync.
+const MAX_UNSYNCED: usize = 64;
 
 /// A latency probe in flight: when it was sent, and its answer.
 type Probe<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = (Instant, Result<sc::Response, ScErr>)> + Send + 'a>>;
@@ -88,21 +91,37 @@ async fn session(node: &Arc<Node>, config: &PeerConfig, state: &LinkState, socke
 async fn inbound(node: &Arc<Node>, config: &PeerConfig, state: &LinkState, socket: &Socket, mut events: Events, gaps: mpsc::Sender<Gap>) -> Result<(), String> {
     // Per channel: the position we asked the peer to resend from after a gap.
     let mut repulled: HashMap<String, i64> = HashMap::new();
-    while let Some(e) = events.recv().await {
+    // Batches applied and not yet on disk, in the order applied: each is acknowledged once its
+    // commit is synced, while the next ones are applied (commits reach the disk in order).
+    let mut unsynced: VecDeque<(Ack, u64, OnDisk)> = VecDeque::new();
+    loop {
+        let e = tokio::select! {
+            biased;
+            synced = async { (&mut unsynced.front_mut().expect("guarded by is_empty").2).await }, if !unsynced.is_empty() => {
+                let (ack, count, _) = unsynced.pop_front().expect("guarded by is_empty");
+                synced.map_err(|err| format!("a batch on {} was applied but is not on disk: {err}", ack.channel))?;
+                state.channel(&ack.channel, |c| {
+                    c.last_received = ack.upto;
+                    c.received_entries += count;
+                });
+                socket.emit(name::ACK, &ack).await.map_err(|e| e.to_string())?;
+                continue;
+            }
+            e = events.recv(), if unsynced.len() < MAX_UNSYNCED => match e {
+                Some(e) => e,
+                None => break,
+            },
+        };
         match e.event.as_str() {
             name::TXNS => {
                 // A malformed batch is refused with its reason, never filled with defaults.
                 let batch: Txns<RemoteEntry> = e.data().map_err(|err| format!("refused a malformed batch: {err}"))?;
                 let channel = batch.channel.clone();
                 let count = batch.entries.len() as u64;
-                match super::apply_batch(&node.store, &config.name, batch, None).await {
-                    Ok(ack) => {
+                match super::apply_batch_unsynced(&node.store, &config.name, batch, None).await {
+                    Ok((ack, on_disk)) => {
                         repulled.remove(&ack.channel);
-                        state.channel(&ack.channel, |c| {
-                            c.last_received = ack.upto;
-                            c.received_entries += count;
-                        });
-                        socket.emit(name::ACK, &ack).await.map_err(|e| e.to_string())?;
+                        unsynced.push_back((ack, count, on_disk));
                     }
                     Err(crate::error::Error::Gap { at, from, .. }) => {
                         if repulled.get(&channel) != Some(&at) {

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::store::value::now_ms;
-use crate::store::{RemoteEntry, Store, StoredPeer};
+use crate::store::{OnDisk, RemoteEntry, Store, StoredPeer};
 use crate::Node;
 
 /// A peer this node dials, as stored.
@@ -282,8 +282,15 @@ async fn load_peers(store: &Store) -> Result<Vec<PeerConfig>> {
 /// `Store::apply_remote`). A batch that does not continue from where this node stands is refused
 /// (`Error::Gap`): the sender is asked to resend from there.
 pub async fn apply_batch(store: &Store, peer: &str, batch: Txns<RemoteEntry>, relay: Option<&str>) -> Result<Ack> {
-    store.apply_remote(peer, &batch.channel, batch.entries, batch.from, batch.upto, relay).await?;
-    Ok(Ack { channel: batch.channel, upto: batch.upto })
+    let (ack, on_disk) = apply_batch_unsynced(store, peer, batch, relay).await?;
+    on_disk.await?;
+    Ok(ack)
+}
+
+/// `apply_batch`, answering once committed: the ack may be sent once `OnDisk` resolves.
+pub async fn apply_batch_unsynced(store: &Store, peer: &str, batch: Txns<RemoteEntry>, relay: Option<&str>) -> Result<(Ack, OnDisk)> {
+    let (_, on_disk) = store.apply_remote_unsynced(peer, &batch.channel, batch.entries, batch.from, batch.upto, relay).await?;
+    Ok((Ack { channel: batch.channel, upto: batch.upto }, on_disk))
 }
 
 

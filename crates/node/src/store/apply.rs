@@ -38,6 +38,17 @@ pub struct Applied {
     pub duplicates: usize,
 }
 
+/// Resolves once a commit made without an fsync is on disk (or with why it may not be).
+pub struct OnDisk(tokio::sync::oneshot::Receiver<Result<()>>);
+
+impl std::future::Future for OnDisk {
+    type Output = Result<()>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(|r| r.unwrap_or_else(|_| Err(Error::Internal("the durability barrier went away".into()))))
+    }
+}
+
 impl Store {
     /// Makes sure the table a channel needs exists, with the given primary key.
     pub async fn ensure_table(&self, database: &str, table: &str, primary_key: &str) -> Result<()> {
@@ -61,9 +72,47 @@ impl Store {
     /// `relay` names the limited user a peer pushed the batch as (None for a trusted peer: a
     /// super or cluster user, or a peer this node dials): its entries are checked against, and
     /// move, that path's positions only (see migration 0007).
+    ///
+    /// The transaction skips SQLite's fsync (`synchronous = NORMAL`, as the group commit does):
+    /// what it wrote is visible and announced at commit, and this answers once the durability
+    /// barrier has synced it, so the peer is acknowledged only what is on disk here, while a
+    /// reader here does not wait for the disk.
     pub async fn apply_remote(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, from: i64, upto: i64, relay: Option<&str>) -> Result<Applied> {
+        let (result, on_disk) = self.apply_remote_unsynced(peer, channel, entries, from, upto, relay).await?;
+        on_disk.await?;
+        Ok(result)
+    }
+
+    /// `apply_remote` without waiting for the disk: answers once committed (visible, announced),
+    /// with what resolves once that commit is on disk. A receiver can apply its next batch
+    /// meanwhile; commits reach the disk in order, so an ack sent as each resolves is exact.
+    pub async fn apply_remote_unsynced(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, from: i64, upto: i64, relay: Option<&str>) -> Result<(Applied, OnDisk)> {
         let parsed: switchyard_protocol::Channel = channel.parse().map_err(Error::BadRequest)?;
         let mut w = self.writer().await?;
+        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *w).await?;
+        let applied = self.apply_unsynced(&mut w, &parsed, peer, channel, entries, from, upto, relay).await;
+        if sqlx::query("PRAGMA synchronous = FULL").execute(&mut *w).await.is_err() {
+            // Never hand a connection that skips fsyncs to another writer: the pool reopens one.
+            w.close_on_drop();
+        }
+        let (result, synced) = applied?;
+        Ok((result, OnDisk(synced)))
+    }
+
+    /// `apply_remote`'s transaction, on the writer set to skip the fsync; answers what it did and
+    /// when its commit is on disk (queued on the barrier while the writer is still held).
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_unsynced(
+        &self,
+        w: &mut SqliteConnection,
+        parsed: &switchyard_protocol::Channel,
+        peer: &str,
+        channel: &str,
+        entries: Vec<RemoteEntry>,
+        from: i64,
+        upto: i64,
+        relay: Option<&str>,
+    ) -> Result<(Applied, tokio::sync::oneshot::Receiver<Result<()>>)> {
         let meta = self.table(&parsed.database, &parsed.table)?;
         let mut tx = sqlx::Connection::begin(&mut *w).await?;
         let at: i64 = sqlx::query_scalar("SELECT last_id FROM peer_positions WHERE peer = ? AND channel = ?")
@@ -197,10 +246,28 @@ impl Store {
         if let Some(next) = next_meta {
             self.replace_meta(next);
         }
-        for (id, operation, payload, ts, origin, origin_id, version) in announce {
-            self.announce(&LogEntry { id, origin: &origin, origin_id, channel, operation: &operation, user: None, ts, version, records: &payload });
-        }
-        Ok(result)
+        let logged: Vec<LogEntry> = announce
+            .iter()
+            .map(|(id, operation, payload, ts, origin, origin_id, version)| LogEntry {
+                id: *id,
+                origin,
+                origin_id: *origin_id,
+                channel,
+                operation,
+                user: None,
+                ts: *ts,
+                version: *version,
+                records: payload,
+            })
+            .collect();
+        let (synced, on_disk) = tokio::sync::oneshot::channel();
+        self.announce_unsynced(
+            &logged,
+            Box::new(move |r| {
+                let _ = synced.send(r);
+            }),
+        );
+        Ok((result, on_disk))
     }
 }
 

@@ -31,8 +31,9 @@ struct Item {
     settle: Settle,
 }
 
-/// The shortest time from one sync's start to the next one's while commits keep coming. An idle
-/// node syncs at once; a busy one shares each fsync among what committed meanwhile.
+/// The shortest time from one sync's start to the next one's while commits keep coming (some
+/// were queued while the last sync ran). An idle node syncs at once; a busy one shares each
+/// fsync among what committed meanwhile.
 const MIN_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
 
 #[derive(Default)]
@@ -105,8 +106,13 @@ impl Barrier {
     async fn drain(self: Arc<Self>) {
         let mut last_sync: Option<tokio::time::Instant> = None;
         loop {
-            // Under load, syncs are spaced: what commits meanwhile shares the next one.
+            // Under load (commits queued while the last sync ran), syncs are spaced: what commits
+            // meanwhile shares the next one. With nothing queued the task ends at once, so that
+            // a lone commit arriving later is synced at once instead of waiting out the spacing.
             if let Some(at) = last_sync {
+                if self.stop_if_idle() {
+                    return;
+                }
                 tokio::time::sleep_until(at + MIN_SYNC_INTERVAL).await;
             }
             let items = {
@@ -146,6 +152,19 @@ impl Barrier {
                 (item.settle)(synced.clone());
             }
         }
+    }
+}
+
+impl Barrier {
+    /// Ends the drain task when nothing is queued (the next `queue` starts another); answers
+    /// whether it did.
+    fn stop_if_idle(&self) -> bool {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if q.items.is_empty() {
+            q.draining = false;
+            return true;
+        }
+        false
     }
 }
 

@@ -40,7 +40,7 @@ pub use records::{DeleteOutcome, WriteMode, WriteOutcome};
 pub use accounts::{AccountChange, StoredRole, StoredUser};
 pub use jobs::StoredJob;
 pub use peers::StoredPeer;
-pub use apply::{Applied, RemoteEntry};
+pub use apply::{Applied, OnDisk, RemoteEntry};
 pub use replica::LogPage;
 use value::{bind_all, now_ms, Param};
 
@@ -167,6 +167,18 @@ impl Store {
             let _ = self.commits.send(c);
         }
         self.barrier.queue(false, e.id, Box::new(|_| {}));
+    }
+
+    /// Announces entries committed without an fsync (`synchronous = NORMAL`), in log order,
+    /// while the writer is still held: live subscribers get them now; `settle` runs once the
+    /// barrier has synced them (and the durable head passes them).
+    pub(crate) fn announce_unsynced(&self, entries: &[LogEntry], settle: durability::Settle) {
+        for e in entries {
+            if let Some(c) = self.committed(e) {
+                let _ = self.commits.send(c);
+            }
+        }
+        self.barrier.queue(true, entries.iter().map(|e| e.id).max().unwrap_or(0), settle);
     }
 
     /// The feed's item for an entry; `None` when nobody listens.

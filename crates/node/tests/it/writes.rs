@@ -203,6 +203,36 @@ async fn a_failed_fsync_makes_the_node_read_only_and_loses_nothing_acknowledged(
     assert_eq!(one, json!([{"v": "acknowledged"}]));
 }
 
+/// A batch from a peer is committed without waiting for the disk (readers here see it at once)
+/// but acknowledged only once synced: when the sync fails, the peer hears the failure instead
+/// of an ack, and resends it later from the position it had.
+#[tokio::test]
+async fn a_replicated_batch_is_acknowledged_only_once_it_is_on_disk() {
+    use crate::common::ws::{logged_in_as, recv, send};
+    let n = TestNode::start().await;
+    n.table("r").await;
+    let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
+    send(&mut ws, json!({"event": "sy:hello", "data": {"node_name": "peer-a"}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await["data"]["node_name"], "test-node");
+    let batch = |cid: i64, id: i64| {
+        let entry = json!({"id": id, "origin": "peer-a", "origin_id": id, "channel": "dev:r", "operation": "insert", "user": null, "ts": 1.0,
+            "version": (id << 20) + 1, "records": [{"id": id, "__updatedtime__": 1.0}]});
+        json!({"event": "sy:txns", "cid": cid, "data": {"channel": "dev:r", "from": id - 1, "upto": id, "entries": [entry]}})
+    };
+    send(&mut ws, batch(4, 1)).await;
+    assert_eq!(recv(&mut ws).await, json!({"rid": 4}));
+    let ack = recv(&mut ws).await;
+    assert_eq!((ack["event"].as_str(), &ack["data"]["upto"]), (Some("sy:ack"), &json!(1)), "{ack}");
+
+    n.running.as_ref().unwrap().node.store.fail_next_sync();
+    send(&mut ws, batch(5, 2)).await;
+    let r = recv(&mut ws).await;
+    assert_eq!(r["rid"], 5, "{r}");
+    assert!(r["error"]["message"].as_str().is_some_and(|m| m.contains("did not confirm")), "a failure, not an ack: {r}");
+    let status = n.ok(json!({"operation": "cluster_status"})).await;
+    assert!(status["read_only"].is_string(), "{status}");
+}
+
 // ---- 5. deletes are last-writer-wins too -----------------------------------------------------
 
 #[tokio::test]
