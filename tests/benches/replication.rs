@@ -27,6 +27,8 @@ struct Results {
     latency_p95_ms: f64,
     throughput_rps: f64,
     catchup_s: f64,
+    /// Of the catch-up: B's start, until it answers.
+    catchup_start_s: f64,
 }
 
 /// Restarts B; resolves once B answers again.
@@ -89,6 +91,7 @@ async fn measure(label: &str, already: u64, a: &OpsClient, mut b: OpsClient, mut
     }
     let started = Instant::now();
     b = restart_b().await;
+    r.catchup_start_s = started.elapsed().as_secs_f64();
     visible(&b, &json!(149_999), Instant::now() + Duration::from_secs(300)).await;
     r.catchup_s = started.elapsed().as_secs_f64();
     let expected = already + 220 + 20_000 + 50_000;
@@ -361,6 +364,7 @@ async fn main() -> anyhow::Result<()> {
         ("latency insert on A → visible on B, p95 (ms)", ours.latency_p95_ms, t.map(|r| r.latency_p95_ms), false, 2),
         ("throughput, 20k records in batches of 500 (records/s)", ours.throughput_rps, t.map(|r| r.throughput_rps), true, 0),
         ("catch-up, 50k backlog after B restarts (s)", ours.catchup_s, t.map(|r| r.catchup_s), false, 2),
+        ("of which B's start, until it answers (s)", ours.catchup_start_s, t.map(|r| r.catchup_start_s), false, 3),
     ];
     println!("\n## Replication — {} ({} cores)", std::env::var("BENCH_DATE").unwrap_or_else(|_| "today".into()),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
