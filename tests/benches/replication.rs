@@ -294,25 +294,22 @@ async fn physical_limit() -> anyhow::Result<PhysicalLimit> {
     let dir = tempfile::tempdir()?;
     let mut file = std::fs::File::create(dir.path().join("fsync-probe"))?;
     let block = [7u8; 4096];
-    let mut syncs = Vec::with_capacity(SYNCS);
-    for i in 0..SYNCS {
-        file.seek(std::io::SeekFrom::Start((i % 16) as u64 * 4096))?;
-        file.write_all(&block)?;
-        let t = Instant::now();
-        file.sync_data()?;
-        syncs.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    syncs.sort_by(f64::total_cmp);
-    let mut spaced = Vec::with_capacity(SYNCS / 2);
-    for i in 0..SYNCS / 2 {
-        std::thread::sleep(Duration::from_millis(2));
-        file.seek(std::io::SeekFrom::Start((i % 16) as u64 * 4096))?;
-        file.write_all(&block)?;
-        let t = Instant::now();
-        file.sync_data()?;
-        spaced.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    spaced.sort_by(f64::total_cmp);
+    // `n` overwrites of one of 16 blocks, each synced and timed (ms, sorted), `pause` before each.
+    let mut timed_syncs = |n: usize, pause: Duration| -> std::io::Result<Vec<f64>> {
+        let mut times = Vec::with_capacity(n);
+        for i in 0..n {
+            std::thread::sleep(pause);
+            file.seek(std::io::SeekFrom::Start((i % 16) as u64 * 4096))?;
+            file.write_all(&block)?;
+            let t = Instant::now();
+            file.sync_data()?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times)
+    };
+    let syncs = timed_syncs(SYNCS, Duration::ZERO)?;
+    let spaced = timed_syncs(SYNCS / 2, Duration::from_millis(2))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let echo = tokio::spawn(async move {
