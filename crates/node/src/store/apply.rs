@@ -95,8 +95,7 @@ impl Store {
             // Never hand a connection that skips fsyncs to another writer: the pool reopens one.
             w.close_on_drop();
         }
-        let (result, synced) = applied?;
-        Ok((result, OnDisk(synced)))
+        applied
     }
 
     /// `apply_remote`'s transaction, on the writer set to skip the fsync; answers what it did and
@@ -112,7 +111,7 @@ impl Store {
         from: i64,
         upto: i64,
         relay: Option<&str>,
-    ) -> Result<(Applied, tokio::sync::oneshot::Receiver<Result<()>>)> {
+    ) -> Result<(Applied, OnDisk)> {
         let meta = self.table(&parsed.database, &parsed.table)?;
         let mut tx = sqlx::Connection::begin(&mut *w).await?;
         let at: i64 = sqlx::query_scalar("SELECT last_id FROM peer_positions WHERE peer = ? AND channel = ?")
@@ -267,7 +266,7 @@ impl Store {
                 let _ = synced.send(r);
             }),
         );
-        Ok((result, on_disk))
+        Ok((result, OnDisk(on_disk)))
     }
 }
 

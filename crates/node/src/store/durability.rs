@@ -103,26 +103,32 @@ impl Barrier {
         }
     }
 
+    /// Ends the drain task when nothing is queued (the next `queue` starts another); answers
+    /// whether it did.
+    fn stop_if_idle(&self) -> bool {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if q.items.is_empty() {
+            q.draining = false;
+            return true;
+        }
+        false
+    }
+
     async fn drain(self: Arc<Self>) {
         let mut last_sync: Option<tokio::time::Instant> = None;
         loop {
+            // Nothing queued: the task ends (the next `queue` starts another), so a lone commit
+            // arriving later is synced at once instead of waiting out the spacing below.
+            if self.stop_if_idle() {
+                return;
+            }
             // Under load (commits queued while the last sync ran), syncs are spaced: what commits
-            // meanwhile shares the next one. With nothing queued the task ends at once, so that
-            // a lone commit arriving later is synced at once instead of waiting out the spacing.
+            // meanwhile shares the next one.
             if let Some(at) = last_sync {
-                if self.stop_if_idle() {
-                    return;
-                }
                 tokio::time::sleep_until(at + MIN_SYNC_INTERVAL).await;
             }
-            let items = {
-                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-                if q.items.is_empty() {
-                    q.draining = false;
-                    return;
-                }
-                std::mem::take(&mut q.items)
-            };
+            // Not empty: only this task takes items.
+            let items = std::mem::take(&mut self.queue.lock().unwrap_or_else(|p| p.into_inner()).items);
             let synced = if let Some(why) = self.failure() {
                 // After a failed sync nothing more is confirmed, synced or not.
                 Err(Error::ReadOnly(why.to_string()))
@@ -152,19 +158,6 @@ impl Barrier {
                 (item.settle)(synced.clone());
             }
         }
-    }
-}
-
-impl Barrier {
-    /// Ends the drain task when nothing is queued (the next `queue` starts another); answers
-    /// whether it did.
-    fn stop_if_idle(&self) -> bool {
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        if q.items.is_empty() {
-            q.draining = false;
-            return true;
-        }
-        false
     }
 }
 
