@@ -11,10 +11,11 @@
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use switchyard_e2e::studio::{kill_group, need, window_turn, workspace, Desktop};
+use switchyard_testkit::until;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const PACKAGES: [&str; 2] = ["switchyard", "switchyard-node"];
@@ -114,54 +115,43 @@ async fn studio_from_its_desktop_entry(dir: &Path) -> Result<()> {
     let mut first = Command::new("dbus-run-session");
     first.args(["--", "bash", "-c", "printf %s \"$DBUS_SESSION_BUS_ADDRESS\" > \"$0\"; exec \"$@\""]).arg(&bus_file).args(&exec).env_remove("DBUS_SESSION_BUS_ADDRESS").stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
     env(&mut first);
-    let mut first = first.spawn()?;
+    let first = std::cell::RefCell::new(first.spawn()?);
     let outcome = async {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while windows(&display)? == 0 {
-            ensure!(Instant::now() < deadline, "no Switchyard window within 60 s");
-            ensure!(first.try_wait()?.is_none(), "the studio exited: {:?}", first.try_wait()?);
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        until("a Switchyard window", Duration::from_secs(60), Duration::from_millis(250), async || {
+            ensure!(first.borrow_mut().try_wait()?.is_none(), "the studio exited: {:?}", first.borrow_mut().try_wait()?);
+            Ok(Some(windows(&display)?).filter(|n| *n > 0))
+        })
+        .await?;
         let shown = windows(&display)?;
         let logs = home.join("data/dev.switchyard.studio/logs");
         let log = || -> String {
             std::fs::read_dir(&logs).into_iter().flatten().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with("switchyard-studio")).map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect()
         };
+        let logged = async |line: &str| {
+            until(format!("'{line}' in the log"), Duration::from_secs(10), Duration::from_millis(100), async || Ok::<_, anyhow::Error>(log().contains(line).then_some(())))
+                .await
+                .with_context(|| format!("the log files in {}: {:?}", logs.display(), log()))
+        };
         // The window can be up a moment before the first line is written.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !log().contains("Switchyard studio started") {
-            ensure!(Instant::now() < deadline, "the log file in {}: {:?}", logs.display(), log());
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        logged("Switchyard studio started").await?;
 
         // A second launch in the same session: exits (0) once the first has its arguments.
         let bus = std::fs::read_to_string(&bus_file)?;
         let mut second = Command::new(&exec[0]);
         second.args(&exec[1..]).env("DBUS_SESSION_BUS_ADDRESS", bus.trim()).stdout(Stdio::null()).stderr(Stdio::null());
         env(&mut second);
-        let mut second = second.spawn()?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(s) = second.try_wait()? {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = second.kill();
-                bail!("a second launch did not exit within 30 s");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+        let second = std::cell::RefCell::new(second.spawn()?);
+        let status = until("a second launch to exit", Duration::from_secs(30), Duration::from_millis(100), async || Ok::<_, anyhow::Error>(second.borrow_mut().try_wait()?)).await;
+        let status = status.inspect_err(|_| {
+            let _ = second.borrow_mut().kill();
+        })?;
         ensure!(status.success(), "the second launch: {status:?}");
         ensure!(windows(&display)? == shown, "still one studio window");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !log().contains("a second launch was turned into focusing this window") {
-            ensure!(Instant::now() < deadline, "the first studio was not told of the second launch: {}", log());
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        logged("a second launch was turned into focusing this window").await.context("the first studio was not told of the second launch")?;
         Ok(())
     }
     .await;
-    kill_group(&mut first);
+    kill_group(&mut first.borrow_mut());
     outcome
 }
 
