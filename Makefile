@@ -40,9 +40,10 @@ node: deps
 
 ## Every test: the UI's unit tests (Vitest), then every Rust test target of the workspace,
 ## including the studio end to end under Xvfb and the transcript against a real HarperDB 4.7
-## (installed once into .cache/harperdb). The benchmarks are built (dev profile) too.
+## (installed once into .cache/harperdb). The benchmarks are built (dev profile) too. One build of
+## the whole workspace: building the app alone first compiled the Tauri stack twice, since the
+## workspace's test dependencies widen shared crates' features (getrandom, rustix, uuid, zbus).
 test: gui-deps $(JS_DEPS) $(UI_DIST) $(HARPERDB_JS)
-	$(CARGO) build -p switchyard-app --profile dev --locked
 	$(CARGO) build --workspace --benches --bins --profile dev --locked
 	@scripts/cargo-test.sh
 

@@ -73,7 +73,7 @@ fn sc_dir() -> Result<PathBuf> {
 }
 
 fn start_socketcluster_server() -> Result<Server> {
-    let port = switchyard_testkit::free_port()?;
+    let [port] = switchyard_testkit::free_ports()?;
     let mut cmd = Command::new("taskset");
     cmd.args(["-c", "0", "node", "server.js"]).current_dir(sc_dir()?).env("PORT", port.to_string()).env("LIFETIME_MS", "900000");
     Server::spawn(cmd, port, "socketcluster-server")
@@ -86,7 +86,7 @@ async fn start_switchyard(data: &Path) -> Result<(Server, OpsClient)> {
     if !bin.exists() {
         bail!("{} is missing (run `cargo build --release -p switchyard-node`)", bin.display());
     }
-    let port = switchyard_testkit::free_port()?;
+    let [port] = switchyard_testkit::free_ports()?;
     let mut cmd = Command::new("taskset");
     cmd.args(["-c", "0"]).arg(&bin).arg("--data").arg(data).args(["--port", &port.to_string(), "--node-name", "fanout"]);
     cmd.args(["--admin-user", "admin", "--admin-password", PASSWORD]);

@@ -54,8 +54,7 @@ impl HarperDb {
         let root = tempfile::tempdir()?;
         let home = root.path().join("home");
         std::fs::create_dir_all(&home)?;
-        let ops = switchyard_testkit::free_port()?;
-        let replication_port = switchyard_testkit::free_port()?;
+        let [ops, replication_port, http, mqtt, mqtt_secure] = switchyard_testkit::free_ports()?;
         let (user, password) = ("admin".to_string(), "bench-admin-pw".to_string());
         let env: Vec<(String, String)> = [
             ("HOME", home.display().to_string()),
@@ -64,11 +63,11 @@ impl HarperDb {
             ("HDB_ADMIN_PASSWORD", password.clone()),
             ("ROOTPATH", root.path().join("hdb").display().to_string()),
             ("OPERATIONSAPI_NETWORK_PORT", ops.to_string()),
-            ("HTTP_PORT", switchyard_testkit::free_port()?.to_string()),
+            ("HTTP_PORT", http.to_string()),
             ("REPLICATION_HOSTNAME", name.to_string()),
             ("REPLICATION_SECUREPORT", replication_port.to_string()),
-            ("MQTT_NETWORK_PORT", switchyard_testkit::free_port()?.to_string()),
-            ("MQTT_NETWORK_SECUREPORT", switchyard_testkit::free_port()?.to_string()),
+            ("MQTT_NETWORK_PORT", mqtt.to_string()),
+            ("MQTT_NETWORK_SECUREPORT", mqtt_secure.to_string()),
             ("THREADS_COUNT", "1".into()),
             ("THREADS_DEBUG", "false".into()),
             ("DEFAULTS_MODE", "dev".into()),

@@ -179,8 +179,7 @@ impl StudioApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
 
-        let port = switchyard_testkit::free_port()?;
-        let native_port = switchyard_testkit::free_port()?;
+        let [port, native_port] = switchyard_testkit::free_ports()?;
         let bus_file = h.join("bus-address");
         let log = std::fs::File::create(h.join("driver.log"))?;
         let mut driver = match keyring {

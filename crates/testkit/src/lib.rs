@@ -7,4 +7,4 @@ mod node;
 mod wait;
 
 pub use node::{launch_in, TestNode, ADMIN, PASSWORD};
-pub use wait::{eventually, eventually_some, eventually_some_within, free_port, until, TimedOut, WAIT};
+pub use wait::{eventually, eventually_some, eventually_some_within, free_ports, until, TimedOut, WAIT};

@@ -6,9 +6,16 @@ use std::time::{Duration, Instant};
 pub const WAIT: Duration = Duration::from_secs(30);
 const EVERY: Duration = Duration::from_millis(50);
 
-/// A port free on 127.0.0.1 now (for a process that must be told its port before it binds).
-pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// `N` distinct ports free on 127.0.0.1 now (for a process that must be told its ports before it
+/// binds). Every listener is held until all are drawn: ports drawn one at a time can repeat, and
+/// a HarperDB given one port for two servers refuses to start.
+pub fn free_ports<const N: usize>() -> std::io::Result<[u16; N]> {
+    let held = (0..N).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<Vec<_>>>()?;
+    let mut ports = [0; N];
+    for (port, listener) in ports.iter_mut().zip(&held) {
+        *port = listener.local_addr()?.port();
+    }
+    Ok(ports)
 }
 
 /// Waits until `check` holds, asking every 50 ms; panics with `what` after `WAIT`.
