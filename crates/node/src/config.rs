@@ -31,6 +31,9 @@ pub struct NodeConfig {
     /// A WebSocket that has handshaken but is not logged in (or lost its login) for this long is
     /// closed (4101): an open socket holds one of `max_connections`.
     pub socket_login_timeout: std::time::Duration,
+    /// A socket that answers none of the server's pings for this long is closed (4001); the
+    /// handshake tells clients (`pingTimeout`), and pings go out every 2/5 of it.
+    pub socket_ping_timeout: std::time::Duration,
     /// How long the tombstone of a delete is kept: a replicated write older than the delete
     /// that arrives within this time cannot bring the record back.
     pub tombstone_retention: std::time::Duration,
@@ -79,6 +82,8 @@ impl NodeConfig {
             header_read_timeout: std::time::Duration::from_secs(10),
             body_read_timeout: std::time::Duration::from_secs(30),
             socket_login_timeout: std::time::Duration::from_secs(30),
+            // SocketCluster's default.
+            socket_ping_timeout: std::time::Duration::from_secs(20),
             cluster_user: None,
         }
     }

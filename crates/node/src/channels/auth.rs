@@ -20,7 +20,7 @@ impl Conn {
             Some(_) => Some(ScError::bad_token("AuthTokenError", "Invalid token format - Token must be a string")),
         };
         let bad_token = auth_error.is_some();
-        let reply = sc::HandshakeReply { id: self.id.clone(), ping_timeout: PING_TIMEOUT.as_millis() as u64, is_authenticated: self.who.is_some(), auth_error };
+        let reply = sc::HandshakeReply { id: self.id.clone(), ping_timeout: self.node.config.socket_ping_timeout.as_millis() as u64, is_authenticated: self.who.is_some(), auth_error };
         self.reply(cid, Some(&reply));
         if bad_token {
             self.send_text(sc::signal(sc::name::REMOVE_AUTH_TOKEN));

@@ -40,9 +40,6 @@ mod subscriptions;
 
 use queue::{next_pending, publish_frame, take_queued, Pending, Waiting};
 
-/// Server pings every PING_INTERVAL; a client that has not answered within PING_TIMEOUT is closed.
-pub const PING_INTERVAL: Duration = Duration::from_secs(8);
-pub const PING_TIMEOUT: Duration = Duration::from_secs(20);
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const OUTBOUND_QUEUE: usize = 4096;
 /// Publishes one socket may have waiting for their commit before it stops reading.
@@ -134,6 +131,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
     let shutdown = node.shutdown.clone();
     let permissions = node.auth.changes();
     let login_timeout = node.config.socket_login_timeout;
+    let ping_timeout = node.config.socket_ping_timeout;
     let mut conn = Conn {
         node,
         id: uuid::Uuid::new_v4().simple().to_string(),
@@ -158,7 +156,9 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
         gaps: HashMap::new(),
     };
     let opened = Instant::now();
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    // SocketCluster's ratio: 8 s of 20. (An interval of zero would panic.)
+    let ping_every = (ping_timeout * 2 / 5).max(Duration::from_millis(10));
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     let handshake_deadline = tokio::time::sleep(HANDSHAKE_TIMEOUT);
     tokio::pin!(handshake_deadline);
     // One timer for the login timeout and the token's expiry, moved only when they change.
@@ -196,7 +196,7 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
             // and no live entry may overtake them.
             pending = next_pending(&mut rx, &mut conn.held, &mut conn.feed) => Some(pending),
             _ = ping.tick() => {
-                if conn.last_pong.elapsed() > PING_TIMEOUT {
+                if conn.last_pong.elapsed() > ping_timeout {
                     break Some((close::PONG_TIMEOUT, ""));
                 }
                 if socket.send(Message::Text("".into())).await.is_err() {
@@ -398,7 +398,7 @@ impl Conn {
             return Some(close::BEFORE_HANDSHAKE);
         }
         // Any inbound traffic counts as liveness once a quarter of the timeout has passed.
-        if self.last_pong.elapsed() > PING_TIMEOUT / 4 {
+        if self.last_pong.elapsed() > self.node.config.socket_ping_timeout / 4 {
             self.last_pong = Instant::now();
         }
         match event.as_str() {
