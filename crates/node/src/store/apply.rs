@@ -88,17 +88,11 @@ impl Store {
     /// meanwhile; commits reach the disk in order, so an ack sent as each resolves is exact.
     pub async fn apply_remote_unsynced(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, from: i64, upto: i64, relay: Option<&str>) -> Result<(Applied, OnDisk)> {
         let parsed: switchyard_protocol::Channel = channel.parse().map_err(Error::BadRequest)?;
-        let mut w = self.writer().await?;
-        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *w).await?;
-        let applied = self.apply_unsynced(&mut w, &parsed, peer, channel, entries, from, upto, relay).await;
-        if sqlx::query("PRAGMA synchronous = FULL").execute(&mut *w).await.is_err() {
-            // Never hand a connection that skips fsyncs to another writer: the pool reopens one.
-            w.close_on_drop();
-        }
-        applied
+        let mut w = self.unsynced_writer().await?;
+        self.apply_unsynced(&mut w, &parsed, peer, channel, entries, from, upto, relay).await
     }
 
-    /// `apply_remote`'s transaction, on the writer set to skip the fsync; answers what it did and
+    /// `apply_remote`'s transaction, on the unsynced connection; answers what it did and
     /// when its commit is on disk (queued on the barrier while the writer is still held).
     #[allow(clippy::too_many_arguments)]
     async fn apply_unsynced(

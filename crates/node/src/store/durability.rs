@@ -190,8 +190,8 @@ mod tests {
     use crate::store::{Store, WriteMode};
 
     /// Writers are answered only after the barrier: every acknowledged entry is at or below the
-    /// durable head, and so readable by replication. The writer connection is back to full
-    /// sync after each group, for the writers that commit on their own.
+    /// durable head, and so readable by replication. The writers' connection stays at full sync
+    /// for the writers that commit on their own (groups commit on the unsynced one).
     #[tokio::test]
     async fn acknowledged_writes_are_durable_and_the_writer_syncs_again_after_a_group() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -219,6 +219,6 @@ mod tests {
         assert_eq!(page.entries.len(), 40);
         let mut w = store.writer().await.expect("writer");
         let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *w).await.expect("pragma");
-        assert_eq!(sync, 2, "the writer connection must be back to synchronous = FULL");
+        assert_eq!(sync, 2, "the writers' connection must stay at synchronous = FULL");
     }
 }

@@ -1,10 +1,11 @@
 //! Durable storage in SQLite: the catalog, record tables, users and roles, the transaction log.
 //!
-//! Invariants: every write goes through the single connection of `write` (SQLite has one writer;
-//! holding that connection serialises catalog changes too). Record batches are group-committed:
+//! Invariants: every write holds the write turn (`Writer`: SQLite has one writer; holding the
+//! turn serialises catalog changes too). Record batches are group-committed, and replicated
+//! batches applied, on a connection of their own with `synchronous = NORMAL` (`unsynced_writer`):
 //! those that queue up while the writer is busy share its next transaction, and the durability
-//! barrier (`durability`) syncs the WAL before anyone is answered. Every other writer commits
-//! with `synchronous = FULL`. Readers use `read` and never block the writer (WAL). A batch
+//! barrier (`durability`) syncs the WAL before anyone is answered. Every other writer commits on
+//! `write`, with `synchronous = FULL`. Readers use `read` and never block the writer (WAL). A batch
 //! commits whole or not at all; the log is read by replication only up to the durable head.
 
 mod accounts;
@@ -61,7 +62,12 @@ pub struct Committed {
 
 pub struct Store {
     read: SqlitePool,
+    /// The writers' connection (`synchronous = FULL`).
     write: SqlitePool,
+    /// The group commit's and replication's connection (`synchronous = NORMAL`).
+    unsynced: SqlitePool,
+    /// Held by whoever writes, on either connection: one writer at a time, in log order.
+    write_turn: Arc<tokio::sync::Mutex<()>>,
     catalog: RwLock<Catalog>,
     file: PathBuf,
     /// The name this node stamps on the transactions it originates.
@@ -76,6 +82,26 @@ pub struct Store {
     tasks: tokio_util::task::TaskTracker,
     /// The versions of this node's writes (and the highest seen from peers).
     clock: clock::Clock,
+}
+
+/// A connection that writes, held with the write turn.
+pub(crate) struct Writer {
+    conn: PoolConnection<Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for Writer {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &sqlx::SqliteConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.conn
+    }
 }
 
 /// The attributes every table starts with after its primary key.
@@ -114,6 +140,15 @@ impl Store {
             .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&write).await?;
+        // Its commits skip SQLite's fsync: the durability barrier syncs the WAL for them.
+        let unsynced = SqlitePoolOptions::new()
+            .test_before_acquire(false)
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts.clone().synchronous(SqliteSynchronous::Normal))
+            .await?;
         let read = SqlitePoolOptions::new()
             .test_before_acquire(false)
             .max_connections(4)
@@ -133,6 +168,8 @@ impl Store {
         Ok(Store {
             read,
             write,
+            unsynced,
+            write_turn: Arc::new(tokio::sync::Mutex::new(())),
             catalog: RwLock::new(catalog),
             node_name: node_name.to_string(),
             commits: tokio::sync::broadcast::channel(COMMIT_FEED_CAPACITY).0,
@@ -146,10 +183,13 @@ impl Store {
 
     /// Checkpoints the WAL and closes every connection.
     pub async fn close(&self) {
+        let turn = self.write_turn.lock().await;
         if let Ok(mut c) = self.write.acquire().await {
             let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *c).await;
         }
+        drop(turn);
         self.read.close().await;
+        self.unsynced.close().await;
         self.write.close().await;
     }
 
@@ -204,10 +244,20 @@ impl Store {
         &self.node_name
     }
 
-    /// The one writer connection; refused once the node is read-only.
-    async fn writer(&self) -> Result<PoolConnection<Sqlite>> {
+    /// The write turn on the writers' connection (commits sync); refused once the node is
+    /// read-only.
+    async fn writer(&self) -> Result<Writer> {
         self.writable()?;
-        Ok(self.write.acquire().await?)
+        let turn = self.write_turn.clone().lock_owned().await;
+        Ok(Writer { conn: self.write.acquire().await?, _turn: turn })
+    }
+
+    /// The write turn on the connection whose commits skip the fsync: only for commits that
+    /// queue on the durability barrier before anyone is answered.
+    async fn unsynced_writer(&self) -> Result<Writer> {
+        self.writable()?;
+        let turn = self.write_turn.clone().lock_owned().await;
+        Ok(Writer { conn: self.unsynced.acquire().await?, _turn: turn })
     }
 
     /// Refuses writes once a sync has failed (see `read_only`).

@@ -20,19 +20,16 @@ impl Store {
         self.tasks.spawn(self.clone().commit_loop());
     }
 
-    /// Commits queued groups one after the other while batches keep coming, holding the writer
-    /// for up to GROUPS_PER_TURN groups; its transactions skip SQLite's fsync (the barrier
-    /// syncs the WAL), and the connection is back to full sync before anyone else gets it.
+    /// Commits queued groups one after the other while batches keep coming, holding the write
+    /// turn for up to GROUPS_PER_TURN groups; its transactions skip SQLite's fsync (the
+    /// connection is the unsynced one: the barrier syncs the WAL).
     pub(super) async fn commit_loop(self: Arc<Self>) {
         // Let the tasks that are ready run first: what they submit joins the first group.
         tokio::task::yield_now().await;
-        let mut w = match self.writer().await {
+        let mut w = match self.unsynced_writer().await {
             Ok(w) => w,
             Err(e) => return self.refuse_queued(&e),
         };
-        if let Err(e) = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *w).await {
-            return self.refuse_queued(&e.into());
-        }
         let mut turns = 0;
         while let Some(jobs) = self.queue.next_group() {
             self.commit_group(&mut w, jobs).await;
@@ -52,10 +49,6 @@ impl Store {
                 }
             }
         }
-        if sqlx::query("PRAGMA synchronous = FULL").execute(&mut *w).await.is_err() {
-            // Never hand a connection that skips fsyncs to another writer: the pool reopens one.
-            w.close_on_drop();
-        }
     }
 
     /// Answers every queued batch with `e` (the writer cannot be had or set up).
@@ -65,8 +58,8 @@ impl Store {
         }
     }
 
-    /// Commits one group in one SQLite transaction (without fsync: the caller set
-    /// `synchronous = NORMAL`); announces its entries at once and answers each batch once the
+    /// Commits one group in one SQLite transaction (without fsync: `w` is the unsynced
+    /// connection); announces its entries at once and answers each batch once the
     /// barrier has synced the WAL.
     ///
     /// A group that SQLite refuses as a whole (a batch too large for the storage quota, say)
