@@ -18,7 +18,7 @@ vfailed=${vfailed:-0}
 if [[ $vstatus -ne 0 && $vfailed -eq 0 ]]; then vfailed=1; fi
 
 # Four tests in flight per binary on two cores: most of them wait (timeouts, sockets, child
-# processes), and the node's tests end in 49 s instead of 71. Studio windows still take turns.
+# processes), and the node's tests end in 35 s instead of 71. Studio windows still take turns.
 RUST_TEST_THREADS="${RUST_TEST_THREADS:-4}" RUST_BACKTRACE=0 "${CARGO:-cargo}" test --workspace --lib --bins --tests --locked --no-fail-fast "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')

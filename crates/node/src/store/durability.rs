@@ -193,7 +193,7 @@ mod tests {
     /// durable head, and so readable by replication. The writers' connection stays at full sync
     /// for the writers that commit on their own (groups commit on the unsynced one).
     #[tokio::test]
-    async fn acknowledged_writes_are_durable_and_the_writer_syncs_again_after_a_group() {
+    async fn acknowledged_writes_are_durable_and_the_writers_connection_stays_at_full_sync() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(Store::open(dir.path(), "n1", None, tokio_util::task::TaskTracker::new()).await.expect("open"));
         store.create_database("dev").await.expect("database");

@@ -108,6 +108,9 @@ impl std::ops::DerefMut for Writer {
 pub const CREATED: &str = "__createdtime__";
 pub const UPDATED: &str = "__updatedtime__";
 
+/// How long a writer waits for its turn before it fails.
+const WRITE_TURN_WAIT: Duration = Duration::from_secs(30);
+
 /// Entries a live subscriber may fall behind by before it is told it lagged.
 const COMMIT_FEED_CAPACITY: usize = 16_384;
 
@@ -247,17 +250,23 @@ impl Store {
     /// The write turn on the writers' connection (commits sync); refused once the node is
     /// read-only.
     async fn writer(&self) -> Result<Writer> {
-        self.writable()?;
-        let turn = self.write_turn.clone().lock_owned().await;
+        let turn = self.write_turn().await?;
         Ok(Writer { conn: self.write.acquire().await?, _turn: turn })
     }
 
     /// The write turn on the connection whose commits skip the fsync: only for commits that
     /// queue on the durability barrier before anyone is answered.
     async fn unsynced_writer(&self) -> Result<Writer> {
-        self.writable()?;
-        let turn = self.write_turn.clone().lock_owned().await;
+        let turn = self.write_turn().await?;
         Ok(Writer { conn: self.unsynced.acquire().await?, _turn: turn })
+    }
+
+    /// Waits for the write turn as long as a pool waits for a connection (sqlx's 30 s).
+    async fn write_turn(&self) -> Result<tokio::sync::OwnedMutexGuard<()>> {
+        self.writable()?;
+        tokio::time::timeout(WRITE_TURN_WAIT, self.write_turn.clone().lock_owned())
+            .await
+            .map_err(|_| Error::Storage(format!("no write turn within {} s", WRITE_TURN_WAIT.as_secs())))
     }
 
     /// Refuses writes once a sync has failed (see `read_only`).
