@@ -88,24 +88,8 @@ impl Store {
     /// meanwhile; commits reach the disk in order, so an ack sent as each resolves is exact.
     pub async fn apply_remote_unsynced(&self, peer: &str, channel: &str, entries: Vec<RemoteEntry>, from: i64, upto: i64, relay: Option<&str>) -> Result<(Applied, OnDisk)> {
         let parsed: switchyard_protocol::Channel = channel.parse().map_err(Error::BadRequest)?;
+        // The unsynced connection: its commit is queued on the barrier while the turn is held.
         let mut w = self.unsynced_writer().await?;
-        self.apply_unsynced(&mut w, &parsed, peer, channel, entries, from, upto, relay).await
-    }
-
-    /// `apply_remote`'s transaction, on the unsynced connection; answers what it did and
-    /// when its commit is on disk (queued on the barrier while the writer is still held).
-    #[allow(clippy::too_many_arguments)]
-    async fn apply_unsynced(
-        &self,
-        w: &mut SqliteConnection,
-        parsed: &switchyard_protocol::Channel,
-        peer: &str,
-        channel: &str,
-        entries: Vec<RemoteEntry>,
-        from: i64,
-        upto: i64,
-        relay: Option<&str>,
-    ) -> Result<(Applied, OnDisk)> {
         let meta = self.table(&parsed.database, &parsed.table)?;
         let mut tx = sqlx::Connection::begin(&mut *w).await?;
         let at: i64 = sqlx::query_scalar("SELECT last_id FROM peer_positions WHERE peer = ? AND channel = ?")

@@ -186,11 +186,12 @@ impl Store {
 
     /// Checkpoints the WAL and closes every connection.
     pub async fn close(&self) {
-        let turn = self.write_turn.lock().await;
-        if let Ok(mut c) = self.write.acquire().await {
-            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *c).await;
+        {
+            let _turn = self.write_turn.lock().await;
+            if let Ok(mut c) = self.write.acquire().await {
+                let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *c).await;
+            }
         }
-        drop(turn);
         self.read.close().await;
         self.unsynced.close().await;
         self.write.close().await;

@@ -175,12 +175,10 @@ async fn stalled_connections_are_closed_and_excess_ones_answered_at_once() {
 
 #[tokio::test]
 async fn malformed_replication_frames_are_refused_not_defaulted() {
-    use crate::common::ws::{logged_in_as, recv, send};
+    use crate::common::ws::{peer_as, recv, send};
     let n = TestNode::start().await;
     n.table("r").await;
-    let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
-    send(&mut ws, json!({"event": "sy:hello", "data": {"node_name": "fake-peer"}, "cid": 3})).await;
-    assert_eq!(recv(&mut ws).await["data"]["node_name"], "test-node");
+    let mut ws = peer_as(&n, "fake-peer").await;
     send(&mut ws, json!({"event": "sy:offer", "data": {"channel": "dev:other"}, "cid": 4})).await;
     let r = recv(&mut ws).await;
     assert!(r["error"]["message"].as_str().unwrap().contains("primary_key"), "{r}");
@@ -195,9 +193,7 @@ async fn malformed_replication_frames_are_refused_not_defaulted() {
     let r = recv(&mut ws).await;
     assert!(r["error"]["message"].as_str().unwrap().contains("from"), "{r}");
     assert_eq!(crate::common::ws::closed_with(&mut ws).await, 4100);
-    let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
-    send(&mut ws, json!({"event": "sy:hello", "data": {"node_name": "fake-peer"}, "cid": 3})).await;
-    assert_eq!(recv(&mut ws).await["data"]["node_name"], "test-node");
+    let mut ws = peer_as(&n, "fake-peer").await;
     // An entry without its version cannot take part in last-writer-wins: the batch is refused.
     send(&mut ws, json!({"event": "sy:txns", "cid": 6, "data": {"channel": "dev:r", "from": 0, "upto": 1, "entries": [
         {"id": 1, "origin": "fake-peer", "origin_id": 1, "channel": "dev:r", "operation": "insert", "user": null, "ts": 1.0,

@@ -208,12 +208,10 @@ async fn a_failed_fsync_makes_the_node_read_only_and_loses_nothing_acknowledged(
 /// of an ack, and resends it later from the position it had.
 #[tokio::test]
 async fn a_replicated_batch_is_acknowledged_only_once_it_is_on_disk() {
-    use crate::common::ws::{logged_in_as, recv, send};
+    use crate::common::ws::{peer_as, recv, send};
     let n = TestNode::start().await;
     n.table("r").await;
-    let mut ws = logged_in_as(&n, ADMIN, PASSWORD).await;
-    send(&mut ws, json!({"event": "sy:hello", "data": {"node_name": "peer-a"}, "cid": 3})).await;
-    assert_eq!(recv(&mut ws).await["data"]["node_name"], "test-node");
+    let mut ws = peer_as(&n, "peer-a").await;
     let batch = |cid: i64, id: i64| {
         let entry = json!({"id": id, "origin": "peer-a", "origin_id": id, "channel": "dev:r", "operation": "insert", "user": null, "ts": 1.0,
             "version": (id << 20) + 1, "records": [{"id": id, "__updatedtime__": 1.0}]});

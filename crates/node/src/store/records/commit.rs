@@ -96,11 +96,11 @@ impl Store {
         for meta in metas {
             self.replace_meta(meta);
         }
-        let head = announcements.last().map(|(id, _)| *id).unwrap_or(0);
         // Live subscribers get the entries now, as any reader sees committed rows, in log order
         // (the writer is still held). Answers wait for the disk.
-        for (id, a) in &announcements {
-            let entry = LogEntry {
+        let entries: Vec<LogEntry> = announcements
+            .iter()
+            .map(|(id, a)| LogEntry {
                 id: *id,
                 origin: &self.node_name,
                 origin_id: *id,
@@ -110,14 +110,10 @@ impl Store {
                 ts: a.ts,
                 version: a.version,
                 records: &a.payload,
-            };
-            if let Some(c) = self.committed(&entry) {
-                let _ = self.commits.send(c);
-            }
-        }
-        self.barrier.queue(
-            true,
-            head,
+            })
+            .collect();
+        self.announce_unsynced(
+            &entries,
             Box::new(move |synced| match synced {
                 Ok(()) => {
                     for (done, answer) in dones.into_iter().zip(answers) {

@@ -66,3 +66,12 @@ pub async fn logged_in_as(n: &TestNode, user: &str, password: &str) -> Ws {
     assert_eq!(set["event"], "#setAuthToken");
     ws
 }
+
+/// A socket that speaks for the peer node `name`: logged in as the admin, its `sy:hello`
+/// answered by the node (`test-node`).
+pub async fn peer_as(n: &TestNode, name: &str) -> Ws {
+    let mut ws = logged_in_as(n, crate::common::ADMIN, crate::common::PASSWORD).await;
+    send(&mut ws, json!({"event": "sy:hello", "data": {"node_name": name}, "cid": 3})).await;
+    assert_eq!(recv(&mut ws).await["data"]["node_name"], "test-node");
+    ws
+}
