@@ -79,9 +79,7 @@ async fn measure(label: &str, already: u64, a: &OpsClient, mut b: OpsClient, mut
             lat.push((seen - sent).as_secs_f64() * 1000.0); // the first 20 warm up
         }
     }
-    lat.sort_by(f64::total_cmp);
-    r.latency_median_ms = lat[lat.len() / 2];
-    r.latency_p95_ms = lat[lat.len() * 95 / 100];
+    (r.latency_median_ms, r.latency_p95_ms) = spread(&lat);
 
     eprintln!("[{label}] throughput: 20k records in batches of 500");
     let bodies: Vec<Vec<u8>> = (0..40).map(|k| batch_body(k * 500, 500)).collect();
@@ -304,7 +302,7 @@ async fn physical_limit() -> anyhow::Result<PhysicalLimit> {
     let dir = tempfile::tempdir()?;
     let mut file = std::fs::File::create(dir.path().join("fsync-probe"))?;
     let block = [7u8; 4096];
-    // `n` overwrites of one of 16 blocks, each synced and timed (ms, sorted), `pause` before each.
+    // `n` overwrites of one of 16 blocks, each synced and timed (ms), `pause` before each.
     let mut timed_syncs = |n: usize, pause: Duration| -> std::io::Result<Vec<f64>> {
         let mut times = Vec::with_capacity(n);
         for i in 0..n {
@@ -315,7 +313,6 @@ async fn physical_limit() -> anyhow::Result<PhysicalLimit> {
             file.sync_data()?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
-        times.sort_by(f64::total_cmp);
         Ok(times)
     };
     let syncs = timed_syncs(SYNCS, Duration::ZERO)?;
@@ -343,13 +340,8 @@ async fn physical_limit() -> anyhow::Result<PhysicalLimit> {
         trips.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     echo.await??;
-    trips.sort_by(f64::total_cmp);
-    Ok(PhysicalLimit {
-        fsync_median_ms: syncs[SYNCS / 2],
-        fsync_p95_ms: syncs[SYNCS * 95 / 100],
-        fsync_spaced_median_ms: spaced[spaced.len() / 2],
-        rtt_median_ms: trips[TRIPS / 2],
-    })
+    let (fsync_median_ms, fsync_p95_ms) = spread(&syncs);
+    Ok(PhysicalLimit { fsync_median_ms, fsync_p95_ms, fsync_spaced_median_ms: spread(&spaced).0, rtt_median_ms: spread(&trips).0 })
 }
 
 fn ratio(ours: f64, theirs: Option<f64>, higher_better: bool) -> String {

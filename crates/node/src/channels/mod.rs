@@ -261,16 +261,13 @@ async fn serve(node: Arc<Node>, mut socket: WebSocket, from: Option<IpAddr>) {
                 }
             }
             if written < FRAMES_PER_FLUSH {
-                // The backlog behind the queue goes before the feed too.
-                conn.refill();
-                next = take_queued(&mut rx, &mut conn.held, &mut conn.feed);
+                next = conn.next_queued(&mut rx);
                 if next.is_none() && written > 0 && !lingered {
                     // Let the tasks that are ready run once (other sockets, the commit in
                     // progress): what they produce for this socket goes out in the same flush.
                     lingered = true;
                     tokio::task::yield_now().await;
-                    conn.refill();
-                    next = take_queued(&mut rx, &mut conn.held, &mut conn.feed);
+                    next = conn.next_queued(&mut rx);
                 }
             }
         }

@@ -32,6 +32,13 @@ impl Conn {
         }
     }
 
+    /// A frame already waiting for the socket, if any, the backlog moved into the queue first
+    /// (so it goes out before the feed, as the queue does).
+    pub(super) fn next_queued(&mut self, rx: &mut mpsc::Receiver<Out>) -> Option<super::Pending> {
+        self.refill();
+        super::take_queued(rx, &mut self.held, &mut self.feed)
+    }
+
     /// Moves what waits in `backlog` into the socket's queue while it has room.
     pub(super) fn refill(&mut self) {
         while let Some(frame) = self.backlog.pop() {
