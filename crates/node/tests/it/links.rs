@@ -124,6 +124,30 @@ async fn dropping_a_link_user_or_unpublishing_a_channel_ends_its_receivers() {
     assert!(!left.contains(&("hq".to_string(), "dev:config".to_string())), "config is no longer published to hq: {left:?}");
 }
 
+/// A receiver that has not been heard from for the tombstone retention is forgotten, so it no
+/// longer holds tombstones back; one this node still publishes to stays (the test above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_silent_past_the_tombstone_retention_is_forgotten() {
+    let retention = std::time::Duration::from_secs(1);
+    let edge = TestNode::launch_with("edge", |c| c.tombstone_retention = retention).await;
+    let hq = TestNode::launch("hq").await;
+    edge.table("sensor").await;
+    edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 1}]})).await;
+    // hq dials edge and pulls sensor, then goes away without edge being told.
+    hq.ok(json!({"operation": "add_node", "name": "edge", "host": "127.0.0.1", "port": port(&edge),
+        "authorization": {"username": ADMIN, "password": PASSWORD},
+        "subscriptions": [{"channel": "dev:sensor", "subscribe": true, "publish": false}]})).await;
+    let hq_sensor = ("hq".to_string(), "dev:sensor".to_string());
+    eventually("hq pulls from edge", || async { receivers(&edge).await.contains(&hq_sensor) }).await;
+    hq.ok(json!({"operation": "remove_node", "name": "edge"})).await;
+    let node = &edge.running.as_ref().expect("edge runs").node;
+    switchyard_node::replication::acks::prune_tombstones(node).await.expect("prune");
+    assert!(receivers(&edge).await.contains(&hq_sensor), "heard from within the retention: still a receiver");
+    tokio::time::sleep(retention + std::time::Duration::from_millis(200)).await;
+    switchyard_node::replication::acks::prune_tombstones(node).await.expect("prune");
+    assert!(!receivers(&edge).await.contains(&hq_sensor), "silent past the retention: forgotten");
+}
+
 /// A limited link user pushing one entry in `origin`'s name with id 10^12 (as a relay would).
 async fn push_as(hq: &TestNode, user: &str, origin: &str, key: &str) -> switchyard_sc::Result<()> {
     use switchyard_protocol::sc::{Hello, Transaction, Txns};
