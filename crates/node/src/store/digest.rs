@@ -45,6 +45,11 @@ pub fn bucket_of(key_text: &str) -> u8 {
     ((h ^ (h >> 31)) >> 56) as u8
 }
 
+/// The stored part a bucket is in.
+pub(in crate::store) fn part_of(bucket: u8) -> u8 {
+    bucket / PER_PART as u8
+}
+
 /// What a record contributes to its bucket: the first 128 bits of SHA-256 over its key, its
 /// version and its document as stored (the document a peer receives is stored as the same text).
 pub fn record_hash(key_text: &str, version: i64, doc: &str) -> u128 {

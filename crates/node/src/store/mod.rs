@@ -104,6 +104,47 @@ impl std::ops::DerefMut for Writer {
     }
 }
 
+impl Writer {
+    /// The transaction a script opens and commits in its own statements (`BEGIN` … `COMMIT`
+    /// inside multi-statement queries, not sqlx's `Transaction`).
+    pub(crate) fn script_txn(&mut self) -> ScriptTxn<'_> {
+        ScriptTxn { writer: self, open: true }
+    }
+}
+
+/// A transaction opened by a script's statements. Should the future running it be dropped
+/// before it ends, the connection is closed rather than returned to its pool with the
+/// transaction open (SQLite rolls back what a closing connection left).
+pub(crate) struct ScriptTxn<'a> {
+    writer: &'a mut Writer,
+    open: bool,
+}
+
+impl ScriptTxn<'_> {
+    pub(crate) fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.writer.conn
+    }
+
+    /// The script committed.
+    pub(crate) fn ended(mut self) {
+        self.open = false;
+    }
+
+    /// Rolls back whatever the script left open (harmless when nothing is).
+    pub(crate) async fn rollback(mut self) {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *self.writer.conn).await;
+        self.open = false;
+    }
+}
+
+impl Drop for ScriptTxn<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            self.writer.conn.close_on_drop();
+        }
+    }
+}
+
 /// The attributes every table starts with after its primary key.
 pub const CREATED: &str = "__createdtime__";
 pub const UPDATED: &str = "__updatedtime__";

@@ -100,3 +100,86 @@ fn random_writes_on_three_partitioned_nodes_converge_once_linked() {
         .unwrap();
 }
 
+
+/// Entries from peer `p` that write, delete and write again the same keys, at versions `base + n`.
+fn interleaved(base: i64) -> Vec<switchyard_protocol::sc::Transaction> {
+    use switchyard_protocol::sc::Transaction;
+    let entry = |origin_id: i64, dv: i64, operation: &str, body: Value| {
+        let (records, ids) = match operation {
+            "delete" => (None, Some(body.as_array().expect("ids").clone())),
+            _ => (Some(serde_json::value::RawValue::from_string(body.to_string()).expect("json")), None),
+        };
+        Transaction { id: origin_id, origin: "p".into(), origin_id, channel: "dev:m".into(), operation: operation.into(), user: None, ts: 1.0e12 + dv as f64, version: base + dv, records, ids }
+    };
+    // Records enough to fill a segment of a batch (64 KiB) on their own, ids from `from`.
+    let filler = |from: i64| Value::Array((from..from + 1200).map(|id| json!({"id": id, "pad": "p".repeat(48)})).collect());
+    let mut first = json!([{"id": 1, "v": "one"}, {"id": 2, "v": "two"}, {"id": 3, "v": "three"}, {"id": 1, "v": "one again, same write"}]);
+    first.as_array_mut().expect("records").extend(filler(1000).as_array().expect("records").iter().cloned());
+    vec![
+        entry(1, 10, "upsert", first),
+        entry(2, 20, "delete", json!([1])),
+        // Older than the delete: the tombstone keeps it out.
+        entry(3, 15, "upsert", json!([{"id": 1, "v": "late"}])),
+        entry(4, 30, "upsert", json!([{"id": 1, "v": "back"}])),
+        // Older than the record: it stays, and no tombstone is left.
+        entry(5, 5, "delete", json!([2])),
+        entry(6, 40, "upsert", json!([{"id": 3, "v": "three", "extra": true}])),
+        // A segment of its own: what follows is planned against what the segments before wrote.
+        entry(7, 42, "upsert", filler(3000)),
+        entry(8, 50, "delete", json!([3, 4])),
+        entry(9, 45, "upsert", json!([{"id": 4, "v": "four"}])),
+        entry(10, 60, "upsert", json!([{"id": 5, "v": "five", "extra": false}])),
+        entry(11, 70, "delete", json!([5])),
+        entry(12, 80, "upsert", json!([{"id": 5, "v": "five again"}])),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_writes_deletes_and_writes_again_ends_as_its_entries_one_by_one() {
+    use switchyard_protocol::sc::{Hello, Txns};
+    let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64) << 20;
+    let whole = TestNode::launch("whole").await;
+    let single = TestNode::launch("single").await;
+    let mut sockets = Vec::new();
+    for n in [&whole, &single] {
+        n.table("m").await;
+        let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(n), trust: None };
+        let (socket, events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
+        socket.login(ADMIN, PASSWORD).await.unwrap();
+        let _: Hello = socket.call("sy:hello", &Hello { node_name: "p".into() }).await.unwrap();
+        sockets.push((socket, events));
+    }
+    let entries = interleaved(base);
+    let last = entries.len() as i64;
+    // One batch of every entry, the first one sent twice (a replay is a duplicate).
+    let mut batch = entries.clone();
+    batch.insert(1, entries[0].clone());
+    sockets[0].0.invoke("sy:txns", &Txns { channel: "dev:m".into(), from: 0, upto: last, entries: batch }).await.unwrap();
+    // The same entries, a batch each.
+    for (i, e) in entries.into_iter().enumerate() {
+        sockets[1].0.invoke("sy:txns", &Txns { channel: "dev:m".into(), from: i as i64, upto: i as i64 + 1, entries: vec![e] }).await.unwrap();
+    }
+    let got = rows(&whole, "m").await;
+    assert!(got == rows(&single, "m").await, "the same rows on both");
+    let values: Vec<(i64, String)> = got.iter().filter(|r| r["id"].as_i64() < Some(1000)).map(|r| (r["id"].as_i64().unwrap(), r["v"].as_str().unwrap().to_string())).collect();
+    assert_eq!(values, vec![(1, "back".to_string()), (2, "two".to_string()), (5, "five again".to_string())]);
+    assert_eq!(got.len(), 3 + 2 * 1200);
+    for n in [&whole, &single] {
+        assert_eq!(n.count("m").await, 3 + 2 * 1200, "the stored count follows the rows on {}", n.name);
+    }
+    let digest = json!({"operation": "table_digest", "database": "dev", "table": "m"});
+    let (w, s) = (whole.ok(digest.clone()).await, single.ok(digest).await);
+    assert_eq!((&w["count"], &w["digest"]), (&s["count"], &s["digest"]), "equal tables, equal digests");
+    assert!(w["buckets"] == s["buckets"], "equal buckets");
+    let described = whole.ok(json!({"operation": "describe_table", "database": "dev", "table": "m"})).await;
+    assert!(described["attributes"].as_array().unwrap().iter().any(|a| a["attribute"] == "extra"), "{described}");
+    // The tombstones stayed: writes older than the deletes are refused by both.
+    let late = interleaved(base).into_iter().find(|e| e.origin_id == 9).unwrap();
+    for (i, (socket, _)) in sockets.iter().enumerate() {
+        let mut again = late.clone();
+        again.origin_id = 13;
+        again.records = Some(serde_json::value::RawValue::from_string(json!([{"id": 4, "v": "older than its delete"}, {"id": 3, "v": "older too"}]).to_string()).unwrap());
+        socket.invoke("sy:txns", &Txns { channel: "dev:m".into(), from: last, upto: last + 1, entries: vec![again] }).await.unwrap();
+        assert_eq!(rows([&whole, &single][i], "m").await.len(), 3 + 2 * 1200);
+    }
+}

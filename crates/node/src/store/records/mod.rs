@@ -57,7 +57,7 @@ pub struct DeleteOutcome {
 pub(in crate::store) type RowWrite = (Value, String, f64, i64);
 
 /// Rows per multi-row statement: 3 parameters each, well under SQLite's 32766.
-const ROWS_PER_STATEMENT: usize = 500;
+pub(in crate::store) const ROWS_PER_STATEMENT: usize = 500;
 /// Log entries per multi-row statement: 7 parameters each.
 const LOG_ROWS_PER_STATEMENT: usize = 500;
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use sqlx::{Row, SqliteConnection};
 
 use super::*;
-use crate::store::value::{bind_all, key_from_row, key_param, key_text, Param};
+use crate::store::value::{bind_all, key_from_row, key_param, key_text, Param, SqliteQuery};
 use crate::store::digest::{self, bucket_of, record_hash};
 use crate::store::{AttributeMeta, TableMeta};
 use crate::error::Result;
@@ -64,7 +64,24 @@ pub(in crate::store) enum Arg<'a> {
     OptText(Option<&'a str>),
     Int(i64),
     Real(f64),
+    OptReal(Option<f64>),
     Bytes(&'a [u8]),
+}
+
+/// Binds a script's arguments in order.
+pub(in crate::store) fn bind_args<'q>(mut q: SqliteQuery<'q>, args: Vec<Arg<'q>>) -> SqliteQuery<'q> {
+    for a in args {
+        q = match a {
+            Arg::Key(k) => bind_all(q, &[key_param(k)]),
+            Arg::Text(s) => q.bind(s),
+            Arg::OptText(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+            Arg::Real(f) => q.bind(f),
+            Arg::OptReal(f) => q.bind(f),
+            Arg::Bytes(b) => q.bind(b),
+        };
+    }
+    q
 }
 
 /// One round trip: per table the final rows, the attributes it learns and its count; then the
@@ -153,18 +170,7 @@ pub(in crate::store) async fn write_group(
         }
     }
     sql.push_str("COMMIT;");
-    let mut q = sqlx::query(&sql);
-    for a in args {
-        q = match a {
-            Arg::Key(k) => bind_all(q, &[key_param(k)]),
-            Arg::Text(s) => q.bind(s),
-            Arg::OptText(s) => q.bind(s),
-            Arg::Int(i) => q.bind(i),
-            Arg::Real(f) => q.bind(f),
-            Arg::Bytes(b) => q.bind(b),
-        };
-    }
-    q.execute(&mut *tx).await?;
+    bind_args(sqlx::query(&sql), args).execute(&mut *tx).await?;
     Ok(metas)
 }
 /// An insert of `n` rows `(pk, doc, updated, origin, version, bucket)`; with `upsert` an

@@ -1,0 +1,233 @@
+//! The SQL of a received batch: one round trip that opens the transaction and reads what the
+//! batch needs (positions, the log's counter, the keys' rows and tombstones, their digest parts),
+//! and one that writes the plan and commits.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use sqlx::{Row, SqliteConnection};
+
+use super::plan::{Found, Held, Plan};
+use crate::error::Result;
+use crate::store::digest::{self, bucket_of, part_of, record_hash};
+use crate::store::records::{add_attributes_sql, bind_args, insert_rows_sql, Arg, ADJUST_COUNT_SQL, ROWS_PER_STATEMENT};
+use crate::store::value::{key_from_row, key_text};
+use crate::store::{AttributeMeta, TableMeta};
+
+/// A batch's statements, run in as few round trips as their texts allow. A statement over a
+/// full chunk has the same text every time (prepared once per connection, from sqlx's cache) and
+/// runs as a query of its own; the others, whose texts vary, run together as one multi-statement
+/// query (prepared afresh, which costs more than a round trip only for a large statement).
+#[derive(Default)]
+struct Script<'a> {
+    alone: Vec<(String, Vec<Arg<'a>>)>,
+    together: String,
+    together_args: Vec<Arg<'a>>,
+}
+
+impl<'a> Script<'a> {
+    /// Adds a statement over `rows` rows (or keys).
+    fn push(&mut self, sql: String, args: impl IntoIterator<Item = Arg<'a>>, rows: usize) {
+        if rows == ROWS_PER_STATEMENT {
+            self.alone.push((sql, args.into_iter().collect()));
+        } else {
+            self.together.push_str(&sql);
+            self.together.push(';');
+            self.together_args.extend(args);
+        }
+    }
+}
+
+/// Who sent the batch and by which path: its entries are checked against these positions.
+pub(super) struct Source<'a> {
+    pub peer: &'a str,
+    pub channel: &'a str,
+    /// The limited user the peer pushed as (None: a trusted peer).
+    pub relay: Option<&'a str>,
+}
+
+// Rows of the read are `(tag, pk, integer, text, body)`; the tag says what a row is.
+const PEER_AT: i64 = -1;
+const LOG_SEQ: i64 = -2;
+const OWN: i64 = -3;
+const PATH: i64 = -4;
+const PART: i64 = -5;
+const ROW: i64 = 0;
+const TOMB: i64 = 1;
+
+/// Reads what planning `keys` from `origins` needs: one round trip, and one per full chunk of
+/// keys. The `first` read opens the batch's transaction (BEGIN IMMEDIATE: the writer's turn is
+/// held, so it never waits).
+pub(super) async fn read(conn: &mut SqliteConnection, meta: &TableMeta, from: &Source<'_>, origins: &[&str], keys: &[&Value], first: bool) -> Result<Found> {
+    let mut script = Script::default();
+    let begin = if first { "BEGIN IMMEDIATE; " } else { "" };
+    script.push(format!("{begin}SELECT {PEER_AT}, NULL, last_id, NULL, NULL FROM peer_positions WHERE peer = ? AND channel = ?"), [Arg::Text(from.peer), Arg::Text(from.channel)], 1);
+    script.push(format!("SELECT {LOG_SEQ}, NULL, seq, NULL, NULL FROM sqlite_sequence WHERE name = 'txn_log'"), [], 1);
+    if !origins.is_empty() {
+        let marks = vec!["?"; origins.len()].join(",");
+        let named = origins.iter().map(|o| Arg::Text(o));
+        script.push(
+            format!("SELECT {OWN}, NULL, last_id, origin, NULL FROM origin_positions WHERE channel = ? AND origin IN ({marks})"),
+            std::iter::once(Arg::Text(from.channel)).chain(named.clone()),
+            1,
+        );
+        if let Some(via) = from.relay {
+            script.push(
+                format!("SELECT {PATH}, NULL, last_id, origin, NULL FROM relay_positions WHERE channel = ? AND via = ? AND origin IN ({marks})"),
+                [Arg::Text(from.channel), Arg::Text(via)].into_iter().chain(named),
+                1,
+            );
+        }
+    }
+    if !keys.is_empty() {
+        let parts: BTreeSet<u8> = keys.iter().map(|k| part_of(bucket_of(&key_text(k)))).collect();
+        let list = parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",");
+        // Table ids and part numbers are ours (integers), never client text.
+        script.push(format!("SELECT {PART}, NULL, part, NULL, data FROM digests WHERE table_id = {} AND part IN ({list})", meta.id), [], 1);
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            script.push(
+                format!(
+                    "SELECT {ROW}, pk, version, origin, doc FROM {} WHERE pk IN ({marks}) UNION ALL \
+                     SELECT {TOMB}, pk, version, origin, NULL FROM tombstones WHERE table_id = {} AND pk IN ({marks})",
+                    meta.physical(),
+                    meta.id
+                ),
+                chunk.iter().chain(chunk.iter()).map(|k| Arg::Key(k)),
+                chunk.len(),
+            );
+        }
+    }
+    // The transaction opens with the first query.
+    let Script { alone, together, together_args } = script;
+    let mut rows = bind_args(sqlx::query(&together), together_args).fetch_all(&mut *conn).await?;
+    for (sql, args) in alone {
+        rows.extend(bind_args(sqlx::query(&sql), args).fetch_all(&mut *conn).await?);
+    }
+    let mut found = Found::default();
+    for row in rows {
+        let tag: i64 = row.try_get(0)?;
+        match tag {
+            PEER_AT => found.peer_at = row.try_get(2)?,
+            LOG_SEQ => found.last_log_id = row.try_get(2)?,
+            OWN => {
+                found.own.insert(row.try_get(3)?, row.try_get(2)?);
+            }
+            PATH => {
+                found.path.insert(row.try_get(3)?, row.try_get(2)?);
+            }
+            PART => {
+                let part: i64 = row.try_get(2)?;
+                found.parts.insert((meta.id, part as u8), row.try_get(4)?);
+            }
+            ROW => {
+                let kt = key_text(&key_from_row(&row, 1)?);
+                let version: i64 = row.try_get(2)?;
+                let doc: String = row.try_get(4)?;
+                let hash = record_hash(&kt, version, &doc);
+                found.keys.entry(kt).or_insert_with(Held::default).row = Some((version, row.try_get(3)?, hash));
+            }
+            _ => {
+                let kt = key_text(&key_from_row(&row, 1)?);
+                found.keys.entry(kt).or_insert_with(Held::default).tomb = Some((row.try_get(2)?, row.try_get(3)?));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Writes `plan` in one round trip (and one per full chunk of rows): the log entries, the rows,
+/// the tombstones, the attributes, count and digest, the origins' positions; with `upto` (the
+/// batch's last segment) the peer's position too, and commits. Answers the table's next
+/// metadata when it learnt attributes (to install once committed).
+pub(super) async fn write(conn: &mut SqliteConnection, meta: &TableMeta, from: &Source<'_>, plan: &Plan, upto: Option<i64>) -> Result<Option<TableMeta>> {
+    let mut script = Script::default();
+    for chunk in plan.log.chunks(ROWS_PER_STATEMENT) {
+        let marks = vec!["(?, ?, ?, ?, ?, NULL, ?, ?, ?)"; chunk.len()].join(",");
+        let sql = format!("INSERT INTO txn_log (id, origin, origin_id, channel, operation, user, records, ts, version) VALUES {marks}");
+        let args = chunk.iter().flat_map(|e| {
+            [
+                Arg::Int(e.id),
+                Arg::Text(&e.origin),
+                Arg::Int(e.origin_id),
+                Arg::Text(from.channel),
+                Arg::Text(&e.operation),
+                Arg::Text(&e.payload),
+                Arg::Real(e.ts),
+                Arg::Int(e.version),
+            ]
+        });
+        script.push(sql, args, chunk.len());
+    }
+    for chunk in plan.deletes.chunks(ROWS_PER_STATEMENT) {
+        script.push(format!("DELETE FROM {} WHERE pk IN ({})", meta.physical(), vec!["?"; chunk.len()].join(",")), chunk.iter().map(Arg::Key), chunk.len());
+    }
+    for chunk in plan.upserts.chunks(ROWS_PER_STATEMENT) {
+        let args = chunk.iter().flat_map(|r| [Arg::Key(&r.key), Arg::Text(&r.doc), Arg::Real(r.updated), Arg::Text(&r.origin), Arg::Int(r.version), Arg::Int(r.bucket)]);
+        script.push(insert_rows_sql(meta, chunk.len(), true), args, chunk.len());
+    }
+    for chunk in plan.tombs.chunks(ROWS_PER_STATEMENT) {
+        let marks = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
+        let sql = format!(
+            "INSERT INTO tombstones (table_id, pk, updated, origin, log_id, version) VALUES {marks} ON CONFLICT(table_id, pk) DO UPDATE \
+             SET updated = excluded.updated, origin = excluded.origin, log_id = excluded.log_id, version = excluded.version \
+             WHERE (excluded.version, excluded.origin) > (tombstones.version, tombstones.origin)"
+        );
+        let args = chunk.iter().flat_map(|t| [Arg::Int(meta.id), Arg::Key(&t.key), Arg::Real(t.at), Arg::Text(&t.origin), Arg::Int(t.log_id), Arg::Int(t.version)]);
+        script.push(sql, args, chunk.len());
+    }
+    let mut next = None;
+    if !plan.new_attrs.is_empty() {
+        let mut meta_next = meta.clone();
+        for names in plan.new_attrs.chunks(ROWS_PER_STATEMENT) {
+            let mut args = Vec::with_capacity(names.len() * 3);
+            for name in names {
+                args.extend([Arg::Int(meta.id), Arg::Int(meta_next.attributes.len() as i64), Arg::Text(name)]);
+                meta_next.attributes.push(AttributeMeta { name: name.clone(), kind: None, indexed: true });
+            }
+            script.push(add_attributes_sql(names.len()), args, names.len());
+        }
+        next = Some(meta_next);
+    }
+    if plan.applied > 0 {
+        script.push(ADJUST_COUNT_SQL.to_string(), [Arg::Int(plan.count_delta), Arg::OptReal(plan.last_ts), Arg::Int(meta.id)], 1);
+    }
+    if !plan.parts.is_empty() {
+        let args = plan.parts.iter().flat_map(|(t, p, data)| [Arg::Int(*t), Arg::Int(*p as i64), Arg::Bytes(data)]);
+        script.push(digest::write_sql(plan.parts.len()), args, 1);
+    }
+    if !plan.positions.is_empty() {
+        let (marks, conflict) = match from.relay {
+            None => ("(?, ?, ?, ?)", "INSERT INTO origin_positions (origin, channel, last_id, last_version) VALUES {} ON CONFLICT(origin, channel)"),
+            Some(_) => ("(?, ?, ?, ?, ?)", "INSERT INTO relay_positions (origin, channel, via, last_id, last_version) VALUES {} ON CONFLICT(origin, channel, via)"),
+        };
+        let values = vec![marks; plan.positions.len()].join(",");
+        let sql = format!("{} DO UPDATE SET last_id = excluded.last_id, last_version = excluded.last_version", conflict.replace("{}", &values));
+        let mut args = Vec::new();
+        for (origin, id, version) in &plan.positions {
+            args.extend([Arg::Text(origin), Arg::Text(from.channel)]);
+            if let Some(via) = from.relay {
+                args.push(Arg::Text(via));
+            }
+            args.extend([Arg::Int(*id), Arg::Int(*version)]);
+        }
+        script.push(sql, args, 1);
+    }
+    if let Some(upto) = upto {
+        script.push(
+            "INSERT INTO peer_positions (peer, channel, last_id) VALUES (?, ?, ?) \
+             ON CONFLICT(peer, channel) DO UPDATE SET last_id = MAX(last_id, excluded.last_id); COMMIT"
+                .to_string(),
+            [Arg::Text(from.peer), Arg::Text(from.channel), Arg::Int(upto)],
+            1,
+        );
+    }
+    // Full chunks first; the rest, ending in the commit, last.
+    for (sql, args) in script.alone {
+        bind_args(sqlx::query(&sql), args).execute(&mut *conn).await?;
+    }
+    if !script.together.is_empty() {
+        bind_args(sqlx::query(&script.together), script.together_args).execute(&mut *conn).await?;
+    }
+    Ok(next)
+}
