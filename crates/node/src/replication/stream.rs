@@ -158,7 +158,7 @@ impl Live<'_> {
     /// Sends `batch` (the channel's entries after `pos` up to `upto`, on disk) as one frame,
     /// leaving out the peer's own; false once the receiver is gone.
     async fn send(&self, pos: &mut i64, upto: i64, batch: &[Arc<Committed>]) -> bool {
-        let entries: Result<Vec<&RawValue>, _> = batch.iter().filter(|c| c.origin.as_deref() != Some(self.peer)).map(|c| serde_json::from_str::<&RawValue>(&c.entry)).collect();
+        let entries: Result<Vec<&RawValue>, _> = batch.iter().filter(|c| c.origin != self.peer).map(|c| serde_json::from_str::<&RawValue>(&c.entry)).collect();
         let entries = match entries {
             Ok(e) => e,
             Err(e) => {

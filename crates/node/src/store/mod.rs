@@ -53,9 +53,8 @@ use crate::error::{Error, Result};
 pub struct Committed {
     pub id: i64,
     pub channel: String,
-    /// The node the write happened on when it is another (a log stream leaves out its peer's
-    /// own); `None` for this node's writes, the feed's usual traffic, which then costs nothing.
-    pub origin: Option<String>,
+    /// The node the write happened on (a log stream leaves out its peer's own).
+    pub origin: String,
     /// The entry as subscribers receive it (`switchyard_protocol::sc::Transaction`, as JSON).
     pub entry: String,
     /// The frame the SocketCluster layer built from `entry`, shared, not copied, by every
@@ -287,7 +286,7 @@ impl Store {
         if self.commits.receiver_count() == 0 {
             return None;
         }
-        Some(Arc::new(Committed { id: e.id, channel: e.channel.to_string(), origin: (e.origin != self.node_name).then(|| e.origin.to_string()), entry: e.json(), frame: std::sync::OnceLock::new() }))
+        Some(Arc::new(Committed { id: e.id, channel: e.channel.to_string(), origin: e.origin.to_string(), entry: e.json(), frame: std::sync::OnceLock::new() }))
     }
 
     /// Every log id at or below this is on disk; readers of the log stop there.
