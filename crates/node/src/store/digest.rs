@@ -135,6 +135,14 @@ impl Changes {
         *b = Bucket { count: b.count - 1, sum: b.sum.wrapping_sub(hash) };
     }
 
+    /// Adds `other`'s changes to these.
+    pub fn absorb(&mut self, other: Changes) {
+        for (at, delta) in other.0 {
+            let b = self.0.entry(at).or_default();
+            *b = b.plus(delta);
+        }
+    }
+
     /// The parts the changes touch, per table.
     pub fn parts(&self) -> BTreeMap<i64, BTreeSet<u8>> {
         let mut touched: BTreeMap<i64, BTreeSet<u8>> = BTreeMap::new();

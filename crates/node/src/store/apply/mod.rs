@@ -5,12 +5,13 @@
 mod plan;
 mod script;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::digest::{self, Changes};
 use super::value::key_text;
 use super::{LogEntry, Store, TableMeta};
 use crate::error::{Error, Result};
@@ -151,6 +152,9 @@ impl Store {
         let mut applied = Applied::default();
         let mut log = Vec::new();
         let mut learnt = None;
+        // Digest and count move once for the whole batch, in its last segment.
+        let mut changes = Changes::default();
+        let (mut count, mut last_ts) = (0i64, None);
         let segments = segments(entries);
         let last = segments.len() - 1;
         for (i, segment) in segments.into_iter().enumerate() {
@@ -165,18 +169,36 @@ impl Store {
                     }
                     keys.extend(r.keys().into_iter().filter(|k| named.insert(key_text(k))));
                 }
-                script::read(conn, &meta, source, &origins, &keys, i == 0).await?
+                // The last segment reads the digest parts the whole batch may touch.
+                let mut parts = BTreeSet::new();
+                if i == last {
+                    parts.extend(changes.parts().remove(&meta.id).unwrap_or_default());
+                    parts.extend(named.iter().map(|kt| digest::part_of(digest::bucket_of(kt))));
+                }
+                script::read(conn, &meta, source, &origins, &keys, i == 0, &parts).await?
             };
             if i == 0 && from > found.peer_at {
                 return Err(Error::Gap { channel: source.channel.to_string(), at: found.peer_at, from });
             }
-            let planned = plan::plan(&meta, &self.node_name, received, found, |v| self.clock.observe(v))?;
-            if let Some(next) = script::write(conn, &meta, source, &planned, (i == last).then_some(upto)).await? {
+            let stored_parts = (i == last).then(|| found.parts.clone());
+            let mut planned = plan::plan(&meta, &self.node_name, received, found, |v| self.clock.observe(v))?;
+            changes.absorb(std::mem::take(&mut planned.changes));
+            count += planned.count_delta;
+            last_ts = planned.last_ts.or(last_ts);
+            applied.applied += planned.applied;
+            applied.duplicates += planned.duplicates;
+            let finish = match stored_parts {
+                Some(stored) => Some(script::Finish {
+                    upto,
+                    count: (applied.applied > 0).then_some((count, last_ts)),
+                    parts: std::mem::take(&mut changes).merged(&stored)?,
+                }),
+                None => None,
+            };
+            if let Some(next) = script::write(conn, &meta, source, &planned, finish).await? {
                 meta = Arc::new(next.clone());
                 learnt = Some(next);
             }
-            applied.applied += planned.applied;
-            applied.duplicates += planned.duplicates;
             log.extend(planned.log);
         }
         Ok((applied, log, learnt))

@@ -40,7 +40,7 @@ pub(super) struct Found {
     pub path: HashMap<String, i64>,
     /// Per key text.
     pub keys: HashMap<String, Held>,
-    /// The digest parts the batch's keys fall in, as stored.
+    /// The digest parts asked for, as stored.
     pub parts: digest::Parts,
 }
 
@@ -69,6 +69,15 @@ impl Received {
             _ => Err(Error::bad(format!("entry {}#{} has no records or ids", entry.origin, entry.origin_id))),
         };
         Received { entry, body }
+    }
+
+    /// How many keys the entry names (none when its body is bad).
+    fn key_count(&self) -> usize {
+        match &self.body {
+            Ok(Body::Records(records)) => records.len(),
+            Ok(Body::Delete(ids)) => ids.len(),
+            Err(_) => 0,
+        }
     }
 
     /// The keys the entry names (none when its body is bad).
@@ -138,8 +147,8 @@ pub(super) struct Plan {
     pub count_delta: i64,
     /// The last applied entry's time (the table's last update), when any was applied.
     pub last_ts: Option<f64>,
-    /// The digest parts to store: (table id, part, data).
-    pub parts: Vec<(i64, u8, Vec<u8>)>,
+    /// What moves in the table's digest.
+    pub changes: Changes,
 }
 
 /// One key as the plan goes.
@@ -177,8 +186,10 @@ fn touch<'k>(keys: &'k mut HashMap<String, KeyState>, order: &mut Vec<String>, h
 /// duplicate.
 pub(super) fn plan(meta: &TableMeta, node_name: &str, entries: Vec<Received>, mut found: Found, mut observe: impl FnMut(i64)) -> Result<Plan> {
     let mut out = Plan::default();
-    let mut keys: HashMap<String, KeyState> = HashMap::new();
-    let mut order: Vec<String> = Vec::new();
+    // Sized once: growing a map of this many states page by page costs more than planning it.
+    let named: usize = entries.iter().map(Received::key_count).sum();
+    let mut keys: HashMap<String, KeyState> = HashMap::with_capacity(named);
+    let mut order: Vec<String> = Vec::with_capacity(named);
     let mut seen: HashMap<String, (i64, i64)> = HashMap::new();
     let mut origin_order: Vec<String> = Vec::new();
     for r in entries {
@@ -275,7 +286,7 @@ pub(super) fn plan(meta: &TableMeta, node_name: &str, entries: Vec<Received>, mu
             out.tombs.push(TombOut { key: k.key, at, origin, log_id, version });
         }
     }
-    out.parts = changes.merged(&found.parts)?;
+    out.changes = changes;
     out.positions = origin_order
         .into_iter()
         .filter_map(|o| seen.get(&o).map(|(id, v)| (o.clone(), *id, *v)))

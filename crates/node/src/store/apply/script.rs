@@ -9,7 +9,7 @@ use sqlx::{Row, SqliteConnection};
 
 use super::plan::{Found, Held, Plan};
 use crate::error::Result;
-use crate::store::digest::{self, bucket_of, part_of, record_hash};
+use crate::store::digest::{self, record_hash};
 use crate::store::records::{add_attributes_sql, bind_args, insert_rows_sql, Arg, ADJUST_COUNT_SQL, ROWS_PER_STATEMENT};
 use crate::store::value::{key_from_row, key_text};
 use crate::store::{AttributeMeta, TableMeta};
@@ -58,7 +58,7 @@ const TOMB: i64 = 1;
 /// Reads what planning `keys` from `origins` needs: one round trip, and one per full chunk of
 /// keys. The `first` read opens the batch's transaction (BEGIN IMMEDIATE: the writer's turn is
 /// held, so it never waits).
-pub(super) async fn read(conn: &mut SqliteConnection, meta: &TableMeta, from: &Source<'_>, origins: &[&str], keys: &[&Value], first: bool) -> Result<Found> {
+pub(super) async fn read(conn: &mut SqliteConnection, meta: &TableMeta, from: &Source<'_>, origins: &[&str], keys: &[&Value], first: bool, parts: &BTreeSet<u8>) -> Result<Found> {
     let mut script = Script::default();
     let begin = if first { "BEGIN IMMEDIATE; " } else { "" };
     script.push(format!("{begin}SELECT {PEER_AT}, NULL, last_id, NULL, NULL FROM peer_positions WHERE peer = ? AND channel = ?"), [Arg::Text(from.peer), Arg::Text(from.channel)], 1);
@@ -79,19 +79,23 @@ pub(super) async fn read(conn: &mut SqliteConnection, meta: &TableMeta, from: &S
             );
         }
     }
-    if !keys.is_empty() {
-        let parts: BTreeSet<u8> = keys.iter().map(|k| part_of(bucket_of(&key_text(k)))).collect();
+    if !parts.is_empty() {
         let list = parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",");
         // Table ids and part numbers are ours (integers), never client text.
         script.push(format!("SELECT {PART}, NULL, part, NULL, data FROM digests WHERE table_id = {} AND part IN ({list})", meta.id), [], 1);
+    }
+    if !keys.is_empty() {
+        // A table that never had a delete has no tombstones to look keys up in (the EXISTS is
+        // evaluated once, before any key is).
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
             let marks = vec!["?"; chunk.len()].join(",");
             script.push(
                 format!(
                     "SELECT {ROW}, pk, version, origin, doc FROM {} WHERE pk IN ({marks}) UNION ALL \
-                     SELECT {TOMB}, pk, version, origin, NULL FROM tombstones WHERE table_id = {} AND pk IN ({marks})",
+                     SELECT {TOMB}, pk, version, origin, NULL FROM tombstones WHERE table_id = {id} AND pk IN ({marks}) \
+                     AND EXISTS (SELECT 1 FROM tombstones WHERE table_id = {id})",
                     meta.physical(),
-                    meta.id
+                    id = meta.id
                 ),
                 chunk.iter().chain(chunk.iter()).map(|k| Arg::Key(k)),
                 chunk.len(),
@@ -136,11 +140,22 @@ pub(super) async fn read(conn: &mut SqliteConnection, meta: &TableMeta, from: &S
     Ok(found)
 }
 
+/// What the last segment of a batch writes for the whole batch before it commits.
+pub(super) struct Finish {
+    /// The peer's position.
+    pub upto: i64,
+    /// The table's count moves by this, and its last update is this time, when any entry was
+    /// applied.
+    pub count: Option<(i64, Option<f64>)>,
+    /// The digest parts to store: (table id, part, data).
+    pub parts: Vec<(i64, u8, Vec<u8>)>,
+}
+
 /// Writes `plan` in one round trip (and one per full chunk of rows): the log entries, the rows,
-/// the tombstones, the attributes, count and digest, the origins' positions; with `upto` (the
-/// batch's last segment) the peer's position too, and commits. Answers the table's next
-/// metadata when it learnt attributes (to install once committed).
-pub(super) async fn write(conn: &mut SqliteConnection, meta: &TableMeta, from: &Source<'_>, plan: &Plan, upto: Option<i64>) -> Result<Option<TableMeta>> {
+/// the tombstones, the attributes, the origins' positions; with `finish` (the batch's last
+/// segment) the count, the digest and the peer's position too, and commits. Answers the table's
+/// next metadata when it learnt attributes (to install once committed).
+pub(super) async fn write(conn: &mut SqliteConnection, meta: &TableMeta, from: &Source<'_>, plan: &Plan, finish: Option<Finish>) -> Result<Option<TableMeta>> {
     let mut script = Script::default();
     for chunk in plan.log.chunks(ROWS_PER_STATEMENT) {
         let marks = vec!["(?, ?, ?, ?, ?, NULL, ?, ?, ?)"; chunk.len()].join(",");
@@ -189,13 +204,6 @@ pub(super) async fn write(conn: &mut SqliteConnection, meta: &TableMeta, from: &
         }
         next = Some(meta_next);
     }
-    if plan.applied > 0 {
-        script.push(ADJUST_COUNT_SQL.to_string(), [Arg::Int(plan.count_delta), Arg::OptReal(plan.last_ts), Arg::Int(meta.id)], 1);
-    }
-    if !plan.parts.is_empty() {
-        let args = plan.parts.iter().flat_map(|(t, p, data)| [Arg::Int(*t), Arg::Int(*p as i64), Arg::Bytes(data)]);
-        script.push(digest::write_sql(plan.parts.len()), args, 1);
-    }
     if !plan.positions.is_empty() {
         let (marks, conflict) = match from.relay {
             None => ("(?, ?, ?, ?)", "INSERT INTO origin_positions (origin, channel, last_id, last_version) VALUES {} ON CONFLICT(origin, channel)"),
@@ -213,12 +221,19 @@ pub(super) async fn write(conn: &mut SqliteConnection, meta: &TableMeta, from: &
         }
         script.push(sql, args, 1);
     }
-    if let Some(upto) = upto {
+    if let Some(finish) = &finish {
+        if let Some((delta, last_ts)) = finish.count {
+            script.push(ADJUST_COUNT_SQL.to_string(), [Arg::Int(delta), Arg::OptReal(last_ts), Arg::Int(meta.id)], 1);
+        }
+        if !finish.parts.is_empty() {
+            let args = finish.parts.iter().flat_map(|(t, p, data)| [Arg::Int(*t), Arg::Int(*p as i64), Arg::Bytes(data)]);
+            script.push(digest::write_sql(finish.parts.len()), args, 1);
+        }
         script.push(
             "INSERT INTO peer_positions (peer, channel, last_id) VALUES (?, ?, ?) \
              ON CONFLICT(peer, channel) DO UPDATE SET last_id = MAX(last_id, excluded.last_id); COMMIT"
                 .to_string(),
-            [Arg::Text(from.peer), Arg::Text(from.channel), Arg::Int(upto)],
+            [Arg::Text(from.peer), Arg::Text(from.channel), Arg::Int(finish.upto)],
             1,
         );
     }
