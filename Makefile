@@ -91,6 +91,7 @@ $(SC_FANOUT_DIR)/node_modules/.installed: $(wildcard $(SC_FANOUT_SRC)/*)
 bench: gui-deps harperdb sc-fanout $(UI_DIST)
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench ops_api
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench replication
+	$(CARGO) bench --locked -p switchyard-e2e --bench apply
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench verify
 	$(CARGO) build --release --locked -p switchyard-node
 	BENCH_DATE="$$(date -u +%F)" $(CARGO) bench --locked -p switchyard-e2e --bench fanout

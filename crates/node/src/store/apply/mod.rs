@@ -159,7 +159,7 @@ impl Store {
         let last = segments.len() - 1;
         for (i, segment) in segments.into_iter().enumerate() {
             let received: Vec<Received> = segment.into_iter().map(|e| Received::parse(&meta, &self.node_name, e)).collect();
-            let found = {
+            let mut found = {
                 let mut origins: Vec<&str> = Vec::new();
                 let mut keys: Vec<&Value> = Vec::new();
                 let mut named = HashSet::new();
@@ -180,7 +180,7 @@ impl Store {
             if i == 0 && from > found.peer_at {
                 return Err(Error::Gap { channel: source.channel.to_string(), at: found.peer_at, from });
             }
-            let stored_parts = (i == last).then(|| found.parts.clone());
+            let stored_parts = (i == last).then(|| std::mem::take(&mut found.parts));
             let mut planned = plan::plan(&meta, &self.node_name, received, found, |v| self.clock.observe(v))?;
             changes.absorb(std::mem::take(&mut planned.changes));
             count += planned.count_delta;
