@@ -1,8 +1,12 @@
 //! Streaming this node's log on one channel to a peer: the backlog from the peer's position,
 //! then live. Both are the same loop: read what is after the position, send it as one batch,
-//! wait for the next commit on the channel. Live traffic batches itself under load. Each batch
-//! says where it continues from, so that the receiver notices one that went missing.
+//! wait for the next commit on the channel. Once a read has seen everything announced before
+//! the commit feed was taken, live entries are sent from the feed as they reach the disk,
+//! without reading the log again; a lag, a quiet second or a long wait for the disk goes back
+//! to reading. Live traffic batches itself under load. Each batch says where it continues
+//! from, so that the receiver notices one that went missing.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,10 +16,14 @@ use switchyard_protocol::sc::{self, name, Txns};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::outbound::Out;
-use crate::store::Store;
+use crate::store::{Committed, Store};
 
-/// Log rows read per batch ("a few thousand records per frame").
+/// Log rows read per batch ("a few thousand records per frame"); also the most live entries
+/// kept waiting for the disk before the log is read instead.
 const PAGE: i64 = 2000;
+
+/// How long a stream waits for a commit before it reads the log again anyway.
+const QUIET: Duration = Duration::from_secs(1);
 
 /// How far a log stream got: the position sent up to, and how many entries it sent.
 #[derive(Debug, Default)]
@@ -38,9 +46,10 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
     let mut pos = from;
     sent.position.store(pos, Ordering::Relaxed);
     loop {
-        // Taken before the log is read, so no commit after the read is missed; dropped before a
-        // batch is sent, so a peer that stops reading holds no commits of the node in memory.
+        // Taken before the log is read, so no commit after the read is missed.
         let mut feed = store.subscribe_commits();
+        // Every entry above this reaches `feed`.
+        let announced = store.announced();
         let page = match store.log_after(&channel, pos, PAGE, &peer).await {
             Ok(p) => p,
             Err(e) => {
@@ -50,33 +59,13 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
             }
         };
         if page.upto == pos {
-            // Nothing new: wait for a commit on this channel and then for it to be on disk (the
-            // log is read only up to the durable head). A lag or a quiet second rereads.
-            let quiet = tokio::time::sleep(Duration::from_secs(1));
-            tokio::pin!(quiet);
-            let mut wanted: Option<i64> = None;
-            loop {
-                if wanted.is_some_and(|id| *durable.borrow_and_update() >= id) {
-                    break;
-                }
-                tokio::select! {
-                    committed = feed.recv(), if wanted.is_none() => match committed {
-                        Ok(c) if c.channel == channel => wanted = Some(c.id),
-                        Ok(_) => {}
-                        Err(broadcast::error::RecvError::Lagged(_)) => break,
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    },
-                    moved = durable.changed(), if wanted.is_some() => {
-                        if moved.is_err() {
-                            return;
-                        }
-                    }
-                    _ = &mut quiet => break,
-                    // The socket or link that carried this stream is gone.
-                    _ = out.closed() => return,
-                }
+            // Nothing new up to the durable head. If the read could see every entry announced
+            // before `feed` was taken, the feed holds all that comes after `pos`.
+            let live = Live { channel: &channel, peer: &peer, complete: announced <= page.bound, out: &out, sent: &sent };
+            match live.follow(&mut pos, &mut feed, &mut durable).await {
+                Next::Read => continue,
+                Next::Stop => return,
             }
-            continue;
         }
         let entries: Result<Vec<Box<RawValue>>, _> = page.entries.into_iter().map(RawValue::from_string).collect();
         let entries = match entries {
@@ -90,11 +79,102 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
         let count = entries.len() as u64;
         let frame = sc::event(name::TXNS, &Txns { channel: channel.clone(), from: pos, upto: page.upto, entries });
         pos = page.upto;
+        // Dropped before a batch is sent: a peer that stops reading holds no commits in memory.
         drop(feed);
         if out.send(Out::Text(frame)).await.is_err() {
             return;
         }
         sent.position.store(pos, Ordering::Relaxed);
         sent.entries.fetch_add(count, Ordering::Relaxed);
+    }
+}
+
+/// What a stream does after following the feed.
+enum Next {
+    /// Read the log from the position.
+    Read,
+    /// The receiver or the node is gone.
+    Stop,
+}
+
+/// A stream following the commit feed, past a read that found nothing new.
+struct Live<'a> {
+    channel: &'a str,
+    peer: &'a str,
+    /// The feed holds every entry after the position: entries are sent from it. Otherwise the
+    /// first one on disk only sends the stream back to the log.
+    complete: bool,
+    out: &'a mpsc::Sender<Out>,
+    sent: &'a Progress,
+}
+
+impl Live<'_> {
+    /// Waits for commits on the channel after `pos` and sends them as they reach the disk (see
+    /// `complete`), moving `pos`; answers when the log should be read again, or the stream end.
+    async fn follow(&self, pos: &mut i64, feed: &mut broadcast::Receiver<Arc<Committed>>, durable: &mut tokio::sync::watch::Receiver<i64>) -> Next {
+        let quiet = tokio::time::sleep(QUIET);
+        tokio::pin!(quiet);
+        let mut waiting: VecDeque<Arc<Committed>> = VecDeque::new();
+        loop {
+            let head = *durable.borrow_and_update();
+            if waiting.front().is_some_and(|c| c.id <= head) {
+                if !self.complete {
+                    return Next::Read;
+                }
+                // What is on disk, in order; the rest stays waiting.
+                let on_disk = waiting.iter().take_while(|c| c.id <= head).count();
+                let batch: Vec<Arc<Committed>> = waiting.drain(..on_disk).collect();
+                let upto = batch.last().map_or(*pos, |c| c.id);
+                if !self.send(pos, upto, &batch).await {
+                    return Next::Stop;
+                }
+                quiet.as_mut().reset(tokio::time::Instant::now() + QUIET);
+                continue;
+            }
+            tokio::select! {
+                committed = feed.recv() => match committed {
+                    Ok(c) if c.channel == self.channel && c.id > *pos => {
+                        waiting.push_back(c);
+                        if waiting.len() as i64 >= PAGE {
+                            return Next::Read;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Next::Read,
+                    Err(broadcast::error::RecvError::Closed) => return Next::Stop,
+                },
+                moved = durable.changed(), if !waiting.is_empty() => {
+                    if moved.is_err() {
+                        return Next::Stop;
+                    }
+                }
+                _ = &mut quiet => return Next::Read,
+                // The socket or link that carried this stream is gone.
+                _ = self.out.closed() => return Next::Stop,
+            }
+        }
+    }
+
+    /// Sends `batch` (the channel's entries after `pos` up to `upto`, on disk) as one frame,
+    /// leaving out the peer's own; false once the receiver is gone.
+    async fn send(&self, pos: &mut i64, upto: i64, batch: &[Arc<Committed>]) -> bool {
+        let entries: Result<Vec<&RawValue>, _> = batch.iter().filter(|c| c.origin.as_deref() != Some(self.peer)).map(|c| serde_json::from_str::<&RawValue>(&c.entry)).collect();
+        let entries = match entries {
+            Ok(e) => e,
+            Err(e) => {
+                // The feed carries what the store wrote as JSON; anything else is a bug.
+                tracing::error!(channel = %self.channel, peer = %self.peer, "a committed entry is not JSON: {e}");
+                return false;
+            }
+        };
+        let count = entries.len() as u64;
+        let frame = sc::event(name::TXNS, &Txns { channel: self.channel.to_string(), from: *pos, upto, entries });
+        if self.out.send(Out::Text(frame)).await.is_err() {
+            return false;
+        }
+        *pos = upto;
+        self.sent.position.store(upto, Ordering::Relaxed);
+        self.sent.entries.fetch_add(count, Ordering::Relaxed);
+        true
     }
 }

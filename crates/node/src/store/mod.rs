@@ -53,6 +53,9 @@ use crate::error::{Error, Result};
 pub struct Committed {
     pub id: i64,
     pub channel: String,
+    /// The node the write happened on when it is another (a log stream leaves out its peer's
+    /// own); `None` for this node's writes, the feed's usual traffic, which then costs nothing.
+    pub origin: Option<String>,
     /// The entry as subscribers receive it (`switchyard_protocol::sc::Transaction`, as JSON).
     pub entry: String,
     /// The frame the SocketCluster layer built from `entry`, shared, not copied, by every
@@ -74,6 +77,8 @@ pub struct Store {
     node_name: String,
     /// Every committed log entry, in commit order, for live subscribers.
     commits: tokio::sync::broadcast::Sender<std::sync::Arc<Committed>>,
+    /// The highest log id announced (see `announced`).
+    announced: std::sync::atomic::AtomicI64,
     /// Record batches waiting for the next group commit.
     queue: records::WriteQueue,
     /// Answers and announcements waiting for their commit to reach the disk.
@@ -217,6 +222,7 @@ impl Store {
             catalog: RwLock::new(catalog),
             node_name: node_name.to_string(),
             commits: tokio::sync::broadcast::channel(COMMIT_FEED_CAPACITY).0,
+            announced: std::sync::atomic::AtomicI64::new(0),
             queue: records::WriteQueue::default(),
             barrier: durability::Barrier::new(file.with_extension("db-wal"), head, tasks.clone()),
             clock: clock::Clock::starting_after(high),
@@ -238,6 +244,12 @@ impl Store {
         self.write.close().await;
     }
 
+    /// The highest log id announced on the feed so far. Read after `subscribe_commits`: every
+    /// entry above it reaches that receiver (the id is set before the entry is sent).
+    pub fn announced(&self) -> i64 {
+        self.announced.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Live feed of committed entries; a receiver that falls too far behind gets `Lagged`.
     pub fn subscribe_commits(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Committed>> {
         self.commits.subscribe()
@@ -248,6 +260,7 @@ impl Store {
     /// announcements, so the feed keeps log order; the durable head reaches it once the entries
     /// before it are synced too.
     pub(crate) fn announce(&self, e: &LogEntry) {
+        self.announced.fetch_max(e.id, std::sync::atomic::Ordering::SeqCst);
         if let Some(c) = self.committed(e) {
             let _ = self.commits.send(c);
         }
@@ -258,6 +271,9 @@ impl Store {
     /// while the writer is still held: live subscribers get them now; `settle` runs once the
     /// barrier has synced them (and the durable head passes them).
     pub(crate) fn announce_unsynced(&self, entries: &[LogEntry], settle: durability::Settle) {
+        if let Some(last) = entries.iter().map(|e| e.id).max() {
+            self.announced.fetch_max(last, std::sync::atomic::Ordering::SeqCst);
+        }
         for e in entries {
             if let Some(c) = self.committed(e) {
                 let _ = self.commits.send(c);
@@ -271,7 +287,7 @@ impl Store {
         if self.commits.receiver_count() == 0 {
             return None;
         }
-        Some(Arc::new(Committed { id: e.id, channel: e.channel.to_string(), entry: e.json(), frame: std::sync::OnceLock::new() }))
+        Some(Arc::new(Committed { id: e.id, channel: e.channel.to_string(), origin: (e.origin != self.node_name).then(|| e.origin.to_string()), entry: e.json(), frame: std::sync::OnceLock::new() }))
     }
 
     /// Every log id at or below this is on disk; readers of the log stop there.

@@ -17,6 +17,8 @@ pub struct LogPage {
     pub entries: Vec<String>,
     /// The highest log id looked at (entries skipped for their origin included).
     pub upto: i64,
+    /// The highest log id the read could see (the durable head for `log_after`).
+    pub bound: i64,
 }
 
 impl Store {
@@ -44,7 +46,7 @@ impl Store {
         .bind(limit)
         .fetch_all(self.read_pool())
         .await?;
-        let mut page = LogPage { entries: Vec::with_capacity(rows.len()), upto: after };
+        let mut page = LogPage { entries: Vec::with_capacity(rows.len()), upto: after, bound: upto };
         let mut bytes = 0usize;
         for row in rows {
             if bytes >= PAGE_BYTES {
