@@ -76,17 +76,26 @@ pub async fn stream_log(store: Arc<Store>, channel: String, peer: String, from: 
                 return;
             }
         };
-        let count = entries.len() as u64;
-        let frame = sc::event(name::TXNS, &Txns { channel: channel.clone(), from: pos, upto: page.upto, entries });
-        pos = page.upto;
         // Dropped before a batch is sent: a peer that stops reading holds no commits in memory.
         drop(feed);
-        if out.send(Out::Text(frame)).await.is_err() {
+        if !send_txns(&out, &sent, &channel, pos, page.upto, entries).await {
             return;
         }
-        sent.position.store(pos, Ordering::Relaxed);
-        sent.entries.fetch_add(count, Ordering::Relaxed);
+        pos = page.upto;
     }
+}
+
+/// Sends the channel's entries after `from` up to `upto` as one `sy:txns` frame and moves `sent`;
+/// false once the receiver is gone.
+async fn send_txns<E: serde::Serialize>(out: &mpsc::Sender<Out>, sent: &Progress, channel: &str, from: i64, upto: i64, entries: Vec<E>) -> bool {
+    let count = entries.len() as u64;
+    let frame = sc::event(name::TXNS, &Txns { channel: channel.to_string(), from, upto, entries });
+    if out.send(Out::Text(frame)).await.is_err() {
+        return false;
+    }
+    sent.position.store(upto, Ordering::Relaxed);
+    sent.entries.fetch_add(count, Ordering::Relaxed);
+    true
 }
 
 /// What a stream does after following the feed.
@@ -167,14 +176,10 @@ impl Live<'_> {
                 return false;
             }
         };
-        let count = entries.len() as u64;
-        let frame = sc::event(name::TXNS, &Txns { channel: self.channel.to_string(), from: *pos, upto, entries });
-        if self.out.send(Out::Text(frame)).await.is_err() {
+        if !send_txns(self.out, self.sent, self.channel, *pos, upto, entries).await {
             return false;
         }
         *pos = upto;
-        self.sent.position.store(upto, Ordering::Relaxed);
-        self.sent.entries.fetch_add(count, Ordering::Relaxed);
         true
     }
 }
