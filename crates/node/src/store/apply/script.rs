@@ -5,14 +5,15 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::plan::{Found, Held, Plan};
 use crate::error::Result;
 use crate::store::digest::{self, record_hash};
-use crate::store::records::{add_attributes_sql, bind_args, insert_rows_sql, Arg, ADJUST_COUNT_SQL, ROWS_PER_STATEMENT};
+use crate::store::records::{bind_args, insert_rows_sql, learn_attributes, put_tombstones_sql, Arg, ADJUST_COUNT_SQL, ROWS_PER_STATEMENT};
 use crate::store::value::{key_from_row, key_text};
-use crate::store::{AttributeMeta, TableMeta};
+use crate::store::TableMeta;
 
 /// A batch's statements, run in as few round trips as their texts allow. A statement over a
 /// full chunk has the same text every time (prepared once per connection, from sqlx's cache) and
@@ -35,6 +36,28 @@ impl<'a> Script<'a> {
             self.together.push(';');
             self.together_args.extend(args);
         }
+    }
+
+    /// Runs a script of reads: the together statements first (the first may open the
+    /// transaction), then the full chunks. Answers every row.
+    async fn read(self, conn: &mut SqliteConnection) -> Result<Vec<SqliteRow>> {
+        let mut rows = bind_args(sqlx::query(&self.together), self.together_args).fetch_all(&mut *conn).await?;
+        for (sql, args) in self.alone {
+            rows.extend(bind_args(sqlx::query(&sql), args).fetch_all(&mut *conn).await?);
+        }
+        Ok(rows)
+    }
+
+    /// Runs a script of writes: the full chunks first, then the together statements (the last
+    /// may commit).
+    async fn write(self, conn: &mut SqliteConnection) -> Result<()> {
+        for (sql, args) in self.alone {
+            bind_args(sqlx::query(&sql), args).execute(&mut *conn).await?;
+        }
+        if !self.together.is_empty() {
+            bind_args(sqlx::query(&self.together), self.together_args).execute(&mut *conn).await?;
+        }
+        Ok(())
     }
 }
 
@@ -102,14 +125,8 @@ pub(super) async fn read(conn: &mut SqliteConnection, meta: &TableMeta, from: &S
             );
         }
     }
-    // The transaction opens with the first query.
-    let Script { alone, together, together_args } = script;
-    let mut rows = bind_args(sqlx::query(&together), together_args).fetch_all(&mut *conn).await?;
-    for (sql, args) in alone {
-        rows.extend(bind_args(sqlx::query(&sql), args).fetch_all(&mut *conn).await?);
-    }
     let mut found = Found::default();
-    for row in rows {
+    for row in script.read(conn).await? {
         let tag: i64 = row.try_get(0)?;
         match tag {
             PEER_AT => found.peer_at = row.try_get(2)?,
@@ -182,28 +199,11 @@ pub(super) async fn write(conn: &mut SqliteConnection, meta: &TableMeta, from: &
         script.push(insert_rows_sql(meta, chunk.len(), true), args, chunk.len());
     }
     for chunk in plan.tombs.chunks(ROWS_PER_STATEMENT) {
-        let marks = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
-        let sql = format!(
-            "INSERT INTO tombstones (table_id, pk, updated, origin, log_id, version) VALUES {marks} ON CONFLICT(table_id, pk) DO UPDATE \
-             SET updated = excluded.updated, origin = excluded.origin, log_id = excluded.log_id, version = excluded.version \
-             WHERE (excluded.version, excluded.origin) > (tombstones.version, tombstones.origin)"
-        );
+        let sql = put_tombstones_sql(chunk.len());
         let args = chunk.iter().flat_map(|t| [Arg::Int(meta.id), Arg::Key(&t.key), Arg::Real(t.at), Arg::Text(&t.origin), Arg::Int(t.log_id), Arg::Int(t.version)]);
         script.push(sql, args, chunk.len());
     }
-    let mut next = None;
-    if !plan.new_attrs.is_empty() {
-        let mut meta_next = meta.clone();
-        for names in plan.new_attrs.chunks(ROWS_PER_STATEMENT) {
-            let mut args = Vec::with_capacity(names.len() * 3);
-            for name in names {
-                args.extend([Arg::Int(meta.id), Arg::Int(meta_next.attributes.len() as i64), Arg::Text(name)]);
-                meta_next.attributes.push(AttributeMeta { name: name.clone(), kind: None, indexed: true });
-            }
-            script.push(add_attributes_sql(names.len()), args, names.len());
-        }
-        next = Some(meta_next);
-    }
+    let next = learn_attributes(meta, &plan.new_attrs, |sql, args, n| script.push(sql, args, n));
     if !plan.positions.is_empty() {
         let (marks, conflict) = match from.relay {
             None => ("(?, ?, ?, ?)", "INSERT INTO origin_positions (origin, channel, last_id, last_version) VALUES {} ON CONFLICT(origin, channel)"),
@@ -237,12 +237,6 @@ pub(super) async fn write(conn: &mut SqliteConnection, meta: &TableMeta, from: &
             1,
         );
     }
-    // Full chunks first; the rest, ending in the commit, last.
-    for (sql, args) in script.alone {
-        bind_args(sqlx::query(&sql), args).execute(&mut *conn).await?;
-    }
-    if !script.together.is_empty() {
-        bind_args(sqlx::query(&script.together), script.together_args).execute(&mut *conn).await?;
-    }
+    script.write(conn).await?;
     Ok(next)
 }

@@ -196,12 +196,7 @@ pub(in crate::store) async fn stored_hashes(tx: &mut SqliteConnection, meta: &Ta
 /// node's log (what peers acknowledge before the tombstone may go).
 pub(in crate::store) async fn put_tombstones(tx: &mut SqliteConnection, meta: &TableMeta, keys: &[Value], stamp: Stamp<'_>, log_id: i64) -> Result<()> {
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-        let marks = vec!["(?, ?, ?, ?, ?, ?)"; chunk.len()].join(",");
-        let sql = format!(
-            "INSERT INTO tombstones (table_id, pk, updated, origin, log_id, version) VALUES {marks} ON CONFLICT(table_id, pk) DO UPDATE \
-             SET updated = excluded.updated, origin = excluded.origin, log_id = excluded.log_id, version = excluded.version \
-             WHERE (excluded.version, excluded.origin) > (tombstones.version, tombstones.origin)"
-        );
+        let sql = put_tombstones_sql(chunk.len());
         let mut q = sqlx::query(&sql);
         for k in chunk {
             q = bind_all(q.bind(meta.id), &[key_param(k)]).bind(stamp.at).bind(stamp.origin).bind(log_id).bind(stamp.version);
@@ -209,6 +204,17 @@ pub(in crate::store) async fn put_tombstones(tx: &mut SqliteConnection, meta: &T
         q.execute(&mut *tx).await?;
     }
     Ok(())
+}
+
+/// Puts `n` tombstones `(table_id, pk, updated, origin, log_id, version)`; one already there
+/// moves only forward, by (version, origin).
+pub(in crate::store) fn put_tombstones_sql(n: usize) -> String {
+    let marks = vec!["(?, ?, ?, ?, ?, ?)"; n].join(",");
+    format!(
+        "INSERT INTO tombstones (table_id, pk, updated, origin, log_id, version) VALUES {marks} ON CONFLICT(table_id, pk) DO UPDATE \
+         SET updated = excluded.updated, origin = excluded.origin, log_id = excluded.log_id, version = excluded.version \
+         WHERE (excluded.version, excluded.origin) > (tombstones.version, tombstones.origin)"
+    )
 }
 
 /// Which records a delete removes: these keys, or what a query on the table answers.

@@ -130,18 +130,12 @@ pub(in crate::store) async fn write_group(
                 args.extend([Arg::Key(key), Arg::Text(doc), Arg::Real(*updated), Arg::Text(origin), Arg::Int(*version), Arg::Int(*bucket)]);
             }
         }
-        if !t.new_attrs.is_empty() {
-            let mut next = (*t.meta).clone();
-            for names in t.new_attrs.chunks(ROWS_PER_STATEMENT) {
-                sql.push_str(&add_attributes_sql(names.len()));
-                sql.push(';');
-                for name in names {
-                    args.extend([Arg::Int(t.meta.id), Arg::Int(next.attributes.len() as i64), Arg::Text(name)]);
-                    next.attributes.push(AttributeMeta { name: name.clone(), kind: None, indexed: true });
-                }
-            }
-            metas.push(next);
-        }
+        let learnt = learn_attributes(&t.meta, &t.new_attrs, |statement, more, _| {
+            sql.push_str(&statement);
+            sql.push(';');
+            args.extend(more);
+        });
+        metas.extend(learnt);
         sql.push_str(ADJUST_COUNT_SQL);
         sql.push(';');
         args.extend([Arg::Int(t.new_rows), Arg::Real(t.last_updated), Arg::Int(t.meta.id)]);
@@ -185,6 +179,25 @@ pub(in crate::store) fn insert_rows_sql(meta: &TableMeta, n: usize, upsert: bool
     format!("INSERT INTO {} (pk, doc, updated, origin, version, bucket) VALUES {marks}{conflict}", meta.physical())
 }
 
+/// The statements that record `names` as the table's next attributes, handed to `push` as
+/// (statement, arguments, rows) by chunks; answers the table's metadata with them (None without
+/// any), to install once committed.
+pub(in crate::store) fn learn_attributes<'a>(meta: &TableMeta, names: &'a [String], mut push: impl FnMut(String, Vec<Arg<'a>>, usize)) -> Option<TableMeta> {
+    if names.is_empty() {
+        return None;
+    }
+    let mut next = meta.clone();
+    for chunk in names.chunks(ROWS_PER_STATEMENT) {
+        let mut args = Vec::with_capacity(chunk.len() * 3);
+        for name in chunk {
+            args.extend([Arg::Int(meta.id), Arg::Int(next.attributes.len() as i64), Arg::Text(name)]);
+            next.attributes.push(AttributeMeta { name: name.clone(), kind: None, indexed: true });
+        }
+        push(add_attributes_sql(chunk.len()), args, chunk.len());
+    }
+    Some(next)
+}
+
 /// Records `n` attributes `(table_id, position, name)`, indexed; names already known are kept.
 pub(in crate::store) fn add_attributes_sql(n: usize) -> String {
     let marks = vec!["(?, ?, ?, 1)"; n].join(",");
@@ -226,20 +239,12 @@ pub(in crate::store) async fn upsert_rows(
 /// Records attributes new to the table; answers the table's next metadata, to install in the
 /// catalog once the transaction commits.
 pub(in crate::store) async fn add_attributes(tx: &mut SqliteConnection, meta: &TableMeta, names: Vec<String>) -> Result<Option<TableMeta>> {
-    if names.is_empty() {
-        return Ok(None);
+    let mut statements = Vec::new();
+    let next = learn_attributes(meta, &names, |sql, args, _| statements.push((sql, args)));
+    for (sql, args) in statements {
+        bind_args(sqlx::query(&sql), args).execute(&mut *tx).await?;
     }
-    let mut next = meta.clone();
-    for name in names {
-        sqlx::query(&add_attributes_sql(1))
-            .bind(meta.id)
-            .bind(next.attributes.len() as i64)
-            .bind(&name)
-            .execute(&mut *tx)
-            .await?;
-        next.attributes.push(AttributeMeta { name, kind: None, indexed: true });
-    }
-    Ok(Some(next))
+    Ok(next)
 }
 
 /// Adds to `out` the attributes of `doc` that neither the table nor `out` has yet.
