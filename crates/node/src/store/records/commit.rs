@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use super::*;
 use crate::store::value::key_text;
-use crate::store::{LogEntry, Store};
+use crate::store::{LogEntry, Store, Writer};
 use crate::error::{Error, Result};
 
 impl Store {
@@ -65,7 +65,7 @@ impl Store {
     /// A group that SQLite refuses as a whole (a batch too large for the storage quota, say)
     /// is rolled back and its batches are committed again one by one, so the batch that fails
     /// is refused alone and every other one is written.
-    pub(super) async fn commit_group(&self, w: &mut SqliteConnection, jobs: Vec<PendingWrite>) {
+    pub(super) async fn commit_group(&self, w: &mut Writer, jobs: Vec<PendingWrite>) {
         let (dones, mut batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
         if let Err(e) = self.writable() {
             return refuse(dones, &e);
@@ -133,15 +133,16 @@ impl Store {
     /// the catalog entries to install.
     pub(super) async fn commit_batches(
         &self,
-        conn: &mut SqliteConnection,
+        w: &mut Writer,
         batches: &mut [Batch],
         keep: bool,
     ) -> Result<GroupCommitted> {
-        let done = self.plan_and_write(conn, batches, keep).await;
-        if done.is_err() {
-            // Whatever failed (a statement, the commit), nothing of the group stays. Without an
-            // open transaction this fails harmlessly.
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        let mut txn = w.script_txn();
+        let done = self.plan_and_write(txn.conn(), batches, keep).await;
+        match done {
+            Ok(_) => txn.ended(),
+            // Whatever failed (a statement, the commit), nothing of the group stays.
+            Err(_) => txn.rollback().await,
         }
         done
     }
