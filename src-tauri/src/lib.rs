@@ -2,6 +2,7 @@
 //! behaviour lives in switchyard-studio (and the nodes it runs, in switchyard-node).
 
 mod commands;
+pub mod footprint;
 mod storage;
 
 use std::sync::Arc;
@@ -41,7 +42,7 @@ fn start_logging(log_dir: &std::path::Path) -> std::result::Result<(), Box<dyn s
     Ok(())
 }
 
-fn setup(app: &mut tauri::App) -> std::result::Result<(), Box<dyn std::error::Error>> {
+fn setup(app: &mut tauri::App, settled: footprint::Settled) -> std::result::Result<(), Box<dyn std::error::Error>> {
     let data = app.path().app_data_dir()?;
     std::fs::create_dir_all(&data)?;
     let log_dir = app.path().app_log_dir()?;
@@ -49,6 +50,9 @@ fn setup(app: &mut tauri::App) -> std::result::Result<(), Box<dyn std::error::Er
         eprintln!("switchyard-studio: no log file in {} ({e}); logging to stderr only", log_dir.display());
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %data.display(), logs = %log_dir.display(), "Switchyard studio started");
+    if settled.software_rendering {
+        tracing::info!("no GPU render node: WebKit draws without compositing (WEBKIT_DISABLE_COMPOSITING_MODE=1)");
+    }
     let store = app.store("instances.json")?;
     let first_launch = store.get("launched").is_none();
     store.set("launched", true);
@@ -115,13 +119,13 @@ fn focus_main(app: &tauri::AppHandle) {
     tracing::info!("a second launch was turned into focusing this window");
 }
 
-pub fn run() {
+pub fn run(settled: footprint::Settled) {
     let app = tauri::Builder::default()
         // First: a second process exits here, before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| focus_main(app)))
         .plugin(tauri_plugin_window_state::Builder::new().build())
         .plugin(tauri_plugin_store::Builder::new().build())
-        .setup(setup)
+        .setup(move |app| setup(app, settled))
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!());
     let app = match app {

@@ -10,5 +10,6 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    switchyard_app::run()
+    let settled = switchyard_app::footprint::settle();
+    switchyard_app::run(settled)
 }
