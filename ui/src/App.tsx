@@ -1,14 +1,19 @@
 //! The app shell: sidebar of instances, the open view, dialogs, notifications.
 import { AboutDialog } from "./about/AboutDialog";
 import { startScenario } from "./factory/FactoryPanel";
-import { useCallback, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
+import { deferred } from "./views/deferred";
 import { onRegistryChanged, type InstanceSpec } from "./platform";
 import { Sidebar } from "./views/Sidebar";
 import { TableView } from "./browse/TableView";
-import { QueryTab } from "./query/QueryTab";
-import { TailView } from "./tail/TailView";
-import { TopologyView } from "./topology/TopologyView";
-import { CanvasWarmup } from "./topology/Warmup";
+// The views a first screen does not show are loaded when first opened: their code (CodeMirror,
+// xyflow, the tail) would otherwise sit parsed in an idle studio's memory.
+const Query = deferred(() => import("./query/QueryTab").then((m) => m.QueryTab));
+const Tail = deferred(() => import("./tail/TailView").then((m) => m.TailView));
+const Topology = deferred(() => import("./topology/TopologyView").then((m) => m.TopologyView));
+/** The Cluster view's code is fetched and evaluated a second after start, not drawn: its first
+ *  open then pays the drawing only. */
+const PRELOAD_CLUSTER_AFTER_MS = 1000;
 import { InstanceDialog } from "./views/InstanceDialog";
 import { NewDatabaseDialog, NewTableDialog } from "./browse/TableDialogs";
 import { Toasts } from "./components/Toasts";
@@ -17,9 +22,6 @@ import { startStatusPolling, useInstances } from "./stores/instances";
 import { refreshInstance, startRecounting, startTreeRetry, useBrowse } from "./browse/store";
 import { useZone, zoneLabel } from "./text/time";
 import { describeError, toastError, useUi } from "./stores/ui";
-
-/** How long after start the canvas warms up (topology/Warmup.tsx): after the first screen. */
-const WARMUP_AFTER_MS = 1000;
 
 type Dialog =
   | { kind: "instance"; existing: InstanceSpec | null; preset?: { name: string; url: string } }
@@ -45,6 +47,11 @@ export function App() {
     setDialog({ kind: "instance", existing: null, preset: registerDraft });
     useUi.getState().askRegister(null);
   }, [registerDraft]);
+
+  useEffect(() => {
+    const t = setTimeout(() => void Topology.preload().catch(() => undefined), PRELOAD_CLUSTER_AFTER_MS);
+    return () => clearTimeout(t);
+  }, []);
 
   useEffect(() => {
     const stop = startStatusPolling();
@@ -76,21 +83,6 @@ export function App() {
 
   const name = (id: string) => registry?.instances.find((i) => i.id === id)?.name ?? id;
 
-  // The canvas warms up once, a second after start, unless the Cluster view is open by then.
-  const [warm, setWarm] = useState<"waiting" | "drawing" | "done">("waiting");
-  useEffect(() => {
-    const t = setTimeout(() => setWarm((w) => (w === "waiting" ? "drawing" : w)), WARMUP_AFTER_MS);
-    return () => clearTimeout(t);
-  }, []);
-  useEffect(() => {
-    if (view.kind === "cluster" && warm !== "done") setWarm("done");
-  }, [view.kind, warm]);
-  const warmed = useCallback((ms: number) => {
-    // For the benchmark: when the warm-up ran, and what it cost.
-    document.documentElement.dataset.canvasWarmup = String(Math.round(ms));
-    setWarm("done");
-  }, []);
-
   return (
     <div className="app">
       <header className="titlebar">
@@ -117,9 +109,9 @@ export function App() {
         <main className="main">
           {loadError && <div className="error-panel" role="alert">{describeError(loadError)}</div>}
           {view.kind === "table" && <TableView key={`${view.instance}/${view.database}/${view.table}`} instance={view.instance} database={view.database} table={view.table} />}
-          {view.kind === "query" && <QueryTab key={view.instance} instance={view.instance} name={name(view.instance)} />}
-          {view.kind === "cluster" && <TopologyView />}
-          {view.kind === "tail" && <TailView key={`tail/${view.instance}/${view.compare ? "compare" : "one"}`} instance={view.instance} channels={view.channels} compare={view.compare} />}
+          {view.kind === "query" && <Query.View key={view.instance} instance={view.instance} name={name(view.instance)} />}
+          {view.kind === "cluster" && <Topology.View />}
+          {view.kind === "tail" && <Tail.View key={`tail/${view.instance}/${view.compare ? "compare" : "one"}`} instance={view.instance} channels={view.channels} compare={view.compare} />}
           {view.kind === "home" && (
             <section className="home" data-testid="home">
               <h1>Switchyard</h1>
@@ -139,7 +131,6 @@ export function App() {
           )}
         </main>
       </div>
-      {warm === "drawing" && view.kind !== "cluster" && <CanvasWarmup onDone={warmed} />}
       {dialog?.kind === "instance" && <InstanceDialog existing={dialog.existing} preset={dialog.preset} keychainAvailable={registry?.keychainAvailable ?? false} onClose={() => setDialog(null)} />}
       {dialog?.kind === "database" && <NewDatabaseDialog instance={dialog.instance} onClose={() => setDialog(null)} />}
       {dialog?.kind === "about" && <AboutDialog onClose={() => setDialog(null)} />}
