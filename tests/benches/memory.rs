@@ -5,13 +5,17 @@
 //! users, the figure that adds up across processes) and RSS from `/proc/<pid>/smaps_rollup`,
 //! a few samples apart. Target (issue 36): at most 200 MB PSS in all.
 //!
+//! The anchor, measured the same way in the same run: the platform's floor, an empty WebKitGTK
+//! window (`memory_anchor.c`, compiled here against the system's WebKitGTK: a GTK window with
+//! one web view showing one paragraph), given the rendering mode the studio gives itself
+//! (without a GPU render node, no compositing: `src-tauri/src/footprint.rs`).
+//!
 //! Run: `cargo build --release -p switchyard-app` then
 //! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench memory`
-//! (`-- --idle SECONDS`, default 20, how long it idles before the samples).
+//! (`-- --idle SECONDS`, default 20, how long each idles before the samples).
 
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -85,6 +89,8 @@ fn main() -> Result<()> {
     let app = studio_binary();
     ensure!(app.exists(), "{} is missing: cargo build --release -p switchyard-app", app.display());
     need("dbus-run-session")?;
+    let anchor = build_anchor()?;
+
     let desktop = Desktop::start("switchyard-memory-")?;
     let mut studio = desktop
         .env(Command::new("dbus-run-session").arg("--").arg(&app).env_remove("DBUS_SESSION_BUS_ADDRESS"))
@@ -94,20 +100,67 @@ fn main() -> Result<()> {
         .spawn()?;
     let h = desktop.home.path();
     let name = app.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let outcome = measure(&studio, &name, &h.join("data/dev.switchyard.studio/logs"), idle);
+    let logs = h.join("data/dev.switchyard.studio/logs");
+    let log = || -> String { std::fs::read_dir(&logs).into_iter().flatten().flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect() };
+    let outcome = measure(&studio, &name, idle, || log().contains("local instance 'local' is running")).with_context(|| format!("the studio's log: {}", log()));
     kill_group(&mut studio);
+    drop(desktop);
     let rows = outcome?;
-    report(&app, idle, &rows);
+
+    let desktop = Desktop::start("switchyard-memory-anchor-")?;
+    let mut command = Command::new("dbus-run-session");
+    desktop.env(command.arg("--").arg(&anchor.binary).env_remove("DBUS_SESSION_BUS_ADDRESS"));
+    if !has_render_node() {
+        command.env("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+    let mut window = command.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0).spawn()?;
+    let outcome = measure(&window, ANCHOR_NAME, idle, || true);
+    kill_group(&mut window);
+    let floor = outcome.context("the empty WebKitGTK window")?;
+
+    report(&format!("idle studio, one local instance, after {idle} s idle ({})", app.display()), &rows);
+    report(&format!("the anchor: an empty WebKitGTK window, after {idle} s idle (same machine, same run)"), &floor);
+    let (ours, base) = (total(&rows).pss as f64 / 1024.0, total(&floor).pss as f64 / 1024.0);
+    println!("\nthe studio: {ours:.1} MB PSS = the empty window's {base:.1} MB + {:.1} MB ({:.2}× the floor)", ours - base, ours / base);
+    println!("target: ≤ {TARGET_MB} MB PSS in all → {}", if ours <= TARGET_MB { "met" } else { "not met" });
     Ok(())
 }
 
+/// The anchor's binary name (the kernel keeps 15 characters of it).
+const ANCHOR_NAME: &str = "webkit-empty";
+
+/// The compiled anchor, in a folder removed when it is dropped.
+struct Anchor {
+    _dir: tempfile::TempDir,
+    binary: std::path::PathBuf,
+}
+
+/// Compiles `memory_anchor.c` against the system's WebKitGTK (the headers the studio's own build needs).
+fn build_anchor() -> Result<Anchor> {
+    need("cc")?;
+    need("pkg-config")?;
+    let dir = tempfile::tempdir()?;
+    let source = dir.path().join("memory_anchor.c");
+    std::fs::write(&source, include_str!("memory_anchor.c"))?;
+    let flags = Command::new("pkg-config").args(["--cflags", "--libs", "webkit2gtk-4.1"]).output().context("pkg-config")?;
+    ensure!(flags.status.success(), "pkg-config found no webkit2gtk-4.1: {}", String::from_utf8_lossy(&flags.stderr));
+    let binary = dir.path().join(ANCHOR_NAME);
+    let out = Command::new("cc").arg("-O2").arg("-o").arg(&binary).arg(&source).args(String::from_utf8_lossy(&flags.stdout).split_whitespace()).output()?;
+    ensure!(out.status.success(), "compiling the anchor failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(Anchor { _dir: dir, binary })
+}
+
+/// Whether the machine has a GPU render node (the studio's own test, `footprint.rs`).
+fn has_render_node() -> bool {
+    std::fs::read_dir("/dev/dri").into_iter().flatten().flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+}
+
 /// Per process name: the median PSS and RSS (kB) over the samples.
-fn measure(studio: &std::process::Child, app: &str, logs: &Path, idle: u64) -> Result<Vec<(String, Memory)>> {
+fn measure(studio: &std::process::Child, app: &str, idle: u64, ready: impl Fn() -> bool) -> Result<Vec<(String, Memory)>> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let log = || -> String { std::fs::read_dir(logs).into_iter().flatten().flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect() };
-    while !(log().contains("local instance 'local' is running") && studio_processes(studio.id(), app).iter().any(|(_, c)| c.starts_with("WebKitWeb"))) {
+    while !(ready() && studio_processes(studio.id(), app).iter().any(|(_, c)| c.starts_with("WebKitWeb"))) {
         if Instant::now() > deadline {
-            bail!("the studio did not start its window and local instance within 60 s; its log: {}", log());
+            bail!("{app} did not start its window (and local instance) within 60 s");
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -133,15 +186,21 @@ fn measure(studio: &std::process::Child, app: &str, logs: &Path, idle: u64) -> R
         .collect())
 }
 
-fn report(app: &Path, idle: u64, rows: &[(String, Memory)]) {
-    let mb = |kb: u64| kb as f64 / 1024.0;
-    println!("\n### idle studio, one local instance, after {idle} s idle ({})\n", app.display());
-    println!("| process | PSS (MB) | of it anonymous | of it files | RSS (MB) |\n|---|---:|---:|---:|---:|");
+fn total(rows: &[(String, Memory)]) -> Memory {
     let mut all = Memory::default();
-    for (name, m) in rows {
-        println!("| {name} | {:.1} | {:.1} | {:.1} | {:.1} |", mb(m.pss), mb(m.anon), mb(m.file), mb(m.rss));
+    for (_, m) in rows {
         all += *m;
     }
+    all
+}
+
+fn report(title: &str, rows: &[(String, Memory)]) {
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    println!("\n### {title}\n");
+    println!("| process | PSS (MB) | of it anonymous | of it files | RSS (MB) |\n|---|---:|---:|---:|---:|");
+    for (name, m) in rows {
+        println!("| {name} | {:.1} | {:.1} | {:.1} | {:.1} |", mb(m.pss), mb(m.anon), mb(m.file), mb(m.rss));
+    }
+    let all = total(rows);
     println!("| **all** | **{:.1}** | {:.1} | {:.1} | {:.1} |", mb(all.pss), mb(all.anon), mb(all.file), mb(all.rss));
-    println!("\ntarget: ≤ {TARGET_MB} MB PSS in all → {}", if mb(all.pss) <= TARGET_MB { "met" } else { "not met" });
 }
