@@ -81,7 +81,9 @@ impl HarperDb {
         Ok(hdb)
     }
 
-    /// Starts the (stopped) instance again on the same data and ports; waits until it answers.
+    /// Starts the (stopped) instance again on the same data and ports; waits until it answers,
+    /// on its operations API and on its replication port (which HarperDB opens later, in another
+    /// thread: a peer's `add_node` right after the first answer was refused under load).
     pub async fn start_again(&mut self) -> anyhow::Result<()> {
         let dir = install_dir()?;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.root.path().join("stdout.log"))?;
@@ -97,12 +99,15 @@ impl HarperDb {
         let client = self.client()?;
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            if client.call(&json!({"operation": "registration_info"})).await.is_ok() {
+            let answers = client.call(&json!({"operation": "registration_info"})).await.is_ok();
+            if answers && tokio::net::TcpStream::connect(("127.0.0.1", self.replication_port)).await.is_ok() {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 let out = std::fs::read_to_string(self.root.path().join("stdout.log")).unwrap_or_default();
-                anyhow::bail!("HarperDB did not answer on {} within 90 s; it printed:\n{out}", self.url);
+                let port = self.replication_port;
+                let what = if answers { format!("its replication port {port} did not open") } else { format!("it did not answer on {}", self.url) };
+                anyhow::bail!("HarperDB: {what} within 90 s; it printed:\n{out}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
