@@ -8,6 +8,7 @@
 use std::path::Path;
 
 /// Where the kernel lists GPU render nodes (`renderD128`, ...).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const DRI: &str = "/dev/dri";
 
 /// What `settle` chose, for the log (which starts later).
@@ -19,6 +20,7 @@ pub struct Settled {
 
 /// Sets the process up for a small footprint. Call first thing in `main`: it changes the
 /// environment, which only a single-threaded process may do safely.
+#[cfg(target_os = "linux")]
 pub fn settle() -> Settled {
     // Transparent huge pages turn every touched byte of an allocator arena into 2 MiB of
     // resident memory (~14 MB on an idle studio, where the system's setting is `madvise`, as
@@ -32,10 +34,17 @@ pub fn settle() -> Settled {
     Settled { software_rendering: chosen.is_some() }
 }
 
+/// Elsewhere the web view is the system's own (WKWebView, WebView2): nothing to choose.
+#[cfg(not(target_os = "linux"))]
+pub fn settle() -> Settled {
+    Settled::default()
+}
+
 /// With no render node there is no GPU: WebKit would composite with Mesa's software GL
 /// (llvmpipe), which costs the web process ~80 MB of buffers and draws no faster than painting
 /// without compositing. None if there is a render node or the user chose already (either of
 /// WebKit's two switches set).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn software_rendering_override(dri: &Path, is_set: impl Fn(&str) -> bool) -> Option<(&'static str, &'static str)> {
     const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
     const DMABUF: &str = "WEBKIT_DISABLE_DMABUF_RENDERER";
