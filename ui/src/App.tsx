@@ -6,14 +6,6 @@ import { deferred } from "./views/deferred";
 import { onRegistryChanged, type InstanceSpec } from "./platform";
 import { Sidebar } from "./views/Sidebar";
 import { TableView } from "./browse/TableView";
-// The views a first screen does not show are loaded when first opened: their code (CodeMirror,
-// xyflow, the tail) would otherwise sit parsed in an idle studio's memory.
-const Query = deferred(() => import("./query/QueryTab").then((m) => m.QueryTab));
-const Tail = deferred(() => import("./tail/TailView").then((m) => m.TailView));
-const Topology = deferred(() => import("./topology/TopologyView").then((m) => m.TopologyView));
-/** The Cluster view's code is fetched and evaluated a second after start, not drawn: its first
- *  open then pays the drawing only. */
-const PRELOAD_CLUSTER_AFTER_MS = 1000;
 import { InstanceDialog } from "./views/InstanceDialog";
 import { NewDatabaseDialog, NewTableDialog } from "./browse/TableDialogs";
 import { Toasts } from "./components/Toasts";
@@ -22,6 +14,15 @@ import { startStatusPolling, useInstances } from "./stores/instances";
 import { refreshInstance, startRecounting, startTreeRetry, useBrowse } from "./browse/store";
 import { useZone, zoneLabel } from "./text/time";
 import { describeError, toastError, useUi } from "./stores/ui";
+
+// The views a first screen does not show are loaded when first opened: their code (CodeMirror,
+// xyflow, the tail) would otherwise sit parsed in an idle studio's memory.
+const Query = deferred(() => import("./query/QueryTab").then((m) => m.QueryTab));
+const Tail = deferred(() => import("./tail/TailView").then((m) => m.TailView));
+const Topology = deferred(() => import("./topology/TopologyView").then((m) => m.TopologyView));
+/** The Cluster view's code is fetched and evaluated a second after start, not drawn: its first
+ *  open then pays the drawing only. */
+const PRELOAD_CLUSTER_AFTER_MS = 1000;
 
 type Dialog =
   | { kind: "instance"; existing: InstanceSpec | null; preset?: { name: string; url: string } }
