@@ -9,6 +9,10 @@
 //!
 //! Run: `cargo build --release -p switchyard-app` then
 //! `SWITCHYARD_STUDIO_BIN=target/release/switchyard-studio cargo bench -p switchyard-e2e --bench topology`.
+//! Also printed: the studio's CPU time per frame (its processes' from /proc, over the frames seen),
+//! which the machine's other load changes less than the frames' spacing. To learn what a part of
+//! the view costs, `TOPOLOGY_BENCH_CSS` (a style sheet, e.g. `.react-flow__minimap{display:none}`)
+//! and `TOPOLOGY_BENCH_JS` (a script) are applied before the view opens.
 
 use std::time::Duration;
 
@@ -135,6 +139,33 @@ for (const n of document.querySelectorAll('.topo-node')) {
 return best;
 "#;
 
+/// CPU time (ms) the studio's processes (the app and its WebKit processes, not the driver) have
+/// used so far: a frame's work measured apart from how the machine paced the frames.
+fn studio_cpu_ms() -> f64 {
+    let mut ticks = 0u64;
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+        let comm = comm.trim();
+        if !(comm.starts_with("switchyard-stud") || comm.starts_with("WebKitWebProces") || comm.starts_with("WebKitNetworkPr")) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // utime and stime: the 12th and 13th fields after the command's closing parenthesis.
+        let fields: Vec<&str> = stat.rsplit_once(") ").map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        ticks += fields.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + fields.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    }
+    ticks as f64 * 1000.0 / clock_ticks_per_second()
+}
+
+/// The kernel's clock ticks per second, in which /proc states CPU times (`getconf CLK_TCK`).
+fn clock_ticks_per_second() -> f64 {
+    static HZ: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *HZ.get_or_init(|| {
+        let out = std::process::Command::new("getconf").arg("CLK_TCK").output().expect("getconf runs");
+        String::from_utf8_lossy(&out.stdout).trim().parse().expect("getconf CLK_TCK prints a number")
+    })
+}
+
 fn longest(gaps: &[f64]) -> f64 {
     gaps.iter().cloned().fold(0.0, f64::max)
 }
@@ -166,6 +197,14 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, f64, Vec<f64>
         }
         Err(_) => println!("no canvas warm-up in this build"),
     }
+    // Experiments (what a frame would cost without a part of the view): a script run and a style
+    // sheet added before the view opens.
+    if let Ok(js) = std::env::var("TOPOLOGY_BENCH_JS") {
+        s.execute(&js, json!([])).await?;
+    }
+    if let Ok(css) = std::env::var("TOPOLOGY_BENCH_CSS") {
+        s.execute("const st = document.createElement('style'); st.textContent = arguments[0]; document.head.appendChild(st);", json!([css])).await?;
+    }
     let (first_paint, drawn_nodes, drawn_edges, first_nodes, frames, clicked): (f64, u64, u64, f64, u64, f64) =
         serde_json::from_value(s.execute_async(FIRST_PAINT, json!([])).await?)?;
     println!(
@@ -178,13 +217,23 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, f64, Vec<f64>
     // Drag the node nearest the canvas's centre 200 px across, the way a hand would (1.5 s).
     let target: String = serde_json::from_value(s.execute(NEAREST_NODE, json!([])).await?).context("a node in view")?;
     s.frames_start().await?;
+    let cpu0 = studio_cpu_ms();
     s.drag_by(&format!("[data-testid='{target}'] .topo-node-head"), 200, 80, 30).await?;
+    let cpu1 = studio_cpu_ms();
     let dragging: Vec<f64> = s.frames_stop().await?;
 
     // Pan the canvas from an empty corner of the pane.
     s.frames_start().await?;
+    let cpu2 = studio_cpu_ms();
     s.drag_by_at(".react-flow__pane", 12, 12, 250, 150, 30).await?;
+    let cpu3 = studio_cpu_ms();
     let panning: Vec<f64> = s.frames_stop().await?;
+    ensure!(!dragging.is_empty() && !panning.is_empty(), "no frames were seen");
+    // The studio's CPU time per frame seen (whatever the machine's other load did to pacing).
+    println!(
+        "the studio's CPU time per frame: dragging {:.1} ms ({} frames), panning {:.1} ms ({} frames)",
+        (cpu1 - cpu0) / dragging.len() as f64, dragging.len(), (cpu3 - cpu2) / panning.len() as f64, panning.len()
+    );
     app.shot(&format!("topology-{}-panned", view.nodes.len())).await?;
     ensure!(!dragging.is_empty() && !panning.is_empty(), "no frames were seen");
 

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useRef, type MouseEvent as ReactMouseEvent } from "react";
 import { Background, ConnectionMode, Controls, applyNodeChanges, MiniMap, ReactFlow, useReactFlow, useStore, useStoreApi, useUpdateNodeInternals, type Connection, type FinalConnectionState, type Edge, type EdgeChange, type Node, type NodeChange, type Viewport } from "@xyflow/react";
 import { type Point } from "./model";
-import { farEdges, nearestSegment, withPlacedLabels, type EdgeData, type NodeData } from "./flow";
+import { draggingKey, farEdges, nearestSegment, splitByMoving, withPlacedLabels, type EdgeData, type NodeData } from "./flow";
 import { openLink, savePositionsSoon, useTopology } from "./store";
 import { FAR_HIT_PX, FIT_MAX_ZOOM, FIT_PADDING, MIN_ZOOM, zoomedOut } from "./viewport";
 import { InstanceNode } from "./InstanceNode";
@@ -10,6 +10,7 @@ import { FlowEdge } from "./FlowEdge";
 import { FarEdges } from "./FarEdges";
 
 const NO_EDGES: Edge<EdgeData>[] = [];
+const NO_PATHS: { look: string; d: string }[] = [];
 
 interface FlowProps {
   nodes: Node<NodeData>[];
@@ -26,8 +27,16 @@ export function Flow({ nodes, edges, placedAt, setNodes, initial }: FlowProps) {
   const { fitView, screenToFlowPosition } = useReactFlow();
   const store = useStoreApi();
   // Zoomed out, xyflow draws no edge: the far layer does (an edge component each for 300 edges
-  // is most of the time the view takes to open).
-  const farLayer = useMemo(() => (far ? farEdges(nodes, edges) : null), [far, nodes, edges]);
+  // is most of the time the view takes to open). While nodes are dragged it is two layers: the
+  // edges of the dragged nodes, laid out again each frame, and the rest, laid out once when the
+  // drag starts (only dragged nodes move during a drag), so that a frame neither rebuilds nor
+  // repaints 3,000 edges to move a handful.
+  const moving = draggingKey(nodes);
+  const split = useMemo(() => splitByMoving(edges, new Set(moving ? moving.split("\n") : [])), [edges, moving]);
+  // Keyed on the drag itself while there is one, on the nodes otherwise.
+  const stillKey = moving || nodes;
+  const stillLayer = useMemo(() => (far ? farEdges(nodes, split.still) : null), [far, split.still, stillKey]);
+  const movingLayer = useMemo(() => (far && split.moving.length > 0 ? farEdges(nodes, split.moving) : null), [far, nodes, split.moving]);
   // Zoomed in, labels are drawn: each is placed clear of the others and of the nodes.
   const shown = useMemo(() => (far ? NO_EDGES : withPlacedLabels(edges, placedAt)), [far, edges, placedAt]);
   // Zooming in gives the nodes their handles: xyflow learns where they are (measured zoomed out,
@@ -84,17 +93,18 @@ export function Flow({ nodes, edges, placedAt, setNodes, initial }: FlowProps) {
   }, [onConnect]);
   const onPaneClick = useCallback((e: ReactMouseEvent) => {
     const s = useTopology.getState();
-    const hit = farLayer ? nearestSegment(screenToFlowPosition({ x: e.clientX, y: e.clientY }), farLayer.segments, FAR_HIT_PX / store.getState().transform[2]) : null;
+    const segments = stillLayer ? [...stillLayer.segments, ...(movingLayer?.segments ?? [])] : [];
+    const hit = stillLayer ? nearestSegment(screenToFlowPosition({ x: e.clientX, y: e.clientY }), segments, FAR_HIT_PX / store.getState().transform[2]) : null;
     s.selectNode(null);
     s.selectEdge(hit);
-  }, [farLayer, screenToFlowPosition, store]);
+  }, [stillLayer, movingLayer, screenToFlowPosition, store]);
   return (
     <ReactFlow nodes={nodes} defaultViewport={initial} edges={shown} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
       onNodesChange={onNodesChange} onNodeDragStop={onNodeDragStop} onEdgesChange={onEdgesChange} onConnect={onConnect} onConnectEnd={onConnectEnd} connectionMode={ConnectionMode.Loose}
       onEdgeClick={onEdgeClick} onPaneClick={onPaneClick}
       deleteKeyCode={null} selectNodesOnDrag={false} onlyRenderVisibleElements minZoom={MIN_ZOOM} maxZoom={2} proOptions={{ hideAttribution: true }}>
       <Background />
-      {farLayer && <FarEdges paths={farLayer.paths} />}
+      {stillLayer && <FarEdges still={stillLayer.paths} moving={movingLayer?.paths ?? NO_PATHS} />}
       <MiniMap pannable zoomable nodeColor={(n) => ((n.data as NodeData).node.online ? "#6f9be8" : "#c9777a")} nodeStrokeWidth={2} />
       <Controls />
     </ReactFlow>

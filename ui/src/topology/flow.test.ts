@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TopoEdge, TopoNode, TopologyView } from "../platform";
-import { distanceToSegment, farEdges, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels } from "./flow";
+import { distanceToSegment, draggingKey, farEdges, splitByMoving, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels } from "./flow";
 import { nodeKey } from "./model";
 
 const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], channelsLastKnown: false, backlog });
@@ -83,6 +83,20 @@ describe("the zoomed-out canvas", () => {
     expect(nearestSegment({ x: 250, y: 120 }, far.segments, 4)).toBeNull();
     // An edge whose end is not placed is not drawn.
     expect(farEdges(f.nodes.slice(0, 2), f.edges).segments).toHaveLength(2);
+  });
+
+  it("during a drag, puts the dragged nodes' edges apart from the ones that stay still", () => {
+    const v = view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "c"), edge("c", "a"), edge("a", "c")]);
+    const f = toFlow(v, at, {}, sel);
+    expect(draggingKey(f.nodes)).toBe("");
+    expect(splitByMoving(f.edges, new Set()).still).toBe(f.edges);
+    const dragged = f.nodes.map((n) => (n.id === "b" ? { ...n, dragging: true } : n));
+    expect(draggingKey(dragged)).toBe("b");
+    const split = splitByMoving(f.edges, new Set([draggingKey(dragged)]));
+    expect(split.moving.map((e) => e.id)).toEqual(["a->b", "b->c"]);
+    expect(split.still.map((e) => e.id)).toEqual(["c->a", "a->c"]);
+    const both = f.nodes.map((n) => (n.id !== "c" ? { ...n, dragging: true } : n));
+    expect(splitByMoving(f.edges, new Set(draggingKey(both).split("\n"))).still).toEqual([]);
   });
 
   it("measures the distance to a segment, its ends included", () => {

@@ -223,6 +223,20 @@ export function farEdges(nodes: Node<NodeData>[], edges: Edge<EdgeData>[]): { se
   return { segments, paths: [...byLook].map(([look, ds]) => ({ look, d: ds.join("") })) };
 }
 
+/** The nodes being dragged, their ids joined (empty when none): stable for a whole drag. */
+export function draggingKey(nodes: Node<NodeData>[]): string {
+  return nodes.filter((n) => n.dragging).map((n) => n.id).join("\n");
+}
+
+/** `edges` split into those with an end among `moving` (node ids) and the rest, order kept. */
+export function splitByMoving(edges: Edge<EdgeData>[], moving: Set<string>): { still: Edge<EdgeData>[]; moving: Edge<EdgeData>[] } {
+  if (moving.size === 0) return { still: edges, moving: [] };
+  const still: Edge<EdgeData>[] = [];
+  const touched: Edge<EdgeData>[] = [];
+  for (const e of edges) (moving.has(e.source) || moving.has(e.target) ? touched : still).push(e);
+  return { still, moving: touched };
+}
+
 /** The distance from `p` to the segment `from`–`to`. */
 export function distanceToSegment(p: Point, from: Point, to: Point): number {
   const [dx, dy] = [to.x - from.x, to.y - from.y];
