@@ -221,6 +221,12 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, f64, Vec<f64>
     s.drag_by(&format!("[data-testid='{target}'] .topo-node-head"), 200, 80, 30).await?;
     let cpu1 = studio_cpu_ms();
     let dragging: Vec<f64> = s.frames_stop().await?;
+    // After the drag every edge is drawn once again (during it the dragged node's were apart).
+    let segments: u64 = serde_json::from_value(s.execute(
+        "return [...document.querySelectorAll('[data-testid=topo-far-edges] path')].reduce((k, p) => k + (p.getAttribute('d').match(/M/g) || []).length, 0);",
+        json!([]),
+    ).await?)?;
+    ensure!(segments == 0 || segments == drawn_edges, "after the drag {segments} far edges are drawn, {drawn_edges} before it");
 
     // Pan the canvas from an empty corner of the pane.
     s.frames_start().await?;
