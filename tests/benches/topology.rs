@@ -241,6 +241,21 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, f64, Vec<f64>
         (cpu1 - cpu0) / dragging.len() as f64, dragging.len(), (cpu3 - cpu2) / panning.len() as f64, panning.len()
     );
     app.shot(&format!("topology-{}-panned", view.nodes.len())).await?;
+    // A poll's answer, as the canvas gets one about once a second: three, 300 ms apart, while the
+    // frames are watched (each parsed from the view's text: a new object of every node and edge,
+    // equal to the last).
+    s.frames_start().await?;
+    let cpu4 = studio_cpu_ms();
+    for _ in 0..3 {
+        s.execute("window.switchyardBench.refreshTopology();", json!([])).await.context("the bench hook")?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let cpu5 = studio_cpu_ms();
+    let refreshing: Vec<f64> = s.frames_stop().await?;
+    println!(
+        "refreshed three times: longest frame {:.0} ms, the studio's CPU {:.0} ms per refresh ({} frames)",
+        longest(&refreshing), (cpu5 - cpu4) / 3.0, refreshing.len()
+    );
     ensure!(!dragging.is_empty() && !panning.is_empty(), "no frames were seen");
 
     // Away (the local instance's tail) and back: the open again, in a process that has drawn

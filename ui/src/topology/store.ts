@@ -76,13 +76,25 @@ export const useTopology = create<TopologyState>((set) => ({
  * laid out as new, and stops refreshing from the instances.
  */
 export function loadFixedTopology(view: TopologyView): void {
+  benchView = JSON.stringify(view);
   useTopology.setState({ frozen: false, positions: {}, positionsLoaded: true });
   useTopology.getState().received(view, Date.now());
   useTopology.setState({ frozen: true });
 }
 
+/** The view the benchmark loaded, as the text a poll's answer arrives in. */
+let benchView = "null";
+
+/** The benchmark's refresh: the view it loaded arrives again as a poll's answer would (parsed
+ * from its text: new objects, equal to the last), the positions kept. */
+export function refreshFixedTopology(): void {
+  useTopology.setState({ frozen: false });
+  useTopology.getState().received(JSON.parse(benchView) as TopologyView, Date.now());
+  useTopology.setState({ frozen: true });
+}
+
 if (typeof window !== "undefined") {
-  (window as unknown as { switchyardBench?: object }).switchyardBench = { loadTopology: loadFixedTopology };
+  (window as unknown as { switchyardBench?: object }).switchyardBench = { loadTopology: loadFixedTopology, refreshTopology: refreshFixedTopology };
 }
 
 /** Refreshes the view now. */
