@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use serde_json::json;
-use switchyard_e2e::studio::StudioApp;
+use switchyard_e2e::studio::{processes_named, StudioApp};
 use switchyard_node::RunningNode;
 use switchyard_sc::{Endpoint, Options, Socket};
 
@@ -79,15 +79,10 @@ fn max_and_over(gaps: &[f64], ms: f64) -> (f64, usize) {
 /// Resident memory (MiB) of the processes whose name starts with `prefix`.
 fn rss_mib(prefix: &str) -> f64 {
     let mut total = 0.0;
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for e in dir.flatten() {
-            let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
-            if comm.trim().starts_with(prefix) {
-                let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
-                if let Some(kb) = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()) {
-                    total += kb / 1024.0;
-                }
-            }
+    for dir in processes_named(&[prefix]) {
+        let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
+        if let Some(kb) = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()) {
+            total += kb / 1024.0;
         }
     }
     total

@@ -417,6 +417,21 @@ impl Drop for StudioApp {
     }
 }
 
+/// The `/proc` folders of the running processes whose name (as the kernel keeps it: 15
+/// characters) starts with one of `prefixes`: the benches' way to find the studio's processes.
+pub fn processes_named(prefixes: &[&str]) -> Vec<PathBuf> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
+            prefixes.iter().any(|prefix| comm.trim().starts_with(prefix))
+        })
+        .collect()
+}
+
 /// Every file under `dir` whose bytes contain `needle`.
 pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut out = Vec::new();
