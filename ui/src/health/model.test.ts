@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { catchUpMs, lagLevel, lagText, outages, polyline, sampled, thresholdsOf } from "./model";
+import { catchUpMs, lagLevel, lagText, outages, polyline, sampled, thresholdsOf, TREND_STEP_MS } from "./model";
 import type { HealthRules, TopoEdge, TopologyView } from "../platform";
 
 function edge(id: string, lagMs: number | undefined, backlog: number): TopoEdge {
@@ -27,8 +27,16 @@ describe("health in time", () => {
     let t = sampled({}, view(edge("a->b", 0, 0), edge("b->a", 0, 0)), 0);
     for (let at = 1000; at <= 400_000; at += 1000) t = sampled(t, view(edge("a->b", at, 3)), at);
     expect(Object.keys(t)).toEqual(["a->b"]);
-    expect(t["a->b"].length).toBe(301);
+    // A point every TREND_STEP_MS (5 s): 100 s … 400 s.
+    expect(t["a->b"].length).toBe(61);
     expect(t["a->b"][0].at).toBe(100_000);
+    expect(t["a->b"][1].at).toBe(100_000 + TREND_STEP_MS);
+    // Between points nothing is copied: the same trends come back.
+    expect(sampled(t, view(edge("a->b", 1, 3)), 401_000)).toBe(t);
+    // A new edge gets its first point at once.
+    const added = sampled(t, view(edge("a->b", 1, 3), edge("c->d", 7, 0)), 401_000);
+    expect(added["a->b"]).toBe(t["a->b"]);
+    expect(added["c->d"]).toEqual([{ at: 401_000, lagMs: 7, backlog: 0 }]);
   });
 
   it("estimates the time to catch up only while the backlog drains", () => {

@@ -63,13 +63,15 @@ export async function setThresholds(edge: string | null, t: Thresholds | null): 
   }
 }
 
-/** While the canvas is open: every view it gets is a point of each edge's trend, and the rules
+/** While the canvas is open: the views it gets are the points of each edge's trend, and the rules
  * and alerts follow it (and every alert the studio announces). */
 export function startHealth(): () => void {
   let stopped = false;
   const unsubscribe = useTopology.subscribe((now, before) => {
     if (!now.view || now.view === before.view) return;
-    useHealth.getState().sampledView(sampled(useHealth.getState().trends, now.view, now.takenAt));
+    const trends = useHealth.getState().trends;
+    const next = sampled(trends, now.view, now.takenAt);
+    if (next !== trends) useHealth.getState().sampledView(next);
     void refreshHealth();
   });
   let unlisten: (() => void) | null = null;
