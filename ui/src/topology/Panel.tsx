@@ -31,7 +31,10 @@ async function pause(dialer: string, linkName: string, paused: boolean): Promise
 
 /** Memoised: a drag re-renders the canvas every frame, never the panel. */
 export const Panel = memo(function Panel({ view }: { view: View }) {
-  const { selectedNode, selectedEdge, selectedChannel, rates } = useTopology();
+  const selectedNode = useTopology((s) => s.selectedNode);
+  const selectedEdge = useTopology((s) => s.selectedEdge);
+  const selectedChannel = useTopology((s) => s.selectedChannel);
+  const rates = useTopology((s) => s.rates);
   const open = useBrowse((s) => s.open);
   const node = view.nodes.find((n) => n.id === selectedNode);
   const edge = view.edges.find((e) => e.id === selectedEdge);

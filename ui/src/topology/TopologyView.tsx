@@ -33,13 +33,16 @@ function Canvas() {
   // position when the drag ends. Refreshes merge in, keeping what did not change.
   const [nodes, setNodes] = useState<Node<NodeData>[]>([]);
   const [edges, setEdges] = useState<Edge<EdgeData>[]>([]);
+  // Keyed on the parts of the view drawn: an answer that changed none of them (see `shareView`)
+  // builds nothing.
+  const [viewNodes, viewEdges, viewFlows] = [view?.nodes, view?.edges, view?.flows];
   useEffect(() => {
-    if (!view) return;
-    const next = toFlow(view, positions, rates, { channel: selectedChannel, node: selectedNode, edge: selectedEdge });
+    if (!viewNodes || !viewEdges || !viewFlows) return;
+    const next = toFlow({ nodes: viewNodes, edges: viewEdges, flows: viewFlows }, positions, rates, { channel: selectedChannel, node: selectedNode, edge: selectedEdge });
     setNodes((prev) => mergeNodes(prev, next.nodes));
     setEdges((prev) => mergeEdges(prev, next.edges));
-  }, [view, positions, rates, selectedChannel, selectedNode, selectedEdge]);
-  const placedAt = useMemo(() => new Map((view?.nodes ?? []).map((n) => [n.id, positions[n.name] ?? { x: 0, y: 0 }])), [view, positions]);
+  }, [viewNodes, viewEdges, viewFlows, positions, rates, selectedChannel, selectedNode, selectedEdge]);
+  const placedAt = useMemo(() => new Map((viewNodes ?? []).map((n) => [n.id, positions[n.name] ?? { x: 0, y: 0 }])), [viewNodes, positions]);
   const canvas = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
   useLayoutEffect(() => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TopoEdge, TopoNode, TopologyView } from "../platform";
 import { distanceToSegment, draggingKey, farEdges, splitByMoving, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels } from "./flow";
-import { nodeKey } from "./model";
+import { equalJson, nodeKey, shareView } from "./model";
 
 const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], channelsLastKnown: false, backlog });
 const edge = (s: string, t: string, position = 1): TopoEdge => ({
@@ -27,6 +27,42 @@ describe("the canvas's elements", () => {
     expect(edges[0]).toBe(first.edges[0]);
     expect(edges[1]).not.toBe(first.edges[1]);
     expect(mergeNodes(first.nodes, toFlow(v1, at, {}, sel).nodes)).toBe(first.nodes);
+  });
+
+  it("share an answer's unchanged parts with the last, and build nothing again for them", () => {
+    const v1 = view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "c")]);
+    // The same answer again (new objects, parsed anew): every part is the last one's.
+    const same = shareView(v1, view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "c")]));
+    expect(same).not.toBe(v1);
+    expect(same.nodes).toBe(v1.nodes);
+    expect(same.edges).toBe(v1.edges);
+    expect(same.flows).toBe(v1.flows);
+    expect(same.warnings).toBe(v1.warnings);
+    // b->c carried more: that edge (and the flows listing it, unchanged) only.
+    const moved = shareView(same, view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "c", 9)]));
+    expect(moved.nodes).toBe(v1.nodes);
+    expect(moved.edges).not.toBe(v1.edges);
+    expect(moved.edges[0]).toBe(v1.edges[0]);
+    expect(moved.edges[1].channels[0].position).toBe(9);
+    expect(moved.flows).toBe(v1.flows);
+    // Built from shared parts, the canvas's elements are the last ones, but for what changed.
+    const first = toFlow(v1, at, {}, sel);
+    const second = toFlow(moved, at, {}, sel);
+    expect(second.nodes.every((n, i) => n === first.nodes[i])).toBe(true);
+    expect(second.edges[0]).toBe(first.edges[0]);
+    expect(second.edges[1]).not.toBe(first.edges[1]);
+    // A selection rebuilds the element it touches.
+    expect(toFlow(moved, at, {}, { ...sel, node: "b" }).nodes[1]).not.toBe(first.nodes[1]);
+  });
+
+  it("compare answers the way JSON does, key order aside", () => {
+    expect(equalJson({ a: 1, b: [1, { c: "x" }] }, { b: [1, { c: "x" }], a: 1 })).toBe(true);
+    expect(equalJson({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+    expect(equalJson({ a: 1, b: 2 }, { a: 1, c: 2 })).toBe(false);
+    expect(equalJson([1, 2], [2, 1])).toBe(false);
+    expect(equalJson([1], { 0: 1 })).toBe(false);
+    expect(equalJson(null, {})).toBe(false);
+    expect(equalJson({ a: null }, { a: 0 })).toBe(false);
   });
 
   it("dim what a followed channel does not touch and light what it reaches", () => {

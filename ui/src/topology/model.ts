@@ -62,6 +62,65 @@ export function rates(prev: TopologyView | null, next: TopologyView, seconds: nu
   return out;
 }
 
+/** Whether two values made of JSON (a poll's answer) are equal, all the way down. A key whose
+ * value is `undefined` counts as present: the answers come from JSON, which has none. */
+export function equalJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equalJson(a[i], b[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const k of keys) if (!(k in y) || !equalJson(x[k], y[k])) return false;
+  return true;
+}
+
+/** `next`, with every element equal (`same`) to the previous one of its id replaced by that
+ * previous object; `prev` itself when every element and the order are the same. */
+export function merge<T>(prev: T[], next: T[], id: (x: T) => string, same: (a: T, b: T) => boolean): T[] {
+  const before = new Map(prev.map((x) => [id(x), x]));
+  let changed = prev.length !== next.length;
+  const out = next.map((x, i) => {
+    const old = before.get(id(x));
+    if (old !== undefined && (old === x || same(old, x))) {
+      if (prev[i] !== old) changed = true;
+      return old;
+    }
+    changed = true;
+    return x;
+  });
+  return changed ? out : prev;
+}
+
+/**
+ * A poll's answer sharing with the last one every node, edge, flow and list that did not change:
+ * a refresh that changes nothing changes no object the canvas draws from, and one that changes an
+ * edge changes that edge only. The answer is a new object (it is a new sample in time).
+ */
+export function shareView(prev: TopologyView | null, next: TopologyView): TopologyView {
+  if (!prev) return next;
+  return {
+    ...next,
+    nodes: merge(prev.nodes, next.nodes, (n) => n.id, equalJson),
+    edges: merge(prev.edges, next.edges, (e) => e.id, equalJson),
+    flows: merge(prev.flows, next.flows, (f) => f.channel, equalJson),
+    warnings: equalJson(prev.warnings, next.warnings) ? prev.warnings : next.warnings,
+  };
+}
+
+/** `next`, or `prev` when both hold the same keys with the same (`===`) values. */
+export function sameOr<V>(prev: Record<string, V>, next: Record<string, V>): Record<string, V> {
+  const keys = Object.keys(next);
+  if (keys.length !== Object.keys(prev).length) return next;
+  for (const k of keys) if (!(k in prev) || prev[k] !== next[k]) return next;
+  return prev;
+}
+
 /** The rate of a whole edge: the sum over its channels. */
 export function edgeRate(edge: TopoEdge, r: Rates): number {
   return edge.channels.reduce((sum, c) => sum + (r[channelKey(edge, c)] ?? 0), 0);

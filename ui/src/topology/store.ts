@@ -5,7 +5,7 @@ import { native, type ApplyReport, type LinkPlan, type LinkRequest, type Positio
 import { asErrorBody } from "../platform";
 import { useInstances } from "../stores/instances";
 import { toastError } from "../stores/ui";
-import { layout, rates, seed, type DialogSeed, type Rates } from "./model";
+import { layout, rates, sameOr, seed, shareView, type DialogSeed, type Rates } from "./model";
 
 export const REFRESH_MS = 1000;
 
@@ -53,15 +53,20 @@ export const useTopology = create<TopologyState>((set) => ({
   selectedNode: null,
   selectedEdge: null,
   dialog: null,
-  received: (view, at) =>
-    set((s) => s.frozen ? {} : ({
-      view,
-      takenAt: at,
-      error: null,
-      rates: s.view ? rates(s.view, view, (at - s.takenAt) / 1000) : {},
-      // New nodes are laid out once; placed ones never move on a refresh.
-      positions: s.positionsLoaded ? layout(view, s.positions) : s.positions,
-    })),
+  received: (answer, at) =>
+    set((s) => {
+      if (s.frozen) return {};
+      // What did not change keeps its objects, so that nothing is drawn again for it.
+      const view = shareView(s.view, answer);
+      return {
+        view,
+        takenAt: at,
+        error: null,
+        rates: sameOr(s.rates, s.view ? rates(s.view, view, (at - s.takenAt) / 1000) : {}),
+        // New nodes are laid out once; placed ones never move on a refresh.
+        positions: s.positionsLoaded ? sameOr(s.positions, layout(view, s.positions)) : s.positions,
+      };
+    }),
   failed: (error) => set({ error }),
   loadedPositions: (p) => set((s) => ({ positionsLoaded: true, positions: s.view ? layout(s.view, p) : p, placements: s.placements + 1 })),
   moved: (name, p) => set((s) => ({ positions: { ...s.positions, [name]: p } })),
