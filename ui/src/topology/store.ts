@@ -89,12 +89,22 @@ export function loadFixedTopology(view: TopologyView): void {
 
 /** The view the benchmark loaded, as the text a poll's answer arrives in. */
 let benchView = "null";
+/** Refreshes the benchmark made with traffic: each carried one more entry on its edges. */
+let benchTraffic = 0;
 
 /** The benchmark's refresh: the view it loaded arrives again as a poll's answer would (parsed
- * from its text: new objects, equal to the last), the positions kept. */
-export function refreshFixedTopology(): void {
+ * from its text: new objects, equal to the last), the positions kept. With `everyNth`, every
+ * nth edge has carried one more entry on each channel than at the refresh before. */
+export function refreshFixedTopology(everyNth = 0): void {
+  const view = JSON.parse(benchView) as TopologyView;
+  if (everyNth > 0) {
+    benchTraffic += 1;
+    view.edges.forEach((e, i) => {
+      if (i % everyNth === 0) for (const c of e.channels) c.carried += benchTraffic;
+    });
+  }
   useTopology.setState({ frozen: false });
-  useTopology.getState().received(JSON.parse(benchView) as TopologyView, Date.now());
+  useTopology.getState().received(view, Date.now());
   useTopology.setState({ frozen: true });
 }
 
