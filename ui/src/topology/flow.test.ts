@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TopoEdge, TopoNode, TopologyView } from "../platform";
-import { distanceToSegment, draggingKey, farEdges, splitByMoving, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels } from "./flow";
+import { distanceToSegment, draggingKey, drawnAlikeFar, farEdges, splitByMoving, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels } from "./flow";
 import { equalJson, nodeKey, shareView } from "./model";
 
 const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], channelsLastKnown: false, backlog });
@@ -53,6 +53,19 @@ describe("the canvas's elements", () => {
     expect(second.edges[1]).not.toBe(first.edges[1]);
     // A selection rebuilds the element it touches.
     expect(toFlow(moved, at, {}, { ...sel, node: "b" }).nodes[1]).not.toBe(first.nodes[1]);
+  });
+
+  it("are drawn alike zoomed out when only what that layer does not draw changed", () => {
+    const v = view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "c")]);
+    const first = toFlow(v, at, {}, sel).edges;
+    // b->c carried more (a rate, a position): the lines are the same.
+    const carried = toFlow(view(v.nodes, [v.edges[0], edge("b", "c", 9)]), at, { "b->c|dev:x|c": 4 }, sel).edges;
+    expect(carried[1]).not.toBe(first[1]);
+    expect(drawnAlikeFar(first, carried)).toBe(true);
+    // b->c closed, or selected, or an edge gone: drawn anew.
+    expect(drawnAlikeFar(first, toFlow(view(v.nodes, [v.edges[0], { ...edge("b", "c"), state: "connecting" }]), at, {}, sel).edges)).toBe(false);
+    expect(drawnAlikeFar(first, toFlow(v, at, {}, { ...sel, edge: "b->c" }).edges)).toBe(false);
+    expect(drawnAlikeFar(first, first.slice(1))).toBe(false);
   });
 
   it("compare answers the way JSON does, key order aside", () => {

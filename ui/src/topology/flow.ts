@@ -227,6 +227,20 @@ export function farEdges(nodes: Node<NodeData>[], edges: Edge<EdgeData>[]): { se
   return { segments, paths: [...byLook].map(([look, ds]) => ({ look, d: ds.join("") })) };
 }
 
+/** Whether the zoomed-out layer draws `a` and `b` alike: the same edges between the same nodes,
+ * in the same order, each of the same look (a rate or a count it does not draw may differ). */
+export function drawnAlikeFar(a: Edge<EdgeData>[], b: Edge<EdgeData>[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const [x, y] = [a[i], b[i]];
+    if (x === y) continue;
+    if (x.id !== y.id || x.source !== y.source || x.target !== y.target || !x.data || !y.data || x.data.paired !== y.data.paired) return false;
+    if (edgeLook(x.data, !!x.selected) !== edgeLook(y.data, !!y.selected)) return false;
+  }
+  return true;
+}
+
 /** The nodes being dragged, their ids joined (empty when none): stable for a whole drag. */
 export function draggingKey(nodes: Node<NodeData>[]): string {
   return nodes.filter((n) => n.dragging).map((n) => n.id).join("\n");

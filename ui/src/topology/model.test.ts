@@ -29,6 +29,8 @@ describe("rates", () => {
     expect(r["a->b|dev:y|b"]).toBe(0);
     expect(edgeRate(b.edges[0], r)).toBe(100);
     expect(rates(null, b, 1)).toEqual({});
+    // The same edge object in both answers (shared, unchanged): nothing carried, no entry.
+    expect(rates(b, { ...b }, 1)).toEqual({});
   });
 
   it("of a node are the transactions its log took per second", () => {

@@ -38,19 +38,20 @@ export function nodeKey(id: string): string {
 
 /**
  * Rates between two snapshots taken `seconds` apart: how many entries each channel carried.
- * A count that went back (the dialler restarted) counts as no traffic.
+ * A count that went back (the dialler restarted) counts as no traffic; so does an edge that is
+ * the same object in both (an answer shares what did not change with the last: `shareView`),
+ * which has no entry.
  */
 export function rates(prev: TopologyView | null, next: TopologyView, seconds: number): Rates {
   const out: Rates = {};
   if (!prev || seconds <= 0) return out;
-  const before = new Map<string, number>();
-  for (const e of prev.edges) for (const c of e.channels) before.set(channelKey(e, c), c.carried);
+  const before = new Map(prev.edges.map((e) => [e.id, e]));
   for (const e of next.edges) {
+    const was = before.get(e.id);
+    if (!was || was === e) continue;
     for (const c of e.channels) {
-      const key = channelKey(e, c);
-      const was = before.get(key);
-      if (was === undefined) continue;
-      out[key] = Math.max(0, c.carried - was) / seconds;
+      const old = was.channels.find((x) => x.channel === c.channel && x.dialer === c.dialer);
+      if (old) out[channelKey(e, c)] = Math.max(0, c.carried - old.carried) / seconds;
     }
   }
   const heads = new Map(prev.nodes.map((n) => [n.id, n.logHead]));
