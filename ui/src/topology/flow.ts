@@ -62,12 +62,6 @@ export function labelText(e: TopoEdge): string {
 const ORIGIN: Position = { x: 0, y: 0 };
 const ARROW = { type: MarkerType.ArrowClosed, width: 18, height: 18 };
 
-/** The canvas element last built from each node and edge of the topology (an answer's objects
- * are shared with the last answer's where they did not change: see `shareView`), reused while
- * what else it is built from (position, selection, rate, dimming) is the same. */
-const builtNodes = new WeakMap<TopoNode, Node<NodeData>>();
-const builtEdges = new WeakMap<TopoEdge, Edge<EdgeData>>();
-
 export function toFlow(view: Pick<TopologyView, "nodes" | "edges" | "flows">, positions: Record<string, Position>, rates: Rates, sel: Selection) {
   const flow = sel.channel ? view.flows.find((f) => f.channel === sel.channel) : undefined;
   const onChannel = new Set(flow?.edges ?? []);
@@ -76,56 +70,42 @@ export function toFlow(view: Pick<TopologyView, "nodes" | "edges" | "flows">, po
   const names = new Map(view.nodes.map((n) => [n.id, n.name]));
   const ids = new Set(view.edges.map((e) => e.id));
   const uncounted = new Set(view.nodes.filter((n) => n.serverKind === "harperdb").map((n) => n.id));
-  const nodes: Node<NodeData>[] = view.nodes.map((n) => {
-    const position = positions[n.name] ?? ORIGIN;
-    const selected = n.id === sel.node;
-    const rate = n.logHead === undefined ? null : (rates[nodeKey(n.id)] ?? 0);
-    const dim = !!sel.channel && !touched.has(n.id);
-    const isReached = reached.has(n.id);
-    const last = builtNodes.get(n);
-    if (last && last.position === position && last.selected === selected && last.data.rate === rate && last.data.dim === dim && last.data.reached === isReached) return last;
-    const built: Node<NodeData> = {
-      id: n.id,
-      type: "instance",
-      position,
-      // Fixed, so the minimap and fitView know every node's size before it is measured.
-      width: NODE_WIDTH,
-      height: NODE_HEIGHT,
-      handles: HANDLES,
-      // As the DOM will measure it (the node draws itself at exactly this size): xyflow finds
-      // nothing changed after measuring and does not send every node through a second render.
-      measured: MEASURED,
-      selected,
-      ariaLabel: `${n.name}, ${n.kind === "ghost" ? "not registered" : n.online ? "online" : "offline"}`,
-      data: { node: n, rate, dim, reached: isReached },
-    };
-    builtNodes.set(n, built);
-    return built;
-  });
+  const nodes: Node<NodeData>[] = view.nodes.map((n) => ({
+    id: n.id,
+    type: "instance",
+    position: positions[n.name] ?? ORIGIN,
+    // Fixed, so the minimap and fitView know every node's size before it is measured.
+    width: NODE_WIDTH,
+    height: NODE_HEIGHT,
+    handles: HANDLES,
+    // As the DOM will measure it (the node draws itself at exactly this size): xyflow finds
+    // nothing changed after measuring and does not send every node through a second render.
+    measured: MEASURED,
+    selected: n.id === sel.node,
+    ariaLabel: `${n.name}, ${n.kind === "ghost" ? "not registered" : n.online ? "online" : "offline"}`,
+    data: { node: n, rate: n.logHead === undefined ? null : (rates[nodeKey(n.id)] ?? 0), dim: !!sel.channel && !touched.has(n.id), reached: reached.has(n.id) },
+  }));
   const paired = (e: TopoEdge) => ids.has(`${e.target}->${e.source}`);
-  const edges: Edge<EdgeData>[] = view.edges.map((e) => {
-    const selected = e.id === sel.edge;
-    const sourceName = names.get(e.source) ?? e.source;
-    const targetName = names.get(e.target) ?? e.target;
-    const rate = e.channels.every((c) => uncounted.has(c.dialer)) ? null : edgeRate(e, rates);
-    const isPaired = paired(e);
-    const dim = !!sel.channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source)));
-    const last = builtEdges.get(e);
-    const d = last?.data;
-    if (last && d && last.selected === selected && d.sourceName === sourceName && d.targetName === targetName && d.rate === rate && d.paired === isPaired && d.dim === dim) return last;
-    const built: Edge<EdgeData> = {
-      id: e.id,
-      source: e.source,
-      target: e.target,
-      type: "flow",
-      selected,
-      markerEnd: ARROW,
-      ariaLabel: `${sourceName} to ${targetName}: ${edgeChannels(e).join(", ")}, ${e.state}`,
-      data: { edge: e, sourceName, targetName, rate, paired: isPaired, labelAt: usualSpot(isPaired), labelBeside: false, labelCompact: false, dim },
-    };
-    builtEdges.set(e, built);
-    return built;
-  });
+  const edges: Edge<EdgeData>[] = view.edges.map((e) => ({
+    id: e.id,
+    source: e.source,
+    target: e.target,
+    type: "flow",
+    selected: e.id === sel.edge,
+    markerEnd: ARROW,
+    ariaLabel: `${names.get(e.source) ?? e.source} to ${names.get(e.target) ?? e.target}: ${edgeChannels(e).join(", ")}, ${e.state}`,
+    data: {
+      edge: e,
+      sourceName: names.get(e.source) ?? e.source,
+      targetName: names.get(e.target) ?? e.target,
+      rate: e.channels.every((c) => uncounted.has(c.dialer)) ? null : edgeRate(e, rates),
+      paired: paired(e),
+      labelAt: usualSpot(paired(e)),
+      labelBeside: false,
+      labelCompact: false,
+      dim: !!sel.channel && (!onChannel.has(e.id) || (reached.size > 0 && !reached.has(e.source))),
+    },
+  }));
   return { nodes, edges };
 }
 
