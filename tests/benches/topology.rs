@@ -201,6 +201,13 @@ async fn run(app: &StudioApp, view: &TopologyView) -> Result<(f64, f64, Vec<f64>
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     app.shot(&format!("topology-{}", view.nodes.len())).await?;
+    // The panel's warnings are counted in full and drawn as they scroll into their box.
+    let (total, rows): (u64, u64) = serde_json::from_value(s.execute(
+        "return [Number(document.querySelector('[data-testid=topo-warnings-count]')?.textContent ?? 0), document.querySelectorAll('[data-testid=topo-warnings] [role=listitem]').length];",
+        json!([]),
+    ).await?)?;
+    println!("warnings: {total}, {rows} of them drawn");
+    ensure!(total as usize == view.warnings.len() && rows > 0 && rows <= total.min(40), "{total} warnings counted ({} in the view), {rows} drawn", view.warnings.len());
 
     // Drag the node nearest the canvas's centre 200 px across, the way a hand would (1.5 s).
     let target: String = serde_json::from_value(s.execute(NEAREST_NODE, json!([])).await?).context("a node in view")?;

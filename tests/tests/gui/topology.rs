@@ -318,6 +318,8 @@ async fn journey(app: &StudioApp) -> Result<()> {
     // the one entry it lacks.
     s.wait_text("[data-testid='topo-edge-hq-edge-1']", T, "the backlog edge-1 missed", |t| t.contains(" (1)")).await?;
     s.wait_attr("[data-testid='edge-lag-hq-edge-1']", "data-lag-ms", T, |ms| ms.parse::<f64>().is_ok_and(|ms| ms > 0.0)).await.context("the lag in time grows while edge-1 is down")?;
+    // The panel's warnings (a list drawn as it scrolls) say so, counted in their heading.
+    s.wait_text("[data-testid='topo-warnings']", T, "the warning that edge-1 does not answer", |t| t.contains("edge-1 does not answer")).await?;
     app.shot("topology-04-edge-down").await?;
     s.click_css("[data-testid='topo-start']", T).await?;
     s.wait("[data-testid='topo-stop']", T).await.context("edge-1 started")?;

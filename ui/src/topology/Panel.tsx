@@ -1,8 +1,9 @@
 //! The canvas's side panel: the factory, Follow a channel, the selected node or edge (links,
 //! Verify, tails) and the warnings.
 import { FactoryPanel } from "../factory/FactoryPanel";
-import { memo } from "react";
-import type { TopoNode, TopologyView as View } from "../platform";
+import { memo, useRef } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import type { TopoNode, TopoWarning, TopologyView as View } from "../platform";
 import { useBrowse } from "../browse/store";
 import { switchLocal } from "../stores/instances";
 import { toastError, useUi } from "../stores/ui";
@@ -124,12 +125,35 @@ export const Panel = memo(function Panel({ view }: { view: View }) {
       <HealthList />
       <WiringPanel />
       <section>
-        <h3>Warnings {view.warnings.length > 0 && <span className="badge">{view.warnings.length}</span>}</h3>
+        <h3>Warnings {view.warnings.length > 0 && <span className="badge" data-testid="topo-warnings-count">{view.warnings.length}</span>}</h3>
         {view.warnings.length === 0 && <p className="small muted">None.</p>}
-        <ul className="topo-warnings" data-testid="topo-warnings">
-          {view.warnings.map((w, i) => <li key={i} className={`small w-${w.kind}`} title={WARNING_ABOUT[w.kind]}>{w.message}</li>)}
-        </ul>
+        <Warnings warnings={view.warnings} />
       </section>
     </aside>
+  );
+});
+
+/** About one warning's line: the list measures each as drawn (a long one wraps). */
+const WARNING_ROW = 20;
+
+/** The warnings in a box of their own, drawn as they scroll into it: a fleet with a site down
+ * has thousands, and the panel is drawn again on every poll. The count is in the heading. */
+const Warnings = memo(function Warnings({ warnings }: { warnings: TopoWarning[] }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({ count: warnings.length, getScrollElement: () => scroller.current, estimateSize: () => WARNING_ROW, overscan: 8 });
+  return (
+    <div ref={scroller} className="topo-warnings" data-testid="topo-warnings" role="list" aria-label="warnings">
+      <div style={{ height: v.getTotalSize(), position: "relative" }}>
+        {v.getVirtualItems().map((item) => {
+          const w = warnings[item.index];
+          return (
+            <div key={item.key} ref={v.measureElement} data-index={item.index} role="listitem" className={`topo-warning small w-${w.kind}`} title={WARNING_ABOUT[w.kind]}
+              style={{ position: "absolute", top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}>
+              <div>{w.message}</div>
+            </div>
+          );
+        })}
+      </div>
+    </div>
   );
 });
