@@ -20,11 +20,9 @@ export function WiringPanel() {
       <div className="row">
         <button onClick={() => void exportWiring()} disabled={w.busy} data-testid="wiring-export" title="the cluster's links as a TOML file, no passwords in it">Export wiring…</button>
       </div>
-      <div className="row">
-        <label className="small">Open wiring…{" "}
-          <input ref={file} type="file" accept=".toml,text/plain" onChange={(e) => void open(e.target.files?.[0])} data-testid="wiring-open" aria-label="A wiring file to plan" disabled={w.busy} />
-        </label>
-      </div>
+      <label className="small wiring-open">Open wiring…
+        <input ref={file} type="file" accept=".toml,text/plain" onChange={(e) => void open(e.target.files?.[0])} data-testid="wiring-open" aria-label="A wiring file to plan" disabled={w.busy} />
+      </label>
       {w.exported && (
         <p className="small" data-testid="wiring-exported" title={w.exported.leftOut.join("\n")}>
           Written to <code>{w.exported.path}</code>{w.exported.leftOut.length ? ` (${w.exported.leftOut.length} left out)` : ""}
