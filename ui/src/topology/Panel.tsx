@@ -142,7 +142,7 @@ const Warnings = memo(function Warnings({ warnings }: { warnings: TopoWarning[] 
   const scroller = useRef<HTMLDivElement>(null);
   const v = useVirtualizer({ count: warnings.length, getScrollElement: () => scroller.current, estimateSize: () => WARNING_ROW, overscan: 8 });
   return (
-    <div ref={scroller} className="topo-warnings" data-testid="topo-warnings" role="list" aria-label="warnings">
+    <div ref={scroller} className="topo-warnings" data-testid="topo-warnings" role="list" aria-label="warnings" tabIndex={warnings.length > 0 ? 0 : -1}>
       <div style={{ height: v.getTotalSize(), position: "relative" }}>
         {v.getVirtualItems().map((item) => {
           const w = warnings[item.index];
