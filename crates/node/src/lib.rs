@@ -36,6 +36,21 @@ pub const SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 /// What registration_info calls this kind of server, so clients can tell it from HarperDB.
 pub const KIND: &str = "switchyard-node";
 
+/// Turns transparent huge pages off for the whole process (Linux; elsewhere nothing). Called
+/// by the processes that run a node: the binary and the test kit (the studio turns them off
+/// itself, first thing, for its memory: `footprint.rs`). Where THP is
+/// `madvise` (Debian's and Ubuntu's setting) mimalloc asks for them, and each arena it touches
+/// anew, or again after giving it back, faults in a 2 MiB page the kernel zeroes first: on the
+/// apply path that was a quarter of the CPU time, and replication's throughput ran at 51–65k
+/// records/s against 90–111k without (BENCHMARKS.md, eleventh session). Idempotent.
+pub fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with these arguments reads and writes no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 /// One node's state, shared by every request.
 pub struct Node {
     pub config: NodeConfig,

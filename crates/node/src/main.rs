@@ -24,6 +24,7 @@ macro_rules! say {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    switchyard_node::without_huge_pages();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

@@ -15,6 +15,8 @@ pub const PASSWORD: &str = "test-password";
 /// A node named `name` on `dir` at 127.0.0.1:`port` (0 picks one) with the admin `ADMIN` /
 /// `PASSWORD`, its config tweaked first (which may set another admin), and a client for its admin.
 pub async fn launch_in(dir: &Path, name: &str, port: u16, tweak: impl FnOnce(&mut NodeConfig)) -> (RunningNode, OpsClient) {
+    // As the binary runs: the tests and benches measure the node the studio and the binary run.
+    switchyard_node::without_huge_pages();
     let mut config = NodeConfig::new(dir, name).with_admin(ADMIN, PASSWORD);
     tweak(&mut config);
     let admin = Credentials::basic(&config.admin_user, config.admin_password.as_deref().unwrap_or_default());
