@@ -24,7 +24,8 @@ pub struct Settled {
 pub fn settle() -> Settled {
     // Transparent huge pages turn every touched byte of an allocator arena into 2 MiB of
     // resident memory (~14 MB on an idle studio, where the system's setting is `madvise`, as
-    // Debian's and Ubuntu's are: mimalloc asks for them). Inherited by the web processes.
+    // Debian's and Ubuntu's are: mimalloc asks for them). Inherited by the web processes. The
+    // embedded node wants it too, for speed: `switchyard_node::without_huge_pages`, the same call.
     // SAFETY: prctl with these arguments reads and writes no memory of ours.
     let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     let chosen = software_rendering_override(Path::new(DRI), |n| std::env::var_os(n).is_some());
