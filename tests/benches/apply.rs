@@ -2,7 +2,7 @@
 //! peer socket on loopback, each answered once applied and on disk, one at a time, so that what
 //! is timed is B's apply (parse, read, last-writer-wins, write, commit, fsync) without a sender's
 //! log reads or a poller sharing the cores. Two shapes: a catch-up (50k records as 100 entries of
-//! 500, in frames of 19 entries, as a stream sends a backlog) and live single-record entries.
+//! 500 as an origin logs them, in frames of 19 entries, as a stream sends a backlog) and live single-record entries.
 //!
 //!   cargo bench -p switchyard-e2e --bench apply
 
@@ -34,7 +34,11 @@ async fn round() -> (f64, Vec<f64>, Vec<f64>) {
     let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64) << 20;
     let entries: Vec<Transaction> = (0..100i64)
         .map(|k| {
-            let records: Vec<serde_json::Value> = (k * 500..k * 500 + 500).map(|i| json!({"id": i, "device": format!("edge-{}", i % 16), "v": i as f64 * 0.5})).collect();
+            // As the origin logs them: with the time attributes it stamped (µs-precise ms).
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_micros() as f64 / 1000.0;
+            let records: Vec<serde_json::Value> = (k * 500..k * 500 + 500)
+                .map(|i| json!({"id": i, "device": format!("edge-{}", i % 16), "v": i as f64 * 0.5, "__createdtime__": now, "__updatedtime__": now}))
+                .collect();
             entry(k + 1, base + k, &records)
         })
         .collect();
