@@ -1,6 +1,7 @@
 //! The storage side of replication, as a source: reading the log for a peer, the peers'
 //! acknowledged positions and the tombstones they let go. Applying a peer's entries is `apply`.
 
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use super::{LogEntry, Store, TableMeta};
@@ -36,7 +37,10 @@ impl Store {
     }
 
     async fn log_page(&self, channel: &str, after: i64, upto: i64, limit: i64, exclude_origin: &str) -> Result<LogPage> {
-        let rows = sqlx::query(
+        // Rows are taken one by one and the read stops once the page is full: a backlog of
+        // large entries is read once, not again for every page cut from it (SQLite's thread reads
+        // a few rows ahead at most).
+        let mut rows = sqlx::query(
             "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user, version FROM txn_log \
              WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
         )
@@ -44,14 +48,12 @@ impl Store {
         .bind(after)
         .bind(upto)
         .bind(limit)
-        .fetch_all(self.read_pool())
-        .await?;
-        let mut page = LogPage { entries: Vec::with_capacity(rows.len()), upto: after, bound: upto };
+        .fetch(self.read_pool());
+        let mut page = LogPage { entries: Vec::new(), upto: after, bound: upto };
         let mut bytes = 0usize;
-        for row in rows {
-            if bytes >= PAGE_BYTES {
-                break; // the rest goes in the next page; `upto` stops before it
-            }
+        while bytes < PAGE_BYTES {
+            // Past the full page the rest goes in the next one; `upto` stops before it.
+            let Some(row) = rows.try_next().await? else { break };
             let id: i64 = row.try_get(0)?;
             page.upto = id;
             let origin: String = row.try_get(1)?;
