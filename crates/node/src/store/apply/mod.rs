@@ -138,7 +138,7 @@ impl Store {
     /// Applies the batch in one transaction, segment by segment (about SEGMENT_BYTES of records
     /// each, whole entries): each segment is parsed, read (the first read opens the
     /// transaction), planned against what the segments before it wrote, and written (the last
-    /// write commits). A batch of a few entries is one segment: two round trips. Answers what was
+    /// write commits); the next segment is parsed while SQLite writes this one. A batch of a few entries is one segment: two round trips. Answers what was
     /// applied, the log entries appended and the table's next metadata, if it learnt attributes.
     async fn apply_segments(
         &self,
@@ -155,10 +155,14 @@ impl Store {
         // Digest and count move once for the whole batch, in its last segment.
         let mut changes = Changes::default();
         let (mut count, mut last_ts) = (0i64, None);
-        let segments = segments(entries);
+        let mut segments = segments(entries).into_iter();
         let last = segments.len() - 1;
-        for (i, segment) in segments.into_iter().enumerate() {
-            let received: Vec<Received> = segment.into_iter().map(|e| Received::parse(&meta, &self.node_name, e)).collect();
+        // Parsing needs the table's primary key only, which learning attributes never changes.
+        let keyed = meta.clone();
+        let parse = |segment: Vec<RemoteEntry>| -> Vec<Received> { segment.into_iter().map(|e| Received::parse(&keyed, &self.node_name, e)).collect() };
+        let mut next = segments.next().map(parse);
+        let mut i = 0;
+        while let Some(received) = next.take() {
             let mut found = {
                 let mut origins: Vec<&str> = Vec::new();
                 let mut keys: Vec<&Value> = Vec::new();
@@ -195,11 +199,22 @@ impl Store {
                 }),
                 None => None,
             };
-            if let Some(next) = script::write(conn, &meta, source, &planned, finish).await? {
-                meta = Arc::new(next.clone());
-                learnt = Some(next);
+            // The write starts on SQLite's thread, and this one parses the next segment meanwhile.
+            let written = {
+                let mut write = std::pin::pin!(script::write(conn, &meta, source, &planned, finish));
+                let started = std::future::poll_fn(|cx| std::task::Poll::Ready(std::future::Future::poll(write.as_mut(), cx))).await;
+                next = segments.next().map(parse);
+                match started {
+                    std::task::Poll::Ready(w) => w,
+                    std::task::Poll::Pending => write.await,
+                }
+            };
+            if let Some(learnt_meta) = written? {
+                meta = Arc::new(learnt_meta.clone());
+                learnt = Some(learnt_meta);
             }
             log.extend(planned.log);
+            i += 1;
         }
         Ok((applied, log, learnt))
     }
