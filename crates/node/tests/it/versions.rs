@@ -183,3 +183,68 @@ async fn a_batch_that_writes_deletes_and_writes_again_ends_as_its_entries_one_by
         assert_eq!(rows([&whole, &single][i], "m").await.len(), 3 + 2 * 1200);
     }
 }
+
+/// Adjacent segments of one batch on the same keys: each is planned against exactly what the
+/// one before it left (rows replaced, deleted, tombstones), whatever order the receiver reads and
+/// writes them in; a plan that read the table before the previous segment's write without
+/// carrying that segment's outcome fails here. Each entry fills a segment of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adjacent_segments_of_a_batch_on_the_same_keys_end_as_their_entries_one_by_one() {
+    use switchyard_protocol::sc::{Hello, Transaction, Txns};
+    let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64) << 20;
+    let entry = |origin_id: i64, dv: i64, operation: &str, body: Value| {
+        let (records, ids) = match operation {
+            "delete" => (None, Some(body.as_array().expect("ids").clone())),
+            _ => (Some(serde_json::value::RawValue::from_string(body.to_string()).expect("json")), None),
+        };
+        Transaction { id: origin_id, origin: "p".into(), origin_id, channel: "dev:s".into(), operation: operation.into(), user: None, ts: 1.0e12 + dv as f64, version: base + dv, records, ids }
+    };
+    // 1,200 records of about 70 bytes: more than a segment (64 KiB) on their own.
+    let all = |v: &str| Value::Array((1000..2200).map(|id| json!({"id": id, "v": v, "pad": "p".repeat(40)})).collect());
+    let entries = vec![
+        entry(1, 10, "upsert", all("a")),
+        // Newer: every row replaced, the count unchanged.
+        entry(2, 20, "upsert", all("b")),
+        entry(3, 30, "delete", Value::Array((1000..1100).map(|id| json!(id)).collect())),
+        // Older than the delete for its first hundred keys (the tombstones keep them out), newer
+        // than the rows for the others.
+        entry(4, 25, "upsert", all("c")),
+        entry(5, 40, "upsert", json!([{"id": 1050, "v": "late"}])),
+        // Older than what the first entries left: refused everywhere.
+        entry(6, 15, "upsert", json!([{"id": 1500, "v": "old"}, {"id": 1060, "v": "old"}])),
+    ];
+    let whole = TestNode::launch("whole").await;
+    let single = TestNode::launch("single").await;
+    let mut sockets = Vec::new();
+    for n in [&whole, &single] {
+        n.table("s").await;
+        let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(n), trust: None };
+        let (socket, events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
+        socket.login(ADMIN, PASSWORD).await.unwrap();
+        let _: Hello = socket.call("sy:hello", &Hello { node_name: "p".into() }).await.unwrap();
+        sockets.push((socket, events));
+    }
+    let last = entries.len() as i64;
+    sockets[0].0.invoke("sy:txns", &Txns { channel: "dev:s".into(), from: 0, upto: last, entries: entries.clone() }).await.unwrap();
+    for (i, e) in entries.into_iter().enumerate() {
+        sockets[1].0.invoke("sy:txns", &Txns { channel: "dev:s".into(), from: i as i64, upto: i as i64 + 1, entries: vec![e] }).await.unwrap();
+    }
+    let got = rows(&whole, "s").await;
+    assert!(got == rows(&single, "s").await, "the same rows on both");
+    assert_eq!(got.len(), 1200 - 100 + 1);
+    let value = |id: i64| got.iter().find(|r| r["id"].as_i64() == Some(id)).map(|r| r["v"].as_str().unwrap().to_string());
+    assert_eq!((value(1000), value(1050), value(1060), value(1100), value(1500), value(2199)), (None, Some("late".into()), None, Some("c".into()), Some("c".into()), Some("c".into())));
+    for n in [&whole, &single] {
+        assert_eq!(n.count("s").await, 1101, "the stored count follows the rows on {}", n.name);
+    }
+    let digest = json!({"operation": "table_digest", "database": "dev", "table": "s"});
+    let (w, s) = (whole.ok(digest.clone()).await, single.ok(digest).await);
+    assert_eq!((&w["count"], &w["digest"]), (&s["count"], &s["digest"]), "equal tables, equal digests");
+    assert!(w["buckets"] == s["buckets"], "equal buckets");
+    // The log holds each applied entry once, in order, on both.
+    for n in [&whole, &single] {
+        let log = n.ok(json!({"operation": "read_transaction_log", "database": "dev", "table": "s"})).await;
+        let ids: Vec<i64> = log.as_array().expect("log").iter().map(|e| e["origin_id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, vec![1, 2, 3, 4, 5, 6], "{}", n.name);
+    }
+}
