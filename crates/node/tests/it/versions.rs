@@ -4,6 +4,7 @@
 use crate::common::cluster::{converged, heal, name, port, rows};
 use crate::common::{eventually, TestNode, ADMIN, PASSWORD};
 use serde_json::{json, Value};
+use switchyard_protocol::sc::{Transaction, Txns};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conflicting_writes_microseconds_apart_converge_after_a_partition_heals() {
@@ -101,16 +102,48 @@ fn random_writes_on_three_partitioned_nodes_converge_once_linked() {
 }
 
 
-/// Entries from peer `p` that write, delete and write again the same keys, at versions `base + n`.
-fn interleaved(base: i64) -> Vec<switchyard_protocol::sc::Transaction> {
-    use switchyard_protocol::sc::Transaction;
-    let entry = |origin_id: i64, dv: i64, operation: &str, body: Value| {
-        let (records, ids) = match operation {
-            "delete" => (None, Some(body.as_array().expect("ids").clone())),
-            _ => (Some(serde_json::value::RawValue::from_string(body.to_string()).expect("json")), None),
-        };
-        Transaction { id: origin_id, origin: "p".into(), origin_id, channel: "dev:m".into(), operation: operation.into(), user: None, ts: 1.0e12 + dv as f64, version: base + dv, records, ids }
+/// An entry of peer `p` on `dev:{table}`: `body` holds the records, or the ids of a delete; its
+/// version is `base + dv`.
+fn entry_of_p(table: &str, base: i64, origin_id: i64, dv: i64, operation: &str, body: Value) -> Transaction {
+    let (records, ids) = match operation {
+        "delete" => (None, Some(body.as_array().expect("ids").clone())),
+        _ => (Some(serde_json::value::RawValue::from_string(body.to_string()).expect("json")), None),
     };
+    let channel = format!("dev:{table}");
+    Transaction { id: origin_id, origin: "p".into(), origin_id, channel, operation: operation.into(), user: None, ts: 1.0e12 + dv as f64, version: base + dv, records, ids }
+}
+
+/// A socket to `n`, logged in as the admin, that said it is node `p`.
+async fn socket_as_p(n: &TestNode) -> (switchyard_sc::Socket, switchyard_sc::Events) {
+    let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(n), trust: None };
+    let (socket, events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
+    socket.login(ADMIN, PASSWORD).await.unwrap();
+    let _: switchyard_protocol::sc::Hello = socket.call("sy:hello", &switchyard_protocol::sc::Hello { node_name: "p".into() }).await.unwrap();
+    (socket, events)
+}
+
+/// Nodes `whole` and `single`, each with table `table`, fed by peer `p`: `batch` as one
+/// `sy:txns` batch on `whole`, `entries` a batch each on `single`. Answers both, with the sockets.
+async fn whole_and_one_by_one(table: &str, batch: Vec<Transaction>, entries: Vec<Transaction>) -> (TestNode, TestNode, Vec<(switchyard_sc::Socket, switchyard_sc::Events)>) {
+    let whole = TestNode::launch("whole").await;
+    let single = TestNode::launch("single").await;
+    let mut sockets = Vec::new();
+    for n in [&whole, &single] {
+        n.table(table).await;
+        sockets.push(socket_as_p(n).await);
+    }
+    let channel = format!("dev:{table}");
+    let upto = entries.len() as i64;
+    sockets[0].0.invoke("sy:txns", &Txns { channel: channel.clone(), from: 0, upto, entries: batch }).await.unwrap();
+    for (i, e) in entries.into_iter().enumerate() {
+        sockets[1].0.invoke("sy:txns", &Txns { channel: channel.clone(), from: i as i64, upto: i as i64 + 1, entries: vec![e] }).await.unwrap();
+    }
+    (whole, single, sockets)
+}
+
+/// Entries from peer `p` that write, delete and write again the same keys, at versions `base + n`.
+fn interleaved(base: i64) -> Vec<Transaction> {
+    let entry = |origin_id: i64, dv: i64, operation: &str, body: Value| entry_of_p("m", base, origin_id, dv, operation, body);
     // Records enough to fill a segment of a batch (64 KiB) on their own, ids from `from`.
     let filler = |from: i64| Value::Array((from..from + 1200).map(|id| json!({"id": id, "pad": "p".repeat(48)})).collect());
     let mut first = json!([{"id": 1, "v": "one"}, {"id": 2, "v": "two"}, {"id": 3, "v": "three"}, {"id": 1, "v": "one again, same write"}]);
@@ -136,29 +169,13 @@ fn interleaved(base: i64) -> Vec<switchyard_protocol::sc::Transaction> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_that_writes_deletes_and_writes_again_ends_as_its_entries_one_by_one() {
-    use switchyard_protocol::sc::{Hello, Txns};
     let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64) << 20;
-    let whole = TestNode::launch("whole").await;
-    let single = TestNode::launch("single").await;
-    let mut sockets = Vec::new();
-    for n in [&whole, &single] {
-        n.table("m").await;
-        let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(n), trust: None };
-        let (socket, events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
-        socket.login(ADMIN, PASSWORD).await.unwrap();
-        let _: Hello = socket.call("sy:hello", &Hello { node_name: "p".into() }).await.unwrap();
-        sockets.push((socket, events));
-    }
     let entries = interleaved(base);
     let last = entries.len() as i64;
     // One batch of every entry, the first one sent twice (a replay is a duplicate).
     let mut batch = entries.clone();
     batch.insert(1, entries[0].clone());
-    sockets[0].0.invoke("sy:txns", &Txns { channel: "dev:m".into(), from: 0, upto: last, entries: batch }).await.unwrap();
-    // The same entries, a batch each.
-    for (i, e) in entries.into_iter().enumerate() {
-        sockets[1].0.invoke("sy:txns", &Txns { channel: "dev:m".into(), from: i as i64, upto: i as i64 + 1, entries: vec![e] }).await.unwrap();
-    }
+    let (whole, single, sockets) = whole_and_one_by_one("m", batch, entries).await;
     let got = rows(&whole, "m").await;
     assert!(got == rows(&single, "m").await, "the same rows on both");
     let values: Vec<(i64, String)> = got.iter().filter(|r| r["id"].as_i64() < Some(1000)).map(|r| (r["id"].as_i64().unwrap(), r["v"].as_str().unwrap().to_string())).collect();
@@ -190,15 +207,8 @@ async fn a_batch_that_writes_deletes_and_writes_again_ends_as_its_entries_one_by
 /// carrying that segment's outcome fails here. Each entry fills a segment of its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adjacent_segments_of_a_batch_on_the_same_keys_end_as_their_entries_one_by_one() {
-    use switchyard_protocol::sc::{Hello, Transaction, Txns};
     let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64) << 20;
-    let entry = |origin_id: i64, dv: i64, operation: &str, body: Value| {
-        let (records, ids) = match operation {
-            "delete" => (None, Some(body.as_array().expect("ids").clone())),
-            _ => (Some(serde_json::value::RawValue::from_string(body.to_string()).expect("json")), None),
-        };
-        Transaction { id: origin_id, origin: "p".into(), origin_id, channel: "dev:s".into(), operation: operation.into(), user: None, ts: 1.0e12 + dv as f64, version: base + dv, records, ids }
-    };
+    let entry = |origin_id: i64, dv: i64, operation: &str, body: Value| entry_of_p("s", base, origin_id, dv, operation, body);
     // 1,200 records of about 70 bytes: more than a segment (64 KiB) on their own.
     let all = |v: &str| Value::Array((1000..2200).map(|id| json!({"id": id, "v": v, "pad": "p".repeat(40)})).collect());
     let entries = vec![
@@ -213,22 +223,7 @@ async fn adjacent_segments_of_a_batch_on_the_same_keys_end_as_their_entries_one_
         // Older than what the first entries left: refused everywhere.
         entry(6, 15, "upsert", json!([{"id": 1500, "v": "old"}, {"id": 1060, "v": "old"}])),
     ];
-    let whole = TestNode::launch("whole").await;
-    let single = TestNode::launch("single").await;
-    let mut sockets = Vec::new();
-    for n in [&whole, &single] {
-        n.table("s").await;
-        let endpoint = switchyard_sc::Endpoint { host: "127.0.0.1".into(), port: port(n), trust: None };
-        let (socket, events) = switchyard_sc::Socket::connect(&endpoint, switchyard_sc::Options::default()).await.unwrap();
-        socket.login(ADMIN, PASSWORD).await.unwrap();
-        let _: Hello = socket.call("sy:hello", &Hello { node_name: "p".into() }).await.unwrap();
-        sockets.push((socket, events));
-    }
-    let last = entries.len() as i64;
-    sockets[0].0.invoke("sy:txns", &Txns { channel: "dev:s".into(), from: 0, upto: last, entries: entries.clone() }).await.unwrap();
-    for (i, e) in entries.into_iter().enumerate() {
-        sockets[1].0.invoke("sy:txns", &Txns { channel: "dev:s".into(), from: i as i64, upto: i as i64 + 1, entries: vec![e] }).await.unwrap();
-    }
+    let (whole, single, _sockets) = whole_and_one_by_one("s", entries.clone(), entries).await;
     let got = rows(&whole, "s").await;
     assert!(got == rows(&single, "s").await, "the same rows on both");
     assert_eq!(got.len(), 1200 - 100 + 1);
