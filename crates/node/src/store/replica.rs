@@ -39,7 +39,7 @@ impl Store {
     async fn log_page(&self, channel: &str, after: i64, upto: i64, limit: i64, exclude_origin: &str) -> Result<LogPage> {
         // Rows are taken one by one and the read stops once the page is full: a backlog of
         // large entries is read once, not again for every page cut from it (SQLite's thread reads
-        // a few rows ahead at most).
+        // at most sqlx's row channel, 50 rows, ahead).
         let mut rows = sqlx::query(
             "SELECT id, origin, COALESCE(origin_id, id), operation, ts, records, user, version FROM txn_log \
              WHERE channel = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",

@@ -138,8 +138,9 @@ impl Store {
     /// Applies the batch in one transaction, segment by segment (about SEGMENT_BYTES of records
     /// each, whole entries): each segment is parsed, read (the first read opens the
     /// transaction), planned against what the segments before it wrote, and written (the last
-    /// write commits); the next segment is parsed while SQLite writes this one. A batch of a few entries is one segment: two round trips. Answers what was
-    /// applied, the log entries appended and the table's next metadata, if it learnt attributes.
+    /// write commits); the next segment is parsed while SQLite writes this one. A batch of a few
+    /// entries is one segment: two round trips. Answers what was applied, the log entries
+    /// appended and the table's next metadata, if it learnt attributes.
     async fn apply_segments(
         &self,
         conn: &mut sqlx::SqliteConnection,
