@@ -2,7 +2,10 @@
 //! peer socket on loopback, each answered once applied and on disk, one at a time, so that what
 //! is timed is B's apply (parse, read, last-writer-wins, write, commit, fsync) without a sender's
 //! log reads or a poller sharing the cores. Two shapes: a catch-up (50k records as 100 entries of
-//! 500 as an origin logs them, in frames of 19 entries, as a stream sends a backlog) and live single-record entries.
+//! 500 as an origin logs them, in frames of 19 entries, as a stream sends a backlog) and live
+//! single-record entries. Then the same catch-up handed to B's store in this process
+//! (`Store::apply_remote`, no socket, no client): many rounds, steady enough to resolve a change
+//! of a few per cent in the apply itself.
 //!
 //!   cargo bench -p switchyard-e2e --bench apply
 
@@ -16,6 +19,8 @@ use switchyard_sc::{Endpoint, Options, Socket};
 use switchyard_e2e as _;
 
 const ROUNDS: usize = 5;
+/// Rounds of the in-process catch-up.
+const STORE_ROUNDS: usize = 20;
 
 fn entry(origin_id: i64, version: i64, records: &[serde_json::Value]) -> Transaction {
     let raw = RawValue::from_string(serde_json::Value::Array(records.to_vec()).to_string()).expect("json");
@@ -69,6 +74,42 @@ async fn round() -> (f64, Vec<f64>, Vec<f64>) {
     (catchup, frames, single)
 }
 
+/// The catch-up's 100 entries of 500 records, as an origin logs them (with its time attributes).
+fn backlog(base: i64) -> Vec<switchyard_node::store::RemoteEntry> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_micros() as f64 / 1000.0;
+    (0..100i64)
+        .map(|k| {
+            let records: Vec<serde_json::Value> = (k * 500..k * 500 + 500)
+                .map(|i| json!({"id": i, "device": format!("edge-{}", i % 16), "v": i as f64 * 0.5, "__createdtime__": now, "__updatedtime__": now}))
+                .collect();
+            let raw = RawValue::from_string(serde_json::Value::Array(records).to_string()).expect("json");
+            switchyard_node::store::RemoteEntry { origin: "a".into(), origin_id: k + 1, operation: "insert".into(), ts: now, version: base + k, records: Some(raw), ids: None }
+        })
+        .collect()
+}
+
+/// One fresh store in this process, the backlog applied 19 entries at a time, each batch
+/// committed and on disk: seconds for the 50k records.
+async fn store_round() -> f64 {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = switchyard_node::store::Store::open(dir.path(), "b", None, tokio_util::task::TaskTracker::new()).await.expect("store");
+    store.create_database("dev").await.expect("database");
+    store.create_table("dev", "bench", "id", None, None).await.expect("table");
+    let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64) << 20;
+    let mut entries = backlog(base).into_iter().peekable();
+    let started = Instant::now();
+    let mut at = 0i64;
+    while entries.peek().is_some() {
+        let batch: Vec<_> = entries.by_ref().take(19).collect();
+        let upto = at + batch.len() as i64;
+        store.apply_remote("a", "dev:bench", batch, at, upto, None).await.expect("apply");
+        at = upto;
+    }
+    let took = started.elapsed().as_secs_f64();
+    store.close().await;
+    took
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -92,4 +133,12 @@ async fn main() {
     println!("| catch-up: 50k records, frames of 19 × 500, applied and on disk (s) | {:.3} |", median(catchups));
     println!("| one frame of 19 × 500 (ms) | {:.1} |", median(frames));
     println!("| one single-record entry (ms) | {:.3} |", median(singles));
+    let mut in_store = Vec::new();
+    for _ in 0..STORE_ROUNDS {
+        in_store.push(tokio::time::timeout(Duration::from_secs(120), store_round()).await.expect("a round ends"));
+    }
+    let (spread_lo, spread_hi) = (in_store.iter().copied().fold(f64::MAX, f64::min), in_store.iter().copied().fold(0.0, f64::max));
+    let m = median(in_store);
+    println!("| in process, `Store::apply_remote` alone, {STORE_ROUNDS} rounds: the same catch-up (s; fastest, slowest) | {m:.3} ({spread_lo:.3}, {spread_hi:.3}) |");
+    println!("| the same, a record (µs of the median round) | {:.2} |", m * 1e6 / 50_000.0);
 }
