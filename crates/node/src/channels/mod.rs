@@ -32,6 +32,7 @@ use crate::store::{Committed, RemoteEntry, WriteMode};
 use crate::Node;
 
 mod auth;
+mod inbound;
 mod peers;
 mod publish;
 mod queue;
@@ -358,15 +359,9 @@ impl Conn {
             self.last_pong = Instant::now();
             return None;
         }
-        let trimmed = text.trim_start();
-        let parsed = if trimmed.starts_with('{') || trimmed.starts_with('[') { serde_json::from_str::<Value>(trimmed).ok() } else { None };
-        let packets = match parsed {
-            Some(Value::Array(items)) => items,
-            Some(v @ Value::Object(_)) => vec![v],
-            _ => {
-                // Raw text (`#1`/`#2` of protocol v1, or anything else): no reply.
-                return (!self.handshaken).then_some(close::BEFORE_HANDSHAKE);
-            }
+        let Some(packets) = inbound::packets(text.trim_start()) else {
+            // Raw text (`#1`/`#2` of protocol v1, or anything else): no reply.
+            return (!self.handshaken).then_some(close::BEFORE_HANDSHAKE);
         };
         for p in packets {
             if let Some(code) = self.packet(p).await {
@@ -379,18 +374,19 @@ impl Conn {
         self.overflowed.then_some(close::FELL_BEHIND)
     }
 
-    async fn packet(&mut self, p: Value) -> Option<u16> {
-        let Some(event) = p.get("event").and_then(Value::as_str).map(str::to_string) else {
+    async fn packet(&mut self, p: inbound::Inbound<'_>) -> Option<u16> {
+        let Some(event) = p.event else {
             // A response to a server invoke (this server sends none) or raw JSON.
             return (!self.handshaken).then_some(close::BEFORE_HANDSHAKE);
         };
-        let cid = p.get("cid").filter(|c| c.is_number()).and_then(Value::as_i64);
+        let cid = p.cid;
         // A permission change that raced with this packet is applied before it.
         if self.permissions.has_changed().unwrap_or(false) {
             self.permissions.borrow_and_update();
             self.recheck().await;
         }
-        let data = p.get("data").cloned().unwrap_or(Value::Null);
+        let batch = p.data;
+        let data = batch.value();
         if !self.handshaken && event != "#handshake" {
             return Some(close::BEFORE_HANDSHAKE);
         }
@@ -403,24 +399,24 @@ impl Conn {
                 if cid.is_none() {
                     return Some(close::HANDSHAKE_REJECTED);
                 }
-                self.handshake(cid, &data).await;
+                self.handshake(cid, data).await;
             }
             "#authenticate" => {
                 if cid.is_none() {
                     return Some(close::HANDSHAKE_REJECTED);
                 }
-                self.authenticate(cid, &data).await;
+                self.authenticate(cid, data).await;
             }
             "#removeAuthToken" => self.deauthenticate(),
-            "#subscribe" => self.subscribe(cid, &data).await,
-            "#unsubscribe" => self.unsubscribe(cid, &data),
-            "#publish" => self.publish(cid, &data).await,
-            "login" => self.login(cid, &data).await,
-            "sy:hello" => self.peer_hello(cid, &data),
-            "sy:pull" => self.peer_pull(cid, &data).await,
-            "sy:offer" => self.peer_offer(cid, &data).await,
-            "sy:txns" => self.peer_txns(cid, data).await,
-            "sy:ack" => self.peer_ack(&data),
+            "#subscribe" => self.subscribe(cid, data).await,
+            "#unsubscribe" => self.unsubscribe(cid, data),
+            "#publish" => self.publish(cid, data).await,
+            "login" => self.login(cid, data).await,
+            "sy:hello" => self.peer_hello(cid, data),
+            "sy:pull" => self.peer_pull(cid, data).await,
+            "sy:offer" => self.peer_offer(cid, data).await,
+            "sy:txns" => self.peer_txns(cid, batch).await,
+            "sy:ack" => self.peer_ack(data),
             "sy:ping" => self.done(cid),
             other => self.fail(cid, error_object("InvalidActionError", format!("Unknown procedure '{other}'"))),
         }

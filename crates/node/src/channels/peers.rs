@@ -113,11 +113,15 @@ impl Conn {
 
     /// A batch the peer publishes to us. One that skips past where we stand is refused and the
     /// peer asked (once per position) to resend from there.
-    pub(super) async fn peer_txns(&mut self, cid: Option<i64>, data: Value) {
+    pub(super) async fn peer_txns(&mut self, cid: Option<i64>, data: super::inbound::Data<'_>) {
         let (Some(peer), Some(who)) = (self.peer.clone(), self.who.clone()) else {
             return self.fail(cid, error_object("AuthError", "say sy:hello first"));
         };
-        let batch: Txns<RemoteEntry> = match serde_json::from_value(data) {
+        let read = match data {
+            super::inbound::Data::Batch(raw) => serde_json::from_str(raw.map_or("null", |r| r.get())),
+            super::inbound::Data::Value(v) => serde_json::from_value(v),
+        };
+        let batch: Txns<RemoteEntry> = match read {
             Ok(b) => b,
             Err(e) => {
                 self.node.log.error(&["replication"], format!("a malformed batch from '{peer}' was refused: {e}"));
