@@ -52,7 +52,8 @@ pub async fn add_node(node: &Arc<Node>, req: AddNode) -> Result<Message> {
     }
     let config = validate(&req, None, node.config.cluster_user.as_ref())?;
     node.store.save_peer(&config.to_stored()?).await?;
-    node.peers.spawn(node, config);
+    // Refused above if a link ran under this name.
+    let _ = node.peers.spawn(node, config);
     Ok(Message { message: format!("Successfully added '{}' to cluster", req.name) })
 }
 
@@ -66,7 +67,10 @@ pub async fn update_node(node: &Arc<Node>, req: AddNode) -> Result<Message> {
     let published = |c: &PeerConfig| -> Vec<String> { c.subscriptions.iter().filter(|s| s.publish).map(|s| s.channel.to_string()).collect() };
     let still = published(&config);
     let dropped: Vec<String> = published(&existing).into_iter().filter(|c| !still.contains(c)).collect();
-    node.peers.spawn(node, config);
+    // The old link has stopped before its channels are forgotten: it can record no ack after.
+    if let Some(old) = node.peers.spawn(node, config) {
+        let _ = old.await;
+    }
     node.acks.forget_channels(node, &req.name, &dropped).await?;
     Ok(Message { message: format!("Successfully updated '{}'", req.name) })
 }

@@ -223,8 +223,9 @@ impl Peers {
     }
 
     /// Dials a peer (again), or holds it paused: a link already running under its name is
-    /// replaced.
-    pub(crate) fn spawn(&self, node: &Arc<Node>, config: PeerConfig) {
+    /// replaced, its task aborted and answered, so that a caller can wait until it has stopped
+    /// (an aborted task may still be inside a poll on another worker, recording an ack).
+    pub(crate) fn spawn(&self, node: &Arc<Node>, config: PeerConfig) -> Option<JoinHandle<()>> {
         let state = Arc::new(LinkState::default());
         let task = if config.paused {
             state.set(LinkStatusState::Paused, None);
@@ -232,9 +233,9 @@ impl Peers {
         } else {
             Some(node.tasks.spawn(link::run(node.clone(), config.clone(), state.clone())))
         };
-        if let Some(old) = self.lock().insert(config.name.clone(), Link { config, state, task }) {
-            old.abort();
-        }
+        let old = self.lock().insert(config.name.clone(), Link { config, state, task })?;
+        old.abort();
+        old.task
     }
 
     /// Tears a link down; false when none ran under the name.
@@ -251,7 +252,8 @@ impl Peers {
     /// Dials every stored peer; called once when the node starts serving.
     pub async fn start_all(&self, node: &Arc<Node>) -> Result<()> {
         for config in load_peers(&node.store).await? {
-            self.spawn(node, config);
+            // No link runs yet under a stored name.
+            let _ = self.spawn(node, config);
         }
         Ok(())
     }
