@@ -85,3 +85,37 @@ fn packet(text: &str) -> Option<Inbound<'_>> {
     };
     Some(Inbound { event, cid, data })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{packets, Data};
+
+    fn event_and_cid(text: &str) -> Vec<(Option<String>, Option<i64>)> {
+        packets(text).expect("packets").into_iter().map(|p| (p.event, p.cid)).collect()
+    }
+
+    #[test]
+    fn events_and_cids_read_as_before_and_odd_ones_are_absent() {
+        assert_eq!(event_and_cid(r#"{"event":"login","cid":3,"data":{"u":1}}"#), vec![(Some("login".into()), Some(3))]);
+        // A non-string event, a non-integer cid, a packet that is not an object.
+        assert_eq!(event_and_cid(r#"[{"event":5,"cid":"x"},{"event":"a","cid":1.5},7]"#), vec![(None, None), (Some("a".into()), None), (None, None)]);
+        // A field given twice: read as a value, the last one counting.
+        assert_eq!(event_and_cid(r#"{"event":"a","event":"b","cid":1,"cid":2}"#), vec![(Some("b".into()), Some(2))]);
+        // Not JSON, or JSON that does not read as values: no packets.
+        assert!(packets("#1").is_none());
+        assert!(packets(r#"{"event":"a","data":{"#).is_none());
+    }
+
+    #[test]
+    fn a_batch_keeps_its_text_and_other_data_is_read() {
+        let batch = r#"{"event":"sy:txns","cid":9,"data":{"channel":"dev:t","from":0,"upto":1,"entries":[]}}"#;
+        match &packets(batch).expect("packets")[0].data {
+            Data::Batch(Some(raw)) => assert_eq!(raw.get(), r#"{"channel":"dev:t","from":0,"upto":1,"entries":[]}"#),
+            _ => panic!("a batch is kept as text"),
+        }
+        let other = packets(r#"{"event":"sy:ack","data":{"channel":"dev:t","upto":4}}"#).expect("packets");
+        assert_eq!(other[0].data.value()["upto"], 4);
+        let none = packets(r##"{"event":"#removeAuthToken"}"##).expect("packets");
+        assert!(none[0].data.value().is_null());
+    }
+}
