@@ -52,8 +52,7 @@ pub async fn add_node(node: &Arc<Node>, req: AddNode) -> Result<Message> {
     }
     let config = validate(&req, None, node.config.cluster_user.as_ref())?;
     node.store.save_peer(&config.to_stored()?).await?;
-    // Refused above if a link ran under this name.
-    let _ = node.peers.spawn(node, config);
+    node.peers.spawn(node, config).await;
     Ok(Message { message: format!("Successfully added '{}' to cluster", req.name) })
 }
 
@@ -68,16 +67,14 @@ pub async fn update_node(node: &Arc<Node>, req: AddNode) -> Result<Message> {
     let still = published(&config);
     let dropped: Vec<String> = published(&existing).into_iter().filter(|c| !still.contains(c)).collect();
     // The old link has stopped before its channels are forgotten: it can record no ack after.
-    if let Some(old) = node.peers.spawn(node, config) {
-        let _ = old.await;
-    }
+    node.peers.spawn(node, config).await;
     node.acks.forget_channels(node, &req.name, &dropped).await?;
     Ok(Message { message: format!("Successfully updated '{}'", req.name) })
 }
 
 /// Tears the link down at once and forgets the peer (its positions stay for a re-add).
 pub async fn remove_node(node: &Arc<Node>, name: &str) -> Result<Message> {
-    let stopped = node.peers.stop(name);
+    let stopped = node.peers.stop(name).await;
     let deleted = node.store.delete_peer(name).await?;
     if !deleted && !stopped {
         return Err(Error::NotFound(format!("node '{name}' is not in the cluster")));

@@ -206,6 +206,16 @@ impl Link {
             t.abort();
         }
     }
+
+    /// Aborts the link's task and waits until it has ended: an aborted task may still be inside
+    /// a poll on another worker (recording an ack), and what the caller forgets next must stay
+    /// forgotten.
+    async fn stopped(self) {
+        self.abort();
+        if let Some(t) = self.task {
+            let _ = t.await;
+        }
+    }
 }
 
 /// The links this node dials, by peer name.
@@ -223,9 +233,8 @@ impl Peers {
     }
 
     /// Dials a peer (again), or holds it paused: a link already running under its name is
-    /// replaced, its task aborted and answered, so that a caller can wait until it has stopped
-    /// (an aborted task may still be inside a poll on another worker, recording an ack).
-    pub(crate) fn spawn(&self, node: &Arc<Node>, config: PeerConfig) -> Option<JoinHandle<()>> {
+    /// replaced, and has stopped when this answers.
+    pub(crate) async fn spawn(&self, node: &Arc<Node>, config: PeerConfig) {
         let state = Arc::new(LinkState::default());
         let task = if config.paused {
             state.set(LinkStatusState::Paused, None);
@@ -233,16 +242,18 @@ impl Peers {
         } else {
             Some(node.tasks.spawn(link::run(node.clone(), config.clone(), state.clone())))
         };
-        let old = self.lock().insert(config.name.clone(), Link { config, state, task })?;
-        old.abort();
-        old.task
+        let old = self.lock().insert(config.name.clone(), Link { config, state, task });
+        if let Some(old) = old {
+            old.stopped().await;
+        }
     }
 
-    /// Tears a link down; false when none ran under the name.
-    pub(crate) fn stop(&self, name: &str) -> bool {
-        match self.lock().remove(name) {
+    /// Tears a link down, stopped when this answers; false when none ran under the name.
+    pub(crate) async fn stop(&self, name: &str) -> bool {
+        let link = self.lock().remove(name);
+        match link {
             Some(link) => {
-                link.abort();
+                link.stopped().await;
                 true
             }
             None => false,
@@ -252,8 +263,7 @@ impl Peers {
     /// Dials every stored peer; called once when the node starts serving.
     pub async fn start_all(&self, node: &Arc<Node>) -> Result<()> {
         for config in load_peers(&node.store).await? {
-            // No link runs yet under a stored name.
-            let _ = self.spawn(node, config);
+            self.spawn(node, config).await;
         }
         Ok(())
     }
