@@ -22,9 +22,27 @@ const ROUNDS: usize = 5;
 /// Rounds of the in-process catch-up.
 const STORE_ROUNDS: usize = 20;
 
-fn entry(origin_id: i64, version: i64, records: &[serde_json::Value]) -> Transaction {
-    let raw = RawValue::from_string(serde_json::Value::Array(records.to_vec()).to_string()).expect("json");
-    Transaction { id: origin_id, origin: "a".into(), origin_id, channel: "dev:bench".into(), operation: "insert".into(), user: None, ts: 1.0e12, version, records: Some(raw), ids: None }
+/// Records as the text an entry carries.
+fn raw(records: Vec<serde_json::Value>) -> Box<RawValue> {
+    RawValue::from_string(serde_json::Value::Array(records).to_string()).expect("json")
+}
+
+/// Entry `k` of the catch-up: its 500 records as an origin logs them, with the time attributes it
+/// stamped (µs-precise ms).
+fn backlog_records(k: i64) -> Box<RawValue> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_micros() as f64 / 1000.0;
+    raw((k * 500..k * 500 + 500)
+        .map(|i| json!({"id": i, "device": format!("edge-{}", i % 16), "v": i as f64 * 0.5, "__createdtime__": now, "__updatedtime__": now}))
+        .collect())
+}
+
+/// Versions above any a fresh node holds: the clock's milliseconds, shifted as its clock's are.
+fn version_base() -> i64 {
+    (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64) << 20
+}
+
+fn entry(origin_id: i64, version: i64, records: Box<RawValue>) -> Transaction {
+    Transaction { id: origin_id, origin: "a".into(), origin_id, channel: "dev:bench".into(), operation: "insert".into(), user: None, ts: 1.0e12, version, records: Some(records), ids: None }
 }
 
 /// One fresh node: (catch-up seconds, per-frame ms, single-entry apply ms median).
@@ -36,17 +54,8 @@ async fn round() -> (f64, Vec<f64>, Vec<f64>) {
     let (socket, _events) = Socket::connect(&endpoint, Options::default()).await.expect("connect");
     socket.login("admin", "bench-pw").await.expect("login");
     let _: Hello = socket.call("sy:hello", &Hello { node_name: "a".into() }).await.expect("hello");
-    let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64) << 20;
-    let entries: Vec<Transaction> = (0..100i64)
-        .map(|k| {
-            // As the origin logs them: with the time attributes it stamped (µs-precise ms).
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_micros() as f64 / 1000.0;
-            let records: Vec<serde_json::Value> = (k * 500..k * 500 + 500)
-                .map(|i| json!({"id": i, "device": format!("edge-{}", i % 16), "v": i as f64 * 0.5, "__createdtime__": now, "__updatedtime__": now}))
-                .collect();
-            entry(k + 1, base + k, &records)
-        })
-        .collect();
+    let base = version_base();
+    let entries: Vec<Transaction> = (0..100i64).map(|k| entry(k + 1, base + k, backlog_records(k))).collect();
     let mut frames = Vec::new();
     let started = Instant::now();
     let mut at = 0i64;
@@ -60,7 +69,7 @@ async fn round() -> (f64, Vec<f64>, Vec<f64>) {
     let catchup = started.elapsed().as_secs_f64();
     let mut single = Vec::new();
     for k in 0..220i64 {
-        let e = entry(101 + k, base + 200 + k, &[json!({"id": 1_000_000 + k, "v": k})]);
+        let e = entry(101 + k, base + 200 + k, raw(vec![json!({"id": 1_000_000 + k, "v": k})]));
         let t = Instant::now();
         socket.invoke("sy:txns", &Txns { channel: "dev:bench".into(), from: at, upto: at + 1, entries: vec![e] }).await.expect("apply");
         if k >= 20 {
@@ -74,17 +83,10 @@ async fn round() -> (f64, Vec<f64>, Vec<f64>) {
     (catchup, frames, single)
 }
 
-/// The catch-up's 100 entries of 500 records, as an origin logs them (with its time attributes).
+/// The catch-up's 100 entries, as the store receives them.
 fn backlog(base: i64) -> Vec<switchyard_node::store::RemoteEntry> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_micros() as f64 / 1000.0;
     (0..100i64)
-        .map(|k| {
-            let records: Vec<serde_json::Value> = (k * 500..k * 500 + 500)
-                .map(|i| json!({"id": i, "device": format!("edge-{}", i % 16), "v": i as f64 * 0.5, "__createdtime__": now, "__updatedtime__": now}))
-                .collect();
-            let raw = RawValue::from_string(serde_json::Value::Array(records).to_string()).expect("json");
-            switchyard_node::store::RemoteEntry { origin: "a".into(), origin_id: k + 1, operation: "insert".into(), ts: now, version: base + k, records: Some(raw), ids: None }
-        })
+        .map(|k| switchyard_node::store::RemoteEntry { origin: "a".into(), origin_id: k + 1, operation: "insert".into(), ts: 1.0e12, version: base + k, records: Some(backlog_records(k)), ids: None })
         .collect()
 }
 
@@ -95,8 +97,7 @@ async fn store_round() -> f64 {
     let store = switchyard_node::store::Store::open(dir.path(), "b", None, tokio_util::task::TaskTracker::new()).await.expect("store");
     store.create_database("dev").await.expect("database");
     store.create_table("dev", "bench", "id", None, None).await.expect("table");
-    let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64) << 20;
-    let mut entries = backlog(base).into_iter().peekable();
+    let mut entries = backlog(version_base()).into_iter().peekable();
     let started = Instant::now();
     let mut at = 0i64;
     while entries.peek().is_some() {
