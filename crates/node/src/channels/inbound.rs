@@ -5,7 +5,8 @@
 //!
 //! Invariant: a frame is taken or ignored exactly as reading it whole into values would: JSON that
 //! does not read so is ignored; an envelope serde's reading refuses (a field given twice) is read
-//! as a value.
+//! as a value. That leniency is why this is not `switchyard_protocol::sc::decode`, which the
+//! client side uses: it refuses a packet whose cid is not an integer, or that has no event.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
