@@ -3,6 +3,7 @@
 //! in two round trips to SQLite whatever the batch holds (read, then write and commit).
 
 mod plan;
+mod record;
 mod script;
 
 use std::collections::{BTreeSet, HashSet};

@@ -9,12 +9,12 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::record::{self, Record};
 use super::RemoteEntry;
 use crate::error::{Error, Result};
 use crate::store::digest::{self, bucket_of, record_hash, Changes};
-use crate::store::records::collect_new_attributes;
 use crate::store::value::{key_text, normalize_key};
 use crate::store::TableMeta;
 
@@ -52,7 +52,8 @@ pub(super) struct Received {
 }
 
 enum Body {
-    Records(Vec<(Value, Map<String, Value>)>),
+    /// Read, not built: their texts stay in the entry's `records`.
+    Records(Vec<Record>),
     Delete(Vec<Value>),
 }
 
@@ -62,7 +63,9 @@ impl Received {
     pub fn parse(meta: &TableMeta, node_name: &str, entry: RemoteEntry) -> Received {
         let body = match (&entry.records, &entry.ids) {
             _ if entry.origin == node_name => Err(Error::Internal("an entry of this node's own was planned".into())),
-            (Some(raw), _) if entry.operation != "delete" => parse_records(meta, &entry, raw.get()).map(Body::Records),
+            (Some(raw), _) if entry.operation != "delete" => {
+                record::read(meta, raw.get(), &format_args!("{}#{}", entry.origin, entry.origin_id)).map(Body::Records)
+            }
             (_, Some(ids)) if entry.operation == "delete" => {
                 ids.iter().map(|k| normalize_key(k, &meta.primary_key)).collect::<Result<Vec<_>>>().map(Body::Delete)
             }
@@ -83,23 +86,11 @@ impl Received {
     /// The keys the entry names (none when its body is bad).
     pub fn keys(&self) -> Vec<&Value> {
         match &self.body {
-            Ok(Body::Records(records)) => records.iter().map(|(k, _)| k).collect(),
+            Ok(Body::Records(records)) => records.iter().map(|r| &r.key).collect(),
             Ok(Body::Delete(ids)) => ids.iter().collect(),
             Err(_) => Vec::new(),
         }
     }
-}
-
-fn parse_records(meta: &TableMeta, e: &RemoteEntry, raw: &str) -> Result<Vec<(Value, Map<String, Value>)>> {
-    let records: Vec<Map<String, Value>> =
-        serde_json::from_str(raw).map_err(|err| Error::bad(format!("entry {}#{}: records must be objects: {err}", e.origin, e.origin_id)))?;
-    records
-        .into_iter()
-        .map(|doc| {
-            let key = doc.get(&meta.primary_key).ok_or_else(|| Error::bad(format!("a replicated record has no '{}'", meta.primary_key)))?;
-            Ok((normalize_key(key, &meta.primary_key)?, doc))
-        })
-        .collect()
 }
 
 /// A log entry the batch appends (ids follow the log's counter).
@@ -216,14 +207,19 @@ pub(super) fn plan(meta: &TableMeta, node_name: &str, entries: Vec<Received>, mu
         let mine = (e.version, e.origin.as_str());
         match body {
             Body::Records(records) => {
-                for (key, doc) in records {
-                    let k = touch(&mut keys, &mut order, &mut found.keys, key);
+                let raw = e.records.as_ref().map_or("", |r| r.get());
+                for r in records {
+                    let k = touch(&mut keys, &mut order, &mut found.keys, r.key);
                     let rival = k.row.as_ref().or(k.tomb.as_ref());
                     if rival.is_some_and(|(v, o)| (*v, o.as_str()) >= mine) {
                         continue; // newer, or this very write arriving again by another path
                     }
-                    collect_new_attributes(meta, &doc, &mut out.new_attrs);
-                    let text = serde_json::to_string(&doc).map_err(|err| Error::Internal(err.to_string()))?;
+                    for name in r.new_attributes {
+                        if !meta.has_attribute(&name) && !out.new_attrs.contains(&name) {
+                            out.new_attrs.push(name);
+                        }
+                    }
+                    let text = raw.get(r.text).ok_or_else(|| Error::Internal("a record's text went missing".into()))?.to_string();
                     k.row = Some((e.version, e.origin.clone()));
                     k.write = Some((text, e.ts, e.version, e.origin.clone()));
                 }
@@ -254,7 +250,7 @@ pub(super) fn plan(meta: &TableMeta, node_name: &str, entries: Vec<Received>, mu
         }
         out.last_ts = Some(e.ts);
         let payload = match (e.records, e.ids) {
-            (Some(raw), _) if e.operation != "delete" => raw.get().to_string(),
+            (Some(raw), _) if e.operation != "delete" => String::from(Box::<str>::from(raw)),
             (_, Some(ids)) => Value::Array(ids).to_string(),
             _ => return Err(Error::Internal("an entry's body went missing".into())),
         };
