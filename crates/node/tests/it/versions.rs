@@ -243,3 +243,35 @@ async fn adjacent_segments_of_a_batch_on_the_same_keys_end_as_their_entries_one_
         assert_eq!(ids, vec![1, 2, 3, 4, 5, 6], "{}", n.name);
     }
 }
+
+/// Batches a peer pushes back to back, as a stream sends them (events, no waiting): each is
+/// applied in order and acknowledged once on disk, in order, exactly once, while the next ones
+/// are applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_pushed_back_to_back_are_acknowledged_in_order_once_each() {
+    let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64) << 20;
+    let n = TestNode::launch("hub").await;
+    n.table("q").await;
+    let (socket, mut events) = socket_as_p(&n).await;
+    const BATCHES: i64 = 40;
+    for b in 0..BATCHES {
+        let records = Value::Array((b * 50..b * 50 + 50).map(|id| json!({"id": id, "batch": b})).collect());
+        let e = entry_of_p("q", base, b + 1, b, "insert", records);
+        socket.emit("sy:txns", &Txns { channel: "dev:q".into(), from: b, upto: b + 1, entries: vec![e] }).await.unwrap();
+    }
+    let mut acked = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while acked.last() != Some(&BATCHES) {
+        let e = tokio::time::timeout_at(deadline, events.recv()).await.expect("every ack within 30 s").expect("socket open");
+        if e.event == "sy:ack" {
+            let ack: switchyard_protocol::sc::Ack = e.data().unwrap();
+            assert_eq!(ack.channel, "dev:q");
+            acked.push(ack.upto);
+        }
+    }
+    assert_eq!(acked, (1..=BATCHES).collect::<Vec<_>>(), "one ack per batch, in order");
+    assert_eq!(n.count("q").await, 50 * BATCHES as u64);
+    let log = n.ok(json!({"operation": "read_transaction_log", "database": "dev", "table": "q"})).await;
+    let ids: Vec<i64> = log.as_array().expect("log").iter().map(|e| e["origin_id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, (1..=BATCHES).collect::<Vec<_>>(), "applied in the order sent");
+}
