@@ -1,5 +1,6 @@
 //! A node of the canvas: an instance's card (status, server, tables, backlog, writes per second), its
-//! name only when zoomed out; its handles start and take links.
+//! name only when zoomed out, its box alone when even the name cannot be read; its handles start
+//! and take links.
 import { memo } from "react";
 import { Handle, Position as Side, useStore, useConnection, type Node, type NodeProps } from "@xyflow/react";
 import { NODE_HEIGHT, NODE_KIND_LABEL, NODE_WIDTH, short } from "./model";
@@ -7,26 +8,28 @@ import { type NodeData } from "./flow";
 import { count } from "../text/count";
 import { lagLevel, lagText, thresholdsOf } from "../health/model";
 import { useHealth } from "../health/store";
-import { zoomedOut } from "./viewport";
+import { nodeDetail } from "./viewport";
 
 export const InstanceNode = memo(function InstanceNode({ id, data, selected }: NodeProps<Node<NodeData>>) {
   const n = data.node;
   const state = n.kind === "ghost" ? "ghost" : n.online ? (n.error ? "warn" : "online") : "offline";
-  const far = useStore(zoomedOut);
+  const detail = useStore(nodeDetail);
   // While a link is dragged from another node, this whole card takes the drop (it shows so
   // under the pointer); only a change of that answer re-renders the card.
   const accepts = useConnection((c) => c.inProgress && c.fromNode.id !== id);
   // The rules themselves (a stable reference) are selected; what follows from them is not.
   const rules = useHealth((s) => s.state?.rules ?? null);
   const defaults = thresholdsOf(rules, "");
-  if (far) {
+  if (detail !== "card") {
     // Zoomed out, a node is its name. No handles: at that zoom they are a few pixels wide, too
     // small to drag a link from, and 200 of them were a good part of what opening 100 nodes
-    // costs (each subscribes to the canvas's store). Links are drawn zoomed in.
+    // costs (each subscribes to the canvas's store). Links are drawn zoomed in. Further out the
+    // name could not be read: the box alone, filled when the node is down or failing (its
+    // border is a fraction of a pixel there), the name in its tooltip.
     return (
-      <div className={`topo-node far ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}`}
-        data-testid={`topo-node-${n.name}`} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}>
-        <div className="topo-node-head"><b>{n.name}</b></div>
+      <div className={`topo-node far${detail === "box" ? " box" : ""} ${state}${selected ? " selected" : ""}${data.dim ? " dim" : ""}${data.reached ? " reached" : ""}`}
+        data-testid={`topo-node-${n.name}`} title={n.name} style={{ width: NODE_WIDTH, height: NODE_HEIGHT }}>
+        <div className="topo-node-head">{detail === "name" && <b>{n.name}</b>}</div>
       </div>
     );
   }
