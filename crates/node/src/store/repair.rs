@@ -125,7 +125,7 @@ impl Store {
             match &r.set {
                 RecordState::Live { version, origin, updated, record } => {
                     self.clock.observe(*version);
-                    collect_new_attributes(meta, record, &mut new_attrs);
+                    collect_new_attributes(meta, record.keys(), &mut new_attrs);
                     let doc = serde_json::to_string(record).map_err(|e| Error::Internal(e.to_string()))?;
                     upsert_rows(&mut tx, meta, &[(key, doc, *updated, *version)], origin, &HashMap::new(), &mut changes).await?;
                     count_delta += 1;

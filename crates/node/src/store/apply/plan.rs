@@ -15,6 +15,7 @@ use super::record::{self, Record};
 use super::RemoteEntry;
 use crate::error::{Error, Result};
 use crate::store::digest::{self, bucket_of, record_hash, Changes};
+use crate::store::records::collect_new_attributes;
 use crate::store::value::{key_text, normalize_key};
 use crate::store::TableMeta;
 
@@ -214,11 +215,7 @@ pub(super) fn plan(meta: &TableMeta, node_name: &str, entries: Vec<Received>, mu
                     if rival.is_some_and(|(v, o)| (*v, o.as_str()) >= mine) {
                         continue; // newer, or this very write arriving again by another path
                     }
-                    for name in r.new_attributes {
-                        if !meta.has_attribute(&name) && !out.new_attrs.contains(&name) {
-                            out.new_attrs.push(name);
-                        }
-                    }
+                    collect_new_attributes(meta, &r.new_attributes, &mut out.new_attrs);
                     let text = raw.get(r.text).ok_or_else(|| Error::Internal("a record's text went missing".into()))?.to_string();
                     k.row = Some((e.version, e.origin.clone()));
                     k.write = Some((text, e.ts, e.version, e.origin.clone()));

@@ -105,7 +105,7 @@ impl Store {
                 set.insert(name.clone(), v);
             }
             let doc = merge(doc, set, now);
-            collect_new_attributes(&meta, &doc, &mut new_attrs);
+            collect_new_attributes(&meta, doc.keys(), &mut new_attrs);
             docs.push((key.clone(), serde_json::to_string(&doc).map_err(|e| Error::Internal(e.to_string()))?, now, version));
             outcome.written.push(key);
         }

@@ -128,7 +128,7 @@ impl TableWrites {
         let mut new_attrs = Vec::new();
         for kt in order {
             if let Some(d) = finals.remove(&kt) {
-                collect_new_attributes(meta, &d, &mut new_attrs);
+                collect_new_attributes(meta, d.keys(), &mut new_attrs);
                 let key = d.get(&meta.primary_key).cloned().unwrap_or(Value::Null);
                 let text = serde_json::to_string(&d).map_err(|e| Error::Internal(e.to_string()))?;
                 docs.push((kt, key, text));

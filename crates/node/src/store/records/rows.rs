@@ -2,7 +2,7 @@
 //! multi-row inserts, updates and log entries.
 
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sqlx::{Row, SqliteConnection};
 
 use super::*;
@@ -247,9 +247,10 @@ pub(in crate::store) async fn add_attributes(tx: &mut SqliteConnection, meta: &T
     Ok(next)
 }
 
-/// Adds to `out` the attributes of `doc` that neither the table nor `out` has yet.
-pub(in crate::store) fn collect_new_attributes(meta: &TableMeta, doc: &Map<String, Value>, out: &mut Vec<String>) {
-    for k in doc.keys() {
+/// Adds to `out` the attributes among `names` (a document's) that neither the table nor `out`
+/// has yet.
+pub(in crate::store) fn collect_new_attributes<'n>(meta: &TableMeta, names: impl IntoIterator<Item = &'n String>, out: &mut Vec<String>) {
+    for k in names {
         if !meta.has_attribute(k) && !out.iter().any(|o| o == k) {
             out.push(k.clone());
         }
