@@ -43,7 +43,9 @@ pub(super) fn read(meta: &TableMeta, raw: &str, what: &dyn fmt::Display) -> Resu
             let mut de = serde_json::Deserializer::from_str(text);
             let scanned = Scan { meta }.deserialize(&mut de).map_err(|e| bad(&e))?;
             let key = scanned.key.ok_or_else(|| Error::bad(format!("a replicated record has no '{}'", meta.primary_key)))?;
-            let start = text.as_ptr() as usize - base;
+            // A borrowed `RawValue` is a slice of `raw`: its place there is its offset.
+            let start = (text.as_ptr() as usize).checked_sub(base).filter(|s| s + text.len() <= raw.len());
+            let start = start.ok_or_else(|| Error::Internal("a record's text is not within its entry".into()))?;
             Ok(Record { key: normalize_key(&key, &meta.primary_key)?, text: start..start + text.len(), new_attributes: scanned.new_attributes })
         })
         .collect()
