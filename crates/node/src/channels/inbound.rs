@@ -39,6 +39,14 @@ impl Data<'_> {
             Data::Batch(_) => &NULL,
         }
     }
+
+    /// The data read into `T`: a batch from its text, once; anything else from its value.
+    pub fn read<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        match self {
+            Data::Batch(raw) => serde_json::from_str(raw.map_or("null", |r| r.get())),
+            Data::Value(v) => serde_json::from_value(v),
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -117,11 +117,7 @@ impl Conn {
         let (Some(peer), Some(who)) = (self.peer.clone(), self.who.clone()) else {
             return self.fail(cid, error_object("AuthError", "say sy:hello first"));
         };
-        let read = match data {
-            super::inbound::Data::Batch(raw) => serde_json::from_str(raw.map_or("null", |r| r.get())),
-            super::inbound::Data::Value(v) => serde_json::from_value(v),
-        };
-        let batch: Txns<RemoteEntry> = match read {
+        let batch: Txns<RemoteEntry> = match data.read() {
             Ok(b) => b,
             Err(e) => {
                 self.node.log.error(&["replication"], format!("a malformed batch from '{peer}' was refused: {e}"));
