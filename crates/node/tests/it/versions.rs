@@ -245,8 +245,7 @@ async fn adjacent_segments_of_a_batch_on_the_same_keys_end_as_their_entries_one_
 }
 
 /// Batches a peer pushes back to back, as a stream sends them (events, no waiting): each is
-/// applied in order and acknowledged once on disk, in order, exactly once, while the next ones
-/// are applied.
+/// applied in order and acknowledged once on disk, in order, exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_pushed_back_to_back_are_acknowledged_in_order_once_each() {
     let base = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64) << 20;
