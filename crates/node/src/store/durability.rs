@@ -52,6 +52,8 @@ pub(super) struct Barrier {
     failed: std::sync::OnceLock<String>,
     /// Test hook: the next sync fails as a disk that does not confirm would.
     fail_next_sync: std::sync::atomic::AtomicBool,
+    /// Syncs made (a test's witness of which path a commit took).
+    syncs: std::sync::atomic::AtomicU64,
     queue: Mutex<Queue>,
     /// The durable head; readers of the log wait on it for entries they were told about.
     durable_head: watch::Sender<i64>,
@@ -65,6 +67,7 @@ impl Barrier {
             tasks,
             failed: std::sync::OnceLock::new(),
             fail_next_sync: std::sync::atomic::AtomicBool::new(false),
+            syncs: std::sync::atomic::AtomicU64::new(0),
             queue: Mutex::new(Queue::default()),
             durable_head: watch::channel(head).0,
         })
@@ -95,12 +98,46 @@ impl Barrier {
     pub(super) fn queue(self: &Arc<Self>, needs_sync: bool, head: i64, settle: Settle) {
         let start = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if !needs_sync && !q.draining {
+                // On disk already, and nothing before it waits: it settles here, with the lock
+                // held, so that nothing queued after it settles first.
+                let settled = match self.failure() {
+                    Some(why) => Err(Error::ReadOnly(why.to_string())),
+                    None => {
+                        self.move_head(head);
+                        Ok(())
+                    }
+                };
+                settle(settled);
+                drop(q);
+                return;
+            }
             q.items.push(Item { needs_sync, head, settle });
             !std::mem::replace(&mut q.draining, true)
         };
         if start {
             self.tasks.spawn(self.clone().drain());
         }
+    }
+
+    /// Whether nothing waits here: a commit made now is the only one the disk owes. Not while
+    /// a sync failure is injected: that failure is this barrier's, so commits come here for it.
+    pub(super) fn is_idle(&self) -> bool {
+        !self.fail_next_sync.load(std::sync::atomic::Ordering::SeqCst) && !self.queue.lock().unwrap_or_else(|p| p.into_inner()).draining
+    }
+
+    /// Syncs this barrier has made since the node started.
+    pub(super) fn syncs(&self) -> u64 {
+        self.syncs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Moves the durable head up to `head` (never down).
+    fn move_head(&self, head: i64) {
+        self.durable_head.send_if_modified(|h| {
+            let moved = head > *h;
+            *h = (*h).max(head);
+            moved
+        });
     }
 
     /// Ends the drain task when nothing is queued (the next `queue` starts another); answers
@@ -134,6 +171,7 @@ impl Barrier {
                 Err(Error::ReadOnly(why.to_string()))
             } else if items.iter().any(|i| i.needs_sync) {
                 last_sync = Some(tokio::time::Instant::now());
+                self.syncs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let wal = self.wal.clone();
                 let injected = self.fail_next_sync.swap(false, std::sync::atomic::Ordering::SeqCst);
                 match tokio::task::spawn_blocking(move || if injected { Err(injected_failure(&wal)) } else { sync_file(&wal) }).await {
@@ -144,12 +182,7 @@ impl Barrier {
                 Ok(())
             };
             if synced.is_ok() {
-                let head = items.iter().map(|i| i.head).max().unwrap_or(0);
-                self.durable_head.send_if_modified(|h| {
-                    let moved = head > *h;
-                    *h = (*h).max(head);
-                    moved
-                });
+                self.move_head(items.iter().map(|i| i.head).max().unwrap_or(0));
             } else if let Err(e) = &synced {
                 tracing::error!("the disk did not confirm committed writes: {e}");
                 let _ = self.failed.set(format!("{} at {}", e, crate::store::value::now_ms() as u64));
@@ -220,5 +253,34 @@ mod tests {
         let mut w = store.writer().await.expect("writer");
         let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *w).await.expect("pragma");
         assert_eq!(sync, 2, "the writers' connection must stay at synchronous = FULL");
+    }
+
+    /// A write alone (nothing queued behind it, nothing waiting for the disk) is synced by its
+    /// own commit on the writers' connection: answered durable without a sync of the barrier's.
+    /// Writes that come while others wait share the barrier's syncs, and are answered durable too.
+    #[tokio::test]
+    async fn a_lone_write_is_synced_by_its_commit_and_writes_behind_others_by_the_barrier() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(Store::open(dir.path(), "n1", None, tokio_util::task::TaskTracker::new()).await.expect("open"));
+        store.create_database("dev").await.expect("database");
+        store.create_table("dev", "t", "id", None, None).await.expect("table");
+        let before = store.barrier.syncs();
+        for id in 0..3 {
+            let outcome = store.write("dev", "t", WriteMode::Insert, vec![json!({"id": id})], None).await.expect("write");
+            let txn = outcome.txn_id.expect("a log entry");
+            assert!(store.durable_head() >= txn, "answered before entry {txn} was durable");
+        }
+        assert_eq!(store.barrier.syncs(), before, "lone writes are synced by their commits, not by the barrier");
+        // Batches of more than one group's records: the first commits while the rest wait, so
+        // at least one group is committed unsynced and synced by the barrier.
+        let big = |from: i64| (from..from + 6_000).map(|id| json!({"id": id})).collect::<Vec<_>>();
+        let answers: Vec<_> = (0..3).map(|k| store.submit("dev", "t", WriteMode::Insert, big(1_000 + k * 10_000), None).expect("queued")).collect();
+        for answer in answers {
+            let outcome = answer.await.expect("answered").expect("written");
+            let txn = outcome.txn_id.expect("a log entry");
+            assert!(store.durable_head() >= txn, "answered before entry {txn} was synced");
+        }
+        assert!(store.barrier.syncs() > before, "groups queued behind others go through the barrier");
+        assert_eq!(store.log_after("dev:t", 0, 100, "nobody").await.expect("log").entries.len(), 6);
     }
 }

@@ -271,6 +271,13 @@ impl Store {
     /// while the writer is still held: live subscribers get them now; `settle` runs once the
     /// barrier has synced them (and the durable head passes them).
     pub(crate) fn announce_unsynced(&self, entries: &[LogEntry], settle: durability::Settle) {
+        self.announce_group(entries, true, settle);
+    }
+
+    /// Announces a group's entries, in log order, while the writer is still held. `needs_sync`:
+    /// committed without an fsync (see `announce_unsynced`); otherwise on disk already, and
+    /// `settle` runs once every commit before it is too (at once when none waits).
+    pub(crate) fn announce_group(&self, entries: &[LogEntry], needs_sync: bool, settle: durability::Settle) {
         if let Some(last) = entries.iter().map(|e| e.id).max() {
             self.announced.fetch_max(last, std::sync::atomic::Ordering::SeqCst);
         }
@@ -279,7 +286,7 @@ impl Store {
                 let _ = self.commits.send(c);
             }
         }
-        self.barrier.queue(true, entries.iter().map(|e| e.id).max().unwrap_or(0), settle);
+        self.barrier.queue(needs_sync, entries.iter().map(|e| e.id).max().unwrap_or(0), settle);
     }
 
     /// The feed's item for an entry; `None` when nobody listens.

@@ -23,16 +23,35 @@ impl Store {
     /// Commits queued groups one after the other while batches keep coming, holding the write
     /// turn for up to GROUPS_PER_TURN groups; its transactions skip SQLite's fsync (the
     /// connection is the unsynced one: the barrier syncs the WAL).
+    ///
+    /// A group alone (nothing queued behind it, nothing waiting for the disk) has no commit to
+    /// overlap its fsync with: it commits on the writers' connection, whose commit syncs on
+    /// SQLite's thread, and is answered at once, without the barrier's turns between threads.
+    /// Should that sync fail, the group is refused alone: nothing before it waited for the disk,
+    /// and nothing of it was visible.
     pub(super) async fn commit_loop(self: Arc<Self>) {
         // Let the tasks that are ready run first: what they submit joins the first group.
         tokio::task::yield_now().await;
+        if self.queue.is_one_group() && self.barrier.is_idle() {
+            let mut w = match self.writer().await {
+                Ok(w) => w,
+                Err(e) => return self.refuse_queued(&e),
+            };
+            let Some(jobs) = self.queue.next_group() else { return };
+            self.commit_group(&mut w, jobs, Durability::Synced).await;
+            drop(w);
+            // What was queued meanwhile is committed below, unsynced, behind it.
+            if !self.queue.more_or_stop() {
+                return;
+            }
+        }
         let mut w = match self.unsynced_writer().await {
             Ok(w) => w,
             Err(e) => return self.refuse_queued(&e),
         };
         let mut turns = 0;
         while let Some(jobs) = self.queue.next_group() {
-            self.commit_group(&mut w, jobs).await;
+            self.commit_group(&mut w, jobs, Durability::Unsynced).await;
             turns += 1;
             if turns == GROUPS_PER_TURN {
                 // More may be waiting: a successor takes them after the other writers' turn
@@ -65,7 +84,7 @@ impl Store {
     /// A group that SQLite refuses as a whole (a batch too large for the storage quota, say)
     /// is rolled back and its batches are committed again one by one, so the batch that fails
     /// is refused alone and every other one is written.
-    pub(super) async fn commit_group(&self, w: &mut Writer, jobs: Vec<PendingWrite>) {
+    pub(super) async fn commit_group(&self, w: &mut Writer, jobs: Vec<PendingWrite>, durability: Durability) {
         let (dones, mut batches): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.done, j.batch)).unzip();
         if let Err(e) = self.writable() {
             return refuse(dones, &e);
@@ -73,12 +92,12 @@ impl Store {
         // A group of several batches keeps them, to commit each alone should the group fail.
         let keep = batches.len() > 1;
         match self.commit_batches(w, &mut batches, keep).await {
-            Ok(committed) => self.finish_group(dones, committed),
+            Ok(committed) => self.finish_group(dones, committed, durability),
             Err(e) if keep => {
                 tracing::debug!(error = %e, batches = batches.len(), "a group commit failed; committing its batches one by one");
                 for (done, mut batch) in dones.into_iter().zip(batches) {
                     match self.commit_batches(w, std::slice::from_mut(&mut batch), false).await {
-                        Ok(committed) => self.finish_group(vec![done], committed),
+                        Ok(committed) => self.finish_group(vec![done], committed, durability),
                         Err(e) => refuse([done], &e),
                     }
                 }
@@ -90,7 +109,7 @@ impl Store {
 
     /// Installs a committed group's catalog changes, announces its entries and answers its
     /// batches once the barrier has synced them.
-    pub(super) fn finish_group(&self, dones: Vec<oneshot::Sender<Result<WriteOutcome>>>, committed: GroupCommitted) {
+    pub(super) fn finish_group(&self, dones: Vec<oneshot::Sender<Result<WriteOutcome>>>, committed: GroupCommitted, durability: Durability) {
         let GroupCommitted { answers, announcements, metas } = committed;
         // The next group plans against these (the catalog changed with the commit).
         for meta in metas {
@@ -112,8 +131,9 @@ impl Store {
                 records: &a.payload,
             })
             .collect();
-        self.announce_unsynced(
+        self.announce_group(
             &entries,
+            durability == Durability::Unsynced,
             Box::new(move |synced| match synced {
                 Ok(()) => {
                     for (done, answer) in dones.into_iter().zip(answers) {
@@ -231,6 +251,15 @@ impl Store {
         Ok(GroupCommitted { answers, announcements: ids.into_iter().zip(announcements).collect(), metas })
     }
 
+}
+
+/// How a group's commit reaches the disk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Durability {
+    /// SQLite syncs it at commit (the writers' connection).
+    Synced,
+    /// The barrier syncs it (the unsynced connection).
+    Unsynced,
 }
 
 /// Answers each waiting batch with `e`.

@@ -95,6 +95,24 @@ impl WriteQueue {
 
     /// The next group (up to GROUP_RECORDS records, at least one batch), or `None` after
     /// clearing `committing` when nothing waits.
+    /// Whether what is queued is one group's worth (and something is).
+    fn is_one_group(&self) -> bool {
+        let q = self.lock();
+        let records: usize = q.jobs.iter().map(|j| j.batch.prepared.len()).sum();
+        !q.jobs.is_empty() && (q.jobs.len() == 1 || records <= GROUP_RECORDS)
+    }
+
+    /// Whether batches wait; when none does, the committer stops (`committing` is cleared
+    /// under the same lock, so a batch queued next starts another).
+    fn more_or_stop(&self) -> bool {
+        let mut q = self.lock();
+        if q.jobs.is_empty() {
+            q.committing = false;
+            return false;
+        }
+        true
+    }
+
     fn next_group(&self) -> Option<Vec<PendingWrite>> {
         let mut q = self.lock();
         if q.jobs.is_empty() {
