@@ -114,16 +114,28 @@ impl Error {
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {
-            // SQLITE_FULL (13), SQLITE_READONLY (8), SQLITE_IOERR (10): the transaction rolled back.
-            if let Some(code) = db.code() {
-                let primary = code.parse::<i64>().unwrap_or(0) & 0xff;
-                if matches!(primary, 8 | 10 | 13) {
-                    return Error::StorageFull(db.message().to_string());
+            if let Some(code) = db.code().and_then(|c| c.parse::<i64>().ok()) {
+                if let Some(classified) = sqlite_failure(code, db.message()) {
+                    return classified;
                 }
             }
         }
         Error::Storage(e.to_string())
     }
+}
+
+/// SQLITE_IOERR_FSYNC: a sync SQLite made itself failed.
+const SQLITE_IOERR_FSYNC: i64 = 10 | (4 << 8);
+
+/// What a SQLite (extended) result code means here, for the codes that are not our bug: a
+/// failed sync (the disk did not confirm: `ReadOnly`, which the store makes the node's state),
+/// or SQLITE_FULL (13), SQLITE_READONLY (8) and other SQLITE_IOERR (10) (the transaction rolled
+/// back: `StorageFull`).
+fn sqlite_failure(code: i64, message: &str) -> Option<Error> {
+    if code == SQLITE_IOERR_FSYNC {
+        return Some(Error::ReadOnly(format!("the disk did not confirm a write (fsync failed: {message}); it may be lost")));
+    }
+    matches!(code & 0xff, 8 | 10 | 13).then(|| Error::StorageFull(message.to_string()))
 }
 
 impl From<sqlx::migrate::MigrateError> for Error {
@@ -138,5 +150,22 @@ impl From<std::io::Error> for Error {
             return Error::StorageFull(e.to_string());
         }
         Error::Storage(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sync SQLite made itself that failed is told apart from a full or read-only disk: the
+    /// first makes the node read-only, the second refuses the write alone.
+    #[test]
+    fn a_failed_sync_is_told_apart_from_a_full_disk() {
+        assert!(matches!(sqlite_failure(SQLITE_IOERR_FSYNC, "disk I/O error"), Some(Error::ReadOnly(m)) if m.contains("fsync failed: disk I/O error")));
+        for full in [13, 8, 10, 10 | (3 << 8)] {
+            assert!(matches!(sqlite_failure(full, "x"), Some(Error::StorageFull(_))), "{full}");
+        }
+        // SQLITE_CONSTRAINT_PRIMARYKEY: ours to explain, not the disk's.
+        assert!(sqlite_failure(19 | (6 << 8), "x").is_none());
     }
 }

@@ -78,6 +78,13 @@ impl Barrier {
         self.failed.get().map(String::as_str)
     }
 
+    /// Records that a sync the barrier did not make failed (SQLite's own, at a commit): the
+    /// node is read-only from then on, as after a failed sync of the barrier's.
+    pub(super) fn sync_failed_elsewhere(&self, why: &str) {
+        tracing::error!("the disk did not confirm a commit: {why}");
+        let _ = self.failed.set(format!("{} at {}", why, crate::store::value::now_ms() as u64));
+    }
+
     /// Makes the next sync fail (fault injection for tests).
     pub(super) fn fail_next_sync(&self) {
         self.fail_next_sync.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -127,6 +134,7 @@ impl Barrier {
     }
 
     /// Syncs this barrier has made since the node started.
+    #[cfg(test)]
     pub(super) fn syncs(&self) -> u64 {
         self.syncs.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -282,5 +290,22 @@ mod tests {
         }
         assert!(store.barrier.syncs() > before, "groups queued behind others go through the barrier");
         assert_eq!(store.log_after("dev:t", 0, 100, "nobody").await.expect("log").entries.len(), 6);
+    }
+
+    /// SQLite's own sync failing at a lone group's commit makes the node read-only, as a failed
+    /// sync of the barrier's does; a failure of an unsynced commit is the barrier's to judge.
+    #[tokio::test]
+    async fn a_lone_commit_whose_own_sync_failed_makes_the_node_read_only() {
+        use crate::error::Error;
+        use crate::store::records::Durability;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path(), "n1", None, tokio_util::task::TaskTracker::new()).await.expect("open");
+        let failed = Error::ReadOnly("the disk did not confirm a write (fsync failed: disk I/O error); it may be lost".into());
+        assert!(!store.disk_failed(Durability::Unsynced, &failed));
+        assert!(!store.disk_failed(Durability::Synced, &Error::StorageFull("database or disk is full".into())));
+        assert!(store.read_only().is_none());
+        assert!(store.disk_failed(Durability::Synced, &failed));
+        assert!(store.read_only().is_some_and(|why| why.contains("fsync failed")), "{:?}", store.read_only());
+        assert!(matches!(store.writable(), Err(Error::ReadOnly(_))));
     }
 }

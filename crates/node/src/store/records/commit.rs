@@ -27,8 +27,7 @@ impl Store {
     /// A group alone (nothing queued behind it, nothing waiting for the disk) has no commit to
     /// overlap its fsync with: it commits on the writers' connection, whose commit syncs on
     /// SQLite's thread, and is answered at once, without the barrier's turns between threads.
-    /// Should that sync fail, the group is refused alone: nothing before it waited for the disk,
-    /// and nothing of it was visible.
+    /// Should that sync fail, the node goes read-only, as after a failed sync of the barrier's.
     pub(super) async fn commit_loop(self: Arc<Self>) {
         // Let the tasks that are ready run first: what they submit joins the first group.
         tokio::task::yield_now().await;
@@ -93,17 +92,39 @@ impl Store {
         let keep = batches.len() > 1;
         match self.commit_batches(w, &mut batches, keep).await {
             Ok(committed) => self.finish_group(dones, committed, durability),
+            // The disk did not confirm the commit's own sync: nothing more is tried.
+            Err(e) if self.disk_failed(durability, &e) => refuse(dones, &e),
             Err(e) if keep => {
                 tracing::debug!(error = %e, batches = batches.len(), "a group commit failed; committing its batches one by one");
                 for (done, mut batch) in dones.into_iter().zip(batches) {
-                    match self.commit_batches(w, std::slice::from_mut(&mut batch), false).await {
+                    let committed = match self.writable() {
+                        Ok(()) => self.commit_batches(w, std::slice::from_mut(&mut batch), false).await,
+                        Err(e) => Err(e),
+                    };
+                    match committed {
                         Ok(committed) => self.finish_group(vec![done], committed, durability),
-                        Err(e) => refuse([done], &e),
+                        Err(e) => {
+                            self.disk_failed(durability, &e);
+                            refuse([done], &e)
+                        }
                     }
                 }
             }
             // Nothing of the batch was written; it hears why.
             Err(e) => refuse(dones, &e),
+        }
+    }
+
+    /// Whether `e` says the disk did not confirm a commit's own sync (`Synced` commits only: an
+    /// unsynced one is synced by the barrier, which sees its own failures); if so the node is
+    /// read-only from now on, as after a failed sync of the barrier's.
+    pub(in crate::store) fn disk_failed(&self, durability: Durability, e: &Error) -> bool {
+        match (durability, e) {
+            (Durability::Synced, Error::ReadOnly(why)) => {
+                self.barrier.sync_failed_elsewhere(why);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -255,7 +276,7 @@ impl Store {
 
 /// How a group's commit reaches the disk.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Durability {
+pub(in crate::store) enum Durability {
     /// SQLite syncs it at commit (the writers' connection).
     Synced,
     /// The barrier syncs it (the unsynced connection).

@@ -3,6 +3,8 @@
 //! submitted while a commit is under way share the next one (group commit).
 
 mod commit;
+#[cfg(test)]
+pub(in crate::store) use commit::Durability;
 mod delete;
 mod plan;
 mod rows;
