@@ -230,15 +230,22 @@ mod tests {
 
     use crate::store::{Store, WriteMode};
 
+    /// A store in `dir` with the table dev.t.
+    async fn store_with_table(dir: &std::path::Path) -> Arc<Store> {
+        let store = Arc::new(Store::open(dir, "n1", None, tokio_util::task::TaskTracker::new()).await.expect("open"));
+        store.create_database("dev").await.expect("database");
+        store.create_table("dev", "t", "id", None, None).await.expect("table");
+        store
+    }
+
     /// Writers are answered only after the barrier: every acknowledged entry is at or below the
     /// durable head, and so readable by replication. The writers' connection stays at full sync
-    /// for the writers that commit on their own (groups commit on the unsynced one).
+    /// for the commits that sync on their own (lone groups and other writers; groups under load
+    /// commit on the unsynced one).
     #[tokio::test]
     async fn acknowledged_writes_are_durable_and_the_writers_connection_stays_at_full_sync() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Arc::new(Store::open(dir.path(), "n1", None, tokio_util::task::TaskTracker::new()).await.expect("open"));
-        store.create_database("dev").await.expect("database");
-        store.create_table("dev", "t", "id", None, None).await.expect("table");
+        let store = store_with_table(dir.path()).await;
         let mut writers = tokio::task::JoinSet::new();
         for w in 0..40i64 {
             let store = store.clone();
@@ -269,9 +276,7 @@ mod tests {
     #[tokio::test]
     async fn a_lone_write_is_synced_by_its_commit_and_writes_behind_others_by_the_barrier() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Arc::new(Store::open(dir.path(), "n1", None, tokio_util::task::TaskTracker::new()).await.expect("open"));
-        store.create_database("dev").await.expect("database");
-        store.create_table("dev", "t", "id", None, None).await.expect("table");
+        let store = store_with_table(dir.path()).await;
         let before = store.barrier.syncs();
         for id in 0..3 {
             let outcome = store.write("dev", "t", WriteMode::Insert, vec![json!({"id": id})], None).await.expect("write");
