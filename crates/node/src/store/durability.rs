@@ -306,10 +306,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path(), "n1", None, tokio_util::task::TaskTracker::new()).await.expect("open");
         let failed = Error::ReadOnly("the disk did not confirm a write (fsync failed: disk I/O error); it may be lost".into());
-        assert!(!store.disk_failed(Durability::Unsynced, &failed));
-        assert!(!store.disk_failed(Durability::Synced, &Error::StorageFull("database or disk is full".into())));
+        assert!(!store.went_read_only(Durability::Unsynced, &failed));
+        assert!(!store.went_read_only(Durability::Synced, &Error::StorageFull("database or disk is full".into())));
         assert!(store.read_only().is_none());
-        assert!(store.disk_failed(Durability::Synced, &failed));
+        assert!(store.went_read_only(Durability::Synced, &failed));
         assert!(store.read_only().is_some_and(|why| why.contains("fsync failed")), "{:?}", store.read_only());
         assert!(matches!(store.writable(), Err(Error::ReadOnly(_))));
     }

@@ -93,7 +93,7 @@ impl Store {
         match self.commit_batches(w, &mut batches, keep).await {
             Ok(committed) => self.finish_group(dones, committed, durability),
             // The disk did not confirm the commit's own sync: nothing more is tried.
-            Err(e) if self.disk_failed(durability, &e) => refuse(dones, &e),
+            Err(e) if self.went_read_only(durability, &e) => refuse(dones, &e),
             Err(e) if keep => {
                 tracing::debug!(error = %e, batches = batches.len(), "a group commit failed; committing its batches one by one");
                 for (done, mut batch) in dones.into_iter().zip(batches) {
@@ -104,7 +104,7 @@ impl Store {
                     match committed {
                         Ok(committed) => self.finish_group(vec![done], committed, durability),
                         Err(e) => {
-                            self.disk_failed(durability, &e);
+                            self.went_read_only(durability, &e);
                             refuse([done], &e)
                         }
                     }
@@ -115,10 +115,10 @@ impl Store {
         }
     }
 
-    /// Whether `e` says the disk did not confirm a commit's own sync (`Synced` commits only: an
-    /// unsynced one is synced by the barrier, which sees its own failures); if so the node is
-    /// read-only from now on, as after a failed sync of the barrier's.
-    pub(in crate::store) fn disk_failed(&self, durability: Durability, e: &Error) -> bool {
+    /// Makes the node read-only when `e` says the disk did not confirm a commit's own sync, as
+    /// after a failed sync of the barrier's, and answers whether it did (`Synced` commits only:
+    /// an unsynced one is synced by the barrier, which sees its own failures).
+    pub(in crate::store) fn went_read_only(&self, durability: Durability, e: &Error) -> bool {
         match (durability, e) {
             (Durability::Synced, Error::ReadOnly(why)) => {
                 self.barrier.sync_failed_elsewhere(why);
@@ -129,7 +129,8 @@ impl Store {
     }
 
     /// Installs a committed group's catalog changes, announces its entries and answers its
-    /// batches once the barrier has synced them.
+    /// batches once they are on disk (at once when its commit synced them and nothing before it
+    /// waits; otherwise once the barrier has synced them).
     pub(super) fn finish_group(&self, dones: Vec<oneshot::Sender<Result<WriteOutcome>>>, committed: GroupCommitted, durability: Durability) {
         let GroupCommitted { answers, announcements, metas } = committed;
         // The next group plans against these (the catalog changed with the commit).
