@@ -78,10 +78,10 @@ impl Barrier {
         self.failed.get().map(String::as_str)
     }
 
-    /// Records that a sync the barrier did not make failed (SQLite's own, at a commit): the
-    /// node is read-only from then on, as after a failed sync of the barrier's.
-    pub(super) fn sync_failed_elsewhere(&self, why: &str) {
-        tracing::error!("the disk did not confirm a commit: {why}");
+    /// Records that a sync failed, the barrier's or SQLite's own at a commit: the node is
+    /// read-only from then on (the first reason stays).
+    pub(super) fn sync_failed(&self, why: &str) {
+        tracing::error!("the disk did not confirm committed writes: {why}");
         let _ = self.failed.set(format!("{} at {}", why, crate::store::value::now_ms() as u64));
     }
 
@@ -192,8 +192,7 @@ impl Barrier {
             if synced.is_ok() {
                 self.move_head(items.iter().map(|i| i.head).max().unwrap_or(0));
             } else if let Err(e) = &synced {
-                tracing::error!("the disk did not confirm committed writes: {e}");
-                let _ = self.failed.set(format!("{} at {}", e, crate::store::value::now_ms() as u64));
+                self.sync_failed(&e.to_string());
             }
             for item in items {
                 (item.settle)(synced.clone());

@@ -121,7 +121,7 @@ impl Store {
     pub(in crate::store) fn went_read_only(&self, durability: Durability, e: &Error) -> bool {
         match (durability, e) {
             (Durability::Synced, Error::ReadOnly(why)) => {
-                self.barrier.sync_failed_elsewhere(why);
+                self.barrier.sync_failed(why);
                 true
             }
             _ => false,
