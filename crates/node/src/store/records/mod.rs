@@ -95,13 +95,10 @@ impl WriteQueue {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The next group (up to GROUP_RECORDS records, at least one batch), or `None` after
-    /// clearing `committing` when nothing waits.
-    /// Whether what is queued is one group's worth (and something is).
+    /// Whether what is queued is exactly one group (and something is).
     fn is_one_group(&self) -> bool {
         let q = self.lock();
-        let records: usize = q.jobs.iter().map(|j| j.batch.prepared.len()).sum();
-        !q.jobs.is_empty() && (q.jobs.len() == 1 || records <= GROUP_RECORDS)
+        !q.jobs.is_empty() && group_len(&q.jobs) == q.jobs.len()
     }
 
     /// Whether batches wait; when none does, the committer stops (`committing` is cleared
@@ -115,24 +112,29 @@ impl WriteQueue {
         true
     }
 
+    /// The next group, or `None` after clearing `committing` when nothing waits.
     fn next_group(&self) -> Option<Vec<PendingWrite>> {
         let mut q = self.lock();
         if q.jobs.is_empty() {
             q.committing = false;
             return None;
         }
-        let mut records = 0;
-        let take = q
-            .jobs
-            .iter()
-            .take_while(|j| {
-                records += j.batch.prepared.len();
-                records <= GROUP_RECORDS
-            })
-            .count()
-            .clamp(1, q.jobs.len());
+        let take = group_len(&q.jobs);
         Some(q.jobs.drain(..take).collect())
     }
+}
+
+/// How many of the queued `jobs` (not none) the next group takes: up to GROUP_RECORDS records,
+/// at least one batch.
+fn group_len(jobs: &[PendingWrite]) -> usize {
+    let mut records = 0;
+    jobs.iter()
+        .take_while(|j| {
+            records += j.batch.prepared.len();
+            records <= GROUP_RECORDS
+        })
+        .count()
+        .clamp(1, jobs.len())
 }
 
 /// Scheduler turns a committer gives a queue of fewer than GATHERED batches before committing
