@@ -3,7 +3,7 @@
 //! or remove its link, pick a channel to see where its data goes.
 import "@xyflow/react/dist/style.css";
 import { FactoryReview } from "../factory/FactoryPanel";
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { startTransition, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { ReactFlowProvider, getNodesBounds, getViewportForBounds, type Edge, type Node } from "@xyflow/react";
 import { describeError } from "../stores/ui";
 import { edgeChannels, mergeEdges, mergeNodes, toFlow, type EdgeData, type NodeData } from "./flow";
@@ -39,8 +39,12 @@ function Canvas() {
   useEffect(() => {
     if (!viewNodes || !viewEdges || !viewFlows) return;
     const next = toFlow({ nodes: viewNodes, edges: viewEdges, flows: viewFlows }, positions, rates, { channel: selectedChannel, node: selectedNode, edge: selectedEdge });
-    setNodes((prev) => mergeNodes(prev, next.nodes));
-    setEdges((prev) => mergeEdges(prev, next.edges));
+    // Drawn as a transition: at a fleet's scale React renders the changes in slices between
+    // frames, where a drag (an urgent update, laid on top) or a pan keeps its frames.
+    startTransition(() => {
+      setNodes((prev) => mergeNodes(prev, next.nodes));
+      setEdges((prev) => mergeEdges(prev, next.edges));
+    });
   }, [viewNodes, viewEdges, viewFlows, positions, rates, selectedChannel, selectedNode, selectedEdge]);
   const placedAt = useMemo(() => new Map((viewNodes ?? []).map((n) => [n.id, positions[n.name] ?? { x: 0, y: 0 }])), [viewNodes, positions]);
   const canvas = useRef<HTMLDivElement>(null);
