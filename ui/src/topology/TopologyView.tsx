@@ -39,8 +39,9 @@ function Canvas() {
   useEffect(() => {
     if (!viewNodes || !viewEdges || !viewFlows) return;
     const next = toFlow({ nodes: viewNodes, edges: viewEdges, flows: viewFlows }, positions, rates, { channel: selectedChannel, node: selectedNode, edge: selectedEdge });
-    // Drawn as a transition: at a fleet's scale React renders the changes in slices between
-    // frames, where a drag (an urgent update, laid on top) or a pan keeps its frames.
+    // Drawn as a transition (a poll's answer, a selection): at a fleet's scale React renders the
+    // changes in slices between frames, so a drag (an urgent update, laid on top) or a pan keeps
+    // its frames.
     startTransition(() => {
       setNodes((prev) => mergeNodes(prev, next.nodes));
       setEdges((prev) => mergeEdges(prev, next.edges));
