@@ -346,6 +346,9 @@ async fn a_paused_link_carries_nothing_keeps_its_place_across_a_restart_and_resu
     add_node(&edge, &hq, json!([{"channel": "dev:sensor", "subscribe": false, "publish": true}])).await;
     edge.ok(json!({"operation": "insert", "database": "dev", "table": "sensor", "records": [{"id": 0}]})).await;
     eventually("the first record reaches hq", async || count(&hq, "sensor").await == 1).await;
+    // ... and edge has hq's acknowledgement of it: the backlog counted below is only what the
+    // pause holds back.
+    eventually("hq has acknowledged it, lag zero", async || receiver_lag(&edge, "hq", "dev:sensor").await == Some((0, 0.0))).await;
     let state = async |n: &TestNode| n.ok(json!({"operation": "cluster_status"})).await["connections"][0]["state"].clone();
 
     // Paused: the link stays configured (its subscriptions kept), carries nothing, and what edge
