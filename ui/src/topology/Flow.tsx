@@ -17,12 +17,15 @@ interface FlowProps {
   edges: Edge<EdgeData>[];
   /** Where each node is stored (by id): where its edges' labels are placed from. */
   placedAt: Map<string, Point>;
+  /** How many times the studio has placed the nodes (see the store's `placements`), as of the
+   *  nodes given: a new count frames them. */
+  placements: number;
   setNodes: (f: (prev: Node<NodeData>[]) => Node<NodeData>[]) => void;
   initial: Viewport;
 }
 
 /** The canvas itself, inside a provider created already fitted (see `Canvas`). */
-export function Flow({ nodes, edges, placedAt, setNodes, initial }: FlowProps) {
+export function Flow({ nodes, edges, placedAt, placements, setNodes, initial }: FlowProps) {
   const far = useStore(zoomedOut);
   const { fitView, screenToFlowPosition } = useReactFlow();
   const store = useStoreApi();
@@ -55,7 +58,6 @@ export function Flow({ nodes, edges, placedAt, setNodes, initial }: FlowProps) {
   // A node that comes or goes (an instance registered, a ghost), or nodes the studio placed (the
   // factory's layout after Apply), are framed with the rest.
   const nodeSet = nodes.map((n) => n.id).join(" ");
-  const placements = useTopology((s) => s.placements);
   const framed = useRef(`${nodeSet}|${placements}`);
   useEffect(() => {
     const now = `${nodeSet}|${placements}`;

@@ -26,6 +26,7 @@ function Canvas() {
   const selectedEdge = useTopology((s) => s.selectedEdge);
   const error = useTopology((s) => s.error);
   const dialog = useTopology((s) => s.dialog);
+  const placements = useTopology((s) => s.placements);
   useEffect(() => startTopologyPolling(), []);
   useEffect(() => startPeriodic(periodicEdges), []);
   useEffect(() => startHealth(), []);
@@ -33,6 +34,10 @@ function Canvas() {
   // position when the drag ends. Refreshes merge in, keeping what did not change.
   const [nodes, setNodes] = useState<Node<NodeData>[]>([]);
   const [edges, setEdges] = useState<Edge<EdgeData>[]>([]);
+  // The placements the drawn nodes stand at: it changes in the same commit as the nodes, so a
+  // fit for new placements frames the nodes where they now are (not where they were while the
+  // transition below was still rendering).
+  const [placed, setPlaced] = useState(placements);
   // Keyed on the parts of the view drawn: an answer that changed none of them (see `shareView`)
   // builds nothing.
   const [viewNodes, viewEdges, viewFlows] = [view?.nodes, view?.edges, view?.flows];
@@ -45,8 +50,9 @@ function Canvas() {
     startTransition(() => {
       setNodes((prev) => mergeNodes(prev, next.nodes));
       setEdges((prev) => mergeEdges(prev, next.edges));
+      setPlaced(placements);
     });
-  }, [viewNodes, viewEdges, viewFlows, positions, rates, selectedChannel, selectedNode, selectedEdge]);
+  }, [viewNodes, viewEdges, viewFlows, positions, placements, rates, selectedChannel, selectedNode, selectedEdge]);
   const placedAt = useMemo(() => new Map((viewNodes ?? []).map((n) => [n.id, positions[n.name] ?? { x: 0, y: 0 }])), [viewNodes, positions]);
   const canvas = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
@@ -97,7 +103,7 @@ function Canvas() {
         {ready && initial && (
           <ReactFlowProvider initialNodes={nodes} initialWidth={size.width} initialHeight={size.height} fitView
             initialFitViewOptions={FIT} initialMinZoom={MIN_ZOOM} initialMaxZoom={FIT_MAX_ZOOM}>
-            <Flow nodes={nodes} edges={edges} placedAt={placedAt} setNodes={setNodes} initial={initial} />
+            <Flow nodes={nodes} edges={edges} placedAt={placedAt} placements={placed} setNodes={setNodes} initial={initial} />
           </ReactFlowProvider>
         )}
       </div>
