@@ -23,6 +23,7 @@ mod schema;
 mod search;
 pub mod sql;
 pub mod value;
+mod wal;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -198,6 +199,18 @@ impl Store {
             .max_lifetime(None)
             .connect_with(opts.clone().synchronous(SqliteSynchronous::Normal))
             .await?;
+        // Nothing writes yet: the WAL (open, since the writers connected) is written out now.
+        let wal = file.with_extension("db-wal");
+        let written = tokio::task::spawn_blocking({
+            let wal = wal.clone();
+            move || wal::write_ahead(&wal, wal::WAL_BYTES)
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(file = %wal.display(), "the WAL could not be written out ahead (commits grow it instead): {e}"),
+            Err(e) => tracing::warn!(file = %wal.display(), "the WAL could not be written out ahead: {e}"),
+        }
         let read = SqlitePoolOptions::new()
             .test_before_acquire(false)
             .max_connections(4)
