@@ -1,7 +1,7 @@
 //! The factory scenario: its instances and links (shown as link plans before anything is
 //! wired), its load generator and the check that hq holds every out-of-range reading.
 import { create } from "zustand";
-import { useTopology } from "../topology/store";
+import { refreshTopology, useTopology } from "../topology/store";
 import { asErrorBody, native, type ApplyReport, type Arrival, type ClusterNode, type FactorySetup, type LinkPlan, type LoadStats, type ErrorBody } from "../platform";
 
 /** Where the scenario's nodes go on the canvas: the edges left, hq right. */
@@ -48,6 +48,8 @@ export async function applyLinks(): Promise<void> {
     const positions = { ...layout.positions, ...LAYOUT };
     await native.layout_save({ positions });
     useTopology.getState().loadedPositions(positions);
+    // The links just made are drawn now, not at the next poll (as after the link dialog's Apply).
+    void refreshTopology();
     const ok = reports.every((r) => r.ok);
     patch({ reports, plans: [], phase: ok ? "ready" : "review" });
   } catch (e) {
