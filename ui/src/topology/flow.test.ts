@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TopoEdge, TopoNode, TopologyView } from "../platform";
-import { distanceToSegment, draggingKey, drawnAlikeFar, farEdges, splitByMoving, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels } from "./flow";
+import { distanceToSegment, draggingKey, drawnAlikeFar, edgeLook, farEdges, splitByMoving, mergeEdges, mergeNodes, nearestSegment, toFlow, withPlacedLabels } from "./flow";
 import { equalJson, nodeKey, shareView } from "./model";
 
 const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], channelsLastKnown: false, backlog });
@@ -114,9 +114,21 @@ describe("rates a server does not report", () => {
   });
 });
 
+describe("an edge's look", () => {
+  it("is failing when closed or reporting an error, not while paused or on its first attempt", () => {
+    const look = (e: Partial<TopoEdge>) => edgeLook({ ...toFlow(view([node("a"), node("b")], [{ ...edge("a", "b"), ...e }]), at, {}, sel).edges[0].data!, dim: false }, false);
+    expect(look({ state: "open" })).toBe("open");
+    expect(look({ state: "connecting" })).toBe("connecting");
+    expect(look({ state: "connecting", lastError: "connection refused" })).toBe("connecting failing");
+    expect(look({ state: "closed" })).toBe("closed failing");
+    expect(look({ state: "paused", lastError: "paused by its operator" })).toBe("paused");
+    expect(look({ state: "open", lastError: "a channel is refused" })).toBe("open failing");
+  });
+});
+
 describe("the zoomed-out canvas", () => {
   it("draws every edge in one path per look, and a click finds the edge under it", () => {
-    const v = view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "a"), { ...edge("a", "c"), state: "connecting" }]);
+    const v = view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "a"), { ...edge("a", "c"), state: "connecting", lastError: "connection refused" }]);
     const f = toFlow(v, at, {}, { channel: null, node: null, edge: "b->a" });
     const far = farEdges(f.nodes, f.edges);
     expect(far.segments.map((s) => s.id)).toEqual(["a->b", "b->a", "a->c"]);

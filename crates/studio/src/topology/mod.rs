@@ -56,6 +56,19 @@ pub async fn observe(spec: InstanceSpec, client: &OpsClient) -> Observed {
     Observed { spec, status, channels, channels_last_known: false, cluster, harperdb }
 }
 
+/// Whether a link is worth a warning: not open, or reporting an error. Paused is the
+/// operator's choice, and a link still on its first attempt (connecting, no error yet: just
+/// made, or its node just started) is on its way, not failing; one whose attempts fail carries
+/// their error.
+fn is_failing(link: &ops::LinkStatus) -> bool {
+    match link.state {
+        ops::LinkState::Paused => false,
+        ops::LinkState::Connecting => link.last_error.is_some(),
+        ops::LinkState::Open => link.last_error.is_some(),
+        ops::LinkState::Closed => true,
+    }
+}
+
 /// The links an instance had when it last answered, now closed: it is down, so none of them
 /// carries anything (its positions stay as they were).
 pub fn links_of_offline(last: &ClusterStatus, name: &str) -> ClusterStatus {
@@ -190,7 +203,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     edge: None,
                     channel: None,
                 });
-            } else if !passive && link.state != ops::LinkState::Paused && (link.state != ops::LinkState::Open || link.last_error.is_some()) {
+            } else if !passive && is_failing(link) {
                 warnings.push(TopoWarning {
                     kind: WarningKind::FailingLink,
                     message: format!(
@@ -387,4 +400,37 @@ pub fn upstream(view: &TopologyView, node: &str, channels: &[String]) -> Vec<Str
     names.sort();
     names.dedup();
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(state: ops::LinkState, last_error: Option<&str>) -> ops::LinkStatus {
+        ops::LinkStatus {
+            name: "hq".into(),
+            host: "127.0.0.1".into(),
+            port: 9925,
+            tls: false,
+            state,
+            since: 1.7e12,
+            latency_ms: None,
+            last_error: last_error.map(str::to_string),
+            refused_by: None,
+            subscriptions: Vec::new(),
+            channels: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_link_on_its_first_attempt_is_on_its_way_and_one_whose_attempts_fail_is_failing() {
+        use ops::LinkState::*;
+        assert!(!is_failing(&link(Connecting, None)), "just made: connecting, nothing failed yet");
+        assert!(is_failing(&link(Connecting, Some("connection refused"))), "connecting again after a failure");
+        assert!(is_failing(&link(Closed, Some("connection refused"))));
+        assert!(is_failing(&link(Closed, None)));
+        assert!(!is_failing(&link(Open, None)));
+        assert!(is_failing(&link(Open, Some("a channel is refused"))));
+        assert!(!is_failing(&link(Paused, Some("paused by its operator"))), "paused is the operator's choice");
+    }
 }
