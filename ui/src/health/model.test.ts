@@ -3,7 +3,7 @@ import { catchUpMs, lagLevel, lagText, outages, polyline, sampled, thresholdsOf,
 import type { HealthRules, TopoEdge, TopologyView } from "../platform";
 
 function edge(id: string, lagMs: number | undefined, backlog: number): TopoEdge {
-  return { id, source: "a", target: "b", state: "open", since: 0, channels: [{ channel: "d:t", dialer: "a", linkName: "b", backlog, carried: 0, gaps: 0, lagMs }], lagMs, cycle: false, mesh: false };
+  return { id, source: "a", target: "b", state: "open", since: 0, channels: [{ channel: "d:t", dialer: "a", linkName: "b", backlog, carried: 0, gaps: 0, lagMs }], lagMs, cycle: false, failing: false, mesh: false };
 }
 
 function view(...edges: TopoEdge[]): TopologyView {

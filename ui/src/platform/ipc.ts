@@ -424,6 +424,10 @@ lagMs?: number,
  */
 cycle: boolean, 
 /**
+ * Failing (see `LinkState::failing`), or some channel on it reports an error: drawn so.
+ */
+failing: boolean, 
+/**
  * It replicates whole databases both ways (HarperDB's default full mesh): its channels
  * are every table of those databases, now and later.
  */

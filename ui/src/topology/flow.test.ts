@@ -5,7 +5,7 @@ import { equalJson, nodeKey, shareView } from "./model";
 
 const node = (id: string, backlog = 0): TopoNode => ({ id, name: id, kind: "local", online: true, channels: ["dev:x"], channelsLastKnown: false, backlog });
 const edge = (s: string, t: string, position = 1): TopoEdge => ({
-  id: `${s}->${t}`, source: s, target: t, state: "open", since: 0, cycle: false, mesh: false,
+  id: `${s}->${t}`, source: s, target: t, state: "open", since: 0, cycle: false, failing: false, mesh: false,
   channels: [{ channel: "dev:x", dialer: t, linkName: s, position, carried: position, gaps: 0 }],
 });
 const view = (nodes: TopoNode[], edges: TopoEdge[]): TopologyView => ({ nodes, edges, flows: [{ channel: "dev:x", edges: edges.map((e) => e.id), reach: { a: ["b"] }, cycleEdges: [] }], warnings: [] });
@@ -115,20 +115,18 @@ describe("rates a server does not report", () => {
 });
 
 describe("an edge's look", () => {
-  it("is failing when closed or reporting an error, not while paused or on its first attempt", () => {
+  it("is its state, failing as the studio judged it (LinkState::failing)", () => {
     const look = (e: Partial<TopoEdge>) => edgeLook({ ...toFlow(view([node("a"), node("b")], [{ ...edge("a", "b"), ...e }]), at, {}, sel).edges[0].data!, dim: false }, false);
     expect(look({ state: "open" })).toBe("open");
     expect(look({ state: "connecting" })).toBe("connecting");
-    expect(look({ state: "connecting", lastError: "connection refused" })).toBe("connecting failing");
-    expect(look({ state: "closed" })).toBe("closed failing");
-    expect(look({ state: "paused", lastError: "paused by its operator" })).toBe("paused");
-    expect(look({ state: "open", lastError: "a channel is refused" })).toBe("open failing");
+    expect(look({ state: "connecting", lastError: "connection refused", failing: true })).toBe("connecting failing");
+    expect(look({ state: "paused" })).toBe("paused");
   });
 });
 
 describe("the zoomed-out canvas", () => {
   it("draws every edge in one path per look, and a click finds the edge under it", () => {
-    const v = view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "a"), { ...edge("a", "c"), state: "connecting", lastError: "connection refused" }]);
+    const v = view([node("a"), node("b"), node("c")], [edge("a", "b"), edge("b", "a"), { ...edge("a", "c"), state: "connecting", lastError: "connection refused", failing: true }]);
     const f = toFlow(v, at, {}, { channel: null, node: null, edge: "b->a" });
     const far = farEdges(f.nodes, f.edges);
     expect(far.segments.map((s) => s.id)).toEqual(["a->b", "b->a", "a->c"]);

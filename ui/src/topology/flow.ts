@@ -173,11 +173,7 @@ export const mergeEdges = (prev: Edge<EdgeData>[], next: Edge<EdgeData>[]) => me
 /** How an edge looks (its CSS classes besides `topo-edge-path`): state, failing, dim, selected. */
 export function edgeLook(data: EdgeData, selected: boolean): string {
   const e = data.edge;
-  // As the warnings judge a link (`is_failing` in the studio crate's topology): closed, or
-  // reporting an error. Paused is the operator's choice; a first attempt (connecting, no error
-  // yet) is on its way, drawn as connecting.
-  const failing = e.state === "closed" || (!!e.lastError && e.state !== "paused") || e.channels.some((c) => c.error);
-  return `${e.state}${failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}`;
+  return `${e.state}${e.failing ? " failing" : ""}${data.dim ? " dim" : ""}${selected ? " selected" : ""}`;
 }
 
 /** One edge as the zoomed-out canvas draws it: a straight segment from border to border. */

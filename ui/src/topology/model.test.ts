@@ -13,7 +13,7 @@ function chan(channel: string, dialer: string, carried = 0, backlog?: number): E
 }
 
 function edge(source: string, target: string, channels: EdgeChannel[]): TopoEdge {
-  return { id: `${source}->${target}`, source, target, state: "open", since: 0, channels, cycle: false, mesh: false };
+  return { id: `${source}->${target}`, source, target, state: "open", since: 0, channels, cycle: false, failing: false, mesh: false };
 }
 
 function view(nodes: TopoNode[], edges: TopoEdge[]): TopologyView {

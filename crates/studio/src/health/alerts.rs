@@ -194,6 +194,7 @@ mod tests {
                 channels: vec![],
                 lag_ms,
                 cycle: false,
+                failing: false,
                 mesh: false,
             }],
             flows: vec![],

@@ -139,6 +139,7 @@ mod tests {
                 channels: vec![EdgeChannel { channel: "d:t".into(), dialer: "a".into(), link_name: "b".into(), position: None, backlog: Some(backlog), lag_ms, carried, gaps: 0.0, error: None }],
                 lag_ms,
                 cycle: false,
+                failing: false,
                 mesh: false,
             }],
             flows: vec![],

@@ -167,7 +167,7 @@ mod tests {
 
     fn view(lag_ms: f64) -> TopologyView {
         let node = |id: &str| TopoNode::plain(id, id);
-        let edge = TopoEdge { id: "a->b".into(), source: "a".into(), target: "b".into(), state: LinkState::Open, since: 0.0, latency_ms: None, last_error: None, channels: vec![], lag_ms: Some(lag_ms), cycle: false, mesh: false };
+        let edge = TopoEdge { id: "a->b".into(), source: "a".into(), target: "b".into(), state: LinkState::Open, since: 0.0, latency_ms: None, last_error: None, channels: vec![], lag_ms: Some(lag_ms), cycle: false, failing: false, mesh: false };
         TopologyView { nodes: vec![node("a"), node("b")], edges: vec![edge], flows: vec![], warnings: vec![] }
     }
 

@@ -77,6 +77,7 @@ mod tests {
                 .collect(),
             lag_ms: None,
             cycle: false,
+            failing: false,
             mesh: false,
         }
     }

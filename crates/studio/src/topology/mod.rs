@@ -56,19 +56,6 @@ pub async fn observe(spec: InstanceSpec, client: &OpsClient) -> Observed {
     Observed { spec, status, channels, channels_last_known: false, cluster, harperdb }
 }
 
-/// Whether a link is worth a warning: not open, or reporting an error. Paused is the
-/// operator's choice, and a link still on its first attempt (connecting, no error yet: just
-/// made, or its node just started) is on its way, not failing; one whose attempts fail carries
-/// their error.
-fn is_failing(link: &ops::LinkStatus) -> bool {
-    match link.state {
-        ops::LinkState::Paused => false,
-        ops::LinkState::Connecting => link.last_error.is_some(),
-        ops::LinkState::Open => link.last_error.is_some(),
-        ops::LinkState::Closed => true,
-    }
-}
-
 /// The links an instance had when it last answered, now closed: it is down, so none of them
 /// carries anything (its positions stay as they were).
 pub fn links_of_offline(last: &ClusterStatus, name: &str) -> ClusterStatus {
@@ -203,7 +190,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                     edge: None,
                     channel: None,
                 });
-            } else if !passive && is_failing(link) {
+            } else if !passive && LinkState::from(link.state).failing(link.last_error.is_some()) {
                 warnings.push(TopoWarning {
                     kind: WarningKind::FailingLink,
                     message: format!(
@@ -238,6 +225,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
                         channels: Vec::new(),
                         lag_ms: None,
                         cycle: false,
+                        failing: false,
                         mesh: false,
                     });
                     edge.mesh |= mesh;
@@ -311,6 +299,7 @@ pub fn build(observed: &[Observed]) -> TopologyView {
     let mut edges: Vec<TopoEdge> = edges.into_values().collect();
     for e in &mut edges {
         e.lag_ms = e.channels.iter().filter_map(|c| c.lag_ms).reduce(f64::max);
+        e.failing = e.state.failing(e.last_error.is_some()) || e.channels.iter().any(|c| c.error.is_some());
     }
     for n in &mut nodes {
         n.inbound_lag_ms = edges.iter().filter(|e| e.target == n.id).filter_map(|e| e.lag_ms).reduce(f64::max);
@@ -406,31 +395,14 @@ pub fn upstream(view: &TopologyView, node: &str, channels: &[String]) -> Vec<Str
 mod tests {
     use super::*;
 
-    fn link(state: ops::LinkState, last_error: Option<&str>) -> ops::LinkStatus {
-        ops::LinkStatus {
-            name: "hq".into(),
-            host: "127.0.0.1".into(),
-            port: 9925,
-            tls: false,
-            state,
-            since: 1.7e12,
-            latency_ms: None,
-            last_error: last_error.map(str::to_string),
-            refused_by: None,
-            subscriptions: Vec::new(),
-            channels: Vec::new(),
-        }
-    }
-
     #[test]
     fn a_link_on_its_first_attempt_is_on_its_way_and_one_whose_attempts_fail_is_failing() {
-        use ops::LinkState::*;
-        assert!(!is_failing(&link(Connecting, None)), "just made: connecting, nothing failed yet");
-        assert!(is_failing(&link(Connecting, Some("connection refused"))), "connecting again after a failure");
-        assert!(is_failing(&link(Closed, Some("connection refused"))));
-        assert!(is_failing(&link(Closed, None)));
-        assert!(!is_failing(&link(Open, None)));
-        assert!(is_failing(&link(Open, Some("a channel is refused"))));
-        assert!(!is_failing(&link(Paused, Some("paused by its operator"))), "paused is the operator's choice");
+        use LinkState::*;
+        assert!(!Connecting.failing(false), "just made: connecting, nothing failed yet");
+        assert!(Connecting.failing(true), "connecting again after a failure");
+        assert!(Closed.failing(true) && Closed.failing(false));
+        assert!(!Open.failing(false));
+        assert!(Open.failing(true), "open, but reporting an error");
+        assert!(!Paused.failing(true), "paused is the operator's choice");
     }
 }

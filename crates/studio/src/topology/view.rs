@@ -42,6 +42,18 @@ impl LinkState {
             LinkState::Open => "open",
         }
     }
+
+    /// Whether a link in this state is failing, `erring` if it reports an error: closed, or
+    /// reporting one. Paused is the operator's choice; a first attempt (connecting, no error
+    /// yet: just made, or its node just started) is on its way. A link whose attempts fail
+    /// carries their error.
+    pub fn failing(self, erring: bool) -> bool {
+        match self {
+            LinkState::Paused => false,
+            LinkState::Closed => true,
+            LinkState::Connecting | LinkState::Open => erring,
+        }
+    }
 }
 
 impl From<ops::LinkState> for LinkState {
@@ -206,6 +218,8 @@ pub struct TopoEdge {
     pub lag_ms: Option<f64>,
     /// Whether some channel on it runs in a cycle (allowed; marked).
     pub cycle: bool,
+    /// Failing (see `LinkState::failing`), or some channel on it reports an error: drawn so.
+    pub failing: bool,
     /// It replicates whole databases both ways (HarperDB's default full mesh): its channels
     /// are every table of those databases, now and later.
     pub mesh: bool,
