@@ -390,19 +390,3 @@ pub fn upstream(view: &TopologyView, node: &str, channels: &[String]) -> Vec<Str
     names.dedup();
     names
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_link_on_its_first_attempt_is_on_its_way_and_one_whose_attempts_fail_is_failing() {
-        use LinkState::*;
-        assert!(!Connecting.failing(false), "just made: connecting, nothing failed yet");
-        assert!(Connecting.failing(true), "connecting again after a failure");
-        assert!(Closed.failing(true) && Closed.failing(false));
-        assert!(!Open.failing(false));
-        assert!(Open.failing(true), "open, but reporting an error");
-        assert!(!Paused.failing(true), "paused is the operator's choice");
-    }
-}
