@@ -54,10 +54,11 @@ fn synthetic(nodes: usize, links: usize) -> TopologyView {
             host: "127.0.0.1".into(),
             port: 10_000 + peer as u16,
             tls: false,
+            // Every 17th retrying after a failure: a failing link, warned and drawn so.
             state: if l % 17 == 0 { LinkState::Connecting } else { LinkState::Open },
             since: 0.0,
             latency_ms: Some(1.0),
-            last_error: None,
+            last_error: (l % 17 == 0).then(|| "connection refused".to_string()),
             refused_by: None,
             subscriptions: vec![NodeSubscription { channel: channel.parse().expect("a channel"), subscribe: true, publish: false }],
             channels: vec![ChannelStatus {
