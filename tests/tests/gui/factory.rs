@@ -212,6 +212,9 @@ async fn journey(app: &StudioApp) -> Result<()> {
     s.wait_text("[data-testid='wiring-exported']", T, "where the wiring was written", |t| t.contains("switchyard-wiring")).await?;
     let path = s.execute("return document.querySelector(\"[data-testid='wiring-exported'] code\").textContent;", json!([])).await?;
     let path = path.as_str().context("the wiring file's path")?.to_string();
+    // A long path wraps inside the panel: nothing of it is cut off at the panel's edge.
+    let overflow = s.execute("const p = document.querySelector(\"[data-testid='topo-panel']\"); return p.scrollWidth - p.clientWidth;", json!([])).await?;
+    ensure!(overflow.as_i64() == Some(0), "the panel is wider than it shows by {overflow} px with the path {path}");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     ensure!(text.contains("dialer = \"edge-2\"") && text.contains("to = \"hq\""), "the wiring file: {text}");
     // Credentials are named (the registry entries, whose passwords stay in the keychain).
