@@ -7,6 +7,7 @@
 //! reaches it on this channel and its watermark for that origin is below the winner's version
 //! (replication will bring it), otherwise the difference is a divergence.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -27,16 +28,40 @@ pub fn listing(records: impl IntoIterator<Item = DigestRecord>) -> Listing {
     records.into_iter().map(|r| (r.key.to_string(), r)).collect()
 }
 
-/// The keys the nodes do not all hold alike, in key-text order.
+/// The keys the nodes do not all hold alike, in `key_order`.
 pub fn differing_keys(listings: &[Listing]) -> Vec<Value> {
     let all: BTreeSet<&String> = listings.iter().flat_map(|l| l.keys()).collect();
-    all.into_iter()
+    let mut keys: Vec<Value> = all
+        .into_iter()
         .filter_map(|kt| {
             let seen: Vec<Option<(i64, &str, &str)>> = listings.iter().map(|l| l.get(kt).map(|r| (r.version, r.origin.as_str(), r.hash.as_str()))).collect();
             let differs = seen.iter().any(|s| *s != seen[0]);
             differs.then(|| listings.iter().find_map(|l| l.get(kt)).map(|r| r.key.clone())).flatten()
         })
-        .collect()
+        .collect();
+    keys.sort_by(key_order);
+    keys
+}
+
+/// The order differing keys are listed (and cut at the rows shown) in, as a table sorts its
+/// primary key: numbers by value (2 before 10), then texts by their bytes, then anything else by
+/// its JSON text.
+pub fn key_order(a: &Value, b: &Value) -> Ordering {
+    fn class(v: &Value) -> u8 {
+        match v {
+            Value::Number(_) => 0,
+            Value::String(_) => 1,
+            _ => 2,
+        }
+    }
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => x.as_f64().unwrap_or(f64::NAN).total_cmp(&y.as_f64().unwrap_or(f64::NAN)),
+        },
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        _ => class(a).cmp(&class(b)).then_with(|| a.to_string().cmp(&b.to_string())),
+    }
 }
 
 /// Whether writes of `origin` on this channel reach node `node` (by index).
@@ -159,6 +184,16 @@ mod tests {
         let lb = listing([rec(1, 5, "x"), rec(2, 6, "y2")]);
         let lc = listing([rec(1, 5, "x"), rec(2, 5, "y"), rec(3, 5, "z"), rec(4, 5, "w")]);
         assert_eq!(differing_keys(&[la, lb, lc]), vec![json!(2), json!(3), json!(4)]);
+    }
+
+    #[test]
+    fn differing_keys_are_listed_numbers_by_value_then_texts() {
+        let keyed = |keys: Vec<Value>| listing(keys.into_iter().map(|key| DigestRecord { bucket: 0, key, version: 1, origin: "a".into(), hash: "h".into() }));
+        let a = keyed(vec![json!(1), json!(100), json!(2), json!(10), json!("b"), json!("a10"), json!("a9"), json!(2.5), json!(-3)]);
+        assert_eq!(
+            differing_keys(&[a, Listing::new()]),
+            vec![json!(-3), json!(1), json!(2), json!(2.5), json!(10), json!(100), json!("a10"), json!("a9"), json!("b")]
+        );
     }
 
     #[test]

@@ -182,7 +182,9 @@ pub async fn scan_channel(members: &[Member], channel: &str, cancel: &Cancellati
         .filter_map(|kt| tables.iter().find_map(|t| t.get(kt)).map(|(k, _, _)| k.clone()))
         .collect();
     report.differing = differing.len() as f64;
-    let shown: Vec<Value> = differing.into_iter().take(ROWS_SHOWN).collect();
+    let mut shown = differing;
+    shown.sort_by(super::compare::key_order);
+    shown.truncate(ROWS_SHOWN);
     let mut whole = Vec::with_capacity(members.len());
     for m in members {
         match records(m, &parsed, &pk, &shown).await {
