@@ -168,7 +168,7 @@ async fn verify_by_scanning(hdb: &switchyard_client::OpsClient) {
     assert!(!failed.ok && failed.undone.len() == 1 && failed.undone[0].ok && failed.left_behind.is_empty(), "{failed:#?}");
     let (report, verified) = v::verify(&members, &channels, &view, &never, &|_| {}).await;
     let keys: Vec<&Value> = report.channels[0].rows.iter().map(|r| &r.key).collect();
-    assert_eq!(keys, vec![&json!(500), &json!(8)], "set back: {report:#?}");
+    assert_eq!(keys, vec![&json!(8), &json!(500)], "set back, listed in key order: {report:#?}");
     let (_, repairs) = Repairs::plan(&verified, "p".into(), true);
     let applied = repairs.apply(|id| members.iter().find(|m| m.id == id).map(|m| m.client.clone()).ok_or_else(|| switchyard_studio::Error::NotRegistered(id.into()))).await;
     assert!(applied.ok, "{applied:#?}");
