@@ -60,6 +60,8 @@ async fn journey(app: &StudioApp, a: &HarperDb, b: &HarperDb) -> Result<()> {
     s.wait_gone("[data-testid='record-form']", T).await?;
     let row = ca.call(&json!({"operation": "search_by_id", "database": "shop", "table": "item", "ids": [2], "get_attributes": ["name"]})).await?;
     ensure!(row == json!([{"name": "washer M6"}]), "hdb-a has {row} after the form's edit");
+    // The table read again after the save: the position names both rows in view.
+    s.wait_text("[data-testid='position']", T, "both rows in view", |t| t == "rows 1–2 of 2").await?;
     app.shot("02-harperdb-table").await?;
 
     // Wire hdb-a → hdb-b on the canvas: HarperDB's own add_node, its note, then replication.

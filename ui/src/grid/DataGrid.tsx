@@ -85,14 +85,31 @@ export const DataGrid = memo(function DataGrid(p: Props) {
   const last = n ? Math.max(first, Math.min(n - 1, Math.ceil((offset + height - headHeight) / ROW_HEIGHT) - 1)) : 0;
   const onRange = p.onRange;
   // Reported on scroll only: after rows change, the owner shifts its range itself (see `scroll`).
+  // A jump (`to`, after the rows were replaced) is the exception: the owner cannot know how many
+  // rows show, so the grid tells it, even when the indices in view are the ones it told before.
+  const jumped = useRef(false);
   useEffect(() => {
+    jumped.current = false;
     onRange?.(first, last);
   }, [first, last, onRange]);
   useEffect(() => {
+    const el = scroller.current;
+    if (jumped.current && el && el.scrollTop === offset) {
+      jumped.current = false;
+      onRange?.(first, last);
+    }
+  });
+  useEffect(() => {
     const c = p.scroll;
-    if (!c || !scroller.current) return;
-    if (c.to !== undefined) reveal(c.to);
-    else if (c.by) scroller.current.scrollTop += c.by * ROW_HEIGHT;
+    const el = scroller.current;
+    if (!c || !el) return;
+    if (c.to !== undefined) {
+      const before = el.scrollTop;
+      reveal(c.to);
+      // Unmoved, this render's range is what shows; moved, the scroll's render reports it.
+      if (el.scrollTop === before) onRange?.(first, last);
+      else jumped.current = true;
+    } else if (c.by) el.scrollTop += c.by * ROW_HEIGHT;
   }, [p.scroll?.seq]); // eslint-disable-line react-hooks/exhaustive-deps
 
   /** Scrolls just enough that row `i` shows below the sticky header. */
