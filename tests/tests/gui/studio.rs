@@ -345,6 +345,43 @@ async fn journey(app: &StudioApp, ops: &OpsClient, url: &str, tls_url: &str, tls
     ensure!(s.find_all("[data-testid='table-error']").await?.is_empty(), "the table view shows an error");
     app.shot("06-last-page").await?;
 
+    // A record edited far down the table: after the save the view stays where it was (the rows
+    // around it read again), with the saved record selected and showing its new value. First the
+    // view is scrolled to the window's middle and settles: no page being read, holding still.
+    const POSITION: &str = "return document.querySelector(\"[data-testid='position']\").textContent;";
+    let mut before = String::new();
+    for _ in 0..40 {
+        let probe = s.execute(&format!("const g = document.querySelector('[data-testid=grid] .grid-scroll'); g.scrollTop = g.scrollHeight / 2; {POSITION}"), json!([])).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let pos = s.execute(POSITION, json!([])).await?;
+        if probe == pos && s.find_all(".pager .spinner").await?.is_empty() {
+            before = pos.as_str().unwrap_or_default().to_string();
+            break;
+        }
+    }
+    ensure!(before.starts_with("rows 99,") && before.ends_with("of 100,000"), "the view near the end never settled: {before:?}");
+    let middle = s
+        .execute(
+            "const r = document.querySelector('[data-testid=grid] .grid-scroll').getBoundingClientRect();\
+             const row = document.elementFromPoint(r.left + 20, r.top + r.height / 2).closest('.grid-row');\
+             return [row.dataset.index, row.innerText];",
+            json!([]),
+        )
+        .await?;
+    let index = middle[0].as_str().context("the middle row's index")?.to_string();
+    let name = middle[1].as_str().and_then(|t| t.split(['\t', '\n']).find(|w| w.starts_with("row "))).context("the middle row's name")?.to_string();
+    s.click_css(&format!("[data-testid='grid'] .grid-row[data-index='{index}']"), T).await?;
+    s.send_keys_css("[data-testid='grid']", KEY_ENTER, T).await?;
+    s.wait("[data-testid='record-form']", T).await?;
+    s.fill("[data-testid='field-name']", &format!("{name} edited")).await?;
+    s.click_css("[data-testid='save-record']", T).await?;
+    s.wait_gone("[data-testid='record-form']", T).await?;
+    let selected = format!("[data-testid='grid'] .grid-row.selected[data-index='{index}']");
+    s.wait_text(&selected, T, "the saved record selected where it was", |t| t.contains(&format!("{name} edited"))).await?;
+    let after = s.execute(POSITION, json!([])).await?;
+    ensure!(after == json!(before), "the view moved from {before:?} to {after:?} after the save");
+    app.shot("06a-edited-in-place").await?;
+
     // Sort on the server by another column, then filter a column on the server.
     s.click_css("[data-testid='col-n']", T).await?;
     s.wait_text("[data-testid='grid'] .grid-row[data-index='0']", T, "the smallest n first", |t| t.contains("row 0")).await?;

@@ -17,7 +17,8 @@ interface Props {
   /** The grid's columns, in the order the user sees them. */
   columns?: string[];
   onClose: () => void;
-  onSaved: () => void;
+  /** Saved: the record's key (the one the server gave a new record). */
+  onSaved: (key: unknown) => void;
   onDelete?: () => void;
 }
 
@@ -64,7 +65,7 @@ export function RecordForm({ instance, database, table, info, record, sample, co
       }
       if (r.notice) toast(r.notice);
       else toast(editing ? `Saved ${pk} = ${JSON.stringify(out[pk])}` : `Added ${pk} = ${JSON.stringify(r.writtenKeys[0])}`);
-      onSaved();
+      onSaved(editing ? out[pk] : r.writtenKeys[0]);
     } catch (e) {
       toastError(e);
     } finally {

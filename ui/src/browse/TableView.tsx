@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { native, type ColumnFilter, type FilterOp, type PageAnchor, type SortSpec, type TreeTable, type ErrorBody } from "../platform";
 import { DataGrid } from "../grid/DataGrid";
 import { useColumnOrder } from "../grid/columns";
-import { applyPage, emptyWindow, nextAnchor, PAGE_SIZE, positionLabel, prevAnchor, wantsMore, type Direction, type PagingWindow, type Row } from "../grid/paging";
+import { applyPage, applyReread, emptyWindow, nextAnchor, PAGE_SIZE, positionLabel, prevAnchor, rereadPlan, wantsMore, type Direction, type PagingWindow, type Row } from "../grid/paging";
 import { RecordForm } from "./RecordForm";
 import { ImportDialog } from "./ImportDialog";
 import { describeError, toastError, useUi } from "../stores/ui";
@@ -11,6 +11,9 @@ import { findTable, useBrowse } from "./store";
 import { SERVER_FIELDS } from "../forms/infer";
 import { toCsv } from "./exporting";
 import { count } from "../text/count";
+
+/** A page read again in place: rows from `from` on replaced; `select` is a key to select. */
+type Reread = { from: number; select?: unknown };
 
 interface Props {
   instance: string;
@@ -89,8 +92,12 @@ export function TableView({ instance, database, table }: Props) {
 
   const pk = info?.primaryKey ?? "id";
 
+  /**
+   * Reads one page and folds it into the window: after it, before it, in its place, or (a
+   * `Reread`, see `rereadPlan`) over the rows from `from` on, selecting the record keyed `select`.
+   */
   const fetchPage = useCallback(
-    async (anchor: PageAnchor, direction: Direction, limit = PAGE_SIZE, base?: TreeTable) => {
+    async (anchor: PageAnchor, how: Direction | Reread, limit = PAGE_SIZE, base?: TreeTable) => {
       const meta = base ?? info;
       if (!meta || busy.current) return;
       busy.current = true;
@@ -99,9 +106,28 @@ export function TableView({ instance, database, table }: Props) {
       try {
         const page = await native.browse_page(instance, { database, table, primaryKey: meta.primaryKey, sort: sort ?? undefined, filters, anchor, limit });
         if (gen !== generation.current) return;
+        if (page.notice) setNotice(page.notice);
+        if (typeof how === "object") {
+          const reread = how;
+          const next = applyReread(current.current, page, anchor, reread.from);
+          current.current = next;
+          setW(next);
+          setError(null);
+          // Rows above the view kept their indices: the view holds. The selection follows the
+          // saved record when it is among the rows read, else stays where it was (after a
+          // delete, on the row that took the deleted one's place).
+          const found = reread.select === undefined ? -1 : next.rows.findIndex((r) => r[meta.primaryKey] === reread.select);
+          if (found >= 0) {
+            setSelected(found);
+            setScroll((c) => ({ to: found, seq: c.seq + 1 }));
+          } else {
+            setSelected((sel) => (sel === null || next.rows.length === 0 ? null : Math.min(sel, next.rows.length - 1)));
+          }
+          return;
+        }
+        const direction = how;
         const prev = direction === "replace" ? emptyWindow() : current.current;
         const next = applyPage(prev, page, anchor, direction);
-        if (page.notice) setNotice(page.notice);
         current.current = next;
         setW(next);
         // Keep what the user looks at in place: rows added above push it down, rows dropped
@@ -125,8 +151,11 @@ export function TableView({ instance, database, table }: Props) {
       } catch (e) {
         if (gen === generation.current) setError(e as ErrorBody);
       } finally {
-        busy.current = false;
-        setLoading(false);
+        // A superseded read leaves the flags to the one that superseded it.
+        if (gen === generation.current) {
+          busy.current = false;
+          setLoading(false);
+        }
       }
     },
     [instance, database, table, info, sort, filters],
@@ -148,13 +177,15 @@ export function TableView({ instance, database, table }: Props) {
     }, (e) => setError(e as ErrorBody));
   }, [instance, database, table]);
 
-  // Description, sort or filters changed: start over from the first page.
+  // Table read, sort or filters changed: start over from the first page. (A description read
+  // again, after a save, leaves the rows where they are: see `reload`.)
+  const ready = info !== null;
   useEffect(() => {
-    if (!info) return;
+    if (!ready) return;
     generation.current++;
     busy.current = false;
     void fetchPage({ kind: "first" }, "replace");
-  }, [info, sort, filters]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [ready, sort, filters]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // Scrolling near an open edge of the window loads the next or previous page: checked on every
   // range change and whenever the window or an error changes.
@@ -182,14 +213,24 @@ export function TableView({ instance, database, table }: Props) {
 
   const first = () => fetchPage({ kind: "first" }, "replace");
   const last = () => fetchPage({ kind: "last" }, "replace");
-  const reload = async () => {
-    try {
-      const fresh = await native.browse_table(instance, database, table);
+  /**
+   * Reads the table again where the user is: its description (count, attributes) and the rows
+   * around the view, which stays in place; `select` is the key of a record to select (the one
+   * just saved). A page being read meanwhile is superseded.
+   */
+  const reload = async (select?: unknown) => {
+    const described = native.browse_table(instance, database, table).then((fresh) => {
       setInfo(fresh);
       useBrowse.getState().tableSeen(instance, database, fresh);
-    } catch (e) {
-      setError(e as ErrorBody);
+    }, (e) => setError(e as ErrorBody));
+    if (info) {
+      generation.current++;
+      busy.current = false;
+      const [a, b] = range.get();
+      const plan = rereadPlan(current.current, a, b, info.primaryKey, sort);
+      await fetchPage(plan.anchor, { from: plan.from, select }, plan.limit, info);
     }
+    await described;
   };
 
   const onSort = useCallback((attribute: string) => {
@@ -212,7 +253,7 @@ export function TableView({ instance, database, table }: Props) {
       toast(`Deleted ${pk} = ${JSON.stringify(key)}`, "info", {
         label: "Undo",
         run: () => {
-          native.browse_write(instance, database, table, "insert", [restore]).then(() => { toast("Record restored"); void reload(); }, toastError);
+          native.browse_write(instance, database, table, "insert", [restore]).then(() => { toast("Record restored"); void reload(key); }, toastError);
         },
       });
       setForm(null);
@@ -277,7 +318,7 @@ export function TableView({ instance, database, table }: Props) {
         <button onClick={() => exportView("csv")} disabled={!w.rows.length}>Export CSV</button>
         <button onClick={() => exportView("json")} disabled={!w.rows.length}>Export JSON</button>
         {arranged && <button onClick={() => arrange(undefined)} title="Put the columns back in the table's own order" data-testid="reset-columns">Reset columns</button>}
-        <button onClick={() => void reload()} title="Reload" data-testid="reload">Reload</button>
+        <button onClick={() => void reload()} title="Read the table again where you are" data-testid="reload">Reload</button>
       </header>
       {notice && <div className="page-notice" role="status" data-testid="page-notice">{notice}</div>}
       {error && (
@@ -317,7 +358,7 @@ export function TableView({ instance, database, table }: Props) {
       </footer>
       {form && info && (
         <RecordForm instance={instance} database={database} table={table} info={info} record={form.record} sample={w.rows.slice(0, 50)} columns={columns}
-          onClose={() => setForm(null)} onSaved={() => { setForm(null); void reload(); void loadTree(instance); }}
+          onClose={() => setForm(null)} onSaved={(key) => { setForm(null); void reload(key); void loadTree(instance); }}
           onDelete={form.record ? () => { const i = w.rows.indexOf(form.record as Row); if (i >= 0) void remove(i); } : undefined} />
       )}
       {importing && info && (

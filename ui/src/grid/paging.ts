@@ -98,6 +98,49 @@ export function prevAnchor(w: PagingWindow, primaryKey: string, sort: SortSpec |
   return { anchor: { kind: "offset", offset }, limit: w.start - offset };
 }
 
+/** Rows read again above the first one in view when the window is read again in place. */
+const REREAD_ABOVE = 50;
+/** The most rows one page request may ask for (the studio's server side clamps to it). */
+const MAX_PAGE = 10_000;
+
+/**
+ * How to read the window again where the user is (after a save, a delete, an import, Reload):
+ * the rows from index `from` on are read again by `anchor` (`limit` of them, the rows in view
+ * and a margin); the rows above stay, so the rows in view keep their indices and the scroll
+ * position holds. An empty window starts over from the first page.
+ */
+export function rereadPlan(w: PagingWindow, firstVisible: number, lastVisible: number, primaryKey: string, sort: SortSpec | null): { anchor: PageAnchor; from: number; limit: number } {
+  const n = w.rows.length;
+  if (n === 0) return { anchor: { kind: "first" }, from: 0, limit: PAGE_SIZE };
+  const lo = Math.max(0, Math.min(firstVisible, n - 1) - REREAD_ABOVE);
+  const limit = Math.min(MAX_PAGE, Math.max(PAGE_SIZE, Math.max(lastVisible, firstVisible) - lo + 1 + REREAD_ABOVE));
+  if (lo === 0 && w.atStart) return { anchor: { kind: "first" }, from: 0, limit };
+  // By key, the row above the first one read again anchors the page (row 0 stays when the
+  // window does not begin at the table's start: nothing above it is at hand).
+  if (pagesByKey(primaryKey, sort)) {
+    const from = Math.max(1, lo);
+    return { anchor: { kind: "after", key: w.rows[from - 1][primaryKey] }, from, limit };
+  }
+  if (w.start !== null) return { anchor: { kind: "offset", offset: w.start + lo }, from: lo, limit };
+  // Read from the end without a count (filtered, sorted on another attribute): no offset is
+  // known and no page joins it, so the window is that one page, read again whole.
+  return { anchor: { kind: "last" }, from: 0, limit: Math.min(MAX_PAGE, n) };
+}
+
+/** Folds a page read by `rereadPlan` into the window: rows above `from` kept, the rest replaced. */
+export function applyReread(w: PagingWindow, page: Page, anchor: PageAnchor, from: number, max = MAX_WINDOW): PagingWindow {
+  if (from === 0) return applyPage(emptyWindow(), page, anchor, "replace", max);
+  let rows = w.rows.slice(0, from).concat(page.rows as Row[]);
+  let atEnd = page.atEnd;
+  // Trimmed below: the rows in view lie within `from` + the page's margin.
+  if (rows.length > max) {
+    rows = rows.slice(0, max);
+    atEnd = false;
+  }
+  const start = w.start ?? (page.offset != null ? page.offset - from : null);
+  return { rows, start, total: page.total ?? null, atStart: w.atStart, atEnd, columns: mergeColumns(w.columns, page.columns) };
+}
+
 /** "rows 1–200 of 100,000" for the visible range (indices into the window). */
 export function positionLabel(w: PagingWindow, firstVisible: number, lastVisible: number): string {
   if (w.rows.length === 0) return w.total === 0 ? "no records" : "no rows";
