@@ -179,6 +179,11 @@ async fn journey(app: &StudioApp) -> Result<()> {
     let received = s.wait_text("[data-testid='tail-count']", T, "what the tail received", |t| t.contains("received")).await?;
     let got = received.split(" · ").find(|p| p.ends_with("received")).and_then(leading_number).unwrap_or(0);
     ensure!(got > 0, "the tail on hq received nothing: {received}");
+    // Rows replicated from the edges name their origin and its log id whole ("edge-2 #41234"):
+    // the origin column is as wide as the longest origin seen, not the tail's own node's name.
+    let first = s.wait_text("[data-testid='tail-list'] .tail-row.line", T, "a tail row", |t| t.contains("edge-")).await?;
+    let origin = first.split("  ").map(str::trim).find(|c| c.starts_with("edge-") && c.contains('#')).with_context(|| format!("no origin column in {first:?}"))?;
+    ensure!(!origin.contains('…') && origin.rsplit('#').next().is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit())), "the origin column reads {origin:?} in {first:?}");
     app.shot("05-factory-tail").await?;
 
     // A configuration record made in a form on hq reaches both edges.

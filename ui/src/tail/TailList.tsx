@@ -4,7 +4,7 @@ import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "rea
 import { flushSync } from "react-dom";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { type Order, type TailLine, type TailUpdate } from "../platform";
-import { cutTo, fittingChars, headerPrefix, keysColumn, prefix, widths } from "./line";
+import { cutTo, fittingChars, headerPrefix, keysColumn, originColumn, prefix, widths } from "./line";
 import { setPort, useTail } from "./store";
 import { count } from "../text/count";
 import { BAND_ROWS, bandSources, covers, fixedRange, nextBand, portAround, replacedAll } from "./range";
@@ -52,7 +52,7 @@ function advance(list: HTMLElement): number {
 
 /** A row's fixed columns (time, node, channel, operation, keys, origin), padded to `w`. */
 function rowPrefix(r: TailLine, zone: Zone, nodeName: string, w: ReturnType<typeof widths>): string {
-  return prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: keysColumn(r.keys, r.count), origin: `${r.origin} #${r.originId}` }, w);
+  return prefix({ time: clock(r.arrived, zone), node: nodeName, channel: r.channel, operation: r.operation, keys: keysColumn(r.keys, r.count), origin: originColumn(r.origin, r.originId) }, w);
 }
 
 /** A row's tooltip: how many records it holds and every key, for a batch. */
@@ -84,7 +84,14 @@ export const TailList = memo(function TailList({ view, order, wrap, selected, no
   // The scroll position, the viewport's height, and how many characters of a line the list
   // shows: only those are laid out (the rest would be shaped on every row, four times a second).
   const port = useViewport(scroller, (el) => fittingChars(el.clientWidth - LINE_PADDING_PX, advance(el)));
-  const w = useMemo(() => widths(nodeName, channels), [nodeName, channels]);
+  // The origin column widens to the longest origin seen on screen so far (never narrows while
+  // the tail's node and channels stay, so columns do not jump as rows scroll by).
+  const seen = useRef({ of: "", longest: 0 });
+  const of = `${nodeName}\n${channels.join("\n")}`;
+  if (seen.current.of !== of) seen.current = { of, longest: 0 };
+  for (const l of view.lines) seen.current.longest = Math.max(seen.current.longest, originColumn(l.origin, l.originId).length);
+  const origins = seen.current.longest;
+  const w = useMemo(() => widths(nodeName, channels, origins), [nodeName, channels, origins]);
 
   // The rows on screen: by arithmetic unwrapped, by the virtualizer wrapped.
   const items = wrap ? v.getVirtualItems() : [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cutTo, fit, fittingChars, headerPrefix, keysColumn, prefix, widths } from "./line";
+import { cutTo, fit, fittingChars, headerPrefix, keysColumn, originColumn, prefix, widths } from "./line";
 
 describe("a tail row as one line", () => {
   const w = widths("edge-1", ["dev:sensor_data", "dev:config"]);
@@ -39,6 +39,10 @@ describe("a tail row as one line", () => {
     expect(widths("x".repeat(40), []).node).toBe(16);
     // Before a tail starts (no node, no channel) the header's words still fit their columns.
     expect(headerPrefix(widths("", []))).not.toContain("…");
+    // Replicated rows name other nodes: the origin column fits the longest seen, within bounds.
+    expect(widths("hq", ["factory:sensor_data"]).origin).toBe("origin #id".length);
+    expect(widths("hq", ["factory:sensor_data"], originColumn("edge-2", 41234).length).origin).toBe("edge-2 #41234".length);
+    expect(widths("hq", [], 60).origin).toBe(28);
   });
 });
 

@@ -16,14 +16,18 @@ export const TIME_CHARS = 12; // 12:58:58.357
 export const OP_CHARS = 6; // insert, update, upsert, delete
 const GUTTER = "  ";
 
-/** Widths that fit this tail's node name and channels (within bounds, so that data keeps room). */
-export function widths(nodeName: string, channels: string[]): Widths {
+/**
+ * Widths that fit this tail's node name, its channels and the longest origin column seen so far
+ * (`origins`, in characters: replicated rows name other nodes), within bounds, so that data
+ * keeps room.
+ */
+export function widths(nodeName: string, channels: string[], origins = 0): Widths {
   const longest = channels.reduce((n, c) => Math.max(n, c.length), 7);
   return {
     node: Math.min(16, Math.max(4, nodeName.length)),
     channel: Math.min(28, longest),
     keys: 16,
-    origin: Math.min(28, Math.max("origin #id".length, nodeName.length + 8)),
+    origin: Math.min(28, Math.max("origin #id".length, nodeName.length + 8, origins)),
   };
 }
 
@@ -31,6 +35,11 @@ export function widths(nodeName: string, channels: string[]): Widths {
  * that the column's cut never hides the count; then its first keys. */
 export function keysColumn(keys: string, records: number): string {
   return records > 1 ? `${grouped(records)}× ${keys}` : keys;
+}
+
+/** A row's origin column: the node the write happened on and its id in that node's log. */
+export function originColumn(origin: string, originId: number): string {
+  return `${origin} #${originId}`;
 }
 
 /** `text` in exactly `width` characters: padded, or cut with an ellipsis. */
