@@ -18,11 +18,11 @@ export function EdgeHealth({ edge }: { edge: TopoEdge }) {
   const t = thresholdsOf(rules, edge.id);
   return (
     <div className="edge-health" data-testid="edge-health">
-      <h4>Health</h4>
+      <h4>This link's alerts</h4>
       <ThresholdsForm key={`${edge.id}-${t.lagSeconds}-${t.downSeconds}`} lag={t.lagSeconds} down={t.downSeconds}
         onSave={(lag, down) => setThresholds(edge.id, { lagSeconds: lag, downSeconds: down }).catch(toastError)} testId="edge-thresholds" />
       <p className="small muted">
-        {own ? "This link's own thresholds." : "The default thresholds (set for every link in Health)."}
+        {own ? "This link's own thresholds." : "The default thresholds (set for every link under Health, below)."}
         {own && <> <button className="link" onClick={() => void setThresholds(edge.id, null).catch(toastError)}>Use the default</button></>}
       </p>
       {history && <HealthChart history={history} />}
