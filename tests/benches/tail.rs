@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use serde_json::json;
-use switchyard_e2e::studio::{processes_named, StudioApp};
+use switchyard_e2e::studio::{processes_named, studio_binary, StudioApp};
 use switchyard_node::RunningNode;
 use switchyard_sc::{Endpoint, Options, Socket};
 
@@ -76,16 +76,20 @@ fn max_and_over(gaps: &[f64], ms: f64) -> (f64, usize) {
     (gaps.iter().cloned().fold(0.0, f64::max), gaps.iter().filter(|g| **g > ms).count())
 }
 
-/// Resident memory (MiB) of the processes whose name starts with `prefix`.
-fn rss_mib(prefix: &str) -> f64 {
+/// Resident memory (MiB) of the processes whose name starts with `prefix` (at most 15
+/// characters, as the kernel keeps a name); none found is an error, not 0.
+fn rss_mib(prefix: &str) -> Result<f64> {
+    let prefix: String = prefix.chars().take(15).collect();
+    let found = processes_named(&[&prefix]);
+    ensure!(!found.is_empty(), "no process named {prefix}… to measure");
     let mut total = 0.0;
-    for dir in processes_named(&[prefix]) {
+    for dir in found {
         let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
         if let Some(kb) = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()) {
             total += kb / 1024.0;
         }
     }
-    total
+    Ok(total)
 }
 
 /// The numbers in the tail's count line: (shown, received).
@@ -167,8 +171,10 @@ async fn run() -> Result<()> {
             }
         }
     }
-    let app_mib = rss_mib("switchyard-stud");
-    let web_mib = rss_mib("WebKitWebProces");
+    // The app by its executable's name (a copy set aside for a comparison has its own).
+    let app_name = studio_binary().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let app_mib = rss_mib(&app_name)?;
+    let web_mib = rss_mib("WebKitWebProcess")?;
 
     // The highest rate held with no frame gap over 50 ms (single-record transactions, 10 s each).
     let mut held = 0u64;
