@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { native, type ColumnFilter, type FilterOp, type PageAnchor, type SortSpec, type TreeTable, type ErrorBody } from "../platform";
 import { DataGrid } from "../grid/DataGrid";
 import { useColumnOrder } from "../grid/columns";
-import { applyPage, applyReread, emptyWindow, nextAnchor, PAGE_SIZE, positionLabel, prevAnchor, rereadPlan, wantsMore, type Direction, type PagingWindow, type Row } from "../grid/paging";
+import { applyPage, applyReread, emptyWindow, nextAnchor, PAGE_SIZE, pagesByKey, positionLabel, prevAnchor, rereadPlan, wantsMore, type Direction, type PagingWindow, type Row } from "../grid/paging";
 import { RecordForm } from "./RecordForm";
 import { ImportDialog } from "./ImportDialog";
 import { describeError, toastError, useUi } from "../stores/ui";
@@ -233,6 +233,25 @@ export function TableView({ instance, database, table }: Props) {
     await described;
   };
 
+  /**
+   * Shows a record just added when the rows read again around the view do not hold it: where
+   * pages go by key, the page from its key on (read after the row before it), the record
+   * selected at its top. Sorted on another attribute its place is not known: the view stays.
+   */
+  const reveal = async (key: unknown) => {
+    if (!info || key === undefined || key === null || !pagesByKey(info.primaryKey, sort)) return;
+    if (current.current.rows.some((r) => r[info.primaryKey] === key)) return;
+    try {
+      const before = await native.browse_page(instance, { database, table, primaryKey: info.primaryKey, sort: sort ?? undefined, filters, anchor: { kind: "before", key }, limit: 1 });
+      const prev = before.rows[0]?.[info.primaryKey];
+      generation.current++;
+      busy.current = false;
+      await fetchPage(prev === undefined ? { kind: "first" } : { kind: "after", key: prev }, "replace");
+    } catch (e) {
+      toastError(e);
+    }
+  };
+
   const onSort = useCallback((attribute: string) => {
     setSort((s) => (s?.attribute === attribute ? (s.descending ? null : { attribute, descending: true }) : { attribute, descending: false }));
   }, []);
@@ -358,7 +377,7 @@ export function TableView({ instance, database, table }: Props) {
       </footer>
       {form && info && (
         <RecordForm instance={instance} database={database} table={table} info={info} record={form.record} sample={w.rows.slice(0, 50)} columns={columns}
-          onClose={() => setForm(null)} onSaved={(key) => { setForm(null); void reload(key); void loadTree(instance); }}
+          onClose={() => setForm(null)} onSaved={(key) => { const added = !form.record; setForm(null); void reload(key).then(() => (added ? reveal(key) : undefined)); void loadTree(instance); }}
           onDelete={form.record ? () => { const i = w.rows.indexOf(form.record as Row); if (i >= 0) void remove(i); } : undefined} />
       )}
       {importing && info && (

@@ -98,6 +98,14 @@ describe("paging window", () => {
     // one page is read again whole.
     const blind = applyPage(emptyWindow(), page(0, 120, { total: undefined, atEnd: true }), { kind: "last" }, "replace");
     expect(blind.start).toBeNull();
+    expect(positionLabel(blind, 3, 3)).toBe("1 row shown");
+    // A page read from a key that reaches the end, the count known: its place follows.
+    const fromKey = applyPage(emptyWindow(), page(990, 10, { atEnd: true }), { kind: "after", key: 989 }, "replace");
+    expect(fromKey.start).toBe(990);
+    expect(positionLabel(fromKey, 0, 9)).toBe("rows 991–1,000 of 1,000");
+    const middle = applyPage(emptyWindow(), page(500, 200, { atEnd: false }), { kind: "after", key: 499 }, "replace");
+    expect(middle.start).toBeNull();
+    expect(positionLabel({ ...blind, total: 1000 }, 3, 7)).toBe("5 rows shown of 1,000");
     expect(rereadPlan(blind, 60, 80, "id", sort)).toEqual({ anchor: { kind: "last" }, from: 0, limit: 120 });
     // A reread never grows the window past its cap, and cuts below the rows in view.
     const big = applyReread(later, page(50, 200), plan.anchor, 150, 300);

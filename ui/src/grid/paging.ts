@@ -1,7 +1,7 @@
 //! Paging state of a server-paged grid: a bounded window of rows that grows by key-anchored
 //! pages as the user scrolls, and jumps to the first or last page. Pure: no I/O here.
 import type { Page, PageAnchor, SortSpec } from "../platform/ipc";
-import { grouped } from "../text/count";
+import { count, grouped } from "../text/count";
 
 export type Row = Record<string, unknown>;
 
@@ -40,6 +40,18 @@ function mergeColumns(a: string[], b: string[]): string[] {
 
 /** Folds a fetched page into the window. `anchor` is what the page was asked with. */
 export function applyPage(w: PagingWindow, page: Page, anchor: PageAnchor, direction: Direction, max = MAX_WINDOW): PagingWindow {
+  return placed(folded(w, page, anchor, direction, max));
+}
+
+/**
+ * A window that reaches the table's end, with the table's count known (no filter), starts
+ * `total - rows` in: a page read from a key (which carries no offset) gets its place this way.
+ */
+function placed(w: PagingWindow): PagingWindow {
+  return w.start === null && w.atEnd && w.total !== null ? { ...w, start: Math.max(0, w.total - w.rows.length) } : w;
+}
+
+function folded(w: PagingWindow, page: Page, anchor: PageAnchor, direction: Direction, max: number): PagingWindow {
   const total = page.total ?? null;
   if (direction === "replace") {
     const start = page.offset ?? null;
@@ -138,7 +150,7 @@ export function applyReread(w: PagingWindow, page: Page, anchor: PageAnchor, fro
     atEnd = false;
   }
   const start = w.start ?? (page.offset != null ? page.offset - from : null);
-  return { rows, start, total: page.total ?? null, atStart: w.atStart, atEnd, columns: mergeColumns(w.columns, page.columns) };
+  return placed({ rows, start, total: page.total ?? null, atStart: w.atStart, atEnd, columns: mergeColumns(w.columns, page.columns) });
 }
 
 /** "rows 1–200 of 100,000" for the visible range (indices into the window). */
@@ -148,7 +160,7 @@ export function positionLabel(w: PagingWindow, firstVisible: number, lastVisible
   const lo = Math.max(0, Math.min(firstVisible, w.rows.length - 1));
   const hi = Math.max(lo, Math.min(lastVisible, w.rows.length - 1));
   const of = w.total !== null ? ` of ${fmt(w.total)}` : "";
-  if (w.start === null) return `${fmt(hi - lo + 1)} rows shown${of}`;
+  if (w.start === null) return `${count(hi - lo + 1, "row")} shown${of}`;
   return `rows ${fmt(w.start + lo + 1)}–${fmt(w.start + hi + 1)}${of}`;
 }
 
