@@ -222,7 +222,8 @@ export function TableView({ instance, database, table }: Props) {
     const described = native.browse_table(instance, database, table).then((fresh) => {
       setInfo(fresh);
       useBrowse.getState().tableSeen(instance, database, fresh);
-    }, (e) => setError(e as ErrorBody));
+      return null;
+    }, (e) => e as ErrorBody);
     if (info) {
       generation.current++;
       busy.current = false;
@@ -230,7 +231,9 @@ export function TableView({ instance, database, table }: Props) {
       const plan = rereadPlan(current.current, a, b, info.primaryKey, sort);
       await fetchPage(plan.anchor, { from: plan.from, select }, plan.limit, info);
     }
-    await described;
+    // Shown after the rows are read, whose success clears the error panel.
+    const failed = await described;
+    if (failed) setError(failed);
   };
 
   /**
