@@ -239,13 +239,14 @@ export function TableView({ instance, database, table }: Props) {
   /**
    * Shows a record just added when the rows read again around the view do not hold it: where
    * pages go by key, the page from its key on (read after the row before it), the record
-   * selected at its top. Sorted on another attribute its place is not known: the view stays.
+   * selected at its top. Sorted on another attribute its place is not known, and under a filter
+   * the record may not pass it (the jump would show other rows): the view stays.
    */
   const reveal = async (key: unknown) => {
-    if (!info || key === undefined || key === null || !pagesByKey(info.primaryKey, sort)) return;
+    if (!info || key === undefined || key === null || !pagesByKey(info.primaryKey, sort) || filters.length > 0) return;
     if (current.current.rows.some((r) => r[info.primaryKey] === key)) return;
     try {
-      const before = await native.browse_page(instance, { database, table, primaryKey: info.primaryKey, sort: sort ?? undefined, filters, anchor: { kind: "before", key }, limit: 1 });
+      const before = await native.browse_page(instance, { database, table, primaryKey: info.primaryKey, sort: sort ?? undefined, filters: [], anchor: { kind: "before", key }, limit: 1 });
       const prev = before.rows[0]?.[info.primaryKey];
       generation.current++;
       busy.current = false;
